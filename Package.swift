@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// Argus Events: the webhook and event-subscription service of the Argus identity platform.
+// No package dependencies: Foundation, FoundationNetworking, Dispatch, Glibc and Synchronization only.
+import PackageDescription
+
+let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
+
+let package = Package(
+    name: "ArgusEvents",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "argus-events", targets: ["argus-events"]),
+        .executable(name: "argus-bench", targets: ["argus-bench"]),
+    ],
+    targets: [
+        // Pure functions, no I/O: SHA-256, HMAC, CRC32C, encodings, secure random.
+        .target(name: "Crypto", swiftSettings: strict),
+        // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
+        .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
+        // Records, segments, group commit, indexes, recovery, readers, cursors.
+        .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
+        // The command line: parses arguments, calls the libraries, prints.
+        .executableTarget(
+            name: "argus-events",
+            dependencies: ["Crypto", "WebhookSigning", "EventLog"],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "argus-bench",
+            dependencies: ["Crypto", "WebhookSigning", "EventLog"],
+            path: "Benchmarks/argus-bench",
+            swiftSettings: strict),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
+        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

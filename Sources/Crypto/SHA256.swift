@@ -1,0 +1,315 @@
+/// SHA-256 (FIPS 180-4), streaming and one-shot.
+///
+/// The compression function is fully unrolled over eight rotating working variables and a
+/// sixteen-word message schedule held in locals, so the optimiser keeps everything in registers.
+/// Pure Swift, no I/O, no allocation per block.
+public struct SHA256: Sendable {
+    /// Size of a digest, in bytes.
+    public static let digestByteCount = 32
+    /// Size of one compression block, in bytes.
+    public static let blockByteCount = 64
+
+    private var state: State
+    /// Bytes waiting for a full block; only the first `pendingByteCount` are meaningful.
+    private var pending: Block
+    private var pendingByteCount: Int
+    /// Total message length so far, in bytes.
+    private var messageByteCount: UInt64
+
+    /// Creates a hasher in the initial state.
+    public init() {
+        state = State()
+        pending = Block()
+        pendingByteCount = 0
+        messageByteCount = 0
+    }
+
+    /// Hashes `bytes` in one call.
+    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+
+    /// Hashes the bytes at `buffer` in one call.
+    public static func hash(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(buffer)
+        return hasher.finalize()
+    }
+
+    /// Absorbs `bytes`; may be called any number of times with chunks of any size.
+    public mutating func update(_ bytes: some Sequence<UInt8>) {
+        let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
+            update(UnsafeRawBufferPointer(buffer))
+        }
+        if handled == nil {
+            let copy = Array(bytes)
+            copy.withUnsafeBytes { update($0) }
+        }
+    }
+
+    /// Absorbs the bytes at `buffer`.
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
+        guard var base = buffer.baseAddress, buffer.count > 0 else { return }
+        var remaining = buffer.count
+        messageByteCount &+= UInt64(remaining)
+        if pendingByteCount > 0 {
+            let taken = min(remaining, SHA256.blockByteCount - pendingByteCount)
+            pending.copy(from: base, count: taken, at: pendingByteCount)
+            pendingByteCount += taken
+            base += taken
+            remaining -= taken
+            guard pendingByteCount == SHA256.blockByteCount else { return }
+            pending.withPointer { state.compress(blocks: $0, blockCount: 1) }
+            pendingByteCount = 0
+        }
+        let blockCount = remaining / SHA256.blockByteCount
+        if blockCount > 0 {
+            state.compress(blocks: base, blockCount: blockCount)
+            base += blockCount * SHA256.blockByteCount
+            remaining -= blockCount * SHA256.blockByteCount
+        }
+        if remaining > 0 {
+            pending.copy(from: base, count: remaining, at: 0)
+            pendingByteCount = remaining
+        }
+    }
+
+    /// Pads, finishes and returns the 32-byte digest. The hasher is consumed.
+    public consuming func finalize() -> [UInt8] {
+        let bitCount = messageByteCount &* 8
+        var tail = [UInt8](repeating: 0, count: pendingByteCount < 56 ? 64 : 128)
+        pending.withPointer { pointer in
+            for index in 0..<pendingByteCount { tail[index] = pointer.load(fromByteOffset: index, as: UInt8.self) }
+        }
+        tail[pendingByteCount] = 0x80
+        for index in 0..<8 {
+            tail[tail.count - 1 - index] = UInt8(truncatingIfNeeded: bitCount >> (8 * UInt64(index)))
+        }
+        tail.withUnsafeBytes { buffer in
+            // Force-unwrap safe: `tail` is never empty.
+            state.compress(blocks: buffer.baseAddress.unsafelyUnwrapped, blockCount: tail.count / 64)
+        }
+        return state.bigEndianBytes()
+    }
+
+    /// Exposes the chaining value so HMAC can precompute its padded-key states.
+    init(resumingFrom state: State, messageByteCount: UInt64) {
+        self.state = state
+        self.pending = Block()
+        self.pendingByteCount = 0
+        self.messageByteCount = messageByteCount
+    }
+
+    /// The chaining value; valid as a resume point only when no bytes are pending.
+    var chainingState: State { state }
+}
+
+extension SHA256 {
+    /// Sixty-four bytes of inline storage: no heap allocation per hasher.
+    struct Block: Sendable {
+        private var words: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0)
+
+        mutating func copy(from source: UnsafeRawPointer, count: Int, at offset: Int) {
+            withUnsafeMutableBytes(of: &words) { destination in
+                // Precondition of the caller: offset + count <= 64.
+                (destination.baseAddress.unsafelyUnwrapped + offset).copyMemory(from: source, byteCount: count)
+            }
+        }
+
+        func withPointer<R>(_ body: (UnsafeRawPointer) -> R) -> R {
+            withUnsafeBytes(of: words) { body($0.baseAddress.unsafelyUnwrapped) }
+        }
+    }
+
+    /// The eight 32-bit chaining words.
+    struct State: Sendable {
+        var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
+        var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
+
+        func bigEndianBytes() -> [UInt8] {
+            var bytes = [UInt8]()
+            bytes.reserveCapacity(32)
+            for word in [h0, h1, h2, h3, h4, h5, h6, h7] {
+                bytes.append(UInt8(truncatingIfNeeded: word >> 24))
+                bytes.append(UInt8(truncatingIfNeeded: word >> 16))
+                bytes.append(UInt8(truncatingIfNeeded: word >> 8))
+                bytes.append(UInt8(truncatingIfNeeded: word))
+            }
+            return bytes
+        }
+
+        @inline(__always)
+        private static func load(_ block: UnsafeRawPointer, _ offset: Int) -> UInt32 {
+            UInt32(bigEndian: block.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
+        }
+
+        @inline(__always)
+        private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
+
+        @inline(__always)
+        private static func small0(_ x: UInt32) -> UInt32 { rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3) }
+
+        @inline(__always)
+        private static func small1(_ x: UInt32) -> UInt32 { rotr(x, 17) ^ rotr(x, 19) ^ (x &>> 10) }
+
+        @inline(__always)
+        private static func round(
+            _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
+            _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32
+        ) {
+            let big1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+            let choose = g ^ (e & (f ^ g))
+            let t1 = h &+ big1 &+ choose &+ kw
+            let big0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+            let majority = (a & b) | (c & (a | b))
+            d = d &+ t1
+            h = t1 &+ big0 &+ majority
+        }
+
+        /// Compresses `blockCount` consecutive 64-byte blocks starting at `blocks`.
+        mutating func compress(blocks: UnsafeRawPointer, blockCount: Int) {
+            var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
+            var w0: UInt32 = 0, w1: UInt32 = 0, w2: UInt32 = 0, w3: UInt32 = 0
+            var w4: UInt32 = 0, w5: UInt32 = 0, w6: UInt32 = 0, w7: UInt32 = 0
+            var w8: UInt32 = 0, w9: UInt32 = 0, w10: UInt32 = 0, w11: UInt32 = 0
+            var w12: UInt32 = 0, w13: UInt32 = 0, w14: UInt32 = 0, w15: UInt32 = 0
+            var block = blocks
+            for _ in 0..<blockCount {
+                w0 = Self.load(block, 0)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x428a2f98 &+ w0)
+                w1 = Self.load(block, 4)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x71374491 &+ w1)
+                w2 = Self.load(block, 8)
+                Self.round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcf &+ w2)
+                w3 = Self.load(block, 12)
+                Self.round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5 &+ w3)
+                w4 = Self.load(block, 16)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x3956c25b &+ w4)
+                w5 = Self.load(block, 20)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x59f111f1 &+ w5)
+                w6 = Self.load(block, 24)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x923f82a4 &+ w6)
+                w7 = Self.load(block, 28)
+                Self.round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5 &+ w7)
+                w8 = Self.load(block, 32)
+                Self.round(a, b, c, &d, e, f, g, &h, 0xd807aa98 &+ w8)
+                w9 = Self.load(block, 36)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x12835b01 &+ w9)
+                w10 = Self.load(block, 40)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x243185be &+ w10)
+                w11 = Self.load(block, 44)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x550c7dc3 &+ w11)
+                w12 = Self.load(block, 48)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x72be5d74 &+ w12)
+                w13 = Self.load(block, 52)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x80deb1fe &+ w13)
+                w14 = Self.load(block, 56)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7 &+ w14)
+                w15 = Self.load(block, 60)
+                Self.round(b, c, d, &e, f, g, h, &a, 0xc19bf174 &+ w15)
+                w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
+                Self.round(a, b, c, &d, e, f, g, &h, 0xe49b69c1 &+ w0)
+                w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
+                Self.round(h, a, b, &c, d, e, f, &g, 0xefbe4786 &+ w1)
+                w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
+                Self.round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6 &+ w2)
+                w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
+                Self.round(f, g, h, &a, b, c, d, &e, 0x240ca1cc &+ w3)
+                w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
+                Self.round(e, f, g, &h, a, b, c, &d, 0x2de92c6f &+ w4)
+                w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
+                Self.round(d, e, f, &g, h, a, b, &c, 0x4a7484aa &+ w5)
+                w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
+                Self.round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dc &+ w6)
+                w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
+                Self.round(b, c, d, &e, f, g, h, &a, 0x76f988da &+ w7)
+                w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
+                Self.round(a, b, c, &d, e, f, g, &h, 0x983e5152 &+ w8)
+                w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
+                Self.round(h, a, b, &c, d, e, f, &g, 0xa831c66d &+ w9)
+                w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
+                Self.round(g, h, a, &b, c, d, e, &f, 0xb00327c8 &+ w10)
+                w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
+                Self.round(f, g, h, &a, b, c, d, &e, 0xbf597fc7 &+ w11)
+                w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
+                Self.round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3 &+ w12)
+                w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
+                Self.round(d, e, f, &g, h, a, b, &c, 0xd5a79147 &+ w13)
+                w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
+                Self.round(c, d, e, &f, g, h, a, &b, 0x06ca6351 &+ w14)
+                w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
+                Self.round(b, c, d, &e, f, g, h, &a, 0x14292967 &+ w15)
+                w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
+                Self.round(a, b, c, &d, e, f, g, &h, 0x27b70a85 &+ w0)
+                w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
+                Self.round(h, a, b, &c, d, e, f, &g, 0x2e1b2138 &+ w1)
+                w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
+                Self.round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfc &+ w2)
+                w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
+                Self.round(f, g, h, &a, b, c, d, &e, 0x53380d13 &+ w3)
+                w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
+                Self.round(e, f, g, &h, a, b, c, &d, 0x650a7354 &+ w4)
+                w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
+                Self.round(d, e, f, &g, h, a, b, &c, 0x766a0abb &+ w5)
+                w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
+                Self.round(c, d, e, &f, g, h, a, &b, 0x81c2c92e &+ w6)
+                w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
+                Self.round(b, c, d, &e, f, g, h, &a, 0x92722c85 &+ w7)
+                w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
+                Self.round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1 &+ w8)
+                w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
+                Self.round(h, a, b, &c, d, e, f, &g, 0xa81a664b &+ w9)
+                w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
+                Self.round(g, h, a, &b, c, d, e, &f, 0xc24b8b70 &+ w10)
+                w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
+                Self.round(f, g, h, &a, b, c, d, &e, 0xc76c51a3 &+ w11)
+                w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
+                Self.round(e, f, g, &h, a, b, c, &d, 0xd192e819 &+ w12)
+                w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
+                Self.round(d, e, f, &g, h, a, b, &c, 0xd6990624 &+ w13)
+                w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
+                Self.round(c, d, e, &f, g, h, a, &b, 0xf40e3585 &+ w14)
+                w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
+                Self.round(b, c, d, &e, f, g, h, &a, 0x106aa070 &+ w15)
+                w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
+                Self.round(a, b, c, &d, e, f, g, &h, 0x19a4c116 &+ w0)
+                w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
+                Self.round(h, a, b, &c, d, e, f, &g, 0x1e376c08 &+ w1)
+                w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
+                Self.round(g, h, a, &b, c, d, e, &f, 0x2748774c &+ w2)
+                w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
+                Self.round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5 &+ w3)
+                w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
+                Self.round(e, f, g, &h, a, b, c, &d, 0x391c0cb3 &+ w4)
+                w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
+                Self.round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4a &+ w5)
+                w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
+                Self.round(c, d, e, &f, g, h, a, &b, 0x5b9cca4f &+ w6)
+                w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
+                Self.round(b, c, d, &e, f, g, h, &a, 0x682e6ff3 &+ w7)
+                w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
+                Self.round(a, b, c, &d, e, f, g, &h, 0x748f82ee &+ w8)
+                w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
+                Self.round(h, a, b, &c, d, e, f, &g, 0x78a5636f &+ w9)
+                w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
+                Self.round(g, h, a, &b, c, d, e, &f, 0x84c87814 &+ w10)
+                w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
+                Self.round(f, g, h, &a, b, c, d, &e, 0x8cc70208 &+ w11)
+                w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
+                Self.round(e, f, g, &h, a, b, c, &d, 0x90befffa &+ w12)
+                w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
+                Self.round(d, e, f, &g, h, a, b, &c, 0xa4506ceb &+ w13)
+                w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
+                Self.round(c, d, e, &f, g, h, a, &b, 0xbef9a3f7 &+ w14)
+                w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
+                Self.round(b, c, d, &e, f, g, h, &a, 0xc67178f2 &+ w15)
+                a = a &+ h0; b = b &+ h1; c = c &+ h2; d = d &+ h3
+                e = e &+ h4; f = f &+ h5; g = g &+ h6; h = h &+ h7
+                h0 = a; h1 = b; h2 = c; h3 = d; h4 = e; h5 = f; h6 = g; h7 = h
+                block += 64
+            }
+        }
+    }
+}

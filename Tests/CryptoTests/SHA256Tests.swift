@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+@testable import Crypto
+
+@Suite struct SHA256Tests {
+    // FIPS 180-4 / NIST CAVP example vectors.
+    @Test(arguments: [
+        ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
+        ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
+        ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
+         "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
+        ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
+         "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
+    ])
+    func nistVectors(message: String, digest: String) {
+        #expect(Hex.encode(SHA256.hash(Array(message.utf8))) == digest)
+    }
+
+    @Test func oneMillionA() {
+        let message = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
+        #expect(Hex.encode(SHA256.hash(message)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    static func message(length: Int) -> [UInt8] {
+        (0..<length).map { UInt8(($0 * 7 + length) % 256) }
+    }
+
+    static func referenceTable() throws -> [(Int, String)] {
+        let url = try #require(Bundle.module.url(forResource: "sha256-lengths", withExtension: "txt", subdirectory: "Fixtures"))
+        let text = try String(contentsOf: url, encoding: .utf8)
+        return text.split(separator: "\n").map { line in
+            let parts = line.split(separator: " ")
+            return (Int(parts[0]) ?? -1, String(parts[1]))
+        }
+    }
+
+    @Test func everyLengthFrom0To300MatchesHashlib() throws {
+        let table = try Self.referenceTable()
+        #expect(table.count == 301)
+        for (length, digest) in table {
+            #expect(Hex.encode(SHA256.hash(Self.message(length: length))) == digest, "length \(length)")
+        }
+    }
+
+    @Test(arguments: [1, 3, 7, 13, 63, 64, 65, 127, 1000])
+    func streamingInChunksEqualsOneShot(chunkSize: Int) {
+        for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300, 4099] {
+            let message = Self.message(length: length)
+            var hasher = SHA256()
+            var index = 0
+            while index < message.count {
+                let end = min(index + chunkSize, message.count)
+                hasher.update(message[index..<end])
+                index = end
+            }
+            #expect(hasher.finalize() == SHA256.hash(message), "length \(length) chunk \(chunkSize)")
+        }
+    }
+
+    @Test func nonContiguousSequenceHashesLikeArray() {
+        let message = Self.message(length: 200)
+        #expect(SHA256.hash(message.lazy.map { $0 }) == SHA256.hash(message))
+    }
+}
