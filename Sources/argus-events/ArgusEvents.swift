@@ -1,0 +1,38 @@
+import Foundation
+
+/// Entry point: picks the subcommand and maps errors to exit codes (0 ok, 1 failure, 2 usage).
+@main
+enum ArgusEvents {
+    /// Every subcommand; add new ones here.
+    static let commands: [any Command.Type] = [
+    ]
+
+    static func main() async {
+        let words = Array(CommandLine.arguments.dropFirst())
+        guard let name = words.first, name != "help", name != "--help", name != "-h" else {
+            printUsage(to: words.isEmpty ? .standardError : .standardOutput)
+            exit(words.isEmpty ? 2 : 0)
+        }
+        guard let command = commands.first(where: { $0.name == name }) else {
+            Console.error("argus-events: unknown command '\(name)'")
+            printUsage(to: .standardError)
+            exit(2)
+        }
+        do {
+            exit(try await command.run(Array(words.dropFirst())))
+        } catch let error as UsageError {
+            Console.error("argus-events \(name): \(error.description)")
+            Console.error("usage: argus-events \(command.usage)")
+            exit(2)
+        } catch {
+            Console.error("argus-events \(name): \(error)")
+            exit(1)
+        }
+    }
+
+    static func printUsage(to handle: FileHandle) {
+        var text = "usage: argus-events <command> [options]\n\ncommands:\n"
+        for command in commands { text += "  \(command.usage)\n" }
+        handle.write(Data(text.utf8))
+    }
+}
