@@ -1,5 +1,5 @@
 /// One `argus-events` subcommand.
-protocol Command {
+protocol Command: Sendable {
     /// The word that selects it, such as `tail`.
     static var name: String { get }
     /// One line of usage, shown by `argus-events help`.
