@@ -5,6 +5,10 @@ import Foundation
 enum ArgusEvents {
     /// Every subcommand; add new ones here.
     static let commands: [any Command.Type] = [
+        PublishCommand.self,
+        TailCommand.self,
+        VerifyCommand.self,
+        SegmentsCommand.self,
     ]
 
     static func main() async {

@@ -1,0 +1,93 @@
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The writer's view of the segment it appends to. Confined to the writer thread.
+struct ActiveSegment {
+    let directory: String
+    let header: SegmentHeader
+    let file: FileDescriptor
+    let indexFile: FileDescriptor
+    /// End of the last complete record, in bytes; the next append goes here.
+    var sizeBytes: Int64
+    /// Offset the next record gets.
+    var nextOffset: UInt64
+    /// Chain value after the last record.
+    var chain: [UInt8]
+    var lastTimestampMs: Int64
+    var index: SegmentIndex
+    /// Position of the last index entry, in bytes.
+    var lastIndexedPosition: Int64
+    /// Running SHA-256 of the file's bytes; nil after a reopen (then computed from disk at seal time).
+    var digest: SHA256?
+
+    var name: String { SegmentName.log(baseOffset: header.baseOffset) }
+    var path: String { directory + "/" + name }
+    var recordCount: UInt64 { nextOffset - header.baseOffset }
+
+    /// Creates a new, empty segment file whose header continues `chainIn`, durably.
+    static func create(directory: String, baseOffset: UInt64, chainIn: [UInt8], nowMs: Int64,
+                       indexIntervalBytes: Int) throws(EventLogError) -> ActiveSegment {
+        let header = SegmentHeader(baseOffset: baseOffset, createdMs: nowMs, chainIn: chainIn)
+        let path = directory + "/" + SegmentName.log(baseOffset: baseOffset)
+        let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_TRUNC)
+        let headerBytes = header.encoded()
+        try file.write(headerBytes, at: 0)
+        try file.synchronize()
+        let indexFile = try FileDescriptor.open(directory + "/" + SegmentName.index(baseOffset: baseOffset),
+                                                O_RDWR | O_CREAT | O_TRUNC)
+        try FileSystem.synchronizeDirectory(directory)
+        var digest = SHA256()
+        digest.update(headerBytes)
+        return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
+                             sizeBytes: Int64(headerBytes.count), nextOffset: baseOffset, chain: chainIn,
+                             lastTimestampMs: nowMs, index: SegmentIndex(), lastIndexedPosition: -1, digest: digest)
+    }
+
+    /// Records an index entry for a record at `position` when the interval has passed.
+    mutating func noteRecord(offset: UInt64, position: Int64, timestampMs: Int64, intervalBytes: Int,
+                             pendingIndexBytes: inout [UInt8]) {
+        guard lastIndexedPosition < 0 || position - lastIndexedPosition >= Int64(intervalBytes) else { return }
+        let entry = SegmentIndex.Entry(offset: offset, position: position, timestampMs: timestampMs)
+        index.append(entry)
+        pendingIndexBytes += SegmentIndex.encode(entry)
+        lastIndexedPosition = position
+    }
+
+    /// Writes the footer, syncs the segment and its index. The segment is immutable afterwards.
+    mutating func seal() throws(EventLogError) -> SegmentFooter {
+        let segmentDigest: [UInt8]
+        if let running = digest {
+            segmentDigest = running.finalize()
+        } else {
+            segmentDigest = try Self.digestOfFile(file, sizeBytes: sizeBytes)
+        }
+        let footer = SegmentFooter(recordCount: recordCount, lastOffset: nextOffset &- 1, lastChain: chain,
+                                   segmentDigest: segmentDigest)
+        var writer = ByteWriter(capacity: RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes)
+        RecordFrame.appendFooter(footer, to: &writer)
+        try file.write(writer.bytes, at: sizeBytes)
+        try file.synchronizeData()
+        sizeBytes += Int64(writer.bytes.count)
+        try index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
+        digest = nil
+        return footer
+    }
+
+    /// SHA-256 of the first `sizeBytes` bytes of `file`.
+    static func digestOfFile(_ file: FileDescriptor, sizeBytes: Int64) throws(EventLogError) -> [UInt8] {
+        var hasher = SHA256()
+        var position: Int64 = 0
+        while position < sizeBytes {
+            let count = Int(min(Int64(1 << 20), sizeBytes - position))
+            let chunk = try file.read(count: count, at: position)
+            if chunk.count < count {
+                throw .corruptSegment(segment: file.path, reason: "shorter than expected while hashing")
+            }
+            hasher.update(chunk)
+            position += Int64(count)
+        }
+        return hasher.finalize()
+    }
+}

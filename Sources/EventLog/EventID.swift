@@ -1,0 +1,29 @@
+import Crypto
+
+/// Event ids: `evt_` and a ULID (48-bit millisecond time, 80 random bits, Crockford base32), so ids
+/// sort by creation time.
+public enum EventID {
+    private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+
+    /// A new id for an event created at `timestampMs`.
+    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
+    public static func make(timestampMs: Int64) throws -> String {
+        let random = try SecureRandom.bytes(count: 10)
+        var value = [UInt8](repeating: 0, count: 16)
+        let time = UInt64(max(0, timestampMs)) & 0xFFFF_FFFF_FFFF
+        for index in 0..<6 { value[index] = UInt8(truncatingIfNeeded: time >> (8 * UInt64(5 - index))) }
+        for index in 0..<10 { value[6 + index] = random[index] }
+        // 128 bits as 26 base32 characters (the first carries 3 bits).
+        var characters = [UInt8](repeating: 0, count: 26)
+        var high = UInt64(0)
+        var low = UInt64(0)
+        for index in 0..<8 { high = high << 8 | UInt64(value[index]) }
+        for index in 8..<16 { low = low << 8 | UInt64(value[index]) }
+        for position in stride(from: 25, through: 0, by: -1) {
+            characters[position] = alphabet[Int(low & 31)]
+            low = low >> 5 | (high & 31) << 59
+            high >>= 5
+        }
+        return "evt_" + String(decoding: characters, as: UTF8.self)
+    }
+}

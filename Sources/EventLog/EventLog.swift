@@ -1,0 +1,139 @@
+import Crypto
+import Foundation
+import Synchronization
+
+/// A segmented, checksummed, hash-chained append-only event log in one directory.
+///
+/// One `EventLog` per directory per machine is the writer (a lock file enforces it). Appends are
+/// durable when they return (under `FsyncPolicy.always`); concurrent appends share one write and one
+/// `fdatasync`. Readers (`makeReader`, or `LogReader` from any process) need no lock.
+public final class EventLog: Sendable {
+    /// The directory holding the segments.
+    public let directory: String
+    private let writer: LogWriter
+    private let lock: DirectoryLock
+    private let head: Head
+
+    /// The durable head and the tasks waiting for it to move.
+    private final class Head: Sendable {
+        struct State {
+            var nextOffset: UInt64
+            var closed = false
+            var waiters: [(after: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+        }
+
+        let state: Mutex<State>
+
+        init(nextOffset: UInt64) { state = Mutex(State(nextOffset: nextOffset)) }
+
+        func withLock<R>(_ body: (inout State) -> R) -> R { state.withLock { body(&$0) } }
+    }
+
+    /// Opens (creating when needed) the log in `directory` and recovers its active segment.
+    ///
+    /// Recovery reads only the active segment's unindexed tail: it truncates a torn tail (a partial
+    /// record, or a bad frame that reaches the end of the file) and reports it through
+    /// `options.logger`; any other damage throws.
+    /// - Throws: `EventLogError.locked` when another process writes here; `.corruptRecord` or
+    ///   `.corruptSegment` for damage that is not a torn tail; `.system` for I/O errors.
+    public init(directory: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) {
+        precondition(options.segmentSizeBytesMax >= EventLogLimits.segmentSizeBytesMin, "segment size too small")
+        precondition(options.indexIntervalBytes > 0, "index interval must be positive")
+        try FileSystem.createDirectory(directory)
+        self.directory = directory
+        lock = try DirectoryLock(directory: directory)
+        let segment = try Recovery.openActiveSegment(directory: directory, options: options)
+        head = Head(nextOffset: segment.nextOffset)
+        writer = LogWriter(segment: segment, options: options)
+        writer.start()
+    }
+
+    /// Offset the next appended event will get; everything below it is durable.
+    public var nextOffset: UInt64 { head.withLock { $0.nextOffset } }
+
+    /// Appends one event and returns once it is durable.
+    /// - Throws: `EventLogError.invalidEvent` (nothing written), `.overloaded`, `.closed`, `.system`,
+    ///   `.writerFailed`.
+    public func append(_ event: NewEvent) async throws -> AppendedEvent {
+        let appended = try await append(batch: [event])
+        return appended[0]
+    }
+
+    /// Appends `events` as one group (all or none) and returns once they are durable, in order.
+    /// - Precondition: at most `EventLogLimits.batchCountMax` events.
+    public func append(batch events: [NewEvent]) async throws -> [AppendedEvent] {
+        let request = try prepare(events)
+        return try await withCheckedThrowingContinuation { continuation in
+            submit(request) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// The blocking form of `append(batch:)`, for threads that are not in an async context.
+    public func appendAndWait(batch events: [NewEvent]) throws(EventLogError) -> [AppendedEvent] {
+        let request = try prepare(events)
+        let done = DispatchSemaphore(value: 0)
+        let outcome = Mutex<Result<[AppendedEvent], EventLogError>?>(nil)
+        submit(request) { result in
+            outcome.withLock { $0 = result }
+            done.signal()
+        }
+        done.wait()
+        return try outcome.withLock { $0! }.get()
+    }
+
+    private func prepare(_ events: [NewEvent]) throws(EventLogError) -> LogWriter.Request {
+        guard !events.isEmpty else { throw .invalidEvent(reason: "empty batch") }
+        guard events.count <= EventLogLimits.batchCountMax else {
+            throw .invalidEvent(reason: "batch of \(events.count) events, limit \(EventLogLimits.batchCountMax)")
+        }
+        for event in events { try RecordFrame.validate(event) }
+        // Payload digests are computed here, on the caller's thread, so the writer only chains.
+        return LogWriter.Request(events: events, digests: events.map(RecordFrame.payloadDigest), completion: { _ in })
+    }
+
+    private func submit(_ request: LogWriter.Request,
+                        completion: @escaping @Sendable (Result<[AppendedEvent], EventLogError>) -> Void) {
+        var request = request
+        request.completion = { [head] result in
+            if case .success(let appended) = result, let last = appended.last {
+                let ready = head.withLock { state -> [CheckedContinuation<Void, Never>] in
+                    if last.offset + 1 > state.nextOffset { state.nextOffset = last.offset + 1 }
+                    let ready = state.waiters.filter { $0.after < state.nextOffset }.map(\.continuation)
+                    state.waiters.removeAll { $0.after < state.nextOffset }
+                    return ready
+                }
+                for continuation in ready { continuation.resume() }
+            }
+            completion(result)
+        }
+        writer.submit(request)
+    }
+
+    /// Returns once an event at `offset` or later is durable, or the log is closed.
+    public func waitForAppend(atOrAfter offset: UInt64) async {
+        await withCheckedContinuation { continuation in
+            let ready = head.withLock { state -> Bool in
+                if state.nextOffset > offset || state.closed { return true }
+                state.waiters.append((offset, continuation))
+                return false
+            }
+            if ready { continuation.resume() }
+        }
+    }
+
+    /// A reader of this log from `start`, which never reads past the durable head.
+    public func makeReader(from start: LogReader.Start) throws(EventLogError) -> LogReader {
+        try LogReader(directory: directory, start: start, limit: { [head] in head.withLock { $0.nextOffset } })
+    }
+
+    /// Finishes queued appends, syncs, and releases the writer thread. Later appends fail with `.closed`.
+    public func close() {
+        writer.close()
+        let waiters = head.withLock { state -> [CheckedContinuation<Void, Never>] in
+            state.closed = true
+            defer { state.waiters = [] }
+            return state.waiters.map(\.continuation)
+        }
+        for continuation in waiters { continuation.resume() }
+    }
+}

@@ -1,0 +1,39 @@
+/// When appended bytes are made durable.
+public enum FsyncPolicy: Sendable, Equatable {
+    /// `append` returns after an `fdatasync` that covers the event (group commit). The default.
+    case always
+    /// `append` returns after the write; a background `fdatasync` runs every `milliseconds`.
+    case interval(milliseconds: Int)
+    /// Never sync except when sealing a segment and on close; survives a process crash, not a power loss.
+    case none
+
+    /// Parses `always`, `none`, `interval` (100 ms) or `interval:MS`.
+    public init?(_ text: String) {
+        switch text {
+        case "always": self = .always
+        case "none": self = .none
+        case "interval": self = .interval(milliseconds: 100)
+        default:
+            guard text.hasPrefix("interval:"), let value = Int(text.dropFirst(9)), (1...60_000).contains(value)
+            else { return nil }
+            self = .interval(milliseconds: value)
+        }
+    }
+}
+
+/// Tunables of one log.
+public struct EventLogOptions: Sendable {
+    /// A segment is sealed and a new one started once it reaches this size, in bytes (default 64 MiB).
+    /// A segment can exceed it by at most one group commit.
+    public var segmentSizeBytesMax: Int = 64 << 20
+    /// A non-empty segment older than this is sealed at the next append, in seconds (default 7 days).
+    public var segmentAgeSecondsMax: Double = 7 * 86_400
+    /// Durability of `append`.
+    public var fsyncPolicy: FsyncPolicy = .always
+    /// Bytes of records between sparse index entries (default 4 KiB).
+    public var indexIntervalBytes: Int = 4096
+    /// Receives one line per noteworthy recovery action (such as a truncated torn tail).
+    public var logger: @Sendable (String) -> Void = { _ in }
+
+    public init() {}
+}

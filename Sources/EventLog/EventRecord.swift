@@ -1,0 +1,51 @@
+/// One event as stored in the log.
+public struct EventRecord: Sendable, Equatable {
+    /// Position in the log, dense from 0, never reused.
+    public var offset: UInt64
+    /// When the writer appended it, in milliseconds since 1970 (non-decreasing along the log).
+    public var timestampMs: Int64
+    /// The organization that owns the event.
+    public var organizationID: String
+    /// `category.action`.
+    public var type: String
+    /// The producer-visible id, such as `evt_01J...`.
+    public var eventID: String
+    /// The event's `data` as JSON bytes.
+    public var data: [UInt8]
+    /// SHA-256 chain value after this record (32 bytes).
+    public var chainHash: [UInt8]
+
+    public init(offset: UInt64, timestampMs: Int64, organizationID: String, type: String, eventID: String,
+                data: [UInt8], chainHash: [UInt8]) {
+        self.offset = offset
+        self.timestampMs = timestampMs
+        self.organizationID = organizationID
+        self.type = type
+        self.eventID = eventID
+        self.data = data
+        self.chainHash = chainHash
+    }
+}
+
+/// An event handed to `EventLog.append`: the writer assigns offset, time and chain.
+public struct NewEvent: Sendable, Equatable {
+    public var organizationID: String
+    public var type: String
+    public var eventID: String
+    /// JSON bytes; the log does not parse them.
+    public var data: [UInt8]
+
+    public init(organizationID: String, type: String, eventID: String, data: [UInt8]) {
+        self.organizationID = organizationID
+        self.type = type
+        self.eventID = eventID
+        self.data = data
+    }
+}
+
+/// What `append` returns once the event is durable (under the fsync policy in force).
+public struct AppendedEvent: Sendable, Equatable {
+    public var offset: UInt64
+    public var timestampMs: Int64
+    public var eventID: String
+}

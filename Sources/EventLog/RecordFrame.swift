@@ -1,0 +1,187 @@
+import Crypto
+
+/// The on-disk framing of records and segment footers.
+///
+/// ```
+/// frame  = length u32 | crc u32 | body        (little-endian)
+/// crc    = CRC32C(length bytes ++ body)
+/// event  = kind=1 u8 | 0 u8 | orgLen u16 | typeLen u16 | idLen u16 | offset u64 | timestampMs i64
+///          | chain[32] | org | type | id | data
+/// footer = kind=2 u8 | 0[7] | recordCount u64 | lastOffset u64 | lastChain[32] | segmentSHA256[32]
+/// chain  = SHA-256(previousChain[32] ++ event body[0..<24] ++ SHA-256(org ++ type ++ id ++ data))
+/// ```
+/// The chain covers kind, lengths, offset and time directly and the payload through its digest, so
+/// producers can hash payloads in parallel while the writer chains 88 bytes per record.
+enum RecordFrame {
+    static let headerSizeBytes = 8
+    static let eventFixedSizeBytes = 56
+    static let footerBodySizeBytes = 88
+    static let kindEvent: UInt8 = 1
+    static let kindFooter: UInt8 = 2
+
+    /// The payload digest that enters the chain.
+    static func payloadDigest(_ event: NewEvent) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(event.organizationID.utf8)
+        hasher.update(event.type.utf8)
+        hasher.update(event.eventID.utf8)
+        hasher.update(event.data)
+        return hasher.finalize()
+    }
+
+    /// The chain value after a record with `fixedPrefix` (its first 24 body bytes) and `payloadDigest`.
+    static func chain(previous: [UInt8], fixedPrefix: UnsafeRawBufferPointer, payloadDigest: [UInt8]) -> [UInt8] {
+        var hasher = SHA256()
+        hasher.update(previous)
+        hasher.update(fixedPrefix)
+        hasher.update(payloadDigest)
+        return hasher.finalize()
+    }
+
+    /// Checks `event` against the limits; nothing is written when this throws.
+    static func validate(_ event: NewEvent) throws(EventLogError) {
+        if event.data.count > EventLogLimits.dataSizeBytesMax {
+            throw .invalidEvent(reason: "data is \(event.data.count) bytes, limit \(EventLogLimits.dataSizeBytesMax)")
+        }
+        for (name, value) in [("organization id", event.organizationID), ("type", event.type), ("event id", event.eventID)] {
+            if value.utf8.isEmpty { throw .invalidEvent(reason: "\(name) is empty") }
+            if value.utf8.count > EventLogLimits.nameSizeBytesMax {
+                throw .invalidEvent(reason: "\(name) is longer than \(EventLogLimits.nameSizeBytesMax) bytes")
+            }
+        }
+    }
+
+    /// Appends the frame of `event` to `output` and returns the new chain value.
+    static func appendEvent(_ event: NewEvent, payloadDigest: [UInt8], offset: UInt64, timestampMs: Int64,
+                            previousChain: [UInt8], to output: inout ByteWriter) -> [UInt8] {
+        let organization = Array(event.organizationID.utf8)
+        let type = Array(event.type.utf8)
+        let identifier = Array(event.eventID.utf8)
+        let bodySize = eventFixedSizeBytes + organization.count + type.count + identifier.count + event.data.count
+        let start = output.bytes.count
+        output.append(UInt32(bodySize))
+        output.append(UInt32(0))
+        let bodyStart = output.bytes.count
+        output.append(kindEvent)
+        output.append(UInt8(0))
+        output.append(UInt16(organization.count))
+        output.append(UInt16(type.count))
+        output.append(UInt16(identifier.count))
+        output.append(offset)
+        output.append(timestampMs)
+        let chain = output.bytes.withUnsafeBytes { buffer in
+            Self.chain(previous: previousChain,
+                       fixedPrefix: UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + 24)]),
+                       payloadDigest: payloadDigest)
+        }
+        output.append(contentsOf: chain)
+        output.append(contentsOf: organization)
+        output.append(contentsOf: type)
+        output.append(contentsOf: identifier)
+        output.append(contentsOf: event.data)
+        sealCRC(in: &output, frameStart: start)
+        return chain
+    }
+
+    /// Appends a footer frame.
+    static func appendFooter(_ footer: SegmentFooter, to output: inout ByteWriter) {
+        let start = output.bytes.count
+        output.append(UInt32(footerBodySizeBytes))
+        output.append(UInt32(0))
+        output.append(kindFooter)
+        output.append(contentsOf: [UInt8](repeating: 0, count: 7))
+        output.append(footer.recordCount)
+        output.append(footer.lastOffset)
+        output.append(contentsOf: footer.lastChain)
+        output.append(contentsOf: footer.segmentDigest)
+        sealCRC(in: &output, frameStart: start)
+    }
+
+    private static func sealCRC(in output: inout ByteWriter, frameStart: Int) {
+        let crc = output.bytes.withUnsafeBytes { buffer in
+            let length = CRC32C.update(0, UnsafeRawBufferPointer(rebasing: buffer[frameStart..<(frameStart + 4)]))
+            return CRC32C.update(length, UnsafeRawBufferPointer(rebasing: buffer[(frameStart + 8)...]))
+        }
+        output.set(crc, at: frameStart + 4)
+    }
+
+    /// What a scanner found at one position.
+    enum Parsed {
+        case event(EventRecord, frameSizeBytes: Int)
+        case footer(SegmentFooter, frameSizeBytes: Int)
+        /// Fewer bytes than the frame needs: not written yet, or a torn tail.
+        case incomplete
+        /// The bytes are all there but fail a check.
+        case invalid(reason: String)
+    }
+
+    /// Parses the frame at the start of `buffer` (which may hold more frames after it).
+    static func parse(_ buffer: UnsafeRawBufferPointer) -> Parsed {
+        guard buffer.count >= headerSizeBytes else { return .incomplete }
+        let bodySize = Int(buffer.uint32(at: 0))
+        if bodySize > EventLogLimits.frameBodySizeBytesMax || bodySize < min(footerBodySizeBytes, eventFixedSizeBytes) {
+            return .invalid(reason: "frame length \(bodySize) out of range")
+        }
+        guard buffer.count >= headerSizeBytes + bodySize else { return .incomplete }
+        let storedCRC = buffer.uint32(at: 4)
+        let body = UnsafeRawBufferPointer(rebasing: buffer[headerSizeBytes..<(headerSizeBytes + bodySize)])
+        let crc = CRC32C.update(CRC32C.update(0, UnsafeRawBufferPointer(rebasing: buffer[0..<4])), body)
+        guard crc == storedCRC else { return .invalid(reason: "CRC mismatch") }
+        let frameSize = headerSizeBytes + bodySize
+        switch body[0] {
+        case kindEvent:
+            let organizationCount = Int(body.uint16(at: 2))
+            let typeCount = Int(body.uint16(at: 4))
+            let identifierCount = Int(body.uint16(at: 6))
+            let variableStart = eventFixedSizeBytes
+            let dataStart = variableStart + organizationCount + typeCount + identifierCount
+            guard dataStart <= bodySize else { return .invalid(reason: "field lengths exceed the frame") }
+            func text(_ start: Int, _ count: Int) -> String? {
+                String(validating: UnsafeRawBufferPointer(rebasing: body[start..<(start + count)]), as: UTF8.self)
+            }
+            guard let organization = text(variableStart, organizationCount),
+                  let type = text(variableStart + organizationCount, typeCount),
+                  let identifier = text(variableStart + organizationCount + typeCount, identifierCount)
+            else { return .invalid(reason: "names are not UTF-8") }
+            let record = EventRecord(
+                offset: body.uint64(at: 8), timestampMs: body.int64(at: 16),
+                organizationID: organization, type: type, eventID: identifier,
+                data: Array(body[dataStart..<bodySize]), chainHash: Array(body[24..<56]))
+            return .event(record, frameSizeBytes: frameSize)
+        case kindFooter:
+            guard bodySize == footerBodySizeBytes else { return .invalid(reason: "footer of wrong length") }
+            let footer = SegmentFooter(recordCount: body.uint64(at: 8), lastOffset: body.uint64(at: 16),
+                                       lastChain: Array(body[24..<56]), segmentDigest: Array(body[56..<88]))
+            return .footer(footer, frameSizeBytes: frameSize)
+        default:
+            return .invalid(reason: "unknown record kind \(body[0])")
+        }
+    }
+
+    /// Recomputes the chain of a parsed record from its predecessor's chain.
+    static func expectedChain(of record: EventRecord, previous: [UInt8]) -> [UInt8] {
+        var prefix = ByteWriter(capacity: 24)
+        prefix.append(kindEvent)
+        prefix.append(UInt8(0))
+        prefix.append(UInt16(record.organizationID.utf8.count))
+        prefix.append(UInt16(record.type.utf8.count))
+        prefix.append(UInt16(record.eventID.utf8.count))
+        prefix.append(record.offset)
+        prefix.append(record.timestampMs)
+        let digest = payloadDigest(NewEvent(organizationID: record.organizationID, type: record.type,
+                                            eventID: record.eventID, data: record.data))
+        return prefix.bytes.withUnsafeBytes { chain(previous: previous, fixedPrefix: $0, payloadDigest: digest) }
+    }
+}
+
+/// The last frame of a sealed segment.
+public struct SegmentFooter: Sendable, Equatable {
+    /// Event records in the segment.
+    public var recordCount: UInt64
+    /// Offset of the last record.
+    public var lastOffset: UInt64
+    /// Chain value after the last record; the next segment's header continues from it.
+    public var lastChain: [UInt8]
+    /// SHA-256 of every byte of the segment file before the footer.
+    public var segmentDigest: [UInt8]
+}

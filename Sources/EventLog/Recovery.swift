@@ -1,0 +1,142 @@
+import Crypto
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Opening a log: find the active segment, check its header, scan its unindexed tail, cut a torn
+/// tail. Sealed segments are not read, so opening time does not grow with the log.
+enum Recovery {
+    static func openActiveSegment(directory: String, options: EventLogOptions) throws(EventLogError) -> ActiveSegment {
+        let bases = try SegmentCatalog.baseOffsets(directory: directory)
+        guard let activeBase = bases.last else {
+            return try ActiveSegment.create(directory: directory, baseOffset: 0, chainIn: [UInt8](repeating: 0, count: 32),
+                                            nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+        }
+        let name = SegmentName.log(baseOffset: activeBase)
+        let path = directory + "/" + name
+        let file = try FileDescriptor.open(path, O_RDWR)
+        let fileSize = try file.size()
+        let header: SegmentHeader
+        do throws(EventLogError) {
+            header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+            guard header.baseOffset == activeBase else {
+                throw EventLogError.corruptSegment(segment: name, reason: "header names base offset \(header.baseOffset)")
+            }
+        } catch {
+            // A crash while creating the segment leaves a short header: recreate it, unless it held data.
+            guard fileSize < Int64(SegmentHeader.sizeBytes) else { throw error }
+            options.logger("recovery: recreating segment \(name) whose header was torn (\(fileSize) bytes)")
+            let chainIn = try previousChain(directory: directory, bases: bases, activeBase: activeBase)
+            return try ActiveSegment.create(directory: directory, baseOffset: activeBase, chainIn: chainIn,
+                                            nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+        }
+
+        let indexPath = directory + "/" + SegmentName.index(baseOffset: activeBase)
+        var index = try SegmentIndex.load(path: indexPath, segmentSizeBytes: fileSize, baseOffset: activeBase)
+        var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
+        var chain = header.chainIn
+        var expectedOffset = activeBase
+        var lastTimestampMs = header.createdMs
+        // Resume from the last index entry that points at the record it names.
+        while let entry = index.entries.last {
+            scanner.seek(to: entry.position)
+            if case .event(let record, _, _) = try scanner.next(), record.offset == entry.offset,
+               record.timestampMs == entry.timestampMs {
+                chain = record.chainHash
+                expectedOffset = record.offset + 1
+                lastTimestampMs = record.timestampMs
+                break
+            }
+            index.removeEntries(from: index.entries.count - 1)
+            scanner.seek(to: Int64(SegmentHeader.sizeBytes))
+        }
+        var lastIndexedPosition = index.entries.last?.position ?? -1
+        var indexChanged = false
+        while true {
+            switch try scanner.next() {
+            case .event(let record, let position, _):
+                guard record.offset == expectedOffset else {
+                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
+                                                      reason: "found offset \(record.offset)")
+                }
+                guard RecordFrame.expectedChain(of: record, previous: chain) == record.chainHash else {
+                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
+                                                      reason: "hash chain mismatch")
+                }
+                if lastIndexedPosition < 0 || position - lastIndexedPosition >= Int64(options.indexIntervalBytes) {
+                    index.append(.init(offset: record.offset, position: position, timestampMs: record.timestampMs))
+                    lastIndexedPosition = position
+                    indexChanged = true
+                }
+                chain = record.chainHash
+                expectedOffset += 1
+                lastTimestampMs = record.timestampMs
+            case .footer(let footer, let position, let size):
+                // Sealed but the next segment was never created: finish the roll.
+                guard footer.lastChain == chain, footer.recordCount == expectedOffset - activeBase,
+                      position + Int64(size) == fileSize else {
+                    throw EventLogError.corruptSegment(segment: name, reason: "footer does not match its records")
+                }
+                if indexChanged { try index.write(to: indexPath) }
+                options.logger("recovery: segment \(name) was sealed; starting segment at offset \(expectedOffset)")
+                return try ActiveSegment.create(directory: directory, baseOffset: expectedOffset, chainIn: chain,
+                                                nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+            case .end(let position):
+                if position < fileSize {
+                    options.logger("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name)")
+                    try file.truncate(to: position)
+                    try file.synchronize()
+                }
+                if indexChanged { try index.write(to: indexPath) }
+                let indexFile = try FileDescriptor.open(indexPath, O_RDWR | O_CREAT)
+                if !indexChanged { try indexFile.truncate(to: Int64(index.entries.count * SegmentIndex.entrySizeBytes)) }
+                var digest: SHA256? = nil
+                if position == Int64(SegmentHeader.sizeBytes) {
+                    digest = SHA256()
+                    digest?.update(header.encoded())
+                }
+                return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
+                                     sizeBytes: position, nextOffset: expectedOffset, chain: chain,
+                                     lastTimestampMs: lastTimestampMs, index: index,
+                                     lastIndexedPosition: lastIndexedPosition, digest: digest)
+            case .invalid(let position, let reason):
+                guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
+                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
+                                                      reason: reason)
+                }
+                options.logger("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
+                try file.truncate(to: position)
+                try file.synchronize()
+                scanner = SegmentScanner(file: file, position: position)
+                continue
+            }
+        }
+    }
+
+    /// A bad frame is a torn tail when it is the last frame of the file, or when only zeros follow.
+    static func isTornTail(file: FileDescriptor, position: Int64, fileSize: Int64) throws(EventLogError) -> Bool {
+        let lengthBytes = try file.read(count: 4, at: position)
+        if lengthBytes.count == 4 {
+            let length = lengthBytes.withUnsafeBytes { Int64($0.uint32(at: 0)) }
+            if position + Int64(RecordFrame.headerSizeBytes) + length >= fileSize { return true }
+        }
+        var cursor = position
+        while cursor < fileSize {
+            let chunk = try file.read(count: Int(min(Int64(1 << 20), fileSize - cursor)), at: cursor)
+            if chunk.isEmpty { break }
+            if chunk.contains(where: { $0 != 0 }) { return false }
+            cursor += Int64(chunk.count)
+        }
+        return true
+    }
+
+    /// The chain value the segment after the newest sealed one must continue from.
+    private static func previousChain(directory: String, bases: [UInt64], activeBase: UInt64) throws(EventLogError) -> [UInt8] {
+        guard bases.count >= 2 else { return [UInt8](repeating: 0, count: 32) }
+        let previous = bases[bases.count - 2]
+        guard let footer = try SegmentCatalog.footer(directory: directory, baseOffset: previous) else {
+            throw .corruptSegment(segment: SegmentName.log(baseOffset: previous), reason: "not sealed, yet a later segment exists")
+        }
+        return footer.lastChain
+    }
+}

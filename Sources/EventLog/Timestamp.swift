@@ -1,0 +1,83 @@
+/// RFC 3339 timestamps in UTC, as the envelope writes them: `2026-06-05T10:00:00.000+00:00`.
+public enum Timestamp {
+    /// Formats milliseconds since 1970 as RFC 3339 UTC with milliseconds and `+00:00`.
+    public static func format(ms: Int64) -> String {
+        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        let milliseconds = Int(ms - seconds * 1000)
+        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
+        let secondOfDay = Int(seconds - days * 86_400)
+        // Civil from days (Howard Hinnant's algorithm).
+        days += 719_468
+        let era = (days >= 0 ? days : days - 146_096) / 146_097
+        let dayOfEra = days - era * 146_097
+        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
+        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
+        let monthPrime = (5 * dayOfYear + 2) / 153
+        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
+        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
+        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
+        func pad(_ value: Int, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))T\(pad(secondOfDay / 3600, 2)):"
+            + "\(pad(secondOfDay / 60 % 60, 2)):\(pad(secondOfDay % 60, 2)).\(pad(milliseconds, 3))+00:00"
+    }
+
+    /// Parses `YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)` (also `t`, `z` and a space for `T`) to
+    /// milliseconds since 1970; nil when malformed.
+    public static func parse(_ text: String) -> Int64? {
+        let characters = Array(text.utf8)
+        guard characters.count >= 20 else { return nil }
+        func number(_ start: Int, _ count: Int) -> Int? {
+            var value = 0
+            for index in start..<(start + count) {
+                let character = characters[index]
+                guard character >= 48 && character <= 57 else { return nil }
+                value = value * 10 + Int(character - 48)
+            }
+            return value
+        }
+        guard let year = number(0, 4), characters[4] == UInt8(ascii: "-"), let month = number(5, 2),
+              characters[7] == UInt8(ascii: "-"), let day = number(8, 2),
+              [UInt8(ascii: "T"), UInt8(ascii: "t"), UInt8(ascii: " ")].contains(characters[10]),
+              let hour = number(11, 2), characters[13] == UInt8(ascii: ":"), let minute = number(14, 2),
+              characters[16] == UInt8(ascii: ":"), let second = number(17, 2),
+              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
+        else { return nil }
+        var index = 19
+        var milliseconds = 0
+        if characters[index] == UInt8(ascii: ".") {
+            index += 1
+            var digits = 0
+            while index < characters.count, characters[index] >= 48, characters[index] <= 57 {
+                if digits < 3 { milliseconds = milliseconds * 10 + Int(characters[index] - 48) }
+                digits += 1
+                index += 1
+            }
+            guard digits > 0 else { return nil }
+            if digits < 3 { for _ in digits..<3 { milliseconds *= 10 } }
+        }
+        guard index < characters.count else { return nil }
+        var offsetSeconds = 0
+        if characters[index] == UInt8(ascii: "Z") || characters[index] == UInt8(ascii: "z") {
+            guard index + 1 == characters.count else { return nil }
+        } else {
+            guard index + 6 == characters.count,
+                  characters[index] == UInt8(ascii: "+") || characters[index] == UInt8(ascii: "-"),
+                  let offsetHours = number(index + 1, 2), characters[index + 3] == UInt8(ascii: ":"),
+                  let offsetMinutes = number(index + 4, 2), offsetHours < 24, offsetMinutes < 60
+            else { return nil }
+            offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (characters[index] == UInt8(ascii: "-") ? -1 : 1)
+        }
+        // Days from civil.
+        let adjustedYear = month <= 2 ? year - 1 : year
+        let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400
+        let yearOfEra = adjustedYear - era * 400
+        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = Int64(era * 146_097 + dayOfEra - 719_468)
+        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
+        return seconds * 1000 + Int64(milliseconds)
+    }
+}

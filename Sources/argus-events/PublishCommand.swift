@@ -1,0 +1,51 @@
+import EventLog
+import Foundation
+
+/// `argus-events publish --data-dir D`: appends one event directly (local use and tests).
+struct PublishCommand: Command {
+    static let name = "publish"
+    static let usage = "publish --type T --org O [--data JSON] [--data-dir D] [--segment-bytes N] [--fsync always|interval|none]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--type", "--org", "--data", "--data-dir", "--segment-bytes",
+                                                          "--fsync", "--url", "--token"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        if arguments.value("--url") != nil || arguments.value("--token") != nil {
+            throw UsageError("publishing through the HTTP API (--url, --token) needs `serve`, which is not built yet; use --data-dir")
+        }
+        let type = try arguments.required("--type")
+        guard EventType.isWellFormed(type) else { throw UsageError("--type must be category.action with [a-z0-9_] words") }
+        guard EventType.isKnown(type) else { throw UsageError("unknown event type \(type); see the catalog in README.md") }
+        let organization = try arguments.required("--org")
+        guard !organization.isEmpty, organization.utf8.count <= 128 else { throw UsageError("--org must be 1 to 128 bytes") }
+        let dataText = arguments.value("--data") ?? "{}"
+        let data = Array(dataText.utf8)
+        guard (try? JSONSerialization.jsonObject(with: Data(data))) is [String: Any] else {
+            throw UsageError("--data must be a JSON object")
+        }
+        guard data.count <= 256 * 1024 else { throw UsageError("--data is larger than 256 KiB") }
+        var options = EventLogOptions()
+        if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) {
+            options.segmentSizeBytesMax = size
+        }
+        if let policy = arguments.value("--fsync") {
+            guard let parsed = FsyncPolicy(policy) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
+            options.fsyncPolicy = parsed
+        }
+        options.logger = { Console.error($0) }
+        let directory = DataDirectory(arguments)
+        let opened = Result { () throws(EventLogError) in try EventLog(directory: directory.log, options: options) }
+        if case .failure(.locked(_, let pid)) = opened {
+            let holder = pid.map { " (pid \($0))" } ?? ""
+            Console.error("argus-events publish: \(directory.root) is held by a running writer\(holder); publish through its API instead")
+            return 1
+        }
+        let log = try opened.get()
+        defer { log.close() }
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let event = NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: now), data: data)
+        let appended = try log.appendAndWait(batch: [event])[0]
+        Console.print("{\"id\":\(JSONText.string(appended.eventID)),\"offset\":\(appended.offset),\"timestamp\":\"\(Timestamp.format(ms: appended.timestampMs))\"}")
+        return 0
+    }
+}

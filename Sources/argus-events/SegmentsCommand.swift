@@ -1,0 +1,35 @@
+import EventLog
+import Foundation
+
+/// `argus-events segments`: one row per segment.
+struct SegmentsCommand: Command {
+    static let name = "segments"
+    static let usage = "segments [--data-dir D] [--format table|json]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--format"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let format = arguments.value("--format") ?? "table"
+        guard format == "table" || format == "json" else { throw UsageError("--format must be table or json") }
+        let rows = try SegmentCatalog.summaries(directory: try DataDirectory(arguments).requireLog())
+        func time(_ ms: Int64?) -> String { ms.map { Timestamp.format(ms: $0) } ?? "-" }
+        if format == "json" {
+            for row in rows {
+                Console.print("{\"base_offset\":\(row.baseOffset),\"last_offset\":\(row.lastOffset.map(String.init) ?? "null"),"
+                    + "\"records\":\(row.recordCount),\"bytes\":\(row.sizeBytes),\"first_time\":\(row.firstTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),"
+                    + "\"last_time\":\(row.lastTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),\"sealed\":\(row.sealed),\"archived\":false}")
+            }
+            return 0
+        }
+        let header = ["BASE", "LAST", "RECORDS", "BYTES", "FIRST TIME", "LAST TIME", "SEALED", "ARCHIVED"]
+        let table = rows.map { row in
+            [String(row.baseOffset), row.lastOffset.map(String.init) ?? "-", String(row.recordCount), String(row.sizeBytes),
+             time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", "no"]
+        }
+        let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
+        for line in [header] + table {
+            Console.print(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+        return 0
+    }
+}

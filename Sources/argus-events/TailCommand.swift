@@ -1,0 +1,73 @@
+import EventLog
+import Foundation
+
+/// `argus-events tail`: prints events as JSON envelopes (one per line) or text, optionally following.
+struct TailCommand: Command {
+    static let name = "tail"
+    static let usage = "tail [--data-dir D] [--from beginning|end|OFFSET|-N] [--since RFC3339] [-f|--follow] [--type PATTERN] [--org O] [--count N] [--format json|text]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--from", "--since", "--type", "--org", "--count", "--format"],
+                                      switchFlags: ["-f": "--follow", "--follow": "--follow"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let directory = try DataDirectory(arguments).requireLog()
+        let format = arguments.value("--format") ?? "json"
+        guard format == "json" || format == "text" else { throw UsageError("--format must be json or text") }
+        let count = try arguments.integer("--count", in: 0...Int.max)
+        let typePattern = arguments.value("--type")
+        if let typePattern, !EventType.isValidFilter(typePattern) {
+            throw UsageError("--type must be an event type, category.* or *")
+        }
+        let organization = arguments.value("--org")
+        let follow = arguments.isSet("--follow")
+
+        var reader: LogReader
+        if let since = arguments.value("--since") {
+            guard arguments.value("--from") == nil else { throw UsageError("use --from or --since, not both") }
+            guard let timestampMs = Timestamp.parse(since) else { throw UsageError("--since must be an RFC 3339 time") }
+            reader = try LogReader(directory: directory, start: .time(timestampMs))
+        } else {
+            switch arguments.value("--from") ?? "beginning" {
+            case "beginning": reader = try LogReader(directory: directory, start: .beginning)
+            case "end": reader = try LogReader(directory: directory, start: .end)
+            case let text where text.hasPrefix("-"):
+                guard let last = UInt64(text.dropFirst()) else { throw UsageError("--from -N needs a number") }
+                let end = try LogReader(directory: directory, start: .end)
+                reader = try LogReader(directory: directory, start: .offset(end.nextOffset >= last ? end.nextOffset - last : 0))
+            case let text:
+                guard let offset = UInt64(text) else { throw UsageError("--from must be beginning, end, an offset or -N") }
+                reader = try LogReader(directory: directory, start: .offset(offset))
+            }
+        }
+
+        var printed = 0
+        var output = [UInt8]()
+        while count.map({ printed < $0 }) ?? true {
+            guard let record = try reader.next() else {
+                flush(&output)
+                guard follow else { break }
+                try await Task.sleep(nanoseconds: 100_000_000)
+                continue
+            }
+            if let typePattern, !EventType.matches(record.type, pattern: typePattern) { continue }
+            if let organization, record.organizationID != organization { continue }
+            if format == "json" {
+                output += record.envelope()
+            } else {
+                output += Array("\(record.offset) \(Timestamp.format(ms: record.timestampMs)) \(record.organizationID) \(record.type) \(record.eventID) ".utf8)
+                output += record.data
+            }
+            output.append(UInt8(ascii: "\n"))
+            printed += 1
+            if output.count >= 64 * 1024 || follow { flush(&output) }
+        }
+        flush(&output)
+        return 0
+    }
+
+    private static func flush(_ output: inout [UInt8]) {
+        guard !output.isEmpty else { return }
+        FileHandle.standardOutput.write(Data(output))
+        output.removeAll(keepingCapacity: true)
+    }
+}
