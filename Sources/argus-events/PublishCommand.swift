@@ -1,14 +1,15 @@
 import EventLog
 import Foundation
+import Synchronization
 
 /// `argus-events publish --data-dir D`: appends one event directly (local use and tests).
 struct PublishCommand: Command {
     static let name = "publish"
-    static let usage = "publish --type T --org O [--data JSON] [--data-dir D] [--segment-bytes N] [--fsync always|interval|none]"
+    static let usage = "publish --type T --org O [--data JSON] [--data-dir D] [--segment-bytes N] [--fsync always|interval|none] [--repeat N [--concurrency C]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--type", "--org", "--data", "--data-dir", "--segment-bytes",
-                                                          "--fsync", "--url", "--token"])
+                                                          "--fsync", "--url", "--token", "--repeat", "--concurrency"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         if arguments.value("--url") != nil || arguments.value("--token") != nil {
             throw UsageError("publishing through the HTTP API (--url, --token) needs `serve`, which is not built yet; use --data-dir")
@@ -42,10 +43,38 @@ struct PublishCommand: Command {
         }
         let log = try opened.get()
         defer { log.close() }
-        let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let event = NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: now), data: data)
-        let appended = try log.appendAndWait(batch: [event])[0]
-        Console.print("{\"id\":\(JSONText.string(appended.eventID)),\"offset\":\(appended.offset),\"timestamp\":\"\(Timestamp.format(ms: appended.timestampMs))\"}")
+        // --repeat publishes the same event N times from C concurrent appenders (load tests, crash tests):
+        // each line is printed only after its event is durable.
+        let repeatCount = try arguments.integer("--repeat", in: 1...1_000_000_000) ?? 1
+        let concurrency = try arguments.integer("--concurrency", in: 1...1024) ?? 1
+        let next = Counter()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for _ in 0..<concurrency {
+                group.addTask {
+                    while next.take(below: repeatCount) {
+                        let now = Int64(Date().timeIntervalSince1970 * 1000)
+                        let event = NewEvent(organizationID: organization, type: type,
+                                             eventID: try EventID.make(timestampMs: now), data: data)
+                        let appended = try await log.append(event)
+                        Console.print("{\"id\":\(JSONText.string(appended.eventID)),\"offset\":\(appended.offset),\"timestamp\":\"\(Timestamp.format(ms: appended.timestampMs))\"}")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
         return 0
+    }
+
+    /// Hands out numbers below a limit to concurrent appenders.
+    private final class Counter: Sendable {
+        private let value = Mutex(0)
+
+        func take(below limit: Int) -> Bool {
+            value.withLock { current in
+                guard current < limit else { return false }
+                current += 1
+                return true
+            }
+        }
     }
 }
