@@ -15,6 +15,8 @@ let package = Package(
     targets: [
         // Pure functions, no I/O: SHA-256, HMAC, CRC32C, encodings, secure random.
         .target(name: "Crypto", swiftSettings: strict),
+        // A strict JSON parser and encoder that keeps member order and number text.
+        .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
     ],
     swiftLanguageModes: [.v6]
 )
