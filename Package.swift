@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
         .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
+        // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "WebhookSigning"], swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
@@ -35,6 +37,7 @@ let package = Package(
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
     ],
     swiftLanguageModes: [.v6]
 )
