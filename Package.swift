@@ -23,10 +23,13 @@ let package = Package(
         .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "WebhookSigning"], swiftSettings: strict),
+        // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery"],
+                swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service"],
             swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
@@ -38,6 +41,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -5,6 +5,8 @@ import Foundation
 enum ArgusEvents {
     /// Every subcommand; add new ones here.
     static let commands: [any Command.Type] = [
+        ServeCommand.self,
+        ClientsCommand.self,
         PublishCommand.self,
         TailCommand.self,
         VerifyCommand.self,

@@ -1,0 +1,36 @@
+import HTTPServer
+
+extension ArgusService {
+    /// The principal behind the request's bearer token, which must hold `scope`.
+    /// - Throws: 401 `missing_token`, 400 `invalid_request`, 401 `invalid_token`, `token_expired`,
+    ///   `token_revoked`; 403 `insufficient_scope`.
+    func authenticate(_ request: HTTPRequest, scope: String) throws(APIError) -> Principal {
+        let realm = "Bearer realm=\"argus\""
+        guard let header = request.headers["authorization"] else {
+            throw APIError(401, "missing_token", "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)",
+                           headers: [("WWW-Authenticate", realm)])
+        }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].contains(" "), parts[1].utf8.count <= 512 else {
+            throw APIError(400, "invalid_request", "the Authorization header must be: Bearer <token>",
+                           headers: [("WWW-Authenticate", realm + ", error=\"invalid_request\"")])
+        }
+        let invalid = realm + ", error=\"invalid_token\""
+        switch tokens.lookup(String(parts[1]), nowMs: configuration.nowMs()) {
+        case .unknown:
+            throw APIError(401, "invalid_token", "the access token is not valid", headers: [("WWW-Authenticate", invalid)])
+        case .expired:
+            throw APIError(401, "token_expired", "the access token has expired; get a new one",
+                           headers: [("WWW-Authenticate", invalid + ", error_description=\"expired\"")])
+        case .revoked:
+            throw APIError(401, "token_revoked", "the access token was revoked",
+                           headers: [("WWW-Authenticate", invalid + ", error_description=\"revoked\"")])
+        case .valid(let principal):
+            guard principal.has(scope) else {
+                throw APIError(403, "insufficient_scope", "this route needs the \(scope) scope",
+                               headers: [("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=\"\(scope)\"")])
+            }
+            return principal
+        }
+    }
+}

@@ -1,0 +1,166 @@
+import Crypto
+import EventLog
+import HTTPServer
+import JSON
+
+/// Publishing and reading events.
+extension ArgusService {
+    /// `GET /v1/event-types`.
+    func eventTypes(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try authenticate(request, scope: Scope.eventsRead)
+        return json(200, .object([("data", .array(EventType.catalog.map { type in
+            .object([("type", .string(type)), ("category", .string(String(type.split(separator: ".")[0])))])
+        })), ("next_after", .null)]))
+    }
+
+    /// Validates one `{"type","organization_id","data"}` object into an event for the log.
+    func newEvent(from value: JSONValue, principal: Principal, context: String) throws -> NewEvent {
+        var fields = try FieldReader(value, context: context)
+        let type = try fields.string("type", required: true, sizeBytesMax: 128) ?? ""
+        guard EventType.isWellFormed(type) else {
+            throw APIError(422, "invalid_event_type", "\(context): type must be category.action with [a-z0-9_] words")
+        }
+        guard EventType.isKnown(type) else {
+            throw APIError(422, "unknown_event_type", "\(context): \(type) is not in the catalog (GET /v1/event-types)")
+        }
+        let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax)
+            ?? principal.organizationID
+        guard ClientStore.isValidOrganizationID(organization) else {
+            throw APIError.invalid("\(context): organization_id must be 1 to 128 characters of [A-Za-z0-9_.-]")
+        }
+        guard principal.canUseEvents(of: organization) else {
+            throw APIError(403, "forbidden_organization", "\(context): this token may publish only for \(principal.organizationID)")
+        }
+        let data = fields.any("data") ?? .object([])
+        guard case .object = data else { throw APIError.invalid("\(context): data must be a JSON object") }
+        try fields.rejectUnknown()
+        let bytes = data.encoded()
+        guard bytes.count <= ServiceLimits.eventDataSizeBytesMax else {
+            throw APIError(413, "data_too_large", "\(context): data is \(bytes.count) bytes; the limit is \(ServiceLimits.eventDataSizeBytesMax)")
+        }
+        return NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: configuration.nowMs()), data: bytes)
+    }
+
+    static func appendedJSON(_ appended: AppendedEvent) -> JSONValue {
+        .object([("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),
+                 ("timestamp", .string(Timestamp.format(ms: appended.timestampMs)))])
+    }
+
+    /// `POST /v1/events`: 201 once durable. With `Idempotency-Key`, a retry returns the first result.
+    func publish(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.eventsPublish)
+        let body = try jsonBody(request)
+        guard let key = request.headers["idempotency-key"] else {
+            return try await appendOne(body, principal: principal)
+        }
+        guard !key.isEmpty, key.utf8.count <= ServiceLimits.idempotencyKeySizeBytesMax, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
+            throw APIError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
+        }
+        let cacheKey = IdempotencyCache.key(organizationID: principal.organizationID, key: key)
+        let digest = SHA256.hash(body.encoded())
+        switch idempotency.claim(cacheKey, requestDigest: digest, nowMs: configuration.nowMs()) {
+        case .replay(let status, let stored):
+            var response = HTTPResponse.json(status, stored)
+            response.headers.add("Idempotent-Replayed", "true")
+            return response
+        case .inProgress:
+            throw APIError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+        case .mismatch:
+            throw APIError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
+        case .claimed:
+            do {
+                let response = try await appendOne(body, principal: principal)
+                idempotency.finish(cacheKey, requestDigest: digest, status: response.status, body: response.body, nowMs: configuration.nowMs())
+                return response
+            } catch {
+                idempotency.abandon(cacheKey)
+                throw error
+            }
+        }
+    }
+
+    private func appendOne(_ body: JSONValue, principal: Principal) async throws -> HTTPResponse {
+        let event = try newEvent(from: body, principal: principal, context: "body")
+        let appended = try await appendToLog([event])
+        return json(201, Self.appendedJSON(appended[0]))
+    }
+
+    /// Appends, mapping log failures to API errors and counting.
+    func appendToLog(_ events: [NewEvent]) async throws -> [AppendedEvent] {
+        let started = ContinuousClock.now
+        do {
+            let appended = try await log.append(batch: events)
+            metrics.recordAppend(eventCount: events.count, duration: ContinuousClock.now - started)
+            return appended
+        } catch let error as EventLogError {
+            switch error {
+            case .overloaded: throw APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
+            case .invalidEvent(let reason): throw APIError.invalid(reason)
+            default:
+                configuration.logger("{\"level\":\"error\",\"message\":\(JSONText.string("append failed: \(error)"))}")
+                throw APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")
+            }
+        }
+    }
+
+    /// `POST /v1/events/batch`: up to 1000 events, all validated first, one durable commit.
+    func publishBatch(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.eventsPublish)
+        var fields = try FieldReader(try jsonBody(request))
+        guard let list = fields.any("events"), case .array(let elements) = list else {
+            throw APIError.invalid("events must be an array")
+        }
+        try fields.rejectUnknown()
+        guard !elements.isEmpty, elements.count <= ServiceLimits.batchEventCountMax else {
+            throw APIError.invalid("events must hold 1 to \(ServiceLimits.batchEventCountMax) events")
+        }
+        var events: [NewEvent] = []
+        events.reserveCapacity(elements.count)
+        for (index, element) in elements.enumerated() {
+            events.append(try newEvent(from: element, principal: principal, context: "events[\(index)]"))
+        }
+        let appended = try await appendToLog(events)
+        return json(201, .object([("events", .array(appended.map(Self.appendedJSON)))]))
+    }
+
+    /// `GET /v1/events?after=&limit=&type=&organization_id=`: the organization's events after an offset.
+    func listEvents(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.eventsRead)
+        let limit = try pageLimit(request)
+        var start: UInt64 = 0
+        if let after = request.queryValue("after") {
+            guard let offset = UInt64(after) else { throw APIError(400, "invalid_query", "after must be an offset (a non-negative integer)") }
+            start = offset &+ 1
+        }
+        let typePattern = request.queryValue("type")
+        if let typePattern, !EventType.isValidFilter(typePattern) {
+            throw APIError(400, "invalid_query", "type must be an event type, category.* or *")
+        }
+        let organization = request.queryValue("organization_id") ?? principal.organizationID
+        guard organization == principal.organizationID || principal.isPlatformAdmin else {
+            throw APIError(403, "forbidden_organization", "this token may read only \(principal.organizationID)")
+        }
+        var reader = try log.makeReader(from: .offset(start))
+        var data: [JSONValue] = []
+        var scanned = 0
+        var lastScanned: UInt64?
+        while data.count < limit, scanned < ServiceLimits.eventScanCountMax, let record = try reader.next() {
+            scanned += 1
+            lastScanned = record.offset
+            guard organization == "*" || record.organizationID == organization else { continue }
+            if let typePattern, !EventType.matches(record.type, pattern: typePattern) { continue }
+            data.append(try JSONParser.parse(record.envelope()))
+        }
+        let more = lastScanned.map { $0 + 1 < log.nextOffset } ?? false
+        return json(200, .object([("data", .array(data)), ("next_after", more ? .integer(lastScanned ?? 0) : .null)]))
+    }
+
+    /// The `limit` query value, 1 to 1000 (default 100).
+    func pageLimit(_ request: HTTPRequest) throws(APIError) -> Int {
+        guard let text = request.queryValue("limit") else { return ServiceLimits.pageSizeDefault }
+        guard let limit = Int(text), (1...ServiceLimits.pageSizeMax).contains(limit) else {
+            throw APIError(400, "invalid_query", "limit must be an integer from 1 to \(ServiceLimits.pageSizeMax)")
+        }
+        return limit
+    }
+}

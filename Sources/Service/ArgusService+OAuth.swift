@@ -1,0 +1,149 @@
+import Crypto
+import HTTPServer
+import EventLog
+import JSON
+
+/// RFC 6749 client credentials grant and RFC 7009 revocation.
+extension ArgusService {
+    /// An RFC 6749 section 5.2 error: `{"error","error_description"}`.
+    static func oauthError(_ status: Int, _ code: String, _ description: String, challenge: Bool = false) -> HTTPResponse {
+        var response = HTTPResponse.json(status, JSONValue.object([("error", .string(code)), ("error_description", .string(description))]).encoded())
+        response.headers.add("Cache-Control", "no-store")
+        if challenge { response.headers.add("WWW-Authenticate", "Basic realm=\"argus\"") }
+        return response
+    }
+
+    /// The decoded fields of an `application/x-www-form-urlencoded` body; nil when malformed or repeated.
+    static func formFields(_ body: [UInt8]) -> [String: String]? {
+        var fields: [String: String] = [:]
+        for pair in body.split(separator: UInt8(ascii: "&")) where !pair.isEmpty {
+            let parts = pair.split(separator: UInt8(ascii: "="), maxSplits: 1, omittingEmptySubsequences: false)
+            guard let name = formDecode(parts[0]), let value = formDecode(parts.count > 1 ? parts[1] : []) else { return nil }
+            guard fields[name] == nil else { return nil }
+            fields[name] = value
+        }
+        return fields
+    }
+
+    static func formDecode(_ bytes: ArraySlice<UInt8>) -> String? {
+        var output: [UInt8] = []
+        var index = bytes.startIndex
+        while index < bytes.endIndex {
+            let byte = bytes[index]
+            if byte == UInt8(ascii: "+") {
+                output.append(0x20)
+            } else if byte == UInt8(ascii: "%") {
+                guard index + 2 < bytes.endIndex, let value = UInt8(String(decoding: bytes[(index + 1)...(index + 2)], as: UTF8.self), radix: 16)
+                else { return nil }
+                output.append(value)
+                index += 2
+            } else {
+                output.append(byte)
+            }
+            index += 1
+        }
+        return String(validating: output, as: UTF8.self)
+    }
+
+    /// Client authentication by HTTP Basic or by `client_id`/`client_secret` form fields (not both).
+    func authenticateClient(_ request: HTTPRequest, form: [String: String]) -> Result<OAuthClient, HTTPResponse> {
+        var clientID = form["client_id"]
+        var secret = form["client_secret"]
+        if let header = request.headers["authorization"] {
+            let parts = header.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "basic", secret == nil,
+                  let decoded = try? Base64.decode(String(parts[1]).trimmingCharacters(in: .whitespaces)),
+                  let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
+                  let id = Self.formDecode(decoded[..<colon]), let password = Self.formDecode(decoded[(colon + 1)...]) else {
+                return .failure(Self.oauthError(401, "invalid_client", "malformed client authentication", challenge: true))
+            }
+            if let formID = clientID, formID != id {
+                return .failure(Self.oauthError(400, "invalid_request", "client_id differs from the Basic credentials"))
+            }
+            clientID = id
+            secret = password
+        }
+        guard let clientID, let secret else {
+            return .failure(Self.oauthError(401, "invalid_client", "client authentication is required (HTTP Basic or client_id and client_secret)", challenge: true))
+        }
+        guard let client = clients.authenticate(clientID: clientID, secret: secret) else {
+            return .failure(Self.oauthError(401, "invalid_client", "unknown client or wrong secret", challenge: true))
+        }
+        return .success(client)
+    }
+
+    func formBody(_ request: HTTPRequest) -> Result<[String: String], HTTPResponse> {
+        let contentType = (request.headers["content-type"] ?? "").lowercased()
+        guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
+            return .failure(Self.oauthError(400, "invalid_request", "send the body as application/x-www-form-urlencoded"))
+        }
+        guard let form = Self.formFields(request.body) else {
+            return .failure(Self.oauthError(400, "invalid_request", "malformed or repeated form fields"))
+        }
+        return .success(form)
+    }
+
+    /// `POST /oauth/token`.
+    func issueToken(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let form: [String: String]
+        switch formBody(request) {
+        case .failure(let response): return response
+        case .success(let fields): form = fields
+        }
+        guard let grant = form["grant_type"] else { return Self.oauthError(400, "invalid_request", "grant_type is required") }
+        guard grant == "client_credentials" else {
+            return Self.oauthError(400, "unsupported_grant_type", "only client_credentials is supported")
+        }
+        let client: OAuthClient
+        switch authenticateClient(request, form: form) {
+        case .failure(let response): return response
+        case .success(let authenticated): client = authenticated
+        }
+        var scopes = client.scopes
+        if let requested = form["scope"] {
+            let names = requested.split(separator: " ").map(String.init)
+            guard !names.isEmpty, names.allSatisfy(client.scopes.contains) else {
+                return Self.oauthError(400, "invalid_scope", "the client may request only: \(client.scopes.joined(separator: " "))")
+            }
+            scopes = client.scopes.filter(names.contains)
+        }
+        let (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
+                                                    lifetimeSeconds: configuration.tokenLifetimeSeconds)
+        await publishInternal(type: "oauth.token_issued", organizationID: client.organizationID, data: .object([
+            ("client_id", .string(client.clientID)), ("scopes", .array(scopes.map(JSONValue.string))),
+            ("expires_at", .string(Timestamp.format(ms: expiresAtMs))),
+        ]))
+        var response = json(200, .object([
+            ("access_token", .string(token)), ("token_type", .string("Bearer")),
+            ("expires_in", .integer(configuration.tokenLifetimeSeconds)), ("scope", .string(scopes.joined(separator: " "))),
+        ]))
+        response.headers.add("Cache-Control", "no-store")
+        response.headers.add("Pragma", "no-cache")
+        return response
+    }
+
+    /// `POST /oauth/revoke` (RFC 7009): 200 whether or not the token was live.
+    func revokeToken(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let form: [String: String]
+        switch formBody(request) {
+        case .failure(let response): return response
+        case .success(let fields): form = fields
+        }
+        let client: OAuthClient
+        switch authenticateClient(request, form: form) {
+        case .failure(let response): return response
+        case .success(let authenticated): client = authenticated
+        }
+        guard let token = form["token"], !token.isEmpty else { return Self.oauthError(400, "invalid_request", "token is required") }
+        if let hint = form["token_type_hint"], hint != "access_token" && hint != "refresh_token" {
+            return Self.oauthError(400, "unsupported_token_type", "only access tokens exist here")
+        }
+        if try tokens.revoke(token, clientID: client.clientID) {
+            await publishInternal(type: "oauth.token_revoked", organizationID: client.organizationID,
+                                  data: .object([("client_id", .string(client.clientID))]))
+        }
+        var response = HTTPResponse(status: 200)
+        response.headers.add("Cache-Control", "no-store")
+        return response
+    }
+}

@@ -1,0 +1,106 @@
+import Crypto
+import Delivery
+import EventLog
+import Foundation
+import HTTPServer
+import JSON
+
+/// The management and ingest API: OAuth 2.0, events, webhooks. Owns the log writer and the stores of
+/// one data directory; `makeRouter()` gives the HTTP routes.
+public final class ArgusService: Sendable {
+    public let configuration: ServiceConfiguration
+    public let log: EventLog
+    public let clients: ClientStore
+    public let tokens: TokenStore
+    public let webhooks: WebhookStore
+    let idempotency: IdempotencyCache
+    let metrics = Metrics()
+
+    /// Opens the data directory (taking the log's writer lock) and loads every store.
+    /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
+    public init(configuration: ServiceConfiguration) throws {
+        self.configuration = configuration
+        let now = configuration.nowMs()
+        log = try EventLog(directory: configuration.logDirectory, options: configuration.logOptions)
+        clients = ClientStore(directory: configuration.clientsDirectory)
+        tokens = try TokenStore(directory: configuration.oauthDirectory, nowMs: now)
+        webhooks = try WebhookStore(directory: configuration.webhooksDirectory)
+        idempotency = try IdempotencyCache(directory: configuration.oauthDirectory, nowMs: now)
+    }
+
+    /// Finishes queued appends and releases the log.
+    public func close() { log.close() }
+
+    /// Every route of the API.
+    public func makeRouter() -> Router {
+        var router = Router()
+        router.add("POST", "/oauth/token") { [self] in await respond($0) { try await issueToken($0) } }
+        router.add("POST", "/oauth/revoke") { [self] in await respond($0) { try await revokeToken($0) } }
+        router.add("GET", "/healthz") { [self] _ in
+            .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
+        }
+        router.add("GET", "/metrics") { [self] _ in
+            HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
+                         body: Array(metrics.render(nextOffset: log.nextOffset).utf8))
+        }
+        router.add("GET", "/openapi.json") { _ in .json(200, Array(OpenAPIDocument.text.utf8)) }
+        router.add("GET", "/v1/event-types") { [self] in await respond($0) { try await eventTypes($0) } }
+        router.add("POST", "/v1/events") { [self] in await respond($0) { try await publish($0) } }
+        router.add("POST", "/v1/events/batch") { [self] in await respond($0) { try await publishBatch($0) } }
+        router.add("GET", "/v1/events") { [self] in await respond($0) { try await listEvents($0) } }
+        router.add("POST", "/v1/webhooks") { [self] in await respond($0) { try await createWebhook($0) } }
+        router.add("GET", "/v1/webhooks") { [self] in await respond($0) { try await listWebhooks($0) } }
+        router.add("GET", "/v1/webhooks/{id}") { [self] in await respond($0) { try await getWebhook($0) } }
+        router.add("PATCH", "/v1/webhooks/{id}") { [self] in await respond($0) { try await updateWebhook($0) } }
+        router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
+        router.add("POST", "/v1/webhooks/{id}/rotate-secret") { [self] in await respond($0) { try await rotateSecret($0) } }
+        return router
+    }
+
+    /// Runs `body`, turning `APIError` into its response and anything else into a 500 that is logged.
+    func respond(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
+        do {
+            let response = try await body(request)
+            metrics.countResponse(status: response.status)
+            return response
+        } catch let error as APIError {
+            metrics.countResponse(status: error.status)
+            return error.response
+        } catch {
+            metrics.countResponse(status: 500)
+            configuration.logger(JSONValue.object([
+                ("level", .string("error")), ("request_id", .string(request.requestID)), ("path", .string(request.path)),
+                ("error", .string(String(describing: error))),
+            ]).text)
+            return APIError(500, "internal_error", "the request failed on the server (request id \(request.requestID))").response
+        }
+    }
+
+    /// The JSON body of `request`.
+    /// - Throws: 415 `unsupported_media_type` unless the content type is JSON; 400 `invalid_json`.
+    func jsonBody(_ request: HTTPRequest) throws(APIError) -> JSONValue {
+        let contentType = (request.headers["content-type"] ?? "").lowercased()
+        guard contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "application/json" else {
+            throw APIError(415, "unsupported_media_type", "send the body as application/json")
+        }
+        do {
+            return try JSONParser.parse(request.body)
+        } catch {
+            throw APIError(400, "invalid_json", error.description)
+        }
+    }
+
+    /// A 2xx JSON response.
+    func json(_ status: Int, _ value: JSONValue) -> HTTPResponse { .json(status, value.encoded()) }
+
+    /// Appends an event of the platform itself (such as `oauth.token_issued`); failures are logged, not thrown.
+    func publishInternal(type: String, organizationID: String, data: JSONValue) async {
+        do {
+            let now = configuration.nowMs()
+            _ = try await log.append(NewEvent(organizationID: organizationID, type: type,
+                                              eventID: try EventID.make(timestampMs: now), data: data.encoded()))
+        } catch {
+            configuration.logger("{\"level\":\"error\",\"message\":\"could not publish \(type)\"}")
+        }
+    }
+}

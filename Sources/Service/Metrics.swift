@@ -1,0 +1,55 @@
+import Synchronization
+
+/// Counters and latency sums exposed at `GET /metrics` in the Prometheus text format.
+final class Metrics: Sendable {
+    private struct State {
+        var responsesByStatus: [Int: Int] = [:]
+        var appendedEvents = 0
+        var appendCalls = 0
+        var appendSecondsTotal = 0.0
+        var appendLatencyBuckets = [Int](repeating: 0, count: Metrics.bucketsSeconds.count)
+    }
+
+    static let bucketsSeconds = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.5, 1.0]
+
+    private let state = Mutex(State())
+
+    func countResponse(status: Int) { state.withLock { $0.responsesByStatus[status, default: 0] += 1 } }
+
+    func recordAppend(eventCount: Int, duration: Duration) {
+        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        state.withLock { state in
+            state.appendedEvents += eventCount
+            state.appendCalls += 1
+            state.appendSecondsTotal += seconds
+            for (index, bound) in Self.bucketsSeconds.enumerated() where seconds <= bound { state.appendLatencyBuckets[index] += 1 }
+        }
+    }
+
+    func render(nextOffset: UInt64) -> String {
+        let snapshot = state.withLock { $0 }
+        var lines = [
+            "# HELP argus_api_responses_total API responses by HTTP status.", "# TYPE argus_api_responses_total counter",
+        ]
+        for (status, count) in snapshot.responsesByStatus.sorted(by: { $0.key < $1.key }) {
+            lines.append("argus_api_responses_total{status=\"\(status)\"} \(count)")
+        }
+        lines += [
+            "# HELP argus_events_appended_total Events appended through the API.", "# TYPE argus_events_appended_total counter",
+            "argus_events_appended_total \(snapshot.appendedEvents)",
+            "# HELP argus_log_next_offset Offset the next event will get.", "# TYPE argus_log_next_offset gauge",
+            "argus_log_next_offset \(nextOffset)",
+            "# HELP argus_append_duration_seconds Durable append latency (group commit included).",
+            "# TYPE argus_append_duration_seconds histogram",
+        ]
+        for (index, bound) in Self.bucketsSeconds.enumerated() {
+            lines.append("argus_append_duration_seconds_bucket{le=\"\(bound)\"} \(snapshot.appendLatencyBuckets[index])")
+        }
+        lines += [
+            "argus_append_duration_seconds_bucket{le=\"+Inf\"} \(snapshot.appendCalls)",
+            "argus_append_duration_seconds_sum \(snapshot.appendSecondsTotal)",
+            "argus_append_duration_seconds_count \(snapshot.appendCalls)",
+        ]
+        return lines.joined(separator: "\n") + "\n"
+    }
+}

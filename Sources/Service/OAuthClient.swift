@@ -1,0 +1,94 @@
+import Crypto
+import Foundation
+import JSON
+
+/// A registered OAuth 2.0 client (client credentials grant). Its secret is stored only as a SHA-256
+/// digest: secrets are 256 random bits, so a slow password hash adds nothing.
+public struct OAuthClient: Sendable, Equatable {
+    public var clientID: String
+    public var secretDigest: [UInt8]
+    public var organizationID: String
+    public var scopes: [String]
+    public var createdAtMs: Int64
+
+    var json: JSONValue {
+        .object([
+            ("client_id", .string(clientID)), ("secret_sha256", .string(Hex.encode(secretDigest))),
+            ("organization_id", .string(organizationID)), ("scopes", .array(scopes.map(JSONValue.string))),
+            ("created_at_ms", .integer(createdAtMs)),
+        ])
+    }
+
+    init(clientID: String, secretDigest: [UInt8], organizationID: String, scopes: [String], createdAtMs: Int64) {
+        self.clientID = clientID
+        self.secretDigest = secretDigest
+        self.organizationID = organizationID
+        self.scopes = scopes
+        self.createdAtMs = createdAtMs
+    }
+
+    init?(json: JSONValue) {
+        guard let clientID = json["client_id"]?.stringValue, let digestText = json["secret_sha256"]?.stringValue,
+              let digest = try? Hex.decode(digestText), digest.count == 32,
+              let organizationID = json["organization_id"]?.stringValue,
+              let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
+              let created = json["created_at_ms"]?.int64Value else { return nil }
+        self.init(clientID: clientID, secretDigest: digest, organizationID: organizationID, scopes: scopes, createdAtMs: created)
+    }
+}
+
+/// Registered clients, one file each under `clients/`, so `argus-events clients create` can add one
+/// while a server runs on the same data directory: the server reads the file when the client first asks
+/// for a token.
+public struct ClientStore: Sendable {
+    public let directory: String
+
+    public init(directory: String) { self.directory = directory }
+
+    /// Registers a client and returns it with its secret (shown once, never stored).
+    /// - Throws: `APIError` for an invalid organization or scope list; `StoreError` for I/O.
+    public func create(organizationID: String, scopes: [String], nowMs: Int64) throws -> (OAuthClient, secret: String) {
+        guard Self.isValidOrganizationID(organizationID) else {
+            throw APIError.invalid("organization ids are 1 to \(ServiceLimits.organizationIDSizeBytesMax) characters of [A-Za-z0-9_.-]")
+        }
+        let unknown = scopes.filter { !Scope.all.contains($0) }
+        guard unknown.isEmpty, !scopes.isEmpty else {
+            throw APIError.invalid("scopes must be a non-empty subset of: \(Scope.all.joined(separator: " "))")
+        }
+        guard FileStore.names(in: directory, suffix: ".json").count < ServiceLimits.clientCountMax else {
+            throw APIError(409, "limit_reached", "at most \(ServiceLimits.clientCountMax) clients")
+        }
+        let clientID = "cli_" + Hex.encode(try SecureRandom.bytes(count: 12))
+        let secret = "cs_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
+        let client = OAuthClient(clientID: clientID, secretDigest: SHA256.hash(Array(secret.utf8)), organizationID: organizationID,
+                                 scopes: Scope.all.filter(scopes.contains), createdAtMs: nowMs)
+        try FileStore.write(client.json.encoded(), directory: directory, name: clientID + ".json")
+        return (client, secret)
+    }
+
+    /// The client `clientID` when `secret` is its secret (constant-time comparison), else nil.
+    public func authenticate(clientID: String, secret: String) -> OAuthClient? {
+        guard let client = client(clientID) else {
+            _ = ConstantTime.equals(SHA256.hash(Array(secret.utf8)), [UInt8](repeating: 0, count: 32))
+            return nil
+        }
+        return ConstantTime.equals(SHA256.hash(Array(secret.utf8)), client.secretDigest) ? client : nil
+    }
+
+    /// The client `clientID`, or nil.
+    public func client(_ clientID: String) -> OAuthClient? {
+        guard clientID.hasPrefix("cli_"), clientID.utf8.count == 28, clientID.dropFirst(4).allSatisfy(\.isHexDigit),
+              let bytes = FileStore.read(directory: directory, name: clientID + ".json"),
+              let json = try? JSONParser.parse(bytes) else { return nil }
+        return OAuthClient(json: json)
+    }
+
+    /// True when no client is registered yet.
+    public var isEmpty: Bool { FileStore.names(in: directory, suffix: ".json").isEmpty }
+
+    /// `[A-Za-z0-9_.-]`, 1 to 128 bytes.
+    public static func isValidOrganizationID(_ text: String) -> Bool {
+        !text.isEmpty && text.utf8.count <= ServiceLimits.organizationIDSizeBytesMax
+            && text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || $0 == 95 || $0 == 46 || $0 == 45 }
+    }
+}

@@ -1,0 +1,39 @@
+/// Scopes a token may carry.
+public enum Scope {
+    public static let eventsPublish = "events:publish"
+    public static let eventsRead = "events:read"
+    public static let webhooksRead = "webhooks:read"
+    public static let webhooksWrite = "webhooks:write"
+    public static let platformAdmin = "platform:admin"
+    /// Every scope, in the order they are printed.
+    public static let all = [eventsPublish, eventsRead, webhooksRead, webhooksWrite, platformAdmin]
+}
+
+/// Who is calling: the client behind a bearer token, its organization and its scopes.
+public struct Principal: Sendable, Equatable {
+    public var clientID: String
+    public var organizationID: String
+    public var scopes: Set<String>
+
+    public init(clientID: String, organizationID: String, scopes: Set<String>) {
+        self.clientID = clientID
+        self.organizationID = organizationID
+        self.scopes = scopes
+    }
+
+    public var isPlatformAdmin: Bool { scopes.contains(Scope.platformAdmin) }
+
+    /// True when the token holds `scope` (platform:admin holds every scope).
+    public func has(_ scope: String) -> Bool { isPlatformAdmin || scopes.contains(scope) }
+
+    /// True when this principal may see webhooks and deliveries owned by `organizationID`: its own
+    /// organization, and for platform:admin also the cross-organization (`*`) webhooks.
+    public func canAccess(organizationID: String) -> Bool {
+        organizationID == self.organizationID || (organizationID == "*" && isPlatformAdmin)
+    }
+
+    /// True when this principal may publish or read events of `organizationID` (platform:admin: any).
+    public func canUseEvents(of organizationID: String) -> Bool {
+        organizationID == self.organizationID || isPlatformAdmin
+    }
+}

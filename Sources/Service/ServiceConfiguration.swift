@@ -1,0 +1,26 @@
+import Delivery
+import EventLog
+import Foundation
+
+/// How the service runs: where its data lives, log options, target rules, and the clock.
+public struct ServiceConfiguration: Sendable {
+    /// The data directory: `log/`, `cursors/`, `clients/`, `oauth/`, `webhooks/`, `spool/`.
+    public var dataDirectory: String
+    public var logOptions = EventLogOptions()
+    /// Webhook target rules (https only and public addresses unless relaxed for development).
+    public var targetGuard = TargetGuard()
+    /// Access-token lifetime, in seconds.
+    public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
+    /// Milliseconds since 1970; replaceable in tests.
+    public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// Receives operational log lines (JSON).
+    public var logger: @Sendable (String) -> Void = { _ in }
+
+    public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
+
+    var logDirectory: String { dataDirectory + "/log" }
+    var clientsDirectory: String { dataDirectory + "/clients" }
+    var oauthDirectory: String { dataDirectory + "/oauth" }
+    var webhooksDirectory: String { dataDirectory + "/webhooks" }
+    var spoolDirectory: String { dataDirectory + "/spool" }
+}

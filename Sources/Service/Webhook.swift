@@ -1,0 +1,122 @@
+import EventLog
+import Foundation
+import JSON
+import WebhookSigning
+
+/// A webhook subscription.
+public struct Webhook: Sendable, Equatable {
+    /// Delivery state.
+    public enum Status: String, Sendable {
+        /// Deliveries flow.
+        case enabled
+        /// Stopped by the user, by a 410 answer, or after failing continuously too long.
+        case disabled
+        /// An ordered webhook whose delivery exhausted its retries; nothing is skipped until it resumes.
+        case paused
+    }
+
+    /// Retry schedule: `maxRetries` retries after the first attempt, exponential backoff with jitter.
+    public struct RetryPolicy: Sendable, Equatable {
+        public var maxRetries = 3
+        public var initialDelayMs: Int64 = 10_000
+        public var maxDelayMs: Int64 = 3_600_000
+
+        public init(maxRetries: Int = 3, initialDelayMs: Int64 = 10_000, maxDelayMs: Int64 = 3_600_000) {
+            self.maxRetries = maxRetries
+            self.initialDelayMs = initialDelayMs
+            self.maxDelayMs = maxDelayMs
+        }
+    }
+
+    public var id: String
+    /// Owning organization, or `*` for a platform-wide subscription (platform:admin only).
+    public var organizationID: String
+    public var url: String
+    public var description: String
+    public var eventTypes: [String]
+    public var ordered: Bool
+    public var maxInFlight: Int
+    public var retry: RetryPolicy
+    public var status: Status
+    public var statusReason: String?
+    /// Offset the subscription started from.
+    public var startOffset: UInt64
+    public var secrets: SecretRing
+    public var createdAtMs: Int64
+    public var updatedAtMs: Int64
+
+    /// True when `record` is for this webhook: its organization and one of its type filters match.
+    public func matches(organizationID eventOrganization: String, type: String) -> Bool {
+        (organizationID == "*" || organizationID == eventOrganization)
+            && eventTypes.contains { EventType.matches(type, pattern: $0) }
+    }
+
+    /// The public representation; `includeSecret` only for create and rotate-secret.
+    func json(includeSecret: Bool = false) -> JSONValue {
+        var members: [(String, JSONValue)] = [
+            ("id", .string(id)), ("organization_id", .string(organizationID)), ("url", .string(url)),
+            ("description", .string(description)), ("event_types", .array(eventTypes.map(JSONValue.string))),
+            ("ordered", .bool(ordered)), ("max_in_flight", .integer(maxInFlight)),
+            ("retry", .object([("max_retries", .integer(retry.maxRetries)), ("initial_delay_ms", .integer(retry.initialDelayMs)),
+                               ("max_delay_ms", .integer(retry.maxDelayMs))])),
+            ("status", .string(status.rawValue)), ("status_reason", statusReason.map(JSONValue.string) ?? .null),
+            ("start_offset", .integer(startOffset)),
+            ("created_at", .string(Timestamp.format(ms: createdAtMs))), ("updated_at", .string(Timestamp.format(ms: updatedAtMs))),
+        ]
+        if includeSecret { members.append(("secret", .string(secrets.current.encoded))) }
+        return .object(members)
+    }
+
+    /// The stored form: the public fields plus every secret of the ring.
+    var storedJSON: JSONValue {
+        guard case .object(var members) = json() else { return .null }
+        members.append(("secret", .string(secrets.current.encoded)))
+        members.append(("previous_secrets", .array(secrets.previous.map { retired in
+            .object([("secret", .string(retired.secret.encoded)), ("expires_at_unix", .integer(retired.expiresAtUnixSeconds))])
+        })))
+        members.append(("created_at_ms", .integer(createdAtMs)))
+        members.append(("updated_at_ms", .integer(updatedAtMs)))
+        return .object(members)
+    }
+
+    init(id: String, organizationID: String, url: String, description: String, eventTypes: [String], ordered: Bool,
+         maxInFlight: Int, retry: RetryPolicy, status: Status, statusReason: String?, startOffset: UInt64, secrets: SecretRing,
+         createdAtMs: Int64, updatedAtMs: Int64) {
+        self.id = id
+        self.organizationID = organizationID
+        self.url = url
+        self.description = description
+        self.eventTypes = eventTypes
+        self.ordered = ordered
+        self.maxInFlight = maxInFlight
+        self.retry = retry
+        self.status = status
+        self.statusReason = statusReason
+        self.startOffset = startOffset
+        self.secrets = secrets
+        self.createdAtMs = createdAtMs
+        self.updatedAtMs = updatedAtMs
+    }
+
+    init?(stored json: JSONValue) {
+        guard let id = json["id"]?.stringValue, let organizationID = json["organization_id"]?.stringValue,
+              let url = json["url"]?.stringValue, let types = json["event_types"]?.arrayValue?.compactMap(\.stringValue),
+              let ordered = json["ordered"]?.boolValue, let maxInFlight = json["max_in_flight"]?.int64Value,
+              let retry = json["retry"], let maxRetries = retry["max_retries"]?.int64Value,
+              let initial = retry["initial_delay_ms"]?.int64Value, let maximum = retry["max_delay_ms"]?.int64Value,
+              let statusText = json["status"]?.stringValue, let status = Status(rawValue: statusText),
+              let start = json["start_offset"]?.int64Value, let secretText = json["secret"]?.stringValue,
+              let current = try? WebhookSecret(parsing: secretText),
+              let created = json["created_at_ms"]?.int64Value, let updated = json["updated_at_ms"]?.int64Value else { return nil }
+        let previous: [SecretRing.RetiredSecret] = (json["previous_secrets"]?.arrayValue ?? []).compactMap { entry in
+            guard let text = entry["secret"]?.stringValue, let secret = try? WebhookSecret(parsing: text),
+                  let expires = entry["expires_at_unix"]?.int64Value else { return nil }
+            return SecretRing.RetiredSecret(secret: secret, expiresAtUnixSeconds: expires)
+        }
+        self.init(id: id, organizationID: organizationID, url: url, description: json["description"]?.stringValue ?? "",
+                  eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),
+                  retry: RetryPolicy(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
+                  status: status, statusReason: json["status_reason"]?.stringValue, startOffset: UInt64(max(0, start)),
+                  secrets: SecretRing(current: current, previous: previous), createdAtMs: created, updatedAtMs: updated)
+    }
+}

@@ -1,0 +1,126 @@
+import Delivery
+import EventLog
+import Foundation
+import HTTPServer
+import JSON
+import Service
+
+/// `argus-events serve`: the API on one data directory.
+struct ServeCommand: Command {
+    static let name = "serve"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync"],
+                                      switchFlags: ["--allow-http": "--allow-http"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let file = try ConfigFile.load(arguments.value("--config"))
+        let environment = ProcessInfo.processInfo.environment
+        let dataDirectory = arguments.value("--data-dir") ?? environment["ARGUS_DATA_DIR"] ?? file.dataDirectory ?? "./argus-data"
+        let listen = arguments.value("--listen") ?? environment["ARGUS_LISTEN"] ?? file.listen ?? "127.0.0.1:8787"
+        let (host, port) = try parseListen(listen)
+
+        var configuration = ServiceConfiguration(dataDirectory: dataDirectory)
+        configuration.logger = { Console.error($0) }
+        configuration.logOptions.logger = { line in Console.error(JSONValue.object([("level", .string("info")), ("message", .string(line))]).text) }
+        if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) ?? file.segmentBytes {
+            configuration.logOptions.segmentSizeBytesMax = size
+        }
+        if let text = arguments.value("--fsync") ?? file.fsync {
+            guard let policy = FsyncPolicy(text) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
+            configuration.logOptions.fsyncPolicy = policy
+        }
+        var cidrs: [CIDR] = []
+        for text in arguments.allValues("--allow-target-cidr") + file.allowTargetCIDRs {
+            guard let cidr = CIDR(text) else { throw UsageError("--allow-target-cidr \(text) is not a CIDR block") }
+            cidrs.append(cidr)
+        }
+        configuration.targetGuard = TargetGuard(allowsHTTP: arguments.isSet("--allow-http") || file.allowHTTP, allowedCIDRs: cidrs)
+
+        let service: ArgusService
+        switch Result(catching: { try ArgusService(configuration: configuration) }) {
+        case .success(let opened): service = opened
+        case .failure(let error as EventLogError):
+            if case .locked(_, let pid) = error {
+                Console.error("argus-events serve: \(dataDirectory) is already served\(pid.map { " by pid \($0)" } ?? "")")
+                return 1
+            }
+            throw error
+        case .failure(let error): throw error
+        }
+        let admin = try await service.bootstrapAdminClient()
+        await service.drainSpool()
+
+        var serverConfiguration = HTTPServerConfiguration()
+        serverConfiguration.host = host
+        serverConfiguration.port = port
+        serverConfiguration.bodySizeBytesMax = { _, path in
+            path == "/v1/events/batch" ? ServiceLimits.batchBodySizeBytesMax : ServiceLimits.bodySizeBytesMax
+        }
+        serverConfiguration.accessLog = { Console.error($0) }
+        let server = HTTPServer(configuration: serverConfiguration, handler: service.makeRouter())
+        let boundPort = try server.start()
+        let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)"
+        Console.print("Argus Events \(ArgusVersion.text) listening on \(base) (data: \(dataDirectory))")
+        if let (client, secret) = admin {
+            Console.print("""
+
+            Created the first client, a platform:admin client (organization "platform"). Its secret is shown only now:
+              client_id:     \(client.clientID)
+              client_secret: \(secret)
+
+            Try it:
+              TOKEN=$(curl -s -u \(client.clientID):\(secret) -d grant_type=client_credentials \(base)/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+              curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"user.created","organization_id":"org_demo","data":{"user_id":"u_1"}}' \(base)/v1/events
+              swift run -c release argus-events tail --data-dir \(dataDirectory) --from -5
+            """)
+        }
+
+        // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log.
+        let stop = AsyncStream<Int32> { continuation in
+            for signalNumber in [SIGTERM, SIGINT] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+                source.setEventHandler { continuation.yield(signalNumber) }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+        let spoolTask = Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                await service.drainSpool()
+            }
+        }
+        for await signalNumber in stop {
+            Console.error(JSONValue.object([("level", .string("info")), ("message", .string("signal \(signalNumber): shutting down"))]).text)
+            break
+        }
+        spoolTask.cancel()
+        await server.shutdown(graceSeconds: 10)
+        service.close()
+        return 0
+    }
+
+    static func parseListen(_ text: String) throws -> (String, Int) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+            throw UsageError("--listen must be HOST:PORT, such as 127.0.0.1:8787")
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { throw UsageError("--listen needs a host") }
+        return (host, port)
+    }
+}
+
+/// Keeps signal sources alive for the life of the process.
+enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
+}
+
+/// The version in `User-Agent` and the startup line.
+enum ArgusVersion {
+    static let text = "0.1.0"
+}
+

@@ -1,0 +1,125 @@
+import EventLog
+import Foundation
+import Testing
+@testable import Service
+
+@Suite struct ServiceBehaviourTests {
+    @Test func idempotentPublishReturnsTheFirstResult() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let body = #"{"type":"user.created","data":{"user_id":"u_1"}}"#
+        let first = await harness.send("POST", "/v1/events", token: token, body: body, headers: [("Idempotency-Key", "k-1")])
+        let second = await harness.send("POST", "/v1/events", token: token, body: body, headers: [("Idempotency-Key", "k-1")])
+        #expect(first.status == 201 && second.status == 201)
+        #expect(first.json == second.json)
+        #expect(second.response.headers["idempotent-replayed"] == "true")
+        let other = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.created","data":{}}"#,
+                                       headers: [("Idempotency-Key", "k-1")])
+        #expect(other.status == 422 && other.code == "idempotency_key_reused")
+        #expect(try TestLog.types(harness).filter { $0 == "user.created" }.count == 1)
+        // The key survives a restart.
+        harness.close()
+        let restarted = try ServiceHarness(reopening: harness)
+        defer { restarted.close() }
+        let third = await restarted.send("POST", "/v1/events", token: token, body: body, headers: [("Idempotency-Key", "k-1")])
+        #expect(third.json == first.json)
+    }
+
+    @Test func batchPublishIsOneCommitInOrder() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let events = (0..<100).map { #"{"type":"user.login","data":{"n":\#($0)}}"# }.joined(separator: ",")
+        let reply = await harness.send("POST", "/v1/events/batch", token: token, body: #"{"events":[\#(events)]}"#)
+        #expect(reply.status == 201)
+        let offsets = try #require(reply.json?["events"]?.arrayValue).compactMap { $0["offset"]?.int64Value }
+        #expect(offsets.count == 100 && offsets == Array(offsets[0]..<(offsets[0] + 100)))
+    }
+
+    @Test func webhooksAndEventsPaginate() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        var created: [String] = []
+        for _ in 0..<5 { created.append(try #require(await harness.createWebhook(token: token).json?["id"]?.stringValue)) }
+        var seen: [String] = []
+        var after: String? = nil
+        repeat {
+            let reply = await harness.send("GET", "/v1/webhooks?limit=2" + (after.map { "&after=\($0)" } ?? ""), token: token)
+            seen += reply.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
+            after = reply.json?["next_after"]?.stringValue
+        } while after != nil
+        #expect(seen == created.sorted())
+        for number in 0..<7 {
+            #expect(await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":\#(number)}}"#).status == 201)
+        }
+        var numbers: [Int64] = []
+        var cursor: Int64? = nil
+        repeat {
+            let reply = await harness.send("GET", "/v1/events?type=user.login&limit=3" + (cursor.map { "&after=\($0)" } ?? ""), token: token)
+            numbers += reply.json?["data"]?.arrayValue?.compactMap { $0["data"]?["n"]?.int64Value } ?? []
+            cursor = reply.json?["next_after"]?.int64Value
+        } while cursor != nil
+        #expect(numbers == Array(0..<7))
+    }
+
+    @Test func webhookLifecycleAndSecretRotation() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let created = await harness.createWebhook(token: token, types: #"["security.*","user.login_failed"]"#, extra: #","ordered":true,"start":"beginning""#)
+        #expect(created.status == 201)
+        let id = try #require(created.json?["id"]?.stringValue)
+        let secret = try #require(created.json?["secret"]?.stringValue)
+        #expect(secret.hasPrefix("whsec_") && created.json?["max_in_flight"]?.int64Value == 1 && created.json?["start_offset"]?.int64Value == 0)
+        let fetched = await harness.send("GET", "/v1/webhooks/\(id)", token: token)
+        #expect(fetched.json?["secret"] == nil, "the secret is shown only at creation and rotation")
+        let patched = await harness.send("PATCH", "/v1/webhooks/\(id)", token: token, body: #"{"description":"SIEM","status":"disabled"}"#)
+        #expect(patched.json?["description"]?.stringValue == "SIEM" && patched.json?["status"]?.stringValue == "disabled")
+        let rotated = await harness.send("POST", "/v1/webhooks/\(id)/rotate-secret", token: token)
+        let newSecret = try #require(rotated.json?["secret"]?.stringValue)
+        #expect(newSecret != secret)
+        let stored = try #require(harness.service.webhooks.get(id))
+        let signing = stored.secrets.signingSecrets(at: Date(timeIntervalSince1970: Double(harness.clock.withLock { $0 }) / 1000))
+        #expect(signing.map(\.encoded) == [newSecret, secret], "both sign during the grace period, newest first")
+        #expect(await harness.send("DELETE", "/v1/webhooks/\(id)", token: token).status == 204)
+        #expect(await harness.send("GET", "/v1/webhooks/\(id)", token: token).status == 404)
+    }
+
+    @Test func everythingSurvivesARestart() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let id = try #require(await harness.createWebhook(token: token).json?["id"]?.stringValue)
+        #expect(await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.created","data":{}}"#).status == 201)
+        let offset = harness.service.log.nextOffset
+        harness.close()
+        let restarted = try ServiceHarness(reopening: harness)
+        defer { restarted.close() }
+        #expect(await restarted.send("GET", "/v1/webhooks/\(id)", token: token).status == 200)
+        #expect(restarted.service.log.nextOffset == offset)
+    }
+
+    @Test func clientsCreatedWhileTheServerRunsArePublishedThroughTheSpool() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let (client, secret) = try ArgusService.registerClient(dataDirectory: harness.path, organizationID: "org_cli",
+                                                               scopes: ["events:read"], nowMs: 1)
+        #expect(secret.hasPrefix("cs_"))
+        #expect(harness.service.clients.authenticate(clientID: client.clientID, secret: secret) != nil)
+        #expect(await harness.service.drainSpool() == 1)
+        #expect(try TestLog.types(harness).contains("oauth.client_registered"))
+        #expect(await harness.service.drainSpool() == 0)
+    }
+
+    @Test func healthMetricsAndOpenAPIAreServed() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        #expect(await harness.send("GET", "/healthz").status == 200)
+        let metrics = await harness.send("GET", "/metrics")
+        #expect(String(decoding: metrics.response.body, as: UTF8.self).contains("argus_log_next_offset"))
+        let document = await harness.send("GET", "/openapi.json")
+        #expect(document.json?["openapi"]?.stringValue == "3.1.0")
+    }
+}
