@@ -5,6 +5,8 @@ import Foundation
 enum ArgusEvents {
     /// Every subcommand; add new ones here.
     static let commands: [any Command.Type] = [
+        SignCommand.self,
+        VerifySignatureCommand.self,
     ]
 
     static func main() async {
