@@ -5,6 +5,9 @@ enum OpenSSLSpeed {
     /// `OPENSSL_ia32cap` value that hides SHA-NI (CPUID leaf 7 EBX bit 29) from OpenSSL, so it
     /// uses its best SIMD (AVX2) code path instead of the SHA extensions.
     static let maskSHANI = ":~0x20000000"
+    /// `OPENSSL_ia32cap` value that also hides SSSE3, AVX, AVX2, BMI1 and BMI2, leaving
+    /// OpenSSL's integer-only SHA-256: the same instructions our pure Swift code may use.
+    static let integerOnly = "~0x1000020000000000:~0x20000128"
 
     /// The path of `openssl`, or nil when it is not installed.
     static func executable() -> String? {

@@ -97,7 +97,7 @@ public struct WebhookVerifier: Sendable {
     private static func single(_ name: String, in byName: [String: [String]]) throws(WebhookVerificationError) -> String {
         guard let values = byName[name] else { throw .missingHeader(name: name) }
         guard values.count == 1 else { throw .malformedHeader(name: name, reason: "appears \(values.count) times") }
-        let value = values[0].trimmingCharacters(in: .whitespaces)
+        let value = values[0].trimmingOptionalWhitespace
         guard !value.isEmpty else { throw .malformedHeader(name: name, reason: "empty") }
         return value
     }
