@@ -24,8 +24,14 @@ public enum Base64 {
     }()
 
     /// Encodes `bytes`.
+    @inlinable
     public static func encode(_ bytes: some Sequence<UInt8>, alphabet: Alphabet = .standard) -> String {
-        let input = Array(bytes)
+        encode(bytes: Array(bytes), alphabet: alphabet)
+    }
+
+    /// The non-generic body of `encode(_:alphabet:)`.
+    @usableFromInline
+    static func encode(bytes input: [UInt8], alphabet: Alphabet) -> String {
         let table = alphabet == .standard ? standardCharacters : urlCharacters
         var output = [UInt8]()
         output.reserveCapacity((input.count + 2) / 3 * 4)

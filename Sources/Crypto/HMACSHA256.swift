@@ -28,6 +28,7 @@ public struct HMACSHA256: Sendable {
     }
 
     /// The authentication code of `message`.
+    @inlinable
     public func authenticationCode(for message: some Sequence<UInt8>) -> [UInt8] {
         var stream = makeStream()
         stream.update(message)
@@ -52,16 +53,20 @@ public struct HMACSHA256: Sendable {
         fileprivate let outerState: SHA256.State
 
         /// Absorbs more message bytes.
-        public mutating func update(_ bytes: some Sequence<UInt8>) { inner.update(bytes) }
+        @inlinable
+        public mutating func update(_ bytes: some Sequence<UInt8>) {
+            let handled: Void? = bytes.withContiguousStorageIfAvailable { update(UnsafeRawBufferPointer($0)) }
+            if handled == nil { Array(bytes).withUnsafeBytes { update($0) } }
+        }
 
         /// Absorbs more message bytes.
         public mutating func update(_ buffer: UnsafeRawBufferPointer) { inner.update(buffer) }
 
         /// Returns the 32-byte authentication code.
         public consuming func finalize() -> [UInt8] {
-            let innerDigest = inner.finalize()
+            let innerDigest = inner.finalizedState()
             var outer = SHA256(resumingFrom: outerState, messageByteCount: UInt64(SHA256.blockByteCount))
-            outer.update(innerDigest)
+            innerDigest.withBigEndianBytes { outer.update($0) }
             return outer.finalize()
         }
     }

@@ -3,7 +3,14 @@ public enum Hex {
     private static let digits = Array("0123456789abcdef".utf8)
 
     /// Lowercase hex of `bytes`, two characters per byte.
+    @inlinable
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
+        encode(bytes: Array(bytes))
+    }
+
+    /// The non-generic body of `encode(_:)`.
+    @usableFromInline
+    static func encode(bytes: [UInt8]) -> String {
         var characters = [UInt8]()
         characters.reserveCapacity(bytes.underestimatedCount * 2)
         for byte in bytes {

@@ -25,6 +25,7 @@ public struct SHA256: Sendable {
     }
 
     /// Hashes `bytes` in one call.
+    @inlinable
     public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(bytes)
@@ -39,6 +40,8 @@ public struct SHA256: Sendable {
     }
 
     /// Absorbs `bytes`; may be called any number of times with chunks of any size.
+    /// Inlinable so callers with an array reach the buffer path without generic dispatch.
+    @inlinable
     public mutating func update(_ bytes: some Sequence<UInt8>) {
         let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
             update(UnsafeRawBufferPointer(buffer))
@@ -78,20 +81,22 @@ public struct SHA256: Sendable {
 
     /// Pads, finishes and returns the 32-byte digest. The hasher is consumed.
     public consuming func finalize() -> [UInt8] {
+        finalizedState().bigEndianBytes()
+    }
+
+    /// Pads and compresses the last block(s); returns the final chaining value (the digest as
+    /// eight words). Padding is built in inline storage: no heap allocation.
+    consuming func finalizedState() -> State {
         let bitCount = messageByteCount &* 8
-        var tail = [UInt8](repeating: 0, count: pendingByteCount < 56 ? 64 : 128)
-        pending.withPointer { pointer in
-            for index in 0..<pendingByteCount { tail[index] = pointer.load(fromByteOffset: index, as: UInt8.self) }
+        var block = pending
+        block.pad(from: pendingByteCount)
+        if pendingByteCount >= 56 {
+            block.withPointer { state.compress(blocks: $0, blockCount: 1) }
+            block = Block()
         }
-        tail[pendingByteCount] = 0x80
-        for index in 0..<8 {
-            tail[tail.count - 1 - index] = UInt8(truncatingIfNeeded: bitCount >> (8 * UInt64(index)))
-        }
-        tail.withUnsafeBytes { buffer in
-            // Force-unwrap safe: `tail` is never empty.
-            state.compress(blocks: buffer.baseAddress.unsafelyUnwrapped, blockCount: tail.count / 64)
-        }
-        return state.bigEndianBytes()
+        block.storeBigEndianLength(bitCount)
+        block.withPointer { state.compress(blocks: $0, blockCount: 1) }
+        return state
     }
 
     /// Exposes the chaining value so HMAC can precompute its padded-key states.
@@ -118,6 +123,20 @@ extension SHA256 {
             }
         }
 
+        /// Writes 0x80 at `offset` and zeros after it (the stale bytes of earlier blocks too).
+        mutating func pad(from offset: Int) {
+            withUnsafeMutableBytes(of: &words) { bytes in
+                // Precondition of the caller: offset < 64.
+                bytes[offset] = 0x80
+                for index in (offset + 1)..<64 { bytes[index] = 0 }
+            }
+        }
+
+        /// Stores the message length in bits, big-endian, in the last eight bytes.
+        mutating func storeBigEndianLength(_ bitCount: UInt64) {
+            words.7 = bitCount.bigEndian
+        }
+
         func withPointer<R>(_ body: (UnsafeRawPointer) -> R) -> R {
             withUnsafeBytes(of: words) { body($0.baseAddress.unsafelyUnwrapped) }
         }
@@ -128,16 +147,22 @@ extension SHA256 {
         var h0: UInt32 = 0x6a09e667, h1: UInt32 = 0xbb67ae85, h2: UInt32 = 0x3c6ef372, h3: UInt32 = 0xa54ff53a
         var h4: UInt32 = 0x510e527f, h5: UInt32 = 0x9b05688c, h6: UInt32 = 0x1f83d9ab, h7: UInt32 = 0x5be0cd19
 
+        /// The digest bytes: the eight words, big-endian. One allocation, the result.
         func bigEndianBytes() -> [UInt8] {
-            var bytes = [UInt8]()
-            bytes.reserveCapacity(32)
-            for word in [h0, h1, h2, h3, h4, h5, h6, h7] {
-                bytes.append(UInt8(truncatingIfNeeded: word >> 24))
-                bytes.append(UInt8(truncatingIfNeeded: word >> 16))
-                bytes.append(UInt8(truncatingIfNeeded: word >> 8))
-                bytes.append(UInt8(truncatingIfNeeded: word))
+            [UInt8](unsafeUninitializedCapacity: 32) { buffer, initializedCount in
+                let raw = UnsafeMutableRawBufferPointer(buffer)
+                for (index, word) in [h0, h1, h2, h3, h4, h5, h6, h7].enumerated() {
+                    raw.storeBytes(of: word.bigEndian, toByteOffset: index * 4, as: UInt32.self)
+                }
+                initializedCount = 32
             }
-            return bytes
+        }
+
+        /// Calls `body` with the digest bytes in inline storage (no allocation).
+        func withBigEndianBytes<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
+            let words = (h0.bigEndian, h1.bigEndian, h2.bigEndian, h3.bigEndian,
+                         h4.bigEndian, h5.bigEndian, h6.bigEndian, h7.bigEndian)
+            return withUnsafeBytes(of: words) { body($0) }
         }
 
         @inline(__always)
@@ -149,21 +174,24 @@ extension SHA256 {
         private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x &>> n) | (x &<< (32 &- n)) }
 
         @inline(__always)
-        private static func small0(_ x: UInt32) -> UInt32 { rotr(x, 7) ^ rotr(x, 18) ^ (x &>> 3) }
+        private static func small0(_ x: UInt32) -> UInt32 { rotr(x ^ rotr(x, 11), 7) ^ (x &>> 3) }
 
         @inline(__always)
-        private static func small1(_ x: UInt32) -> UInt32 { rotr(x, 17) ^ rotr(x, 19) ^ (x &>> 10) }
+        private static func small1(_ x: UInt32) -> UInt32 { rotr(x ^ rotr(x, 2), 17) ^ (x &>> 10) }
 
         @inline(__always)
         private static func round(
             _ a: UInt32, _ b: UInt32, _ c: UInt32, _ d: inout UInt32,
-            _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32
+            _ e: UInt32, _ f: UInt32, _ g: UInt32, _ h: inout UInt32, _ kw: UInt32, _ bXorC: inout UInt32
         ) {
             let big1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
             let choose = g ^ (e & (f ^ g))
             let t1 = h &+ big1 &+ choose &+ kw
             let big0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-            let majority = (a & b) | (c & (a | b))
+            // Maj(a, b, c) = b ^ ((a ^ b) & (b ^ c)); this round's a ^ b is the next round's b ^ c.
+            let aXorB = a ^ b
+            let majority = b ^ (aXorB & bXorC)
+            bXorC = aXorB
             d = d &+ t1
             h = t1 &+ big0 &+ majority
         }
@@ -177,134 +205,135 @@ extension SHA256 {
             var w12: UInt32 = 0, w13: UInt32 = 0, w14: UInt32 = 0, w15: UInt32 = 0
             var block = blocks
             for _ in 0..<blockCount {
+                var bXorC = b ^ c
                 w0 = Self.load(block, 0)
-                Self.round(a, b, c, &d, e, f, g, &h, 0x428a2f98 &+ w0)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x428a2f98 &+ w0, &bXorC)
                 w1 = Self.load(block, 4)
-                Self.round(h, a, b, &c, d, e, f, &g, 0x71374491 &+ w1)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x71374491 &+ w1, &bXorC)
                 w2 = Self.load(block, 8)
-                Self.round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcf &+ w2)
+                Self.round(g, h, a, &b, c, d, e, &f, 0xb5c0fbcf &+ w2, &bXorC)
                 w3 = Self.load(block, 12)
-                Self.round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5 &+ w3)
+                Self.round(f, g, h, &a, b, c, d, &e, 0xe9b5dba5 &+ w3, &bXorC)
                 w4 = Self.load(block, 16)
-                Self.round(e, f, g, &h, a, b, c, &d, 0x3956c25b &+ w4)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x3956c25b &+ w4, &bXorC)
                 w5 = Self.load(block, 20)
-                Self.round(d, e, f, &g, h, a, b, &c, 0x59f111f1 &+ w5)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x59f111f1 &+ w5, &bXorC)
                 w6 = Self.load(block, 24)
-                Self.round(c, d, e, &f, g, h, a, &b, 0x923f82a4 &+ w6)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x923f82a4 &+ w6, &bXorC)
                 w7 = Self.load(block, 28)
-                Self.round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5 &+ w7)
+                Self.round(b, c, d, &e, f, g, h, &a, 0xab1c5ed5 &+ w7, &bXorC)
                 w8 = Self.load(block, 32)
-                Self.round(a, b, c, &d, e, f, g, &h, 0xd807aa98 &+ w8)
+                Self.round(a, b, c, &d, e, f, g, &h, 0xd807aa98 &+ w8, &bXorC)
                 w9 = Self.load(block, 36)
-                Self.round(h, a, b, &c, d, e, f, &g, 0x12835b01 &+ w9)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x12835b01 &+ w9, &bXorC)
                 w10 = Self.load(block, 40)
-                Self.round(g, h, a, &b, c, d, e, &f, 0x243185be &+ w10)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x243185be &+ w10, &bXorC)
                 w11 = Self.load(block, 44)
-                Self.round(f, g, h, &a, b, c, d, &e, 0x550c7dc3 &+ w11)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x550c7dc3 &+ w11, &bXorC)
                 w12 = Self.load(block, 48)
-                Self.round(e, f, g, &h, a, b, c, &d, 0x72be5d74 &+ w12)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x72be5d74 &+ w12, &bXorC)
                 w13 = Self.load(block, 52)
-                Self.round(d, e, f, &g, h, a, b, &c, 0x80deb1fe &+ w13)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x80deb1fe &+ w13, &bXorC)
                 w14 = Self.load(block, 56)
-                Self.round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7 &+ w14)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x9bdc06a7 &+ w14, &bXorC)
                 w15 = Self.load(block, 60)
-                Self.round(b, c, d, &e, f, g, h, &a, 0xc19bf174 &+ w15)
+                Self.round(b, c, d, &e, f, g, h, &a, 0xc19bf174 &+ w15, &bXorC)
                 w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
-                Self.round(a, b, c, &d, e, f, g, &h, 0xe49b69c1 &+ w0)
+                Self.round(a, b, c, &d, e, f, g, &h, 0xe49b69c1 &+ w0, &bXorC)
                 w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
-                Self.round(h, a, b, &c, d, e, f, &g, 0xefbe4786 &+ w1)
+                Self.round(h, a, b, &c, d, e, f, &g, 0xefbe4786 &+ w1, &bXorC)
                 w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
-                Self.round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6 &+ w2)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x0fc19dc6 &+ w2, &bXorC)
                 w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
-                Self.round(f, g, h, &a, b, c, d, &e, 0x240ca1cc &+ w3)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x240ca1cc &+ w3, &bXorC)
                 w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
-                Self.round(e, f, g, &h, a, b, c, &d, 0x2de92c6f &+ w4)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x2de92c6f &+ w4, &bXorC)
                 w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
-                Self.round(d, e, f, &g, h, a, b, &c, 0x4a7484aa &+ w5)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x4a7484aa &+ w5, &bXorC)
                 w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
-                Self.round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dc &+ w6)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x5cb0a9dc &+ w6, &bXorC)
                 w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
-                Self.round(b, c, d, &e, f, g, h, &a, 0x76f988da &+ w7)
+                Self.round(b, c, d, &e, f, g, h, &a, 0x76f988da &+ w7, &bXorC)
                 w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
-                Self.round(a, b, c, &d, e, f, g, &h, 0x983e5152 &+ w8)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x983e5152 &+ w8, &bXorC)
                 w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
-                Self.round(h, a, b, &c, d, e, f, &g, 0xa831c66d &+ w9)
+                Self.round(h, a, b, &c, d, e, f, &g, 0xa831c66d &+ w9, &bXorC)
                 w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
-                Self.round(g, h, a, &b, c, d, e, &f, 0xb00327c8 &+ w10)
+                Self.round(g, h, a, &b, c, d, e, &f, 0xb00327c8 &+ w10, &bXorC)
                 w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
-                Self.round(f, g, h, &a, b, c, d, &e, 0xbf597fc7 &+ w11)
+                Self.round(f, g, h, &a, b, c, d, &e, 0xbf597fc7 &+ w11, &bXorC)
                 w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
-                Self.round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3 &+ w12)
+                Self.round(e, f, g, &h, a, b, c, &d, 0xc6e00bf3 &+ w12, &bXorC)
                 w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
-                Self.round(d, e, f, &g, h, a, b, &c, 0xd5a79147 &+ w13)
+                Self.round(d, e, f, &g, h, a, b, &c, 0xd5a79147 &+ w13, &bXorC)
                 w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
-                Self.round(c, d, e, &f, g, h, a, &b, 0x06ca6351 &+ w14)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x06ca6351 &+ w14, &bXorC)
                 w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
-                Self.round(b, c, d, &e, f, g, h, &a, 0x14292967 &+ w15)
+                Self.round(b, c, d, &e, f, g, h, &a, 0x14292967 &+ w15, &bXorC)
                 w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
-                Self.round(a, b, c, &d, e, f, g, &h, 0x27b70a85 &+ w0)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x27b70a85 &+ w0, &bXorC)
                 w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
-                Self.round(h, a, b, &c, d, e, f, &g, 0x2e1b2138 &+ w1)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x2e1b2138 &+ w1, &bXorC)
                 w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
-                Self.round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfc &+ w2)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x4d2c6dfc &+ w2, &bXorC)
                 w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
-                Self.round(f, g, h, &a, b, c, d, &e, 0x53380d13 &+ w3)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x53380d13 &+ w3, &bXorC)
                 w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
-                Self.round(e, f, g, &h, a, b, c, &d, 0x650a7354 &+ w4)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x650a7354 &+ w4, &bXorC)
                 w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
-                Self.round(d, e, f, &g, h, a, b, &c, 0x766a0abb &+ w5)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x766a0abb &+ w5, &bXorC)
                 w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
-                Self.round(c, d, e, &f, g, h, a, &b, 0x81c2c92e &+ w6)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x81c2c92e &+ w6, &bXorC)
                 w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
-                Self.round(b, c, d, &e, f, g, h, &a, 0x92722c85 &+ w7)
+                Self.round(b, c, d, &e, f, g, h, &a, 0x92722c85 &+ w7, &bXorC)
                 w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
-                Self.round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1 &+ w8)
+                Self.round(a, b, c, &d, e, f, g, &h, 0xa2bfe8a1 &+ w8, &bXorC)
                 w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
-                Self.round(h, a, b, &c, d, e, f, &g, 0xa81a664b &+ w9)
+                Self.round(h, a, b, &c, d, e, f, &g, 0xa81a664b &+ w9, &bXorC)
                 w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
-                Self.round(g, h, a, &b, c, d, e, &f, 0xc24b8b70 &+ w10)
+                Self.round(g, h, a, &b, c, d, e, &f, 0xc24b8b70 &+ w10, &bXorC)
                 w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
-                Self.round(f, g, h, &a, b, c, d, &e, 0xc76c51a3 &+ w11)
+                Self.round(f, g, h, &a, b, c, d, &e, 0xc76c51a3 &+ w11, &bXorC)
                 w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
-                Self.round(e, f, g, &h, a, b, c, &d, 0xd192e819 &+ w12)
+                Self.round(e, f, g, &h, a, b, c, &d, 0xd192e819 &+ w12, &bXorC)
                 w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
-                Self.round(d, e, f, &g, h, a, b, &c, 0xd6990624 &+ w13)
+                Self.round(d, e, f, &g, h, a, b, &c, 0xd6990624 &+ w13, &bXorC)
                 w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
-                Self.round(c, d, e, &f, g, h, a, &b, 0xf40e3585 &+ w14)
+                Self.round(c, d, e, &f, g, h, a, &b, 0xf40e3585 &+ w14, &bXorC)
                 w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
-                Self.round(b, c, d, &e, f, g, h, &a, 0x106aa070 &+ w15)
+                Self.round(b, c, d, &e, f, g, h, &a, 0x106aa070 &+ w15, &bXorC)
                 w0 = Self.small1(w14) &+ w9 &+ Self.small0(w1) &+ w0
-                Self.round(a, b, c, &d, e, f, g, &h, 0x19a4c116 &+ w0)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x19a4c116 &+ w0, &bXorC)
                 w1 = Self.small1(w15) &+ w10 &+ Self.small0(w2) &+ w1
-                Self.round(h, a, b, &c, d, e, f, &g, 0x1e376c08 &+ w1)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x1e376c08 &+ w1, &bXorC)
                 w2 = Self.small1(w0) &+ w11 &+ Self.small0(w3) &+ w2
-                Self.round(g, h, a, &b, c, d, e, &f, 0x2748774c &+ w2)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x2748774c &+ w2, &bXorC)
                 w3 = Self.small1(w1) &+ w12 &+ Self.small0(w4) &+ w3
-                Self.round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5 &+ w3)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x34b0bcb5 &+ w3, &bXorC)
                 w4 = Self.small1(w2) &+ w13 &+ Self.small0(w5) &+ w4
-                Self.round(e, f, g, &h, a, b, c, &d, 0x391c0cb3 &+ w4)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x391c0cb3 &+ w4, &bXorC)
                 w5 = Self.small1(w3) &+ w14 &+ Self.small0(w6) &+ w5
-                Self.round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4a &+ w5)
+                Self.round(d, e, f, &g, h, a, b, &c, 0x4ed8aa4a &+ w5, &bXorC)
                 w6 = Self.small1(w4) &+ w15 &+ Self.small0(w7) &+ w6
-                Self.round(c, d, e, &f, g, h, a, &b, 0x5b9cca4f &+ w6)
+                Self.round(c, d, e, &f, g, h, a, &b, 0x5b9cca4f &+ w6, &bXorC)
                 w7 = Self.small1(w5) &+ w0 &+ Self.small0(w8) &+ w7
-                Self.round(b, c, d, &e, f, g, h, &a, 0x682e6ff3 &+ w7)
+                Self.round(b, c, d, &e, f, g, h, &a, 0x682e6ff3 &+ w7, &bXorC)
                 w8 = Self.small1(w6) &+ w1 &+ Self.small0(w9) &+ w8
-                Self.round(a, b, c, &d, e, f, g, &h, 0x748f82ee &+ w8)
+                Self.round(a, b, c, &d, e, f, g, &h, 0x748f82ee &+ w8, &bXorC)
                 w9 = Self.small1(w7) &+ w2 &+ Self.small0(w10) &+ w9
-                Self.round(h, a, b, &c, d, e, f, &g, 0x78a5636f &+ w9)
+                Self.round(h, a, b, &c, d, e, f, &g, 0x78a5636f &+ w9, &bXorC)
                 w10 = Self.small1(w8) &+ w3 &+ Self.small0(w11) &+ w10
-                Self.round(g, h, a, &b, c, d, e, &f, 0x84c87814 &+ w10)
+                Self.round(g, h, a, &b, c, d, e, &f, 0x84c87814 &+ w10, &bXorC)
                 w11 = Self.small1(w9) &+ w4 &+ Self.small0(w12) &+ w11
-                Self.round(f, g, h, &a, b, c, d, &e, 0x8cc70208 &+ w11)
+                Self.round(f, g, h, &a, b, c, d, &e, 0x8cc70208 &+ w11, &bXorC)
                 w12 = Self.small1(w10) &+ w5 &+ Self.small0(w13) &+ w12
-                Self.round(e, f, g, &h, a, b, c, &d, 0x90befffa &+ w12)
+                Self.round(e, f, g, &h, a, b, c, &d, 0x90befffa &+ w12, &bXorC)
                 w13 = Self.small1(w11) &+ w6 &+ Self.small0(w14) &+ w13
-                Self.round(d, e, f, &g, h, a, b, &c, 0xa4506ceb &+ w13)
+                Self.round(d, e, f, &g, h, a, b, &c, 0xa4506ceb &+ w13, &bXorC)
                 w14 = Self.small1(w12) &+ w7 &+ Self.small0(w15) &+ w14
-                Self.round(c, d, e, &f, g, h, a, &b, 0xbef9a3f7 &+ w14)
+                Self.round(c, d, e, &f, g, h, a, &b, 0xbef9a3f7 &+ w14, &bXorC)
                 w15 = Self.small1(w13) &+ w8 &+ Self.small0(w0) &+ w15
-                Self.round(b, c, d, &e, f, g, h, &a, 0xc67178f2 &+ w15)
+                Self.round(b, c, d, &e, f, g, h, &a, 0xc67178f2 &+ w15, &bXorC)
                 a = a &+ h0; b = b &+ h1; c = c &+ h2; d = d &+ h3
                 e = e &+ h4; f = f &+ h5; g = g &+ h6; h = h &+ h7
                 h0 = a; h1 = b; h2 = c; h3 = d; h4 = e; h5 = f; h6 = g; h7 = h

@@ -11,6 +11,8 @@ enum ArgusEvents {
         TailCommand.self,
         VerifyCommand.self,
         SegmentsCommand.self,
+        SignCommand.self,
+        VerifySignatureCommand.self,
     ]
 
     static func main() async {

@@ -119,8 +119,4 @@ enum SignalSources {
     static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
 }
 
-/// The version in `User-Agent` and the startup line.
-enum ArgusVersion {
-    static let text = "0.1.0"
-}
 

@@ -1,0 +1,68 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a program and collects its standard output, with a clean signal state in the child.
+///
+/// Foundation's `Process` passes on the spawning thread's blocked-signal mask, and Swift's
+/// concurrency threads block nearly every signal, so `openssl speed` (which stops each test on
+/// SIGALRM) would run forever. `posix_spawn` with an empty mask and default handlers avoids that.
+enum ChildProcess {
+    /// Why a program could not be run.
+    struct Failure: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Runs `path` with `arguments` and `environment`; returns its exit status and standard output.
+    /// Standard error is discarded.
+    static func run(_ path: String, arguments: [String], environment: [String: String]) throws -> (status: Int32, output: Data) {
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw Failure(description: "pipe failed, errno \(errno)") }
+        let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
+        defer { close(readEnd) }
+
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
+        posix_spawn_file_actions_addclose(&actions, readEnd)
+        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+
+        var pid = pid_t()
+        let spawnResult = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        close(writeEnd)
+        guard spawnResult == 0 else { throw Failure(description: "posix_spawn \(path) failed, error \(spawnResult)") }
+
+        var output = Data()
+        var buffer = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let count = buffer.withUnsafeMutableBytes { read(readEnd, $0.baseAddress, $0.count) }
+            if count > 0 {
+                output.append(contentsOf: buffer[0..<count])
+            } else if count == 0 || errno != EINTR {
+                break
+            }
+        }
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
+        // WIFEXITED / WEXITSTATUS, which Glibc's Swift module does not export as functions.
+        let exitStatus: Int32 = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : -1
+        return (exitStatus, output)
+    }
+}

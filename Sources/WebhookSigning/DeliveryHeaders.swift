@@ -1,0 +1,63 @@
+/// The complete, ordered header list of a delivery request (DESIGN.md "Delivery request"),
+/// built in one place so the dispatcher, the CLI and the tests agree.
+///
+/// Every signing secret contributes one `v1,` entry to `webhook-signature` (newest first);
+/// `x-argus-signature` is signed with the newest secret only.
+public struct DeliveryHeaders: Sendable, Equatable {
+    /// The media type of every delivery body.
+    public static let contentType = "application/json"
+
+    /// The headers, in the order they are sent.
+    public let fields: [HeaderField]
+
+    /// Builds the headers of one delivery attempt.
+    /// - Parameters:
+    ///   - newestSecret: the current secret; signs both schemes.
+    ///   - olderSecrets: other unexpired secrets, newest first; add `webhook-signature` entries.
+    ///   - deliveryID: `webhook-id`, `svix-id` and `x-argus-delivery`.
+    ///   - timestampSeconds: Unix seconds of this attempt.
+    ///   - attempt: the 1-based attempt number.
+    ///   - eventType: the event's type, such as `user.created`.
+    ///   - body: the exact bytes that are sent.
+    ///   - version: the service version for `user-agent: Argus-Webhooks/<version>`.
+    public init(
+        newestSecret: WebhookSecret, olderSecrets: [WebhookSecret] = [],
+        deliveryID: String, timestampSeconds: Int64, attempt: Int, eventType: String,
+        body: [UInt8], version: String
+    ) {
+        let timestamp = String(timestampSeconds)
+        let signature = WebhookSigner.standardSignatureHeader(
+            secrets: [newestSecret] + olderSecrets, id: deliveryID, timestampSeconds: timestampSeconds, body: body)
+        fields = [
+            HeaderField(name: WebhookHeaderName.contentType, value: Self.contentType),
+            HeaderField(name: WebhookHeaderName.userAgent, value: "Argus-Webhooks/\(version)"),
+            HeaderField(name: WebhookHeaderName.id, value: deliveryID),
+            HeaderField(name: WebhookHeaderName.timestamp, value: timestamp),
+            HeaderField(name: WebhookHeaderName.signature, value: signature),
+            HeaderField(name: WebhookHeaderName.svixID, value: deliveryID),
+            HeaderField(name: WebhookHeaderName.svixTimestamp, value: timestamp),
+            HeaderField(name: WebhookHeaderName.svixSignature, value: signature),
+            HeaderField(name: WebhookHeaderName.argusSignature, value: WebhookSigner.argusSignature(secret: newestSecret, body: body)),
+            HeaderField(name: WebhookHeaderName.argusEvent, value: eventType),
+            HeaderField(name: WebhookHeaderName.argusDelivery, value: deliveryID),
+            HeaderField(name: WebhookHeaderName.argusAttempt, value: String(attempt)),
+        ]
+    }
+
+    /// Builds the headers with every secret of `ring` that signs at `timestampSeconds`.
+    public init(
+        ring: SecretRing, deliveryID: String, timestampSeconds: Int64, attempt: Int, eventType: String,
+        body: [UInt8], version: String
+    ) {
+        let secrets = ring.signingSecrets(atUnixSeconds: timestampSeconds)
+        self.init(
+            newestSecret: ring.current, olderSecrets: Array(secrets.dropFirst()), deliveryID: deliveryID,
+            timestampSeconds: timestampSeconds, attempt: attempt, eventType: eventType, body: body, version: version)
+    }
+
+    /// The value of the header `name` (case-insensitive), or nil.
+    public func value(forName name: String) -> String? {
+        let lowercased = name.lowercased()
+        return fields.first { $0.name == lowercased }?.value
+    }
+}

@@ -1,0 +1,38 @@
+import Foundation
+import WebhookSigning
+
+/// `argus-events sign`: prints the delivery headers for the body on standard input.
+enum SignCommand: Command {
+    static let name = "sign"
+    static let usage = "sign --secret whsec_... [--secret OLDER...] [--id ID] [--timestamp UNIX] [--event TYPE] [--attempt N] < body"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--secret", "--id", "--timestamp", "--event", "--attempt"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let secrets = try SecretArguments.secrets(in: arguments)
+        let id = arguments.value("--id") ?? UUID().uuidString.lowercased()
+        guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+            throw UsageError("--id must be non-empty visible ASCII without spaces")
+        }
+        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init) ?? Date().wholeUnixSeconds
+        let eventType = arguments.value("--event") ?? "webhook.test"
+        guard isEventType(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
+        let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1
+
+        let body = Console.readStandardInput()
+        let headers = DeliveryHeaders(
+            newestSecret: secrets[0], olderSecrets: Array(secrets.dropFirst()), deliveryID: id,
+            timestampSeconds: timestampSeconds, attempt: attempt, eventType: eventType, body: body,
+            version: ArgusVersion.current)
+        Console.print(headers.fields.map(\.description).joined(separator: "\n"))
+        return 0
+    }
+
+    /// `category.action`, each word of `[a-z0-9_]`.
+    static func isEventType(_ text: String) -> Bool {
+        let words = text.split(separator: ".", omittingEmptySubsequences: false)
+        return words.count == 2 && words.allSatisfy { word in
+            !word.isEmpty && word.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
+        }
+    }
+}
