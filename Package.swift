@@ -19,6 +19,8 @@ let package = Package(
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
         .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
+        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
+        .target(name: "HTTPServer", swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
@@ -32,6 +34,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
     ],
     swiftLanguageModes: [.v6]
 )
