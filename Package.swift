@@ -21,6 +21,8 @@ let package = Package(
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
         .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
+        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
+        .target(name: "HTTPServer", swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "WebhookSigning"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
@@ -39,6 +41,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto"]),

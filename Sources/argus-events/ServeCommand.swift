@@ -61,7 +61,7 @@ struct ServeCommand: Command {
         let server = HTTPServer(configuration: serverConfiguration, handler: service.makeRouter())
         let boundPort = try server.start()
         let base = "http://\(host.contains(":") ? "[\(host)]" : host):\(boundPort)"
-        Console.print("Argus Events \(ArgusVersion.text) listening on \(base) (data: \(dataDirectory))")
+        Console.print("Argus Events \(ArgusVersion.current) listening on \(base) (data: \(dataDirectory))")
         if let (client, secret) = admin {
             Console.print("""
 

@@ -1,0 +1,90 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// An HTTP/1.1 server: one dedicated I/O thread running a `poll()` loop over non-blocking
+/// sockets (accept, read, parse, write); handlers run as Swift tasks and never block it.
+///
+/// Keep-alive, pipelining (answered in order), chunked request bodies, `Expect: 100-continue`,
+/// size limits, timeouts and a connection cap are described on ``HTTPServerConfiguration``.
+/// Every response carries `X-Request-Id`, `Content-Length` and `Date`; errors the server
+/// produces itself are JSON `{"error":{"code","message"}}`.
+///
+/// Call ``shutdown(graceSeconds:)`` to stop it: the I/O thread keeps running (and keeps the
+/// server's state alive) until then, even if the `HTTPServer` value is released.
+public final class HTTPServer: Sendable {
+    private enum Phase: Sendable {
+        case idle
+        case running
+        case stopped
+    }
+
+    private struct State: Sendable {
+        var phase = Phase.idle
+        var loop: IOLoop?
+        var thread: pthread_t?
+    }
+
+    private let configuration: HTTPServerConfiguration
+    private let handler: any HTTPHandler
+    private let state = Mutex<State>(State())
+
+    /// A server for `handler`; nothing happens until ``start()``.
+    public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
+        self.configuration = configuration
+        self.handler = handler
+    }
+
+    /// Binds (SO_REUSEADDR) and listens on the configured address, starts the I/O thread, and
+    /// returns the bound port (useful with port 0). A server starts at most once.
+    public func start() throws(HTTPServerError) -> Int {
+        let configuration = self.configuration
+        let handler = self.handler
+        return try state.withLock { state throws(HTTPServerError) -> Int in
+            guard case .idle = state.phase else {
+                throw HTTPServerError(call: "start", errno: 0, detail: "the server was already started")
+            }
+            let (listener, port) = try ListeningSocket.open(host: configuration.host, port: configuration.port)
+            let loop: IOLoop
+            do throws(HTTPServerError) {
+                loop = try IOLoop(configuration: configuration, handler: handler, listener: listener)
+            } catch {
+                close(listener)
+                throw error
+            }
+            let retained = Unmanaged.passRetained(loop).toOpaque()
+            var thread = pthread_t()
+            let status = pthread_create(&thread, nil, { argument in
+                guard let argument else { return nil }
+                let loop = Unmanaged<IOLoop>.fromOpaque(argument).takeRetainedValue()
+                loop.run()
+                return nil
+            }, retained)
+            if status != 0 {
+                Unmanaged<IOLoop>.fromOpaque(retained).release()
+                throw HTTPServerError(call: "pthread_create", errno: status)
+            }
+            state.phase = .running
+            state.loop = loop
+            state.thread = thread
+            return port
+        }
+    }
+
+    /// Stops accepting, lets handlers already running finish (up to `graceSeconds`) and writes
+    /// their responses with `Connection: close`, closes every connection and joins the I/O
+    /// thread. Requests not yet dispatched are dropped. Safe to call more than once.
+    public func shutdown(graceSeconds: Double = 10) async {
+        let (loop, thread) = state.withLock { state -> (IOLoop?, pthread_t?) in
+            defer {
+                state.thread = nil
+                state.phase = .stopped
+            }
+            return (state.loop, state.thread)
+        }
+        guard let loop else { return }
+        await loop.stop(graceSeconds: graceSeconds)
+        if let thread { pthread_join(thread, nil) }
+    }
+}

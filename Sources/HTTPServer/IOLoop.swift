@@ -1,0 +1,258 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
+
+/// The server's I/O thread: one `poll()` loop that accepts, reads, parses and writes for every
+/// connection. Handlers run as Swift tasks; their responses come back through `complete`,
+/// which queues them and wakes the loop through an eventfd.
+///
+/// `@unchecked Sendable`: everything except `inbox`, the atomics and `control` is touched only
+/// by the I/O thread; those four are the only state other threads reach, and they are
+/// synchronized (Mutex / Atomic).
+final class IOLoop: @unchecked Sendable {
+    /// A handler's response for request `sequence` on connection `connectionID`.
+    struct Completion: Sendable {
+        let connectionID: UInt64
+        let sequence: UInt64
+        let response: HTTPResponse
+    }
+
+    private struct Control {
+        var graceSeconds: Double?
+        var waiters: [CheckedContinuation<Void, Never>] = []
+        var finished = false
+    }
+
+    /// The most connections accepted per loop iteration (so reads and writes are not starved).
+    static let acceptBatchMax = 64
+    /// How long accepting pauses after running out of descriptors, in seconds.
+    static let acceptBackoffSeconds = 0.1
+    /// The size of the scratch buffer for discarded input, in bytes.
+    static let scratchBytes = 64 * 1024
+    /// The canned answer to a connection over `connectionCountMax`.
+    static let overloadResponse: [UInt8] = {
+        let body = #"{"error":{"code":"too_many_connections","message":"the server is at its connection limit"}}"#
+        return Array(("HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: "
+            + "\(body.utf8.count)\r\nConnection: close\r\n\r\n" + body).utf8)
+    }()
+
+    let configuration: HTTPServerConfiguration
+    let handler: any HTTPHandler
+    private let wake: WakeSignal
+    private let inbox = Mutex<[Completion]>([])
+    private let wakePending = Atomic<Bool>(false)
+    private let stopRequested = Atomic<Bool>(false)
+    private let control = Mutex<Control>(Control())
+
+    // I/O thread only.
+    private var listener: Int32
+    /// Monotonic time of the current loop iteration, in seconds.
+    private(set) var nowSeconds: Double
+    private var wallSeconds = 0
+    private(set) var isDraining = false
+    private var drainDeadlineSeconds = 0.0
+    private var connections: [HTTPConnection] = []
+    private var connectionsByID: [UInt64: HTTPConnection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var pollDescriptors: [pollfd] = []
+    private var polledConnections: [HTTPConnection] = []
+    private var delivered: [Completion] = []
+    private var acceptPausedUntilSeconds = 0.0
+    private var date = HTTPDate()
+    var requestIDs = RequestIDGenerator()
+    /// Scratch space for input that is read only to be dropped.
+    let scratch: UnsafeMutableRawBufferPointer
+
+    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, listener: Int32) throws(HTTPServerError) {
+        self.configuration = configuration
+        self.handler = handler
+        self.listener = listener
+        self.wake = try WakeSignal()
+        self.nowSeconds = MonotonicClock.nowSeconds()
+        self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.scratchBytes, alignment: 16)
+    }
+
+    deinit {
+        if listener >= 0 { Glibc.close(listener) }
+        scratch.deallocate()
+    }
+
+    // MARK: - Any thread
+
+    /// Queues a handler's response and wakes the loop (from any thread).
+    func complete(_ completion: Completion) {
+        inbox.withLock { $0.append(completion) }
+        if !wakePending.exchange(true, ordering: .acquiringAndReleasing) { wake.signal() }
+    }
+
+    /// Asks the loop to drain within `graceSeconds` and waits until it has exited.
+    func stop(graceSeconds: Double) async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let finished = control.withLock { control -> Bool in
+                if control.finished { return true }
+                if control.graceSeconds == nil { control.graceSeconds = graceSeconds }
+                control.waiters.append(continuation)
+                return false
+            }
+            if finished {
+                continuation.resume()
+            } else {
+                stopRequested.store(true, ordering: .releasing)
+                wake.signal()
+            }
+        }
+    }
+
+    // MARK: - I/O thread
+
+    /// Runs a handler for `request` as a task; its response returns through `complete`.
+    func spawn(_ request: HTTPRequest, connectionID: UInt64, sequence: UInt64) {
+        let handler = self.handler
+        Task {
+            let response = await handler.handle(request)
+            self.complete(Completion(connectionID: connectionID, sequence: sequence, response: response))
+        }
+    }
+
+    /// The `Date` header value for the current second.
+    func dateHeaderValue() -> String {
+        date.headerValue(seconds: wallSeconds)
+    }
+
+    /// Forgets a closed connection.
+    func remove(_ connection: HTTPConnection) {
+        let index = connection.listIndex
+        guard index < connections.count, connections[index] === connection else { return }
+        let last = connections.removeLast()
+        if last !== connection {
+            connections[index] = last
+            last.listIndex = index
+        }
+        connectionsByID[connection.id] = nil
+    }
+
+    /// The loop; returns after shutdown has drained (or the grace period ended).
+    func run() {
+        let shortestTimeoutSeconds = min(configuration.idleTimeoutSeconds, configuration.requestTimeoutSeconds,
+                                         configuration.writeTimeoutSeconds, HTTPConnection.lingerSeconds)
+        let sweepIntervalSeconds = min(max(shortestTimeoutSeconds / 4, 0.005), 0.1)
+        var lastSweepSeconds = 0.0
+        while true {
+            updateClock()
+            if !isDraining, stopRequested.load(ordering: .acquiring) { beginDraining() }
+            if isDraining, connections.isEmpty || nowSeconds >= drainDeadlineSeconds { break }
+
+            pollDescriptors.removeAll(keepingCapacity: true)
+            polledConnections.removeAll(keepingCapacity: true)
+            pollDescriptors.append(pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0))
+            let listening = listener >= 0 && nowSeconds >= acceptPausedUntilSeconds
+            if listening { pollDescriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
+            let firstConnectionIndex = pollDescriptors.count
+            for connection in connections {
+                pollDescriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
+                polledConnections.append(connection)
+            }
+            var timeoutSeconds = connections.isEmpty && listening ? 1.0 : sweepIntervalSeconds
+            if isDraining { timeoutSeconds = min(timeoutSeconds, max(0, drainDeadlineSeconds - nowSeconds)) }
+            let ready = poll(&pollDescriptors, nfds_t(pollDescriptors.count), Int32(timeoutSeconds * 1000))
+            updateClock()
+            if ready < 0 {
+                if errno != EINTR { usleep(1000) }
+                continue
+            }
+            if ready > 0 {
+                if pollDescriptors[0].revents != 0 {
+                    wake.drain()
+                    wakePending.store(false, ordering: .releasing)
+                    deliverCompletions()
+                }
+                if listening, pollDescriptors[1].revents != 0 { acceptConnections() }
+                for offset in 0..<polledConnections.count {
+                    let revents = pollDescriptors[firstConnectionIndex + offset].revents
+                    if revents != 0 { polledConnections[offset].handle(revents: revents) }
+                }
+            }
+            if nowSeconds - lastSweepSeconds >= sweepIntervalSeconds {
+                lastSweepSeconds = nowSeconds
+                for connection in connections { connection.checkTimeouts() }
+            }
+        }
+        for connection in connections { connection.close() }
+        polledConnections.removeAll()
+        if listener >= 0 {
+            Glibc.close(listener)
+            listener = -1
+        }
+        let waiters = control.withLock { control in
+            control.finished = true
+            defer { control.waiters = [] }
+            return control.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    private func updateClock() {
+        nowSeconds = MonotonicClock.nowSeconds()
+        wallSeconds = time(nil)
+    }
+
+    private func deliverCompletions() {
+        inbox.withLock { swap(&$0, &delivered) }
+        for completion in delivered {
+            connectionsByID[completion.connectionID]?.complete(sequence: completion.sequence,
+                                                               response: completion.response)
+        }
+        delivered.removeAll(keepingCapacity: true)
+    }
+
+    private func beginDraining() {
+        isDraining = true
+        let graceSeconds = control.withLock { $0.graceSeconds } ?? 10
+        drainDeadlineSeconds = nowSeconds + max(0, graceSeconds)
+        if listener >= 0 {
+            Glibc.close(listener)
+            listener = -1
+        }
+        for connection in connections { connection.drain() }
+    }
+
+    private func acceptConnections() {
+        for _ in 0..<Self.acceptBatchMax {
+            var address = sockaddr_storage()
+            var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+            let descriptor = withUnsafeMutablePointer(to: &address) { pointer in
+                pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { socketAddress in
+                    accept(listener, socketAddress, &length)
+                }
+            }
+            if descriptor < 0 {
+                switch errno {
+                case EINTR, ECONNABORTED, EPROTO: continue
+                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                    acceptPausedUntilSeconds = nowSeconds + Self.acceptBackoffSeconds
+                    return
+                default: return
+                }
+            }
+            if connections.count >= configuration.connectionCountMax {
+                Self.overloadResponse.withUnsafeBytes { bytes in
+                    _ = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                }
+                Glibc.close(descriptor)
+                continue
+            }
+            // accept4 is not exported by the Glibc module: set the flags separately.
+            _ = fcntl(descriptor, F_SETFL, fcntl(descriptor, F_GETFL) | O_NONBLOCK)
+            _ = fcntl(descriptor, F_SETFD, FD_CLOEXEC)
+            var one: Int32 = 1
+            setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+            let connection = HTTPConnection(descriptor: descriptor, id: nextConnectionID,
+                                            remoteAddress: ListeningSocket.describe(address).text, loop: self)
+            nextConnectionID += 1
+            connection.listIndex = connections.count
+            connections.append(connection)
+            connectionsByID[connection.id] = connection
+        }
+    }
+}

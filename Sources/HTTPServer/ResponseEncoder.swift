@@ -1,0 +1,104 @@
+/// Writes responses in HTTP/1.1 wire format into a connection's output buffer.
+enum ResponseEncoder {
+    /// The interim response to `Expect: 100-continue`.
+    static let continueResponse: [UInt8] = Array("HTTP/1.1 100 Continue\r\n\r\n".utf8)
+
+    /// Appends `response` to `output`. The server's own fields (`Content-Length`, `Connection`,
+    /// `X-Request-Id` unless the handler set one, `Date` unless set) are added; fields whose name
+    /// or value could break the framing (CR, LF, NUL, bad name bytes) are dropped.
+    static func encode(_ response: HTTPResponse, into output: inout ByteQueue, requestID: String, close: Bool,
+                       keepAliveHeader: Bool, omitBody: Bool, date: String) {
+        let status = (200...999).contains(response.status) ? response.status : 500
+        var head = "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n"
+        var hasRequestID = false
+        var hasDate = false
+        for (name, value) in response.headers {
+            switch name.utf8.count {
+            case 14 where ASCII.equalsLowercased(name, "content-length"): continue
+            case 17 where ASCII.equalsLowercased(name, "transfer-encoding"): continue
+            case 10 where ASCII.equalsLowercased(name, "connection"): continue
+            case 12 where ASCII.equalsLowercased(name, "x-request-id"): hasRequestID = true
+            case 4 where ASCII.equalsLowercased(name, "date"): hasDate = true
+            default: break
+            }
+            guard isSafeName(name), isSafeValue(value) else { continue }
+            head += name
+            head += ": "
+            head += value
+            head += "\r\n"
+        }
+        if !hasRequestID {
+            head += "X-Request-Id: "
+            head += requestID
+            head += "\r\n"
+        }
+        if !hasDate {
+            head += "Date: "
+            head += date
+            head += "\r\n"
+        }
+        let bodyAllowed = status != 204 && status != 304
+        if status != 204 {
+            head += "Content-Length: \(bodyAllowed ? response.body.count : 0)\r\n"
+        }
+        if close {
+            head += "Connection: close\r\n"
+        } else if keepAliveHeader {
+            head += "Connection: keep-alive\r\n"
+        }
+        head += "\r\n"
+        output.append(head)
+        if bodyAllowed, !omitBody { output.append(response.body) }
+    }
+
+    /// Whether the handler asked to close the connection after `response`.
+    static func requestsClose(_ response: HTTPResponse) -> Bool {
+        for (name, value) in response.headers where name.utf8.count == 10 && ASCII.equalsLowercased(name, "connection") {
+            if ASCII.listElements(value).contains(where: { ASCII.equalsLowercased($0, "close") }) { return true }
+        }
+        return false
+    }
+
+    private static func isSafeName(_ name: String) -> Bool {
+        !name.isEmpty && name.utf8.allSatisfy(ASCII.isTokenByte)
+    }
+
+    private static func isSafeValue(_ value: String) -> Bool {
+        value.utf8.allSatisfy(ASCII.isFieldValueByte)
+    }
+
+    /// The reason phrase for `status` (informational only; clients ignore it).
+    static func reasonPhrase(_ status: Int) -> String {
+        switch status {
+        case 100: "Continue"
+        case 200: "OK"
+        case 201: "Created"
+        case 202: "Accepted"
+        case 204: "No Content"
+        case 301: "Moved Permanently"
+        case 302: "Found"
+        case 304: "Not Modified"
+        case 400: "Bad Request"
+        case 401: "Unauthorized"
+        case 403: "Forbidden"
+        case 404: "Not Found"
+        case 405: "Method Not Allowed"
+        case 408: "Request Timeout"
+        case 409: "Conflict"
+        case 410: "Gone"
+        case 411: "Length Required"
+        case 413: "Content Too Large"
+        case 415: "Unsupported Media Type"
+        case 422: "Unprocessable Content"
+        case 429: "Too Many Requests"
+        case 431: "Request Header Fields Too Large"
+        case 500: "Internal Server Error"
+        case 501: "Not Implemented"
+        case 502: "Bad Gateway"
+        case 503: "Service Unavailable"
+        case 504: "Gateway Timeout"
+        case 505: "HTTP Version Not Supported"
+        default: "Status"
+        }
+    }
+}

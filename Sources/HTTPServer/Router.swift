@@ -1,0 +1,104 @@
+/// Dispatches requests by method and path pattern.
+///
+/// Patterns are absolute paths whose segments are literals or `{name}`; `{name}` matches one
+/// non-empty segment and its percent-decoded value lands in ``HTTPRequest/pathParameters``.
+/// Matching splits the raw (still encoded) path, so `%2F` inside a parameter stays part of it.
+/// An unknown path answers 404 `not_found`; a known path with another method answers 405
+/// `method_not_allowed` with an `Allow` header. `HEAD` falls back to the `GET` route.
+/// Literal routes win over parameter routes where both match (first added wins among equals).
+public struct Router: HTTPHandler {
+    private enum Segment: Sendable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    private struct Route: Sendable {
+        let method: String
+        let segments: [Segment]
+        let literalCount: Int
+        let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    }
+
+    private var routes: [Route] = []
+
+    /// An empty router: everything is 404.
+    public init() {}
+
+    /// Routes `method` requests whose path matches `pattern` to `handler`.
+    public mutating func add(_ method: String, _ pattern: String,
+                             _ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        let segments: [Segment] = Self.split(Substring(pattern)).map { part in
+            if part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            return .literal(String(part))
+        }
+        let literalCount = segments.reduce(0) { count, segment in
+            if case .literal = segment { return count + 1 }
+            return count
+        }
+        routes.append(Route(method: method, segments: segments, literalCount: literalCount, handler: handler))
+        // Stable: more literal segments first, so `/a/b` beats `/a/{id}`.
+        routes = routes.enumerated().sorted { left, right in
+            left.element.literalCount != right.element.literalCount
+                ? left.element.literalCount > right.element.literalCount
+                : left.offset < right.offset
+        }.map(\.element)
+    }
+
+    public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        let rawPath = RequestTarget.split(request.target)?.path ?? Substring(request.path)
+        let segments = Self.split(rawPath)
+        var allowed: [String] = []
+        var fallback: (Route, [String: String])?
+        for route in routes {
+            guard let parameters = Self.match(route.segments, segments) else { continue }
+            if route.method == request.method {
+                var routed = request
+                routed.pathParameters = parameters
+                return await route.handler(routed)
+            }
+            if request.method == "HEAD", route.method == "GET", fallback == nil { fallback = (route, parameters) }
+            if !allowed.contains(route.method) { allowed.append(route.method) }
+        }
+        if let (route, parameters) = fallback {
+            var routed = request
+            routed.pathParameters = parameters
+            return await route.handler(routed)
+        }
+        if allowed.isEmpty {
+            return .error(404, code: "not_found", message: "no route for \(request.path)")
+        }
+        if allowed.contains("GET"), !allowed.contains("HEAD") { allowed.append("HEAD") }
+        var response = HTTPResponse.error(
+            405, code: "method_not_allowed", message: "\(request.method) is not allowed on \(request.path)")
+        response.headers.add("Allow", allowed.joined(separator: ", "))
+        return response
+    }
+
+    /// Path segments after the leading `/` (an empty path is one empty segment).
+    private static func split(_ path: Substring) -> [Substring] {
+        var rest = path
+        if rest.utf8.first == ASCII.slash { rest = rest.dropFirst() }
+        return rest.split(separator: "/", omittingEmptySubsequences: false)
+    }
+
+    private static func match(_ pattern: [Segment], _ segments: [Substring]) -> [String: String]? {
+        guard pattern.count == segments.count else { return nil }
+        var parameters: [String: String] = [:]
+        for (expected, actual) in zip(pattern, segments) {
+            switch expected {
+            case .literal(let literal):
+                guard let decoded = PercentDecoding.decode(actual, plusIsSpace: false), decoded == literal else {
+                    return nil
+                }
+            case .parameter(let name):
+                guard !actual.isEmpty, let decoded = PercentDecoding.decode(actual, plusIsSpace: false) else {
+                    return nil
+                }
+                parameters[name] = decoded
+            }
+        }
+        return parameters
+    }
+}

@@ -1,0 +1,454 @@
+import Foundation
+import Glibc
+import Synchronization
+import Testing
+@testable import HTTPServer
+
+/// The server over real sockets on 127.0.0.1 (port 0), driven byte-exactly by `TestClient`.
+@Suite struct HTTPServerTests {
+    @Test func servesManySequentialRequestsOnOneKeepAliveConnection() async throws {
+        try await withServer { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                var ids = Set<String>()
+                for number in 0..<200 {
+                    let response = try client.exchange(get("/n/\(number)"))
+                    #expect(response.status == 200)
+                    #expect(response.text == "GET /n/\(number) 0")
+                    #expect(response.header("Content-Length") == String(response.body.count))
+                    #expect(response.header("Date")?.hasSuffix(" GMT") == true)
+                    #expect(response.header("Connection") == nil)
+                    ids.insert(response.header("X-Request-Id") ?? "")
+                }
+                #expect(ids.count == 200)
+            }
+        }
+    }
+
+    @Test func answersPipelinedRequestsInOrderEvenWhenLaterOnesFinishFirst() async throws {
+        let handler = ClosureHandler { request in
+            let delayMilliseconds = ["/slow": 300, "/medium": 100].first { $0.key == request.path }?.value ?? 0
+            try? await Task.sleep(for: .milliseconds(delayMilliseconds))
+            return .text(200, request.path)
+        }
+        try await withServer(handler: handler) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send(get("/slow") + post("/medium", "abc") + get("/fast"))
+                let bodies = try (0..<3).map { _ in try client.readResponse().text }
+                #expect(bodies == ["/slow", "/medium", "/fast"])
+                #expect(try client.exchange(get("/after")).text == "/after")
+            }
+        }
+    }
+
+    @Test func pipelinesBeyondTheUnansweredLimitWithoutLosingRequests() async throws {
+        try await withServer({ $0.pipelinedRequestCountMax = 2 }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send((0..<50).map { get("/p/\($0)") }.joined())
+                for number in 0..<50 {
+                    #expect(try client.readResponse().text == "GET /p/\(number) 0")
+                }
+            }
+        }
+    }
+
+    @Test func oversizedHeadGets431AndTheConnectionCloses() async throws {
+        try await withServer({ $0.headSizeBytesMax = 1024 }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                let response = try client.exchange(get("/", "X-Big: \(String(repeating: "h", count: 2000))\r\n"))
+                #expect(response.status == 431)
+                #expect(response.errorCode == "header_too_large")
+                #expect(response.header("Connection") == "close")
+                #expect(client.isClosedByServer())
+            }
+        }
+    }
+
+    @Test func oversizedContentLengthGets413BeforeTheBodyIsSent() async throws {
+        try await withServer { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: \((1 << 20) + 1)\r\n\r\n")
+                let response = try client.readResponse()
+                #expect(response.status == 413)
+                #expect(response.errorCode == "body_too_large")
+                #expect(response.header("Connection") == "close")
+                #expect(client.isClosedByServer())
+            }
+        }
+    }
+
+    @Test func aRouteWithALargerLimitAcceptsLargerBodies() async throws {
+        let limits: @Sendable (String, String) -> Int = { _, path in path == "/v1/events/batch" ? 8 << 20 : 1 << 20 }
+        try await withServer({ $0.bodySizeBytesMax = limits }) { port in
+            try await blocking {
+                let body = String(repeating: "e", count: 3 << 20)
+                let client = try TestClient(port: port)
+                let accepted = try client.exchange(post("/v1/events/batch", body))
+                #expect(accepted.status == 200)
+                #expect(accepted.header("X-Body-Count") == String(3 << 20))
+                let refused = try client.exchange(post("/v1/events", body))
+                #expect(refused.status == 413)
+                #expect(refused.errorCode == "body_too_large")
+            }
+        }
+    }
+
+    @Test func decodesChunkedBodiesAndLimitsThemWhileReading() async throws {
+        try await withServer({ $0.bodySizeBytesMax = { _, _ in 1000 } }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                let chunked = "POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    + "3\r\nabc\r\n1F4;ext=1\r\n\(String(repeating: "x", count: 500))\r\n0\r\nT: v\r\n\r\n"
+                let response = try client.exchange(chunked)
+                #expect(response.status == 200)
+                #expect(response.text == "POST /c 503")
+                try client.send("POST /c HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n")
+                for _ in 0..<3 { try client.send("190\r\n\(String(repeating: "y", count: 400))\r\n") }
+                let refused = try client.readResponse()
+                #expect(refused.status == 413)
+                #expect(client.isClosedByServer())
+            }
+        }
+    }
+
+    @Test func unsupportedTransferEncodingGets501() async throws {
+        try await withServer { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                let response = try client.exchange("POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: gzip, chunked\r\n\r\n")
+                #expect(response.status == 501)
+                #expect(response.errorCode == "not_implemented")
+            }
+        }
+    }
+
+    @Test func answersExpectContinueBeforeTheBody() async throws {
+        try await withServer { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("PUT /u HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n")
+                let interim = try client.readResponse()
+                #expect(interim.status == 100)
+                try client.send("data")
+                let response = try client.readResponse()
+                #expect(response.status == 200)
+                #expect(response.text == "PUT /u 4")
+            }
+        }
+    }
+
+    @Test func malformedRequestGets400AndTheServerServesTheNextConnection() async throws {
+        try await withServer { port in
+            try await blocking {
+                for garbage in ["GET / HTTP/1.1\r\nBad Header: x\r\n\r\n", "\u{1}\u{2}\u{3}\r\n\r\n",
+                                "POST / HTTP/1.1\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\n"] {
+                    let bad = try TestClient(port: port)
+                    let response = try bad.exchange(garbage)
+                    #expect(response.status == 400)
+                    #expect(response.errorCode == "bad_request")
+                    #expect(response.header("Connection") == "close")
+                    #expect(response.header("X-Request-Id") != nil)
+                    #expect(bad.isClosedByServer())
+                }
+                let good = try TestClient(port: port)
+                #expect(try good.exchange(get("/ok")).status == 200)
+            }
+        }
+    }
+
+    @Test func honoursConnectionCloseAndHTTP10() async throws {
+        try await withServer { port in
+            try await blocking {
+                let closing = try TestClient(port: port)
+                let response = try closing.exchange(get("/", "Connection: close\r\n"))
+                #expect(response.header("Connection") == "close")
+                #expect(closing.isClosedByServer())
+
+                let old = try TestClient(port: port)
+                #expect(try old.exchange("GET /old HTTP/1.0\r\n\r\n").header("Connection") == "close")
+                #expect(old.isClosedByServer())
+
+                let kept = try TestClient(port: port)
+                let first = try kept.exchange("GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n")
+                #expect(first.header("Connection") == "keep-alive")
+                #expect(try kept.exchange("GET /b HTTP/1.0\r\nConnection: keep-alive\r\n\r\n").text == "GET /b 0")
+            }
+        }
+    }
+
+    @Test func aHalfClosedClientStillGetsItsResponses() async throws {
+        try await withServer { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send(get("/one") + get("/two"))
+                shutdown(client.descriptor, Int32(SHUT_WR))
+                #expect(try client.readResponse().text == "GET /one 0")
+                #expect(try client.readResponse().text == "GET /two 0")
+                #expect(client.isClosedByServer())
+            }
+        }
+    }
+
+    @Test func headResponsesCarryLengthButNoBody() async throws {
+        var router = Router()
+        router.add("GET", "/doc") { _ in .text(200, "twelve bytes") }
+        try await withServer(handler: router) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("HEAD /doc HTTP/1.1\r\nHost: t\r\n\r\n")
+                let head = try client.readResponse(hasBody: false)
+                #expect(head.status == 200)
+                #expect(head.header("Content-Length") == "12")
+                #expect(try client.exchange(get("/doc")).text == "twelve bytes")
+                let missing = try client.exchange(get("/none"))
+                #expect(missing.status == 404)
+                #expect(missing.errorCode == "not_found")
+            }
+        }
+    }
+
+    @Test func halfSentRequestGets408WhileAnotherClientIsServed() async throws {
+        try await withServer({ $0.requestTimeoutSeconds = 0.5 }) { port in
+            try await blocking {
+                let slow = try TestClient(port: port)
+                try slow.send("GET /slow HTTP/1.1\r\nHost: t\r\nX-Part")
+                let started = Date()
+                let other = try TestClient(port: port)
+                #expect(try other.exchange(get("/other")).status == 200)
+                let response = try slow.readResponse()
+                #expect(response.status == 408)
+                #expect(response.errorCode == "request_timeout")
+                #expect(response.header("Connection") == "close")
+                #expect(Date().timeIntervalSince(started) < 8)
+                #expect(slow.isClosedByServer())
+                #expect(try other.exchange(get("/again")).status == 200)
+            }
+        }
+    }
+
+    @Test func aBodyThatStopsArrivingGets408() async throws {
+        try await withServer({ $0.requestTimeoutSeconds = 0.5 }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                try client.send("POST /p HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc")
+                #expect(try client.readResponse().status == 408)
+            }
+        }
+    }
+
+    @Test func idleKeepAliveConnectionsAreClosed() async throws {
+        try await withServer({ $0.idleTimeoutSeconds = 0.3 }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                #expect(try client.exchange(get("/")).status == 200)
+                #expect(client.isClosedByServer())
+                let silent = try TestClient(port: port)
+                #expect(silent.isClosedByServer())
+            }
+        }
+    }
+
+    @Test func aThousandIdleConnectionsDoNotStopANormalClient() async throws {
+        try Self.raiseDescriptorLimit(to: 4096)
+        try await withServer { port in
+            try await blocking {
+                var idle: [TestClient] = []
+                for _ in 0..<1000 { idle.append(try TestClient(port: port)) }
+                // Half of them even start a request and stall.
+                for client in idle.prefix(500) { try client.send("GET / HTTP/1.1\r\n") }
+                let normal = try TestClient(port: port)
+                for number in 0..<20 {
+                    #expect(try normal.exchange(get("/n/\(number)")).status == 200)
+                }
+                // The idle ones are still open and usable.
+                #expect(try idle[999].exchange(get("/last")).status == 200)
+                #expect(try idle[0].exchange("Host: t\r\n\r\n").status == 200)
+            }
+        }
+    }
+
+    @Test func connectionsOverTheCapAreTurnedAwayAtOnce() async throws {
+        try await withServer({ $0.connectionCountMax = 2 }) { port in
+            try await blocking {
+                let first = try TestClient(port: port)
+                let second = try TestClient(port: port)
+                #expect(try first.exchange(get("/1")).status == 200)
+                #expect(try second.exchange(get("/2")).status == 200)
+                let third = try TestClient(port: port)
+                let bytes = try third.readUntilClosed()
+                let text = String(decoding: bytes, as: UTF8.self)
+                #expect(bytes.isEmpty || (text.hasPrefix("HTTP/1.1 503") && text.contains("too_many_connections")))
+                #expect(try first.exchange(get("/1b")).status == 200)
+            }
+        }
+    }
+
+    @Test func requestIDsAreEchoedOrGenerated() async throws {
+        let handler = ClosureHandler { .text(200, $0.requestID) }
+        try await withServer(handler: handler) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                let echoed = try client.exchange(get("/", "X-Request-Id: trace-123\r\n"))
+                #expect(echoed.header("X-Request-Id") == "trace-123")
+                #expect(echoed.text == "trace-123")
+                let generated = try client.exchange(get("/", "X-Request-Id: not ok\r\n"))
+                #expect(generated.header("X-Request-Id")?.count == 36)
+                #expect(generated.text == generated.header("X-Request-Id"))
+            }
+        }
+    }
+
+    @Test func writesOneAccessLogLinePerResponse() async throws {
+        let lines = Mutex<[String]>([])
+        try await withServer({ configuration in
+            configuration.accessLog = { line in lines.withLock { $0.append(line) } }
+        }) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                _ = try client.exchange(post("/logged?q=1", "abc", "X-Request-Id: log-1\r\n"))
+                _ = try client.exchange("GET / HTTP/1.1\r\nBad : x\r\n\r\n")
+            }
+        }
+        let recorded = lines.withLock { $0 }
+        #expect(recorded.count == 2)
+        let first = try #require(try JSONSerialization.jsonObject(with: Data(recorded[0].utf8)) as? [String: Any])
+        #expect(first["request_id"] as? String == "log-1")
+        #expect(first["method"] as? String == "POST")
+        #expect(first["path"] as? String == "/logged")
+        #expect(first["status"] as? Int == 200)
+        #expect(first["bytes"] as? Int == "POST /logged 3".utf8.count)
+        #expect(first["duration_ms"] is Double || first["duration_ms"] is Int)
+        #expect((first["remote"] as? String)?.hasPrefix("127.0.0.1:") == true)
+        #expect((first["time"] as? String)?.hasSuffix("+00:00") == true)
+        let second = try #require(try JSONSerialization.jsonObject(with: Data(recorded[1].utf8)) as? [String: Any])
+        #expect(second["status"] as? Int == 400)
+    }
+
+    @Test func gracefulShutdownFinishesAnInFlightSlowHandler() async throws {
+        let entered = Atomic<Bool>(false)
+        let handler = ClosureHandler { request in
+            entered.store(true, ordering: .sequentiallyConsistent)
+            try? await Task.sleep(for: .milliseconds(700))
+            return .text(200, "finished \(request.path)")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: handler)
+        let port = try server.start()
+        let idle = try await blocking { try TestClient(port: port) }
+        async let reply: TestResponse = blocking {
+            let client = try TestClient(port: port)
+            try client.send(get("/slow"))
+            let response = try client.readResponse()
+            #expect(client.isClosedByServer())
+            return response
+        }
+        while !entered.load(ordering: .sequentiallyConsistent) { try await Task.sleep(for: .milliseconds(10)) }
+        await server.shutdown(graceSeconds: 10)
+        let response = try await reply
+        #expect(response.status == 200)
+        #expect(response.text == "finished /slow")
+        #expect(response.header("Connection") == "close")
+        #expect(try await blocking { idle.isClosedByServer() })
+        await #expect(throws: TestFailure.self) { try await blocking { try TestClient(port: port) } }
+        await server.shutdown()
+    }
+
+    @Test func shutdownGivesUpOnHandlersAfterTheGracePeriod() async throws {
+        let handler = ClosureHandler { _ in
+            try? await Task.sleep(for: .seconds(30))
+            return .text(200, "too late")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: handler)
+        let port = try server.start()
+        let client = try await blocking {
+            let client = try TestClient(port: port)
+            try client.send(get("/forever"))
+            return client
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        let started = Date()
+        await server.shutdown(graceSeconds: 0.3)
+        #expect(Date().timeIntervalSince(started) < 10)
+        #expect(try await blocking { try client.readUntilClosed().isEmpty })
+    }
+
+    @Test func aClientVanishingMidResponseDoesNotHurtTheServer() async throws {
+        let handler = ClosureHandler { _ in
+            try? await Task.sleep(for: .milliseconds(200))
+            return HTTPResponse(status: 200, body: [UInt8](repeating: 0x61, count: 4 << 20))
+        }
+        try await withServer(handler: handler) { port in
+            try await blocking {
+                for _ in 0..<3 {
+                    let client = try TestClient(port: port)
+                    try client.send(get("/big"))
+                    var reset = linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(client.descriptor, SOL_SOCKET, SO_LINGER, &reset, socklen_t(MemoryLayout<linger>.size))
+                }
+                Thread.sleep(forTimeInterval: 0.5)
+                let client = try TestClient(port: port)
+                #expect(try client.exchange(get("/big")).body.count == 4 << 20)
+            }
+        }
+    }
+
+    @Test func aReaderThatStopsReadingIsDroppedAfterTheWriteTimeout() async throws {
+        let handler = ClosureHandler { _ in HTTPResponse(status: 200, body: [UInt8](repeating: 0x62, count: 64 << 20)) }
+        try await withServer({ $0.writeTimeoutSeconds = 0.5 }, handler: handler) { port in
+            try await blocking {
+                let client = try TestClient(port: port, receiveBufferBytes: 4096)
+                try client.send(get("/huge"))
+                Thread.sleep(forTimeInterval: 2)
+                let received = try client.readUntilClosed()
+                #expect(received.count < 64 << 20)
+                let other = try TestClient(port: port)
+                #expect(try other.exchange(get("/small", "")).status == 200)
+            }
+        }
+    }
+
+    @Test func servesIPv6Loopback() async throws {
+        var configuration = HTTPServerConfiguration()
+        configuration.host = "::1"
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: echoHandler)
+        let port: Int
+        do {
+            port = try server.start()
+        } catch {
+            // No IPv6 on this host: nothing to test.
+            return
+        }
+        let response = try await blocking { try TestClient(port: port, host: "::1").exchange(get("/six")) }
+        #expect(response.text == "GET /six 0")
+        await server.shutdown()
+    }
+
+    @Test func startFailsWithErrnoWhenThePortIsTaken() async throws {
+        try await withServer { port in
+            var configuration = HTTPServerConfiguration()
+            configuration.port = port
+            let second = HTTPServer(configuration: configuration, handler: echoHandler)
+            #expect(throws: HTTPServerError(call: "bind", errno: EADDRINUSE, detail: "127.0.0.1:\(port)")) {
+                _ = try second.start()
+            }
+        }
+    }
+
+    /// Raises the soft open-files limit (tests open many sockets).
+    static func raiseDescriptorLimit(to count: Int) throws {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        if limit.rlim_cur < rlim_t(count) {
+            limit.rlim_cur = min(rlim_t(count), limit.rlim_max)
+            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+    }
+}
