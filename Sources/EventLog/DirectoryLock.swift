@@ -25,6 +25,9 @@ final class DirectoryLock: Sendable {
         self.file = file
     }
 
+    /// Releases the lock before the object goes away (a closed log frees its directory at once).
+    func release() { flock(file.rawValue, LOCK_UN) }
+
     /// The pid written in `directory/LOCK` if a process currently holds it, else nil.
     static func holder(of directory: String) -> Int32? {
         let path = directory + "/LOCK"

@@ -126,9 +126,11 @@ public final class EventLog: Sendable {
         try LogReader(directory: directory, start: start, limit: { [head] in head.withLock { $0.nextOffset } })
     }
 
-    /// Finishes queued appends, syncs, and releases the writer thread. Later appends fail with `.closed`.
+    /// Finishes queued appends, syncs, stops the writer thread and releases the directory lock.
+    /// Later appends fail with `.closed`.
     public func close() {
         writer.close()
+        lock.release()
         let waiters = head.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.closed = true
             defer { state.waiters = [] }

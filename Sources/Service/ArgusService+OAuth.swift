@@ -4,13 +4,24 @@ import EventLog
 import JSON
 
 /// RFC 6749 client credentials grant and RFC 7009 revocation.
-extension ArgusService {
-    /// An RFC 6749 section 5.2 error: `{"error","error_description"}`.
-    static func oauthError(_ status: Int, _ code: String, _ description: String, challenge: Bool = false) -> HTTPResponse {
+/// An RFC 6749 section 5.2 error: `{"error","error_description"}`.
+struct OAuthError: Error, Sendable {
+    let status: Int
+    let code: String
+    let description: String
+    var challenge = false
+
+    var response: HTTPResponse {
         var response = HTTPResponse.json(status, JSONValue.object([("error", .string(code)), ("error_description", .string(description))]).encoded())
         response.headers.add("Cache-Control", "no-store")
         if challenge { response.headers.add("WWW-Authenticate", "Basic realm=\"argus\"") }
         return response
+    }
+}
+
+extension ArgusService {
+    static func oauthError(_ status: Int, _ code: String, _ description: String, challenge: Bool = false) -> OAuthError {
+        OAuthError(status: status, code: code, description: description, challenge: challenge)
     }
 
     /// The decoded fields of an `application/x-www-form-urlencoded` body; nil when malformed or repeated.
@@ -46,7 +57,7 @@ extension ArgusService {
     }
 
     /// Client authentication by HTTP Basic or by `client_id`/`client_secret` form fields (not both).
-    func authenticateClient(_ request: HTTPRequest, form: [String: String]) -> Result<OAuthClient, HTTPResponse> {
+    func authenticateClient(_ request: HTTPRequest, form: [String: String]) throws(OAuthError) -> OAuthClient {
         var clientID = form["client_id"]
         var secret = form["client_secret"]
         if let header = request.headers["authorization"] {
@@ -55,55 +66,47 @@ extension ArgusService {
                   let decoded = try? Base64.decode(String(parts[1]).trimmingCharacters(in: .whitespaces)),
                   let colon = decoded.firstIndex(of: UInt8(ascii: ":")),
                   let id = Self.formDecode(decoded[..<colon]), let password = Self.formDecode(decoded[(colon + 1)...]) else {
-                return .failure(Self.oauthError(401, "invalid_client", "malformed client authentication", challenge: true))
+                throw Self.oauthError(401, "invalid_client", "malformed client authentication", challenge: true)
             }
             if let formID = clientID, formID != id {
-                return .failure(Self.oauthError(400, "invalid_request", "client_id differs from the Basic credentials"))
+                throw Self.oauthError(400, "invalid_request", "client_id differs from the Basic credentials")
             }
             clientID = id
             secret = password
         }
         guard let clientID, let secret else {
-            return .failure(Self.oauthError(401, "invalid_client", "client authentication is required (HTTP Basic or client_id and client_secret)", challenge: true))
+            throw Self.oauthError(401, "invalid_client", "client authentication is required (HTTP Basic or client_id and client_secret)", challenge: true)
         }
         guard let client = clients.authenticate(clientID: clientID, secret: secret) else {
-            return .failure(Self.oauthError(401, "invalid_client", "unknown client or wrong secret", challenge: true))
+            throw Self.oauthError(401, "invalid_client", "unknown client or wrong secret", challenge: true)
         }
-        return .success(client)
+        return client
     }
 
-    func formBody(_ request: HTTPRequest) -> Result<[String: String], HTTPResponse> {
+    func formBody(_ request: HTTPRequest) throws(OAuthError) -> [String: String] {
         let contentType = (request.headers["content-type"] ?? "").lowercased()
         guard contentType.hasPrefix("application/x-www-form-urlencoded") else {
-            return .failure(Self.oauthError(400, "invalid_request", "send the body as application/x-www-form-urlencoded"))
+            throw Self.oauthError(400, "invalid_request", "send the body as application/x-www-form-urlencoded")
         }
         guard let form = Self.formFields(request.body) else {
-            return .failure(Self.oauthError(400, "invalid_request", "malformed or repeated form fields"))
+            throw Self.oauthError(400, "invalid_request", "malformed or repeated form fields")
         }
-        return .success(form)
+        return form
     }
 
     /// `POST /oauth/token`.
     func issueToken(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let form: [String: String]
-        switch formBody(request) {
-        case .failure(let response): return response
-        case .success(let fields): form = fields
-        }
-        guard let grant = form["grant_type"] else { return Self.oauthError(400, "invalid_request", "grant_type is required") }
+        let form = try formBody(request)
+        guard let grant = form["grant_type"] else { throw Self.oauthError(400, "invalid_request", "grant_type is required") }
         guard grant == "client_credentials" else {
-            return Self.oauthError(400, "unsupported_grant_type", "only client_credentials is supported")
+            throw Self.oauthError(400, "unsupported_grant_type", "only client_credentials is supported")
         }
-        let client: OAuthClient
-        switch authenticateClient(request, form: form) {
-        case .failure(let response): return response
-        case .success(let authenticated): client = authenticated
-        }
+        let client = try authenticateClient(request, form: form)
         var scopes = client.scopes
         if let requested = form["scope"] {
             let names = requested.split(separator: " ").map(String.init)
             guard !names.isEmpty, names.allSatisfy(client.scopes.contains) else {
-                return Self.oauthError(400, "invalid_scope", "the client may request only: \(client.scopes.joined(separator: " "))")
+                throw Self.oauthError(400, "invalid_scope", "the client may request only: \(client.scopes.joined(separator: " "))")
             }
             scopes = client.scopes.filter(names.contains)
         }
@@ -124,19 +127,11 @@ extension ArgusService {
 
     /// `POST /oauth/revoke` (RFC 7009): 200 whether or not the token was live.
     func revokeToken(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let form: [String: String]
-        switch formBody(request) {
-        case .failure(let response): return response
-        case .success(let fields): form = fields
-        }
-        let client: OAuthClient
-        switch authenticateClient(request, form: form) {
-        case .failure(let response): return response
-        case .success(let authenticated): client = authenticated
-        }
-        guard let token = form["token"], !token.isEmpty else { return Self.oauthError(400, "invalid_request", "token is required") }
+        let form = try formBody(request)
+        let client = try authenticateClient(request, form: form)
+        guard let token = form["token"], !token.isEmpty else { throw Self.oauthError(400, "invalid_request", "token is required") }
         if let hint = form["token_type_hint"], hint != "access_token" && hint != "refresh_token" {
-            return Self.oauthError(400, "unsupported_token_type", "only access tokens exist here")
+            throw Self.oauthError(400, "unsupported_token_type", "only access tokens exist here")
         }
         if try tokens.revoke(token, clientID: client.clientID) {
             await publishInternal(type: "oauth.token_revoked", organizationID: client.organizationID,

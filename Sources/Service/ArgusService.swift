@@ -63,6 +63,9 @@ public final class ArgusService: Sendable {
             let response = try await body(request)
             metrics.countResponse(status: response.status)
             return response
+        } catch let error as OAuthError {
+            metrics.countResponse(status: error.status)
+            return error.response
         } catch let error as APIError {
             metrics.countResponse(status: error.status)
             return error.response

@@ -15,7 +15,7 @@ enum FileStore {
         guard descriptor >= 0 else { throw StoreError.system(call: "open", path: temporary, errno: errno) }
         var written = 0
         while written < bytes.count {
-            let result = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress.unsafelyUnwrapped + written, bytes.count - written) }
+            let result = bytes.withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress.unsafelyUnwrapped + written, bytes.count - written) }
             if result < 0 {
                 let code = errno
                 if code == EINTR { continue }

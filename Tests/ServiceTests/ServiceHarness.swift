@@ -8,14 +8,14 @@ import Synchronization
 /// A service on a temporary data directory with a controllable clock, driven through its router.
 final class ServiceHarness: Sendable {
     let path: String
-    let clock: Mutex<Int64>
+    let clock: TestClock
     let service: ArgusService
     let router: Router
 
     init(path: String? = nil, startMs: Int64 = 1_780_000_000_000) throws {
         let path = path ?? NSTemporaryDirectory() + "argus-service-\(UUID().uuidString.prefix(8))"
         self.path = path
-        let clock = Mutex(startMs)
+        let clock = TestClock(startMs)
         self.clock = clock
         service = try ServiceHarness.open(path: path, clock: clock)
         router = service.makeRouter()
@@ -24,25 +24,17 @@ final class ServiceHarness: Sendable {
     /// A second harness on the same directory after `close()` (a restart).
     init(reopening other: ServiceHarness) throws {
         path = other.path
-        let clock = Mutex(other.clock.withLock { $0 })
+        let clock = TestClock(other.clock.withLock { $0 })
         self.clock = clock
         service = try ServiceHarness.open(path: path, clock: clock)
         router = service.makeRouter()
     }
 
-    private static func open(path: String, clock: Mutex<Int64>) throws -> ArgusService {
+    private static func open(path: String, clock: TestClock) throws -> ArgusService {
         var configuration = ServiceConfiguration(dataDirectory: path)
-        let box = ClockBox(clock: clock)
-        configuration.nowMs = { box.now() }
+        configuration.nowMs = { clock.withLock { $0 } }
         configuration.logOptions.fsyncPolicy = .none
         return try ArgusService(configuration: configuration)
-    }
-
-    /// `@unchecked Sendable`: wraps a `Mutex`, which is itself safe to share.
-    private final class ClockBox: @unchecked Sendable {
-        let clock: Mutex<Int64>
-        init(clock: Mutex<Int64>) { self.clock = clock }
-        func now() -> Int64 { clock.withLock { $0 } }
     }
 
     func advance(seconds: Int64) { clock.withLock { $0 += seconds * 1000 } }
@@ -92,4 +84,11 @@ final class ServiceHarness: Sendable {
         await send("POST", "/v1/webhooks", token: token,
                    body: #"{"url":"\#(Self.publicURL)","event_types":\#(types)\#(extra)}"#)
     }
+}
+
+/// A clock tests move by hand, in milliseconds since 1970.
+final class TestClock: Sendable {
+    private let value: Mutex<Int64>
+    init(_ startMs: Int64) { value = Mutex(startMs) }
+    func withLock<R: Sendable>(_ body: (inout Int64) -> R) -> R { value.withLock { body(&$0) } }
 }
