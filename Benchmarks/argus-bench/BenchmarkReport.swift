@@ -12,12 +12,18 @@ struct BenchmarkReport: Sendable {
         case operationsPerSecond = "ops_per_s"
         /// Nanoseconds per operation.
         case nanosecondsPerOperation = "ns_per_op"
+        /// Milliseconds (a latency or a duration).
+        case milliseconds = "ms"
+        /// Mebibytes (memory).
+        case mebibytes = "mib"
 
         var label: String {
             switch self {
             case .megabytesPerSecond: return "MB/s"
             case .operationsPerSecond: return "ops/s"
             case .nanosecondsPerOperation: return "ns/op"
+            case .milliseconds: return "ms"
+            case .mebibytes: return "MiB"
             }
         }
     }

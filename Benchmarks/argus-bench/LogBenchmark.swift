@@ -1,0 +1,200 @@
+import EventLog
+import Foundation
+import Synchronization
+
+/// `argus-bench log`: durable appends (1, 16, 64 appenders) next to Redis Streams at equal durability,
+/// CRC-checked scan, tail rate, open time with 1 and 1,000 sealed segments, and memory.
+struct LogBenchmark: Benchmark {
+    static let name = "log"
+    static let summary = "durable appends vs Redis Streams (appendfsync always), scan, tail, open time, memory"
+    static let usage = "log [--seconds S] [--event-bytes N] [--concurrency 1,16,64] [--no-redis] [--dir D]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        var seconds = 3.0
+        var eventBytes = 1024
+        var concurrencies = [1, 16, 64]
+        var runRedis = true
+        var base = NSTemporaryDirectory()
+        var index = 0
+        while index < words.count {
+            let word = words[index]
+            let value = index + 1 < words.count ? words[index + 1] : nil
+            switch word {
+            case "--seconds": seconds = try value.flatMap(Double.init) ?? { throw BenchmarkUsageError("--seconds needs a number") }(); index += 1
+            case "--event-bytes": eventBytes = try value.flatMap(Int.init) ?? { throw BenchmarkUsageError("--event-bytes needs a number") }(); index += 1
+            case "--concurrency":
+                concurrencies = value?.split(separator: ",").compactMap { Int($0) } ?? []
+                guard !concurrencies.isEmpty else { throw BenchmarkUsageError("--concurrency needs a list such as 1,16,64") }
+                index += 1
+            case "--no-redis": runRedis = false
+            case "--dir": base = try value ?? { throw BenchmarkUsageError("--dir needs a path") }(); index += 1
+            default: throw BenchmarkUsageError("unknown option \(word)")
+            }
+            index += 1
+        }
+        var report = BenchmarkReport(bench: name)
+        let root = base + "/argus-bench-log-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let payload = Array("{\"pad\":\"\(String(repeating: "x", count: max(0, eventBytes - 10)))\"}".utf8)
+
+        var scanDirectory = ""
+        for concurrency in concurrencies {
+            let directory = root + "/append-\(concurrency)"
+            let result = try await measureAppends(directory: directory, concurrency: concurrency, seconds: seconds, payload: payload)
+            report.add(name: "append always c=\(concurrency)", impl: "argus", sizeBytes: eventBytes, value: result.rate, unit: .operationsPerSecond,
+                       note: String(format: "%.1f MB/s, p50 %.3f ms, p99 %.3f ms", result.rate * Double(payload.count) / 1e6, result.p50Ms, result.p99Ms))
+            scanDirectory = directory
+            if runRedis {
+                let requests = max(2000, Int(result.rate * seconds))
+                if let peer = redisStreams(clients: concurrency, requests: min(requests, 300_000), payloadBytes: eventBytes) {
+                    report.add(name: "append always c=\(concurrency)", impl: "redis XADD", sizeBytes: eventBytes, value: peer.rate,
+                               unit: .operationsPerSecond,
+                               note: String(format: "%.1f MB/s, p50 %.3f ms, p99 %.3f ms", peer.rate * Double(eventBytes) / 1e6, peer.p50Ms, peer.p99Ms))
+                } else {
+                    report.add(name: "append always c=\(concurrency)", impl: "redis XADD", value: .nan, unit: .operationsPerSecond,
+                               note: "redis peer unavailable (tools/redis_streams_peer.sh)")
+                }
+            }
+        }
+
+        // CRC-checked scan of the log written above.
+        let scan = try measureScan(directory: scanDirectory)
+        report.add(name: "scan (CRC checked)", impl: "argus", value: scan.megabytesPerSecond, unit: .megabytesPerSecond,
+                   note: String(format: "%.0f events/s over %.0f MB", scan.eventsPerSecond, scan.bytes / 1e6))
+        let tail = try measureTail(directory: scanDirectory)
+        report.add(name: "tail json envelopes", impl: "argus", value: tail, unit: .operationsPerSecond, note: "events/s formatted")
+
+        // Open time with 1 and with 1,000 sealed segments.
+        for sealed in [1, 1000] {
+            let directory = root + "/open-\(sealed)"
+            let openMs = try await measureOpen(directory: directory, sealedSegments: sealed)
+            report.add(name: "open with \(sealed) sealed segments", impl: "argus", value: openMs, unit: .milliseconds, note: "mean of 20 opens")
+        }
+        report.add(name: "peak resident memory", impl: "argus", value: Double(residentKilobytes(field: "VmHWM:")) / 1024,
+                   unit: .mebibytes, note: "whole benchmark process")
+        report.print()
+        return 0
+    }
+
+    struct AppendResult {
+        var rate: Double
+        var p50Ms: Double
+        var p99Ms: Double
+    }
+
+    static func measureAppends(directory: String, concurrency: Int, seconds: Double, payload: [UInt8]) async throws -> AppendResult {
+        var options = EventLogOptions()
+        options.fsyncPolicy = .always
+        let log = try EventLog(directory: directory, options: options)
+        defer { log.close() }
+        let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        let start = ContinuousClock.now
+        let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
+            for appender in 0..<concurrency {
+                group.addTask {
+                    var samples: [Double] = []
+                    var number = 0
+                    while ContinuousClock.now < deadline {
+                        let event = NewEvent(organizationID: "org_\(appender % 8)", type: "user.login",
+                                             eventID: "evt_\(appender)_\(number)", data: payload)
+                        let began = ContinuousClock.now
+                        _ = try await log.append(event)
+                        let elapsed = ContinuousClock.now - began
+                        samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                        number += 1
+                    }
+                    return samples
+                }
+            }
+            var all: [Double] = []
+            for try await samples in group { all += samples }
+            return all.sorted()
+        }
+        let elapsed = ContinuousClock.now - start
+        let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        func percentile(_ fraction: Double) -> Double {
+            latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
+        }
+        return AppendResult(rate: Double(latencies.count) / elapsedSeconds, p50Ms: percentile(0.5), p99Ms: percentile(0.99))
+    }
+
+    static func redisStreams(clients: Int, requests: Int, payloadBytes: Int) -> AppendResult? {
+        let script = FileManager.default.currentDirectoryPath + "/tools/redis_streams_peer.sh"
+        guard FileManager.default.fileExists(atPath: script) else { return nil }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = [script, String(clients), String(requests), String(payloadBytes)]
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return nil }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let fields = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
+        guard process.terminationStatus == 0, fields.count == 4, let rate = Double(fields[1]), let p50 = Double(fields[2]),
+              let p99 = Double(fields[3]) else { return nil }
+        return AppendResult(rate: rate, p50Ms: p50, p99Ms: p99)
+    }
+
+    static func measureScan(directory: String) throws -> (megabytesPerSecond: Double, eventsPerSecond: Double, bytes: Double) {
+        let bytes = try SegmentCatalog.summaries(directory: directory).reduce(0.0) { $0 + Double($1.sizeBytes) }
+        let start = ContinuousClock.now
+        var reader = try LogReader(directory: directory, start: .beginning)
+        var count = 0
+        while try reader.next() != nil { count += 1 }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (bytes / seconds / 1e6, Double(count) / seconds, bytes)
+    }
+
+    static func measureTail(directory: String) throws -> Double {
+        let start = ContinuousClock.now
+        var reader = try LogReader(directory: directory, start: .beginning)
+        var count = 0
+        var sink = 0
+        while let record = try reader.next() {
+            sink &+= record.envelope().count
+            count += 1
+        }
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return sink > 0 ? Double(count) / seconds : 0
+    }
+
+    static func measureOpen(directory: String, sealedSegments: Int) async throws -> Double {
+        var options = EventLogOptions()
+        options.fsyncPolicy = .none
+        options.segmentSizeBytesMax = EventLogLimits.segmentSizeBytesMin
+        do {
+            let log = try EventLog(directory: directory, options: options)
+            // A 2,000-byte event and the 4 KiB minimum segment size: one segment rolls every two events.
+            var number = 0
+            while try SegmentCatalog.baseOffsets(directory: directory).count <= sealedSegments {
+                for _ in 0..<(2 * max(1, sealedSegments / 10)) {
+                    _ = try await log.append(NewEvent(organizationID: "org", type: "user.login", eventID: "evt_\(number)",
+                                                      data: Array(repeating: UInt8(ascii: "x"), count: 2000)))
+                    number += 1
+                }
+            }
+            log.close()
+        }
+        var totalMs = 0.0
+        for _ in 0..<20 {
+            let start = ContinuousClock.now
+            let log = try EventLog(directory: directory, options: options)
+            let elapsed = ContinuousClock.now - start
+            log.close()
+            totalMs += Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        }
+        return totalMs / 20
+    }
+
+    /// A `/proc/self/status` field in KiB, such as `VmHWM:` (peak) or `VmRSS:`.
+    static func residentKilobytes(field: String) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in text.split(separator: "\n") where line.hasPrefix(field) {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+        }
+        return 0
+    }
+}
