@@ -137,6 +137,9 @@ extension ArgusService {
             throw APIError(400, "invalid_query", "type must be an event type, category.* or *")
         }
         let organization = request.queryValue("organization_id") ?? principal.organizationID
+        guard organization == "*" || ClientStore.isValidOrganizationID(organization) else {
+            throw APIError(400, "invalid_query", "organization_id must be * or 1 to 128 characters of [A-Za-z0-9_.-]")
+        }
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden_organization", "this token may read only \(principal.organizationID)")
         }

@@ -110,8 +110,15 @@ extension ArgusService {
             }
             scopes = client.scopes.filter(names.contains)
         }
-        let (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
+        let token: String
+        let expiresAtMs: Int64
+        do {
+            (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
                                                     lifetimeSeconds: configuration.tokenLifetimeSeconds)
+        } catch let error as APIError where error.status == 503 {
+            // Too many live tokens: answered in the RFC 6749 error shape like every other failure here.
+            throw Self.oauthError(503, "temporarily_unavailable", error.message)
+        }
         await publishInternal(type: "oauth.token_issued", organizationID: client.organizationID, data: .object([
             ("client_id", .string(client.clientID)), ("scopes", .array(scopes.map(JSONValue.string))),
             ("expires_at", .string(Timestamp.format(ms: expiresAtMs))),

@@ -1,6 +1,1041 @@
-/// The OpenAPI 3.1 description of the whole API, served at `GET /openapi.json`.
+/// The OpenAPI 3.1 description of the whole API, served at `GET /openapi.json`. This literal is the
+/// single source of the document: edit it here (it must stay valid JSON; `tools/openapi_check.sh`
+/// validates it and runs schemathesis against a live server).
 enum OpenAPIDocument {
     static let text = #"""
-{"openapi":"3.1.0","info":{"title":"Argus Events","version":"0.1.0"},"paths":{}}
+{
+  "openapi": "3.1.0",
+  "info": {
+    "title": "Argus Events",
+    "version": "0.1.0",
+    "description": "Event ingest, the event log, and webhook subscriptions of the Argus identity platform. Every `/v1` route needs an OAuth 2.0 bearer token (client credentials grant at `/oauth/token`); a token sees only its organization's events and webhooks (platform:admin: every organization). Errors are `{\"error\":{\"code\",\"message\"}}`, except the OAuth endpoints' RFC 6749 `{\"error\",\"error_description\"}`. Request bodies are at most 1 MiB (8 MiB for `/v1/events/batch`), request heads 16 KiB (431 beyond). JSON bodies reject unknown members (422 `unknown_field`)."
+  },
+  "servers": [{"url": "/"}],
+  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Operations"}],
+  "paths": {
+    "/oauth/token": {
+      "post": {
+        "operationId": "issueToken",
+        "tags": ["OAuth"],
+        "summary": "Get an access token (client credentials grant, RFC 6749 section 4.4)",
+        "security": [{"clientBasic": []}, {}],
+        "requestBody": {
+          "required": true,
+          "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/TokenRequest"}}}
+        },
+        "responses": {
+          "200": {
+            "description": "An access token.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/TokenResponse"}}},
+            "headers": {
+              "Cache-Control": {"required": true, "schema": {"type": "string", "const": "no-store"}},
+              "Pragma": {"required": true, "schema": {"type": "string", "const": "no-cache"}}
+            }
+          },
+          "400": {
+            "description": "`invalid_request` (not a form, a missing or repeated field, or client_id differing from the Basic credentials), `unsupported_grant_type`, or `invalid_scope`.",
+            "headers": {
+              "Cache-Control": {
+                "description": "Always `no-store`.",
+                "required": true,
+                "schema": {"type": "string", "const": "no-store"}
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [{"$ref": "#/components/schemas/OAuthError"}],
+                  "properties": {"error": {"enum": ["invalid_request", "unsupported_grant_type", "invalid_scope"]}}
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "`invalid_client`: no, malformed or wrong client credentials.",
+            "headers": {
+              "Cache-Control": {
+                "description": "Always `no-store`.",
+                "required": true,
+                "schema": {"type": "string", "const": "no-store"}
+              },
+              "WWW-Authenticate": {"required": true, "schema": {"type": "string", "const": "Basic realm=\"argus\""}}
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [{"$ref": "#/components/schemas/OAuthError"}],
+                  "properties": {"error": {"enum": ["invalid_client"]}}
+                }
+              }
+            }
+          },
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "503": {
+            "description": "`temporarily_unavailable`: too many live tokens.",
+            "headers": {
+              "Cache-Control": {
+                "description": "Always `no-store`.",
+                "required": true,
+                "schema": {"type": "string", "const": "no-store"}
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [{"$ref": "#/components/schemas/OAuthError"}],
+                  "properties": {"error": {"enum": ["temporarily_unavailable"]}}
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/oauth/revoke": {
+      "post": {
+        "operationId": "revokeToken",
+        "tags": ["OAuth"],
+        "summary": "Revoke an access token (RFC 7009)",
+        "security": [{"clientBasic": []}, {}],
+        "requestBody": {
+          "required": true,
+          "content": {"application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/RevokeRequest"}}}
+        },
+        "responses": {
+          "200": {
+            "description": "Revoked, or it was not a live token of this client. Empty body.",
+            "headers": {"Cache-Control": {"required": true, "schema": {"type": "string", "const": "no-store"}}}
+          },
+          "400": {
+            "description": "`invalid_request` (not a form, a missing `token`, a repeated field) or `unsupported_token_type`.",
+            "headers": {
+              "Cache-Control": {
+                "description": "Always `no-store`.",
+                "required": true,
+                "schema": {"type": "string", "const": "no-store"}
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [{"$ref": "#/components/schemas/OAuthError"}],
+                  "properties": {"error": {"enum": ["invalid_request", "unsupported_token_type"]}}
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "`invalid_client`.",
+            "headers": {
+              "Cache-Control": {
+                "description": "Always `no-store`.",
+                "required": true,
+                "schema": {"type": "string", "const": "no-store"}
+              },
+              "WWW-Authenticate": {"required": true, "schema": {"type": "string", "const": "Basic realm=\"argus\""}}
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "allOf": [{"$ref": "#/components/schemas/OAuthError"}],
+                  "properties": {"error": {"enum": ["invalid_client"]}}
+                }
+              }
+            }
+          },
+          "413": {"$ref": "#/components/responses/ContentTooLarge"}
+        }
+      }
+    },
+    "/healthz": {
+      "get": {
+        "operationId": "health",
+        "tags": ["Operations"],
+        "summary": "Liveness",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The service is up.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+          }
+        }
+      }
+    },
+    "/metrics": {
+      "get": {
+        "operationId": "metrics",
+        "tags": ["Operations"],
+        "summary": "Prometheus metrics (text exposition format 0.0.4)",
+        "security": [],
+        "responses": {
+          "200": {"description": "Counters and gauges.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+        }
+      }
+    },
+    "/openapi.json": {
+      "get": {
+        "operationId": "openAPIDocument",
+        "tags": ["Operations"],
+        "summary": "This document",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The OpenAPI 3.1 document.",
+            "content": {"application/json": {"schema": {"type": "object", "required": ["openapi", "info", "paths"]}}}
+          }
+        }
+      }
+    },
+    "/v1/event-types": {
+      "get": {
+        "operationId": "listEventTypes",
+        "tags": ["Events"],
+        "summary": "The event type catalog",
+        "security": [{"oauth2": ["events:read"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {
+            "description": "Every event type, in one page.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventTypeList"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      }
+    },
+    "/v1/events": {
+      "post": {
+        "operationId": "publishEvent",
+        "tags": ["Events"],
+        "summary": "Publish one event",
+        "description": "Answers 201 once the event is durable in the log. With `Idempotency-Key`, a retry with the same key and body (within 24 h, per organization) returns the first result with `Idempotent-Replayed: true`.",
+        "security": [{"oauth2": ["events:publish"]}, {"bearerAuth": []}],
+        "parameters": [
+          {
+            "name": "Idempotency-Key",
+            "in": "header",
+            "required": false,
+            "schema": {"type": "string", "minLength": 1, "maxLength": 255, "pattern": "^[!-~]+$"},
+            "description": "1 to 255 visible ASCII characters."
+          }
+        ],
+        "requestBody": {
+          "required": true,
+          "description": "The event.",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/NewEvent"}}}
+        },
+        "responses": {
+          "201": {
+            "description": "Stored.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishedEvent"}}},
+            "headers": {
+              "Idempotent-Replayed": {
+                "required": false,
+                "description": "`true` when this is the stored result of an earlier request with the same key.",
+                "schema": {"type": "string", "const": "true"}
+              }
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      },
+      "get": {
+        "operationId": "listEvents",
+        "tags": ["Events"],
+        "summary": "Read events from the log",
+        "description": "Events of the organization (or of `organization_id`, for platform:admin; `*` for all), in log order, after the offset `after`. One call scans at most 10000 log records, so a page may hold fewer than `limit` events while `next_after` is not null.",
+        "security": [{"oauth2": ["events:read"]}, {"bearerAuth": []}],
+        "parameters": [
+          {
+            "name": "after",
+            "in": "query",
+            "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615},
+            "description": "Return events with a larger offset (a `next_after`). Default: from the start of the log."
+          },
+          {"$ref": "#/components/parameters/Limit"},
+          {
+            "name": "type",
+            "in": "query",
+            "schema": {"$ref": "#/components/schemas/EventTypeFilter"},
+            "description": "Only events of this type, `category.*`, or `*`."
+          },
+          {
+            "name": "organization_id",
+            "in": "query",
+            "schema": {"type": "string", "pattern": "^(\\*|[A-Za-z0-9_.-]{1,128})$"},
+            "description": "Default: the token's organization. Another organization or `*` needs platform:admin."
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of events.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/EventPage"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      }
+    },
+    "/v1/events/batch": {
+      "post": {
+        "operationId": "publishEvents",
+        "tags": ["Events"],
+        "summary": "Publish up to 1000 events in one durable commit",
+        "description": "Every event is validated first: one bad event rejects the whole batch (the message names `events[i]`). The body may be up to 8 MiB.",
+        "security": [{"oauth2": ["events:publish"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": true,
+          "description": "The events.",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchRequest"}}}
+        },
+        "responses": {
+          "201": {
+            "description": "All stored.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/BatchResponse"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/v1/webhooks": {
+      "post": {
+        "operationId": "createWebhook",
+        "tags": ["Webhooks"],
+        "summary": "Create a webhook",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": true,
+          "description": "The subscription.",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookCreate"}}}
+        },
+        "responses": {
+          "201": {
+            "description": "Created; the only time (with rotate-secret) that the secret is shown.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookWithSecret"}}},
+            "links": {
+              "GetWebhook": {"operationId": "getWebhook", "parameters": {"id": "$response.body#/id"}},
+              "UpdateWebhook": {"operationId": "updateWebhook", "parameters": {"id": "$response.body#/id"}},
+              "DeleteWebhook": {"operationId": "deleteWebhook", "parameters": {"id": "$response.body#/id"}},
+              "RotateWebhookSecret": {"operationId": "rotateWebhookSecret", "parameters": {"id": "$response.body#/id"}}
+            }
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "409": {"$ref": "#/components/responses/Conflict"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      },
+      "get": {
+        "operationId": "listWebhooks",
+        "tags": ["Webhooks"],
+        "summary": "List webhooks",
+        "description": "The organization's webhooks by id (platform:admin tokens also see `*` webhooks).",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "parameters": [
+          {
+            "name": "after",
+            "in": "query",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 64},
+            "description": "A `next_after` from the previous page."
+          },
+          {"$ref": "#/components/parameters/Limit"}
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of webhooks.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookPage"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "get": {
+        "operationId": "getWebhook",
+        "tags": ["Webhooks"],
+        "summary": "Get a webhook",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {
+            "description": "The webhook.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookView"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      },
+      "patch": {
+        "operationId": "updateWebhook",
+        "tags": ["Webhooks"],
+        "summary": "Change a webhook",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": true,
+          "description": "The members to change.",
+          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookUpdate"}}}
+        },
+        "responses": {
+          "200": {
+            "description": "The changed webhook.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookView"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      },
+      "delete": {
+        "operationId": "deleteWebhook",
+        "tags": ["Webhooks"],
+        "summary": "Delete a webhook",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "responses": {
+          "204": {"description": "Deleted. Empty body."},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}/rotate-secret": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "post": {
+        "operationId": "rotateWebhookSecret",
+        "tags": ["Webhooks"],
+        "summary": "Rotate the signing secret",
+        "description": "A new secret signs from now on; the previous one keeps signing too for 24 hours. No request body.",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {
+            "description": "The webhook with its new secret.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookWithSecret"}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    }
+  },
+  "components": {
+    "securitySchemes": {
+      "oauth2": {
+        "type": "oauth2",
+        "description": "Client credentials grant; platform:admin implies every other scope.",
+        "flows": {
+          "clientCredentials": {
+            "tokenUrl": "/oauth/token",
+            "scopes": {
+              "events:publish": "Publish events",
+              "events:read": "Read events and the event type catalog",
+              "webhooks:read": "Read webhooks",
+              "webhooks:write": "Create, change, delete webhooks and rotate their secrets",
+              "platform:admin": "Every scope, for every organization (`organization_id` of any organization or `*`)"
+            }
+          }
+        }
+      },
+      "bearerAuth": {"type": "http", "scheme": "bearer", "description": "An access token from `/oauth/token`."},
+      "clientBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": "OAuth client authentication: client_id and client_secret."
+      }
+    },
+    "parameters": {
+      "WebhookID": {"name": "id", "in": "path", "required": true, "schema": {"$ref": "#/components/schemas/WebhookID"}},
+      "Limit": {
+        "name": "limit",
+        "in": "query",
+        "schema": {"type": "integer", "minimum": 1, "maximum": 1000, "default": 100},
+        "description": "Page size."
+      }
+    },
+    "schemas": {
+      "Error": {
+        "type": "object",
+        "required": ["error"],
+        "additionalProperties": false,
+        "properties": {
+          "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "additionalProperties": false,
+            "properties": {"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": {"type": "string"}}
+          }
+        },
+        "description": "Every API error (all but the OAuth endpoints')."
+      },
+      "OAuthError": {
+        "type": "object",
+        "required": ["error", "error_description"],
+        "additionalProperties": false,
+        "description": "An RFC 6749 section 5.2 error.",
+        "properties": {
+          "error": {
+            "type": "string",
+            "enum": [
+              "invalid_request",
+              "invalid_client",
+              "invalid_grant",
+              "unauthorized_client",
+              "unsupported_grant_type",
+              "invalid_scope",
+              "unsupported_token_type",
+              "temporarily_unavailable"
+            ]
+          },
+          "error_description": {"type": "string"}
+        }
+      },
+      "TokenRequest": {
+        "type": "object",
+        "required": ["grant_type"],
+        "description": "Client authentication is HTTP Basic (client_id:client_secret, each form-encoded) or the `client_id` and `client_secret` fields, not both. Other fields are ignored; a repeated field is `invalid_request`.",
+        "properties": {
+          "grant_type": {"type": "string", "const": "client_credentials"},
+          "scope": {
+            "type": "string",
+            "pattern": "^ *(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin)(?: +(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin))* *$",
+            "description": "Space-separated subset of the client's scopes (`invalid_scope` for any other); default: all of them.",
+            "examples": ["events:publish events:read"]
+          },
+          "client_id": {"type": "string", "description": "Form client authentication (instead of HTTP Basic)."},
+          "client_secret": {"type": "string", "description": "Form client authentication (instead of HTTP Basic)."}
+        },
+        "additionalProperties": {"type": "string", "description": "Other fields are ignored (each may appear once)."}
+      },
+      "TokenResponse": {
+        "type": "object",
+        "required": ["access_token", "token_type", "expires_in", "scope"],
+        "additionalProperties": false,
+        "properties": {
+          "access_token": {"type": "string", "minLength": 1, "maxLength": 512},
+          "token_type": {"type": "string", "const": "Bearer"},
+          "expires_in": {"type": "integer", "minimum": 1, "description": "Seconds (3600 by default)."},
+          "scope": {"type": "string", "description": "The granted scopes, space-separated."}
+        }
+      },
+      "RevokeRequest": {
+        "type": "object",
+        "required": ["token"],
+        "description": "RFC 7009. Client authentication as for `/oauth/token`. A client can revoke only its own tokens; an unknown token still answers 200.",
+        "properties": {
+          "token": {"type": "string", "minLength": 1},
+          "token_type_hint": {"type": "string", "enum": ["access_token", "refresh_token"]},
+          "client_id": {"type": "string"},
+          "client_secret": {"type": "string"}
+        },
+        "additionalProperties": {"type": "string", "description": "Other fields are ignored (each may appear once)."}
+      },
+      "Health": {
+        "type": "object",
+        "required": ["status", "next_offset"],
+        "additionalProperties": false,
+        "properties": {
+          "status": {"type": "string", "const": "ok"},
+          "next_offset": {"type": "integer", "minimum": 0, "description": "Offset the next event will get."}
+        }
+      },
+      "EventType": {
+        "type": "string",
+        "enum": [
+          "user.created",
+          "user.login",
+          "user.login_failed",
+          "user.logout",
+          "user.password_changed",
+          "user.email_changed",
+          "user.profile_updated",
+          "mfa.enabled",
+          "mfa.disabled",
+          "mfa.passkey_registered",
+          "mfa.challenge_failed",
+          "security.breach_attempt_detected",
+          "security.account_locked",
+          "security.suspicious_login",
+          "security.password_breach_detected",
+          "sso.authentication_completed",
+          "sso.provider_linked",
+          "sso.provider_unlinked",
+          "organization.user_added",
+          "organization.user_removed",
+          "organization.role_changed",
+          "session.created",
+          "session.terminated",
+          "session.concurrent_limit_reached",
+          "oauth.client_registered",
+          "oauth.token_issued",
+          "oauth.token_revoked",
+          "webhook.test"
+        ],
+        "description": "An event type of the built-in catalog (`GET /v1/event-types`)."
+      },
+      "EventTypeFilter": {
+        "type": "string",
+        "pattern": "^(\\*|[a-z0-9_]+\\.(\\*|[a-z0-9_]+))$",
+        "description": "An exact event type, `category.*`, or `*`. An exact type must be in the catalog."
+      },
+      "OrganizationID": {
+        "type": "string",
+        "pattern": "^[A-Za-z0-9_.-]{1,128}$",
+        "description": "1 to 128 characters of `[A-Za-z0-9_.-]`."
+      },
+      "EventTypeInfo": {
+        "type": "object",
+        "required": ["type", "category"],
+        "additionalProperties": false,
+        "properties": {
+          "type": {"$ref": "#/components/schemas/EventType"},
+          "category": {"type": "string", "pattern": "^[a-z0-9_]+$"}
+        }
+      },
+      "EventTypeList": {
+        "type": "object",
+        "required": ["data", "next_after"],
+        "additionalProperties": false,
+        "properties": {
+          "data": {"type": "array", "items": {"$ref": "#/components/schemas/EventTypeInfo"}},
+          "next_after": {"type": "null"}
+        }
+      },
+      "NewEvent": {
+        "type": "object",
+        "required": ["type"],
+        "additionalProperties": false,
+        "properties": {
+          "type": {"$ref": "#/components/schemas/EventType"},
+          "organization_id": {
+            "anyOf": [{"$ref": "#/components/schemas/OrganizationID"}, {"type": "null"}],
+            "description": "Default (also for null): the token's organization. Only platform:admin tokens may publish for another organization."
+          },
+          "data": {
+            "type": "object",
+            "description": "The event payload: a JSON object of at most 262144 bytes as compact JSON (413 `data_too_large` beyond). Default: {}."
+          }
+        },
+        "examples": [{"type": "user.created", "organization_id": "org_demo", "data": {"user_id": "u_1"}}]
+      },
+      "PublishedEvent": {
+        "type": "object",
+        "required": ["id", "offset", "timestamp"],
+        "additionalProperties": false,
+        "properties": {
+          "id": {"$ref": "#/components/schemas/EventID"},
+          "offset": {"type": "integer", "minimum": 0},
+          "timestamp": {"type": "string", "format": "date-time"}
+        }
+      },
+      "EventID": {"type": "string", "pattern": "^evt_[0-9A-HJKMNP-TV-Z]{26}$", "description": "`evt_` and a ULID."},
+      "BatchRequest": {
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": false,
+        "properties": {
+          "events": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {"$ref": "#/components/schemas/NewEvent"}
+          }
+        }
+      },
+      "BatchResponse": {
+        "type": "object",
+        "required": ["events"],
+        "additionalProperties": false,
+        "properties": {
+          "events": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 1000,
+            "items": {"$ref": "#/components/schemas/PublishedEvent"},
+            "description": "In request order; offsets are consecutive."
+          }
+        }
+      },
+      "Event": {
+        "type": "object",
+        "required": ["id", "type", "timestamp", "organization_id", "offset", "data"],
+        "additionalProperties": false,
+        "description": "The event envelope, as delivered to webhooks (without `delivery_id`).",
+        "properties": {
+          "id": {"$ref": "#/components/schemas/EventID"},
+          "type": {"type": "string", "pattern": "^[a-z0-9_]+\\.[a-z0-9_]+$"},
+          "timestamp": {"type": "string", "format": "date-time"},
+          "organization_id": {"type": "string", "minLength": 1, "maxLength": 128},
+          "offset": {"type": "integer", "minimum": 0},
+          "data": {"type": "object"}
+        }
+      },
+      "EventPage": {
+        "type": "object",
+        "required": ["data", "next_after"],
+        "additionalProperties": false,
+        "properties": {
+          "data": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/Event"}},
+          "next_after": {
+            "type": ["integer", "null"],
+            "minimum": 0,
+            "description": "Pass as `after` to continue; null at the head of the log."
+          }
+        }
+      },
+      "RetryPolicy": {
+        "type": "object",
+        "required": ["max_retries", "initial_delay_ms", "max_delay_ms"],
+        "additionalProperties": false,
+        "properties": {
+          "max_retries": {"type": "integer", "minimum": 0, "maximum": 10},
+          "initial_delay_ms": {"type": "integer", "minimum": 100, "maximum": 86400000},
+          "max_delay_ms": {"type": "integer", "minimum": 100, "maximum": 86400000}
+        }
+      },
+      "RetryPolicyInput": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Omitted or null members keep their value (defaults: 3 retries, 10000 ms, 3600000 ms). `max_delay_ms` must be at least `initial_delay_ms` (422 otherwise).",
+        "properties": {
+          "max_retries": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+          "initial_delay_ms": {"type": ["integer", "null"], "minimum": 100, "maximum": 86400000},
+          "max_delay_ms": {"type": ["integer", "null"], "minimum": 100, "maximum": 86400000}
+        }
+      },
+      "WebhookID": {"type": "string", "pattern": "^wh_[0-9a-f]{24}$"},
+      "WebhookSecret": {
+        "type": "string",
+        "pattern": "^whsec_[A-Za-z0-9+/]+={0,2}$",
+        "description": "`whsec_` and the base64 of the 32-byte signing key."
+      },
+      "Webhook": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "id",
+          "organization_id",
+          "url",
+          "description",
+          "event_types",
+          "ordered",
+          "max_in_flight",
+          "retry",
+          "status",
+          "status_reason",
+          "start_offset",
+          "created_at",
+          "updated_at"
+        ],
+        "properties": {
+          "id": {"$ref": "#/components/schemas/WebhookID"},
+          "organization_id": {
+            "anyOf": [{"$ref": "#/components/schemas/OrganizationID"}, {"const": "*"}],
+            "description": "`*`: every organization (platform:admin only)."
+          },
+          "url": {"type": "string", "maxLength": 2048},
+          "description": {"type": "string"},
+          "event_types": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {"$ref": "#/components/schemas/EventTypeFilter"}
+          },
+          "ordered": {"type": "boolean"},
+          "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 100},
+          "retry": {"$ref": "#/components/schemas/RetryPolicy"},
+          "status": {"type": "string", "enum": ["enabled", "disabled", "paused"]},
+          "status_reason": {"type": ["string", "null"]},
+          "start_offset": {"type": "integer", "minimum": 0},
+          "created_at": {"type": "string", "format": "date-time"},
+          "updated_at": {"type": "string", "format": "date-time"},
+          "secret": {"$ref": "#/components/schemas/WebhookSecret"}
+        }
+      },
+      "WebhookWithSecret": {
+        "allOf": [{"$ref": "#/components/schemas/Webhook"}],
+        "required": ["secret"],
+        "description": "The webhook with its current signing secret (only from create and rotate-secret)."
+      },
+      "WebhookView": {
+        "allOf": [{"$ref": "#/components/schemas/Webhook"}],
+        "not": {"required": ["secret"]},
+        "description": "The webhook without its secret."
+      },
+      "WebhookPage": {
+        "type": "object",
+        "required": ["data", "next_after"],
+        "additionalProperties": false,
+        "properties": {
+          "data": {"type": "array", "maxItems": 1000, "items": {"$ref": "#/components/schemas/WebhookView"}},
+          "next_after": {
+            "anyOf": [{"$ref": "#/components/schemas/WebhookID"}, {"type": "null"}],
+            "description": "Pass as `after` for the next page; null on the last page."
+          }
+        }
+      },
+      "WebhookCreate": {
+        "type": "object",
+        "required": ["url", "event_types"],
+        "additionalProperties": false,
+        "properties": {
+          "url": {
+            "type": "string",
+            "format": "uri",
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+            "maxLength": 2048,
+            "description": "An `https://` URL (http only when the server allows it) without credentials or fragment, whose host resolves only to public unicast addresses (or operator-allowed blocks): 422 `invalid_url`, `unresolvable_host` or `forbidden_target` otherwise."
+          },
+          "event_types": {
+            "type": "array",
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {"$ref": "#/components/schemas/EventTypeFilter"}
+          },
+          "description": {
+            "type": ["string", "null"],
+            "maxLength": 1024,
+            "description": "At most 1024 bytes of UTF-8. Default: empty."
+          },
+          "ordered": {
+            "type": ["boolean", "null"],
+            "description": "Deliver strictly in log order, one at a time. Default: false."
+          },
+          "max_in_flight": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 100,
+            "description": "Default 16; must be 1 (or omitted) when `ordered` is true."
+          },
+          "retry": {"anyOf": [{"$ref": "#/components/schemas/RetryPolicyInput"}, {"type": "null"}]},
+          "organization_id": {
+            "type": ["string", "null"],
+            "pattern": "^(\\*|[A-Za-z0-9_.-]{1,128})$",
+            "description": "Default: the token's organization; `*` (platform:admin only) subscribes to every organization."
+          },
+          "start": {
+            "anyOf": [
+              {"type": "string", "enum": ["now", "beginning"]},
+              {"type": "integer", "minimum": 0},
+              {"type": "null"}
+            ],
+            "description": "Where delivery starts: `now` (default: events appended after creation), `beginning`, or an offset no later than the log's head (422 beyond)."
+          }
+        },
+        "if": {"required": ["ordered"], "properties": {"ordered": {"const": true}}},
+        "then": {"properties": {"max_in_flight": {"enum": [1, null]}}},
+        "examples": [
+          {
+            "url": "https://hooks.example.com/argus",
+            "event_types": ["user.*", "security.account_locked"],
+            "description": "SIEM export",
+            "retry": {"max_retries": 5}
+          }
+        ]
+      },
+      "WebhookUpdate": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Omitted or null members keep their value. Changing `url` checks it again. An ordered webhook has `max_in_flight` 1.",
+        "properties": {
+          "url": {
+            "type": ["string", "null"],
+            "format": "uri",
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://",
+            "maxLength": 2048,
+            "description": "As for create."
+          },
+          "event_types": {
+            "type": ["array", "null"],
+            "minItems": 1,
+            "maxItems": 100,
+            "items": {"$ref": "#/components/schemas/EventTypeFilter"}
+          },
+          "description": {"type": ["string", "null"], "maxLength": 1024},
+          "ordered": {"type": ["boolean", "null"]},
+          "max_in_flight": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
+          "retry": {"anyOf": [{"$ref": "#/components/schemas/RetryPolicyInput"}, {"type": "null"}]},
+          "status": {
+            "type": ["string", "null"],
+            "enum": ["enabled", "disabled", null],
+            "description": "`disabled` stops deliveries; `enabled` resumes them."
+          }
+        },
+        "examples": [{"status": "disabled"}, {"event_types": ["user.*"], "max_in_flight": 4}],
+        "if": {"required": ["ordered"], "properties": {"ordered": {"const": true}}},
+        "then": {"properties": {"max_in_flight": {"enum": [1, null]}}}
+      }
+    },
+    "responses": {
+      "BadRequest": {
+        "description": "Bad request: a malformed `Authorization` header (`invalid_request`), a body that is not JSON (`invalid_json`), a bad query parameter (`invalid_query`), a bad `Idempotency-Key` (`invalid_idempotency_key`), or a malformed HTTP request (`bad_request`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {
+                "error": {
+                  "properties": {
+                    "code": {
+                      "enum": [
+                        "invalid_request",
+                        "invalid_json",
+                        "invalid_query",
+                        "invalid_idempotency_key",
+                        "bad_request"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "Unauthorized": {
+        "description": "No access token (`missing_token`), or one that is unknown, expired or revoked.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {
+                "error": {
+                  "properties": {"code": {"enum": ["missing_token", "invalid_token", "token_expired", "token_revoked"]}}
+                }
+              }
+            }
+          }
+        },
+        "headers": {
+          "WWW-Authenticate": {
+            "description": "The challenge (RFC 6750), with `error` and `scope` where they apply.",
+            "required": true,
+            "schema": {"type": "string"}
+          }
+        }
+      },
+      "Forbidden": {
+        "description": "The token lacks the route's scope (`insufficient_scope`), or names another organization (`forbidden_organization`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["insufficient_scope", "forbidden_organization"]}}}}
+            }
+          }
+        }
+      },
+      "NotFound": {
+        "description": "No such webhook in the token's organization (another organization's ids answer 404 too).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["not_found"]}}}}
+            }
+          }
+        }
+      },
+      "Conflict": {
+        "description": "`idempotency_in_progress`: a request with the same `Idempotency-Key` is running; `limit_reached`: the organization has 1000 webhooks.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["idempotency_in_progress", "limit_reached"]}}}}
+            }
+          }
+        }
+      },
+      "ContentTooLarge": {
+        "description": "The body exceeds 1 MiB (8 MiB for the batch route; `body_too_large`), or one event's `data` exceeds 256 KiB (`data_too_large`).",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["body_too_large", "data_too_large"]}}}}
+            }
+          }
+        }
+      },
+      "UnsupportedMediaType": {
+        "description": "The body is not `application/json`.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["unsupported_media_type"]}}}}
+            }
+          }
+        }
+      },
+      "ValidationFailed": {
+        "description": "The JSON is well-formed but not acceptable: a wrong or missing member (`validation_failed`), a member the route does not know (`unknown_field`), a malformed or unknown event type, an `Idempotency-Key` reused with another body, or a refused webhook URL.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {
+                "error": {
+                  "properties": {
+                    "code": {
+                      "enum": [
+                        "validation_failed",
+                        "unknown_field",
+                        "invalid_event_type",
+                        "unknown_event_type",
+                        "idempotency_key_reused",
+                        "invalid_url",
+                        "unresolvable_host",
+                        "forbidden_target"
+                      ]
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      },
+      "Unavailable": {
+        "description": "The log is busy (`overloaded`, with `Retry-After`) or could not store the events (`log_unavailable`); nothing was appended.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["overloaded", "log_unavailable"]}}}}
+            }
+          }
+        }
+      }
+    }
+  }
+}
 """#
 }

@@ -34,6 +34,8 @@ import Testing
             ("GET", "/v1/events?limit=1001", nil, "application/json", 400, "invalid_query"),
             ("GET", "/v1/events?after=-1", nil, "application/json", 400, "invalid_query"),
             ("GET", "/v1/events?type=bad*", nil, "application/json", 400, "invalid_query"),
+            ("GET", "/v1/events?organization_id=", nil, "application/json", 400, "invalid_query"),
+            ("GET", "/v1/events?organization_id=org%20a", nil, "application/json", 400, "invalid_query"),
             ("POST", "/v1/events", #"{"type":"user.created","data":{}}"#, "application/json", 400, "invalid_idempotency_key"),
         ]
         for (method, target, body, contentType, status, code) in cases {
