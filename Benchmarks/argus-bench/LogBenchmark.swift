@@ -121,17 +121,12 @@ struct LogBenchmark: Benchmark {
     static func redisStreams(clients: Int, requests: Int, payloadBytes: Int) -> AppendResult? {
         let script = FileManager.default.currentDirectoryPath + "/tools/redis_streams_peer.sh"
         guard FileManager.default.fileExists(atPath: script) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, String(clients), String(requests), String(payloadBytes)]
-        let output = Pipe()
-        process.standardOutput = output
-        process.standardError = FileHandle.nullDevice
-        guard (try? process.run()) != nil else { return nil }
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        // ChildProcess, not Foundation's Process: the peer must see an unblocked signal mask, or the
+        // script's `kill` of redis-server never lands.
+        guard let (status, data) = try? ChildProcess.run("/bin/bash", arguments: [script, String(clients), String(requests), String(payloadBytes)],
+                                                        environment: ProcessInfo.processInfo.environment) else { return nil }
         let fields = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines).split(separator: ",")
-        guard process.terminationStatus == 0, fields.count == 4, let rate = Double(fields[1]), let p50 = Double(fields[2]),
+        guard status == 0, fields.count == 4, let rate = Double(fields[1]), let p50 = Double(fields[2]),
               let p99 = Double(fields[3]) else { return nil }
         return AppendResult(rate: rate, p50Ms: p50, p99Ms: p99)
     }

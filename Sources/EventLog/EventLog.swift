@@ -44,7 +44,16 @@ public final class EventLog: Sendable {
         lock = try DirectoryLock(directory: directory)
         let segment = try Recovery.openActiveSegment(directory: directory, options: options)
         head = Head(nextOffset: segment.nextOffset)
-        writer = LogWriter(segment: segment, options: options)
+        writer = LogWriter(segment: segment, options: options, onDurable: { [head] nextOffset in
+            let ready = head.withLock { state -> [CheckedContinuation<Void, Never>] in
+                state.nextOffset = nextOffset
+                guard !state.waiters.isEmpty else { return [] }
+                let ready = state.waiters.filter { $0.after < nextOffset }.map(\.continuation)
+                state.waiters.removeAll { $0.after < nextOffset }
+                return ready
+            }
+            for continuation in ready { continuation.resume() }
+        })
         writer.start()
     }
 
@@ -94,18 +103,7 @@ public final class EventLog: Sendable {
     private func submit(_ request: LogWriter.Request,
                         completion: @escaping @Sendable (Result<[AppendedEvent], EventLogError>) -> Void) {
         var request = request
-        request.completion = { [head] result in
-            if case .success(let appended) = result, let last = appended.last {
-                let ready = head.withLock { state -> [CheckedContinuation<Void, Never>] in
-                    if last.offset + 1 > state.nextOffset { state.nextOffset = last.offset + 1 }
-                    let ready = state.waiters.filter { $0.after < state.nextOffset }.map(\.continuation)
-                    state.waiters.removeAll { $0.after < state.nextOffset }
-                    return ready
-                }
-                for continuation in ready { continuation.resume() }
-            }
-            completion(result)
-        }
+        request.completion = completion
         writer.submit(request)
     }
 

@@ -24,9 +24,18 @@ final class LogWriter: @unchecked Sendable {
     private let options: EventLogOptions
     private var failure: EventLogError?
     private var unsyncedSinceMs: Int64?
-    init(segment: ActiveSegment, options: EventLogOptions) {
+    /// Called once per durable group with the new next offset, before the group's completions.
+    private let onDurable: @Sendable (UInt64) -> Void
+    /// Hashes written bytes for the segment footer on its own thread, off the commit path.
+    private var digester: SegmentDigester
+
+    init(segment: ActiveSegment, options: EventLogOptions, onDurable: @escaping @Sendable (UInt64) -> Void) {
+        self.digester = SegmentDigester(resuming: segment.digest)
+        var segment = segment
+        segment.digest = nil
         self.segment = segment
         self.options = options
+        self.onDurable = onDurable
     }
 
     func start() {
@@ -85,6 +94,7 @@ final class LogWriter: @unchecked Sendable {
             syncIfIntervalElapsed()
             if stopping {
                 if failure == nil, unsyncedSinceMs != nil { try? segment.file.synchronizeData() }
+                _ = digester.finish()
                 condition.lock()
                 finished = true
                 condition.broadcast()
@@ -136,7 +146,10 @@ final class LogWriter: @unchecked Sendable {
         var offset = segment.nextOffset
         var chain = segment.chain
         let timestampMs = max(nowMs, segment.lastTimestampMs)
-        var scratch = segment
+        // Index entries are noted in place and rolled back if the write fails (copying the segment state
+        // would copy its whole index on every group).
+        let indexCountBefore = segment.index.entries.count
+        let lastIndexedBefore = segment.lastIndexedPosition
         for request in batch {
             var appended: [AppendedEvent] = []
             appended.reserveCapacity(request.events.count)
@@ -144,7 +157,7 @@ final class LogWriter: @unchecked Sendable {
                 let position = startSize + Int64(writer.bytes.count)
                 chain = RecordFrame.appendEvent(event, payloadDigest: digest, offset: offset, timestampMs: timestampMs,
                                                 previousChain: chain, to: &writer)
-                scratch.noteRecord(offset: offset, position: position, timestampMs: timestampMs,
+                segment.noteRecord(offset: offset, position: position, timestampMs: timestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
                 appended.append(AppendedEvent(offset: offset, timestampMs: timestampMs, eventID: event.eventID))
                 offset += 1
@@ -152,10 +165,15 @@ final class LogWriter: @unchecked Sendable {
             results.append(appended)
         }
 
+        func rollBackIndex() {
+            segment.index.removeEntries(from: indexCountBefore)
+            segment.lastIndexedPosition = lastIndexedBefore
+        }
         do {
             try segment.file.write(writer.bytes, at: startSize)
         } catch {
             // Nothing of this group is acknowledged: cut whatever part of it reached the file.
+            rollBackIndex()
             do { try segment.file.truncate(to: startSize) } catch { fail(error) }
             for request in batch { request.completion(.failure(error)) }
             return
@@ -165,6 +183,7 @@ final class LogWriter: @unchecked Sendable {
                 try segment.file.synchronizeData()
             } catch {
                 // After a failed fdatasync the page cache state is unknown: stop writing.
+                rollBackIndex()
                 fail(error)
                 for request in batch { request.completion(.failure(failure ?? error)) }
                 return
@@ -173,17 +192,17 @@ final class LogWriter: @unchecked Sendable {
             unsyncedSinceMs = nowMs
         }
 
-        scratch.sizeBytes = startSize + Int64(writer.bytes.count)
-        scratch.nextOffset = offset
-        scratch.chain = chain
-        scratch.lastTimestampMs = timestampMs
-        segment = scratch
+        segment.sizeBytes = startSize + Int64(writer.bytes.count)
+        segment.nextOffset = offset
+        segment.chain = chain
+        segment.lastTimestampMs = timestampMs
         if !indexBytes.isEmpty {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
             try? segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes))
         }
+        onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
-        segment.digest?.update(writer.bytes)
+        digester.submit(writer.bytes)
     }
 
     /// Seals the active segment and starts the next one.
@@ -192,12 +211,15 @@ final class LogWriter: @unchecked Sendable {
             try segment.file.synchronizeData()
             unsyncedSinceMs = nil
         }
+        segment.digest = digester.finish()
         let footer = try segment.seal()
         let next = try ActiveSegment.create(directory: segment.directory, baseOffset: segment.nextOffset,
                                             chainIn: segment.chain, nowMs: nowMs,
                                             indexIntervalBytes: options.indexIntervalBytes)
         options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
+        digester = SegmentDigester(resuming: next.digest)
         segment = next
+        segment.digest = nil
     }
 }
 
