@@ -24,7 +24,7 @@ let package = Package(
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
         .target(name: "HTTPServer", swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
-        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "WebhookSigning"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery"],
                 swiftSettings: strict),
@@ -44,7 +44,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -22,10 +22,14 @@ public struct TargetGuard: Sendable {
     public var allowsHTTP: Bool
     /// Addresses in these blocks are accepted even when not public.
     public var allowedCIDRs: [CIDR]
+    /// Name resolution (getaddrinfo by default; tests substitute one whose answers change).
+    public var resolver: @Sendable (String) async -> [IPAddress]
 
-    public init(allowsHTTP: Bool = false, allowedCIDRs: [CIDR] = []) {
+    public init(allowsHTTP: Bool = false, allowedCIDRs: [CIDR] = [],
+                resolver: @escaping @Sendable (String) async -> [IPAddress] = { await TargetGuard.resolve($0) }) {
         self.allowsHTTP = allowsHTTP
         self.allowedCIDRs = allowedCIDRs
+        self.resolver = resolver
     }
 
     /// A target that passed the syntax checks.
@@ -66,7 +70,7 @@ public struct TargetGuard: Sendable {
     /// - Throws: `Refusal` with code `invalid_url`, `unresolvable_host` or `forbidden_target`.
     public func check(_ text: String) async throws(Refusal) -> (Target, [IPAddress]) {
         let target = try parse(text)
-        let addresses = await Self.resolve(target.host)
+        let addresses = await resolver(target.host)
         guard !addresses.isEmpty else {
             throw Refusal(code: "unresolvable_host", message: "the host \(target.host) does not resolve")
         }

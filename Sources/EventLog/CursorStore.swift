@@ -77,6 +77,24 @@ public final class CursorStore: @unchecked Sendable {
         try await enqueue(name, offset)
     }
 
+    /// Sets `name` to `offset` without waiting: the next flush (one fsync shared with every other
+    /// commit) makes it durable.
+    public func commitEventually(_ name: String, offset: UInt64) {
+        precondition(!name.isEmpty && name.utf8.count <= Self.nameSizeBytesMax, "cursor name length")
+        enqueue(name, offset) { _ in }
+    }
+
+    /// Reads the offsets stored in `directory` without opening the store for writing (for tools that
+    /// run next to a server): the snapshot, then the journal up to its first damaged entry.
+    public static func readOffsets(directory: String) -> [String: UInt64] {
+        var offsets: [String: UInt64] = [:]
+        for name in ["cursors.snapshot", "cursors.journal"] {
+            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
+            for (key, offset) in decode([UInt8](data)).0 { offsets[key] = offset }
+        }
+        return offsets
+    }
+
     /// Removes `name` durably.
     public func remove(_ name: String) async throws {
         try await enqueue(name, nil)

@@ -15,6 +15,8 @@ public final class ArgusService: Sendable {
     public let webhooks: WebhookStore
     let idempotency: IdempotencyCache
     let metrics = Metrics()
+    public let cursors: CursorStore
+    public let dispatcher: Dispatcher
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -26,10 +28,43 @@ public final class ArgusService: Sendable {
         tokens = try TokenStore(directory: configuration.oauthDirectory, nowMs: now)
         webhooks = try WebhookStore(directory: configuration.webhooksDirectory)
         idempotency = try IdempotencyCache(directory: configuration.oauthDirectory, nowMs: now)
+        cursors = try CursorStore(directory: configuration.cursorsDirectory)
+        var delivery = Dispatcher.Configuration(transport: configuration.deliveryTransport, targetGuard: configuration.targetGuard)
+        delivery.nowMs = configuration.nowMs
+        delivery.autoDisableSeconds = configuration.autoDisableSeconds
+        delivery.attemptTimeoutSeconds = configuration.deliveryAttemptTimeoutSeconds
+        delivery.logger = configuration.logger
+        delivery.userAgentVersion = ArgusService.version
+        let store = webhooks
+        delivery.onStateChange = { id, state, reason in
+            _ = try? store.update(id) { webhook in
+                webhook.status = Webhook.Status(rawValue: state.rawValue) ?? .disabled
+                webhook.statusReason = reason
+            }
+        }
+        dispatcher = Dispatcher(log: log, cursors: cursors,
+                                history: try DeliveryHistory(directory: configuration.deliveriesDirectory), configuration: delivery)
     }
 
-    /// Finishes queued appends and releases the log.
-    public func close() { log.close() }
+    /// The version sent as `user-agent: Argus-Webhooks/<version>`.
+    public static let version = "0.1.0"
+
+    /// Starts delivering to every webhook and follows webhook changes.
+    public func startDelivery() async throws {
+        let dispatcher = dispatcher
+        webhooks.observe { webhook, id in
+            let subscription = webhook?.subscription
+            Task { await dispatcher.apply(subscription, id: id) }
+        }
+        try await dispatcher.start(webhooks.all().map(\.subscription))
+    }
+
+    /// Stops delivery, finishes queued appends and commits, and releases the log.
+    public func close() {
+        dispatcher.stop()
+        cursors.close()
+        log.close()
+    }
 
     /// Every route of the API.
     public func makeRouter() -> Router {
@@ -40,8 +75,9 @@ public final class ArgusService: Sendable {
             .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
         }
         router.add("GET", "/metrics") { [self] _ in
-            HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
-                         body: Array(metrics.render(nextOffset: log.nextOffset).utf8))
+            let totals = await dispatcher.totals()
+            return HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
+                                body: Array(metrics.render(nextOffset: log.nextOffset, delivery: totals).utf8))
         }
         router.add("GET", "/openapi.json") { _ in .json(200, Array(OpenAPIDocument.text.utf8)) }
         router.add("GET", "/v1/event-types") { [self] in await respond($0) { try await eventTypes($0) } }
@@ -54,6 +90,11 @@ public final class ArgusService: Sendable {
         router.add("PATCH", "/v1/webhooks/{id}") { [self] in await respond($0) { try await updateWebhook($0) } }
         router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
         router.add("POST", "/v1/webhooks/{id}/rotate-secret") { [self] in await respond($0) { try await rotateSecret($0) } }
+        router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in await respond($0) { try await listDeliveries($0) } }
+        router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry") { [self] in await respond($0) { try await retryDelivery($0) } }
+        router.add("POST", "/v1/webhooks/{id}/replay") { [self] in await respond($0) { try await replay($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respond($0) { try await stats($0) } }
+        router.add("POST", "/v1/webhooks/{id}/test") { [self] in await respond($0) { try await sendTest($0) } }
         return router
     }
 

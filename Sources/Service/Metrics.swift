@@ -26,7 +26,8 @@ final class Metrics: Sendable {
         }
     }
 
-    func render(nextOffset: UInt64) -> String {
+    func render(nextOffset: UInt64,
+                delivery: (delivered: Int, failedAttempts: Int, unresolved: Int, waitingRetry: Int, lagSum: UInt64)) -> String {
         let snapshot = state.withLock { $0 }
         var lines = [
             "# HELP argus_api_responses_total API responses by HTTP status.", "# TYPE argus_api_responses_total counter",
@@ -49,6 +50,17 @@ final class Metrics: Sendable {
             "argus_append_duration_seconds_bucket{le=\"+Inf\"} \(snapshot.appendCalls)",
             "argus_append_duration_seconds_sum \(snapshot.appendSecondsTotal)",
             "argus_append_duration_seconds_count \(snapshot.appendCalls)",
+        ]
+        lines += [
+            "# HELP argus_deliveries_total Delivery attempts by outcome.", "# TYPE argus_deliveries_total counter",
+            "argus_deliveries_total{outcome=\"succeeded\"} \(delivery.delivered)",
+            "argus_deliveries_total{outcome=\"failed_attempt\"} \(delivery.failedAttempts)",
+            "# HELP argus_deliveries_unresolved Deliveries in flight or waiting for a retry.", "# TYPE argus_deliveries_unresolved gauge",
+            "argus_deliveries_unresolved \(delivery.unresolved)",
+            "# HELP argus_retry_queue_depth Deliveries waiting for a retry.", "# TYPE argus_retry_queue_depth gauge",
+            "argus_retry_queue_depth \(delivery.waitingRetry)",
+            "# HELP argus_delivery_lag_events Sum over webhooks of events between the cursor and the head.",
+            "# TYPE argus_delivery_lag_events gauge", "argus_delivery_lag_events \(delivery.lagSum)",
         ]
         return lines.joined(separator: "\n") + "\n"
     }

@@ -9,6 +9,12 @@ public struct ServiceConfiguration: Sendable {
     public var logOptions = EventLogOptions()
     /// Webhook target rules (https only and public addresses unless relaxed for development).
     public var targetGuard = TargetGuard()
+    /// How deliveries are sent (URLSession in production; tests may substitute).
+    public var deliveryTransport: any DeliveryTransport = URLSessionTransport.shared
+    /// Total time one delivery attempt may take, in seconds.
+    public var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
+    /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
+    public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
     /// Access-token lifetime, in seconds.
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
@@ -23,4 +29,6 @@ public struct ServiceConfiguration: Sendable {
     var oauthDirectory: String { dataDirectory + "/oauth" }
     var webhooksDirectory: String { dataDirectory + "/webhooks" }
     var spoolDirectory: String { dataDirectory + "/spool" }
+    var cursorsDirectory: String { dataDirectory + "/cursors" }
+    var deliveriesDirectory: String { dataDirectory + "/deliveries" }
 }

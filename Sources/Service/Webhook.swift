@@ -1,3 +1,4 @@
+import Delivery
 import EventLog
 import Foundation
 import JSON
@@ -44,6 +45,14 @@ public struct Webhook: Sendable, Equatable {
     public var secrets: SecretRing
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
+
+    /// The delivery engine's view of this webhook.
+    public var subscription: Subscription {
+        Subscription(id: id, organizationID: organizationID, url: url, eventTypes: eventTypes, ordered: ordered,
+                     maxInFlight: ordered ? 1 : maxInFlight,
+                     retry: RetrySchedule(maxRetries: retry.maxRetries, initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs),
+                     state: Subscription.State(rawValue: status.rawValue) ?? .disabled, startOffset: startOffset, secrets: secrets)
+    }
 
     /// True when `record` is for this webhook: its organization and one of its type filters match.
     public func matches(organizationID eventOrganization: String, type: String) -> Bool {

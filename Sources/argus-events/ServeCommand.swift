@@ -50,6 +50,7 @@ struct ServeCommand: Command {
         }
         let admin = try await service.bootstrapAdminClient()
         await service.drainSpool()
+        try await service.startDelivery()
 
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.host = host

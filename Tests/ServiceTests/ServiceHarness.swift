@@ -12,12 +12,13 @@ final class ServiceHarness: Sendable {
     let service: ArgusService
     let router: Router
 
-    init(path: String? = nil, startMs: Int64 = 1_780_000_000_000) throws {
+    init(path: String? = nil, startMs: Int64 = 1_780_000_000_000,
+         configure: (inout ServiceConfiguration) -> Void = { _ in }) throws {
         let path = path ?? NSTemporaryDirectory() + "argus-service-\(UUID().uuidString.prefix(8))"
         self.path = path
         let clock = TestClock(startMs)
         self.clock = clock
-        service = try ServiceHarness.open(path: path, clock: clock)
+        service = try ServiceHarness.open(path: path, clock: clock, configure: configure)
         router = service.makeRouter()
     }
 
@@ -30,10 +31,12 @@ final class ServiceHarness: Sendable {
         router = service.makeRouter()
     }
 
-    private static func open(path: String, clock: TestClock) throws -> ArgusService {
+    private static func open(path: String, clock: TestClock,
+                             configure: (inout ServiceConfiguration) -> Void = { _ in }) throws -> ArgusService {
         var configuration = ServiceConfiguration(dataDirectory: path)
         configuration.nowMs = { clock.withLock { $0 } }
         configuration.logOptions.fsyncPolicy = .none
+        configure(&configuration)
         return try ArgusService(configuration: configuration)
     }
 

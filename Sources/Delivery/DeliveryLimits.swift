@@ -1,0 +1,17 @@
+/// Every limit of the delivery engine, in one place.
+public enum DeliveryLimits {
+    /// Total time one attempt may take, connect to last byte, in seconds.
+    public static let attemptTimeoutSeconds = 15.0
+    /// Bytes of a response body kept in the history.
+    public static let responseBodySizeBytesMax = 4096
+    /// Records kept in the shared scan cache (the window that lanes read without their own reader).
+    public static let cacheRecordCountMax = 16_384
+    /// Bytes of event data kept in the shared scan cache.
+    public static let cacheSizeBytesMax = 64 << 20
+    /// Delivery records kept per webhook in memory and in its history file.
+    public static let historyRecordCountMax = 10_000
+    /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).
+    public static let globalInFlightCountMax = 1024
+    /// Continuous failure after which a webhook is disabled, in seconds (default 5 days).
+    public static let autoDisableSecondsDefault: Double = 5 * 86_400
+}

@@ -1,0 +1,46 @@
+import EventLog
+import WebhookSigning
+
+/// What the delivery engine needs to know of a webhook.
+public struct Subscription: Sendable, Equatable {
+    /// Delivery state of a subscription.
+    public enum State: String, Sendable {
+        case enabled, disabled, paused
+    }
+
+    public var id: String
+    /// Owning organization, or `*` for every organization.
+    public var organizationID: String
+    public var url: String
+    public var eventTypes: [String]
+    public var ordered: Bool
+    public var maxInFlight: Int
+    public var retry: RetrySchedule
+    public var state: State
+    /// Where delivery starts when the subscription has no cursor yet.
+    public var startOffset: UInt64
+    public var secrets: SecretRing
+
+    public init(id: String, organizationID: String, url: String, eventTypes: [String], ordered: Bool, maxInFlight: Int,
+                retry: RetrySchedule, state: State, startOffset: UInt64, secrets: SecretRing) {
+        self.id = id
+        self.organizationID = organizationID
+        self.url = url
+        self.eventTypes = eventTypes
+        self.ordered = ordered
+        self.maxInFlight = maxInFlight
+        self.retry = retry
+        self.state = state
+        self.startOffset = startOffset
+        self.secrets = secrets
+    }
+
+    /// True when `record` goes to this subscription. `webhook.test` events go only to the webhook they name.
+    public func wants(_ record: EventRecord) -> Bool {
+        guard organizationID == "*" || organizationID == record.organizationID else { return false }
+        if record.type == "webhook.test" {
+            return String(decoding: record.data, as: UTF8.self).contains("\"webhook_id\":\"\(id)\"")
+        }
+        return eventTypes.contains { EventType.matches(record.type, pattern: $0) }
+    }
+}

@@ -1,0 +1,98 @@
+import Delivery
+import EventLog
+import HTTPServer
+import JSON
+
+/// Delivery history, retry, replay, statistics and test sends.
+extension ArgusService {
+    /// `GET /v1/webhooks/{id}/deliveries?status=&after=&limit=`: newest first.
+    func listDeliveries(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksRead)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        let limit = try pageLimit(request)
+        var status: DeliveryRecord.Status?
+        if let text = request.queryValue("status") {
+            guard let parsed = DeliveryRecord.Status(rawValue: text) else {
+                throw APIError(400, "invalid_query", "status must be pending, succeeded or failed")
+            }
+            status = parsed
+        }
+        let after = request.queryValue("after")
+        if let after, after.isEmpty || after.utf8.count > 64 { throw APIError(400, "invalid_query", "after must be a delivery id") }
+        let (page, more) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
+        return json(200, .object([("data", .array(page.map(\.json))), ("next_after", more ? .string(page.last?.deliveryID ?? "") : .null)]))
+    }
+
+    /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; only failed deliveries.
+    func retryDelivery(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksWrite)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        let deliveryID = request.pathParameters["delivery_id"] ?? ""
+        guard let record = dispatcher.history.delivery(deliveryID, webhookID: webhook.id) else {
+            throw APIError.notFound("delivery \(deliveryID.prefix(64))")
+        }
+        guard record.status == .failed else {
+            throw APIError(409, "not_retryable", "only failed deliveries can be retried; this one is \(record.status.rawValue)")
+        }
+        try await dispatcher.retryDelivery(record, subscription: webhook.subscription)
+        return json(202, .object([("id", .string(record.deliveryID)), ("status", .string("pending"))]))
+    }
+
+    /// `POST /v1/webhooks/{id}/replay` with `{"from_offset":N}` or `{"since":"RFC3339"}`: 202.
+    func replay(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksWrite)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        var fields = try FieldReader(try jsonBody(request))
+        let fromOffset = try fields.integer("from_offset", in: 0...Int64.max)
+        let since = try fields.string("since", sizeBytesMax: 64)
+        try fields.rejectUnknown()
+        let head = log.nextOffset
+        let offset: UInt64
+        switch (fromOffset, since) {
+        case (let value?, nil):
+            guard UInt64(value) <= head else { throw APIError.invalid("from_offset is beyond the log's head (\(head))") }
+            offset = UInt64(value)
+        case (nil, let text?):
+            guard let ms = Timestamp.parse(text) else { throw APIError.invalid("since must be an RFC 3339 time") }
+            var reader = try log.makeReader(from: .time(ms))
+            offset = try reader.next()?.offset ?? head
+        default:
+            throw APIError.invalid("give exactly one of from_offset and since")
+        }
+        try await dispatcher.replay(webhook.id, from: offset)
+        return json(202, .object([("webhook_id", .string(webhook.id)), ("from_offset", .integer(offset))]))
+    }
+
+    /// `GET /v1/webhooks/{id}/stats`: one flat object.
+    func stats(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksRead)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        let counters = dispatcher.history.statistics(webhookID: webhook.id)
+        let progress = await dispatcher.progress(webhook.id)
+        let head = log.nextOffset
+        let cursor = progress?.cursor ?? cursors.offset(of: webhook.id) ?? webhook.startOffset
+        let settled = counters.succeeded + counters.failed
+        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(Timestamp.format(ms: $0)) } ?? .null }
+        return json(200, .object([
+            ("webhook_id", .string(webhook.id)), ("status", .string(webhook.status.rawValue)),
+            ("attempts", .integer(counters.attempts)), ("succeeded", .integer(counters.succeeded)), ("failed", .integer(counters.failed)),
+            ("success_rate", settled == 0 ? .null : .number(String(format: "%.4f", Double(counters.succeeded) / Double(settled)))),
+            ("consecutive_failures", .integer(counters.consecutiveFailures)),
+            ("cursor", .integer(cursor)), ("head", .integer(head)), ("lag", .integer(head > cursor ? head - cursor : 0)),
+            ("in_flight", .integer(progress?.unresolved ?? 0)),
+            ("last_attempt_at", time(counters.lastAttemptAtMs)), ("last_success_at", time(counters.lastSuccessAtMs)),
+            ("last_failure_at", time(counters.lastFailureAtMs)),
+        ]))
+    }
+
+    /// `POST /v1/webhooks/{id}/test`: publishes a `webhook.test` event that only this webhook receives.
+    func sendTest(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksWrite)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        let organization = webhook.organizationID == "*" ? principal.organizationID : webhook.organizationID
+        let event = NewEvent(organizationID: organization, type: "webhook.test", eventID: try EventID.make(timestampMs: configuration.nowMs()),
+                             data: JSONValue.object([("webhook_id", .string(webhook.id)), ("message", .string("test event from Argus"))]).encoded())
+        let appended = try await appendToLog([event])[0]
+        return json(202, Self.appendedJSON(appended))
+    }
+}
