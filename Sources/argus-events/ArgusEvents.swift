@@ -11,6 +11,7 @@ enum ArgusEvents {
         TailCommand.self,
         VerifyCommand.self,
         SegmentsCommand.self,
+        CursorsCommand.self,
         SignCommand.self,
         VerifySignatureCommand.self,
     ]

@@ -8,13 +8,20 @@ import Service
 /// `argus-events serve`: the API on one data directory.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--no-supervisor]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync"],
-                                      switchFlags: ["--allow-http": "--allow-http"])
+                                      switchFlags: ["--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
+        if arguments.isSet("--no-supervisor") {
+            // Runs the server in this process.
+        } else if Supervisor.isChild {
+            Supervisor.watchSupervisor()
+        } else {
+            return Supervisor.run()
+        }
         let environment = ProcessInfo.processInfo.environment
         let dataDirectory = arguments.value("--data-dir") ?? environment["ARGUS_DATA_DIR"] ?? file.dataDirectory ?? "./argus-data"
         let listen = arguments.value("--listen") ?? environment["ARGUS_LISTEN"] ?? file.listen ?? "127.0.0.1:8787"

@@ -1,0 +1,141 @@
+import Foundation
+import JSON
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `serve` runs as a small supervisor around the real server process. URLSession on Linux has known
+/// crashes (swift-corelibs-foundation #4791, #5469); if the server process dies of a signal it did not
+/// ask for, the supervisor starts it again, and the durable cursors make the restart lose nothing.
+/// SIGTERM and SIGINT are passed on, and the supervisor exits with the server's status.
+enum Supervisor {
+    /// Set in the server process's environment.
+    static let childMarker = "ARGUS_SERVE_CHILD"
+    /// Restarts allowed within `restartWindowSeconds` before the supervisor gives up.
+    static let restartCountMax = 5
+    static let restartWindowSeconds = 60.0
+
+    static var isChild: Bool { ProcessInfo.processInfo.environment[childMarker] != nil }
+
+    static func log(_ message: String) {
+        Console.error(JSONValue.object([("level", .string("warning")), ("component", .string("supervisor")), ("message", .string(message))]).text)
+    }
+
+    /// Runs the server as a child until it exits on its own or on a forwarded signal.
+    static func run() -> Int32 {
+        var restarts: [Date] = []
+        let stopping = StopFlag()
+        let forwarded = StopFlag()
+        var childPID: pid_t = 0
+        let current = ChildBox()
+        for signalNumber in [SIGTERM, SIGINT] {
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: DispatchQueue.global())
+            source.setEventHandler {
+                stopping.set()
+                forwarded.set()
+                let pid = current.pid
+                if pid > 0 { kill(pid, signalNumber) }
+            }
+            source.resume()
+            SignalSources.keep(source)
+        }
+        while true {
+            do {
+                childPID = try spawn()
+            } catch {
+                log("cannot start the server process: \(error)")
+                return 1
+            }
+            current.pid = childPID
+            var status: Int32 = 0
+            while waitpid(childPID, &status, 0) < 0 && errno == EINTR {}
+            current.pid = 0
+            let signalled = status & 0x7F
+            if signalled == 0 {
+                return (status >> 8) & 0xFF
+            }
+            if stopping.isSet || forwarded.isSet { return 0 }
+            let now = Date()
+            restarts = restarts.filter { now.timeIntervalSince($0) < restartWindowSeconds } + [now]
+            guard restarts.count <= restartCountMax else {
+                log("the server process died of signal \(signalled) \(restarts.count) times within a minute; giving up")
+                return 1
+            }
+            log("the server process died of signal \(signalled); restarting it (the cursors make this lose nothing)")
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
+    /// `@unchecked Sendable`: a flag set once from a signal handler queue and read by the waiting thread.
+    final class StopFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        func set() { lock.lock(); value = true; lock.unlock() }
+        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+    }
+
+    /// `@unchecked Sendable`: the current child's pid, guarded by a lock.
+    final class ChildBox: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: pid_t = 0
+        var pid: pid_t {
+            get { lock.lock(); defer { lock.unlock() }; return value }
+            set { lock.lock(); value = newValue; lock.unlock() }
+        }
+    }
+
+    struct SpawnError: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Starts this executable again with the same arguments, a clean signal state, and a pipe on its
+    /// standard input whose end-of-file tells it that the supervisor is gone (even after a SIGKILL).
+    private static func spawn() throws -> pid_t {
+        var ends: [Int32] = [0, 0]
+        guard pipe(&ends) == 0 else { throw SpawnError(description: "pipe failed, errno \(errno)") }
+        // The write end stays open in the supervisor for its whole life, and is closed on exec elsewhere.
+        _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let executable = "/proc/self/exe"
+        let argv = CommandLine.arguments.map { strdup($0) } + [nil]
+        var environment = ProcessInfo.processInfo.environment
+        environment[childMarker] = "1"
+        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in argv + envp { free(pointer) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        close(ends[0])
+        guard result == 0 else { throw SpawnError(description: "posix_spawn failed, error \(result)") }
+        return pid
+    }
+
+    /// In the server process: exit as soon as the supervisor is gone (its pipe reaches end-of-file).
+    static func watchSupervisor() {
+        let thread = Thread {
+            var byte: UInt8 = 0
+            while true {
+                let count = read(0, &byte, 1)
+                if count == 0 || (count < 0 && errno != EINTR) {
+                    log("the supervisor is gone; stopping")
+                    exit(1)
+                }
+            }
+        }
+        thread.name = "argus-supervisor-watch"
+        thread.start()
+    }
+}
