@@ -1,0 +1,115 @@
+import Crypto
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import HTTPServer
+import JSON
+import Testing
+
+/// The real `argus-events serve` process: killed with SIGKILL while delivering, then restarted.
+@Suite(.serialized) struct ServeProcessTests {
+    static var executable: String {
+        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = runner.deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("argus-events").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/argus-events"
+    }
+
+    /// A running server and what it printed at start.
+    final class Server {
+        let process = Process()
+        let output = Pipe()
+        var base = ""
+        var lines: [String] = []
+
+        init(dataDirectory: String) throws {
+            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
+            process.arguments = ["serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
+                                 "--allow-http", "--allow-target-cidr", "127.0.0.0/8"]
+            process.standardOutput = output
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            var text = ""
+            let deadline = Date().addingTimeInterval(20)
+            while !text.contains("listening on") || (text.contains("Created the first client") && !text.contains("Try it:")) {
+                let data = output.fileHandleForReading.availableData
+                if data.isEmpty || Date() > deadline { break }
+                text += String(decoding: data, as: UTF8.self)
+            }
+            lines = text.split(separator: "\n").map(String.init)
+            base = lines.first { $0.contains("listening on") }?.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init) ?? ""
+        }
+
+        func value(after label: String) -> String? {
+            lines.first { $0.contains(label) }?.split(separator: " ").last.map(String.init)
+        }
+
+        func kill9() {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    static func request(_ method: String, _ url: String, token: String? = nil, basic: String? = nil, body: String? = nil,
+                        contentType: String = "application/json") async throws -> (Int, JSONValue?) {
+        var request = URLRequest(url: URL(string: url)!)
+        request.httpMethod = method
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let basic { request.setValue("Basic " + Base64.encode(Array(basic.utf8)), forHTTPHeaderField: "Authorization") }
+        if let body {
+            request.httpBody = Data(body.utf8)
+            request.setValue(contentType, forHTTPHeaderField: "Content-Type")
+        }
+        let (data, response) = try await URLSession.shared.data(for: request)
+        return ((response as? HTTPURLResponse)?.statusCode ?? 0, try? JSONParser.parse([UInt8](data)))
+    }
+
+    @Test func killDashNineDuringDeliveryLosesNothingAndRedeliversAtMostTheWindow() async throws {
+        let directory = NSTemporaryDirectory() + "argus-kill-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let receiver = try Receiver { _, _ in
+            try? await Task.sleep(nanoseconds: 3_000_000)
+            return HTTPResponse(status: 200)
+        }
+        defer { Task { await receiver.stop() } }
+        var server = try Server(dataDirectory: directory)
+        let clientID = try #require(server.value(after: "client_id:"))
+        let secret = try #require(server.value(after: "client_secret:"))
+        let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
+                                                     body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
+        let token = try #require(tokenReply?["access_token"]?.stringValue)
+        let window = 8
+        let (status, webhook) = try await Self.request("POST", server.base + "/v1/webhooks", token: token,
+            body: #"{"url":"\#(receiver.url)","event_types":["user.*"],"organization_id":"platform","max_in_flight":\#(window)}"#)
+        #expect(status == 201)
+        _ = webhook
+        let total = 600
+        for batch in 0..<(total / 100) {
+            let events = (0..<100).map { #"{"type":"user.login","data":{"n":\#(batch * 100 + $0)}}"# }.joined(separator: ",")
+            let (code, _) = try await Self.request("POST", server.base + "/v1/events/batch", token: token, body: #"{"events":[\#(events)]}"#)
+            #expect(code == 201)
+        }
+        #expect(await receiver.wait(seconds: 30) { $0.count >= 150 })
+        server.kill9()
+        let beforeRestart = receiver.received.count
+        #expect(beforeRestart < total, "the kill landed during delivery")
+        server = try Server(dataDirectory: directory)
+        defer { server.kill9() }
+        let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
+        #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
+        try await Task.sleep(nanoseconds: 500_000_000)
+        let received = receiver.received.filter { $0.json?["type"]?.stringValue == "user.login" }
+        var idsByNumber: [Int64: Set<String>] = [:]
+        for delivery in received {
+            idsByNumber[delivery.json?["data"]?["n"]?.int64Value ?? -1, default: []].insert(delivery.deliveryID ?? "")
+        }
+        #expect(idsByNumber.values.allSatisfy { $0.count == 1 }, "redeliveries carry the same delivery id")
+        let duplicates = received.count - total
+        #expect(duplicates <= window, "redelivered \(duplicates), window \(window)")
+    }
+}
