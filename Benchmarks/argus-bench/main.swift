@@ -5,6 +5,7 @@ import Foundation
 let suites: [any Benchmark.Type] = [
     CryptoBenchmark.self,
     LogBenchmark.self,
+    APIBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

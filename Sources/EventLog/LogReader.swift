@@ -129,9 +129,13 @@ public struct LogReader {
                 retriedInvalid = false
                 nextOffset += 1
                 return record
-            case .footer:
+            case .footer(_, let footerPosition, _):
                 let bases = try SegmentCatalog.baseOffsets(directory: directory)
-                guard let following = bases.first(where: { $0 > base }) else { return nil }
+                guard let following = bases.first(where: { $0 > base }) else {
+                    // The writer seals a segment before it creates the next one: read the footer again later.
+                    scanner?.seek(to: footerPosition)
+                    return nil
+                }
                 guard following == nextOffset else {
                     throw .corruptSegment(segment: SegmentName.log(baseOffset: following),
                                           reason: "starts at offset \(following), expected \(nextOffset)")

@@ -122,6 +122,28 @@ import Testing
         #expect(try reader.next()?.offset == 10)
     }
 
+    @Test func aReaderWaitingAtASealedSegmentWhoseSuccessorIsNotCreatedYetContinuesLater() async throws {
+        let directory = TemporaryDirectory()
+        do {
+            let log = try EventLog(directory: directory.path, options: TestSupport.options(segmentSizeBytes: 4096))
+            for number in 0..<40 { _ = try await log.append(TestSupport.event(number)) }
+            log.close()
+        }
+        // The state between writing a footer and creating the next segment.
+        let last = try #require(try SegmentCatalog.baseOffsets(directory: directory.path).last)
+        try FileManager.default.removeItem(atPath: directory.appending(SegmentName.log(baseOffset: last)))
+        try? FileManager.default.removeItem(atPath: directory.appending(SegmentName.index(baseOffset: last)))
+        var reader = try LogReader(directory: directory.path, start: .beginning)
+        var offsets: [UInt64] = []
+        while let record = try reader.next() { offsets.append(record.offset) }
+        #expect(try reader.next() == nil, "still waiting at the footer")
+        let log = try EventLog(directory: directory.path, options: TestSupport.options(segmentSizeBytes: 4096))
+        _ = try await log.append(TestSupport.event(1000))
+        log.close()
+        while let record = try reader.next() { offsets.append(record.offset) }
+        #expect(offsets == (0...last).map { $0 })
+    }
+
     @Test func damagedIndexIsIgnoredAndRebuiltOnOpen() async throws {
         let directory = TemporaryDirectory()
         do {

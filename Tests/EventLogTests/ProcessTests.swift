@@ -70,6 +70,10 @@ import Testing
             }
             try await group.waitForAll()
         }
+        // Never hang the suite: a reader that stops short is killed after a generous deadline.
+        let deadline = Date().addingTimeInterval(60)
+        while process.isRunning && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
+        if process.isRunning { process.terminate() }
         let printed = await reading.value
         process.waitUntilExit()
         log.close()

@@ -1,0 +1,40 @@
+/// The figures of one `wrk --latency` run.
+struct WrkReport {
+    var requestsPerSecond: Double
+    var p50Ms: Double
+    var p99Ms: Double
+    var errors: String?
+
+    /// Parses wrk's text report.
+    init?(_ text: String) {
+        func milliseconds(_ token: Substring) -> Double? {
+            if token.hasSuffix("us"), let value = Double(token.dropLast(2)) { return value / 1000 }
+            if token.hasSuffix("ms"), let value = Double(token.dropLast(2)) { return value }
+            if token.hasSuffix("s"), let value = Double(token.dropLast(1)) { return value * 1000 }
+            return nil
+        }
+        var rate: Double?
+        var p50: Double?
+        var p99: Double?
+        for line in text.split(separator: "\n") {
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            if words.first == "Requests/sec:", words.count > 1 { rate = Double(words[1]) }
+            if words.first == "50%", words.count > 1 { p50 = milliseconds(words[1]) }
+            if words.first == "99%", words.count > 1 { p99 = milliseconds(words[1]) }
+            if line.contains("Non-2xx") || line.contains("Socket errors") { errors = String(line).trimmingSpaces() }
+        }
+        guard let rate else { return nil }
+        requestsPerSecond = rate
+        p50Ms = p50 ?? .nan
+        p99Ms = p99 ?? .nan
+    }
+}
+
+extension String {
+    func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " { text.removeFirst() }
+        while text.last == " " { text.removeLast() }
+        return String(text)
+    }
+}
