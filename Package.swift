@@ -35,7 +35,7 @@ let package = Package(
             swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Peer and load tools for `argus-bench api`:
 #   tools/api_bench.sh wrk URL TOKEN SCRIPT SECONDS CONNECTIONS   -> runs wrk with a Lua script, prints wrk's report
+#   tools/api_bench.sh wrk-url URL SECONDS CONNECTIONS            -> plain wrk GETs against URL
+#   tools/api_bench.sh install                                    -> installs wrk and nginx only
 #   tools/api_bench.sh nginx SECONDS CONNECTIONS                  -> starts nginx `return 204;` on a free 127.0.0.1 port,
 #                                                                    runs wrk against it, stops nginx
 # Installs wrk and nginx from Debian when missing. Only 127.0.0.1 is ever targeted.
@@ -13,9 +15,13 @@ install() {
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'; }
 install
 case "${1:-}" in
+  install) ;;
   wrk)
     url=$2; token=$3; script=$4; seconds=$5; connections=$6
     ARGUS_TOKEN="$token" wrk -t 1 -c "$connections" -d "${seconds}s" --latency -s "$script" "$url"
+    ;;
+  wrk-url)
+    wrk -t 1 -c "$4" -d "${3}s" --latency "$2"
     ;;
   nginx)
     seconds=$2; connections=$3

@@ -6,6 +6,7 @@ let suites: [any Benchmark.Type] = [
     CryptoBenchmark.self,
     LogBenchmark.self,
     APIBenchmark.self,
+    DeliverBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

@@ -46,6 +46,15 @@ public struct Webhook: Sendable, Equatable {
     public var createdAtMs: Int64
     public var updatedAtMs: Int64
 
+    /// A new enabled webhook with a fresh secret (for tools and benchmarks that bypass the API; the API
+    /// validates its input first).
+    public static func make(id: String, organizationID: String, url: String, eventTypes: [String], ordered: Bool = false,
+                            maxInFlight: Int, retry: RetryPolicy = RetryPolicy(), startOffset: UInt64, nowMs: Int64) throws -> Webhook {
+        Webhook(id: id, organizationID: organizationID, url: url, description: "", eventTypes: eventTypes, ordered: ordered,
+                maxInFlight: maxInFlight, retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
+                secrets: SecretRing(current: try WebhookSecret.generate()), createdAtMs: nowMs, updatedAtMs: nowMs)
+    }
+
     /// The delivery engine's view of this webhook.
     public var subscription: Subscription {
         Subscription(id: id, organizationID: organizationID, url: url, eventTypes: eventTypes, ordered: ordered,

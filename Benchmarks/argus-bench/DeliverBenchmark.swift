@@ -1,0 +1,188 @@
+import Delivery
+import EventLog
+import Foundation
+import HTTPServer
+import Service
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `argus-bench deliver`: deliveries/s to nginx `return 204;` at 1, 16 and 64 in flight with CPU time
+/// per delivery, publish-to-receive latency at 500 events/s, and memory over a long run; wrk against
+/// the same nginx is the ceiling.
+struct DeliverBenchmark: Benchmark {
+    static let name = "deliver"
+    static let summary = "deliveries/s at 1/16/64 in flight vs wrk ceiling, latency at 500 ev/s, memory over a long run"
+    static let usage = "deliver [--events N] [--long-events N] [--rate-seconds S]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        var events = 20_000
+        var longEvents = 200_000
+        var rateSeconds = 10
+        var index = 0
+        while index < words.count {
+            let value = index + 1 < words.count ? Int(words[index + 1]) : nil
+            switch words[index] {
+            case "--events": events = try value ?? { throw BenchmarkUsageError("--events needs a number") }()
+            case "--long-events": longEvents = try value ?? { throw BenchmarkUsageError("--long-events needs a number") }()
+            case "--rate-seconds": rateSeconds = try value ?? { throw BenchmarkUsageError("--rate-seconds needs a number") }()
+            default: throw BenchmarkUsageError("unknown option \(words[index])")
+            }
+            index += 2
+        }
+        let tools = FileManager.default.currentDirectoryPath + "/tools"
+        _ = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "install"], environment: ProcessInfo.processInfo.environment)
+        var report = BenchmarkReport(bench: name)
+        let nginx = try NginxReceiver()
+        defer { nginx.stop() }
+
+        let directory = NSTemporaryDirectory() + "argus-bench-deliver-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        var configuration = ServiceConfiguration(dataDirectory: directory)
+        configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.0/8")].compactMap { $0 })
+        let service = try ArgusService(configuration: configuration)
+        defer { service.close() }
+        try await service.startDelivery()
+        let payload = Array("{\"user_id\":\"u_1\",\"pad\":\"\(String(repeating: "x", count: 200))\"}".utf8)
+
+        for inFlight in [1, 16, 64] {
+            let count = inFlight == 1 ? max(1000, events / 4) : events
+            let webhook = try makeWebhook(service, url: nginx.url, inFlight: inFlight)
+            let cpuBefore = cpuSeconds()
+            let started = ContinuousClock.now
+            try await publish(service, count: count, payload: payload)
+            let head = service.log.nextOffset
+            while let progress = await service.dispatcher.progress(webhook), progress.cursor < head {
+                try await Task.sleep(nanoseconds: 5_000_000)
+            }
+            let seconds = (ContinuousClock.now - started).seconds
+            let cpu = cpuSeconds() - cpuBefore
+            let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
+            report.add(name: "deliveries, \(inFlight) in flight", impl: "argus", value: Double(count) / seconds, unit: .operationsPerSecond,
+                       note: String(format: "%d events, %.0f µs CPU per delivery (publishing included)%@", count, cpu / Double(count) * 1e6,
+                                    failed > 0 ? ", \(failed) failing" : ""))
+            try service.webhooks.delete(webhook)
+        }
+        let (_, wrkOutput) = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "wrk-url", nginx.url, "5", "64"],
+                                                  environment: ProcessInfo.processInfo.environment)
+        if let wrk = WrkReport(String(decoding: wrkOutput, as: UTF8.self)) {
+            report.add(name: "ceiling: wrk to the same nginx", impl: "wrk", value: wrk.requestsPerSecond, unit: .operationsPerSecond,
+                       note: "64 connections")
+        }
+
+        // Publish-to-receive latency at 500 events/s, measured by a receiver in this process.
+        let latencies = try await measureLatency(service, seconds: rateSeconds, payload: payload)
+        report.add(name: "publish-to-receive p50 at 500 ev/s", impl: "argus", value: latencies.p50, unit: .milliseconds)
+        report.add(name: "publish-to-receive p99 at 500 ev/s", impl: "argus", value: latencies.p99, unit: .milliseconds)
+
+        // Memory over a long run.
+        let webhook = try makeWebhook(service, url: nginx.url, inFlight: 64)
+        let rssStart = residentKilobytes()
+        var rssMax = rssStart
+        let started = ContinuousClock.now
+        var published = 0
+        while published < longEvents {
+            let batch = min(10_000, longEvents - published)
+            try await publish(service, count: batch, payload: payload)
+            published += batch
+            let target = service.log.nextOffset
+            while let progress = await service.dispatcher.progress(webhook), progress.lag > 20_000, progress.cursor < target {
+                try await Task.sleep(nanoseconds: 20_000_000)
+                rssMax = max(rssMax, residentKilobytes())
+            }
+            rssMax = max(rssMax, residentKilobytes())
+        }
+        let head = service.log.nextOffset
+        while let progress = await service.dispatcher.progress(webhook), progress.cursor < head {
+            try await Task.sleep(nanoseconds: 20_000_000)
+            rssMax = max(rssMax, residentKilobytes())
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        report.add(name: "long run: \(longEvents) events", impl: "argus", value: Double(longEvents) / seconds, unit: .operationsPerSecond,
+                   note: String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
+                                Double(residentKilobytes()) / 1024))
+        report.print()
+        return 0
+    }
+
+    static func makeWebhook(_ service: ArgusService, url: String, inFlight: Int) throws -> String {
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let id = "wh_bench\(inFlight)_\(UInt32.random(in: 0...UInt32.max))"
+        try service.webhooks.put(try Webhook.make(id: id, organizationID: "org_bench", url: url, eventTypes: ["user.*"],
+                                                  maxInFlight: inFlight, startOffset: service.log.nextOffset, nowMs: now))
+        return id
+    }
+
+    static func publish(_ service: ArgusService, count: Int, payload: [UInt8]) async throws {
+        var remaining = count
+        while remaining > 0 {
+            let batch = min(1000, remaining)
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            _ = try await service.log.append(batch: (0..<batch).map { number in
+                NewEvent(organizationID: "org_bench", type: "user.login", eventID: "evt_\(now)_\(remaining)_\(number)", data: payload)
+            })
+            remaining -= batch
+        }
+    }
+
+    static func measureLatency(_ service: ArgusService, seconds: Int, payload: [UInt8]) async throws -> (p50: Double, p99: Double) {
+        let samples = LatencySamples()
+        let receiver = HTTPServer(configuration: {
+            var configuration = HTTPServerConfiguration()
+            configuration.port = 0
+            return configuration
+        }(), handler: LatencyHandler(samples: samples))
+        let port = try receiver.start()
+        let webhook = try makeWebhook(service, url: "http://127.0.0.1:\(port)/latency", inFlight: 16)
+        let total = 500 * seconds
+        let started = ContinuousClock.now
+        for number in 0..<total {
+            let due = started + .milliseconds(number * 2)
+            let now = ContinuousClock.now
+            if due > now { try await Task.sleep(for: due - now) }
+            let sentMs = Date().timeIntervalSince1970 * 1000
+            _ = try await service.log.append(NewEvent(organizationID: "org_bench", type: "user.login", eventID: "evt_latency_\(number)",
+                                                      data: Array("{\"sent_ms\":\(String(format: "%.3f", sentMs))}".utf8)))
+        }
+        let deadline = ContinuousClock.now + .seconds(30)
+        while samples.values.withLock({ $0.count }) < total, ContinuousClock.now < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        await receiver.shutdown(graceSeconds: 1)
+        try service.webhooks.delete(webhook)
+        let sorted = samples.values.withLock { $0 }.sorted()
+        guard !sorted.isEmpty else { return (.nan, .nan) }
+        return (sorted[sorted.count / 2], sorted[min(sorted.count - 1, sorted.count * 99 / 100)])
+    }
+
+    final class LatencySamples: Sendable {
+        let values = Mutex<[Double]>([])
+    }
+
+    /// Records now minus the `sent_ms` the event carries, in milliseconds.
+    struct LatencyHandler: HTTPHandler {
+        let samples: LatencySamples
+        func handle(_ request: HTTPRequest) async -> HTTPResponse {
+            let text = String(decoding: request.body, as: UTF8.self)
+            if let range = text.range(of: "\"sent_ms\":") {
+                let number = text[range.upperBound...].prefix { $0.isNumber || $0 == "." }
+                if let sent = Double(number) {
+                    let latency = Date().timeIntervalSince1970 * 1000 - sent
+                    samples.values.withLock { $0.append(latency) }
+                }
+            }
+            return HTTPResponse(status: 204)
+        }
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6 + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+
+    static func residentKilobytes() -> Int { LogBenchmark.residentKilobytes(field: "VmRSS:") }
+}
+
+extension Duration {
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
