@@ -128,7 +128,9 @@ public struct Archiver: Sendable {
                 if let expectedChain, entry.chainIn != expectedChain {
                     throw ArchiveError(.integrity, key: entry.segmentKey, "segment at \(base) does not continue the archived hash chain")
                 }
-                if try await upload(prepared.body, entry: entry) { summary.resumedSegments += 1 }
+                // Runs go in order and stop at the first failure, so only the first pending segment can
+                // have been left on the target by an interrupted run: only it is looked for.
+                if try await upload(prepared.body, entry: entry, mayExist: index == 0) { summary.resumedSegments += 1 }
                 entry.archivedAtMs = Self.nowMs()
                 let manifest = entry.encoded()
                 let manifestDigest = await BlockingIO.run { manifest.withUnsafeBytes { SHA256.hash($0) } }
@@ -158,8 +160,8 @@ public struct Archiver: Sendable {
 
     /// Uploads a segment unless an intact copy is already there; verifies it either way.
     /// - Returns: true when the object was already there (a resumed upload).
-    private func upload(_ body: Data, entry: ArchiveManifestEntry) async throws(ArchiveError) -> Bool {
-        if let existing = try await target.head(key: entry.segmentKey), existing.sizeBytes == entry.sizeBytes {
+    private func upload(_ body: Data, entry: ArchiveManifestEntry, mayExist: Bool) async throws(ArchiveError) -> Bool {
+        if mayExist, let existing = try await target.head(key: entry.segmentKey), existing.sizeBytes == entry.sizeBytes {
             do {
                 try await target.verifyStored(key: entry.segmentKey, sizeBytes: entry.sizeBytes, sha256: entry.sha256)
                 return true

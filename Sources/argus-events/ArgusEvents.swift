@@ -11,6 +11,7 @@ enum ArgusEvents {
         TailCommand.self,
         VerifyCommand.self,
         SegmentsCommand.self,
+        ArchiveCommand.self,
         SignCommand.self,
         VerifySignatureCommand.self,
     ]
