@@ -2,10 +2,20 @@
 # Interop: `argus-events archive`, `verify --archive` and `tail` against moto_server (PyPI moto[server],
 # an S3 mock), with boto3 from the same venv as the independent S3 client and reference verifier.
 #   tools/archive_moto.sh [path/to/argus-events]     (default: builds the release binary)
+#   tools/archive_moto.sh serve                      prints a free port, then runs moto_server on it in the
+#                                                    foreground (exec: the caller stops it by pid); for argus-bench
 # Starts moto on a free 127.0.0.1 port and stops it on exit. Prints "archive_moto: N passed, M failed";
 # exits non-zero when anything failed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+if [ "${1:-}" = serve ]; then
+  [ -x .venv/bin/python ] || python3 -m venv .venv >&2
+  .venv/bin/python -c 'import moto' 2>/dev/null || .venv/bin/pip install -q --disable-pip-version-check 'moto[server]' >&2
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')
+  echo "$port"
+  exec .venv/bin/moto_server -H 127.0.0.1 -p "$port" >/dev/null 2>&1
+fi
 
 binary=${1:-}
 if [ -z "$binary" ]; then

@@ -4,6 +4,7 @@ import Foundation
 // Add a suite by writing a `Benchmark` type in its own file and listing it here.
 let suites: [any Benchmark.Type] = [
     CryptoBenchmark.self,
+    ArchiveBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

@@ -44,6 +44,17 @@ public struct ArchiveState: Sendable {
     /// Every verified segment, in the order they were recorded.
     public private(set) var segments: [Segment]
 
+    /// A state in `directory` with nothing loaded; `record` still appends to the file there.
+    init(directory: String) {
+        self.directory = directory
+        segments = []
+    }
+
+    private init(directory: String, segments: [Segment]) {
+        self.directory = directory
+        self.segments = segments
+    }
+
     /// `<data-dir>/archive` for a data directory.
     public static func directory(dataDirectory: String) -> String { dataDirectory + "/archive" }
 

@@ -161,12 +161,32 @@ public enum ArchiveVerifier {
             progress(report.sizeBytes, totalBytes)
         }
 
-        // Segment objects the manifest does not account for.
+        // Segment objects the manifest does not account for. Past its end, an interrupted run may have left
+        // up to two uploaded segments without entries: they are accepted (as notes) when they verify and
+        // continue the archive; anything else is inserted, duplicated or misplaced.
+        var pendingNext = previous?.nextOffset ?? (manifestKeys.isEmpty ? segmentObjects.keys.min() ?? 0 : 0)
+        var pendingChain = previous?.chainOut
         for (base, object) in segmentObjects.sorted(by: { $0.key < $1.key }) where !referenced.contains(base) {
-            if failures.isEmpty, base == (previous?.nextOffset ?? 0), base == segmentObjects.keys.max() {
+            var continues = false
+            if failures.isEmpty, base == pendingNext, let body = try await target.get(key: object.key) {
+                let path = scratch + "/pending-" + SegmentName.log(baseOffset: base)
+                let chainIn = pendingChain
+                let verification = try await BlockingIO.run { () throws(ArchiveError) -> SegmentVerification? in
+                    try LocalFiles.writeAtomically(body, to: path)
+                    defer { try? LocalFiles.remove(path) }
+                    return try? LogVerifier.verifySegment(path: path, expectedBaseOffset: base, expectedChainIn: chainIn)
+                }
+                if let verification, verification.isIntact, base == 0 || chainIn != nil {
+                    continues = true
+                    pendingNext = base + verification.recordCount
+                    pendingChain = verification.chainOut
+                }
+            }
+            if continues {
                 report.notes.append("\(object.key) is uploaded but not yet in the manifest (an interrupted run; the next `archive` completes it)")
             } else {
                 failures.append((base, "\(object.key): segment object not in the manifest (inserted, duplicated or misplaced)"))
+                break
             }
         }
         guard failures.isEmpty, let localLogDirectory else { return finish() }

@@ -5,16 +5,18 @@ import Foundation
 /// Uploads sealed segments that are not archived yet, oldest first, and records each one only after
 /// it is verified on the target:
 ///
-/// 1. verify the local segment (CRCs, chain, footer, SHA-256) and read its bytes;
-/// 2. upload `segments/<base>.log` (skipped when an identical object is already there: a resumed run)
-///    and check it with `HEAD` (size and SHA-256 checksum) or by reading it back;
-/// 3. upload the manifest entry `manifest/<base>.json` and check it the same way;
-/// 4. append the segment to the local state (`ArchiveState`), fsynced.
+/// 1. check the local segment (header, footer, and the footer's SHA-256 over every byte before it, so any
+///    change since it was sealed is refused; one read) and read its bytes;
+/// 2. upload `segments/<base>.log` (skipped when an identical object is already there: a resumed run);
+/// 3. check the stored object with `HEAD` (size and SHA-256 checksum) or by reading it back;
+/// 4. upload the manifest entry `manifest/<base>.json` and check it the same way;
+/// 5. append the segment to the local state (`ArchiveState`), fsynced.
 ///
 /// Segments go strictly in offset order and a run stops at the first failure, so the manifest is
 /// always a gap-free prefix of the log; a run killed anywhere is resumed by the next with no
 /// duplicate (keys are named by base offset, and an entry already in the manifest is adopted after
-/// comparing digests). The next segment is read and verified while the current one uploads.
+/// comparing digests). The next segment is read and checked while the current one uploads, and steps
+/// 3 to 5 of one segment run while the next one uploads (entries are still written in order).
 /// `Archiver` never deletes anything, locally or remotely.
 public struct Archiver: Sendable {
     /// Progress after each segment.
@@ -65,7 +67,7 @@ public struct Archiver: Sendable {
         let started = ContinuousClock.now
         let lock = try ArchiveLock(directory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
-        var state = try await BlockingIO.run { () throws(ArchiveError) in try ArchiveState.load(directory: stateDirectory) }
+        let state = try await BlockingIO.run { () throws(ArchiveError) in try ArchiveState.load(directory: stateDirectory) }
         let location = target.location
         let archivedHere = state.baseOffsets(target: location)
         let logDirectory = self.logDirectory
@@ -105,61 +107,97 @@ public struct Archiver: Sendable {
 
         var bytesDone: Int64 = 0
         var upcoming: Task<Result<Prepared, ArchiveError>, Never>? = prepare(pending[0].0)
-        for (index, (base, _)) in pending.enumerated() {
-            guard let current = upcoming else { break }
-            let prepared = try await current.value.get()
-            upcoming = index + 1 < pending.count ? prepare(pending[index + 1].0) : nil
-            var entry = prepared.entry
-            if remote.contains(base) {
-                let existing = try await fetchEntry(baseOffset: base)
-                guard existing.sha256 == entry.sha256, existing.chainIn == entry.chainIn, existing.chainOut == entry.chainOut,
-                      existing.recordCount == entry.recordCount else {
-                    throw ArchiveError(.integrity, key: entry.manifestKey,
-                                       "the archive already holds a different segment at offset \(base)")
+        // The manifest entry and state record of the previous segment, stored while the next segment
+        // uploads; entries are still written one after another, in offset order.
+        var finishing: Task<Result<Void, ArchiveError>, Never>?
+        do throws(ArchiveError) {
+            for (index, (base, _)) in pending.enumerated() {
+                guard let current = upcoming else { break }
+                let prepared = try await current.value.get()
+                upcoming = index + 1 < pending.count ? prepare(pending[index + 1].0) : nil
+                var entry = prepared.entry
+                if remote.contains(base) {
+                    let existing = try await fetchEntry(baseOffset: base)
+                    guard existing.sha256 == entry.sha256, existing.chainIn == entry.chainIn, existing.chainOut == entry.chainOut,
+                          existing.recordCount == entry.recordCount else {
+                        throw ArchiveError(.integrity, key: entry.manifestKey,
+                                           "the archive already holds a different segment at offset \(base)")
+                    }
+                    entry = existing
+                    try await finishing?.value.get()
+                    finishing = finish(entry, manifestStored: true, segmentVerified: true)
+                    summary.alreadyArchived += 1
+                } else {
+                    if let expectedNext, base != expectedNext {
+                        throw ArchiveError(.integrity, key: entry.segmentKey, base > expectedNext
+                            ? "the archive ends before offset \(expectedNext) but the oldest local segment not archived starts at \(base): offsets \(expectedNext)..<\(base) would be missing"
+                            : "segment at \(base) overlaps the archive, which already reaches offset \(expectedNext)")
+                    }
+                    if let expectedChain, entry.chainIn != expectedChain {
+                        throw ArchiveError(.integrity, key: entry.segmentKey, "segment at \(base) does not continue the archived hash chain")
+                    }
+                    // Runs go in order and stop at the first failure, and a segment uploads while only the
+                    // previous entry is pending, so an interrupted run leaves at most the first two pending
+                    // segments on the target: only those are looked for.
+                    let resumed = try await upload(prepared.body, entry: entry, mayExist: index < 2)
+                    if resumed { summary.resumedSegments += 1 }
+                    try await finishing?.value.get()
+                    entry.archivedAtMs = Self.nowMs()
+                    finishing = finish(entry, manifestStored: false, segmentVerified: resumed)
+                    summary.uploadedSegments += 1
+                    summary.uploadedBytes += entry.sizeBytes
                 }
-                entry = existing
-                summary.alreadyArchived += 1
-            } else {
-                if let expectedNext, base != expectedNext {
-                    throw ArchiveError(.integrity, key: entry.segmentKey, base > expectedNext
-                        ? "the archive ends before offset \(expectedNext) but the oldest local segment not archived starts at \(base): offsets \(expectedNext)..<\(base) would be missing"
-                        : "segment at \(base) overlaps the archive, which already reaches offset \(expectedNext)")
-                }
-                if let expectedChain, entry.chainIn != expectedChain {
-                    throw ArchiveError(.integrity, key: entry.segmentKey, "segment at \(base) does not continue the archived hash chain")
-                }
-                // Runs go in order and stop at the first failure, so only the first pending segment can
-                // have been left on the target by an interrupted run: only it is looked for.
-                if try await upload(prepared.body, entry: entry, mayExist: index == 0) { summary.resumedSegments += 1 }
-                entry.archivedAtMs = Self.nowMs()
-                let manifest = entry.encoded()
-                let manifestDigest = await BlockingIO.run { manifest.withUnsafeBytes { SHA256.hash($0) } }
-                try await target.put(key: entry.manifestKey, body: manifest, sha256: manifestDigest)
-                try await target.verifyStored(key: entry.manifestKey, sizeBytes: Int64(manifest.count), sha256: manifestDigest)
-                summary.uploadedSegments += 1
-                summary.uploadedBytes += entry.sizeBytes
+                expectedNext = entry.nextOffset
+                expectedChain = entry.chainOut
+                if summary.firstOffset == nil { summary.firstOffset = base }
+                summary.lastOffset = entry.lastOffset ?? summary.lastOffset
+                bytesDone += entry.sizeBytes
+                progress(Progress(segmentsDone: index + 1, segmentsTotal: pending.count, bytesDone: bytesDone, bytesTotal: bytesTotal))
             }
-            let record = ArchiveState.Segment(target: location, baseOffset: base, lastOffset: entry.lastOffset,
-                                              sizeBytes: entry.sizeBytes, sha256: entry.sha256, verifiedAtMs: Self.nowMs())
-            let stateCopy = state
-            state = try await BlockingIO.run { () throws(ArchiveError) in
-                var updated = stateCopy
-                try updated.record(record)
-                return updated
-            }
-            expectedNext = entry.nextOffset
-            expectedChain = entry.chainOut
-            if summary.firstOffset == nil { summary.firstOffset = base }
-            summary.lastOffset = entry.lastOffset ?? summary.lastOffset
-            bytesDone += entry.sizeBytes
-            progress(Progress(segmentsDone: index + 1, segmentsTotal: pending.count, bytesDone: bytesDone, bytesTotal: bytesTotal))
+            try await finishing?.value.get()
+        } catch {
+            // Leave the previous entry recorded (or not) before reporting: the next run resumes from there.
+            _ = await finishing?.value
+            throw error
         }
         summary.seconds = Self.seconds(since: started)
         return summary
     }
 
-    /// Uploads a segment unless an intact copy is already there; verifies it either way.
-    /// - Returns: true when the object was already there (a resumed upload).
+    /// Checks an uploaded segment object (unless already checked), stores its manifest entry (unless it is
+    /// already there) and checks that, then records the segment in the local state. Runs while the next
+    /// segment uploads.
+    private func finish(_ entry: ArchiveManifestEntry, manifestStored: Bool,
+                        segmentVerified: Bool) -> Task<Result<Void, ArchiveError>, Never> {
+        let target = self.target
+        let stateDirectory = self.stateDirectory
+        return Task {
+            do throws(ArchiveError) {
+                if !segmentVerified {
+                    try await target.verifyStored(key: entry.segmentKey, sizeBytes: entry.sizeBytes, sha256: entry.sha256)
+                }
+                if !manifestStored {
+                    let manifest = entry.encoded()
+                    let digest = SHA256.hash(manifest)
+                    try await target.put(key: entry.manifestKey, body: manifest, sha256: digest)
+                    try await target.verifyStored(key: entry.manifestKey, sizeBytes: Int64(manifest.count), sha256: digest)
+                }
+                let record = ArchiveState.Segment(target: target.location, baseOffset: entry.baseOffset, lastOffset: entry.lastOffset,
+                                                  sizeBytes: entry.sizeBytes, sha256: entry.sha256, verifiedAtMs: Self.nowMs())
+                try await BlockingIO.run { () throws(ArchiveError) in
+                    var state = ArchiveState(directory: stateDirectory)
+                    try state.record(record)
+                }
+                return .success(())
+            } catch {
+                return .failure(error)
+            }
+        }
+    }
+
+    /// Uploads a segment unless an intact copy is already there (then it is verified here; a new upload
+    /// is verified by `finish`).
+    /// - Returns: true when an intact object was already there (a resumed upload).
     private func upload(_ body: Data, entry: ArchiveManifestEntry, mayExist: Bool) async throws(ArchiveError) -> Bool {
         if mayExist, let existing = try await target.head(key: entry.segmentKey), existing.sizeBytes == entry.sizeBytes {
             do {
@@ -170,7 +208,6 @@ public struct Archiver: Sendable {
             }
         }
         try await target.put(key: entry.segmentKey, body: body, sha256: entry.sha256)
-        try await target.verifyStored(key: entry.segmentKey, sizeBytes: entry.sizeBytes, sha256: entry.sha256)
         return false
     }
 
@@ -191,7 +228,7 @@ public struct Archiver: Sendable {
                     let key = ArchiveLayout.segmentKey(baseOffset: base)
                     let verification: SegmentVerification
                     do throws(EventLogError) {
-                        verification = try LogVerifier.verifySegment(path: path, expectedBaseOffset: base)
+                        verification = try LogVerifier.verifySegment(path: path, expectedBaseOffset: base, checkRecords: false)
                     } catch {
                         throw ArchiveError(.io, key: key, "reading the local segment: \(error)")
                     }

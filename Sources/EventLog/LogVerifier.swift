@@ -181,7 +181,7 @@ public enum LogVerifier {
     }
 
     /// SHA-256 of the bytes before the footer and of the whole file, in one pass.
-    private static func digests(of file: FileDescriptor, footerPosition: Int64,
+    static func digests(of file: FileDescriptor, footerPosition: Int64,
                                 sizeBytes: Int64) throws(EventLogError) -> (beforeFooter: [UInt8], whole: [UInt8]) {
         var hasher = SHA256()
         var position: Int64 = 0

@@ -90,8 +90,9 @@ struct ArchiverTests {
         let counting = FaultyTarget(fixture.target)
         let summary = try await fixture.archiver(target: counting).run()
         #expect(summary.alreadyArchived == 2)
-        #expect(summary.resumedSegments == 1, "the uploaded object is reused, not sent again")
-        #expect(counting.putCount("segments/") == sealed.count - 3)
+        // The next segment may have uploaded while the failing entry was being written: both are reused.
+        #expect((1...2).contains(summary.resumedSegments), "the uploaded objects are reused, not sent again")
+        #expect(counting.putCount("segments/") == sealed.count - 2 - summary.resumedSegments)
         let keys = try await fixture.target.list(prefix: "").map(\.key)
         #expect(keys.filter { $0.hasPrefix("segments/") }.count == sealed.count)
         #expect(keys.filter { $0.hasPrefix("manifest/") }.count == sealed.count)
