@@ -17,6 +17,7 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
         case busy
     }
 
+    /// What went wrong.
     public var kind: Kind
     /// The object key (relative to the target's prefix) the operation was about, when there is one.
     public var key: String?

@@ -3,7 +3,9 @@ import EventLog
 /// Object keys of an archive, relative to the target's prefix:
 /// `segments/<20-digit base>.log` for segment bytes, `manifest/<20-digit base>.json` for manifest entries.
 public enum ArchiveLayout {
+    /// Prefix of segment objects.
     public static let segmentsPrefix = "segments/"
+    /// Prefix of manifest entries.
     public static let manifestPrefix = "manifest/"
 
     /// `segments/00000000000000001234.log`.

@@ -3,6 +3,7 @@ import Synchronization
 /// The manifest of an archive as a lazily loaded index: base offsets come from one listing of
 /// `manifest/`, entries are fetched on first use and kept.
 public final class ArchiveManifest: Sendable {
+    /// The archive the entries come from.
     public let target: any ArchiveTarget
     /// Base offsets of every entry, ascending.
     public let baseOffsets: [UInt64]

@@ -17,11 +17,17 @@ import Glibc
 public struct ArchiveState: Sendable {
     /// One archived and verified segment.
     public struct Segment: Sendable, Equatable {
+        /// `location` of the target it went to.
         public var target: String
+        /// Base offset of the segment.
         public var baseOffset: UInt64
+        /// Offset of its last record (nil for an empty segment).
         public var lastOffset: UInt64?
+        /// Size of the archived object, in bytes.
         public var sizeBytes: Int64
+        /// SHA-256 of the object (32 bytes).
         public var sha256: [UInt8]
+        /// When the upload and the manifest entry were verified, in ms since 1970.
         public var verifiedAtMs: Int64
     }
 
@@ -29,7 +35,9 @@ public struct ArchiveState: Sendable {
     public struct TargetSettings: Sendable, Equatable {
         /// `file:///DIR` or `s3://BUCKET/PREFIX`.
         public var url: String
+        /// `--s3-endpoint`, when one was used.
         public var endpoint: String?
+        /// `--region`, when one was given.
         public var region: String?
 
         public init(url: String, endpoint: String? = nil, region: String? = nil) {

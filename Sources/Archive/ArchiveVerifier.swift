@@ -34,6 +34,7 @@ public enum ArchiveVerifier {
         /// Observations that are not failures.
         public var notes: [String] = []
 
+        /// True when nothing is wrong.
         public var isIntact: Bool { problem == nil }
     }
 

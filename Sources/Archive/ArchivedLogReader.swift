@@ -9,8 +9,11 @@ public struct ArchivedLogReader {
         case local(LogReader)
     }
 
+    /// The archive's manifest.
     public let manifest: ArchiveManifest
+    /// Where archived segments are fetched to.
     public let cache: SegmentCache
+    /// The local log directory (`<data-dir>/log`).
     public let localDirectory: String
     private var source: Source
 

@@ -21,8 +21,10 @@ import Foundation
 public struct Archiver: Sendable {
     /// Progress after each segment.
     public struct Progress: Sendable {
+        /// Segments handled so far, and in this run.
         public var segmentsDone: Int
         public var segmentsTotal: Int
+        /// Bytes handled so far, and in this run.
         public var bytesDone: Int64
         public var bytesTotal: Int64
     }
@@ -43,9 +45,11 @@ public struct Archiver: Sendable {
         public var seconds: Double = 0
     }
 
+    /// The log directory (`<data-dir>/log`).
     public let logDirectory: String
     /// `<data-dir>/archive`: state and lock.
     public let stateDirectory: String
+    /// Where segments go.
     public let target: any ArchiveTarget
 
     public init(logDirectory: String, stateDirectory: String, target: any ArchiveTarget) {

@@ -12,6 +12,7 @@ public struct DirectoryTarget: ArchiveTarget {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
+    /// `file://` and the absolute directory path.
     public var location: String { "file://" + (root.hasPrefix("/") ? root : FileManager.default.currentDirectoryPath + "/" + root) }
 
     private func path(for key: String) throws(ArchiveError) -> String {

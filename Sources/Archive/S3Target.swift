@@ -18,6 +18,7 @@ import FoundationNetworking
 public struct S3Target: ArchiveTarget {
     /// Where and how to reach the bucket.
     public struct Configuration: Sendable {
+        /// Bucket name.
         public var bucket: String
         /// Key prefix, empty or ending with `/`.
         public var prefix: String
@@ -27,6 +28,7 @@ public struct S3Target: ArchiveTarget {
         public var endpoint: String?
         /// Object Lock retention in days (`COMPLIANCE` mode) for every object written; nil for none.
         public var objectLockDays: Int?
+        /// Signing credentials (never printed).
         public var credentials: S3Credentials
 
         public init(bucket: String, prefix: String, region: String, endpoint: String? = nil,
@@ -40,6 +42,7 @@ public struct S3Target: ArchiveTarget {
         }
     }
 
+    /// Bucket, prefix, region, endpoint, Object Lock and credentials.
     public let configuration: Configuration
     private let signer: SigV4Signer
     private let scheme: String
@@ -90,6 +93,7 @@ public struct S3Target: ArchiveTarget {
         }
     }
 
+    /// `s3://BUCKET/PREFIX/`.
     public var location: String { "s3://\(configuration.bucket)/\(configuration.prefix)" }
 
     // MARK: ArchiveTarget

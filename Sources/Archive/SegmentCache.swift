@@ -12,7 +12,9 @@ public struct SegmentCache: Sendable {
     /// Default capacity: 1 GiB.
     public static let defaultCapacityBytes: Int64 = 1 << 30
 
+    /// The cache directory, `<data-dir>/archive-cache`.
     public let directory: String
+    /// The archive segments are fetched from.
     public let target: any ArchiveTarget
     /// Upper bound on the cached segments' total size, in bytes (one segment larger than it is still kept while read).
     public let capacityBytes: Int64

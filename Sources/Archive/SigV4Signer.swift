@@ -33,6 +33,7 @@ public struct SigV4Signer: Sendable {
     /// Hex SHA-256 of the empty string, the payload hash of a request without a body.
     public static let emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
+    /// The key pair (and session token) that signs.
     public let credentials: S3Credentials
     /// Such as `us-east-1`.
     public let region: String
