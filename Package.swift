@@ -25,17 +25,19 @@ let package = Package(
         .target(name: "HTTPServer", swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning"], swiftSettings: strict),
+        // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
             swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
@@ -44,6 +46,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "EventLog", "Crypto"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
     ],
     swiftLanguageModes: [.v6]

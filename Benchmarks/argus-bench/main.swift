@@ -7,6 +7,7 @@ let suites: [any Benchmark.Type] = [
     LogBenchmark.self,
     APIBenchmark.self,
     DeliverBenchmark.self,
+    ArchiveBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

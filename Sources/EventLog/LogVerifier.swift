@@ -72,46 +72,17 @@ public enum LogVerifier {
             if chain == nil && base == 0 && header.chainIn != [UInt8](repeating: 0, count: 32) {
                 return fail(0, "first segment must start from a zero chain")
             }
-            var running = header.chainIn
-            var next = base
-            var positionsToOffsets: [Int64: (UInt64, Int64)] = [:]
-            var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
-            var sealed = false
-            scan: while true {
-                switch try scanner.next() {
-                case .event(let record, let at, _):
-                    if record.offset != next { return fail(next, "found offset \(record.offset) where \(next) belongs") }
-                    if RecordFrame.expectedChain(of: record, previous: running) != record.chainHash {
-                        return fail(next, "record content does not match the hash chain")
-                    }
-                    running = record.chainHash
-                    positionsToOffsets[at] = (record.offset, record.timestampMs)
-                    next += 1
-                case .footer(let footer, let at, let frameSize):
-                    if at + Int64(frameSize) != size { return fail(next, "data after the segment footer") }
-                    if footer.recordCount != next - base || footer.lastOffset != next &- 1 {
-                        return fail(next, "footer counts \(footer.recordCount) records up to \(footer.lastOffset)")
-                    }
-                    if footer.lastChain != running { return fail(next &- 1, "footer chain does not match the records") }
-                    if try ActiveSegment.digestOfFile(file, sizeBytes: at) != footer.segmentDigest {
-                        return fail(base, "segment SHA-256 does not match its footer")
-                    }
-                    sealed = true
-                    break scan
-                case .end(let at):
-                    if at < size {
-                        if !isLast { return fail(next, "truncated record") }
-                        report.notes.append("\(name): \(size - at) bytes of a record still being written (or a torn tail)")
-                    }
-                    break scan
-                case .invalid(let at, let reason):
-                    if isLast, try Recovery.isTornTail(file: file, position: at, fileSize: size) {
-                        report.notes.append("\(name): torn tail at offset \(next) (\(reason)); recovery cuts it")
-                        break scan
-                    }
-                    return fail(next, reason)
-                }
+            let scanned = try scanSegment(file: file, name: name, header: header, sizeBytes: size, allowTornTail: isLast)
+            let check: SegmentCheck
+            switch scanned {
+            case .failed(let offset, let problem): return fail(offset, problem)
+            case .passed(let passed): check = passed
             }
+            report.notes += check.notes
+            let sealed = check.footer != nil
+            let next = check.nextOffset
+            let running = check.chainOut
+            let positionsToOffsets = check.positionsToOffsets
             if !sealed && !isLast { return fail(next, "segment is not sealed but a later segment exists") }
             let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: base),
                                               segmentSizeBytes: size, baseOffset: base)
@@ -134,5 +105,101 @@ public enum LogVerifier {
         report.lastChain = chain ?? []
         report.nextOffset = expectedOffset ?? 0
         return report
+    }
+
+    /// What scanning one segment's frames found (shared by `verify` and `verifySegment`).
+    struct SegmentCheck {
+        var chainOut: [UInt8]
+        /// Offset after the last intact record.
+        var nextOffset: UInt64
+        /// The footer of a sealed segment whose counts, chain and SHA-256 all match; nil when not sealed.
+        var footer: SegmentFooter?
+        /// SHA-256 of the whole file (footer included); nil when not sealed.
+        var fileDigest: [UInt8]?
+        var firstTimestampMs: Int64?
+        var lastTimestampMs: Int64?
+        /// Record position to (offset, time), for checking index entries.
+        var positionsToOffsets: [Int64: (UInt64, Int64)] = [:]
+        var notes: [String] = []
+    }
+
+    enum SegmentScanOutcome {
+        case passed(SegmentCheck)
+        case failed(offset: UInt64, problem: String)
+    }
+
+    /// Checks every frame of a segment after its (already decoded) header: dense offsets, CRCs, the chain
+    /// from `header.chainIn`, and the footer. `allowTornTail` accepts an incomplete or torn end (the
+    /// active segment of a live log) as a note.
+    static func scanSegment(file: FileDescriptor, name: String, header: SegmentHeader, sizeBytes size: Int64,
+                            allowTornTail: Bool) throws(EventLogError) -> SegmentScanOutcome {
+        let base = header.baseOffset
+        var check = SegmentCheck(chainOut: header.chainIn, nextOffset: base)
+        var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
+        while true {
+            let next = check.nextOffset
+            switch try scanner.next() {
+            case .event(let record, let at, _):
+                if record.offset != next { return .failed(offset: next, problem: "found offset \(record.offset) where \(next) belongs") }
+                if RecordFrame.expectedChain(of: record, previous: check.chainOut) != record.chainHash {
+                    return .failed(offset: next, problem: "record content does not match the hash chain")
+                }
+                check.chainOut = record.chainHash
+                check.positionsToOffsets[at] = (record.offset, record.timestampMs)
+                if check.firstTimestampMs == nil { check.firstTimestampMs = record.timestampMs }
+                check.lastTimestampMs = record.timestampMs
+                check.nextOffset = next + 1
+            case .footer(let footer, let at, let frameSize):
+                if at + Int64(frameSize) != size { return .failed(offset: next, problem: "data after the segment footer") }
+                if footer.recordCount != next - base || footer.lastOffset != next &- 1 {
+                    return .failed(offset: next, problem: "footer counts \(footer.recordCount) records up to \(footer.lastOffset)")
+                }
+                if footer.lastChain != check.chainOut {
+                    return .failed(offset: next &- 1, problem: "footer chain does not match the records")
+                }
+                let (beforeFooter, whole) = try digests(of: file, footerPosition: at, sizeBytes: size)
+                if beforeFooter != footer.segmentDigest {
+                    return .failed(offset: base, problem: "segment SHA-256 does not match its footer")
+                }
+                check.footer = footer
+                check.fileDigest = whole
+                return .passed(check)
+            case .end(let at):
+                if at < size {
+                    if !allowTornTail { return .failed(offset: next, problem: "truncated record") }
+                    check.notes.append("\(name): \(size - at) bytes of a record still being written (or a torn tail)")
+                }
+                return .passed(check)
+            case .invalid(let at, let reason):
+                if allowTornTail, try Recovery.isTornTail(file: file, position: at, fileSize: size) {
+                    check.notes.append("\(name): torn tail at offset \(next) (\(reason)); recovery cuts it")
+                    return .passed(check)
+                }
+                return .failed(offset: next, problem: reason)
+            }
+        }
+    }
+
+    /// SHA-256 of the bytes before the footer and of the whole file, in one pass.
+    static func digests(of file: FileDescriptor, footerPosition: Int64,
+                                sizeBytes: Int64) throws(EventLogError) -> (beforeFooter: [UInt8], whole: [UInt8]) {
+        var hasher = SHA256()
+        var position: Int64 = 0
+        var beforeFooter: [UInt8]?
+        while position < sizeBytes {
+            if position == footerPosition {
+                let copy = hasher
+                beforeFooter = copy.finalize()
+            }
+            let end = position < footerPosition ? footerPosition : sizeBytes
+            let count = Int(min(Int64(1 << 20), end - position))
+            let chunk = try file.read(count: count, at: position)
+            if chunk.count < count { throw .corruptSegment(segment: file.path, reason: "shorter than expected while hashing") }
+            hasher.update(chunk)
+            position += Int64(count)
+        }
+        if beforeFooter == nil { beforeFooter = hasher.finalize() }
+        let whole = hasher.finalize()
+        return (beforeFooter ?? [], whole)
     }
 }

@@ -12,6 +12,7 @@ enum ArgusEvents {
         VerifyCommand.self,
         SegmentsCommand.self,
         CursorsCommand.self,
+        ArchiveCommand.self,
         SignCommand.self,
         VerifySignatureCommand.self,
     ]

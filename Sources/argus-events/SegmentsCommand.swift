@@ -1,3 +1,4 @@
+import Archive
 import EventLog
 import Foundation
 
@@ -11,20 +12,24 @@ struct SegmentsCommand: Command {
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let format = arguments.value("--format") ?? "table"
         guard format == "table" || format == "json" else { throw UsageError("--format must be table or json") }
-        let rows = try SegmentCatalog.summaries(directory: try DataDirectory(arguments).requireLog())
+        let dataDirectory = DataDirectory(arguments)
+        let rows = try SegmentCatalog.summaries(directory: try dataDirectory.requireLog())
+        // ARCHIVED: uploaded and verified on an archive target, from the local archive state.
+        let state = try ArchiveState.load(directory: ArchiveState.directory(dataDirectory: dataDirectory.root))
+        func archived(_ base: UInt64) -> Bool { state.isArchivedAndVerified(baseOffset: base) }
         func time(_ ms: Int64?) -> String { ms.map { Timestamp.format(ms: $0) } ?? "-" }
         if format == "json" {
             for row in rows {
                 Console.print("{\"base_offset\":\(row.baseOffset),\"last_offset\":\(row.lastOffset.map(String.init) ?? "null"),"
                     + "\"records\":\(row.recordCount),\"bytes\":\(row.sizeBytes),\"first_time\":\(row.firstTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),"
-                    + "\"last_time\":\(row.lastTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),\"sealed\":\(row.sealed),\"archived\":false}")
+                    + "\"last_time\":\(row.lastTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),\"sealed\":\(row.sealed),\"archived\":\(archived(row.baseOffset))}")
             }
             return 0
         }
         let header = ["BASE", "LAST", "RECORDS", "BYTES", "FIRST TIME", "LAST TIME", "SEALED", "ARCHIVED"]
         let table = rows.map { row in
             [String(row.baseOffset), row.lastOffset.map(String.init) ?? "-", String(row.recordCount), String(row.sizeBytes),
-             time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", "no"]
+             time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", archived(row.baseOffset) ? "yes" : "no"]
         }
         let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
         for line in [header] + table {

@@ -1,16 +1,19 @@
+import Archive
 import EventLog
 import Foundation
 
 /// `argus-events tail`: prints events as JSON envelopes (one per line) or text, optionally following.
 struct TailCommand: Command {
     static let name = "tail"
-    static let usage = "tail [--data-dir D] [--from beginning|end|OFFSET|-N] [--since RFC3339] [-f|--follow] [--type PATTERN] [--org O] [--count N] [--format json|text]"
+    static let usage = "tail [--data-dir D] [--from beginning|end|OFFSET|-N] [--since RFC3339] [-f|--follow] [--type PATTERN] [--org O] [--count N] [--format json|text] [--archive TARGET [--s3-endpoint URL] [--region R]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--from", "--since", "--type", "--org", "--count", "--format"],
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--from", "--since", "--type", "--org", "--count", "--format", "--archive",
+                                                                       "--s3-endpoint", "--region"],
                                       switchFlags: ["-f": "--follow", "--follow": "--follow"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
-        let directory = try DataDirectory(arguments).requireLog()
+        let dataDirectory = DataDirectory(arguments)
+        let directory = try dataDirectory.requireLog()
         let format = arguments.value("--format") ?? "json"
         guard format == "json" || format == "text" else { throw UsageError("--format must be json or text") }
         let count = try arguments.integer("--count", in: 0...Int.max)
@@ -21,29 +24,31 @@ struct TailCommand: Command {
         let organization = arguments.value("--org")
         let follow = arguments.isSet("--follow")
 
-        var reader: LogReader
+        let start: LogReader.Start
         if let since = arguments.value("--since") {
             guard arguments.value("--from") == nil else { throw UsageError("use --from or --since, not both") }
             guard let timestampMs = Timestamp.parse(since) else { throw UsageError("--since must be an RFC 3339 time") }
-            reader = try LogReader(directory: directory, start: .time(timestampMs))
+            start = .time(timestampMs)
         } else {
             switch arguments.value("--from") ?? "beginning" {
-            case "beginning": reader = try LogReader(directory: directory, start: .beginning)
-            case "end": reader = try LogReader(directory: directory, start: .end)
+            case "beginning": start = .beginning
+            case "end": start = .end
             case let text where text.hasPrefix("-"):
                 guard let last = UInt64(text.dropFirst()) else { throw UsageError("--from -N needs a number") }
                 let end = try LogReader(directory: directory, start: .end)
-                reader = try LogReader(directory: directory, start: .offset(end.nextOffset >= last ? end.nextOffset - last : 0))
+                start = .offset(end.nextOffset >= last ? end.nextOffset - last : 0)
             case let text:
                 guard let offset = UInt64(text) else { throw UsageError("--from must be beginning, end, an offset or -N") }
-                reader = try LogReader(directory: directory, start: .offset(offset))
+                start = .offset(offset)
             }
         }
+        // Offsets that retention removed locally are read back from the archive (see TailSource).
+        var reader = try await TailSource.open(dataDirectory: dataDirectory, start: start, arguments: arguments)
 
         var printed = 0
         var output = [UInt8]()
         while count.map({ printed < $0 }) ?? true {
-            guard let record = try reader.next() else {
+            guard let record = try await reader.next() else {
                 flush(&output)
                 guard follow else { break }
                 try await Task.sleep(nanoseconds: 100_000_000)

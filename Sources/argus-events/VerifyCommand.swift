@@ -1,21 +1,47 @@
+import Archive
 import Crypto
 import EventLog
 import Foundation
 
-/// `argus-events verify`: checks every CRC, the hash chain, footers and indexes; exit 1 names the first bad offset.
+/// `argus-events verify`: checks every CRC, the hash chain, footers and indexes; with `--archive`, also the
+/// archive (manifest, digests, records, chain) and its continuity into the local log. Exit 1 names the
+/// first bad offset.
 struct VerifyCommand: Command {
     static let name = "verify"
-    static let usage = "verify [--data-dir D]"
+    static let usage = "verify [--data-dir D] [--archive TARGET [--s3-endpoint URL] [--region R]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--data-dir"])
+        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive"]))
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
-        let directory = try DataDirectory(arguments).requireLog()
+        let dataDirectory = DataDirectory(arguments)
         let showProgress = Console.standardErrorIsTerminal
-        let report = try LogVerifier.verify(directory: directory) { done, total in
-            guard showProgress, total > 0 else { return }
-            FileHandle.standardError.write(Data("\rverifying: \(done * 100 / total)% (\(done >> 20) of \(total >> 20) MiB)".utf8))
+        func show(_ label: String) -> @Sendable (Int64, Int64) -> Void {
+            { done, total in
+                guard showProgress, total > 0 else { return }
+                FileHandle.standardError.write(Data("\r\(label): \(done * 100 / total)% (\(done >> 20) of \(total >> 20) MiB)".utf8))
+            }
         }
+        if let url = arguments.value("--archive") {
+            let target = try ArchiveTargetArguments.make(url: url, arguments: arguments)
+            let local = FileManager.default.fileExists(atPath: dataDirectory.log) ? dataDirectory.log : nil
+            let report = try await ArchiveVerifier.verify(target: target, localLogDirectory: local, progress: show("verifying archive"))
+            if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
+            for note in report.notes + (report.local?.notes ?? []) { Console.error("note: \(note)") }
+            if let offset = report.firstBadOffset, let problem = report.problem {
+                Console.print("FAILED at offset \(offset): \(problem)")
+                return 1
+            }
+            let range = report.firstOffset.map { "offsets \($0)..<\(report.nextOffset ?? $0)" } ?? "empty"
+            var line = "ok: archive \(target.location): \(report.recordCount) records in \(report.segmentCount) segments, "
+                + "\(report.sizeBytes) bytes (\(range))"
+            if let localReport = report.local {
+                line += "; local: \(localReport.recordCount) records in \(localReport.segmentCount) segments, chain head \(Hex.encode(localReport.lastChain))"
+            }
+            Console.print(line)
+            return 0
+        }
+        let directory = try dataDirectory.requireLog()
+        let report = try LogVerifier.verify(directory: directory, progress: show("verifying"))
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
         for note in report.notes { Console.error("note: \(note)") }
         if let offset = report.firstBadOffset, let problem = report.problem {

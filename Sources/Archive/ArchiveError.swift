@@ -1,0 +1,45 @@
+/// Why an archive operation failed, with the context needed to act on it: the object key, the HTTP
+/// status and the S3 error code. Never carries credentials, signatures or Authorization headers.
+public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The kind of failure.
+    public enum Kind: String, Sendable {
+        /// A bad target URL, missing credentials, an option the target does not support.
+        case configuration
+        /// The server answered with an error status.
+        case http
+        /// The request did not get an answer (connection refused, timeout, reset).
+        case network
+        /// A local file or directory operation failed.
+        case io
+        /// Stored bytes or metadata do not match what was written or what the manifest says.
+        case integrity
+        /// Another archive run holds the lock of this data directory.
+        case busy
+    }
+
+    /// What went wrong.
+    public var kind: Kind
+    /// The object key (relative to the target's prefix) the operation was about, when there is one.
+    public var key: String?
+    /// The HTTP status code, for `.http`.
+    public var httpStatus: Int?
+    /// The S3 error code from the response body (such as `SignatureDoesNotMatch`), when present.
+    public var s3Code: String?
+    /// A human-readable explanation (never containing secrets).
+    public var message: String
+
+    public init(_ kind: Kind, key: String? = nil, httpStatus: Int? = nil, s3Code: String? = nil, _ message: String) {
+        self.kind = kind
+        self.key = key
+        self.httpStatus = httpStatus
+        self.s3Code = s3Code
+        self.message = message
+    }
+
+    public var description: String {
+        var text = "archive \(kind.rawValue) error"
+        if let key { text += " for \(key)" }
+        if let httpStatus { text += " (HTTP \(httpStatus)" + (s3Code.map { ", \($0)" } ?? "") + ")" }
+        return text + ": " + message
+    }
+}

@@ -1,0 +1,32 @@
+import EventLog
+
+/// Object keys of an archive, relative to the target's prefix:
+/// `segments/<20-digit base>.log` for segment bytes, `manifest/<20-digit base>.json` for manifest entries.
+public enum ArchiveLayout {
+    /// Prefix of segment objects.
+    public static let segmentsPrefix = "segments/"
+    /// Prefix of manifest entries.
+    public static let manifestPrefix = "manifest/"
+
+    /// `segments/00000000000000001234.log`.
+    public static func segmentKey(baseOffset: UInt64) -> String { segmentsPrefix + SegmentName.log(baseOffset: baseOffset) }
+
+    /// `manifest/00000000000000001234.json`.
+    public static func manifestKey(baseOffset: UInt64) -> String {
+        manifestPrefix + String(SegmentName.log(baseOffset: baseOffset).dropLast(4)) + ".json"
+    }
+
+    /// The base offset named by a segment key, or nil for other keys.
+    public static func baseOffset(ofSegmentKey key: String) -> UInt64? {
+        guard key.hasPrefix(segmentsPrefix) else { return nil }
+        return SegmentName.baseOffset(ofLogFile: String(key.dropFirst(segmentsPrefix.count)))
+    }
+
+    /// The base offset named by a manifest key, or nil for other keys.
+    public static func baseOffset(ofManifestKey key: String) -> UInt64? {
+        guard key.hasPrefix(manifestPrefix), key.hasSuffix(".json") else { return nil }
+        let name = key.dropFirst(manifestPrefix.count).dropLast(5)
+        guard name.count == 20, name.allSatisfy({ $0.isASCII && $0.isNumber }) else { return nil }
+        return UInt64(name)
+    }
+}

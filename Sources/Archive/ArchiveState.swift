@@ -1,0 +1,160 @@
+import Crypto
+import EventLog
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What this data directory has archived and verified, kept in `<data-dir>/archive/`:
+///
+/// - `state.jsonl`: one JSON line per segment whose upload and manifest entry were verified,
+///   appended and fsynced after the manifest entry is stored (a torn last line is ignored);
+///   `{"target":"s3://b/p/","base_offset":0,"last_offset":812,"bytes":65612,"sha256":"<hex>","verified_at":"..."}`
+/// - `target.json`: the last target archived to (URL, endpoint, region; never credentials), which
+///   `tail` uses to read archived segments back.
+///
+/// Retention asks `isArchivedAndVerified(baseOffset:)` before deleting a segment.
+public struct ArchiveState: Sendable {
+    /// One archived and verified segment.
+    public struct Segment: Sendable, Equatable {
+        /// `location` of the target it went to.
+        public var target: String
+        /// Base offset of the segment.
+        public var baseOffset: UInt64
+        /// Offset of its last record (nil for an empty segment).
+        public var lastOffset: UInt64?
+        /// Size of the archived object, in bytes.
+        public var sizeBytes: Int64
+        /// SHA-256 of the object (32 bytes).
+        public var sha256: [UInt8]
+        /// When the upload and the manifest entry were verified, in ms since 1970.
+        public var verifiedAtMs: Int64
+    }
+
+    /// Where an archive lives, without credentials.
+    public struct TargetSettings: Sendable, Equatable {
+        /// `file:///DIR` or `s3://BUCKET/PREFIX`.
+        public var url: String
+        /// `--s3-endpoint`, when one was used.
+        public var endpoint: String?
+        /// `--region`, when one was given.
+        public var region: String?
+
+        public init(url: String, endpoint: String? = nil, region: String? = nil) {
+            self.url = url
+            self.endpoint = endpoint
+            self.region = region
+        }
+    }
+
+    /// The state directory, `<data-dir>/archive`.
+    public let directory: String
+    /// Every verified segment, in the order they were recorded.
+    public private(set) var segments: [Segment]
+
+    /// A state in `directory` with nothing loaded; `record` still appends to the file there.
+    init(directory: String) {
+        self.directory = directory
+        segments = []
+    }
+
+    private init(directory: String, segments: [Segment]) {
+        self.directory = directory
+        self.segments = segments
+    }
+
+    /// `<data-dir>/archive` for a data directory.
+    public static func directory(dataDirectory: String) -> String { dataDirectory + "/archive" }
+
+    /// Reads the state in `directory`; empty when nothing was archived yet.
+    /// - Throws: `ArchiveError.io` when the file exists but cannot be read.
+    public static func load(directory: String) throws(ArchiveError) -> ArchiveState {
+        var segments: [Segment] = []
+        if let data = try LocalFiles.read(directory + "/state.jsonl") {
+            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
+                guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
+                      let target = object["target"] as? String, let base = (object["base_offset"] as? NSNumber)?.uint64Value,
+                      let size = (object["bytes"] as? NSNumber)?.int64Value, let hex = object["sha256"] as? String,
+                      let digest = try? Hex.decode(hex) else { continue }   // a torn last line
+                segments.append(Segment(target: target, baseOffset: base, lastOffset: (object["last_offset"] as? NSNumber)?.uint64Value,
+                                        sizeBytes: size, sha256: digest,
+                                        verifiedAtMs: (object["verified_at"] as? String).flatMap(Timestamp.parse) ?? 0))
+            }
+        }
+        return ArchiveState(directory: directory, segments: segments)
+    }
+
+    /// True when the segment at `baseOffset` was uploaded to some target and verified there.
+    public func isArchivedAndVerified(baseOffset: UInt64) -> Bool {
+        segments.contains { $0.baseOffset == baseOffset }
+    }
+
+    /// Base offsets archived and verified on `target` (its `location`).
+    public func baseOffsets(target: String) -> Set<UInt64> {
+        Set(segments.filter { $0.target == target }.map(\.baseOffset))
+    }
+
+    /// A `mayDelete` hook for `EventLog.applyRetention`: approves only archived and verified segments.
+    public var retentionGate: @Sendable (UInt64) -> Bool {
+        let archived = Set(segments.map(\.baseOffset))
+        return { archived.contains($0) }
+    }
+
+    /// Appends `segment` durably (write + fsync of `state.jsonl`).
+    /// - Throws: `ArchiveError.io`.
+    public mutating func record(_ segment: Segment) throws(ArchiveError) {
+        try LocalFiles.createDirectory(directory)
+        let line = "{\"target\":\(Self.quote(segment.target)),\"base_offset\":\(segment.baseOffset),"
+            + "\"last_offset\":\(segment.lastOffset.map(String.init) ?? "null"),\"bytes\":\(segment.sizeBytes),"
+            + "\"sha256\":\"\(Hex.encode(segment.sha256))\",\"verified_at\":\"\(Timestamp.format(ms: segment.verifiedAtMs))\"}\n"
+        let path = directory + "/state.jsonl"
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard descriptor >= 0 else { throw LocalFiles.failure("open", path) }
+        defer { close(descriptor) }
+        // A torn line left by a crash must not swallow this one: start on a fresh line.
+        var status = stat()
+        var bytes = Array(line.utf8)
+        if fstat(descriptor, &status) == 0, status.st_size > 0 {
+            var last: UInt8 = 0
+            let reader = open(path, O_RDONLY | O_CLOEXEC)
+            if reader >= 0 {
+                _ = pread(reader, &last, 1, status.st_size - 1)
+                close(reader)
+            }
+            if last != UInt8(ascii: "\n") { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+        }
+        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+        guard written == bytes.count else { throw LocalFiles.failure("write", path) }
+        guard fsync(descriptor) == 0 else { throw LocalFiles.failure("fsync", path) }
+        segments.append(segment)
+    }
+
+    /// The last target archived to, or nil.
+    public func targetSettings() throws(ArchiveError) -> TargetSettings? {
+        guard let data = try LocalFiles.read(directory + "/target.json"),
+              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+              let url = object["url"] as? String else { return nil }
+        return TargetSettings(url: url, endpoint: object["endpoint"] as? String, region: object["region"] as? String)
+    }
+
+    /// Remembers `settings` as the last target (atomic replace of `target.json`).
+    public func saveTargetSettings(_ settings: TargetSettings) throws(ArchiveError) {
+        if try targetSettings() == settings { return }
+        let text = "{\"url\":\(Self.quote(settings.url)),\"endpoint\":\(settings.endpoint.map(Self.quote) ?? "null"),"
+            + "\"region\":\(settings.region.map(Self.quote) ?? "null")}\n"
+        try LocalFiles.writeAtomically(Data(text.utf8), to: directory + "/target.json")
+    }
+
+    static func quote(_ text: String) -> String {
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+}

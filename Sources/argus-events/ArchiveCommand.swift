@@ -1,0 +1,49 @@
+import Archive
+import EventLog
+import Foundation
+
+/// `argus-events archive`: uploads sealed segments not yet archived, with a manifest entry each,
+/// verifying every object after upload. Never deletes anything.
+struct ArchiveCommand: Command {
+    static let name = "archive"
+    static let usage = "archive [--data-dir D] --target file:///DIR | s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N]"
+
+    static func run(_ words: [String]) async throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--target", "--object-lock-days"]))
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let dataDirectory = DataDirectory(arguments)
+        let logDirectory = try dataDirectory.requireLog()
+        let url = try arguments.required("--target")
+        let lockDays = try arguments.integer("--object-lock-days", in: 1...36_500)
+        let target = try ArchiveTargetArguments.make(url: url, arguments: arguments, objectLockDays: lockDays)
+        let stateDirectory = ArchiveState.directory(dataDirectory: dataDirectory.root)
+        try ArchiveState.load(directory: stateDirectory).saveTargetSettings(ArchiveTargetArguments.settings(url: url, arguments: arguments))
+
+        let showProgress = Console.standardErrorIsTerminal
+        let archiver = Archiver(logDirectory: logDirectory, stateDirectory: stateDirectory, target: target)
+        let summary = try await archiver.run { progress in
+            guard showProgress, progress.bytesTotal > 0 else { return }
+            let width = 30
+            let filled = Int(progress.bytesDone * Int64(width) / progress.bytesTotal)
+            let bar = String(repeating: "#", count: filled) + String(repeating: ".", count: width - filled)
+            FileHandle.standardError.write(Data(("\r[\(bar)] \(progress.bytesDone * 100 / progress.bytesTotal)% "
+                + "\(progress.segmentsDone)/\(progress.segmentsTotal) segments, "
+                + "\(progress.bytesDone >> 20) of \(progress.bytesTotal >> 20) MiB").utf8))
+        }
+        if showProgress && summary.uploadedSegments + summary.resumedSegments > 0 { FileHandle.standardError.write(Data("\n".utf8)) }
+        let megabytesPerSecond = summary.seconds > 0 ? Double(summary.uploadedBytes) / 1e6 / summary.seconds : 0
+        var line: String
+        if summary.uploadedSegments == 0 {
+            line = "nothing new to archive to \(target.location)"
+        } else {
+            line = "archived \(summary.uploadedSegments) segments (offsets \(summary.firstOffset ?? 0)..\(summary.lastOffset ?? 0), "
+                + "\(summary.uploadedBytes) bytes) to \(target.location) in \(String(format: "%.2f", summary.seconds)) s "
+                + "(\(String(format: "%.1f", megabytesPerSecond)) MB/s)"
+        }
+        line += "; \(summary.alreadyArchived) already archived"
+        if summary.resumedSegments > 0 { line += ", \(summary.resumedSegments) resumed from an interrupted run" }
+        line += "; the active segment is archived once sealed; nothing deleted"
+        Console.print(line)
+        return 0
+    }
+}

@@ -1,0 +1,25 @@
+import Archive
+import Foundation
+
+/// The options that name an archive target: a URL (`--target` for `archive`, `--archive` for
+/// `verify` and `tail`), `--s3-endpoint`, `--region`, and for `archive` `--object-lock-days`.
+/// Credentials come from the environment only (`AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`), the region from `--region`, else `AWS_REGION`, else us-east-1.
+enum ArchiveTargetArguments {
+    static let valueFlags: Set<String> = ["--s3-endpoint", "--region"]
+
+    /// Builds the target named by `url` with the shared flags; a configuration mistake is a usage error.
+    static func make(url: String, arguments: Arguments, objectLockDays: Int? = nil) throws -> any ArchiveTarget {
+        do {
+            return try ArchiveTargets.make(url: url, endpoint: arguments.value("--s3-endpoint"), region: arguments.value("--region"),
+                                           objectLockDays: objectLockDays, environment: ProcessInfo.processInfo.environment)
+        } catch where error.kind == .configuration {
+            throw UsageError(error.message)
+        }
+    }
+
+    /// The settings to remember for `url` (what `tail` needs to read the archive back; never credentials).
+    static func settings(url: String, arguments: Arguments) -> ArchiveState.TargetSettings {
+        ArchiveState.TargetSettings(url: url, endpoint: arguments.value("--s3-endpoint"), region: arguments.value("--region"))
+    }
+}

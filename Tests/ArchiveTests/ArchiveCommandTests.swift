@@ -1,0 +1,81 @@
+import Foundation
+import Testing
+@testable import Archive
+import EventLog
+
+/// `argus-events archive`, `verify --archive`, `segments` and `tail` on a directory target, as a user runs them.
+@Suite(.serialized) struct ArchiveCommandTests {
+    /// The built `argus-events` (the tests run from the same build directory).
+    static let executable: String = {
+        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
+        for _ in 0..<4 {
+            let candidate = directory.appendingPathComponent("argus-events").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+            directory = directory.deletingLastPathComponent()
+        }
+        return FileManager.default.currentDirectoryPath + "/.build/debug/argus-events"
+    }()
+
+    static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+    }
+
+    @Test func archiveVerifySegmentsAndTailBack() throws {
+        let fixture = try ArchiveFixture()
+        let data = fixture.dataDirectory
+        let target = "file://" + fixture.archiveRoot
+        let sealed = try fixture.sealedBases()
+
+        let archived = try Self.run(["archive", "--data-dir", data, "--target", target])
+        #expect(archived.status == 0, "\(archived.errors)")
+        #expect(archived.output.contains("archived \(sealed.count) segments"))
+        #expect(archived.output.contains("nothing deleted"))
+
+        let segments = try Self.run(["segments", "--data-dir", data, "--format", "json"])
+        let rows = segments.output.split(separator: "\n").compactMap {
+            try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
+        }
+        #expect(rows.count == sealed.count + 1)
+        #expect(rows.allSatisfy { ($0["archived"] as? Bool) == ($0["sealed"] as? Bool) })
+
+        let verified = try Self.run(["verify", "--data-dir", data, "--archive", target])
+        #expect(verified.status == 0, "\(verified.output) \(verified.errors)")
+
+        // Retention removed the two oldest local segments: tail reads them back from the archive.
+        let before = try Self.run(["tail", "--data-dir", data, "--from", "3", "--count", "100", "--format", "text"])
+        for base in sealed.prefix(2) {
+            try FileManager.default.removeItem(atPath: fixture.logDirectory + "/" + SegmentName.log(baseOffset: base))
+        }
+        let after = try Self.run(["tail", "--data-dir", data, "--from", "3", "--count", "100", "--format", "text"])
+        #expect(after.status == 0, "\(after.errors)")
+        #expect(after.output == before.output && !after.output.isEmpty)
+
+        // A tampered archived record: exit 1, naming its offset.
+        let victim = sealed[1]
+        let path = fixture.object(ArchiveLayout.segmentKey(baseOffset: victim))
+        let frame = try frames(of: path)[1]
+        try flipByte(path, at: frame.position + frame.size - 1)
+        let failed = try Self.run(["verify", "--data-dir", data, "--archive", target])
+        #expect(failed.status == 1)
+        #expect(failed.output.hasPrefix("FAILED at offset \(victim + 1):"), "\(failed.output)")
+    }
+
+    @Test func usageErrors() throws {
+        let fixture = try ArchiveFixture(count: 10)
+        let data = fixture.dataDirectory
+        #expect(try Self.run(["archive", "--data-dir", data]).status == 2)
+        #expect(try Self.run(["archive", "--data-dir", data, "--target", "ftp://x"]).status == 2)
+        #expect(try Self.run(["archive", "--data-dir", data, "--target", "file:///tmp/x", "--object-lock-days", "3"]).status == 2)
+    }
+}
