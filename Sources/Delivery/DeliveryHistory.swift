@@ -84,11 +84,42 @@ public final class DeliveryHistory: Sendable {
         books.withLock { $0 = loaded }
     }
 
+    /// Drops the oldest records once there are a tenth more than the limit (one shift, not one per record).
     private static func trim(_ book: inout Book) {
-        while book.order.count > DeliveryLimits.historyRecordCountMax {
-            let oldest = book.order.removeFirst()
-            book.records.removeValue(forKey: oldest)
+        let limit = DeliveryLimits.historyRecordCountMax
+        guard book.order.count > limit + limit / 10 else { return }
+        let excess = book.order.count - limit
+        for oldest in book.order[0..<excess] { book.records.removeValue(forKey: oldest) }
+        book.order.removeFirst(excess)
+    }
+
+    private static func apply(_ record: DeliveryRecord, attemptOutcome: (succeeded: Bool, atMs: Int64)?, finalFailure: Bool,
+                              to book: inout Book, lines: inout [UInt8]) -> (Bool, [UInt8]?) {
+        if book.records.updateValue(record, forKey: record.deliveryID) == nil { book.order.append(record.deliveryID) }
+        if let outcome = attemptOutcome {
+            book.statistics.attempts += 1
+            book.statistics.lastAttemptAtMs = outcome.atMs
+            if outcome.succeeded {
+                book.statistics.succeeded += 1
+                book.statistics.consecutiveFailures = 0
+                book.statistics.lastSuccessAtMs = outcome.atMs
+                book.statistics.failingSinceMs = nil
+            } else {
+                book.statistics.consecutiveFailures += 1
+                book.statistics.lastFailureAtMs = outcome.atMs
+                if book.statistics.failingSinceMs == nil { book.statistics.failingSinceMs = outcome.atMs }
+            }
         }
+        if finalFailure { book.statistics.failed += 1 }
+        lines += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+        trim(&book)
+        book.fileLineCount += 2
+        guard book.fileLineCount > 4 * DeliveryLimits.historyRecordCountMax else { return (false, nil) }
+        var bytes: [UInt8] = []
+        for id in book.order { if let kept = book.records[id] { bytes += kept.storedJSON.encoded() + [UInt8(ascii: "\n")] } }
+        bytes += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+        book.fileLineCount = book.order.count + 1
+        return (true, bytes)
     }
 
     private func path(_ webhookID: String) -> String { directory + "/" + webhookID + ".jsonl" }
@@ -98,38 +129,9 @@ public final class DeliveryHistory: Sendable {
                        finalFailure: Bool = false) {
         var lines: [UInt8] = record.storedJSON.encoded() + [UInt8(ascii: "\n")]
         let (compact, snapshot): (Bool, [UInt8]?) = books.withLock { books in
-            var book = books[record.webhookID] ?? Book()
-            if book.records[record.deliveryID] == nil { book.order.append(record.deliveryID) }
-            book.records[record.deliveryID] = record
-            if let outcome = attemptOutcome {
-                book.statistics.attempts += 1
-                book.statistics.lastAttemptAtMs = outcome.atMs
-                if outcome.succeeded {
-                    book.statistics.succeeded += 1
-                    book.statistics.consecutiveFailures = 0
-                    book.statistics.lastSuccessAtMs = outcome.atMs
-                    book.statistics.failingSinceMs = nil
-                } else {
-                    book.statistics.consecutiveFailures += 1
-                    book.statistics.lastFailureAtMs = outcome.atMs
-                    if book.statistics.failingSinceMs == nil { book.statistics.failingSinceMs = outcome.atMs }
-                }
-            }
-            if finalFailure { book.statistics.failed += 1 }
-            lines += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-            Self.trim(&book)
-            book.fileLineCount += 2
-            let compact = book.fileLineCount > 4 * DeliveryLimits.historyRecordCountMax
-            var snapshot: [UInt8]? = nil
-            if compact {
-                var bytes: [UInt8] = []
-                for id in book.order { if let kept = book.records[id] { bytes += kept.storedJSON.encoded() + [UInt8(ascii: "\n")] } }
-                bytes += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-                snapshot = bytes
-                book.fileLineCount = book.order.count + 1
-            }
-            books[record.webhookID] = book
-            return (compact, snapshot)
+            // Mutated in place: copying a book (10,000 records) per attempt was the engine's main cost.
+            Self.apply(record, attemptOutcome: attemptOutcome, finalFailure: finalFailure,
+                       to: &books[record.webhookID, default: Book()], lines: &lines)
         }
         if compact, let snapshot {
             let temporary = path(record.webhookID) + ".tmp"
