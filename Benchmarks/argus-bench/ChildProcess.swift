@@ -14,6 +14,29 @@ enum ChildProcess {
         let description: String
     }
 
+    /// Starts `path` with `argv` (including argv[0]) and `environment`, with an empty signal mask and
+    /// default signal handlers, applying `actions` to its file descriptors; returns its pid.
+    static func spawn(_ path: String, arguments argv: [String], environment: [String: String],
+                      actions: inout posix_spawn_file_actions_t) throws -> pid_t {
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        var emptyMask = sigset_t()
+        sigemptyset(&emptyMask)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigmask(&attributes, &emptyMask)
+        posix_spawnattr_setsigdefault(&attributes, &allSignals)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        let arguments = argv.map { strdup($0) } + [nil]
+        let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for pointer in arguments + variables { free(pointer) } }
+        var pid = pid_t()
+        let result = posix_spawn(&pid, path, &actions, &attributes, arguments, variables)
+        guard result == 0 else { throw Failure(description: "posix_spawn \(path) failed, error \(result)") }
+        return pid
+    }
+
     /// Runs `path` with `arguments` and `environment`; returns its exit status and standard output.
     /// Standard error is discarded.
     static func run(_ path: String, arguments: [String], environment: [String: String]) throws -> (status: Int32, output: Data) {
@@ -29,25 +52,9 @@ enum ChildProcess {
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
 
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-
-        var pid = pid_t()
-        let spawnResult = posix_spawn(&pid, path, &actions, &attributes, argv, envp)
+        let spawned = Result { try spawn(path, arguments: [path] + arguments, environment: environment, actions: &actions) }
         close(writeEnd)
-        guard spawnResult == 0 else { throw Failure(description: "posix_spawn \(path) failed, error \(spawnResult)") }
+        let pid = try spawned.get()
 
         var output = Data()
         var buffer = [UInt8](repeating: 0, count: 64 * 1024)

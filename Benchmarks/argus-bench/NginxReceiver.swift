@@ -33,24 +33,8 @@ final class NginxReceiver {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let words: [String] = [nginx, "-c", directory + "/nginx.conf", "-p", directory]
-        let argv = words.map { strdup($0) } + [nil]
-        defer { for pointer in argv { free(pointer) } }
-        var pid = pid_t()
-        guard posix_spawn(&pid, nginx, &actions, &attributes, argv, environ) == 0 else {
-            throw BenchmarkUsageError("cannot start nginx (tools/api_bench.sh install)")
-        }
-        self.pid = pid
+        pid = try ChildProcess.spawn(nginx, arguments: [nginx, "-c", directory + "/nginx.conf", "-p", directory],
+                                     environment: ProcessInfo.processInfo.environment, actions: &actions)
         for _ in 0..<100 where !Self.accepts(port) { usleep(20_000) }
     }
 

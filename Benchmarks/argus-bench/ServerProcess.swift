@@ -26,25 +26,8 @@ final class ServerProcess {
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         let arguments = [executable, "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0"] + extraArguments
-        let argv = arguments.map { strdup($0) } + [nil]
-        let envp = ProcessInfo.processInfo.environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid = pid_t()
-        guard posix_spawn(&pid, executable, &actions, &attributes, argv, envp) == 0 else {
-            throw BenchmarkUsageError("cannot start \(executable)")
-        }
-        self.pid = pid
+        pid = try ChildProcess.spawn(executable, arguments: arguments, environment: ProcessInfo.processInfo.environment, actions: &actions)
         var text = ""
         for _ in 0..<200 {
             text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
