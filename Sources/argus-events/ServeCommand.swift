@@ -1,3 +1,4 @@
+import Archive
 import Delivery
 import EventLog
 import Foundation
@@ -8,10 +9,12 @@ import Service
 /// `argus-events serve`: the API on one data directory.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--no-supervisor]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync"],
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
+                                                          "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
+                                                          "--archive-interval-seconds", "--retention-bytes", "--retention-hours"],
                                       switchFlags: ["--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
@@ -43,6 +46,19 @@ struct ServeCommand: Command {
             cidrs.append(cidr)
         }
         configuration.targetGuard = TargetGuard(allowsHTTP: arguments.isSet("--allow-http") || file.allowHTTP, allowedCIDRs: cidrs)
+
+        let archiveURL = arguments.value("--archive-target")
+        let archiveTarget = try archiveURL.map { url in
+            try ArchiveTargetArguments.make(url: url, arguments: arguments, objectLockDays: try arguments.integer("--object-lock-days", in: 1...36_500))
+        }
+        let intervalSeconds = Double(try arguments.integer("--archive-interval-seconds", in: 1...86_400) ?? 60)
+        let retentionBytes = try arguments.integer("--retention-bytes", in: 1...Int.max)
+        let retentionHours = try arguments.integer("--retention-hours", in: 1...1_000_000)
+        let retention = (retentionBytes != nil || retentionHours != nil)
+            ? RetentionPolicy(sizeBytesMax: retentionBytes.map(Int64.init), ageSecondsMax: retentionHours.map { Double($0) * 3600 }) : nil
+        if retention != nil && archiveTarget == nil {
+            throw UsageError("--retention-bytes and --retention-hours need --archive-target: a segment is deleted only once archived and verified")
+        }
 
         let service: ArgusService
         switch Result(catching: { try ArgusService(configuration: configuration) }) {
@@ -94,6 +110,13 @@ struct ServeCommand: Command {
                 SignalSources.keep(source)
             }
         }
+        var archiveTask: Task<Void, Never>?
+        if let archiveTarget, let archiveURL {
+            let stateDirectory = ArchiveState.directory(dataDirectory: dataDirectory)
+            try ArchiveState.load(directory: stateDirectory).saveTargetSettings(ArchiveTargetArguments.settings(url: archiveURL, arguments: arguments))
+            archiveTask = BackgroundArchiver(service: service, logDirectory: dataDirectory + "/log", stateDirectory: stateDirectory,
+                                             target: archiveTarget, intervalSeconds: intervalSeconds, retention: retention).start()
+        }
         let spoolTask = Task {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
@@ -105,6 +128,7 @@ struct ServeCommand: Command {
             break
         }
         spoolTask.cancel()
+        archiveTask?.cancel()
         await server.shutdown(graceSeconds: 10)
         service.close()
         return 0

@@ -19,7 +19,6 @@ import Testing
                                  "--segment-bytes", "65536"]
             let output = Pipe()
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
             try process.run()
             try await Task.sleep(nanoseconds: UInt64.random(in: 30_000_000...250_000_000, using: &generator))
             kill(process.processIdentifier, SIGKILL)

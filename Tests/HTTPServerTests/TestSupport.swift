@@ -83,7 +83,7 @@ final class TestClient: @unchecked Sendable {
     init(port: Int, host: String = "127.0.0.1", timeoutSeconds: Double = 10, receiveBufferBytes: Int? = nil) throws {
         let family = host.contains(":") ? AF_INET6 : AF_INET
         descriptor = socket(family, Int32(SOCK_STREAM.rawValue), 0)
-        if descriptor < 0 { throw TestFailure("socket: errno \(errno)") }
+        if descriptor < 0 { throw TestFailure("socket: errno \(errno)") }  // deinit's close(-1) is harmless
         var timeout = timeval(tv_sec: Int(timeoutSeconds), tv_usec: Int((timeoutSeconds - Double(Int(timeoutSeconds))) * 1e6))
         setsockopt(descriptor, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(descriptor, SOL_SOCKET, SO_SNDTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
@@ -113,9 +113,9 @@ final class TestClient: @unchecked Sendable {
             }
         }
         if connected != 0 {
-            let error = errno
-            Glibc.close(descriptor)
-            throw TestFailure("connect: errno \(error)")
+            // deinit closes the socket (it runs for a class whose throwing init had set every
+            // property): closing it here too would close whatever file reused the number.
+            throw TestFailure("connect: errno \(errno)")
         }
     }
 

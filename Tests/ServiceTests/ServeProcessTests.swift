@@ -27,16 +27,15 @@ import Testing
         var base = ""
         var lines: [String] = []
 
-        init(dataDirectory: String) throws {
+        init(dataDirectory: String, firstStart: Bool) throws {
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
             process.arguments = ["serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
                                  "--allow-http", "--allow-target-cidr", "127.0.0.0/8"]
             process.standardOutput = output
-            process.standardError = FileHandle.nullDevice
             try process.run()
             var text = ""
             let deadline = Date().addingTimeInterval(20)
-            while !text.contains("listening on") || (text.contains("Created the first client") && !text.contains("Try it:")) {
+            while firstStart ? !text.contains("Try it:") : !text.contains("listening on") {
                 let data = output.fileHandleForReading.availableData
                 if data.isEmpty || Date() > deadline { break }
                 text += String(decoding: data, as: UTF8.self)
@@ -77,7 +76,7 @@ import Testing
             return HTTPResponse(status: 200)
         }
         defer { Task { await receiver.stop() } }
-        var server = try Server(dataDirectory: directory)
+        var server = try Server(dataDirectory: directory, firstStart: true)
         let clientID = try #require(server.value(after: "client_id:"))
         let secret = try #require(server.value(after: "client_secret:"))
         let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
@@ -98,7 +97,7 @@ import Testing
         server.kill9()
         let beforeRestart = receiver.received.count
         #expect(beforeRestart < total, "the kill landed during delivery")
-        server = try Server(dataDirectory: directory)
+        server = try Server(dataDirectory: directory, firstStart: false)
         defer { server.kill9() }
         let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
         #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
