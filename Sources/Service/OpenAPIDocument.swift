@@ -11,7 +11,7 @@ enum OpenAPIDocument {
     "description": "Event ingest, the event log, and webhook subscriptions of the Argus identity platform. Every `/v1` route needs an OAuth 2.0 bearer token (client credentials grant at `/oauth/token`); a token sees only its organization's events and webhooks (platform:admin: every organization). Errors are `{\"error\":{\"code\",\"message\"}}`, except the OAuth endpoints' RFC 6749 `{\"error\",\"error_description\"}`. Request bodies are at most 1 MiB (8 MiB for `/v1/events/batch`), request heads 16 KiB (431 beyond). JSON bodies reject unknown members (422 `unknown_field`)."
   },
   "servers": [{"url": "/"}],
-  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Operations"}],
+  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}],
   "paths": {
     "/oauth/token": {
       "post": {
@@ -441,6 +441,104 @@ enum OpenAPIDocument {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}/deliveries": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "get": {
+        "operationId": "listDeliveries",
+        "tags": ["Deliveries"],
+        "summary": "Delivery history, newest first",
+        "description": "The last 10,000 deliveries of the webhook with every attempt (time, status code, duration, first 4 KiB of the response body, error).",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "parameters": [
+          {"name": "status", "in": "query", "schema": {"type": "string", "enum": ["pending", "succeeded", "failed"]}},
+          {"name": "after", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "description": "A delivery id from `next_after`."},
+          {"$ref": "#/components/parameters/Limit"}
+        ],
+        "responses": {
+          "200": {"description": "A page of deliveries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryPage"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}/deliveries/{delivery_id}/retry": {
+      "parameters": [
+        {"$ref": "#/components/parameters/WebhookID"},
+        {"name": "delivery_id", "in": "path", "required": true, "schema": {"type": "string", "minLength": 1, "maxLength": 64}}
+      ],
+      "post": {
+        "operationId": "retryDelivery",
+        "tags": ["Deliveries"],
+        "summary": "Send a failed delivery again",
+        "description": "Starts a new series of attempts with the webhook's retry policy and the same delivery id. The cursor is not involved. No request body.",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "responses": {
+          "202": {"description": "Accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryAccepted"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "409": {
+            "description": "`not_retryable`: only failed deliveries can be retried.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["not_retryable"]}}}}}}}
+          }
+        }
+      }
+    },
+    "/v1/webhooks/{id}/replay": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "post": {
+        "operationId": "replayWebhook",
+        "tags": ["Deliveries"],
+        "summary": "Deliver again from an offset or a time",
+        "description": "Moves the webhook's cursor back; events from there go out again, in order for ordered webhooks, with the same delivery ids. Give exactly one of `from_offset` (at most the log's head) and `since`.",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReplayRequest"}}}},
+        "responses": {
+          "202": {"description": "The replay starts.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReplayAccepted"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}/stats": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "get": {
+        "operationId": "webhookStats",
+        "tags": ["Deliveries"],
+        "summary": "Delivery statistics",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {"description": "One flat object.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookStats"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/v1/webhooks/{id}/test": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "post": {
+        "operationId": "testWebhook",
+        "tags": ["Deliveries"],
+        "summary": "Send a webhook.test event",
+        "description": "Publishes a `webhook.test` event (data `{\"webhook_id\",\"message\"}`) that only this webhook receives. No request body.",
+        "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
+        "responses": {
+          "202": {"description": "The event, durable.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PublishedEvent"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"},
+          "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
     }
@@ -890,6 +988,89 @@ enum OpenAPIDocument {
         "examples": [{"status": "disabled"}, {"event_types": ["user.*"], "max_in_flight": 4}],
         "if": {"required": ["ordered"], "properties": {"ordered": {"const": true}}},
         "then": {"properties": {"max_in_flight": {"enum": [1, null]}}}
+      },
+      "DeliveryAttempt": {
+        "type": "object",
+        "required": ["attempt", "started_at_ms", "started_at", "duration_ms", "status_code", "response_body", "error"],
+        "additionalProperties": false,
+        "properties": {
+          "attempt": {"type": "integer", "minimum": 1},
+          "started_at_ms": {"type": "integer"},
+          "started_at": {"type": "string", "format": "date-time"},
+          "duration_ms": {"type": "number", "minimum": 0},
+          "status_code": {"type": ["integer", "null"]},
+          "response_body": {"type": "string", "description": "The first 4 KiB of the response body."},
+          "error": {"type": ["string", "null"]}
+        }
+      },
+      "Delivery": {
+        "type": "object",
+        "required": ["id", "webhook_id", "offset", "event_id", "event_type", "status", "attempt_count", "next_attempt_at", "attempts"],
+        "additionalProperties": false,
+        "properties": {
+          "id": {"type": "string", "description": "The delivery id (UUID v4 form), stable across retries, restarts and replays."},
+          "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
+          "offset": {"type": "integer", "minimum": 0},
+          "event_id": {"type": "string"},
+          "event_type": {"type": "string"},
+          "status": {"type": "string", "enum": ["pending", "succeeded", "failed"]},
+          "attempt_count": {"type": "integer", "minimum": 0},
+          "next_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+          "attempts": {"type": "array", "items": {"$ref": "#/components/schemas/DeliveryAttempt"}}
+        }
+      },
+      "DeliveryPage": {
+        "type": "object",
+        "required": ["data", "next_after"],
+        "additionalProperties": false,
+        "properties": {
+          "data": {"type": "array", "items": {"$ref": "#/components/schemas/Delivery"}},
+          "next_after": {"type": ["string", "null"]}
+        }
+      },
+      "RetryAccepted": {
+        "type": "object",
+        "required": ["id", "status"],
+        "additionalProperties": false,
+        "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending"]}}
+      },
+      "ReplayRequest": {
+        "type": "object",
+        "additionalProperties": false,
+        "description": "Exactly one of `from_offset` and `since` (null counts as absent); otherwise 422.",
+        "properties": {
+          "from_offset": {"type": ["integer", "null"], "minimum": 0},
+          "since": {"type": ["string", "null"], "format": "date-time", "maxLength": 64}
+        },
+        "examples": [{"from_offset": 0}, {"since": "2026-06-05T00:00:00Z"}]
+      },
+      "ReplayAccepted": {
+        "type": "object",
+        "required": ["webhook_id", "from_offset"],
+        "additionalProperties": false,
+        "properties": {"webhook_id": {"$ref": "#/components/schemas/WebhookID"}, "from_offset": {"type": "integer", "minimum": 0}}
+      },
+      "WebhookStats": {
+        "type": "object",
+        "required": ["webhook_id", "status", "attempts", "succeeded", "failed", "success_rate", "consecutive_failures", "cursor", "head", "lag",
+                     "in_flight", "last_attempt_at", "last_success_at", "last_failure_at"],
+        "additionalProperties": false,
+        "properties": {
+          "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
+          "status": {"type": "string", "enum": ["enabled", "disabled", "paused"]},
+          "attempts": {"type": "integer", "minimum": 0},
+          "succeeded": {"type": "integer", "minimum": 0},
+          "failed": {"type": "integer", "minimum": 0},
+          "success_rate": {"type": ["number", "null"], "minimum": 0, "maximum": 1},
+          "consecutive_failures": {"type": "integer", "minimum": 0},
+          "cursor": {"type": "integer", "minimum": 0},
+          "head": {"type": "integer", "minimum": 0},
+          "lag": {"type": "integer", "minimum": 0},
+          "in_flight": {"type": "integer", "minimum": 0},
+          "last_attempt_at": {"type": ["string", "null"], "format": "date-time"},
+          "last_success_at": {"type": ["string", "null"], "format": "date-time"},
+          "last_failure_at": {"type": ["string", "null"], "format": "date-time"}
+        }
       }
     },
     "responses": {

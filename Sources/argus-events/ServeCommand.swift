@@ -9,12 +9,13 @@ import Service
 /// `argus-events serve`: the API on one data directory.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H]]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
                                                           "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
-                                                          "--archive-interval-seconds", "--retention-bytes", "--retention-hours"],
+                                                          "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
+                                                          "--auto-disable-hours"],
                                       switchFlags: ["--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
@@ -39,6 +40,9 @@ struct ServeCommand: Command {
         if let text = arguments.value("--fsync") ?? file.fsync {
             guard let policy = FsyncPolicy(text) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             configuration.logOptions.fsyncPolicy = policy
+        }
+        if let hours = try arguments.integer("--auto-disable-hours", in: 1...100_000) {
+            configuration.autoDisableSeconds = Double(hours) * 3600
         }
         var cidrs: [CIDR] = []
         for text in arguments.allValues("--allow-target-cidr") + file.allowTargetCIDRs {

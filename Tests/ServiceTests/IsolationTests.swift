@@ -16,14 +16,21 @@ import Testing
             await harness.send("GET", "/v1/webhooks/\(id)", token: tokenB),
             await harness.send("PATCH", "/v1/webhooks/\(id)", token: tokenB, body: #"{"description":"mine now"}"#),
             await harness.send("POST", "/v1/webhooks/\(id)/rotate-secret", token: tokenB),
+            await harness.send("GET", "/v1/webhooks/\(id)/deliveries", token: tokenB),
+            await harness.send("GET", "/v1/webhooks/\(id)/stats", token: tokenB),
+            await harness.send("POST", "/v1/webhooks/\(id)/replay", token: tokenB, body: #"{"from_offset":0}"#),
+            await harness.send("POST", "/v1/webhooks/\(id)/test", token: tokenB),
+            await harness.send("POST", "/v1/webhooks/\(id)/deliveries/00000000-0000-4000-8000-000000000000/retry", token: tokenB),
             await harness.send("DELETE", "/v1/webhooks/\(id)", token: tokenB),
         ]
+        let offsetBefore = harness.service.log.nextOffset
         for reply in attempts {
             #expect(reply.status == 404 && reply.code == "not_found")
         }
         let missing = await harness.send("GET", "/v1/webhooks/wh_doesnotexist", token: tokenB)
         #expect(missing.status == 404 && missing.code == attempts[0].code, "a foreign id looks exactly like a missing one")
         #expect(harness.service.webhooks.get(id) == before, "nothing changed")
+        #expect(harness.service.log.nextOffset == offsetBefore, "no test event was published for another organization's webhook")
         let listB = await harness.send("GET", "/v1/webhooks", token: tokenB)
         #expect(listB.json?["data"]?.arrayValue?.isEmpty == true)
         let listA = await harness.send("GET", "/v1/webhooks", token: tokenA)

@@ -11,6 +11,8 @@ import Testing
         ("get", "/v1/event-types"), ("post", "/v1/events"), ("post", "/v1/events/batch"), ("get", "/v1/events"),
         ("post", "/v1/webhooks"), ("get", "/v1/webhooks"), ("get", "/v1/webhooks/{id}"), ("patch", "/v1/webhooks/{id}"),
         ("delete", "/v1/webhooks/{id}"), ("post", "/v1/webhooks/{id}/rotate-secret"),
+        ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
+        ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
     ]
 
     static func document() throws -> JSONValue { try JSONParser.parse(Array(OpenAPIDocument.text.utf8)) }
@@ -33,6 +35,7 @@ import Testing
         // Each documented operation is routed (no token: 2xx for the open routes, 4xx from the handler otherwise).
         for (method, path) in Self.routes {
             let target = path.replacingOccurrences(of: "{id}", with: "wh_000000000000000000000000")
+                .replacingOccurrences(of: "{delivery_id}", with: "00000000-0000-4000-8000-000000000000")
             let routed = await harness.send(method.uppercased(), target)
             #expect(routed.status != 404 && routed.status != 405, "\(method) \(path): \(routed.status)")
         }

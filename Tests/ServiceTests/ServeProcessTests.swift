@@ -27,10 +27,10 @@ import Testing
         var base = ""
         var lines: [String] = []
 
-        init(dataDirectory: String, firstStart: Bool) throws {
+        init(dataDirectory: String, firstStart: Bool, extraArguments: [String] = []) throws {
             process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
             process.arguments = ["serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
-                                 "--allow-http", "--allow-target-cidr", "127.0.0.0/8"]
+                                 "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments
             process.standardOutput = output
             try process.run()
             var text = ""
@@ -110,5 +110,46 @@ import Testing
         #expect(idsByNumber.values.allSatisfy { $0.count == 1 }, "redeliveries carry the same delivery id")
         let duplicates = received.count - total
         #expect(duplicates <= window, "redelivered \(duplicates), window \(window)")
+    }
+
+    @Test func serveArchivesInTheBackgroundAndRetentionDeletesOnlyArchivedSegments() async throws {
+        let directory = NSTemporaryDirectory() + "argus-bgarchive-\(UUID().uuidString.prefix(8))"
+        let archive = directory + "-archive"
+        defer {
+            try? FileManager.default.removeItem(atPath: directory)
+            try? FileManager.default.removeItem(atPath: archive)
+        }
+        let server = try Server(dataDirectory: directory, firstStart: true, extraArguments: [
+            "--segment-bytes", "4096", "--archive-target", "file://" + archive, "--archive-interval-seconds", "1",
+            "--retention-bytes", "8192"])
+        defer { server.kill9() }
+        let clientID = try #require(server.value(after: "client_id:"))
+        let secret = try #require(server.value(after: "client_secret:"))
+        let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
+                                                     body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
+        let token = try #require(tokenReply?["access_token"]?.stringValue)
+        for batch in 0..<4 {
+            let events = (0..<25).map { #"{"type":"user.login","data":{"n":\#(batch * 25 + $0),"pad":"\#(String(repeating: "x", count: 100))"}}"# }
+            let (code, _) = try await Self.request("POST", server.base + "/v1/events/batch", token: token,
+                                                   body: #"{"events":[\#(events.joined(separator: ","))]}"#)
+            #expect(code == 201)
+        }
+        // Wait for the background run to archive and for retention to remove the oldest local segments.
+        let logDirectory = directory + "/log"
+        var deleted = false
+        for _ in 0..<100 {
+            let local = ((try? FileManager.default.contentsOfDirectory(atPath: logDirectory)) ?? []).filter { $0.hasSuffix(".log") }
+            if !local.contains("00000000000000000000.log") { deleted = true; break }
+            try await Task.sleep(nanoseconds: 100_000_000)
+        }
+        #expect(deleted, "retention removed the first segment once it was archived")
+        let manifest = (try? FileManager.default.contentsOfDirectory(atPath: archive + "/manifest")) ?? []
+        #expect(manifest.contains("00000000000000000000.json"), "the deleted segment is in the archive")
+        let verify = Process()
+        verify.executableURL = URL(fileURLWithPath: Self.executable)
+        verify.arguments = ["verify", "--data-dir", directory, "--archive", "file://" + archive]
+        try verify.run()
+        verify.waitUntilExit()
+        #expect(verify.terminationStatus == 0, "the archive and the local log verify as one chain")
     }
 }
