@@ -20,7 +20,7 @@ let package = Package(
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
-        .target(name: "EventLog", dependencies: ["Crypto"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["Crypto", "JSON"], swiftSettings: strict),
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
         .target(name: "HTTPServer", swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.

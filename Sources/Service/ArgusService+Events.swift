@@ -97,7 +97,7 @@ extension ArgusService {
             case .overloaded: throw APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
             case .invalidEvent(let reason): throw APIError.invalid(reason)
             default:
-                configuration.logger("{\"level\":\"error\",\"message\":\(JSONText.string("append failed: \(error)"))}")
+                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("append failed: \(error)").text)}")
                 throw APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")
             }
         }

@@ -17,6 +17,14 @@ enum Console {
         Array(FileHandle.standardInput.readDataToEndOfFile())
     }
 
+    /// Prints `rows` under `header` as left-aligned columns two spaces apart.
+    static func printTable(header: [String], rows: [[String]]) {
+        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
+        for line in [header] + rows {
+            print(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
+        }
+    }
+
     /// True when standard error is a terminal (progress lines go there only then).
     static var standardErrorIsTerminal: Bool { isatty(2) != 0 }
 }

@@ -38,10 +38,7 @@ struct CursorsCommand: Command {
             return 0
         }
         let header = ["WEBHOOK", "ORGANIZATION", "CURSOR", "HEAD", "LAG", "STATUS"]
-        let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }
-        for line in [header] + rows {
-            Console.print(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-        }
+        Console.printTable(header: header, rows: rows)
         return 0
     }
 }

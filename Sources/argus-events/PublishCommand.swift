@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSON
 import Synchronization
 
 /// `argus-events publish --data-dir D`: appends one event directly (local use and tests).
@@ -56,7 +57,10 @@ struct PublishCommand: Command {
                         let event = NewEvent(organizationID: organization, type: type,
                                              eventID: try EventID.make(timestampMs: now), data: data)
                         let appended = try await log.append(event)
-                        Console.print("{\"id\":\(JSONText.string(appended.eventID)),\"offset\":\(appended.offset),\"timestamp\":\"\(Timestamp.format(ms: appended.timestampMs))\"}")
+                        Console.print(JSONValue.object([
+                            ("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),
+                            ("timestamp", .string(Timestamp.format(ms: appended.timestampMs))),
+                        ]).text)
                     }
                 }
             }

@@ -31,10 +31,7 @@ struct SegmentsCommand: Command {
             [String(row.baseOffset), row.lastOffset.map(String.init) ?? "-", String(row.recordCount), String(row.sizeBytes),
              time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", archived(row.baseOffset) ? "yes" : "no"]
         }
-        let widths = header.indices.map { column in ([header] + table).map { $0[column].count }.max() ?? 0 }
-        for line in [header] + table {
-            Console.print(zip(line, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: "  "))
-        }
+        Console.printTable(header: header, rows: table)
         return 0
     }
 }
