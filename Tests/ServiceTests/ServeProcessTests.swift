@@ -152,4 +152,59 @@ import Testing
         verify.waitUntilExit()
         #expect(verify.terminationStatus == 0, "the archive and the local log verify as one chain")
     }
+
+    @Test func theSupervisorRestartsACrashedServerAndTheServerDiesWithTheSupervisor() async throws {
+        let directory = NSTemporaryDirectory() + "argus-supervisor-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let supervisor = Process()
+        supervisor.executableURL = URL(fileURLWithPath: Self.executable)
+        supervisor.arguments = ["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"]
+        let output = Pipe()
+        supervisor.standardOutput = output
+        try supervisor.run()
+        defer { if supervisor.isRunning { kill(supervisor.processIdentifier, SIGKILL) } }
+        var text = ""
+        while !text.contains("Try it:") {
+            let data = output.fileHandleForReading.availableData
+            if data.isEmpty { break }
+            text += String(decoding: data, as: UTF8.self)
+        }
+        func serverPIDs() -> [Int32] {
+            let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+            return candidates.compactMap(Int32.init).filter { pid in
+                guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
+                return status.contains("PPid:\t\(supervisor.processIdentifier)\n")
+            }
+        }
+        let first = try #require(serverPIDs().first, "the supervisor runs the server as a child")
+        kill(first, SIGKILL)
+        var second: Int32?
+        for _ in 0..<100 {
+            if let pid = serverPIDs().first, pid != first { second = pid; break }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(second != nil, "a crashed server is started again")
+        #expect(supervisor.isRunning)
+        // The new server took the log's lock: it is really serving this data directory.
+        var locked = false
+        for _ in 0..<100 {
+            if let holder = try? String(contentsOfFile: directory + "/log/LOCK", encoding: .utf8), holder.trimmingCharacters(in: .whitespacesAndNewlines) == String(second ?? -1) {
+                locked = true
+                break
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(locked)
+        kill(supervisor.processIdentifier, SIGKILL)
+        supervisor.waitUntilExit()
+        var gone = false
+        for _ in 0..<100 {
+            if let second {
+                let status = (try? String(contentsOfFile: "/proc/\(second)/status", encoding: .utf8)) ?? ""
+                if kill(second, 0) != 0 || status.contains("State:\tZ") { gone = true; break }
+            }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        #expect(gone, "the server stops when its supervisor is gone, even after SIGKILL")
+    }
 }
