@@ -1,20 +1,21 @@
 import EventLog
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import JSON
 import Synchronization
 
-/// `argus-events publish --data-dir D`: appends one event directly (local use and tests).
+/// `argus-events publish`: through the API (`--url`, `--token`), or appended directly to a data
+/// directory no server holds (`--data-dir`, local use and tests).
 struct PublishCommand: Command {
     static let name = "publish"
-    static let usage = "publish --type T --org O [--data JSON] [--data-dir D] [--segment-bytes N] [--fsync always|interval|none] [--repeat N [--concurrency C]]"
+    static let usage = "publish --type T --org O [--data JSON] (--url U --token T | [--data-dir D] [--segment-bytes N] [--fsync always|interval|none] [--repeat N [--concurrency C]])"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--type", "--org", "--data", "--data-dir", "--segment-bytes",
                                                           "--fsync", "--url", "--token", "--repeat", "--concurrency"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
-        if arguments.value("--url") != nil || arguments.value("--token") != nil {
-            throw UsageError("publishing through the HTTP API (--url, --token) needs `serve`, which is not built yet; use --data-dir")
-        }
         let type = try arguments.required("--type")
         guard EventType.isWellFormed(type) else { throw UsageError("--type must be category.action with [a-z0-9_] words") }
         guard EventType.isKnown(type) else { throw UsageError("unknown event type \(type); see the catalog in README.md") }
@@ -26,6 +27,12 @@ struct PublishCommand: Command {
             throw UsageError("--data must be a JSON object")
         }
         guard data.count <= 256 * 1024 else { throw UsageError("--data is larger than 256 KiB") }
+        if let url = arguments.value("--url") {
+            guard arguments.value("--data-dir") == nil else { throw UsageError("use --url or --data-dir, not both") }
+            return try await publishThroughAPI(base: url, token: try arguments.required("--token"), type: type,
+                                               organization: organization, data: dataText)
+        }
+        guard arguments.value("--token") == nil else { throw UsageError("--token goes with --url") }
         var options = EventLogOptions()
         if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) {
             options.segmentSizeBytesMax = size
@@ -66,6 +73,30 @@ struct PublishCommand: Command {
             }
             try await group.waitForAll()
         }
+        return 0
+    }
+
+    /// `POST {base}/v1/events` with the bearer token; prints the service's answer.
+    private static func publishThroughAPI(base: String, token: String, type: String, organization: String,
+                                          data: String) async throws -> Int32 {
+        let trimmed = base.hasSuffix("/") ? String(base.dropLast()) : base
+        guard let url = URL(string: trimmed + "/v1/events"), url.scheme == "http" || url.scheme == "https" else {
+            throw UsageError("--url must be the service's base URL, such as http://127.0.0.1:8787")
+        }
+        var request = URLRequest(url: url)
+        request.httpMethod = "POST"
+        request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+        request.setValue("application/json", forHTTPHeaderField: "Content-Type")
+        request.httpBody = Data(("{\"type\":" + JSONValue.string(type).text + ",\"organization_id\":" + JSONValue.string(organization).text
+            + ",\"data\":" + data + "}").utf8)
+        let (body, response) = try await URLSession.shared.data(for: request)
+        let status = (response as? HTTPURLResponse)?.statusCode ?? 0
+        let text = String(decoding: body, as: UTF8.self)
+        guard status == 201 else {
+            Console.error("argus-events publish: HTTP \(status): \(text)")
+            return 1
+        }
+        Console.print(text)
         return 0
     }
 

@@ -207,4 +207,32 @@ import Testing
         }
         #expect(gone, "the server stops when its supervisor is gone, even after SIGKILL")
     }
+
+    @Test func publishThroughTheAPIWithTheCLI() async throws {
+        let directory = NSTemporaryDirectory() + "argus-cli-publish-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let server = try Server(dataDirectory: directory, firstStart: true)
+        defer { server.kill9() }
+        let clientID = try #require(server.value(after: "client_id:"))
+        let secret = try #require(server.value(after: "client_secret:"))
+        let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
+                                                     body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
+        let token = try #require(tokenReply?["access_token"]?.stringValue)
+        func publish(_ arguments: [String]) throws -> (Int32, String) {
+            let process = Process()
+            process.executableURL = URL(fileURLWithPath: Self.executable)
+            process.arguments = ["publish", "--url", server.base, "--type", "user.created", "--org", "org_1"] + arguments
+            let output = Pipe()
+            process.standardOutput = output
+            try process.run()
+            let data = output.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        }
+        let (status, printed) = try publish(["--token", token, "--data", #"{"user_id":"u_1"}"#])
+        #expect(status == 0)
+        let reply = try JSONParser.parse(Array(printed.utf8))
+        #expect(reply["offset"]?.int64Value != nil && reply["id"]?.stringValue?.hasPrefix("evt_") == true)
+        #expect(try publish(["--token", "at_wrong"]).0 == 1)
+    }
 }
