@@ -82,10 +82,12 @@ struct DeliverBenchmark: Benchmark {
         var rssMax = rssStart
         let started = ContinuousClock.now
         var published = 0
+        var samples: [String] = []
         while published < longEvents {
             let batch = min(10_000, longEvents - published)
             try await publish(service, count: batch, payload: payload)
             published += batch
+            if published % 100_000 == 0 { samples.append("\(published / 1000)k: \(residentKilobytes() / 1024) MiB") }
             let target = service.log.nextOffset
             while let progress = await service.dispatcher.progress(webhook), progress.lag > 20_000, progress.cursor < target {
                 try await Task.sleep(nanoseconds: 20_000_000)
@@ -101,7 +103,7 @@ struct DeliverBenchmark: Benchmark {
         let seconds = (ContinuousClock.now - started).seconds
         report.add(name: "long run: \(longEvents) events", impl: "argus", value: Double(longEvents) / seconds, unit: .operationsPerSecond,
                    note: String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
-                                Double(residentKilobytes()) / 1024))
+                                Double(residentKilobytes()) / 1024) + (samples.isEmpty ? "" : "; " + samples.joined(separator: ", ")))
         report.print()
         return 0
     }

@@ -57,6 +57,9 @@ public final class EventLog: Sendable {
         writer.start()
     }
 
+    /// How long group-commit `fdatasync` calls have taken since the log was opened.
+    public var syncStatistics: SyncStatistics { writer.syncRecorder.snapshot }
+
     /// Offset the next appended event will get; everything below it is durable.
     public var nextOffset: UInt64 { head.withLock { $0.nextOffset } }
 

@@ -26,6 +26,8 @@ final class LogWriter: @unchecked Sendable {
     private var unsyncedSinceMs: Int64?
     /// Called once per durable group with the new next offset, before the group's completions.
     private let onDurable: @Sendable (UInt64) -> Void
+    /// Durations of the group commits' `fdatasync` calls.
+    let syncRecorder = SyncRecorder()
     /// Hashes written bytes for the segment footer on its own thread, off the commit path.
     private var digester: SegmentDigester
 
@@ -180,7 +182,10 @@ final class LogWriter: @unchecked Sendable {
         }
         if options.fsyncPolicy == .always {
             do {
+                let started = ContinuousClock.now
                 try segment.file.synchronizeData()
+                let elapsed = ContinuousClock.now - started
+                syncRecorder.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             } catch {
                 // After a failed fdatasync the page cache state is unknown: stop writing.
                 rollBackIndex()

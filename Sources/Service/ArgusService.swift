@@ -77,7 +77,7 @@ public final class ArgusService: Sendable {
         router.add("GET", "/metrics") { [self] _ in
             let totals = await dispatcher.totals()
             return HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
-                                body: Array(metrics.render(nextOffset: log.nextOffset, delivery: totals).utf8))
+                                body: Array(metrics.render(nextOffset: log.nextOffset, sync: log.syncStatistics, delivery: totals).utf8))
         }
         router.add("GET", "/openapi.json") { _ in .json(200, Array(OpenAPIDocument.text.utf8)) }
         router.add("GET", "/v1/event-types") { [self] in await respond($0) { try await eventTypes($0) } }

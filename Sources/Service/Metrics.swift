@@ -1,3 +1,4 @@
+import EventLog
 import Synchronization
 
 /// Counters and latency sums exposed at `GET /metrics` in the Prometheus text format.
@@ -26,7 +27,7 @@ final class Metrics: Sendable {
         }
     }
 
-    func render(nextOffset: UInt64,
+    func render(nextOffset: UInt64, sync: SyncStatistics,
                 delivery: (delivered: Int, failedAttempts: Int, unresolved: Int, waitingRetry: Int, lagSum: UInt64)) -> String {
         let snapshot = state.withLock { $0 }
         var lines = [
@@ -50,6 +51,16 @@ final class Metrics: Sendable {
             "argus_append_duration_seconds_bucket{le=\"+Inf\"} \(snapshot.appendCalls)",
             "argus_append_duration_seconds_sum \(snapshot.appendSecondsTotal)",
             "argus_append_duration_seconds_count \(snapshot.appendCalls)",
+        ]
+        lines += ["# HELP argus_log_fsync_duration_seconds Duration of the log writer's group-commit fdatasync calls.",
+                  "# TYPE argus_log_fsync_duration_seconds histogram"]
+        for (index, bound) in SyncStatistics.bucketBoundsSeconds.enumerated() {
+            lines.append("argus_log_fsync_duration_seconds_bucket{le=\"\(bound)\"} \(sync.bucketCounts[index])")
+        }
+        lines += [
+            "argus_log_fsync_duration_seconds_bucket{le=\"+Inf\"} \(sync.count)",
+            "argus_log_fsync_duration_seconds_sum \(sync.totalSeconds)",
+            "argus_log_fsync_duration_seconds_count \(sync.count)",
         ]
         lines += [
             "# HELP argus_deliveries_total Delivery attempts by outcome.", "# TYPE argus_deliveries_total counter",

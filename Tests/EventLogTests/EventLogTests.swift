@@ -52,6 +52,8 @@ import Testing
         do {
             let log = try EventLog(directory: directory.path, options: TestSupport.options(fsync: .always))
             for number in 0..<50 { _ = try await log.append(TestSupport.event(number)) }
+            let sync = log.syncStatistics
+            #expect(sync.count >= 1 && sync.count <= 50 && sync.totalSeconds > 0, "every group commit is one timed fdatasync")
             log.close()
         }
         let log = try EventLog(directory: directory.path, options: TestSupport.options(fsync: .always))

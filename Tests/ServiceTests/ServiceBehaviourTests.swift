@@ -118,7 +118,11 @@ import Testing
         defer { harness.close(); harness.removeDirectory() }
         #expect(await harness.send("GET", "/healthz").status == 200)
         let metrics = await harness.send("GET", "/metrics")
-        #expect(String(decoding: metrics.response.body, as: UTF8.self).contains("argus_log_next_offset"))
+        let text = String(decoding: metrics.response.body, as: UTF8.self)
+        for name in ["argus_log_next_offset", "argus_append_duration_seconds_count", "argus_log_fsync_duration_seconds_count",
+                     "argus_deliveries_total", "argus_retry_queue_depth", "argus_delivery_lag_events", "argus_api_responses_total"] {
+            #expect(text.contains(name), "\(name) in /metrics")
+        }
         let document = await harness.send("GET", "/openapi.json")
         #expect(document.json?["openapi"]?.stringValue == "3.1.0")
     }
