@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Service
 import Synchronization
+import WebhookSigning
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,15 +15,21 @@ import Glibc
 struct DeliverBenchmark: Benchmark {
     static let name = "deliver"
     static let summary = "deliveries/s at 1/16/64 in flight vs wrk ceiling, latency at 500 ev/s, memory over a long run"
-    static let usage = "deliver [--events N] [--long-events N] [--rate-seconds S]"
+    static let usage = "deliver [--events N] [--long-events N] [--rate-seconds S] [--null-transport]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         var events = 20_000
         var longEvents = 200_000
         var rateSeconds = 10
+        var nullTransport = false
         var index = 0
         while index < words.count {
             let value = index + 1 < words.count ? Int(words[index + 1]) : nil
+            if words[index] == "--null-transport" {
+                nullTransport = true
+                index += 1
+                continue
+            }
             switch words[index] {
             case "--events": events = try value ?? { throw BenchmarkUsageError("--events needs a number") }()
             case "--long-events": longEvents = try value ?? { throw BenchmarkUsageError("--long-events needs a number") }()
@@ -41,6 +48,8 @@ struct DeliverBenchmark: Benchmark {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         var configuration = ServiceConfiguration(dataDirectory: directory)
         configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.0/8")].compactMap { $0 })
+        // --null-transport answers 204 without a request: separates the engine's own cost and memory from URLSession's.
+        if nullTransport { configuration.deliveryTransport = NullTransport() }
         let service = try ArgusService(configuration: configuration)
         defer { service.close() }
         try await service.startDelivery()
@@ -187,4 +196,11 @@ struct DeliverBenchmark: Benchmark {
 
 extension Duration {
     var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
+
+/// A transport that acknowledges every delivery at once, without a request.
+struct NullTransport: DeliveryTransport {
+    func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
+        TransportResult(statusCode: 204, durationMs: 0)
+    }
 }

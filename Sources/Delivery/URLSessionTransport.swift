@@ -36,9 +36,11 @@ public final class URLSessionTransport: DeliveryTransport {
         for field in headers { request.setValue(field.value, forHTTPHeaderField: field.name) }
         let started = ContinuousClock.now
         let task = session.dataTask(with: request)
-        let deadline = DispatchWorkItem { [delegate] in
-            delegate.markTimedOut(task.taskIdentifier)
-            task.cancel()
+        // Weak: a cancelled deadline stays queued until its time, and must not keep the task alive.
+        let identifier = task.taskIdentifier
+        let deadline = DispatchWorkItem { [delegate, weak task] in
+            delegate.markTimedOut(identifier)
+            task?.cancel()
         }
         let outcome: SessionDelegate.Outcome = await withCheckedContinuation { continuation in
             delegate.register(task.taskIdentifier, continuation)
