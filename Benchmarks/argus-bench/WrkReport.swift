@@ -1,3 +1,5 @@
+import Foundation
+
 /// The figures of one `wrk --latency` run.
 struct WrkReport {
     var requestsPerSecond: Double
@@ -21,20 +23,11 @@ struct WrkReport {
             if words.first == "Requests/sec:", words.count > 1 { rate = Double(words[1]) }
             if words.first == "50%", words.count > 1 { p50 = milliseconds(words[1]) }
             if words.first == "99%", words.count > 1 { p99 = milliseconds(words[1]) }
-            if line.contains("Non-2xx") || line.contains("Socket errors") { errors = String(line).trimmingSpaces() }
+            if line.contains("Non-2xx") || line.contains("Socket errors") { errors = String(line).trimmingCharacters(in: .whitespaces) }
         }
         guard let rate else { return nil }
         requestsPerSecond = rate
         p50Ms = p50 ?? .nan
         p99Ms = p99 ?? .nan
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while text.first == " " { text.removeFirst() }
-        while text.last == " " { text.removeLast() }
-        return String(text)
     }
 }

@@ -14,15 +14,20 @@ public enum SecureRandom {
         public var description: String { "\(call) /dev/urandom failed, errno \(errno)" }
     }
 
+    /// `/dev/urandom`, opened once for the life of the process (an event id per publish must not cost
+    /// an open and a close); concurrent reads of it are safe.
+    private static let device: Result<Int32, Failure> = {
+        let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
+        return descriptor < 0 ? .failure(Failure(call: "open", errno: Glibc.errno)) : .success(descriptor)
+    }()
+
     /// `count` random bytes.
     /// - Throws: `Failure` when the device cannot be opened or read.
     public static func bytes(count: Int) throws(Failure) -> [UInt8] {
         precondition(count >= 0, "negative byte count")
         var bytes = [UInt8](repeating: 0, count: count)
         guard count > 0 else { return bytes }
-        let descriptor = open("/dev/urandom", O_RDONLY | O_CLOEXEC)
-        if descriptor < 0 { throw Failure(call: "open", errno: Glibc.errno) }
-        defer { close(descriptor) }
+        let descriptor = try device.get()
         var filled = 0
         while filled < count {
             let result = bytes.withUnsafeMutableBytes { buffer in

@@ -1,3 +1,6 @@
+import EventLog
+import Foundation
+
 /// When to try a failed delivery again: exponential backoff (factor 6: about 10 s, 60 s, 6 min with the
 /// default 10 s start) with ±20 % jitter, capped at the webhook's maximum; `Retry-After` of a 429 or 503
 /// is honoured within [100 ms, the cap].
@@ -12,7 +15,8 @@ public struct RetrySchedule: Sendable, Equatable {
     /// Jitter as a fraction of the delay, applied both ways.
     public static let jitterFraction: Double = 0.2
 
-    public init(maxRetries: Int, initialDelayMs: Int64, maxDelayMs: Int64) {
+    /// The default is DESIGN.md's: 3 retries from 10 s, at most 1 h apart.
+    public init(maxRetries: Int = 3, initialDelayMs: Int64 = 10_000, maxDelayMs: Int64 = 3_600_000) {
         precondition(maxRetries >= 0 && initialDelayMs > 0 && maxDelayMs >= initialDelayMs, "invalid retry schedule")
         self.maxRetries = maxRetries
         self.initialDelayMs = initialDelayMs
@@ -36,18 +40,9 @@ public struct RetrySchedule: Sendable, Equatable {
 
     /// Parses a `Retry-After` value: delay-seconds, or an HTTP date relative to `nowSeconds`.
     public static func retryAfterSeconds(_ value: String?, nowSeconds: Double) -> Double? {
-        guard let value = value?.trimmingSpaces(), !value.isEmpty else { return nil }
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
         if let seconds = Int(value), seconds >= 0 { return Double(seconds) }
         return HTTPDateParser.parse(value).map { max(0, $0 - nowSeconds) }
-    }
-}
-
-extension String {
-    func trimmingSpaces() -> String {
-        var text = Substring(self)
-        while text.first == " " || text.first == "\t" { text.removeFirst() }
-        while text.last == " " || text.last == "\t" { text.removeLast() }
-        return String(text)
     }
 }
 
@@ -61,13 +56,7 @@ enum HTTPDateParser {
               let year = Int(parts[3]) else { return nil }
         let time = parts[4].split(separator: ":").compactMap { Int($0) }
         guard time.count == 3 else { return nil }
-        let month = monthIndex + 1
-        let adjustedYear = month <= 2 ? year - 1 : year
-        let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400
-        let yearOfEra = adjustedYear - era * 400
-        let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
-        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
-        let days = era * 146_097 + dayOfEra - 719_468
-        return Double(days * 86_400 + time[0] * 3600 + time[1] * 60 + time[2])
+        return Timestamp.unixSeconds(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2])
+            .map(Double.init)
     }
 }

@@ -27,8 +27,7 @@ struct ActiveSegment {
     var recordCount: UInt64 { nextOffset - header.baseOffset }
 
     /// Creates a new, empty segment file whose header continues `chainIn`, durably.
-    static func create(directory: String, baseOffset: UInt64, chainIn: [UInt8], nowMs: Int64,
-                       indexIntervalBytes: Int) throws(EventLogError) -> ActiveSegment {
+    static func create(directory: String, baseOffset: UInt64, chainIn: [UInt8], nowMs: Int64) throws(EventLogError) -> ActiveSegment {
         let header = SegmentHeader(baseOffset: baseOffset, createdMs: nowMs, chainIn: chainIn)
         let path = directory + "/" + SegmentName.log(baseOffset: baseOffset)
         let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_TRUNC)

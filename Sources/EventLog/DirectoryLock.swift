@@ -1,3 +1,4 @@
+import Foundation
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -16,7 +17,7 @@ final class DirectoryLock: Sendable {
             let code = Glibc.errno
             if code == EWOULDBLOCK {
                 let text = String(decoding: (try? file.read(count: 32, at: 0)) ?? [], as: UTF8.self)
-                throw .locked(path: directory, holderPID: Int32(text.trimmingWhitespace()))
+                throw .locked(path: directory, holderPID: Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)))
             }
             throw .system(SystemError(call: "flock", path: path, errno: code))
         }
@@ -37,15 +38,6 @@ final class DirectoryLock: Sendable {
             return nil
         }
         let text = String(decoding: (try? file.read(count: 32, at: 0)) ?? [], as: UTF8.self)
-        return Int32(text.trimmingWhitespace()) ?? -1
-    }
-}
-
-extension String {
-    func trimmingWhitespace() -> String {
-        var scalars = Substring(self)
-        while let first = scalars.first, first.isWhitespace { scalars.removeFirst() }
-        while let last = scalars.last, last.isWhitespace { scalars.removeLast() }
-        return String(scalars)
+        return Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)) ?? -1
     }
 }

@@ -103,10 +103,10 @@ final class FileDescriptor: @unchecked Sendable {
     }
 }
 
-/// Directory-level helpers.
-enum FileSystem {
+/// Crash-safe file and directory helpers shared by the stores of the service (errno-carrying errors).
+public enum FileSystem {
     /// Creates `path` and its parents when missing.
-    static func createDirectory(_ path: String) throws(EventLogError) {
+    public static func createDirectory(_ path: String) throws(EventLogError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component + "/"
@@ -117,7 +117,7 @@ enum FileSystem {
     }
 
     /// Makes directory entries (creations, renames, deletions) in `path` durable.
-    static func synchronizeDirectory(_ path: String) throws(EventLogError) {
+    public static func synchronizeDirectory(_ path: String) throws(EventLogError) {
         let directory = try FileDescriptor.open(path, O_RDONLY | O_DIRECTORY)
         try directory.synchronize()
     }
@@ -137,17 +137,25 @@ enum FileSystem {
     }
 
     /// Removes the file at `path`; a missing file is not an error.
-    static func remove(_ path: String) throws(EventLogError) {
+    public static func remove(_ path: String) throws(EventLogError) {
         if unlink(path) != 0, Glibc.errno != ENOENT { throw .system(.current("unlink", path)) }
     }
 
-    /// Atomically replaces `path` with `bytes`: temp file, fsync, rename, directory fsync.
-    static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String) throws(EventLogError) {
-        let temporary = path + ".tmp"
-        let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC)
-        try file.write(bytes, at: 0)
-        try file.synchronize()
-        if rename(temporary, path) != 0 { throw .system(.current("rename", path)) }
+    /// Atomically replaces `path` (in `directory`) with `bytes`: a temporary file unique to this
+    /// writer, fsync, rename, directory fsync. A crash leaves the old or the new file, never a mix.
+    /// - Parameter mode: permissions of a new file (0600 for files that hold secrets).
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String,
+                                       mode: mode_t = 0o644) throws(EventLogError) {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        do throws(EventLogError) {
+            let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)
+            try file.write(bytes, at: 0)
+            try file.synchronize()
+            if rename(temporary, path) != 0 { throw EventLogError.system(.current("rename", path)) }
+        } catch {
+            unlink(temporary)
+            throw error
+        }
         try synchronizeDirectory(directory)
     }
 

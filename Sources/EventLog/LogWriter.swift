@@ -219,8 +219,7 @@ final class LogWriter: @unchecked Sendable {
         segment.digest = digester.finish()
         let footer = try segment.seal()
         let next = try ActiveSegment.create(directory: segment.directory, baseOffset: segment.nextOffset,
-                                            chainIn: segment.chain, nowMs: nowMs,
-                                            indexIntervalBytes: options.indexIntervalBytes)
+                                            chainIn: segment.chain, nowMs: nowMs)
         options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
         digester = SegmentDigester(resuming: next.digest)
         segment = next

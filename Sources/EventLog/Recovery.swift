@@ -10,7 +10,7 @@ enum Recovery {
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
         guard let activeBase = bases.last else {
             return try ActiveSegment.create(directory: directory, baseOffset: 0, chainIn: [UInt8](repeating: 0, count: 32),
-                                            nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+                                            nowMs: Clock.nowMs())
         }
         let name = SegmentName.log(baseOffset: activeBase)
         let path = directory + "/" + name
@@ -28,7 +28,7 @@ enum Recovery {
             options.logger("recovery: recreating segment \(name) whose header was torn (\(fileSize) bytes)")
             let chainIn = try previousChain(directory: directory, bases: bases, activeBase: activeBase)
             return try ActiveSegment.create(directory: directory, baseOffset: activeBase, chainIn: chainIn,
-                                            nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+                                            nowMs: Clock.nowMs())
         }
 
         let indexPath = directory + "/" + SegmentName.index(baseOffset: activeBase)
@@ -80,7 +80,7 @@ enum Recovery {
                 if indexChanged { try index.write(to: indexPath) }
                 options.logger("recovery: segment \(name) was sealed; starting segment at offset \(expectedOffset)")
                 return try ActiveSegment.create(directory: directory, baseOffset: expectedOffset, chainIn: chain,
-                                                nowMs: Clock.nowMs(), indexIntervalBytes: options.indexIntervalBytes)
+                                                nowMs: Clock.nowMs())
             case .end(let position):
                 if position < fileSize {
                     options.logger("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name)")

@@ -70,14 +70,23 @@ public enum Timestamp {
             else { return nil }
             offsetSeconds = (offsetHours * 3600 + offsetMinutes * 60) * (characters[index] == UInt8(ascii: "-") ? -1 : 1)
         }
-        // Days from civil.
+        guard let civil = unixSeconds(year: year, month: month, day: day, hour: hour, minute: minute, second: second) else {
+            return nil
+        }
+        let seconds = civil - Int64(offsetSeconds)
+        return seconds * 1000 + Int64(milliseconds)
+    }
+
+    /// Seconds since 1970 of a UTC civil time (days from civil, Howard Hinnant's algorithm); nil out of range.
+    public static func unixSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
+        guard (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour), (0..<60).contains(minute),
+              (0...60).contains(second) else { return nil }
         let adjustedYear = month <= 2 ? year - 1 : year
         let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400
         let yearOfEra = adjustedYear - era * 400
         let dayOfYear = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1
         let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
         let days = Int64(era * 146_097 + dayOfEra - 719_468)
-        let seconds = days * 86_400 + Int64(hour * 3600 + minute * 60 + second - offsetSeconds)
-        return seconds * 1000 + Int64(milliseconds)
+        return days * 86_400 + Int64(hour * 3600 + minute * 60 + second)
     }
 }

@@ -38,7 +38,7 @@ public final class ArgusService: Sendable {
         let store = webhooks
         delivery.onStateChange = { id, state, reason in
             _ = try? store.update(id) { webhook in
-                webhook.status = Webhook.Status(rawValue: state.rawValue) ?? .disabled
+                webhook.status = state
                 webhook.statusReason = reason
             }
         }

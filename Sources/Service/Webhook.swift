@@ -6,28 +6,10 @@ import WebhookSigning
 
 /// A webhook subscription.
 public struct Webhook: Sendable, Equatable {
-    /// Delivery state.
-    public enum Status: String, Sendable {
-        /// Deliveries flow.
-        case enabled
-        /// Stopped by the user, by a 410 answer, or after failing continuously too long.
-        case disabled
-        /// An ordered webhook whose delivery exhausted its retries; nothing is skipped until it resumes.
-        case paused
-    }
-
-    /// Retry schedule: `maxRetries` retries after the first attempt, exponential backoff with jitter.
-    public struct RetryPolicy: Sendable, Equatable {
-        public var maxRetries = 3
-        public var initialDelayMs: Int64 = 10_000
-        public var maxDelayMs: Int64 = 3_600_000
-
-        public init(maxRetries: Int = 3, initialDelayMs: Int64 = 10_000, maxDelayMs: Int64 = 3_600_000) {
-            self.maxRetries = maxRetries
-            self.initialDelayMs = initialDelayMs
-            self.maxDelayMs = maxDelayMs
-        }
-    }
+    /// Delivery state: the engine's own type, so the two can never disagree.
+    public typealias Status = Subscription.State
+    /// Retry schedule: the engine's own type (`maxRetries` retries, exponential backoff with jitter).
+    public typealias RetryPolicy = RetrySchedule
 
     public var id: String
     /// Owning organization, or `*` for a platform-wide subscription (platform:admin only).
@@ -59,15 +41,9 @@ public struct Webhook: Sendable, Equatable {
     public var subscription: Subscription {
         Subscription(id: id, organizationID: organizationID, url: url, eventTypes: eventTypes, ordered: ordered,
                      maxInFlight: ordered ? 1 : maxInFlight,
-                     retry: RetrySchedule(maxRetries: retry.maxRetries, initialDelayMs: retry.initialDelayMs, maxDelayMs: retry.maxDelayMs),
-                     state: Subscription.State(rawValue: status.rawValue) ?? .disabled, startOffset: startOffset, secrets: secrets)
+                     retry: retry, state: status, startOffset: startOffset, secrets: secrets)
     }
 
-    /// True when `record` is for this webhook: its organization and one of its type filters match.
-    public func matches(organizationID eventOrganization: String, type: String) -> Bool {
-        (organizationID == "*" || organizationID == eventOrganization)
-            && eventTypes.contains { EventType.matches(type, pattern: $0) }
-    }
 
     /// The public representation; `includeSecret` only for create and rotate-secret.
     func json(includeSecret: Bool = false) -> JSONValue {
@@ -122,6 +98,7 @@ public struct Webhook: Sendable, Equatable {
               let ordered = json["ordered"]?.boolValue, let maxInFlight = json["max_in_flight"]?.int64Value,
               let retry = json["retry"], let maxRetries = retry["max_retries"]?.int64Value,
               let initial = retry["initial_delay_ms"]?.int64Value, let maximum = retry["max_delay_ms"]?.int64Value,
+              maxRetries >= 0, initial > 0, maximum >= initial,
               let statusText = json["status"]?.stringValue, let status = Status(rawValue: statusText),
               let start = json["start_offset"]?.int64Value, let secretText = json["secret"]?.stringValue,
               let current = try? WebhookSecret(parsing: secretText),

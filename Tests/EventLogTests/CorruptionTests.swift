@@ -93,7 +93,8 @@ import Testing
     }
 
     /// Rewrites a sealed segment's frames with `edit` and returns the verification report.
-    static func verifyAfterEditing(_ edit: (inout [[UInt8]]) throws -> Void) async throws -> LogVerifier.Report {
+    /// Returns the report and the edited segment's base offset.
+    static func verifyAfterEditing(_ edit: (inout [[UInt8]]) throws -> Void) async throws -> (report: LogVerifier.Report, base: UInt64) {
         let directory = TemporaryDirectory("edit")
         _ = try await makeLog(directory)
         let base = try SegmentCatalog.baseOffsets(directory: directory.path)[1]
@@ -102,20 +103,17 @@ import Testing
         var frames = try TestSupport.frames(of: path).map { Array(bytes[$0.position..<($0.position + $0.size)]) }
         try edit(&frames)
         try Self.write(Array(bytes[0..<SegmentHeader.sizeBytes]) + frames.joined(), path)
-        var report = try LogVerifier.verify(directory: directory.path)
-        report.notes.append("segment base \(base)")
-        report.sizeBytes = Int64(base)
-        return report
+        return (try LogVerifier.verify(directory: directory.path), base)
     }
 
     @Test func removedDuplicatedReorderedAndInsertedRecordsAreDetected() async throws {
         // Frame 3 of the second segment holds offset base + 3.
         let removed = try await Self.verifyAfterEditing { $0.remove(at: 3) }
-        #expect(removed.firstBadOffset == UInt64(removed.sizeBytes) + 3)
+        #expect(removed.report.firstBadOffset == removed.base + 3)
         let duplicated = try await Self.verifyAfterEditing { $0.insert($0[3], at: 4) }
-        #expect(duplicated.firstBadOffset == UInt64(duplicated.sizeBytes) + 4)
+        #expect(duplicated.report.firstBadOffset == duplicated.base + 4)
         let reordered = try await Self.verifyAfterEditing { $0.swapAt(3, 4) }
-        #expect(reordered.firstBadOffset == UInt64(reordered.sizeBytes) + 3)
+        #expect(reordered.report.firstBadOffset == reordered.base + 3)
         // An inserted record forged with a valid CRC and the right offset still breaks the chain.
         let inserted = try await Self.verifyAfterEditing { frames in
             var forged = frames[3]
@@ -124,8 +122,8 @@ import Testing
             withUnsafeBytes(of: crc.littleEndian) { for index in 0..<4 { forged[4 + index] = $0[index] } }
             frames.insert(forged, at: 3)
         }
-        #expect(inserted.firstBadOffset == UInt64(inserted.sizeBytes) + 3)
-        #expect(inserted.problem?.contains("hash chain") == true)
+        #expect(inserted.report.firstBadOffset == inserted.base + 3)
+        #expect(inserted.report.problem?.contains("hash chain") == true)
     }
 
     @Test func aMissingSegmentIsAGap() async throws {
