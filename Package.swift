@@ -45,7 +45,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "EventLog", "Crypto"]),
         .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
     ],
