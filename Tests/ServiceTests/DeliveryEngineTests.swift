@@ -49,6 +49,7 @@ import Testing
         try await Self.publish(harness, token: token, count: values.count)
         #expect(await receiver.wait(seconds: 30) { deliveries in deliveries.filter { $0.headers["x-argus-attempt"] == "2" }.count == values.count })
         let history = harness.service.dispatcher.history
+        #expect(await receiver.wait { _ in history.list(webhookID: id, status: .succeeded, after: nil, limit: 100).page.count == values.count })
         let records = history.list(webhookID: id, status: nil, after: nil, limit: 100).page
         #expect(records.count == values.count)
         for record in records {
