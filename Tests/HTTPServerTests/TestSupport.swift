@@ -156,9 +156,6 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    /// Waits until some bytes arrive (or the stream ends); returns false at end of stream.
-    func awaitBytes() throws -> Bool { try fill() }
-
     /// Reads one response (a 1xx counts as one). `hasBody: false` for answers to HEAD.
     func readResponse(hasBody: Bool = true) throws -> TestResponse {
         var headEnd: Int?
