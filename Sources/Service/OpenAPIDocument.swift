@@ -564,6 +564,8 @@ enum OpenAPIDocument {
               "events:read": "Read events and the event type catalog",
               "webhooks:read": "Read webhooks",
               "webhooks:write": "Create, change, delete webhooks and rotate their secrets",
+              "clients:write": "List, create and delete the organization's OAuth clients",
+              "metrics:read": "Read `/metrics` (unless the server runs with `--metrics-public`)",
               "platform:admin": "Every scope, for every organization (`organization_id` of any organization or `*`)"
             }
           }
