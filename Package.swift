@@ -47,7 +47,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
         .testTarget(name: "ArchiveTests", dependencies: ["Archive", "EventLog", "Crypto"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
+        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,5 @@
 import EventLog
+import JSON
 import Foundation
 import Synchronization
 import WebhookSigning
@@ -6,6 +7,11 @@ import WebhookSigning
 /// The delivery engine: one shared scan of the log feeds a lane per webhook; each lane delivers the
 /// events its webhook wants, signed, with retries, and moves the webhook's durable cursor (the offset
 /// below which everything is acknowledged or failed) only after that.
+///
+/// Every read goes through the `EventSource` (the archive and the local log): a lane behind the
+/// shared window reads ahead on its own. While the archive cannot be read the lane waits and retries
+/// with backoff (`Progress.statusReason` says `archive_unavailable`); when events are gone from every
+/// store it pauses with `events_unavailable` instead of skipping them.
 ///
 /// Ordered webhooks have one delivery unresolved at a time and pause when it exhausts its retries;
 /// unordered ones keep up to `maxInFlight` unresolved (in flight or waiting for a retry), so a crash
@@ -43,7 +49,13 @@ public actor Dispatcher {
         var subscription: Subscription
         var nextOffset: UInt64
         var unresolved: [UInt64: Unresolved] = [:]
-        var catchUp: LogReader?
+        /// Events read ahead below the shared window, dense from the first (at most `catchUpRecordCountMax`).
+        var catchUp: [EventRecord] = []
+        var catchUpLoading = false
+        /// Why reading for this lane is stuck, while it is; and when to read again.
+        var readProblem: EventSourceError?
+        var readRetryDelayMs: Int64 = 0
+        var readRetryAt: ContinuousClock.Instant?
         var committedCursor: UInt64
         /// Bumped by a replay: attempts of an older generation are ignored when they finish.
         var generation = 0
@@ -56,18 +68,20 @@ public actor Dispatcher {
     }
 
     private let log: EventLog
+    private let source: any EventSource
     private let cursors: CursorStore
     public nonisolated let history: DeliveryHistory
     private let configuration: Configuration
     private var lanes: [String: Lane] = [:]
     private var cache: RecordCache
-    private var sharedReader: LogReader?
     private nonisolated let stopped = Atomic<Bool>(false)
     private var deliveredCount = 0
     private var failedAttemptCount = 0
 
-    public init(log: EventLog, cursors: CursorStore, history: DeliveryHistory, configuration: Configuration) {
+    /// - Parameter source: where events are read (default: the local log alone); `log` gives the head.
+    public init(log: EventLog, source: (any EventSource)? = nil, cursors: CursorStore, history: DeliveryHistory, configuration: Configuration) {
         self.log = log
+        self.source = source ?? log
         self.cursors = cursors
         self.history = history
         self.configuration = configuration
@@ -80,10 +94,9 @@ public actor Dispatcher {
         let head = log.nextOffset
         let lowest = lanes.values.map(\.nextOffset).min() ?? head
         let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
-        let start = max(lowest, head > back ? head - back : 0)
+        // The shared window starts in the local log: lanes behind it (archived offsets included) read on their own.
+        let start = max(lowest, head > back ? head - back : 0, try log.firstRetainedOffset())
         cache = RecordCache(startingAt: start)
-        sharedReader = try log.makeReader(from: .offset(start))
-        if let first = sharedReader?.nextOffset, first != start { cache = RecordCache(startingAt: first) }
         // Resume deliveries that were waiting for a retry when the process stopped.
         for id in lanes.keys { pump(id) }
         Task { await self.runTail() }
@@ -102,19 +115,23 @@ public actor Dispatcher {
 
     private func runTail() async {
         while !stopped.load(ordering: .relaxed) {
-            var advanced = false
-            do {
-                while var reader = sharedReader, let record = try reader.next() {
-                    sharedReader = reader
-                    cache.append(record)
-                    advanced = true
-                    if cache.nextOffset % 512 == 0 { pumpAll() }
+            do throws(EventSourceError) {
+                while true {
+                    let from = cache.nextOffset
+                    let records = try await source.read(from: from, countMax: 512)
+                    guard !records.isEmpty, cache.nextOffset == from else { break }
+                    for record in records { cache.append(record) }
+                    pumpAll()
                 }
             } catch {
                 configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
+                if let first = try? log.firstRetainedOffset(), first > cache.nextOffset {
+                    // Retention passed the window: it is only a cache, lanes behind it read on their own.
+                    cache = RecordCache(startingAt: first)
+                    continue
+                }
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
             }
-            if advanced { pumpAll() }
             await log.waitForAppend(atOrAfter: cache.nextOffset)
         }
     }
@@ -123,22 +140,69 @@ public actor Dispatcher {
         for id in lanes.keys { pump(id) }
     }
 
-    /// The record at `offset` for `lane`: from the shared window, or from the lane's own catch-up reader.
+    /// The record at `offset` for `lane`: from the shared window, or from what the lane read ahead. When
+    /// neither holds it, starts reading ahead from the source (unless a read failed and its retry is not
+    /// due) and returns nil; `pump` runs again when the read finishes.
     private func fetch(_ lane: inout Lane, _ offset: UInt64) -> EventRecord? {
         if let record = cache.record(at: offset) {
-            lane.catchUp = nil
+            lane.catchUp = []
             return record
         }
         guard offset < cache.firstOffset else { return nil }
-        do {
-            if lane.catchUp == nil || lane.catchUp?.nextOffset != offset {
-                lane.catchUp = try log.makeReader(from: .offset(offset))
-            }
-            return try lane.catchUp?.next()
-        } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"catch-up read for \(lane.subscription.id): \(error)\"}")
-            return nil
+        if let first = lane.catchUp.first?.offset, offset >= first, offset - first < UInt64(lane.catchUp.count) {
+            lane.catchUp.removeFirst(Int(offset - first))
+            return lane.catchUp.removeFirst()
         }
+        lane.catchUp = []
+        guard !lane.catchUpLoading, lane.readRetryAt.map({ ContinuousClock.now >= $0 }) ?? true else { return nil }
+        lane.catchUpLoading = true
+        let id = lane.subscription.id
+        let generation = lane.generation
+        Task { await self.readAhead(id, from: offset, generation: generation) }
+        return nil
+    }
+
+    /// Reads ahead for a lane behind the shared window. A failure is kept as the lane's read problem: the
+    /// archive being unavailable is retried with backoff; events gone from every store pause the lane.
+    private func readAhead(_ id: String, from offset: UInt64, generation: Int) async {
+        let result: Result<[EventRecord], EventSourceError>
+        do throws(EventSourceError) {
+            result = .success(try await source.read(from: offset, countMax: DeliveryLimits.catchUpRecordCountMax))
+        } catch {
+            result = .failure(error)
+        }
+        guard var lane = lanes[id], lane.generation == generation else { return }
+        lane.catchUpLoading = false
+        switch result {
+        case .success(let records):
+            if lane.readProblem != nil {
+                configuration.logger("{\"level\":\"info\",\"message\":\"webhook \(id) reads again from offset \(offset)\"}")
+            }
+            lane.catchUp = records
+            lane.readProblem = nil
+            lane.readRetryDelayMs = 0
+            lane.readRetryAt = nil
+            lanes[id] = lane
+        case .failure(let error):
+            lane.readProblem = error
+            if case .eventsUnavailable(let missing, let earliest) = error {
+                let resume = earliest.map { "; replay from offset \($0) to continue after the gap" } ?? ""
+                disable(&lane, .paused, reason: "events_unavailable: event \(missing) is no longer held by the log or the archive\(resume)")
+                lanes[id] = lane
+                return
+            }
+            lane.readRetryDelayMs = min(DeliveryLimits.readRetryDelayMsMax, max(DeliveryLimits.readRetryDelayMsMin, lane.readRetryDelayMs * 2))
+            let delayMs = lane.readRetryDelayMs
+            lane.readRetryAt = ContinuousClock.now + .milliseconds(delayMs)
+            lanes[id] = lane
+            configuration.logger("{\"level\":\"warning\",\"message\":\(JSONValue.string("webhook \(id) waits \(delayMs) ms: \(error)").text)}")
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(delayMs) * 1_000_000)
+                self.pump(id)
+            }
+            return
+        }
+        pump(id)
     }
 
     /// Starts deliveries for `id` while its window has room and the log has events for it.
@@ -159,10 +223,8 @@ public actor Dispatcher {
         while lane.unresolved.count < lane.window, lane.nextOffset < cache.nextOffset, examined < 4096 {
             guard let record = fetch(&lane, lane.nextOffset) else { break }
             examined += 1
-            if record.offset != lane.nextOffset {
-                // Retention removed older segments: continue at the oldest retained event.
-                lane.nextOffset = record.offset
-            }
+            // Sources are dense: a record at another offset would be a gap, so it is never skipped to.
+            guard record.offset == lane.nextOffset else { break }
             lane.nextOffset += 1
             guard lane.subscription.wants(record) else { continue }
             let deliveryID = DeliveryID.make(webhookID: id, offset: record.offset)
@@ -324,7 +386,11 @@ public actor Dispatcher {
         guard var lane = lanes[id] else { return }
         lane.generation += 1
         lane.unresolved = [:]
-        lane.catchUp = nil
+        lane.catchUp = []
+        lane.catchUpLoading = false
+        lane.readProblem = nil
+        lane.readRetryDelayMs = 0
+        lane.readRetryAt = nil
         lane.nextOffset = offset
         lane.committedCursor = offset
         lane.skipSettledBelow = 0
@@ -335,8 +401,7 @@ public actor Dispatcher {
 
     /// Sends a failed delivery again (a new series of attempts); the cursor is not involved.
     public func retryDelivery(_ record: DeliveryRecord, subscription: Subscription) async throws {
-        var reader = try log.makeReader(from: .offset(record.offset))
-        guard let event = try reader.next(), event.offset == record.offset else { return }
+        guard let event = try await source.read(from: record.offset, countMax: 1).first, event.offset == record.offset else { return }
         let configuration = configuration
         let history = history
         Task.detached {
@@ -378,12 +443,15 @@ public actor Dispatcher {
         public var cursor: UInt64
         public var head: UInt64
         public var unresolved: Int
+        /// Why the webhook cannot read its next events, while it cannot: `.archiveUnavailable` (waiting
+        /// and retrying) or `.eventsUnavailable` (paused); nil when reading is fine.
+        public var readProblem: EventSourceError?
         public var lag: UInt64 { head > cursor ? head - cursor : 0 }
     }
 
     public func progress(_ id: String) -> Progress? {
         guard let lane = lanes[id] else { return nil }
-        return Progress(cursor: lane.cursor, head: log.nextOffset, unresolved: lane.unresolved.count)
+        return Progress(cursor: lane.cursor, head: log.nextOffset, unresolved: lane.unresolved.count, readProblem: lane.readProblem)
     }
 
     /// Totals for `/metrics`.

@@ -129,8 +129,10 @@ extension ArgusService {
         let limit = try pageLimit(request)
         var start: UInt64 = 0
         if let after = request.queryValue("after") {
-            guard let offset = UInt64(after) else { throw APIError(400, "invalid_query", "after must be an offset (a non-negative integer)") }
-            start = offset &+ 1
+            guard let offset = UInt64(after), offset < UInt64.max else {
+                throw APIError(400, "invalid_query", "after must be an offset (a non-negative integer)")
+            }
+            start = offset + 1
         }
         let typePattern = request.queryValue("type")
         if let typePattern, !EventType.isValidFilter(typePattern) {
@@ -143,16 +145,22 @@ extension ArgusService {
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden_organization", "this token may read only \(principal.organizationID)")
         }
-        var reader = try log.makeReader(from: .offset(start))
+        // Through the event source: archived offsets are read back, and a gap is a 410, never skipped.
         var data: [JSONValue] = []
         var scanned = 0
         var lastScanned: UInt64?
-        while data.count < limit, scanned < ServiceLimits.eventScanCountMax, let record = try reader.next() {
-            scanned += 1
-            lastScanned = record.offset
-            guard organization == "*" || record.organizationID == organization else { continue }
-            if let typePattern, !EventType.matches(record.type, pattern: typePattern) { continue }
-            data.append(try JSONParser.parse(record.envelope()))
+        scan: while data.count < limit, scanned < ServiceLimits.eventScanCountMax {
+            let records = try await source.read(from: lastScanned.map { $0 + 1 } ?? start,
+                                                countMax: min(256, ServiceLimits.eventScanCountMax - scanned))
+            if records.isEmpty { break }
+            for record in records {
+                scanned += 1
+                lastScanned = record.offset
+                guard organization == "*" || record.organizationID == organization else { continue }
+                if let typePattern, !EventType.matches(record.type, pattern: typePattern) { continue }
+                data.append(try JSONParser.parse(record.envelope()))
+                if data.count == limit { break scan }
+            }
         }
         let more = lastScanned.map { $0 + 1 < log.nextOffset } ?? false
         return json(200, .object([("data", .array(data)), ("next_after", more ? .integer(lastScanned ?? 0) : .null)]))
