@@ -35,6 +35,8 @@ let package = Package(
             name: "argus-events",
             dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
             swiftSettings: strict),
+        // For tests only: child processes that die with the test process, the built executables' paths.
+        .target(name: "ArgusTestSupport", swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
             dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
@@ -42,12 +44,13 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "EventLog", "Crypto"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning", "Archive"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+                                                         "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]
 )
