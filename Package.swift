@@ -52,7 +52,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),
