@@ -73,7 +73,9 @@ class Proxy(http.server.BaseHTTPRequestHandler):
         for key, value in headers.items():
             if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
                 self.send_header(key, value)
-        self.send_header("content-length", str(len(payload)))
+        # A HEAD answer carries the object's length, not its own.
+        length = headers.get("Content-Length") or headers.get("content-length") if self.command == "HEAD" else None
+        self.send_header("content-length", length or str(len(payload)))
         self.end_headers()
         if self.command != "HEAD":
             self.wfile.write(payload)
@@ -119,11 +121,26 @@ data = f"{work}/data"
 port = free_port()
 base = f"http://127.0.0.1:{port}"
 serve_log = open(f"{work}/serve.log", "wb")
-serve = subprocess.Popen(
-    [binary, "serve", "--no-supervisor", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--allow-http",
-     "--allow-target-cidr", "127.0.0.0/8", "--segment-bytes", "4096", "--archive-target", f"s3://{bucket}/{prefix}",
-     "--s3-endpoint", proxy_url, "--archive-interval-seconds", "1", "--retention-bytes", "8192"],
-    stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=serve_log, env=dict(os.environ, ARGUS_EXIT_ON_STDIN_EOF="1"))
+
+
+def start_serve():
+    return subprocess.Popen(
+        [binary, "serve", "--no-supervisor", "--data-dir", data, "--listen", f"127.0.0.1:{port}", "--allow-http",
+         "--allow-target-cidr", "127.0.0.0/8", "--segment-bytes", "4096", "--archive-target", f"s3://{bucket}/{prefix}",
+         "--s3-endpoint", proxy_url, "--archive-interval-seconds", "1", "--retention-bytes", "8192"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=serve_log, env=dict(os.environ, ARGUS_EXIT_ON_STDIN_EOF="1"))
+
+
+def stop_serve(process):
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+serve = start_serve()
 
 
 def call(method, path, body=None, token=None, auth=None, form=None):
@@ -162,10 +179,13 @@ try:
     _, grant = call("POST", "/oauth/token", form="grant_type=client_credentials",
                     auth=f"{credentials['client_id']}:{credentials['client_secret']}")
     token = grant["access_token"]
-    for batch in range(3):
-        events = [{"type": "user.login", "organization_id": "org_c", "data": {"n": batch * 100 + n}} for n in range(100)]
-        status, _ = call("POST", "/v1/events/batch", {"events": events}, token)
-        check(f"published batch {batch}", status == 201)
+    published = []
+    for batch in range(30):
+        events = [{"type": "user.login", "organization_id": "org_c", "data": {"n": batch * 10 + n}} for n in range(10)]
+        status, body = call("POST", "/v1/events/batch", {"events": events}, token)
+        published += [event["offset"] for event in (body or {}).get("events", [])]
+    check("published 300 user.login events", len(published) == 300)
+    head = published[-1] + 1
 
     def local_first():
         out = subprocess.run([binary, "segments", "--data-dir", data, "--format", "json"], capture_output=True, text=True).stdout
@@ -173,29 +193,41 @@ try:
         return min((row["base_offset"] for row in rows), default=0)
     first = wait_for("retention to delete archived segments", lambda: local_first() > 100)
     check(f"retention deleted archived segments locally (first local offset {local_first()})", first)
+    # A restart, so that no reader has the events in memory any more: from here on they come from S3.
+    stop_serve(serve)
+    serve = start_serve()
+    threading.Thread(target=serve.stdout.read, daemon=True).start()
+    def healthy():
+        try:
+            return call("GET", "/healthz")[0] == 200
+        except OSError:
+            return False
+    check("serve restarted", wait_for("serve to answer", healthy, 30))
 
     def listed(after=None):
         status, body = call("GET", "/v1/events?organization_id=*&limit=1000" + (f"&after={after}" if after is not None else ""), token=token)
         return status, body
 
     status, body = listed()
-    check("GET /v1/events from the start lists 0..299 (archive, then local)",
-          status == 200 and [e["offset"] for e in body["data"]] == list(range(300)), f"{status} {str(body)[:200]}")
+    check(f"GET /v1/events from the start lists 0..{head - 1} (archive, then local)",
+          status == 200 and [e["offset"] for e in body["data"]] == list(range(head)), f"{status} {str(body)[:200]}")
 
     status, hook = call("POST", "/v1/webhooks", {"url": f"{receiver_url}/first", "event_types": ["user.login"], "ordered": True,
                                                  "start": "beginning", "organization_id": "*"}, token)
     check("create a webhook with start: beginning", status == 201, str(hook)[:200])
     wait_for("300 deliveries", lambda: len(offsets("/first")) >= 300)
-    check("start: beginning delivered 0..299 in order", offsets("/first") == list(range(300)), str(offsets("/first"))[:200])
+    check("start: beginning delivered every user.login event from the archive on, in order", offsets("/first") == published,
+          str(offsets("/first"))[:200])
 
     status, replay = call("POST", f"/v1/webhooks/{hook['id']}/replay", {"from_offset": 0}, token)
-    check("replay from 0 answers its range", status == 202 and replay["from_offset"] == 0 and replay["until_offset"] == 300,
+    check(f"replay from 0 answers its range (0..{head})", status == 202 and replay["from_offset"] == 0 and replay["until_offset"] == head,
           str(replay))
     wait_for("the replay", lambda: len(offsets("/first")) >= 600)
-    check("the replay from 0 delivered 0..299 again, in order", offsets("/first") == list(range(300)) * 2)
+    check("the replay from 0 delivered them again, in order", offsets("/first") == published * 2)
 
     bases = sorted(int(o["Key"].rsplit("/", 1)[-1].split(".")[0])
-                   for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "manifest/")["Contents"])
+                   for o in s3.list_objects_v2(Bucket=bucket, Prefix=prefix + "manifest/").get("Contents", []))
+    check(f"the bucket holds several archived segments ({len(bases)})", len(bases) >= 4)
     middle = bases[len(bases) // 2]
     blocked["from"] = f"{middle:020d}.log"
     shutil.rmtree(f"{data}/archive-cache", ignore_errors=True)
@@ -206,16 +238,17 @@ try:
         return call("GET", f"/v1/webhooks/{second['id']}/stats", token=token)[1]
     waiting = wait_for("status_reason archive_unavailable", lambda: stats().get("status_reason") == "archive_unavailable")
     check("an archive unreadable mid-way: the lane waits with status_reason archive_unavailable", waiting, str(stats()))
-    wait_for(f"deliveries up to {middle}", lambda: len(offsets("/second")) >= middle, 20)
+    before = [offset for offset in published if offset < middle]
+    wait_for(f"deliveries up to {middle}", lambda: len(offsets("/second")) >= len(before), 20)
     time.sleep(0.5)
-    check(f"it delivered up to the unreadable segment ({middle}) and nothing past it", offsets("/second") == list(range(middle)),
+    check(f"it delivered up to the unreadable segment ({middle}) and nothing past it", offsets("/second") == before,
           str(offsets("/second"))[-10:])
     status, body = listed()
     check("GET /v1/events meanwhile answers 503 archive_unavailable",
           status == 503 and body["error"]["code"] == "archive_unavailable", f"{status} {body}")
     blocked["from"] = None
     wait_for("the lane to resume", lambda: len(offsets("/second")) >= 300)
-    check("when the archive returns the lane resumes without a gap", offsets("/second") == list(range(300)))
+    check("when the archive returns the lane resumes without a gap", offsets("/second") == published)
     check("and its status_reason clears", wait_for("status_reason null", lambda: stats().get("status_reason") is None, 10))
 
     # A tampered archived segment: one byte of its record 2 changed in S3.
@@ -234,12 +267,7 @@ try:
     check(f"a tampered archived segment is refused naming offset {tampered + 2}",
           status == 503 and f"offset {tampered + 2}" in message, f"{status} {message}")
 finally:
-    serve.send_signal(signal.SIGTERM)
-    try:
-        serve.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        serve.kill()
-        serve.wait()
+    stop_serve(serve)
     for server in servers:
         server.shutdown()
     if failed:
