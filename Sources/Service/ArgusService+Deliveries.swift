@@ -19,8 +19,21 @@ extension ArgusService {
         }
         let after = request.queryValue("after")
         if let after, after.isEmpty || after.utf8.count > 64 { throw APIError(400, "invalid_query", "after must be a delivery id") }
-        let (page, more) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
-        return json(200, .object([("data", .array(page.map(\.json))), ("next_after", more ? .string(page.last?.deliveryID ?? "") : .null)]))
+        let (records, listedMore) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
+        let page = Self.prefixWithinPageBytes(records.map(\.json))
+        let more = listedMore || page.count < records.count
+        let next: JSONValue = more && !page.isEmpty ? .string(records[page.count - 1].deliveryID) : .null
+        return json(200, .object([("data", .array(page)), ("next_after", next)]))
+    }
+
+    /// The longest prefix of `values` whose JSON stays within `ServiceLimits.pageSizeBytesMax` (at least one).
+    static func prefixWithinPageBytes(_ values: [JSONValue]) -> [JSONValue] {
+        var bytes = 0
+        for (index, value) in values.enumerated() {
+            bytes += value.encoded().count + 1
+            if index > 0, bytes > ServiceLimits.pageSizeBytesMax { return Array(values[..<index]) }
+        }
+        return values
     }
 
     /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; the webhook's lane runs a new attempt series

@@ -256,7 +256,7 @@ enum OpenAPIDocument {
           {
             "name": "after",
             "in": "query",
-            "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551614},
+            "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775806},
             "description": "Return events with a larger offset (a `next_after`). Default: from offset 0."
           },
           {"$ref": "#/components/parameters/Limit"},
@@ -568,6 +568,8 @@ enum OpenAPIDocument {
               "events:read": "Read events and the event type catalog",
               "webhooks:read": "Read webhooks",
               "webhooks:write": "Create, change, delete webhooks and rotate their secrets",
+              "clients:write": "List, create and delete the organization's OAuth clients",
+              "metrics:read": "Read `/metrics` (unless the server runs with `--metrics-public`)",
               "platform:admin": "Every scope, for every organization (`organization_id` of any organization or `*`)"
             }
           }

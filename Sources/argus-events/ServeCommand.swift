@@ -90,6 +90,13 @@ struct ServeCommand: Command {
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.host = host
         serverConfiguration.port = port
+        let descriptorLimit = DescriptorLimit.raiseSoftToHard()
+        serverConfiguration.connectionCountMax = ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
+        Console.error(JSONValue.object([
+            ("level", .string("info")), ("rlimit_nofile", .integer(Int64(descriptorLimit))),
+            ("connection_count_max", .integer(Int64(serverConfiguration.connectionCountMax))),
+            ("message", .string("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files")),
+        ]).text)
         serverConfiguration.bodySizeBytesMax = { _, path in
             path == "/v1/events/batch" ? ServiceLimits.batchBodySizeBytesMax : ServiceLimits.bodySizeBytesMax
         }
