@@ -21,8 +21,10 @@ struct DispatcherState {
     /// `catchUpRecordCountMax` each for at most `catchUpReaderCountMax` lanes; least recently used first.
     private var catchUp: [String: [EventRecord]] = [:]
     private var catchUpOrder: [String] = []
-    /// Lanes whose read-ahead is under way, with the offset it started from.
+    /// Lanes whose read-ahead is under way, with the offset it started from (at most `catchUpReaderCountMax`).
     private var reading: [String: UInt64] = [:]
+    /// Lanes that wanted to read ahead while `catchUpReaderCountMax` reads were under way.
+    private var readQueue: [String] = []
     /// Why a lane's reads fail, while they do: the error, the current backoff and when to read again.
     private var readProblems: [String: (error: EventSourceError, delayMs: Int64, retryAtMs: Int64)] = [:]
     private var signals: [AttemptKey: CancelSignal] = [:]
@@ -99,7 +101,6 @@ struct DispatcherState {
             let effects = lane.handle(.replay(fromOffset: offset))
             lanes[id] = lane
             dropCatchUp(id)
-            reading[id] = nil
             readProblems[id] = nil
             perform(id, effects)
             do {
@@ -149,6 +150,7 @@ struct DispatcherState {
         for (key, signal) in signals where key.laneID == id { signal.fire() }
         dropCatchUp(id)
         reading[id] = nil
+        readQueue.removeAll { $0 == id }
         readProblems[id] = nil
         wakes[id] = nil
         starved.remove(id)
@@ -219,6 +221,7 @@ struct DispatcherState {
     /// When neither holds it, starts a read-ahead through the event source (unless one is under way, or a
     /// failed one's retry is not due) and returns nil; the lane is pumped again when it ends.
     private mutating func fetch(_ id: String, _ offset: UInt64) -> EventRecord? {
+        if !readQueue.isEmpty { readQueue.removeAll { $0 == id } }
         if let record = cache.record(at: offset) {
             dropCatchUp(id)
             return record
@@ -239,6 +242,11 @@ struct DispatcherState {
     private mutating func startReading(_ id: String, from offset: UInt64) {
         guard reading[id] == nil else { return }
         if let problem = readProblems[id], configuration.nowMs() < problem.retryAtMs { return }
+        guard reading.count < max(1, configuration.catchUpReaderCountMax) else {
+            if !readQueue.contains(id) { readQueue.append(id) }
+            return
+        }
+        readQueue.removeAll { $0 == id }
         reading[id] = offset
         let source = dispatcher.source
         let commands = dispatcher.commands
@@ -258,6 +266,8 @@ struct DispatcherState {
     private mutating func readFinished(_ id: String, from offset: UInt64, _ result: Result<[EventRecord], EventSourceError>) {
         guard reading[id] == offset else { return }
         reading[id] = nil
+        // A read slot is free: lanes waiting for one try again, in the order they asked.
+        for waiting in readQueue where waiting != id { pump(waiting) }
         guard var lane = lanes[id] else { return }
         switch result {
         case .success(let records):

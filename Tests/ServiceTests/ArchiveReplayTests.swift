@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import Synchronization
 import Testing
 @testable import Service
 
@@ -22,7 +23,7 @@ import Testing
         let all: [Int64]
         var cacheDirectory: String { SegmentCache.directory(dataDirectory: harness.path) }
 
-        init() async throws {
+        init(wrap: @escaping @Sendable (any EventSource) -> any EventSource = { $0 }) async throws {
             let path = NSTemporaryDirectory() + "argus-archive-replay-\(UUID().uuidString.prefix(8))"
             let archiveRoot = path + ".archive"
             self.archiveRoot = archiveRoot
@@ -31,7 +32,7 @@ import Testing
                 configuration.nowMs = { Int64(Date().timeIntervalSince1970 * 1000) }
                 configuration.logOptions.segmentSizeBytesMax = 4096
                 let cache = SegmentCache(directory: SegmentCache.directory(dataDirectory: path), target: DirectoryTarget(root: archiveRoot))
-                configuration.makeEventSource = { log in ArchivedEventSource(log: log, cache: cache) }
+                configuration.makeEventSource = { log in wrap(ArchivedEventSource(log: log, cache: cache)) }
             }
             token = try await harness.token(organization: "org_a")
             var published: [Int64] = []
@@ -189,5 +190,52 @@ import Testing
         let expected = setup.published.filter { $0 >= Int64(first.nextOffset) }
         #expect(await receiver.wait(seconds: 60) { Self.offsets($0, path: "compliance").count >= expected.count })
         #expect(Self.offsets(receiver.received, path: "compliance") == expected)
+    }
+
+    final class SourceHolder: Sendable {
+        let source = Mutex<CountingSource?>(nil)
+    }
+
+    /// Counts reads in progress through it (the engine's read-ahead bound).
+    final class CountingSource: EventSource {
+        let inner: any EventSource
+        private let counts = Mutex((now: 0, most: 0))
+        init(_ inner: any EventSource) { self.inner = inner }
+        var nextOffset: UInt64 { inner.nextOffset }
+        var mostAtOnce: Int { counts.withLock { $0.most } }
+
+        func read(from offset: UInt64, countMax: Int) async throws(EventSourceError) -> [EventRecord] {
+            counts.withLock { counts in
+                counts.now += 1
+                counts.most = max(counts.most, counts.now)
+            }
+            defer { counts.withLock { $0.now -= 1 } }
+            return try await inner.read(from: offset, countMax: countMax)
+        }
+
+        func firstOffset(atOrAfterTimeMs timestampMs: Int64) async throws(EventSourceError) -> UInt64 {
+            try await inner.firstOffset(atOrAfterTimeMs: timestampMs)
+        }
+    }
+
+    @Test(.timeLimit(.minutes(2))) func moreLanesBehindThanReadSlotsAllCatchUpWithinTheBound() async throws {
+        let holder = SourceHolder()
+        let setup = try await Setup { inner in
+            let source = CountingSource(inner)
+            holder.source.withLock { $0 = source }
+            return source
+        }
+        defer { setup.close() }
+        try await setup.harness.service.startDelivery()
+        let receiver = try Receiver()
+        defer { Task { await receiver.stop() } }
+        let lanes = DeliveryLimits.catchUpReaderCountMax + 4
+        for number in 0..<lanes { _ = try await setup.create(receiver, path: "lane\(number)") }
+        #expect(await receiver.wait(seconds: 90) { $0.count >= lanes * setup.published.count })
+        for number in 0..<lanes {
+            #expect(Self.offsets(receiver.received, path: "lane\(number)") == setup.published, "lane \(number) caught up in order")
+        }
+        let most = try #require(holder.source.withLock { $0 }).mostAtOnce
+        #expect(most >= 1 && most <= DeliveryLimits.catchUpReaderCountMax, "read-aheads at once: \(most)")
     }
 }
