@@ -14,7 +14,7 @@ import Glibc
 /// delivery without them, plus where its latest line is), a webhook's index is loaded on first use and the least
 /// recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the last
 /// line of each file (the statistics), so restart time does not depend on the history's size. The last
-/// `historyRecordCountMax` (10,000) deliveries of each webhook stay listable.
+/// `recordCountMax` (10,000 by default) deliveries of each webhook stay listable.
 public final class DeliveryHistory: Sendable {
     /// Counters of one webhook.
     public struct Statistics: Sendable, Equatable {
@@ -84,13 +84,17 @@ public final class DeliveryHistory: Sendable {
     private let directory: String
     /// Bytes of delivery indexes kept in memory across webhooks.
     public let memoryBytesMax: Int
+    /// Deliveries kept listable per webhook.
+    public let recordCountMax: Int
     private let state = Mutex(State())
 
     /// Opens the history in `directory`, reading only each file's statistics.
-    public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax) throws {
+    public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax,
+                recordCountMax: Int = DeliveryLimits.historyRecordCountMax) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
         self.memoryBytesMax = max(1, memoryBytesMax)
+        self.recordCountMax = max(1, recordCountMax)
         var books: [String: Book] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".jsonl") {
             let path = directory + "/" + name
@@ -199,7 +203,7 @@ public final class DeliveryHistory: Sendable {
     /// its next compaction).
     private func trim(_ webhookID: String, _ state: inout State) {
         guard var book = state.books[webhookID], var entries = book.entries else { return }
-        let limit = DeliveryLimits.historyRecordCountMax
+        let limit = recordCountMax
         guard book.order.count > limit + limit / 10 else { return }
         let excess = book.order.count - limit
         var freed = excess * 24
@@ -305,7 +309,7 @@ public final class DeliveryHistory: Sendable {
             book.lastUse = state.clock
             state.books[webhookID] = book
             trim(webhookID, &state)
-            if book.fileLineCount > 4 * DeliveryLimits.historyRecordCountMax {
+            if book.fileLineCount > 4 * recordCountMax {
                 load(webhookID, &state)
                 compact(webhookID, &state)
             }

@@ -17,12 +17,12 @@ import Testing
     @Test func bodiesStayOnDiskAndMemoryStaysWithinTheBudgetAcrossWebhooks() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let budget = 250_000
+        let budget = 100_000
         let history = try DeliveryHistory(directory: path, memoryBytesMax: budget)
         // 4 KiB of control bytes per answer, as a hostile receiver sends.
         let body = String(repeating: "\u{1}\u{7f}\u{1b}[0m", count: 800)
         for webhook in 0..<10 {
-            for number in 0..<300 { history.record(Self.record("wh_\(webhook)", number, body: body), countingAttempt: (false, 1_000)) }
+            for number in 0..<100 { history.record(Self.record("wh_\(webhook)", number, body: body), countingAttempt: (false, 1_000)) }
         }
         #expect(history.memoryBytes <= budget)
         #expect(history.memoryBytes > 0)
@@ -32,11 +32,11 @@ import Testing
         #expect(full.attempts[0].responseBody == body, "the body is read back from disk")
         for webhook in 0..<10 {
             let page = history.list(webhookID: "wh_\(webhook)", status: nil, after: nil, limit: 2_000).page
-            #expect(page.count == 300)
-            #expect(page.first?.offset == 299 && page.first?.attempts.first?.responseBody == body)
-            #expect(history.memoryBytes <= budget + 120_000, "one webhook in use beyond the budget at most")
+            #expect(page.count == 100)
+            #expect(page.first?.offset == 99 && page.first?.attempts.first?.responseBody == body)
+            #expect(history.memoryBytes <= budget + 60_000, "one webhook in use beyond the budget at most")
         }
-        #expect(history.statistics(webhookID: "wh_9").attempts == 300)
+        #expect(history.statistics(webhookID: "wh_9").attempts == 100)
     }
 
     @Test func reopeningReadsOnlyStatisticsAndLoadsAWebhookOnFirstUse() throws {
@@ -45,7 +45,7 @@ import Testing
         do {
             let history = try DeliveryHistory(directory: path)
             for webhook in 0..<3 {
-                for number in 0..<500 {
+                for number in 0..<100 {
                     history.record(Self.record("wh_\(webhook)", number, body: "nope", status: number % 2 == 0 ? .succeeded : .failed),
                                    countingAttempt: (number % 2 == 0, Int64(number)), finalFailure: number % 2 == 1)
                 }
@@ -60,37 +60,40 @@ import Testing
         #expect(reopened.loadCount == 0, "opening parses no history")
         #expect(reopened.memoryBytes == 0)
         let statistics = reopened.statistics(webhookID: "wh_1")
-        #expect(statistics.attempts == 500 && statistics.succeeded == 250 && statistics.failed == 250 && statistics.consecutiveFailures == 1)
-        #expect(reopened.statistics(webhookID: "wh_2").attempts == 500)
+        #expect(statistics.attempts == 100 && statistics.succeeded == 50 && statistics.failed == 50 && statistics.consecutiveFailures == 1)
+        #expect(reopened.statistics(webhookID: "wh_2").attempts == 100)
         #expect(reopened.loadCount == 0)
-        #expect(reopened.list(webhookID: "wh_2", status: .failed, after: nil, limit: 1_000).page.count == 250)
+        #expect(reopened.list(webhookID: "wh_2", status: .failed, after: nil, limit: 1_000).page.count == 50)
         #expect(reopened.loadCount == 1)
         #expect(reopened.summary(DeliveryID.make(webhookID: "wh_2", offset: 4), webhookID: "wh_2")?.status == .succeeded)
         #expect(reopened.loadCount == 1)
     }
 
-    @Test func theLastTenThousandDeliveriesStayListableThroughTrimmingAndCompaction() throws {
+    @Test func theLastRecordCountMaxDeliveriesStayListableThroughTrimmingAndCompaction() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        let history = try DeliveryHistory(directory: path)
-        let count = 2 * DeliveryLimits.historyRecordCountMax + 500
+        #expect(DeliveryLimits.historyRecordCountMax >= 10_000)
+        #expect(try DeliveryHistory(directory: path).recordCountMax == DeliveryLimits.historyRecordCountMax)
+        // A small limit keeps the test light; the code paths are those of 10,000.
+        let keep = 200
+        let history = try DeliveryHistory(directory: path, recordCountMax: keep)
+        let count = 2 * keep + 50
         for number in 0..<count { history.record(Self.record("wh_1", number, body: "b\(number)"), countingAttempt: (false, 1)) }
         var listed: [DeliveryRecord] = []
         var after: String?
         while true {
-            let (page, more) = history.list(webhookID: "wh_1", status: nil, after: after, limit: 1_000)
+            let (page, more) = history.list(webhookID: "wh_1", status: nil, after: after, limit: 50)
             listed += page
             after = page.last?.deliveryID
             if !more { break }
         }
-        #expect(listed.count >= DeliveryLimits.historyRecordCountMax)
-        #expect(listed.count <= DeliveryLimits.historyRecordCountMax + DeliveryLimits.historyRecordCountMax / 10)
-        #expect(listed.prefix(DeliveryLimits.historyRecordCountMax).map(\.offset) == (0..<UInt64(DeliveryLimits.historyRecordCountMax)).map { UInt64(count - 1) - $0 })
+        #expect(listed.count >= keep && listed.count <= keep + keep / 10)
+        #expect(listed.prefix(keep).map(\.offset) == (0..<UInt64(keep)).map { UInt64(count - 1) - $0 })
         #expect(listed.first?.attempts.first?.responseBody == "b\(count - 1)")
         // The file was compacted: it holds about the kept deliveries, not every line ever written.
         let lines = try String(contentsOfFile: path + "/wh_1.jsonl", encoding: .utf8).split(separator: "\n").count
-        #expect(lines < 4 * DeliveryLimits.historyRecordCountMax)
-        let reopened = try DeliveryHistory(directory: path)
+        #expect(lines < 4 * keep)
+        let reopened = try DeliveryHistory(directory: path, recordCountMax: keep)
         #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 1).page.first?.attempts.first?.responseBody == "b\(count - 1)")
     }
 
