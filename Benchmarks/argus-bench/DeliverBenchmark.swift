@@ -19,7 +19,7 @@ struct DeliverBenchmark: Benchmark {
 
     static func run(_ words: [String]) async throws -> Int32 {
         var events = 20_000
-        var longEvents = 200_000
+        var longEvents = 300_000
         var rateSeconds = 10
         var nullTransport = false
         var index = 0
@@ -85,34 +85,51 @@ struct DeliverBenchmark: Benchmark {
         report.add(name: "publish-to-receive p50 at 500 ev/s", impl: "argus", value: latencies.p50, unit: .milliseconds)
         report.add(name: "publish-to-receive p99 at 500 ev/s", impl: "argus", value: latencies.p99, unit: .milliseconds)
 
-        // Memory over a long run.
+        // Memory over a long run, sampled as the cursor passes each 100,000 deliveries.
+        let startOffset = service.log.nextOffset
         let webhook = try makeWebhook(service, url: nginx.url, inFlight: 64)
         let rssStart = residentKilobytes()
         var rssMax = rssStart
         let started = ContinuousClock.now
         var published = 0
-        var samples: [String] = []
+        var samples: [(delivered: Int, kilobytes: Int)] = []
+        func sample() {
+            rssMax = max(rssMax, residentKilobytes())
+            guard let cursor = service.dispatcher.progress(webhook)?.cursor else { return }
+            let delivered = Int(cursor - startOffset)
+            if delivered >= (samples.count + 1) * 100_000 { samples.append((delivered, residentKilobytes())) }
+        }
         while published < longEvents {
             let batch = min(10_000, longEvents - published)
             try await publish(service, count: batch, payload: payload)
             published += batch
-            if published % 100_000 == 0 { samples.append("\(published / 1000)k: \(residentKilobytes() / 1024) MiB") }
             let target = service.log.nextOffset
             while service.dispatcher.progress(webhook).map({ $0.lag > 20_000 && $0.cursor < target }) ?? true {
                 try await Task.sleep(nanoseconds: 20_000_000)
-                rssMax = max(rssMax, residentKilobytes())
+                sample()
             }
-            rssMax = max(rssMax, residentKilobytes())
+            sample()
         }
         let head = service.log.nextOffset
         while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
             try await Task.sleep(nanoseconds: 20_000_000)
-            rssMax = max(rssMax, residentKilobytes())
+            sample()
         }
+        sample()
         let seconds = (ContinuousClock.now - started).seconds
+        var note = String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
+                          Double(residentKilobytes()) / 1024)
+        if !samples.isEmpty {
+            note += "; " + samples.map { String(format: "%dk: %.1f MiB", $0.delivered / 1000, Double($0.kilobytes) / 1024) }.joined(separator: ", ")
+        }
         report.add(name: "long run: \(longEvents) events", impl: "argus", value: Double(longEvents) / seconds, unit: .operationsPerSecond,
-                   note: String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
-                                Double(residentKilobytes()) / 1024) + (samples.isEmpty ? "" : "; " + samples.joined(separator: ", ")))
+                   note: note)
+        if samples.count >= 3 {
+            // The contract: at most 16 MiB between the 100,000th and the 300,000th delivery.
+            report.add(name: "RSS growth, 100k to 300k deliveries", impl: "argus",
+                       value: Double(samples[2].kilobytes - samples[0].kilobytes) / 1024, unit: .mebibytes,
+                       note: "at most 16 MiB allowed")
+        }
         report.print()
         return 0
     }
