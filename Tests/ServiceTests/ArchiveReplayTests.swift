@@ -196,7 +196,8 @@ import Testing
         let source = Mutex<CountingSource?>(nil)
     }
 
-    /// Counts reads in progress through it (the engine's read-ahead bound).
+    /// Counts reads in progress through it (the engine's read-ahead bound); each read takes at least 50 ms,
+    /// so that reads of lanes created one after another overlap.
     final class CountingSource: EventSource {
         let inner: any EventSource
         private let counts = Mutex((now: 0, most: 0))
@@ -210,6 +211,7 @@ import Testing
                 counts.most = max(counts.most, counts.now)
             }
             defer { counts.withLock { $0.now -= 1 } }
+            try? await Task.sleep(nanoseconds: 50_000_000)
             return try await inner.read(from: offset, countMax: countMax)
         }
 
