@@ -158,26 +158,32 @@ extension ArgusService {
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden_organization", "this token may read only \(principal.organizationID)")
         }
-        var reader = try log.makeReader(from: .offset(start))
+        // Through the event source: archived offsets are read back, and a gap is a 410, never skipped.
         var data: [JSONValue] = []
         var pageBytes = 0
         var scanned = 0
         var lastScanned: UInt64?
         var pageFull = false
-        while data.count < limit, scanned < ServiceLimits.eventScanCountMax, let record = try reader.next() {
-            if (organization == "*" || record.organizationID == organization)
-                && typePattern.map({ EventType.matches(record.type, pattern: $0) }) ?? true {
-                let envelope = record.envelope()
-                // The page ends before an event that would take it past its byte limit (never empty).
-                if !data.isEmpty, pageBytes + envelope.count + 1 > ServiceLimits.pageSizeBytesMax {
-                    pageFull = true
-                    break
+        scan: while data.count < limit, scanned < ServiceLimits.eventScanCountMax {
+            let records = try await source.read(from: lastScanned.map { $0 + 1 } ?? start,
+                                                countMax: min(256, ServiceLimits.eventScanCountMax - scanned))
+            if records.isEmpty { break }
+            for record in records {
+                if (organization == "*" || record.organizationID == organization)
+                    && typePattern.map({ EventType.matches(record.type, pattern: $0) }) ?? true {
+                    let envelope = record.envelope()
+                    // The page ends before an event that would take it past its byte limit (never empty).
+                    if !data.isEmpty, pageBytes + envelope.count + 1 > ServiceLimits.pageSizeBytesMax {
+                        pageFull = true
+                        break scan
+                    }
+                    pageBytes += envelope.count + 1
+                    data.append(try JSONParser.parse(envelope))
                 }
-                pageBytes += envelope.count + 1
-                data.append(try JSONParser.parse(envelope))
+                scanned += 1
+                lastScanned = record.offset
+                if data.count == limit { break scan }
             }
-            scanned += 1
-            lastScanned = record.offset
         }
         let more = pageFull || (lastScanned.map { $0 + 1 < log.nextOffset } ?? false)
         return json(200, .object([("data", .array(data)), ("next_after", more ? .integer(lastScanned ?? 0) : .null)]))

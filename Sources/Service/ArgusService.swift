@@ -17,6 +17,8 @@ public final class ArgusService: Sendable {
     let metrics = Metrics()
     public let cursors: CursorStore
     public let dispatcher: Dispatcher
+    /// Where every reader (delivery, replay, `GET /v1/events`) gets events: the log, or the archive and the log.
+    public let source: any EventSource
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -48,7 +50,8 @@ public final class ArgusService: Sendable {
                 webhook.statusReason = reason
             }
         }
-        dispatcher = Dispatcher(log: log, cursors: cursors,
+        source = configuration.makeEventSource(log)
+        dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
                                 history: try DeliveryHistory(directory: configuration.deliveriesDirectory), configuration: delivery)
     }
 
@@ -149,6 +152,11 @@ public final class ArgusService: Sendable {
             metrics.countResponse(status: error.status)
             return error.response
         } catch let error as APIError {
+            metrics.countResponse(status: error.status)
+            return error.response
+        } catch let failure as EventSourceError {
+            let error = APIError(failure)
+            if case .log = failure { configuration.logger(JSONValue.object([("level", .string("error")), ("request_id", .string(request.requestID)), ("error", .string(failure.description))]).text) }
             metrics.countResponse(status: error.status)
             return error.response
         } catch {
