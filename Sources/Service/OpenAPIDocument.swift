@@ -69,6 +69,11 @@ enum OpenAPIDocument {
               }
             }
           },
+          "429": {
+            "description": "`too_many_tokens` (the client holds 1,000 live tokens) or more than 20 token requests per second for this client; `Retry-After` says when to try again.",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
+          },
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "503": {
             "description": "`temporarily_unavailable`: too many live tokens.",
@@ -157,6 +162,10 @@ enum OpenAPIDocument {
           "200": {
             "description": "The service is up.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+          },
+          "503": {
+            "description": "The log cannot accept writes (for example a full disk); the body says why. Publishing resumes by itself once the cause is gone.",
+            "content": {"application/json": {"schema": {"type": "object"}}}
           }
         }
       }
@@ -166,9 +175,84 @@ enum OpenAPIDocument {
         "operationId": "metrics",
         "tags": ["Operations"],
         "summary": "Prometheus metrics (text exposition format 0.0.4)",
-        "security": [],
+        "description": "Needs a token with scope `metrics:read` (Prometheus' `oauth2` scrape config can fetch one), unless the server runs with `--metrics-public`.",
+        "security": [{"oauth2": ["metrics:read"]}, {"bearerAuth": []}],
         "responses": {
-          "200": {"description": "Counters and gauges.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+          "200": {"description": "Counters and gauges.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      }
+    },
+    "/v1/clients": {
+      "get": {
+        "operationId": "listClients",
+        "tags": ["OAuth"],
+        "summary": "List the organization's OAuth clients (platform:admin: every organization, or `organization_id`)",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "parameters": [
+          {"name": "after", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "description": "The last client id of the previous page."},
+          {"$ref": "#/components/parameters/Limit"},
+          {"name": "organization_id", "in": "query", "schema": {"type": "string"}, "description": "platform:admin only: one organization's clients."}
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of clients (never their secrets).",
+            "content": {"application/json": {"schema": {
+              "type": "object", "required": ["data", "next_after"],
+              "properties": {
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/OAuthClient"}},
+                "next_after": {"type": ["string", "null"]}
+              }
+            }}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      },
+      "post": {
+        "operationId": "createClient",
+        "tags": ["OAuth"],
+        "summary": "Create an OAuth client; the secret is shown once",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": true,
+          "content": {"application/json": {"schema": {
+            "type": "object", "required": ["scopes"], "additionalProperties": false,
+            "properties": {
+              "scopes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["events:publish", "events:read", "webhooks:read", "webhooks:write", "clients:write", "metrics:read", "platform:admin"]}},
+              "description": {"type": "string", "maxLength": 256},
+              "organization_id": {"type": "string", "description": "platform:admin only."}
+            }
+          }}}
+        },
+        "responses": {
+          "201": {
+            "description": "The client with `client_secret`, shown only now.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/OAuthClient"}], "required": ["client_secret"], "properties": {"client_secret": {"type": "string"}}}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"description": "Not JSON.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      }
+    },
+    "/v1/clients/{id}": {
+      "delete": {
+        "operationId": "deleteClient",
+        "tags": ["OAuth"],
+        "summary": "Delete an OAuth client; its tokens answer 401 `invalid_token` at once",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
         }
       }
     },
@@ -243,6 +327,7 @@ enum OpenAPIDocument {
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "507": {"description": "`insufficient_storage`: the disk is full; nothing was stored, and publishing resumes by itself once there is room.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
       },
@@ -309,6 +394,7 @@ enum OpenAPIDocument {
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "507": {"description": "`insufficient_storage`: the disk is full; nothing was stored, and publishing resumes by itself once there is room.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
@@ -592,6 +678,17 @@ enum OpenAPIDocument {
       }
     },
     "schemas": {
+      "OAuthClient": {
+        "type": "object",
+        "required": ["client_id", "organization_id", "scopes", "description", "created_at"],
+        "properties": {
+          "client_id": {"type": "string"},
+          "organization_id": {"type": "string"},
+          "scopes": {"type": "array", "items": {"type": "string"}},
+          "description": {"type": "string"},
+          "created_at": {"type": "string", "format": "date-time"}
+        }
+      },
       "Error": {
         "type": "object",
         "required": ["error"],
@@ -641,7 +738,7 @@ enum OpenAPIDocument {
           "grant_type": {"type": "string", "const": "client_credentials"},
           "scope": {
             "type": "string",
-            "pattern": "^ *(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin)(?: +(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin))* *$",
+            "pattern": "^ *(?:events:publish|events:read|webhooks:read|webhooks:write|clients:write|metrics:read|platform:admin)(?: +(?:events:publish|events:read|webhooks:read|webhooks:write|clients:write|metrics:read|platform:admin))* *$",
             "description": "Space-separated subset of the client's scopes (`invalid_scope` for any other); default: all of them.",
             "examples": ["events:publish events:read"]
           },
@@ -1233,7 +1330,7 @@ enum OpenAPIDocument {
         }
       },
       "ValidationFailed": {
-        "description": "The JSON is well-formed but not acceptable: a wrong or missing member (`validation_failed`), a member the route does not know (`unknown_field`), a malformed or unknown event type, an `Idempotency-Key` reused with another body, or a refused webhook URL.",
+        "description": "The JSON is well-formed but not acceptable: a wrong or missing member (`validation_failed`), a member the route does not know (`unknown_field`), a malformed or unknown event type, an event type only the service publishes (`reserved_event_type`: `oauth.*`, `webhook.*`, `delivery.*`), an `Idempotency-Key` reused with another body, or a refused webhook URL.",
         "content": {
           "application/json": {
             "schema": {
@@ -1247,6 +1344,7 @@ enum OpenAPIDocument {
                         "unknown_field",
                         "invalid_event_type",
                         "unknown_event_type",
+                        "reserved_event_type",
                         "idempotency_key_reused",
                         "invalid_url",
                         "unresolvable_host",
