@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import SystemIO
 
 /// Archived segments fetched back for reading, in `<data-dir>/archive-cache`, at most `capacityBytes`
 /// in total (least recently used segments are evicted first; the one just fetched never is).
@@ -36,8 +37,8 @@ public struct SegmentCache: Sendable {
         let segmentDirectory = directory + "/" + String(name.dropLast(4))
         let path = segmentDirectory + "/" + name
         let hit = await BlockingIO.run { () -> Bool in
-            guard LocalFiles.size(path) == entry.sizeBytes else { return false }
-            LocalFiles.touch(path)
+            guard FileSystem.size(path) == entry.sizeBytes else { return false }
+            FileSystem.touch(path)
             return true
         }
         if hit { return segmentDirectory }
@@ -51,7 +52,7 @@ public struct SegmentCache: Sendable {
             guard Int64(body.count) == entry.sizeBytes, digest == entry.sha256 else {
                 throw ArchiveError(.integrity, key: entry.segmentKey, "archived segment differs from its manifest entry")
             }
-            try LocalFiles.writeAtomically(body, to: path)
+            try fileCall { try FileSystem.writeAtomically(body, to: path, creatingDirectory: true) }
             try Self.evict(root: root, keeping: segmentDirectory, capacityBytes: capacity)
         }
         return segmentDirectory
@@ -60,15 +61,15 @@ public struct SegmentCache: Sendable {
     /// Removes least recently used segment directories until the total is within `capacityBytes`.
     static func evict(root: String, keeping: String, capacityBytes: Int64) throws(ArchiveError) {
         var cached: [(directory: String, sizeBytes: Int64, usedNs: Int64)] = []
-        for entry in try LocalFiles.list(root) where entry.isDirectory {
+        for entry in try fileCall({ try FileSystem.list(root) }) where entry.isDirectory {
             let directory = root + "/" + entry.name
             let path = directory + "/" + entry.name + ".log"
-            cached.append((directory, LocalFiles.size(path) ?? 0, LocalFiles.modificationTimeNs(path) ?? 0))
+            cached.append((directory, FileSystem.size(path) ?? 0, FileSystem.modificationTimeNs(path) ?? 0))
         }
         var total = cached.reduce(Int64(0)) { $0 + $1.sizeBytes }
         for candidate in cached.sorted(by: { $0.usedNs < $1.usedNs }) where total > capacityBytes {
             guard candidate.directory != keeping else { continue }
-            try LocalFiles.removeTree(candidate.directory)
+            try fileCall { try FileSystem.removeTree(candidate.directory) }
             total -= candidate.sizeBytes
         }
     }

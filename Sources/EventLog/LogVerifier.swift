@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 
 /// Checks a whole log directory: header and record CRCs, dense offsets, the hash chain within and
 /// across segments, footers (count, last offset, last chain, SHA-256 of the segment), and that every
@@ -34,8 +35,8 @@ public enum LogVerifier {
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
         var totalBytes: Int64 = 0
         for base in bases {
-            if let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) {
-                totalBytes += try file.size()
+            if let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) }) {
+                totalBytes += try systemCall { try file.size() }
             }
         }
         var expectedOffset: UInt64? = nil
@@ -53,13 +54,13 @@ public enum LogVerifier {
                 return fail(expected, base > expected ? "offsets \(expected)..<\(base) are missing (segment gap)"
                                                      : "segment starts at \(base), overlapping earlier records")
             }
-            guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else {
+            guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + name) }) else {
                 return fail(base, "segment file disappeared")
             }
-            let size = try file.size()
+            let size = try systemCall { try file.size() }
             let header: SegmentHeader
             do throws(EventLogError) {
-                header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+                header = try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
             } catch {
                 if isLast && size < Int64(SegmentHeader.sizeBytes) {
                     report.notes.append("\(name): header being written or torn; recovery recreates it")
@@ -193,7 +194,7 @@ public enum LogVerifier {
             }
             let end = position < footerPosition ? footerPosition : sizeBytes
             let count = Int(min(Int64(1 << 20), end - position))
-            let chunk = try file.read(count: count, at: position)
+            let chunk = try systemCall { try file.read(count: count, at: position) }
             if chunk.count < count { throw .corruptSegment(segment: file.path, reason: "shorter than expected while hashing") }
             hasher.update(chunk)
             position += Int64(count)

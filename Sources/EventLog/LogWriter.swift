@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import SystemIO
 
 /// The single writer of a log: a dedicated thread that drains the append queue in groups, writes
 /// each group with one `pwrite` and makes it durable with one `fdatasync` (group commit).
@@ -95,7 +96,7 @@ final class LogWriter: @unchecked Sendable {
             if !batch.isEmpty { process(batch) }
             syncIfIntervalElapsed()
             if stopping {
-                if failure == nil, unsyncedSinceMs != nil { try? segment.file.synchronizeData() }
+                if failure == nil, unsyncedSinceMs != nil { try? systemCall({ try segment.file.synchronizeData() }) }
                 _ = digester.finish()
                 condition.lock()
                 finished = true
@@ -110,7 +111,7 @@ final class LogWriter: @unchecked Sendable {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
               Clock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
-            try segment.file.synchronizeData()
+            try systemCall { try segment.file.synchronizeData() }
             unsyncedSinceMs = nil
         } catch {
             fail(error)
@@ -172,18 +173,18 @@ final class LogWriter: @unchecked Sendable {
             segment.lastIndexedPosition = lastIndexedBefore
         }
         do {
-            try segment.file.write(writer.bytes, at: startSize)
+            try systemCall { try segment.file.write(writer.bytes, at: startSize) }
         } catch {
             // Nothing of this group is acknowledged: cut whatever part of it reached the file.
             rollBackIndex()
-            do { try segment.file.truncate(to: startSize) } catch { fail(error) }
+            do { try systemCall { try segment.file.truncate(to: startSize) } } catch { fail(error) }
             for request in batch { request.completion(.failure(error)) }
             return
         }
         if options.fsyncPolicy == .always {
             do {
                 let started = ContinuousClock.now
-                try segment.file.synchronizeData()
+                try systemCall { try segment.file.synchronizeData() }
                 let elapsed = ContinuousClock.now - started
                 syncRecorder.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             } catch {
@@ -203,7 +204,7 @@ final class LogWriter: @unchecked Sendable {
         segment.lastTimestampMs = timestampMs
         if !indexBytes.isEmpty {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
-            try? segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes))
+            try? systemCall { try segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes)) }
         }
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
@@ -213,7 +214,7 @@ final class LogWriter: @unchecked Sendable {
     /// Seals the active segment and starts the next one.
     private func roll(nowMs: Int64) throws(EventLogError) {
         if unsyncedSinceMs != nil {
-            try segment.file.synchronizeData()
+            try systemCall { try segment.file.synchronizeData() }
             unsyncedSinceMs = nil
         }
         segment.digest = digester.finish()

@@ -1,3 +1,4 @@
+import SystemIO
 /// Reads frames one after another from a segment file through a read-ahead buffer.
 ///
 /// It never trusts the file: every frame is length- and CRC-checked by `RecordFrame.parse`,
@@ -59,7 +60,7 @@ struct SegmentScanner {
             }
             // Refill from `position` with at least `wanted` bytes.
             let count = max(EventLogLimits.readChunkSizeBytes, wanted)
-            buffer = try file.read(count: count, at: position)
+            buffer = try systemCall { try file.read(count: count, at: position) }
             bufferStart = position
             if buffer.count < wanted { return .end(position: position) }
         }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ final class IdempotencyCache: Sendable {
 
     private let entries: Mutex<[String: Entry]>
     private let order: Mutex<[String]>
-    private let journal: Mutex<Int32>
+    private let journal: Mutex<FileDescriptor>
     private let journalPath: String
 
     /// Loads the keys of the last 24 hours from `directory/idempotency.journal`.
@@ -52,14 +53,11 @@ final class IdempotencyCache: Sendable {
             }
         }
         try FileStore.write(kept, directory: directory, name: "idempotency.journal")
-        let descriptor = open(journalPath, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: journalPath, errno: errno) }
+        let file = try FileDescriptor.open(journalPath, O_WRONLY | O_APPEND)
         entries = Mutex(loaded)
         order = Mutex(keys)
-        journal = Mutex(descriptor)
+        journal = Mutex(file)
     }
-
-    deinit { journal.withLock { _ = close($0) } }
 
     static func key(organizationID: String, key: String) -> String { organizationID + "\u{0}" + key }
 
@@ -85,7 +83,7 @@ final class IdempotencyCache: Sendable {
             ("body", .string(String(decoding: body, as: UTF8.self))), ("created_at_ms", .integer(nowMs)),
         ]).encoded() + [UInt8(ascii: "\n")]
         // Best effort: losing a key costs at most a duplicate on a retry (see the type's comment).
-        journal.withLock { descriptor in _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } }
+        journal.withLock { file in try? file.writeAll(line) }
         let evicted: [String] = order.withLock { order in
             order.append(key)
             guard order.count > ServiceLimits.idempotencyKeyCountMax else { return [] }

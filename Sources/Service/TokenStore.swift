@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -30,7 +31,7 @@ public final class TokenStore: Sendable {
     private let journalPath: String
     private let records: Mutex<[String: Record]>
     /// Serialises journal appends (kept apart from `records` so lookups never wait for an fsync).
-    private let journal: Mutex<Int32>
+    private let journal: Mutex<FileDescriptor>
 
     /// Opens the store in `directory`, replaying and compacting the journal.
     public init(directory: String, nowMs: Int64) throws {
@@ -56,13 +57,10 @@ public final class TokenStore: Sendable {
             if record.revoked { compacted += Self.revokeLine(digest: digest) }
         }
         try FileStore.write(compacted, directory: directory, name: "tokens.journal")
-        let descriptor = open(journalPath, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: journalPath, errno: errno) }
+        let file = try FileDescriptor.open(journalPath, O_WRONLY | O_APPEND)
         records = Mutex(loaded)
-        journal = Mutex(descriptor)
+        journal = Mutex(file)
     }
-
-    deinit { journal.withLock { _ = close($0) } }
 
     private static func issueLine(digest: String, record: Record) -> [UInt8] {
         JSONValue.object([
@@ -77,10 +75,9 @@ public final class TokenStore: Sendable {
     }
 
     private func append(_ line: [UInt8]) throws {
-        try journal.withLock { descriptor in
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count else { throw StoreError.system(call: "write", path: journalPath, errno: errno) }
-            guard fdatasync(descriptor) == 0 else { throw StoreError.system(call: "fdatasync", path: journalPath, errno: errno) }
+        try journal.withLock { file throws(SystemError) in
+            try file.writeAll(line)
+            try file.synchronizeData()
         }
     }
 
