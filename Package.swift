@@ -38,6 +38,8 @@ let package = Package(
             name: "argus-events",
             dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
             swiftSettings: strict),
+        // For tests only: child processes that die with the test process, the built executables' paths.
+        .target(name: "ArgusTestSupport", swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
             dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
@@ -46,12 +48,12 @@ let package = Package(
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
-        .testTarget(name: "EventLogTests", dependencies: ["EventLog", "Crypto"]),
+        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["Archive", "EventLog", "Crypto"]),
-        .testTarget(name: "ServiceTests", dependencies: ["Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
     ],
     swiftLanguageModes: [.v6]
 )

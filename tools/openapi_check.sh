@@ -83,7 +83,7 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Port 0: the kernel picks a free port; the server prints the one it bound.
-"$binary" serve --data-dir "$work/data" --listen 127.0.0.1:0 --allow-target-cidr 127.0.0.0/8 \
+"$binary" serve --no-supervisor --data-dir "$work/data" --listen 127.0.0.1:0 --allow-target-cidr 127.0.0.0/8 \
     >"$work/server.out" 2>"$work/server.err" &
 server_pid=$!
 base=""

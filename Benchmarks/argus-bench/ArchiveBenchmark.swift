@@ -199,20 +199,25 @@ final class MotoServer: Sendable {
     static func start() throws -> MotoServer? {
         let script = FileManager.default.currentDirectoryPath + "/tools/archive_moto.sh"
         guard FileManager.default.fileExists(atPath: script) else { return nil }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/bin/bash")
-        process.arguments = [script, "serve"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        var line = Data()
-        while true {
-            let byte = output.fileHandleForReading.readData(ofLength: 1)
-            if byte.isEmpty || byte == Data("\n".utf8) { break }
-            line.append(byte)
-        }
+        // posix_spawn, not Foundation's Process: Process.run() can crash on Linux (an over-read in
+        // findMaximumOpenFromProcSelfFD, swift-corelibs-foundation #5472).
+        var pipeEnds: [Int32] = [0, 0]
+        guard pipe(&pipeEnds) == 0 else { throw ChildProcess.Failure(description: "pipe failed, errno \(errno)") }
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_adddup2(&actions, pipeEnds[1], 1)
+        posix_spawn_file_actions_addclose(&actions, pipeEnds[0])
+        let spawned = Result { try ChildProcess.spawn("/bin/bash", arguments: ["/bin/bash", script, "serve"],
+                                                      environment: ProcessInfo.processInfo.environment, actions: &actions) }
+        close(pipeEnds[1])
+        defer { close(pipeEnds[0]) }
+        let pid = try spawned.get()
+        var line: [UInt8] = []
+        var byte: UInt8 = 0
+        while read(pipeEnds[0], &byte, 1) == 1, byte != UInt8(ascii: "\n") { line.append(byte) }
         guard let port = Int(String(decoding: line, as: UTF8.self)) else { return nil }
-        let server = MotoServer(port: port, pid: process.processIdentifier)
+        let server = MotoServer(port: port, pid: pid)
         for _ in 0..<200 {
             if server.accepts() { return server }
             usleep(50_000)

@@ -18,6 +18,9 @@ enum ArgusEvents {
     ]
 
     static func main() async {
+        // A test (or any parent) that holds our standard input asks us to die with it; serve's own
+        // server process gets the same rule from its supervisor (ServeCommand).
+        if ParentWatch.isRequested && !Supervisor.isChild { ParentWatch.start(parent: "parent process") }
         let words = Array(CommandLine.arguments.dropFirst())
         guard let name = words.first, name != "help", name != "--help", name != "-h" else {
             printUsage(to: words.isEmpty ? .standardError : .standardOutput)

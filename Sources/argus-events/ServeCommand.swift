@@ -22,7 +22,7 @@ struct ServeCommand: Command {
         if arguments.isSet("--no-supervisor") {
             // Runs the server in this process.
         } else if Supervisor.isChild {
-            Supervisor.watchSupervisor()
+            ParentWatch.start(parent: "supervisor")
         } else {
             return Supervisor.run()
         }

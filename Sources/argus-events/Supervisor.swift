@@ -122,20 +122,4 @@ enum Supervisor {
         guard result == 0 else { throw SpawnError(description: "posix_spawn failed, error \(result)") }
         return pid
     }
-
-    /// In the server process: exit as soon as the supervisor is gone (its pipe reaches end-of-file).
-    static func watchSupervisor() {
-        let thread = Thread {
-            var byte: UInt8 = 0
-            while true {
-                let count = read(0, &byte, 1)
-                if count == 0 || (count < 0 && errno != EINTR) {
-                    log("the supervisor is gone; stopping")
-                    exit(1)
-                }
-            }
-        }
-        thread.name = "argus-supervisor-watch"
-        thread.start()
-    }
 }

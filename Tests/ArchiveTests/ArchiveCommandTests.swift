@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import Archive
@@ -6,29 +7,12 @@ import EventLog
 /// `argus-events archive`, `verify --archive`, `segments` and `tail` on a directory target, as a user runs them.
 @Suite(.serialized) struct ArchiveCommandTests {
     /// The built `argus-events` (the tests run from the same build directory).
-    static let executable: String = {
-        var directory = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("argus-events").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath + "/.build/debug/argus-events"
-    }()
+    static let executable = BuiltProduct.argusEvents
 
+    /// Runs `argus-events` (killed after 120 s: status -1); the child cannot outlive the test process.
     static func run(_ arguments: [String]) throws -> (status: Int32, output: String, errors: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        try process.run()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: out, as: UTF8.self), String(decoding: err, as: UTF8.self))
+        let result = try ChildProcess.run(executable, arguments)
+        return (result.status ?? -1, result.output, result.errors)
     }
 
     @Test func archiveVerifySegmentsAndTailBack() throws {

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import EventLog
@@ -12,20 +13,14 @@ import Testing
         var acknowledged: [UInt64: String] = [:]
         var generator = SystemRandomNumberGenerator()
         for round in 0..<50 {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = ["publish", "--data-dir", dataDirectory, "--type", "user.login", "--org", "org_\(round % 3)",
-                                 "--data", "{\"round\":\(round)}", "--repeat", "1000000", "--concurrency", "16",
-                                 "--segment-bytes", "65536"]
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
+            let process = try ChildProcess(Self.executable, [
+                "publish", "--data-dir", dataDirectory, "--type", "user.login", "--org", "org_\(round % 3)",
+                "--data", "{\"round\":\(round)}", "--repeat", "1000000", "--concurrency", "16", "--segment-bytes", "65536"])
             try await Task.sleep(nanoseconds: UInt64.random(in: 30_000_000...250_000_000, using: &generator))
-            kill(process.processIdentifier, SIGKILL)
-            let printed = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
+            process.send(SIGKILL)
+            #expect(process.wait(timeoutSeconds: 30) != nil, "the killed publisher exits")
             // Every complete line was printed after its append returned: it must survive.
-            for line in String(decoding: printed, as: UTF8.self).split(separator: "\n") {
+            for line in process.standardOutput.split(separator: "\n") {
                 guard line.hasSuffix("}"),
                       let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
                       let offset = object["offset"] as? Int, let id = object["id"] as? String else { continue }
@@ -51,14 +46,8 @@ import Testing
         let log = try EventLog(directory: directory.path + "/log",
                                options: TestSupport.options(segmentSizeBytes: 256 * 1024, fsync: .always))
         let total = 20_000
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.executable)
-        process.arguments = ["tail", "--data-dir", directory.path, "--from", "beginning", "--follow", "--count", String(total),
-                             "--format", "text"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let reading = Task.detached { output.fileHandleForReading.readDataToEndOfFile() }
+        let process = try ChildProcess(Self.executable, ["tail", "--data-dir", directory.path, "--from", "beginning", "--follow",
+                                                         "--count", String(total), "--format", "text"])
         try await withThrowingTaskGroup(of: Void.self) { group in
             for appender in 0..<8 {
                 group.addTask {
@@ -70,14 +59,11 @@ import Testing
             try await group.waitForAll()
         }
         // Never hang the suite: a reader that stops short is killed after a generous deadline.
-        let deadline = Date().addingTimeInterval(60)
-        while process.isRunning && Date() < deadline { try await Task.sleep(nanoseconds: 50_000_000) }
-        if process.isRunning { process.terminate() }
-        let printed = await reading.value
-        process.waitUntilExit()
+        let status = process.wait(timeoutSeconds: 60)
+        process.stop()
         log.close()
-        let offsets = String(decoding: printed, as: UTF8.self).split(separator: "\n").compactMap { UInt64($0.split(separator: " ")[0]) }
-        #expect(process.terminationStatus == 0)
+        let offsets = process.standardOutput.split(separator: "\n").compactMap { UInt64($0.split(separator: " ")[0]) }
+        #expect(status == 0, "tail -f --count \(total) exits 0 by itself (nil: killed at the deadline)")
         #expect(offsets == (0..<UInt64(total)).map { $0 })
         #expect(try SegmentCatalog.baseOffsets(directory: directory.path + "/log").count > 3)
     }

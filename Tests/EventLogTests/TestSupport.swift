@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 @testable import EventLog
 
@@ -42,35 +43,13 @@ enum TestSupport {
     }
 
     /// A built executable of this package (the tests run from the same build directory).
-    static func product(_ name: String) -> String {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = runner.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent(name).path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath + "/.build/debug/" + name
-    }
+    static func product(_ name: String) -> String { BuiltProduct.path(name) }
 
-    /// Runs `executable` with `arguments`; returns exit status, stdout and stderr.
+    /// Runs `executable` with `arguments` (killed after 120 s); returns exit status (-1 when it was
+    /// killed at the deadline), stdout and stderr. The child cannot outlive the test process.
     static func run(_ executable: String, _ arguments: [String], stdin: [UInt8] = []) throws -> (Int32, String, String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        let output = Pipe()
-        let errors = Pipe()
-        let input = Pipe()
-        process.standardOutput = output
-        process.standardError = errors
-        process.standardInput = input
-        try process.run()
-        input.fileHandleForWriting.write(Data(stdin))
-        try input.fileHandleForWriting.close()
-        let outData = output.fileHandleForReading.readDataToEndOfFile()
-        let errData = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let result = try ChildProcess.run(executable, arguments, standardInput: stdin)
+        return (result.status ?? -1, result.output, result.errors)
     }
 
     /// Frames of a segment file: (position, size) for each record or footer after the header.

@@ -6,42 +6,32 @@ import FoundationNetworking
 import HTTPServer
 import JSON
 import Testing
+import ArgusTestSupport
 
 /// The real `argus-events serve` process: killed with SIGKILL while delivering, then restarted.
 @Suite(.serialized) struct ServeProcessTests {
-    static var executable: String {
-        let runner = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var directory = runner.deletingLastPathComponent()
-        for _ in 0..<4 {
-            let candidate = directory.appendingPathComponent("argus-events").path
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-            directory = directory.deletingLastPathComponent()
-        }
-        return FileManager.default.currentDirectoryPath + "/.build/debug/argus-events"
-    }
+    static var executable: String { BuiltProduct.argusEvents }
 
-    /// A running server and what it printed at start.
+    /// A running server and what it printed at start. It dies with the test process, and is killed
+    /// when this object goes away.
     final class Server {
-        let process = Process()
-        let output = Pipe()
+        let process: ChildProcess
         var base = ""
         var lines: [String] = []
 
         init(dataDirectory: String, firstStart: Bool, extraArguments: [String] = []) throws {
-            process.executableURL = URL(fileURLWithPath: ServeProcessTests.executable)
-            process.arguments = ["serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
-                                 "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments
-            process.standardOutput = output
-            try process.run()
-            var text = ""
-            let deadline = Date().addingTimeInterval(20)
-            while firstStart ? !text.contains("Try it:") : !text.contains("listening on") {
-                let data = output.fileHandleForReading.availableData
-                if data.isEmpty || Date() > deadline { break }
-                text += String(decoding: data, as: UTF8.self)
+            process = try ChildProcess(ServeProcessTests.executable, [
+                "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
+                "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments)
+            let ready = process.waitForOutput(timeoutSeconds: 30) {
+                firstStart ? $0.contains("Try it:") : $0.contains("listening on")
             }
-            lines = text.split(separator: "\n").map(String.init)
+            lines = process.standardOutput.split(separator: "\n").map(String.init)
             base = lines.first { $0.contains("listening on") }?.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init) ?? ""
+            guard ready, !base.isEmpty else {
+                process.stop()
+                throw ChildProcess.SpawnError(description: "serve did not start within 30 s; stdout: \(process.standardOutput) stderr: \(process.standardError)")
+            }
         }
 
         func value(after label: String) -> String? {
@@ -49,8 +39,7 @@ import Testing
         }
 
         func kill9() {
-            kill(process.processIdentifier, SIGKILL)
-            process.waitUntilExit()
+            process.stop()
         }
     }
 
@@ -77,6 +66,7 @@ import Testing
         }
         defer { Task { await receiver.stop() } }
         var server = try Server(dataDirectory: directory, firstStart: true)
+        defer { server.kill9() }
         let clientID = try #require(server.value(after: "client_id:"))
         let secret = try #require(server.value(after: "client_secret:"))
         let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
@@ -98,7 +88,6 @@ import Testing
         let beforeRestart = receiver.received.count
         #expect(beforeRestart < total, "the kill landed during delivery")
         server = try Server(dataDirectory: directory, firstStart: false)
-        defer { server.kill9() }
         let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
         #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
         try await Task.sleep(nanoseconds: 500_000_000)
@@ -145,35 +134,21 @@ import Testing
         #expect(deleted, "retention removed the first segment once it was archived")
         let manifest = (try? FileManager.default.contentsOfDirectory(atPath: archive + "/manifest")) ?? []
         #expect(manifest.contains("00000000000000000000.json"), "the deleted segment is in the archive")
-        let verify = Process()
-        verify.executableURL = URL(fileURLWithPath: Self.executable)
-        verify.arguments = ["verify", "--data-dir", directory, "--archive", "file://" + archive]
-        try verify.run()
-        verify.waitUntilExit()
-        #expect(verify.terminationStatus == 0, "the archive and the local log verify as one chain")
+        let verify = try ChildProcess.run(Self.executable, ["verify", "--data-dir", directory, "--archive", "file://" + archive])
+        #expect(verify.status == 0, "the archive and the local log verify as one chain: \(verify.output) \(verify.errors)")
     }
 
     @Test func theSupervisorRestartsACrashedServerAndTheServerDiesWithTheSupervisor() async throws {
         let directory = NSTemporaryDirectory() + "argus-supervisor-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let supervisor = Process()
-        supervisor.executableURL = URL(fileURLWithPath: Self.executable)
-        supervisor.arguments = ["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"]
-        let output = Pipe()
-        supervisor.standardOutput = output
-        try supervisor.run()
-        defer { if supervisor.isRunning { kill(supervisor.processIdentifier, SIGKILL) } }
-        var text = ""
-        while !text.contains("Try it:") {
-            let data = output.fileHandleForReading.availableData
-            if data.isEmpty { break }
-            text += String(decoding: data, as: UTF8.self)
-        }
+        let supervisor = try ChildProcess(Self.executable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"])
+        defer { supervisor.stop() }
+        #expect(supervisor.waitForOutput(timeoutSeconds: 30) { $0.contains("Try it:") }, "serve started: \(supervisor.standardError)")
         func serverPIDs() -> [Int32] {
             let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return candidates.compactMap(Int32.init).filter { pid in
                 guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return false }
-                return status.contains("PPid:\t\(supervisor.processIdentifier)\n")
+                return status.contains("PPid:\t\(supervisor.pid)\n")
             }
         }
         let first = try #require(serverPIDs().first, "the supervisor runs the server as a child")
@@ -195,8 +170,7 @@ import Testing
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         #expect(locked)
-        kill(supervisor.processIdentifier, SIGKILL)
-        supervisor.waitUntilExit()
+        supervisor.stop()
         var gone = false
         for _ in 0..<100 {
             if let second {
@@ -219,15 +193,9 @@ import Testing
                                                      body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
         let token = try #require(tokenReply?["access_token"]?.stringValue)
         func publish(_ arguments: [String]) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: Self.executable)
-            process.arguments = ["publish", "--url", server.base, "--type", "user.created", "--org", "org_1"] + arguments
-            let output = Pipe()
-            process.standardOutput = output
-            try process.run()
-            let data = output.fileHandleForReading.readDataToEndOfFile()
-            process.waitUntilExit()
-            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+            let result = try ChildProcess.run(Self.executable, ["publish", "--url", server.base, "--type", "user.created",
+                                                                "--org", "org_1"] + arguments)
+            return (result.status ?? -1, result.output)
         }
         let (status, printed) = try publish(["--token", token, "--data", #"{"user_id":"u_1"}"#])
         #expect(status == 0)
