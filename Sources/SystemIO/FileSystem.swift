@@ -50,6 +50,11 @@ package enum FileSystem {
         if unlink(path) != 0, Glibc.errno != ENOENT { throw .current("unlink", path) }
     }
 
+    /// Renames `path` to `newPath` (atomic within one file system), replacing what is there.
+    package static func move(_ path: String, to newPath: String) throws(SystemError) {
+        if rename(path, newPath) != 0 { throw .current("rename", path) }
+    }
+
     /// Removes a directory tree; a missing one is not an error.
     package static func removeTree(_ path: String) throws(SystemError) {
         for entry in try list(path) {
