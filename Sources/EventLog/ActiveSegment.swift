@@ -66,7 +66,8 @@ struct ActiveSegment {
         try systemCall { try file.write(writer.bytes, at: sizeBytes) }
         try systemCall { try file.synchronizeData() }
         sizeBytes += Int64(writer.bytes.count)
-        try index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
+        // The index is a rebuildable cache: failing to rewrite it (a full disk) does not undo the seal.
+        try? index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
         return footer
     }
 

@@ -20,7 +20,7 @@ package final class FileDescriptor: @unchecked Sendable {
     deinit { close(rawValue) }
 
     /// Opens `path` with `flags` (O_CLOEXEC is added); `mode` applies to a file it creates.
-    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(SystemError) -> FileDescriptor {
+    package static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(SystemError) -> FileDescriptor {
         while true {
             let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
             if descriptor >= 0 { return FileDescriptor(rawValue: descriptor, path: path) }

@@ -5,12 +5,12 @@ import Glibc
 
 /// Crash-safe file and directory helpers (all block; errors carry the call, errno and path).
 package enum FileSystem {
-    /// Creates `path` and its parents when missing (mode 0755).
+    /// Creates `path` and its parents when missing (mode 0700: the data directory is private).
     package static func createDirectory(_ path: String) throws(SystemError) {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component + "/"
-            if mkdir(prefix, 0o755) != 0, Glibc.errno != EEXIST { throw .current("mkdir", prefix) }
+            if mkdir(prefix, 0o700) != 0, Glibc.errno != EEXIST { throw .current("mkdir", prefix) }
         }
     }
 
@@ -70,7 +70,7 @@ package enum FileSystem {
     /// - Parameters:
     ///   - mode: permissions of a new file (0600 for files that hold secrets).
     ///   - creatingDirectory: create the parent directory (and its parents) first when missing.
-    package static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o644,
+    package static func writeAtomically(_ bytes: UnsafeRawBufferPointer, to path: String, mode: mode_t = 0o600,
                                         creatingDirectory: Bool = false) throws(SystemError) {
         let directory = parent(of: path)
         if creatingDirectory { try createDirectory(directory) }
@@ -88,7 +88,7 @@ package enum FileSystem {
     }
 
     /// `writeAtomically` for an array.
-    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644,
+    package static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o600,
                                         creatingDirectory: Bool = false) throws(SystemError) {
         let result = bytes.withUnsafeBytes { buffer in
             Result { () throws(SystemError) in try writeAtomically(buffer, to: path, mode: mode, creatingDirectory: creatingDirectory) }
@@ -97,7 +97,7 @@ package enum FileSystem {
     }
 
     /// `writeAtomically` for `Data`.
-    package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o644,
+    package static func writeAtomically(_ data: Data, to path: String, mode: mode_t = 0o600,
                                         creatingDirectory: Bool = false) throws(SystemError) {
         let result = data.withUnsafeBytes { buffer in
             Result { () throws(SystemError) in try writeAtomically(buffer, to: path, mode: mode, creatingDirectory: creatingDirectory) }
