@@ -135,7 +135,7 @@ struct ArchiverTests {
 
     @Test func oneRunAtATime() async throws {
         let fixture = try ArchiveFixture(count: 20)
-        let lock = try ArchiveLock(directory: fixture.stateDirectory)
+        let lock = try Archiver.lock(stateDirectory: fixture.stateDirectory)
         await #expect(throws: ArchiveError.self) { _ = try await fixture.archiver().run() }
         withExtendedLifetime(lock) {}
     }
