@@ -48,7 +48,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
     ],
     swiftLanguageModes: [.v6]

@@ -5,7 +5,7 @@ import Testing
 import EventLog
 
 /// `argus-events archive`, `verify --archive`, `segments` and `tail` on a directory target, as a user runs them.
-@Suite(.serialized) struct ArchiveCommandTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ArchiveCommandTests {
     /// The built `argus-events` (the tests run from the same build directory).
     static let executable = BuiltProduct.argusEvents
 

@@ -5,7 +5,7 @@ import Testing
 import EventLog
 
 /// Archiving to a directory, verifying it, and resuming interrupted runs.
-struct ArchiverTests {
+@Suite(.timeLimit(.minutes(2))) struct ArchiverTests {
     @Test func archivesEverySealedSegmentThenVerifies() async throws {
         let fixture = try ArchiveFixture()
         let sealed = try fixture.sealedBases()

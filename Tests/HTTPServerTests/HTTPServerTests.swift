@@ -5,7 +5,7 @@ import Testing
 @testable import HTTPServer
 
 /// The server over real sockets on 127.0.0.1 (port 0), driven byte-exactly by `TestClient`.
-@Suite struct HTTPServerTests {
+@Suite(.timeLimit(.minutes(3))) struct HTTPServerTests {
     @Test func servesManySequentialRequestsOnOneKeepAliveConnection() async throws {
         try await withServer { port in
             try await blocking {

@@ -10,7 +10,7 @@ import WebhookSigning
 @testable import Service
 
 /// End-to-end delivery through real sockets to receivers on 127.0.0.1.
-@Suite(.serialized) struct DeliveryTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct DeliveryTests {
     static func harness(attemptTimeoutSeconds: Double = 15, resolver: (@Sendable (String) async -> [IPAddress])? = nil) throws -> ServiceHarness {
         try ServiceHarness(configure: { configuration in
             configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.0/8")].compactMap { $0 },

@@ -1,7 +1,7 @@
 import Testing
 @testable import Service
 
-@Suite struct IsolationTests {
+@Suite(.timeLimit(.minutes(2))) struct IsolationTests {
     @Test func anotherOrganizationsWebhookAnswers404OnEveryRouteAndNothingChanges() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }

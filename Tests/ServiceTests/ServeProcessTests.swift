@@ -9,7 +9,7 @@ import Testing
 import ArgusTestSupport
 
 /// The real `argus-events serve` process: killed with SIGKILL while delivering, then restarted.
-@Suite(.serialized) struct ServeProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ServeProcessTests {
     static var executable: String { BuiltProduct.argusEvents }
 
     /// A running server and what it printed at start. It dies with the test process, and is killed
