@@ -31,7 +31,7 @@ import EventLog
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
         #expect(rows.count == sealed.count + 1)
-        #expect(rows.allSatisfy { ($0["archived"] as? Bool) == ($0["sealed"] as? Bool) })
+        #expect(!rows.isEmpty && rows.allSatisfy { ($0["archived"] as? Bool) == ($0["sealed"] as? Bool) })
 
         let verified = try Self.run(["verify", "--data-dir", data, "--archive", target])
         #expect(verified.status == 0, "\(verified.output) \(verified.errors)")

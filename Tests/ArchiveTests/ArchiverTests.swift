@@ -22,7 +22,7 @@ import EventLog
             #expect(try await fixture.target.get(key: ArchiveLayout.segmentKey(baseOffset: base)) == local)
         }
         let state = try ArchiveState.load(directory: fixture.stateDirectory)
-        #expect(sealed.allSatisfy { state.isArchivedAndVerified(baseOffset: $0) })
+        #expect(!sealed.isEmpty && sealed.allSatisfy { state.isArchivedAndVerified(baseOffset: $0) })
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
         #expect(report.isIntact, "\(report.problem ?? "")")
         #expect(report.segmentCount == sealed.count)
