@@ -28,6 +28,14 @@ public final class CursorStore: @unchecked Sendable {
     private var finished = false
     private var journal: FileDescriptor
     private var journalSizeBytes: Int64
+    private var flushes = 0
+
+    /// Journal flushes (one write and one `fdatasync` each) since the store opened.
+    var flushCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return flushes
+    }
 
     /// Opens (creating when needed) the cursor store in `directory`.
     /// - Throws: `EventLogError.system` for I/O errors, `.corruptSegment` for a damaged snapshot.
@@ -161,6 +169,7 @@ public final class CursorStore: @unchecked Sendable {
             if stop { break }
             let result = write(batch)
             condition.lock()
+            flushes += 1
             if case .success = result {
                 for (name, value) in batch { offsets[name] = value }
             }

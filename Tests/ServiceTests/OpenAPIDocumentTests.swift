@@ -5,7 +5,7 @@ import Testing
 
 /// `GET /openapi.json` (Sources/Service/OpenAPIDocument.swift) against the router, the event catalog,
 /// the scopes and ServiceLimits. tools/openapi_check.sh checks it against a live server with schemathesis.
-@Suite struct OpenAPIDocumentTests {
+@Suite(.timeLimit(.minutes(2))) struct OpenAPIDocumentTests {
     static let routes: [(String, String)] = [
         ("post", "/oauth/token"), ("post", "/oauth/revoke"), ("get", "/healthz"), ("get", "/metrics"), ("get", "/openapi.json"),
         ("get", "/v1/event-types"), ("post", "/v1/events"), ("post", "/v1/events/batch"), ("get", "/v1/events"),
