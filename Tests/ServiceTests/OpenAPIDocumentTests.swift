@@ -13,6 +13,7 @@ import Testing
         ("delete", "/v1/webhooks/{id}"), ("post", "/v1/webhooks/{id}/rotate-secret"),
         ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
         ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
+        ("post", "/v1/portal/sessions"),
     ]
 
     static func document() throws -> JSONValue { try JSONParser.parse(Array(OpenAPIDocument.text.utf8)) }
