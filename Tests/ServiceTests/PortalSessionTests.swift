@@ -1,8 +1,15 @@
+import Delivery
 import Testing
 @testable import Service
 
 /// `POST /v1/portal/sessions` and what its token may do.
 @Suite struct PortalSessionTests {
+    static func loopbackHarness() throws -> ServiceHarness {
+        try ServiceHarness { configuration in
+            configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.0/8")].compactMap { $0 })
+        }
+    }
+
     static func webhook(_ harness: ServiceHarness, token: String) async throws -> String {
         let reply = await harness.send("POST", "/v1/webhooks", token: token,
                                        body: #"{"url":"http://127.0.0.1:9/hook","event_types":["user.login"]}"#)
@@ -38,7 +45,7 @@ import Testing
     }
 
     @Test func portalTokenSeesOnlyItsOrganizationAndThePortalsActionsUntilItExpires() async throws {
-        let harness = try ServiceHarness()
+        let harness = try Self.loopbackHarness()
         defer { harness.close(); harness.removeDirectory() }
         let tokenA = try await harness.token(organization: "org_a")
         let tokenB = try await harness.token(organization: "org_b")
@@ -80,7 +87,7 @@ import Testing
     }
 
     @Test func readOnlySessionCannotAct() async throws {
-        let harness = try ServiceHarness()
+        let harness = try Self.loopbackHarness()
         defer { harness.close(); harness.removeDirectory() }
         let token = try await harness.token(organization: "org_a")
         let hook = try await Self.webhook(harness, token: token)
