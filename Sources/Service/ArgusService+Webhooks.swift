@@ -126,7 +126,11 @@ extension ArgusService {
     func updateWebhook(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         let existing = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
-        var fields = try FieldReader(try jsonBody(request))
+        let body = try jsonBody(request)
+        if principal.isPortal, body.objectValue?.contains(where: { $0.0 != "status" }) == true {
+            throw APIError(403, "portal_forbidden", "a portal session may only change a webhook's status (pause or enable)")
+        }
+        var fields = try FieldReader(body)
         var updated = existing
         if let url = try fields.string("url", sizeBytesMax: TargetGuard.urlSizeBytesMax) { updated.url = url }
         if let types = try fields.stringArray("event_types", countMax: ServiceLimits.eventTypeFilterCountMax) {

@@ -11,7 +11,7 @@ enum OpenAPIDocument {
     "description": "Event ingest, the event log, and webhook subscriptions of the Argus identity platform. Every `/v1` route needs an OAuth 2.0 bearer token (client credentials grant at `/oauth/token`); a token sees only its organization's events and webhooks (platform:admin: every organization). Errors are `{\"error\":{\"code\",\"message\"}}`, except the OAuth endpoints' RFC 6749 `{\"error\",\"error_description\"}`. Request bodies are at most 1 MiB (8 MiB for `/v1/events/batch`), request heads 16 KiB (431 beyond). JSON bodies reject unknown members (422 `unknown_field`)."
   },
   "servers": [{"url": "/"}],
-  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}],
+  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}, {"name": "Portal"}],
   "paths": {
     "/oauth/token": {
       "post": {
@@ -637,6 +637,40 @@ enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/v1/portal/sessions": {
+      "post": {
+        "operationId": "createPortalSession",
+        "tags": ["Portal"],
+        "summary": "Open a delivery-portal session",
+        "description": "Issues a short-lived portal token and the URL of the portal page with the token in the fragment (`<base>/portal#token=<token>`, so it never reaches a server log). The token sees only its organization and only the portal's routes: list and read webhooks, deliveries and stats, and (unless read-only) retry a delivery, replay, pause/enable (PATCH with `status` only), send a test event and rotate the secret. Every other route answers 403 `portal_forbidden`. Needs webhooks:read, and webhooks:write for a session that is not read-only; only platform:admin may name another `organization_id`. An empty body means the defaults.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": false,
+          "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "read_only": {"type": "boolean", "default": false},
+              "expires_in": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600, "description": "Seconds until the token expires."},
+              "organization_id": {"type": "string", "maxLength": 128, "description": "platform:admin only; default the caller's organization."}
+            }
+          }}}
+        },
+        "responses": {
+          "201": {"description": "The session.", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["url", "token", "expires_at", "read_only", "organization_id"],
+            "properties": {
+              "url": {"type": "string"}, "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+              "read_only": {"type": "boolean"}, "organization_id": {"type": "string"}
+            }
+          }}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
         }
       }
     }

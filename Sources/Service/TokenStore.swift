@@ -199,6 +199,17 @@ public final class TokenStore: Sendable {
     ///   store's cap; `StoreError` when the journal cannot be written.
     public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
+        try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
+                  lifetimeSeconds: lifetimeSeconds)
+    }
+
+    /// Issues a token on behalf of `clientID` for `organizationID` (a portal session names its
+    /// organization), counted against that client's live tokens. Tokens of other lifetimes than the
+    /// default are pruned once every earlier-issued token has expired (their lookup checks expiry).
+    /// - Throws: as `issue(client:scopes:nowMs:lifetimeSeconds:)`.
+    public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
+                      lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {
+        let client = (clientID: clientID, organizationID: organizationID)
         try state.withLock { state throws(APIError) in
             state.pruneExpired(nowMs: nowMs)
             guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {

@@ -14,6 +14,7 @@ import Testing
         ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
         ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
         ("get", "/v1/clients"), ("post", "/v1/clients"), ("delete", "/v1/clients/{id}"),
+        ("post", "/v1/portal/sessions"),
     ]
 
     static func document() throws -> JSONValue { try JSONParser.parse(Array(OpenAPIDocument.text.utf8)) }
