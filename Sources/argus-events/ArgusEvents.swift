@@ -17,6 +17,9 @@ enum ArgusEvents {
         VerifySignatureCommand.self,
     ]
 
+    /// Subcommands for test tools, left out of the usage text.
+    static let hiddenCommands: [any Command.Type] = [Ed25519BatchCommand.self]
+
     static func main() async {
         // A test (or any parent) that holds our standard input asks us to die with it; serve's own
         // server process gets the same rule from its supervisor (ServeCommand).
@@ -26,7 +29,7 @@ enum ArgusEvents {
             printUsage(to: words.isEmpty ? .standardError : .standardOutput)
             exit(words.isEmpty ? 2 : 0)
         }
-        guard let command = commands.first(where: { $0.name == name }) else {
+        guard let command = (commands + hiddenCommands).first(where: { $0.name == name }) else {
             Console.error("argus-events: unknown command '\(name)'")
             printUsage(to: .standardError)
             exit(2)
