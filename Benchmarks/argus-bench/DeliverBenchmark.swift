@@ -62,7 +62,7 @@ struct DeliverBenchmark: Benchmark {
             let started = ContinuousClock.now
             try await publish(service, count: count, payload: payload)
             let head = service.log.nextOffset
-            while let progress = await service.dispatcher.progress(webhook), progress.cursor < head {
+            while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
                 try await Task.sleep(nanoseconds: 5_000_000)
             }
             let seconds = (ContinuousClock.now - started).seconds
@@ -98,14 +98,14 @@ struct DeliverBenchmark: Benchmark {
             published += batch
             if published % 100_000 == 0 { samples.append("\(published / 1000)k: \(residentKilobytes() / 1024) MiB") }
             let target = service.log.nextOffset
-            while let progress = await service.dispatcher.progress(webhook), progress.lag > 20_000, progress.cursor < target {
+            while service.dispatcher.progress(webhook).map({ $0.lag > 20_000 && $0.cursor < target }) ?? true {
                 try await Task.sleep(nanoseconds: 20_000_000)
                 rssMax = max(rssMax, residentKilobytes())
             }
             rssMax = max(rssMax, residentKilobytes())
         }
         let head = service.log.nextOffset
-        while let progress = await service.dispatcher.progress(webhook), progress.cursor < head {
+        while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
             try await Task.sleep(nanoseconds: 20_000_000)
             rssMax = max(rssMax, residentKilobytes())
         }

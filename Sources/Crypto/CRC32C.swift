@@ -1,4 +1,9 @@
-/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), slicing-by-8.
+#if arch(x86_64)
+import CryptoIntrinsics
+#endif
+
+/// CRC-32C (Castagnoli, reflected polynomial 0x82F63B78): the SSE4.2 `crc32` instruction where the
+/// CPU has it (see `HashImplementation`), otherwise slicing-by-8.
 ///
 /// `CRC32C.checksum(Array("123456789".utf8)) == 0xE3069283`.
 public enum CRC32C {
@@ -40,12 +45,29 @@ public enum CRC32C {
 
     /// Continues the CRC `crc` (a previous result, or 0 to start) over the bytes at `buffer`.
     public static func update(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer) -> UInt32 {
+        update(crc, buffer, implementation: HashImplementation.preferredCRC32C)
+    }
+
+    /// Continues the CRC `crc` over the bytes at `buffer` with `implementation` (tests pick one explicitly).
+    /// - Precondition: `implementation.isAvailable(for: .crc32c)`.
+    package static func update(_ crc: UInt32, _ buffer: UnsafeRawBufferPointer, implementation: HashImplementation) -> UInt32 {
         guard let base = buffer.baseAddress, buffer.count > 0 else { return crc }
-        return tables.withUnsafeBufferPointer { tablePointer in
+        #if arch(x86_64)
+        if implementation == .hardware {
+            precondition(implementation.isAvailable(for: .crc32c), "CRC-32C hardware code is not available on this CPU")
+            return ~CRC32CHardware.update(~crc, base, count: buffer.count)
+        }
+        #endif
+        return updatePortably(crc, base, count: buffer.count)
+    }
+
+    /// Slicing-by-8 over `count` bytes at `base`.
+    private static func updatePortably(_ crc: UInt32, _ base: UnsafeRawPointer, count: Int) -> UInt32 {
+        tables.withUnsafeBufferPointer { tablePointer in
             let t = tablePointer.baseAddress.unsafelyUnwrapped
             var value = ~crc
             var pointer = base
-            var remaining = buffer.count
+            var remaining = count
             while remaining >= 8 {
                 let word = UInt64(littleEndian: pointer.loadUnaligned(as: UInt64.self))
                 let low = UInt32(truncatingIfNeeded: word) ^ value

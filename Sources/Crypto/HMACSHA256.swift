@@ -8,23 +8,37 @@ public struct HMACSHA256: Sendable {
 
     private let innerState: SHA256.State
     private let outerState: SHA256.State
+    private let implementation: HashImplementation
 
     /// Prepares HMAC with `key` (any length).
     public init(key: some Sequence<UInt8>) {
+        self.init(key: key, implementation: HashImplementation.preferredSHA256)
+    }
+
+    /// Prepares HMAC with `key`, hashing with `implementation` (tests pick one explicitly).
+    /// - Precondition: `implementation.isAvailable(for: .sha256)`.
+    package init(key: some Sequence<UInt8>, implementation: HashImplementation) {
         var keyBytes = Array(key)
-        if keyBytes.count > SHA256.blockByteCount { keyBytes = SHA256.hash(keyBytes) }
+        if keyBytes.count > SHA256.blockByteCount {
+            var hasher = SHA256(implementation: implementation)
+            hasher.update(keyBytes)
+            keyBytes = hasher.finalize()
+        }
         keyBytes += [UInt8](repeating: 0, count: SHA256.blockByteCount - keyBytes.count)
-        var inner = SHA256()
+        var inner = SHA256(implementation: implementation)
         inner.update(keyBytes.map { $0 ^ 0x36 })
-        var outer = SHA256()
+        var outer = SHA256(implementation: implementation)
         outer.update(keyBytes.map { $0 ^ 0x5c })
         innerState = inner.chainingState
         outerState = outer.chainingState
+        self.implementation = implementation
     }
 
     /// Starts a streaming computation; call `update` then `finalize` on the result.
     public func makeStream() -> Stream {
-        Stream(inner: SHA256(resumingFrom: innerState, messageByteCount: UInt64(SHA256.blockByteCount)), outerState: outerState)
+        Stream(inner: SHA256(resumingFrom: innerState, messageByteCount: UInt64(SHA256.blockByteCount),
+                             implementation: implementation),
+               outerState: outerState)
     }
 
     /// The authentication code of `message`.
@@ -65,7 +79,8 @@ public struct HMACSHA256: Sendable {
         /// Returns the 32-byte authentication code.
         public consuming func finalize() -> [UInt8] {
             let innerDigest = inner.finalizedState()
-            var outer = SHA256(resumingFrom: outerState, messageByteCount: UInt64(SHA256.blockByteCount))
+            var outer = SHA256(resumingFrom: outerState, messageByteCount: UInt64(SHA256.blockByteCount),
+                               implementation: inner.implementation)
             innerDigest.withBigEndianBytes { outer.update($0) }
             return outer.finalize()
         }

@@ -1,8 +1,13 @@
+#if arch(x86_64)
+import CryptoIntrinsics
+#endif
+
 /// SHA-256 (FIPS 180-4), streaming and one-shot.
 ///
-/// The compression function is fully unrolled over eight rotating working variables and a
+/// Uses the SHA-NI instructions where the CPU has them (see `HashImplementation`), otherwise a
+/// portable compression function, fully unrolled over eight rotating working variables and a
 /// sixteen-word message schedule held in locals, so the optimiser keeps everything in registers.
-/// Pure Swift, no I/O, no allocation per block.
+/// No I/O, no allocation per block.
 public struct SHA256: Sendable {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 32
@@ -15,13 +20,23 @@ public struct SHA256: Sendable {
     private var pendingByteCount: Int
     /// Total message length so far, in bytes.
     private var messageByteCount: UInt64
+    /// The compression code this hasher runs.
+    package let implementation: HashImplementation
 
     /// Creates a hasher in the initial state.
     public init() {
+        self.init(implementation: HashImplementation.preferredSHA256)
+    }
+
+    /// Creates a hasher that runs `implementation` (tests and benchmarks pick one explicitly).
+    /// - Precondition: `implementation.isAvailable(for: .sha256)`.
+    package init(implementation: HashImplementation) {
+        precondition(implementation.isAvailable(for: .sha256), "SHA-256 \(implementation) code is not available on this CPU")
         state = State()
         pending = Block()
         pendingByteCount = 0
         messageByteCount = 0
+        self.implementation = implementation
     }
 
     /// Hashes `bytes` in one call.
@@ -64,12 +79,12 @@ public struct SHA256: Sendable {
             base += taken
             remaining -= taken
             guard pendingByteCount == SHA256.blockByteCount else { return }
-            pending.withPointer { state.compress(blocks: $0, blockCount: 1) }
+            pending.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
             pendingByteCount = 0
         }
         let blockCount = remaining / SHA256.blockByteCount
         if blockCount > 0 {
-            state.compress(blocks: base, blockCount: blockCount)
+            state.compress(blocks: base, blockCount: blockCount, implementation: implementation)
             base += blockCount * SHA256.blockByteCount
             remaining -= blockCount * SHA256.blockByteCount
         }
@@ -91,20 +106,21 @@ public struct SHA256: Sendable {
         var block = pending
         block.pad(from: pendingByteCount)
         if pendingByteCount >= 56 {
-            block.withPointer { state.compress(blocks: $0, blockCount: 1) }
+            block.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
             block = Block()
         }
         block.storeBigEndianLength(bitCount)
-        block.withPointer { state.compress(blocks: $0, blockCount: 1) }
+        block.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
         return state
     }
 
     /// Exposes the chaining value so HMAC can precompute its padded-key states.
-    init(resumingFrom state: State, messageByteCount: UInt64) {
+    init(resumingFrom state: State, messageByteCount: UInt64, implementation: HashImplementation) {
         self.state = state
         self.pending = Block()
         self.pendingByteCount = 0
         self.messageByteCount = messageByteCount
+        self.implementation = implementation
     }
 
     /// The chaining value; valid as a resume point only when no bytes are pending.
@@ -196,8 +212,22 @@ extension SHA256 {
             h = t1 &+ big0 &+ majority
         }
 
-        /// Compresses `blockCount` consecutive 64-byte blocks starting at `blocks`.
-        mutating func compress(blocks: UnsafeRawPointer, blockCount: Int) {
+        /// Compresses `blockCount` consecutive 64-byte blocks starting at `blocks` with `implementation`.
+        @inline(__always)
+        mutating func compress(blocks: UnsafeRawPointer, blockCount: Int, implementation: HashImplementation) {
+            #if arch(x86_64)
+            if implementation == .hardware {
+                var words = (h0, h1, h2, h3, h4, h5, h6, h7)
+                SHA256Hardware.compress(&words, blocks: blocks, blockCount: blockCount)
+                (h0, h1, h2, h3, h4, h5, h6, h7) = words
+                return
+            }
+            #endif
+            compressPortably(blocks: blocks, blockCount: blockCount)
+        }
+
+        /// Compresses `blockCount` consecutive 64-byte blocks starting at `blocks`, in portable Swift.
+        mutating func compressPortably(blocks: UnsafeRawPointer, blockCount: Int) {
             var a = h0, b = h1, c = h2, d = h3, e = h4, f = h5, g = h6, h = h7
             var w0: UInt32 = 0, w1: UInt32 = 0, w2: UInt32 = 0, w3: UInt32 = 0
             var w4: UInt32 = 0, w5: UInt32 = 0, w6: UInt32 = 0, w7: UInt32 = 0

@@ -146,6 +146,23 @@ public final class DeliveryHistory: Sendable {
         close(descriptor)
     }
 
+    /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
+    /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery.
+    public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) {
+        var stored = delivery(update.deliveryID, webhookID: webhookID)
+            ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
+                              eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
+        stored.status = update.status
+        stored.nextAttemptAtMs = update.nextAttemptAtMs
+        if let attempt = update.attempt {
+            stored.attempts.append(attempt)
+            if stored.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
+                stored.attempts.removeFirst(stored.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
+            }
+        }
+        record(stored, countingAttempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
+    }
+
     /// The delivery `deliveryID` of `webhookID`.
     public func delivery(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
         books.withLock { $0[webhookID]?.records[deliveryID] }

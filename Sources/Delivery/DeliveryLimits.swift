@@ -12,6 +12,14 @@ public enum DeliveryLimits {
     public static let historyRecordCountMax = 10_000
     /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).
     public static let globalInFlightCountMax = 1024
+    /// Log readers shared by webhooks that are behind the scan window (each holds a descriptor and a buffer).
+    public static let catchUpReaderCountMax = 8
+    /// Records one lane examines (or the scan reads) in one turn of the loop before others get theirs.
+    public static let pumpRecordCountMax = 4096
+    /// How often due retries and throttle windows are checked, in milliseconds.
+    public static let timerResolutionMs: UInt64 = 20
+    /// Attempts kept per delivery record (the oldest are dropped after repeated manual retries).
+    public static let attemptsPerDeliveryMax = 50
     /// Continuous failure after which a webhook is disabled, in seconds (default 5 days).
     public static let autoDisableSecondsDefault: Double = 5 * 86_400
 }

@@ -100,7 +100,7 @@ public struct DeliveryRecord: Sendable, Equatable {
               let offset = json["offset"]?.int64Value, let eventID = json["event_id"]?.stringValue,
               let type = json["event_type"]?.stringValue, let statusText = json["status"]?.stringValue,
               let status = Status(rawValue: statusText) else { return nil }
-        self.init(deliveryID: id, webhookID: webhook, offset: UInt64(offset), eventID: eventID, eventType: type, status: status,
+        self.init(deliveryID: id, webhookID: webhook, offset: UInt64(clamping: offset), eventID: eventID, eventType: type, status: status,
                   attempts: (json["attempts"]?.arrayValue ?? []).compactMap(DeliveryAttempt.init(json:)),
                   nextAttemptAtMs: json["next_attempt_at_ms"]?.int64Value)
     }

@@ -1,27 +1,38 @@
 import EventLog
 import Foundation
+import JSON
 import Synchronization
 import WebhookSigning
 
-/// The delivery engine: one shared scan of the log feeds a lane per webhook; each lane delivers the
-/// events its webhook wants, signed, with retries, and moves the webhook's durable cursor (the offset
-/// below which everything is acknowledged or failed) only after that.
+/// The delivery executor: one `Lane` state machine per webhook decides, this performs. One serial loop owns
+/// every lane and takes its inputs from one ordered stream (webhook changes, attempt answers, log appends,
+/// timers, manual retries, replays); every task it starts (attempts, the log follower, the timer, operational
+/// event appends) is a child of one task group, so `stop()` and deleting a webhook cancel what they own.
 ///
-/// Ordered webhooks have one delivery unresolved at a time and pause when it exhausts its retries;
-/// unordered ones keep up to `maxInFlight` unresolved (in flight or waiting for a retry), so a crash
-/// redelivers at most that window, with the same delivery ids.
-public actor Dispatcher {
+/// Limits: at most `globalInFlightCountMax` attempts at once across webhooks (and each lane's `max_in_flight`);
+/// one shared scan of the log in a bounded window (`RecordCache`) and at most `catchUpReaderCountMax` readers
+/// for lanes that are behind it.
+public final class Dispatcher: Sendable {
     /// How the engine reaches out and reports.
     public struct Configuration: Sendable {
         public var transport: any DeliveryTransport
         public var targetGuard: TargetGuard
+        /// Total time one attempt may take, in seconds.
         public var attemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
         /// A webhook failing without a single success for this long is disabled, in seconds.
         public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
+        /// Attempts in flight across every webhook.
+        public var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
+        /// Log readers shared by lanes that are behind the scan window.
+        public var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
         public var userAgentVersion = "0.1.0"
         public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
-        /// Called when the engine pauses or disables a webhook: (webhook id, new state, reason).
+        /// Jitter source in [0, 1).
+        public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }
+        /// Stores a state the engine chose for a webhook: (webhook id, new state, reason).
         public var onStateChange: @Sendable (String, Subscription.State, String) -> Void = { _, _, _ in }
+        /// Appends an operational event to the log.
+        public var publish: @Sendable (OperationalEvent) async -> Void = { _ in }
         public var logger: @Sendable (String) -> Void = { _ in }
 
         public init(transport: any DeliveryTransport, targetGuard: TargetGuard) {
@@ -30,374 +41,183 @@ public actor Dispatcher {
         }
     }
 
-    struct Unresolved {
-        var record: EventRecord
-        var deliveryID: String
-        var attempt: Int
-        var inFlight: Bool
-        /// Retries exhausted on an ordered webhook: held until it resumes.
-        var exhausted: Bool
+    /// The answer to a manual retry.
+    public enum ManualRetryResult: Sendable, Equatable {
+        case accepted
+        /// 404: no such webhook or delivery.
+        case notFound
+        /// 409 `not_retryable`: the delivery succeeded.
+        case notRetryable(DeliveryRecord.Status)
+        /// 409 `retry_in_progress`.
+        case inProgress
+        /// 409 `webhook_not_enabled`.
+        case notEnabled
+        /// 410 `event_unavailable`: the event can no longer be read.
+        case eventUnavailable
+        /// 503: the engine is not running.
+        case stopped
     }
 
-    struct Lane {
-        var subscription: Subscription
-        var nextOffset: UInt64
-        var unresolved: [UInt64: Unresolved] = [:]
-        var catchUp: LogReader?
-        var committedCursor: UInt64
-        /// Bumped by a replay: attempts of an older generation are ignored when they finish.
-        var generation = 0
-        /// After a restart, deliveries the history shows as settled below this offset are not sent again
-        /// (a replay sets it to 0: then everything goes out again).
-        var skipSettledBelow: UInt64 = .max
-
-        var cursor: UInt64 { unresolved.keys.min() ?? nextOffset }
-        var window: Int { subscription.ordered ? 1 : subscription.maxInFlight }
+    /// Where a webhook stands.
+    public struct Progress: Sendable, Equatable {
+        public var cursor: UInt64
+        public var head: UInt64
+        /// Live deliveries not yet resolved (in flight, waiting for a retry, held).
+        public var unresolved: Int
+        public var inFlight: Int
+        public var waiting: Int
+        public var lag: UInt64 { head > cursor ? head - cursor : 0 }
     }
 
-    private let log: EventLog
-    private let cursors: CursorStore
-    public nonisolated let history: DeliveryHistory
-    private let configuration: Configuration
-    private var lanes: [String: Lane] = [:]
-    private var cache: RecordCache
-    private var sharedReader: LogReader?
-    private nonisolated let stopped = Atomic<Bool>(false)
-    private var deliveredCount = 0
-    private var failedAttemptCount = 0
+    enum Command: Sendable {
+        case apply(Subscription?, id: String)
+        case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
+        case retry(id: String, deliveryID: String, reply: CheckedContinuation<ManualRetryResult, Never>)
+        case finished(id: String, AttemptReport)
+        case logAdvanced
+        case timer
+        case continuePumping
+    }
+
+    struct Snapshot {
+        var lanes: [String: Progress] = [:]
+        var delivered = 0
+        var failedAttempts = 0
+        var inFlight = 0
+    }
+
+    let log: EventLog
+    let cursors: CursorStore
+    public let history: DeliveryHistory
+    let configuration: Configuration
+    let commands: AsyncStream<Command>.Continuation
+    private let stream: Mutex<AsyncStream<Command>?>
+    let snapshot = Mutex(Snapshot())
+    let running = Atomic<Bool>(false)
+    /// Set when a lane asked for a wake-up: the timer then sends ticks.
+    let timerArmed = Atomic<Bool>(false)
+    private let runner = Mutex<Task<Void, Never>?>(nil)
 
     public init(log: EventLog, cursors: CursorStore, history: DeliveryHistory, configuration: Configuration) {
         self.log = log
         self.cursors = cursors
         self.history = history
         self.configuration = configuration
-        cache = RecordCache(startingAt: log.nextOffset)
+        let (stream, continuation) = AsyncStream.makeStream(of: Command.self)
+        self.stream = Mutex(stream)
+        commands = continuation
     }
 
-    /// Loads the subscriptions and starts the shared scan.
-    public func start(_ subscriptions: [Subscription]) throws {
-        for subscription in subscriptions { addLane(subscription) }
-        let head = log.nextOffset
-        let lowest = lanes.values.map(\.nextOffset).min() ?? head
-        let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
-        let start = max(lowest, head > back ? head - back : 0)
-        cache = RecordCache(startingAt: start)
-        sharedReader = try log.makeReader(from: .offset(start))
-        if let first = sharedReader?.nextOffset, first != start { cache = RecordCache(startingAt: first) }
-        // Resume deliveries that were waiting for a retry when the process stopped.
-        for id in lanes.keys { pump(id) }
-        Task { await self.runTail() }
+    /// Starts `run(_:)` in a task this dispatcher owns (stopped by `stop()`).
+    public func start(_ subscriptions: [Subscription]) async throws {
+        let task = Task { await self.run(subscriptions) }
+        runner.withLock { $0 = task }
     }
 
-    /// Stops the scan and starts no new attempts; deliveries in flight finish on their own.
-    public nonisolated func stop() {
-        stopped.store(true, ordering: .relaxed)
-    }
-
-    private func addLane(_ subscription: Subscription) {
-        let cursor = cursors.offset(of: subscription.id) ?? subscription.startOffset
-        lanes[subscription.id] = Lane(subscription: subscription, nextOffset: cursor, committedCursor: cursor)
-        if cursors.offset(of: subscription.id) == nil { cursors.commitEventually(subscription.id, offset: cursor) }
-    }
-
-    private func runTail() async {
-        while !stopped.load(ordering: .relaxed) {
-            var advanced = false
-            do {
-                while var reader = sharedReader, let record = try reader.next() {
-                    sharedReader = reader
-                    cache.append(record)
-                    advanced = true
-                    if cache.nextOffset % 512 == 0 { pumpAll() }
-                }
-            } catch {
-                configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
-                try? await Task.sleep(nanoseconds: 1_000_000_000)
+    /// Delivers until `stop()`: loads the lanes, follows the log and performs every lane's effects.
+    public func run(_ subscriptions: [Subscription]) async {
+        guard let stream = stream.withLock({ value in defer { value = nil }; return value }) else { return }
+        running.store(true, ordering: .relaxed)
+        var state = DispatcherState(dispatcher: self)
+        state.load(subscriptions)
+        let scanStart = state.scanStart
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await self.followLog(from: scanStart) }
+            group.addTask { await self.runTimer() }
+            state.pumpAll()
+            for job in state.takeJobs() { group.addTask(operation: job) }
+            for await command in stream {
+                await state.handle(command)
+                for job in state.takeJobs() { group.addTask(operation: job) }
             }
-            if advanced { pumpAll() }
-            await log.waitForAppend(atOrAfter: cache.nextOffset)
+            running.store(false, ordering: .relaxed)
+            state.cancelEverything()
+            group.cancelAll()
         }
     }
 
-    private func pumpAll() {
-        for id in lanes.keys { pump(id) }
+    /// Stops the loop: attempts in flight are cancelled, no new ones start.
+    public func stop() {
+        running.store(false, ordering: .relaxed)
+        commands.finish()
+        runner.withLock { $0?.cancel() }
     }
 
-    /// The record at `offset` for `lane`: from the shared window, or from the lane's own catch-up reader.
-    private func fetch(_ lane: inout Lane, _ offset: UInt64) -> EventRecord? {
-        if let record = cache.record(at: offset) {
-            lane.catchUp = nil
-            return record
-        }
-        guard offset < cache.firstOffset else { return nil }
-        do {
-            if lane.catchUp == nil || lane.catchUp?.nextOffset != offset {
-                lane.catchUp = try log.makeReader(from: .offset(offset))
-            }
-            return try lane.catchUp?.next()
-        } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"catch-up read for \(lane.subscription.id): \(error)\"}")
-            return nil
+    private func followLog(from offset: UInt64) async {
+        var seen = offset
+        while !Task.isCancelled {
+            await log.waitForAppend(atOrAfter: seen)
+            if Task.isCancelled { return }
+            let head = log.nextOffset
+            if head <= seen { return } // the log was closed
+            seen = head
+            if case .terminated = commands.yield(.logAdvanced) { return }
         }
     }
 
-    /// Starts deliveries for `id` while its window has room and the log has events for it.
-    private func pump(_ id: String) {
-        guard var lane = lanes[id] else { return }
-        defer {
-            lanes[id] = lane
-            commitCursor(id)
-        }
-        // Resume retries that were pending when the process stopped, or an ordered delivery after a resume.
-        for (offset, entry) in lane.unresolved where !entry.inFlight && entry.exhausted && lane.subscription.state == .enabled {
-            lane.unresolved[offset]?.exhausted = false
-            lane.unresolved[offset]?.attempt = 0
-            startAttempt(&lane, offset)
-        }
-        guard lane.subscription.state == .enabled else { return }
-        var examined = 0
-        while lane.unresolved.count < lane.window, lane.nextOffset < cache.nextOffset, examined < 4096 {
-            guard let record = fetch(&lane, lane.nextOffset) else { break }
-            examined += 1
-            if record.offset != lane.nextOffset {
-                // Retention removed older segments: continue at the oldest retained event.
-                lane.nextOffset = record.offset
-            }
-            lane.nextOffset += 1
-            guard lane.subscription.wants(record) else { continue }
-            let deliveryID = DeliveryID.make(webhookID: id, offset: record.offset)
-            let resumed = lane.skipSettledBelow == 0 ? nil : history.delivery(deliveryID, webhookID: id)
-            if record.offset < lane.skipSettledBelow,
-               resumed?.status == .succeeded || (resumed?.status == .failed && !lane.subscription.ordered) { continue }
-            lane.unresolved[record.offset] = Unresolved(record: record, deliveryID: deliveryID, attempt: resumed?.attempts.count ?? 0,
-                                                        inFlight: false, exhausted: false)
-            startAttempt(&lane, record.offset)
-        }
-        if examined == 4096 { Task { self.pump(id) } }
-    }
-
-    private func startAttempt(_ lane: inout Lane, _ offset: UInt64) {
-        guard !stopped.load(ordering: .relaxed), var entry = lane.unresolved[offset] else { return }
-        entry.attempt += 1
-        entry.inFlight = true
-        lane.unresolved[offset] = entry
-        let subscription = lane.subscription
-        let generation = lane.generation
-        let configuration = configuration
-        Task.detached {
-            let startedAtMs = configuration.nowMs()
-            let result = await Self.attempt(entry, subscription: subscription, configuration: configuration)
-            await self.finish(subscription.id, offset: offset, attempt: entry.attempt, generation: generation,
-                              result: result, startedAtMs: startedAtMs)
+    private func runTimer() async {
+        while !Task.isCancelled {
+            try? await Task.sleep(nanoseconds: DeliveryLimits.timerResolutionMs * 1_000_000)
+            if timerArmed.load(ordering: .relaxed), case .terminated = commands.yield(.timer) { return }
         }
     }
 
-    /// One POST: re-checks the target, signs with every unexpired secret, sends.
-    static func attempt(_ entry: Unresolved, subscription: Subscription, configuration: Configuration) async -> TransportResult {
-        let target: TargetGuard.Target
-        do {
-            target = try await configuration.targetGuard.check(subscription.url).0
-        } catch {
-            return TransportResult(statusCode: nil, error: "target refused: \(error.message)", durationMs: 0)
-        }
-        let body = entry.record.envelope(deliveryID: entry.deliveryID)
-        let nowMs = configuration.nowMs()
-        let headers = DeliveryHeaders(ring: subscription.secrets, deliveryID: entry.deliveryID, timestampSeconds: nowMs / 1000,
-                                      attempt: entry.attempt, eventType: entry.record.type, body: body,
-                                      version: configuration.userAgentVersion)
-        return await configuration.transport.post(url: target.url, headers: headers.fields, body: body,
-                                                  timeoutSeconds: configuration.attemptTimeoutSeconds)
-    }
+    // MARK: - Changes from the API (in order, through the one stream)
 
-    private func finish(_ id: String, offset: UInt64, attempt: Int, generation: Int, result: TransportResult, startedAtMs: Int64) {
-        guard var lane = lanes[id], lane.generation == generation, var entry = lane.unresolved[offset], entry.attempt == attempt else { return }
-        defer {
-            lanes[id] = lane
-            pump(id)
-        }
-        let now = configuration.nowMs()
-        let attemptRecord = DeliveryAttempt(attempt: attempt, startedAtMs: startedAtMs, durationMs: result.durationMs,
-                                            statusCode: result.statusCode,
-                                            responseBody: String(decoding: result.bodyPrefix, as: UTF8.self), error: result.error)
-        var record = history.delivery(entry.deliveryID, webhookID: id)
-            ?? DeliveryRecord(deliveryID: entry.deliveryID, webhookID: id, offset: offset, eventID: entry.record.eventID,
-                              eventType: entry.record.type, status: .pending, attempts: [], nextAttemptAtMs: nil)
-        record.attempts.append(attemptRecord)
-        let status = result.statusCode ?? 0
-        entry.inFlight = false
-        if (200..<300).contains(status) {
-            record.status = .succeeded
-            record.nextAttemptAtMs = nil
-            history.record(record, countingAttempt: (true, now))
-            lane.unresolved.removeValue(forKey: offset)
-            deliveredCount += 1
-            return
-        }
-        failedAttemptCount += 1
-        if status == 410 {
-            record.status = .failed
-            record.nextAttemptAtMs = nil
-            history.record(record, countingAttempt: (false, now), finalFailure: true)
-            lane.unresolved.removeValue(forKey: offset)
-            disable(&lane, .disabled, reason: "the endpoint answered 410 Gone")
-            return
-        }
-        let retryAfter = (status == 429 || status == 503)
-            ? RetrySchedule.retryAfterSeconds(result.retryAfter, nowSeconds: Double(now) / 1000) : nil
-        if let delay = lane.subscription.retry.delayMs(afterAttempt: attempt, retryAfterSeconds: retryAfter, random: Double.random(in: 0..<1)) {
-            record.status = .pending
-            record.nextAttemptAtMs = now + delay
-            history.record(record, countingAttempt: (false, now))
-            lane.unresolved[offset] = entry
-            let generation = lane.generation
-            Task {
-                try? await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
-                self.retry(id, offset: offset, attempt: attempt, generation: generation)
-            }
-        } else {
-            record.status = .failed
-            record.nextAttemptAtMs = nil
-            history.record(record, countingAttempt: (false, now), finalFailure: true)
-            if lane.subscription.ordered {
-                entry.exhausted = true
-                lane.unresolved[offset] = entry
-                disable(&lane, .paused, reason: "delivery \(entry.deliveryID) exhausted its retries; resume to continue in order")
-            } else {
-                lane.unresolved.removeValue(forKey: offset)
-            }
-        }
-        if let since = history.statistics(webhookID: id).failingSinceMs, Double(now - since) / 1000 >= configuration.autoDisableSeconds {
-            disable(&lane, .disabled, reason: "failing continuously since \(Timestamp.format(ms: since))")
-        }
-    }
-
-    private func retry(_ id: String, offset: UInt64, attempt: Int, generation: Int) {
-        guard var lane = lanes[id], lane.generation == generation, let entry = lane.unresolved[offset], entry.attempt == attempt,
-              !entry.inFlight, lane.subscription.state == .enabled else { return }
-        startAttempt(&lane, offset)
-        lanes[id] = lane
-    }
-
-    private func disable(_ lane: inout Lane, _ state: Subscription.State, reason: String) {
-        guard lane.subscription.state != state else { return }
-        lane.subscription.state = state
-        configuration.onStateChange(lane.subscription.id, state, reason)
-    }
-
-    private func commitCursor(_ id: String) {
-        guard var lane = lanes[id] else { return }
-        let cursor = lane.cursor
-        guard cursor != lane.committedCursor else { return }
-        lane.committedCursor = cursor
-        lanes[id] = lane
-        cursors.commitEventually(id, offset: cursor)
-    }
-
-    // MARK: - Changes from the API
-
-    /// A webhook was created or changed (nil: deleted).
+    /// A webhook was created or changed (nil: deleted). Changes are applied in the order of these calls.
     public func apply(_ subscription: Subscription?, id: String) {
-        guard let subscription else {
-            lanes.removeValue(forKey: id)
-            Task { try? await cursors.remove(id) }
-            history.remove(webhookID: id)
+        commands.yield(.apply(subscription, id: id))
+    }
+
+    /// Moves the webhook back to `offset`: events from there go out again, in order, with the same ids. Returns
+    /// once the new cursor is durable.
+    public func replay(_ id: String, from offset: UInt64) async throws {
+        guard running.load(ordering: .relaxed) else {
+            try await cursors.commit(id, offset: offset)
             return
         }
-        guard var lane = lanes[id] else {
-            addLane(subscription)
-            pump(id)
-            return
-        }
-        let resumed = lane.subscription.state != .enabled && subscription.state == .enabled
-        lane.subscription = subscription
-        if resumed {
-            for offset in lane.unresolved.keys where lane.unresolved[offset]?.inFlight == false {
-                lane.unresolved[offset]?.exhausted = true
+        try await withCheckedThrowingContinuation { continuation in
+            if case .terminated = commands.yield(.replay(id: id, offset: offset, reply: continuation)) {
+                continuation.resume(throwing: CancellationError())
             }
         }
-        lanes[id] = lane
-        pump(id)
     }
 
-    /// Moves the webhook back to `offset`: events from there go out again, in order, with the same ids.
-    public func replay(_ id: String, from offset: UInt64) async throws {
-        guard var lane = lanes[id] else { return }
-        lane.generation += 1
-        lane.unresolved = [:]
-        lane.catchUp = nil
-        lane.nextOffset = offset
-        lane.committedCursor = offset
-        lane.skipSettledBelow = 0
-        lanes[id] = lane
-        try await cursors.commit(id, offset: offset)
-        pump(id)
-    }
-
-    /// Sends a failed delivery again (a new series of attempts); the cursor is not involved.
-    public func retryDelivery(_ record: DeliveryRecord, subscription: Subscription) async throws {
-        var reader = try log.makeReader(from: .offset(record.offset))
-        guard let event = try reader.next(), event.offset == record.offset else { return }
-        let configuration = configuration
-        let history = history
-        Task.detached {
-            var stored = record
-            stored.status = .pending
-            var attempt = record.attempts.count
-            while true {
-                attempt += 1
-                let started = configuration.nowMs()
-                let entry = Unresolved(record: event, deliveryID: record.deliveryID, attempt: attempt, inFlight: true, exhausted: false)
-                let result = await Self.attempt(entry, subscription: subscription, configuration: configuration)
-                stored.attempts.append(DeliveryAttempt(attempt: attempt, startedAtMs: started, durationMs: result.durationMs,
-                                                       statusCode: result.statusCode,
-                                                       responseBody: String(decoding: result.bodyPrefix, as: UTF8.self), error: result.error))
-                if let status = result.statusCode, (200..<300).contains(status) {
-                    stored.status = .succeeded
-                    stored.nextAttemptAtMs = nil
-                    history.record(stored, countingAttempt: (true, configuration.nowMs()))
-                    return
-                }
-                let retries = attempt - record.attempts.count
-                guard let delay = subscription.retry.delayMs(afterAttempt: retries, random: Double.random(in: 0..<1)), result.statusCode != 410 else {
-                    stored.status = .failed
-                    stored.nextAttemptAtMs = nil
-                    history.record(stored, countingAttempt: (false, configuration.nowMs()), finalFailure: true)
-                    return
-                }
-                stored.nextAttemptAtMs = configuration.nowMs() + delay
-                history.record(stored, countingAttempt: (false, configuration.nowMs()))
-                try? await Task.sleep(nanoseconds: UInt64(delay) * 1_000_000)
+    /// Starts a new attempt series of the failed delivery `deliveryID`, owned by the webhook's lane.
+    public func retryDelivery(_ deliveryID: String, webhookID: String) async -> ManualRetryResult {
+        guard running.load(ordering: .relaxed) else { return .stopped }
+        return await withCheckedContinuation { continuation in
+            if case .terminated = commands.yield(.retry(id: webhookID, deliveryID: deliveryID, reply: continuation)) {
+                continuation.resume(returning: .stopped)
             }
         }
     }
 
     // MARK: - Reading state
 
-    /// Where a webhook stands.
-    public struct Progress: Sendable, Equatable {
-        public var cursor: UInt64
-        public var head: UInt64
-        public var unresolved: Int
-        public var lag: UInt64 { head > cursor ? head - cursor : 0 }
-    }
-
+    /// Where `id` stands, nil for an unknown webhook or before the engine runs.
     public func progress(_ id: String) -> Progress? {
-        guard let lane = lanes[id] else { return nil }
-        return Progress(cursor: lane.cursor, head: log.nextOffset, unresolved: lane.unresolved.count)
+        guard var progress = snapshot.withLock({ $0.lanes[id] }) else { return nil }
+        progress.head = log.nextOffset
+        return progress
     }
 
     /// Totals for `/metrics`.
     public func totals() -> (delivered: Int, failedAttempts: Int, unresolved: Int, waitingRetry: Int, lagSum: UInt64) {
         let head = log.nextOffset
-        var unresolved = 0
-        var waiting = 0
-        var lag: UInt64 = 0
-        for lane in lanes.values {
-            unresolved += lane.unresolved.count
-            waiting += lane.unresolved.values.filter { !$0.inFlight }.count
-            let cursor = lane.cursor
-            lag += head > cursor ? head - cursor : 0
+        return snapshot.withLock { snapshot in
+            var unresolved = 0
+            var waiting = 0
+            var lag: UInt64 = 0
+            for progress in snapshot.lanes.values {
+                unresolved += progress.unresolved
+                waiting += progress.waiting
+                lag += head > progress.cursor ? head - progress.cursor : 0
+            }
+            return (snapshot.delivered, snapshot.failedAttempts, unresolved, waiting, lag)
         }
-        return (deliveredCount, failedAttemptCount, unresolved, waiting, lag)
     }
+
+    /// Attempts in flight across every webhook (tasks that have not ended, cancelled ones included).
+    public var inFlightCount: Int { snapshot.withLock { $0.inFlight } }
 }

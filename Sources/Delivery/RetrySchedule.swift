@@ -23,26 +23,50 @@ public struct RetrySchedule: Sendable, Equatable {
         self.maxDelayMs = maxDelayMs
     }
 
-    /// The delay before attempt `attempt + 1` after attempt `attempt` (1-based) failed, or nil when the
-    /// retries are exhausted. `retryAfterSeconds` comes from a 429/503 answer; `random` in [0, 1).
-    public func delayMs(afterAttempt attempt: Int, retryAfterSeconds: Double? = nil, random: Double) -> Int64? {
+    /// Shortest delay a `Retry-After` can ask for, in milliseconds.
+    public static let retryAfterMinimumMs: Int64 = 100
+
+    /// The delay before attempt `attempt + 1` after attempt `attempt` (1-based) of a series failed, or nil when
+    /// the retries are exhausted. `retryAfterMs` comes from a 429/503 answer (any value: clamped to
+    /// [100 ms, `maxDelayMs`]); `random` in [0, 1). Never traps, whatever the inputs.
+    public func delayMs(afterAttempt attempt: Int, retryAfterMs: Int64? = nil, random: Double) -> Int64? {
         guard attempt >= 1, attempt <= maxRetries else { return nil }
-        if let retryAfterSeconds {
-            let requested = Int64((retryAfterSeconds * 1000).rounded())
-            return min(max(requested, 100), maxDelayMs)
-        }
+        if let retryAfterMs { return Self.clampedRetryAfterMs(retryAfterMs, maxDelayMs: maxDelayMs) }
         var base = Double(initialDelayMs)
-        for _ in 1..<attempt { base *= Self.backoffFactor }
+        for _ in 1..<min(attempt, 64) { base = min(base * Self.backoffFactor, Double(maxDelayMs)) }
         base = min(base, Double(maxDelayMs))
-        let jittered = base * (1 - Self.jitterFraction + 2 * Self.jitterFraction * random)
-        return min(max(Int64(jittered), 1), maxDelayMs)
+        let fraction = random.isFinite ? min(max(random, 0), 1) : 0.5
+        let jittered = base * (1 - Self.jitterFraction + 2 * Self.jitterFraction * fraction)
+        // `jittered` is at most 1.2 × maxDelayMs (an Int64 from a validated webhook): the conversion cannot trap.
+        return min(max(Int64(min(jittered, Double(maxDelayMs))), 1), maxDelayMs)
     }
 
-    /// Parses a `Retry-After` value: delay-seconds, or an HTTP date relative to `nowSeconds`.
-    public static func retryAfterSeconds(_ value: String?, nowSeconds: Double) -> Double? {
-        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        if let seconds = Int(value), seconds >= 0 { return Double(seconds) }
-        return HTTPDateParser.parse(value).map { max(0, $0 - nowSeconds) }
+    /// A receiver's requested delay clamped to [`retryAfterMinimumMs`, `maxDelayMs`].
+    public static func clampedRetryAfterMs(_ requestedMs: Int64, maxDelayMs: Int64) -> Int64 {
+        min(max(requestedMs, retryAfterMinimumMs), max(maxDelayMs, retryAfterMinimumMs))
+    }
+
+    /// Parses a `Retry-After` value, delay-seconds or an IMF-fixdate relative to `nowMs`, into milliseconds
+    /// (saturating: 99999999999999999 seconds is `Int64.max`, a date in the past is 0). A value that cannot be
+    /// read (negative, fractional, not a date, a year outside 1..9999) is nil: treated as absent.
+    public static func retryAfterMs(_ value: String?, nowMs: Int64) -> Int64? {
+        guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 64 else { return nil }
+        if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
+            var milliseconds: Int64 = 0
+            for digit in value.utf8 {
+                let (times10, overflow1) = milliseconds.multipliedReportingOverflow(by: 10)
+                let (sum, overflow2) = times10.addingReportingOverflow(Int64(digit - UInt8(ascii: "0")) * 1000)
+                if overflow1 || overflow2 { return .max }
+                milliseconds = sum
+            }
+            return milliseconds
+        }
+        guard let dateSeconds = HTTPDateParser.parse(value) else { return nil }
+        let (dateMs, overflow) = dateSeconds.multipliedReportingOverflow(by: 1000)
+        if overflow { return dateSeconds > 0 ? .max : 0 }
+        let (delta, overflow2) = dateMs.subtractingReportingOverflow(nowMs)
+        if overflow2 { return dateMs > nowMs ? .max : 0 }
+        return max(0, delta)
     }
 }
 
@@ -50,13 +74,13 @@ public struct RetrySchedule: Sendable, Equatable {
 enum HTTPDateParser {
     static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
 
-    static func parse(_ text: String) -> Double? {
+    /// Unix seconds of `text`, nil unless it is an IMF-fixdate with a year in 1...9999.
+    static func parse(_ text: String) -> Int64? {
         let parts = text.split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]), let monthIndex = months.firstIndex(of: String(parts[2])),
-              let year = Int(parts[3]) else { return nil }
-        let time = parts[4].split(separator: ":").compactMap { Int($0) }
+              parts[3].utf8.count <= 4, let year = Int(parts[3]), (1...9999).contains(year), parts[1].utf8.count <= 2 else { return nil }
+        let time = parts[4].split(separator: ":").compactMap { $0.utf8.count == 2 ? Int($0) : nil }
         guard time.count == 3 else { return nil }
         return Timestamp.unixSeconds(year: year, month: monthIndex + 1, day: day, hour: time[0], minute: time[1], second: time[2])
-            .map(Double.init)
     }
 }

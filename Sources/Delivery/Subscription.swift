@@ -20,9 +20,11 @@ public struct Subscription: Sendable, Equatable {
     /// Where delivery starts when the subscription has no cursor yet.
     public var startOffset: UInt64
     public var secrets: SecretRing
+    /// Attempts (retries included) allowed in any one-second window, 1...10,000; nil: unlimited.
+    public var rateLimitPerSecond: Int?
 
     public init(id: String, organizationID: String, url: String, eventTypes: [String], ordered: Bool, maxInFlight: Int,
-                retry: RetrySchedule, state: State, startOffset: UInt64, secrets: SecretRing) {
+                retry: RetrySchedule, state: State, startOffset: UInt64, secrets: SecretRing, rateLimitPerSecond: Int? = nil) {
         self.id = id
         self.organizationID = organizationID
         self.url = url
@@ -33,14 +35,21 @@ public struct Subscription: Sendable, Equatable {
         self.state = state
         self.startOffset = startOffset
         self.secrets = secrets
+        self.rateLimitPerSecond = rateLimitPerSecond.map { min(max($0, 1), 10_000) }
     }
 
-    /// True when `record` goes to this subscription. `webhook.test` events go only to the webhook they name.
+    /// True when `record` goes to this subscription. `webhook.test` events go only to the webhook they name;
+    /// operational events (`webhook.*`, `delivery.*`) never go to the webhook they are about (no feedback loops).
     public func wants(_ record: EventRecord) -> Bool {
         guard organizationID == "*" || organizationID == record.organizationID else { return false }
-        if record.type == "webhook.test" {
-            return String(decoding: record.data, as: UTF8.self).contains("\"webhook_id\":\"\(id)\"")
-        }
-        return eventTypes.contains { EventType.matches(record.type, pattern: $0) }
+        if record.type == "webhook.test" { return names(record) }
+        guard eventTypes.contains(where: { EventType.matches(record.type, pattern: $0) }) else { return false }
+        if record.type.hasPrefix("webhook.") || record.type.hasPrefix("delivery.") { return !names(record) }
+        return true
+    }
+
+    /// True when the event's data names this webhook as its `webhook_id`.
+    private func names(_ record: EventRecord) -> Bool {
+        String(decoding: record.data, as: UTF8.self).contains("\"webhook_id\":\"\(id)\"")
     }
 }

@@ -19,8 +19,9 @@ struct ActiveSegment {
     var index: SegmentIndex
     /// Position of the last index entry, in bytes.
     var lastIndexedPosition: Int64
-    /// Running SHA-256 of the file's bytes; nil after a reopen (then computed from disk at seal time).
-    var digest: SHA256?
+    /// Running SHA-256 of the file's bytes up to `sizeBytes`: fed by the writer as it frames records,
+    /// so sealing never re-reads the segment.
+    var digest: SHA256
 
     var name: String { SegmentName.log(baseOffset: header.baseOffset) }
     var path: String { directory + "/" + name }
@@ -56,12 +57,7 @@ struct ActiveSegment {
 
     /// Writes the footer, syncs the segment and its index. The segment is immutable afterwards.
     mutating func seal() throws(EventLogError) -> SegmentFooter {
-        let segmentDigest: [UInt8]
-        if let running = digest {
-            segmentDigest = running.finalize()
-        } else {
-            segmentDigest = try Self.digestOfFile(file, sizeBytes: sizeBytes)
-        }
+        let segmentDigest = digest.finalize()
         let footer = SegmentFooter(recordCount: recordCount, lastOffset: nextOffset &- 1, lastChain: chain,
                                    segmentDigest: segmentDigest)
         var writer = ByteWriter(capacity: RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes)
@@ -70,12 +66,12 @@ struct ActiveSegment {
         try file.synchronizeData()
         sizeBytes += Int64(writer.bytes.count)
         try index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
-        digest = nil
         return footer
     }
 
-    /// SHA-256 of the first `sizeBytes` bytes of `file`.
-    static func digestOfFile(_ file: FileDescriptor, sizeBytes: Int64) throws(EventLogError) -> [UInt8] {
+    /// The running SHA-256 of the first `sizeBytes` bytes of `file` (not finalized: appends continue it).
+    /// Read once when a log is opened; opening cost depends on the active segment only.
+    static func runningDigest(of file: FileDescriptor, sizeBytes: Int64) throws(EventLogError) -> SHA256 {
         var hasher = SHA256()
         var position: Int64 = 0
         while position < sizeBytes {
@@ -87,6 +83,6 @@ struct ActiveSegment {
             hasher.update(chunk)
             position += Int64(count)
         }
-        return hasher.finalize()
+        return hasher
     }
 }

@@ -26,6 +26,11 @@ struct ByteWriter {
 
     mutating func append(contentsOf other: some Sequence<UInt8>) { bytes.append(contentsOf: other) }
 
+    /// Overwrites `replacement.count` bytes from `position` (which must already be written).
+    mutating func replace(at position: Int, with replacement: [UInt8]) {
+        bytes.replaceSubrange(position..<(position + replacement.count), with: replacement)
+    }
+
     /// Overwrites four bytes at `position` with `value`.
     mutating func set(_ value: UInt32, at position: Int) {
         bytes[position] = UInt8(truncatingIfNeeded: value)

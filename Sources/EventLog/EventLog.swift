@@ -99,8 +99,7 @@ public final class EventLog: Sendable {
             throw .invalidEvent(reason: "batch of \(events.count) events, limit \(EventLogLimits.batchCountMax)")
         }
         for event in events { try RecordFrame.validate(event) }
-        // Payload digests are computed here, on the caller's thread, so the writer only chains.
-        return LogWriter.Request(events: events, digests: events.map(RecordFrame.payloadDigest), completion: { _ in })
+        return LogWriter.Request(events: events, completion: { _ in })
     }
 
     private func submit(_ request: LogWriter.Request,

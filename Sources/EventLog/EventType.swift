@@ -9,6 +9,8 @@ public enum EventType {
         "sso.provider_linked", "sso.provider_unlinked", "organization.user_added", "organization.user_removed",
         "organization.role_changed", "session.created", "session.terminated", "session.concurrent_limit_reached",
         "oauth.client_registered", "oauth.token_issued", "oauth.token_revoked", "webhook.test",
+        // Operational events, published by the delivery engine into the webhook's organization.
+        "webhook.failing", "webhook.recovered", "webhook.paused", "webhook.disabled", "webhook.enabled", "delivery.exhausted",
     ]
 
     private static let catalogSet = Set(catalog)

@@ -1,4 +1,6 @@
 import Crypto
+import Dispatch
+import Synchronization
 
 /// Checks a whole log directory: header and record CRCs, dense offsets, the hash chain within and
 /// across segments, footers (count, last offset, last chain, SHA-256 of the segment), and that every
@@ -23,24 +25,30 @@ public enum LogVerifier {
         public var isIntact: Bool { problem == nil }
     }
 
-    /// Verifies the segments of `directory` in order.
+    /// Verifies the segments of `directory`: each segment on its own (from its header's chain-in) in
+    /// parallel on every core, reading each byte once; then their continuity in order, so the report
+    /// names the first bad offset of the log.
     /// - Parameters:
     ///   - expectedChainIn: the chain the first segment must continue from (zero for a log that starts at
     ///     offset 0); nil to accept whatever the first segment's header says (its predecessors were removed).
-    ///   - progress: called after each segment with (bytes verified, total bytes).
+    ///   - progress: called after each segment with (bytes verified, total bytes), from worker threads, one
+    ///     call at a time.
     public static func verify(directory: String, expectedChainIn: [UInt8]? = nil,
-                              progress: (Int64, Int64) -> Void = { _, _ in }) throws(EventLogError) -> Report {
+                              progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) throws(EventLogError) -> Report {
         var report = Report()
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
+        var files: [FileDescriptor?] = []
         var totalBytes: Int64 = 0
         for base in bases {
-            if let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) {
-                totalBytes += try file.size()
-            }
+            let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base))
+            if let file { totalBytes += try file.size() }
+            files.append(file)
         }
+        let outcomes = checkSegments(directory: directory, bases: bases, files: files, totalBytes: totalBytes,
+                                     progress: progress)
         var expectedOffset: UInt64? = nil
         var chain: [UInt8]? = expectedChainIn
-        for (position, base) in bases.enumerated() {
+        segments: for (position, base) in bases.enumerated() {
             let isLast = position == bases.count - 1
             let name = SegmentName.log(baseOffset: base)
             func fail(_ offset: UInt64, _ problem: String) -> Report {
@@ -53,58 +61,115 @@ public enum LogVerifier {
                 return fail(expected, base > expected ? "offsets \(expected)..<\(base) are missing (segment gap)"
                                                      : "segment starts at \(base), overlapping earlier records")
             }
-            guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else {
-                return fail(base, "segment file disappeared")
-            }
-            let size = try file.size()
-            let header: SegmentHeader
-            do throws(EventLogError) {
-                header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
-            } catch {
+            let checked: CheckedSegment
+            switch outcomes[position] {
+            case .missing: return fail(base, "segment file disappeared")
+            case .unreadableHeader(let error, let size):
                 if isLast && size < Int64(SegmentHeader.sizeBytes) {
                     report.notes.append("\(name): header being written or torn; recovery recreates it")
-                    break
+                    break segments
                 }
                 return fail(base, "\(error)")
+            case .threw(let error): throw error
+            case .checked(let segment): checked = segment
             }
+            let header = checked.header
             if header.baseOffset != base { return fail(base, "header names base offset \(header.baseOffset)") }
             if let chain, header.chainIn != chain { return fail(base, "header does not continue the hash chain") }
             if chain == nil && base == 0 && header.chainIn != [UInt8](repeating: 0, count: 32) {
                 return fail(0, "first segment must start from a zero chain")
             }
-            let scanned = try scanSegment(file: file, name: name, header: header, sizeBytes: size, allowTornTail: isLast)
             let check: SegmentCheck
-            switch scanned {
+            switch checked.scan {
             case .failed(let offset, let problem): return fail(offset, problem)
             case .passed(let passed): check = passed
             }
             report.notes += check.notes
-            let sealed = check.footer != nil
             let next = check.nextOffset
-            let running = check.chainOut
-            let positionsToOffsets = check.positionsToOffsets
-            if !sealed && !isLast { return fail(next, "segment is not sealed but a later segment exists") }
-            let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: base),
-                                              segmentSizeBytes: size, baseOffset: base)
-            for entry in index.entries {
-                guard let found = positionsToOffsets[entry.position] else {
-                    if !sealed && entry.offset >= next { continue }
-                    return fail(entry.offset, "index entry points at no record (rebuild by deleting \(SegmentName.index(baseOffset: base)))")
-                }
-                if found.0 != entry.offset || found.1 != entry.timestampMs {
-                    return fail(entry.offset, "index entry does not match its record")
-                }
-            }
+            if check.footer == nil && !isLast { return fail(next, "segment is not sealed but a later segment exists") }
+            if let (offset, problem) = checked.indexProblem { return fail(offset, problem) }
             report.segmentCount += 1
             report.recordCount += next - base
-            report.sizeBytes += size
-            chain = running
+            report.sizeBytes += checked.sizeBytes
+            chain = check.chainOut
             expectedOffset = next
-            progress(report.sizeBytes, totalBytes)
         }
         report.lastChain = chain ?? []
         report.nextOffset = expectedOffset ?? 0
         return report
+    }
+
+    /// One segment checked on its own.
+    struct CheckedSegment {
+        var header: SegmentHeader
+        var sizeBytes: Int64
+        var scan: SegmentScanOutcome
+        /// The first index entry that does not match its record, as (offset, problem).
+        var indexProblem: (UInt64, String)?
+    }
+
+    enum SegmentOutcome {
+        case missing
+        case unreadableHeader(EventLogError, sizeBytes: Int64)
+        case threw(EventLogError)
+        case checked(CheckedSegment)
+    }
+
+    /// Checks every segment on its own, in parallel (one worker per core): header, frames, chain from
+    /// the header's chain-in, footer, index entries. The last segment may end in a torn tail.
+    private static func checkSegments(directory: String, bases: [UInt64], files: [FileDescriptor?], totalBytes: Int64,
+                                      progress: @Sendable (Int64, Int64) -> Void) -> [SegmentOutcome] {
+        let outcomes = Mutex<[SegmentOutcome]>(Array(repeating: .missing, count: bases.count))
+        let verifiedBytes = Mutex<Int64>(0)
+        DispatchQueue.concurrentPerform(iterations: bases.count) { position in
+            guard let file = files[position] else { return }
+            let outcome: SegmentOutcome
+            do throws(EventLogError) {
+                outcome = try checkSegment(directory: directory, base: bases[position], file: file,
+                                           isLast: position == bases.count - 1)
+            } catch {
+                outcome = .threw(error)
+            }
+            outcomes.withLock { $0[position] = outcome }
+            if case .checked(let checked) = outcome {
+                verifiedBytes.withLock { done in
+                    done += checked.sizeBytes
+                    progress(done, totalBytes)
+                }
+            }
+        }
+        return outcomes.withLock { $0 }
+    }
+
+    private static func checkSegment(directory: String, base: UInt64, file: FileDescriptor,
+                                     isLast: Bool) throws(EventLogError) -> SegmentOutcome {
+        let name = SegmentName.log(baseOffset: base)
+        let size = try file.size()
+        let headerBytes = try file.read(count: SegmentHeader.sizeBytes, at: 0)
+        let header: SegmentHeader
+        do throws(EventLogError) {
+            header = try SegmentHeader.decode(headerBytes, segment: name)
+        } catch {
+            return .unreadableHeader(error, sizeBytes: size)
+        }
+        let scan = try scanSegment(file: file, name: name, header: header, headerBytes: headerBytes, sizeBytes: size,
+                                   allowTornTail: isLast)
+        var checked = CheckedSegment(header: header, sizeBytes: size, scan: scan)
+        guard case .passed(let check) = scan else { return .checked(checked) }
+        let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: base),
+                                          segmentSizeBytes: size, baseOffset: base)
+        for entry in index.entries {
+            guard let found = check.positionsToOffsets[entry.position] else {
+                if check.footer == nil && entry.offset >= check.nextOffset { continue }
+                checked.indexProblem = (entry.offset, "index entry points at no record (rebuild by deleting \(SegmentName.index(baseOffset: base)))")
+                break
+            }
+            if found.0 != entry.offset || found.1 != entry.timestampMs {
+                checked.indexProblem = (entry.offset, "index entry does not match its record")
+                break
+            }
+        }
+        return .checked(checked)
     }
 
     /// What scanning one segment's frames found (shared by `verify` and `verifySegment`).
@@ -129,15 +194,19 @@ public enum LogVerifier {
     }
 
     /// Checks every frame of a segment after its (already decoded) header: dense offsets, CRCs, the chain
-    /// from `header.chainIn`, and the footer. `allowTornTail` accepts an incomplete or torn end (the
-    /// active segment of a live log) as a note.
-    static func scanSegment(file: FileDescriptor, name: String, header: SegmentHeader, sizeBytes size: Int64,
-                            allowTornTail: Bool) throws(EventLogError) -> SegmentScanOutcome {
+    /// from `header.chainIn`, and the footer, whose SHA-256 is computed from the same reads as the frames
+    /// (each byte is read once). `allowTornTail` accepts an incomplete or torn end (the active segment of
+    /// a live log) as a note.
+    static func scanSegment(file: FileDescriptor, name: String, header: SegmentHeader, headerBytes: [UInt8],
+                            sizeBytes size: Int64, allowTornTail: Bool) throws(EventLogError) -> SegmentScanOutcome {
         let base = header.baseOffset
         var check = SegmentCheck(chainOut: header.chainIn, nextOffset: base)
-        var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
+        var digest = SHA256()
+        digest.update(headerBytes)
+        var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes), digest: digest)
         while true {
             let next = check.nextOffset
+            let digestBefore = scanner.digest
             switch try scanner.next() {
             case .event(let record, let at, _):
                 if record.offset != next { return .failed(offset: next, problem: "found offset \(record.offset) where \(next) belongs") }
@@ -157,12 +226,11 @@ public enum LogVerifier {
                 if footer.lastChain != check.chainOut {
                     return .failed(offset: next &- 1, problem: "footer chain does not match the records")
                 }
-                let (beforeFooter, whole) = try digests(of: file, footerPosition: at, sizeBytes: size)
-                if beforeFooter != footer.segmentDigest {
+                if digestBefore?.finalize() != footer.segmentDigest {
                     return .failed(offset: base, problem: "segment SHA-256 does not match its footer")
                 }
                 check.footer = footer
-                check.fileDigest = whole
+                check.fileDigest = scanner.digest?.finalize()
                 return .passed(check)
             case .end(let at):
                 if at < size {

@@ -10,7 +10,6 @@ import Synchronization
 final class LogWriter: @unchecked Sendable {
     struct Request {
         var events: [NewEvent]
-        var digests: [[UInt8]]
         var completion: @Sendable (Result<[AppendedEvent], EventLogError>) -> Void
     }
 
@@ -28,13 +27,7 @@ final class LogWriter: @unchecked Sendable {
     private let onDurable: @Sendable (UInt64) -> Void
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
-    /// Hashes written bytes for the segment footer on its own thread, off the commit path.
-    private var digester: SegmentDigester
-
     init(segment: ActiveSegment, options: EventLogOptions, onDurable: @escaping @Sendable (UInt64) -> Void) {
-        self.digester = SegmentDigester(resuming: segment.digest)
-        var segment = segment
-        segment.digest = nil
         self.segment = segment
         self.options = options
         self.onDurable = onDurable
@@ -96,7 +89,6 @@ final class LogWriter: @unchecked Sendable {
             syncIfIntervalElapsed()
             if stopping {
                 if failure == nil, unsyncedSinceMs != nil { try? segment.file.synchronizeData() }
-                _ = digester.finish()
                 condition.lock()
                 finished = true
                 condition.broadcast()
@@ -147,6 +139,8 @@ final class LogWriter: @unchecked Sendable {
         results.reserveCapacity(batch.count)
         var offset = segment.nextOffset
         var chain = segment.chain
+        // Frames are hashed into a copy, kept only when the group is written.
+        var segmentDigest = segment.digest
         let timestampMs = max(nowMs, segment.lastTimestampMs)
         // Index entries are noted in place and rolled back if the write fails (copying the segment state
         // would copy its whole index on every group).
@@ -155,10 +149,10 @@ final class LogWriter: @unchecked Sendable {
         for request in batch {
             var appended: [AppendedEvent] = []
             appended.reserveCapacity(request.events.count)
-            for (event, digest) in zip(request.events, request.digests) {
+            for event in request.events {
                 let position = startSize + Int64(writer.bytes.count)
-                chain = RecordFrame.appendEvent(event, payloadDigest: digest, offset: offset, timestampMs: timestampMs,
-                                                previousChain: chain, to: &writer)
+                chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: timestampMs, previousChain: chain,
+                                                to: &writer, segmentDigest: &segmentDigest)
                 segment.noteRecord(offset: offset, position: position, timestampMs: timestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
                 appended.append(AppendedEvent(offset: offset, timestampMs: timestampMs, eventID: event.eventID))
@@ -200,6 +194,7 @@ final class LogWriter: @unchecked Sendable {
         segment.sizeBytes = startSize + Int64(writer.bytes.count)
         segment.nextOffset = offset
         segment.chain = chain
+        segment.digest = segmentDigest
         segment.lastTimestampMs = timestampMs
         if !indexBytes.isEmpty {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
@@ -207,7 +202,6 @@ final class LogWriter: @unchecked Sendable {
         }
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
-        digester.submit(writer.bytes)
     }
 
     /// Seals the active segment and starts the next one.
@@ -216,14 +210,11 @@ final class LogWriter: @unchecked Sendable {
             try segment.file.synchronizeData()
             unsyncedSinceMs = nil
         }
-        segment.digest = digester.finish()
         let footer = try segment.seal()
         let next = try ActiveSegment.create(directory: segment.directory, baseOffset: segment.nextOffset,
                                             chainIn: segment.chain, nowMs: nowMs)
         options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
-        digester = SegmentDigester(resuming: next.digest)
         segment = next
-        segment.digest = nil
     }
 }
 

@@ -10,8 +10,9 @@ import Crypto
 /// footer = kind=2 u8 | 0[7] | recordCount u64 | lastOffset u64 | lastChain[32] | segmentSHA256[32]
 /// chain  = SHA-256(previousChain[32] ++ event body[0..<24] ++ SHA-256(org ++ type ++ id ++ data))
 /// ```
-/// The chain covers kind, lengths, offset and time directly and the payload through its digest, so
-/// producers can hash payloads in parallel while the writer chains 88 bytes per record.
+/// The chain covers kind, lengths, offset and time directly and the payload through its digest.
+/// `org ++ type ++ id ++ data` is the body from byte 56 on, so the writer hashes the payload straight
+/// from the frame it builds, in the same pass as the CRC and the segment's running SHA-256.
 enum RecordFrame {
     static let headerSizeBytes = 8
     static let eventFixedSizeBytes = 56
@@ -19,7 +20,7 @@ enum RecordFrame {
     static let kindEvent: UInt8 = 1
     static let kindFooter: UInt8 = 2
 
-    /// The payload digest that enters the chain.
+    /// The payload digest that enters the chain (recomputed from a parsed record).
     static func payloadDigest(_ event: NewEvent) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(event.organizationID.utf8)
@@ -51,9 +52,11 @@ enum RecordFrame {
         }
     }
 
-    /// Appends the frame of `event` to `output` and returns the new chain value.
-    static func appendEvent(_ event: NewEvent, payloadDigest: [UInt8], offset: UInt64, timestampMs: Int64,
-                            previousChain: [UInt8], to output: inout ByteWriter) -> [UInt8] {
+    /// Appends the frame of `event` to `output`, absorbs the frame into `segmentDigest` (the running
+    /// SHA-256 of the segment file) and returns the new chain value. Each byte is touched by one pass:
+    /// copied in, then hashed for the payload digest, CRC'd and hashed for the segment while in cache.
+    static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, previousChain: [UInt8],
+                            to output: inout ByteWriter, segmentDigest: inout SHA256) -> [UInt8] {
         let organization = Array(event.organizationID.utf8)
         let type = Array(event.type.utf8)
         let identifier = Array(event.eventID.utf8)
@@ -69,19 +72,24 @@ enum RecordFrame {
         output.append(UInt16(identifier.count))
         output.append(offset)
         output.append(timestampMs)
-        let chain = output.bytes.withUnsafeBytes { buffer in
-            Self.chain(previous: previousChain,
-                       fixedPrefix: UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + 24)]),
-                       payloadDigest: payloadDigest)
-        }
-        output.append(contentsOf: chain)
+        let chainPosition = output.bytes.count
+        output.append(contentsOf: Self.zeroChain)
         output.append(contentsOf: organization)
         output.append(contentsOf: type)
         output.append(contentsOf: identifier)
         output.append(contentsOf: event.data)
+        let chain = output.bytes.withUnsafeBytes { buffer in
+            Self.chain(previous: previousChain,
+                       fixedPrefix: UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + 24)]),
+                       payloadDigest: SHA256.hash(UnsafeRawBufferPointer(rebasing: buffer[(bodyStart + eventFixedSizeBytes)...])))
+        }
+        output.replace(at: chainPosition, with: chain)
         sealCRC(in: &output, frameStart: start)
+        output.bytes.withUnsafeBytes { segmentDigest.update(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         return chain
     }
+
+    private static let zeroChain = [UInt8](repeating: 0, count: 32)
 
     /// Appends a footer frame.
     static func appendFooter(_ footer: SegmentFooter, to output: inout ByteWriter) {

@@ -90,11 +90,7 @@ enum Recovery {
                 if indexChanged { try index.write(to: indexPath) }
                 let indexFile = try FileDescriptor.open(indexPath, O_RDWR | O_CREAT)
                 if !indexChanged { try indexFile.truncate(to: Int64(index.entries.count * SegmentIndex.entrySizeBytes)) }
-                var digest: SHA256? = nil
-                if position == Int64(SegmentHeader.sizeBytes) {
-                    digest = SHA256()
-                    digest?.update(header.encoded())
-                }
+                let digest = try ActiveSegment.runningDigest(of: file, sizeBytes: position)
                 return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
                                      sizeBytes: position, nextOffset: expectedOffset, chain: chain,
                                      lastTimestampMs: lastTimestampMs, index: index,

@@ -1,4 +1,7 @@
-/// Reads frames one after another from a segment file through a read-ahead buffer.
+import Crypto
+
+/// Reads frames one after another from a segment file through a read-ahead buffer. Reading on from
+/// where the last frame ended never reads a byte twice (a frame split by the buffer end is kept).
 ///
 /// It never trusts the file: every frame is length- and CRC-checked by `RecordFrame.parse`,
 /// and an incomplete frame at the end is reported as `.end`, not as data.
@@ -17,10 +20,14 @@ struct SegmentScanner {
     private(set) var position: Int64
     private var buffer: [UInt8] = []
     private var bufferStart: Int64 = 0
+    /// When set, every frame `next()` returns (events and footers) is absorbed into it, from the buffer
+    /// the frame was parsed from: a running SHA-256 of the file without a second read.
+    var digest: SHA256?
 
-    init(file: FileDescriptor, position: Int64) {
+    init(file: FileDescriptor, position: Int64, digest: SHA256? = nil) {
         self.file = file
         self.position = position
+        self.digest = digest
     }
 
     /// Moves to `position` (keeps the buffer when it covers it).
@@ -39,10 +46,12 @@ struct SegmentScanner {
                 switch parsed {
                 case .event(let record, let size):
                     let start = position
+                    absorb(from: Int(inBuffer), count: size)
                     position += Int64(size)
                     return .event(record, position: start, frameSizeBytes: size)
                 case .footer(let footer, let size):
                     let start = position
+                    absorb(from: Int(inBuffer), count: size)
                     position += Int64(size)
                     return .footer(footer, position: start, frameSizeBytes: size)
                 case .invalid(let reason):
@@ -57,11 +66,32 @@ struct SegmentScanner {
                     wanted = needed
                 }
             }
-            // Refill from `position` with at least `wanted` bytes.
+            // Refill from `position` with at least `wanted` bytes, keeping what the buffer already holds from there.
+            let kept = (inBuffer >= 0 && inBuffer <= Int64(buffer.count)) ? buffer.count - Int(inBuffer) : 0
             let count = max(EventLogLimits.readChunkSizeBytes, wanted)
-            buffer = try file.read(count: count, at: position)
+            var refilled = [UInt8](repeating: 0, count: count)
+            let keptStart = buffer.count - kept
+            let reading = refilled.withUnsafeMutableBytes { destination in
+                if kept > 0 {
+                    buffer.withUnsafeBytes { source in
+                        destination.baseAddress.unsafelyUnwrapped.copyMemory(
+                            from: source.baseAddress.unsafelyUnwrapped + keptStart, byteCount: kept)
+                    }
+                }
+                return Result { () throws(EventLogError) in
+                    try file.read(into: UnsafeMutableRawBufferPointer(rebasing: destination[kept...]), at: position + Int64(kept))
+                }
+            }
+            let got = try reading.get()
+            if kept + got < count { refilled.removeLast(count - kept - got) }
+            buffer = refilled
             bufferStart = position
             if buffer.count < wanted { return .end(position: position) }
         }
+    }
+
+    private mutating func absorb(from start: Int, count: Int) {
+        guard digest != nil else { return }
+        buffer.withUnsafeBytes { digest?.update(UnsafeRawBufferPointer(rebasing: $0[start..<(start + count)])) }
     }
 }

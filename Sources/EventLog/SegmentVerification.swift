@@ -65,8 +65,9 @@ extension LogVerifier {
             return copy
         }
         let header: SegmentHeader
+        let headerBytes = try file.read(count: SegmentHeader.sizeBytes, at: 0)
         do throws(EventLogError) {
-            header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+            header = try SegmentHeader.decode(headerBytes, segment: name)
         } catch {
             return failed(expectedBaseOffset ?? 0, "\(error)")
         }
@@ -82,7 +83,8 @@ extension LogVerifier {
         if !checkRecords {
             return try quickCheck(file: file, header: header, sizeBytes: size, result: result, failed: failed)
         }
-        switch try scanSegment(file: file, name: name, header: header, sizeBytes: size, allowTornTail: false) {
+        switch try scanSegment(file: file, name: name, header: header, headerBytes: headerBytes, sizeBytes: size,
+                               allowTornTail: false) {
         case .failed(let offset, let problem):
             return failed(offset, problem)
         case .passed(let check):

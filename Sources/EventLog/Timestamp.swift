@@ -79,7 +79,8 @@ public enum Timestamp {
 
     /// Seconds since 1970 of a UTC civil time (days from civil, Howard Hinnant's algorithm); nil out of range.
     public static func unixSeconds(year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int) -> Int64? {
-        guard (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour), (0..<60).contains(minute),
+        // The year bound keeps the arithmetic below far from overflow (a receiver's date can say anything).
+        guard (-1_000_000...1_000_000).contains(year), (1...12).contains(month), (1...31).contains(day), (0..<24).contains(hour), (0..<60).contains(minute),
               (0...60).contains(second) else { return nil }
         let adjustedYear = month <= 2 ? year - 1 : year
         let era = (adjustedYear >= 0 ? adjustedYear : adjustedYear - 399) / 400

@@ -23,19 +23,24 @@ extension ArgusService {
         return json(200, .object([("data", .array(page.map(\.json))), ("next_after", more ? .string(page.last?.deliveryID ?? "") : .null)]))
     }
 
-    /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; only failed deliveries.
+    /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; the webhook's lane runs a new attempt series
+    /// with the webhook's URL and secrets at attempt time.
+    /// - Throws: 404; 409 `not_retryable` (succeeded), `retry_in_progress`, `webhook_not_enabled`; 410 `event_unavailable`.
     func retryDelivery(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let deliveryID = request.pathParameters["delivery_id"] ?? ""
-        guard let record = dispatcher.history.delivery(deliveryID, webhookID: webhook.id) else {
-            throw APIError.notFound("delivery \(deliveryID.prefix(64))")
+        switch await dispatcher.retryDelivery(deliveryID, webhookID: webhook.id) {
+        case .accepted:
+            return json(202, .object([("delivery_id", .string(deliveryID)), ("id", .string(deliveryID)), ("status", .string("pending"))]))
+        case .notFound: throw APIError.notFound("delivery \(deliveryID.prefix(64))")
+        case .notRetryable(let status):
+            throw APIError(409, "not_retryable", "only failed deliveries can be retried; this one is \(status.rawValue)")
+        case .inProgress: throw APIError(409, "retry_in_progress", "an attempt series of this delivery is under way")
+        case .notEnabled: throw APIError(409, "webhook_not_enabled", "the webhook is \(webhook.status.rawValue); enable it first")
+        case .eventUnavailable: throw APIError(410, "event_unavailable", "the event can no longer be read (retention removed it)")
+        case .stopped: throw APIError(503, "delivery_stopped", "delivery is not running on this server")
         }
-        guard record.status == .failed else {
-            throw APIError(409, "not_retryable", "only failed deliveries can be retried; this one is \(record.status.rawValue)")
-        }
-        try await dispatcher.retryDelivery(record, subscription: webhook.subscription)
-        return json(202, .object([("id", .string(record.deliveryID)), ("status", .string("pending"))]))
     }
 
     /// `POST /v1/webhooks/{id}/replay` with `{"from_offset":N}` or `{"since":"RFC3339"}`: 202.
@@ -68,7 +73,7 @@ extension ArgusService {
         let principal = try authenticate(request, scope: Scope.webhooksRead)
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let counters = dispatcher.history.statistics(webhookID: webhook.id)
-        let progress = await dispatcher.progress(webhook.id)
+        let progress = dispatcher.progress(webhook.id)
         let head = log.nextOffset
         let cursor = progress?.cursor ?? cursors.offset(of: webhook.id) ?? webhook.startOffset
         let settled = counters.succeeded + counters.failed
@@ -79,7 +84,7 @@ extension ArgusService {
             ("success_rate", settled == 0 ? .null : .number(String(format: "%.4f", Double(counters.succeeded) / Double(settled)))),
             ("consecutive_failures", .integer(counters.consecutiveFailures)),
             ("cursor", .integer(cursor)), ("head", .integer(head)), ("lag", .integer(head > cursor ? head - cursor : 0)),
-            ("in_flight", .integer(progress?.unresolved ?? 0)),
+            ("in_flight", .integer(progress?.inFlight ?? 0)), ("unresolved", .integer(progress?.unresolved ?? 0)),
             ("last_attempt_at", time(counters.lastAttemptAtMs)), ("last_success_at", time(counters.lastSuccessAtMs)),
             ("last_failure_at", time(counters.lastFailureAtMs)),
         ]))

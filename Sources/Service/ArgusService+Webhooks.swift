@@ -63,6 +63,7 @@ extension ArgusService {
         let ordered = try fields.bool("ordered") ?? false
         let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.maxInFlightRange.lowerBound)...Int64(ServiceLimits.maxInFlightRange.upperBound))
         let retry = try Self.retryPolicy(fields.any("retry"), current: Webhook.RetryPolicy())
+        let rateLimit = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax) ?? principal.organizationID
         let start = fields.any("start")
         try fields.rejectUnknown()
@@ -96,7 +97,8 @@ extension ArgusService {
             id: try WebhookStore.makeID(nowMs: now), organizationID: organization, url: url, description: description,
             eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.maxInFlightDefault)),
             retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
-            secrets: SecretRing(current: try WebhookSecret.generate()), createdAtMs: now, updatedAtMs: now)
+            secrets: SecretRing(current: try WebhookSecret.generate()), createdAtMs: now, updatedAtMs: now,
+            rateLimitPerSecond: rateLimit.map { Int($0) })
         try webhooks.put(webhook)
         return json(201, webhook.json(includeSecret: true))
     }
@@ -120,7 +122,7 @@ extension ArgusService {
         return json(200, try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal).json())
     }
 
-    /// `PATCH /v1/webhooks/{id}`: url, event_types, description, ordered, max_in_flight, retry, status.
+    /// `PATCH /v1/webhooks/{id}`: url, event_types, description, ordered, max_in_flight, retry, rate_limit_per_second, status.
     func updateWebhook(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         let existing = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
@@ -139,6 +141,10 @@ extension ArgusService {
             updated.maxInFlight = Int(maxInFlight)
         }
         updated.retry = try Self.retryPolicy(fields.any("retry"), current: existing.retry)
+        if fields.has("rate_limit_per_second") {
+            // null removes the limit.
+            updated.rateLimitPerSecond = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound)).map { Int($0) }
+        }
         if let status = try fields.string("status", sizeBytesMax: 32) {
             guard status == "enabled" || status == "disabled" else { throw APIError.invalid("status must be \"enabled\" or \"disabled\"") }
             updated.status = status == "enabled" ? .enabled : .disabled

@@ -36,6 +36,12 @@ public final class ArgusService: Sendable {
         delivery.logger = configuration.logger
         delivery.userAgentVersion = ArgusService.version
         let store = webhooks
+        let appendLog = log
+        let nowMs = configuration.nowMs
+        let logger = configuration.logger
+        delivery.publish = { event in
+            await Self.publishOperational(event, log: appendLog, nowMs: nowMs, logger: logger)
+        }
         delivery.onStateChange = { id, state, reason in
             _ = try? store.update(id) { webhook in
                 webhook.status = state
@@ -52,10 +58,8 @@ public final class ArgusService: Sendable {
     /// Starts delivering to every webhook and follows webhook changes.
     public func startDelivery() async throws {
         let dispatcher = dispatcher
-        webhooks.observe { webhook, id in
-            let subscription = webhook?.subscription
-            Task { await dispatcher.apply(subscription, id: id) }
-        }
+        // Synchronous and in order: a create followed by a delete can never bring the webhook back.
+        webhooks.observe { webhook, id in dispatcher.apply(webhook?.subscription, id: id) }
         try await dispatcher.start(webhooks.all().map(\.subscription))
     }
 
@@ -75,7 +79,7 @@ public final class ArgusService: Sendable {
             .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
         }
         router.add("GET", "/metrics") { [self] _ in
-            let totals = await dispatcher.totals()
+            let totals = dispatcher.totals()
             return HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
                                 body: Array(metrics.render(nextOffset: log.nextOffset, sync: log.syncStatistics, delivery: totals).utf8))
         }
@@ -136,6 +140,17 @@ public final class ArgusService: Sendable {
 
     /// A 2xx JSON response.
     func json(_ status: Int, _ value: JSONValue) -> HTTPResponse { .json(status, value.encoded()) }
+
+    /// Appends an operational event (`webhook.failing`, `delivery.exhausted`, ...); failures are logged.
+    static func publishOperational(_ event: OperationalEvent, log: EventLog, nowMs: @Sendable () -> Int64,
+                                   logger: @Sendable (String) -> Void) async {
+        do {
+            _ = try await log.append(NewEvent(organizationID: event.organizationID, type: event.type,
+                                              eventID: try EventID.make(timestampMs: nowMs()), data: event.data.encoded()))
+        } catch {
+            logger("{\"level\":\"error\",\"message\":\"could not publish \(event.type)\"}")
+        }
+    }
 
     /// Appends an event of the platform itself (such as `oauth.token_issued`); failures are logged, not thrown.
     func publishInternal(type: String, organizationID: String, data: JSONValue) async {

@@ -475,7 +475,7 @@ enum OpenAPIDocument {
         "operationId": "retryDelivery",
         "tags": ["Deliveries"],
         "summary": "Send a failed delivery again",
-        "description": "Starts a new series of attempts with the webhook's retry policy and the same delivery id. The cursor is not involved. No request body.",
+        "description": "Starts a new series of attempts of a failed delivery, with the webhook's retry policy, the same delivery id, and the webhook's URL and secrets as they are at each attempt. Owned by the webhook's lane like any attempt: one series per delivery at a time, counted in `max_in_flight` and `rate_limit_per_second`, cancelled when the webhook is deleted or disabled. The cursor is not involved. No request body.",
         "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
         "responses": {
           "202": {"description": "Accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryAccepted"}}}},
@@ -484,8 +484,16 @@ enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "409": {
-            "description": "`not_retryable`: only failed deliveries can be retried.",
-            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["not_retryable"]}}}}}}}
+            "description": "`not_retryable`: the delivery succeeded; `retry_in_progress`: an attempt series of this delivery is under way (live or manual); `webhook_not_enabled`: the webhook is paused or disabled.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["not_retryable", "retry_in_progress", "webhook_not_enabled"]}}}}}}}
+          },
+          "410": {
+            "description": "`event_unavailable`: the event can no longer be read (retention removed it and no archive holds it).",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["event_unavailable"]}}}}}}}
+          },
+          "503": {
+            "description": "`delivery_stopped`: delivery is not running on this server.",
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
           }
         }
       }
@@ -693,9 +701,15 @@ enum OpenAPIDocument {
           "oauth.client_registered",
           "oauth.token_issued",
           "oauth.token_revoked",
-          "webhook.test"
+          "webhook.test",
+          "webhook.failing",
+          "webhook.recovered",
+          "webhook.paused",
+          "webhook.disabled",
+          "webhook.enabled",
+          "delivery.exhausted"
         ],
-        "description": "An event type of the built-in catalog (`GET /v1/event-types`)."
+        "description": "An event type of the built-in catalog (`GET /v1/event-types`). Operational events are published by the service into the webhook's organization (`platform` for `*` webhooks) and never delivered to the webhook they are about; their data always holds `webhook_id`: `webhook.failing` (5th consecutive failed attempt; `consecutive_failures`, `last_status_code`), `webhook.recovered` (first success after failing), `webhook.paused` and `webhook.disabled` (`reason`), `webhook.enabled`, `delivery.exhausted` (`delivery_id`, `event_id`, `offset`, `attempts`, `last_status_code`)."
       },
       "EventTypeFilter": {
         "type": "string",
@@ -845,6 +859,7 @@ enum OpenAPIDocument {
           "ordered",
           "max_in_flight",
           "retry",
+          "rate_limit_per_second",
           "status",
           "status_reason",
           "start_offset",
@@ -868,6 +883,7 @@ enum OpenAPIDocument {
           "ordered": {"type": "boolean"},
           "max_in_flight": {"type": "integer", "minimum": 1, "maximum": 100},
           "retry": {"$ref": "#/components/schemas/RetryPolicy"},
+          "rate_limit_per_second": {"type": ["integer", "null"], "minimum": 1, "maximum": 10000, "description": "Attempts (retries included) in any one-second window; null: unlimited."},
           "status": {"type": "string", "enum": ["enabled", "disabled", "paused"]},
           "status_reason": {"type": ["string", "null"]},
           "start_offset": {"type": "integer", "minimum": 0},
@@ -932,6 +948,12 @@ enum OpenAPIDocument {
             "description": "Default 16; must be 1 (or omitted) when `ordered` is true."
           },
           "retry": {"anyOf": [{"$ref": "#/components/schemas/RetryPolicyInput"}, {"type": "null"}]},
+          "rate_limit_per_second": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 10000,
+            "description": "At most this many attempts (retries and manual retries included) in any one-second window. Default: null (unlimited)."
+          },
           "organization_id": {
             "type": ["string", "null"],
             "pattern": "^(\\*|[A-Za-z0-9_.-]{1,128})$",
@@ -979,10 +1001,16 @@ enum OpenAPIDocument {
           "ordered": {"type": ["boolean", "null"]},
           "max_in_flight": {"type": ["integer", "null"], "minimum": 1, "maximum": 100},
           "retry": {"anyOf": [{"$ref": "#/components/schemas/RetryPolicyInput"}, {"type": "null"}]},
+          "rate_limit_per_second": {
+            "type": ["integer", "null"],
+            "minimum": 1,
+            "maximum": 10000,
+            "description": "As for create; null removes the limit (here null does not mean 'keep')."
+          },
           "status": {
             "type": ["string", "null"],
             "enum": ["enabled", "disabled", null],
-            "description": "`disabled` stops deliveries; `enabled` resumes them."
+            "description": "`disabled` stops deliveries (attempts in flight and manual retries are cancelled, the cursor stays); `enabled` resumes them, a paused or 410-disabled ordered webhook with the event it stopped at."
           }
         },
         "examples": [{"status": "disabled"}, {"event_types": ["user.*"], "max_in_flight": 4}],
@@ -1030,9 +1058,13 @@ enum OpenAPIDocument {
       },
       "RetryAccepted": {
         "type": "object",
-        "required": ["id", "status"],
+        "required": ["delivery_id", "id", "status"],
         "additionalProperties": false,
-        "properties": {"id": {"type": "string"}, "status": {"type": "string", "enum": ["pending"]}}
+        "properties": {
+          "delivery_id": {"type": "string"},
+          "id": {"type": "string", "description": "The same as `delivery_id` (kept for older clients)."},
+          "status": {"type": "string", "enum": ["pending"]}
+        }
       },
       "ReplayRequest": {
         "type": "object",
@@ -1066,7 +1098,8 @@ enum OpenAPIDocument {
           "cursor": {"type": "integer", "minimum": 0},
           "head": {"type": "integer", "minimum": 0},
           "lag": {"type": "integer", "minimum": 0},
-          "in_flight": {"type": "integer", "minimum": 0},
+          "in_flight": {"type": "integer", "minimum": 0, "description": "Attempts in flight, manual retries included."},
+          "unresolved": {"type": "integer", "minimum": 0, "description": "Deliveries in the cursor's window: in flight, waiting for a retry, or held while paused or disabled."},
           "last_attempt_at": {"type": ["string", "null"], "format": "date-time"},
           "last_success_at": {"type": ["string", "null"], "format": "date-time"},
           "last_failure_at": {"type": ["string", "null"], "format": "date-time"}

@@ -34,6 +34,8 @@ public enum ServiceLimits {
     /// `max_in_flight` bounds and default.
     public static let maxInFlightRange = 1...100
     public static let maxInFlightDefault = 16
+    /// Bounds of a webhook's `rate_limit_per_second`.
+    public static let rateLimitPerSecondRange = 1...10_000
     /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
     public static let retryCountMax = 10
     public static let retryDelayMsMin: Int64 = 100

@@ -22,6 +22,8 @@ public struct Webhook: Sendable, Equatable {
     public var retry: RetryPolicy
     public var status: Status
     public var statusReason: String?
+    /// Attempts (retries included) per one-second window, 1...10,000; nil: unlimited.
+    public var rateLimitPerSecond: Int?
     /// Offset the subscription started from.
     public var startOffset: UInt64
     public var secrets: SecretRing
@@ -41,7 +43,7 @@ public struct Webhook: Sendable, Equatable {
     public var subscription: Subscription {
         Subscription(id: id, organizationID: organizationID, url: url, eventTypes: eventTypes, ordered: ordered,
                      maxInFlight: ordered ? 1 : maxInFlight,
-                     retry: retry, state: status, startOffset: startOffset, secrets: secrets)
+                     retry: retry, state: status, startOffset: startOffset, secrets: secrets, rateLimitPerSecond: rateLimitPerSecond)
     }
 
 
@@ -53,6 +55,7 @@ public struct Webhook: Sendable, Equatable {
             ("ordered", .bool(ordered)), ("max_in_flight", .integer(maxInFlight)),
             ("retry", .object([("max_retries", .integer(retry.maxRetries)), ("initial_delay_ms", .integer(retry.initialDelayMs)),
                                ("max_delay_ms", .integer(retry.maxDelayMs))])),
+            ("rate_limit_per_second", rateLimitPerSecond.map { .integer($0) } ?? .null),
             ("status", .string(status.rawValue)), ("status_reason", statusReason.map(JSONValue.string) ?? .null),
             ("start_offset", .integer(startOffset)),
             ("created_at", .string(Timestamp.format(ms: createdAtMs))), ("updated_at", .string(Timestamp.format(ms: updatedAtMs))),
@@ -75,7 +78,7 @@ public struct Webhook: Sendable, Equatable {
 
     init(id: String, organizationID: String, url: String, description: String, eventTypes: [String], ordered: Bool,
          maxInFlight: Int, retry: RetryPolicy, status: Status, statusReason: String?, startOffset: UInt64, secrets: SecretRing,
-         createdAtMs: Int64, updatedAtMs: Int64) {
+         createdAtMs: Int64, updatedAtMs: Int64, rateLimitPerSecond: Int? = nil) {
         self.id = id
         self.organizationID = organizationID
         self.url = url
@@ -90,6 +93,7 @@ public struct Webhook: Sendable, Equatable {
         self.secrets = secrets
         self.createdAtMs = createdAtMs
         self.updatedAtMs = updatedAtMs
+        self.rateLimitPerSecond = rateLimitPerSecond
     }
 
     init?(stored json: JSONValue) {
@@ -112,6 +116,7 @@ public struct Webhook: Sendable, Equatable {
                   eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),
                   retry: RetryPolicy(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
                   status: status, statusReason: json["status_reason"]?.stringValue, startOffset: UInt64(max(0, start)),
-                  secrets: SecretRing(current: current, previous: previous), createdAtMs: created, updatedAtMs: updated)
+                  secrets: SecretRing(current: current, previous: previous), createdAtMs: created, updatedAtMs: updated,
+                  rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { (1...10_000).contains($0) ? Int($0) : nil })
     }
 }

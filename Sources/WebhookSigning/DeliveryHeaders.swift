@@ -25,9 +25,18 @@ public struct DeliveryHeaders: Sendable, Equatable {
         deliveryID: String, timestampSeconds: Int64, attempt: Int, eventType: String,
         body: [UInt8], version: String
     ) {
+        var stream = DeliverySignatureStream(newestSecret: newestSecret, olderSecrets: olderSecrets, deliveryID: deliveryID,
+                                             timestampSeconds: timestampSeconds)
+        stream.update(body)
+        self.init(signatures: stream.finalize(), deliveryID: deliveryID, timestampSeconds: timestampSeconds,
+                  attempt: attempt, eventType: eventType, version: version)
+    }
+
+    /// Builds the headers around signatures already computed (by a `DeliverySignatureStream` fed the body).
+    public init(signatures: DeliverySignatureStream.Signatures, deliveryID: String, timestampSeconds: Int64, attempt: Int,
+                eventType: String, version: String) {
         let timestamp = String(timestampSeconds)
-        let signature = WebhookSigner.standardSignatureHeader(
-            secrets: [newestSecret] + olderSecrets, id: deliveryID, timestampSeconds: timestampSeconds, body: body)
+        let signature = signatures.standard
         fields = [
             HeaderField(name: WebhookHeaderName.contentType, value: Self.contentType),
             HeaderField(name: WebhookHeaderName.userAgent, value: "Argus-Webhooks/\(version)"),
@@ -37,7 +46,7 @@ public struct DeliveryHeaders: Sendable, Equatable {
             HeaderField(name: WebhookHeaderName.svixID, value: deliveryID),
             HeaderField(name: WebhookHeaderName.svixTimestamp, value: timestamp),
             HeaderField(name: WebhookHeaderName.svixSignature, value: signature),
-            HeaderField(name: WebhookHeaderName.argusSignature, value: WebhookSigner.argusSignature(secret: newestSecret, body: body)),
+            HeaderField(name: WebhookHeaderName.argusSignature, value: signatures.argus),
             HeaderField(name: WebhookHeaderName.argusEvent, value: eventType),
             HeaderField(name: WebhookHeaderName.argusDelivery, value: deliveryID),
             HeaderField(name: WebhookHeaderName.argusAttempt, value: String(attempt)),

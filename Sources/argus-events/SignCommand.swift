@@ -19,11 +19,12 @@ enum SignCommand: Command {
         guard isEventType(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
         let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1
 
-        let body = Console.readStandardInput()
-        let headers = DeliveryHeaders(
-            newestSecret: secrets[0], olderSecrets: Array(secrets.dropFirst()), deliveryID: id,
-            timestampSeconds: timestampSeconds, attempt: attempt, eventType: eventType, body: body,
-            version: ArgusVersion.current)
+        // The body is streamed through the HMACs: constant memory for any size.
+        var signatures = DeliverySignatureStream(newestSecret: secrets[0], olderSecrets: Array(secrets.dropFirst()),
+                                                 deliveryID: id, timestampSeconds: timestampSeconds)
+        try Console.streamStandardInput { signatures.update($0) }
+        let headers = DeliveryHeaders(signatures: signatures.finalize(), deliveryID: id, timestampSeconds: timestampSeconds,
+                                      attempt: attempt, eventType: eventType, version: ArgusVersion.current)
         Console.print(headers.fields.map(\.description).joined(separator: "\n"))
         return 0
     }

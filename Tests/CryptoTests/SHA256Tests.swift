@@ -2,23 +2,50 @@ import Foundation
 import Testing
 @testable import Crypto
 
+/// Every implementation this CPU can run (both on x86 with SHA-NI); each test runs them all explicitly.
+let sha256Implementations = HashImplementation.allCases.filter { $0.isAvailable(for: .sha256) }
+
+extension SHA256 {
+    /// One-shot digest with a chosen implementation.
+    static func hash(_ bytes: some Sequence<UInt8>, implementation: HashImplementation) -> [UInt8] {
+        var hasher = SHA256(implementation: implementation)
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
+}
+
 @Suite struct SHA256Tests {
-    // FIPS 180-4 / NIST CAVP example vectors.
-    @Test(arguments: [
+    static let vectors = [
         ("", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"),
         ("abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"),
         ("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
          "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1"),
         ("abcdefghbcdefghicdefghijdefghijkefghijklfghijklmghijklmnhijklmnoijklmnopjklmnopqklmnopqrlmnopqrsmnopqrstnopqrstu",
          "cf5b16a778af8380036ce59e7b0492370b249b11e8f07a51afac45037afee9d1"),
-    ])
-    func nistVectors(message: String, digest: String) {
-        #expect(Hex.encode(SHA256.hash(Array(message.utf8))) == digest)
+    ]
+
+    // FIPS 180-4 / NIST CAVP example vectors.
+    @Test(arguments: sha256Implementations)
+    func nistVectors(implementation: HashImplementation) {
+        for (message, digest) in Self.vectors {
+            #expect(Hex.encode(SHA256.hash(Array(message.utf8), implementation: implementation)) == digest, "\(message)")
+        }
     }
 
-    @Test func oneMillionA() {
+    @Test(arguments: sha256Implementations)
+    func oneMillionA(implementation: HashImplementation) {
         let message = [UInt8](repeating: UInt8(ascii: "a"), count: 1_000_000)
-        #expect(Hex.encode(SHA256.hash(message)) == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+        #expect(Hex.encode(SHA256.hash(message, implementation: implementation))
+            == "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0")
+    }
+
+    /// The hardware path is really chosen where the kernel reports SHA-NI (a CPUID check that never
+    /// finds it would make every hardware test above silently portable-only).
+    @Test(.enabled(if: cpuInfoFlags().contains("sha_ni")))
+    func cpuWithSHANIRunsHardwareBothWays() {
+        #expect(sha256Implementations == [.portable, .hardware])
+        #expect(HashImplementation.isPortableForced || HashImplementation.preferredSHA256 == .hardware)
+        #expect(SHA256().implementation == HashImplementation.preferredSHA256)
     }
 
     static func message(length: Int) -> [UInt8] {
@@ -34,26 +61,28 @@ import Testing
         }
     }
 
-    @Test func everyLengthFrom0To300MatchesHashlib() throws {
+    @Test(arguments: sha256Implementations)
+    func everyLengthFrom0To300MatchesHashlib(implementation: HashImplementation) throws {
         let table = try Self.referenceTable()
         #expect(table.count == 301)
         for (length, digest) in table {
-            #expect(Hex.encode(SHA256.hash(Self.message(length: length))) == digest, "length \(length)")
+            #expect(Hex.encode(SHA256.hash(Self.message(length: length), implementation: implementation)) == digest,
+                    "length \(length)")
         }
     }
 
-    @Test(arguments: [1, 3, 7, 13, 63, 64, 65, 127, 1000])
-    func streamingInChunksEqualsOneShot(chunkSize: Int) {
+    @Test(arguments: sha256Implementations, [1, 3, 7, 13, 63, 64, 65, 127, 1000])
+    func streamingInChunksEqualsOneShot(implementation: HashImplementation, chunkSize: Int) {
         for length in [0, 1, 55, 56, 63, 64, 65, 119, 120, 128, 300, 4099] {
             let message = Self.message(length: length)
-            var hasher = SHA256()
+            var hasher = SHA256(implementation: implementation)
             var index = 0
             while index < message.count {
                 let end = min(index + chunkSize, message.count)
                 hasher.update(message[index..<end])
                 index = end
             }
-            #expect(hasher.finalize() == SHA256.hash(message), "length \(length) chunk \(chunkSize)")
+            #expect(hasher.finalize() == SHA256.hash(message, implementation: .portable), "length \(length) chunk \(chunkSize)")
         }
     }
 
@@ -61,4 +90,11 @@ import Testing
         let message = Self.message(length: 200)
         #expect(SHA256.hash(message.lazy.map { $0 }) == SHA256.hash(message))
     }
+}
+
+/// The CPU flags the kernel reports in /proc/cpuinfo (empty where there is none).
+func cpuInfoFlags() -> Set<String> {
+    guard let text = try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8),
+          let line = text.split(separator: "\n").first(where: { $0.hasPrefix("flags") }) else { return [] }
+    return Set(line.split(separator: " ").map(String.init))
 }

@@ -16,15 +16,23 @@ import Testing
 
     @Test func retryAfterIsHonouredWithinBounds() {
         let schedule = RetrySchedule(maxRetries: 3, initialDelayMs: 1_000, maxDelayMs: 60_000)
-        #expect(schedule.delayMs(afterAttempt: 1, retryAfterSeconds: 30, random: 0.5) == 30_000)
-        #expect(schedule.delayMs(afterAttempt: 1, retryAfterSeconds: 7_200, random: 0.5) == 60_000)
-        #expect(schedule.delayMs(afterAttempt: 1, retryAfterSeconds: 0, random: 0.5) == 100)
-        #expect(RetrySchedule.retryAfterSeconds(" 120 ", nowSeconds: 0) == 120)
+        #expect(schedule.delayMs(afterAttempt: 1, retryAfterMs: 30_000, random: 0.5) == 30_000)
+        #expect(schedule.delayMs(afterAttempt: 1, retryAfterMs: 7_200_000, random: 0.5) == 60_000)
+        #expect(schedule.delayMs(afterAttempt: 1, retryAfterMs: .max, random: 0.5) == 60_000)
+        #expect(schedule.delayMs(afterAttempt: 1, retryAfterMs: 0, random: 0.5) == 100)
+        #expect(schedule.delayMs(afterAttempt: 1, retryAfterMs: .min, random: 0.5) == 100)
+        #expect(schedule.delayMs(afterAttempt: 4, retryAfterMs: 5, random: 0.5) == nil, "Retry-After does not add retries")
+        #expect(schedule.delayMs(afterAttempt: 1, random: .nan) != nil)
+        #expect(RetrySchedule.retryAfterMs(" 120 ", nowMs: 0) == 120_000)
         // 1994-11-06 08:49:37 UTC is 784111777.
-        #expect(RetrySchedule.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", nowSeconds: 784_111_700) == 77)
-        #expect(RetrySchedule.retryAfterSeconds("Sun, 06 Nov 1994 08:49:37 GMT", nowSeconds: 784_111_800) == 0)
-        #expect(RetrySchedule.retryAfterSeconds("soon", nowSeconds: 0) == nil)
-        #expect(RetrySchedule.retryAfterSeconds(nil, nowSeconds: 0) == nil)
+        #expect(RetrySchedule.retryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", nowMs: 784_111_700_000) == 77_000)
+        #expect(RetrySchedule.retryAfterMs("Sun, 06 Nov 1994 08:49:37 GMT", nowMs: 784_111_800_000) == 0)
+        #expect(RetrySchedule.retryAfterMs("99999999999999999", nowMs: 0) == .max, "absurd, saturated, never a trap")
+        #expect(RetrySchedule.retryAfterMs("Sun, 06 Nov 99999999999999 08:49:37 GMT", nowMs: 0) == nil)
+        #expect(RetrySchedule.retryAfterMs("Fri, 31 Dec 9999 23:59:59 GMT", nowMs: .min) == .max)
+        #expect(RetrySchedule.retryAfterMs("soon", nowMs: 0) == nil)
+        #expect(RetrySchedule.retryAfterMs("-3", nowMs: 0) == nil)
+        #expect(RetrySchedule.retryAfterMs(nil, nowMs: 0) == nil)
     }
 
     @Test func deliveryIDsAreStableUUIDv4ShapedAndDistinct() {

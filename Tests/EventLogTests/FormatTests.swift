@@ -31,7 +31,7 @@ import Testing
         #expect(EventType.matches("security.account_locked", pattern: "security.*"))
         #expect(!EventType.matches("securityx.account_locked", pattern: "security.*"))
         #expect(EventType.matches("user.login", pattern: "*"))
-        #expect(EventType.catalog.count == 28 && EventType.catalog.allSatisfy(EventType.isWellFormed))
+        #expect(EventType.catalog.count == 34 && EventType.catalog.allSatisfy(EventType.isWellFormed))
     }
 
     @Test func envelopeIsValidJSONInContractOrder() throws {

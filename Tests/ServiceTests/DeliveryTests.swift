@@ -235,18 +235,30 @@ import WebhookSigning
         _ = other
     }
 
-    @Test func a410DisablesTheWebhook() async throws {
+    @Test func a410DisablesTheWebhookAndAManualRetryAfterEnablingRedeliversTheSameID() async throws {
         let harness = try Self.harness()
         defer { harness.close(); harness.removeDirectory() }
         try await harness.service.startDelivery()
         let token = try await harness.token(organization: "org_a")
-        let receiver = try Receiver { _, _ in HTTPResponse(status: 410) }
+        let gone = Atomic<Bool>(true)
+        let receiver = try Receiver { _, _ in HTTPResponse(status: gone.load(ordering: .relaxed) ? 410 : 200) }
         defer { Task { await receiver.stop() } }
-        let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["*"]"#)
+        let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#)
         #expect(await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{}}"#).status == 201)
         #expect(await receiver.wait { _ in harness.service.webhooks.get(id)?.status == .disabled })
+        #expect(harness.service.webhooks.get(id)?.statusReason?.contains("410") == true)
         let failed = await harness.send("GET", "/v1/webhooks/\(id)/deliveries?status=failed", token: token)
         let deliveryID = try #require(failed.json?["data"]?.arrayValue?.first?["id"]?.stringValue)
-        #expect(await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token).status == 202)
+        let refused = await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token)
+        #expect(refused.status == 409 && refused.json?["error"]?["code"]?.stringValue == "webhook_not_enabled")
+        gone.store(false, ordering: .relaxed)
+        #expect(await harness.send("PATCH", "/v1/webhooks/\(id)", token: token, body: #"{"status":"enabled"}"#).status == 200)
+        let retry = await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token)
+        #expect(retry.status == 202)
+        #expect(retry.json?["delivery_id"]?.stringValue == deliveryID)
+        #expect(await receiver.wait { $0.count == 2 })
+        #expect(receiver.received.map(\.deliveryID) == [deliveryID, deliveryID], "the same id, re-delivered")
+        #expect(receiver.received.last?.headers["x-argus-attempt"] == "2")
+        #expect(await receiver.wait { _ in harness.service.dispatcher.history.delivery(deliveryID, webhookID: id)?.status == .succeeded })
     }
 }

@@ -54,6 +54,8 @@ import Testing
         #expect(create["max_in_flight"]?["minimum"]?.int64Value == Int64(ServiceLimits.maxInFlightRange.lowerBound))
         #expect(create["max_in_flight"]?["maximum"]?.int64Value == Int64(ServiceLimits.maxInFlightRange.upperBound))
         #expect(create["description"]?["maxLength"]?.int64Value == Int64(ServiceLimits.descriptionSizeBytesMax))
+        #expect(create["rate_limit_per_second"]?["minimum"]?.int64Value == Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound))
+        #expect(create["rate_limit_per_second"]?["maximum"]?.int64Value == Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
         #expect(create["event_types"]?["maxItems"]?.int64Value == Int64(ServiceLimits.eventTypeFilterCountMax))
         let retry = try #require(try Self.schema("RetryPolicy")?["properties"])
         #expect(retry["max_retries"]?["maximum"]?.int64Value == Int64(ServiceLimits.retryCountMax))

@@ -1,0 +1,357 @@
+import EventLog
+import Foundation
+import WebhookSigning
+
+/// The mutable state of `Dispatcher.run`: the lanes, the shared scan and the catch-up readers, the attempts in
+/// flight and the timers. Owned by the run loop alone (never shared), so it needs no lock.
+struct DispatcherState {
+    struct AttemptKey: Hashable {
+        var laneID: String
+        var attemptID: UInt64
+    }
+
+    let dispatcher: Dispatcher
+    private var configuration: Dispatcher.Configuration { dispatcher.configuration }
+    private var history: DeliveryHistory { dispatcher.history }
+    private(set) var lanes: [String: Lane] = [:]
+    private var cache = RecordCache(startingAt: 0)
+    private var sharedReader: LogReader?
+    /// Readers of lanes behind the scan window, at most `catchUpReaderCountMax`; least recently used first.
+    private var catchUp: [String: LogReader] = [:]
+    private var catchUpOrder: [String] = []
+    private var signals: [AttemptKey: CancelSignal] = [:]
+    /// Attempt tasks that have not ended (cancelled ones included): what the global cap counts.
+    private var inFlight = 0
+    private var wakes: [String: Int64] = [:]
+    /// Lanes that had due work when the global cap left no slot.
+    private var starved: Set<String> = []
+    /// Lanes with more records to examine than one turn allows.
+    private var backlog: Set<String> = []
+    private var jobs: [@Sendable () async -> Void] = []
+    private(set) var scanStart: UInt64 = 0
+    private var delivered = 0
+    private var failedAttempts = 0
+
+    init(dispatcher: Dispatcher) {
+        self.dispatcher = dispatcher
+    }
+
+    /// Child tasks to add to the group (attempts, operational event appends).
+    mutating func takeJobs() -> [@Sendable () async -> Void] {
+        defer { jobs = [] }
+        return jobs
+    }
+
+    mutating func load(_ subscriptions: [Subscription]) {
+        for subscription in subscriptions { addLane(subscription) }
+        let log = dispatcher.log
+        let head = log.nextOffset
+        let lowest = lanes.values.map(\.nextOffset).min() ?? head
+        let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
+        scanStart = max(lowest, head > back ? head - back : 0)
+        cache = RecordCache(startingAt: scanStart)
+        do {
+            sharedReader = try log.makeReader(from: .offset(scanStart))
+            if let first = sharedReader?.nextOffset, first != scanStart { cache = RecordCache(startingAt: first) }
+        } catch {
+            configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
+        }
+        _ = readShared()
+    }
+
+    private mutating func addLane(_ subscription: Subscription) {
+        let stored = dispatcher.cursors.offset(of: subscription.id)
+        let cursor = stored ?? subscription.startOffset
+        if stored == nil { dispatcher.cursors.commitEventually(subscription.id, offset: cursor) }
+        let statistics = history.statistics(webhookID: subscription.id)
+        let autoDisableMs = Int64(min(max(configuration.autoDisableSeconds, 0.001), 1e12) * 1000)
+        lanes[subscription.id] = Lane(subscription: subscription, cursor: cursor, consecutiveFailures: statistics.consecutiveFailures,
+                                      failingSinceMs: statistics.failingSinceMs, autoDisableMs: autoDisableMs)
+    }
+
+    // MARK: - Commands
+
+    mutating func handle(_ command: Dispatcher.Command) async {
+        switch command {
+        case .apply(let subscription?, let id):
+            if var lane = lanes[id] {
+                let effects = lane.handle(.configure(subscription))
+                lanes[id] = lane
+                perform(id, effects)
+            } else {
+                addLane(subscription)
+            }
+            pump(id)
+        case .apply(nil, let id):
+            await remove(id)
+        case .replay(let id, let offset, let reply):
+            guard var lane = lanes[id] else {
+                reply.resume()
+                return
+            }
+            let effects = lane.handle(.replay(fromOffset: offset))
+            lanes[id] = lane
+            dropCatchUp(id)
+            perform(id, effects)
+            do {
+                try await dispatcher.cursors.commit(id, offset: offset)
+                reply.resume()
+            } catch {
+                reply.resume(throwing: error)
+            }
+            pump(id)
+        case .retry(let id, let deliveryID, let reply):
+            reply.resume(returning: manualRetry(id, deliveryID: deliveryID))
+        case .finished(let id, let report):
+            inFlight -= 1
+            signals[AttemptKey(laneID: id, attemptID: report.attemptID)] = nil
+            if var lane = lanes[id] {
+                let effects = lane.handle(.attemptFinished(report))
+                lanes[id] = lane
+                perform(id, effects)
+                pump(id)
+            }
+            let waiting = starved
+            starved = []
+            for other in waiting.sorted() where other != id { pump(other) }
+        case .logAdvanced:
+            if readShared() { dispatcher.commands.yield(.logAdvanced) }
+            pumpAll()
+        case .timer:
+            let now = configuration.nowMs()
+            let due = wakes.filter { $0.value <= now }.map(\.key).sorted()
+            for id in due {
+                wakes[id] = nil
+                pump(id)
+            }
+            dispatcher.timerArmed.store(!wakes.isEmpty, ordering: .relaxed)
+        case .continuePumping:
+            let ids = backlog.sorted()
+            backlog = []
+            for id in ids { pump(id) }
+        }
+        publishSnapshot()
+    }
+
+    private mutating func remove(_ id: String) async {
+        if var lane = lanes.removeValue(forKey: id) { perform(id, lane.handle(.remove)) }
+        for (key, signal) in signals where key.laneID == id { signal.fire() }
+        dropCatchUp(id)
+        wakes[id] = nil
+        starved.remove(id)
+        backlog.remove(id)
+        dispatcher.snapshot.withLock { _ = $0.lanes.removeValue(forKey: id) }
+        try? await dispatcher.cursors.remove(id)
+        history.remove(webhookID: id)
+    }
+
+    private mutating func manualRetry(_ id: String, deliveryID: String) -> Dispatcher.ManualRetryResult {
+        guard var lane = lanes[id], let record = history.delivery(deliveryID, webhookID: id) else { return .notFound }
+        guard record.status != .succeeded else { return .notRetryable(record.status) }
+        guard lane.subscription.state == .enabled else { return .notEnabled }
+        let event: EventRecord
+        do {
+            var reader = try dispatcher.log.makeReader(from: .offset(record.offset))
+            guard let read = try reader.next(), read.offset == record.offset, read.eventID == record.eventID else { return .eventUnavailable }
+            event = read
+        } catch {
+            return .eventUnavailable
+        }
+        let effects = lane.handle(.manualRetry(event, prior: PriorDelivery(status: record.status, attemptCount: record.attempts.count)))
+        lanes[id] = lane
+        perform(id, effects)
+        pump(id)
+        for effect in effects {
+            guard case .retryAnswer(_, let answer) = effect else { continue }
+            switch answer {
+            case .accepted: return .accepted
+            case .inProgress: return .inProgress
+            case .notEnabled: return .notEnabled
+            }
+        }
+        return .inProgress
+    }
+
+    // MARK: - Reading the log
+
+    /// Reads up to one turn of new records into the scan window; true when more are ready.
+    private mutating func readShared() -> Bool {
+        guard var reader = sharedReader else { return false }
+        defer { sharedReader = reader }
+        do {
+            for _ in 0..<DeliveryLimits.pumpRecordCountMax {
+                guard let record = try reader.next() else { return false }
+                if record.offset != cache.nextOffset { cache = RecordCache(startingAt: record.offset) }
+                cache.append(record)
+            }
+            return true
+        } catch {
+            configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
+            return false
+        }
+    }
+
+    /// The record at `offset` (or the first after it, when retention removed it) for lane `id`: from the scan
+    /// window, or through one of the shared catch-up readers.
+    private mutating func fetch(_ id: String, _ offset: UInt64) -> EventRecord? {
+        if let record = cache.record(at: offset) {
+            dropCatchUp(id)
+            return record
+        }
+        guard offset < cache.firstOffset else { return nil }
+        do {
+            var reader: LogReader
+            if let existing = catchUp[id], existing.nextOffset == offset {
+                reader = existing
+            } else {
+                if catchUp[id] == nil, catchUp.count >= max(1, configuration.catchUpReaderCountMax), let evicted = catchUpOrder.first {
+                    dropCatchUp(evicted)
+                }
+                reader = try dispatcher.log.makeReader(from: .offset(offset))
+            }
+            let record = try reader.next()
+            catchUp[id] = reader
+            catchUpOrder.removeAll { $0 == id }
+            catchUpOrder.append(id)
+            return record
+        } catch {
+            configuration.logger("{\"level\":\"error\",\"message\":\"catch-up read for \(id): \(error)\"}")
+            dropCatchUp(id)
+            return nil
+        }
+    }
+
+    private mutating func dropCatchUp(_ id: String) {
+        guard catchUp.removeValue(forKey: id) != nil else { return }
+        catchUpOrder.removeAll { $0 == id }
+    }
+
+    /// Catch-up readers open now (at most `catchUpReaderCountMax`).
+    var catchUpReaderCount: Int { catchUp.count }
+
+    // MARK: - Driving lanes
+
+    mutating func pumpAll() {
+        for id in lanes.keys.sorted() { pump(id) }
+    }
+
+    /// Feeds lane `id` the records it wants, then lets it start what is due within the global cap.
+    mutating func pump(_ id: String) {
+        guard var lane = lanes[id] else { return }
+        var effects: [LaneEffect] = []
+        var examined = 0
+        while let wanted = lane.wantedOffset, wanted < cache.nextOffset {
+            if examined == DeliveryLimits.pumpRecordCountMax {
+                if backlog.insert(id).inserted { dispatcher.commands.yield(.continuePumping) }
+                break
+            }
+            guard let record = fetch(id, wanted) else { break }
+            examined += 1
+            var prior: PriorDelivery?
+            if lane.subscription.wants(record),
+               let stored = history.delivery(DeliveryID.make(webhookID: id, offset: record.offset), webhookID: id) {
+                prior = PriorDelivery(status: stored.status, attemptCount: stored.attempts.count, nextAttemptAtMs: stored.nextAttemptAtMs)
+            }
+            effects += lane.handle(.record(record, prior: prior))
+        }
+        let slots = max(0, configuration.globalInFlightCountMax - inFlight)
+        let tick = lane.handle(.tick(nowMs: configuration.nowMs(), sendSlots: slots))
+        lanes[id] = lane
+        perform(id, effects)
+        perform(id, tick)
+        let sent = tick.reduce(0) { if case .send = $1 { $0 + 1 } else { $0 } }
+        if sent == slots { starved.insert(id) }
+        dispatcher.snapshot.withLock {
+            $0.lanes[id] = Dispatcher.Progress(cursor: lane.cursor, head: 0, unresolved: lane.unresolvedCount,
+                                               inFlight: lane.inFlightCount, waiting: lane.waitingCount)
+        }
+    }
+
+    private func publishSnapshot() {
+        dispatcher.snapshot.withLock {
+            $0.delivered = delivered
+            $0.failedAttempts = failedAttempts
+            $0.inFlight = inFlight
+        }
+    }
+
+    // MARK: - Effects
+
+    private mutating func perform(_ id: String, _ effects: [LaneEffect]) {
+        for effect in effects {
+            switch effect {
+            case .send(let attempt): start(id, attempt)
+            case .cancel(let attemptID): signals[AttemptKey(laneID: id, attemptID: attemptID)]?.fire()
+            case .history(let update):
+                history.apply(update, webhookID: id, nowMs: configuration.nowMs())
+                if update.attempt != nil {
+                    if update.status == .succeeded { delivered += 1 } else { failedAttempts += 1 }
+                }
+            case .commitCursor(let offset, let durable):
+                // Durable commits (a replay) are awaited by the command that asked for them.
+                if !durable { dispatcher.cursors.commitEventually(id, offset: offset) }
+            case .setState(let state, let reason): configuration.onStateChange(id, state, reason)
+            case .publish(let event):
+                let publish = configuration.publish
+                jobs.append { await publish(event) }
+            case .wake(let atMs):
+                wakes[id] = min(wakes[id] ?? atMs, atMs)
+                dispatcher.timerArmed.store(true, ordering: .relaxed)
+            case .retryAnswer: break
+            }
+        }
+    }
+
+    private mutating func start(_ id: String, _ attempt: LaneAttempt) {
+        guard let subscription = lanes[id]?.subscription else { return }
+        let signal = CancelSignal()
+        signals[AttemptKey(laneID: id, attemptID: attempt.attemptID)] = signal
+        inFlight += 1
+        let configuration = configuration
+        let commands = dispatcher.commands
+        jobs.append {
+            let startedAtMs = configuration.nowMs()
+            let result = await Self.race(signal) { await Self.post(attempt, subscription: subscription, configuration: configuration) }
+            let report = AttemptReport(attemptID: attempt.attemptID, startedAtMs: startedAtMs, nowMs: configuration.nowMs(),
+                                       result: result ?? TransportResult(statusCode: nil, error: "cancelled", durationMs: 0),
+                                       random: configuration.random())
+            commands.yield(.finished(id: id, report))
+        }
+    }
+
+    /// Cancels every attempt in flight (shutdown).
+    func cancelEverything() {
+        for signal in signals.values { signal.fire() }
+    }
+
+    /// `work`'s result, or nil when `signal` fires first (the work is then cancelled).
+    static func race(_ signal: CancelSignal, _ work: @escaping @Sendable () async -> TransportResult) async -> TransportResult? {
+        await withTaskGroup(of: TransportResult?.self) { group in
+            group.addTask { await work() }
+            group.addTask {
+                await signal.wait()
+                return nil
+            }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    /// One POST with the webhook's URL and secrets as they are now: re-checks the target, signs with every
+    /// unexpired secret, sends.
+    static func post(_ attempt: LaneAttempt, subscription: Subscription, configuration: Dispatcher.Configuration) async -> TransportResult {
+        let target: TargetGuard.Target
+        do {
+            target = try await configuration.targetGuard.check(subscription.url).0
+        } catch {
+            return TransportResult(statusCode: nil, error: "target refused: \(error.message)", durationMs: 0)
+        }
+        let body = attempt.record.envelope(deliveryID: attempt.deliveryID)
+        let headers = DeliveryHeaders(ring: subscription.secrets, deliveryID: attempt.deliveryID,
+                                      timestampSeconds: configuration.nowMs() / 1000, attempt: attempt.attempt,
+                                      eventType: attempt.record.type, body: body, version: configuration.userAgentVersion)
+        return await configuration.transport.post(url: target.url, headers: headers.fields, body: body,
+                                                  timeoutSeconds: configuration.attemptTimeoutSeconds)
+    }
+}
