@@ -6,7 +6,7 @@ import WebhookSigning
 /// `openssl speed` run in the same process as a peer (SHA-NI masked and unmasked).
 enum CryptoBenchmark: Benchmark {
     static let name = "crypto"
-    static let summary = "SHA-256 MB/s, HMAC and Standard Webhooks signatures/s; openssl speed alongside"
+    static let summary = "SHA-256 MB/s, HMAC, Standard Webhooks and Ed25519 signatures/s; openssl speed alongside"
     static let usage = "crypto [--seconds S] [--openssl-seconds N] [--no-openssl] [--only NAME,...]"
 
     static let sha256Sizes = [64, 1024, 64 * 1024]
@@ -127,6 +127,10 @@ enum CryptoBenchmark: Benchmark {
                        blackHole(try? verifier.verify(body: body, headers: fields, nowUnixSeconds: timestampSeconds))
                    },
                    unit: .operationsPerSecond, note: "webhook-signature and x-argus-signature")
+        }
+
+        if selected("ed25519") {
+            try addEd25519Rows(to: &report, seconds: seconds, openssl: openssl, opensslSeconds: opensslSeconds, body: body)
         }
 
         report.print()
