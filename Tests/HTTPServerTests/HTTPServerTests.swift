@@ -400,11 +400,18 @@ import Testing
     }
 
     @Test func aReaderThatStopsReadingIsDroppedAfterTheWriteTimeout() async throws {
-        let handler = ClosureHandler { _ in HTTPResponse(status: 200, body: [UInt8](repeating: 0x62, count: 64 << 20)) }
+        // The client stops reading only once the response exists (on a loaded machine the handler can
+        // take longer than any fixed sleep), then stays silent for 4x the write timeout.
+        let answered = DispatchSemaphore(value: 0)
+        let handler = ClosureHandler { _ in
+            defer { answered.signal() }
+            return HTTPResponse(status: 200, body: [UInt8](repeating: 0x62, count: 64 << 20))
+        }
         try await withServer({ $0.writeTimeoutSeconds = 0.5 }, handler: handler) { port in
             try await blocking {
                 let client = try TestClient(port: port, receiveBufferBytes: 4096)
                 try client.send(get("/huge"))
+                guard answered.wait(timeout: .now() + 60) == .success else { throw TestFailure("the handler never answered") }
                 Thread.sleep(forTimeInterval: 2)
                 let received = try client.readUntilClosed()
                 #expect(received.count < 64 << 20)
