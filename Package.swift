@@ -54,7 +54,8 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "WebhookSigning"]),
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+                                                         "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Interop: `argus-events archive`, `verify --archive` and `tail` against moto_server (PyPI moto[server],
+# Interop: `argus-events archive`, `verify --archive`, `tail`, and `serve` reading retained-away segments back
+# (tools/archive_replay_moto.py) against moto_server (PyPI moto[server],
 # an S3 mock), with boto3 from the same venv as the independent S3 client and reference verifier.
 #   tools/archive_moto.sh [path/to/argus-events]     (default: builds the release binary)
 #   tools/archive_moto.sh serve                      prints a free port, then runs moto_server on it in the
@@ -176,10 +177,16 @@ check "archive --object-lock-days 1 to a lock-enabled bucket" \
 check "objects are locked in COMPLIANCE mode" \
   test "$(s3py lock-mode argus-locked "x/manifest/$(printf %020d "${more[3]}").json")" = COMPLIANCE
 
-# Errors carry context and never the secret.
-set +e; AWS_SECRET_ACCESS_KEY=x argus archive --data-dir "$data" --target s3://no-such-bucket/p --s3-endpoint "$endpoint" >"$work/err.out" 2>&1; status=$?; set -e
+# Errors carry context and never the secret: the run uses a distinctive secret, and its output is searched for it.
+probe_secret="argus-probe-secret-$RANDOM$RANDOM"
+set +e; AWS_SECRET_ACCESS_KEY=$probe_secret argus archive --data-dir "$data" --target s3://no-such-bucket/p --s3-endpoint "$endpoint" >"$work/err.out" 2>&1; status=$?; set -e
 check "a missing bucket is exit 1 with the S3 error code" grep -q "NoSuchBucket" "$work/err.out"
-check "errors never contain the secret key" bash -c "test $status -eq 1 && ! grep -q argus-test-secret '$work/err.out'"
+check "errors never contain the secret key" bash -c "test $status -eq 1 && ! grep -qF '$probe_secret' '$work/err.out'"
+
+# Issue 18: serve archives to S3 and applies retention; delivery, replay and GET /v1/events read the archive back.
+set +e; .venv/bin/python tools/archive_replay_moto.py "$binary" "$endpoint" | tee "$work/replay.out"; set -e
+read -r replay_passed replay_failed < <(sed -n 's/^archive_replay: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$work/replay.out")
+passed=$((passed + ${replay_passed:-0})); failed=$((failed + ${replay_failed:-1}))
 
 echo "archive_moto: $passed passed, $failed failed"
 test "$failed" -eq 0

@@ -27,10 +27,14 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
     public var s3Code: String?
     /// A human-readable explanation (never containing secrets).
     public var message: String
+    /// The log offset the failure is about (for damage: the first bad record), when known.
+    public var offset: UInt64?
 
-    public init(_ kind: Kind, key: String? = nil, httpStatus: Int? = nil, s3Code: String? = nil, _ message: String) {
+    public init(_ kind: Kind, key: String? = nil, httpStatus: Int? = nil, s3Code: String? = nil, offset: UInt64? = nil,
+                _ message: String) {
         self.kind = kind
         self.key = key
+        self.offset = offset
         self.httpStatus = httpStatus
         self.s3Code = s3Code
         self.message = message

@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 
 /// Cold storage for archived segments and manifest entries: a directory (`DirectoryTarget`) or an S3

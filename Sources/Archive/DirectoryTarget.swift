@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 
 /// An archive in a local (or mounted) directory, `file:///DIR`. Each object is a file at `DIR/<key>`,

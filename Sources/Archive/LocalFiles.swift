@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 #if canImport(Glibc)
 import Glibc
@@ -130,6 +131,11 @@ enum LocalFiles {
             names.append((name, isDirectory))
         }
         return names
+    }
+
+    /// Renames `path` to `newPath` (atomic within one file system), replacing what is there.
+    static func move(_ path: String, to newPath: String) throws(ArchiveError) {
+        if rename(path, newPath) != 0 { throw failure("rename", path) }
     }
 
     /// Removes a file; a missing one is not an error.

@@ -1,13 +1,18 @@
-import Crypto
 import EventLog
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Archived segments fetched back for reading, in `<data-dir>/archive-cache`, at most `capacityBytes`
 /// in total (least recently used segments are evicted first; the one just fetched never is).
 ///
 /// Each segment lives alone in `<cache>/<20-digit base>/<20-digit base>.log`, so
-/// `LogReader(directory:)` reads it as a one-segment log. A fetched object is checked against its
-/// manifest entry (size and SHA-256) before it is placed, atomically, in the cache.
+/// `LogReader(directory:)` reads it as a one-segment log. A fetched object is verified against its
+/// manifest entry before it is placed, atomically, in the cache: size and SHA-256 of the object, and
+/// the segment itself (`LogVerifier.verifySegment`: every record's CRC, dense offsets from the entry's
+/// base, the hash chain from the entry's chain-in to its chain-out, the record count). A segment that
+/// fails is refused with the first bad offset. What is in the cache passed those checks when it arrived.
 public struct SegmentCache: Sendable {
     /// Default capacity: 1 GiB.
     public static let defaultCapacityBytes: Int64 = 1 << 30
@@ -28,9 +33,9 @@ public struct SegmentCache: Sendable {
     /// `<data-dir>/archive-cache` for a data directory.
     public static func directory(dataDirectory: String) -> String { dataDirectory + "/archive-cache" }
 
-    /// A directory holding exactly the segment of `entry`, fetching and checking it when it is not cached.
-    /// - Throws: `ArchiveError.integrity` when the archived object is missing or differs from its entry;
-    ///   `.io`, `.http`, `.network` when it cannot be fetched or stored.
+    /// A directory holding exactly the segment of `entry`, fetching and verifying it when it is not cached.
+    /// - Throws: `ArchiveError.integrity` (with `offset`, the first bad record) when the archived object is
+    ///   missing or differs from its entry; `.io`, `.http`, `.network` when it cannot be fetched or stored.
     public func segmentDirectory(for entry: ArchiveManifestEntry) async throws(ArchiveError) -> String {
         let name = SegmentName.log(baseOffset: entry.baseOffset)
         let segmentDirectory = directory + "/" + String(name.dropLast(4))
@@ -42,19 +47,46 @@ public struct SegmentCache: Sendable {
         }
         if hit { return segmentDirectory }
         guard let body = try await target.get(key: entry.segmentKey) else {
-            throw ArchiveError(.integrity, key: entry.segmentKey, "archived segment is missing")
+            throw ArchiveError(.integrity, key: entry.segmentKey, offset: entry.baseOffset, "archived segment is missing")
         }
         let capacity = capacityBytes
         let root = directory
         try await BlockingIO.run { () throws(ArchiveError) in
-            let digest = body.withUnsafeBytes { SHA256.hash($0) }
-            guard Int64(body.count) == entry.sizeBytes, digest == entry.sha256 else {
-                throw ArchiveError(.integrity, key: entry.segmentKey, "archived segment differs from its manifest entry")
+            let incoming = segmentDirectory + "/incoming-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
+            try LocalFiles.writeAtomically(body, to: incoming)
+            do throws(ArchiveError) {
+                try Self.check(incoming, against: entry)
+                try LocalFiles.move(incoming, to: path)
+            } catch {
+                try? LocalFiles.remove(incoming)
+                throw error
             }
-            try LocalFiles.writeAtomically(body, to: path)
             try Self.evict(root: root, keeping: segmentDirectory, capacityBytes: capacity)
         }
         return segmentDirectory
+    }
+
+    /// Verifies the segment file at `path` against `entry`.
+    /// - Throws: `ArchiveError.integrity` naming the segment key and the first bad offset.
+    static func check(_ path: String, against entry: ArchiveManifestEntry) throws(ArchiveError) {
+        let report: SegmentVerification
+        do {
+            report = try LogVerifier.verifySegment(path: path, expectedBaseOffset: entry.baseOffset, expectedChainIn: entry.chainIn)
+        } catch {
+            throw ArchiveError(.io, key: entry.segmentKey, "cannot read the fetched segment: \(error)")
+        }
+        func refuse(_ offset: UInt64, _ why: String) -> ArchiveError {
+            ArchiveError(.integrity, key: entry.segmentKey, offset: offset,
+                         "archived segment differs from its manifest entry at offset \(offset): \(why); refused")
+        }
+        if let bad = report.firstBadOffset { throw refuse(bad, report.problem.map { String($0.drop(while: { $0 != " " }).dropFirst()) } ?? "damaged") }
+        guard report.recordCount == entry.recordCount else {
+            throw refuse(entry.baseOffset + min(report.recordCount, entry.recordCount), "\(report.recordCount) records, the entry says \(entry.recordCount)")
+        }
+        guard report.chainOut == entry.chainOut else { throw refuse(entry.lastOffset ?? entry.baseOffset, "the hash chain ends differently") }
+        guard report.sizeBytes == entry.sizeBytes, report.sha256 == entry.sha256 else {
+            throw refuse(entry.baseOffset, "SHA-256 or size differs")
+        }
     }
 
     /// Removes least recently used segment directories until the total is within `capacityBytes`.

@@ -6,6 +6,12 @@ public enum DeliveryLimits {
     public static let responseBodySizeBytesMax = 4096
     /// Records kept in the shared scan cache (the window that lanes read without their own reader).
     public static let cacheRecordCountMax = 16_384
+    /// Records one lane reads ahead below the shared window (catching up, replaying, reading the archive).
+    public static let catchUpRecordCountMax = 256
+    /// Wait before reading again after the archive could not be read, doubling from the first to the
+    /// last, in milliseconds.
+    public static let readRetryDelayMsMin: Int64 = 1000
+    public static let readRetryDelayMsMax: Int64 = 60_000
     /// Bytes of event data kept in the shared scan cache.
     public static let cacheSizeBytesMax = 64 << 20
     /// Delivery records kept per webhook in memory and in its history file.

@@ -10,8 +10,12 @@ import WebhookSigning
 /// event appends) is a child of one task group, so `stop()` and deleting a webhook cancel what they own.
 ///
 /// Limits: at most `globalInFlightCountMax` attempts at once across webhooks (and each lane's `max_in_flight`);
-/// one shared scan of the log in a bounded window (`RecordCache`) and at most `catchUpReaderCountMax` readers
-/// for lanes that are behind it.
+/// one shared scan of the log in a bounded window (`RecordCache`) and, for at most `catchUpReaderCountMax`
+/// lanes behind it, events read ahead through the `EventSource` (the archive and the local log), so offsets
+/// that retention removed locally come back from cold storage. A read is never skipped: while the archive
+/// cannot be read the lane waits and retries with backoff (`Progress.readProblem`); events that no store
+/// holds pause the lane (`webhook.paused`).
+
 public final class Dispatcher: Sendable {
     /// How the engine reaches out and reports.
     public struct Configuration: Sendable {
@@ -56,6 +60,8 @@ public final class Dispatcher: Sendable {
         case eventUnavailable
         /// 503: the engine is not running.
         case stopped
+        /// 503: the event is archived and the archive cannot be read now (or the log cannot be read).
+        case readFailed(EventSourceError)
     }
 
     /// Where a webhook stands.
@@ -66,6 +72,9 @@ public final class Dispatcher: Sendable {
         public var unresolved: Int
         public var inFlight: Int
         public var waiting: Int
+        /// Why the lane cannot read its next events, while it cannot: `.archiveUnavailable` (waiting and
+        /// retrying) or `.eventsUnavailable` (paused); nil when reading is fine.
+        public var readProblem: EventSourceError? = nil
         public var lag: UInt64 { head > cursor ? head - cursor : 0 }
     }
 
@@ -74,6 +83,8 @@ public final class Dispatcher: Sendable {
         case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
         case retry(id: String, deliveryID: String, reply: CheckedContinuation<ManualRetryResult, Never>)
         case finished(id: String, AttemptReport)
+        /// A lane's read-ahead from `from` ended.
+        case readAhead(id: String, from: UInt64, Result<[EventRecord], EventSourceError>)
         case logAdvanced
         case timer
         case continuePumping
@@ -87,6 +98,8 @@ public final class Dispatcher: Sendable {
     }
 
     let log: EventLog
+    /// Where lanes behind the scan window read (the archive and the log, or the log alone).
+    let source: any EventSource
     let cursors: CursorStore
     public let history: DeliveryHistory
     let configuration: Configuration
@@ -98,8 +111,11 @@ public final class Dispatcher: Sendable {
     let timerArmed = Atomic<Bool>(false)
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
-    public init(log: EventLog, cursors: CursorStore, history: DeliveryHistory, configuration: Configuration) {
+    /// - Parameter source: where lanes behind the scan window read events (default: the log alone).
+    public init(log: EventLog, source: (any EventSource)? = nil, cursors: CursorStore, history: DeliveryHistory,
+                configuration: Configuration) {
         self.log = log
+        self.source = source ?? log
         self.cursors = cursors
         self.history = history
         self.configuration = configuration

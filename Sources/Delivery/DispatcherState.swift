@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import JSON
 import WebhookSigning
 
 /// The mutable state of `Dispatcher.run`: the lanes, the shared scan and the catch-up readers, the attempts in
@@ -16,9 +17,16 @@ struct DispatcherState {
     private(set) var lanes: [String: Lane] = [:]
     private var cache = RecordCache(startingAt: 0)
     private var sharedReader: LogReader?
-    /// Readers of lanes behind the scan window, at most `catchUpReaderCountMax`; least recently used first.
-    private var catchUp: [String: LogReader] = [:]
+    /// Events read ahead for lanes behind the scan window, dense from the first, at most
+    /// `catchUpRecordCountMax` each for at most `catchUpReaderCountMax` lanes; least recently used first.
+    private var catchUp: [String: [EventRecord]] = [:]
     private var catchUpOrder: [String] = []
+    /// Lanes whose read-ahead is under way, with the offset it started from (at most `catchUpReaderCountMax`).
+    private var reading: [String: UInt64] = [:]
+    /// Lanes that wanted to read ahead while `catchUpReaderCountMax` reads were under way.
+    private var readQueue: [String] = []
+    /// Why a lane's reads fail, while they do: the error, the current backoff and when to read again.
+    private var readProblems: [String: (error: EventSourceError, delayMs: Int64, retryAtMs: Int64)] = [:]
     private var signals: [AttemptKey: CancelSignal] = [:]
     /// Attempt tasks that have not ended (cancelled ones included): what the global cap counts.
     private var inFlight = 0
@@ -48,7 +56,8 @@ struct DispatcherState {
         let head = log.nextOffset
         let lowest = lanes.values.map(\.nextOffset).min() ?? head
         let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
-        scanStart = max(lowest, head > back ? head - back : 0)
+        // The scan window starts in the local log: lanes behind it (archived offsets included) read ahead on their own.
+        scanStart = max(lowest, head > back ? head - back : 0, (try? log.firstRetainedOffset()) ?? 0)
         cache = RecordCache(startingAt: scanStart)
         do {
             sharedReader = try log.makeReader(from: .offset(scanStart))
@@ -92,6 +101,7 @@ struct DispatcherState {
             let effects = lane.handle(.replay(fromOffset: offset))
             lanes[id] = lane
             dropCatchUp(id)
+            readProblems[id] = nil
             perform(id, effects)
             do {
                 try await dispatcher.cursors.commit(id, offset: offset)
@@ -101,7 +111,9 @@ struct DispatcherState {
             }
             pump(id)
         case .retry(let id, let deliveryID, let reply):
-            reply.resume(returning: manualRetry(id, deliveryID: deliveryID))
+            reply.resume(returning: await manualRetry(id, deliveryID: deliveryID))
+        case .readAhead(let id, let from, let result):
+            readFinished(id, from: from, result)
         case .finished(let id, let report):
             inFlight -= 1
             signals[AttemptKey(laneID: id, attemptID: report.attemptID)] = nil
@@ -137,6 +149,9 @@ struct DispatcherState {
         if var lane = lanes.removeValue(forKey: id) { perform(id, lane.handle(.remove)) }
         for (key, signal) in signals where key.laneID == id { signal.fire() }
         dropCatchUp(id)
+        reading[id] = nil
+        readQueue.removeAll { $0 == id }
+        readProblems[id] = nil
         wakes[id] = nil
         starved.remove(id)
         backlog.remove(id)
@@ -145,18 +160,29 @@ struct DispatcherState {
         history.remove(webhookID: id)
     }
 
-    private mutating func manualRetry(_ id: String, deliveryID: String) -> Dispatcher.ManualRetryResult {
-        guard var lane = lanes[id], let record = history.delivery(deliveryID, webhookID: id) else { return .notFound }
+    private mutating func manualRetry(_ id: String, deliveryID: String) async -> Dispatcher.ManualRetryResult {
+        guard lanes[id] != nil, let record = history.delivery(deliveryID, webhookID: id) else { return .notFound }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
-        guard lane.subscription.state == .enabled else { return .notEnabled }
+        guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
-        do {
-            var reader = try dispatcher.log.makeReader(from: .offset(record.offset))
-            guard let read = try reader.next(), read.offset == record.offset, read.eventID == record.eventID else { return .eventUnavailable }
-            event = read
-        } catch {
+        do throws(EventSourceError) {
+            // The local log first (no wait); an archived event through the source.
+            let read: [EventRecord]
+            do throws(EventSourceError) {
+                read = try dispatcher.log.readBlocking(from: record.offset, countMax: 1)
+            } catch .eventsUnavailable {
+                read = try await dispatcher.source.read(from: record.offset, countMax: 1)
+            }
+            guard let first = read.first, first.offset == record.offset, first.eventID == record.eventID else { return .eventUnavailable }
+            event = first
+        } catch .eventsUnavailable {
             return .eventUnavailable
+        } catch {
+            return .readFailed(error)
         }
+        // The lane may have changed while the archive was read.
+        guard var lane = lanes[id] else { return .notFound }
+        guard lane.subscription.state == .enabled else { return .notEnabled }
         let effects = lane.handle(.manualRetry(event, prior: PriorDelivery(status: record.status, attemptCount: record.attempts.count)))
         lanes[id] = lane
         perform(id, effects)
@@ -191,34 +217,89 @@ struct DispatcherState {
         }
     }
 
-    /// The record at `offset` (or the first after it, when retention removed it) for lane `id`: from the scan
-    /// window, or through one of the shared catch-up readers.
+    /// The record at exactly `offset` for lane `id`: from the scan window, or from what the lane read ahead.
+    /// When neither holds it, starts a read-ahead through the event source (unless one is under way, or a
+    /// failed one's retry is not due) and returns nil; the lane is pumped again when it ends.
     private mutating func fetch(_ id: String, _ offset: UInt64) -> EventRecord? {
+        if !readQueue.isEmpty { readQueue.removeAll { $0 == id } }
         if let record = cache.record(at: offset) {
             dropCatchUp(id)
             return record
         }
         guard offset < cache.firstOffset else { return nil }
-        do {
-            var reader: LogReader
-            if let existing = catchUp[id], existing.nextOffset == offset {
-                reader = existing
-            } else {
+        if var buffered = catchUp[id], let first = buffered.first?.offset, offset >= first, offset - first < UInt64(buffered.count) {
+            buffered.removeFirst(Int(offset - first))
+            let record = buffered.removeFirst()
+            catchUp[id] = buffered
+            return record
+        }
+        dropCatchUp(id)
+        startReading(id, from: offset)
+        return nil
+    }
+
+    /// Reads ahead for lane `id` from `offset` in a child task; the result comes back as `.readAhead`.
+    private mutating func startReading(_ id: String, from offset: UInt64) {
+        guard reading[id] == nil else { return }
+        if let problem = readProblems[id], configuration.nowMs() < problem.retryAtMs { return }
+        guard reading.count < max(1, configuration.catchUpReaderCountMax) else {
+            if !readQueue.contains(id) { readQueue.append(id) }
+            return
+        }
+        readQueue.removeAll { $0 == id }
+        reading[id] = offset
+        let source = dispatcher.source
+        let commands = dispatcher.commands
+        jobs.append {
+            let result: Result<[EventRecord], EventSourceError>
+            do throws(EventSourceError) {
+                result = .success(try await source.read(from: offset, countMax: DeliveryLimits.catchUpRecordCountMax))
+            } catch {
+                result = .failure(error)
+            }
+            commands.yield(.readAhead(id: id, from: offset, result))
+        }
+    }
+
+    /// A read-ahead ended: keeps its events, or the lane's read problem (the archive unreadable: retry with
+    /// backoff; events gone from every store: the lane pauses instead of skipping them).
+    private mutating func readFinished(_ id: String, from offset: UInt64, _ result: Result<[EventRecord], EventSourceError>) {
+        guard reading[id] == offset else { return }
+        reading[id] = nil
+        // A read slot is free: lanes waiting for one try again, in the order they asked.
+        for waiting in readQueue where waiting != id { pump(waiting) }
+        guard var lane = lanes[id] else { return }
+        switch result {
+        case .success(let records):
+            if readProblems.removeValue(forKey: id) != nil {
+                configuration.logger(JSONValue.object([("level", .string("info")), ("webhook_id", .string(id)),
+                                                       ("message", .string("reads again from offset \(offset)"))]).text)
+            }
+            if !records.isEmpty {
                 if catchUp[id] == nil, catchUp.count >= max(1, configuration.catchUpReaderCountMax), let evicted = catchUpOrder.first {
                     dropCatchUp(evicted)
                 }
-                reader = try dispatcher.log.makeReader(from: .offset(offset))
+                catchUp[id] = records
+                catchUpOrder.removeAll { $0 == id }
+                catchUpOrder.append(id)
             }
-            let record = try reader.next()
-            catchUp[id] = reader
-            catchUpOrder.removeAll { $0 == id }
-            catchUpOrder.append(id)
-            return record
-        } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"catch-up read for \(id): \(error)\"}")
-            dropCatchUp(id)
-            return nil
+        case .failure(let error):
+            if case .eventsUnavailable(let missing, let earliest) = error {
+                readProblems[id] = (error, 0, 0)
+                let effects = lane.handle(.eventsUnavailable(offset: missing, earliestAvailableOffset: earliest))
+                lanes[id] = lane
+                perform(id, effects)
+            } else {
+                let delayMs = min(DeliveryLimits.readRetryDelayMsMax, max(DeliveryLimits.readRetryDelayMsMin, (readProblems[id]?.delayMs ?? 0) * 2))
+                let retryAtMs = configuration.nowMs() + delayMs
+                readProblems[id] = (error, delayMs, retryAtMs)
+                wakes[id] = min(wakes[id] ?? retryAtMs, retryAtMs)
+                dispatcher.timerArmed.store(true, ordering: .relaxed)
+            }
+            configuration.logger(JSONValue.object([("level", .string("warning")), ("webhook_id", .string(id)),
+                                                   ("message", .string("cannot read: \(error)"))]).text)
         }
+        pump(id)
     }
 
     private mutating func dropCatchUp(_ id: String) {
@@ -226,7 +307,7 @@ struct DispatcherState {
         catchUpOrder.removeAll { $0 == id }
     }
 
-    /// Catch-up readers open now (at most `catchUpReaderCountMax`).
+    /// Lanes holding read-ahead events now (at most `catchUpReaderCountMax`).
     var catchUpReaderCount: Int { catchUp.count }
 
     // MARK: - Driving lanes
@@ -263,7 +344,7 @@ struct DispatcherState {
         if sent == slots { starved.insert(id) }
         dispatcher.snapshot.withLock {
             $0.lanes[id] = Dispatcher.Progress(cursor: lane.cursor, head: 0, unresolved: lane.unresolvedCount,
-                                               inFlight: lane.inFlightCount, waiting: lane.waitingCount)
+                                               inFlight: lane.inFlightCount, waiting: lane.waitingCount, readProblem: readProblems[id]?.error)
         }
     }
 

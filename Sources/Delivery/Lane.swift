@@ -106,6 +106,10 @@ public struct Lane: Sendable {
             skipSettledBelow = 0
             committedCursor = offset
             effects.append(.commitCursor(offset, durable: true))
+        case .eventsUnavailable(let offset, let earliest):
+            let resume = earliest.map { "; replay from offset \($0) to continue after the gap" } ?? ""
+            stop(.paused, reason: "events_unavailable: event \(offset) is no longer held by the log or the archive\(resume)",
+                 byEngine: true, &effects)
         case .remove:
             removed = true
             cancelInFlight(live: true, manual: true, &effects)

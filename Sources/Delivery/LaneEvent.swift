@@ -5,7 +5,7 @@ import EventLog
 public enum LaneEvent: Sendable {
     /// The webhook was changed through the API (URL, secrets, filters, window, throttle, status).
     case configure(Subscription)
-    /// The log record at `Lane.wantedOffset` (or the first one after it, when retention removed the gap),
+    /// The log record at `Lane.wantedOffset` (read back from the archive when retention removed it locally),
     /// with what the history knows of its delivery (to skip settled ones after a restart).
     case record(EventRecord, prior: PriorDelivery?)
     /// Time passed: starts the attempts that are due, within `sendSlots` of the global in-flight cap.
@@ -18,6 +18,9 @@ public enum LaneEvent: Sendable {
     case replay(fromOffset: UInt64)
     /// The webhook was deleted: every attempt is cancelled.
     case remove
+    /// No store (the log or the archive) holds the event at `offset` any more: the lane pauses rather than
+    /// skip it; `earliestAvailableOffset` is where a replay can continue.
+    case eventsUnavailable(offset: UInt64, earliestAvailableOffset: UInt64?)
 }
 
 /// What the delivery history knows of one delivery.

@@ -13,6 +13,8 @@ public final class EventLog: Sendable {
     private let writer: LogWriter
     private let lock: DirectoryLock
     private let head: Head
+    /// Readers that `read(from:countMax:)` continues.
+    let readers = ReaderPool<LogReader>(capacity: EventLogLimits.pooledReaderCountMax)
 
     /// The durable head and the tasks waiting for it to move.
     private final class Head: Sendable {

@@ -14,4 +14,7 @@ public enum EventLogLimits {
     public static let readChunkSizeBytes = 256 * 1024
     /// Smallest allowed segment roll size, in bytes.
     public static let segmentSizeBytesMin = 4096
+    /// Most positioned readers an `EventSource` keeps open between reads (each holds a descriptor and
+    /// up to `readChunkSizeBytes` of buffer); the least recently used are closed first.
+    public static let pooledReaderCountMax = 32
 }

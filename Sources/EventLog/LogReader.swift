@@ -1,7 +1,7 @@
 /// Reads events in offset order from any position, across segment rolls, from this process or
 /// another one (no lock). It never returns a record that is incomplete or fails its CRC; when it
 /// reaches what is written so far, `next()` returns nil and can be called again later.
-public struct LogReader {
+public struct LogReader: Sendable {
     /// Where reading starts.
     public enum Start: Sendable, Equatable {
         /// The oldest retained event.

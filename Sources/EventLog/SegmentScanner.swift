@@ -5,8 +5,8 @@ import Crypto
 ///
 /// It never trusts the file: every frame is length- and CRC-checked by `RecordFrame.parse`,
 /// and an incomplete frame at the end is reported as `.end`, not as data.
-struct SegmentScanner {
-    enum Step {
+struct SegmentScanner: Sendable {
+    enum Step: Sendable {
         case event(EventRecord, position: Int64, frameSizeBytes: Int)
         case footer(SegmentFooter, position: Int64, frameSizeBytes: Int)
         /// No complete frame at `position`: the end of what is written (or a torn tail).

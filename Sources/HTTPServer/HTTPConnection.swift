@@ -18,6 +18,8 @@ final class HTTPConnection {
         let method: String
         let path: String
         let startSeconds: Double
+        /// For an interim slot: whether the handler let the request continue (`100 Continue` may go out).
+        var decided = true
     }
 
     enum Phase {
@@ -43,6 +45,11 @@ final class HTTPConnection {
     let remoteAddress: String
     /// Position in the loop's connection list (kept by the loop).
     var listIndex = 0
+    /// Neighbours in the loop's list of evictable connections, least recently active first
+    /// (kept by the loop's ``IdleList``).
+    var idlePrevious: HTTPConnection?
+    var idleNext: HTTPConnection?
+    var isInIdleList = false
     private(set) var phase = Phase.open
 
     private unowned let loop: IOLoop
@@ -61,6 +68,8 @@ final class HTTPConnection {
     private var requestStartSeconds: Double?
     private var lastActivitySeconds: Double
     private var writeBlockedSinceSeconds: Double?
+    /// A head with `Expect: 100-continue` waits for the handler's decision; nothing more is read.
+    private var awaitingContinueDecision = false
 
     init(descriptor: Int32, id: UInt64, remoteAddress: String, loop: IOLoop) {
         self.descriptor = descriptor
@@ -88,8 +97,20 @@ final class HTTPConnection {
     /// Whether more requests may be read and parsed now (not stopped, under the pipelining and
     /// output limits).
     private var acceptsInput: Bool {
-        !parsingStopped && unansweredCount < loop.configuration.pipelinedRequestCountMax
+        !parsingStopped && !awaitingContinueDecision
+            && unansweredCount < loop.configuration.pipelinedRequestCountMax
             && output.count < Self.outputHighWaterBytes
+    }
+
+    /// Whether closing this connection to admit another loses no request: it is lingering, or it
+    /// is open with no request in progress (nothing dispatched or unanswered, no output pending,
+    /// the parser at most inside a head).
+    var isEvictable: Bool {
+        switch phase {
+        case .closed: return false
+        case .lingering: return true
+        case .open: return slots.isEmpty && output.isEmpty && parser.isReadingHead && !awaitingContinueDecision
+        }
     }
 
     // MARK: - Events from the loop
@@ -124,6 +145,11 @@ final class HTTPConnection {
     /// A handler finished the request `sequence`.
     func complete(sequence: UInt64, response: HTTPResponse) {
         guard case .open = phase, let index = slots.firstIndex(where: { $0.sequence == sequence }) else { return }
+        if slots[index].kind == .interim {
+            decideContinue(at: index, response: response)
+            pump()
+            return
+        }
         slots[index].response = response
         if ResponseEncoder.requestsClose(response) {
             slots[index].close = true
@@ -144,7 +170,9 @@ final class HTTPConnection {
         case .open:
             if let blocked = writeBlockedSinceSeconds, now - blocked >= configuration.writeTimeoutSeconds {
                 close()
-            } else if let start = requestStartSeconds, now - start >= configuration.requestTimeoutSeconds {
+            } else if let start = requestStartSeconds,
+                      now - start >= (parser.isReadingHead ? configuration.headTimeoutSeconds
+                                                           : configuration.requestTimeoutSeconds) {
                 refuse(.requestTimeout)
                 pump()
             } else if slots.isEmpty, output.isEmpty, input.isEmpty, parser.isBetweenRequests,
@@ -158,6 +186,7 @@ final class HTTPConnection {
     func drain() {
         guard case .open = phase else { return }
         parsingStopped = true
+        awaitingContinueDecision = false
         requestStartSeconds = nil
         while let last = slots.last, last.kind == .interim { slots.removeLast() }
         if slots.isEmpty {
@@ -251,6 +280,7 @@ final class HTTPConnection {
             requestStartSeconds = loop.nowSeconds
         }
         if input.isEmpty { input.removeAll(keepingBytesMax: Self.inputKeptBytesMax) }
+        loop.noteActivity(self)
     }
 
     /// Parses buffered requests while allowed; returns whether anything was queued.
@@ -268,9 +298,21 @@ final class HTTPConnection {
                 if peerClosedInput { parsingStopped = true }  // a partial request at EOF is dropped
                 return queued
             case .continueExpected:
-                slots.append(Slot(sequence: takeSequence(), kind: .interim, response: nil, close: false,
-                                  keepAliveHeader: false, omitBody: false, requestID: "", method: "", path: "",
-                                  startSeconds: 0))
+                // `100 Continue` waits until the handler accepted the head (route, credentials).
+                let sequence = takeSequence()
+                let head = parser.currentHead
+                let requestID = loop.requestIDs.requestID(incoming: head?.headers["X-Request-Id"])
+                slots.append(Slot(sequence: sequence, kind: .interim, response: nil, close: false,
+                                  keepAliveHeader: false, omitBody: false, requestID: requestID,
+                                  method: head?.method ?? "", path: head?.path ?? "",
+                                  startSeconds: requestStartSeconds ?? loop.nowSeconds, decided: false))
+                if let head {
+                    awaitingContinueDecision = true
+                    loop.spawnContinueDecision(makeRequest(head, body: [], requestID: requestID),
+                                               connectionID: id, sequence: sequence)
+                } else {
+                    slots[slots.count - 1].decided = true
+                }
                 queued = true
             case .complete(let request):
                 dispatch(request)
@@ -302,10 +344,29 @@ final class HTTPConnection {
                           requestID: requestID, method: head.method, path: head.path, startSeconds: start))
         unansweredCount += 1
         if close { parsingStopped = true }
-        let httpRequest = HTTPRequest(
-            method: head.method, target: head.target, path: head.path, query: head.query, headers: head.headers,
-            body: request.body, requestID: requestID, remoteAddress: remoteAddress, versionMinor: head.versionMinor)
-        loop.spawn(httpRequest, connectionID: id, sequence: sequence)
+        loop.spawn(makeRequest(head, body: request.body, requestID: requestID), connectionID: id, sequence: sequence)
+    }
+
+    private func makeRequest(_ head: HTTPParser.Head, body: [UInt8], requestID: String) -> HTTPRequest {
+        HTTPRequest(method: head.method, target: head.target, path: head.path, query: head.query, headers: head.headers,
+                    body: body, requestID: requestID, remoteAddress: remoteAddress, versionMinor: head.versionMinor)
+    }
+
+    /// The handler's answer to an `Expect: 100-continue` head: status 100 lets the body come;
+    /// anything else replaces the interim response with this final one, and the connection closes.
+    private func decideContinue(at index: Int, response: HTTPResponse) {
+        awaitingContinueDecision = false
+        if response.status == 100 {
+            slots[index].decided = true
+            return
+        }
+        let interim = slots[index]
+        slots[index] = Slot(sequence: interim.sequence, kind: .final, response: response, close: true,
+                            keepAliveHeader: false, omitBody: false, requestID: interim.requestID,
+                            method: interim.method, path: interim.path, startSeconds: interim.startSeconds)
+        unansweredCount += 1
+        parsingStopped = true
+        requestStartSeconds = nil
     }
 
     /// Queues an error response for a refused (or timed-out) request; the connection closes after it.
@@ -330,6 +391,7 @@ final class HTTPConnection {
         while let first = slots.first {
             switch first.kind {
             case .interim:
+                guard first.decided else { return moved }
                 output.append(ResponseEncoder.continueResponse)
             case .final:
                 guard let response = first.response else { return moved }
@@ -388,6 +450,7 @@ final class HTTPConnection {
         shutdown(descriptor, Int32(SHUT_WR))
         phase = .lingering(deadlineSeconds: loop.nowSeconds + Self.lingerSeconds)
         input.removeAll(keepingBytesMax: 0)
+        loop.noteActivity(self)
         discardInput()
     }
 }

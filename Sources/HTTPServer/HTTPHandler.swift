@@ -3,4 +3,14 @@
 public protocol HTTPHandler: Sendable {
     /// The response to `request`.
     func handle(_ request: HTTPRequest) async -> HTTPResponse
+
+    /// Whether a request that sent `Expect: 100-continue` may send its body: nil to answer
+    /// `100 Continue` and read the body, or the final response to answer instead (the connection
+    /// then closes, so a body the client sends anyway is never read as a request). `request`
+    /// carries the head only (an empty body). The default lets every request continue.
+    func continueDecision(_ request: HTTPRequest) async -> HTTPResponse?
+}
+
+extension HTTPHandler {
+    public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? { nil }
 }

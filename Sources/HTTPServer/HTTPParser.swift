@@ -71,6 +71,8 @@ struct HTTPParser {
     static let chunkLineBytesMax = 4096
     /// The most body bytes reserved up front from a `Content-Length`; more grows as data arrives.
     static let bodyReserveBytesMax = 64 * 1024
+    /// The most empty lines (CRLF) accepted before a request line.
+    static let emptyLineCountMax = 2
 
     let headSizeBytesMax: Int
     let bodySizeBytesMax: @Sendable (String, String) -> Int
@@ -79,14 +81,23 @@ struct HTTPParser {
     private var head: Head?
     private var body: [UInt8] = []
     private var bodyLimitBytes = 0
+    /// Empty lines consumed before the current request line.
+    private var emptyLineCount = 0
 
     init(headSizeBytesMax: Int, bodySizeBytesMax: @escaping @Sendable (String, String) -> Int) {
         self.headSizeBytesMax = headSizeBytesMax
         self.bodySizeBytesMax = bodySizeBytesMax
     }
 
-    /// Whether the parser waits for a new request (nothing of a next one consumed yet).
+    /// Whether the parser waits for a new request (nothing of a next one consumed yet, not even
+    /// an empty line).
     var isBetweenRequests: Bool {
+        if case .head = state { return emptyLineCount == 0 }
+        return false
+    }
+
+    /// Whether the parser is still reading a request head (or waiting for one).
+    var isReadingHead: Bool {
         if case .head = state { return true }
         return false
     }
@@ -105,10 +116,16 @@ struct HTTPParser {
 
             case .head(let scanned):
                 if scanned == 0 {
-                    // Empty lines before a request line are ignored (RFC 9112 §2.2).
+                    // Empty lines before a request line are ignored (RFC 9112 §2.2), but at most
+                    // `emptyLineCountMax` of them: a peer cannot hold a connection open with CRLFs.
                     while bytes.count - offset >= 2, bytes[offset] == ASCII.carriageReturn,
                           bytes[offset + 1] == ASCII.lineFeed {
                         offset += 2
+                        emptyLineCount += 1
+                        if emptyLineCount > Self.emptyLineCountMax {
+                            return fail(.badRequest("more than \(Self.emptyLineCountMax) empty lines before a request line"),
+                                        consumed: offset)
+                        }
                     }
                 }
                 let remaining = bytes.count - offset
@@ -245,6 +262,7 @@ struct HTTPParser {
         head = nil
         body = []
         bodyLimitBytes = 0
+        emptyLineCount = 0
         state = .head(scannedBytes: 0)
         return Step(consumed: consumed, event: .complete(request))
     }

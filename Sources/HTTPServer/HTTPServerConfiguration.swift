@@ -12,11 +12,18 @@ public struct HTTPServerConfiguration: Sendable {
     /// (by `Content-Length`, or while de-chunking) is answered 413 `body_too_large` and the
     /// connection closes. Called on the I/O thread: keep it cheap.
     public var bodySizeBytesMax: @Sendable (_ method: String, _ path: String) -> Int = { _, _ in 1 << 20 }
-    /// The most open connections; beyond it new connections get 503 `too_many_connections`
-    /// and are closed at once, so the listen queue never fills.
+    /// The most open connections. When the table is full, a new connection closes the connection
+    /// that has been idle longest among those with no request in progress (idle keep-alive
+    /// connections, and connections still sending a request head); only when every connection has
+    /// a request in progress does the new one get 503 `too_many_connections` and close at once.
+    /// Keep it below the soft `RLIMIT_NOFILE`, with room for the process's other descriptors.
     public var connectionCountMax = 4096
     /// How long a keep-alive connection may sit with no request in progress, in seconds.
     public var idleTimeoutSeconds = 60.0
+    /// How long a request head may take from its first byte (a stray empty line counts) until
+    /// its blank line, in seconds; beyond it the client gets 408 `request_timeout` and the
+    /// connection closes. Trickling bytes does not extend it.
+    public var headTimeoutSeconds = 10.0
     /// How long a request may take from its first byte until it is fully received, in seconds;
     /// beyond it the client gets 408 `request_timeout` and the connection closes.
     public var requestTimeoutSeconds = 15.0

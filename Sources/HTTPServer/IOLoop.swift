@@ -54,6 +54,10 @@ final class IOLoop: @unchecked Sendable {
     private var drainDeadlineSeconds = 0.0
     private var connections: [HTTPConnection] = []
     private var connectionsByID: [UInt64: HTTPConnection] = [:]
+    /// Connections with no request in progress, least recently active first: eviction candidates.
+    private var idle = IdleList()
+    /// Connections closed to admit new ones (for tests and metrics).
+    private(set) var evictionCount = 0
     private var nextConnectionID: UInt64 = 1
     private var pollDescriptors: [pollfd] = []
     private var polledConnections: [HTTPConnection] = []
@@ -115,6 +119,26 @@ final class IOLoop: @unchecked Sendable {
         }
     }
 
+    /// Asks the handler whether a request that expects `100 Continue` may send its body; the
+    /// answer returns through `complete` (status 100 for yes).
+    func spawnContinueDecision(_ request: HTTPRequest, connectionID: UInt64, sequence: UInt64) {
+        let handler = self.handler
+        Task {
+            let decision = await handler.continueDecision(request) ?? HTTPResponse(status: 100)
+            self.complete(Completion(connectionID: connectionID, sequence: sequence, response: decision))
+        }
+    }
+
+    /// Files `connection` as an eviction candidate (most recently active) or takes it out of the
+    /// candidates, after something happened on it.
+    func noteActivity(_ connection: HTTPConnection) {
+        if connection.isEvictable {
+            idle.moveToBack(connection)
+        } else {
+            idle.remove(connection)
+        }
+    }
+
     /// The `Date` header value for the current second.
     func dateHeaderValue() -> String {
         date.headerValue(seconds: wallSeconds)
@@ -122,6 +146,7 @@ final class IOLoop: @unchecked Sendable {
 
     /// Forgets a closed connection.
     func remove(_ connection: HTTPConnection) {
+        idle.remove(connection)
         let index = connection.listIndex
         guard index < connections.count, connections[index] === connection else { return }
         let last = connections.removeLast()
@@ -135,7 +160,8 @@ final class IOLoop: @unchecked Sendable {
     /// The loop; returns after shutdown has drained (or the grace period ended).
     func run() {
         let shortestTimeoutSeconds = min(configuration.idleTimeoutSeconds, configuration.requestTimeoutSeconds,
-                                         configuration.writeTimeoutSeconds, HTTPConnection.lingerSeconds)
+                                         configuration.headTimeoutSeconds, configuration.writeTimeoutSeconds,
+                                         HTTPConnection.lingerSeconds)
         let sweepIntervalSeconds = min(max(shortestTimeoutSeconds / 4, 0.005), 0.1)
         var lastSweepSeconds = 0.0
         while true {
@@ -235,6 +261,11 @@ final class IOLoop: @unchecked Sendable {
                 default: return
                 }
             }
+            if connections.count >= configuration.connectionCountMax, let victim = idle.first {
+                // Full: the longest-idle connection without a request in progress makes room.
+                victim.close()
+                evictionCount += 1
+            }
             if connections.count >= configuration.connectionCountMax {
                 Self.overloadResponse.withUnsafeBytes { bytes in
                     _ = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
@@ -253,6 +284,7 @@ final class IOLoop: @unchecked Sendable {
             connection.listIndex = connections.count
             connections.append(connection)
             connectionsByID[connection.id] = connection
+            idle.moveToBack(connection)
         }
     }
 }

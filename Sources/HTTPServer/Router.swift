@@ -16,7 +16,14 @@ public struct Router: HTTPHandler {
         let method: String
         let segments: [Segment]
         let literalCount: Int
+        let continueCheck: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
         let handler: @Sendable (HTTPRequest) async -> HTTPResponse
+    }
+
+    private enum Resolution {
+        case route(Route, HTTPRequest)
+        case notFound
+        case methodNotAllowed(allowed: [String])
     }
 
     private var routes: [Route] = []
@@ -26,6 +33,15 @@ public struct Router: HTTPHandler {
 
     /// Routes `method` requests whose path matches `pattern` to `handler`.
     public mutating func add(_ method: String, _ pattern: String,
+                             _ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
+        add(method, pattern, continueCheck: nil, handler)
+    }
+
+    /// Routes `method` requests whose path matches `pattern` to `handler`. `continueCheck` decides,
+    /// from the head alone, whether a request that sent `Expect: 100-continue` may send its body:
+    /// nil to go on, or the response to answer instead (see ``HTTPHandler/continueDecision(_:)``).
+    public mutating func add(_ method: String, _ pattern: String,
+                             continueCheck: (@Sendable (HTTPRequest) async -> HTTPResponse?)?,
                              _ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         let segments: [Segment] = Self.split(Substring(pattern)).map { part in
             if part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 {
@@ -37,7 +53,8 @@ public struct Router: HTTPHandler {
             if case .literal = segment { return count + 1 }
             return count
         }
-        routes.append(Route(method: method, segments: segments, literalCount: literalCount, handler: handler))
+        routes.append(Route(method: method, segments: segments, literalCount: literalCount,
+                            continueCheck: continueCheck, handler: handler))
         // Stable: more literal segments first, so `/a/b` beats `/a/{id}`.
         routes = routes.enumerated().sorted { left, right in
             left.element.literalCount != right.element.literalCount
@@ -47,6 +64,23 @@ public struct Router: HTTPHandler {
     }
 
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
+        switch resolve(request) {
+        case .route(let route, let routed): return await route.handler(routed)
+        case .notFound: return Self.notFound(request)
+        case .methodNotAllowed(let allowed): return Self.methodNotAllowed(request, allowed: allowed)
+        }
+    }
+
+    /// 404 or 405 for a request no route takes; otherwise the route's `continueCheck` (nil without one).
+    public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? {
+        switch resolve(request) {
+        case .route(let route, let routed): return await route.continueCheck?(routed)
+        case .notFound: return Self.notFound(request)
+        case .methodNotAllowed(let allowed): return Self.methodNotAllowed(request, allowed: allowed)
+        }
+    }
+
+    private func resolve(_ request: HTTPRequest) -> Resolution {
         let rawPath = RequestTarget.split(request.target)?.path ?? Substring(request.path)
         let segments = Self.split(rawPath)
         var allowed: [String] = []
@@ -56,7 +90,7 @@ public struct Router: HTTPHandler {
             if route.method == request.method {
                 var routed = request
                 routed.pathParameters = parameters
-                return await route.handler(routed)
+                return .route(route, routed)
             }
             if request.method == "HEAD", route.method == "GET", fallback == nil { fallback = (route, parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -64,12 +98,18 @@ public struct Router: HTTPHandler {
         if let (route, parameters) = fallback {
             var routed = request
             routed.pathParameters = parameters
-            return await route.handler(routed)
+            return .route(route, routed)
         }
-        if allowed.isEmpty {
-            return .error(404, code: "not_found", message: "no route for \(request.path)")
-        }
+        if allowed.isEmpty { return .notFound }
         if allowed.contains("GET"), !allowed.contains("HEAD") { allowed.append("HEAD") }
+        return .methodNotAllowed(allowed: allowed)
+    }
+
+    private static func notFound(_ request: HTTPRequest) -> HTTPResponse {
+        .error(404, code: "not_found", message: "no route for \(request.path)")
+    }
+
+    private static func methodNotAllowed(_ request: HTTPRequest, allowed: [String]) -> HTTPResponse {
         var response = HTTPResponse.error(
             405, code: "method_not_allowed", message: "\(request.method) is not allowed on \(request.path)")
         response.headers.add("Allow", allowed.joined(separator: ", "))

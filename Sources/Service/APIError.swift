@@ -1,4 +1,6 @@
+import EventLog
 import HTTPServer
+import JSON
 
 /// An API failure: an HTTP status, a machine-readable code, and a message for people.
 /// Messages never contain secrets or tokens.
@@ -8,12 +10,31 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     public let message: String
     /// Extra response headers, such as `WWW-Authenticate`.
     public var headers: [(String, String)] = []
+    /// Extra members of the `error` object, such as `earliest_available_offset`.
+    public var details: [(String, JSONValue)] = []
 
-    public init(_ status: Int, _ code: String, _ message: String, headers: [(String, String)] = []) {
+    public init(_ status: Int, _ code: String, _ message: String, headers: [(String, String)] = [],
+                details: [(String, JSONValue)] = []) {
         self.status = status
         self.code = code
         self.message = message
         self.headers = headers
+        self.details = details
+    }
+
+    /// The answer to a read the event source could not serve: 503 `archive_unavailable` (with
+    /// `Retry-After`), 410 `events_unavailable` (with `offset` and `earliest_available_offset`), or 503
+    /// `log_unavailable`.
+    public init(_ failure: EventSourceError) {
+        switch failure {
+        case .archiveUnavailable(let offset, _):
+            self.init(503, failure.code, failure.description, headers: [("Retry-After", "5")], details: [("offset", .integer(offset))])
+        case .eventsUnavailable(let offset, let earliest):
+            self.init(410, failure.code, failure.description,
+                      details: [("offset", .integer(offset)), ("earliest_available_offset", earliest.map { .integer($0) } ?? .null)])
+        case .log:
+            self.init(503, failure.code, "the log cannot be read; see the server log")
+        }
     }
 
     public static func == (lhs: APIError, rhs: APIError) -> Bool {
@@ -24,7 +45,8 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
 
     /// The JSON error response `{"error":{"code","message"}}`.
     public var response: HTTPResponse {
-        var response = HTTPResponse.error(status, code: code, message: message)
+        var response = details.isEmpty ? HTTPResponse.error(status, code: code, message: message)
+            : .json(status, JSONValue.object([("error", .object([("code", .string(code)), ("message", .string(message))] + details))]).encoded())
         for (name, value) in headers { response.headers.add(name, value) }
         return response
     }

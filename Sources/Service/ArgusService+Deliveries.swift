@@ -19,8 +19,21 @@ extension ArgusService {
         }
         let after = request.queryValue("after")
         if let after, after.isEmpty || after.utf8.count > 64 { throw APIError(400, "invalid_query", "after must be a delivery id") }
-        let (page, more) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
-        return json(200, .object([("data", .array(page.map(\.json))), ("next_after", more ? .string(page.last?.deliveryID ?? "") : .null)]))
+        let (records, listedMore) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
+        let page = Self.prefixWithinPageBytes(records.map(\.json))
+        let more = listedMore || page.count < records.count
+        let next: JSONValue = more && !page.isEmpty ? .string(records[page.count - 1].deliveryID) : .null
+        return json(200, .object([("data", .array(page)), ("next_after", next)]))
+    }
+
+    /// The longest prefix of `values` whose JSON stays within `ServiceLimits.pageSizeBytesMax` (at least one).
+    static func prefixWithinPageBytes(_ values: [JSONValue]) -> [JSONValue] {
+        var bytes = 0
+        for (index, value) in values.enumerated() {
+            bytes += value.encoded().count + 1
+            if index > 0, bytes > ServiceLimits.pageSizeBytesMax { return Array(values[..<index]) }
+        }
+        return values
     }
 
     /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; the webhook's lane runs a new attempt series
@@ -40,10 +53,14 @@ extension ArgusService {
         case .notEnabled: throw APIError(409, "webhook_not_enabled", "the webhook is \(webhook.status.rawValue); enable it first")
         case .eventUnavailable: throw APIError(410, "event_unavailable", "the event can no longer be read (retention removed it)")
         case .stopped: throw APIError(503, "delivery_stopped", "delivery is not running on this server")
+        case .readFailed(let failure): throw APIError(failure)
         }
     }
 
-    /// `POST /v1/webhooks/{id}/replay` with `{"from_offset":N}` or `{"since":"RFC3339"}`: 202.
+    /// `POST /v1/webhooks/{id}/replay` with `{"from_offset":N}` or `{"since":"RFC3339"}`: 202 with the
+    /// range it delivers again, `from_offset` up to (not including) `until_offset`, the head at the time;
+    /// later events follow as usual. The first offset is read before answering: 410 `events_unavailable`
+    /// when no store holds it, 503 `archive_unavailable` when the archive holding it cannot be read now.
     func replay(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
@@ -59,13 +76,15 @@ extension ArgusService {
             offset = UInt64(value)
         case (nil, let text?):
             guard let ms = Timestamp.parse(text) else { throw APIError.invalid("since must be an RFC 3339 time") }
-            var reader = try log.makeReader(from: .time(ms))
-            offset = try reader.next()?.offset ?? head
+            let found = try await source.firstOffset(atOrAfterTimeMs: ms)
+            offset = min(found, head)
         default:
             throw APIError.invalid("give exactly one of from_offset and since")
         }
+        if offset < head { _ = try await source.read(from: offset, countMax: 1) }
         try await dispatcher.replay(webhook.id, from: offset)
-        return json(202, .object([("webhook_id", .string(webhook.id)), ("from_offset", .integer(offset))]))
+        return json(202, .object([("webhook_id", .string(webhook.id)), ("from_offset", .integer(offset)), ("until_offset", .integer(head)),
+                                  ("event_count", .integer(head - offset))]))
     }
 
     /// `GET /v1/webhooks/{id}/stats`: one flat object.
@@ -85,6 +104,8 @@ extension ArgusService {
             ("consecutive_failures", .integer(counters.consecutiveFailures)),
             ("cursor", .integer(cursor)), ("head", .integer(head)), ("lag", .integer(head > cursor ? head - cursor : 0)),
             ("in_flight", .integer(progress?.inFlight ?? 0)), ("unresolved", .integer(progress?.unresolved ?? 0)),
+            ("status_reason", progress?.readProblem.map { JSONValue.string($0.code) } ?? JSONValue.null),
+            ("status_message", (progress?.readProblem?.description ?? webhook.statusReason).map { JSONValue.string($0) } ?? JSONValue.null),
             ("last_attempt_at", time(counters.lastAttemptAtMs)), ("last_success_at", time(counters.lastSuccessAtMs)),
             ("last_failure_at", time(counters.lastFailureAtMs)),
         ]))

@@ -23,6 +23,9 @@ extension ArgusService {
         guard EventType.isKnown(type) else {
             throw APIError(422, "unknown_event_type", "\(context): \(type) is not in the catalog (GET /v1/event-types)")
         }
+        if let category = Self.reservedCategories.first(where: { type.hasPrefix($0 + ".") }) {
+            throw APIError(422, "reserved_event_type", "\(context): \(category).* events are published by the service only")
+        }
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax)
             ?? principal.organizationID
         guard ClientStore.isValidOrganizationID(organization) else {
@@ -40,6 +43,10 @@ extension ArgusService {
         }
         return NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: configuration.nowMs()), data: bytes)
     }
+
+    /// Event categories only the service publishes (its OAuth server, webhooks and deliveries), so
+    /// no tenant can forge an audit or operational event.
+    static let reservedCategories = ["oauth", "webhook", "delivery"]
 
     static func appendedJSON(_ appended: AppendedEvent) -> JSONValue {
         .object([("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),
@@ -129,8 +136,11 @@ extension ArgusService {
         let limit = try pageLimit(request)
         var start: UInt64 = 0
         if let after = request.queryValue("after") {
-            guard let offset = UInt64(after) else { throw APIError(400, "invalid_query", "after must be an offset (a non-negative integer)") }
-            start = offset &+ 1
+            // Offsets are JSON integers (at most Int64.max); a larger `after` must not wrap to 0.
+            guard let offset = UInt64(after), offset < UInt64(Int64.max) else {
+                throw APIError(400, "invalid_query", "after must be an offset from 0 to \(Int64.max - 1)")
+            }
+            start = offset + 1
         }
         let typePattern = request.queryValue("type")
         if let typePattern, !EventType.isValidFilter(typePattern) {
@@ -143,18 +153,34 @@ extension ArgusService {
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden_organization", "this token may read only \(principal.organizationID)")
         }
-        var reader = try log.makeReader(from: .offset(start))
+        // Through the event source: archived offsets are read back, and a gap is a 410, never skipped.
         var data: [JSONValue] = []
+        var pageBytes = 0
         var scanned = 0
         var lastScanned: UInt64?
-        while data.count < limit, scanned < ServiceLimits.eventScanCountMax, let record = try reader.next() {
-            scanned += 1
-            lastScanned = record.offset
-            guard organization == "*" || record.organizationID == organization else { continue }
-            if let typePattern, !EventType.matches(record.type, pattern: typePattern) { continue }
-            data.append(try JSONParser.parse(record.envelope()))
+        var pageFull = false
+        scan: while data.count < limit, scanned < ServiceLimits.eventScanCountMax {
+            let records = try await source.read(from: lastScanned.map { $0 + 1 } ?? start,
+                                                countMax: min(256, ServiceLimits.eventScanCountMax - scanned))
+            if records.isEmpty { break }
+            for record in records {
+                if (organization == "*" || record.organizationID == organization)
+                    && typePattern.map({ EventType.matches(record.type, pattern: $0) }) ?? true {
+                    let envelope = record.envelope()
+                    // The page ends before an event that would take it past its byte limit (never empty).
+                    if !data.isEmpty, pageBytes + envelope.count + 1 > ServiceLimits.pageSizeBytesMax {
+                        pageFull = true
+                        break scan
+                    }
+                    pageBytes += envelope.count + 1
+                    data.append(try JSONParser.parse(envelope))
+                }
+                scanned += 1
+                lastScanned = record.offset
+                if data.count == limit { break scan }
+            }
         }
-        let more = lastScanned.map { $0 + 1 < log.nextOffset } ?? false
+        let more = pageFull || (lastScanned.map { $0 + 1 < log.nextOffset } ?? false)
         return json(200, .object([("data", .array(data)), ("next_after", more ? .integer(lastScanned ?? 0) : .null)]))
     }
 

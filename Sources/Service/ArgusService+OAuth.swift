@@ -10,11 +10,14 @@ struct OAuthError: Error, Sendable {
     let code: String
     let description: String
     var challenge = false
+    /// Extra response headers, such as `Retry-After`.
+    var headers: [(String, String)] = []
 
     var response: HTTPResponse {
         var response = HTTPResponse.json(status, JSONValue.object([("error", .string(code)), ("error_description", .string(description))]).encoded())
         response.headers.add("Cache-Control", "no-store")
         if challenge { response.headers.add("WWW-Authenticate", "Basic realm=\"argus\"") }
+        for (name, value) in headers { response.headers.add(name, value) }
         return response
     }
 }
@@ -102,6 +105,11 @@ extension ArgusService {
             throw Self.oauthError(400, "unsupported_grant_type", "only client_credentials is supported")
         }
         let client = try authenticateClient(request, form: form)
+        if let waitSeconds = tokens.admitRequest(clientID: client.clientID, nowMs: configuration.nowMs()) {
+            throw OAuthError(status: 429, code: "too_many_requests",
+                             description: "at most \(ServiceLimits.tokenRequestsPerSecondPerClientMax) token requests per second per client",
+                             headers: [("Retry-After", String(waitSeconds))])
+        }
         var scopes = client.scopes
         if let requested = form["scope"] {
             let names = requested.split(separator: " ").map(String.init)
@@ -115,9 +123,9 @@ extension ArgusService {
         do {
             (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
                                                     lifetimeSeconds: configuration.tokenLifetimeSeconds)
-        } catch let error as APIError where error.status == 503 {
+        } catch let error as APIError {
             // Too many live tokens: answered in the RFC 6749 error shape like every other failure here.
-            throw Self.oauthError(503, "temporarily_unavailable", error.message)
+            throw Self.oauthError(error.status, error.code, error.message)
         }
         await publishInternal(type: "oauth.token_issued", organizationID: client.organizationID, data: .object([
             ("client_id", .string(client.clientID)), ("scopes", .array(scopes.map(JSONValue.string))),

@@ -17,6 +17,8 @@ public final class ArgusService: Sendable {
     let metrics = Metrics()
     public let cursors: CursorStore
     public let dispatcher: Dispatcher
+    /// Where every reader (delivery, replay, `GET /v1/events`) gets events: the log, or the archive and the log.
+    public let source: any EventSource
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -48,7 +50,8 @@ public final class ArgusService: Sendable {
                 webhook.statusReason = reason
             }
         }
-        dispatcher = Dispatcher(log: log, cursors: cursors,
+        source = configuration.makeEventSource(log)
+        dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
                                 history: try DeliveryHistory(directory: configuration.deliveriesDirectory), configuration: delivery)
     }
 
@@ -84,22 +87,39 @@ public final class ArgusService: Sendable {
                                 body: Array(metrics.render(nextOffset: log.nextOffset, sync: log.syncStatistics, delivery: totals).utf8))
         }
         router.add("GET", "/openapi.json") { _ in .json(200, Array(OpenAPIDocument.text.utf8)) }
+        router.add("GET", "/v1/clients") { [self] in await respond($0) { try await listClients($0) } }
+        router.add("POST", "/v1/clients", continueCheck: requires(Scope.clientsWrite)) { [self] in await respond($0) { try await createClient($0) } }
+        router.add("DELETE", "/v1/clients/{id}") { [self] in await respond($0) { try await deleteClient($0) } }
         router.add("GET", "/v1/event-types") { [self] in await respond($0) { try await eventTypes($0) } }
-        router.add("POST", "/v1/events") { [self] in await respond($0) { try await publish($0) } }
-        router.add("POST", "/v1/events/batch") { [self] in await respond($0) { try await publishBatch($0) } }
+        router.add("POST", "/v1/events", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publish($0) } }
+        router.add("POST", "/v1/events/batch", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publishBatch($0) } }
         router.add("GET", "/v1/events") { [self] in await respond($0) { try await listEvents($0) } }
-        router.add("POST", "/v1/webhooks") { [self] in await respond($0) { try await createWebhook($0) } }
+        router.add("POST", "/v1/webhooks", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await createWebhook($0) } }
         router.add("GET", "/v1/webhooks") { [self] in await respond($0) { try await listWebhooks($0) } }
         router.add("GET", "/v1/webhooks/{id}") { [self] in await respond($0) { try await getWebhook($0) } }
-        router.add("PATCH", "/v1/webhooks/{id}") { [self] in await respond($0) { try await updateWebhook($0) } }
+        router.add("PATCH", "/v1/webhooks/{id}", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await updateWebhook($0) } }
         router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
-        router.add("POST", "/v1/webhooks/{id}/rotate-secret") { [self] in await respond($0) { try await rotateSecret($0) } }
+        router.add("POST", "/v1/webhooks/{id}/rotate-secret", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await rotateSecret($0) } }
         router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in await respond($0) { try await listDeliveries($0) } }
-        router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry") { [self] in await respond($0) { try await retryDelivery($0) } }
-        router.add("POST", "/v1/webhooks/{id}/replay") { [self] in await respond($0) { try await replay($0) } }
+        router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await retryDelivery($0) } }
+        router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
         router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respond($0) { try await stats($0) } }
-        router.add("POST", "/v1/webhooks/{id}/test") { [self] in await respond($0) { try await sendTest($0) } }
+        router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         return router
+    }
+
+    /// A route's `Expect: 100-continue` check: the body may come only with a token that holds `scope`
+    /// (otherwise the 401/403 goes out at once and the body is never read).
+    func requires(_ scope: String) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
+        { [self] request in
+            do throws(APIError) {
+                _ = try authenticate(request, scope: scope)
+                return nil
+            } catch {
+                metrics.countResponse(status: error.status)
+                return error.response
+            }
+        }
     }
 
     /// Runs `body`, turning `APIError` into its response and anything else into a 500 that is logged.
@@ -112,6 +132,11 @@ public final class ArgusService: Sendable {
             metrics.countResponse(status: error.status)
             return error.response
         } catch let error as APIError {
+            metrics.countResponse(status: error.status)
+            return error.response
+        } catch let failure as EventSourceError {
+            let error = APIError(failure)
+            if case .log = failure { configuration.logger(JSONValue.object([("level", .string("error")), ("request_id", .string(request.requestID)), ("error", .string(failure.description))]).text) }
             metrics.countResponse(status: error.status)
             return error.response
         } catch {

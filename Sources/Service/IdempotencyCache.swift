@@ -6,17 +6,14 @@ import Synchronization
 import Glibc
 #endif
 
-/// Remembers the response of a publish made with an `Idempotency-Key` for 24 hours, per organization,
+/// Remembers the response of a publish made with an `Idempotency-Key` for 24 hours, per organization
+/// (bounded per organization and in total, see ``IdempotencyBook``),
 /// so a retried request gets the first result instead of a second event. Keys live in memory and in
 /// `idempotency.journal` (one JSON line per key, written after the event is durable, without its own
 /// fsync: a crash between the two can at worst let a retry publish the event again, which
-/// at-least-once delivery already allows). The journal is compacted when the service starts.
+/// at-least-once delivery already allows). The journal is rewritten with the live keys when the
+/// service starts and whenever it holds more than twice as many lines.
 final class IdempotencyCache: Sendable {
-    enum Entry: Sendable {
-        case inProgress(requestDigest: [UInt8])
-        case done(requestDigest: [UInt8], status: Int, body: [UInt8], createdAtMs: Int64)
-    }
-
     enum Claim {
         /// Go ahead, then call `finish` or `abandon`.
         case claimed
@@ -28,17 +25,17 @@ final class IdempotencyCache: Sendable {
         case mismatch
     }
 
-    private let entries: Mutex<[String: Entry]>
-    private let order: Mutex<[String]>
-    private let journal: Mutex<Int32>
+    private let book: Mutex<IdempotencyBook>
+    /// The journal's descriptor and how many lines it holds.
+    private let journal: Mutex<(descriptor: Int32, lineCount: Int)>
+    private let directory: String
     private let journalPath: String
 
-    /// Loads the keys of the last 24 hours from `directory/idempotency.journal`.
+    /// Loads the keys of the last 24 hours from `directory/idempotency.journal` and rewrites it with them.
     init(directory: String, nowMs: Int64) throws {
+        self.directory = directory
         journalPath = directory + "/idempotency.journal"
-        var loaded: [String: Entry] = [:]
-        var keys: [String] = []
-        var kept: [UInt8] = []
+        var loaded = Self.emptyBook()
         if let data = FileManager.default.contents(atPath: journalPath) {
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 guard let json = try? JSONParser.parse(Array(line)), let key = json["key"]?.stringValue,
@@ -46,57 +43,85 @@ final class IdempotencyCache: Sendable {
                       let status = json["status"]?.int64Value, let body = json["body"]?.stringValue,
                       let created = json["created_at_ms"]?.int64Value,
                       nowMs - created < ServiceLimits.idempotencyRetentionSeconds * 1000 else { continue }
-                if loaded[key] == nil { keys.append(key) }
-                loaded[key] = .done(requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
-                kept += Array(line) + [UInt8(ascii: "\n")]
+                loaded.finish(key, requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
             }
         }
-        try FileStore.write(kept, directory: directory, name: "idempotency.journal")
-        let descriptor = open(journalPath, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: journalPath, errno: errno) }
-        entries = Mutex(loaded)
-        order = Mutex(keys)
-        journal = Mutex(descriptor)
+        let (descriptor, lineCount) = try Self.rewrite(loaded, nowMs: nowMs, directory: directory, path: journalPath)
+        book = Mutex(loaded)
+        journal = Mutex((descriptor, lineCount))
     }
 
-    deinit { journal.withLock { _ = close($0) } }
+    deinit { journal.withLock { _ = close($0.descriptor) } }
+
+    static func emptyBook() -> IdempotencyBook {
+        IdempotencyBook(perOrganizationMax: ServiceLimits.idempotencyKeyCountPerOrganizationMax,
+                        totalMax: ServiceLimits.idempotencyKeyCountMax,
+                        retentionMs: ServiceLimits.idempotencyRetentionSeconds * 1000)
+    }
+
+    private static func line(key: String, requestDigest: [UInt8], status: Int, body: [UInt8], createdAtMs: Int64) -> [UInt8] {
+        JSONValue.object([
+            ("key", .string(key)), ("request_sha256", .string(Hex.encode(requestDigest))), ("status", .integer(status)),
+            ("body", .string(String(decoding: body, as: UTF8.self))), ("created_at_ms", .integer(createdAtMs)),
+        ]).encoded() + [UInt8(ascii: "\n")]
+    }
+
+    /// Writes the journal anew with the book's finished keys and opens it for appending.
+    private static func rewrite(_ book: IdempotencyBook, nowMs: Int64, directory: String, path: String) throws -> (Int32, Int) {
+        var bytes: [UInt8] = []
+        let entries = book.finishedEntries(nowMs: nowMs)
+        for (key, entry) in entries {
+            if case .done(let digest, let status, let body, let created) = entry {
+                bytes += line(key: key, requestDigest: digest, status: status, body: body, createdAtMs: created)
+            }
+        }
+        try FileStore.write(bytes, directory: directory, name: "idempotency.journal")
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: path, errno: errno) }
+        return (descriptor, entries.count)
+    }
 
     static func key(organizationID: String, key: String) -> String { organizationID + "\u{0}" + key }
 
     func claim(_ key: String, requestDigest: [UInt8], nowMs: Int64) -> Claim {
-        entries.withLock { entries in
-            switch entries[key] {
+        book.withLock { book in
+            switch book.entry(key, nowMs: nowMs) {
             case .inProgress(let digest)?:
                 return digest == requestDigest ? .inProgress : .mismatch
-            case .done(let digest, let status, let body, let created)?
-                where nowMs - created < ServiceLimits.idempotencyRetentionSeconds * 1000:
+            case .done(let digest, let status, let body, _)?:
                 return digest == requestDigest ? .replay(status: status, body: body) : .mismatch
-            default:
-                entries[key] = .inProgress(requestDigest: requestDigest)
+            case nil:
+                book.begin(key, requestDigest: requestDigest)
                 return .claimed
             }
         }
     }
 
     func finish(_ key: String, requestDigest: [UInt8], status: Int, body: [UInt8], nowMs: Int64) {
-        entries.withLock { $0[key] = .done(requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs) }
-        let line = JSONValue.object([
-            ("key", .string(key)), ("request_sha256", .string(Hex.encode(requestDigest))), ("status", .integer(status)),
-            ("body", .string(String(decoding: body, as: UTF8.self))), ("created_at_ms", .integer(nowMs)),
-        ]).encoded() + [UInt8(ascii: "\n")]
+        book.withLock { $0.finish(key, requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs) }
+        let line = Self.line(key: key, requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs)
         // Best effort: losing a key costs at most a duplicate on a retry (see the type's comment).
-        journal.withLock { descriptor in _ = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) } }
-        let evicted: [String] = order.withLock { order in
-            order.append(key)
-            guard order.count > ServiceLimits.idempotencyKeyCountMax else { return [] }
-            let count = order.count - ServiceLimits.idempotencyKeyCountMax
-            defer { order.removeFirst(count) }
-            return Array(order.prefix(count))
+        journal.withLock { journal in
+            let finishedCount = book.withLock { $0.finishedCount }
+            if journal.lineCount > 2 * finishedCount + 1024 {
+                let snapshot = book.withLock { $0 }
+                if let (descriptor, lineCount) = try? Self.rewrite(snapshot, nowMs: nowMs, directory: directory, path: journalPath) {
+                    close(journal.descriptor)
+                    journal = (descriptor, lineCount)
+                    return
+                }
+            }
+            _ = line.withUnsafeBytes { write(journal.descriptor, $0.baseAddress, $0.count) }
+            journal.lineCount += 1
         }
-        if !evicted.isEmpty { entries.withLock { for key in evicted { $0.removeValue(forKey: key) } } }
     }
 
     func abandon(_ key: String) {
-        entries.withLock { _ = $0.removeValue(forKey: key) }
+        book.withLock { $0.abandon(key) }
+    }
+
+    /// Finished keys held for `organizationID`, and in total.
+    func counts(organizationID: String) -> (organization: Int, total: Int) {
+        book.withLock { ($0.count(of: organizationID), $0.finishedCount) }
     }
 }

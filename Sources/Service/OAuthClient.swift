@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 import JSON
 
@@ -10,21 +11,34 @@ public struct OAuthClient: Sendable, Equatable {
     public var organizationID: String
     public var scopes: [String]
     public var createdAtMs: Int64
+    /// What the client is for (free text, at most `ServiceLimits.clientDescriptionSizeBytesMax` bytes).
+    public var description: String
 
     var json: JSONValue {
         .object([
             ("client_id", .string(clientID)), ("secret_sha256", .string(Hex.encode(secretDigest))),
             ("organization_id", .string(organizationID)), ("scopes", .array(scopes.map(JSONValue.string))),
-            ("created_at_ms", .integer(createdAtMs)),
+            ("created_at_ms", .integer(createdAtMs)), ("description", .string(description)),
         ])
     }
 
-    init(clientID: String, secretDigest: [UInt8], organizationID: String, scopes: [String], createdAtMs: Int64) {
+    /// The client as the API and `clients list` show it (never the secret or its digest).
+    public var publicJSON: JSONValue {
+        .object([
+            ("client_id", .string(clientID)), ("organization_id", .string(organizationID)),
+            ("scopes", .array(scopes.map(JSONValue.string))), ("description", .string(description)),
+            ("created_at", .string(Timestamp.format(ms: createdAtMs))),
+        ])
+    }
+
+    init(clientID: String, secretDigest: [UInt8], organizationID: String, scopes: [String], createdAtMs: Int64,
+         description: String = "") {
         self.clientID = clientID
         self.secretDigest = secretDigest
         self.organizationID = organizationID
         self.scopes = scopes
         self.createdAtMs = createdAtMs
+        self.description = description
     }
 
     init?(json: JSONValue) {
@@ -33,7 +47,8 @@ public struct OAuthClient: Sendable, Equatable {
               let organizationID = json["organization_id"]?.stringValue,
               let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
               let created = json["created_at_ms"]?.int64Value else { return nil }
-        self.init(clientID: clientID, secretDigest: digest, organizationID: organizationID, scopes: scopes, createdAtMs: created)
+        self.init(clientID: clientID, secretDigest: digest, organizationID: organizationID, scopes: scopes, createdAtMs: created,
+                  description: json["description"]?.stringValue ?? "")
     }
 }
 
@@ -47,7 +62,11 @@ public struct ClientStore: Sendable {
 
     /// Registers a client and returns it with its secret (shown once, never stored).
     /// - Throws: `APIError` for an invalid organization or scope list; `StoreError` for I/O.
-    public func create(organizationID: String, scopes: [String], nowMs: Int64) throws -> (OAuthClient, secret: String) {
+    public func create(organizationID: String, scopes: [String], nowMs: Int64,
+                       description: String = "") throws -> (OAuthClient, secret: String) {
+        guard description.utf8.count <= ServiceLimits.clientDescriptionSizeBytesMax else {
+            throw APIError.invalid("description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
+        }
         guard Self.isValidOrganizationID(organizationID) else {
             throw APIError.invalid("organization ids are 1 to \(ServiceLimits.organizationIDSizeBytesMax) characters of [A-Za-z0-9_.-]")
         }
@@ -61,7 +80,7 @@ public struct ClientStore: Sendable {
         let clientID = "cli_" + Hex.encode(try SecureRandom.bytes(count: 12))
         let secret = "cs_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
         let client = OAuthClient(clientID: clientID, secretDigest: SHA256.hash(Array(secret.utf8)), organizationID: organizationID,
-                                 scopes: Scope.all.filter(scopes.contains), createdAtMs: nowMs)
+                                 scopes: Scope.all.filter(scopes.contains), createdAtMs: nowMs, description: description)
         try FileStore.write(client.json.encoded(), directory: directory, name: clientID + ".json")
         return (client, secret)
     }
@@ -81,6 +100,22 @@ public struct ClientStore: Sendable {
               let bytes = FileStore.read(directory: directory, name: clientID + ".json"),
               let json = try? JSONParser.parse(bytes) else { return nil }
         return OAuthClient(json: json)
+    }
+
+    /// Every client, ordered by id (at most `ServiceLimits.clientCountMax`).
+    public func all() -> [OAuthClient] {
+        FileStore.names(in: directory, suffix: ".json").compactMap { name in
+            client(String(name.dropLast(5)))
+        }
+    }
+
+    /// Removes the client `clientID` durably (its tokens must be ended first, see
+    /// ``TokenStore/revokeAll(clientID:)``). Returns false when there was no such client.
+    @discardableResult
+    public func delete(_ clientID: String) throws -> Bool {
+        guard client(clientID) != nil else { return false }
+        try FileStore.remove(directory: directory, name: clientID + ".json")
+        return true
     }
 
     /// True when no client is registered yet.

@@ -250,14 +250,14 @@ enum OpenAPIDocument {
         "operationId": "listEvents",
         "tags": ["Events"],
         "summary": "Read events from the log",
-        "description": "Events of the organization (or of `organization_id`, for platform:admin; `*` for all), in log order, after the offset `after`. One call scans at most 10000 log records, so a page may hold fewer than `limit` events while `next_after` is not null.",
+        "description": "Events of the organization (or of `organization_id`, for platform:admin; `*` for all), in log order, after the offset `after`. One call scans at most 10000 log records, so a page may hold fewer than `limit` events while `next_after` is not null. Offsets that retention removed locally are read back from the archive; a page never skips an offset: 503 `archive_unavailable` while the archive cannot be read, 410 `events_unavailable` when no store holds the events any more.",
         "security": [{"oauth2": ["events:read"]}, {"bearerAuth": []}],
         "parameters": [
           {
             "name": "after",
             "in": "query",
-            "schema": {"type": "integer", "minimum": 0, "maximum": 18446744073709551615},
-            "description": "Return events with a larger offset (a `next_after`). Default: from the start of the log."
+            "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775806},
+            "description": "Return events with a larger offset (a `next_after`). Default: from offset 0."
           },
           {"$ref": "#/components/parameters/Limit"},
           {
@@ -280,7 +280,9 @@ enum OpenAPIDocument {
           },
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
-          "403": {"$ref": "#/components/responses/Forbidden"}
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "410": {"$ref": "#/components/responses/EventsUnavailable"},
+          "503": {"$ref": "#/components/responses/ReadUnavailable"}
         }
       }
     },
@@ -492,8 +494,8 @@ enum OpenAPIDocument {
             "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["event_unavailable"]}}}}}}}
           },
           "503": {
-            "description": "`delivery_stopped`: delivery is not running on this server.",
-            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+            "description": "`delivery_stopped`: delivery is not running on this server; `archive_unavailable`: the archive holding the event cannot be read now (retry after `Retry-After`); `log_unavailable`.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["delivery_stopped", "archive_unavailable", "log_unavailable"]}}}}}}}
           }
         }
       }
@@ -504,7 +506,7 @@ enum OpenAPIDocument {
         "operationId": "replayWebhook",
         "tags": ["Deliveries"],
         "summary": "Deliver again from an offset or a time",
-        "description": "Moves the webhook's cursor back; events from there go out again, in order for ordered webhooks, with the same delivery ids. Give exactly one of `from_offset` (at most the log's head) and `since`.",
+        "description": "Moves the webhook's cursor back; events from there go out again, in order for ordered webhooks, with the same delivery ids. Give exactly one of `from_offset` (at most the log's head) and `since`. Archived offsets (removed locally by retention) replay like local ones. The first event is read before answering, and the answer is the range delivered again: `from_offset` up to `until_offset` (the head when asked; later events follow as usual).",
         "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
         "requestBody": {"required": true, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ReplayRequest"}}}},
         "responses": {
@@ -513,8 +515,10 @@ enum OpenAPIDocument {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
+          "410": {"$ref": "#/components/responses/EventsUnavailable"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
-          "422": {"$ref": "#/components/responses/ValidationFailed"}
+          "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "503": {"$ref": "#/components/responses/ReadUnavailable"}
         }
       }
     },
@@ -564,6 +568,8 @@ enum OpenAPIDocument {
               "events:read": "Read events and the event type catalog",
               "webhooks:read": "Read webhooks",
               "webhooks:write": "Create, change, delete webhooks and rotate their secrets",
+              "clients:write": "List, create and delete the organization's OAuth clients",
+              "metrics:read": "Read `/metrics` (unless the server runs with `--metrics-public`)",
               "platform:admin": "Every scope, for every organization (`organization_id` of any organization or `*`)"
             }
           }
@@ -595,7 +601,12 @@ enum OpenAPIDocument {
             "type": "object",
             "required": ["code", "message"],
             "additionalProperties": false,
-            "properties": {"code": {"type": "string", "pattern": "^[a-z_]+$"}, "message": {"type": "string"}}
+            "properties": {
+              "code": {"type": "string", "pattern": "^[a-z_]+$"},
+              "message": {"type": "string"},
+              "offset": {"type": "integer", "minimum": 0, "description": "Reads: the offset that could not be read (`archive_unavailable`: for a tampered archived segment, its first bad record)."},
+              "earliest_available_offset": {"type": ["integer", "null"], "minimum": 0, "description": "`events_unavailable`: the first offset after `offset` that the log or the archive still holds."}
+            }
           }
         },
         "description": "Every API error (all but the OAuth endpoints')."
@@ -1095,14 +1106,21 @@ enum OpenAPIDocument {
       },
       "ReplayAccepted": {
         "type": "object",
-        "required": ["webhook_id", "from_offset"],
+        "required": ["webhook_id", "from_offset", "until_offset", "event_count"],
         "additionalProperties": false,
-        "properties": {"webhook_id": {"$ref": "#/components/schemas/WebhookID"}, "from_offset": {"type": "integer", "minimum": 0}}
+        "description": "The range delivered again: offsets `from_offset` up to, not including, `until_offset` (the head when the replay was asked).",
+        "properties": {
+          "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
+          "from_offset": {"type": "integer", "minimum": 0},
+          "until_offset": {"type": "integer", "minimum": 0},
+          "event_count": {"type": "integer", "minimum": 0}
+        },
+        "examples": [{"webhook_id": "wh_01J0000000000000000000000", "from_offset": 0, "until_offset": 300, "event_count": 300}]
       },
       "WebhookStats": {
         "type": "object",
         "required": ["webhook_id", "status", "attempts", "succeeded", "failed", "success_rate", "consecutive_failures", "cursor", "head", "lag",
-                     "in_flight", "last_attempt_at", "last_success_at", "last_failure_at"],
+                     "in_flight", "status_reason", "status_message", "last_attempt_at", "last_success_at", "last_failure_at"],
         "additionalProperties": false,
         "properties": {
           "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
@@ -1117,6 +1135,11 @@ enum OpenAPIDocument {
           "lag": {"type": "integer", "minimum": 0},
           "in_flight": {"type": "integer", "minimum": 0, "description": "Attempts in flight, manual retries included."},
           "unresolved": {"type": "integer", "minimum": 0, "description": "Deliveries in the cursor's window: in flight, waiting for a retry, or held while paused or disabled."},
+          "status_reason": {
+            "type": ["string", "null"], "enum": ["archive_unavailable", "events_unavailable", "log_unavailable", null],
+            "description": "Why the webhook cannot read its next events, while it cannot: `archive_unavailable` (it waits and retries with backoff), `events_unavailable` (no store holds them; the webhook is paused), `log_unavailable`; null when reading is fine."
+          },
+          "status_message": {"type": ["string", "null"], "description": "What `status_reason` is about (offsets, the archive's error), else the webhook's own status reason."},
           "last_attempt_at": {"type": ["string", "null"], "format": "date-time"},
           "last_success_at": {"type": ["string", "null"], "format": "date-time"},
           "last_failure_at": {"type": ["string", "null"], "format": "date-time"}
@@ -1250,6 +1273,29 @@ enum OpenAPIDocument {
                   }
                 }
               }
+            }
+          }
+        }
+      },
+      "ReadUnavailable": {
+        "description": "The events cannot be read now; nothing was skipped. `archive_unavailable`: the archive holding them cannot be read (network, credentials, a missing object, or an archived segment that differs from its manifest entry: the message and `offset` name the first bad record); retry after `Retry-After`. `log_unavailable`: the local log cannot be read.",
+        "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}, "description": "Seconds (for `archive_unavailable`)."}},
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["archive_unavailable", "log_unavailable"]}}}}
+            }
+          }
+        }
+      },
+      "EventsUnavailable": {
+        "description": "`events_unavailable`: no store (the log or the archive) holds the event at `offset` any more; `earliest_available_offset` is the first one after it that is held.",
+        "content": {
+          "application/json": {
+            "schema": {
+              "allOf": [{"$ref": "#/components/schemas/Error"}],
+              "properties": {"error": {"properties": {"code": {"enum": ["events_unavailable"]}}}}
             }
           }
         }

@@ -4,9 +4,11 @@ public enum Scope {
     public static let eventsRead = "events:read"
     public static let webhooksRead = "webhooks:read"
     public static let webhooksWrite = "webhooks:write"
+    public static let clientsWrite = "clients:write"
+    public static let metricsRead = "metrics:read"
     public static let platformAdmin = "platform:admin"
     /// Every scope, in the order they are printed.
-    public static let all = [eventsPublish, eventsRead, webhooksRead, webhooksWrite, platformAdmin]
+    public static let all = [eventsPublish, eventsRead, webhooksRead, webhooksWrite, clientsWrite, metricsRead, platformAdmin]
 }
 
 /// Who is calling: the client behind a bearer token, its organization and its scopes.

@@ -19,6 +19,9 @@ public struct ServiceConfiguration: Sendable {
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
     public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    /// The source every reader of the service reads events from, given the opened log: the log itself
+    /// (the default), or the archive followed by the log (`ArchivedEventSource`) when one is configured.
+    public var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
     /// Receives operational log lines (JSON).
     public var logger: @Sendable (String) -> Void = { _ in }
 

@@ -19,18 +19,42 @@ public enum ServiceLimits {
     /// Page sizes of list routes.
     public static let pageSizeDefault = 100
     public static let pageSizeMax = 1000
+    /// Most bytes of JSON in one list page; a page that would grow past it ends early with `next_after`.
+    public static let pageSizeBytesMax = 4 << 20
     /// Most log records one `GET /v1/events` call scans before it returns a cursor.
     public static let eventScanCountMax = 10_000
     /// Longest `Idempotency-Key`, in bytes, and how long a key is remembered, in seconds.
     public static let idempotencyKeySizeBytesMax = 255
     public static let idempotencyRetentionSeconds: Int64 = 24 * 3600
-    /// Most idempotency keys remembered at once; the oldest are forgotten first.
+    /// Most idempotency keys remembered at once; beyond it the organization holding the most loses its oldest.
     public static let idempotencyKeyCountMax = 1_000_000
+    /// Most idempotency keys remembered per organization; beyond it that organization's oldest are forgotten.
+    public static let idempotencyKeyCountPerOrganizationMax = 100_000
     /// Access-token lifetime, in seconds.
     public static let accessTokenLifetimeSeconds: Int64 = 3600
     /// Most clients; most live tokens.
     public static let clientCountMax = 10_000
     public static let liveTokenCountMax = 1_000_000
+    /// Most live tokens of one client (more answer 429 `too_many_tokens`).
+    public static let liveTokenCountPerClientMax = 1000
+    /// Most `/oauth/token` requests per second of one client (more answer 429 with `Retry-After`).
+    public static let tokenRequestsPerSecondPerClientMax = 20
+    /// Longest client description, in bytes.
+    public static let clientDescriptionSizeBytesMax = 1024
+    /// Most client connections `serve` keeps open, whatever the descriptor limit allows.
+    public static let connectionCountCeiling = 16_384
+    /// Descriptors `serve` keeps free of client connections: outgoing deliveries (the global
+    /// in-flight cap) and the log's, stores' and archive's files.
+    public static let descriptorsReservedForDeliveriesAndFiles = 1024 + 256
+
+    /// The connection cap for a soft `RLIMIT_NOFILE` of `descriptorLimit`: below it with room for
+    /// deliveries and files (at most half the limit is reserved), at least 16, at most
+    /// `connectionCountCeiling`.
+    public static func connectionCountMax(descriptorLimit: Int) -> Int {
+        let reserved = min(descriptorLimit / 2, descriptorsReservedForDeliveriesAndFiles)
+        return max(16, min(connectionCountCeiling, descriptorLimit - reserved))
+    }
+
     /// `max_in_flight` bounds and default.
     public static let maxInFlightRange = 1...100
     public static let maxInFlightDefault = 16

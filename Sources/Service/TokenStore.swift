@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 import JSON
 import Synchronization
@@ -7,14 +8,22 @@ import Glibc
 #endif
 
 /// Access tokens: opaque `at_` + 256 random bits, stored as SHA-256 digests with their client,
-/// organization, scopes and expiry. Issuance and revocation are appended to `tokens.journal` and
-/// fsynced before they are answered, so tokens survive restarts and crashes; the journal is compacted
-/// (expired entries dropped) when the store opens.
+/// organization, scopes and expiry. Issuance, revocation and client deletion are appended to
+/// `tokens.journal` and fsynced before they are answered, so tokens survive restarts and crashes.
+///
+/// Bounded by live tokens: expired tokens are pruned (oldest expiry first, O(1) each) at every
+/// issuance, revoked tokens and a deleted client's tokens are dropped at once, and the journal is
+/// rewritten with only the live tokens when it holds more than twice as many lines (and at open).
+/// A client holds at most `ServiceLimits.liveTokenCountPerClientMax` live tokens, the store at most
+/// `ServiceLimits.liveTokenCountMax`, and a client may ask for at most
+/// `ServiceLimits.tokenRequestsPerSecondPerClientMax` tokens per second.
 public final class TokenStore: Sendable {
     /// What a bearer token turned out to be.
     public enum Lookup: Sendable, Equatable {
         case valid(Principal)
+        /// Expired and not yet pruned (once pruned it is `unknown`).
         case expired
+        /// Revoked recently (the last `recentlyRevokedCountMax` revocations are remembered).
         case revoked
         case unknown
     }
@@ -24,45 +33,120 @@ public final class TokenStore: Sendable {
         var organizationID: String
         var scopes: [String]
         var expiresAtMs: Int64
-        var revoked: Bool
     }
 
+    private struct State: Sendable {
+        var records: [String: Record] = [:]
+        var digestsByClient: [String: Set<String>] = [:]
+        /// Issuances not yet in `records` (journal write in progress), per client and in total.
+        var pendingByClient: [String: Int] = [:]
+        var pendingCount = 0
+        /// (expiry, digest) in issue order; with one lifetime for all tokens this is expiry order.
+        var expiries: [(expiresAtMs: Int64, digest: String)] = []
+        var expiriesHead = 0
+        /// Digests of recent revocations, so their holders hear `token_revoked` (bounded FIFO).
+        var recentlyRevoked: Set<String> = []
+        var recentlyRevokedOrder: [String] = []
+        var rateLimiter = TokenRateLimiter(requestsPerSecond: ServiceLimits.tokenRequestsPerSecondPerClientMax,
+                                           clientCountMax: ServiceLimits.clientCountMax)
+        var journalLineCount = 0
+
+        mutating func insert(_ digest: String, _ record: Record) {
+            records[digest] = record
+            digestsByClient[record.clientID, default: []].insert(digest)
+            expiries.append((record.expiresAtMs, digest))
+        }
+
+        mutating func remove(_ digest: String) {
+            guard let record = records.removeValue(forKey: digest) else { return }
+            digestsByClient[record.clientID]?.remove(digest)
+            if digestsByClient[record.clientID]?.isEmpty == true { digestsByClient[record.clientID] = nil }
+        }
+
+        /// Drops tokens whose expiry passed, oldest first, and the queue entries of removed tokens.
+        mutating func pruneExpired(nowMs: Int64) {
+            while expiriesHead < expiries.count {
+                let (expiresAtMs, digest) = expiries[expiriesHead]
+                if let record = records[digest], record.expiresAtMs > nowMs { break }
+                if let record = records[digest], record.expiresAtMs == expiresAtMs { remove(digest) }
+                expiriesHead += 1
+            }
+            if expiries.count - expiriesHead > 2 * records.count + 1024 {
+                // Mostly revoked tokens waiting for their expiry: keep the queue bounded by live tokens.
+                expiries = expiries[expiriesHead...].filter { records[$0.digest]?.expiresAtMs == $0.expiresAtMs }
+                expiriesHead = 0
+            } else if expiriesHead > 1024, expiriesHead * 2 > expiries.count {
+                expiries.removeFirst(expiriesHead)
+                expiriesHead = 0
+            }
+        }
+
+        mutating func rememberRevoked(_ digest: String) {
+            guard recentlyRevoked.insert(digest).inserted else { return }
+            recentlyRevokedOrder.append(digest)
+            if recentlyRevokedOrder.count > TokenStore.recentlyRevokedCountMax * 2 {
+                let dropped = recentlyRevokedOrder.count - TokenStore.recentlyRevokedCountMax
+                for old in recentlyRevokedOrder[..<dropped] { recentlyRevoked.remove(old) }
+                recentlyRevokedOrder.removeFirst(dropped)
+            }
+        }
+
+        func liveCount(of clientID: String) -> Int {
+            (digestsByClient[clientID]?.count ?? 0) + (pendingByClient[clientID] ?? 0)
+        }
+    }
+
+    /// Revocations remembered to answer `token_revoked` (older ones answer `invalid_token`).
+    static let recentlyRevokedCountMax = 10_000
+
+    private let directory: String
     private let journalPath: String
-    private let records: Mutex<[String: Record]>
-    /// Serialises journal appends (kept apart from `records` so lookups never wait for an fsync).
+    private let state: Mutex<State>
+    /// Serialises journal appends and rewrites (kept apart from `state` so lookups never wait for an fsync).
     private let journal: Mutex<Int32>
 
-    /// Opens the store in `directory`, replaying and compacting the journal.
+    /// Opens the store in `directory`, replaying the journal and rewriting it with the live tokens only.
     public init(directory: String, nowMs: Int64) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileSystem.createDirectory(directory)
+        self.directory = directory
         journalPath = directory + "/tokens.journal"
-        var loaded: [String: Record] = [:]
+        var loaded = State()
         if let data = FileManager.default.contents(atPath: journalPath) {
             for line in data.split(separator: UInt8(ascii: "\n")) {
                 // A torn last line (crash mid-append) fails to parse and is dropped: it was never acknowledged.
-                guard let json = try? JSONParser.parse(Array(line)), let digest = json["token_sha256"]?.stringValue else { continue }
-                if json["revoked"]?.boolValue == true {
-                    loaded[digest]?.revoked = true
-                } else if let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
-                          let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue), let expires = json["expires_at_ms"]?.int64Value {
-                    loaded[digest] = Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires, revoked: false)
+                guard let json = try? JSONParser.parse(Array(line)) else { continue }
+                if json["deleted"]?.boolValue == true, let client = json["client_id"]?.stringValue {
+                    for digest in loaded.digestsByClient[client] ?? [] { loaded.remove(digest) }
+                } else if let digest = json["token_sha256"]?.stringValue {
+                    if json["revoked"]?.boolValue == true {
+                        loaded.remove(digest)
+                    } else if let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
+                              let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
+                              let expires = json["expires_at_ms"]?.int64Value, expires > nowMs {
+                        loaded.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
+                    }
                 }
             }
         }
-        loaded = loaded.filter { $0.value.expiresAtMs > nowMs }
-        var compacted: [UInt8] = []
-        for (digest, record) in loaded {
-            compacted += Self.issueLine(digest: digest, record: record)
-            if record.revoked { compacted += Self.revokeLine(digest: digest) }
-        }
-        try FileStore.write(compacted, directory: directory, name: "tokens.journal")
-        let descriptor = open(journalPath, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: journalPath, errno: errno) }
-        records = Mutex(loaded)
+        // Issue order in the journal is expiry order up to clock steps; sort once so pruning is exact.
+        loaded.expiries = loaded.records.map { ($0.value.expiresAtMs, $0.key) }.sorted { $0.0 < $1.0 }
+        let descriptor = try Self.rewrite(records: loaded.records, directory: directory, path: journalPath)
+        loaded.journalLineCount = loaded.records.count
+        state = Mutex(loaded)
         journal = Mutex(descriptor)
     }
 
     deinit { journal.withLock { _ = close($0) } }
+
+    /// Writes the journal anew (atomically) with one line per live token and opens it for appending.
+    private static func rewrite(records: [String: Record], directory: String, path: String) throws -> Int32 {
+        var compacted: [UInt8] = []
+        for (digest, record) in records { compacted += issueLine(digest: digest, record: record) }
+        try FileStore.write(compacted, directory: directory, name: "tokens.journal")
+        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: path, errno: errno) }
+        return descriptor
+    }
 
     private static func issueLine(digest: String, record: Record) -> [UInt8] {
         JSONValue.object([
@@ -76,38 +160,93 @@ public final class TokenStore: Sendable {
         JSONValue.object([("token_sha256", .string(digest)), ("revoked", .bool(true))]).encoded() + [UInt8(ascii: "\n")]
     }
 
-    private func append(_ line: [UInt8]) throws {
+    private static func deleteLine(clientID: String) -> [UInt8] {
+        JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).encoded() + [UInt8(ascii: "\n")]
+    }
+
+    /// Appends `line` durably, then applies `change` to the state while still holding the journal
+    /// (so a rewrite never misses a change that is already in the journal, nor restores an undone
+    /// one). Rewrites the journal first when it holds more than twice the live tokens.
+    @discardableResult
+    private func append<R>(_ line: [UInt8], then change: (inout State) -> R) throws -> R {
         try journal.withLock { descriptor in
+            let (lineCount, liveCount) = state.withLock { ($0.journalLineCount, $0.records.count) }
+            if lineCount > 2 * liveCount + 1024 {
+                let records = state.withLock { $0.records }
+                let reopened = try Self.rewrite(records: records, directory: directory, path: journalPath)
+                close(descriptor)
+                descriptor = reopened
+                state.withLock { $0.journalLineCount = records.count }
+            }
             let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             guard written == line.count else { throw StoreError.system(call: "write", path: journalPath, errno: errno) }
             guard fdatasync(descriptor) == 0 else { throw StoreError.system(call: "fdatasync", path: journalPath, errno: errno) }
+            return state.withLock { state in
+                state.journalLineCount += 1
+                return change(&state)
+            }
         }
     }
 
     private static func digest(of token: String) -> String { Hex.encode(SHA256.hash(Array(token.utf8))) }
 
+    /// Counts a token request of `clientID` against its rate limit.
+    /// - Returns: nil when allowed, else the seconds to wait before the next request (for `Retry-After`).
+    public func admitRequest(clientID: String, nowMs: Int64) -> Int? {
+        state.withLock { state in
+            state.rateLimiter.admit(clientID, nowMs: nowMs).map { Int(($0 + 999) / 1000) }
+        }
+    }
+
     /// Issues a token for `client` with `scopes`, durably.
+    /// - Throws: `APIError` 429 `too_many_tokens` when the client holds
+    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; 503 `temporarily_unavailable` at the
+    ///   store's cap; `StoreError` when the journal cannot be written.
     public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
-        guard records.withLock({ $0.count }) < ServiceLimits.liveTokenCountMax else {
-            throw APIError(503, "temporarily_unavailable", "too many live tokens; try again later")
+        try state.withLock { state throws(APIError) in
+            state.pruneExpired(nowMs: nowMs)
+            guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {
+                throw APIError(429, "too_many_tokens",
+                               "this client holds \(ServiceLimits.liveTokenCountPerClientMax) live tokens; reuse one or revoke some")
+            }
+            guard state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else {
+                throw APIError(503, "temporarily_unavailable", "too many live tokens; try again later")
+            }
+            state.pendingByClient[client.clientID, default: 0] += 1
+            state.pendingCount += 1
         }
-        let token = "at_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
-        let digest = Self.digest(of: token)
+        func settle(_ state: inout State) {
+            state.pendingCount -= 1
+            state.pendingByClient[client.clientID, default: 1] -= 1
+            if state.pendingByClient[client.clientID] == 0 { state.pendingByClient[client.clientID] = nil }
+        }
+        let token: String
+        let digest: String
         let record = Record(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes,
-                            expiresAtMs: nowMs + lifetimeSeconds * 1000, revoked: false)
-        try append(Self.issueLine(digest: digest, record: record))
-        records.withLock { $0[digest] = record }
+                            expiresAtMs: nowMs + lifetimeSeconds * 1000)
+        do {
+            token = "at_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
+            digest = Self.digest(of: token)
+            try append(Self.issueLine(digest: digest, record: record)) { state in
+                settle(&state)
+                state.insert(digest, record)
+            }
+        } catch {
+            state.withLock { settle(&$0) }
+            throw error
+        }
         return (token, record.expiresAtMs)
     }
 
     /// What `token` is at `nowMs`.
     public func lookup(_ token: String, nowMs: Int64) -> Lookup {
         let digest = Self.digest(of: token)
-        guard let record = records.withLock({ $0[digest] }) else { return .unknown }
-        if record.revoked { return .revoked }
-        if record.expiresAtMs <= nowMs { return .expired }
-        return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: Set(record.scopes)))
+        return state.withLock { state in
+            guard let record = state.records[digest] else { return state.recentlyRevoked.contains(digest) ? .revoked : .unknown }
+            if record.expiresAtMs <= nowMs { return .expired }
+            return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: Set(record.scopes)))
+        }
     }
 
     /// Revokes `token` when it belongs to `clientID` (RFC 7009: other tokens are ignored silently).
@@ -115,14 +254,42 @@ public final class TokenStore: Sendable {
     @discardableResult
     public func revoke(_ token: String, clientID: String) throws -> Bool {
         let digest = Self.digest(of: token)
-        guard let record = records.withLock({ $0[digest] }), record.clientID == clientID, !record.revoked else { return false }
-        try append(Self.revokeLine(digest: digest))
-        records.withLock { $0[digest]?.revoked = true }
-        return true
+        guard state.withLock({ $0.records[digest]?.clientID == clientID }) else { return false }
+        return try append(Self.revokeLine(digest: digest)) { state in
+            guard state.records[digest] != nil else { return false }
+            state.remove(digest)
+            state.rememberRevoked(digest)
+            return true
+        }
     }
 
-    /// Forgets tokens that expired before `nowMs` (memory only; the journal is compacted on open).
+    /// Ends every token of `clientID` at once, durably (the client is being deleted).
+    /// - Returns: how many live tokens it had.
+    @discardableResult
+    public func revokeAll(clientID: String) throws -> Int {
+        return try append(Self.deleteLine(clientID: clientID)) { state in
+            let digests = state.digestsByClient[clientID] ?? []
+            for digest in digests {
+                state.remove(digest)
+                state.rememberRevoked(digest)
+            }
+            state.rateLimiter.forget(clientID)
+            return digests.count
+        }
+    }
+
+    /// Forgets tokens that expired at or before `nowMs` (also done at every issuance).
     public func pruneExpired(nowMs: Int64) {
-        records.withLock { $0 = $0.filter { $0.value.expiresAtMs > nowMs } }
+        state.withLock { $0.pruneExpired(nowMs: nowMs) }
+    }
+
+    /// Tokens held in memory (live, or expired and not yet pruned), and lines in the journal.
+    public var counts: (tokens: Int, journalLines: Int) {
+        state.withLock { ($0.records.count, $0.journalLineCount) }
+    }
+
+    /// Live tokens of `clientID` held in memory.
+    public func tokenCount(clientID: String) -> Int {
+        state.withLock { $0.digestsByClient[clientID]?.count ?? 0 }
     }
 }

@@ -10,6 +10,8 @@ import Foundation
 public struct SecretRing: Sendable, Equatable, Codable {
     /// How long a replaced secret keeps signing by default: 24 hours, in seconds.
     public static let defaultGraceSeconds: Int64 = 24 * 60 * 60
+    /// The most replaced secrets kept; a rotation beyond it drops the oldest before its expiry.
+    public static let previousCountMax = 3
 
     /// A replaced secret and when it stops signing.
     public struct RetiredSecret: Sendable, Equatable, Codable {
@@ -55,13 +57,14 @@ public struct SecretRing: Sendable, Equatable, Codable {
     }
 
     /// A ring whose current secret is `newSecret`; the old current one signs for `graceSeconds`
-    /// more, and secrets already expired at `now` are dropped.
+    /// more, secrets already expired at `now` are dropped, and at most `previousCountMax`
+    /// replaced secrets stay (the oldest go first).
     public func rotated(to newSecret: WebhookSecret, now: Date, graceSeconds: Int64 = defaultGraceSeconds) -> SecretRing {
         let nowSeconds = now.wholeUnixSeconds
         let (expiry, overflow) = nowSeconds.addingReportingOverflow(max(0, graceSeconds))
         let retired = RetiredSecret(secret: current, expiresAtUnixSeconds: overflow ? .max : expiry)
         let kept = previous.filter { $0.isValid(atUnixSeconds: nowSeconds) }
-        return SecretRing(current: newSecret, previous: [retired] + kept)
+        return SecretRing(current: newSecret, previous: Array(([retired] + kept).prefix(Self.previousCountMax)))
     }
 
     /// A ring with a freshly generated current secret of the current one's scheme (HMAC or

@@ -18,6 +18,21 @@ enum ArchiveTargetArguments {
         }
     }
 
+    /// The target the last `archive` or `serve --archive-target` used on `dataDirectory`, or nil when
+    /// none was used; one that cannot be made now (such as missing credentials) is noted on stderr and nil.
+    static func saved(dataDirectory: String) throws -> (any ArchiveTarget)? {
+        guard let settings = try ArchiveState.load(directory: ArchiveState.directory(dataDirectory: dataDirectory)).targetSettings() else {
+            return nil
+        }
+        do {
+            return try ArchiveTargets.make(url: settings.url, endpoint: settings.endpoint, region: settings.region,
+                                           environment: ProcessInfo.processInfo.environment)
+        } catch {
+            Console.error("note: not reading the archive \(settings.url): \(error.message)")
+            return nil
+        }
+    }
+
     /// The settings to remember for `url` (what `tail` needs to read the archive back; never credentials).
     static func settings(url: String, arguments: Arguments) -> ArchiveState.TargetSettings {
         ArchiveState.TargetSettings(url: url, endpoint: arguments.value("--s3-endpoint"), region: arguments.value("--region"))

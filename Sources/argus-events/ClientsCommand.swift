@@ -2,14 +2,28 @@ import Foundation
 import JSON
 import Service
 
-/// `argus-events clients create`: registers an OAuth client; prints it once with its secret.
+/// `argus-events clients create|list|delete`: OAuth clients of a data directory.
 struct ClientsCommand: Command {
     static let name = "clients"
-    static let usage = "clients create [--data-dir D] --org ORG --scopes \"events:publish events:read webhooks:read webhooks:write\""
+    static let usage = """
+        clients create [--data-dir D] --org ORG --scopes "events:publish events:read webhooks:read webhooks:write" [--description TEXT]
+          | clients list [--data-dir D] [--org ORG] | clients delete [--data-dir D] --client-id ID
+        """
 
     static func run(_ words: [String]) async throws -> Int32 {
-        guard words.first == "create" else { throw UsageError("the only clients subcommand is: create") }
-        let arguments = try Arguments(Array(words.dropFirst()), valueFlags: ["--data-dir", "--org", "--scopes"])
+        switch words.first {
+        case "create": return try create(Array(words.dropFirst()))
+        case "list": return try list(Array(words.dropFirst()))
+        case "delete": return try delete(Array(words.dropFirst()))
+        default: throw UsageError("clients needs a subcommand: create, list or delete")
+        }
+    }
+
+    private static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+
+    /// Registers a client (with or without a running server) and prints it once with its secret.
+    private static func create(_ words: [String]) throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--org", "--scopes", "--description"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let organization = try arguments.required("--org")
         let scopes = try arguments.required("--scopes").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
@@ -20,13 +34,45 @@ struct ClientsCommand: Command {
         guard !scopes.isEmpty, unknown.isEmpty else {
             throw UsageError("--scopes must list some of: \(Scope.all.joined(separator: " "))")
         }
+        let description = arguments.value("--description") ?? ""
+        guard description.utf8.count <= ServiceLimits.clientDescriptionSizeBytesMax else {
+            throw UsageError("--description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
+        }
         let (client, secret) = try ArgusService.registerClient(
-            dataDirectory: DataDirectory(arguments).root, organizationID: organization, scopes: scopes,
-            nowMs: Int64(Date().timeIntervalSince1970 * 1000))
+            dataDirectory: DataDirectory(arguments).root, organizationID: organization, scopes: scopes, nowMs: nowMs,
+            description: description)
         Console.print(JSONValue.object([
             ("client_id", .string(client.clientID)), ("client_secret", .string(secret)),
             ("organization_id", .string(client.organizationID)), ("scopes", .string(client.scopes.joined(separator: " "))),
+            ("description", .string(client.description)),
         ]).text)
+        return 0
+    }
+
+    /// Prints one JSON object per client (never a secret), with or without a running server.
+    private static func list(_ words: [String]) throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--org"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let organization = arguments.value("--org")
+        let store = ClientStore(directory: DataDirectory(arguments).root + "/clients")
+        for client in store.all() where organization == nil || client.organizationID == organization {
+            Console.print(client.publicJSON.text)
+        }
+        return 0
+    }
+
+    /// Deletes a client and ends its tokens; refuses (exit 1) while a server runs on the directory.
+    private static func delete(_ words: [String]) throws -> Int32 {
+        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--client-id"])
+        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
+        let clientID = try arguments.required("--client-id")
+        do {
+            try ArgusService.deleteClientOffline(dataDirectory: DataDirectory(arguments).root, clientID: clientID, nowMs: nowMs)
+        } catch let error as ArgusService.OfflineDeleteError {
+            Console.error("argus-events clients delete: \(error)")
+            return 1
+        }
+        Console.print(JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).text)
         return 0
     }
 }

@@ -9,13 +9,13 @@ import Service
 /// `argus-events serve`: the API on one data directory.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H]]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
                                                           "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
-                                                          "--auto-disable-hours"],
+                                                          "--auto-disable-hours", "--archive-cache-bytes"],
                                       switchFlags: ["--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
@@ -63,6 +63,14 @@ struct ServeCommand: Command {
         if retention != nil && archiveTarget == nil {
             throw UsageError("--retention-bytes and --retention-hours need --archive-target: a segment is deleted only once archived and verified")
         }
+        // Every reader (delivery, replay, GET /v1/events) reads what retention removed back from the archive:
+        // the one given here, else the one `archive` last used on this data directory.
+        if let readTarget = try archiveTarget ?? ArchiveTargetArguments.saved(dataDirectory: dataDirectory) {
+            let cacheBytes = try arguments.integer("--archive-cache-bytes", in: (1 << 20)...(1 << 50)).map(Int64.init)
+            let cache = SegmentCache(directory: SegmentCache.directory(dataDirectory: dataDirectory), target: readTarget,
+                                     capacityBytes: cacheBytes ?? SegmentCache.defaultCapacityBytes)
+            configuration.makeEventSource = { log in ArchivedEventSource(log: log, cache: cache) }
+        }
 
         let service: ArgusService
         switch Result(catching: { try ArgusService(configuration: configuration) }) {
@@ -82,6 +90,13 @@ struct ServeCommand: Command {
         var serverConfiguration = HTTPServerConfiguration()
         serverConfiguration.host = host
         serverConfiguration.port = port
+        let descriptorLimit = DescriptorLimit.raiseSoftToHard()
+        serverConfiguration.connectionCountMax = ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
+        Console.error(JSONValue.object([
+            ("level", .string("info")), ("rlimit_nofile", .integer(Int64(descriptorLimit))),
+            ("connection_count_max", .integer(Int64(serverConfiguration.connectionCountMax))),
+            ("message", .string("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files")),
+        ]).text)
         serverConfiguration.bodySizeBytesMax = { _, path in
             path == "/v1/events/batch" ? ServiceLimits.batchBodySizeBytesMax : ServiceLimits.bodySizeBytesMax
         }

@@ -19,14 +19,8 @@ enum TailSource {
         let target: any ArchiveTarget
         if let url = arguments.value("--archive") {
             target = try ArchiveTargetArguments.make(url: url, arguments: arguments)
-        } else if let settings = try ArchiveState.load(directory: ArchiveState.directory(dataDirectory: dataDirectory.root)).targetSettings() {
-            do {
-                target = try ArchiveTargets.make(url: settings.url, endpoint: settings.endpoint, region: settings.region,
-                                                 environment: ProcessInfo.processInfo.environment)
-            } catch {
-                Console.error("note: not reading the archive \(settings.url): \(error.message)")
-                return .local(try LogReader(directory: directory, start: start))
-            }
+        } else if let saved = try ArchiveTargetArguments.saved(dataDirectory: dataDirectory.root) {
+            target = saved
         } else {
             return .local(try LogReader(directory: directory, start: start))
         }

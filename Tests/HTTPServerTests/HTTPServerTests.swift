@@ -212,7 +212,7 @@ import Testing
     }
 
     @Test func halfSentRequestGets408WhileAnotherClientIsServed() async throws {
-        try await withServer({ $0.requestTimeoutSeconds = 0.5 }) { port in
+        try await withServer({ $0.headTimeoutSeconds = 0.5 }) { port in
             try await blocking {
                 let slow = try TestClient(port: port)
                 try slow.send("GET /slow HTTP/1.1\r\nHost: t\r\nX-Part")
@@ -253,8 +253,7 @@ import Testing
     }
 
     @Test func aThousandIdleConnectionsDoNotStopANormalClient() async throws {
-        try Self.raiseDescriptorLimit(to: 4096)
-        try await withServer { port in
+        try await withDescriptorLimit(atLeast: 4096) { try await withServer { port in
             try await blocking {
                 var idle: [TestClient] = []
                 for _ in 0..<1000 { idle.append(try TestClient(port: port)) }
@@ -268,21 +267,35 @@ import Testing
                 #expect(try idle[999].exchange(get("/last")).status == 200)
                 #expect(try idle[0].exchange("Host: t\r\n\r\n").status == 200)
             }
-        }
+        } }
     }
 
-    @Test func connectionsOverTheCapAreTurnedAwayAtOnce() async throws {
-        try await withServer({ $0.connectionCountMax = 2 }) { port in
+    @Test func connectionsOverTheCapAreTurnedAwayAtOnceWhenAllAreBusy() async throws {
+        let release = Atomic<Bool>(false)
+        let entered = Atomic<Int>(0)
+        let handler = ClosureHandler { request in
+            entered.add(1, ordering: .sequentiallyConsistent)
+            // Bounded: the test releases it, or it gives up after 10 s.
+            for _ in 0..<1000 where !release.load(ordering: .sequentiallyConsistent) {
+                try? await Task.sleep(for: .milliseconds(10))
+            }
+            return .text(200, request.path)
+        }
+        try await withServer({ $0.connectionCountMax = 2 }, handler: handler) { port in
             try await blocking {
                 let first = try TestClient(port: port)
                 let second = try TestClient(port: port)
-                #expect(try first.exchange(get("/1")).status == 200)
-                #expect(try second.exchange(get("/2")).status == 200)
+                try first.send(get("/1"))
+                try second.send(get("/2"))
+                for _ in 0..<1000 where entered.load(ordering: .sequentiallyConsistent) < 2 { usleep(10_000) }
+                #expect(entered.load(ordering: .sequentiallyConsistent) == 2, "both requests reached the handler")
                 let third = try TestClient(port: port)
                 let bytes = try third.readUntilClosed()
                 let text = String(decoding: bytes, as: UTF8.self)
                 #expect(bytes.isEmpty || (text.hasPrefix("HTTP/1.1 503") && text.contains("too_many_connections")))
-                #expect(try first.exchange(get("/1b")).status == 200)
+                release.store(true, ordering: .sequentiallyConsistent)
+                #expect(try first.readResponse().status == 200)
+                #expect(try second.readResponse().status == 200)
             }
         }
     }
@@ -446,16 +459,6 @@ import Testing
             #expect(throws: HTTPServerError(call: "bind", errno: EADDRINUSE, detail: "127.0.0.1:\(port)")) {
                 _ = try second.start()
             }
-        }
-    }
-
-    /// Raises the soft open-files limit (tests open many sockets).
-    static func raiseDescriptorLimit(to count: Int) throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        if limit.rlim_cur < rlim_t(count) {
-            limit.rlim_cur = min(rlim_t(count), limit.rlim_max)
-            setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         }
     }
 }
