@@ -38,8 +38,9 @@ enum ChildProcess {
     }
 
     /// Runs `path` with `arguments` and `environment`; returns its exit status and standard output.
-    /// Standard error is discarded.
-    static func run(_ path: String, arguments: [String], environment: [String: String]) throws -> (status: Int32, output: Data) {
+    /// Standard input is the file `standardInputPath` (or inherited); standard error is discarded.
+    static func run(_ path: String, arguments: [String], environment: [String: String],
+                    standardInputPath: String? = nil) throws -> (status: Int32, output: Data) {
         var pipeEnds: [Int32] = [0, 0]
         guard pipe(&pipeEnds) == 0 else { throw Failure(description: "pipe failed, errno \(errno)") }
         let (readEnd, writeEnd) = (pipeEnds[0], pipeEnds[1])
@@ -51,6 +52,7 @@ enum ChildProcess {
         posix_spawn_file_actions_adddup2(&actions, writeEnd, 1)
         posix_spawn_file_actions_addclose(&actions, readEnd)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
+        if let standardInputPath { posix_spawn_file_actions_addopen(&actions, 0, standardInputPath, O_RDONLY, 0) }
 
         let spawned = Result { try spawn(path, arguments: [path] + arguments, environment: environment, actions: &actions) }
         close(writeEnd)

@@ -5,11 +5,16 @@ import Synchronization
 import Glibc
 #endif
 
-/// Per-webhook delivery history and statistics, in memory (the last `historyRecordCountMax` deliveries
-/// of each webhook) and in `deliveries/<webhook>.jsonl`: one JSON line per change of a delivery, plus a
-/// statistics line; the last line of a delivery wins when the file is read back. Written without a
-/// per-line fsync (a crash of the process keeps it; history is not the source of truth for delivery,
-/// the cursor is); compacted when the file holds twice the lines it needs.
+/// Per-webhook delivery history and statistics in `deliveries/<webhook>.jsonl`: one JSON line per change of a
+/// delivery, each followed by a statistics line; the last line of a delivery wins when the file is read back.
+/// Written without a per-line fsync (a crash of the process keeps it; history is not the source of truth for
+/// delivery, the cursor is); compacted when the file holds four times the lines it needs.
+///
+/// Memory is bounded in total, whatever the tenants do: response bodies stay on disk (memory holds each
+/// delivery without them, plus where its latest line is), a webhook's index is loaded on first use and the least
+/// recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the last
+/// line of each file (the statistics), so restart time does not depend on the history's size. The last
+/// `recordCountMax` (10,000 by default) deliveries of each webhook stay listable.
 public final class DeliveryHistory: Sendable {
     /// Counters of one webhook.
     public struct Statistics: Sendable, Equatable {
@@ -36,10 +41,11 @@ public final class DeliveryHistory: Sendable {
         init() {}
 
         init(json: JSONValue) {
-            attempts = Int(json["attempts"]?.int64Value ?? 0)
-            succeeded = Int(json["succeeded"]?.int64Value ?? 0)
-            failed = Int(json["failed"]?.int64Value ?? 0)
-            consecutiveFailures = Int(json["consecutive_failures"]?.int64Value ?? 0)
+            func count(_ name: String) -> Int { Int(clamping: max(0, json[name]?.int64Value ?? 0)) }
+            attempts = count("attempts")
+            succeeded = count("succeeded")
+            failed = count("failed")
+            consecutiveFailures = count("consecutive_failures")
             lastAttemptAtMs = json["last_attempt_at_ms"]?.int64Value
             lastSuccessAtMs = json["last_success_at_ms"]?.int64Value
             lastFailureAtMs = json["last_failure_at_ms"]?.int64Value
@@ -47,103 +53,268 @@ public final class DeliveryHistory: Sendable {
         }
     }
 
-    private struct Book {
-        var records: [String: DeliveryRecord] = [:]
-        /// Delivery ids, oldest first (for trimming and listing).
+    /// One delivery as memory keeps it: without response bodies, with the place of its latest full line.
+    struct Entry {
+        var record: DeliveryRecord
+        var lineOffset: UInt64
+        var lineLength: Int
+        var sizeBytes: Int
+    }
+
+    struct Book {
+        /// nil until loaded (and again after eviction).
+        var entries: [String: Entry]?
+        /// Delivery ids, oldest first (for trimming and listing); empty while not loaded.
         var order: [String] = []
         var statistics = Statistics()
         var fileLineCount = 0
+        var fileSizeBytes: UInt64 = 0
+        var memoryBytes = 0
+        var lastUse: UInt64 = 0
+    }
+
+    struct State {
+        var books: [String: Book] = [:]
+        var memoryBytes = 0
+        var clock: UInt64 = 0
+        /// Index loads so far (tests observe laziness with it).
+        var loads = 0
     }
 
     private let directory: String
-    private let books = Mutex<[String: Book]>([:])
+    /// Bytes of delivery indexes kept in memory across webhooks.
+    public let memoryBytesMax: Int
+    /// Deliveries kept listable per webhook.
+    public let recordCountMax: Int
+    private let state = Mutex(State())
 
-    /// Loads every history file in `directory`.
-    public init(directory: String) throws {
+    /// Opens the history in `directory`, reading only each file's statistics.
+    public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax,
+                recordCountMax: Int = DeliveryLimits.historyRecordCountMax) throws {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         self.directory = directory
-        var loaded: [String: Book] = [:]
+        self.memoryBytesMax = max(1, memoryBytesMax)
+        self.recordCountMax = max(1, recordCountMax)
+        var books: [String: Book] = [:]
         for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".jsonl") {
-            let webhookID = String(name.dropLast(6))
+            let path = directory + "/" + name
             var book = Book()
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                book.fileLineCount += 1
-                // A torn last line (crash mid-write) does not parse and is skipped.
-                guard let json = try? JSONParser.parse(Array(line)) else { continue }
-                if let statistics = json["statistics"] {
-                    book.statistics = Statistics(json: statistics)
-                } else if let record = DeliveryRecord(stored: json) {
-                    if book.records[record.deliveryID] == nil { book.order.append(record.deliveryID) }
-                    book.records[record.deliveryID] = record
-                }
-            }
-            Self.trim(&book)
-            loaded[webhookID] = book
+            book.fileSizeBytes = Self.fileSize(path)
+            book.statistics = Self.lastStatistics(path: path, sizeBytes: book.fileSizeBytes) ?? Statistics()
+            books[String(name.dropLast(6))] = book
         }
-        books.withLock { $0 = loaded }
-    }
-
-    /// Drops the oldest records once there are a tenth more than the limit (one shift, not one per record).
-    private static func trim(_ book: inout Book) {
-        let limit = DeliveryLimits.historyRecordCountMax
-        guard book.order.count > limit + limit / 10 else { return }
-        let excess = book.order.count - limit
-        for oldest in book.order[0..<excess] { book.records.removeValue(forKey: oldest) }
-        book.order.removeFirst(excess)
-    }
-
-    private static func apply(_ record: DeliveryRecord, attemptOutcome: (succeeded: Bool, atMs: Int64)?, finalFailure: Bool,
-                              to book: inout Book, lines: inout [UInt8]) -> (Bool, [UInt8]?) {
-        if book.records.updateValue(record, forKey: record.deliveryID) == nil { book.order.append(record.deliveryID) }
-        if let outcome = attemptOutcome {
-            book.statistics.attempts += 1
-            book.statistics.lastAttemptAtMs = outcome.atMs
-            if outcome.succeeded {
-                book.statistics.succeeded += 1
-                book.statistics.consecutiveFailures = 0
-                book.statistics.lastSuccessAtMs = outcome.atMs
-                book.statistics.failingSinceMs = nil
-            } else {
-                book.statistics.consecutiveFailures += 1
-                book.statistics.lastFailureAtMs = outcome.atMs
-                if book.statistics.failingSinceMs == nil { book.statistics.failingSinceMs = outcome.atMs }
-            }
-        }
-        if finalFailure { book.statistics.failed += 1 }
-        lines += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-        trim(&book)
-        book.fileLineCount += 2
-        guard book.fileLineCount > 4 * DeliveryLimits.historyRecordCountMax else { return (false, nil) }
-        var bytes: [UInt8] = []
-        for id in book.order { if let kept = book.records[id] { bytes += kept.storedJSON.encoded() + [UInt8(ascii: "\n")] } }
-        bytes += JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-        book.fileLineCount = book.order.count + 1
-        return (true, bytes)
+        state.withLock { $0.books = books }
     }
 
     private func path(_ webhookID: String) -> String { directory + "/" + webhookID + ".jsonl" }
 
+    private static func fileSize(_ path: String) -> UInt64 {
+        var info = stat()
+        return stat(path, &info) == 0 ? UInt64(max(0, info.st_size)) : 0
+    }
+
+    /// Reads `length` bytes at `offset` of `path`.
+    private static func read(_ path: String, offset: UInt64, length: Int) -> [UInt8]? {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return nil }
+        defer { close(descriptor) }
+        var bytes = [UInt8](repeating: 0, count: length)
+        var done = 0
+        while done < length {
+            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            done += count
+        }
+        return bytes
+    }
+
+    /// The statistics of the file's last complete statistics line, reading backwards from the end.
+    private static func lastStatistics(path: String, sizeBytes: UInt64) -> Statistics? {
+        var window: UInt64 = 64 << 10
+        while true {
+            let start = sizeBytes > window ? sizeBytes - window : 0
+            guard let bytes = read(path, offset: start, length: Int(sizeBytes - start)) else { return nil }
+            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
+            if start > 0 { lines = Array(lines.dropFirst()) } // the first piece may be a partial line
+            for line in lines.reversed() where line.starts(with: Array(#"{"statistics""#.utf8)) {
+                if let json = try? JSONParser.parse(Array(line)), let statistics = json["statistics"] { return Statistics(json: statistics) }
+            }
+            if start == 0 { return nil }
+            window *= 4
+        }
+    }
+
+    private static func stripped(_ record: DeliveryRecord) -> DeliveryRecord {
+        var stripped = record
+        for index in stripped.attempts.indices { stripped.attempts[index].responseBody = "" }
+        return stripped
+    }
+
+    private static func estimate(_ record: DeliveryRecord) -> Int {
+        192 + record.deliveryID.utf8.count + record.eventID.utf8.count + record.eventType.utf8.count
+            + record.attempts.reduce(0) { $0 + 96 + ($1.error?.utf8.count ?? 0) + $1.responseBody.utf8.count }
+    }
+
+    // MARK: - Index (called with the lock held)
+
+    private func load(_ webhookID: String, _ state: inout State) {
+        state.clock += 1
+        let clock = state.clock
+        guard var book = state.books[webhookID] else {
+            state.books[webhookID] = Book(entries: [:], lastUse: clock)
+            return
+        }
+        book.lastUse = clock
+        guard book.entries == nil else {
+            state.books[webhookID] = book
+            return
+        }
+        state.loads += 1
+        var entries: [String: Entry] = [:]
+        var order: [String] = []
+        var lineCount = 0
+        let data = FileManager.default.contents(atPath: path(webhookID)).map { [UInt8]($0) } ?? []
+        var start = 0
+        while start < data.count {
+            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
+            defer { start = end + 1 }
+            guard end > start, end < data.count else { continue } // a torn last line (crash mid-write) is skipped
+            lineCount += 1
+            let line = data[start..<end]
+            if line.starts(with: Array(#"{"statistics""#.utf8)) { continue }
+            guard let json = try? JSONParser.parse(Array(line)), let record = DeliveryRecord(stored: json) else { continue }
+            let kept = Self.stripped(record)
+            if entries[record.deliveryID] == nil { order.append(record.deliveryID) }
+            entries[record.deliveryID] = Entry(record: kept, lineOffset: UInt64(start), lineLength: end - start, sizeBytes: Self.estimate(kept))
+        }
+        book.entries = entries
+        book.order = order
+        book.fileLineCount = lineCount
+        book.fileSizeBytes = UInt64(data.count)
+        book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
+        state.memoryBytes += book.memoryBytes
+        state.books[webhookID] = book
+        trim(webhookID, &state)
+        evict(keeping: webhookID, &state)
+    }
+
+    /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
+    /// its next compaction).
+    private func trim(_ webhookID: String, _ state: inout State) {
+        guard var book = state.books[webhookID], var entries = book.entries else { return }
+        let limit = recordCountMax
+        guard book.order.count > limit + limit / 10 else { return }
+        let excess = book.order.count - limit
+        var freed = excess * 24
+        for oldest in book.order[0..<excess] { freed += entries.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
+        book.order.removeFirst(excess)
+        book.entries = entries
+        book.memoryBytes -= freed
+        state.memoryBytes -= freed
+        state.books[webhookID] = book
+    }
+
+    /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget.
+    private func evict(keeping webhookID: String, _ state: inout State) {
+        while state.memoryBytes > memoryBytesMax {
+            guard let victim = state.books.filter({ $0.key != webhookID && $0.value.entries != nil })
+                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return }
+            state.memoryBytes -= state.books[victim]?.memoryBytes ?? 0
+            state.books[victim]?.entries = nil
+            state.books[victim]?.order = []
+            state.books[victim]?.memoryBytes = 0
+        }
+    }
+
+    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory).
+    private func compact(_ webhookID: String, _ state: inout State) {
+        guard var book = state.books[webhookID], var entries = book.entries else { return }
+        let source = path(webhookID)
+        let temporary = source + ".tmp"
+        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+        guard output >= 0 else { return }
+        var offset: UInt64 = 0
+        var ok = true
+        func append(_ bytes: [UInt8]) {
+            guard ok else { return }
+            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
+            ok = written == bytes.count
+            offset += UInt64(bytes.count)
+        }
+        for id in book.order {
+            guard var entry = entries[id], let line = Self.read(source, offset: entry.lineOffset, length: entry.lineLength) else { continue }
+            entry.lineOffset = offset
+            entries[id] = entry
+            append(line + [UInt8(ascii: "\n")])
+        }
+        append(JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")])
+        close(output)
+        guard ok, rename(temporary, source) == 0 else {
+            unlink(temporary)
+            return
+        }
+        book.entries = entries
+        book.fileSizeBytes = offset
+        book.fileLineCount = book.order.count + 1
+        state.books[webhookID] = book
+    }
+
+    // MARK: - Writing
+
     /// Stores `record` (new or changed) and, when `attemptOutcome` is given, counts the attempt.
     public func record(_ record: DeliveryRecord, countingAttempt attemptOutcome: (succeeded: Bool, atMs: Int64)? = nil,
                        finalFailure: Bool = false) {
-        var lines: [UInt8] = record.storedJSON.encoded() + [UInt8(ascii: "\n")]
-        let (compact, snapshot): (Bool, [UInt8]?) = books.withLock { books in
-            // Mutated in place: copying a book (10,000 records) per attempt was the engine's main cost.
-            Self.apply(record, attemptOutcome: attemptOutcome, finalFailure: finalFailure,
-                       to: &books[record.webhookID, default: Book()], lines: &lines)
-        }
-        if compact, let snapshot {
-            let temporary = path(record.webhookID) + ".tmp"
-            if FileManager.default.createFile(atPath: temporary, contents: Data(snapshot)) {
-                _ = rename(temporary, path(record.webhookID))
+        let line = record.storedJSON.encoded()
+        state.withLock { state in
+            let webhookID = record.webhookID
+            if state.books[webhookID] == nil { state.books[webhookID] = Book(entries: [:]) }
+            guard var book = state.books[webhookID] else { return }
+            if let outcome = attemptOutcome {
+                book.statistics.attempts += 1
+                book.statistics.lastAttemptAtMs = outcome.atMs
+                if outcome.succeeded {
+                    book.statistics.succeeded += 1
+                    book.statistics.consecutiveFailures = 0
+                    book.statistics.lastSuccessAtMs = outcome.atMs
+                    book.statistics.failingSinceMs = nil
+                } else {
+                    book.statistics.consecutiveFailures += 1
+                    book.statistics.lastFailureAtMs = outcome.atMs
+                    if book.statistics.failingSinceMs == nil { book.statistics.failingSinceMs = outcome.atMs }
+                }
             }
-            return
+            if finalFailure { book.statistics.failed += 1 }
+            let bytes = line + [UInt8(ascii: "\n")] + JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+            let descriptor = open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
+            guard descriptor >= 0 else { return }
+            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            close(descriptor)
+            guard written == bytes.count else { return }
+            let lineOffset = book.fileSizeBytes
+            book.fileSizeBytes += UInt64(bytes.count)
+            book.fileLineCount += 2
+            if var entries = book.entries {
+                let kept = Self.stripped(record)
+                let size = Self.estimate(kept)
+                let previous = entries.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
+                                                   forKey: record.deliveryID)
+                if previous == nil { book.order.append(record.deliveryID) }
+                let delta = size - (previous?.sizeBytes ?? -24)
+                book.entries = entries
+                book.memoryBytes += delta
+                state.memoryBytes += delta
+            }
+            state.clock += 1
+            book.lastUse = state.clock
+            state.books[webhookID] = book
+            trim(webhookID, &state)
+            if book.fileLineCount > 4 * recordCountMax {
+                load(webhookID, &state)
+                compact(webhookID, &state)
+            }
+            evict(keeping: webhookID, &state)
         }
-        let descriptor = open(path(record.webhookID), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { return }
-        _ = lines.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        close(descriptor)
     }
 
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
@@ -163,15 +334,47 @@ public final class DeliveryHistory: Sendable {
         record(stored, countingAttempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
     }
 
-    /// The delivery `deliveryID` of `webhookID`.
+    /// Forgets a deleted webhook's history.
+    public func remove(webhookID: String) {
+        state.withLock { state in
+            if let book = state.books.removeValue(forKey: webhookID) { state.memoryBytes -= book.memoryBytes }
+            unlink(path(webhookID))
+        }
+    }
+
+    // MARK: - Reading
+
+    /// The delivery `deliveryID` of `webhookID` as memory keeps it: without response bodies (no file read).
+    public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
+        state.withLock { state in
+            guard state.books[webhookID] != nil else { return nil }
+            load(webhookID, &state)
+            return state.books[webhookID]?.entries?[deliveryID]?.record
+        }
+    }
+
+    /// The delivery `deliveryID` of `webhookID`, response bodies included (read from its file).
     public func delivery(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
-        books.withLock { $0[webhookID]?.records[deliveryID] }
+        state.withLock { state in
+            guard state.books[webhookID] != nil else { return nil }
+            load(webhookID, &state)
+            guard let entry = state.books[webhookID]?.entries?[deliveryID] else { return nil }
+            return full(entry, webhookID: webhookID)
+        }
+    }
+
+    private func full(_ entry: Entry, webhookID: String) -> DeliveryRecord {
+        guard let line = Self.read(path(webhookID), offset: entry.lineOffset, length: entry.lineLength),
+              let json = try? JSONParser.parse(line), let record = DeliveryRecord(stored: json) else { return entry.record }
+        return record
     }
 
     /// Deliveries of `webhookID`, newest first, optionally with `status`, after the delivery id `after`.
     public func list(webhookID: String, status: DeliveryRecord.Status?, after: String?, limit: Int) -> (page: [DeliveryRecord], more: Bool) {
-        books.withLock { books in
-            guard let book = books[webhookID] else { return ([], false) }
+        state.withLock { state in
+            guard state.books[webhookID] != nil else { return ([], false) }
+            load(webhookID, &state)
+            guard let book = state.books[webhookID], let entries = book.entries else { return ([], false) }
             var page: [DeliveryRecord] = []
             var passed = after == nil
             for id in book.order.reversed() {
@@ -179,9 +382,9 @@ public final class DeliveryHistory: Sendable {
                     if id == after { passed = true }
                     continue
                 }
-                guard let record = book.records[id], status == nil || record.status == status else { continue }
+                guard let entry = entries[id], status == nil || entry.record.status == status else { continue }
                 if page.count == limit { return (page, true) }
-                page.append(record)
+                page.append(full(entry, webhookID: webhookID))
             }
             return (page, false)
         }
@@ -189,20 +392,12 @@ public final class DeliveryHistory: Sendable {
 
     /// Counters of `webhookID`.
     public func statistics(webhookID: String) -> Statistics {
-        books.withLock { $0[webhookID]?.statistics ?? Statistics() }
+        state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }
     }
 
-    /// Deliveries of `webhookID` that are still pending (to resume their retries after a restart).
-    public func pending(webhookID: String) -> [DeliveryRecord] {
-        books.withLock { books in
-            guard let book = books[webhookID] else { return [] }
-            return book.order.compactMap { book.records[$0] }.filter { $0.status == .pending }
-        }
-    }
+    /// Bytes of delivery indexes in memory now (at most `memoryBytesMax` plus the webhook in use).
+    public var memoryBytes: Int { state.withLock { $0.memoryBytes } }
 
-    /// Forgets a deleted webhook's history.
-    public func remove(webhookID: String) {
-        books.withLock { _ = $0.removeValue(forKey: webhookID) }
-        unlink(path(webhookID))
-    }
+    /// Index loads so far (each reads one webhook's file).
+    var loadCount: Int { state.withLock { $0.loads } }
 }

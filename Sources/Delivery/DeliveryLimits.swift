@@ -14,7 +14,9 @@ public enum DeliveryLimits {
     public static let readRetryDelayMsMax: Int64 = 60_000
     /// Bytes of event data kept in the shared scan cache.
     public static let cacheSizeBytesMax = 64 << 20
-    /// Delivery records kept per webhook in memory and in its history file.
+    /// Bytes of delivery history indexes kept in memory across webhooks (bodies are never in memory).
+    public static let historyMemoryBytesMax = 64 << 20
+    /// Delivery records kept listable per webhook (in its history file, indexed in memory while in use).
     public static let historyRecordCountMax = 10_000
     /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).
     public static let globalInFlightCountMax = 1024

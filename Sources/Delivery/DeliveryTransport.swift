@@ -1,29 +1,50 @@
 import Foundation
 import WebhookSigning
 
+/// Why an attempt produced no usable response, for machines (the history's `error` text starts with it).
+public enum TransportFailure: String, Sendable, Equatable {
+    /// The receiver closed (or reset) the connection before a complete response: before reading the
+    /// request, after reading it, or in the middle of its answer. Fails the attempt at once.
+    case connectionClosed = "connection_closed"
+    /// No complete response within the attempt's total deadline.
+    case timedOut = "timed_out"
+    /// Anything else below HTTP: refused connection, DNS, TLS, an unreadable response.
+    case networkError = "network_error"
+}
+
 /// What one POST to a webhook endpoint produced.
 public struct TransportResult: Sendable, Equatable {
-    /// The HTTP status, nil when no response arrived (network error, timeout).
+    /// The HTTP status of a complete response; nil when none arrived (closed connection, timeout, network error).
     public var statusCode: Int?
     /// The first `DeliveryLimits.responseBodySizeBytesMax` bytes of the response body.
     public var bodyPrefix: [UInt8]
-    /// Why no usable response arrived, for people (never contains secrets).
+    /// Why no usable response arrived, for people (never contains secrets); starts with `failure`'s raw value.
     public var error: String?
+    /// Why no usable response arrived, for machines; nil when `statusCode` is set.
+    public var failure: TransportFailure?
     /// `Retry-After` of the response, when present.
     public var retryAfter: String?
     /// Wall time of the attempt, in milliseconds.
     public var durationMs: Double
 
-    public init(statusCode: Int?, bodyPrefix: [UInt8] = [], error: String? = nil, retryAfter: String? = nil, durationMs: Double) {
+    public init(statusCode: Int?, bodyPrefix: [UInt8] = [], error: String? = nil, failure: TransportFailure? = nil,
+                retryAfter: String? = nil, durationMs: Double) {
         self.statusCode = statusCode
         self.bodyPrefix = bodyPrefix
         self.error = error
+        self.failure = failure
         self.retryAfter = retryAfter
         self.durationMs = durationMs
     }
+
+    /// A failed attempt: `error` is "`failure`: `detail`".
+    public static func failed(_ failure: TransportFailure, _ detail: String, bodyPrefix: [UInt8] = [], durationMs: Double) -> TransportResult {
+        TransportResult(statusCode: nil, bodyPrefix: bodyPrefix, error: "\(failure.rawValue): \(detail)", failure: failure, durationMs: durationMs)
+    }
 }
 
-/// Sends one signed delivery. Implementations never follow redirects and enforce the total deadline.
+/// Sends one signed delivery. Implementations send exactly one request per call (never resend by
+/// themselves), never follow redirects, and enforce the total deadline.
 public protocol DeliveryTransport: Sendable {
     func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult
 }

@@ -161,7 +161,7 @@ struct DispatcherState {
     }
 
     private mutating func manualRetry(_ id: String, deliveryID: String) async -> Dispatcher.ManualRetryResult {
-        guard lanes[id] != nil, let record = history.delivery(deliveryID, webhookID: id) else { return .notFound }
+        guard lanes[id] != nil, let record = history.summary(deliveryID, webhookID: id) else { return .notFound }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
@@ -330,7 +330,7 @@ struct DispatcherState {
             examined += 1
             var prior: PriorDelivery?
             if lane.subscription.wants(record),
-               let stored = history.delivery(DeliveryID.make(webhookID: id, offset: record.offset), webhookID: id) {
+               let stored = history.summary(DeliveryID.make(webhookID: id, offset: record.offset), webhookID: id) {
                 prior = PriorDelivery(status: stored.status, attemptCount: stored.attempts.count, nextAttemptAtMs: stored.nextAttemptAtMs)
             }
             effects += lane.handle(.record(record, prior: prior))

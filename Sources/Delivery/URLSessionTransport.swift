@@ -9,6 +9,17 @@ import WebhookSigning
 /// session teardown is where swift-corelibs-foundation crashes), a session-level delegate that refuses
 /// every redirect and keeps only the first 4 KiB of a body, and a total deadline per attempt enforced
 /// by cancelling the task (URLSession's own timeout is an idle timeout).
+///
+/// Every request carries `Connection: close`, so no connection is ever reused. libcurl resends a
+/// request by itself when a *reused* connection closes before any byte of the answer
+/// (`Curl_retry_request`), and URLSession cannot rewind a body it has sent (its seek callback succeeds
+/// without rewinding), so the receiver got a second copy without its body and the attempt hung until
+/// its deadline. A receiver that honours `Connection: close` (RFC 9112 §9.6) closes after its answer, so
+/// libcurl has no connection to reuse: one attempt is one POST, and a connection closed without a
+/// complete response fails the attempt at once (`connection_closed`). A receiver that ignores it and
+/// keeps the connection open can still make libcurl start a resend; the rewind that precedes it is
+/// seen here (`needNewBodyStream`), the task is cancelled and the attempt fails at once, but the
+/// receiver may see that resend's head without its body.
 public final class URLSessionTransport: DeliveryTransport {
     /// The process-wide instance.
     public static let shared = URLSessionTransport()
@@ -34,6 +45,7 @@ public final class URLSessionTransport: DeliveryTransport {
         request.httpMethod = "POST"
         request.httpBody = Data(body)
         for field in headers { request.setValue(field.value, forHTTPHeaderField: field.name) }
+        request.setValue("close", forHTTPHeaderField: "Connection")
         let started = ContinuousClock.now
         let task = session.dataTask(with: request)
         // Weak: a cancelled deadline stays queued until its time, and must not keep the task alive.
@@ -50,15 +62,49 @@ public final class URLSessionTransport: DeliveryTransport {
         deadline.cancel()
         let elapsed = ContinuousClock.now - started
         let durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        return Self.result(of: outcome, timeoutSeconds: timeoutSeconds, durationMs: durationMs)
+    }
+
+    /// The attempt's result from what the session reported: a status only for a complete response
+    /// (or one cut at 4 KiB on purpose), otherwise the failure and why.
+    static func result(of outcome: SessionDelegate.Outcome, timeoutSeconds: Double, durationMs: Double) -> TransportResult {
+        if outcome.resendCancelled {
+            return .failed(.connectionClosed, "the receiver closed a kept-alive connection without a response "
+                           + "(the resend libcurl started on a new connection was cancelled)", durationMs: durationMs)
+        }
         if outcome.timedOut {
-            return TransportResult(statusCode: nil, bodyPrefix: outcome.body, error: "timed out after \(Int(timeoutSeconds)) s", durationMs: durationMs)
+            return .failed(.timedOut, "no complete response within \(Int(timeoutSeconds)) s", bodyPrefix: outcome.body, durationMs: durationMs)
         }
         guard let response = outcome.response else {
-            return TransportResult(statusCode: nil, error: outcome.error ?? "no response", durationMs: durationMs)
+            guard let error = outcome.error else {
+                return .failed(.networkError, "no response", durationMs: durationMs)
+            }
+            let failure: TransportFailure = error.isClosedConnection ? .connectionClosed : .networkError
+            let detail = failure == .connectionClosed ? "the receiver closed the connection without a response" : "no response"
+            return .failed(failure, "\(detail) (\(error))", durationMs: durationMs)
+        }
+        if let error = outcome.error, !outcome.truncated {
+            return .failed(.connectionClosed, "the receiver closed the connection in the middle of a \(response.statusCode) response "
+                           + "after \(outcome.bodyBytes) body bytes (\(error))", bodyPrefix: outcome.body, durationMs: durationMs)
         }
         return TransportResult(statusCode: response.statusCode, bodyPrefix: outcome.body,
-                               error: outcome.truncated ? nil : outcome.error,
                                retryAfter: response.value(forHTTPHeaderField: "Retry-After"), durationMs: durationMs)
+    }
+
+    /// A task's error as URLSession reported it.
+    struct TaskError: Sendable, CustomStringConvertible {
+        var code: Int
+        var message: String
+
+        /// The peer closed or reset the connection (libcurl: empty reply, receive or send failure, partial body).
+        var isClosedConnection: Bool {
+            if code == NSURLErrorNetworkConnectionLost { return true }
+            let lowered = message.lowercased()
+            return ["empty reply", "connection reset", "recv failure", "send failure", "broken pipe", "transfer closed",
+                    "connection died", "connection closed"].contains { lowered.contains($0) }
+        }
+
+        var description: String { "URLSession error \(code): \(message)" }
     }
 
     /// Routes the callbacks of every task of the one session to the attempt waiting for it.
@@ -68,10 +114,14 @@ public final class URLSessionTransport: DeliveryTransport {
         struct Outcome: Sendable {
             var response: HTTPURLResponse?
             var body: [UInt8] = []
-            var error: String?
+            /// Body bytes received, including those past the kept prefix.
+            var bodyBytes = 0
+            var error: TaskError?
             var timedOut = false
             /// The body passed 4 KiB and the task was cancelled on purpose.
             var truncated = false
+            /// libcurl asked to rewind the body to resend it; the task was cancelled instead.
+            var resendCancelled = false
         }
 
         private struct Pending {
@@ -94,6 +144,15 @@ public final class URLSessionTransport: DeliveryTransport {
             completionHandler(nil)
         }
 
+        /// libcurl rewinds the body only to resend the request by itself (a reused connection closed before
+        /// any answer): refuse the new stream and cancel the task, so the attempt fails now and only once.
+        /// `cancel()` takes the session's queue, on which this runs, hence another queue.
+        func urlSession(_ session: URLSession, task: URLSessionTask, needNewBodyStream completionHandler: @escaping @Sendable (InputStream?) -> Void) {
+            tasks.withLock { $0[task.taskIdentifier]?.outcome.resendCancelled = true }
+            completionHandler(nil)
+            DispatchQueue.global().async { [weak task] in task?.cancel() }
+        }
+
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive response: URLResponse,
                         completionHandler: @escaping @Sendable (URLSession.ResponseDisposition) -> Void) {
             tasks.withLock { $0[dataTask.taskIdentifier, default: Pending()].outcome.response = response as? HTTPURLResponse }
@@ -105,6 +164,7 @@ public final class URLSessionTransport: DeliveryTransport {
                 var pending = tasks[dataTask.taskIdentifier, default: Pending()]
                 let room = DeliveryLimits.responseBodySizeBytesMax - pending.outcome.body.count
                 if room > 0 { pending.outcome.body += data.prefix(room) }
+                pending.outcome.bodyBytes += data.count
                 let full = data.count >= room
                 if full { pending.outcome.truncated = true }
                 tasks[dataTask.taskIdentifier] = pending
@@ -119,10 +179,9 @@ public final class URLSessionTransport: DeliveryTransport {
             if pending.outcome.response == nil, let response = task.response as? HTTPURLResponse {
                 pending.outcome.response = response
             }
-            if let error, !pending.outcome.truncated {
-                let code = (error as NSError).code
-                pending.outcome.error = code == NSURLErrorCancelled && pending.outcome.timedOut
-                    ? "timed out" : "network error \(code): \((error as NSError).localizedDescription)"
+            if let error {
+                let error = error as NSError
+                pending.outcome.error = TaskError(code: error.code, message: error.localizedDescription)
             }
             continuation.resume(returning: pending.outcome)
         }

@@ -37,15 +37,13 @@ public enum LogVerifier {
                               progress: @Sendable (Int64, Int64) -> Void = { _, _ in }) throws(EventLogError) -> Report {
         var report = Report()
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
-        var files: [FileDescriptor?] = []
         var totalBytes: Int64 = 0
         for base in bases {
-            let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base))
-            if let file { totalBytes += try file.size() }
-            files.append(file)
+            if let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) {
+                totalBytes += try file.size()
+            }
         }
-        let outcomes = checkSegments(directory: directory, bases: bases, files: files, totalBytes: totalBytes,
-                                     progress: progress)
+        let outcomes = checkSegments(directory: directory, bases: bases, totalBytes: totalBytes, progress: progress)
         var expectedOffset: UInt64? = nil
         var chain: [UInt8]? = expectedChainIn
         segments: for (position, base) in bases.enumerated() {
@@ -115,16 +113,18 @@ public enum LogVerifier {
         case checked(CheckedSegment)
     }
 
-    /// Checks every segment on its own, in parallel (one worker per core): header, frames, chain from
-    /// the header's chain-in, footer, index entries. The last segment may end in a torn tail.
-    private static func checkSegments(directory: String, bases: [UInt64], files: [FileDescriptor?], totalBytes: Int64,
+    /// Checks every segment on its own, in parallel (one worker per core, each with one file open at a
+    /// time): header, frames, chain from the header's chain-in, footer, index entries. The last segment
+    /// may end in a torn tail.
+    private static func checkSegments(directory: String, bases: [UInt64], totalBytes: Int64,
                                       progress: @Sendable (Int64, Int64) -> Void) -> [SegmentOutcome] {
         let outcomes = Mutex<[SegmentOutcome]>(Array(repeating: .missing, count: bases.count))
         let verifiedBytes = Mutex<Int64>(0)
         DispatchQueue.concurrentPerform(iterations: bases.count) { position in
-            guard let file = files[position] else { return }
             let outcome: SegmentOutcome
             do throws(EventLogError) {
+                guard let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: bases[position]))
+                else { return }
                 outcome = try checkSegment(directory: directory, base: bases[position], file: file,
                                            isLast: position == bases.count - 1)
             } catch {

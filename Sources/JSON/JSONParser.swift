@@ -137,7 +137,26 @@ public struct JSONParser {
 
     private mutating func parseString() throws(Failure) -> String {
         position += 1
-        var output: [UInt8] = []
+        // Fast path: up to the closing quote without escapes or control characters, the text is the bytes.
+        let start = position
+        let plainEnd = bytes.withUnsafeBufferPointer { buffer -> Int in
+            var index = start
+            while index < buffer.count {
+                let byte = buffer[index]
+                if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                index += 1
+            }
+            return index
+        }
+        position = plainEnd
+        if plainEnd < bytes.count, bytes[plainEnd] == UInt8(ascii: "\"") {
+            position += 1
+            guard let text = bytes.withUnsafeBufferPointer({
+                String(validating: UnsafeBufferPointer(rebasing: $0[start..<plainEnd]), as: UTF8.self)
+            }) else { throw failure("string is not valid UTF-8") }
+            return text
+        }
+        var output = Array(bytes[start..<plainEnd])
         while true {
             guard position < bytes.count else { throw failure("unterminated string") }
             let byte = bytes[position]

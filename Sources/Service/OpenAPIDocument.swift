@@ -1054,9 +1054,9 @@ enum OpenAPIDocument {
           "started_at_ms": {"type": "integer"},
           "started_at": {"type": "string", "format": "date-time"},
           "duration_ms": {"type": "number", "minimum": 0},
-          "status_code": {"type": ["integer", "null"]},
+          "status_code": {"type": ["integer", "null"], "description": "The status of a complete answer; null when none arrived (see `error`)."},
           "response_body": {"type": "string", "description": "The first 4 KiB of the response body."},
-          "error": {"type": ["string", "null"]}
+          "error": {"type": ["string", "null"], "description": "Why no usable answer arrived, starting with a code: `connection_closed: ...` (the receiver closed or reset the connection before a complete answer; failed at once), `timed_out: ...` (no complete answer within the attempt's 15 s deadline), `network_error: ...` (refused connection, DNS, TLS, unreadable answer) or `target refused: ...` (the target guard refused the URL at attempt time)."}
         }
       },
       "Delivery": {

@@ -57,6 +57,27 @@ import Testing
         log.close()
     }
 
+    /// Segments are checked in parallel, but the report names the first damage in log order, whichever
+    /// segment's worker finishes first.
+    @Test func damageInTwoSegmentsIsReportedAtTheEarlierOffset() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await Self.makeLog(directory, count: 120)
+        let bases = try SegmentCatalog.baseOffsets(directory: directory.path)
+        try #require(bases.count >= 4)
+        for base in [bases[3], bases[1]] {
+            let path = directory.appending(SegmentName.log(baseOffset: base))
+            let frames = try TestSupport.frames(of: path)
+            var bytes = try Self.bytes(path)
+            bytes[frames[1].position + 20] ^= 0x01
+            try Self.write(bytes, path)
+        }
+        for _ in 0..<5 {
+            let report = try LogVerifier.verify(directory: directory.path)
+            #expect(report.firstBadOffset == bases[1] + 1)
+            #expect(report.recordCount == bases[1], "segments before the damage are counted, none after")
+        }
+    }
+
     /// Record offset owning each byte of a sealed segment (header bytes belong to the base offset).
     static func owners(of path: String, records: [EventRecord], base: UInt64) throws -> [UInt64?] {
         let frames = try TestSupport.frames(of: path)

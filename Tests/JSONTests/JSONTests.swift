@@ -26,6 +26,29 @@ import Testing
         #expect((try? JSONParser.parse(Array(ok.utf8))) != nil)
     }
 
+    /// Plain runs are copied whole when encoding and parsing; escapes anywhere in a long string, at
+    /// either end or next to each other, still round-trip exactly.
+    @Test func longStringsWithEscapesAnywhereRoundTrip() throws {
+        let specials = ["\"", "\\", "\n", "\r", "\t", "\u{01}", "\u{1f}", "é", "😀", "/"]
+        let plain = String(repeating: "abcdefgh", count: 130)
+        var samples = [plain, "", "\"\"", "\\\u{00}"]
+        for special in specials {
+            samples += [special + plain, plain + special, plain + special + special + plain, special]
+        }
+        for sample in samples {
+            let encoded = JSONValue.string(sample).encoded()
+            #expect(try JSONParser.parse(encoded) == .string(sample), "\(sample.prefix(8))")
+        }
+        #expect(JSONValue.string("x" + "\u{7f}\u{1f}").text == #""x\#u{7f}\u001f""#)
+        // A control character after a long plain run is refused at its own position.
+        let raw = Array(("\"" + plain).utf8) + [0x01, 0x22]
+        #expect(throws: JSONParser.Failure(position: raw.count - 2, reason: "control character in string")) {
+            try JSONParser.parse(raw)
+        }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array(("\"" + plain).utf8)) }
+        #expect(throws: JSONParser.Failure.self) { try JSONParser.parse(Array("\"ab".utf8) + [0xC3, 0x22]) }
+    }
+
     @Test func escapesControlCharactersWhenEncoding() {
         #expect(JSONValue.string("a\u{01}\n\"\\").text == #""a\u0001\n\"\\""#)
     }

@@ -144,7 +144,7 @@ import WebhookSigning
         let records = try #require(history.json?["data"]?.arrayValue)
         let codes = Set(records.flatMap { $0["attempts"]?.arrayValue ?? [] }.compactMap { $0["status_code"]?.int64Value })
         #expect(codes.isSuperset(of: [200, 500, 503, 302]))
-        #expect(records.flatMap { $0["attempts"]?.arrayValue ?? [] }.contains { $0["error"]?.stringValue?.contains("timed out") == true })
+        #expect(records.flatMap { $0["attempts"]?.arrayValue ?? [] }.contains { $0["error"]?.stringValue?.hasPrefix("timed_out: ") == true })
     }
 
     @Test func anExhaustedOrderedWebhookPausesAndResumesWithoutAGap() async throws {
