@@ -5,6 +5,14 @@ import PackageDescription
 
 let strict: [SwiftSetting] = [.enableUpcomingFeature("ExistentialAny")]
 
+// The SHA-NI and SSE4.2 code compiles only for x86-64 (the flags are x86 options; elsewhere the
+// target is empty and the portable code runs).
+#if arch(x86_64)
+let intrinsicsFlags: [SwiftSetting] = [.unsafeFlags(["-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-msse4.2"])]
+#else
+let intrinsicsFlags: [SwiftSetting] = []
+#endif
+
 let package = Package(
     name: "ArgusEvents",
     platforms: [.macOS(.v15)],
@@ -15,9 +23,7 @@ let package = Package(
     targets: [
         // SHA-256 with SHA-NI and CRC32C with the SSE4.2 crc32 instruction. The only target compiled for
         // newer instructions; Crypto calls into it only after CPUID says they exist.
-        .target(name: "CryptoIntrinsics",
-                swiftSettings: strict + [.unsafeFlags(["-Xcc", "-msha", "-Xcc", "-msse4.1", "-Xcc", "-msse4.2"],
-                                                      .when(platforms: [.linux]))]),
+        .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
         // Pure functions, no I/O: SHA-256, HMAC, CRC32C, encodings, secure random.
         .target(name: "Crypto", dependencies: ["CryptoIntrinsics"], swiftSettings: strict),
         // A strict JSON parser and encoder that keeps member order and number text.

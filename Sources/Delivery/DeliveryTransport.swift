@@ -44,7 +44,8 @@ public struct TransportResult: Sendable, Equatable {
 }
 
 /// Sends one signed delivery. Implementations send exactly one request per call (never resend by
-/// themselves), never follow redirects, and enforce the total deadline.
+/// themselves), never follow redirects, enforce the total deadline, and return promptly when the calling
+/// task is cancelled (the engine cancels attempts of a deleted or disabled webhook and at shutdown).
 public protocol DeliveryTransport: Sendable {
     func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult
 }

@@ -54,10 +54,15 @@ public final class URLSessionTransport: DeliveryTransport {
             delegate.markTimedOut(identifier)
             task?.cancel()
         }
-        let outcome: SessionDelegate.Outcome = await withCheckedContinuation { continuation in
-            delegate.register(task.taskIdentifier, continuation)
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: deadline)
-            task.resume()
+        // Cancelling the calling task (webhook deleted or disabled, shutdown) cancels the request at once.
+        let outcome: SessionDelegate.Outcome = await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                delegate.register(task.taskIdentifier, continuation)
+                DispatchQueue.global().asyncAfter(deadline: .now() + timeoutSeconds, execute: deadline)
+                task.resume()
+            }
+        } onCancel: { [weak task] in
+            task?.cancel()
         }
         deadline.cancel()
         let elapsed = ContinuousClock.now - started

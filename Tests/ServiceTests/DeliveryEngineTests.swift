@@ -118,10 +118,12 @@ import Testing
         #expect(statuses.filter { $0 == 202 }.count == 1, "\(statuses)")
         #expect(codes.count == 19 && Set(codes) == ["retry_in_progress"])
         #expect(await receiver.wait { $0.count == 2 }, "the retry is in flight, held by the receiver")
+        #expect(harness.service.dispatcher.inFlightCount == 1)
         #expect(await harness.send("DELETE", "/v1/webhooks/\(id)", token: token).status == 204)
-        release.store(true, ordering: .relaxed)
-        // Nothing follows: the retry series died with the webhook (max_retries 0 aside, no new series starts).
+        // The attempt ends while the receiver still holds the request: deleting cancelled it.
         #expect(await receiver.wait(seconds: 10) { _ in harness.service.dispatcher.inFlightCount == 0 })
+        release.store(true, ordering: .relaxed)
+        try await Task.sleep(nanoseconds: 300_000_000)
         #expect(receiver.received.count == 2)
         let unknown = await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token)
         #expect(unknown.status == 404)
