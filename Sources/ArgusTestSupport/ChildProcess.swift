@@ -140,7 +140,8 @@ public final class ChildProcess: @unchecked Sendable {
     }
 
     /// Waits until `predicate` holds for the standard output so far, the output closes, or
-    /// `timeoutSeconds` pass. Returns whether the predicate held.
+    /// `timeoutSeconds` pass. Returns whether the predicate held. Blocks the calling thread: from
+    /// async code use the async overload.
     @discardableResult
     public func waitForOutput(timeoutSeconds: Double, until predicate: (String) -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
@@ -157,6 +158,7 @@ public final class ChildProcess: @unchecked Sendable {
 
     /// Waits at most `timeoutSeconds` for the child to exit and for its output to close.
     /// Returns its exit code (128 + the signal number when a signal ended it), or `nil` on timeout.
+    /// Blocks the calling thread: from async code use the async overload.
     public func wait(timeoutSeconds: Double) -> Int32? {
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while reap() == nil {
@@ -170,6 +172,45 @@ public final class ChildProcess: @unchecked Sendable {
         }
         condition.unlock()
         return reap()
+    }
+
+    /// Waits like `waitForOutput(timeoutSeconds:until:)` without blocking a thread of Swift's
+    /// cooperative pool (which has as many threads as cores: a blocked one starves every other test).
+    @discardableResult
+    public func waitForOutput(timeoutSeconds: Double, until predicate: (String) -> Bool) async -> Bool {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while true {
+            let (text, open) = outputSoFar()
+            if predicate(text) { return true }
+            if !open || Date() >= deadline { return predicate(outputSoFar().text) }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+    }
+
+    /// Waits like `wait(timeoutSeconds:)` without blocking a thread of Swift's cooperative pool.
+    public func wait(timeoutSeconds: Double) async -> Int32? {
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while reap() == nil || outputSoFar().open {
+            if Date() >= deadline { return reap() }
+            try? await Task.sleep(nanoseconds: 10_000_000)
+        }
+        return reap()
+    }
+
+    /// Runs a child to completion like `run(_:_:environment:standardInput:timeoutSeconds:)`, without
+    /// blocking a thread of Swift's cooperative pool.
+    public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+                           standardInput: [UInt8] = [], timeoutSeconds: Double = 120) async throws
+        -> (status: Int32?, output: String, errors: String) {
+        let child = try ChildProcess(executable, arguments, environment: environment, standardInput: standardInput)
+        let status = await child.wait(timeoutSeconds: timeoutSeconds)
+        child.stop()
+        return (status, child.standardOutput, child.standardError)
+    }
+
+    private func outputSoFar() -> (text: String, open: Bool) {
+        collected.condition.lock(); defer { collected.condition.unlock() }
+        return (String(decoding: collected.standardOutput, as: UTF8.self), collected.openStreams > 0)
     }
 
     /// True while the child has not exited.
@@ -199,7 +240,8 @@ public final class ChildProcess: @unchecked Sendable {
         closeStandardInput()
     }
 
-    /// Runs a child to completion, killing it after `timeoutSeconds`.
+    /// Runs a child to completion, killing it after `timeoutSeconds`. Blocks the calling thread: from
+    /// async code use the async overload.
     /// Returns its exit code (nil when it was killed at the deadline), standard output and standard error.
     public static func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
                            standardInput: [UInt8] = [], timeoutSeconds: Double = 120) throws

@@ -18,7 +18,7 @@ import Testing
                 "--data", "{\"round\":\(round)}", "--repeat", "1000000", "--concurrency", "16", "--segment-bytes", "65536"])
             try await Task.sleep(nanoseconds: UInt64.random(in: 30_000_000...250_000_000, using: &generator))
             process.send(SIGKILL)
-            #expect(process.wait(timeoutSeconds: 30) != nil, "the killed publisher exits")
+            #expect(await process.wait(timeoutSeconds: 30) != nil, "the killed publisher exits")
             // Every complete line was printed after its append returned: it must survive.
             for line in process.standardOutput.split(separator: "\n") {
                 guard line.hasSuffix("}"),
@@ -59,7 +59,7 @@ import Testing
             try await group.waitForAll()
         }
         // Never hang the suite: a reader that stops short is killed after a generous deadline.
-        let status = process.wait(timeoutSeconds: 60)
+        let status = await process.wait(timeoutSeconds: 60)
         process.stop()
         log.close()
         let offsets = process.standardOutput.split(separator: "\n").compactMap { UInt64($0.split(separator: " ")[0]) }

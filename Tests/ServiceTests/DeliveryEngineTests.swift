@@ -82,7 +82,8 @@ import Testing
         let first = try #require(record.attempts.first)
         let due = try #require(record.nextAttemptAtMs)
         #expect(due - first.startedAtMs >= 3_000, "the retry is due no sooner than Retry-After asked")
-        #expect(due - first.startedAtMs <= 3_000 + Int64(first.durationMs) + 1_000)
+        // Not the 10 s cap either (a margin wide enough for a loaded machine: this is not a timing test).
+        #expect(due - first.startedAtMs - Int64(first.durationMs) < 8_000, "the retry is due at Retry-After, not at max_delay_ms")
         let listed = await harness.send("GET", "/v1/webhooks/\(id)/deliveries?status=pending", token: token)
         #expect(listed.json?["data"]?.arrayValue?.first?["next_attempt_at"]?.stringValue == Timestamp.format(ms: due))
         hold.store(false, ordering: .relaxed)

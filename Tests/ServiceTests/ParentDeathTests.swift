@@ -34,15 +34,15 @@ import Testing
     @Test func tailFollowExitsWhenItsParentsPipeCloses() async throws {
         let directory = Self.temporaryDirectory()
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let published = try ChildProcess.run(Self.executable, ["publish", "--data-dir", directory, "--type", "user.created",
+        let published = try await ChildProcess.run(Self.executable, ["publish", "--data-dir", directory, "--type", "user.created",
                                                                "--org", "o", "--data", "{}"])
         #expect(published.status == 0, "\(published.errors)")
         let tail = try ChildProcess(Self.executable, ["tail", "--data-dir", directory, "--from", "beginning", "--follow"])
         defer { tail.stop() }
-        #expect(tail.waitForOutput(timeoutSeconds: 30) { $0.contains("user.created") }, "tail -f printed the event")
+        #expect(await tail.waitForOutput(timeoutSeconds: 30) { $0.contains("user.created") }, "tail -f printed the event")
         #expect(tail.isRunning, "tail -f keeps following while its parent lives")
         tail.closeStandardInput()
-        let status = tail.wait(timeoutSeconds: 10)
+        let status = await tail.wait(timeoutSeconds: 10)
         #expect(status == 1, "tail -f exits (status 1) once its parent's pipe closes; got \(String(describing: status))")
         #expect(tail.standardError.contains("parent process is gone"))
     }
@@ -52,9 +52,9 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let server = try ChildProcess(Self.executable, ["serve", "--no-supervisor", "--data-dir", directory, "--listen", "127.0.0.1:0"])
         defer { server.stop() }
-        #expect(server.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") }, "serve started: \(server.standardError)")
+        #expect(await server.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") }, "serve started: \(server.standardError)")
         server.closeStandardInput()
-        #expect(server.wait(timeoutSeconds: 10) == 1, "serve exits once its parent's pipe closes")
+        #expect(await server.wait(timeoutSeconds: 10) == 1, "serve exits once its parent's pipe closes")
     }
 
     @Test func theSupervisorAndItsServerBothExitWhenTheirParentsPipeCloses() async throws {
@@ -62,10 +62,10 @@ import Testing
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let supervisor = try ChildProcess(Self.executable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"])
         defer { supervisor.stop() }
-        #expect(supervisor.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") }, "serve started: \(supervisor.standardError)")
+        #expect(await supervisor.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") }, "serve started: \(supervisor.standardError)")
         let server = try #require(Self.children(of: supervisor.pid).first, "the supervisor runs the server as a child")
         supervisor.closeStandardInput()
-        #expect(supervisor.wait(timeoutSeconds: 10) == 1, "the supervisor exits once its parent's pipe closes")
+        #expect(await supervisor.wait(timeoutSeconds: 10) == 1, "the supervisor exits once its parent's pipe closes")
         #expect(try await Self.isGone(server, timeoutSeconds: 10), "the server follows its supervisor")
     }
 
@@ -75,7 +75,7 @@ import Testing
         var pid: pid_t = 0
         do {
             let server = try ChildProcess(Self.executable, ["serve", "--no-supervisor", "--data-dir", directory, "--listen", "127.0.0.1:0"])
-            #expect(server.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") })
+            #expect(await server.waitForOutput(timeoutSeconds: 30) { $0.contains("listening on") })
             pid = server.pid
         }
         #expect(pid > 0)

@@ -19,11 +19,21 @@ import ArgusTestSupport
         var base = ""
         var lines: [String] = []
 
-        init(dataDirectory: String, firstStart: Bool, extraArguments: [String] = []) throws {
-            process = try ChildProcess(ServeProcessTests.executable, [
+        private init(process: ChildProcess) {
+            self.process = process
+        }
+
+        /// Starts `serve --no-supervisor` and waits (at most 30 s) until it printed its address.
+        static func start(dataDirectory: String, firstStart: Bool, extraArguments: [String] = []) async throws -> Server {
+            let server = Server(process: try ChildProcess(ServeProcessTests.executable, [
                 "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
-                "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments)
-            let ready = process.waitForOutput(timeoutSeconds: 30) {
+                "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments))
+            try await server.waitUntilListening(firstStart: firstStart)
+            return server
+        }
+
+        private func waitUntilListening(firstStart: Bool) async throws {
+            let ready = await process.waitForOutput(timeoutSeconds: 30) {
                 firstStart ? $0.contains("Try it:") : $0.contains("listening on")
             }
             lines = process.standardOutput.split(separator: "\n").map(String.init)
@@ -65,7 +75,7 @@ import ArgusTestSupport
             return HTTPResponse(status: 200)
         }
         defer { Task { await receiver.stop() } }
-        var server = try Server(dataDirectory: directory, firstStart: true)
+        var server = try await Server.start(dataDirectory: directory, firstStart: true)
         defer { server.kill9() }
         let clientID = try #require(server.value(after: "client_id:"))
         let secret = try #require(server.value(after: "client_secret:"))
@@ -87,7 +97,7 @@ import ArgusTestSupport
         server.kill9()
         let beforeRestart = receiver.received.count
         #expect(beforeRestart < total, "the kill landed during delivery")
-        server = try Server(dataDirectory: directory, firstStart: false)
+        server = try await Server.start(dataDirectory: directory, firstStart: false)
         let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
         #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
         try await Task.sleep(nanoseconds: 500_000_000)
@@ -108,7 +118,7 @@ import ArgusTestSupport
             try? FileManager.default.removeItem(atPath: directory)
             try? FileManager.default.removeItem(atPath: archive)
         }
-        let server = try Server(dataDirectory: directory, firstStart: true, extraArguments: [
+        let server = try await Server.start(dataDirectory: directory, firstStart: true, extraArguments: [
             "--segment-bytes", "4096", "--archive-target", "file://" + archive, "--archive-interval-seconds", "1",
             "--retention-bytes", "8192"])
         defer { server.kill9() }
@@ -134,7 +144,7 @@ import ArgusTestSupport
         #expect(deleted, "retention removed the first segment once it was archived")
         let manifest = (try? FileManager.default.contentsOfDirectory(atPath: archive + "/manifest")) ?? []
         #expect(manifest.contains("00000000000000000000.json"), "the deleted segment is in the archive")
-        let verify = try ChildProcess.run(Self.executable, ["verify", "--data-dir", directory, "--archive", "file://" + archive])
+        let verify = try await ChildProcess.run(Self.executable, ["verify", "--data-dir", directory, "--archive", "file://" + archive])
         #expect(verify.status == 0, "the archive and the local log verify as one chain: \(verify.output) \(verify.errors)")
     }
 
@@ -143,7 +153,7 @@ import ArgusTestSupport
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let supervisor = try ChildProcess(Self.executable, ["serve", "--data-dir", directory, "--listen", "127.0.0.1:0"])
         defer { supervisor.stop() }
-        #expect(supervisor.waitForOutput(timeoutSeconds: 30) { $0.contains("Try it:") }, "serve started: \(supervisor.standardError)")
+        #expect(await supervisor.waitForOutput(timeoutSeconds: 30) { $0.contains("Try it:") }, "serve started: \(supervisor.standardError)")
         func serverPIDs() -> [Int32] {
             let candidates = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
             return candidates.compactMap(Int32.init).filter { pid in
@@ -185,22 +195,22 @@ import ArgusTestSupport
     @Test func publishThroughTheAPIWithTheCLI() async throws {
         let directory = NSTemporaryDirectory() + "argus-cli-publish-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let server = try Server(dataDirectory: directory, firstStart: true)
+        let server = try await Server.start(dataDirectory: directory, firstStart: true)
         defer { server.kill9() }
         let clientID = try #require(server.value(after: "client_id:"))
         let secret = try #require(server.value(after: "client_secret:"))
         let (_, tokenReply) = try await Self.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
                                                      body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
         let token = try #require(tokenReply?["access_token"]?.stringValue)
-        func publish(_ arguments: [String]) throws -> (Int32, String) {
-            let result = try ChildProcess.run(Self.executable, ["publish", "--url", server.base, "--type", "user.created",
+        func publish(_ arguments: [String]) async throws -> (Int32, String) {
+            let result = try await ChildProcess.run(Self.executable, ["publish", "--url", server.base, "--type", "user.created",
                                                                 "--org", "org_1"] + arguments)
             return (result.status ?? -1, result.output)
         }
-        let (status, printed) = try publish(["--token", token, "--data", #"{"user_id":"u_1"}"#])
+        let (status, printed) = try await publish(["--token", token, "--data", #"{"user_id":"u_1"}"#])
         #expect(status == 0)
         let reply = try JSONParser.parse(Array(printed.utf8))
         #expect(reply["offset"]?.int64Value != nil && reply["id"]?.stringValue?.hasPrefix("evt_") == true)
-        #expect(try publish(["--token", "at_wrong"]).0 == 1)
+        #expect(try await publish(["--token", "at_wrong"]).0 == 1)
     }
 }
