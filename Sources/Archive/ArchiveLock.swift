@@ -12,7 +12,7 @@ final class ArchiveLock: Sendable {
     init(directory: String) throws(ArchiveError) {
         try LocalFiles.createDirectory(directory)
         let path = directory + "/lock"
-        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw LocalFiles.failure("open", path) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             close(descriptor)

@@ -108,7 +108,7 @@ public struct ArchiveState: Sendable {
             + "\"last_offset\":\(segment.lastOffset.map(String.init) ?? "null"),\"bytes\":\(segment.sizeBytes),"
             + "\"sha256\":\"\(Hex.encode(segment.sha256))\",\"verified_at\":\"\(Timestamp.format(ms: segment.verifiedAtMs))\"}\n"
         let path = directory + "/state.jsonl"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw LocalFiles.failure("open", path) }
         defer { close(descriptor) }
         // A torn line left by a crash must not swallow this one: start on a fresh line.

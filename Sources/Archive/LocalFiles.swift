@@ -12,7 +12,7 @@ enum LocalFiles {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component + "/"
-            if mkdir(prefix, 0o755) != 0, errno != EEXIST { throw failure("mkdir", prefix) }
+            if mkdir(prefix, 0o700) != 0, errno != EEXIST { throw failure("mkdir", prefix) }
         }
     }
 
@@ -22,7 +22,7 @@ enum LocalFiles {
         let directory = parent(of: path)
         try createDirectory(directory)
         let temporary = "\(path).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard descriptor >= 0 else { throw failure("open", temporary) }
         var written = 0
         while written < bytes.count {

@@ -91,7 +91,7 @@ public final class DeliveryHistory: Sendable {
     /// Opens the history in `directory`, reading only each file's statistics.
     public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax,
                 recordCountMax: Int = DeliveryLimits.historyRecordCountMax) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.directory = directory
         self.memoryBytesMax = max(1, memoryBytesMax)
         self.recordCountMax = max(1, recordCountMax)

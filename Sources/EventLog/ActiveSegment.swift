@@ -65,7 +65,8 @@ struct ActiveSegment {
         try file.write(writer.bytes, at: sizeBytes)
         try file.synchronizeData()
         sizeBytes += Int64(writer.bytes.count)
-        try index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
+        // The index is a rebuildable cache: failing to rewrite it (a full disk) does not undo the seal.
+        try? index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
         return footer
     }
 

@@ -62,6 +62,9 @@ public final class EventLog: Sendable {
     /// How long group-commit `fdatasync` calls have taken since the log was opened.
     public var syncStatistics: SyncStatistics { writer.syncRecorder.snapshot }
 
+    /// Whether the log accepts appends now (see ``LogHealth``).
+    public var health: LogHealth { writer.health.withLock { $0 } }
+
     /// Offset the next appended event will get; everything below it is durable.
     public var nextOffset: UInt64 { head.withLock { $0.nextOffset } }
 

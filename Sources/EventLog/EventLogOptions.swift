@@ -34,6 +34,9 @@ public struct EventLogOptions: Sendable {
     public var indexIntervalBytes: Int = 4096
     /// Receives one line per noteworthy recovery action (such as a truncated torn tail).
     public var logger: @Sendable (String) -> Void = { _ in }
+    /// Called once, on the writer thread, when the writer stops for good (a failed `fdatasync`),
+    /// with the reason. `serve` exits so that its supervisor starts it again.
+    public var onStopped: @Sendable (String) -> Void = { _ in }
 
     public init() {}
 }

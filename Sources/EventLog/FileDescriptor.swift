@@ -18,7 +18,7 @@ final class FileDescriptor: @unchecked Sendable {
     deinit { close(rawValue) }
 
     /// Opens `path` with `flags` (O_CLOEXEC is added).
-    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o644) throws(EventLogError) -> FileDescriptor {
+    static func open(_ path: String, _ flags: Int32, mode: mode_t = 0o600) throws(EventLogError) -> FileDescriptor {
         let descriptor = Glibc.open(path, flags | O_CLOEXEC, mode)
         if descriptor < 0 { throw .system(.current("open", path)) }
         return FileDescriptor(rawValue: descriptor, path: path)
@@ -110,7 +110,7 @@ public enum FileSystem {
         var prefix = path.hasPrefix("/") ? "/" : ""
         for component in path.split(separator: "/") {
             prefix += component + "/"
-            if mkdir(prefix, 0o755) != 0, Glibc.errno != EEXIST {
+            if mkdir(prefix, 0o700) != 0, Glibc.errno != EEXIST {
                 throw .system(.current("mkdir", prefix))
             }
         }
@@ -145,7 +145,7 @@ public enum FileSystem {
     /// writer, fsync, rename, directory fsync. A crash leaves the old or the new file, never a mix.
     /// - Parameter mode: permissions of a new file (0600 for files that hold secrets).
     public static func writeAtomically(_ bytes: [UInt8], to path: String, directory: String,
-                                       mode: mode_t = 0o644) throws(EventLogError) {
+                                       mode: mode_t = 0o600) throws(EventLogError) {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         do throws(EventLogError) {
             let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL, mode: mode)

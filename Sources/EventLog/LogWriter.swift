@@ -1,6 +1,9 @@
 import Crypto
 import Foundation
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The single writer of a log: a dedicated thread that drains the append queue in groups, writes
 /// each group with one `pwrite` and makes it durable with one `fdatasync` (group commit).
@@ -27,6 +30,14 @@ final class LogWriter: @unchecked Sendable {
     private let onDurable: @Sendable (UInt64) -> Void
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
+    /// Whether appends are accepted now (read by any thread).
+    let health = Mutex<LogHealth>(.accepting)
+    /// The active segment carries its footer but the next segment could not be created yet.
+    private var activeSealed = false
+    /// How long the idle writer waits before probing again after a failure, in seconds.
+    static let probeIntervalSeconds = 1.0
+    /// Free space below which a probe still reports the disk as full, in bytes.
+    static let probeFreeBytesMin: UInt64 = 256 * 1024
     init(segment: ActiveSegment, options: EventLogOptions, onDurable: @escaping @Sendable (UInt64) -> Void) {
         self.segment = segment
         self.options = options
@@ -72,7 +83,10 @@ final class LogWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && !closing {
-                if case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs {
+                if case .failing = health.withLock({ $0 }) {
+                    // Idle after a failure: look again every second, so health recovers without traffic.
+                    if !condition.wait(until: Date(timeIntervalSinceNow: Self.probeIntervalSeconds)) { break }
+                } else if case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs {
                     let deadline = Date(timeIntervalSince1970: Double(since + Int64(milliseconds)) / 1000)
                     if !condition.wait(until: deadline) { break }
                 } else {
@@ -85,7 +99,11 @@ final class LogWriter: @unchecked Sendable {
             let stopping = closing && batch.isEmpty
             condition.unlock()
 
-            if !batch.isEmpty { process(batch) }
+            if !batch.isEmpty {
+                process(batch)
+            } else if !stopping, case .failing = health.withLock({ $0 }) {
+                probe()
+            }
             syncIfIntervalElapsed()
             if stopping {
                 if failure == nil, unsyncedSinceMs != nil { try? segment.file.synchronizeData() }
@@ -109,9 +127,66 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// A failed `fdatasync` (or a failed cut of unacknowledged bytes): the writer stops for good.
     private func fail(_ error: EventLogError) {
         failure = .writerFailed(reason: error.description)
+        health.withLock { $0 = .stopped(reason: error.description) }
         options.logger("log writer stopped: \(error)")
+        options.onStopped(error.description)
+    }
+
+    /// An append or roll failed without harm to what is durable: answer it, try again later.
+    private func noteFault(_ error: EventLogError) {
+        guard failure == nil else { return }
+        var code: Int32 = 0
+        if case .system(let system) = error { code = system.errno }
+        let changed = health.withLock { health -> Bool in
+            defer { health = .failing(reason: error.description, errno: code) }
+            if case .failing = health { return false }
+            return true
+        }
+        if changed { options.logger("log writer: appends fail until the cause is gone (retried by itself): \(error)") }
+    }
+
+    private func noteAccepting() {
+        let changed = health.withLock { health -> Bool in
+            defer { health = .accepting }
+            if case .failing = health { return true }
+            return false
+        }
+        if changed { options.logger("log writer: appends accepted again") }
+    }
+
+    /// While idle after a failure: finishes a pending roll, or checks for free space and a spare
+    /// descriptor, and reports the log healthy again when they are there.
+    private func probe() {
+        guard failure == nil else { return }
+        if activeSealed || isRollDue(nowMs: Clock.nowMs()) {
+            do {
+                try roll(nowMs: Clock.nowMs())
+                noteAccepting()
+            } catch {
+                noteFault(error)
+            }
+            return
+        }
+        var status = statvfs()
+        guard fstatvfs(segment.file.rawValue, &status) == 0 else { return }
+        let freeBytes = UInt64(status.f_bavail) * UInt64(status.f_bsize)
+        let spare = dup(segment.file.rawValue)
+        if spare >= 0 { Glibc.close(spare) }
+        if freeBytes >= Self.probeFreeBytesMin, spare >= 0 { noteAccepting() }
+    }
+
+    private func isRollDue(nowMs: Int64) -> Bool {
+        segment.recordCount > 0
+            && (segment.sizeBytes >= Int64(options.segmentSizeBytesMax)
+                || Double(nowMs - segment.header.createdMs) / 1000 >= options.segmentAgeSecondsMax)
+    }
+
+    private static func isSyncFailure(_ error: EventLogError) -> Bool {
+        if case .system(let system) = error { return system.call == "fdatasync" || system.call == "fsync" }
+        return false
     }
 
     private func process(_ batch: [Request]) {
@@ -120,13 +195,12 @@ final class LogWriter: @unchecked Sendable {
             return
         }
         let nowMs = Clock.nowMs()
-        if segment.recordCount > 0,
-           segment.sizeBytes >= Int64(options.segmentSizeBytesMax)
-            || Double(nowMs - segment.header.createdMs) / 1000 >= options.segmentAgeSecondsMax {
+        if activeSealed || isRollDue(nowMs: nowMs) {
             do {
                 try roll(nowMs: nowMs)
             } catch {
-                fail(error)
+                // A roll that could not write is tried again at the next group; see `roll`.
+                noteFault(error)
                 for request in batch { request.completion(.failure(failure ?? error)) }
                 return
             }
@@ -168,10 +242,12 @@ final class LogWriter: @unchecked Sendable {
         do {
             try segment.file.write(writer.bytes, at: startSize)
         } catch {
-            // Nothing of this group is acknowledged: cut whatever part of it reached the file.
+            // Nothing of this group is acknowledged: cut whatever part of it reached the file (if even
+            // that fails, the bytes could be read later: stop).
             rollBackIndex()
             do { try segment.file.truncate(to: startSize) } catch { fail(error) }
-            for request in batch { request.completion(.failure(error)) }
+            noteFault(error)
+            for request in batch { request.completion(.failure(failure ?? error)) }
             return
         }
         if options.fsyncPolicy == .always {
@@ -181,8 +257,11 @@ final class LogWriter: @unchecked Sendable {
                 let elapsed = ContinuousClock.now - started
                 syncRecorder.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             } catch {
-                // After a failed fdatasync the page cache state is unknown: stop writing.
+                // After a failed fdatasync the page cache state is unknown: cut this group's bytes, so
+                // no reader and no recovery ever sees an event that was answered with an error, and stop.
                 rollBackIndex()
+                try? segment.file.truncate(to: startSize)
+                try? segment.file.synchronize()
                 fail(error)
                 for request in batch { request.completion(.failure(failure ?? error)) }
                 return
@@ -200,21 +279,52 @@ final class LogWriter: @unchecked Sendable {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
             try? segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes))
         }
+        noteAccepting()
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
     }
 
-    /// Seals the active segment and starts the next one.
+    /// Seals the active segment (once) and starts the next one. A footer that could not be written
+    /// is cut and the roll is tried again at the next group; a next segment that could not be
+    /// created is removed and created again at the next group (the sealed segment waits, as after a
+    /// crash between the two steps). Only a failed `fdatasync` stops the writer.
     private func roll(nowMs: Int64) throws(EventLogError) {
-        if unsyncedSinceMs != nil {
-            try segment.file.synchronizeData()
-            unsyncedSinceMs = nil
+        if !activeSealed {
+            if unsyncedSinceMs != nil {
+                do {
+                    try segment.file.synchronizeData()
+                } catch {
+                    fail(error)
+                    throw error
+                }
+                unsyncedSinceMs = nil
+            }
+            let sizeBefore = segment.sizeBytes
+            do {
+                let footer = try segment.seal()
+                options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
+            } catch {
+                if Self.isSyncFailure(error) {
+                    fail(error)
+                    throw error
+                }
+                segment.sizeBytes = sizeBefore
+                do { try segment.file.truncate(to: sizeBefore) } catch { fail(error) }
+                throw error
+            }
+            activeSealed = true
         }
-        let footer = try segment.seal()
-        let next = try ActiveSegment.create(directory: segment.directory, baseOffset: segment.nextOffset,
-                                            chainIn: segment.chain, nowMs: nowMs)
-        options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
-        segment = next
+        let directory = segment.directory
+        let baseOffset = segment.nextOffset
+        do {
+            segment = try ActiveSegment.create(directory: directory, baseOffset: baseOffset, chainIn: segment.chain, nowMs: nowMs)
+        } catch {
+            // No half-made segment stays behind for readers: the sealed one remains the last.
+            unlink(directory + "/" + SegmentName.log(baseOffset: baseOffset))
+            unlink(directory + "/" + SegmentName.index(baseOffset: baseOffset))
+            throw error
+        }
+        activeSealed = false
     }
 }
 

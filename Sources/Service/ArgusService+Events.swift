@@ -1,5 +1,6 @@
 import Crypto
 import EventLog
+import Foundation
 import HTTPServer
 import JSON
 
@@ -103,6 +104,10 @@ extension ArgusService {
             switch error {
             case .overloaded: throw APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
             case .invalidEvent(let reason): throw APIError.invalid(reason)
+            case .system(let system) where system.errno == ENOSPC || system.errno == EDQUOT:
+                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("append failed: \(error)").text)}")
+                throw APIError(507, "insufficient_storage", "the disk holding the log is full; the event was not accepted",
+                               headers: [("Retry-After", "5")])
             default:
                 configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("append failed: \(error)").text)}")
                 throw APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")

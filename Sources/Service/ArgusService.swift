@@ -79,9 +79,29 @@ public final class ArgusService: Sendable {
         router.add("POST", "/oauth/token") { [self] in await respond($0) { try await issueToken($0) } }
         router.add("POST", "/oauth/revoke") { [self] in await respond($0) { try await revokeToken($0) } }
         router.add("GET", "/healthz") { [self] _ in
-            .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
+            switch log.health {
+            case .accepting:
+                return .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
+            case .failing(let reason, let code):
+                return .json(503, JSONValue.object([
+                    ("status", .string("degraded")), ("reason", .string(code == ENOSPC || code == EDQUOT ? "insufficient_storage" : "log_unavailable")),
+                    ("message", .string("the log cannot accept writes: \(reason)")), ("next_offset", .integer(log.nextOffset)),
+                ]).encoded())
+            case .stopped(let reason):
+                return .json(503, JSONValue.object([
+                    ("status", .string("stopped")), ("reason", .string("log_writer_stopped")),
+                    ("message", .string("the log writer stopped: \(reason)")), ("next_offset", .integer(log.nextOffset)),
+                ]).encoded())
+            }
         }
-        router.add("GET", "/metrics") { [self] _ in
+        router.add("GET", "/metrics") { [self] request in
+            if !configuration.metricsPublic {
+                do throws(APIError) {
+                    _ = try authenticate(request, scope: Scope.metricsRead)
+                } catch {
+                    return error.response
+                }
+            }
             let totals = dispatcher.totals()
             return HTTPResponse(status: 200, headers: HTTPHeaders([("content-type", "text/plain; version=0.0.4")]),
                                 body: Array(metrics.render(nextOffset: log.nextOffset, sync: log.syncStatistics, delivery: totals).utf8))

@@ -15,6 +15,9 @@ public struct ServiceConfiguration: Sendable {
     public var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
     /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
     public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
+    /// Whether `GET /metrics` answers without a token (`serve --metrics-public`); otherwise it needs
+    /// a token with scope `metrics:read`.
+    public var metricsPublic = false
     /// Access-token lifetime, in seconds.
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.

@@ -14,7 +14,7 @@ public final class WebhookStore: Sendable {
     /// Loads every webhook in `directory`.
     /// - Throws: `StoreError.corrupt` naming a file that cannot be read back.
     public init(directory: String) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         self.directory = directory
         var loaded: [String: Webhook] = [:]
         for name in FileStore.names(in: directory, suffix: ".json") {

@@ -21,6 +21,9 @@ enum ArgusEvents {
     static let hiddenCommands: [any Command.Type] = [Ed25519BatchCommand.self]
 
     static func main() async {
+        // Data directories hold secrets, tokens and tenants' events: everything this process creates
+        // is for its owner only (directories 0700, files 0600).
+        umask(0o077)
         // A test (or any parent) that holds our standard input asks us to die with it; serve's own
         // server process gets the same rule from its supervisor (ServeCommand).
         if ParentWatch.isRequested && !Supervisor.isChild { ParentWatch.start(parent: "parent process") }

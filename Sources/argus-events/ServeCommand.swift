@@ -9,14 +9,14 @@ import Service
 /// `argus-events serve`: the API on one data directory.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--metrics-public] [--max-connections N] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
                                                           "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
-                                                          "--auto-disable-hours", "--archive-cache-bytes"],
-                                      switchFlags: ["--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
+                                                          "--auto-disable-hours", "--archive-cache-bytes", "--max-connections"],
+                                      switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
         if arguments.isSet("--no-supervisor") {
@@ -40,6 +40,13 @@ struct ServeCommand: Command {
         if let text = arguments.value("--fsync") ?? file.fsync {
             guard let policy = FsyncPolicy(text) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             configuration.logOptions.fsyncPolicy = policy
+        }
+        configuration.metricsPublic = arguments.isSet("--metrics-public")
+        configuration.logOptions.onStopped = { reason in
+            // Only a failed fdatasync gets here: exit so the supervisor starts a fresh server, whose
+            // recovery reads what is durable.
+            Console.error(JSONValue.object([("level", .string("error")), ("message", .string("log writer stopped: \(reason); exiting for a restart"))]).text)
+            _exit(Supervisor.restartExitCode)
         }
         if let hours = try arguments.integer("--auto-disable-hours", in: 1...100_000) {
             configuration.autoDisableSeconds = Double(hours) * 3600
@@ -91,7 +98,8 @@ struct ServeCommand: Command {
         serverConfiguration.host = host
         serverConfiguration.port = port
         let descriptorLimit = DescriptorLimit.raiseSoftToHard()
-        serverConfiguration.connectionCountMax = ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
+        serverConfiguration.connectionCountMax = try arguments.integer("--max-connections", in: 1...1_000_000)
+            ?? ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
         Console.error(JSONValue.object([
             ("level", .string("info")), ("rlimit_nofile", .integer(Int64(descriptorLimit))),
             ("connection_count_max", .integer(Int64(serverConfiguration.connectionCountMax))),

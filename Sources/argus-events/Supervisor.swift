@@ -14,6 +14,8 @@ enum Supervisor {
     /// Restarts allowed within `restartWindowSeconds` before the supervisor gives up.
     static let restartCountMax = 5
     static let restartWindowSeconds = 60.0
+    /// The exit status of a server whose log writer stopped (a failed `fdatasync`): start it again.
+    static let restartExitCode: Int32 = 75
 
     static var isChild: Bool { ProcessInfo.processInfo.environment[childMarker] != nil }
 
@@ -40,7 +42,11 @@ enum Supervisor {
             source.resume()
             SignalSources.keep(source)
         }
+        let backoffSeconds = Double(ProcessInfo.processInfo.environment["ARGUS_SUPERVISOR_BACKOFF_MS"]
+            .flatMap { Int($0) }.map { min(max($0, 0), 60_000) } ?? 500) / 1000
         while true {
+            // A SIGTERM during the back-off (or before the first start) stops here: nothing new starts.
+            if stopping.isSet { return 0 }
             do {
                 childPID = try spawn()
             } catch {
@@ -48,31 +54,44 @@ enum Supervisor {
                 return 1
             }
             current.pid = childPID
+            // A signal that arrived between the spawn and publishing the pid is passed on now.
+            if stopping.isSet { kill(childPID, SIGTERM) }
             var status: Int32 = 0
             while waitpid(childPID, &status, 0) < 0 && errno == EINTR {}
             current.pid = 0
             let signalled = status & 0x7F
-            if signalled == 0 {
-                return (status >> 8) & 0xFF
+            let exitCode = (status >> 8) & 0xFF
+            if signalled == 0, exitCode != restartExitCode {
+                return exitCode
             }
             if stopping.isSet || forwarded.isSet { return 0 }
+            let cause = signalled == 0 ? "stopped its log writer (exit \(exitCode))" : "died of signal \(signalled)"
             let now = Date()
             restarts = restarts.filter { now.timeIntervalSince($0) < restartWindowSeconds } + [now]
             guard restarts.count <= restartCountMax else {
-                log("the server process died of signal \(signalled) \(restarts.count) times within a minute; giving up")
+                log("the server process \(cause) \(restarts.count) times within a minute; giving up")
                 return 1
             }
-            log("the server process died of signal \(signalled); restarting it (the cursors make this lose nothing)")
-            Thread.sleep(forTimeInterval: 0.5)
+            log("the server process \(cause); restarting it (the cursors make this lose nothing)")
+            if stopping.wait(timeoutSeconds: backoffSeconds) { return 0 }
         }
     }
 
-    /// `@unchecked Sendable`: a flag set once from a signal handler queue and read by the waiting thread.
+    /// `@unchecked Sendable`: a flag set once from a signal handler queue and read by the waiting thread,
+    /// guarded by `condition`.
     final class StopFlag: @unchecked Sendable {
-        private let lock = NSLock()
+        private let condition = NSCondition()
         private var value = false
-        func set() { lock.lock(); value = true; lock.unlock() }
-        var isSet: Bool { lock.lock(); defer { lock.unlock() }; return value }
+        func set() { condition.lock(); value = true; condition.broadcast(); condition.unlock() }
+        var isSet: Bool { condition.lock(); defer { condition.unlock() }; return value }
+        /// Waits up to `timeoutSeconds` for the flag; returns whether it is set.
+        func wait(timeoutSeconds: Double) -> Bool {
+            condition.lock()
+            defer { condition.unlock() }
+            let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
+            while !value, condition.wait(until: deadline) {}
+            return value
+        }
     }
 
     /// `@unchecked Sendable`: the current child's pid, guarded by a lock.

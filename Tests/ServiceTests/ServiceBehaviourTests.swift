@@ -117,7 +117,13 @@ import Testing
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }
         #expect(await harness.send("GET", "/healthz").status == 200)
-        let metrics = await harness.send("GET", "/metrics")
+        let anonymous = await harness.send("GET", "/metrics")
+        #expect(anonymous.status == 401 && anonymous.code == "missing_token", "/metrics needs a token")
+        let publisher = try await harness.token(organization: "org_a", scopes: ["events:publish"])
+        #expect(await harness.send("GET", "/metrics", token: publisher).status == 403, "and the metrics:read scope")
+        let scraper = try await harness.token(organization: "org_a", scopes: ["metrics:read"])
+        let metrics = await harness.send("GET", "/metrics", token: scraper)
+        #expect(metrics.status == 200)
         let text = String(decoding: metrics.response.body, as: UTF8.self)
         for name in ["argus_log_next_offset", "argus_append_duration_seconds_count", "argus_log_fsync_duration_seconds_count",
                      "argus_deliveries_total", "argus_retry_queue_depth", "argus_delivery_lag_events", "argus_api_responses_total"] {
