@@ -989,6 +989,11 @@ enum OpenAPIDocument {
         "pattern": "^whsec_[A-Za-z0-9+/]+={0,2}$",
         "description": "`whsec_` and the base64 of the 32-byte signing key."
       },
+      "WebhookPublicKey": {
+        "type": "string",
+        "pattern": "^whpk_[A-Za-z0-9+/]{43}=$",
+        "description": "`whpk_` and the base64 of the 32-byte Ed25519 public key that verifies the webhook's `v1a` signatures."
+      },
       "Webhook": {
         "type": "object",
         "additionalProperties": false,
@@ -1002,6 +1007,7 @@ enum OpenAPIDocument {
           "max_in_flight",
           "retry",
           "rate_limit_per_second",
+          "signature",
           "status",
           "status_reason",
           "start_offset",
@@ -1031,13 +1037,19 @@ enum OpenAPIDocument {
           "start_offset": {"type": "integer", "minimum": 0},
           "created_at": {"type": "string", "format": "date-time"},
           "updated_at": {"type": "string", "format": "date-time"},
+          "signature": {
+            "type": "string",
+            "enum": ["hmac", "ed25519"],
+            "description": "`hmac`: Standard Webhooks `v1` (HMAC-SHA256, shared secret). `ed25519`: `v1a` (Ed25519; the receiver holds only `public_key`)."
+          },
+          "public_key": {"$ref": "#/components/schemas/WebhookPublicKey"},
           "secret": {"$ref": "#/components/schemas/WebhookSecret"}
         }
       },
       "WebhookWithSecret": {
         "allOf": [{"$ref": "#/components/schemas/Webhook"}],
-        "required": ["secret"],
-        "description": "The webhook with its current signing secret (only from create and rotate-secret)."
+        "anyOf": [{"required": ["secret"]}, {"required": ["public_key"]}],
+        "description": "The webhook with its current signing secret (only from create and rotate-secret), or for `ed25519` webhooks its current public key (the private key never leaves the service)."
       },
       "WebhookView": {
         "allOf": [{"$ref": "#/components/schemas/Webhook"}],
@@ -1095,6 +1107,11 @@ enum OpenAPIDocument {
             "minimum": 1,
             "maximum": 10000,
             "description": "At most this many attempts (retries and manual retries included) in any one-second window. Default: null (unlimited)."
+          },
+          "signature": {
+            "type": ["string", "null"],
+            "enum": ["hmac", "ed25519", null],
+            "description": "Default `hmac` (Standard Webhooks `v1`, a `whsec_` secret). `ed25519`: `v1a` signatures; the response carries `public_key` (`whpk_`) instead of a secret, and deliveries carry no `x-argus-signature`. Fixed for the webhook's life (rotation keeps the scheme)."
           },
           "organization_id": {
             "type": ["string", "null"],

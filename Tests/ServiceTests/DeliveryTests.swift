@@ -256,3 +256,52 @@ import WebhookSigning
         #expect(await receiver.wait { _ in harness.service.dispatcher.history.delivery(deliveryID, webhookID: id)?.status == .succeeded })
     }
 }
+
+/// Standard Webhooks v1a: an Ed25519 webhook shows only its public key, and its deliveries verify with it.
+@Suite(.serialized) struct AsymmetricDeliveryTests {
+    @Test(.timeLimit(.minutes(2))) func anEd25519WebhookDeliversV1aSignaturesThatItsPublicKeyVerifies() async throws {
+        let harness = try DeliveryTests.harness()
+        defer { harness.close(); harness.removeDirectory() }
+        try await harness.service.startDelivery()
+        let token = try await harness.token(organization: "org_a")
+        let receiver = try Receiver()
+        defer { Task { await receiver.stop() } }
+        let created = await harness.send("POST", "/v1/webhooks", token: token,
+                                         body: #"{"url":"\#(receiver.url)","event_types":["*"],"signature":"ed25519"}"#)
+        #expect(created.status == 201)
+        #expect(created.json?["secret"] == nil, "the private key never leaves the service")
+        #expect(created.json?["signature"]?.stringValue == "ed25519")
+        let id = try #require(created.json?["id"]?.stringValue)
+        let publicKey = try WebhookPublicKey.parse(try #require(created.json?["public_key"]?.stringValue))
+        let shown = await harness.send("GET", "/v1/webhooks/\(id)", token: token)
+        #expect(shown.json?["public_key"] == created.json?["public_key"])
+        let bad = await harness.send("POST", "/v1/webhooks", token: token,
+                                     body: #"{"url":"\#(receiver.url)","event_types":["*"],"signature":"rsa"}"#)
+        #expect(bad.status == 422)
+
+        _ = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":1}}"#)
+        #expect(await receiver.wait { $0.count == 1 })
+        let rotated = await harness.send("POST", "/v1/webhooks/\(id)/rotate-secret", token: token)
+        #expect(rotated.status == 200 && rotated.json?["secret"] == nil)
+        let newKey = try WebhookPublicKey.parse(try #require(rotated.json?["public_key"]?.stringValue))
+        #expect(newKey != publicKey)
+        _ = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":2}}"#)
+        #expect(await receiver.wait { $0.count == 2 })
+
+        for (index, delivery) in receiver.received.enumerated() {
+            let fields = delivery.headers.map { HeaderField(name: $0.name, value: $0.value) }
+            #expect(delivery.headers["x-argus-signature"] == nil)
+            let entries = (delivery.headers["webhook-signature"] ?? "").split(separator: " ")
+            #expect(entries.count == index + 1 && entries.allSatisfy { $0.hasPrefix("v1a,") }, "after rotation: two entries")
+            #expect(delivery.headers["svix-signature"] == delivery.headers["webhook-signature"])
+            let keys = index == 0 ? [publicKey] : [newKey]
+            #expect(throws: Never.self) {
+                _ = try WebhookVerifier(secrets: [], publicKeys: keys).verify(body: delivery.body, headers: fields, now: Date())
+            }
+        }
+        let second = try #require(receiver.received.last)
+        let newest = try Base64.decode(String((second.headers["webhook-signature"] ?? "").split(separator: " ")[0].dropFirst(4)))
+        let message = Array("\(second.headers["webhook-id"] ?? "").\(second.headers["webhook-timestamp"] ?? "").".utf8) + second.body
+        #expect(newKey.isValidSignature(newest, for: message), "newest first")
+    }
+}
