@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import Archive
 import EventLog
+import SystemIO
 
 /// Every record of a local log, read with a fresh reader.
 private enum TestLog {
@@ -103,14 +104,14 @@ private enum TestLog {
         func use(_ entry: ArchiveManifestEntry) async throws {
             let directory = try await cache.segmentDirectory(for: entry)
             lastPath = directory + "/" + SegmentName.log(baseOffset: entry.baseOffset)
-            let used = try #require(LocalFiles.modificationTimeNs(lastPath))
+            let used = try #require(FileSystem.modificationTimeNs(lastPath))
             let probe = cacheDirectory + ".probe"
             let deadline = Date().addingTimeInterval(2)
             repeat {
                 FileManager.default.createFile(atPath: probe, contents: nil)
-                LocalFiles.touch(probe)
+                FileSystem.touch(probe)
                 guard Date() < deadline else { throw ArchiveError(.io, "file times did not advance within 2 s") }
-            } while (LocalFiles.modificationTimeNs(probe) ?? 0) <= used
+            } while (FileSystem.modificationTimeNs(probe) ?? 0) <= used
             try? FileManager.default.removeItem(atPath: probe)
         }
         func cached() throws -> Set<UInt64> {

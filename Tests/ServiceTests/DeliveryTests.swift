@@ -258,7 +258,7 @@ import WebhookSigning
 }
 
 /// Standard Webhooks v1a: an Ed25519 webhook shows only its public key, and its deliveries verify with it.
-@Suite(.serialized) struct AsymmetricDeliveryTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .stopsReceivers) struct AsymmetricDeliveryTests {
     @Test(.timeLimit(.minutes(2))) func anEd25519WebhookDeliversV1aSignaturesThatItsPublicKeyVerifies() async throws {
         let harness = try DeliveryTests.harness()
         defer { harness.close(); harness.removeDirectory() }

@@ -25,6 +25,7 @@ import Testing
         "POST /v1/webhooks/{id}/test": "webhooks:write",
         "GET /v1/clients": "clients:write",
         "POST /v1/clients": "clients:write",
+        "POST /v1/portal/sessions": "webhooks:read",
         "DELETE /v1/clients/{id}": "clients:write",
     ]
 
@@ -54,7 +55,9 @@ import Testing
             let method = parts[0]
             let path = parts[1].replacingOccurrences(of: "{id}", with: route.contains("/clients/") ? "cli_unknown" : webhook)
                 .replacingOccurrences(of: "{delivery_id}", with: "00000000-0000-4000-8000-000000000000")
-            let body: String? = method == "GET" || method == "DELETE" ? nil : "{}"
+            // A read-only portal session needs webhooks:read alone (a writable one also webhooks:write).
+            let body: String? = method == "GET" || method == "DELETE" ? nil
+                : route == "POST /v1/portal/sessions" ? #"{"read_only":true}"# : "{}"
             guard let scope = Self.table[route] else {
                 Issue.record("\(route) has no row")
                 continue
