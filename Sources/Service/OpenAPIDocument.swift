@@ -222,8 +222,8 @@ enum OpenAPIDocument {
             "type": "object", "required": ["scopes"], "additionalProperties": false,
             "properties": {
               "scopes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["events:publish", "events:read", "webhooks:read", "webhooks:write", "clients:write", "metrics:read", "platform:admin"]}},
-              "description": {"type": "string", "maxLength": 256},
-              "organization_id": {"type": "string", "description": "platform:admin only."}
+              "description": {"type": ["string", "null"], "maxLength": 1024, "description": "At most 1,024 UTF-8 bytes."},
+              "organization_id": {"type": ["string", "null"], "description": "platform:admin only (null: the token's own)."}
             }
           }}}
         },
@@ -652,9 +652,9 @@ enum OpenAPIDocument {
           "content": {"application/json": {"schema": {
             "type": "object", "additionalProperties": false,
             "properties": {
-              "read_only": {"type": "boolean", "default": false},
-              "expires_in": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600, "description": "Seconds until the token expires."},
-              "organization_id": {"type": "string", "maxLength": 128, "description": "platform:admin only; default the caller's organization."}
+              "read_only": {"type": ["boolean", "null"], "default": false},
+              "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 86400, "default": 3600, "description": "Seconds until the token expires."},
+              "organization_id": {"type": ["string", "null"], "maxLength": 128, "description": "platform:admin only; default (or null) the caller's organization."}
             }
           }}}
         },
@@ -758,7 +758,7 @@ enum OpenAPIDocument {
               "unsupported_grant_type",
               "invalid_scope",
               "unsupported_token_type",
-              "temporarily_unavailable"
+              "temporarily_unavailable", "too_many_requests", "too_many_tokens"
             ]
           },
           "error_description": {"type": "string"}
