@@ -47,13 +47,13 @@ let package = Package(
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
-        .target(name: "ArgusTestSupport", swiftSettings: strict),
+        .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
