@@ -21,6 +21,9 @@ let package = Package(
         .executable(name: "argus-bench", targets: ["argus-bench"]),
     ],
     targets: [
+        // The syscall layer: typed file descriptors (EINTR, short reads and writes), one error type
+        // (call, errno, path, offset), atomic writes with directory fsync, one directory lock.
+        .target(name: "SystemIO", swiftSettings: strict),
         // SHA-256 with SHA-NI and CRC32C with the SSE4.2 crc32 instruction. The only target compiled for
         // newer instructions; Crypto calls into it only after CPUID says they exist.
         .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
@@ -31,35 +34,36 @@ let package = Package(
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
-        .target(name: "EventLog", dependencies: ["Crypto", "JSON"], swiftSettings: strict),
+        .target(name: "EventLog", dependencies: ["Crypto", "JSON", "SystemIO"], swiftSettings: strict),
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
         .target(name: "HTTPServer", swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
-        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
-        .target(name: "Archive", dependencies: ["Crypto", "EventLog"], swiftSettings: strict),
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery"],
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "SystemIO"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
-        .target(name: "ArgusTestSupport", swiftSettings: strict),
+        .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
+        .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["ArgusTestSupport", "Archive", "EventLog", "Crypto"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),
     ],

@@ -7,12 +7,17 @@ verifies every delivery with PyPI `standardwebhooks` (Webhook(secret).verify(bod
 x-argus-signature with Python's hmac. Must run where the test CA is trusted by the system bundle:
 tools/delivery_interop.sh arranges that in a private mount namespace.
 
+No check is ever skipped: every delivery's `webhook-signature` entries must be ours, newest secret
+first, and `x-argus-signature` must be the HMAC of the body under the secret of the first entry.
+A second receiver has a certificate NOT signed by the trusted CA: every delivery to it must fail
+(recorded as failed attempts) and it must never receive a request.
+
 Prints `delivery_interop: N passed, M failed`; exits non-zero on any failure."""
 import base64, hashlib, hmac, http.server, json, os, re, socket, ssl, subprocess, sys, tempfile, threading, time, urllib.request
 
 from standardwebhooks.webhooks import Webhook
 
-binary, cert, key = sys.argv[1], sys.argv[2], sys.argv[3]
+binary, cert, key, untrusted_cert, untrusted_key = sys.argv[1:6]
 EVENTS = 200
 passed = 0
 failed = []
@@ -45,12 +50,27 @@ class Receiver(http.server.BaseHTTPRequestHandler):
                     last_error = error
             else:
                 raise last_error or ValueError("no secret")
-            raw = base64.b64decode(secret[len("whsec_"):])
+            # Which known secret made each v1 entry, in header order (None: not one of ours).
+            signed = f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body
+
+            def entry_for(candidate):
+                raw_key = base64.b64decode(candidate[len("whsec_"):])
+                return "v1," + base64.b64encode(hmac.new(raw_key, signed, hashlib.sha256).digest()).decode()
+
+            entries = headers.get("webhook-signature", "").split(" ")
+            makers = [next((s for s in secrets if entry_for(s) == entry), None) for entry in entries]
+            if None in makers:
+                raise ValueError(f"a webhook-signature entry made by no known secret: {len(entries)} entries")
+            # Newest first: secrets are listed newest first, so the makers' positions must increase.
+            positions = [secrets.index(m) for m in makers]
+            if positions != sorted(positions) or len(set(positions)) != len(positions):
+                raise ValueError(f"webhook-signature entries not newest first: {positions}")
+            newest = makers[0]
+            raw = base64.b64decode(newest[len("whsec_"):])
             expected = "sha256=" + hmac.new(raw, body, hashlib.sha256).hexdigest()
-            if headers.get("webhook-signature", "").split(" ")[0] == "v1," + base64.b64encode(hmac.new(
-                    raw, f"{headers['webhook-id']}.{headers['webhook-timestamp']}.".encode() + body, hashlib.sha256).digest()).decode():
-                if not hmac.compare_digest(expected, headers.get("x-argus-signature", "")):
-                    raise ValueError("x-argus-signature mismatch")
+            if not hmac.compare_digest(expected, headers.get("x-argus-signature", "")):
+                raise ValueError("x-argus-signature is not the HMAC of the body under the newest secret")
+            secret = newest
             if secret == secrets[0] and len(secrets) > 1:
                 with lock:
                     seen_new[0] += 1
@@ -70,12 +90,30 @@ class Receiver(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
 
-def free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+class UntrustedReceiver(http.server.BaseHTTPRequestHandler):
+    """Behind a certificate no trusted CA signed: a request reaching it is a failure."""
+    protocol_version = "HTTP/1.1"
+    requests = [0]
+
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):
+        with lock:
+            UntrustedReceiver.requests[0] += 1
+        self.send_response(204)
+        self.send_header("content-length", "0")
+        self.end_headers()
+
+
+def https_server(handler, certificate, private_key):
+    """An HTTPS server on a port the kernel picks (bound once, never closed and reused)."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(certificate, private_key)
+    httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, httpd.server_address[1]
 
 
 def request(method, url, token=None, body=None, form=None, basic=None):
@@ -95,12 +133,8 @@ def request(method, url, token=None, body=None, form=None, basic=None):
         return response.status, json.loads(response.read() or b"null")
 
 
-receiver_port = free_port()
-server = http.server.ThreadingHTTPServer(("127.0.0.1", receiver_port), Receiver)
-context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-context.load_cert_chain(cert, key)
-server.socket = context.wrap_socket(server.socket, server_side=True)
-threading.Thread(target=server.serve_forever, daemon=True).start()
+server, receiver_port = https_server(Receiver, cert, key)
+untrusted, untrusted_port = https_server(UntrustedReceiver, untrusted_cert, untrusted_key)
 
 data_dir = tempfile.mkdtemp(prefix="argus-interop-")
 serve = subprocess.Popen([binary, "serve", "--no-supervisor", "--data-dir", data_dir, "--listen", "127.0.0.1:0",
@@ -119,6 +153,9 @@ try:
         "url": f"https://localhost:{receiver_port}/hook", "event_types": ["user.*", "security.*"],
         "organization_id": "platform", "max_in_flight": 8})
     secret_holder["secrets"] = [webhook["secret"]]
+    status, refused_webhook = request("POST", base + "/v1/webhooks", token=token, body={
+        "url": f"https://localhost:{untrusted_port}/hook", "event_types": ["security.*"],
+        "organization_id": "platform", "retry": {"max_retries": 0}})
     # A rotation while deliveries flow: both secrets sign; the reference library must accept with the new one.
     offsets = []
     for batch in range(EVENTS // 50):
@@ -143,10 +180,34 @@ try:
     _, stats = request("GET", base + f"/v1/webhooks/{webhook['id']}/stats", token=token)
     if stats.get("failed", 0) != 0:
         failed.append(f"stats report failed deliveries: {stats}")
+    # The untrusted receiver: every security.* event is a failed delivery, none reached it.
+    expected_refusals = EVENTS // 2
+    refusals = 0
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        _, refused_stats = request("GET", base + f"/v1/webhooks/{refused_webhook['id']}/stats", token=token)
+        refusals = refused_stats.get("failed", 0)
+        if refusals >= expected_refusals:
+            break
+        time.sleep(0.2)
+    if refusals != expected_refusals:
+        failed.append(f"untrusted certificate: {refusals} failed deliveries, expected {expected_refusals}: {refused_stats}")
+    if refused_stats.get("succeeded", 0) != 0:
+        failed.append(f"untrusted certificate: deliveries succeeded: {refused_stats}")
+    _, history = request("GET", base + f"/v1/webhooks/{refused_webhook['id']}/deliveries?status=failed&limit=5", token=token)
+    errors = [a.get("error") or "" for d in history.get("data", []) for a in d.get("attempts", [])]
+    if not errors or not all(errors):
+        failed.append(f"untrusted certificate: failed attempts carry no error: {history}")
+    else:
+        print("untrusted certificate refused, e.g.:", errors[0])
+    with lock:
+        if UntrustedReceiver.requests[0] != 0:
+            failed.append(f"untrusted certificate: {UntrustedReceiver.requests[0]} requests reached the receiver")
 finally:
     serve.terminate()
     serve.wait(timeout=30)
     server.shutdown()
+    untrusted.shutdown()
 
 for line in failed[:10]:
     print("FAIL:", line)

@@ -16,6 +16,9 @@ openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout "$dir/server.k
 printf "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n" > "$dir/ext.cnf"
 openssl x509 -req -in "$dir/server.csr" -CA "$dir/ca.pem" -CAkey "$dir/ca.key" -CAcreateserial -days 2 \
   -extfile "$dir/ext.cnf" -out "$dir/server.pem" 2>/dev/null
+# A certificate for the same names signed by nobody the bundle trusts (self-signed): deliveries must fail.
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=localhost" -keyout "$dir/untrusted.key" -out "$dir/untrusted.pem" \
+  -addext "subjectAltName=DNS:localhost,IP:127.0.0.1" 2>/dev/null
 bundle=/etc/ssl/certs/ca-certificates.crt
 cat "$bundle" "$dir/ca.pem" > "$dir/bundle.pem"
-unshare -m bash -c "mount --bind '$dir/bundle.pem' '$bundle' && '$python' '$root/tools/delivery_interop.py' '$binary' '$dir/server.pem' '$dir/server.key'"
+unshare -m bash -c "mount --bind '$dir/bundle.pem' '$bundle' && '$python' '$root/tools/delivery_interop.py' '$binary' '$dir/server.pem' '$dir/server.key' '$dir/untrusted.pem' '$dir/untrusted.key'"

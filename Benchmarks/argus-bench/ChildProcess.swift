@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -18,23 +19,11 @@ enum ChildProcess {
     /// default signal handlers, applying `actions` to its file descriptors; returns its pid.
     static func spawn(_ path: String, arguments argv: [String], environment: [String: String],
                       actions: inout posix_spawn_file_actions_t) throws -> pid_t {
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let arguments = argv.map { strdup($0) } + [nil]
-        let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in arguments + variables { free(pointer) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, path, &actions, &attributes, arguments, variables)
-        guard result == 0 else { throw Failure(description: "posix_spawn \(path) failed, error \(result)") }
-        return pid
+        do {
+            return try ProcessSpawner.spawn(path, arguments: argv, environment: environment, actions: &actions)
+        } catch {
+            throw Failure(description: "\(error)")
+        }
     }
 
     /// Runs `path` with `arguments` and `environment`; returns its exit status and standard output.

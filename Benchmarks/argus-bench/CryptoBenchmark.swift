@@ -8,7 +8,7 @@ import WebhookSigning
 /// against `sha256sum` (see `CommandPeers`).
 enum CryptoBenchmark: Benchmark {
     static let name = "crypto"
-    static let summary = "SHA-256/CRC-32C MB/s, HMAC/s, sign and verify end to end; openssl speed, openssl dgst, sha256sum alongside"
+    static let summary = "SHA-256/CRC-32C MB/s, HMAC/s, Ed25519 signs/s and verifies/s, sign and verify end to end; openssl speed, openssl dgst, sha256sum alongside"
     static let usage = "crypto [--seconds S] [--openssl-seconds N] [--no-openssl] [--only NAME,...]"
 
     static let sha256Sizes = [64, 1024, 64 * 1024]
@@ -155,6 +155,10 @@ enum CryptoBenchmark: Benchmark {
                        blackHole(try? verifier.verify(body: body, headers: fields, nowUnixSeconds: timestampSeconds))
                    },
                    unit: .operationsPerSecond, note: "webhook-signature and x-argus-signature")
+        }
+
+        if selected("ed25519") {
+            try addEd25519Rows(to: &report, seconds: seconds, openssl: openssl, opensslSeconds: opensslSeconds, body: body)
         }
 
         if selected("sign_cli") || selected("verify_log") {

@@ -1,3 +1,5 @@
+import SystemIO
+
 /// Why an archive operation failed, with the context needed to act on it: the object key, the HTTP
 /// status and the S3 error code. Never carries credentials, signatures or Authorization headers.
 public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -29,6 +31,8 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
     public var message: String
     /// The log offset the failure is about (for damage: the first bad record), when known.
     public var offset: UInt64?
+    /// The failed system call behind an `.io` error, when there is one.
+    public var cause: SystemError?
 
     public init(_ kind: Kind, key: String? = nil, httpStatus: Int? = nil, s3Code: String? = nil, offset: UInt64? = nil,
                 _ message: String) {
@@ -45,5 +49,25 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
         if let key { text += " for \(key)" }
         if let httpStatus { text += " (HTTP \(httpStatus)" + (s3Code.map { ", \($0)" } ?? "") + ")" }
         return text + ": " + message
+    }
+}
+
+extension ArchiveError {
+    /// A local file or directory operation that failed (`.io`), keeping the system error as its cause.
+    public init(_ cause: SystemError, key: String? = nil) {
+        self.init(.io, key: key, cause.description)
+        self.cause = cause
+    }
+}
+
+/// Runs SystemIO calls (only those: they throw `SystemError`), reporting a failure as `ArchiveError.io`
+/// with the system error as its cause. Untyped because Swift 6 infers `any Error` for unannotated closures.
+func fileCall<T>(_ body: () throws -> T) throws(ArchiveError) -> T {
+    do {
+        return try body()
+    } catch let error as SystemError {
+        throw ArchiveError(error)
+    } catch {
+        preconditionFailure("fileCall wraps SystemIO calls only, got \(error)")
     }
 }

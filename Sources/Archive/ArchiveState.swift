@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -70,7 +71,7 @@ public struct ArchiveState: Sendable {
     /// - Throws: `ArchiveError.io` when the file exists but cannot be read.
     public static func load(directory: String) throws(ArchiveError) -> ArchiveState {
         var segments: [Segment] = []
-        if let data = try LocalFiles.read(directory + "/state.jsonl") {
+        if let data = try fileCall({ try FileSystem.contents(of: directory + "/state.jsonl") }) {
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
                 guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
                       let target = object["target"] as? String, let base = (object["base_offset"] as? NSNumber)?.uint64Value,
@@ -103,36 +104,27 @@ public struct ArchiveState: Sendable {
     /// Appends `segment` durably (write + fsync of `state.jsonl`).
     /// - Throws: `ArchiveError.io`.
     public mutating func record(_ segment: Segment) throws(ArchiveError) {
-        try LocalFiles.createDirectory(directory)
+        try fileCall { try FileSystem.createDirectory(directory) }
         let line = "{\"target\":\(Self.quote(segment.target)),\"base_offset\":\(segment.baseOffset),"
             + "\"last_offset\":\(segment.lastOffset.map(String.init) ?? "null"),\"bytes\":\(segment.sizeBytes),"
             + "\"sha256\":\"\(Hex.encode(segment.sha256))\",\"verified_at\":\"\(Timestamp.format(ms: segment.verifiedAtMs))\"}\n"
         let path = directory + "/state.jsonl"
-        let descriptor = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-        guard descriptor >= 0 else { throw LocalFiles.failure("open", path) }
-        defer { close(descriptor) }
-        // A torn line left by a crash must not swallow this one: start on a fresh line.
-        var status = stat()
-        var bytes = Array(line.utf8)
-        if fstat(descriptor, &status) == 0, status.st_size > 0 {
-            var last: UInt8 = 0
-            let reader = open(path, O_RDONLY | O_CLOEXEC)
-            if reader >= 0 {
-                _ = pread(reader, &last, 1, status.st_size - 1)
-                close(reader)
-            }
-            if last != UInt8(ascii: "\n") { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+        try fileCall {
+            let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_APPEND)
+            // A torn line left by a crash must not swallow this one: start on a fresh line.
+            var bytes = Array(line.utf8)
+            let size = try file.size()
+            if size > 0, try file.read(count: 1, at: size - 1) != [UInt8(ascii: "\n")] { bytes.insert(UInt8(ascii: "\n"), at: 0) }
+            try file.writeAll(bytes)
+            try file.synchronize()
         }
-        let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-        guard written == bytes.count else { throw LocalFiles.failure("write", path) }
-        guard fsync(descriptor) == 0 else { throw LocalFiles.failure("fsync", path) }
         segments.append(segment)
     }
 
     /// The last target archived to, or nil.
     public func targetSettings() throws(ArchiveError) -> TargetSettings? {
-        guard let data = try LocalFiles.read(directory + "/target.json"),
-              let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
+        guard let data = try fileCall({ try FileSystem.contents(of: directory + "/target.json") }),
+              let object = (try? JSONSerialization.jsonObject(with: Data(data))) as? [String: Any],
               let url = object["url"] as? String else { return nil }
         return TargetSettings(url: url, endpoint: object["endpoint"] as? String, region: object["region"] as? String)
     }
@@ -142,7 +134,7 @@ public struct ArchiveState: Sendable {
         if try targetSettings() == settings { return }
         let text = "{\"url\":\(Self.quote(settings.url)),\"endpoint\":\(settings.endpoint.map(Self.quote) ?? "null"),"
             + "\"region\":\(settings.region.map(Self.quote) ?? "null")}\n"
-        try LocalFiles.writeAtomically(Data(text.utf8), to: directory + "/target.json")
+        try fileCall { try FileSystem.writeAtomically(Data(text.utf8), to: directory + "/target.json", creatingDirectory: true) }
     }
 
     static func quote(_ text: String) -> String {

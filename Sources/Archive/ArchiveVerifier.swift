@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import SystemIO
 
 /// Verifies an archive on its own, and its continuity into a local log:
 ///
@@ -70,8 +71,8 @@ public enum ArchiveVerifier {
         let totalBytes = manifestKeys.reduce(Int64(0)) { $0 + (segmentObjects[$1.0]?.sizeBytes ?? 0) }
 
         let scratch = NSTemporaryDirectory() + "argus-archive-verify-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        try await BlockingIO.run { () throws(ArchiveError) in try LocalFiles.createDirectory(scratch) }
-        defer { try? LocalFiles.removeTree(scratch) }
+        try await BlockingIO.run { () throws(ArchiveError) in try fileCall { try FileSystem.createDirectory(scratch) } }
+        defer { try? fileCall { try FileSystem.removeTree(scratch) } }
 
         var previous: ArchiveManifestEntry?
         var referenced = Set<UInt64>()
@@ -127,8 +128,8 @@ public enum ArchiveVerifier {
             }
             let path = scratch + "/" + SegmentName.log(baseOffset: base)
             let checked = try await BlockingIO.run { () throws(ArchiveError) -> (SegmentVerification?, String?, [UInt8]) in
-                try LocalFiles.writeAtomically(body, to: path)
-                defer { try? LocalFiles.remove(path) }
+                try fileCall { try FileSystem.writeAtomically(body, to: path, creatingDirectory: true) }
+                defer { try? fileCall { try FileSystem.remove(path) } }
                 let digest = body.withUnsafeBytes { SHA256.hash($0) }
                 do throws(EventLogError) {
                     return (try LogVerifier.verifySegment(path: path, expectedBaseOffset: base, expectedChainIn: entry.chainIn), nil, digest)
@@ -173,8 +174,8 @@ public enum ArchiveVerifier {
                 let path = scratch + "/pending-" + SegmentName.log(baseOffset: base)
                 let chainIn = pendingChain
                 let verification = try await BlockingIO.run { () throws(ArchiveError) -> SegmentVerification? in
-                    try LocalFiles.writeAtomically(body, to: path)
-                    defer { try? LocalFiles.remove(path) }
+                    try fileCall { try FileSystem.writeAtomically(body, to: path, creatingDirectory: true) }
+                    defer { try? fileCall { try FileSystem.remove(path) } }
                     return try? LogVerifier.verifySegment(path: path, expectedBaseOffset: base, expectedChainIn: chainIn)
                 }
                 if let verification, verification.isIntact, base == 0 || chainIn != nil {

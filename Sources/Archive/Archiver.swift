@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import SystemIO
 
 /// Uploads sealed segments that are not archived yet, oldest first, and records each one only after
 /// it is verified on the target:
@@ -64,12 +65,22 @@ public struct Archiver: Sendable {
         var body: Data
     }
 
+    /// Takes the one-run-at-a-time lock, `<state directory>/lock`, without waiting.
+    /// - Throws: `ArchiveError.busy` when another run holds it; `.io` when the file cannot be opened.
+    package static func lock(stateDirectory: String) throws(ArchiveError) -> DirectoryLock {
+        try fileCall { try FileSystem.createDirectory(stateDirectory) }
+        switch try fileCall({ try DirectoryLock.acquire(path: stateDirectory + "/lock") }) {
+        case .acquired(let lock): return lock
+        case .held: throw ArchiveError(.busy, "another archive run is working on \(stateDirectory)")
+        }
+    }
+
     /// Archives every sealed segment not yet archived on the target.
     /// - Parameter progress: called after each segment (from a task, not the main thread).
     /// - Throws: `ArchiveError`; what was recorded before the failure stays recorded, and the next run resumes.
     public func run(progress: @escaping @Sendable (Progress) -> Void = { _ in }) async throws(ArchiveError) -> Summary {
         let started = ContinuousClock.now
-        let lock = try ArchiveLock(directory: stateDirectory)
+        let lock = try Self.lock(stateDirectory: stateDirectory)
         defer { withExtendedLifetime(lock) {} }
         let state = try await BlockingIO.run { () throws(ArchiveError) in try ArchiveState.load(directory: stateDirectory) }
         let location = target.location
@@ -80,7 +91,7 @@ public struct Archiver: Sendable {
                 var sealed: [(UInt64, Int64)] = []
                 for base in try SegmentCatalog.baseOffsets(directory: logDirectory)
                 where try SegmentCatalog.footer(directory: logDirectory, baseOffset: base) != nil {
-                    sealed.append((base, LocalFiles.size(logDirectory + "/" + SegmentName.log(baseOffset: base)) ?? 0))
+                    sealed.append((base, FileSystem.size(logDirectory + "/" + SegmentName.log(baseOffset: base)) ?? 0))
                 }
                 return sealed
             } catch {
@@ -240,7 +251,7 @@ public struct Archiver: Sendable {
                         throw ArchiveError(.integrity, key: key,
                                            "local segment fails verification at offset \(verification.firstBadOffset ?? base): \(problem); not archived")
                     }
-                    guard let body = try LocalFiles.read(path), Int64(body.count) == verification.sizeBytes else {
+                    guard let body = try fileCall({ try FileSystem.data(of: path) }), Int64(body.count) == verification.sizeBytes else {
                         throw ArchiveError(.io, key: key, "local segment changed while being read")
                     }
                     let entry = ArchiveManifestEntry(

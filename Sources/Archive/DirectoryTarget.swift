@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SystemIO
 
 /// An archive in a local (or mounted) directory, `file:///DIR`. Each object is a file at `DIR/<key>`,
 /// written to a temporary file, fsynced and renamed into place, so a reader never sees a partial object.
@@ -26,17 +27,17 @@ public struct DirectoryTarget: ArchiveTarget {
 
     public func put(key: String, body: Data, sha256: [UInt8]) async throws(ArchiveError) {
         let path = try path(for: key)
-        try await BlockingIO.run { () throws(ArchiveError) in try LocalFiles.writeAtomically(body, to: path) }
+        try await BlockingIO.run { () throws(ArchiveError) in try fileCall { try FileSystem.writeAtomically(body, to: path, creatingDirectory: true) } }
     }
 
     public func get(key: String) async throws(ArchiveError) -> Data? {
         let path = try path(for: key)
-        return try await BlockingIO.run { () throws(ArchiveError) in try LocalFiles.read(path) }
+        return try await BlockingIO.run { () throws(ArchiveError) in try fileCall { try FileSystem.data(of: path) } }
     }
 
     public func head(key: String) async throws(ArchiveError) -> ArchiveObjectInfo? {
         let path = try path(for: key)
-        return await BlockingIO.run { LocalFiles.size(path).map { ArchiveObjectInfo(key: key, sizeBytes: $0) } }
+        return await BlockingIO.run { FileSystem.size(path).map { ArchiveObjectInfo(key: key, sizeBytes: $0) } }
     }
 
     public func list(prefix: String) async throws(ArchiveError) -> [ArchiveObjectInfo] {
@@ -45,13 +46,13 @@ public struct DirectoryTarget: ArchiveTarget {
             var found: [ArchiveObjectInfo] = []
             func walk(_ relative: String) throws(ArchiveError) {
                 let directory = relative.isEmpty ? root : root + "/" + relative
-                for entry in try LocalFiles.list(directory) {
+                for entry in try fileCall({ try FileSystem.list(directory) }) {
                     let key = relative.isEmpty ? entry.name : relative + "/" + entry.name
                     if entry.isDirectory {
                         // Only descend where keys with `prefix` can be.
                         if prefix.hasPrefix(key + "/") || (key + "/").hasPrefix(prefix) { try walk(key) }
                     } else if key.hasPrefix(prefix), !entry.name.contains(".tmp-"),
-                              let size = LocalFiles.size(directory + "/" + entry.name) {
+                              let size = FileSystem.size(directory + "/" + entry.name) {
                         found.append(ArchiveObjectInfo(key: key, sizeBytes: size))
                     }
                 }

@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -41,8 +42,8 @@ public struct SegmentCache: Sendable {
         let segmentDirectory = directory + "/" + String(name.dropLast(4))
         let path = segmentDirectory + "/" + name
         let hit = await BlockingIO.run { () -> Bool in
-            guard LocalFiles.size(path) == entry.sizeBytes else { return false }
-            LocalFiles.touch(path)
+            guard FileSystem.size(path) == entry.sizeBytes else { return false }
+            FileSystem.touch(path)
             return true
         }
         if hit { return segmentDirectory }
@@ -53,12 +54,12 @@ public struct SegmentCache: Sendable {
         let root = directory
         try await BlockingIO.run { () throws(ArchiveError) in
             let incoming = segmentDirectory + "/incoming-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).log"
-            try LocalFiles.writeAtomically(body, to: incoming)
+            try fileCall { try FileSystem.writeAtomically(body, to: incoming, creatingDirectory: true) }
             do throws(ArchiveError) {
                 try Self.check(incoming, against: entry)
-                try LocalFiles.move(incoming, to: path)
+                try fileCall { try FileSystem.move(incoming, to: path) }
             } catch {
-                try? LocalFiles.remove(incoming)
+                try? fileCall { try FileSystem.remove(incoming) }
                 throw error
             }
             try Self.evict(root: root, keeping: segmentDirectory, capacityBytes: capacity)
@@ -92,15 +93,15 @@ public struct SegmentCache: Sendable {
     /// Removes least recently used segment directories until the total is within `capacityBytes`.
     static func evict(root: String, keeping: String, capacityBytes: Int64) throws(ArchiveError) {
         var cached: [(directory: String, sizeBytes: Int64, usedNs: Int64)] = []
-        for entry in try LocalFiles.list(root) where entry.isDirectory {
+        for entry in try fileCall({ try FileSystem.list(root) }) where entry.isDirectory {
             let directory = root + "/" + entry.name
             let path = directory + "/" + entry.name + ".log"
-            cached.append((directory, LocalFiles.size(path) ?? 0, LocalFiles.modificationTimeNs(path) ?? 0))
+            cached.append((directory, FileSystem.size(path) ?? 0, FileSystem.modificationTimeNs(path) ?? 0))
         }
         var total = cached.reduce(Int64(0)) { $0 + $1.sizeBytes }
         for candidate in cached.sorted(by: { $0.usedNs < $1.usedNs }) where total > capacityBytes {
             guard candidate.directory != keeping else { continue }
-            try LocalFiles.removeTree(candidate.directory)
+            try fileCall { try FileSystem.removeTree(candidate.directory) }
             total -= candidate.sizeBytes
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -75,32 +76,20 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_adddup2(&actions, input[0], 0)
         posix_spawn_file_actions_adddup2(&actions, output[1], 1)
         posix_spawn_file_actions_adddup2(&actions, errors[1], 2)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var variables = ProcessInfo.processInfo.environment
         for (key, value) in environment { variables[key] = value }
         if standardInput == nil { variables[Self.exitOnStandardInputEOF] = "1" }
-        let argv = ([executable] + arguments).map { strdup($0) } + [nil]
-        let envp = variables.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var child = pid_t()
-        let result = posix_spawn(&child, executable, &actions, &attributes, argv, envp)
+        let spawned = Result { () throws(SystemError) in
+            try ProcessSpawner.spawn(executable, arguments: [executable] + arguments, environment: variables, actions: &actions)
+        }
         close(input[0])
         close(output[1])
         close(errors[1])
-        guard result == 0 else {
+        guard case .success(let child) = spawned else {
             close(input[1])
             close(output[0])
             close(errors[0])
-            throw SpawnError(description: "posix_spawn \(executable) failed, error \(result)")
+            throw SpawnError(description: "\(spawned)")
         }
         pid = child
         inputDescriptor = input[1]

@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -31,13 +32,13 @@ struct ActiveSegment {
     static func create(directory: String, baseOffset: UInt64, chainIn: [UInt8], nowMs: Int64) throws(EventLogError) -> ActiveSegment {
         let header = SegmentHeader(baseOffset: baseOffset, createdMs: nowMs, chainIn: chainIn)
         let path = directory + "/" + SegmentName.log(baseOffset: baseOffset)
-        let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_TRUNC)
+        let file = try systemCall { try FileDescriptor.open(path, O_RDWR | O_CREAT | O_TRUNC) }
         let headerBytes = header.encoded()
-        try file.write(headerBytes, at: 0)
-        try file.synchronize()
-        let indexFile = try FileDescriptor.open(directory + "/" + SegmentName.index(baseOffset: baseOffset),
-                                                O_RDWR | O_CREAT | O_TRUNC)
-        try FileSystem.synchronizeDirectory(directory)
+        try systemCall { try file.write(headerBytes, at: 0) }
+        try systemCall { try file.synchronize() }
+        let indexFile = try systemCall { try FileDescriptor.open(directory + "/" + SegmentName.index(baseOffset: baseOffset),
+                                                O_RDWR | O_CREAT | O_TRUNC) }
+        try systemCall { try FileSystem.synchronizeDirectory(directory) }
         var digest = SHA256()
         digest.update(headerBytes)
         return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
@@ -62,8 +63,8 @@ struct ActiveSegment {
                                    segmentDigest: segmentDigest)
         var writer = ByteWriter(capacity: RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes)
         RecordFrame.appendFooter(footer, to: &writer)
-        try file.write(writer.bytes, at: sizeBytes)
-        try file.synchronizeData()
+        try systemCall { try file.write(writer.bytes, at: sizeBytes) }
+        try systemCall { try file.synchronizeData() }
         sizeBytes += Int64(writer.bytes.count)
         // The index is a rebuildable cache: failing to rewrite it (a full disk) does not undo the seal.
         try? index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
@@ -77,7 +78,7 @@ struct ActiveSegment {
         var position: Int64 = 0
         while position < sizeBytes {
             let count = Int(min(Int64(1 << 20), sizeBytes - position))
-            let chunk = try file.read(count: count, at: position)
+            let chunk = try systemCall { try file.read(count: count, at: position) }
             if chunk.count < count {
                 throw .corruptSegment(segment: file.path, reason: "shorter than expected while hashing")
             }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -27,26 +28,35 @@ public final class CursorStore: @unchecked Sendable {
     private var finished = false
     private var journal: FileDescriptor
     private var journalSizeBytes: Int64
+    private var flushes = 0
+
+    /// Journal flushes (one write and one `fdatasync` each) since the store opened.
+    var flushCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return flushes
+    }
 
     /// Opens (creating when needed) the cursor store in `directory`.
     /// - Throws: `EventLogError.system` for I/O errors, `.corruptSegment` for a damaged snapshot.
     public init(directory: String) throws(EventLogError) {
-        try FileSystem.createDirectory(directory)
+        try systemCall { try FileSystem.createDirectory(directory) }
         self.directory = directory
         var offsets: [String: UInt64] = [:]
-        if let snapshot = try FileDescriptor.openIfExists(directory + "/cursors.snapshot") {
-            let bytes = try snapshot.read(count: Int(try snapshot.size()), at: 0)
+        if let snapshot = try systemCall({ try FileDescriptor.openIfExists(directory + "/cursors.snapshot") }) {
+            let bytes = try systemCall { try snapshot.read(count: Int(try snapshot.size()), at: 0) }
             let (entries, validBytes) = Self.decode(bytes)
             if validBytes != bytes.count {
                 throw .corruptSegment(segment: directory + "/cursors.snapshot", reason: "damaged at byte \(validBytes)")
             }
             for (name, offset) in entries { offsets[name] = offset }
         }
-        journal = try FileDescriptor.open(directory + "/cursors.journal", O_RDWR | O_CREAT)
-        let bytes = try journal.read(count: Int(try journal.size()), at: 0)
+        let journal = try systemCall { try FileDescriptor.open(directory + "/cursors.journal", O_RDWR | O_CREAT) }
+        let bytes = try systemCall { try journal.readAll() }
         let (entries, validBytes) = Self.decode(bytes)
         for (name, offset) in entries { offsets[name] = offset }
-        if validBytes < bytes.count { try journal.truncate(to: Int64(validBytes)) }
+        if validBytes < bytes.count { try systemCall({ try journal.truncate(to: Int64(validBytes)) }) }
+        self.journal = journal
         journalSizeBytes = Int64(validBytes)
         self.offsets = offsets
         let thread = Thread { [self] in runFlusher() }
@@ -159,6 +169,7 @@ public final class CursorStore: @unchecked Sendable {
             if stop { break }
             let result = write(batch)
             condition.lock()
+            flushes += 1
             if case .success = result {
                 for (name, value) in batch { offsets[name] = value }
             }
@@ -175,13 +186,13 @@ public final class CursorStore: @unchecked Sendable {
         do throws(EventLogError) {
             var writer = ByteWriter()
             for (name, value) in batch { Self.appendEntry(name: name, offset: value, to: &writer) }
-            try journal.write(writer.bytes, at: journalSizeBytes)
-            try journal.synchronizeData()
+            try systemCall { try journal.write(writer.bytes, at: journalSizeBytes) }
+            try systemCall { try journal.synchronizeData() }
             journalSizeBytes += Int64(writer.bytes.count)
             if journalSizeBytes > Self.journalSizeBytesMax { try compact(adding: batch) }
             return .success(())
         } catch {
-            try? journal.truncate(to: journalSizeBytes)
+            try? systemCall { try journal.truncate(to: journalSizeBytes) }
             return .failure(error)
         }
     }
@@ -193,9 +204,9 @@ public final class CursorStore: @unchecked Sendable {
         for (name, value) in batch { live[name] = value }
         var writer = ByteWriter()
         for (name, offset) in live { Self.appendEntry(name: name, offset: offset, to: &writer) }
-        try FileSystem.writeAtomically(writer.bytes, to: directory + "/cursors.snapshot", directory: directory)
-        try journal.truncate(to: 0)
-        try journal.synchronize()
+        try systemCall { try FileSystem.writeAtomically(writer.bytes, to: directory + "/cursors.snapshot") }
+        try systemCall { try journal.truncate(to: 0) }
+        try systemCall { try journal.synchronize() }
         journalSizeBytes = 0
     }
 

@@ -1,3 +1,4 @@
+import SystemIO
 /// When sealed segments may be deleted.
 public struct RetentionPolicy: Sendable {
     /// Delete the oldest sealed segments while the log is larger than this, in bytes; nil for no limit.
@@ -30,12 +31,12 @@ extension EventLog {
             } ?? false
             guard tooBig || tooOld else { break }
             guard let last = summary.lastOffset, last < consumersFloor, mayDelete(summary.baseOffset) else { break }
-            try FileSystem.remove(directory + "/" + SegmentName.log(baseOffset: summary.baseOffset))
-            try FileSystem.remove(directory + "/" + SegmentName.index(baseOffset: summary.baseOffset))
+            try systemCall { try FileSystem.remove(directory + "/" + SegmentName.log(baseOffset: summary.baseOffset)) }
+            try systemCall { try FileSystem.remove(directory + "/" + SegmentName.index(baseOffset: summary.baseOffset)) }
             totalBytes -= summary.sizeBytes
             deleted.append(summary.baseOffset)
         }
-        if !deleted.isEmpty { try FileSystem.synchronizeDirectory(directory) }
+        if !deleted.isEmpty { try systemCall({ try FileSystem.synchronizeDirectory(directory) }) }
         return deleted
     }
 }

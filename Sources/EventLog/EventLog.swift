@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import SystemIO
 
 /// A segmented, checksummed, hash-chained append-only event log in one directory.
 ///
@@ -41,9 +42,12 @@ public final class EventLog: Sendable {
     public init(directory: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) {
         precondition(options.segmentSizeBytesMax >= EventLogLimits.segmentSizeBytesMin, "segment size too small")
         precondition(options.indexIntervalBytes > 0, "index interval must be positive")
-        try FileSystem.createDirectory(directory)
+        try systemCall { try FileSystem.createDirectory(directory) }
         self.directory = directory
-        lock = try DirectoryLock(directory: directory)
+        switch try systemCall({ try DirectoryLock.acquire(path: directory + "/LOCK") }) {
+        case .acquired(let lock): self.lock = lock
+        case .held(let holderPID): throw .locked(path: directory, holderPID: holderPID)
+        }
         let segment = try Recovery.openActiveSegment(directory: directory, options: options)
         head = Head(nextOffset: segment.nextOffset)
         writer = LogWriter(segment: segment, options: options, onDurable: { [head] nextOffset in

@@ -1,3 +1,5 @@
+import SystemIO
+
 /// Everything the log store can report. Each case names where the problem is.
 public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A system call failed.
@@ -35,5 +37,17 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .closed: return "the log is closed"
         case .overloaded(let count): return "the append queue is full (\(count) pending)"
         }
+    }
+}
+
+/// Runs SystemIO calls (only those: they throw `SystemError`), reporting a failure as `EventLogError.system`.
+/// The closure is untyped because Swift 6 infers `any Error` for closures that are not annotated.
+func systemCall<T>(_ body: () throws -> T) throws(EventLogError) -> T {
+    do {
+        return try body()
+    } catch let error as SystemError {
+        throw .system(error)
+    } catch {
+        preconditionFailure("systemCall wraps SystemIO calls only, got \(error)")
     }
 }

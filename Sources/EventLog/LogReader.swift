@@ -1,3 +1,4 @@
+import SystemIO
 /// Reads events in offset order from any position, across segment rolls, from this process or
 /// another one (no lock). It never returns a record that is incomplete or fails its CRC; when it
 /// reaches what is written so far, `next()` returns nil and can be called again later.
@@ -60,7 +61,7 @@ public struct LogReader: Sendable {
     }
 
     private func firstTimestamp(base: UInt64) throws(EventLogError) -> Int64? {
-        guard let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) else { return nil }
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) }) else { return nil }
         var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
         if case .event(let record, _, _) = try scanner.next() { return record.timestampMs }
         return nil
@@ -69,12 +70,12 @@ public struct LogReader: Sendable {
     /// Opens segment `base` and positions at the index entry before `offset` (or before `timeMs`).
     private mutating func open(base: UInt64, at offset: UInt64, timeMs: Int64? = nil) throws(EventLogError) {
         let name = SegmentName.log(baseOffset: base)
-        guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else {
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + name) }) else {
             throw .corruptSegment(segment: name, reason: "missing")
         }
-        let header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+        let header = try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
         let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: base),
-                                          segmentSizeBytes: try file.size(), baseOffset: base)
+                                          segmentSizeBytes: try systemCall { try file.size() }, baseOffset: base)
         let entry = timeMs.map { index.entry(before: $0) } ?? index.entry(atOrBefore: offset)
         var scanner = SegmentScanner(file: file, position: entry?.position ?? Int64(SegmentHeader.sizeBytes))
         var start = entry?.offset ?? header.baseOffset

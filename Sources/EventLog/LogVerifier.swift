@@ -1,6 +1,7 @@
 import Crypto
 import Dispatch
 import Synchronization
+import SystemIO
 
 /// Checks a whole log directory: header and record CRCs, dense offsets, the hash chain within and
 /// across segments, footers (count, last offset, last chain, SHA-256 of the segment), and that every
@@ -39,8 +40,8 @@ public enum LogVerifier {
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
         var totalBytes: Int64 = 0
         for base in bases {
-            if let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) {
-                totalBytes += try file.size()
+            if let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: base)) }) {
+                totalBytes += try systemCall { try file.size() }
             }
         }
         let outcomes = checkSegments(directory: directory, bases: bases, totalBytes: totalBytes, progress: progress)
@@ -123,7 +124,7 @@ public enum LogVerifier {
         DispatchQueue.concurrentPerform(iterations: bases.count) { position in
             let outcome: SegmentOutcome
             do throws(EventLogError) {
-                guard let file = try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: bases[position]))
+                guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + SegmentName.log(baseOffset: bases[position])) })
                 else { return }
                 outcome = try checkSegment(directory: directory, base: bases[position], file: file,
                                            isLast: position == bases.count - 1)
@@ -144,8 +145,8 @@ public enum LogVerifier {
     private static func checkSegment(directory: String, base: UInt64, file: FileDescriptor,
                                      isLast: Bool) throws(EventLogError) -> SegmentOutcome {
         let name = SegmentName.log(baseOffset: base)
-        let size = try file.size()
-        let headerBytes = try file.read(count: SegmentHeader.sizeBytes, at: 0)
+        let size = try systemCall { try file.size() }
+        let headerBytes = try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }
         let header: SegmentHeader
         do throws(EventLogError) {
             header = try SegmentHeader.decode(headerBytes, segment: name)
@@ -261,7 +262,7 @@ public enum LogVerifier {
             }
             let end = position < footerPosition ? footerPosition : sizeBytes
             let count = Int(min(Int64(1 << 20), end - position))
-            let chunk = try file.read(count: count, at: position)
+            let chunk = try systemCall { try file.read(count: count, at: position) }
             if chunk.count < count { throw .corruptSegment(segment: file.path, reason: "shorter than expected while hashing") }
             hasher.update(chunk)
             position += Int64(count)

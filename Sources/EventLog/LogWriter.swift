@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -106,7 +107,7 @@ final class LogWriter: @unchecked Sendable {
             }
             syncIfIntervalElapsed()
             if stopping {
-                if failure == nil, unsyncedSinceMs != nil { try? segment.file.synchronizeData() }
+                if failure == nil, unsyncedSinceMs != nil { try? systemCall({ try segment.file.synchronizeData() }) }
                 condition.lock()
                 finished = true
                 condition.broadcast()
@@ -120,7 +121,7 @@ final class LogWriter: @unchecked Sendable {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
               Clock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
-            try segment.file.synchronizeData()
+            try systemCall { try segment.file.synchronizeData() }
             unsyncedSinceMs = nil
         } catch {
             fail(error)
@@ -240,12 +241,12 @@ final class LogWriter: @unchecked Sendable {
             segment.lastIndexedPosition = lastIndexedBefore
         }
         do {
-            try segment.file.write(writer.bytes, at: startSize)
+            try systemCall { try segment.file.write(writer.bytes, at: startSize) }
         } catch {
             // Nothing of this group is acknowledged: cut whatever part of it reached the file (if even
             // that fails, the bytes could be read later: stop).
             rollBackIndex()
-            do { try segment.file.truncate(to: startSize) } catch { fail(error) }
+            do { try systemCall { try segment.file.truncate(to: startSize) } } catch { fail(error) }
             noteFault(error)
             for request in batch { request.completion(.failure(failure ?? error)) }
             return
@@ -253,15 +254,15 @@ final class LogWriter: @unchecked Sendable {
         if options.fsyncPolicy == .always {
             do {
                 let started = ContinuousClock.now
-                try segment.file.synchronizeData()
+                try systemCall { try segment.file.synchronizeData() }
                 let elapsed = ContinuousClock.now - started
                 syncRecorder.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
             } catch {
                 // After a failed fdatasync the page cache state is unknown: cut this group's bytes, so
                 // no reader and no recovery ever sees an event that was answered with an error, and stop.
                 rollBackIndex()
-                try? segment.file.truncate(to: startSize)
-                try? segment.file.synchronize()
+                try? systemCall { try segment.file.truncate(to: startSize) }
+                try? systemCall { try segment.file.synchronize() }
                 fail(error)
                 for request in batch { request.completion(.failure(failure ?? error)) }
                 return
@@ -277,7 +278,7 @@ final class LogWriter: @unchecked Sendable {
         segment.lastTimestampMs = timestampMs
         if !indexBytes.isEmpty {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
-            try? segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes))
+            try? systemCall { try segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes)) }
         }
         noteAccepting()
         onDurable(offset)
@@ -292,7 +293,7 @@ final class LogWriter: @unchecked Sendable {
         if !activeSealed {
             if unsyncedSinceMs != nil {
                 do {
-                    try segment.file.synchronizeData()
+                    try systemCall { try segment.file.synchronizeData() }
                 } catch {
                     fail(error)
                     throw error
@@ -309,7 +310,7 @@ final class LogWriter: @unchecked Sendable {
                     throw error
                 }
                 segment.sizeBytes = sizeBefore
-                do { try segment.file.truncate(to: sizeBefore) } catch { fail(error) }
+                do { try systemCall { try segment.file.truncate(to: sizeBefore) } } catch { fail(error) }
                 throw error
             }
             activeSealed = true

@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -14,11 +15,11 @@ enum Recovery {
         }
         let name = SegmentName.log(baseOffset: activeBase)
         let path = directory + "/" + name
-        let file = try FileDescriptor.open(path, O_RDWR)
-        let fileSize = try file.size()
+        let file = try systemCall { try FileDescriptor.open(path, O_RDWR) }
+        let fileSize = try systemCall { try file.size() }
         let header: SegmentHeader
         do throws(EventLogError) {
-            header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+            header = try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
             guard header.baseOffset == activeBase else {
                 throw EventLogError.corruptSegment(segment: name, reason: "header names base offset \(header.baseOffset)")
             }
@@ -84,12 +85,12 @@ enum Recovery {
             case .end(let position):
                 if position < fileSize {
                     options.logger("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name)")
-                    try file.truncate(to: position)
-                    try file.synchronize()
+                    try systemCall { try file.truncate(to: position) }
+                    try systemCall { try file.synchronize() }
                 }
                 if indexChanged { try index.write(to: indexPath) }
-                let indexFile = try FileDescriptor.open(indexPath, O_RDWR | O_CREAT)
-                if !indexChanged { try indexFile.truncate(to: Int64(index.entries.count * SegmentIndex.entrySizeBytes)) }
+                let indexFile = try systemCall { try FileDescriptor.open(indexPath, O_RDWR | O_CREAT) }
+                if !indexChanged { try systemCall({ try indexFile.truncate(to: Int64(index.entries.count * SegmentIndex.entrySizeBytes)) }) }
                 let digest = try ActiveSegment.runningDigest(of: file, sizeBytes: position)
                 return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
                                      sizeBytes: position, nextOffset: expectedOffset, chain: chain,
@@ -101,8 +102,8 @@ enum Recovery {
                                                       reason: reason)
                 }
                 options.logger("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
-                try file.truncate(to: position)
-                try file.synchronize()
+                try systemCall { try file.truncate(to: position) }
+                try systemCall { try file.synchronize() }
                 scanner = SegmentScanner(file: file, position: position)
                 continue
             }
@@ -111,14 +112,14 @@ enum Recovery {
 
     /// A bad frame is a torn tail when it is the last frame of the file, or when only zeros follow.
     static func isTornTail(file: FileDescriptor, position: Int64, fileSize: Int64) throws(EventLogError) -> Bool {
-        let lengthBytes = try file.read(count: 4, at: position)
+        let lengthBytes = try systemCall { try file.read(count: 4, at: position) }
         if lengthBytes.count == 4 {
             let length = lengthBytes.withUnsafeBytes { Int64($0.uint32(at: 0)) }
             if position + Int64(RecordFrame.headerSizeBytes) + length >= fileSize { return true }
         }
         var cursor = position
         while cursor < fileSize {
-            let chunk = try file.read(count: Int(min(Int64(1 << 20), fileSize - cursor)), at: cursor)
+            let chunk = try systemCall { try file.read(count: Int(min(Int64(1 << 20), fileSize - cursor)), at: cursor) }
             if chunk.isEmpty { break }
             if chunk.contains(where: { $0 != 0 }) { return false }
             cursor += Int64(chunk.count)

@@ -1,18 +1,19 @@
+import SystemIO
 /// What is known about the segments of a log directory without a lock: names, headers, footers.
 public enum SegmentCatalog {
     /// Base offsets of every segment file in `directory`, ascending.
     public static func baseOffsets(directory: String) throws(EventLogError) -> [UInt64] {
-        try FileSystem.list(directory).compactMap(SegmentName.baseOffset(ofLogFile:)).sorted()
+        try systemCall { try FileSystem.names(in: directory) }.compactMap(SegmentName.baseOffset(ofLogFile:)).sorted()
     }
 
     /// The footer of a sealed segment, or nil when the segment is not sealed.
     public static func footer(directory: String, baseOffset: UInt64) throws(EventLogError) -> SegmentFooter? {
         let path = directory + "/" + SegmentName.log(baseOffset: baseOffset)
-        guard let file = try FileDescriptor.openIfExists(path) else { return nil }
-        let size = try file.size()
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(path) }) else { return nil }
+        let size = try systemCall { try file.size() }
         let footerSize = Int64(RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes)
         guard size >= Int64(SegmentHeader.sizeBytes) + footerSize else { return nil }
-        let bytes = try file.read(count: Int(footerSize), at: size - footerSize)
+        let bytes = try systemCall { try file.read(count: Int(footerSize), at: size - footerSize) }
         let parsed = bytes.withUnsafeBytes { RecordFrame.parse($0) }
         if case .footer(let footer, _) = parsed { return footer }
         return nil
@@ -21,10 +22,10 @@ public enum SegmentCatalog {
     /// The header of a segment.
     public static func header(directory: String, baseOffset: UInt64) throws(EventLogError) -> SegmentHeader {
         let name = SegmentName.log(baseOffset: baseOffset)
-        guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else {
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + name) }) else {
             throw .corruptSegment(segment: name, reason: "missing")
         }
-        return try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+        return try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
     }
 
     /// A summary row for `argus-events segments`.
@@ -46,9 +47,9 @@ public enum SegmentCatalog {
         var rows: [Summary] = []
         for base in try baseOffsets(directory: directory) {
             let name = SegmentName.log(baseOffset: base)
-            guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else { continue }
-            let size = try file.size()
-            let header = try SegmentHeader.decode(try file.read(count: SegmentHeader.sizeBytes, at: 0), segment: name)
+            guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + name) }) else { continue }
+            let size = try systemCall { try file.size() }
+            let header = try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
             var scanner = SegmentScanner(file: file, position: Int64(SegmentHeader.sizeBytes))
             var first: EventRecord?
             if case .event(let record, _, _) = try scanner.next() { first = record }
@@ -79,7 +80,7 @@ public enum SegmentCatalog {
     /// The last record of a sealed segment, found through its index.
     static func lastRecord(directory: String, baseOffset: UInt64, fileSize: Int64) throws(EventLogError) -> EventRecord? {
         let name = SegmentName.log(baseOffset: baseOffset)
-        guard let file = try FileDescriptor.openIfExists(directory + "/" + name) else { return nil }
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(directory + "/" + name) }) else { return nil }
         let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: baseOffset),
                                           segmentSizeBytes: fileSize, baseOffset: baseOffset)
         var scanner = SegmentScanner(file: file, position: index.entries.last?.position ?? Int64(SegmentHeader.sizeBytes))

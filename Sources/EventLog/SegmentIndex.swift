@@ -1,3 +1,4 @@
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,9 +25,9 @@ struct SegmentIndex: Sendable {
     /// Loads `path`, keeping only a prefix of entries that is well-formed: strictly increasing
     /// offsets and positions, non-decreasing times, positions inside the segment.
     static func load(path: String, segmentSizeBytes: Int64, baseOffset: UInt64) throws(EventLogError) -> SegmentIndex {
-        guard let file = try FileDescriptor.openIfExists(path) else { return SegmentIndex() }
-        let size = try file.size()
-        let bytes = try file.read(count: Int(size), at: 0)
+        guard let file = try systemCall({ try FileDescriptor.openIfExists(path) }) else { return SegmentIndex() }
+        let size = try systemCall { try file.size() }
+        let bytes = try systemCall { try file.read(count: Int(size), at: 0) }
         var entries: [Entry] = []
         bytes.withUnsafeBytes { buffer in
             var position = 0
@@ -60,8 +61,8 @@ struct SegmentIndex: Sendable {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(entries.count * Self.entrySizeBytes)
         for entry in entries { bytes += Self.encode(entry) }
-        let file = try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
-        try file.write(bytes, at: 0)
+        let file = try systemCall { try FileDescriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC) }
+        try systemCall { try file.write(bytes, at: 0) }
     }
 
     mutating func append(_ entry: Entry) { entries.append(entry) }

@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 
 /// Reads frames one after another from a segment file through a read-ahead buffer. Reading on from
 /// where the last frame ended never reads a byte twice (a frame split by the buffer end is kept).
@@ -78,11 +79,11 @@ struct SegmentScanner: Sendable {
                             from: source.baseAddress.unsafelyUnwrapped + keptStart, byteCount: kept)
                     }
                 }
-                return Result { () throws(EventLogError) in
+                return Result { () throws(SystemError) in
                     try file.read(into: UnsafeMutableRawBufferPointer(rebasing: destination[kept...]), at: position + Int64(kept))
                 }
             }
-            let got = try reading.get()
+            let got = try systemCall { try reading.get() }
             if kept + got < count { refilled.removeLast(count - kept - got) }
             buffer = refilled
             bufferStart = position

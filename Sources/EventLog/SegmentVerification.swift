@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -53,8 +54,8 @@ extension LogVerifier {
                                      expectedChainIn: [UInt8]? = nil,
                                      checkRecords: Bool = true) throws(EventLogError) -> SegmentVerification {
         let name = path.split(separator: "/").last.map(String.init) ?? path
-        let file = try FileDescriptor.open(path, O_RDONLY)
-        let size = try file.size()
+        let file = try systemCall { try FileDescriptor.open(path, O_RDONLY) }
+        let size = try systemCall { try file.size() }
         var result = SegmentVerification(baseOffset: expectedBaseOffset ?? 0, lastOffset: nil, recordCount: 0,
                                          firstTimestampMs: nil, lastTimestampMs: nil, chainIn: [], chainOut: [],
                                          sizeBytes: size, sha256: [], sealed: false, firstBadOffset: nil, problem: nil)
@@ -65,7 +66,7 @@ extension LogVerifier {
             return copy
         }
         let header: SegmentHeader
-        let headerBytes = try file.read(count: SegmentHeader.sizeBytes, at: 0)
+        let headerBytes = try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }
         do throws(EventLogError) {
             header = try SegmentHeader.decode(headerBytes, segment: name)
         } catch {
@@ -107,7 +108,7 @@ extension LogVerifier {
         let footerSize = Int64(RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes)
         guard size >= Int64(SegmentHeader.sizeBytes) + footerSize else { return failed(base, "segment is not sealed") }
         let footerPosition = size - footerSize
-        let footerBytes = try file.read(count: Int(footerSize), at: footerPosition)
+        let footerBytes = try systemCall { try file.read(count: Int(footerSize), at: footerPosition) }
         guard case .footer(let footer, _) = footerBytes.withUnsafeBytes({ RecordFrame.parse($0) }) else {
             return failed(base, "segment is not sealed")
         }

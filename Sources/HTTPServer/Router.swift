@@ -63,6 +63,19 @@ public struct Router: HTTPHandler {
         }.map(\.element)
     }
 
+    /// Every registered route as its method and pattern (`/v1/webhooks/{id}`), so a test can cover each one.
+    public var registeredRoutes: [(method: String, pattern: String)] {
+        routes.map { route in
+            let parts = route.segments.map { segment -> String in
+                switch segment {
+                case .literal(let text): return text
+                case .parameter(let name): return "{\(name)}"
+                }
+            }
+            return (route.method, "/" + parts.joined(separator: "/"))
+        }
+    }
+
     public func handle(_ request: HTTPRequest) async -> HTTPResponse {
         switch resolve(request) {
         case .route(let route, let routed): return await route.handler(routed)

@@ -26,6 +26,9 @@ extension ArgusService {
             throw APIError(401, "token_revoked", "the access token was revoked",
                            headers: [("WWW-Authenticate", invalid + ", error_description=\"revoked\"")])
         case .valid(let principal):
+            if principal.isPortal, !PortalRoutes.allows(method: request.method, path: request.path) {
+                throw APIError(403, "portal_forbidden", "a portal session token may only use the portal's routes")
+            }
             guard principal.has(scope) else {
                 throw APIError(403, "insufficient_scope", "this route needs the \(scope) scope",
                                headers: [("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=\"\(scope)\"")])

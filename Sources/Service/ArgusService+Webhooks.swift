@@ -66,7 +66,11 @@ extension ArgusService {
         let rateLimit = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax) ?? principal.organizationID
         let start = fields.any("start")
+        let signatureText = try fields.string("signature", sizeBytesMax: 16) ?? WebhookSecret.Scheme.hmac.rawValue
         try fields.rejectUnknown()
+        guard let scheme = WebhookSecret.Scheme(rawValue: signatureText) else {
+            throw APIError.invalid("signature must be \"hmac\" (Standard Webhooks v1) or \"ed25519\" (v1a)")
+        }
         try Self.validateEventTypes(types)
         if organization == "*" {
             guard principal.isPlatformAdmin else {
@@ -97,7 +101,7 @@ extension ArgusService {
             id: try WebhookStore.makeID(nowMs: now), organizationID: organization, url: url, description: description,
             eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.maxInFlightDefault)),
             retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
-            secrets: SecretRing(current: try WebhookSecret.generate()), createdAtMs: now, updatedAtMs: now,
+            secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now,
             rateLimitPerSecond: rateLimit.map { Int($0) })
         try webhooks.put(webhook)
         return json(201, webhook.json(includeSecret: true))
@@ -126,7 +130,11 @@ extension ArgusService {
     func updateWebhook(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         let existing = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
-        var fields = try FieldReader(try jsonBody(request))
+        let body = try jsonBody(request)
+        if principal.isPortal, body.objectValue?.contains(where: { $0.0 != "status" }) == true {
+            throw APIError(403, "portal_forbidden", "a portal session may only change a webhook's status (pause or enable)")
+        }
+        var fields = try FieldReader(body)
         var updated = existing
         if let url = try fields.string("url", sizeBytesMax: TargetGuard.urlSizeBytesMax) { updated.url = url }
         if let types = try fields.stringArray("event_types", countMax: ServiceLimits.eventTypeFilterCountMax) {

@@ -1,16 +1,16 @@
-import EventLog
 import Foundation
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// The service's small files (clients, webhooks, spool, journals), written through EventLog's
+/// The service's small files (clients, webhooks, spool, journals), written through
 /// `FileSystem.writeAtomically`, so a crash leaves either the old or the new version, never a mix.
 enum FileStore {
     /// Writes `bytes` to `directory/name` atomically, readable by the owner only.
     static func write(_ bytes: [UInt8], directory: String, name: String) throws {
         try FileSystem.createDirectory(directory)
-        try FileSystem.writeAtomically(bytes, to: directory + "/" + name, directory: directory, mode: 0o600)
+        try FileSystem.writeAtomically(bytes, to: directory + "/" + name, mode: 0o600)
     }
 
     /// Removes `directory/name` durably; a missing file is not an error.
@@ -34,12 +34,14 @@ enum FileStore {
 
 /// A failure of the service's own stores.
 public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
-    case system(call: String, path: String, errno: Int32)
+    /// A file call failed.
+    case system(SystemError)
+    /// A stored file cannot be read back.
     case corrupt(path: String, reason: String)
 
     public var description: String {
         switch self {
-        case .system(let call, let path, let code): return "\(call) \(path): \(String(cString: strerror(code))) (errno \(code))"
+        case .system(let error): return error.description
         case .corrupt(let path, let reason): return "\(path) is damaged: \(reason)"
         }
     }

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -26,8 +27,8 @@ final class IdempotencyCache: Sendable {
     }
 
     private let book: Mutex<IdempotencyBook>
-    /// The journal's descriptor and how many lines it holds.
-    private let journal: Mutex<(descriptor: Int32, lineCount: Int)>
+    /// The journal file and how many lines it holds.
+    private let journal: Mutex<(file: FileDescriptor, lineCount: Int)>
     private let directory: String
     private let journalPath: String
 
@@ -46,12 +47,10 @@ final class IdempotencyCache: Sendable {
                 loaded.finish(key, requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
             }
         }
-        let (descriptor, lineCount) = try Self.rewrite(loaded, nowMs: nowMs, directory: directory, path: journalPath)
+        let (file, lineCount) = try Self.rewrite(loaded, nowMs: nowMs, directory: directory, path: journalPath)
         book = Mutex(loaded)
-        journal = Mutex((descriptor, lineCount))
+        journal = Mutex((file, lineCount))
     }
-
-    deinit { journal.withLock { _ = close($0.descriptor) } }
 
     static func emptyBook() -> IdempotencyBook {
         IdempotencyBook(perOrganizationMax: ServiceLimits.idempotencyKeyCountPerOrganizationMax,
@@ -67,7 +66,7 @@ final class IdempotencyCache: Sendable {
     }
 
     /// Writes the journal anew with the book's finished keys and opens it for appending.
-    private static func rewrite(_ book: IdempotencyBook, nowMs: Int64, directory: String, path: String) throws -> (Int32, Int) {
+    private static func rewrite(_ book: IdempotencyBook, nowMs: Int64, directory: String, path: String) throws -> (FileDescriptor, Int) {
         var bytes: [UInt8] = []
         let entries = book.finishedEntries(nowMs: nowMs)
         for (key, entry) in entries {
@@ -76,9 +75,7 @@ final class IdempotencyCache: Sendable {
             }
         }
         try FileStore.write(bytes, directory: directory, name: "idempotency.journal")
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: path, errno: errno) }
-        return (descriptor, entries.count)
+        return (try FileDescriptor.open(path, O_WRONLY | O_APPEND), entries.count)
     }
 
     static func key(organizationID: String, key: String) -> String { organizationID + "\u{0}" + key }
@@ -105,13 +102,12 @@ final class IdempotencyCache: Sendable {
             let finishedCount = book.withLock { $0.finishedCount }
             if journal.lineCount > 2 * finishedCount + 1024 {
                 let snapshot = book.withLock { $0 }
-                if let (descriptor, lineCount) = try? Self.rewrite(snapshot, nowMs: nowMs, directory: directory, path: journalPath) {
-                    close(journal.descriptor)
-                    journal = (descriptor, lineCount)
+                if let (file, lineCount) = try? Self.rewrite(snapshot, nowMs: nowMs, directory: directory, path: journalPath) {
+                    journal = (file, lineCount)
                     return
                 }
             }
-            _ = line.withUnsafeBytes { write(journal.descriptor, $0.baseAddress, $0.count) }
+            try? journal.file.writeAll(line)
             journal.lineCount += 1
         }
     }

@@ -11,7 +11,7 @@ enum OpenAPIDocument {
     "description": "Event ingest, the event log, and webhook subscriptions of the Argus identity platform. Every `/v1` route needs an OAuth 2.0 bearer token (client credentials grant at `/oauth/token`); a token sees only its organization's events and webhooks (platform:admin: every organization). Errors are `{\"error\":{\"code\",\"message\"}}`, except the OAuth endpoints' RFC 6749 `{\"error\",\"error_description\"}`. Request bodies are at most 1 MiB (8 MiB for `/v1/events/batch`), request heads 16 KiB (431 beyond). JSON bodies reject unknown members (422 `unknown_field`)."
   },
   "servers": [{"url": "/"}],
-  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}],
+  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}, {"name": "Portal"}],
   "paths": {
     "/oauth/token": {
       "post": {
@@ -68,6 +68,11 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "429": {
+            "description": "`too_many_tokens` (the client holds 1,000 live tokens) or more than 20 token requests per second for this client; `Retry-After` says when to try again.",
+            "headers": {"Retry-After": {"schema": {"type": "integer", "minimum": 1}}},
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/OAuthError"}}}
           },
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "503": {
@@ -157,6 +162,10 @@ enum OpenAPIDocument {
           "200": {
             "description": "The service is up.",
             "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Health"}}}
+          },
+          "503": {
+            "description": "The log cannot accept writes (for example a full disk); the body says why. Publishing resumes by itself once the cause is gone.",
+            "content": {"application/json": {"schema": {"type": "object"}}}
           }
         }
       }
@@ -166,9 +175,84 @@ enum OpenAPIDocument {
         "operationId": "metrics",
         "tags": ["Operations"],
         "summary": "Prometheus metrics (text exposition format 0.0.4)",
-        "security": [],
+        "description": "Needs a token with scope `metrics:read` (Prometheus' `oauth2` scrape config can fetch one), unless the server runs with `--metrics-public`.",
+        "security": [{"oauth2": ["metrics:read"]}, {"bearerAuth": []}],
         "responses": {
-          "200": {"description": "Counters and gauges.", "content": {"text/plain": {"schema": {"type": "string"}}}}
+          "200": {"description": "Counters and gauges.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      }
+    },
+    "/v1/clients": {
+      "get": {
+        "operationId": "listClients",
+        "tags": ["OAuth"],
+        "summary": "List the organization's OAuth clients (platform:admin: every organization, or `organization_id`)",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "parameters": [
+          {"name": "after", "in": "query", "schema": {"type": "string", "minLength": 1, "maxLength": 64}, "description": "The last client id of the previous page."},
+          {"$ref": "#/components/parameters/Limit"},
+          {"name": "organization_id", "in": "query", "schema": {"type": "string"}, "description": "platform:admin only: one organization's clients."}
+        ],
+        "responses": {
+          "200": {
+            "description": "A page of clients (never their secrets).",
+            "content": {"application/json": {"schema": {
+              "type": "object", "required": ["data", "next_after"],
+              "properties": {
+                "data": {"type": "array", "items": {"$ref": "#/components/schemas/OAuthClient"}},
+                "next_after": {"type": ["string", "null"]}
+              }
+            }}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
+        }
+      },
+      "post": {
+        "operationId": "createClient",
+        "tags": ["OAuth"],
+        "summary": "Create an OAuth client; the secret is shown once",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": true,
+          "content": {"application/json": {"schema": {
+            "type": "object", "required": ["scopes"], "additionalProperties": false,
+            "properties": {
+              "scopes": {"type": "array", "minItems": 1, "items": {"type": "string", "enum": ["events:publish", "events:read", "webhooks:read", "webhooks:write", "clients:write", "metrics:read", "platform:admin"]}},
+              "description": {"type": ["string", "null"], "maxLength": 1024, "description": "At most 1,024 UTF-8 bytes."},
+              "organization_id": {"type": ["string", "null"], "description": "platform:admin only (null: the token's own)."}
+            }
+          }}}
+        },
+        "responses": {
+          "201": {
+            "description": "The client with `client_secret`, shown only now.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/OAuthClient"}], "required": ["client_secret"], "properties": {"client_secret": {"type": "string"}}}}}
+          },
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "413": {"$ref": "#/components/responses/ContentTooLarge"},
+          "415": {"description": "Not JSON.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      }
+    },
+    "/v1/clients/{id}": {
+      "delete": {
+        "operationId": "deleteClient",
+        "tags": ["OAuth"],
+        "summary": "Delete an OAuth client; its tokens answer 401 `invalid_token` at once",
+        "security": [{"oauth2": ["clients:write"]}, {"bearerAuth": []}],
+        "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string"}}],
+        "responses": {
+          "204": {"description": "Deleted."},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
         }
       }
     },
@@ -243,6 +327,7 @@ enum OpenAPIDocument {
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "507": {"description": "`insufficient_storage`: the disk is full; nothing was stored, and publishing resumes by itself once there is room.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
       },
@@ -309,6 +394,7 @@ enum OpenAPIDocument {
           "413": {"$ref": "#/components/responses/ContentTooLarge"},
           "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
           "422": {"$ref": "#/components/responses/ValidationFailed"},
+          "507": {"description": "`insufficient_storage`: the disk is full; nothing was stored, and publishing resumes by itself once there is room.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
@@ -553,6 +639,40 @@ enum OpenAPIDocument {
           "503": {"$ref": "#/components/responses/Unavailable"}
         }
       }
+    },
+    "/v1/portal/sessions": {
+      "post": {
+        "operationId": "createPortalSession",
+        "tags": ["Portal"],
+        "summary": "Open a delivery-portal session",
+        "description": "Issues a short-lived portal token and the URL of the portal page with the token in the fragment (`<base>/portal#token=<token>`, so it never reaches a server log). The token sees only its organization and only the portal's routes: list and read webhooks, deliveries and stats, and (unless read-only) retry a delivery, replay, pause/enable (PATCH with `status` only), send a test event and rotate the secret. Every other route answers 403 `portal_forbidden`. Needs webhooks:read, and webhooks:write for a session that is not read-only; only platform:admin may name another `organization_id`. An empty body means the defaults.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "requestBody": {
+          "required": false,
+          "content": {"application/json": {"schema": {
+            "type": "object", "additionalProperties": false,
+            "properties": {
+              "read_only": {"type": ["boolean", "null"], "default": false},
+              "expires_in": {"type": ["integer", "null"], "minimum": 60, "maximum": 86400, "default": 3600, "description": "Seconds until the token expires."},
+              "organization_id": {"type": ["string", "null"], "maxLength": 128, "description": "platform:admin only; default (or null) the caller's organization."}
+            }
+          }}}
+        },
+        "responses": {
+          "201": {"description": "The session.", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["url", "token", "expires_at", "read_only", "organization_id"],
+            "properties": {
+              "url": {"type": "string"}, "token": {"type": "string"}, "expires_at": {"type": "string", "format": "date-time"},
+              "read_only": {"type": "boolean"}, "organization_id": {"type": "string"}
+            }
+          }}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "415": {"$ref": "#/components/responses/UnsupportedMediaType"},
+          "422": {"$ref": "#/components/responses/ValidationFailed"}
+        }
+      }
     }
   },
   "components": {
@@ -592,6 +712,17 @@ enum OpenAPIDocument {
       }
     },
     "schemas": {
+      "OAuthClient": {
+        "type": "object",
+        "required": ["client_id", "organization_id", "scopes", "description", "created_at"],
+        "properties": {
+          "client_id": {"type": "string"},
+          "organization_id": {"type": "string"},
+          "scopes": {"type": "array", "items": {"type": "string"}},
+          "description": {"type": "string"},
+          "created_at": {"type": "string", "format": "date-time"}
+        }
+      },
       "Error": {
         "type": "object",
         "required": ["error"],
@@ -627,7 +758,7 @@ enum OpenAPIDocument {
               "unsupported_grant_type",
               "invalid_scope",
               "unsupported_token_type",
-              "temporarily_unavailable"
+              "temporarily_unavailable", "too_many_requests", "too_many_tokens"
             ]
           },
           "error_description": {"type": "string"}
@@ -641,7 +772,7 @@ enum OpenAPIDocument {
           "grant_type": {"type": "string", "const": "client_credentials"},
           "scope": {
             "type": "string",
-            "pattern": "^ *(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin)(?: +(?:events:publish|events:read|webhooks:read|webhooks:write|platform:admin))* *$",
+            "pattern": "^ *(?:events:publish|events:read|webhooks:read|webhooks:write|clients:write|metrics:read|platform:admin)(?: +(?:events:publish|events:read|webhooks:read|webhooks:write|clients:write|metrics:read|platform:admin))* *$",
             "description": "Space-separated subset of the client's scopes (`invalid_scope` for any other); default: all of them.",
             "examples": ["events:publish events:read"]
           },
@@ -858,6 +989,11 @@ enum OpenAPIDocument {
         "pattern": "^whsec_[A-Za-z0-9+/]+={0,2}$",
         "description": "`whsec_` and the base64 of the 32-byte signing key."
       },
+      "WebhookPublicKey": {
+        "type": "string",
+        "pattern": "^whpk_[A-Za-z0-9+/]{43}=$",
+        "description": "`whpk_` and the base64 of the 32-byte Ed25519 public key that verifies the webhook's `v1a` signatures."
+      },
       "Webhook": {
         "type": "object",
         "additionalProperties": false,
@@ -871,6 +1007,7 @@ enum OpenAPIDocument {
           "max_in_flight",
           "retry",
           "rate_limit_per_second",
+          "signature",
           "status",
           "status_reason",
           "start_offset",
@@ -900,13 +1037,19 @@ enum OpenAPIDocument {
           "start_offset": {"type": "integer", "minimum": 0},
           "created_at": {"type": "string", "format": "date-time"},
           "updated_at": {"type": "string", "format": "date-time"},
+          "signature": {
+            "type": "string",
+            "enum": ["hmac", "ed25519"],
+            "description": "`hmac`: Standard Webhooks `v1` (HMAC-SHA256, shared secret). `ed25519`: `v1a` (Ed25519; the receiver holds only `public_key`)."
+          },
+          "public_key": {"$ref": "#/components/schemas/WebhookPublicKey"},
           "secret": {"$ref": "#/components/schemas/WebhookSecret"}
         }
       },
       "WebhookWithSecret": {
         "allOf": [{"$ref": "#/components/schemas/Webhook"}],
-        "required": ["secret"],
-        "description": "The webhook with its current signing secret (only from create and rotate-secret)."
+        "anyOf": [{"required": ["secret"]}, {"required": ["public_key"]}],
+        "description": "The webhook with its current signing secret (only from create and rotate-secret), or for `ed25519` webhooks its current public key (the private key never leaves the service)."
       },
       "WebhookView": {
         "allOf": [{"$ref": "#/components/schemas/Webhook"}],
@@ -964,6 +1107,11 @@ enum OpenAPIDocument {
             "minimum": 1,
             "maximum": 10000,
             "description": "At most this many attempts (retries and manual retries included) in any one-second window. Default: null (unlimited)."
+          },
+          "signature": {
+            "type": ["string", "null"],
+            "enum": ["hmac", "ed25519", null],
+            "description": "Default `hmac` (Standard Webhooks `v1`, a `whsec_` secret). `ed25519`: `v1a` signatures; the response carries `public_key` (`whpk_`) instead of a secret, and deliveries carry no `x-argus-signature`. Fixed for the webhook's life (rotation keeps the scheme)."
           },
           "organization_id": {
             "type": ["string", "null"],
@@ -1233,7 +1381,7 @@ enum OpenAPIDocument {
         }
       },
       "ValidationFailed": {
-        "description": "The JSON is well-formed but not acceptable: a wrong or missing member (`validation_failed`), a member the route does not know (`unknown_field`), a malformed or unknown event type, an `Idempotency-Key` reused with another body, or a refused webhook URL.",
+        "description": "The JSON is well-formed but not acceptable: a wrong or missing member (`validation_failed`), a member the route does not know (`unknown_field`), a malformed or unknown event type, an event type only the service publishes (`reserved_event_type`: `oauth.*`, `webhook.*`, `delivery.*`), an `Idempotency-Key` reused with another body, or a refused webhook URL.",
         "content": {
           "application/json": {
             "schema": {
@@ -1247,6 +1395,7 @@ enum OpenAPIDocument {
                         "unknown_field",
                         "invalid_event_type",
                         "unknown_event_type",
+                        "reserved_event_type",
                         "idempotency_key_reused",
                         "invalid_url",
                         "unresolvable_host",

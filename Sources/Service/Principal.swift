@@ -7,6 +7,9 @@ public enum Scope {
     public static let clientsWrite = "clients:write"
     public static let metricsRead = "metrics:read"
     public static let platformAdmin = "platform:admin"
+    /// Marks a delivery-portal session token: only the portal's routes, only its organization.
+    /// Never granted to clients (not in `all`).
+    public static let portal = "portal"
     /// Every scope, in the order they are printed.
     public static let all = [eventsPublish, eventsRead, webhooksRead, webhooksWrite, clientsWrite, metricsRead, platformAdmin]
 }
@@ -24,6 +27,9 @@ public struct Principal: Sendable, Equatable {
     }
 
     public var isPlatformAdmin: Bool { scopes.contains(Scope.platformAdmin) }
+
+    /// True for a delivery-portal session token (limited to `PortalRoutes`).
+    public var isPortal: Bool { scopes.contains(Scope.portal) }
 
     /// True when the token holds `scope` (platform:admin holds every scope).
     public func has(_ scope: String) -> Bool { isPlatformAdmin || scopes.contains(scope) }

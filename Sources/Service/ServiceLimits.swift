@@ -31,6 +31,10 @@ public enum ServiceLimits {
     /// Most idempotency keys remembered per organization; beyond it that organization's oldest are forgotten.
     public static let idempotencyKeyCountPerOrganizationMax = 100_000
     /// Access-token lifetime, in seconds.
+    /// Bounds of a portal session's `expires_in`, in seconds (one minute to one day).
+    public static let portalSessionSecondsRange: ClosedRange<Int64> = 60...86_400
+    /// A portal session's lifetime when `expires_in` is not given, in seconds.
+    public static let portalSessionSecondsDefault: Int64 = 3600
     public static let accessTokenLifetimeSeconds: Int64 = 3600
     /// Most clients; most live tokens.
     public static let clientCountMax = 10_000

@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -103,7 +104,7 @@ public final class TokenStore: Sendable {
     private let journalPath: String
     private let state: Mutex<State>
     /// Serialises journal appends and rewrites (kept apart from `state` so lookups never wait for an fsync).
-    private let journal: Mutex<Int32>
+    private let journal: Mutex<FileDescriptor>
 
     /// Opens the store in `directory`, replaying the journal and rewriting it with the live tokens only.
     public init(directory: String, nowMs: Int64) throws {
@@ -136,16 +137,12 @@ public final class TokenStore: Sendable {
         journal = Mutex(descriptor)
     }
 
-    deinit { journal.withLock { _ = close($0) } }
-
     /// Writes the journal anew (atomically) with one line per live token and opens it for appending.
-    private static func rewrite(records: [String: Record], directory: String, path: String) throws -> Int32 {
+    private static func rewrite(records: [String: Record], directory: String, path: String) throws -> FileDescriptor {
         var compacted: [UInt8] = []
         for (digest, record) in records { compacted += issueLine(digest: digest, record: record) }
         try FileStore.write(compacted, directory: directory, name: "tokens.journal")
-        let descriptor = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
-        guard descriptor >= 0 else { throw StoreError.system(call: "open", path: path, errno: errno) }
-        return descriptor
+        return try FileDescriptor.open(path, O_WRONLY | O_APPEND)
     }
 
     private static func issueLine(digest: String, record: Record) -> [UInt8] {
@@ -169,18 +166,16 @@ public final class TokenStore: Sendable {
     /// one). Rewrites the journal first when it holds more than twice the live tokens.
     @discardableResult
     private func append<R>(_ line: [UInt8], then change: (inout State) -> R) throws -> R {
-        try journal.withLock { descriptor in
+        try journal.withLock { file in
             let (lineCount, liveCount) = state.withLock { ($0.journalLineCount, $0.records.count) }
             if lineCount > 2 * liveCount + 1024 {
                 let records = state.withLock { $0.records }
                 let reopened = try Self.rewrite(records: records, directory: directory, path: journalPath)
-                close(descriptor)
-                descriptor = reopened
+                file = reopened
                 state.withLock { $0.journalLineCount = records.count }
             }
-            let written = line.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            guard written == line.count else { throw StoreError.system(call: "write", path: journalPath, errno: errno) }
-            guard fdatasync(descriptor) == 0 else { throw StoreError.system(call: "fdatasync", path: journalPath, errno: errno) }
+            try file.writeAll(line)
+            try file.synchronizeData()
             return state.withLock { state in
                 state.journalLineCount += 1
                 return change(&state)
@@ -204,6 +199,17 @@ public final class TokenStore: Sendable {
     ///   store's cap; `StoreError` when the journal cannot be written.
     public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
+        try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
+                  lifetimeSeconds: lifetimeSeconds)
+    }
+
+    /// Issues a token on behalf of `clientID` for `organizationID` (a portal session names its
+    /// organization), counted against that client's live tokens. Tokens of other lifetimes than the
+    /// default are pruned once every earlier-issued token has expired (their lookup checks expiry).
+    /// - Throws: as `issue(client:scopes:nowMs:lifetimeSeconds:)`.
+    public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
+                      lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {
+        let client = (clientID: clientID, organizationID: organizationID)
         try state.withLock { state throws(APIError) in
             state.pruneExpired(nowMs: nowMs)
             guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {

@@ -47,7 +47,8 @@ public struct Webhook: Sendable, Equatable {
     }
 
 
-    /// The public representation; `includeSecret` only for create and rotate-secret.
+    /// The public representation; `includeSecret` only for create and rotate-secret (HMAC only:
+    /// an Ed25519 webhook shows its `public_key` instead, always; its private key never leaves).
     func json(includeSecret: Bool = false) -> JSONValue {
         var members: [(String, JSONValue)] = [
             ("id", .string(id)), ("organization_id", .string(organizationID)), ("url", .string(url)),
@@ -60,7 +61,12 @@ public struct Webhook: Sendable, Equatable {
             ("start_offset", .integer(startOffset)),
             ("created_at", .string(Timestamp.format(ms: createdAtMs))), ("updated_at", .string(Timestamp.format(ms: updatedAtMs))),
         ]
-        if includeSecret { members.append(("secret", .string(secrets.current.encoded))) }
+        members.append(("signature", .string(secrets.current.scheme.rawValue)))
+        if let publicKey = secrets.current.publicKeyText {
+            members.append(("public_key", .string(publicKey)))
+        } else if includeSecret {
+            members.append(("secret", .string(secrets.current.encoded)))
+        }
         return .object(members)
     }
 

@@ -1,8 +1,9 @@
 /// The complete, ordered header list of a delivery request (DESIGN.md "Delivery request"),
 /// built in one place so the dispatcher, the CLI and the tests agree.
 ///
-/// Every signing secret contributes one `v1,` entry to `webhook-signature` (newest first);
-/// `x-argus-signature` is signed with the newest secret only.
+/// Every signing secret contributes one `v1,` (HMAC) or `v1a,` (Ed25519) entry to
+/// `webhook-signature` (newest first); `x-argus-signature` is signed with the newest secret only,
+/// and left out when that secret is Ed25519.
 public struct DeliveryHeaders: Sendable, Equatable {
     /// The media type of every delivery body.
     public static let contentType = "application/json"
@@ -37,7 +38,7 @@ public struct DeliveryHeaders: Sendable, Equatable {
                 eventType: String, version: String) {
         let timestamp = String(timestampSeconds)
         let signature = signatures.standard
-        fields = [
+        var fields = [
             HeaderField(name: WebhookHeaderName.contentType, value: Self.contentType),
             HeaderField(name: WebhookHeaderName.userAgent, value: "Argus-Webhooks/\(version)"),
             HeaderField(name: WebhookHeaderName.id, value: deliveryID),
@@ -46,11 +47,14 @@ public struct DeliveryHeaders: Sendable, Equatable {
             HeaderField(name: WebhookHeaderName.svixID, value: deliveryID),
             HeaderField(name: WebhookHeaderName.svixTimestamp, value: timestamp),
             HeaderField(name: WebhookHeaderName.svixSignature, value: signature),
-            HeaderField(name: WebhookHeaderName.argusSignature, value: signatures.argus),
             HeaderField(name: WebhookHeaderName.argusEvent, value: eventType),
             HeaderField(name: WebhookHeaderName.argusDelivery, value: deliveryID),
             HeaderField(name: WebhookHeaderName.argusAttempt, value: String(attempt)),
         ]
+        if let argus = signatures.argus {
+            fields.insert(HeaderField(name: WebhookHeaderName.argusSignature, value: argus), at: 8)
+        }
+        self.fields = fields
     }
 
     /// Builds the headers with every secret of `ring` that signs at `timestampSeconds`.

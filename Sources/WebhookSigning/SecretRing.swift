@@ -67,10 +67,11 @@ public struct SecretRing: Sendable, Equatable, Codable {
         return SecretRing(current: newSecret, previous: Array(([retired] + kept).prefix(Self.previousCountMax)))
     }
 
-    /// A ring with a freshly generated current secret; see `rotated(to:now:graceSeconds:)`.
+    /// A ring with a freshly generated current secret of the current one's scheme (HMAC or
+    /// Ed25519); see `rotated(to:now:graceSeconds:)`.
     /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
     public func rotated(now: Date, graceSeconds: Int64 = defaultGraceSeconds) throws(SecureRandom.Failure) -> SecretRing {
-        rotated(to: try WebhookSecret.generate(), now: now, graceSeconds: graceSeconds)
+        rotated(to: try WebhookSecret.generate(scheme: current.scheme), now: now, graceSeconds: graceSeconds)
     }
 
     /// Replaces the current secret with a freshly generated one, in place; returns the new secret.

@@ -11,6 +11,8 @@ import Crypto
 public enum WebhookSigner {
     /// The version tag of the Standard Webhooks symmetric scheme.
     public static let standardVersion = "v1"
+    /// The version tag of the Standard Webhooks asymmetric (Ed25519) scheme.
+    public static let asymmetricVersion = "v1a"
     /// The scheme tag of `x-argus-signature`.
     public static let argusScheme = "sha256"
 

@@ -16,14 +16,18 @@ public struct WebhookVerifier: Sendable {
     /// The default allowed clock difference, both ways: 5 minutes, in seconds.
     public static let defaultToleranceSeconds: Int64 = 300
 
-    /// The secrets a signature may match, in any order.
+    /// The secrets a signature may match, in any order (HMAC secrets match `v1` entries, Ed25519
+    /// secrets `v1a` entries by their public key).
     public let secrets: [WebhookSecret]
+    /// Ed25519 public keys (`whpk_`) a `v1a` entry may verify under, in any order.
+    public let publicKeys: [Ed25519PublicKey]
     /// The allowed distance between the timestamp and now, in seconds, both ways (inclusive).
     public let toleranceSeconds: Int64
 
     /// A verifier accepting signatures by any of `secrets`.
-    public init(secrets: [WebhookSecret], toleranceSeconds: Int64 = defaultToleranceSeconds) {
+    public init(secrets: [WebhookSecret], publicKeys: [Ed25519PublicKey] = [], toleranceSeconds: Int64 = defaultToleranceSeconds) {
         self.secrets = secrets
+        self.publicKeys = publicKeys + secrets.compactMap { $0.signingKey?.publicKey }
         self.toleranceSeconds = max(0, toleranceSeconds)
     }
 
@@ -55,7 +59,7 @@ public struct WebhookVerifier: Sendable {
         let timestampText = try Self.single(names[1], in: byName)
         let signatureText = try Self.single(names[2], in: byName)
         let timestampSeconds = try Self.parseTimestamp(timestampText, name: names[1])
-        let signatures = try Self.parseSignatures(signatureText, name: names[2])
+        let (signatures, asymmetricSignatures) = try Self.parseSignatures(signatureText, name: names[2])
         let argusMAC = try byName[WebhookHeaderName.argusSignature] == nil
             ? nil
             : Self.parseArgusSignature(try Self.single(WebhookHeaderName.argusSignature, in: byName))
@@ -71,7 +75,7 @@ public struct WebhookVerifier: Sendable {
         let prefix = Array("\(id).\(timestampSeconds).".utf8)
         var matchedSecret: WebhookSecret?
         var matchedFirstEntry = false
-        for secret in secrets {
+        for secret in secrets where secret.signingKey == nil {
             var stream = secret.authenticator.makeStream()
             stream.update(prefix)
             stream.update(body)
@@ -81,7 +85,16 @@ public struct WebhookVerifier: Sendable {
                 if index == 0 { matchedFirstEntry = true; break }
             }
         }
-        guard let matchedSecret else { throw .noMatchingSignature }
+        guard let matchedSecret else {
+            if !asymmetricSignatures.isEmpty, !publicKeys.isEmpty {
+                let message = prefix + body
+                let verified = publicKeys.contains { key in
+                    asymmetricSignatures.contains { key.isValidSignature($0, for: message) }
+                }
+                if verified { return VerifiedWebhook(id: id, timestampSeconds: timestampSeconds, checkedArgusSignature: false) }
+            }
+            throw .noMatchingSignature
+        }
 
         var checkedArgus = false
         if let argusMAC, matchedFirstEntry {
@@ -111,21 +124,27 @@ public struct WebhookVerifier: Sendable {
         return seconds
     }
 
-    /// The decoded `v1` MACs of a space-separated `version,base64` list; other versions are skipped.
-    private static func parseSignatures(_ text: String, name: String) throws(WebhookVerificationError) -> [[UInt8]] {
+    /// The decoded `v1` MACs and `v1a` signatures of a space-separated `version,base64` list;
+    /// other versions are skipped.
+    private static func parseSignatures(_ text: String, name: String) throws(WebhookVerificationError) -> ([[UInt8]], [[UInt8]]) {
         var macs: [[UInt8]] = []
+        var asymmetric: [[UInt8]] = []
         for (position, entry) in text.split(separator: " ", omittingEmptySubsequences: true).enumerated() {
             guard let comma = entry.firstIndex(of: ",") else {
                 throw .malformedHeader(name: name, reason: "entry \(position + 1) is not of the form v1,<base64>")
             }
-            guard entry[..<comma] == Substring(WebhookSigner.standardVersion) else { continue }
+            let version = entry[..<comma]
+            guard version == Substring(WebhookSigner.standardVersion) || version == Substring(WebhookSigner.asymmetricVersion) else {
+                continue
+            }
             do {
-                macs.append(try Base64.decode(String(entry[entry.index(after: comma)...]), alphabet: .standard))
+                let decoded = try Base64.decode(String(entry[entry.index(after: comma)...]), alphabet: .standard)
+                if version == Substring(WebhookSigner.standardVersion) { macs.append(decoded) } else { asymmetric.append(decoded) }
             } catch {
                 throw .malformedHeader(name: name, reason: "entry \(position + 1): \(error)")
             }
         }
-        return macs
+        return (macs, asymmetric)
     }
 
     /// The MAC of `sha256=<64 lowercase hex digits>`.

@@ -17,6 +17,9 @@ enum ArgusEvents {
         VerifySignatureCommand.self,
     ]
 
+    /// Subcommands for test tools, left out of the usage text.
+    static let hiddenCommands: [any Command.Type] = [Ed25519BatchCommand.self]
+
     static func main() async {
         // Data directories hold secrets, tokens and tenants' events: everything this process creates
         // is for its owner only (directories 0700, files 0600).
@@ -29,7 +32,7 @@ enum ArgusEvents {
             printUsage(to: words.isEmpty ? .standardError : .standardOutput)
             exit(words.isEmpty ? 2 : 0)
         }
-        guard let command = commands.first(where: { $0.name == name }) else {
+        guard let command = (commands + hiddenCommands).first(where: { $0.name == name }) else {
             Console.error("argus-events: unknown command '\(name)'")
             printUsage(to: .standardError)
             exit(2)

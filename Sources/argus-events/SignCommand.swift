@@ -1,10 +1,11 @@
 import Foundation
 import WebhookSigning
 
-/// `argus-events sign`: prints the delivery headers for the body on standard input.
+/// `argus-events sign`: prints the delivery headers for the body on standard input (`v1,` entries
+/// for `whsec_` secrets, `v1a,` entries for `whsk_` Ed25519 keys of 32 or 64 bytes).
 enum SignCommand: Command {
     static let name = "sign"
-    static let usage = "sign --secret whsec_... [--secret OLDER...] [--id ID] [--timestamp UNIX] [--event TYPE] [--attempt N] < body"
+    static let usage = "sign --secret whsec_...|whsk_... [--secret OLDER...] [--id ID] [--timestamp UNIX] [--event TYPE] [--attempt N] < body"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--secret", "--id", "--timestamp", "--event", "--attempt"])

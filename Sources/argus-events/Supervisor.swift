@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 import JSON
 #if canImport(Glibc)
 import Glibc
@@ -119,26 +120,13 @@ enum Supervisor {
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        var emptyMask = sigset_t()
-        sigemptyset(&emptyMask)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigmask(&attributes, &emptyMask)
-        posix_spawnattr_setsigdefault(&attributes, &allSignals)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        let executable = "/proc/self/exe"
-        let argv = CommandLine.arguments.map { strdup($0) } + [nil]
         var environment = ProcessInfo.processInfo.environment
         environment[childMarker] = "1"
-        let envp = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for pointer in argv + envp { free(pointer) } }
-        var pid = pid_t()
-        let result = posix_spawn(&pid, executable, &actions, &attributes, argv, envp)
+        let spawned = Result { () throws(SystemError) in
+            try ProcessSpawner.spawn("/proc/self/exe", arguments: CommandLine.arguments, environment: environment, actions: &actions)
+        }
         close(ends[0])
-        guard result == 0 else { throw SpawnError(description: "posix_spawn failed, error \(result)") }
+        guard case .success(let pid) = spawned else { throw SpawnError(description: "\(spawned)") }
         return pid
     }
 }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import WebhookSigning
 
@@ -5,12 +6,20 @@ import WebhookSigning
 /// receiver would. Exit 0 and "ok" when authentic; 1 and the reason on stderr when not.
 enum VerifySignatureCommand: Command {
     static let name = "verify-signature"
-    static let usage = "verify-signature --secret whsec_... [--secret ...] --header 'name: value'... [--now UNIX] [--tolerance-seconds N] < body"
+    static let usage = "verify-signature (--secret whsec_...|whsk_... | --public-key whpk_...)... --header 'name: value'... [--now UNIX] [--tolerance-seconds N] < body"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--secret", "--header", "--now", "--tolerance-seconds"])
+        let arguments = try Arguments(words, valueFlags: ["--secret", "--public-key", "--header", "--now", "--tolerance-seconds"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
-        let secrets = try SecretArguments.secrets(in: arguments)
+        var publicKeys: [Ed25519PublicKey] = []
+        for text in arguments.allValues("--public-key") {
+            do {
+                publicKeys.append(try WebhookPublicKey.parse(text))
+            } catch {
+                throw UsageError("--public-key: \(error.description)")
+            }
+        }
+        let secrets = publicKeys.isEmpty || !arguments.allValues("--secret").isEmpty ? try SecretArguments.secrets(in: arguments) : []
         let headers = try arguments.allValues("--header").map(parseHeader)
         guard !headers.isEmpty else { throw UsageError("--header is required (once per header)") }
         let nowSeconds = try arguments.integer("--now", in: 0...Int.max).map(Int64.init) ?? Date().wholeUnixSeconds
@@ -18,7 +27,7 @@ enum VerifySignatureCommand: Command {
             ?? WebhookVerifier.defaultToleranceSeconds
 
         let body = Console.readStandardInput()
-        let verifier = WebhookVerifier(secrets: secrets, toleranceSeconds: toleranceSeconds)
+        let verifier = WebhookVerifier(secrets: secrets, publicKeys: publicKeys, toleranceSeconds: toleranceSeconds)
         do {
             try verifier.verify(body: body, headers: headers, nowUnixSeconds: nowSeconds)
         } catch {

@@ -4,7 +4,7 @@ import Testing
 import EventLog
 
 /// Retention deletes only segments that are archived, verified and passed by every cursor.
-struct ArchiveRetentionTests {
+@Suite(.timeLimit(.minutes(2))) struct ArchiveRetentionTests {
     @Test func retentionWaitsForArchiveAndCursors() async throws {
         let fixture = try ArchiveFixture()
         let sealed = try fixture.sealedBases()

@@ -4,7 +4,7 @@ import Testing
 import EventLog
 
 /// Tampered, missing, duplicated, reordered and inserted archive objects are found, at the right offset.
-struct ArchiveVerifierTests {
+@Suite(.timeLimit(.minutes(2))) struct ArchiveVerifierTests {
     /// An archived fixture and its manifest entries.
     static func archived(_ label: String = #function) async throws -> (ArchiveFixture, [ArchiveManifestEntry]) {
         let fixture = try ArchiveFixture(label)

@@ -6,7 +6,7 @@ import EventLog
 /// The archive followed by the local log as one event source: after retention, reads from 0 are dense
 /// across the boundary; an unreadable archive is reported and recovers; a tampered segment is refused
 /// with its offset; events no store holds are reported with the earliest available offset.
-@Suite struct ArchivedEventSourceTests {
+@Suite(.timeLimit(.minutes(3))) struct ArchivedEventSourceTests {
     /// The fixture archived, its log opened, retention applied down to the active segment.
     static func retained(_ fixture: ArchiveFixture) async throws -> (EventLog, ArchivedEventSource) {
         _ = try await fixture.archiver().run()

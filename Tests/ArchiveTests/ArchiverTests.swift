@@ -5,7 +5,7 @@ import Testing
 import EventLog
 
 /// Archiving to a directory, verifying it, and resuming interrupted runs.
-struct ArchiverTests {
+@Suite(.timeLimit(.minutes(2))) struct ArchiverTests {
     @Test func archivesEverySealedSegmentThenVerifies() async throws {
         let fixture = try ArchiveFixture()
         let sealed = try fixture.sealedBases()
@@ -22,7 +22,7 @@ struct ArchiverTests {
             #expect(try await fixture.target.get(key: ArchiveLayout.segmentKey(baseOffset: base)) == local)
         }
         let state = try ArchiveState.load(directory: fixture.stateDirectory)
-        #expect(sealed.allSatisfy { state.isArchivedAndVerified(baseOffset: $0) })
+        #expect(!sealed.isEmpty && sealed.allSatisfy { state.isArchivedAndVerified(baseOffset: $0) })
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
         #expect(report.isIntact, "\(report.problem ?? "")")
         #expect(report.segmentCount == sealed.count)
@@ -135,7 +135,7 @@ struct ArchiverTests {
 
     @Test func oneRunAtATime() async throws {
         let fixture = try ArchiveFixture(count: 20)
-        let lock = try ArchiveLock(directory: fixture.stateDirectory)
+        let lock = try Archiver.lock(stateDirectory: fixture.stateDirectory)
         await #expect(throws: ArchiveError.self) { _ = try await fixture.archiver().run() }
         withExtendedLifetime(lock) {}
     }

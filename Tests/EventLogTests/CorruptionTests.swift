@@ -4,7 +4,7 @@ import Testing
 @testable import EventLog
 
 /// Damage to segment files: what recovery cuts, and what `verify` reports.
-@Suite struct CorruptionTests {
+@Suite(.timeLimit(.minutes(5))) struct CorruptionTests {
     /// A log with several sealed segments; returns the records.
     static func makeLog(_ directory: TemporaryDirectory, count: Int = 120, segmentSizeBytes: Int = 4096) async throws -> [EventRecord] {
         let log = try EventLog(directory: directory.path, options: TestSupport.options(segmentSizeBytes: segmentSizeBytes))

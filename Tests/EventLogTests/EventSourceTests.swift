@@ -3,7 +3,7 @@ import Testing
 @testable import EventLog
 
 /// The local log as an `EventSource`: dense strict reads, gaps reported, pooled readers bounded.
-@Suite struct EventSourceTests {
+@Suite(.timeLimit(.minutes(3))) struct EventSourceTests {
     static func log(_ directory: TemporaryDirectory, count: Int) async throws -> EventLog {
         let log = try EventLog(directory: directory.path, options: TestSupport.options(segmentSizeBytes: 4096))
         for start in stride(from: 0, to: count, by: 50) {

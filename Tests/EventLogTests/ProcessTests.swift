@@ -4,7 +4,7 @@ import Testing
 @testable import EventLog
 
 /// Other processes: a writer killed with SIGKILL, and a reader tailing from another process.
-@Suite(.serialized) struct ProcessTests {
+@Suite(.serialized, .timeLimit(.minutes(5))) struct ProcessTests {
     static let executable = TestSupport.product("argus-events")
 
     @Test func killedWriterLosesNothingAcknowledged() async throws {

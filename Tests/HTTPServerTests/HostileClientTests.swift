@@ -6,7 +6,7 @@ import Testing
 
 /// Clients that try to hold the server: stray empty lines, trickled heads, thousands of held
 /// connections, bodies sent before the server agreed to read them.
-@Suite struct HostileClientTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileClientTests {
     @Test func atMostTwoEmptyLinesMayPrecedeARequestLine() async throws {
         try await withServer { port in
             try await blocking {

@@ -10,7 +10,7 @@ import Testing
 
 /// Issue 18: after retention removed archived segments locally, every reader of the service reads them
 /// back from the archive (a directory target here; tools/archive_moto.sh does S3), with no silent gap.
-@Suite(.serialized) struct ArchiveReplayTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .stopsReceivers) struct ArchiveReplayTests {
     /// A service whose event source is the archive in `<path>.archive` followed by the log; 300 `user.login`
     /// events of org_a published in 4 KiB segments, archived, and every archived segment removed locally.
     struct Setup {
@@ -103,7 +103,6 @@ import Testing
         #expect(await setup.offsets(after: 41).1 == Array(all.dropFirst(42)))
 
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         let id = try await setup.create(receiver, path: "compliance")
         #expect(await receiver.wait(seconds: 60) { Self.offsets($0, path: "compliance").count >= 300 })
         #expect(Self.offsets(receiver.received, path: "compliance") == published, "start: beginning delivers the archived events, in order")
@@ -139,7 +138,6 @@ import Testing
         #expect(body?["error"]?["offset"]?.int64Value == Int64(middle))
 
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         let id = try await setup.create(receiver, path: "compliance")
         var reason: JSONValue? = nil
         for _ in 0..<500 where reason != JSONValue.string("archive_unavailable") {
@@ -178,7 +176,6 @@ import Testing
         #expect(await setup.offsets(after: Int64(first.nextOffset) - 1).1 == available)
 
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         let id = try await setup.create(receiver, path: "compliance")
         let paused = await receiver.wait(seconds: 20) { _ in setup.harness.service.webhooks.get(id)?.status == .paused }
         #expect(paused, "the lane stops instead of jumping ahead")
@@ -235,7 +232,6 @@ import Testing
         defer { setup.close() }
         try await setup.harness.service.startDelivery()
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         let lanes = DeliveryLimits.catchUpReaderCountMax + 4
         for number in 0..<lanes { _ = try await setup.create(receiver, path: "lane\(number)") }
         #expect(await receiver.wait(seconds: 90) { $0.count >= lanes * setup.published.count })

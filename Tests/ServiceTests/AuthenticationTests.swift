@@ -2,7 +2,7 @@ import Crypto
 import Testing
 @testable import Service
 
-@Suite struct AuthenticationTests {
+@Suite(.timeLimit(.minutes(2))) struct AuthenticationTests {
     @Test func eachTokenProblemHasItsStatusAndCode() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }

@@ -1,7 +1,7 @@
 import Testing
 @testable import Service
 
-@Suite struct BadInputTests {
+@Suite(.timeLimit(.minutes(2))) struct BadInputTests {
     @Test func eachBadRequestIsAClearErrorAndChangesNothing() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }

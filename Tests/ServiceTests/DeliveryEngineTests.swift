@@ -9,7 +9,7 @@ import Testing
 
 /// The delivery engine against real receivers on 127.0.0.1: hostile answers, manual retries, windows measured by
 /// the receiver, operational events.
-@Suite(.serialized, .timeLimit(.minutes(2))) struct DeliveryEngineTests {
+@Suite(.serialized, .timeLimit(.minutes(2)), .stopsReceivers) struct DeliveryEngineTests {
     /// Counts requests being handled at once, and the most seen.
     final class Concurrency: Sendable {
         private let state = Mutex((now: 0, most: 0))
@@ -43,7 +43,6 @@ import Testing
             }
             return HTTPResponse(status: 200)
         }
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#,
                                                      extra: #","retry":{"max_retries":2,"initial_delay_ms":200,"max_delay_ms":1500}"#)
         try await Self.publish(harness, token: token, count: values.count)
@@ -70,7 +69,6 @@ import Testing
             while hold.load(ordering: .relaxed) { try? await Task.sleep(nanoseconds: 10_000_000) }
             return HTTPResponse(status: 200)
         }
-        defer { Task { await receiver.stop() } }
         // Backoff would be 100 ms; Retry-After asks for 3 s (within max_delay_ms 10 s).
         let (id, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#,
                                                      extra: #","retry":{"max_retries":1,"initial_delay_ms":100,"max_delay_ms":10000}"#)
@@ -101,7 +99,6 @@ import Testing
             while !release.load(ordering: .relaxed) { try? await Task.sleep(nanoseconds: 10_000_000) }
             return HTTPResponse(status: 500)
         }
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#,
                                                      extra: #","retry":{"max_retries":0}"#)
         let offsets = try await Self.publish(harness, token: token, count: 1)
@@ -144,7 +141,6 @@ import Testing
             counter.leave()
             return HTTPResponse(status: 200)
         }
-        defer { Task { await receiver.stop() } }
         let base = "http://127.0.0.1:\(receiver.port)"
         _ = try await DeliveryTests.create(harness, token: token, url: base + "/wide", types: #"["user.*"]"#, extra: #","max_in_flight":3"#)
         _ = try await DeliveryTests.create(harness, token: token, url: base + "/ordered", types: #"["user.*"]"#, extra: #","ordered":true"#)
@@ -162,7 +158,6 @@ import Testing
         try await harness.service.startDelivery()
         let token = try await harness.token(organization: "org_a")
         let receiver = try Receiver { request, _ in HTTPResponse(status: request.path == "/broken" ? 500 : 200) }
-        defer { Task { await receiver.stop() } }
         let base = "http://127.0.0.1:\(receiver.port)"
         let (broken, _) = try await DeliveryTests.create(harness, token: token, url: base + "/broken", types: #"["*"]"#,
                                                          extra: #","max_in_flight":1,"retry":{"max_retries":0}"#)

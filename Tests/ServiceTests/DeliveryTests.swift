@@ -10,7 +10,7 @@ import WebhookSigning
 @testable import Service
 
 /// End-to-end delivery through real sockets to receivers on 127.0.0.1.
-@Suite(.serialized) struct DeliveryTests {
+@Suite(.serialized, .timeLimit(.minutes(5)), .stopsReceivers) struct DeliveryTests {
     static func harness(attemptTimeoutSeconds: Double = 15, resolver: (@Sendable (String) async -> [IPAddress])? = nil) throws -> ServiceHarness {
         try ServiceHarness(configure: { configuration in
             configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.0/8")].compactMap { $0 },
@@ -36,7 +36,6 @@ import WebhookSigning
         var tokens: [String: String] = [:]
         for organization in organizations { tokens[organization] = try await harness.token(organization: organization) }
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         // (path, organization token, filters): five different subscriptions.
         let specs: [(String, String, String, String)] = [
             ("a-all", "org_a", #"["*"]"#, ""), ("a-security", "org_a", #"["security.*"]"#, ""),
@@ -121,7 +120,6 @@ import WebhookSigning
             default: return HTTPResponse(status: 200)
             }
         }
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#,
                                             extra: #","retry":{"max_retries":10,"initial_delay_ms":100,"max_delay_ms":300}"#)
         var offsets: [Int64] = []
@@ -137,7 +135,7 @@ import WebhookSigning
         #expect(!received.contains { $0.path == "/elsewhere" }, "redirects are never followed")
         var idsByOffset: [Int64: Set<String>] = [:]
         for delivery in received { if let offset = delivery.offset, let id = delivery.deliveryID { idsByOffset[offset, default: []].insert(id) } }
-        #expect(idsByOffset.values.allSatisfy { $0.count == 1 }, "retries reuse the delivery id")
+        #expect(!idsByOffset.isEmpty && idsByOffset.values.allSatisfy { $0.count == 1 }, "retries reuse the delivery id")
         let attempts = received.compactMap { $0.headers["x-argus-attempt"] }.compactMap(Int.init)
         #expect(attempts.contains { $0 > 1 })
         let history = await harness.send("GET", "/v1/webhooks/\(id)/deliveries?limit=1000", token: token)
@@ -157,7 +155,6 @@ import WebhookSigning
             let body = (try? JSONParser.parse(request.body))?["data"]?["n"]?.int64Value ?? -1
             return body == 5 && failing.load(ordering: .relaxed) ? HTTPResponse(status: 500) : HTTPResponse(status: 200)
         }
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["user.login"]"#,
                                             extra: #","ordered":true,"retry":{"max_retries":1,"initial_delay_ms":100,"max_delay_ms":100}"#)
         for number in 0..<10 {
@@ -176,7 +173,6 @@ import WebhookSigning
     @Test func aTargetThatLaterResolvesToAPrivateAddressIsRefusedAtDelivery() async throws {
         let resolvesPrivately = Atomic<Bool>(false)
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         // The guard allows only 127.0.0.2/32 here; "hooks.test" first resolves there, then to 10.0.0.1.
         let harness = try ServiceHarness(configure: { configuration in
             configuration.targetGuard = TargetGuard(allowsHTTP: true, allowedCIDRs: [CIDR("127.0.0.1/32")].compactMap { $0 }) { host in
@@ -206,7 +202,6 @@ import WebhookSigning
         try await harness.service.startDelivery()
         let token = try await harness.token(organization: "org_a")
         let receiver = try Receiver()
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["user.login"]"#)
         let (other, _) = try await Self.create(harness, token: token, url: receiver.url + "-other", types: #"["*"]"#)
         var offsets: [Int64] = []
@@ -242,7 +237,6 @@ import WebhookSigning
         let token = try await harness.token(organization: "org_a")
         let gone = Atomic<Bool>(true)
         let receiver = try Receiver { _, _ in HTTPResponse(status: gone.load(ordering: .relaxed) ? 410 : 200) }
-        defer { Task { await receiver.stop() } }
         let (id, _) = try await Self.create(harness, token: token, url: receiver.url, types: #"["user.*"]"#)
         #expect(await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{}}"#).status == 201)
         #expect(await receiver.wait { _ in harness.service.webhooks.get(id)?.status == .disabled })
@@ -260,5 +254,54 @@ import WebhookSigning
         #expect(receiver.received.map(\.deliveryID) == [deliveryID, deliveryID], "the same id, re-delivered")
         #expect(receiver.received.last?.headers["x-argus-attempt"] == "2")
         #expect(await receiver.wait { _ in harness.service.dispatcher.history.delivery(deliveryID, webhookID: id)?.status == .succeeded })
+    }
+}
+
+/// Standard Webhooks v1a: an Ed25519 webhook shows only its public key, and its deliveries verify with it.
+@Suite(.serialized, .timeLimit(.minutes(2)), .stopsReceivers) struct AsymmetricDeliveryTests {
+    @Test(.timeLimit(.minutes(2))) func anEd25519WebhookDeliversV1aSignaturesThatItsPublicKeyVerifies() async throws {
+        let harness = try DeliveryTests.harness()
+        defer { harness.close(); harness.removeDirectory() }
+        try await harness.service.startDelivery()
+        let token = try await harness.token(organization: "org_a")
+        let receiver = try Receiver()
+        defer { Task { await receiver.stop() } }
+        let created = await harness.send("POST", "/v1/webhooks", token: token,
+                                         body: #"{"url":"\#(receiver.url)","event_types":["*"],"signature":"ed25519"}"#)
+        #expect(created.status == 201)
+        #expect(created.json?["secret"] == nil, "the private key never leaves the service")
+        #expect(created.json?["signature"]?.stringValue == "ed25519")
+        let id = try #require(created.json?["id"]?.stringValue)
+        let publicKey = try WebhookPublicKey.parse(try #require(created.json?["public_key"]?.stringValue))
+        let shown = await harness.send("GET", "/v1/webhooks/\(id)", token: token)
+        #expect(shown.json?["public_key"] == created.json?["public_key"])
+        let bad = await harness.send("POST", "/v1/webhooks", token: token,
+                                     body: #"{"url":"\#(receiver.url)","event_types":["*"],"signature":"rsa"}"#)
+        #expect(bad.status == 422)
+
+        _ = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":1}}"#)
+        #expect(await receiver.wait { $0.count == 1 })
+        let rotated = await harness.send("POST", "/v1/webhooks/\(id)/rotate-secret", token: token)
+        #expect(rotated.status == 200 && rotated.json?["secret"] == nil)
+        let newKey = try WebhookPublicKey.parse(try #require(rotated.json?["public_key"]?.stringValue))
+        #expect(newKey != publicKey)
+        _ = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":2}}"#)
+        #expect(await receiver.wait { $0.count == 2 })
+
+        for (index, delivery) in receiver.received.enumerated() {
+            let fields = delivery.headers.map { HeaderField(name: $0.name, value: $0.value) }
+            #expect(delivery.headers["x-argus-signature"] == nil)
+            let entries = (delivery.headers["webhook-signature"] ?? "").split(separator: " ")
+            #expect(entries.count == index + 1 && entries.allSatisfy { $0.hasPrefix("v1a,") }, "after rotation: two entries")
+            #expect(delivery.headers["svix-signature"] == delivery.headers["webhook-signature"])
+            let keys = index == 0 ? [publicKey] : [newKey]
+            #expect(throws: Never.self) {
+                _ = try WebhookVerifier(secrets: [], publicKeys: keys).verify(body: delivery.body, headers: fields, now: Date())
+            }
+        }
+        let second = try #require(receiver.received.last)
+        let newest = try Base64.decode(String((second.headers["webhook-signature"] ?? "").split(separator: " ")[0].dropFirst(4)))
+        let message = Array("\(second.headers["webhook-id"] ?? "").\(second.headers["webhook-timestamp"] ?? "").".utf8) + second.body
+        #expect(newKey.isValidSignature(newest, for: message), "newest first")
     }
 }

@@ -5,7 +5,7 @@ import Testing
 @testable import Service
 
 /// Requests that try to make the API do too much: huge pages, bodies before credentials.
-@Suite struct HostileInputTests {
+@Suite(.timeLimit(.minutes(3))) struct HostileInputTests {
     @Test func aListPageHoldsAtMostFourMebibytesOfJSON() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }

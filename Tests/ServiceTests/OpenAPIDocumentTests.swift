@@ -5,7 +5,7 @@ import Testing
 
 /// `GET /openapi.json` (Sources/Service/OpenAPIDocument.swift) against the router, the event catalog,
 /// the scopes and ServiceLimits. tools/openapi_check.sh checks it against a live server with schemathesis.
-@Suite struct OpenAPIDocumentTests {
+@Suite(.timeLimit(.minutes(2))) struct OpenAPIDocumentTests {
     static let routes: [(String, String)] = [
         ("post", "/oauth/token"), ("post", "/oauth/revoke"), ("get", "/healthz"), ("get", "/metrics"), ("get", "/openapi.json"),
         ("get", "/v1/event-types"), ("post", "/v1/events"), ("post", "/v1/events/batch"), ("get", "/v1/events"),
@@ -13,6 +13,8 @@ import Testing
         ("delete", "/v1/webhooks/{id}"), ("post", "/v1/webhooks/{id}/rotate-secret"),
         ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
         ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
+        ("get", "/v1/clients"), ("post", "/v1/clients"), ("delete", "/v1/clients/{id}"),
+        ("post", "/v1/portal/sessions"),
     ]
 
     static func document() throws -> JSONValue { try JSONParser.parse(Array(OpenAPIDocument.text.utf8)) }

@@ -2,7 +2,44 @@ import Foundation
 import HTTPServer
 import JSON
 import Synchronization
+import Testing
 import WebhookSigning
+
+/// The receivers a test started; the `.stopsReceivers` trait stops them, awaited, when the test ends on
+/// any path (a thrown error or a failed `#require` included).
+final class ReceiverScope: Sendable {
+    @TaskLocal static var current: ReceiverScope?
+    private let receivers = Mutex<[Receiver]>([])
+
+    func add(_ receiver: Receiver) { receivers.withLock { $0.append(receiver) } }
+
+    func stopAll() async {
+        for receiver in receivers.withLock({ list in defer { list = [] }; return list }) { await receiver.stop() }
+    }
+}
+
+/// Stops every `Receiver` a test started once the test ends (see `ReceiverScope`).
+struct StopsReceivers: TestTrait, SuiteTrait, TestScoping {
+    var isRecursive: Bool { true }
+
+    func provideScope(for test: Test, testCase: Test.Case?, performing function: @Sendable () async throws -> Void) async throws {
+        let scope = ReceiverScope()
+        try await ReceiverScope.$current.withValue(scope) {
+            do {
+                try await function()
+            } catch {
+                await scope.stopAll()
+                throw error
+            }
+            await scope.stopAll()
+        }
+    }
+}
+
+extension Trait where Self == StopsReceivers {
+    /// Every `Receiver` started by a test of this suite is stopped, awaited, when the test ends.
+    static var stopsReceivers: Self { Self() }
+}
 
 /// A webhook endpoint on 127.0.0.1 that records every request and answers as `behaviour` says.
 final class Receiver: Sendable {
@@ -31,13 +68,23 @@ final class Receiver: Sendable {
     private let server: Mutex<HTTPServer?> = Mutex(nil)
     private(set) nonisolated(unsafe) var port = 0
 
+    /// Starts a receiver; the test's `.stopsReceivers` scope stops it when the test ends.
+    /// - Throws: when the test has no `.stopsReceivers` trait (its receiver would never be stopped), or
+    ///   when the server cannot start.
     init(behaviour: @escaping @Sendable (HTTPRequest, Int) async -> HTTPResponse = { _, _ in HTTPResponse(status: 204) }) throws {
+        guard let scope = ReceiverScope.current else {
+            struct MissingScope: Error, CustomStringConvertible {
+                var description: String { "a Receiver needs the .stopsReceivers trait on its suite, which stops it when the test ends" }
+            }
+            throw MissingScope()
+        }
         self.behaviour = behaviour
         var configuration = HTTPServerConfiguration()
         configuration.port = 0
         let server = HTTPServer(configuration: configuration, handler: Handler(receiver: self))
         port = try server.start()
         self.server.withLock { $0 = server }
+        scope.add(self)
     }
 
     var url: String { "http://127.0.0.1:\(port)/hook" }

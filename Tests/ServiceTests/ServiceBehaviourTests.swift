@@ -3,7 +3,7 @@ import Foundation
 import Testing
 @testable import Service
 
-@Suite struct ServiceBehaviourTests {
+@Suite(.timeLimit(.minutes(2))) struct ServiceBehaviourTests {
     @Test func idempotentPublishReturnsTheFirstResult() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }
@@ -27,12 +27,15 @@ import Testing
     }
 
     @Test func batchPublishIsOneCommitInOrder() async throws {
-        let harness = try ServiceHarness()
+        let harness = try ServiceHarness(configure: { $0.logOptions.fsyncPolicy = .always })
         defer { harness.close(); harness.removeDirectory() }
         let token = try await harness.token(organization: "org_a")
         let events = (0..<100).map { #"{"type":"user.login","data":{"n":\#($0)}}"# }.joined(separator: ",")
+        let syncsBefore = harness.service.log.syncStatistics.count
         let reply = await harness.send("POST", "/v1/events/batch", token: token, body: #"{"events":[\#(events)]}"#)
         #expect(reply.status == 201)
+        let syncs = harness.service.log.syncStatistics.count - syncsBefore
+        #expect(syncs == 1, "a batch of 100 is one durable commit, one fdatasync: \(syncs)")
         let offsets = try #require(reply.json?["events"]?.arrayValue).compactMap { $0["offset"]?.int64Value }
         #expect(offsets.count == 100 && offsets == Array(offsets[0]..<(offsets[0] + 100)))
     }

@@ -175,15 +175,51 @@ import WebhookSigning
         #expect(asBoth.checkedArgusSignature)
     }
 
-    @Test func errorDescriptionsNeverContainSecretsOrSignatures() throws {
-        let errors: [WebhookVerificationError] = [
-            .missingHeader(name: "webhook-id"), .malformedHeader(name: "webhook-signature", reason: "x"),
-            .timestampTooOld(ageSeconds: 301, toleranceSeconds: 300), .timestampTooNew(aheadSeconds: 301, toleranceSeconds: 300),
-            .noMatchingSignature, .argusSignatureMismatch,
+    /// Every error the verifier really throws, for each way a delivery can fail, with a real secret:
+    /// no description, debug description or reflection holds the secret, its key or a signature.
+    @Test func thrownErrorsNeverContainSecretsOrSignatures() throws {
+        let secret = try Fixture.secret()
+        let verifier = WebhookVerifier(secret: secret)
+        let fields = Fixture.headers(secrets: [secret])
+        let signature = try #require(fields.first { $0.name == "webhook-signature" }?.value)
+        let argus = try #require(fields.first { $0.name == "x-argus-signature" }?.value)
+        let wrongArgus = "sha256=" + String(argus.dropFirst(7).reversed())
+        let cases: [(String, [UInt8], [HeaderField], Int64)] = [
+            ("missing", Fixture.body, Fixture.replacing("webhook-id", with: nil, in: fields).filter { !$0.name.hasPrefix("svix-") }, now),
+            ("malformed signature", Fixture.body, Fixture.replacing("webhook-signature", with: signature + "!", in: fields), now),
+            ("malformed argus", Fixture.body, Fixture.replacing("x-argus-signature", with: argus.uppercased(), in: fields), now),
+            ("duplicate", Fixture.body, fields + [HeaderField(name: "webhook-signature", value: signature)], now),
+            ("old", Fixture.body, fields, now + 10_000),
+            ("new", Fixture.body, fields, now - 10_000),
+            ("tampered", Fixture.body + [0x20], fields, now),
+            ("argus mismatch", Fixture.body, Fixture.replacing("x-argus-signature", with: wrongArgus, in: fields), now),
         ]
-        for error in errors {
-            #expect(!error.description.isEmpty)
-            #expect(!error.description.contains("AAECAwQF"))
+        let forbidden = [Fixture.secretText, String(Fixture.secretText.dropFirst(6)), "AAECAwQF", Hex.encode(secret.keyBytes),
+                         String(signature.dropFirst(3)), String(argus.dropFirst(7))]
+        var thrown = 0
+        for (label, body, headers, time) in cases {
+            do {
+                try verifier.verify(body: body, headers: headers, nowUnixSeconds: time)
+                Issue.record("\(label): accepted")
+            } catch {
+                thrown += 1
+                for text in ["\(error)", String(reflecting: error), error.localizedDescription] {
+                    #expect(!text.isEmpty)
+                    for secretText in forbidden {
+                        #expect(!text.contains(secretText), "\(label): \(text) contains \(secretText)")
+                    }
+                }
+            }
+        }
+        #expect(thrown == cases.count)
+        // Parsing a malformed secret never echoes it either.
+        for text in ["whsec_SuperSecretKeyMaterial0123456789abcdef!", "whsec_SuperSecretKeyMaterial", "SuperSecretKeyMaterial0123456789abcdefgh="] {
+            do {
+                _ = try WebhookSecret(parsing: text)
+                Issue.record("parsed \(text)")
+            } catch {
+                #expect(!"\(error)".contains("SuperSecret") && !String(reflecting: error).contains("SuperSecret"), "\(error)")
+            }
         }
     }
 }
