@@ -57,21 +57,18 @@ struct DeliverBenchmark: Benchmark {
 
         for inFlight in [1, 16, 64] {
             let count = inFlight == 1 ? max(1000, events / 4) : events
-            let webhook = try makeWebhook(service, url: nginx.url, inFlight: inFlight)
-            let cpuBefore = cpuSeconds()
-            let started = ContinuousClock.now
-            try await publish(service, count: count, payload: payload)
-            let head = service.log.nextOffset
-            while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
-                try await Task.sleep(nanoseconds: 5_000_000)
-            }
-            let seconds = (ContinuousClock.now - started).seconds
-            let cpu = cpuSeconds() - cpuBefore
-            let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
-            report.add(name: "deliveries, \(inFlight) in flight", impl: "argus", value: Double(count) / seconds, unit: .operationsPerSecond,
-                       note: String(format: "%d events, %.0f µs CPU per delivery (publishing included)%@", count, cpu / Double(count) * 1e6,
-                                    failed > 0 ? ", \(failed) failing" : ""))
-            try service.webhooks.delete(webhook)
+            try await measure(service, url: nginx.url, inFlight: inFlight, count: count, payload: payload, impl: "argus", into: &report)
+        }
+        if !nullTransport {
+            // The peer beside it: the same engine on URLSession (the https:// path), one connection per delivery.
+            var peerConfiguration = configuration
+            peerConfiguration.dataDirectory = directory + "-urlsession"
+            peerConfiguration.deliveryTransport = URLSessionTransport.shared
+            defer { try? FileManager.default.removeItem(atPath: peerConfiguration.dataDirectory) }
+            let peer = try ArgusService(configuration: peerConfiguration)
+            defer { peer.close() }
+            try await peer.startDelivery()
+            try await measure(peer, url: nginx.url, inFlight: 16, count: events, payload: payload, impl: "urlsession", into: &report)
         }
         let (_, wrkOutput) = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "wrk-url", nginx.url, "5", "64"],
                                                   environment: ProcessInfo.processInfo.environment)
@@ -132,6 +129,26 @@ struct DeliverBenchmark: Benchmark {
         }
         report.print()
         return 0
+    }
+
+    /// Delivers `count` events to `url` at `inFlight` and adds the rate to `report`.
+    static func measure(_ service: ArgusService, url: String, inFlight: Int, count: Int, payload: [UInt8], impl: String,
+                        into report: inout BenchmarkReport) async throws {
+        let webhook = try makeWebhook(service, url: url, inFlight: inFlight)
+        let cpuBefore = cpuSeconds()
+        let started = ContinuousClock.now
+        try await publish(service, count: count, payload: payload)
+        let head = service.log.nextOffset
+        while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        let seconds = (ContinuousClock.now - started).seconds
+        let cpu = cpuSeconds() - cpuBefore
+        let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
+        report.add(name: "deliveries, \(inFlight) in flight", impl: impl, value: Double(count) / seconds, unit: .operationsPerSecond,
+                   note: String(format: "%d events, %.0f µs CPU per delivery (publishing included)%@", count, cpu / Double(count) * 1e6,
+                                failed > 0 ? ", \(failed) failing" : ""))
+        try service.webhooks.delete(webhook)
     }
 
     static func makeWebhook(_ service: ArgusService, url: String, inFlight: Int) throws -> String {
