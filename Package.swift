@@ -22,8 +22,9 @@ let package = Package(
     ],
     targets: [
         // The syscall layer: typed file descriptors (EINTR, short reads and writes), one error type
-        // (call, errno, path, offset), atomic writes with directory fsync, one directory lock.
-        .target(name: "SystemIO", swiftSettings: strict),
+        // (call, errno, path, offset), atomic writes with directory fsync, one directory lock, one
+        // append-only journal (CRC32C-framed records: its only use of Crypto, which does no I/O).
+        .target(name: "SystemIO", dependencies: ["Crypto"], swiftSettings: strict),
         // SHA-256 with SHA-NI and CRC32C with the SSE4.2 crc32 instruction. The only target compiled for
         // newer instructions; Crypto calls into it only after CPUID says they exist.
         .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
@@ -65,7 +66,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]

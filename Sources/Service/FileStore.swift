@@ -46,3 +46,11 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 }
+
+extension FileStore {
+    /// The legacy format of the service's journals before SystemIO's `Journal`: one JSON object per
+    /// line. Each line becomes one record (a torn last line fails to parse later and is dropped).
+    static let jsonLines: @Sendable ([UInt8]) -> [[UInt8]] = { bytes in
+        bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+    }
+}
