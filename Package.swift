@@ -36,12 +36,13 @@ let package = Package(
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "SystemIO"], swiftSettings: strict),
-        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
-        .target(name: "HTTPServer", swiftSettings: strict),
+        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
+        // uses the one JSON string escaper and SystemIO's clock.
+        .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
-        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "SystemIO"], swiftSettings: strict),
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
         // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
