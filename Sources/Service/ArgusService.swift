@@ -160,6 +160,10 @@ public final class ArgusService: Sendable {
         } catch let error as APIError {
             metrics.countResponse(status: error.status)
             return error.response
+        } catch let failure as StoreError where APIError(failure) != nil {
+            let error = APIError(failure)!
+            metrics.countResponse(status: error.status)
+            return error.response
         } catch let failure as EventSourceError {
             let error = APIError(failure)
             if case .log = failure {

@@ -181,9 +181,9 @@ public final class TokenStore: Sendable {
     }
 
     /// Issues a token for `client` with `scopes`, durably.
-    /// - Throws: `APIError` 429 `too_many_tokens` when the client holds
-    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; 503 `temporarily_unavailable` at the
-    ///   store's cap; `StoreError` when the journal cannot be written.
+    /// - Throws: `StoreError.clientTokenLimit` when the client holds
+    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; `.tokenLimit` at the store's cap
+    ///   (`APIError(_:)` maps them to 429 and 503); `.system` when the journal cannot be written.
     public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
         try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
@@ -197,14 +197,13 @@ public final class TokenStore: Sendable {
     public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {
         let client = (clientID: clientID, organizationID: organizationID)
-        try state.withLock { state throws(APIError) in
+        try state.withLock { state throws(StoreError) in
             state.pruneExpired(nowMs: nowMs)
             guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {
-                throw APIError(429, "too_many_tokens",
-                               "this client holds \(ServiceLimits.liveTokenCountPerClientMax) live tokens; reuse one or revoke some")
+                throw .clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)
             }
             guard state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else {
-                throw APIError(503, "temporarily_unavailable", "too many live tokens; try again later")
+                throw .tokenLimit(limit: ServiceLimits.liveTokenCountMax)
             }
             state.pendingByClient[client.clientID, default: 0] += 1
             state.pendingCount += 1

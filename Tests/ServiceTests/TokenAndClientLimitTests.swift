@@ -53,7 +53,9 @@ import WebhookSigning
         for _ in 0..<ServiceLimits.liveTokenCountPerClientMax {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
-        #expect(throws: APIError(429, "too_many_tokens", "this client holds 1000 live tokens; reuse one or revoke some")) {
+        #expect(APIError(StoreError.clientTokenLimit(limit: 1000))
+                == APIError(429, "too_many_tokens", "this client holds 1000 live tokens; reuse one or revoke some"))
+        #expect(throws: StoreError.clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)) {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
         // Another client of the same organization is not affected.
