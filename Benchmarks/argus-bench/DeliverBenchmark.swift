@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Service
 import Synchronization
+import SystemIO
 import WebhookSigning
 #if canImport(Glibc)
 import Glibc
@@ -113,7 +114,7 @@ struct DeliverBenchmark: Benchmark {
             sample()
         }
         sample()
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = (ContinuousClock.now - started).inSeconds
         var note = String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
                           Double(residentKilobytes()) / 1024)
         if !samples.isEmpty {
@@ -142,7 +143,7 @@ struct DeliverBenchmark: Benchmark {
         while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
             try await Task.sleep(nanoseconds: 5_000_000)
         }
-        let seconds = (ContinuousClock.now - started).seconds
+        let seconds = (ContinuousClock.now - started).inSeconds
         let cpu = cpuSeconds() - cpuBefore
         let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
         report.add(name: "deliveries, \(inFlight) in flight", impl: impl, value: Double(count) / seconds, unit: .operationsPerSecond,
@@ -226,10 +227,6 @@ struct DeliverBenchmark: Benchmark {
     }
 
     static func residentKilobytes() -> Int { LogBenchmark.residentKilobytes(field: "VmRSS:") }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A transport that acknowledges every delivery at once, without a request.

@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import JSON
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -73,13 +74,13 @@ public struct ArchiveState: Sendable {
         var segments: [Segment] = []
         if let data = try fileCall({ try FileSystem.contents(of: directory + "/state.jsonl") }) {
             for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                      let target = object["target"] as? String, let base = (object["base_offset"] as? NSNumber)?.uint64Value,
-                      let size = (object["bytes"] as? NSNumber)?.int64Value, let hex = object["sha256"] as? String,
+                guard let object = try? JSONParser.parse(Array(line)),
+                      let target = object["target"]?.stringValue, let base = object["base_offset"]?.int64Value, base >= 0,
+                      let size = object["bytes"]?.int64Value, let hex = object["sha256"]?.stringValue,
                       let digest = try? Hex.decode(hex) else { continue }   // a torn last line
-                segments.append(Segment(target: target, baseOffset: base, lastOffset: (object["last_offset"] as? NSNumber)?.uint64Value,
+                segments.append(Segment(target: target, baseOffset: UInt64(base), lastOffset: object["last_offset"]?.int64Value.map { UInt64(max(0, $0)) },
                                         sizeBytes: size, sha256: digest,
-                                        verifiedAtMs: (object["verified_at"] as? String).flatMap(Timestamp.parse) ?? 0))
+                                        verifiedAtMs: object["verified_at"]?.stringValue.flatMap(Timestamp.parse) ?? 0))
             }
         }
         return ArchiveState(directory: directory, segments: segments)
@@ -105,9 +106,11 @@ public struct ArchiveState: Sendable {
     /// - Throws: `ArchiveError.io`.
     public mutating func record(_ segment: Segment) throws(ArchiveError) {
         try fileCall { try FileSystem.createDirectory(directory) }
-        let line = "{\"target\":\(Self.quote(segment.target)),\"base_offset\":\(segment.baseOffset),"
-            + "\"last_offset\":\(segment.lastOffset.map(String.init) ?? "null"),\"bytes\":\(segment.sizeBytes),"
-            + "\"sha256\":\"\(Hex.encode(segment.sha256))\",\"verified_at\":\"\(Timestamp.format(ms: segment.verifiedAtMs))\"}\n"
+        let line = JSONValue.object([
+            ("target", .string(segment.target)), ("base_offset", .integer(segment.baseOffset)),
+            ("last_offset", segment.lastOffset.map { .integer($0) } ?? .null), ("bytes", .integer(segment.sizeBytes)),
+            ("sha256", .string(Hex.encode(segment.sha256))), ("verified_at", .string(Timestamp.format(ms: segment.verifiedAtMs))),
+        ]).text + "\n"
         let path = directory + "/state.jsonl"
         try fileCall {
             let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_APPEND)
@@ -124,29 +127,17 @@ public struct ArchiveState: Sendable {
     /// The last target archived to, or nil.
     public func targetSettings() throws(ArchiveError) -> TargetSettings? {
         guard let data = try fileCall({ try FileSystem.contents(of: directory + "/target.json") }),
-              let object = (try? JSONSerialization.jsonObject(with: Data(data))) as? [String: Any],
-              let url = object["url"] as? String else { return nil }
-        return TargetSettings(url: url, endpoint: object["endpoint"] as? String, region: object["region"] as? String)
+              let object = try? JSONParser.parse(data), let url = object["url"]?.stringValue else { return nil }
+        return TargetSettings(url: url, endpoint: object["endpoint"]?.stringValue, region: object["region"]?.stringValue)
     }
 
     /// Remembers `settings` as the last target (atomic replace of `target.json`).
     public func saveTargetSettings(_ settings: TargetSettings) throws(ArchiveError) {
         if try targetSettings() == settings { return }
-        let text = "{\"url\":\(Self.quote(settings.url)),\"endpoint\":\(settings.endpoint.map(Self.quote) ?? "null"),"
-            + "\"region\":\(settings.region.map(Self.quote) ?? "null")}\n"
+        let text = JSONValue.object([
+            ("url", .string(settings.url)), ("endpoint", settings.endpoint.map(JSONValue.string) ?? .null),
+            ("region", settings.region.map(JSONValue.string) ?? .null),
+        ]).text + "\n"
         try fileCall { try FileSystem.writeAtomically(Data(text.utf8), to: directory + "/target.json", creatingDirectory: true) }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

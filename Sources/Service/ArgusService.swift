@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import WebhookSigning
 
 /// The management and ingest API: OAuth 2.0, events, webhooks. Owns the log writer and the stores of
 /// one data directory; `makeRouter()` gives the HTTP routes.
@@ -25,18 +26,18 @@ public final class ArgusService: Sendable {
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
         let now = configuration.nowMs()
-        log = try EventLog(directory: configuration.logDirectory, options: configuration.logOptions)
-        clients = ClientStore(directory: configuration.clientsDirectory)
-        tokens = try TokenStore(directory: configuration.oauthDirectory, nowMs: now)
-        webhooks = try WebhookStore(directory: configuration.webhooksDirectory)
-        idempotency = try IdempotencyCache(directory: configuration.oauthDirectory, nowMs: now)
-        cursors = try CursorStore(directory: configuration.cursorsDirectory)
+        log = try EventLog(directory: configuration.layout.log, options: configuration.logOptions)
+        clients = ClientStore(directory: configuration.layout.clients)
+        tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
+        webhooks = try WebhookStore(directory: configuration.layout.webhooks)
+        idempotency = try IdempotencyCache(directory: configuration.layout.oauth, nowMs: now)
+        cursors = try CursorStore(directory: configuration.layout.cursors)
         var delivery = Dispatcher.Configuration(transport: configuration.deliveryTransport, targetGuard: configuration.targetGuard)
         delivery.nowMs = configuration.nowMs
         delivery.autoDisableSeconds = configuration.autoDisableSeconds
         delivery.attemptTimeoutSeconds = configuration.deliveryAttemptTimeoutSeconds
         delivery.logger = configuration.logger
-        delivery.userAgentVersion = ArgusService.version
+        delivery.userAgentVersion = ArgusVersion.current
         let store = webhooks
         let appendLog = log
         let nowMs = configuration.nowMs
@@ -52,11 +53,8 @@ public final class ArgusService: Sendable {
         }
         source = configuration.makeEventSource(log)
         dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
-                                history: try DeliveryHistory(directory: configuration.deliveriesDirectory), configuration: delivery)
+                                history: try DeliveryHistory(directory: configuration.layout.deliveries), configuration: delivery)
     }
-
-    /// The version sent as `user-agent: Argus-Webhooks/<version>`.
-    public static let version = "0.1.0"
 
     /// Starts delivering to every webhook and follows webhook changes.
     public func startDelivery() async throws {
@@ -71,6 +69,13 @@ public final class ArgusService: Sendable {
         dispatcher.stop()
         cursors.close()
         log.close()
+    }
+
+    /// The lowest offset some webhook still needs: the smallest cursor (a webhook without one starts
+    /// at its `start_offset`), or the head when there are no webhooks. Retention never deletes a
+    /// segment at or above it.
+    public var consumersFloor: UInt64 {
+        webhooks.all().map { cursors.offset(of: $0.id) ?? $0.startOffset }.min() ?? log.nextOffset
     }
 
     /// Every route of the API.
@@ -155,17 +160,21 @@ public final class ArgusService: Sendable {
         } catch let error as APIError {
             metrics.countResponse(status: error.status)
             return error.response
+        } catch let failure as StoreError where APIError(failure) != nil {
+            let error = APIError(failure)!
+            metrics.countResponse(status: error.status)
+            return error.response
         } catch let failure as EventSourceError {
             let error = APIError(failure)
-            if case .log = failure { configuration.logger(JSONValue.object([("level", .string("error")), ("request_id", .string(request.requestID)), ("error", .string(failure.description))]).text) }
+            if case .log = failure {
+                configuration.logger.error("reading events failed", [("request_id", .string(request.requestID)), ("error", .string(failure.description))])
+            }
             metrics.countResponse(status: error.status)
             return error.response
         } catch {
             metrics.countResponse(status: 500)
-            configuration.logger(JSONValue.object([
-                ("level", .string("error")), ("request_id", .string(request.requestID)), ("path", .string(request.path)),
-                ("error", .string(String(describing: error))),
-            ]).text)
+            configuration.logger.error("request failed", [("request_id", .string(request.requestID)), ("path", .string(request.path)),
+                                                          ("error", .string(String(describing: error)))])
             return APIError(500, "internal_error", "the request failed on the server (request id \(request.requestID))").response
         }
     }
@@ -189,12 +198,12 @@ public final class ArgusService: Sendable {
 
     /// Appends an operational event (`webhook.failing`, `delivery.exhausted`, ...); failures are logged.
     static func publishOperational(_ event: OperationalEvent, log: EventLog, nowMs: @Sendable () -> Int64,
-                                   logger: @Sendable (String) -> Void) async {
+                                   logger: Logger) async {
         do {
             _ = try await log.append(NewEvent(organizationID: event.organizationID, type: event.type,
                                               eventID: try EventID.make(timestampMs: nowMs()), data: event.data.encoded()))
         } catch {
-            logger("{\"level\":\"error\",\"message\":\"could not publish \(event.type)\"}")
+            logger.error("could not publish \(event.type)", [("error", .string(String(describing: error)))])
         }
     }
 
@@ -205,7 +214,7 @@ public final class ArgusService: Sendable {
             _ = try await log.append(NewEvent(organizationID: organizationID, type: type,
                                               eventID: try EventID.make(timestampMs: now), data: data.encoded()))
         } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"could not publish \(type)\"}")
+            configuration.logger.error("could not publish \(type)", [("error", .string(String(describing: error)))])
         }
     }
 }

@@ -1,10 +1,12 @@
 import Delivery
 import EventLog
 import Foundation
+import JSON
+import SystemIO
 
 /// How the service runs: where its data lives, log options, target rules, and the clock.
 public struct ServiceConfiguration: Sendable {
-    /// The data directory: `log/`, `cursors/`, `clients/`, `oauth/`, `webhooks/`, `spool/`.
+    /// The data directory (its parts: `DataLayout`).
     public var dataDirectory: String
     public var logOptions = EventLogOptions()
     /// Webhook target rules (https only and public addresses unless relaxed for development).
@@ -21,20 +23,33 @@ public struct ServiceConfiguration: Sendable {
     /// Access-token lifetime, in seconds.
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
-    public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
     /// The source every reader of the service reads events from, given the opened log: the log itself
     /// (the default), or the archive followed by the log (`ArchivedEventSource`) when one is configured.
     public var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
-    /// Receives operational log lines (JSON).
-    public var logger: @Sendable (String) -> Void = { _ in }
+    /// Where operational log entries go (JSON lines); passed to delivery as well.
+    public var logger = Logger.discarding
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
-    var logDirectory: String { dataDirectory + "/log" }
-    var clientsDirectory: String { dataDirectory + "/clients" }
-    var oauthDirectory: String { dataDirectory + "/oauth" }
-    var webhooksDirectory: String { dataDirectory + "/webhooks" }
-    var spoolDirectory: String { dataDirectory + "/spool" }
-    var cursorsDirectory: String { dataDirectory + "/cursors" }
-    var deliveriesDirectory: String { dataDirectory + "/deliveries" }
+    /// A text given for an address block that is not a CIDR block.
+    public struct InvalidCIDR: Error, Equatable, Sendable {
+        /// The text as given.
+        public let text: String
+    }
+
+    /// Sets the target rules: plain `http://` targets when `allowsHTTP`, and addresses in the blocks
+    /// `allowedCIDRs` (such as `127.0.0.0/8`) even when not public. For development and tests only.
+    /// - Throws: `InvalidCIDR` naming the first text that is not a CIDR block.
+    public mutating func setTargetRules(allowsHTTP: Bool, allowedCIDRs texts: [String]) throws(InvalidCIDR) {
+        var blocks: [CIDR] = []
+        for text in texts {
+            guard let block = CIDR(text) else { throw InvalidCIDR(text: text) }
+            blocks.append(block)
+        }
+        targetGuard = TargetGuard(allowsHTTP: allowsHTTP, allowedCIDRs: blocks)
+    }
+
+    /// The paths inside `dataDirectory`.
+    public var layout: DataLayout { DataLayout(root: dataDirectory) }
 }

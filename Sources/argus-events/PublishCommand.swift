@@ -1,9 +1,11 @@
 import EventLog
 import Foundation
+import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 import JSON
+import Service
 import Synchronization
 
 /// `argus-events publish`: through the API (`--url`, `--token`), or appended directly to a data
@@ -17,16 +19,16 @@ struct PublishCommand: Command {
                                                           "--fsync", "--url", "--token", "--repeat", "--concurrency"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let type = try arguments.required("--type")
-        guard EventType.isWellFormed(type) else { throw UsageError("--type must be category.action with [a-z0-9_] words") }
-        guard EventType.isKnown(type) else { throw UsageError("unknown event type \(type); see the catalog in README.md") }
         let organization = try arguments.required("--org")
-        guard !organization.isEmpty, organization.utf8.count <= 128 else { throw UsageError("--org must be 1 to 128 bytes") }
         let dataText = arguments.value("--data") ?? "{}"
-        let data = Array(dataText.utf8)
-        guard (try? JSONSerialization.jsonObject(with: Data(data))) is [String: Any] else {
-            throw UsageError("--data must be a JSON object")
+        let data: [UInt8]
+        do throws(APIError) {
+            try EventRules.checkType(type, context: "--type")
+            try EventRules.checkOrganization(organization, context: "--org")
+            data = try EventRules.checkedData(Array(dataText.utf8), context: "--data")
+        } catch {
+            throw UsageError(error.message)
         }
-        guard data.count <= 256 * 1024 else { throw UsageError("--data is larger than 256 KiB") }
         if let url = arguments.value("--url") {
             guard arguments.value("--data-dir") == nil else { throw UsageError("use --url or --data-dir, not both") }
             return try await publishThroughAPI(base: url, token: try arguments.required("--token"), type: type,
@@ -41,7 +43,7 @@ struct PublishCommand: Command {
             guard let parsed = FsyncPolicy(policy) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             options.fsyncPolicy = parsed
         }
-        options.logger = { Console.error($0) }
+        options.logger = Logger { Console.error($0) }
         let directory = DataDirectory(arguments)
         let opened = Result { () throws(EventLogError) in try EventLog(directory: directory.log, options: options) }
         if case .failure(.locked(_, let pid)) = opened {
@@ -60,7 +62,7 @@ struct PublishCommand: Command {
             for _ in 0..<concurrency {
                 group.addTask {
                     while next.take(below: repeatCount) {
-                        let now = Int64(Date().timeIntervalSince1970 * 1000)
+                        let now = SystemClock.nowMs()
                         let event = NewEvent(organizationID: organization, type: type,
                                              eventID: try EventID.make(timestampMs: now), data: data)
                         let appended = try await log.append(event)
