@@ -80,6 +80,8 @@ final class FrameWriter: Sendable {
     private let descriptor: Int32
     private let queue = DispatchQueue(label: "argus.worker-frames")
     private let failed = Atomic<Bool>(false)
+    /// Set on the queue by `close()`: writes queued after it are dropped (the descriptor number may be reused).
+    private let closed = Atomic<Bool>(false)
 
     init(descriptor: Int32) {
         self.descriptor = descriptor
@@ -91,14 +93,17 @@ final class FrameWriter: Sendable {
     func write(_ frame: WorkerFrame) {
         let bytes = frame.encoded()
         queue.async { [self] in
-            guard !failed.load(ordering: .relaxed) else { return }
+            guard !failed.load(ordering: .relaxed), !closed.load(ordering: .relaxed) else { return }
             if !Self.writeAll(descriptor, bytes) { failed.store(true, ordering: .relaxed) }
         }
     }
 
-    /// Runs `body` after every write queued so far.
-    func after(_ body: @escaping @Sendable () -> Void) {
-        queue.async(execute: body)
+    /// Closes the descriptor after every write queued so far; later writes are dropped.
+    func close() {
+        queue.async { [self] in
+            guard !closed.exchange(true, ordering: .relaxed) else { return }
+            _ = Glibc.close(descriptor)
+        }
     }
 
     /// Returns once every write queued so far is done.

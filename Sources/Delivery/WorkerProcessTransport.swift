@@ -51,6 +51,15 @@ public final class WorkerProcessTransport: DeliveryTransport {
         signal(SIGPIPE, SIG_IGN)
     }
 
+    /// Retires the current worker: it finishes its requests in flight and exits. A later request starts a new one.
+    public func shutdown() {
+        let worker = state.withLock { state -> WorkerProcess? in
+            defer { state.current = nil }
+            return state.current
+        }
+        worker?.retire()
+    }
+
     /// Workers started so far.
     public var workersStarted: Int { state.withLock { $0.started } }
 
@@ -128,7 +137,6 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     let pid: pid_t
-    private let input: Int32
     private let output: Int32
     private let writer: FrameWriter
     private let state = Mutex(State())
@@ -160,9 +168,8 @@ final class WorkerProcess: @unchecked Sendable {
         }
         close(toWorker[0])
         close(fromWorker[1])
-        input = toWorker[1]
         output = fromWorker[0]
-        writer = FrameWriter(descriptor: input)
+        writer = FrameWriter(descriptor: toWorker[1])
         let thread = Thread { [self] in readAnswers() }
         thread.name = "argus-worker-answers"
         thread.start()
@@ -208,7 +215,7 @@ final class WorkerProcess: @unchecked Sendable {
 
     /// Closes the worker's input after every queued write (so no write goes to a closed or reused descriptor).
     private func closeInput() {
-        writer.after { [input] in _ = Glibc.close(input) }
+        writer.close()
     }
 
     private func readAnswers() {

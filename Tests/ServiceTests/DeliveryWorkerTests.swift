@@ -29,6 +29,7 @@ import Glibc
         let receiver = try DroppingReceiver { number in number == 5 ? .respond(503) : .respond(204) }
         defer { receiver.stop() }
         let transport = Self.transport(requestsPerWorkerMax: 3)
+        defer { transport.shutdown() }
         var statuses: [Int?] = []
         var pids: [pid_t] = []
         for attempt in 1...7 {
@@ -56,6 +57,7 @@ import Glibc
         let receiver = try DroppingReceiver { _ in .respond(204) }
         defer { receiver.stop() }
         let transport = Self.transport()
+        defer { transport.shutdown() }
         #expect(await Self.post(transport, receiver.url, attempt: 1).statusCode == 204)
         let pid = try #require(transport.currentWorkerPID)
         try await Task.sleep(for: .milliseconds(1100)) // past the 1-second restart guard
@@ -72,10 +74,33 @@ import Glibc
     }
 
     @Test(.timeLimit(.minutes(1)))
+    func shutdownEndsTheWorkerAndItKeepsNoDescriptorOfOurs() async throws {
+        let receiver = try DroppingReceiver { _ in .respond(204) }
+        defer { receiver.stop() }
+        let transport = Self.transport()
+        #expect(await Self.post(transport, receiver.url, attempt: 1).statusCode == 204)
+        let pid = try #require(transport.currentWorkerPID)
+        // The worker holds only its pipes and what URLSession opened, never one of this process's sockets.
+        let descriptors = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+        let ours = Set(((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap { name -> String? in
+            let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/" + name)
+            return target?.hasPrefix("socket:") == true ? target : nil
+        })
+        let inherited = descriptors.compactMap { try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/" + $0) }
+            .filter { ours.contains($0) }
+        #expect(inherited.isEmpty, "sockets of the test process inside the worker: \(inherited)")
+        transport.shutdown()
+        let deadline = ContinuousClock.now + .seconds(20)
+        while Self.isRunning(pid), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(!Self.isRunning(pid), "the retired worker exited")
+    }
+
+    @Test(.timeLimit(.minutes(1)))
     func aCancelledAttemptReturnsAtOnce() async throws {
         let silent = try SilentListener()
         defer { silent.stop() }
         let transport = Self.transport()
+        defer { transport.shutdown() }
         let attempt = Task { await Self.post(transport, silent.url, attempt: 1, timeoutSeconds: 50) }
         try await Task.sleep(for: .milliseconds(500))
         let started = ContinuousClock.now
