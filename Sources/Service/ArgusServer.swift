@@ -197,9 +197,9 @@ public final class ArgusServer: Sendable {
 
 extension ArgusServer {
     /// The loop of a delivery worker process (`argus-events delivery-worker`): `https://` deliveries through
-    /// URLSession, requests on standard input, results on standard output, until the input ends.
+    /// URLSession (a session per request, so no connection is reused and libcurl never resends), requests on standard input, results on standard output, until the input ends.
     /// Returns the process's exit code.
     public static func runDeliveryWorker() async -> Int32 {
-        await DeliveryWorker.run(transport: URLSessionTransport.shared)
+        await DeliveryWorker.run(transport: URLSessionTransport.sessionPerRequest)
     }
 }

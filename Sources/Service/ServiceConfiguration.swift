@@ -45,7 +45,7 @@ public struct ServiceConfiguration: Sendable {
     /// `argus-events` binary, `argus-events delivery-worker`), each replaced after
     /// `requestsPerWorkerMax` requests: URLSession's per-request leak and its crashes stay out of the
     /// server. `http://` deliveries keep using our HTTP/1.1 client in process.
-    public mutating func useDeliveryWorkers(executable: String, requestsPerWorkerMax: Int = 50_000) {
+    public mutating func useDeliveryWorkers(executable: String, requestsPerWorkerMax: Int = 20_000) {
         var worker = WorkerProcessTransport.Configuration(executable: executable)
         worker.requestsPerWorkerMax = max(1, requestsPerWorkerMax)
         deliveryTransport = SchemeRoutingTransport(https: WorkerProcessTransport(configuration: worker))
