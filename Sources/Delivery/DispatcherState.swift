@@ -421,8 +421,9 @@ struct DispatcherState {
     /// unexpired secret, sends.
     static func post(_ attempt: LaneAttempt, subscription: Subscription, configuration: Dispatcher.Configuration) async -> TransportResult {
         let target: TargetGuard.Target
+        let addresses: [IPAddress]
         do {
-            target = try await configuration.targetGuard.check(subscription.url).0
+            (target, addresses) = try await configuration.targetGuard.check(subscription.url)
         } catch {
             return TransportResult(statusCode: nil, error: "target refused: \(error.message)", durationMs: 0)
         }
@@ -430,7 +431,7 @@ struct DispatcherState {
         let headers = DeliveryHeaders(ring: subscription.secrets, deliveryID: attempt.deliveryID,
                                       timestampSeconds: configuration.nowMs() / 1000, attempt: attempt.attempt,
                                       eventType: attempt.record.type, body: body, version: configuration.userAgentVersion)
-        return await configuration.transport.post(url: target.url, headers: headers.fields, body: body,
+        return await configuration.transport.post(url: target.url, addresses: addresses, headers: headers.fields, body: body,
                                                   timeoutSeconds: configuration.attemptTimeoutSeconds)
     }
 }

@@ -11,8 +11,8 @@ public struct ServiceConfiguration: Sendable {
     public var logOptions = EventLogOptions()
     /// Webhook target rules (https only and public addresses unless relaxed for development).
     public var targetGuard = TargetGuard()
-    /// How deliveries are sent (URLSession in production; tests may substitute).
-    public var deliveryTransport: any DeliveryTransport = URLSessionTransport.shared
+    /// How deliveries are sent (our HTTP/1.1 client for `http://`, URLSession for `https://`; tests may substitute).
+    public var deliveryTransport: any DeliveryTransport = SchemeRoutingTransport()
     /// Total time one delivery attempt may take, in seconds.
     public var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
     /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
