@@ -41,13 +41,14 @@ let package = Package(
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
         .target(name: "Archive", dependencies: ["Crypto", "EventLog", "SystemIO"], swiftSettings: strict),
-        // The API: OAuth 2.0, tenants, events and webhook routes, stores; wires the parts together.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "SystemIO"],
+        // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
+        // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Service", "Archive", "SystemIO"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),

@@ -29,7 +29,7 @@ public final class Dispatcher: Sendable {
         public var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
         /// Log readers shared by lanes that are behind the scan window.
         public var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
-        public var userAgentVersion = "0.1.0"
+        public var userAgentVersion = ArgusVersion.current
         public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
         /// Jitter source in [0, 1).
         public var random: @Sendable () -> Double = { Double.random(in: 0..<1) }

@@ -11,11 +11,11 @@ extension ArgusService {
     public static func registerClient(dataDirectory: String, organizationID: String, scopes: [String],
                                       nowMs: Int64, description: String = "") throws -> (OAuthClient, secret: String) {
         let configuration = ServiceConfiguration(dataDirectory: dataDirectory)
-        let (client, secret) = try ClientStore(directory: configuration.clientsDirectory)
+        let (client, secret) = try ClientStore(directory: configuration.layout.clients)
             .create(organizationID: organizationID, scopes: scopes, nowMs: nowMs, description: description)
         let event = NewEvent(organizationID: organizationID, type: "oauth.client_registered",
                              eventID: try EventID.make(timestampMs: nowMs), data: registrationData(client))
-        switch Result(catching: { () throws(EventLogError) in try EventLog(directory: configuration.logDirectory, options: configuration.logOptions) }) {
+        switch Result(catching: { () throws(EventLogError) in try EventLog(directory: configuration.layout.log, options: configuration.logOptions) }) {
         case .success(let log):
             defer { log.close() }
             _ = try log.appendAndWait(batch: [event])
@@ -24,7 +24,7 @@ extension ArgusService {
                 ("organization_id", .string(event.organizationID)), ("type", .string(event.type)),
                 ("id", .string(event.eventID)), ("data", .string(String(decoding: event.data, as: UTF8.self))),
             ])
-            try FileStore.write(spooled.encoded(), directory: configuration.spoolDirectory, name: "\(nowMs)-\(client.clientID).json")
+            try FileStore.write(spooled.encoded(), directory: configuration.layout.spool, name: "\(nowMs)-\(client.clientID).json")
         case .failure(let error):
             throw error
         }
@@ -54,14 +54,14 @@ extension ArgusService {
         // Holding the log's writer lock keeps a server from starting meanwhile.
         let log: EventLog
         do {
-            log = try EventLog(directory: configuration.logDirectory, options: configuration.logOptions)
+            log = try EventLog(directory: configuration.layout.log, options: configuration.logOptions)
         } catch .locked(_, let pid) {
             throw OfflineDeleteError.serverRunning(pid: pid)
         }
         defer { log.close() }
-        let clients = ClientStore(directory: configuration.clientsDirectory)
+        let clients = ClientStore(directory: configuration.layout.clients)
         guard clients.client(clientID) != nil else { throw OfflineDeleteError.notFound(clientID: clientID) }
-        try TokenStore(directory: configuration.oauthDirectory, nowMs: nowMs).revokeAll(clientID: clientID)
+        try TokenStore(directory: configuration.layout.oauth, nowMs: nowMs).revokeAll(clientID: clientID)
         try clients.delete(clientID)
     }
 
@@ -148,7 +148,7 @@ extension ArgusService {
     /// removes their files. Returns how many were appended.
     @discardableResult
     public func drainSpool() async -> Int {
-        let directory = configuration.spoolDirectory
+        let directory = configuration.layout.spool
         var count = 0
         for name in FileStore.names(in: directory, suffix: ".json") {
             guard let bytes = FileStore.read(directory: directory, name: name), let json = try? JSONParser.parse(bytes),

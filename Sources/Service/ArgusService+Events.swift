@@ -18,30 +18,21 @@ extension ArgusService {
     func newEvent(from value: JSONValue, principal: Principal, context: String) throws -> NewEvent {
         var fields = try FieldReader(value, context: context)
         let type = try fields.string("type", required: true, sizeBytesMax: 128) ?? ""
-        guard EventType.isWellFormed(type) else {
-            throw APIError(422, "invalid_event_type", "\(context): type must be category.action with [a-z0-9_] words")
-        }
-        guard EventType.isKnown(type) else {
-            throw APIError(422, "unknown_event_type", "\(context): \(type) is not in the catalog (GET /v1/event-types)")
-        }
+        try EventRules.checkType(type, context: context)
         if let category = Self.reservedCategories.first(where: { type.hasPrefix($0 + ".") }) {
             throw APIError(422, "reserved_event_type", "\(context): \(category).* events are published by the service only")
         }
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax)
             ?? principal.organizationID
-        guard ClientStore.isValidOrganizationID(organization) else {
-            throw APIError.invalid("\(context): organization_id must be 1 to 128 characters of [A-Za-z0-9_.-]")
-        }
+        try EventRules.checkOrganization(organization, context: context)
         guard principal.canUseEvents(of: organization) else {
             throw APIError(403, "forbidden_organization", "\(context): this token may publish only for \(principal.organizationID)")
         }
         let data = fields.any("data") ?? .object([])
-        guard case .object = data else { throw APIError.invalid("\(context): data must be a JSON object") }
+        try EventRules.checkIsObject(data, context: context)
         try fields.rejectUnknown()
         let bytes = data.encoded()
-        guard bytes.count <= ServiceLimits.eventDataSizeBytesMax else {
-            throw APIError(413, "data_too_large", "\(context): data is \(bytes.count) bytes; the limit is \(ServiceLimits.eventDataSizeBytesMax)")
-        }
+        try EventRules.checkDataSize(bytes.count, context: context)
         return NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: configuration.nowMs()), data: bytes)
     }
 

@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import WebhookSigning
 
 /// The management and ingest API: OAuth 2.0, events, webhooks. Owns the log writer and the stores of
 /// one data directory; `makeRouter()` gives the HTTP routes.
@@ -25,18 +26,18 @@ public final class ArgusService: Sendable {
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
         let now = configuration.nowMs()
-        log = try EventLog(directory: configuration.logDirectory, options: configuration.logOptions)
-        clients = ClientStore(directory: configuration.clientsDirectory)
-        tokens = try TokenStore(directory: configuration.oauthDirectory, nowMs: now)
-        webhooks = try WebhookStore(directory: configuration.webhooksDirectory)
-        idempotency = try IdempotencyCache(directory: configuration.oauthDirectory, nowMs: now)
-        cursors = try CursorStore(directory: configuration.cursorsDirectory)
+        log = try EventLog(directory: configuration.layout.log, options: configuration.logOptions)
+        clients = ClientStore(directory: configuration.layout.clients)
+        tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
+        webhooks = try WebhookStore(directory: configuration.layout.webhooks)
+        idempotency = try IdempotencyCache(directory: configuration.layout.oauth, nowMs: now)
+        cursors = try CursorStore(directory: configuration.layout.cursors)
         var delivery = Dispatcher.Configuration(transport: configuration.deliveryTransport, targetGuard: configuration.targetGuard)
         delivery.nowMs = configuration.nowMs
         delivery.autoDisableSeconds = configuration.autoDisableSeconds
         delivery.attemptTimeoutSeconds = configuration.deliveryAttemptTimeoutSeconds
         delivery.logger = configuration.logger
-        delivery.userAgentVersion = ArgusService.version
+        delivery.userAgentVersion = ArgusVersion.current
         let store = webhooks
         let appendLog = log
         let nowMs = configuration.nowMs
@@ -52,11 +53,8 @@ public final class ArgusService: Sendable {
         }
         source = configuration.makeEventSource(log)
         dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
-                                history: try DeliveryHistory(directory: configuration.deliveriesDirectory), configuration: delivery)
+                                history: try DeliveryHistory(directory: configuration.layout.deliveries), configuration: delivery)
     }
-
-    /// The version sent as `user-agent: Argus-Webhooks/<version>`.
-    public static let version = "0.1.0"
 
     /// Starts delivering to every webhook and follows webhook changes.
     public func startDelivery() async throws {
@@ -71,6 +69,13 @@ public final class ArgusService: Sendable {
         dispatcher.stop()
         cursors.close()
         log.close()
+    }
+
+    /// The lowest offset some webhook still needs: the smallest cursor (a webhook without one starts
+    /// at its `start_offset`), or the head when there are no webhooks. Retention never deletes a
+    /// segment at or above it.
+    public var consumersFloor: UInt64 {
+        webhooks.all().map { cursors.offset(of: $0.id) ?? $0.startOffset }.min() ?? log.nextOffset
     }
 
     /// Every route of the API.

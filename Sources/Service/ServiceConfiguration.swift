@@ -4,7 +4,7 @@ import Foundation
 
 /// How the service runs: where its data lives, log options, target rules, and the clock.
 public struct ServiceConfiguration: Sendable {
-    /// The data directory: `log/`, `cursors/`, `clients/`, `oauth/`, `webhooks/`, `spool/`.
+    /// The data directory (its parts: `DataLayout`).
     public var dataDirectory: String
     public var logOptions = EventLogOptions()
     /// Webhook target rules (https only and public addresses unless relaxed for development).
@@ -30,11 +30,24 @@ public struct ServiceConfiguration: Sendable {
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
-    var logDirectory: String { dataDirectory + "/log" }
-    var clientsDirectory: String { dataDirectory + "/clients" }
-    var oauthDirectory: String { dataDirectory + "/oauth" }
-    var webhooksDirectory: String { dataDirectory + "/webhooks" }
-    var spoolDirectory: String { dataDirectory + "/spool" }
-    var cursorsDirectory: String { dataDirectory + "/cursors" }
-    var deliveriesDirectory: String { dataDirectory + "/deliveries" }
+    /// A text given for an address block that is not a CIDR block.
+    public struct InvalidCIDR: Error, Equatable, Sendable {
+        /// The text as given.
+        public let text: String
+    }
+
+    /// Sets the target rules: plain `http://` targets when `allowsHTTP`, and addresses in the blocks
+    /// `allowedCIDRs` (such as `127.0.0.0/8`) even when not public. For development and tests only.
+    /// - Throws: `InvalidCIDR` naming the first text that is not a CIDR block.
+    public mutating func setTargetRules(allowsHTTP: Bool, allowedCIDRs texts: [String]) throws(InvalidCIDR) {
+        var blocks: [CIDR] = []
+        for text in texts {
+            guard let block = CIDR(text) else { throw InvalidCIDR(text: text) }
+            blocks.append(block)
+        }
+        targetGuard = TargetGuard(allowsHTTP: allowsHTTP, allowedCIDRs: blocks)
+    }
+
+    /// The paths inside `dataDirectory`.
+    public var layout: DataLayout { DataLayout(root: dataDirectory) }
 }

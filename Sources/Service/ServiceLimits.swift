@@ -4,6 +4,12 @@ public enum ServiceLimits {
     public static let bodySizeBytesMax = 1 << 20
     /// Largest body of `POST /v1/events/batch`, in bytes.
     public static let batchBodySizeBytesMax = 8 << 20
+
+    /// Largest request body for a route, in bytes: `batchBodySizeBytesMax` for the batch route,
+    /// `bodySizeBytesMax` for every other.
+    public static func bodySizeBytesMax(method: String, path: String) -> Int {
+        path == "/v1/events/batch" ? batchBodySizeBytesMax : bodySizeBytesMax
+    }
     /// Largest `data` of one event, as compact JSON, in bytes.
     public static let eventDataSizeBytesMax = 256 * 1024
     /// Most events in one batch.

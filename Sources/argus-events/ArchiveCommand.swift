@@ -16,7 +16,7 @@ struct ArchiveCommand: Command {
         let url = try arguments.required("--target")
         let lockDays = try arguments.integer("--object-lock-days", in: 1...36_500)
         let target = try ArchiveTargetArguments.make(url: url, arguments: arguments, objectLockDays: lockDays)
-        let stateDirectory = ArchiveState.directory(dataDirectory: dataDirectory.root)
+        let stateDirectory = dataDirectory.layout.archiveState
         try ArchiveState.load(directory: stateDirectory).saveTargetSettings(ArchiveTargetArguments.settings(url: url, arguments: arguments))
 
         let showProgress = Console.standardErrorIsTerminal

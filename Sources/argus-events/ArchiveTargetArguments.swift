@@ -1,5 +1,6 @@
 import Archive
 import Foundation
+import Service
 
 /// The options that name an archive target: a URL (`--target` for `archive`, `--archive` for
 /// `verify` and `tail`), `--s3-endpoint`, `--region`, and for `archive` `--object-lock-days`.
@@ -18,10 +19,10 @@ enum ArchiveTargetArguments {
         }
     }
 
-    /// The target the last `archive` or `serve --archive-target` used on `dataDirectory`, or nil when
+    /// The target the last `archive` or `serve --archive-target` used on the data directory, or nil when
     /// none was used; one that cannot be made now (such as missing credentials) is noted on stderr and nil.
-    static func saved(dataDirectory: String) throws -> (any ArchiveTarget)? {
-        guard let settings = try ArchiveState.load(directory: ArchiveState.directory(dataDirectory: dataDirectory)).targetSettings() else {
+    static func saved(layout: DataLayout) throws -> (any ArchiveTarget)? {
+        guard let settings = try ArchiveState.load(directory: layout.archiveState).targetSettings() else {
             return nil
         }
         do {

@@ -54,7 +54,7 @@ struct ClientsCommand: Command {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--org"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let organization = arguments.value("--org")
-        let store = ClientStore(directory: DataDirectory(arguments).root + "/clients")
+        let store = ClientStore(directory: DataDirectory(arguments).layout.clients)
         for client in store.all() where organization == nil || client.organizationID == organization {
             Console.print(client.publicJSON.text)
         }

@@ -1,20 +1,20 @@
-import EventLog
 import Foundation
+import Service
 
-/// Where a data directory's parts live: `--data-dir`, else `ARGUS_DATA_DIR`, else `./argus-data`.
+/// The data directory an offline command works on: `--data-dir`, else `ARGUS_DATA_DIR`, else `./argus-data`.
 struct DataDirectory {
     static let valueFlag = "--data-dir"
 
-    let root: String
+    /// Its paths.
+    let layout: DataLayout
+    /// The directory itself.
+    var root: String { layout.root }
+    /// Segments and indexes.
+    var log: String { layout.log }
 
     init(_ arguments: Arguments) {
-        root = arguments.value(Self.valueFlag) ?? ProcessInfo.processInfo.environment["ARGUS_DATA_DIR"] ?? "./argus-data"
+        layout = DataLayout(root: arguments.value(Self.valueFlag) ?? ProcessInfo.processInfo.environment["ARGUS_DATA_DIR"] ?? "./argus-data")
     }
-
-    /// Segments and indexes.
-    var log: String { root + "/log" }
-    /// Delivery cursors.
-    var cursors: String { root + "/cursors" }
 
     /// Fails with a clear message when the directory holds no log.
     func requireLog() throws -> String {

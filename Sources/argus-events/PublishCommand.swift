@@ -4,6 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import JSON
+import Service
 import Synchronization
 
 /// `argus-events publish`: through the API (`--url`, `--token`), or appended directly to a data
@@ -17,16 +18,16 @@ struct PublishCommand: Command {
                                                           "--fsync", "--url", "--token", "--repeat", "--concurrency"])
         guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let type = try arguments.required("--type")
-        guard EventType.isWellFormed(type) else { throw UsageError("--type must be category.action with [a-z0-9_] words") }
-        guard EventType.isKnown(type) else { throw UsageError("unknown event type \(type); see the catalog in README.md") }
         let organization = try arguments.required("--org")
-        guard !organization.isEmpty, organization.utf8.count <= 128 else { throw UsageError("--org must be 1 to 128 bytes") }
         let dataText = arguments.value("--data") ?? "{}"
-        let data = Array(dataText.utf8)
-        guard (try? JSONSerialization.jsonObject(with: Data(data))) is [String: Any] else {
-            throw UsageError("--data must be a JSON object")
+        let data: [UInt8]
+        do throws(APIError) {
+            try EventRules.checkType(type, context: "--type")
+            try EventRules.checkOrganization(organization, context: "--org")
+            data = try EventRules.checkedData(Array(dataText.utf8), context: "--data")
+        } catch {
+            throw UsageError(error.message)
         }
-        guard data.count <= 256 * 1024 else { throw UsageError("--data is larger than 256 KiB") }
         if let url = arguments.value("--url") {
             guard arguments.value("--data-dir") == nil else { throw UsageError("use --url or --data-dir, not both") }
             return try await publishThroughAPI(base: url, token: try arguments.required("--token"), type: type,

@@ -15,7 +15,7 @@ struct SegmentsCommand: Command {
         let dataDirectory = DataDirectory(arguments)
         let rows = try SegmentCatalog.summaries(directory: try dataDirectory.requireLog())
         // ARCHIVED: uploaded and verified on an archive target, from the local archive state.
-        let state = try ArchiveState.load(directory: ArchiveState.directory(dataDirectory: dataDirectory.root))
+        let state = try ArchiveState.load(directory: dataDirectory.layout.archiveState)
         func archived(_ base: UInt64) -> Bool { state.isArchivedAndVerified(baseOffset: base) }
         func time(_ ms: Int64?) -> String { ms.map { Timestamp.format(ms: $0) } ?? "-" }
         if format == "json" {

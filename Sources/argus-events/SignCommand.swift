@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import WebhookSigning
 
@@ -17,7 +18,7 @@ enum SignCommand: Command {
         }
         let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init) ?? Date().wholeUnixSeconds
         let eventType = arguments.value("--event") ?? "webhook.test"
-        guard isEventType(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
+        guard EventType.isWellFormed(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
         let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1
 
         // The body is streamed through the HMACs: constant memory for any size.
@@ -28,13 +29,5 @@ enum SignCommand: Command {
                                       attempt: attempt, eventType: eventType, version: ArgusVersion.current)
         Console.print(headers.fields.map(\.description).joined(separator: "\n"))
         return 0
-    }
-
-    /// `category.action`, each word of `[a-z0-9_]`.
-    static func isEventType(_ text: String) -> Bool {
-        let words = text.split(separator: ".", omittingEmptySubsequences: false)
-        return words.count == 2 && words.allSatisfy { word in
-            !word.isEmpty && word.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x5F }
-        }
     }
 }

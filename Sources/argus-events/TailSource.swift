@@ -19,13 +19,13 @@ enum TailSource {
         let target: any ArchiveTarget
         if let url = arguments.value("--archive") {
             target = try ArchiveTargetArguments.make(url: url, arguments: arguments)
-        } else if let saved = try ArchiveTargetArguments.saved(dataDirectory: dataDirectory.root) {
+        } else if let saved = try ArchiveTargetArguments.saved(layout: dataDirectory.layout) {
             target = saved
         } else {
             return .local(try LogReader(directory: directory, start: start))
         }
         let manifest = try await ArchiveManifest.load(target: target)
-        let cache = SegmentCache(directory: SegmentCache.directory(dataDirectory: dataDirectory.root), target: target)
+        let cache = SegmentCache(directory: dataDirectory.layout.archiveCache, target: target)
         return .archived(try await ArchivedLogReader(manifest: manifest, cache: cache, localDirectory: directory, start: start))
     }
 
