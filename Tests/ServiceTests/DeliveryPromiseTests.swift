@@ -153,19 +153,21 @@ import Testing
         let receiver = try Receiver { _, _ in HTTPResponse(status: 500) }
         let (id, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url, types: #"["user.login"]"#,
                                                      extra: #","retry":{"max_retries":10,"initial_delay_ms":100,"max_delay_ms":100}"#)
-        for n in 0..<3 { _ = try await Self.publish(harness, token: token, n: n) }
-        #expect(await receiver.wait { $0.count >= 3 }, "failing from now on")
-        // An hour short of five days: still enabled after more failures.
+        _ = try await Self.publish(harness, token: token, n: 0)
+        #expect(await receiver.wait { $0.count >= 1 }, "failing from now on")
+        // An hour short of five days: a new event fails twice. Its second attempt was sent after the first one's
+        // answer was handled on the moved clock, which a disabled webhook never does.
         shiftMs.store((5 * 24 - 1) * 3_600_000, ordering: .relaxed)
-        // Six more attempts of three deliveries: one delivery had two, so an answer handled on the moved clock was
-        // followed by a retry, which a disabled webhook never sends.
-        let seen = receiver.received.count
-        #expect(await receiver.wait { $0.count >= seen + 6 || harness.service.webhooks.get(id)?.status != .enabled }, "more failures after the clock moved")
+        let short = try await Self.publish(harness, token: try await harness.token(organization: "org_a"), n: 10)  // tokens last an hour
+        #expect(await receiver.wait { deliveries in
+            deliveries.filter { $0.offset == short.offset }.count >= 2 || harness.service.webhooks.get(id)?.status != .enabled
+        }, "a new delivery failed twice after the clock moved")
         #expect(harness.service.webhooks.get(id)?.status == .enabled, "not disabled before five days")
-        // Past five days: the next failure disables it.
+        // Past five days: the failure of the next event disables it.
         shiftMs.store((5 * 24 + 1) * 3_600_000, ordering: .relaxed)
+        let renewed = try await harness.token(organization: "org_a")
+        _ = try await Self.publish(harness, token: renewed, n: 11)
         #expect(await Self.eventually { harness.service.webhooks.get(id)?.status == .disabled }, "disabled after five days of failures")
-        let renewed = try await harness.token(organization: "org_a")  // the first token expired in those days
         let shown = await harness.send("GET", "/v1/webhooks/\(id)", token: renewed)
         #expect(shown.json?["status"]?.stringValue == "disabled")
         #expect(shown.json?["status_reason"]?.stringValue?.contains("failing continuously since") == true,
