@@ -118,6 +118,11 @@ public final class DeliveryHistory: Sendable {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return nil }
         defer { close(descriptor) }
+        return read(descriptor, offset: offset, length: length)
+    }
+
+    /// Reads `length` bytes at `offset` of the open file `descriptor`.
+    private static func read(_ descriptor: Int32, offset: UInt64, length: Int) -> [UInt8]? {
         var bytes = [UInt8](repeating: 0, count: length)
         var done = 0
         while done < length {
@@ -158,18 +163,23 @@ public final class DeliveryHistory: Sendable {
 
     // MARK: - Index (called with the lock held)
 
+    /// Loads `webhookID`'s index into memory when it is not there (its book stays in the dictionary).
     private func load(_ webhookID: String, _ state: inout State) {
+        guard var book = state.books.removeValue(forKey: webhookID) else {
+            state.clock += 1
+            state.books[webhookID] = Book(entries: [:], lastUse: state.clock)
+            return
+        }
+        load(webhookID, &book, &state)
+        state.books[webhookID] = book
+        evict(keeping: webhookID, &state)
+    }
+
+    /// Loads `book`'s index when it is not in memory (the book is out of the dictionary while it changes).
+    private func load(_ webhookID: String, _ book: inout Book, _ state: inout State) {
         state.clock += 1
-        let clock = state.clock
-        guard var book = state.books[webhookID] else {
-            state.books[webhookID] = Book(entries: [:], lastUse: clock)
-            return
-        }
-        book.lastUse = clock
-        guard book.entries == nil else {
-            state.books[webhookID] = book
-            return
-        }
+        book.lastUse = state.clock
+        guard book.entries == nil else { return }
         state.loads += 1
         var entries: [String: Entry] = [:]
         var order: [String] = []
@@ -194,25 +204,21 @@ public final class DeliveryHistory: Sendable {
         book.fileSizeBytes = UInt64(data.count)
         book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
         state.memoryBytes += book.memoryBytes
-        state.books[webhookID] = book
-        trim(webhookID, &state)
-        evict(keeping: webhookID, &state)
+        trim(&book, &state)
     }
 
     /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
     /// its next compaction).
-    private func trim(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books[webhookID], var entries = book.entries else { return }
+    private func trim(_ book: inout Book, _ state: inout State) {
+        guard book.entries != nil else { return }
         let limit = recordCountMax
         guard book.order.count > limit + limit / 10 else { return }
         let excess = book.order.count - limit
         var freed = excess * 24
-        for oldest in book.order[0..<excess] { freed += entries.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
+        for oldest in book.order[0..<excess] { freed += book.entries!.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
         book.order.removeFirst(excess)
-        book.entries = entries
         book.memoryBytes -= freed
         state.memoryBytes -= freed
-        state.books[webhookID] = book
     }
 
     /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget.
@@ -228,10 +234,13 @@ public final class DeliveryHistory: Sendable {
     }
 
     /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory).
-    private func compact(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books[webhookID], var entries = book.entries else { return }
+    private func compact(_ webhookID: String, _ book: inout Book) {
+        guard book.entries != nil else { return }
         let source = path(webhookID)
         let temporary = source + ".tmp"
+        let input = open(source, O_RDONLY | O_CLOEXEC)
+        guard input >= 0 else { return }
+        defer { close(input) }
         let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
         guard output >= 0 else { return }
         var offset: UInt64 = 0
@@ -242,10 +251,11 @@ public final class DeliveryHistory: Sendable {
             ok = written == bytes.count
             offset += UInt64(bytes.count)
         }
+        var moved: [(id: String, offset: UInt64)] = []
+        moved.reserveCapacity(book.order.count)
         for id in book.order {
-            guard var entry = entries[id], let line = Self.read(source, offset: entry.lineOffset, length: entry.lineLength) else { continue }
-            entry.lineOffset = offset
-            entries[id] = entry
+            guard let entry = book.entries![id], let line = Self.read(input, offset: entry.lineOffset, length: entry.lineLength) else { continue }
+            moved.append((id, offset))
             append(line + [UInt8(ascii: "\n")])
         }
         append(JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")])
@@ -254,10 +264,9 @@ public final class DeliveryHistory: Sendable {
             unlink(temporary)
             return
         }
-        book.entries = entries
+        for (id, newOffset) in moved { book.entries![id]?.lineOffset = newOffset }
         book.fileSizeBytes = offset
         book.fileLineCount = book.order.count + 1
-        state.books[webhookID] = book
     }
 
     // MARK: - Writing
@@ -268,8 +277,10 @@ public final class DeliveryHistory: Sendable {
         let line = record.storedJSON.encoded()
         state.withLock { state in
             let webhookID = record.webhookID
-            if state.books[webhookID] == nil { state.books[webhookID] = Book(entries: [:]) }
-            guard var book = state.books[webhookID] else { return }
+            // The book leaves the dictionary while it changes, so its index is mutated in place (a copy here
+            // would copy the whole index on every delivery).
+            var book = state.books.removeValue(forKey: webhookID) ?? Book(entries: [:])
+            defer { state.books[webhookID] = book }
             if let outcome = attemptOutcome {
                 book.statistics.attempts += 1
                 book.statistics.lastAttemptAtMs = outcome.atMs
@@ -294,24 +305,22 @@ public final class DeliveryHistory: Sendable {
             let lineOffset = book.fileSizeBytes
             book.fileSizeBytes += UInt64(bytes.count)
             book.fileLineCount += 2
-            if var entries = book.entries {
+            if book.entries != nil {
                 let kept = Self.stripped(record)
                 let size = Self.estimate(kept)
-                let previous = entries.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
-                                                   forKey: record.deliveryID)
+                let previous = book.entries!.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
+                                                         forKey: record.deliveryID)
                 if previous == nil { book.order.append(record.deliveryID) }
                 let delta = size - (previous?.sizeBytes ?? -24)
-                book.entries = entries
                 book.memoryBytes += delta
                 state.memoryBytes += delta
             }
             state.clock += 1
             book.lastUse = state.clock
-            state.books[webhookID] = book
-            trim(webhookID, &state)
+            trim(&book, &state)
             if book.fileLineCount > 4 * recordCountMax {
-                load(webhookID, &state)
-                compact(webhookID, &state)
+                load(webhookID, &book, &state)
+                compact(webhookID, &book)
             }
             evict(keeping: webhookID, &state)
         }
@@ -320,7 +329,10 @@ public final class DeliveryHistory: Sendable {
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
     /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery.
     public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) {
-        var stored = delivery(update.deliveryID, webhookID: webhookID)
+        // Response bodies of earlier attempts live only in the file: read it only when there are earlier attempts.
+        let summary = self.summary(update.deliveryID, webhookID: webhookID)
+        let previous = summary.map { $0.attempts.isEmpty ? $0 : delivery(update.deliveryID, webhookID: webhookID) ?? $0 }
+        var stored = previous
             ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
                               eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
         stored.status = update.status

@@ -129,11 +129,8 @@ public final class ArgusServer: Sendable {
         http.port = configuration.port
         let descriptorLimit = DescriptorLimit.raiseSoftToHard()
         http.connectionCountMax = configuration.connectionCountMax ?? ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
-        service.configuration.logger(JSONValue.object([
-            ("level", .string("info")), ("rlimit_nofile", .integer(Int64(descriptorLimit))),
-            ("connection_count_max", .integer(Int64(http.connectionCountMax))),
-            ("message", .string("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files")),
-        ]).text)
+        service.configuration.logger.info("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files",
+                                          [("rlimit_nofile", .integer(descriptorLimit)), ("connection_count_max", .integer(http.connectionCountMax))])
         http.bodySizeBytesMax = ServiceLimits.bodySizeBytesMax(method:path:)
         http.accessLog = configuration.accessLog
         let server = HTTPServer(configuration: http, handler: service.makeRouter())

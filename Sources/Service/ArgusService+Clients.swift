@@ -154,7 +154,7 @@ extension ArgusService {
             guard let bytes = FileStore.read(directory: directory, name: name), let json = try? JSONParser.parse(bytes),
                   let organization = json["organization_id"]?.stringValue, let type = json["type"]?.stringValue,
                   let id = json["id"]?.stringValue, let data = json["data"]?.stringValue else {
-                configuration.logger("{\"level\":\"warning\",\"message\":\(JSONValue.string("unreadable spool file \(name) left in place").text)}")
+                configuration.logger.warning("unreadable spool file \(name) left in place")
                 continue
             }
             do {
@@ -162,7 +162,7 @@ extension ArgusService {
                 try FileStore.remove(directory: directory, name: name)
                 count += 1
             } catch {
-                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("spool file \(name): \(error)").text)}")
+                configuration.logger.error("spool file \(name) could not be appended", [("error", .string(String(describing: error)))])
             }
         }
         return count

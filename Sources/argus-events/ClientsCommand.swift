@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Service
+import SystemIO
 
 /// `argus-events clients create|list|delete`: OAuth clients of a data directory.
 struct ClientsCommand: Command {
@@ -19,7 +20,7 @@ struct ClientsCommand: Command {
         }
     }
 
-    private static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
+    private static var nowMs: Int64 { SystemClock.nowMs() }
 
     /// Registers a client (with or without a running server) and prints it once with its secret.
     private static func create(_ words: [String]) throws -> Int32 {

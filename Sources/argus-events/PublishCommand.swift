@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -42,7 +43,7 @@ struct PublishCommand: Command {
             guard let parsed = FsyncPolicy(policy) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             options.fsyncPolicy = parsed
         }
-        options.logger = { Console.error($0) }
+        options.logger = Logger { Console.error($0) }
         let directory = DataDirectory(arguments)
         let opened = Result { () throws(EventLogError) in try EventLog(directory: directory.log, options: options) }
         if case .failure(.locked(_, let pid)) = opened {
@@ -61,7 +62,7 @@ struct PublishCommand: Command {
             for _ in 0..<concurrency {
                 group.addTask {
                     while next.take(below: repeatCount) {
-                        let now = Int64(Date().timeIntervalSince1970 * 1000)
+                        let now = SystemClock.nowMs()
                         let event = NewEvent(organizationID: organization, type: type,
                                              eventID: try EventID.make(timestampMs: now), data: data)
                         let appended = try await log.append(event)
