@@ -281,7 +281,7 @@ public struct Lane: Sendable {
         delivery.lastStatusCode = result.statusCode
         let attempt = DeliveryAttempt(attempt: delivery.attemptCount, startedAtMs: report.startedAtMs, durationMs: result.durationMs,
                                       statusCode: result.statusCode,
-                                      responseBody: String(decoding: result.bodyPrefix.prefix(DeliveryLimits.responseBodySizeBytesMax), as: UTF8.self),
+                                      responseBody: DeliveryAttempt.keptText(result.bodyPrefix),
                                       error: result.error)
         let outcome = AttemptOutcome(result, nowMs: now)
         if outcome == .acknowledged {
