@@ -131,7 +131,7 @@ public struct Lane: Sendable {
 
     private func operational(_ type: String, _ members: [(String, JSONValue)]) -> LaneEffect {
         .publish(OperationalEvent(type: type, organizationID: organizationForEvents,
-                                  data: .object([("webhook_id", .string(subscription.id))] + members)))
+                                  data: .object([(Subscription.routingField, .string(subscription.id))] + members)))
     }
 
     private mutating func configure(_ new: Subscription, _ effects: inout [LaneEffect]) {
