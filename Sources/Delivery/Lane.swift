@@ -84,8 +84,6 @@ public struct Lane: Sendable {
     public var unresolvedCount: Int { live.count }
     /// Deliveries (live and manual) waiting for a retry or held.
     public var waitingCount: Int { live.values.count { !$0.phase.isInFlight } + manual.values.count { !$0.phase.isInFlight } }
-    /// True while a manual retry of `deliveryID` is under way.
-    public func hasManualRetry(_ deliveryID: String) -> Bool { manual[deliveryID] != nil }
 
     // MARK: - Transitions
 
