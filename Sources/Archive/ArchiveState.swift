@@ -9,9 +9,11 @@ import Glibc
 
 /// What this data directory has archived and verified, kept in `<data-dir>/archive/`:
 ///
-/// - `state.jsonl`: one JSON line per segment whose upload and manifest entry were verified,
-///   appended and fsynced after the manifest entry is stored (a torn last line is ignored);
-///   `{"target":"s3://b/p/","base_offset":0,"last_offset":812,"bytes":65612,"sha256":"<hex>","verified_at":"..."}`
+/// - `state.journal`: a SystemIO `Journal` with one record per segment whose upload and manifest
+///   entry were verified, appended and fsynced after the manifest entry is stored (a torn tail is
+///   cut off); each record is a JSON object
+///   `{"target":"s3://b/p/","base_offset":0,"last_offset":812,"bytes":65612,"sha256":"<hex>","verified_at":"..."}`.
+///   Before the journal these were lines of `state.jsonl`: that file is read once and migrated.
 /// - `target.json`: the last target archived to (URL, endpoint, region; never credentials), which
 ///   `tail` uses to read archived segments back.
 ///
@@ -72,9 +74,11 @@ public struct ArchiveState: Sendable {
     /// - Throws: `ArchiveError.io` when the file exists but cannot be read.
     public static func load(directory: String) throws(ArchiveError) -> ArchiveState {
         var segments: [Segment] = []
-        if let data = try fileCall({ try FileSystem.contents(of: directory + "/state.jsonl") }) {
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                guard let object = try? JSONParser.parse(Array(line)),
+        let records = try fileCall { try Journal.read(path: directory + "/" + journalName, recordSizeBytesMax: recordSizeBytesMax,
+                                                      legacy: legacyDecoder(directory)) }
+        do {
+            for line in records {
+                guard let object = try? JSONParser.parse(line),
                       let target = object["target"]?.stringValue, let base = object["base_offset"]?.int64Value, base >= 0,
                       let size = object["bytes"]?.int64Value, let hex = object["sha256"]?.stringValue,
                       let digest = try? Hex.decode(hex) else { continue }   // a torn last line
@@ -102,7 +106,20 @@ public struct ArchiveState: Sendable {
         return { archived.contains($0) }
     }
 
-    /// Appends `segment` durably (write + fsync of `state.jsonl`).
+    /// The journal's file name in the state directory.
+    static let journalName = "state.journal"
+    /// Largest record, in bytes.
+    static let recordSizeBytesMax = 4096
+
+    /// `state.jsonl`, the format before the journal: one JSON object per line.
+    private static func legacyDecoder(_ directory: String) -> @Sendable ([UInt8]) -> [[UInt8]] {
+        { _ in
+            let bytes = ((try? FileSystem.contents(of: directory + "/state.jsonl")) ?? nil) ?? []
+            return bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+        }
+    }
+
+    /// Appends `segment` durably (append + fdatasync of `state.journal`).
     /// - Throws: `ArchiveError.io`.
     public mutating func record(_ segment: Segment) throws(ArchiveError) {
         try fileCall { try FileSystem.createDirectory(directory) }
@@ -110,16 +127,13 @@ public struct ArchiveState: Sendable {
             ("target", .string(segment.target)), ("base_offset", .integer(segment.baseOffset)),
             ("last_offset", segment.lastOffset.map { .integer($0) } ?? .null), ("bytes", .integer(segment.sizeBytes)),
             ("sha256", .string(Hex.encode(segment.sha256))), ("verified_at", .string(Timestamp.format(ms: segment.verifiedAtMs))),
-        ]).text + "\n"
-        let path = directory + "/state.jsonl"
+        ]).encoded()
         try fileCall {
-            let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_APPEND)
-            // A torn line left by a crash must not swallow this one: start on a fresh line.
-            var bytes = Array(line.utf8)
-            let size = try file.size()
-            if size > 0, try file.read(count: 1, at: size - 1) != [UInt8(ascii: "\n")] { bytes.insert(UInt8(ascii: "\n"), at: 0) }
-            try file.writeAll(bytes)
-            try file.synchronize()
+            let (journal, _) = try Journal.open(path: directory + "/" + Self.journalName, durability: .synchronizeEachAppend,
+                                                recordSizeBytesMax: Self.recordSizeBytesMax, legacy: Self.legacyDecoder(directory))
+            // Migrated (or never legacy): the journal now holds everything state.jsonl held.
+            try FileSystem.remove(directory + "/state.jsonl")
+            try journal.append(line)
         }
         segments.append(segment)
     }

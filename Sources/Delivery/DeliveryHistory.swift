@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,24 +114,15 @@ public final class DeliveryHistory: Sendable {
         return stat(path, &info) == 0 ? UInt64(max(0, info.st_size)) : 0
     }
 
-    /// Reads `length` bytes at `offset` of `path`.
+    /// Reads `length` bytes at `offset` of `path`; nil when missing, short or unreadable.
     private static func read(_ path: String, offset: UInt64, length: Int) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        return read(descriptor, offset: offset, length: length)
+        guard let file = try? FileDescriptor.openIfExists(path) else { return nil }
+        return read(file, offset: offset, length: length)
     }
 
-    /// Reads `length` bytes at `offset` of the open file `descriptor`.
-    private static func read(_ descriptor: Int32, offset: UInt64, length: Int) -> [UInt8]? {
-        var bytes = [UInt8](repeating: 0, count: length)
-        var done = 0
-        while done < length {
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            done += count
-        }
+    /// Reads exactly `length` bytes at `offset` of the open `file`; nil when short or unreadable.
+    private static func read(_ file: FileDescriptor, offset: UInt64, length: Int) -> [UInt8]? {
+        guard let bytes = try? file.read(count: length, at: Int64(offset)), bytes.count == length else { return nil }
         return bytes
     }
 
@@ -233,35 +225,33 @@ public final class DeliveryHistory: Sendable {
         }
     }
 
-    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory).
+    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory),
+    /// through a temporary file unique to this process that replaces it atomically (fsync, rename, directory
+    /// fsync). A failure keeps the old file (history is not the source of truth for delivery).
     private func compact(_ webhookID: String, _ book: inout Book) {
         guard book.entries != nil else { return }
         let source = path(webhookID)
-        let temporary = source + ".tmp"
-        let input = open(source, O_RDONLY | O_CLOEXEC)
-        guard input >= 0 else { return }
-        defer { close(input) }
-        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard output >= 0 else { return }
+        let temporary = source + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var offset: UInt64 = 0
-        var ok = true
-        func append(_ bytes: [UInt8]) {
-            guard ok else { return }
-            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
-            ok = written == bytes.count
-            offset += UInt64(bytes.count)
-        }
         var moved: [(id: String, offset: UInt64)] = []
         moved.reserveCapacity(book.order.count)
-        for id in book.order {
-            guard let entry = book.entries![id], let line = Self.read(input, offset: entry.lineOffset, length: entry.lineLength) else { continue }
-            moved.append((id, offset))
-            append(line + [UInt8(ascii: "\n")])
-        }
-        append(JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")])
-        close(output)
-        guard ok, rename(temporary, source) == 0 else {
-            unlink(temporary)
+        do throws(SystemError) {
+            guard let input = try FileDescriptor.openIfExists(source) else { return }
+            let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+            for id in book.order {
+                guard let entry = book.entries![id], let line = Self.read(input, offset: entry.lineOffset, length: entry.lineLength) else { continue }
+                moved.append((id, offset))
+                try output.writeAll(line + [UInt8(ascii: "\n")])
+                offset += UInt64(line.count + 1)
+            }
+            let statistics = JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+            try output.writeAll(statistics)
+            offset += UInt64(statistics.count)
+            try output.synchronize()
+            try FileSystem.move(temporary, to: source)
+            try FileSystem.synchronizeDirectory(directory)
+        } catch {
+            try? FileSystem.remove(temporary)
             return
         }
         for (id, newOffset) in moved { book.entries![id]?.lineOffset = newOffset }
@@ -297,11 +287,8 @@ public final class DeliveryHistory: Sendable {
             }
             if finalFailure { book.statistics.failed += 1 }
             let bytes = line + [UInt8(ascii: "\n")] + JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-            let descriptor = open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { return }
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            close(descriptor)
-            guard written == bytes.count else { return }
+            // Not fsynced (see the type's comment); a failed write leaves the book as it was.
+            guard (try? FileDescriptor.open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND).writeAll(bytes)) != nil else { return }
             let lineOffset = book.fileSizeBytes
             book.fileSizeBytes += UInt64(bytes.count)
             book.fileLineCount += 2

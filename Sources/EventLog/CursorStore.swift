@@ -105,8 +105,8 @@ public final class CursorStore: @unchecked Sendable {
     /// run next to a server): the snapshot, then the journal up to its first damaged entry.
     public static func readOffsets(directory: String) -> [String: UInt64] {
         var offsets: [String: UInt64] = [:]
-        let records = Journal.read(path: directory + "/cursors.journal", recordSizeBytesMax: entrySizeBytesMax,
-                                   legacy: legacyDecoder(directory: directory))
+        let records = (try? Journal.read(path: directory + "/cursors.journal", recordSizeBytesMax: entrySizeBytesMax,
+                                   legacy: legacyDecoder(directory: directory))) ?? []
         for (key, offset) in records.compactMap(entry(from:)) { offsets[key] = offset }
         return offsets
     }

@@ -13,8 +13,8 @@ struct BackgroundArchiver: Sendable {
     static let backoffSecondsMax = 900.0
 
 
-    /// Runs until the task is cancelled. Archiving reads segments and writes the archive state with
-    /// blocking calls, on a detached task (as the `archive` command does).
+    /// Runs until the task is cancelled. The `Archiver` does its file reads and state writes on
+    /// `BlockingIO`; retention runs there too.
     func run() async {
         let layout = service.configuration.layout
         let logger = service.configuration.logger.with(("component", .string("archive")))
@@ -26,7 +26,9 @@ struct BackgroundArchiver: Sendable {
                 if summary.uploadedSegments > 0 {
                     logger.info("archived \(summary.uploadedSegments) segments up to offset \(summary.lastOffset ?? 0) to \(target.location)")
                 }
-                try applyRetention(stateDirectory: layout.archiveState, logger: logger)
+                // Deleting segments and reading the archive state block: off the cooperative pool.
+                let archiver = self
+                try await BlockingIO.run { () throws in try archiver.applyRetention(stateDirectory: layout.archiveState, logger: logger) }
                 delaySeconds = settings.intervalSeconds
             } catch {
                 delaySeconds = min(Self.backoffSecondsMax, delaySeconds * 2)

@@ -84,8 +84,9 @@ package final class Journal {
     /// The records of the journal at `path` without opening it for writing (for readers next to a
     /// writer): up to the first damaged record; empty when the file is missing. A legacy file is
     /// decoded by `legacy`.
-    package static func read(path: String, recordSizeBytesMax: Int, legacy: (([UInt8]) -> [[UInt8]])? = nil) -> [[UInt8]] {
-        let bytes = ((try? FileSystem.contents(of: path)) ?? nil) ?? []
+    /// - Throws: `SystemError` when the file exists but cannot be read.
+    package static func read(path: String, recordSizeBytesMax: Int, legacy: (([UInt8]) -> [[UInt8]])? = nil) throws(SystemError) -> [[UInt8]] {
+        let bytes = try FileSystem.contents(of: path) ?? []
         guard bytes.starts(with: magic) else { return legacy?(bytes) ?? [] }
         return decode(bytes, recordSizeBytesMax: recordSizeBytesMax).records
     }

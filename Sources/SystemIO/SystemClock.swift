@@ -12,7 +12,7 @@ public enum SystemClock {
     }
 
     /// Seconds on the monotonic clock (arbitrary origin; never jumps): for deadlines and durations.
-    public static func monotonicSeconds() -> Double {
+    package static func monotonicSeconds() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
         return Double(time.tv_sec) + Double(time.tv_nsec) / 1_000_000_000
@@ -21,7 +21,7 @@ public enum SystemClock {
 
 extension Duration {
     /// The duration in seconds, as a `Double` (the one conversion the project uses).
-    public var inSeconds: Double {
+    package var inSeconds: Double {
         let (seconds, attoseconds) = components
         return Double(seconds) + Double(attoseconds) / 1e18
     }

@@ -1,6 +1,5 @@
 import EventLog
 import Foundation
-import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -17,7 +16,6 @@ struct PublishCommand: Command {
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--type", "--org", "--data", "--data-dir", "--segment-bytes",
                                                           "--fsync", "--url", "--token", "--repeat", "--concurrency"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let type = try arguments.required("--type")
         let organization = try arguments.required("--org")
         let dataText = arguments.value("--data") ?? "{}"
@@ -62,9 +60,8 @@ struct PublishCommand: Command {
             for _ in 0..<concurrency {
                 group.addTask {
                     while next.take(below: repeatCount) {
-                        let now = SystemClock.nowMs()
                         let event = NewEvent(organizationID: organization, type: type,
-                                             eventID: try EventID.make(timestampMs: now), data: data)
+                                             eventID: try EventID.make(), data: data)
                         let appended = try await log.append(event)
                         Console.print(JSONValue.object([
                             ("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),

@@ -17,7 +17,6 @@ struct ServeCommand: Command {
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
                                                           "--auto-disable-hours", "--archive-cache-bytes", "--max-connections"],
                                       switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
         if arguments.isSet("--no-supervisor") {
             // Runs the server in this process.

@@ -41,7 +41,7 @@ import WebhookSigning
         defer { reopened.close() }
         let counts = reopened.service.tokens.counts
         #expect(counts.tokens <= 69 && counts.journalLines == counts.tokens)
-        let records = Journal.read(path: harness.path + "/oauth/tokens.journal", recordSizeBytesMax: 1 << 20)
+        let records = try Journal.read(path: harness.path + "/oauth/tokens.journal", recordSizeBytesMax: 1 << 20)
         #expect(records.count == counts.tokens)
     }
 
