@@ -22,8 +22,9 @@ let package = Package(
     ],
     targets: [
         // The syscall layer: typed file descriptors (EINTR, short reads and writes), one error type
-        // (call, errno, path, offset), atomic writes with directory fsync, one directory lock.
-        .target(name: "SystemIO", swiftSettings: strict),
+        // (call, errno, path, offset), atomic writes with directory fsync, one directory lock, one
+        // append-only journal (CRC32C-framed records: its only use of Crypto, which does no I/O).
+        .target(name: "SystemIO", dependencies: ["Crypto"], swiftSettings: strict),
         // SHA-256 with SHA-NI and CRC32C with the SSE4.2 crc32 instruction. The only target compiled for
         // newer instructions; Crypto calls into it only after CPUID says they exist.
         .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
@@ -35,12 +36,13 @@ let package = Package(
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "SystemIO"], swiftSettings: strict),
-        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks.
-        .target(name: "HTTPServer", swiftSettings: strict),
+        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
+        // uses the one JSON string escaper and SystemIO's clock.
+        .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
         .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
-        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "SystemIO"], swiftSettings: strict),
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
         // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
@@ -65,7 +67,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]

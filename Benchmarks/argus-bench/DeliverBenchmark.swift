@@ -4,6 +4,7 @@ import Foundation
 import HTTPServer
 import Service
 import Synchronization
+import SystemIO
 import WebhookSigning
 #if canImport(Glibc)
 import Glibc
@@ -19,7 +20,7 @@ struct DeliverBenchmark: Benchmark {
 
     static func run(_ words: [String]) async throws -> Int32 {
         var events = 20_000
-        var longEvents = 200_000
+        var longEvents = 300_000
         var rateSeconds = 10
         var nullTransport = false
         var index = 0
@@ -57,21 +58,18 @@ struct DeliverBenchmark: Benchmark {
 
         for inFlight in [1, 16, 64] {
             let count = inFlight == 1 ? max(1000, events / 4) : events
-            let webhook = try makeWebhook(service, url: nginx.url, inFlight: inFlight)
-            let cpuBefore = cpuSeconds()
-            let started = ContinuousClock.now
-            try await publish(service, count: count, payload: payload)
-            let head = service.log.nextOffset
-            while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
-                try await Task.sleep(nanoseconds: 5_000_000)
-            }
-            let seconds = (ContinuousClock.now - started).seconds
-            let cpu = cpuSeconds() - cpuBefore
-            let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
-            report.add(name: "deliveries, \(inFlight) in flight", impl: "argus", value: Double(count) / seconds, unit: .operationsPerSecond,
-                       note: String(format: "%d events, %.0f µs CPU per delivery (publishing included)%@", count, cpu / Double(count) * 1e6,
-                                    failed > 0 ? ", \(failed) failing" : ""))
-            try service.webhooks.delete(webhook)
+            try await measure(service, url: nginx.url, inFlight: inFlight, count: count, payload: payload, impl: "argus", into: &report)
+        }
+        if !nullTransport {
+            // The peer beside it: the same engine on URLSession (the https:// path), one connection per delivery.
+            var peerConfiguration = configuration
+            peerConfiguration.dataDirectory = directory + "-urlsession"
+            peerConfiguration.deliveryTransport = URLSessionTransport.shared
+            defer { try? FileManager.default.removeItem(atPath: peerConfiguration.dataDirectory) }
+            let peer = try ArgusService(configuration: peerConfiguration)
+            defer { peer.close() }
+            try await peer.startDelivery()
+            try await measure(peer, url: nginx.url, inFlight: 16, count: events, payload: payload, impl: "urlsession", into: &report)
         }
         let (_, wrkOutput) = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "wrk-url", nginx.url, "5", "64"],
                                                   environment: ProcessInfo.processInfo.environment)
@@ -85,36 +83,73 @@ struct DeliverBenchmark: Benchmark {
         report.add(name: "publish-to-receive p50 at 500 ev/s", impl: "argus", value: latencies.p50, unit: .milliseconds)
         report.add(name: "publish-to-receive p99 at 500 ev/s", impl: "argus", value: latencies.p99, unit: .milliseconds)
 
-        // Memory over a long run.
+        // Memory over a long run, sampled as the cursor passes each 100,000 deliveries.
+        let startOffset = service.log.nextOffset
         let webhook = try makeWebhook(service, url: nginx.url, inFlight: 64)
         let rssStart = residentKilobytes()
         var rssMax = rssStart
         let started = ContinuousClock.now
         var published = 0
-        var samples: [String] = []
+        var samples: [(delivered: Int, kilobytes: Int)] = []
+        func sample() {
+            rssMax = max(rssMax, residentKilobytes())
+            guard let cursor = service.dispatcher.progress(webhook)?.cursor else { return }
+            let delivered = Int(cursor - startOffset)
+            if delivered >= (samples.count + 1) * 100_000 { samples.append((delivered, residentKilobytes())) }
+        }
         while published < longEvents {
             let batch = min(10_000, longEvents - published)
             try await publish(service, count: batch, payload: payload)
             published += batch
-            if published % 100_000 == 0 { samples.append("\(published / 1000)k: \(residentKilobytes() / 1024) MiB") }
             let target = service.log.nextOffset
             while service.dispatcher.progress(webhook).map({ $0.lag > 20_000 && $0.cursor < target }) ?? true {
                 try await Task.sleep(nanoseconds: 20_000_000)
-                rssMax = max(rssMax, residentKilobytes())
+                sample()
             }
-            rssMax = max(rssMax, residentKilobytes())
+            sample()
         }
         let head = service.log.nextOffset
         while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
             try await Task.sleep(nanoseconds: 20_000_000)
-            rssMax = max(rssMax, residentKilobytes())
+            sample()
         }
-        let seconds = (ContinuousClock.now - started).seconds
+        sample()
+        let seconds = (ContinuousClock.now - started).inSeconds
+        var note = String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
+                          Double(residentKilobytes()) / 1024)
+        if !samples.isEmpty {
+            note += "; " + samples.map { String(format: "%dk: %.1f MiB", $0.delivered / 1000, Double($0.kilobytes) / 1024) }.joined(separator: ", ")
+        }
         report.add(name: "long run: \(longEvents) events", impl: "argus", value: Double(longEvents) / seconds, unit: .operationsPerSecond,
-                   note: String(format: "RSS start %.0f MiB, max %.0f MiB, end %.0f MiB", Double(rssStart) / 1024, Double(rssMax) / 1024,
-                                Double(residentKilobytes()) / 1024) + (samples.isEmpty ? "" : "; " + samples.joined(separator: ", ")))
+                   note: note)
+        if samples.count >= 3 {
+            // The contract: at most 16 MiB between the 100,000th and the 300,000th delivery.
+            report.add(name: "RSS growth, 100k to 300k deliveries", impl: "argus",
+                       value: Double(samples[2].kilobytes - samples[0].kilobytes) / 1024, unit: .mebibytes,
+                       note: "at most 16 MiB allowed")
+        }
         report.print()
         return 0
+    }
+
+    /// Delivers `count` events to `url` at `inFlight` and adds the rate to `report`.
+    static func measure(_ service: ArgusService, url: String, inFlight: Int, count: Int, payload: [UInt8], impl: String,
+                        into report: inout BenchmarkReport) async throws {
+        let webhook = try makeWebhook(service, url: url, inFlight: inFlight)
+        let cpuBefore = cpuSeconds()
+        let started = ContinuousClock.now
+        try await publish(service, count: count, payload: payload)
+        let head = service.log.nextOffset
+        while service.dispatcher.progress(webhook).map({ $0.cursor < head }) ?? true {
+            try await Task.sleep(nanoseconds: 5_000_000)
+        }
+        let seconds = (ContinuousClock.now - started).inSeconds
+        let cpu = cpuSeconds() - cpuBefore
+        let failed = service.dispatcher.history.statistics(webhookID: webhook).consecutiveFailures
+        report.add(name: "deliveries, \(inFlight) in flight", impl: impl, value: Double(count) / seconds, unit: .operationsPerSecond,
+                   note: String(format: "%d events, %.0f µs CPU per delivery (publishing included)%@", count, cpu / Double(count) * 1e6,
+                                failed > 0 ? ", \(failed) failing" : ""))
+        try service.webhooks.delete(webhook)
     }
 
     static func makeWebhook(_ service: ArgusService, url: String, inFlight: Int) throws -> String {
@@ -192,10 +227,6 @@ struct DeliverBenchmark: Benchmark {
     }
 
     static func residentKilobytes() -> Int { LogBenchmark.residentKilobytes(field: "VmRSS:") }
-}
-
-extension Duration {
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
 }
 
 /// A transport that acknowledges every delivery at once, without a request.

@@ -1,6 +1,7 @@
 import EventLog
 import Foundation
 import Synchronization
+import SystemIO
 
 /// `argus-bench log`: durable appends (1, 16, 64 appenders) next to Redis Streams at equal durability,
 /// CRC-checked scan, tail rate, open time with 1 and 1,000 sealed segments, and memory.
@@ -100,7 +101,7 @@ struct LogBenchmark: Benchmark {
                         let began = ContinuousClock.now
                         _ = try await log.append(event)
                         let elapsed = ContinuousClock.now - began
-                        samples.append(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)
+                        samples.append(elapsed.inSeconds * 1000)
                         number += 1
                     }
                     return samples
@@ -111,7 +112,7 @@ struct LogBenchmark: Benchmark {
             return all.sorted()
         }
         let elapsed = ContinuousClock.now - start
-        let elapsedSeconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let elapsedSeconds = elapsed.inSeconds
         func percentile(_ fraction: Double) -> Double {
             latencies.isEmpty ? .nan : latencies[min(latencies.count - 1, Int(Double(latencies.count) * fraction))]
         }
@@ -138,7 +139,7 @@ struct LogBenchmark: Benchmark {
         var count = 0
         while try reader.next() != nil { count += 1 }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return (bytes / seconds / 1e6, Double(count) / seconds, bytes)
     }
 
@@ -152,7 +153,7 @@ struct LogBenchmark: Benchmark {
             count += 1
         }
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = elapsed.inSeconds
         return sink > 0 ? Double(count) / seconds : 0
     }
 
@@ -179,7 +180,7 @@ struct LogBenchmark: Benchmark {
             let log = try EventLog(directory: directory, options: options)
             let elapsed = ContinuousClock.now - start
             log.close()
-            totalMs += Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+            totalMs += elapsed.inSeconds * 1000
         }
         return totalMs / 20
     }

@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 
 /// Timing helpers shared by the suites.
 enum Measure {
@@ -25,10 +26,7 @@ enum Measure {
         return best
     }
 
-    static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
+    static func seconds(_ duration: Duration) -> Double { duration.inSeconds }
 }
 
 /// Keeps results alive so the optimiser cannot drop the work that produced them.

@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import JSON
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -8,9 +9,11 @@ import Glibc
 
 /// What this data directory has archived and verified, kept in `<data-dir>/archive/`:
 ///
-/// - `state.jsonl`: one JSON line per segment whose upload and manifest entry were verified,
-///   appended and fsynced after the manifest entry is stored (a torn last line is ignored);
-///   `{"target":"s3://b/p/","base_offset":0,"last_offset":812,"bytes":65612,"sha256":"<hex>","verified_at":"..."}`
+/// - `state.journal`: a SystemIO `Journal` with one record per segment whose upload and manifest
+///   entry were verified, appended and fsynced after the manifest entry is stored (a torn tail is
+///   cut off); each record is a JSON object
+///   `{"target":"s3://b/p/","base_offset":0,"last_offset":812,"bytes":65612,"sha256":"<hex>","verified_at":"..."}`.
+///   Before the journal these were lines of `state.jsonl`: that file is read once and migrated.
 /// - `target.json`: the last target archived to (URL, endpoint, region; never credentials), which
 ///   `tail` uses to read archived segments back.
 ///
@@ -71,15 +74,17 @@ public struct ArchiveState: Sendable {
     /// - Throws: `ArchiveError.io` when the file exists but cannot be read.
     public static func load(directory: String) throws(ArchiveError) -> ArchiveState {
         var segments: [Segment] = []
-        if let data = try fileCall({ try FileSystem.contents(of: directory + "/state.jsonl") }) {
-            for line in data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true) {
-                guard let object = (try? JSONSerialization.jsonObject(with: Data(line))) as? [String: Any],
-                      let target = object["target"] as? String, let base = (object["base_offset"] as? NSNumber)?.uint64Value,
-                      let size = (object["bytes"] as? NSNumber)?.int64Value, let hex = object["sha256"] as? String,
+        let records = try fileCall { try Journal.read(path: directory + "/" + journalName, recordSizeBytesMax: recordSizeBytesMax,
+                                                      legacy: legacyDecoder(directory)) }
+        do {
+            for line in records {
+                guard let object = try? JSONParser.parse(line),
+                      let target = object["target"]?.stringValue, let base = object["base_offset"]?.int64Value, base >= 0,
+                      let size = object["bytes"]?.int64Value, let hex = object["sha256"]?.stringValue,
                       let digest = try? Hex.decode(hex) else { continue }   // a torn last line
-                segments.append(Segment(target: target, baseOffset: base, lastOffset: (object["last_offset"] as? NSNumber)?.uint64Value,
+                segments.append(Segment(target: target, baseOffset: UInt64(base), lastOffset: object["last_offset"]?.int64Value.map { UInt64(max(0, $0)) },
                                         sizeBytes: size, sha256: digest,
-                                        verifiedAtMs: (object["verified_at"] as? String).flatMap(Timestamp.parse) ?? 0))
+                                        verifiedAtMs: object["verified_at"]?.stringValue.flatMap(Timestamp.parse) ?? 0))
             }
         }
         return ArchiveState(directory: directory, segments: segments)
@@ -101,22 +106,34 @@ public struct ArchiveState: Sendable {
         return { archived.contains($0) }
     }
 
-    /// Appends `segment` durably (write + fsync of `state.jsonl`).
+    /// The journal's file name in the state directory.
+    static let journalName = "state.journal"
+    /// Largest record, in bytes.
+    static let recordSizeBytesMax = 4096
+
+    /// `state.jsonl`, the format before the journal: one JSON object per line.
+    private static func legacyDecoder(_ directory: String) -> @Sendable ([UInt8]) -> [[UInt8]] {
+        { _ in
+            let bytes = ((try? FileSystem.contents(of: directory + "/state.jsonl")) ?? nil) ?? []
+            return bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
+        }
+    }
+
+    /// Appends `segment` durably (append + fdatasync of `state.journal`).
     /// - Throws: `ArchiveError.io`.
     public mutating func record(_ segment: Segment) throws(ArchiveError) {
         try fileCall { try FileSystem.createDirectory(directory) }
-        let line = "{\"target\":\(Self.quote(segment.target)),\"base_offset\":\(segment.baseOffset),"
-            + "\"last_offset\":\(segment.lastOffset.map(String.init) ?? "null"),\"bytes\":\(segment.sizeBytes),"
-            + "\"sha256\":\"\(Hex.encode(segment.sha256))\",\"verified_at\":\"\(Timestamp.format(ms: segment.verifiedAtMs))\"}\n"
-        let path = directory + "/state.jsonl"
+        let line = JSONValue.object([
+            ("target", .string(segment.target)), ("base_offset", .integer(segment.baseOffset)),
+            ("last_offset", segment.lastOffset.map { .integer($0) } ?? .null), ("bytes", .integer(segment.sizeBytes)),
+            ("sha256", .string(Hex.encode(segment.sha256))), ("verified_at", .string(Timestamp.format(ms: segment.verifiedAtMs))),
+        ]).encoded()
         try fileCall {
-            let file = try FileDescriptor.open(path, O_RDWR | O_CREAT | O_APPEND)
-            // A torn line left by a crash must not swallow this one: start on a fresh line.
-            var bytes = Array(line.utf8)
-            let size = try file.size()
-            if size > 0, try file.read(count: 1, at: size - 1) != [UInt8(ascii: "\n")] { bytes.insert(UInt8(ascii: "\n"), at: 0) }
-            try file.writeAll(bytes)
-            try file.synchronize()
+            let (journal, _) = try Journal.open(path: directory + "/" + Self.journalName, durability: .synchronizeEachAppend,
+                                                recordSizeBytesMax: Self.recordSizeBytesMax, legacy: Self.legacyDecoder(directory))
+            // Migrated (or never legacy): the journal now holds everything state.jsonl held.
+            try FileSystem.remove(directory + "/state.jsonl")
+            try journal.append(line)
         }
         segments.append(segment)
     }
@@ -124,29 +141,17 @@ public struct ArchiveState: Sendable {
     /// The last target archived to, or nil.
     public func targetSettings() throws(ArchiveError) -> TargetSettings? {
         guard let data = try fileCall({ try FileSystem.contents(of: directory + "/target.json") }),
-              let object = (try? JSONSerialization.jsonObject(with: Data(data))) as? [String: Any],
-              let url = object["url"] as? String else { return nil }
-        return TargetSettings(url: url, endpoint: object["endpoint"] as? String, region: object["region"] as? String)
+              let object = try? JSONParser.parse(data), let url = object["url"]?.stringValue else { return nil }
+        return TargetSettings(url: url, endpoint: object["endpoint"]?.stringValue, region: object["region"]?.stringValue)
     }
 
     /// Remembers `settings` as the last target (atomic replace of `target.json`).
     public func saveTargetSettings(_ settings: TargetSettings) throws(ArchiveError) {
         if try targetSettings() == settings { return }
-        let text = "{\"url\":\(Self.quote(settings.url)),\"endpoint\":\(settings.endpoint.map(Self.quote) ?? "null"),"
-            + "\"region\":\(settings.region.map(Self.quote) ?? "null")}\n"
+        let text = JSONValue.object([
+            ("url", .string(settings.url)), ("endpoint", settings.endpoint.map(JSONValue.string) ?? .null),
+            ("region", settings.region.map(JSONValue.string) ?? .null),
+        ]).text + "\n"
         try fileCall { try FileSystem.writeAtomically(Data(text.utf8), to: directory + "/target.json", creatingDirectory: true) }
-    }
-
-    static func quote(_ text: String) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where scalar.value < 0x20: out += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        return out + "\""
     }
 }

@@ -157,7 +157,7 @@ public struct Archiver: Sendable {
                     let resumed = try await upload(prepared.body, entry: entry, mayExist: index < 2)
                     if resumed { summary.resumedSegments += 1 }
                     try await finishing?.value.get()
-                    entry.archivedAtMs = Self.nowMs()
+                    entry.archivedAtMs = SystemClock.nowMs()
                     finishing = finish(entry, manifestStored: false, segmentVerified: resumed)
                     summary.uploadedSegments += 1
                     summary.uploadedBytes += entry.sizeBytes
@@ -198,7 +198,7 @@ public struct Archiver: Sendable {
                     try await target.verifyStored(key: entry.manifestKey, sizeBytes: Int64(manifest.count), sha256: digest)
                 }
                 let record = ArchiveState.Segment(target: target.location, baseOffset: entry.baseOffset, lastOffset: entry.lastOffset,
-                                                  sizeBytes: entry.sizeBytes, sha256: entry.sha256, verifiedAtMs: Self.nowMs())
+                                                  sizeBytes: entry.sizeBytes, sha256: entry.sha256, verifiedAtMs: SystemClock.nowMs())
                 try await BlockingIO.run { () throws(ArchiveError) in
                     var state = ArchiveState(directory: stateDirectory)
                     try state.record(record)
@@ -265,10 +265,5 @@ public struct Archiver: Sendable {
         }
     }
 
-    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
-
-    static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let (seconds, attoseconds) = (ContinuousClock.now - start).components
-        return Double(seconds) + Double(attoseconds) * 1e-18
-    }
+    static func seconds(since start: ContinuousClock.Instant) -> Double { (ContinuousClock.now - start).inSeconds }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -196,7 +197,7 @@ public struct S3Target: ArchiveTarget {
 
     private func sendOnce(method: String, key: String?, query: [(String, String)], headers extra: [(String, String)],
                           body: Data?, payloadSHA256: String) async -> Result<Response, ArchiveError> {
-        let amzDate = SigV4Signer.amzDate(ms: Int64(Date().timeIntervalSince1970 * 1000))
+        let amzDate = SigV4Signer.amzDate(ms: SystemClock.nowMs())
         var headers: [(name: String, value: String)] = [("host", hostHeader), ("x-amz-date", amzDate),
                                                          ("x-amz-content-sha256", payloadSHA256)]
         if let token = configuration.credentials.sessionToken { headers.append(("x-amz-security-token", token)) }

@@ -1,6 +1,7 @@
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -113,19 +114,15 @@ public final class DeliveryHistory: Sendable {
         return stat(path, &info) == 0 ? UInt64(max(0, info.st_size)) : 0
     }
 
-    /// Reads `length` bytes at `offset` of `path`.
+    /// Reads `length` bytes at `offset` of `path`; nil when missing, short or unreadable.
     private static func read(_ path: String, offset: UInt64, length: Int) -> [UInt8]? {
-        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
-        guard descriptor >= 0 else { return nil }
-        defer { close(descriptor) }
-        var bytes = [UInt8](repeating: 0, count: length)
-        var done = 0
-        while done < length {
-            let count = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress! + done, length - done, off_t(offset) + off_t(done)) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else { return nil }
-            done += count
-        }
+        guard let file = try? FileDescriptor.openIfExists(path) else { return nil }
+        return read(file, offset: offset, length: length)
+    }
+
+    /// Reads exactly `length` bytes at `offset` of the open `file`; nil when short or unreadable.
+    private static func read(_ file: FileDescriptor, offset: UInt64, length: Int) -> [UInt8]? {
+        guard let bytes = try? file.read(count: length, at: Int64(offset)), bytes.count == length else { return nil }
         return bytes
     }
 
@@ -158,18 +155,23 @@ public final class DeliveryHistory: Sendable {
 
     // MARK: - Index (called with the lock held)
 
+    /// Loads `webhookID`'s index into memory when it is not there (its book stays in the dictionary).
     private func load(_ webhookID: String, _ state: inout State) {
+        guard var book = state.books.removeValue(forKey: webhookID) else {
+            state.clock += 1
+            state.books[webhookID] = Book(entries: [:], lastUse: state.clock)
+            return
+        }
+        load(webhookID, &book, &state)
+        state.books[webhookID] = book
+        evict(keeping: webhookID, &state)
+    }
+
+    /// Loads `book`'s index when it is not in memory (the book is out of the dictionary while it changes).
+    private func load(_ webhookID: String, _ book: inout Book, _ state: inout State) {
         state.clock += 1
-        let clock = state.clock
-        guard var book = state.books[webhookID] else {
-            state.books[webhookID] = Book(entries: [:], lastUse: clock)
-            return
-        }
-        book.lastUse = clock
-        guard book.entries == nil else {
-            state.books[webhookID] = book
-            return
-        }
+        book.lastUse = state.clock
+        guard book.entries == nil else { return }
         state.loads += 1
         var entries: [String: Entry] = [:]
         var order: [String] = []
@@ -194,25 +196,21 @@ public final class DeliveryHistory: Sendable {
         book.fileSizeBytes = UInt64(data.count)
         book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
         state.memoryBytes += book.memoryBytes
-        state.books[webhookID] = book
-        trim(webhookID, &state)
-        evict(keeping: webhookID, &state)
+        trim(&book, &state)
     }
 
     /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
     /// its next compaction).
-    private func trim(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books[webhookID], var entries = book.entries else { return }
+    private func trim(_ book: inout Book, _ state: inout State) {
+        guard book.entries != nil else { return }
         let limit = recordCountMax
         guard book.order.count > limit + limit / 10 else { return }
         let excess = book.order.count - limit
         var freed = excess * 24
-        for oldest in book.order[0..<excess] { freed += entries.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
+        for oldest in book.order[0..<excess] { freed += book.entries!.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
         book.order.removeFirst(excess)
-        book.entries = entries
         book.memoryBytes -= freed
         state.memoryBytes -= freed
-        state.books[webhookID] = book
     }
 
     /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget.
@@ -227,37 +225,38 @@ public final class DeliveryHistory: Sendable {
         }
     }
 
-    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory).
-    private func compact(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books[webhookID], var entries = book.entries else { return }
+    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory),
+    /// through a temporary file unique to this process that replaces it atomically (fsync, rename, directory
+    /// fsync). A failure keeps the old file (history is not the source of truth for delivery).
+    private func compact(_ webhookID: String, _ book: inout Book) {
+        guard book.entries != nil else { return }
         let source = path(webhookID)
-        let temporary = source + ".tmp"
-        let output = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard output >= 0 else { return }
+        let temporary = source + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var offset: UInt64 = 0
-        var ok = true
-        func append(_ bytes: [UInt8]) {
-            guard ok else { return }
-            let written = bytes.withUnsafeBytes { write(output, $0.baseAddress, $0.count) }
-            ok = written == bytes.count
-            offset += UInt64(bytes.count)
-        }
-        for id in book.order {
-            guard var entry = entries[id], let line = Self.read(source, offset: entry.lineOffset, length: entry.lineLength) else { continue }
-            entry.lineOffset = offset
-            entries[id] = entry
-            append(line + [UInt8(ascii: "\n")])
-        }
-        append(JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")])
-        close(output)
-        guard ok, rename(temporary, source) == 0 else {
-            unlink(temporary)
+        var moved: [(id: String, offset: UInt64)] = []
+        moved.reserveCapacity(book.order.count)
+        do throws(SystemError) {
+            guard let input = try FileDescriptor.openIfExists(source) else { return }
+            let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+            for id in book.order {
+                guard let entry = book.entries![id], let line = Self.read(input, offset: entry.lineOffset, length: entry.lineLength) else { continue }
+                moved.append((id, offset))
+                try output.writeAll(line + [UInt8(ascii: "\n")])
+                offset += UInt64(line.count + 1)
+            }
+            let statistics = JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+            try output.writeAll(statistics)
+            offset += UInt64(statistics.count)
+            try output.synchronize()
+            try FileSystem.move(temporary, to: source)
+            try FileSystem.synchronizeDirectory(directory)
+        } catch {
+            try? FileSystem.remove(temporary)
             return
         }
-        book.entries = entries
+        for (id, newOffset) in moved { book.entries![id]?.lineOffset = newOffset }
         book.fileSizeBytes = offset
         book.fileLineCount = book.order.count + 1
-        state.books[webhookID] = book
     }
 
     // MARK: - Writing
@@ -268,8 +267,10 @@ public final class DeliveryHistory: Sendable {
         let line = record.storedJSON.encoded()
         state.withLock { state in
             let webhookID = record.webhookID
-            if state.books[webhookID] == nil { state.books[webhookID] = Book(entries: [:]) }
-            guard var book = state.books[webhookID] else { return }
+            // The book leaves the dictionary while it changes, so its index is mutated in place (a copy here
+            // would copy the whole index on every delivery).
+            var book = state.books.removeValue(forKey: webhookID) ?? Book(entries: [:])
+            defer { state.books[webhookID] = book }
             if let outcome = attemptOutcome {
                 book.statistics.attempts += 1
                 book.statistics.lastAttemptAtMs = outcome.atMs
@@ -286,32 +287,27 @@ public final class DeliveryHistory: Sendable {
             }
             if finalFailure { book.statistics.failed += 1 }
             let bytes = line + [UInt8(ascii: "\n")] + JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-            let descriptor = open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o600)
-            guard descriptor >= 0 else { return }
-            let written = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            close(descriptor)
-            guard written == bytes.count else { return }
+            // Not fsynced (see the type's comment); a failed write leaves the book as it was.
+            guard (try? FileDescriptor.open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND).writeAll(bytes)) != nil else { return }
             let lineOffset = book.fileSizeBytes
             book.fileSizeBytes += UInt64(bytes.count)
             book.fileLineCount += 2
-            if var entries = book.entries {
+            if book.entries != nil {
                 let kept = Self.stripped(record)
                 let size = Self.estimate(kept)
-                let previous = entries.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
-                                                   forKey: record.deliveryID)
+                let previous = book.entries!.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
+                                                         forKey: record.deliveryID)
                 if previous == nil { book.order.append(record.deliveryID) }
                 let delta = size - (previous?.sizeBytes ?? -24)
-                book.entries = entries
                 book.memoryBytes += delta
                 state.memoryBytes += delta
             }
             state.clock += 1
             book.lastUse = state.clock
-            state.books[webhookID] = book
-            trim(webhookID, &state)
+            trim(&book, &state)
             if book.fileLineCount > 4 * recordCountMax {
-                load(webhookID, &state)
-                compact(webhookID, &state)
+                load(webhookID, &book, &state)
+                compact(webhookID, &book)
             }
             evict(keeping: webhookID, &state)
         }
@@ -320,7 +316,10 @@ public final class DeliveryHistory: Sendable {
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
     /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery.
     public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) {
-        var stored = delivery(update.deliveryID, webhookID: webhookID)
+        // Response bodies of earlier attempts live only in the file: read it only when there are earlier attempts.
+        let summary = self.summary(update.deliveryID, webhookID: webhookID)
+        let previous = summary.map { $0.attempts.isEmpty ? $0 : delivery(update.deliveryID, webhookID: webhookID) ?? $0 }
+        var stored = previous
             ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
                               eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
         stored.status = update.status

@@ -8,7 +8,7 @@ public struct DeliveryAttempt: Sendable, Equatable {
     public var durationMs: Double
     /// The HTTP status, nil when no response arrived.
     public var statusCode: Int?
-    /// First 4 KiB of the response body.
+    /// First 4 KiB of the response body (see `keptText(_:)`).
     public var responseBody: String
     public var error: String?
 
@@ -19,6 +19,30 @@ public struct DeliveryAttempt: Sendable, Equatable {
             ("status_code", statusCode.map { JSONValue.integer($0) } ?? .null),
             ("response_body", .string(responseBody)), ("error", error.map(JSONValue.string) ?? .null),
         ])
+    }
+
+    /// The text kept of a response body: at most `DeliveryLimits.responseBodySizeBytesMax` bytes of UTF-8, cut at a
+    /// character boundary (a character the cut splits is dropped, not replaced) and never grown past the limit by
+    /// the replacement characters of invalid bytes.
+    static func keptText(_ body: some Collection<UInt8>) -> String {
+        let limit = DeliveryLimits.responseBodySizeBytesMax
+        var bytes = Array(body.prefix(limit))
+        // A multi-byte sequence the cut split: drop its lead byte and continuation bytes.
+        if bytes.count == limit, let lead = bytes.indices.suffix(4).last(where: { bytes[$0] & 0xC0 != 0x80 }) {
+            let first = bytes[lead]
+            let length = first >= 0xF0 ? 4 : first >= 0xE0 ? 3 : first >= 0xC0 ? 2 : 1
+            if bytes.count - lead < length { bytes.removeSubrange(lead...) }
+        }
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard text.utf8.count > limit else { return text }
+        var kept = String.UnicodeScalarView()
+        var size = 0
+        for scalar in text.unicodeScalars {
+            size += UTF8.width(scalar)
+            if size > limit { break }
+            kept.append(scalar)
+        }
+        return String(kept)
     }
 
     init(attempt: Int, startedAtMs: Int64, durationMs: Double, statusCode: Int?, responseBody: String, error: String?) {

@@ -48,4 +48,37 @@ public struct TransportResult: Sendable, Equatable {
 /// task is cancelled (the engine cancels attempts of a deleted or disabled webhook and at shutdown).
 public protocol DeliveryTransport: Sendable {
     func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult
+    /// The same, connecting only to `addresses` (those the target guard checked; empty: resolve the host).
+    func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult
+}
+
+extension DeliveryTransport {
+    /// Transports that resolve the host themselves ignore the checked addresses.
+    public func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
+        await post(url: url, headers: headers, body: body, timeoutSeconds: timeoutSeconds)
+    }
+}
+
+/// The production transport: `http://` receivers through our own HTTP/1.1 client (kept-alive connections,
+/// one POST per attempt, the checked addresses), `https://` through `URLSessionTransport` (TLS with the
+/// system's trust store; a new connection per delivery).
+public struct SchemeRoutingTransport: DeliveryTransport {
+    public let http: HTTPClientTransport
+    public let https: any DeliveryTransport
+
+    public init(http: HTTPClientTransport = HTTPClientTransport(), https: any DeliveryTransport = URLSessionTransport.shared) {
+        self.http = http
+        self.https = https
+    }
+
+    public func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
+        await post(url: url, addresses: [], headers: headers, body: body, timeoutSeconds: timeoutSeconds)
+    }
+
+    public func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
+        if url.scheme?.lowercased() == "http" {
+            return await http.post(url: url, addresses: addresses, headers: headers, body: body, timeoutSeconds: timeoutSeconds)
+        }
+        return await https.post(url: url, addresses: addresses, headers: headers, body: body, timeoutSeconds: timeoutSeconds)
+    }
 }

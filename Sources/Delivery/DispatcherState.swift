@@ -15,7 +15,7 @@ struct DispatcherState {
     private var configuration: Dispatcher.Configuration { dispatcher.configuration }
     private var history: DeliveryHistory { dispatcher.history }
     private(set) var lanes: [String: Lane] = [:]
-    private var cache = RecordCache(startingAt: 0)
+    private var cache = RecordWindow(startingAt: 0)
     private var sharedReader: LogReader?
     /// Events read ahead for lanes behind the scan window, dense from the first, at most
     /// `catchUpRecordCountMax` each for at most `catchUpReaderCountMax` lanes; least recently used first.
@@ -58,12 +58,12 @@ struct DispatcherState {
         let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
         // The scan window starts in the local log: lanes behind it (archived offsets included) read ahead on their own.
         scanStart = max(lowest, head > back ? head - back : 0, (try? log.firstRetainedOffset()) ?? 0)
-        cache = RecordCache(startingAt: scanStart)
+        cache = RecordWindow(startingAt: scanStart)
         do {
             sharedReader = try log.makeReader(from: .offset(scanStart))
-            if let first = sharedReader?.nextOffset, first != scanStart { cache = RecordCache(startingAt: first) }
+            if let first = sharedReader?.nextOffset, first != scanStart { cache = RecordWindow(startingAt: first) }
         } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
+            configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
         }
         _ = readShared()
     }
@@ -207,12 +207,12 @@ struct DispatcherState {
         do {
             for _ in 0..<DeliveryLimits.pumpRecordCountMax {
                 guard let record = try reader.next() else { return false }
-                if record.offset != cache.nextOffset { cache = RecordCache(startingAt: record.offset) }
+                if record.offset != cache.nextOffset { cache = RecordWindow(startingAt: record.offset) }
                 cache.append(record)
             }
             return true
         } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"delivery scan: \(error)\"}")
+            configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
             return false
         }
     }
@@ -272,8 +272,7 @@ struct DispatcherState {
         switch result {
         case .success(let records):
             if readProblems.removeValue(forKey: id) != nil {
-                configuration.logger(JSONValue.object([("level", .string("info")), ("webhook_id", .string(id)),
-                                                       ("message", .string("reads again from offset \(offset)"))]).text)
+                configuration.logger.info("reads again from offset \(offset)", [("webhook_id", .string(id))])
             }
             if !records.isEmpty {
                 if catchUp[id] == nil, catchUp.count >= max(1, configuration.catchUpReaderCountMax), let evicted = catchUpOrder.first {
@@ -296,8 +295,7 @@ struct DispatcherState {
                 wakes[id] = min(wakes[id] ?? retryAtMs, retryAtMs)
                 dispatcher.timerArmed.store(true, ordering: .relaxed)
             }
-            configuration.logger(JSONValue.object([("level", .string("warning")), ("webhook_id", .string(id)),
-                                                   ("message", .string("cannot read: \(error)"))]).text)
+            configuration.logger.warning("cannot read: \(error)", [("webhook_id", .string(id))])
         }
         pump(id)
     }
@@ -423,8 +421,9 @@ struct DispatcherState {
     /// unexpired secret, sends.
     static func post(_ attempt: LaneAttempt, subscription: Subscription, configuration: Dispatcher.Configuration) async -> TransportResult {
         let target: TargetGuard.Target
+        let addresses: [IPAddress]
         do {
-            target = try await configuration.targetGuard.check(subscription.url).0
+            (target, addresses) = try await configuration.targetGuard.check(subscription.url)
         } catch {
             return TransportResult(statusCode: nil, error: "target refused: \(error.message)", durationMs: 0)
         }
@@ -432,7 +431,7 @@ struct DispatcherState {
         let headers = DeliveryHeaders(ring: subscription.secrets, deliveryID: attempt.deliveryID,
                                       timestampSeconds: configuration.nowMs() / 1000, attempt: attempt.attempt,
                                       eventType: attempt.record.type, body: body, version: configuration.userAgentVersion)
-        return await configuration.transport.post(url: target.url, headers: headers.fields, body: body,
+        return await configuration.transport.post(url: target.url, addresses: addresses, headers: headers.fields, body: body,
                                                   timeoutSeconds: configuration.attemptTimeoutSeconds)
     }
 }

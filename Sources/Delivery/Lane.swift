@@ -84,8 +84,6 @@ public struct Lane: Sendable {
     public var unresolvedCount: Int { live.count }
     /// Deliveries (live and manual) waiting for a retry or held.
     public var waitingCount: Int { live.values.count { !$0.phase.isInFlight } + manual.values.count { !$0.phase.isInFlight } }
-    /// True while a manual retry of `deliveryID` is under way.
-    public func hasManualRetry(_ deliveryID: String) -> Bool { manual[deliveryID] != nil }
 
     // MARK: - Transitions
 
@@ -131,7 +129,7 @@ public struct Lane: Sendable {
 
     private func operational(_ type: String, _ members: [(String, JSONValue)]) -> LaneEffect {
         .publish(OperationalEvent(type: type, organizationID: organizationForEvents,
-                                  data: .object([("webhook_id", .string(subscription.id))] + members)))
+                                  data: .object([(Subscription.routingField, .string(subscription.id))] + members)))
     }
 
     private mutating func configure(_ new: Subscription, _ effects: inout [LaneEffect]) {
@@ -281,7 +279,7 @@ public struct Lane: Sendable {
         delivery.lastStatusCode = result.statusCode
         let attempt = DeliveryAttempt(attempt: delivery.attemptCount, startedAtMs: report.startedAtMs, durationMs: result.durationMs,
                                       statusCode: result.statusCode,
-                                      responseBody: String(decoding: result.bodyPrefix.prefix(DeliveryLimits.responseBodySizeBytesMax), as: UTF8.self),
+                                      responseBody: DeliveryAttempt.keptText(result.bodyPrefix),
                                       error: result.error)
         let outcome = AttemptOutcome(result, nowMs: now)
         if outcome == .acknowledged {

@@ -1,4 +1,5 @@
 import EventLog
+import JSON
 import WebhookSigning
 
 /// What the delivery engine needs to know of a webhook.
@@ -38,6 +39,10 @@ public struct Subscription: Sendable, Equatable {
         self.rateLimitPerSecond = rateLimitPerSecond.map { min(max($0, 1), 10_000) }
     }
 
+    /// The member of an event's data that names the webhook it is about: routes `webhook.test` (to that
+    /// webhook only) and operational events (never to that webhook). Written by the service and the lanes.
+    public static let routingField = "webhook_id"
+
     /// True when `record` goes to this subscription. `webhook.test` events go only to the webhook they name;
     /// operational events (`webhook.*`, `delivery.*`) never go to the webhook they are about (no feedback loops).
     public func wants(_ record: EventRecord) -> Bool {
@@ -48,8 +53,9 @@ public struct Subscription: Sendable, Equatable {
         return true
     }
 
-    /// True when the event's data names this webhook as its `webhook_id`.
+    /// True when the event's data names this webhook in its `routingField` member (parsed, not searched:
+    /// a string that merely contains the id elsewhere does not route).
     private func names(_ record: EventRecord) -> Bool {
-        String(decoding: record.data, as: UTF8.self).contains("\"webhook_id\":\"\(id)\"")
+        (try? JSONParser.parse(record.data))?[Self.routingField]?.stringValue == id
     }
 }

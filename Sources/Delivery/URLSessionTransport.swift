@@ -1,4 +1,5 @@
 import Foundation
+import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -66,7 +67,7 @@ public final class URLSessionTransport: DeliveryTransport {
         }
         deadline.cancel()
         let elapsed = ContinuousClock.now - started
-        let durationMs = Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+        let durationMs = elapsed.inSeconds * 1000
         return Self.result(of: outcome, timeoutSeconds: timeoutSeconds, durationMs: durationMs)
     }
 

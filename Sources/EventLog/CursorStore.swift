@@ -9,8 +9,10 @@ import Glibc
 ///
 /// Commits are group-committed: every commit made while a flush is in progress is written by the next
 /// one, in one append and one `fdatasync`, so 10,000 consumers committing do not cost 10,000 fsyncs.
-/// Storage: `cursors.journal` (framed, CRC-checked entries, a torn tail is ignored) and
-/// `cursors.snapshot`, rewritten atomically when the journal grows past `journalSizeBytesMax`.
+/// Storage: `cursors.journal`, a SystemIO `Journal` (CRC-framed entries, a torn tail is cut off,
+/// `fdatasync` per flush), compacted online to the live entries when it grows past
+/// `journalSizeBytesMax`. A data directory from before the journal (`cursors.snapshot` plus a
+/// journal without the magic) is read once and compacted into the new format.
 ///
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`; file I/O happens on the flusher thread.
 public final class CursorStore: @unchecked Sendable {
@@ -26,8 +28,7 @@ public final class CursorStore: @unchecked Sendable {
     private var waiters: [@Sendable (Result<Void, EventLogError>) -> Void] = []
     private var closing = false
     private var finished = false
-    private var journal: FileDescriptor
-    private var journalSizeBytes: Int64
+    private let journal: Journal
     private var flushes = 0
 
     /// Journal flushes (one write and one `fdatasync` each) since the store opened.
@@ -42,26 +43,32 @@ public final class CursorStore: @unchecked Sendable {
     public init(directory: String) throws(EventLogError) {
         try systemCall { try FileSystem.createDirectory(directory) }
         self.directory = directory
-        var offsets: [String: UInt64] = [:]
-        if let snapshot = try systemCall({ try FileDescriptor.openIfExists(directory + "/cursors.snapshot") }) {
-            let bytes = try systemCall { try snapshot.read(count: Int(try snapshot.size()), at: 0) }
-            let (entries, validBytes) = Self.decode(bytes)
-            if validBytes != bytes.count {
-                throw .corruptSegment(segment: directory + "/cursors.snapshot", reason: "damaged at byte \(validBytes)")
-            }
-            for (name, offset) in entries { offsets[name] = offset }
+        let (journal, records) = try systemCall {
+            try Journal.open(path: directory + "/cursors.journal", durability: .synchronizeEachAppend,
+                             recordSizeBytesMax: Self.entrySizeBytesMax, legacy: Self.legacyDecoder(directory: directory))
         }
-        let journal = try systemCall { try FileDescriptor.open(directory + "/cursors.journal", O_RDWR | O_CREAT) }
-        let bytes = try systemCall { try journal.readAll() }
-        let (entries, validBytes) = Self.decode(bytes)
-        for (name, offset) in entries { offsets[name] = offset }
-        if validBytes < bytes.count { try systemCall({ try journal.truncate(to: Int64(validBytes)) }) }
+        // After a migration the old snapshot is stale: a journal in the new format holds every entry.
+        try systemCall { try FileSystem.remove(directory + "/cursors.snapshot") }
+        var offsets: [String: UInt64] = [:]
+        for (name, offset) in records.compactMap(Self.entry(from:)) { offsets[name] = offset }
         self.journal = journal
-        journalSizeBytes = Int64(validBytes)
         self.offsets = offsets
         let thread = Thread { [self] in runFlusher() }
         thread.name = "argus-cursor-flusher"
         thread.start()
+    }
+
+    /// Longest entry body: kind, name length, name, offset.
+    static let entrySizeBytesMax = 3 + nameSizeBytesMax + 8
+
+    /// The format before `Journal`: `cursors.snapshot` then `cursors.journal`, both the same frames
+    /// without the magic; the journal (empty right after a compaction) is decoded with the snapshot first.
+    private static func legacyDecoder(directory: String) -> @Sendable ([UInt8]) -> [[UInt8]] {
+        { journalBytes in
+            let snapshot = (try? FileSystem.contents(of: directory + "/cursors.snapshot")) ?? nil
+            return Journal.decode(snapshot ?? [], from: 0, recordSizeBytesMax: entrySizeBytesMax).records
+                + Journal.decode(journalBytes, from: 0, recordSizeBytesMax: entrySizeBytesMax).records
+        }
     }
 
     /// The committed offset of `name`, or nil for an unknown consumer.
@@ -98,10 +105,9 @@ public final class CursorStore: @unchecked Sendable {
     /// run next to a server): the snapshot, then the journal up to its first damaged entry.
     public static func readOffsets(directory: String) -> [String: UInt64] {
         var offsets: [String: UInt64] = [:]
-        for name in ["cursors.snapshot", "cursors.journal"] {
-            guard let data = FileManager.default.contents(atPath: directory + "/" + name) else { continue }
-            for (key, offset) in decode([UInt8](data)).0 { offsets[key] = offset }
-        }
+        let records = (try? Journal.read(path: directory + "/cursors.journal", recordSizeBytesMax: entrySizeBytesMax,
+                                   legacy: legacyDecoder(directory: directory))) ?? []
+        for (key, offset) in records.compactMap(entry(from:)) { offsets[key] = offset }
         return offsets
     }
 
@@ -184,15 +190,10 @@ public final class CursorStore: @unchecked Sendable {
 
     private func write(_ batch: [String: UInt64?]) -> Result<Void, EventLogError> {
         do throws(EventLogError) {
-            var writer = ByteWriter()
-            for (name, value) in batch { Self.appendEntry(name: name, offset: value, to: &writer) }
-            try systemCall { try journal.write(writer.bytes, at: journalSizeBytes) }
-            try systemCall { try journal.synchronizeData() }
-            journalSizeBytes += Int64(writer.bytes.count)
-            if journalSizeBytes > Self.journalSizeBytesMax { try compact(adding: batch) }
+            try systemCall { try journal.append(batch.map { Self.entryBody(name: $0.key, offset: $0.value) }) }
+            if journal.sizeBytes > Self.journalSizeBytesMax { try compact(adding: batch) }
             return .success(())
         } catch {
-            try? systemCall { try journal.truncate(to: journalSizeBytes) }
             return .failure(error)
         }
     }
@@ -202,52 +203,27 @@ public final class CursorStore: @unchecked Sendable {
         var live = offsets
         condition.unlock()
         for (name, value) in batch { live[name] = value }
-        var writer = ByteWriter()
-        for (name, offset) in live { Self.appendEntry(name: name, offset: offset, to: &writer) }
-        try systemCall { try FileSystem.writeAtomically(writer.bytes, to: directory + "/cursors.snapshot") }
-        try systemCall { try journal.truncate(to: 0) }
-        try systemCall { try journal.synchronize() }
-        journalSizeBytes = 0
+        try systemCall { try journal.replace(with: live.map { Self.entryBody(name: $0.key, offset: $0.value) }) }
     }
 
-    /// Entry: length u32 | crc u32 (over length and body) | kind u8 (1 set, 2 remove) | nameLen u16 | name | offset u64.
-    private static func appendEntry(name: String, offset: UInt64?, to writer: inout ByteWriter) {
+    /// Entry body: kind u8 (1 set, 2 remove) | nameLen u16 | name | offset u64 (little-endian).
+    private static func entryBody(name: String, offset: UInt64?) -> [UInt8] {
         let nameBytes = Array(name.utf8)
         var body = ByteWriter(capacity: 11 + nameBytes.count)
         body.append(offset == nil ? UInt8(2) : UInt8(1))
         body.append(UInt16(nameBytes.count))
         body.append(contentsOf: nameBytes)
         body.append(offset ?? 0)
-        var length = ByteWriter(capacity: 4)
-        length.append(UInt32(body.bytes.count))
-        writer.append(UInt32(body.bytes.count))
-        writer.append(CRC32C.update(CRC32C.checksum(length.bytes), body.bytes))
-        writer.append(contentsOf: body.bytes)
+        return body.bytes
     }
 
-    /// Decodes entries up to the first damaged one; returns them and how many bytes were valid.
-    private static func decode(_ bytes: [UInt8]) -> ([(String, UInt64?)], Int) {
-        var entries: [(String, UInt64?)] = []
-        var position = 0
-        bytes.withUnsafeBytes { buffer in
-            while position + 8 <= buffer.count {
-                let length = Int(buffer.uint32(at: position))
-                guard length >= 11, length <= 11 + nameSizeBytesMax, position + 8 + length <= buffer.count else { break }
-                let crc = CRC32C.update(CRC32C.checksum(UnsafeRawBufferPointer(rebasing: buffer[position..<(position + 4)])),
-                                        UnsafeRawBufferPointer(rebasing: buffer[(position + 8)..<(position + 8 + length)]))
-                guard crc == buffer.uint32(at: position + 4) else { break }
-                let body = position + 8
-                let kind = buffer[body]
-                let nameCount = Int(buffer.uint16(at: body + 1))
-                guard 3 + nameCount + 8 == length, kind == 1 || kind == 2,
-                      let name = String(validating: UnsafeRawBufferPointer(rebasing: buffer[(body + 3)..<(body + 3 + nameCount)]),
-                                        as: UTF8.self)
-                else { break }
-                let offset = buffer.uint64(at: body + 3 + nameCount)
-                entries.append((name, kind == 1 ? offset : nil))
-                position += 8 + length
-            }
-        }
-        return (entries, position)
+    /// The name and offset (nil: removed) of an entry body, or nil when it is malformed.
+    private static func entry(from body: [UInt8]) -> (String, UInt64?)? {
+        guard body.count >= 11, body[0] == 1 || body[0] == 2 else { return nil }
+        let nameCount = Int(body[1]) | Int(body[2]) << 8
+        guard 3 + nameCount + 8 == body.count, let name = String(validating: body[3..<(3 + nameCount)], as: UTF8.self) else { return nil }
+        var offset: UInt64 = 0
+        for index in 0..<8 { offset |= UInt64(body[3 + nameCount + index]) << (8 * index) }
+        return (name, body[0] == 1 ? offset : nil)
     }
 }

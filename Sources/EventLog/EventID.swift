@@ -1,13 +1,14 @@
 import Crypto
+import SystemIO
 
 /// Event ids: `evt_` and a ULID (48-bit millisecond time, 80 random bits, Crockford base32), so ids
 /// sort by creation time.
 public enum EventID {
     private static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
 
-    /// A new id for an event created at `timestampMs`.
+    /// A new id for an event created at `timestampMs` (default: now).
     /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public static func make(timestampMs: Int64) throws -> String {
+    public static func make(timestampMs: Int64 = SystemClock.nowMs()) throws -> String {
         let random = try SecureRandom.bytes(count: 10)
         var value = [UInt8](repeating: 0, count: 16)
         let time = UInt64(max(0, timestampMs)) & 0xFFFF_FFFF_FFFF

@@ -20,7 +20,7 @@ extension EventLog {
     public func applyRetention(_ policy: RetentionPolicy, consumersFloor: UInt64,
                                mayDelete: (UInt64) -> Bool = { _ in true },
                                nowMs: Int64? = nil) throws(EventLogError) -> [UInt64] {
-        let now = nowMs ?? Clock.nowMs()
+        let now = nowMs ?? SystemClock.nowMs()
         let summaries = try SegmentCatalog.summaries(directory: directory)
         var totalBytes = summaries.reduce(Int64(0)) { $0 + $1.sizeBytes }
         var deleted: [UInt64] = []

@@ -1,3 +1,5 @@
+import JSON
+
 /// When appended bytes are made durable.
 public enum FsyncPolicy: Sendable, Equatable {
     /// `append` returns after an `fdatasync` that covers the event (group commit). The default.
@@ -32,8 +34,8 @@ public struct EventLogOptions: Sendable {
     public var fsyncPolicy: FsyncPolicy = .always
     /// Bytes of records between sparse index entries (default 4 KiB).
     public var indexIntervalBytes: Int = 4096
-    /// Receives one line per noteworthy recovery action (such as a truncated torn tail).
-    public var logger: @Sendable (String) -> Void = { _ in }
+    /// Receives noteworthy writer and recovery actions (such as a truncated torn tail).
+    public var logger = Logger.discarding
     /// Called once, on the writer thread, when the writer stops for good (a failed `fdatasync`),
     /// with the reason. `serve` exits so that its supervisor starts it again.
     public var onStopped: @Sendable (String) -> Void = { _ in }

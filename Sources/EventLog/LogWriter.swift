@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import JSON
 import Synchronization
 import SystemIO
 #if canImport(Glibc)
@@ -119,7 +120,7 @@ final class LogWriter: @unchecked Sendable {
 
     private func syncIfIntervalElapsed() {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
-              Clock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
+              SystemClock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
             try systemCall { try segment.file.synchronizeData() }
             unsyncedSinceMs = nil
@@ -132,7 +133,7 @@ final class LogWriter: @unchecked Sendable {
     private func fail(_ error: EventLogError) {
         failure = .writerFailed(reason: error.description)
         health.withLock { $0 = .stopped(reason: error.description) }
-        options.logger("log writer stopped: \(error)")
+        options.logger.error("log writer stopped", [("error", .string(String(describing: error)))])
         options.onStopped(error.description)
     }
 
@@ -146,7 +147,7 @@ final class LogWriter: @unchecked Sendable {
             if case .failing = health { return false }
             return true
         }
-        if changed { options.logger("log writer: appends fail until the cause is gone (retried by itself): \(error)") }
+        if changed { options.logger.error("log writer: appends fail until the cause is gone (retried by itself)", [("error", .string(String(describing: error)))]) }
     }
 
     private func noteAccepting() {
@@ -155,16 +156,16 @@ final class LogWriter: @unchecked Sendable {
             if case .failing = health { return true }
             return false
         }
-        if changed { options.logger("log writer: appends accepted again") }
+        if changed { options.logger.info("log writer: appends accepted again") }
     }
 
     /// While idle after a failure: finishes a pending roll, or checks for free space and a spare
     /// descriptor, and reports the log healthy again when they are there.
     private func probe() {
         guard failure == nil else { return }
-        if activeSealed || isRollDue(nowMs: Clock.nowMs()) {
+        if activeSealed || isRollDue(nowMs: SystemClock.nowMs()) {
             do {
-                try roll(nowMs: Clock.nowMs())
+                try roll(nowMs: SystemClock.nowMs())
                 noteAccepting()
             } catch {
                 noteFault(error)
@@ -195,7 +196,7 @@ final class LogWriter: @unchecked Sendable {
             for request in batch { request.completion(.failure(failure)) }
             return
         }
-        let nowMs = Clock.nowMs()
+        let nowMs = SystemClock.nowMs()
         if activeSealed || isRollDue(nowMs: nowMs) {
             do {
                 try roll(nowMs: nowMs)
@@ -256,7 +257,7 @@ final class LogWriter: @unchecked Sendable {
                 let started = ContinuousClock.now
                 try systemCall { try segment.file.synchronizeData() }
                 let elapsed = ContinuousClock.now - started
-                syncRecorder.record(seconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+                syncRecorder.record(seconds: elapsed.inSeconds)
             } catch {
                 // After a failed fdatasync the page cache state is unknown: cut this group's bytes, so
                 // no reader and no recovery ever sees an event that was answered with an error, and stop.
@@ -303,7 +304,7 @@ final class LogWriter: @unchecked Sendable {
             let sizeBefore = segment.sizeBytes
             do {
                 let footer = try segment.seal()
-                options.logger("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
+                options.logger.info("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
             } catch {
                 if Self.isSyncFailure(error) {
                     fail(error)
@@ -327,10 +328,4 @@ final class LogWriter: @unchecked Sendable {
         }
         activeSealed = false
     }
-}
-
-/// Wall-clock helpers.
-enum Clock {
-    /// Milliseconds since 1970.
-    static func nowMs() -> Int64 { Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) }
 }

@@ -1,4 +1,5 @@
 import Crypto
+import JSON
 import SystemIO
 #if canImport(Glibc)
 import Glibc
@@ -11,7 +12,7 @@ enum Recovery {
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
         guard let activeBase = bases.last else {
             return try ActiveSegment.create(directory: directory, baseOffset: 0, chainIn: [UInt8](repeating: 0, count: 32),
-                                            nowMs: Clock.nowMs())
+                                            nowMs: SystemClock.nowMs())
         }
         let name = SegmentName.log(baseOffset: activeBase)
         let path = directory + "/" + name
@@ -26,10 +27,10 @@ enum Recovery {
         } catch {
             // A crash while creating the segment leaves a short header: recreate it, unless it held data.
             guard fileSize < Int64(SegmentHeader.sizeBytes) else { throw error }
-            options.logger("recovery: recreating segment \(name) whose header was torn (\(fileSize) bytes)")
+            options.logger.warning("recovery: recreating segment \(name) whose header was torn (\(fileSize) bytes)")
             let chainIn = try previousChain(directory: directory, bases: bases, activeBase: activeBase)
             return try ActiveSegment.create(directory: directory, baseOffset: activeBase, chainIn: chainIn,
-                                            nowMs: Clock.nowMs())
+                                            nowMs: SystemClock.nowMs())
         }
 
         let indexPath = directory + "/" + SegmentName.index(baseOffset: activeBase)
@@ -79,12 +80,12 @@ enum Recovery {
                     throw EventLogError.corruptSegment(segment: name, reason: "footer does not match its records")
                 }
                 if indexChanged { try index.write(to: indexPath) }
-                options.logger("recovery: segment \(name) was sealed; starting segment at offset \(expectedOffset)")
+                options.logger.info("recovery: segment \(name) was sealed; starting segment at offset \(expectedOffset)")
                 return try ActiveSegment.create(directory: directory, baseOffset: expectedOffset, chainIn: chain,
-                                                nowMs: Clock.nowMs())
+                                                nowMs: SystemClock.nowMs())
             case .end(let position):
                 if position < fileSize {
-                    options.logger("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name)")
+                    options.logger.warning("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name)")
                     try systemCall { try file.truncate(to: position) }
                     try systemCall { try file.synchronize() }
                 }
@@ -101,7 +102,7 @@ enum Recovery {
                     throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
                                                       reason: reason)
                 }
-                options.logger("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
+                options.logger.warning("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
                 try systemCall { try file.truncate(to: position) }
                 try systemCall { try file.synchronize() }
                 scanner = SegmentScanner(file: file, position: position)

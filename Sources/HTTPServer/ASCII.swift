@@ -12,7 +12,6 @@ enum ASCII {
     static let questionMark: UInt8 = 0x3F
     static let plus: UInt8 = 0x2B
     static let equals: UInt8 = 0x3D
-    static let ampersand: UInt8 = 0x26
     static let hash: UInt8 = 0x23
 
     @inline(__always)

@@ -1,3 +1,5 @@
+import JSON
+
 /// A response produced by an ``HTTPHandler``.
 ///
 /// The server adds `Content-Length`, `Date`, `X-Request-Id` (unless the handler set one) and
@@ -35,11 +37,11 @@ public struct HTTPResponse: Sendable {
 
     /// The house error shape: `{"error":{"code":"<code>","message":"<message>"}}` as JSON.
     public static func error(_ status: Int, code: String, message: String) -> HTTPResponse {
-        var text = #"{"error":{"code":"#
-        JSONText.appendQuoted(code, to: &text)
-        text += #","message":"#
-        JSONText.appendQuoted(message, to: &text)
-        text += "}}"
-        return json(status, Array(text.utf8))
+        var body = Array(#"{"error":{"code":"#.utf8)
+        JSONValue.appendString(code, to: &body)
+        body += Array(#","message":"#.utf8)
+        JSONValue.appendString(message, to: &body)
+        body += Array("}}".utf8)
+        return json(status, body)
     }
 }

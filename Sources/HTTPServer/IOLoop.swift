@@ -1,5 +1,6 @@
 #if canImport(Glibc)
 import Glibc
+import SystemIO
 #endif
 import Synchronization
 
@@ -73,7 +74,7 @@ final class IOLoop: @unchecked Sendable {
         self.handler = handler
         self.listener = listener
         self.wake = try WakeSignal()
-        self.nowSeconds = MonotonicClock.nowSeconds()
+        self.nowSeconds = SystemClock.monotonicSeconds()
         self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.scratchBytes, alignment: 16)
     }
 
@@ -219,7 +220,7 @@ final class IOLoop: @unchecked Sendable {
     }
 
     private func updateClock() {
-        nowSeconds = MonotonicClock.nowSeconds()
+        nowSeconds = SystemClock.monotonicSeconds()
         wallSeconds = time(nil)
     }
 

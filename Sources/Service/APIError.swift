@@ -37,6 +37,19 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The answer to a store's refusal (the one place store errors become HTTP): 422
+    /// `validation_failed`, 429 `too_many_tokens`, 503 `temporarily_unavailable`, 409 `limit_reached`;
+    /// nil for I/O and damage, which are server failures (500, logged).
+    public init?(_ failure: StoreError) {
+        switch failure {
+        case .system, .corrupt: return nil
+        case .invalid: self.init(422, "validation_failed", failure.description)
+        case .clientTokenLimit: self.init(429, "too_many_tokens", failure.description)
+        case .tokenLimit: self.init(503, "temporarily_unavailable", failure.description)
+        case .clientLimit: self.init(409, "limit_reached", failure.description)
+        }
+    }
+
     public static func == (lhs: APIError, rhs: APIError) -> Bool {
         lhs.status == rhs.status && lhs.code == rhs.code && lhs.message == rhs.message
     }

@@ -10,20 +10,19 @@ import SystemIO
 /// the spool, and (when configured) background archiving and retention. `start()` brings it up,
 /// `run()` waits until `shutdown()` has taken it down.
 ///
-/// Concurrency (the rules for the whole process):
-/// - The HTTP server runs one dedicated I/O thread (a `poll()` loop); request handlers run as Swift
-///   tasks on the cooperative pool and never block: they await the log writer and the stores.
-/// - The event log runs its own writer thread (appends, group commit, fdatasync, segment rolls);
-///   readers (`LogReader`) read with blocking calls on the threads of `BlockingIO`, never on the pool.
-/// - Delivery runs as tasks of the `Dispatcher` (one per webhook lane plus the global in-flight cap);
-///   HTTP requests go out through URLSession's own threads; cursor commits go to the cursor store's
-///   group-commit thread.
-/// - The small stores (clients, webhooks, tokens, idempotency keys) write small files under a mutex
-///   with a bounded, short blocking write; their journals are appended and fsynced by the caller.
-/// - Background work owned here: the spool poll (one task, every `spoolPollSeconds`) and the
-///   archiver (one detached task: uploads, verification and retention, which may block on file
-///   reads and on the archive target). `shutdown()` cancels both and waits for them.
-/// - Nothing here is a fire-and-forget task: every task this type starts is awaited in `shutdown()`.
+/// Concurrency (the rules for the whole process; README "Architecture" says the same):
+/// - HTTP I/O thread (one): the `poll()` loop accepts, reads, parses and writes; it never runs a handler.
+/// - Cooperative pool: request handlers, the dispatcher's serial loop and its tasks, the spool poll,
+///   the archiver. Nothing there waits on a disk or a socket for long: appends are handed to the log
+///   writer and awaited; log and archive reads, uploads' file reads and retention go to `BlockingIO`.
+///   Bounded, short exceptions: the small stores write under a mutex in the handler (webhooks and
+///   clients: one atomic file write; tokens: one journal append with `fdatasync`).
+/// - Log writer thread (one per log): appends, group commit, `fdatasync`, segment rolls and seals.
+/// - Cursor flusher thread (one): every cursor commit batched into one journal append and one `fdatasync`.
+/// - `BlockingIO` queue (Dispatch, concurrent): log readers, the archiver's file work, retention.
+/// - Attempt threads (up to the global in-flight cap; idle ones exit): blocking socket work of `http://`
+///   delivery attempts; `https://` attempts use URLSession's threads.
+/// - Every task this type starts (spool poll, archiver) is awaited in `shutdown()`; none is fire-and-forget.
 public final class ArgusServer: Sendable {
     /// Background archiving: where, how often, and what local retention follows it.
     public struct Archiving: Sendable {
@@ -129,11 +128,8 @@ public final class ArgusServer: Sendable {
         http.port = configuration.port
         let descriptorLimit = DescriptorLimit.raiseSoftToHard()
         http.connectionCountMax = configuration.connectionCountMax ?? ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
-        service.configuration.logger(JSONValue.object([
-            ("level", .string("info")), ("rlimit_nofile", .integer(Int64(descriptorLimit))),
-            ("connection_count_max", .integer(Int64(http.connectionCountMax))),
-            ("message", .string("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files")),
-        ]).text)
+        service.configuration.logger.info("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files",
+                                          [("rlimit_nofile", .integer(descriptorLimit)), ("connection_count_max", .integer(http.connectionCountMax))])
         http.bodySizeBytesMax = ServiceLimits.bodySizeBytesMax(method:path:)
         http.accessLog = configuration.accessLog
         let server = HTTPServer(configuration: http, handler: service.makeRouter())

@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import SystemIO
 
 /// Registering clients from the command line, with or without a running server.
 extension ArgusService {
@@ -9,7 +10,7 @@ extension ArgusService {
     /// directly when no server holds the log, otherwise left in `spool/` for the server to append.
     /// - Returns: the client and its secret (shown once).
     public static func registerClient(dataDirectory: String, organizationID: String, scopes: [String],
-                                      nowMs: Int64, description: String = "") throws -> (OAuthClient, secret: String) {
+                                      nowMs: Int64 = SystemClock.nowMs(), description: String = "") throws -> (OAuthClient, secret: String) {
         let configuration = ServiceConfiguration(dataDirectory: dataDirectory)
         let (client, secret) = try ClientStore(directory: configuration.layout.clients)
             .create(organizationID: organizationID, scopes: scopes, nowMs: nowMs, description: description)
@@ -49,7 +50,7 @@ extension ArgusService {
 
     /// Deletes a client from a data directory no server runs on: its tokens end (journal), then its file goes.
     /// - Throws: `OfflineDeleteError.serverRunning` when a server holds the directory, `.notFound`.
-    public static func deleteClientOffline(dataDirectory: String, clientID: String, nowMs: Int64) throws {
+    public static func deleteClientOffline(dataDirectory: String, clientID: String, nowMs: Int64 = SystemClock.nowMs()) throws {
         let configuration = ServiceConfiguration(dataDirectory: dataDirectory)
         // Holding the log's writer lock keeps a server from starting meanwhile.
         let log: EventLog
@@ -154,7 +155,7 @@ extension ArgusService {
             guard let bytes = FileStore.read(directory: directory, name: name), let json = try? JSONParser.parse(bytes),
                   let organization = json["organization_id"]?.stringValue, let type = json["type"]?.stringValue,
                   let id = json["id"]?.stringValue, let data = json["data"]?.stringValue else {
-                configuration.logger("{\"level\":\"warning\",\"message\":\(JSONValue.string("unreadable spool file \(name) left in place").text)}")
+                configuration.logger.warning("unreadable spool file \(name) left in place")
                 continue
             }
             do {
@@ -162,7 +163,7 @@ extension ArgusService {
                 try FileStore.remove(directory: directory, name: name)
                 count += 1
             } catch {
-                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("spool file \(name): \(error)").text)}")
+                configuration.logger.error("spool file \(name) could not be appended", [("error", .string(String(describing: error)))])
             }
         }
         return count

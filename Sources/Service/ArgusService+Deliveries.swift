@@ -117,7 +117,7 @@ extension ArgusService {
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let organization = webhook.organizationID == "*" ? principal.organizationID : webhook.organizationID
         let event = NewEvent(organizationID: organization, type: "webhook.test", eventID: try EventID.make(timestampMs: configuration.nowMs()),
-                             data: JSONValue.object([("webhook_id", .string(webhook.id)), ("message", .string("test event from Argus"))]).encoded())
+                             data: JSONValue.object([(Subscription.routingField, .string(webhook.id)), ("message", .string("test event from Argus"))]).encoded())
         let appended = try await appendToLog([event])[0]
         return json(202, Self.appendedJSON(appended))
     }

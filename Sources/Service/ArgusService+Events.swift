@@ -96,11 +96,11 @@ extension ArgusService {
             case .overloaded: throw APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
             case .invalidEvent(let reason): throw APIError.invalid(reason)
             case .system(let system) where system.errno == ENOSPC || system.errno == EDQUOT:
-                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("append failed: \(error)").text)}")
+                configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
                 throw APIError(507, "insufficient_storage", "the disk holding the log is full; the event was not accepted",
                                headers: [("Retry-After", "5")])
             default:
-                configuration.logger("{\"level\":\"error\",\"message\":\(JSONValue.string("append failed: \(error)").text)}")
+                configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
                 throw APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")
             }
         }

@@ -123,8 +123,9 @@ extension ArgusService {
         do {
             (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
                                                     lifetimeSeconds: configuration.tokenLifetimeSeconds)
-        } catch let error as APIError {
+        } catch let failure as StoreError {
             // Too many live tokens: answered in the RFC 6749 error shape like every other failure here.
+            guard let error = APIError(failure) else { throw failure }
             throw Self.oauthError(error.status, error.code, error.message)
         }
         await publishInternal(type: "oauth.token_issued", organizationID: client.organizationID, data: .object([

@@ -35,7 +35,7 @@ extension ArgusService {
         }
     }
 
-    static func retryPolicy(_ value: JSONValue?, current: Webhook.RetryPolicy) throws(APIError) -> Webhook.RetryPolicy {
+    static func retryPolicy(_ value: JSONValue?, current: RetrySchedule) throws(APIError) -> RetrySchedule {
         guard let value, !value.isNull else { return current }
         var fields = try FieldReader(value, context: "retry")
         var policy = current
@@ -62,7 +62,7 @@ extension ArgusService {
         let description = try fields.string("description", sizeBytesMax: ServiceLimits.descriptionSizeBytesMax) ?? ""
         let ordered = try fields.bool("ordered") ?? false
         let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.maxInFlightRange.lowerBound)...Int64(ServiceLimits.maxInFlightRange.upperBound))
-        let retry = try Self.retryPolicy(fields.any("retry"), current: Webhook.RetryPolicy())
+        let retry = try Self.retryPolicy(fields.any("retry"), current: RetrySchedule())
         let rateLimit = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax) ?? principal.organizationID
         let start = fields.any("start")

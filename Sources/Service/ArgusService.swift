@@ -160,17 +160,21 @@ public final class ArgusService: Sendable {
         } catch let error as APIError {
             metrics.countResponse(status: error.status)
             return error.response
+        } catch let failure as StoreError where APIError(failure) != nil {
+            let error = APIError(failure)!
+            metrics.countResponse(status: error.status)
+            return error.response
         } catch let failure as EventSourceError {
             let error = APIError(failure)
-            if case .log = failure { configuration.logger(JSONValue.object([("level", .string("error")), ("request_id", .string(request.requestID)), ("error", .string(failure.description))]).text) }
+            if case .log = failure {
+                configuration.logger.error("reading events failed", [("request_id", .string(request.requestID)), ("error", .string(failure.description))])
+            }
             metrics.countResponse(status: error.status)
             return error.response
         } catch {
             metrics.countResponse(status: 500)
-            configuration.logger(JSONValue.object([
-                ("level", .string("error")), ("request_id", .string(request.requestID)), ("path", .string(request.path)),
-                ("error", .string(String(describing: error))),
-            ]).text)
+            configuration.logger.error("request failed", [("request_id", .string(request.requestID)), ("path", .string(request.path)),
+                                                          ("error", .string(String(describing: error)))])
             return APIError(500, "internal_error", "the request failed on the server (request id \(request.requestID))").response
         }
     }
@@ -194,12 +198,12 @@ public final class ArgusService: Sendable {
 
     /// Appends an operational event (`webhook.failing`, `delivery.exhausted`, ...); failures are logged.
     static func publishOperational(_ event: OperationalEvent, log: EventLog, nowMs: @Sendable () -> Int64,
-                                   logger: @Sendable (String) -> Void) async {
+                                   logger: Logger) async {
         do {
             _ = try await log.append(NewEvent(organizationID: event.organizationID, type: event.type,
                                               eventID: try EventID.make(timestampMs: nowMs()), data: event.data.encoded()))
         } catch {
-            logger("{\"level\":\"error\",\"message\":\"could not publish \(event.type)\"}")
+            logger.error("could not publish \(event.type)", [("error", .string(String(describing: error)))])
         }
     }
 
@@ -210,7 +214,7 @@ public final class ArgusService: Sendable {
             _ = try await log.append(NewEvent(organizationID: organizationID, type: type,
                                               eventID: try EventID.make(timestampMs: now), data: data.encoded()))
         } catch {
-            configuration.logger("{\"level\":\"error\",\"message\":\"could not publish \(type)\"}")
+            configuration.logger.error("could not publish \(type)", [("error", .string(String(describing: error)))])
         }
     }
 }

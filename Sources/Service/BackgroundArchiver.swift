@@ -12,38 +12,38 @@ struct BackgroundArchiver: Sendable {
     /// Longest wait after repeated failures, in seconds.
     static let backoffSecondsMax = 900.0
 
-    private func log(_ level: String, _ message: String) {
-        service.configuration.logger(JSONValue.object([("level", .string(level)), ("component", .string("archive")), ("message", .string(message))]).text)
-    }
 
-    /// Runs until the task is cancelled. Archiving reads segments and writes the archive state with
-    /// blocking calls, on a detached task (as the `archive` command does).
+    /// Runs until the task is cancelled. The `Archiver` does its file reads and state writes on
+    /// `BlockingIO`; retention runs there too.
     func run() async {
         let layout = service.configuration.layout
+        let logger = service.configuration.logger.with(("component", .string("archive")))
         let target = settings.target
         var delaySeconds = settings.intervalSeconds
         while !Task.isCancelled {
             do {
                 let summary = try await Archiver(logDirectory: layout.log, stateDirectory: layout.archiveState, target: target).run()
                 if summary.uploadedSegments > 0 {
-                    log("info", "archived \(summary.uploadedSegments) segments up to offset \(summary.lastOffset ?? 0) to \(target.location)")
+                    logger.info("archived \(summary.uploadedSegments) segments up to offset \(summary.lastOffset ?? 0) to \(target.location)")
                 }
-                try applyRetention(stateDirectory: layout.archiveState)
+                // Deleting segments and reading the archive state block: off the cooperative pool.
+                let archiver = self
+                try await BlockingIO.run { () throws in try archiver.applyRetention(stateDirectory: layout.archiveState, logger: logger) }
                 delaySeconds = settings.intervalSeconds
             } catch {
                 delaySeconds = min(Self.backoffSecondsMax, delaySeconds * 2)
-                log("error", "archiving to \(target.location) failed: \(error); next try in \(Int(delaySeconds)) s")
+                logger.error("archiving to \(target.location) failed: \(error); next try in \(Int(delaySeconds)) s")
             }
             try? await Task.sleep(nanoseconds: UInt64(delaySeconds * 1e9))
         }
     }
 
-    private func applyRetention(stateDirectory: String) throws {
+    private func applyRetention(stateDirectory: String, logger: Logger) throws {
         guard let retention = settings.retention else { return }
         let gate = try ArchiveState.load(directory: stateDirectory).retentionGate
         let deleted = try service.log.applyRetention(retention, consumersFloor: service.consumersFloor, mayDelete: gate)
         if !deleted.isEmpty {
-            log("info", "retention deleted \(deleted.count) archived segments from offset \(deleted[0])")
+            logger.info("retention deleted \(deleted.count) archived segments from offset \(deleted[0])")
         }
     }
 }

@@ -38,11 +38,31 @@ public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     case system(SystemError)
     /// A stored file cannot be read back.
     case corrupt(path: String, reason: String)
+    /// A value the store refuses (such as an organization id or a scope list), and why.
+    case invalid(String)
+    /// A client already holds `limit` live tokens.
+    case clientTokenLimit(limit: Int)
+    /// The token store holds `limit` live tokens.
+    case tokenLimit(limit: Int)
+    /// `limit` clients are registered.
+    case clientLimit(limit: Int)
 
     public var description: String {
         switch self {
         case .system(let error): return error.description
         case .corrupt(let path, let reason): return "\(path) is damaged: \(reason)"
+        case .invalid(let reason): return reason
+        case .clientTokenLimit(let limit): return "this client holds \(limit) live tokens; reuse one or revoke some"
+        case .tokenLimit: return "too many live tokens; try again later"
+        case .clientLimit(let limit): return "at most \(limit) clients"
         }
+    }
+}
+
+extension FileStore {
+    /// The legacy format of the service's journals before SystemIO's `Journal`: one JSON object per
+    /// line. Each line becomes one record (a torn last line fails to parse later and is dropped).
+    static let jsonLines: @Sendable ([UInt8]) -> [[UInt8]] = { bytes in
+        bytes.split(separator: UInt8(ascii: "\n")).map(Array.init)
     }
 }

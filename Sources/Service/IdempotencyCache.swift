@@ -10,10 +10,11 @@ import Glibc
 /// Remembers the response of a publish made with an `Idempotency-Key` for 24 hours, per organization
 /// (bounded per organization and in total, see ``IdempotencyBook``),
 /// so a retried request gets the first result instead of a second event. Keys live in memory and in
-/// `idempotency.journal` (one JSON line per key, written after the event is durable, without its own
-/// fsync: a crash between the two can at worst let a retry publish the event again, which
-/// at-least-once delivery already allows). The journal is rewritten with the live keys when the
-/// service starts and whenever it holds more than twice as many lines.
+/// `idempotency.journal` (a SystemIO `Journal` with durability `.none`, one JSON object per key,
+/// written after the event is durable: a crash between the two can at worst let a retry publish the
+/// event again, which at-least-once delivery already allows; so a failed journal write is dropped
+/// for the same reason). The journal is compacted to the live keys when the service starts and
+/// whenever it holds more than twice as many records.
 final class IdempotencyCache: Sendable {
     enum Claim {
         /// Go ahead, then call `finish` or `abandon`.
@@ -28,28 +29,27 @@ final class IdempotencyCache: Sendable {
 
     private let book: Mutex<IdempotencyBook>
     /// The journal file and how many lines it holds.
-    private let journal: Mutex<(file: FileDescriptor, lineCount: Int)>
-    private let directory: String
-    private let journalPath: String
+    private let journal: Mutex<Journal>
+    /// Largest journal record, in bytes (a key, a digest and a publish response).
+    static let recordSizeBytesMax = 64 * 1024
 
     /// Loads the keys of the last 24 hours from `directory/idempotency.journal` and rewrites it with them.
     init(directory: String, nowMs: Int64) throws {
-        self.directory = directory
-        journalPath = directory + "/idempotency.journal"
+        try FileSystem.createDirectory(directory)
+        let (journal, records) = try Journal.open(path: directory + "/idempotency.journal", durability: .none,
+                                                  recordSizeBytesMax: Self.recordSizeBytesMax, legacy: FileStore.jsonLines)
         var loaded = Self.emptyBook()
-        if let data = FileManager.default.contents(atPath: journalPath) {
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                guard let json = try? JSONParser.parse(Array(line)), let key = json["key"]?.stringValue,
-                      let digest = json["request_sha256"]?.stringValue.flatMap({ try? Hex.decode($0) }),
-                      let status = json["status"]?.int64Value, let body = json["body"]?.stringValue,
-                      let created = json["created_at_ms"]?.int64Value,
-                      nowMs - created < ServiceLimits.idempotencyRetentionSeconds * 1000 else { continue }
-                loaded.finish(key, requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
-            }
+        for record in records {
+            guard let json = try? JSONParser.parse(record), let key = json["key"]?.stringValue,
+                  let digest = json["request_sha256"]?.stringValue.flatMap({ try? Hex.decode($0) }),
+                  let status = json["status"]?.int64Value, let body = json["body"]?.stringValue,
+                  let created = json["created_at_ms"]?.int64Value,
+                  nowMs - created < ServiceLimits.idempotencyRetentionSeconds * 1000 else { continue }
+            loaded.finish(key, requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
         }
-        let (file, lineCount) = try Self.rewrite(loaded, nowMs: nowMs, directory: directory, path: journalPath)
+        try Self.compact(journal, to: loaded, nowMs: nowMs)
         book = Mutex(loaded)
-        journal = Mutex((file, lineCount))
+        self.journal = Mutex(journal)
     }
 
     static func emptyBook() -> IdempotencyBook {
@@ -58,24 +58,19 @@ final class IdempotencyCache: Sendable {
                         retentionMs: ServiceLimits.idempotencyRetentionSeconds * 1000)
     }
 
-    private static func line(key: String, requestDigest: [UInt8], status: Int, body: [UInt8], createdAtMs: Int64) -> [UInt8] {
+    private static func record(key: String, requestDigest: [UInt8], status: Int, body: [UInt8], createdAtMs: Int64) -> [UInt8] {
         JSONValue.object([
             ("key", .string(key)), ("request_sha256", .string(Hex.encode(requestDigest))), ("status", .integer(status)),
             ("body", .string(String(decoding: body, as: UTF8.self))), ("created_at_ms", .integer(createdAtMs)),
-        ]).encoded() + [UInt8(ascii: "\n")]
+        ]).encoded()
     }
 
-    /// Writes the journal anew with the book's finished keys and opens it for appending.
-    private static func rewrite(_ book: IdempotencyBook, nowMs: Int64, directory: String, path: String) throws -> (FileDescriptor, Int) {
-        var bytes: [UInt8] = []
-        let entries = book.finishedEntries(nowMs: nowMs)
-        for (key, entry) in entries {
-            if case .done(let digest, let status, let body, let created) = entry {
-                bytes += line(key: key, requestDigest: digest, status: status, body: body, createdAtMs: created)
-            }
-        }
-        try FileStore.write(bytes, directory: directory, name: "idempotency.journal")
-        return (try FileDescriptor.open(path, O_WRONLY | O_APPEND), entries.count)
+    /// Replaces the journal with the book's finished keys.
+    private static func compact(_ journal: Journal, to book: IdempotencyBook, nowMs: Int64) throws {
+        try journal.replace(with: book.finishedEntries(nowMs: nowMs).compactMap { key, entry in
+            guard case .done(let digest, let status, let body, let created) = entry else { return nil }
+            return record(key: key, requestDigest: digest, status: status, body: body, createdAtMs: created)
+        })
     }
 
     static func key(organizationID: String, key: String) -> String { organizationID + "\u{0}" + key }
@@ -96,19 +91,15 @@ final class IdempotencyCache: Sendable {
 
     func finish(_ key: String, requestDigest: [UInt8], status: Int, body: [UInt8], nowMs: Int64) {
         book.withLock { $0.finish(key, requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs) }
-        let line = Self.line(key: key, requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs)
+        let record = Self.record(key: key, requestDigest: requestDigest, status: status, body: body, createdAtMs: nowMs)
         // Best effort: losing a key costs at most a duplicate on a retry (see the type's comment).
         journal.withLock { journal in
             let finishedCount = book.withLock { $0.finishedCount }
-            if journal.lineCount > 2 * finishedCount + 1024 {
+            if journal.recordCount > 2 * finishedCount + 1024 {
                 let snapshot = book.withLock { $0 }
-                if let (file, lineCount) = try? Self.rewrite(snapshot, nowMs: nowMs, directory: directory, path: journalPath) {
-                    journal = (file, lineCount)
-                    return
-                }
+                if (try? Self.compact(journal, to: snapshot, nowMs: nowMs)) != nil { return }
             }
-            try? journal.file.writeAll(line)
-            journal.lineCount += 1
+            try? journal.append(record)
         }
     }
 

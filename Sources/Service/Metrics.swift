@@ -1,5 +1,6 @@
 import EventLog
 import Synchronization
+import SystemIO
 
 /// Counters and latency sums exposed at `GET /metrics` in the Prometheus text format.
 final class Metrics: Sendable {
@@ -18,7 +19,7 @@ final class Metrics: Sendable {
     func countResponse(status: Int) { state.withLock { $0.responsesByStatus[status, default: 0] += 1 } }
 
     func recordAppend(eventCount: Int, duration: Duration) {
-        let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+        let seconds = duration.inSeconds
         state.withLock { state in
             state.appendedEvents += eventCount
             state.appendCalls += 1

@@ -61,21 +61,22 @@ public struct ClientStore: Sendable {
     public init(directory: String) { self.directory = directory }
 
     /// Registers a client and returns it with its secret (shown once, never stored).
-    /// - Throws: `APIError` for an invalid organization or scope list; `StoreError` for I/O.
+    /// - Throws: `StoreError.invalid` for an invalid organization or scope list, `.clientLimit` at
+    ///   `ServiceLimits.clientCountMax` clients, `.system` for I/O.
     public func create(organizationID: String, scopes: [String], nowMs: Int64,
                        description: String = "") throws -> (OAuthClient, secret: String) {
         guard description.utf8.count <= ServiceLimits.clientDescriptionSizeBytesMax else {
-            throw APIError.invalid("description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
+            throw StoreError.invalid("description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
         }
         guard Self.isValidOrganizationID(organizationID) else {
-            throw APIError.invalid("organization ids are 1 to \(ServiceLimits.organizationIDSizeBytesMax) characters of [A-Za-z0-9_.-]")
+            throw StoreError.invalid("organization ids are 1 to \(ServiceLimits.organizationIDSizeBytesMax) characters of [A-Za-z0-9_.-]")
         }
         let unknown = scopes.filter { !Scope.all.contains($0) }
         guard unknown.isEmpty, !scopes.isEmpty else {
-            throw APIError.invalid("scopes must be a non-empty subset of: \(Scope.all.joined(separator: " "))")
+            throw StoreError.invalid("scopes must be a non-empty subset of: \(Scope.all.joined(separator: " "))")
         }
         guard FileStore.names(in: directory, suffix: ".json").count < ServiceLimits.clientCountMax else {
-            throw APIError(409, "limit_reached", "at most \(ServiceLimits.clientCountMax) clients")
+            throw StoreError.clientLimit(limit: ServiceLimits.clientCountMax)
         }
         let clientID = "cli_" + Hex.encode(try SecureRandom.bytes(count: 12))
         let secret = "cs_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)

@@ -1,6 +1,8 @@
 import Delivery
 import EventLog
 import Foundation
+import JSON
+import SystemIO
 
 /// How the service runs: where its data lives, log options, target rules, and the clock.
 public struct ServiceConfiguration: Sendable {
@@ -9,8 +11,8 @@ public struct ServiceConfiguration: Sendable {
     public var logOptions = EventLogOptions()
     /// Webhook target rules (https only and public addresses unless relaxed for development).
     public var targetGuard = TargetGuard()
-    /// How deliveries are sent (URLSession in production; tests may substitute).
-    public var deliveryTransport: any DeliveryTransport = URLSessionTransport.shared
+    /// How deliveries are sent (our HTTP/1.1 client for `http://`, URLSession for `https://`; tests may substitute).
+    public var deliveryTransport: any DeliveryTransport = SchemeRoutingTransport()
     /// Total time one delivery attempt may take, in seconds.
     public var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
     /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
@@ -21,12 +23,12 @@ public struct ServiceConfiguration: Sendable {
     /// Access-token lifetime, in seconds.
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
-    public var nowMs: @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
     /// The source every reader of the service reads events from, given the opened log: the log itself
     /// (the default), or the archive followed by the log (`ArchivedEventSource`) when one is configured.
     public var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
-    /// Receives operational log lines (JSON).
-    public var logger: @Sendable (String) -> Void = { _ in }
+    /// Where operational log entries go (JSON lines); passed to delivery as well.
+    public var logger = Logger.discarding
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -41,9 +41,6 @@ struct TokenRateLimiter: Sendable {
     /// Forgets `clientID` (a deleted client).
     mutating func forget(_ clientID: String) { buckets[clientID] = nil }
 
-    /// How many clients have a bucket.
-    var trackedCount: Int { buckets.count }
-
     /// Drops buckets that a second without requests has refilled: they equal a fresh bucket.
     private mutating func dropRefilled(nowMs: Int64) {
         buckets = buckets.filter { nowMs - $0.value.updatedAtMs < 1000 }

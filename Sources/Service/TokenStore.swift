@@ -10,7 +10,7 @@ import Glibc
 
 /// Access tokens: opaque `at_` + 256 random bits, stored as SHA-256 digests with their client,
 /// organization, scopes and expiry. Issuance, revocation and client deletion are appended to
-/// `tokens.journal` and fsynced before they are answered, so tokens survive restarts and crashes.
+/// `tokens.journal` (a SystemIO `Journal`, one JSON object per record, `fdatasync` per append) before they are answered, so tokens survive restarts and crashes.
 ///
 /// Bounded by live tokens: expired tokens are pruned (oldest expiry first, O(1) each) at every
 /// issuance, revoked tokens and a deleted client's tokens are dropped at once, and the journal is
@@ -100,49 +100,38 @@ public final class TokenStore: Sendable {
     /// Revocations remembered to answer `token_revoked` (older ones answer `invalid_token`).
     static let recentlyRevokedCountMax = 10_000
 
-    private let directory: String
-    private let journalPath: String
     private let state: Mutex<State>
     /// Serialises journal appends and rewrites (kept apart from `state` so lookups never wait for an fsync).
-    private let journal: Mutex<FileDescriptor>
+    private let journal: Mutex<Journal>
+    /// Largest journal record, in bytes (an issuance names a digest, a client, an organization and scopes).
+    static let recordSizeBytesMax = 64 * 1024
 
     /// Opens the store in `directory`, replaying the journal and rewriting it with the live tokens only.
     public init(directory: String, nowMs: Int64) throws {
         try FileSystem.createDirectory(directory)
-        self.directory = directory
-        journalPath = directory + "/tokens.journal"
+        let (journal, records) = try Journal.open(path: directory + "/tokens.journal", durability: .synchronizeEachAppend,
+                                                  recordSizeBytesMax: Self.recordSizeBytesMax, legacy: FileStore.jsonLines)
         var loaded = State()
-        if let data = FileManager.default.contents(atPath: journalPath) {
-            for line in data.split(separator: UInt8(ascii: "\n")) {
-                // A torn last line (crash mid-append) fails to parse and is dropped: it was never acknowledged.
-                guard let json = try? JSONParser.parse(Array(line)) else { continue }
-                if json["deleted"]?.boolValue == true, let client = json["client_id"]?.stringValue {
-                    for digest in loaded.digestsByClient[client] ?? [] { loaded.remove(digest) }
-                } else if let digest = json["token_sha256"]?.stringValue {
-                    if json["revoked"]?.boolValue == true {
-                        loaded.remove(digest)
-                    } else if let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
-                              let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
-                              let expires = json["expires_at_ms"]?.int64Value, expires > nowMs {
-                        loaded.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
-                    }
+        for record in records {
+            guard let json = try? JSONParser.parse(record) else { continue }
+            if json["deleted"]?.boolValue == true, let client = json["client_id"]?.stringValue {
+                for digest in loaded.digestsByClient[client] ?? [] { loaded.remove(digest) }
+            } else if let digest = json["token_sha256"]?.stringValue {
+                if json["revoked"]?.boolValue == true {
+                    loaded.remove(digest)
+                } else if let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
+                          let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
+                          let expires = json["expires_at_ms"]?.int64Value, expires > nowMs {
+                    loaded.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
                 }
             }
         }
         // Issue order in the journal is expiry order up to clock steps; sort once so pruning is exact.
         loaded.expiries = loaded.records.map { ($0.value.expiresAtMs, $0.key) }.sorted { $0.0 < $1.0 }
-        let descriptor = try Self.rewrite(records: loaded.records, directory: directory, path: journalPath)
+        try journal.replace(with: loaded.records.map { Self.issueLine(digest: $0.key, record: $0.value) })
         loaded.journalLineCount = loaded.records.count
         state = Mutex(loaded)
-        journal = Mutex(descriptor)
-    }
-
-    /// Writes the journal anew (atomically) with one line per live token and opens it for appending.
-    private static func rewrite(records: [String: Record], directory: String, path: String) throws -> FileDescriptor {
-        var compacted: [UInt8] = []
-        for (digest, record) in records { compacted += issueLine(digest: digest, record: record) }
-        try FileStore.write(compacted, directory: directory, name: "tokens.journal")
-        return try FileDescriptor.open(path, O_WRONLY | O_APPEND)
+        self.journal = Mutex(journal)
     }
 
     private static func issueLine(digest: String, record: Record) -> [UInt8] {
@@ -150,15 +139,15 @@ public final class TokenStore: Sendable {
             ("token_sha256", .string(digest)), ("client_id", .string(record.clientID)),
             ("organization_id", .string(record.organizationID)), ("scopes", .array(record.scopes.map(JSONValue.string))),
             ("expires_at_ms", .integer(record.expiresAtMs)),
-        ]).encoded() + [UInt8(ascii: "\n")]
+        ]).encoded()
     }
 
     private static func revokeLine(digest: String) -> [UInt8] {
-        JSONValue.object([("token_sha256", .string(digest)), ("revoked", .bool(true))]).encoded() + [UInt8(ascii: "\n")]
+        JSONValue.object([("token_sha256", .string(digest)), ("revoked", .bool(true))]).encoded()
     }
 
     private static func deleteLine(clientID: String) -> [UInt8] {
-        JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).encoded() + [UInt8(ascii: "\n")]
+        JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).encoded()
     }
 
     /// Appends `line` durably, then applies `change` to the state while still holding the journal
@@ -166,16 +155,14 @@ public final class TokenStore: Sendable {
     /// one). Rewrites the journal first when it holds more than twice the live tokens.
     @discardableResult
     private func append<R>(_ line: [UInt8], then change: (inout State) -> R) throws -> R {
-        try journal.withLock { file in
+        try journal.withLock { journal in
             let (lineCount, liveCount) = state.withLock { ($0.journalLineCount, $0.records.count) }
             if lineCount > 2 * liveCount + 1024 {
                 let records = state.withLock { $0.records }
-                let reopened = try Self.rewrite(records: records, directory: directory, path: journalPath)
-                file = reopened
+                try journal.replace(with: records.map { Self.issueLine(digest: $0.key, record: $0.value) })
                 state.withLock { $0.journalLineCount = records.count }
             }
-            try file.writeAll(line)
-            try file.synchronizeData()
+            try journal.append(line)
             return state.withLock { state in
                 state.journalLineCount += 1
                 return change(&state)
@@ -194,9 +181,9 @@ public final class TokenStore: Sendable {
     }
 
     /// Issues a token for `client` with `scopes`, durably.
-    /// - Throws: `APIError` 429 `too_many_tokens` when the client holds
-    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; 503 `temporarily_unavailable` at the
-    ///   store's cap; `StoreError` when the journal cannot be written.
+    /// - Throws: `StoreError.clientTokenLimit` when the client holds
+    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; `.tokenLimit` at the store's cap
+    ///   (`APIError(_:)` maps them to 429 and 503); `.system` when the journal cannot be written.
     public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
         try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
@@ -210,14 +197,13 @@ public final class TokenStore: Sendable {
     public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {
         let client = (clientID: clientID, organizationID: organizationID)
-        try state.withLock { state throws(APIError) in
+        try state.withLock { state throws(StoreError) in
             state.pruneExpired(nowMs: nowMs)
             guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {
-                throw APIError(429, "too_many_tokens",
-                               "this client holds \(ServiceLimits.liveTokenCountPerClientMax) live tokens; reuse one or revoke some")
+                throw .clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)
             }
             guard state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else {
-                throw APIError(503, "temporarily_unavailable", "too many live tokens; try again later")
+                throw .tokenLimit(limit: ServiceLimits.liveTokenCountMax)
             }
             state.pendingByClient[client.clientID, default: 0] += 1
             state.pendingCount += 1

@@ -6,10 +6,6 @@ import WebhookSigning
 
 /// A webhook subscription.
 public struct Webhook: Sendable, Equatable {
-    /// Delivery state: the engine's own type, so the two can never disagree.
-    public typealias Status = Subscription.State
-    /// Retry schedule: the engine's own type (`maxRetries` retries, exponential backoff with jitter).
-    public typealias RetryPolicy = RetrySchedule
 
     public var id: String
     /// Owning organization, or `*` for a platform-wide subscription (platform:admin only).
@@ -19,8 +15,10 @@ public struct Webhook: Sendable, Equatable {
     public var eventTypes: [String]
     public var ordered: Bool
     public var maxInFlight: Int
-    public var retry: RetryPolicy
-    public var status: Status
+    /// Retry schedule: the engine's own type (`maxRetries` retries, exponential backoff with jitter).
+    public var retry: RetrySchedule
+    /// Delivery state: the engine's own type, so the two can never disagree.
+    public var status: Subscription.State
     public var statusReason: String?
     /// Attempts (retries included) per one-second window, 1...10,000; nil: unlimited.
     public var rateLimitPerSecond: Int?
@@ -33,7 +31,7 @@ public struct Webhook: Sendable, Equatable {
     /// A new enabled webhook with a fresh secret (for tools and benchmarks that bypass the API; the API
     /// validates its input first).
     public static func make(id: String, organizationID: String, url: String, eventTypes: [String], ordered: Bool = false,
-                            maxInFlight: Int, retry: RetryPolicy = RetryPolicy(), startOffset: UInt64, nowMs: Int64) throws -> Webhook {
+                            maxInFlight: Int, retry: RetrySchedule = RetrySchedule(), startOffset: UInt64, nowMs: Int64) throws -> Webhook {
         Webhook(id: id, organizationID: organizationID, url: url, description: "", eventTypes: eventTypes, ordered: ordered,
                 maxInFlight: maxInFlight, retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
                 secrets: SecretRing(current: try WebhookSecret.generate()), createdAtMs: nowMs, updatedAtMs: nowMs)
@@ -83,7 +81,7 @@ public struct Webhook: Sendable, Equatable {
     }
 
     init(id: String, organizationID: String, url: String, description: String, eventTypes: [String], ordered: Bool,
-         maxInFlight: Int, retry: RetryPolicy, status: Status, statusReason: String?, startOffset: UInt64, secrets: SecretRing,
+         maxInFlight: Int, retry: RetrySchedule, status: Subscription.State, statusReason: String?, startOffset: UInt64, secrets: SecretRing,
          createdAtMs: Int64, updatedAtMs: Int64, rateLimitPerSecond: Int? = nil) {
         self.id = id
         self.organizationID = organizationID
@@ -109,7 +107,7 @@ public struct Webhook: Sendable, Equatable {
               let retry = json["retry"], let maxRetries = retry["max_retries"]?.int64Value,
               let initial = retry["initial_delay_ms"]?.int64Value, let maximum = retry["max_delay_ms"]?.int64Value,
               maxRetries >= 0, initial > 0, maximum >= initial,
-              let statusText = json["status"]?.stringValue, let status = Status(rawValue: statusText),
+              let statusText = json["status"]?.stringValue, let status = Subscription.State(rawValue: statusText),
               let start = json["start_offset"]?.int64Value, let secretText = json["secret"]?.stringValue,
               let current = try? WebhookSecret(parsing: secretText),
               let created = json["created_at_ms"]?.int64Value, let updated = json["updated_at_ms"]?.int64Value else { return nil }
@@ -120,7 +118,7 @@ public struct Webhook: Sendable, Equatable {
         }
         self.init(id: id, organizationID: organizationID, url: url, description: json["description"]?.stringValue ?? "",
                   eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),
-                  retry: RetryPolicy(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
+                  retry: RetrySchedule(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
                   status: status, statusReason: json["status_reason"]?.stringValue, startOffset: UInt64(max(0, start)),
                   secrets: SecretRing(current: current, previous: previous), createdAtMs: created, updatedAtMs: updated,
                   rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { (1...10_000).contains($0) ? Int($0) : nil })

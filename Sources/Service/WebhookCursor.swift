@@ -1,3 +1,4 @@
+import Delivery
 import EventLog
 
 /// One webhook's delivery progress, as `argus-events cursors` shows it.
@@ -10,7 +11,7 @@ public struct WebhookCursor: Sendable, Equatable {
     public var head: UInt64
     /// Events between the cursor and the head.
     public var lag: UInt64 { head > cursor ? head - cursor : 0 }
-    public var status: Webhook.Status
+    public var status: Subscription.State
 
     /// Every webhook's progress in the data directory at `layout`, sorted by webhook id. Reads without
     /// a lock, next to a running server (what a concurrent writer has not finished is not seen).

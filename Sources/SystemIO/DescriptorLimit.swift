@@ -3,10 +3,10 @@ import Glibc
 #endif
 
 /// The process's open-files limit (`RLIMIT_NOFILE`).
-public enum DescriptorLimit {
+package enum DescriptorLimit {
     /// Raises the soft limit to the hard limit and returns the soft limit in force afterwards
     /// (the old one when raising fails, which is not fatal: the connection cap follows it).
-    public static func raiseSoftToHard() -> Int {
+    package static func raiseSoftToHard() -> Int {
         var limit = rlimit()
         guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
         if limit.rlim_cur < limit.rlim_max {

@@ -10,7 +10,6 @@ struct ArchiveCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--target", "--object-lock-days"]))
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let dataDirectory = DataDirectory(arguments)
         let logDirectory = try dataDirectory.requireLog()
         let url = try arguments.required("--target")

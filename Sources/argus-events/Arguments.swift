@@ -1,17 +1,18 @@
-/// A parsed command line: flags with values, repeated flags, boolean switches, positionals.
+/// A parsed command line: flags with values, repeated flags, boolean switches (no positional arguments).
 ///
 /// Usage errors are thrown as `UsageError` and end the process with exit code 2.
 struct Arguments {
     private var values: [String: [String]] = [:]
     private var switches: Set<String> = []
-    private(set) var positionals: [String] = []
 
     /// Parses `words` (without the program and command names).
+    /// - Throws: `UsageError` for an unknown option, a flag without its value, or any positional argument.
     /// - Parameters:
     ///   - valueFlags: flags that take a value, such as `--data-dir`; `--flag=value` also works.
     ///   - switchFlags: flags without a value, such as `--follow`; aliases map to their canonical name.
     init(_ words: [String], valueFlags: Set<String>, switchFlags: [String: String] = [:]) throws(UsageError) {
         var index = 0
+        var positionals: [String] = []
         while index < words.count {
             let word = words[index]
             if let equals = word.firstIndex(of: "="), word.hasPrefix("--") {
@@ -31,6 +32,7 @@ struct Arguments {
             }
             index += 1
         }
+        if let first = positionals.first { throw UsageError("unexpected argument \(first)") }
     }
 
     /// The last value given for `flag`, or nil.
@@ -49,6 +51,13 @@ struct Arguments {
             throw UsageError("\(flag) must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }
         return number
+    }
+
+    /// The value of `flag`, one of `choices` (`defaultChoice` when absent).
+    func choice(_ flag: String, among choices: [String], default defaultChoice: String) throws(UsageError) -> String {
+        let text = value(flag) ?? defaultChoice
+        guard choices.contains(text) else { throw UsageError("\(flag) must be \(choices.joined(separator: " or "))") }
+        return text
     }
 
     /// The value of a required `flag`.

@@ -19,12 +19,9 @@ struct ClientsCommand: Command {
         }
     }
 
-    private static var nowMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
     /// Registers a client (with or without a running server) and prints it once with its secret.
     private static func create(_ words: [String]) throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--org", "--scopes", "--description"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let organization = try arguments.required("--org")
         let scopes = try arguments.required("--scopes").split(whereSeparator: { $0 == " " || $0 == "," }).map(String.init)
         guard ClientStore.isValidOrganizationID(organization) else {
@@ -39,7 +36,7 @@ struct ClientsCommand: Command {
             throw UsageError("--description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
         }
         let (client, secret) = try ArgusService.registerClient(
-            dataDirectory: DataDirectory(arguments).root, organizationID: organization, scopes: scopes, nowMs: nowMs,
+            dataDirectory: DataDirectory(arguments).root, organizationID: organization, scopes: scopes,
             description: description)
         Console.print(JSONValue.object([
             ("client_id", .string(client.clientID)), ("client_secret", .string(secret)),
@@ -52,7 +49,6 @@ struct ClientsCommand: Command {
     /// Prints one JSON object per client (never a secret), with or without a running server.
     private static func list(_ words: [String]) throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--org"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let organization = arguments.value("--org")
         let store = ClientStore(directory: DataDirectory(arguments).layout.clients)
         for client in store.all() where organization == nil || client.organizationID == organization {
@@ -64,10 +60,9 @@ struct ClientsCommand: Command {
     /// Deletes a client and ends its tokens; refuses (exit 1) while a server runs on the directory.
     private static func delete(_ words: [String]) throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--client-id"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let clientID = try arguments.required("--client-id")
         do {
-            try ArgusService.deleteClientOffline(dataDirectory: DataDirectory(arguments).root, clientID: clientID, nowMs: nowMs)
+            try ArgusService.deleteClientOffline(dataDirectory: DataDirectory(arguments).root, clientID: clientID)
         } catch let error as ArgusService.OfflineDeleteError {
             Console.error("argus-events clients delete: \(error)")
             return 1

@@ -9,9 +9,7 @@ struct CursorsCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--format"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
-        let format = arguments.value("--format") ?? "table"
-        guard format == "table" || format == "json" else { throw UsageError("--format must be table or json") }
+        let format = try arguments.choice("--format", among: ["table", "json"], default: "table")
         let data = DataDirectory(arguments)
         _ = try data.requireLog()
         let cursors = try WebhookCursor.all(layout: data.layout)

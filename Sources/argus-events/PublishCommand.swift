@@ -16,7 +16,6 @@ struct PublishCommand: Command {
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--type", "--org", "--data", "--data-dir", "--segment-bytes",
                                                           "--fsync", "--url", "--token", "--repeat", "--concurrency"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let type = try arguments.required("--type")
         let organization = try arguments.required("--org")
         let dataText = arguments.value("--data") ?? "{}"
@@ -42,7 +41,7 @@ struct PublishCommand: Command {
             guard let parsed = FsyncPolicy(policy) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             options.fsyncPolicy = parsed
         }
-        options.logger = { Console.error($0) }
+        options.logger = Logger { Console.error($0) }
         let directory = DataDirectory(arguments)
         let opened = Result { () throws(EventLogError) in try EventLog(directory: directory.log, options: options) }
         if case .failure(.locked(_, let pid)) = opened {
@@ -61,9 +60,8 @@ struct PublishCommand: Command {
             for _ in 0..<concurrency {
                 group.addTask {
                     while next.take(below: repeatCount) {
-                        let now = Int64(Date().timeIntervalSince1970 * 1000)
                         let event = NewEvent(organizationID: organization, type: type,
-                                             eventID: try EventID.make(timestampMs: now), data: data)
+                                             eventID: try EventID.make(), data: data)
                         let appended = try await log.append(event)
                         Console.print(JSONValue.object([
                             ("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),

@@ -17,7 +17,6 @@ struct ServeCommand: Command {
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
                                                           "--auto-disable-hours", "--archive-cache-bytes", "--max-connections"],
                                       switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let file = try ConfigFile.load(arguments.value("--config"))
         if arguments.isSet("--no-supervisor") {
             // Runs the server in this process.
@@ -68,7 +67,7 @@ struct ServeCommand: Command {
             }
         }
         for await signalNumber in stop {
-            Console.error(JSONValue.object([("level", .string("info")), ("message", .string("signal \(signalNumber): shutting down"))]).text)
+            configuration.service.logger.info("signal \(signalNumber): shutting down")
             break
         }
         await server.shutdown()
@@ -83,8 +82,9 @@ struct ServeCommand: Command {
         let (host, port) = try parseListen(listen)
 
         var service = ServiceConfiguration(dataDirectory: dataDirectory)
-        service.logger = { Console.error($0) }
-        service.logOptions.logger = { line in Console.error(JSONValue.object([("level", .string("info")), ("message", .string(line))]).text) }
+        let logger = Logger { Console.error($0) }
+        service.logger = logger
+        service.logOptions.logger = logger
         if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) ?? file.segmentBytes {
             service.logOptions.segmentSizeBytesMax = size
         }
@@ -96,7 +96,7 @@ struct ServeCommand: Command {
         service.logOptions.onStopped = { reason in
             // Only a failed fdatasync gets here: exit so the supervisor starts a fresh server, whose
             // recovery reads what is durable.
-            Console.error(JSONValue.object([("level", .string("error")), ("message", .string("log writer stopped: \(reason); exiting for a restart"))]).text)
+            logger.error("log writer stopped: \(reason); exiting for a restart")
             _exit(Supervisor.restartExitCode)
         }
         if let hours = try arguments.integer("--auto-disable-hours", in: 1...100_000) {

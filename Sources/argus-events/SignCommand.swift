@@ -10,7 +10,6 @@ enum SignCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--secret", "--id", "--timestamp", "--event", "--attempt"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let secrets = try SecretArguments.secrets(in: arguments)
         let id = arguments.value("--id") ?? UUID().uuidString.lowercased()
         guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {

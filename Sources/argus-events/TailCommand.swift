@@ -11,11 +11,9 @@ struct TailCommand: Command {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--from", "--since", "--type", "--org", "--count", "--format", "--archive",
                                                                        "--s3-endpoint", "--region"],
                                       switchFlags: ["-f": "--follow", "--follow": "--follow"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let dataDirectory = DataDirectory(arguments)
         let directory = try dataDirectory.requireLog()
-        let format = arguments.value("--format") ?? "json"
-        guard format == "json" || format == "text" else { throw UsageError("--format must be json or text") }
+        let format = try arguments.choice("--format", among: ["json", "text"], default: "json")
         let count = try arguments.integer("--count", in: 0...Int.max)
         let typePattern = arguments.value("--type")
         if let typePattern, !EventType.isValidFilter(typePattern) {

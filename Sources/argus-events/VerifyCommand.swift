@@ -12,7 +12,6 @@ struct VerifyCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive"]))
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         let dataDirectory = DataDirectory(arguments)
         let showProgress = Console.standardErrorIsTerminal
         func show(_ label: String) -> @Sendable (Int64, Int64) -> Void {

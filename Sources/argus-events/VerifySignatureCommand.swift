@@ -10,7 +10,6 @@ enum VerifySignatureCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--secret", "--public-key", "--header", "--now", "--tolerance-seconds"])
-        guard arguments.positionals.isEmpty else { throw UsageError("unexpected argument \(arguments.positionals[0])") }
         var publicKeys: [Ed25519PublicKey] = []
         for text in arguments.allValues("--public-key") {
             do {

@@ -112,7 +112,7 @@ import EventLog
         #expect(try ArchiveState.load(directory: fixture.stateDirectory).segments.count == 1)
         _ = try await fixture.archiver().run()
         // Killed after the manifest entry but before the local state: the state is lost entirely.
-        try FileManager.default.removeItem(atPath: fixture.stateDirectory + "/state.jsonl")
+        try FileManager.default.removeItem(atPath: fixture.stateDirectory + "/state.journal")
         let counting = FaultyTarget(fixture.target)
         let summary = try await fixture.archiver(target: counting).run()
         #expect(summary.uploadedSegments == 0)

@@ -111,4 +111,24 @@ import Testing
         #expect(record.attempts.count == DeliveryLimits.attemptsPerDeliveryMax)
         #expect(record.attempts.last?.attempt == 120)
     }
+
+    @Test func aKeptBodyIsAtMostFourKiBOfUTF8WhateverTheBytes() {
+        let limit = DeliveryLimits.responseBodySizeBytesMax
+        let cases: [(String, [UInt8])] = [
+            ("ascii", Array(repeating: UInt8(ascii: "x"), count: 10_000)),
+            ("3-byte characters split by the cut", Array(String(repeating: "€", count: 2_000).utf8)),
+            ("4-byte characters split by the cut", Array(String(repeating: "😀", count: 1_500).utf8)),
+            ("invalid bytes, each replaced by 3", Array(repeating: 0xFF, count: 5_000)),
+            ("short", Array("ok".utf8)),
+        ]
+        for (name, body) in cases {
+            let kept = Array(DeliveryAttempt.keptText(body).utf8)
+            #expect(kept.count <= limit && kept.count >= min(body.count, limit) - 3 || name.hasPrefix("invalid"), "\(name): \(kept.count) bytes")
+            #expect(kept.count <= limit, "\(name): \(kept.count) bytes")
+            if !name.hasPrefix("invalid") {
+                let isPrefix = Array(body.prefix(kept.count)) == kept
+                #expect(isPrefix, "\(name): a prefix of the body")
+            }
+        }
+    }
 }

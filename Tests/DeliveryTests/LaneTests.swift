@@ -341,6 +341,9 @@ import Testing
         #expect(subscription.wants(LaneDriver.record(0, type: "webhook.failing", data: #"{"webhook_id":"wh_2"}"#)))
         #expect(subscription.wants(LaneDriver.record(0, type: "webhook.test", data: #"{"webhook_id":"wh_1"}"#)))
         #expect(!subscription.wants(LaneDriver.record(0, type: "webhook.test", data: #"{"webhook_id":"wh_2"}"#)))
+        // Routed by the parsed member, not by searching the text: the id quoted inside another string does not route.
+        #expect(!subscription.wants(LaneDriver.record(0, type: "webhook.test", data: #"{"webhook_id":"wh_2","message":"\"webhook_id\":\"wh_1\""}"#)))
+        #expect(subscription.wants(LaneDriver.record(0, type: "webhook.test", data: #"{"message":"x", "webhook_id": "wh_1"}"#)))
     }
 
     @Test func replayCancelsLiveAttemptsCommitsDurablyAndSendsSettledEventsAgainWithTheSameIds() {

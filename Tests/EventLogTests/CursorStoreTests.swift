@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Crypto
 @testable import EventLog
 
 @Suite(.timeLimit(.minutes(3))) struct CursorStoreTests {
@@ -82,10 +83,56 @@ import Testing
             }
             store.close()
         }
-        #expect(FileManager.default.fileExists(atPath: directory.appending("cursors.snapshot")))
+        // Compacted online: the journal holds about the 2,000 live entries, far below the 4 MiB threshold.
+        let journalSize = try FileManager.default.attributesOfItem(atPath: directory.appending("cursors.journal"))[.size] as? Int
+        #expect((journalSize ?? .max) < Int(CursorStore.journalSizeBytesMax))
         let store = try CursorStore(directory: directory.path)
         defer { store.close() }
         #expect(store.all().count == 2000)
         #expect(!store.all().isEmpty && store.all().values.allSatisfy { $0 == 99 })
+    }
+
+    /// The format before SystemIO's `Journal`, as the old `CursorStore` wrote it: frames
+    /// `length u32 | crc u32 | kind u8 | nameLen u16 | name | offset u64` with no magic, in
+    /// `cursors.snapshot` (rewritten at compaction) and `cursors.journal` (emptied at compaction).
+    static func legacyFrames(_ entries: [(String, UInt64?)]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        func little<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        for (name, offset) in entries {
+            let body = [offset == nil ? 2 : 1] + little(UInt16(name.utf8.count)) + Array(name.utf8) + little(offset ?? 0)
+            let length = little(UInt32(body.count))
+            bytes += length + little(CRC32C.update(CRC32C.checksum(length), body)) + body
+        }
+        return bytes
+    }
+
+    @Test func aLegacyDirectoryOpensAndIsCompactedIntoTheJournal() async throws {
+        let directory = TemporaryDirectory()
+        try Data(Self.legacyFrames([("wh_a", 5), ("wh_b", 6), ("wh_c", 7)])).write(to: URL(fileURLWithPath: directory.appending("cursors.snapshot")))
+        var journal = Self.legacyFrames([("wh_a", 9), ("wh_c", nil), ("wh_d", 1)])
+        journal += [0x20, 0, 0, 0, 1]  // a torn tail
+        try Data(journal).write(to: URL(fileURLWithPath: directory.appending("cursors.journal")))
+        let expected: [String: UInt64] = ["wh_a": 9, "wh_b": 6, "wh_d": 1]
+        #expect(CursorStore.readOffsets(directory: directory.path) == expected)
+        do {
+            let store = try CursorStore(directory: directory.path)
+            #expect(store.all() == expected)
+            try await store.commit("wh_b", offset: 8)
+            store.close()
+        }
+        #expect(!FileManager.default.fileExists(atPath: directory.appending("cursors.snapshot")))
+        let reopened = try CursorStore(directory: directory.path)
+        defer { reopened.close() }
+        #expect(reopened.all() == ["wh_a": 9, "wh_b": 8, "wh_d": 1])
+        #expect(CursorStore.readOffsets(directory: directory.path) == ["wh_a": 9, "wh_b": 8, "wh_d": 1])
+    }
+
+    @Test func aLegacySnapshotWithAnEmptyJournalOpens() throws {
+        let directory = TemporaryDirectory()
+        try Data(Self.legacyFrames([("wh_a", 5)])).write(to: URL(fileURLWithPath: directory.appending("cursors.snapshot")))
+        try Data().write(to: URL(fileURLWithPath: directory.appending("cursors.journal")))
+        let store = try CursorStore(directory: directory.path)
+        defer { store.close() }
+        #expect(store.all() == ["wh_a": 5])
     }
 }

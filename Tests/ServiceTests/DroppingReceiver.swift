@@ -52,6 +52,8 @@ final class DroppingReceiver: @unchecked Sendable {
     private let stopped = Atomic<Bool>(false)
     private let state = Mutex<(requests: [Request], connections: Int, threads: Int)>(([], 0, 0))
     private let started = ContinuousClock.now
+    /// Connections open now (their descriptors).
+    private let openDescriptors = Mutex<Set<Int32>>([])
 
     /// Whether a request with `Connection: close` is answered with `Connection: close` and then the
     /// connection closed (RFC 9112 §9.6), or the connection is kept open regardless.
@@ -89,6 +91,14 @@ final class DroppingReceiver: @unchecked Sendable {
     var url: String { "http://127.0.0.1:\(port)/hook" }
     var requests: [Request] { state.withLock { $0.requests } }
     var connectionCount: Int { state.withLock { $0.connections } }
+
+    /// Connections open now.
+    var openConnectionCount: Int { openDescriptors.withLock { $0.count } }
+
+    /// Closes every open connection (as a receiver's idle timeout would): their threads see the close and end.
+    func closeIdleConnections() {
+        openDescriptors.withLock { for fd in $0 { shutdown(fd, Int32(SHUT_RDWR)) } }
+    }
 
     /// Stops accepting; connection threads end at their next poll (at most 100 ms later).
     func stop() {
@@ -153,7 +163,11 @@ final class DroppingReceiver: @unchecked Sendable {
     }
 
     private func serve(_ fd: Int32, connection: Int) {
-        defer { close(fd) }
+        openDescriptors.withLock { _ = $0.insert(fd) }
+        defer {
+            openDescriptors.withLock { _ = $0.remove(fd) }
+            close(fd)
+        }
         var pending: [UInt8] = []
         var onConnection = 0
         while !isDone {

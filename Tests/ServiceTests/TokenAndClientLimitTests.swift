@@ -1,6 +1,7 @@
 import Crypto
 import Foundation
 import JSON
+import SystemIO
 import Testing
 import WebhookSigning
 @testable import Service
@@ -40,8 +41,8 @@ import WebhookSigning
         defer { reopened.close() }
         let counts = reopened.service.tokens.counts
         #expect(counts.tokens <= 69 && counts.journalLines == counts.tokens)
-        let lines = try String(contentsOfFile: harness.path + "/oauth/tokens.journal", encoding: .utf8).split(separator: "\n")
-        #expect(lines.count == counts.tokens)
+        let records = try Journal.read(path: harness.path + "/oauth/tokens.journal", recordSizeBytesMax: 1 << 20)
+        #expect(records.count == counts.tokens)
     }
 
     @Test func oneClientHoldsAtMostAThousandLiveTokens() async throws {
@@ -52,7 +53,9 @@ import WebhookSigning
         for _ in 0..<ServiceLimits.liveTokenCountPerClientMax {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
-        #expect(throws: APIError(429, "too_many_tokens", "this client holds 1000 live tokens; reuse one or revoke some")) {
+        #expect(APIError(StoreError.clientTokenLimit(limit: 1000))
+                == APIError(429, "too_many_tokens", "this client holds 1000 live tokens; reuse one or revoke some"))
+        #expect(throws: StoreError.clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)) {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
         // Another client of the same organization is not affected.

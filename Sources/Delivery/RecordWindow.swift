@@ -1,8 +1,8 @@
 import EventLog
 
-/// The shared scan's window: the most recent records of the log, bounded by count and bytes, so that
+/// The shared scan's sliding window: the most recent records of the log, bounded by count and bytes, so that
 /// every webhook that keeps up reads from memory and one reader serves them all.
-struct RecordCache {
+struct RecordWindow {
     private var storage: [EventRecord] = []
     private var start = 0
     private var sizeBytes = 0

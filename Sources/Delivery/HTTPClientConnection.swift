@@ -1,0 +1,201 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One TCP connection to a receiver: non-blocking socket, every wait a `poll` bounded by the attempt's
+/// deadline, so the thread that drives it never blocks past the deadline or a cancellation.
+///
+/// `@unchecked Sendable`: one thread at a time uses a connection; it passes between threads only through the
+/// pool's `Mutex`.
+final class HTTPClientConnection: @unchecked Sendable {
+    /// Why a socket operation failed.
+    enum Failure: Error, Equatable {
+        /// The peer closed or reset the connection (`call`: what we were doing).
+        case closed(String)
+        case timedOut
+        case cancelled
+        /// Anything else: refused, unreachable, a socket call that failed (`detail` names the call and errno).
+        case network(String)
+    }
+
+    let descriptor: Int32
+    /// The address and port connected to, for errors (never secrets: receivers' URLs may carry tokens in
+    /// paths, so only the address is named).
+    let peer: String
+    /// When the connection was last returned to the pool, in monotonic nanoseconds.
+    var idleSinceNs: UInt64 = 0
+    /// Requests sent on this connection.
+    var requestCount = 0
+
+    private init(descriptor: Int32, peer: String) {
+        self.descriptor = descriptor
+        self.peer = peer
+    }
+
+    deinit { Glibc.close(descriptor) }
+
+    /// Monotonic time in nanoseconds.
+    static func nowNs() -> UInt64 {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
+    }
+
+    /// Opens a connection to `address`:`port`, within `deadlineNs`.
+    static func connect(to address: IPAddress, port: Int, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> HTTPClientConnection {
+        let family = address.isIPv4 ? AF_INET : AF_INET6
+        let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        let peer = address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
+        guard descriptor >= 0 else { throw .network("socket() for \(peer) failed: \(Self.errorName(errno))") }
+        let connection = HTTPClientConnection(descriptor: descriptor, peer: peer)
+        var one: Int32 = 1
+        setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        guard cancellation.attach(descriptor) else { throw .cancelled }
+        defer { cancellation.detach() }
+        let result: Int32
+        if address.isIPv4 {
+            var socketAddress = sockaddr_in()
+            socketAddress.sin_family = sa_family_t(AF_INET)
+            socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &socketAddress.sin_addr) { $0.copyBytes(from: address.bytes) }
+            result = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+        } else {
+            var socketAddress = sockaddr_in6()
+            socketAddress.sin6_family = sa_family_t(AF_INET6)
+            socketAddress.sin6_port = in_port_t(UInt16(port).bigEndian)
+            withUnsafeMutableBytes(of: &socketAddress.sin6_addr) { $0.copyBytes(from: address.bytes) }
+            result = withUnsafePointer(to: &socketAddress) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            }
+        }
+        if result != 0 {
+            guard errno == EINPROGRESS || errno == EINTR else { throw .network("connect to \(peer) failed: \(Self.errorName(errno))") }
+            try connection.wait(for: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation)
+            var error: Int32 = 0
+            var length = socklen_t(MemoryLayout<Int32>.size)
+            getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
+            guard error == 0 else { throw .network("connect to \(peer) failed: \(Self.errorName(error))") }
+        }
+        return connection
+    }
+
+    /// Waits until `events` are possible on the socket (or it has an error or hang-up, which the next call reports).
+    private func wait(for events: Int16, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) {
+        while true {
+            if cancellation.isCancelled { throw .cancelled }
+            let now = Self.nowNs()
+            guard now < deadlineNs else { throw .timedOut }
+            let milliseconds = Int32(min(UInt64(Int32.max), (deadlineNs - now + 999_999) / 1_000_000))
+            var descriptor = pollfd(fd: self.descriptor, events: events, revents: 0)
+            let ready = poll(&descriptor, 1, milliseconds)
+            if ready < 0 {
+                if errno == EINTR { continue }
+                throw .network("poll on \(peer) failed: \(Self.errorName(errno))")
+            }
+            if ready > 0 {
+                if cancellation.isCancelled { throw .cancelled }
+                return
+            }
+        }
+    }
+
+    /// Sends every byte of `bytes` before `deadlineNs`.
+    func sendAll(_ bytes: [UInt8], deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) {
+        guard cancellation.attach(descriptor) else { throw .cancelled }
+        defer { cancellation.detach() }
+        var sent = 0
+        while sent < bytes.count {
+            let count = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            if count > 0 {
+                sent += count
+                continue
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                try wait(for: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation)
+                continue
+            }
+            if cancellation.isCancelled { throw .cancelled }
+            if code == EPIPE || code == ECONNRESET {
+                throw .closed("while the request was being sent (\(sent) of \(bytes.count) bytes, \(Self.errorName(code)))")
+            }
+            throw .network("send to \(peer) failed: \(Self.errorName(code))")
+        }
+    }
+
+    /// Reads what arrived (waiting until something does, or `deadlineNs`). Returns 0 at the peer's close.
+    func receive(into buffer: UnsafeMutableRawBufferPointer, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> Int {
+        guard cancellation.attach(descriptor) else { throw .cancelled }
+        defer { cancellation.detach() }
+        while true {
+            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
+            if count >= 0 {
+                if count == 0, cancellation.isCancelled { throw .cancelled }
+                return count
+            }
+            let code = errno
+            if code == EINTR { continue }
+            if code == EAGAIN || code == EWOULDBLOCK {
+                try wait(for: Int16(POLLIN), deadlineNs: deadlineNs, cancellation: cancellation)
+                continue
+            }
+            if cancellation.isCancelled { throw .cancelled }
+            if code == ECONNRESET { return 0 }
+            throw .network("recv from \(peer) failed: \(Self.errorName(code))")
+        }
+    }
+
+    /// True when nothing is readable: the peer has neither closed the idle connection nor sent anything unasked.
+    var isQuiet: Bool {
+        var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
+        return poll(&descriptor, 1, 0) == 0
+    }
+
+    /// `ECONNREFUSED` and the like, with the number.
+    static func errorName(_ code: Int32) -> String {
+        let names: [Int32: String] = [
+            ECONNREFUSED: "ECONNREFUSED", ECONNRESET: "ECONNRESET", EPIPE: "EPIPE", ETIMEDOUT: "ETIMEDOUT",
+            EHOSTUNREACH: "EHOSTUNREACH", ENETUNREACH: "ENETUNREACH", EMFILE: "EMFILE", ENFILE: "ENFILE",
+            EADDRNOTAVAIL: "EADDRNOTAVAIL", ENOBUFS: "ENOBUFS",
+        ]
+        return "\(names[code] ?? "errno") (\(code))"
+    }
+}
+
+/// Stops one attempt's socket work from another thread: `cancel()` shuts the attached socket down, which
+/// wakes the `poll` or `recv` the attempt's thread is in.
+final class AttemptCancellation: Sendable {
+    private struct State {
+        var cancelled = false
+        var descriptor: Int32?
+    }
+
+    private let state = Mutex(State())
+
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    /// Registers the socket in use; false when already cancelled.
+    func attach(_ descriptor: Int32) -> Bool {
+        state.withLock { state in
+            guard !state.cancelled else { return false }
+            state.descriptor = descriptor
+            return true
+        }
+    }
+
+    /// The socket is no longer in use (it may be closed or pooled after this).
+    func detach() {
+        state.withLock { $0.descriptor = nil }
+    }
+
+    func cancel() {
+        state.withLock { state in
+            state.cancelled = true
+            if let descriptor = state.descriptor { shutdown(descriptor, Int32(SHUT_RDWR)) }
+        }
+    }
+}

@@ -1,0 +1,28 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The project's one clock: wall time for timestamps, monotonic time for deadlines.
+public enum SystemClock {
+    /// Wall-clock milliseconds since 1970 (`CLOCK_REALTIME`; may jump when the system time is set).
+    public static func nowMs() -> Int64 {
+        var time = timespec()
+        clock_gettime(CLOCK_REALTIME, &time)
+        return Int64(time.tv_sec) * 1000 + Int64(time.tv_nsec) / 1_000_000
+    }
+
+    /// Seconds on the monotonic clock (arbitrary origin; never jumps): for deadlines and durations.
+    package static func monotonicSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1_000_000_000
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, as a `Double` (the one conversion the project uses).
+    package var inSeconds: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}

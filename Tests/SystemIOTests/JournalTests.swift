@@ -1,0 +1,87 @@
+import Foundation
+import Glibc
+import SystemIO
+import Testing
+
+@Suite struct JournalTests {
+    static func record(_ text: String) -> [UInt8] { Array(text.utf8) }
+
+    @Test func appendedRecordsComeBackInOrderAfterReopen() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        do {
+            let (journal, records) = try Journal.open(path: path, durability: .synchronizeEachAppend, recordSizeBytesMax: 64)
+            #expect(records.isEmpty)
+            try journal.append(Self.record("a"))
+            try journal.append([Self.record("bb"), Self.record(""), Self.record("ccc")])
+            #expect(journal.recordCount == 4)
+        }
+        let (reopened, records) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64)
+        #expect(records == ["a", "bb", "", "ccc"].map(Self.record))
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == records)
+        #expect(try FileSystem.contents(of: path)?.starts(with: Journal.magic) == true)
+        try reopened.append(Self.record("d"))
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64).last == Self.record("d"))
+    }
+
+    @Test func aTornTailIsCutOffAndLaterAppendsFollowTheLastGoodRecord() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        do {
+            let (journal, _) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64)
+            try journal.append([Self.record("one"), Self.record("two")])
+        }
+        var bytes = try #require(try FileSystem.contents(of: path))
+        bytes.removeLast(2)
+        try FileSystem.writeAtomically(bytes, to: path)
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == [Self.record("one")])
+        do {
+            let (journal, records) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64)
+            #expect(records == [Self.record("one")])
+            try journal.append(Self.record("three"))
+        }
+        // A flipped byte ends reading there (CRC), as a torn tail does.
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == ["one", "three"].map(Self.record))
+        var flipped = try #require(try FileSystem.contents(of: path))
+        flipped[flipped.count - 1] ^= 0xFF
+        try FileSystem.writeAtomically(flipped, to: path)
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == [Self.record("one")])
+    }
+
+    @Test func recordsOverTheLimitAreRefusedAndNothingIsWritten() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        let (journal, _) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 4)
+        #expect(throws: SystemError.self) { try journal.append([Self.record("ok"), Self.record("too long")]) }
+        try journal.append(Self.record("four"))
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 4) == [Self.record("four")])
+    }
+
+    @Test func replaceCompactsOnlineAndAppendsContinue() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        let (journal, _) = try Journal.open(path: path, durability: .synchronizeEachAppend, recordSizeBytesMax: 64)
+        for index in 0..<100 { try journal.append(Self.record("r\(index)")) }
+        let before = journal.sizeBytes
+        try journal.replace(with: [Self.record("live")])
+        #expect(journal.sizeBytes < before && journal.recordCount == 1)
+        try journal.append(Self.record("after"))
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == ["live", "after"].map(Self.record))
+        #expect(try FileSystem.names(in: directory.path).filter { $0.contains(".tmp") }.isEmpty)
+    }
+
+    @Test func aLegacyFileIsDecodedOnceAndRewrittenInTheJournalFormat() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("legacy.journal")
+        try FileSystem.writeAtomically(Self.record("x\ny\n"), to: path)
+        let lines: @Sendable ([UInt8]) -> [[UInt8]] = { bytes in bytes.split(separator: UInt8(ascii: "\n")).map(Array.init) }
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64, legacy: lines) == ["x", "y"].map(Self.record))
+        let (journal, records) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64, legacy: lines)
+        #expect(records == ["x", "y"].map(Self.record))
+        try journal.append(Self.record("z"))
+        #expect(try FileSystem.contents(of: path)?.starts(with: Journal.magic) == true)
+        // Now in the new format: the legacy decoder is not consulted again.
+        let (_, again) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64, legacy: { _ in [] })
+        #expect(again == ["x", "y", "z"].map(Self.record))
+    }
+}
