@@ -20,9 +20,9 @@ enum Supervisor {
 
     static var isChild: Bool { ProcessInfo.processInfo.environment[childMarker] != nil }
 
-    static func log(_ message: String) {
-        Console.error(JSONValue.object([("level", .string("warning")), ("component", .string("supervisor")), ("message", .string(message))]).text)
-    }
+    static let logger = Logger { Console.error($0) }.with(("component", .string("supervisor")))
+
+    static func log(_ message: String) { logger.warning(message) }
 
     /// Runs the server as a child until it exits on its own or on a forwarded signal.
     static func run() -> Int32 {
