@@ -74,7 +74,7 @@ public final class ArgusService: Sendable {
     /// The lowest offset some webhook still needs: the smallest cursor (a webhook without one starts
     /// at its `start_offset`), or the head when there are no webhooks. Retention never deletes a
     /// segment at or above it.
-    public var consumersFloor: UInt64 {
+    var consumersFloor: UInt64 {
         webhooks.all().map { cursors.offset(of: $0.id) ?? $0.startOffset }.min() ?? log.nextOffset
     }
 

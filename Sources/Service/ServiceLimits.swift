@@ -7,7 +7,7 @@ public enum ServiceLimits {
 
     /// Largest request body for a route, in bytes: `batchBodySizeBytesMax` for the batch route,
     /// `bodySizeBytesMax` for every other.
-    public static func bodySizeBytesMax(method: String, path: String) -> Int {
+    static func bodySizeBytesMax(method: String, path: String) -> Int {
         path == "/v1/events/batch" ? batchBodySizeBytesMax : bodySizeBytesMax
     }
     /// Largest `data` of one event, as compact JSON, in bytes.

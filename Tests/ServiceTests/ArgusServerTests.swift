@@ -4,7 +4,7 @@ import Foundation
 import FoundationNetworking
 #endif
 import JSON
-import Service
+@testable import Service
 import Testing
 
 /// `ArgusServer`: start on a free port, serve, shut down (run() returns, the directory is released);
@@ -74,6 +74,26 @@ struct ArgusServerTests {
         #expect(rows.first?.webhookID == created.json?["id"]?.stringValue)
         #expect(rows.first.map { $0.head >= 3 && $0.lag == $0.head - $0.cursor && $0.status == .enabled } == true)
         harness.close()
+    }
+
+    @Test func theRetentionFloorIsTheLowestCursorOrTheHead() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        for _ in 0..<3 { _ = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.created","data":{}}"#) }
+        let head = harness.service.log.nextOffset
+        #expect(harness.service.consumersFloor == head, "no webhook: nothing holds segments back")
+        let created = await harness.createWebhook(token: token)
+        let id = try #require(created.json?["id"]?.stringValue)
+        #expect(harness.service.consumersFloor == head, "a new webhook starts at the head")
+        try await harness.service.cursors.commit(id, offset: 1)
+        #expect(harness.service.consumersFloor == 1)
+    }
+
+    @Test func onlyTheBatchRouteTakesLargeBodies() {
+        #expect(ServiceLimits.bodySizeBytesMax(method: "POST", path: "/v1/events/batch") == ServiceLimits.batchBodySizeBytesMax)
+        #expect(ServiceLimits.bodySizeBytesMax(method: "POST", path: "/v1/events") == ServiceLimits.bodySizeBytesMax)
+        #expect(ServiceLimits.bodySizeBytesMax(method: "PATCH", path: "/v1/webhooks/wh_1") == ServiceLimits.bodySizeBytesMax)
     }
 
     @Test func eventRulesAnswerAsTheAPIDoes() throws {
