@@ -109,6 +109,11 @@ struct ServeCommand: Command {
             throw UsageError("--allow-target-cidr \(error.text) is not a CIDR block")
         }
 
+        // https:// deliveries go through worker processes (URLSession out of the server; README, Delivery).
+        if let executable = ServiceConfiguration.currentExecutablePath {
+            service.useDeliveryWorkers(executable: executable)
+        }
+
         var configuration = ArgusServer.Configuration(service: service)
         configuration.host = host
         configuration.port = port
