@@ -71,6 +71,23 @@ struct DeliverBenchmark: Benchmark {
             try await peer.startDelivery()
             try await measure(peer, url: nginx.url, inFlight: 16, count: events, payload: payload, impl: "urlsession", into: &report)
         }
+        let workerExecutable = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("argus-events").path
+        if !nullTransport, FileManager.default.isExecutableFile(atPath: workerExecutable) {
+            // The https:// path as serve runs it: a delivery worker process, URLSession with a session per request.
+            var workerConfiguration = configuration
+            workerConfiguration.dataDirectory = directory + "-worker"
+            let worker = WorkerProcessTransport(configuration: .init(executable: workerExecutable))
+            workerConfiguration.deliveryTransport = worker
+            defer { try? FileManager.default.removeItem(atPath: workerConfiguration.dataDirectory) }
+            let peer = try ArgusService(configuration: workerConfiguration)
+            defer { peer.close() }
+            try await peer.startDelivery()
+            try await measure(peer, url: nginx.url, inFlight: 16, count: events, payload: payload, impl: "worker", into: &report)
+            let workerKilobytes = worker.currentWorkerPID.map { LogBenchmark.residentKilobytes(field: "VmRSS:", pid: $0) } ?? 0
+            report.add(name: "delivery worker after \(events) deliveries", impl: "worker", value: Double(workerKilobytes) / 1024, unit: .mebibytes,
+                       note: "\(worker.workersStarted) worker(s) started; RSS of the current worker")
+            worker.shutdown()
+        }
         let (_, wrkOutput) = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "wrk-url", nginx.url, "5", "64"],
                                                   environment: ProcessInfo.processInfo.environment)
         if let wrk = WrkReport(String(decoding: wrkOutput, as: UTF8.self)) {

@@ -186,8 +186,8 @@ struct LogBenchmark: Benchmark {
     }
 
     /// A `/proc/self/status` field in KiB, such as `VmHWM:` (peak) or `VmRSS:`.
-    static func residentKilobytes(field: String) -> Int {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+    static func residentKilobytes(field: String, pid: Int32? = nil) -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid.map { String($0) } ?? "self")/status", encoding: .utf8) else { return 0 }
         for line in text.split(separator: "\n") where line.hasPrefix(field) {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
         }

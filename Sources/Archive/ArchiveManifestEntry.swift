@@ -1,6 +1,7 @@
 import Crypto
 import EventLog
 import Foundation
+import JSON
 
 /// One line of the archive's manifest: an archived segment, stored as its own object
 /// `manifest/<20-digit base>.json`, written only after the segment object was uploaded and verified.
@@ -56,46 +57,46 @@ public struct ArchiveManifestEntry: Sendable, Equatable {
 
     /// The entry as one line of JSON (with a trailing newline), fields in a fixed order.
     public func encoded() -> Data {
-        func time(_ ms: Int64?) -> String { ms.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null" }
-        let text = "{\"format\":\"\(Self.format)\",\"base_offset\":\(baseOffset),"
-            + "\"last_offset\":\(lastOffset.map(String.init) ?? "null"),\"records\":\(recordCount),"
-            + "\"first_time\":\(time(firstTimestampMs)),\"last_time\":\(time(lastTimestampMs)),"
-            + "\"first_time_ms\":\(firstTimestampMs.map(String.init) ?? "null"),"
-            + "\"last_time_ms\":\(lastTimestampMs.map(String.init) ?? "null"),\"bytes\":\(sizeBytes),"
-            + "\"sha256\":\"\(Hex.encode(sha256))\",\"chain_in\":\"\(Hex.encode(chainIn))\","
-            + "\"chain_out\":\"\(Hex.encode(chainOut))\",\"segment_key\":\"\(segmentKey)\","
-            + "\"archived_at\":\(time(archivedAtMs))}\n"
-        return Data(text.utf8)
+        func time(_ ms: Int64?) -> JSONValue { ms.map { .string(Timestamp.format(ms: $0)) } ?? .null }
+        func number(_ value: (some BinaryInteger)?) -> JSONValue { value.map { .integer($0) } ?? .null }
+        let object = JSONValue.object([
+            ("format", .string(Self.format)), ("base_offset", .integer(baseOffset)), ("last_offset", number(lastOffset)),
+            ("records", .integer(recordCount)), ("first_time", time(firstTimestampMs)), ("last_time", time(lastTimestampMs)),
+            ("first_time_ms", number(firstTimestampMs)), ("last_time_ms", number(lastTimestampMs)), ("bytes", .integer(sizeBytes)),
+            ("sha256", .string(Hex.encode(sha256))), ("chain_in", .string(Hex.encode(chainIn))),
+            ("chain_out", .string(Hex.encode(chainOut))), ("segment_key", .string(segmentKey)), ("archived_at", time(archivedAtMs)),
+        ])
+        return Data(object.encoded() + [UInt8(ascii: "\n")])
     }
 
     /// Parses an entry written by `encoded()`.
     /// - Throws: `ArchiveError.integrity` (with `key`) for anything malformed or inconsistent.
     public static func decode(_ data: Data, key: String) throws(ArchiveError) -> ArchiveManifestEntry {
         func bad(_ why: String) -> ArchiveError { ArchiveError(.integrity, key: key, "manifest entry \(why)") }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw bad("is not a JSON object") }
-        guard object["format"] as? String == format else { throw bad("has an unknown format") }
+        guard let object = try? JSONParser.parse([UInt8](data)), object.objectValue != nil else { throw bad("is not a JSON object") }
+        guard object["format"]?.stringValue == format else { throw bad("has an unknown format") }
         func unsigned(_ name: String) throws(ArchiveError) -> UInt64 {
-            guard let number = object[name] as? NSNumber, number.int64Value >= 0 else { throw bad("lacks \(name)") }
-            return number.uint64Value
+            guard let number = object[name]?.int64Value, number >= 0 else { throw bad("lacks \(name)") }
+            return UInt64(number)
         }
-        func optionalTime(_ name: String) -> Int64? { (object[name] as? NSNumber)?.int64Value }
+        func optionalTime(_ name: String) -> Int64? { object[name]?.int64Value }
         func digest(_ name: String) throws(ArchiveError) -> [UInt8] {
-            guard let text = object[name] as? String, let bytes = try? Hex.decode(text), bytes.count == 32 else {
+            guard let text = object[name]?.stringValue, let bytes = try? Hex.decode(text), bytes.count == 32 else {
                 throw bad("has a malformed \(name)")
             }
             return bytes
         }
         let base = try unsigned("base_offset")
         let records = try unsigned("records")
-        if let last = object["last_offset"] as? NSNumber, records == 0 || last.uint64Value != base + records - 1 {
+        if let last = object["last_offset"]?.int64Value, records == 0 || last < 0 || UInt64(last) != base + records - 1 {
             throw bad("has last_offset inconsistent with records")
         }
         let entry = ArchiveManifestEntry(
             baseOffset: base, recordCount: records, firstTimestampMs: optionalTime("first_time_ms"),
             lastTimestampMs: optionalTime("last_time_ms"), sizeBytes: Int64(try unsigned("bytes")),
             sha256: try digest("sha256"), chainIn: try digest("chain_in"), chainOut: try digest("chain_out"),
-            archivedAtMs: (object["archived_at"] as? String).flatMap(Timestamp.parse) ?? 0)
-        if let segmentKey = object["segment_key"] as? String, segmentKey != entry.segmentKey {
+            archivedAtMs: object["archived_at"]?.stringValue.flatMap(Timestamp.parse) ?? 0)
+        if let segmentKey = object["segment_key"]?.stringValue, segmentKey != entry.segmentKey {
             throw bad("names segment \(segmentKey) for base offset \(base)")
         }
         return entry

@@ -4,7 +4,7 @@ import Glibc
 #endif
 
 /// A small tmpfs mounted on a fresh directory under /tmp, for tests that need a disk that fills up.
-/// Mounting needs root (tests and CI have it); `mount(sizeBytes:label:)` says why when it is refused.
+/// Mounting needs root (tests and CI have it); `tmpfs(sizeBytes:label:)` prints and returns why when it is refused.
 /// Unmounted (lazily, so open files cannot keep it) by `unmount()` or when the value goes away.
 ///
 /// `@unchecked Sendable`: `path` is constant; `mounted` is guarded by `lock`.
@@ -24,13 +24,17 @@ public final class TemporaryMount: @unchecked Sendable {
         let name = label.filter { $0.isLetter || $0.isNumber }
         let path = NSTemporaryDirectory() + "argus-tmpfs-\(name)-\(UUID().uuidString.prefix(8))"
         guard mkdir(path, 0o700) == 0 else {
-            return .failure(RefusedError(description: "mkdir \(path): errno \(errno) (\(String(cString: strerror(errno))))"))
+            let refused = RefusedError(description: "mkdir \(path): errno \(errno) (\(String(cString: strerror(errno))))")
+            print("SKIPPED \(label): it needs a tmpfs: \(refused)")
+            return .failure(refused)
         }
         guard Glibc.mount("tmpfs", path, "tmpfs", 0, "size=\(sizeBytes),mode=0700") == 0 else {
             let code = errno
             rmdir(path)
-            return .failure(RefusedError(description: "mount -t tmpfs on \(path) refused: errno \(code) (\(String(cString: strerror(code))))"
-                + (geteuid() == 0 ? "" : "; the test is not running as root")))
+            let refused = RefusedError(description: "mount -t tmpfs on \(path) refused: errno \(code) (\(String(cString: strerror(code))))"
+                + (geteuid() == 0 ? "" : "; the test is not running as root"))
+            print("SKIPPED \(label): it needs a tmpfs: \(refused)")
+            return .failure(refused)
         }
         return .success(TemporaryMount(path: path))
     }

@@ -22,13 +22,29 @@ import WebhookSigning
 /// seen here (`needNewBodyStream`), the task is cancelled and the attempt fails at once, but the
 /// receiver may see that resend's head without its body.
 public final class URLSessionTransport: DeliveryTransport {
-    /// The process-wide instance.
-    public static let shared = URLSessionTransport()
+    /// The process-wide instance (one session for every request).
+    public static let shared = URLSessionTransport(sessionPerRequest: false)
 
-    private let session: URLSession
-    private let delegate: SessionDelegate
+    /// A session per request, invalidated when its request is done: no connection can ever be reused, so
+    /// libcurl has nothing to resend on (for the delivery worker process, whose crash costs only its own
+    /// attempts: session teardown is where URLSession's known crashes live).
+    public static let sessionPerRequest = URLSessionTransport(sessionPerRequest: true)
 
-    private init() {
+    private let session: URLSession?
+    private let delegate: SessionDelegate?
+
+    private init(sessionPerRequest: Bool) {
+        if sessionPerRequest {
+            session = nil
+            delegate = nil
+        } else {
+            let delegate = SessionDelegate()
+            session = Self.makeSession(delegate)
+            self.delegate = delegate
+        }
+    }
+
+    private static func makeSession(_ delegate: SessionDelegate) -> URLSession {
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpShouldSetCookies = false
         configuration.httpCookieAcceptPolicy = .never
@@ -37,8 +53,7 @@ public final class URLSessionTransport: DeliveryTransport {
         configuration.httpMaximumConnectionsPerHost = 64
         configuration.timeoutIntervalForRequest = DeliveryLimits.attemptTimeoutSeconds
         configuration.timeoutIntervalForResource = DeliveryLimits.attemptTimeoutSeconds * 2
-        delegate = SessionDelegate()
-        session = URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
+        return URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
     public func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
@@ -48,6 +63,9 @@ public final class URLSessionTransport: DeliveryTransport {
         for field in headers { request.setValue(field.value, forHTTPHeaderField: field.name) }
         request.setValue("close", forHTTPHeaderField: "Connection")
         let started = ContinuousClock.now
+        let delegate = self.delegate ?? SessionDelegate()
+        let session = self.session ?? Self.makeSession(delegate)
+        defer { if self.session == nil { session.finishTasksAndInvalidate() } }
         let task = session.dataTask(with: request)
         // Weak: a cancelled deadline stays queued until its time, and must not keep the task alive.
         let identifier = task.taskIdentifier

@@ -256,7 +256,17 @@ final class IOLoop: @unchecked Sendable {
             if descriptor < 0 {
                 switch errno {
                 case EINTR, ECONNABORTED, EPROTO: continue
-                case EMFILE, ENFILE, ENOBUFS, ENOMEM:
+                case EMFILE, ENFILE:
+                    // Out of descriptors: the longest-idle connection makes room, as when the table is
+                    // full, so held connections never lock out new clients. With none idle, pause.
+                    if let victim = idle.first {
+                        victim.close()
+                        evictionCount += 1
+                        continue
+                    }
+                    acceptPausedUntilSeconds = nowSeconds + Self.acceptBackoffSeconds
+                    return
+                case ENOBUFS, ENOMEM:
                     acceptPausedUntilSeconds = nowSeconds + Self.acceptBackoffSeconds
                     return
                 default: return

@@ -1,4 +1,5 @@
 import Archive
+import Delivery
 import EventLog
 import Foundation
 import HTTPServer
@@ -190,5 +191,14 @@ public final class ArgusServer: Sendable {
             return state.stoppedWaiters
         }
         for waiter in waiters { waiter.resume() }
+    }
+}
+
+extension ArgusServer {
+    /// The loop of a delivery worker process (`argus-events delivery-worker`): `https://` deliveries through
+    /// URLSession (a session per request, so no connection is reused and libcurl never resends), requests on standard input, results on standard output, until the input ends.
+    /// Returns the process's exit code.
+    public static func runDeliveryWorker() async -> Int32 {
+        await DeliveryWorker.run(transport: URLSessionTransport.sessionPerRequest)
     }
 }

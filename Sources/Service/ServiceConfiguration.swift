@@ -1,4 +1,7 @@
 import Delivery
+#if canImport(Glibc)
+import Glibc
+#endif
 import EventLog
 import Foundation
 import JSON
@@ -36,6 +39,24 @@ public struct ServiceConfiguration: Sendable {
     public struct InvalidCIDR: Error, Equatable, Sendable {
         /// The text as given.
         public let text: String
+    }
+
+    /// Sends `https://` deliveries through delivery worker processes started from `executable` (an
+    /// `argus-events` binary, `argus-events delivery-worker`), each replaced after
+    /// `requestsPerWorkerMax` requests: URLSession's per-request leak and its crashes stay out of the
+    /// server. `http://` deliveries keep using our HTTP/1.1 client in process.
+    public mutating func useDeliveryWorkers(executable: String, requestsPerWorkerMax: Int = 20_000) {
+        var worker = WorkerProcessTransport.Configuration(executable: executable)
+        worker.requestsPerWorkerMax = max(1, requestsPerWorkerMax)
+        deliveryTransport = SchemeRoutingTransport(https: WorkerProcessTransport(configuration: worker))
+    }
+
+    /// The path of the running executable (`/proc/self/exe` resolved), nil when it cannot be read.
+    public static var currentExecutablePath: String? {
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        guard count > 0 else { return nil }
+        return String(decoding: buffer[0..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// Sets the target rules: plain `http://` targets when `allowsHTTP`, and addresses in the blocks

@@ -2,11 +2,16 @@
 import Glibc
 #endif
 
-/// Starts programs with `posix_spawn`, with an empty signal mask and default signal handlers.
+/// Starts programs with `posix_spawn`, with an empty signal mask, default signal handlers and no descriptor
+/// but 0, 1 and 2.
 ///
 /// Foundation's `Process` is not used anywhere: on Linux its `run()` can crash (an over-read in
 /// `findMaximumOpenFromProcSelfFD`, swift-corelibs-foundation #5472), and it passes on the spawning
 /// thread's blocked-signal mask, in which Swift's concurrency threads block most signals.
+/// glibc's (2.34+) `posix_spawn_file_actions_addclosefrom_np`, which the Glibc module does not export.
+@_silgen_name("posix_spawn_file_actions_addclosefrom_np")
+private func addCloseFrom(_ actions: UnsafeMutablePointer<posix_spawn_file_actions_t>, _ lowest: Int32) -> Int32
+
 package enum ProcessSpawner {
     /// Starts `path` with `argv` (argv[0] included) and `environment`, applying `actions` to the
     /// child's descriptors. Returns the child's pid.
@@ -23,6 +28,10 @@ package enum ProcessSpawner {
         posix_spawnattr_setsigmask(&attributes, &emptyMask)
         posix_spawnattr_setsigdefault(&attributes, &allSignals)
         posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        // The child keeps only 0, 1 and 2: a socket or lock another thread opened without close-on-exec (or
+        // before setting it) must not live on in a child, where it would keep a peer's connection open after
+        // we close it, or hold a lock.
+        guard addCloseFrom(&actions, 3) == 0 else { throw SystemError(call: "posix_spawn_file_actions_addclosefrom_np", path: path, errno: errno) }
         let arguments = argv.map { strdup($0) } + [nil]
         let variables = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
         defer { for pointer in arguments + variables { free(pointer) } }

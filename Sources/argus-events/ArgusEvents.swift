@@ -18,7 +18,7 @@ enum ArgusEvents {
     ]
 
     /// Subcommands for test tools, left out of the usage text.
-    static let hiddenCommands: [any Command.Type] = [Ed25519BatchCommand.self]
+    static let hiddenCommands: [any Command.Type] = [Ed25519BatchCommand.self, DeliveryWorkerCommand.self]
 
     static func main() async {
         // Data directories hold secrets, tokens and tenants' events: everything this process creates

@@ -18,13 +18,11 @@ import Testing
     static let frameOverheadBytes = RecordFrame.headerSizeBytes + RecordFrame.eventFixedSizeBytes + 5 + 12 + 9
     static let pageBytes = 4096
 
+    /// A tmpfs, or the test is skipped (`TemporaryMount` printed why).
     static func mountOrSkip(_ sizeBytes: Int, _ label: String = #function) throws -> TemporaryMount {
-        switch TemporaryMount.tmpfs(sizeBytes: sizeBytes, label: label) {
-        case .success(let mount): return mount
-        case .failure(let refused):
-            print("SKIPPED \(label): needs a tmpfs mount: \(refused)")
-            try Test.cancel("needs a tmpfs mount: \(refused)")
-        }
+        let mounted = TemporaryMount.tmpfs(sizeBytes: sizeBytes, label: label)
+        guard case .success(let mount) = mounted else { try Test.cancel("needs a tmpfs mount: \(mounted)") }
+        return mount
     }
 
     static func size(_ path: String) -> Int64 {

@@ -24,10 +24,14 @@ import ArgusTestSupport
         }
 
         /// Starts `serve --no-supervisor` and waits (at most 30 s) until it printed its address.
-        static func start(dataDirectory: String, firstStart: Bool, extraArguments: [String] = []) async throws -> Server {
-            let server = Server(process: try ChildProcess(ServeProcessTests.executable, [
+        /// - Parameter launcher: a command that runs the rest of the command line (such as
+        ///   `["/usr/bin/prlimit", "--nofile=64:64"]`), which must exec it (same pid).
+        static func start(dataDirectory: String, firstStart: Bool, extraArguments: [String] = [],
+                          launcher: [String] = []) async throws -> Server {
+            let command = launcher + [ServeProcessTests.executable,
                 "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
-                "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments))
+                "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments
+            let server = Server(process: try ChildProcess(command[0], Array(command.dropFirst())))
             try await server.waitUntilListening(firstStart: firstStart)
             return server
         }
