@@ -337,8 +337,6 @@ struct DispatcherState {
         catchUpOrder.removeAll { $0 == id }
     }
 
-    /// Lanes holding read-ahead events now (at most `catchUpReaderCountMax`).
-    var catchUpReaderCount: Int { catchUp.count }
 
     // MARK: - Driving lanes
 
