@@ -30,6 +30,8 @@ let package = Package(
         .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
         // Pure functions, no I/O: SHA-256, HMAC, CRC32C, encodings, secure random.
         .target(name: "Crypto", dependencies: ["CryptoIntrinsics"], swiftSettings: strict),
+        // RFC 9162 Merkle trees: leaf and node hashes, roots, inclusion and consistency proofs. Pure, no I/O.
+        .target(name: "Merkle", dependencies: ["Crypto"], swiftSettings: strict),
         // A strict JSON parser and encoder that keeps member order and number text.
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
@@ -65,6 +67,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",

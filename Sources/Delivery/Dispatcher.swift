@@ -87,6 +87,9 @@ public final class Dispatcher: Sendable {
         /// A lane's read-ahead from `from` ended.
         case readAhead(id: String, from: UInt64, Result<[EventRecord], EventSourceError>)
         case logAdvanced
+        /// A turn of the shared scan ended (read on the blocking-I/O queue): the reader, what it read, whether
+        /// more is ready, and the error that stopped it.
+        case scanned(LogReader, [EventRecord], more: Bool, EventLogError?)
         case timer
         case continuePumping
     }

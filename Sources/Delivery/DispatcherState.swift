@@ -17,6 +17,10 @@ struct DispatcherState {
     private(set) var lanes: [String: Lane] = [:]
     private var cache = RecordWindow(startingAt: 0)
     private var sharedReader: LogReader?
+    /// A turn of the shared scan is being read (the reader is out of `sharedReader` meanwhile).
+    private var scanning = false
+    /// The log grew while a scan turn was under way: read again when it ends.
+    private var scanAgain = false
     /// Events read ahead for lanes behind the scan window, dense from the first, at most
     /// `catchUpRecordCountMax` each for at most `catchUpReaderCountMax` lanes; least recently used first.
     private var catchUp: [String: [EventRecord]] = [:]
@@ -65,7 +69,7 @@ struct DispatcherState {
         } catch {
             configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
         }
-        _ = readShared()
+        readShared()
     }
 
     private mutating func addLane(_ subscription: Subscription) {
@@ -127,7 +131,21 @@ struct DispatcherState {
             starved = []
             for other in waiting.sorted() where other != id { pump(other) }
         case .logAdvanced:
-            if readShared() { dispatcher.commands.yield(.logAdvanced) }
+            readShared()
+            pumpAll()
+        case .scanned(let reader, let records, let more, let error):
+            scanning = false
+            sharedReader = reader
+            for record in records {
+                if record.offset != cache.nextOffset { cache = RecordWindow(startingAt: record.offset) }
+                cache.append(record)
+            }
+            if let error {
+                configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
+            } else if more || scanAgain {
+                scanAgain = false
+                readShared()
+            }
             pumpAll()
         case .timer:
             let now = configuration.nowMs()
@@ -169,7 +187,9 @@ struct DispatcherState {
             // The local log first (no wait); an archived event through the source.
             let read: [EventRecord]
             do throws(EventSourceError) {
-                read = try dispatcher.log.readBlocking(from: record.offset, countMax: 1)
+                let log = dispatcher.log
+                let offset = record.offset
+                read = try await BlockingIO.run { () throws(EventSourceError) in try log.readBlocking(from: offset, countMax: 1) }
             } catch .eventsUnavailable {
                 read = try await dispatcher.source.read(from: record.offset, countMax: 1)
             }
@@ -200,20 +220,32 @@ struct DispatcherState {
 
     // MARK: - Reading the log
 
-    /// Reads up to one turn of new records into the scan window; true when more are ready.
-    private mutating func readShared() -> Bool {
-        guard var reader = sharedReader else { return false }
-        defer { sharedReader = reader }
-        do {
-            for _ in 0..<DeliveryLimits.pumpRecordCountMax {
-                guard let record = try reader.next() else { return false }
-                if record.offset != cache.nextOffset { cache = RecordWindow(startingAt: record.offset) }
-                cache.append(record)
+    /// Reads up to one turn of new records into the scan window, on the blocking-I/O queue (a child job); the
+    /// records come back as `.scanned`. While a turn is under way, another is read when it ends.
+    private mutating func readShared() {
+        guard !scanning else {
+            scanAgain = true
+            return
+        }
+        guard let reader = sharedReader else { return }
+        sharedReader = nil
+        scanning = true
+        let commands = dispatcher.commands
+        jobs.append {
+            let (reader, records, more, error) = await BlockingIO.run { () -> (LogReader, [EventRecord], Bool, EventLogError?) in
+                var reader = reader
+                var records: [EventRecord] = []
+                do throws(EventLogError) {
+                    for _ in 0..<DeliveryLimits.pumpRecordCountMax {
+                        guard let record = try reader.next() else { return (reader, records, false, nil) }
+                        records.append(record)
+                    }
+                    return (reader, records, true, nil)
+                } catch {
+                    return (reader, records, false, error)
+                }
             }
-            return true
-        } catch {
-            configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
-            return false
+            commands.yield(.scanned(reader, records, more: more, error))
         }
     }
 
@@ -305,8 +337,6 @@ struct DispatcherState {
         catchUpOrder.removeAll { $0 == id }
     }
 
-    /// Lanes holding read-ahead events now (at most `catchUpReaderCountMax`).
-    var catchUpReaderCount: Int { catchUp.count }
 
     // MARK: - Driving lanes
 

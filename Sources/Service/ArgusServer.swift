@@ -22,7 +22,9 @@ import SystemIO
 /// - Cursor flusher thread (one): every cursor commit batched into one journal append and one `fdatasync`.
 /// - `BlockingIO` queue (Dispatch, concurrent): log readers, the archiver's file work, retention.
 /// - Attempt threads (up to the global in-flight cap; idle ones exit): blocking socket work of `http://`
-///   delivery attempts; `https://` attempts use URLSession's threads.
+///   delivery attempts.
+/// - Delivery worker processes (`useDeliveryWorkers`): `https://` attempts through URLSession, out of this
+///   process; per worker a reader thread for its answers and a serial queue for writes to its pipe.
 /// - Every task this type starts (spool poll, archiver) is awaited in `shutdown()`; none is fire-and-forget.
 public final class ArgusServer: Sendable {
     /// Background archiving: where, how often, and what local retention follows it.
@@ -196,7 +198,8 @@ public final class ArgusServer: Sendable {
 
 extension ArgusServer {
     /// The loop of a delivery worker process (`argus-events delivery-worker`): `https://` deliveries through
-    /// URLSession (a session per request, so no connection is reused and libcurl never resends), requests on standard input, results on standard output, until the input ends.
+    /// URLSession (a session per request, so no connection is reused and libcurl never resends), requests on
+    /// standard input, results on standard output, until the input ends.
     /// Returns the process's exit code.
     public static func runDeliveryWorker() async -> Int32 {
         await DeliveryWorker.run(transport: URLSessionTransport.sessionPerRequest)

@@ -54,8 +54,9 @@ public enum ServiceLimits {
     /// Most client connections `serve` keeps open, whatever the descriptor limit allows.
     public static let connectionCountCeiling = 16_384
     /// Descriptors `serve` keeps free of client connections: outgoing deliveries (the global
-    /// in-flight cap) and the log's, stores' and archive's files.
-    public static let descriptorsReservedForDeliveriesAndFiles = 1024 + 256
+    /// in-flight cap), the HTTP client's idle kept-alive connections (at most 1,024) and the log's,
+    /// stores' and archive's files.
+    public static let descriptorsReservedForDeliveriesAndFiles = 1024 + 1024 + 256
 
     /// The connection cap for a soft `RLIMIT_NOFILE` of `descriptorLimit`: below it with room for
     /// deliveries and files (at most half the limit is reserved), at least 16, at most

@@ -26,6 +26,17 @@ struct ServeCommand: Command {
             return Supervisor.run()
         }
         let configuration = try makeConfiguration(arguments, file: file)
+        // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log. Caught from
+        // here on (before the greeting, which tells a parent the server is up), so an early signal is kept.
+        let stop = AsyncStream<Int32> { continuation in
+            for signalNumber in [SIGTERM, SIGINT] {
+                signal(signalNumber, SIG_IGN)
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
+                source.setEventHandler { continuation.yield(signalNumber) }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
         let dataDirectory = configuration.service.dataDirectory
 
         let server: ArgusServer
@@ -56,16 +67,6 @@ struct ServeCommand: Command {
             """)
         }
 
-        // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log.
-        let stop = AsyncStream<Int32> { continuation in
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                SignalSources.keep(source)
-            }
-        }
         for await signalNumber in stop {
             configuration.service.logger.info("signal \(signalNumber): shutting down")
             break

@@ -56,6 +56,17 @@ import Testing
         for attempt in failed {
             let error = attempt["error"]?.stringValue ?? ""
             #expect(error.hasPrefix("connection_closed: the receiver closed the connection"), "\(error)")
+            // Seen at once, not at the 60 s deadline (the bound is coarse on purpose: it tells the two apart on a
+            // loaded machine, it does not measure speed).
+            let duration: Double = if case .number(let text) = attempt["duration_ms"] { Double(text) ?? .infinity } else { .infinity }
+            #expect(duration < 10_000, "a drop was noticed after \(duration) ms")
+        }
+        // And the retry follows on the schedule (at most 200 ms), never after a stall of the deadline's order.
+        for record in records {
+            let starts = (record["attempts"]?.arrayValue ?? []).compactMap { $0["started_at_ms"]?.int64Value }
+            for (earlier, later) in zip(starts, starts.dropFirst()) {
+                #expect(later - earlier < 10_000, "\(later - earlier) ms between two attempts of one delivery")
+            }
         }
         let acknowledged = requests.filter { if case .respond = $0.action { true } else { false } }
         let acknowledgedOffsets = acknowledged.compactMap { request in

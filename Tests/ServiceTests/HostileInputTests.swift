@@ -55,7 +55,7 @@ import Testing
 
     @Test func theConnectionCapLeavesRoomForDeliveriesAndFiles() {
         #expect(ServiceLimits.connectionCountMax(descriptorLimit: 1024) == 512)
-        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 10_000) == 10_000 - 1280)
+        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 10_000) == 10_000 - 2304)
         #expect(ServiceLimits.connectionCountMax(descriptorLimit: 1_048_576) == ServiceLimits.connectionCountCeiling)
         #expect(ServiceLimits.connectionCountMax(descriptorLimit: 20) == 16)
         for limit in [64, 256, 1024, 4096, 65_536] {
