@@ -122,7 +122,9 @@ final class LogWriter: @unchecked Sendable {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
               SystemClock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
+            let started = ContinuousClock.now
             try systemCall { try segment.file.synchronizeData() }
+            syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
             unsyncedSinceMs = nil
         } catch {
             fail(error)

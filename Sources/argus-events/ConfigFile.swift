@@ -1,3 +1,4 @@
+import EventLog
 import Foundation
 import JSON
 
@@ -10,6 +11,9 @@ struct ConfigFile {
     var allowTargetCIDRs: [String] = []
     var segmentBytes: Int?
     var fsync: String?
+
+    /// Segment roll sizes `serve` accepts, from `--segment-bytes` or the file, in bytes.
+    static let segmentBytesRange = EventLogLimits.segmentSizeBytesMin...(1 << 40)
 
     static func load(_ path: String?) throws -> ConfigFile {
         guard let path else { return ConfigFile() }
@@ -29,7 +33,9 @@ struct ConfigFile {
                     return text
                 }
             case ("segment_bytes", .number(let text)):
-                guard let size = Int(text) else { throw UsageError("--config: segment_bytes must be an integer") }
+                guard let size = Int(text), Self.segmentBytesRange.contains(size) else {
+                    throw UsageError("--config: segment_bytes must be an integer from \(Self.segmentBytesRange.lowerBound) to \(Self.segmentBytesRange.upperBound)")
+                }
                 file.segmentBytes = size
             case ("fsync", .string(let text)): file.fsync = text
             default: throw UsageError("--config \(path): unknown or mistyped setting \"\(name)\"")

@@ -86,7 +86,7 @@ struct ServeCommand: Command {
         let logger = Logger { Console.error($0) }
         service.logger = logger
         service.logOptions.logger = logger
-        if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) ?? file.segmentBytes {
+        if let size = try arguments.integer("--segment-bytes", in: ConfigFile.segmentBytesRange) ?? file.segmentBytes {
             service.logOptions.segmentSizeBytesMax = size
         }
         if let text = arguments.value("--fsync") ?? file.fsync {
