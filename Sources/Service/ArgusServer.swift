@@ -106,8 +106,6 @@ public final class ArgusServer: Sendable {
     /// - Throws: `EventLogError.locked` when another process serves the directory; store and log errors.
     public init(configuration: Configuration) throws {
         var serviceConfiguration = configuration.service
-        // The checkpoint key is created with the data directory (DESIGN: proofs for auditors).
-        _ = try CheckpointKeyFile.loadOrCreate(path: serviceConfiguration.layout.checkpointKey)
         if let target = configuration.archiveReadTarget {
             let cache = SegmentCache(directory: serviceConfiguration.layout.archiveCache, target: target,
                                      capacityBytes: configuration.archiveCacheBytes)
@@ -149,6 +147,23 @@ public final class ArgusServer: Sendable {
                 _ = await service.drainSpool()
             }
         }]
+        // A signed checkpoint at most every `checkpointIntervalSeconds` while the log grows.
+        tasks.append(Task {
+            var signedSize: UInt64 = 0
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointIntervalSeconds * 1e9))
+                if Task.isCancelled { break }
+                let size = service.log.nextOffset
+                guard size > signedSize else { continue }
+                let transparency = service.transparency
+                do {
+                    _ = try await BlockingIO.run { () throws -> String in try transparency.latestCheckpoint() }
+                    signedSize = size
+                } catch {
+                    service.configuration.logger.error("signing a checkpoint failed", [("error", .string(String(describing: error)))])
+                }
+            }
+        })
         if let archiving = configuration.archiving {
             let archiver = BackgroundArchiver(service: service, settings: archiving)
             tasks.append(Task.detached { await archiver.run() })

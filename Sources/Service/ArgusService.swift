@@ -20,6 +20,9 @@ public final class ArgusService: Sendable {
     public let dispatcher: Dispatcher
     /// Where every reader (delivery, replay, `GET /v1/events`) gets events: the log, or the archive and the log.
     public let source: any EventSource
+    /// The log as a transparency log: hash tiles, checkpoint key (created here with the data
+    /// directory), signed checkpoints.
+    public let transparency: TransparencyLog
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -52,6 +55,9 @@ public final class ArgusService: Sendable {
             }
         }
         source = configuration.makeEventSource(log)
+        let durableLog = log
+        transparency = try TransparencyLog(layout: configuration.layout, origin: configuration.checkpointOrigin,
+                                           durableSize: { durableLog.nextOffset })
         dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
                                 history: try DeliveryHistory(directory: configuration.layout.deliveries), configuration: delivery)
     }
@@ -119,6 +125,10 @@ public final class ArgusService: Sendable {
         router.add("POST", "/v1/events", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publish($0) } }
         router.add("POST", "/v1/events/batch", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publishBatch($0) } }
         router.add("GET", "/v1/events") { [self] in await respond($0) { try await listEvents($0) } }
+        router.add("GET", "/v1/events/{id}/proof") { [self] in await respond($0) { try await eventProof($0) } }
+        router.add("GET", "/v1/log/checkpoint") { [self] in await respond($0) { try await logCheckpoint($0) } }
+        router.add("GET", "/v1/log/vkey") { [self] in await respond($0) { try await logVerifierKey($0) } }
+        router.add("GET", "/v1/log/consistency") { [self] in await respond($0) { try await logConsistency($0) } }
         router.add("POST", "/v1/webhooks", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await createWebhook($0) } }
         router.add("GET", "/v1/webhooks") { [self] in await respond($0) { try await listWebhooks($0) } }
         router.add("GET", "/v1/webhooks/{id}") { [self] in await respond($0) { try await getWebhook($0) } }

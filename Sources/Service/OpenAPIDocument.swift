@@ -11,7 +11,7 @@ enum OpenAPIDocument {
     "description": "Event ingest, the event log, and webhook subscriptions of the Argus identity platform. Every `/v1` route needs an OAuth 2.0 bearer token (client credentials grant at `/oauth/token`); a token sees only its organization's events and webhooks (platform:admin: every organization). Errors are `{\"error\":{\"code\",\"message\"}}`, except the OAuth endpoints' RFC 6749 `{\"error\",\"error_description\"}`. Request bodies are at most 1 MiB (8 MiB for `/v1/events/batch`), request heads 16 KiB (431 beyond). JSON bodies reject unknown members (422 `unknown_field`)."
   },
   "servers": [{"url": "/"}],
-  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}, {"name": "Portal"}],
+  "tags": [{"name": "OAuth"}, {"name": "Events"}, {"name": "Webhooks"}, {"name": "Deliveries"}, {"name": "Operations"}, {"name": "Portal"}, {"name": "Proofs"}],
   "paths": {
     "/oauth/token": {
       "post": {
@@ -399,6 +399,68 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/events/{id}/proof": {
+      "parameters": [{"name": "id", "in": "path", "required": true, "schema": {"type": "string", "maxLength": 64}, "description": "An event id (`evt_...`)."}],
+      "get": {
+        "operationId": "eventProof",
+        "tags": ["Proofs"],
+        "summary": "Inclusion proof of an event",
+        "description": "RFC 9162 inclusion proof of the event (leaf = its `tail --format json` line) in the first `tree_size` events, with the signed checkpoint for that size. 404 for an event of another organization.",
+        "security": [{"oauth2": ["events:read"]}, {"bearerAuth": []}],
+        "parameters": [{"name": "tree_size", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Tree size to prove against (default: the whole durable log); above the log size: 400."}],
+        "responses": {
+          "200": {"description": "The proof.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InclusionProof"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
+    "/v1/log/checkpoint": {
+      "get": {
+        "operationId": "logCheckpoint",
+        "tags": ["Proofs"],
+        "summary": "The latest signed checkpoint",
+        "description": "A C2SP tlog-checkpoint v1.0.0 in a C2SP signed-note signed with Ed25519 (signed anew when the log grew). Any valid token.",
+        "security": [{"bearerAuth": []}],
+        "responses": {
+          "200": {"description": "The signed note.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/v1/log/vkey": {
+      "get": {
+        "operationId": "logVerifierKey",
+        "tags": ["Proofs"],
+        "summary": "The checkpoint verifier key",
+        "description": "`<origin>+<hex key id>+<base64(0x01 || Ed25519 public key)>` and a newline. Any valid token.",
+        "security": [{"bearerAuth": []}],
+        "responses": {
+          "200": {"description": "The verifier key.", "content": {"text/plain": {"schema": {"type": "string"}}}},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
+    "/v1/log/consistency": {
+      "get": {
+        "operationId": "logConsistency",
+        "tags": ["Proofs"],
+        "summary": "Consistency proof between two tree sizes",
+        "description": "RFC 9162 consistency proof that the first `from` events are a prefix of the first `to` events. Any valid token.",
+        "security": [{"bearerAuth": []}],
+        "parameters": [
+          {"name": "from", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}},
+          {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "At most the log size; from at most to (else 400)."}
+        ],
+        "responses": {
+          "200": {"description": "The proof.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConsistencyProof"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"}
+        }
+      }
+    },
     "/v1/webhooks": {
       "post": {
         "operationId": "createWebhook",
@@ -712,6 +774,27 @@ enum OpenAPIDocument {
       }
     },
     "schemas": {
+      "InclusionProof": {
+        "type": "object",
+        "required": ["offset", "tree_size", "leaf", "leaf_hash", "inclusion", "checkpoint"],
+        "properties": {
+          "offset": {"type": "integer", "minimum": 0},
+          "tree_size": {"type": "integer", "minimum": 1},
+          "leaf": {"type": "string", "description": "The event's `tail --format json` line (the leaf input)."},
+          "leaf_hash": {"type": "string", "description": "base64 SHA-256(0x00 || leaf)."},
+          "inclusion": {"type": "array", "items": {"type": "string"}, "description": "base64 hashes, leaf side first."},
+          "checkpoint": {"type": "string", "description": "The signed checkpoint for tree_size."}
+        }
+      },
+      "ConsistencyProof": {
+        "type": "object",
+        "required": ["from", "to", "consistency"],
+        "properties": {
+          "from": {"type": "integer", "minimum": 0},
+          "to": {"type": "integer", "minimum": 0},
+          "consistency": {"type": "array", "items": {"type": "string"}, "description": "base64 hashes."}
+        }
+      },
       "OAuthClient": {
         "type": "object",
         "required": ["client_id", "organization_id", "scopes", "description", "created_at"],

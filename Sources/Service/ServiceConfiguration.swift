@@ -32,6 +32,8 @@ public struct ServiceConfiguration: Sendable {
     public var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
     /// Where operational log entries go (JSON lines); passed to delivery as well.
     public var logger = Logger.discarding
+    /// The checkpoint origin (`serve --origin`); nil: the remembered one, else `argus.local/<log id>`.
+    public var checkpointOrigin: String?
 
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 

@@ -14,6 +14,8 @@ public enum ServiceLimits {
     public static let eventDataSizeBytesMax = 256 * 1024
     /// Most events in one batch.
     public static let batchEventCountMax = 1000
+    /// `serve` signs a checkpoint at most this often while the log grows, in seconds.
+    public static let checkpointIntervalSeconds: Double = 10
     /// Longest organization id, in bytes.
     public static let organizationIDSizeBytesMax = 128
     /// Longest webhook description, in bytes.

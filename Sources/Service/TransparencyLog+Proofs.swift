@@ -11,7 +11,7 @@ extension TransparencyLog {
     /// - Throws: `MerkleProofError.treeSizeBeyondLog` / `.leafIndexOutOfRange` for bounds (a usage
     ///   error), `EventLogError` when the event is no longer in the local log, tile errors.
     public func inclusionProof(offset: UInt64, treeSize: UInt64?) throws -> JSONValue {
-        let size = try tiles.update()
+        let size = try updateTiles()
         let treeSize = treeSize ?? size
         guard treeSize <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: size) }
         guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
@@ -34,7 +34,7 @@ extension TransparencyLog {
     /// `{"from","to","consistency":[...]}` between the first `from` and the first `to` events.
     /// - Throws: `MerkleProofError` for bounds, tile errors.
     public func consistencyProof(from: UInt64, to: UInt64) throws -> JSONValue {
-        let size = try tiles.update()
+        let size = try updateTiles()
         guard to <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: to, logSize: size) }
         let proof = try tiles.consistencyProof(from: from, to: to)
         return .object([
@@ -50,7 +50,7 @@ extension TransparencyLog {
     /// - Throws: `SignedNoteError` (signature, format), `TransparencyLogError.inconsistent`.
     public func check(note: String) throws -> (checkpoint: Checkpoint, logSize: UInt64) {
         let checkpoint = try Checkpoint(signedNote: note, verifier: signer.verifier)
-        let size = try tiles.update()
+        let size = try updateTiles()
         guard checkpoint.treeSize <= size, try tiles.rootHash(treeSize: checkpoint.treeSize) == checkpoint.rootHash else {
             throw TransparencyLogError.inconsistent(storedSize: checkpoint.treeSize, logSize: size)
         }

@@ -17,6 +17,9 @@ public final class TransparencyLog: Sendable {
     public let signer: NoteSigner
     private let checkpointPath: String
     private let signing = Mutex(())
+    /// The log's durable size (a running server passes its acknowledged head, so nothing that a
+    /// crash could still lose is ever signed); nil: every event readable now.
+    private let durableSize: (@Sendable () -> UInt64)?
 
     /// The default origin for `key`: `argus.local/<log id>`, the log id being the first 8 bytes of
     /// SHA-256 of the public key, in hex.
@@ -28,7 +31,8 @@ public final class TransparencyLog: Sendable {
     /// - Parameter origin: the checkpoint origin and key name, remembered in `keys/checkpoint.origin`
     ///   for later commands; nil for the remembered one, else `defaultOrigin`.
     /// - Throws: key file errors, `SignedNoteError.invalidName` for an origin with spaces or `+`.
-    public init(layout: DataLayout, origin: String? = nil) throws {
+    public init(layout: DataLayout, origin: String? = nil, durableSize: (@Sendable () -> UInt64)? = nil) throws {
+        self.durableSize = durableSize
         let key = try CheckpointKeyFile.loadOrCreate(path: layout.checkpointKey)
         let originPath = layout.checkpointKey.replacingSuffix(".key", with: ".origin")
         let remembered = try FileSystem.contents(of: originPath).map { String(decoding: $0, as: UTF8.self).filter { !$0.isNewline } }
@@ -58,7 +62,7 @@ public final class TransparencyLog: Sendable {
     ///   the stored checkpoint's root (the log was rewritten: nothing is signed).
     public func latestCheckpoint() throws -> String {
         try signing.withLock { _ in
-            let size = try tiles.update()
+            let size = try updateTiles()
             let stored = try storedCheckpoint()
             if let stored {
                 guard stored.checkpoint.treeSize <= size,
@@ -71,6 +75,12 @@ public final class TransparencyLog: Sendable {
             try FileSystem.writeAtomically(Array(note.utf8), to: checkpointPath, mode: 0o644, creatingDirectory: true)
             return note
         }
+    }
+
+    /// Brings the tiles up to the durable size; returns the size they cover.
+    /// - Throws: tile and log errors.
+    public func updateTiles() throws -> UInt64 {
+        try tiles.update(to: durableSize?())
     }
 
     /// A signed checkpoint for the first `treeSize` events (at most what the tiles cover; call

@@ -9,13 +9,13 @@ import WebhookSigning
 /// environment and `--config` into its configuration, prints the greeting, and stops it on a signal.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--metrics-public] [--max-connections N] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--metrics-public] [--max-connections N] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--origin O] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
                                                           "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
-                                                          "--auto-disable-hours", "--archive-cache-bytes", "--max-connections"],
+                                                          "--auto-disable-hours", "--archive-cache-bytes", "--max-connections", "--origin"],
                                       switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         let file = try ConfigFile.load(arguments.value("--config"))
         if arguments.isSet("--no-supervisor") {
@@ -86,6 +86,7 @@ struct ServeCommand: Command {
         let logger = Logger { Console.error($0) }
         service.logger = logger
         service.logOptions.logger = logger
+        service.checkpointOrigin = arguments.value("--origin")
         if let size = try arguments.integer("--segment-bytes", in: ConfigFile.segmentBytesRange) ?? file.segmentBytes {
             service.logOptions.segmentSizeBytesMax = size
         }

@@ -15,6 +15,7 @@ import Testing
         ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
         ("get", "/v1/clients"), ("post", "/v1/clients"), ("delete", "/v1/clients/{id}"),
         ("post", "/v1/portal/sessions"),
+        ("get", "/v1/events/{id}/proof"), ("get", "/v1/log/checkpoint"), ("get", "/v1/log/vkey"), ("get", "/v1/log/consistency"),
     ]
 
     static func document() throws -> JSONValue { try JSONParser.parse(Array(OpenAPIDocument.text.utf8)) }

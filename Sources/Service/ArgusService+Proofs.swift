@@ -1,0 +1,88 @@
+import EventLog
+import HTTPServer
+import JSON
+import Merkle
+
+/// Proofs for auditors: signed checkpoints, the verifier key, inclusion and consistency proofs.
+/// The tile work is blocking file I/O, so it runs on `BlockingIO`.
+extension ArgusService {
+    /// Most events `GET /v1/events/{id}/proof` reads looking for the id (from the id's time on).
+    static let proofScanCountMax = 10_000
+
+    /// `GET /v1/log/checkpoint` (any valid token): the latest signed checkpoint, text/plain.
+    func logCheckpoint(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try authenticate(request, scope: nil)
+        let transparency = transparency
+        return .text(200, try await BlockingIO.run { () throws -> String in try transparency.latestCheckpoint() })
+    }
+
+    /// `GET /v1/log/vkey` (any valid token): the verifier key, text/plain.
+    func logVerifierKey(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try authenticate(request, scope: nil)
+        return .text(200, transparency.verifierKey + "\n")
+    }
+
+    /// `GET /v1/log/consistency?from=M&to=N` (any valid token).
+    func logConsistency(_ request: HTTPRequest) async throws -> HTTPResponse {
+        _ = try authenticate(request, scope: nil)
+        let from = try Self.treeSize(request, "from", required: true) ?? 0
+        let to = try Self.treeSize(request, "to", required: true) ?? 0
+        let transparency = transparency
+        return try await proofResponse { try transparency.consistencyProof(from: from, to: to) }
+    }
+
+    /// `GET /v1/events/{id}/proof?tree_size=M` (events:read; the token's organization only, 404 otherwise).
+    func eventProof(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.eventsRead)
+        let id = request.pathParameters["id"] ?? ""
+        let treeSize = try Self.treeSize(request, "tree_size", required: false)
+        let notFound = APIError(404, "event_not_found", "no event \(id) in this organization's log")
+        guard let timeMs = Self.timeOfEventID(id) else { throw notFound }
+        let directory = log.directory
+        let head = log.nextOffset
+        let found = try await BlockingIO.run { () throws -> EventRecord? in
+            var reader = try LogReader(directory: directory, start: .time(timeMs), limit: { head })
+            for _ in 0..<Self.proofScanCountMax {
+                guard let record = try reader.next() else { return nil }
+                if record.eventID == id { return record }
+            }
+            return nil
+        }
+        guard let record = found, principal.isPlatformAdmin || record.organizationID == principal.organizationID else { throw notFound }
+        let transparency = transparency
+        return try await proofResponse { try transparency.inclusionProof(offset: record.offset, treeSize: treeSize) }
+    }
+
+    private func proofResponse(_ body: @escaping @Sendable () throws -> JSONValue) async throws -> HTTPResponse {
+        do {
+            return json(200, try await BlockingIO.run(body))
+        } catch let error as MerkleProofError {
+            throw APIError(400, "invalid_tree_size", error.description)
+        }
+    }
+
+    /// A tree size from the query (0 to Int64.max).
+    static func treeSize(_ request: HTTPRequest, _ name: String, required: Bool) throws(APIError) -> UInt64? {
+        guard let text = request.queryValue(name) else {
+            if required { throw APIError(400, "invalid_query", "\(name) is required") }
+            return nil
+        }
+        guard let value = UInt64(text), value <= UInt64(Int64.max) else {
+            throw APIError(400, "invalid_query", "\(name) must be a tree size from 0 to \(Int64.max)")
+        }
+        return value
+    }
+
+    /// The millisecond time in an `evt_` ULID (its first 10 base32 characters), or nil.
+    static func timeOfEventID(_ id: String) -> Int64? {
+        let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+        let characters = Array(id.utf8)
+        guard id.hasPrefix("evt_"), characters.count == 30 else { return nil }
+        var time: Int64 = 0
+        for character in characters[4..<14] {
+            guard let value = alphabet.firstIndex(of: character) else { return nil }
+            time = time << 5 | Int64(value)
+        }
+        return time
+    }
+}
