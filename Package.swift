@@ -36,8 +36,8 @@ let package = Package(
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
-        // Records, segments, group commit, indexes, recovery, readers, cursors.
-        .target(name: "EventLog", dependencies: ["Crypto", "JSON", "SystemIO"], swiftSettings: strict),
+        // Records, segments, group commit, indexes, recovery, readers, cursors, Merkle hash tiles.
+        .target(name: "EventLog", dependencies: ["Crypto", "JSON", "Merkle", "SystemIO"], swiftSettings: strict),
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
         // uses the one JSON string escaper and SystemIO's clock.
         .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
-        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto"]),
+        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),

@@ -10,7 +10,8 @@ import Archive
 /// - `spool/`: events that `clients create|delete` left while a server held the log;
 /// - `deliveries/`: per webhook, its delivery history (`<webhook_id>.jsonl`);
 /// - `archive/`: the archive state (which segments are uploaded and verified, the target settings);
-/// - `archive-cache/`: archived segments read back for readers (bounded, evicted oldest first).
+/// - `archive-cache/`: archived segments read back for readers (bounded, evicted oldest first);
+/// - `merkle/`: the log's Merkle tree as C2SP tlog-tiles hash tiles (`MerkleTileStore`; derived data).
 public struct DataLayout: Sendable, Equatable {
     /// The data directory itself.
     public let root: String
@@ -33,6 +34,8 @@ public struct DataLayout: Sendable, Equatable {
     public var deliveries: String { root + "/deliveries" }
     /// The archive state (`ArchiveState`).
     public var archiveState: String { ArchiveState.directory(dataDirectory: root) }
+    /// The log's Merkle hash tiles (`MerkleTileStore`); rebuilt from the log when missing or damaged.
+    public var merkle: String { root + "/merkle" }
     /// Archived segments read back (`SegmentCache`).
     public var archiveCache: String { SegmentCache.directory(dataDirectory: root) }
 }

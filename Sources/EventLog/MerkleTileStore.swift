@@ -1,0 +1,188 @@
+import Crypto
+import Glibc
+import Merkle
+import Synchronization
+import SystemIO
+
+/// The log as an RFC 9162 Merkle tree, stored as C2SP `tlog-tiles` hash tiles (tile height 8) in
+/// `directory` (`tile/<L>/<N>[.p/<W>]`, plus `tree-size`: the size the tiles cover and its root).
+///
+/// Leaf `i` is the event at offset `i`; its input is the envelope line `tail --format json` prints
+/// (`EventRecord.envelope()`). Upkeep is lazy: `update(to:)` brings the tiles from the stored size
+/// up to the log (reading only the new events), so appends pay nothing; a reader calls it before
+/// asking for a root or proof. The tiles are derived data: when `tree-size`, a partial tile or the
+/// root they give disagree, or a full tile is missing or short, they are rebuilt from the log.
+///
+/// Blocking file I/O: call from a dedicated thread, never the cooperative pool. Several processes
+/// may use one directory (an exclusive `flock` on `lock` serialises updates).
+public final class MerkleTileStore: Sendable {
+    /// Where the tiles live.
+    public let directory: String
+    /// The log's segment directory.
+    public let logDirectory: String
+
+    private struct State: Sendable {
+        var treeSize: UInt64 = 0
+        var edge: [[UInt8]] = []
+    }
+
+    private let state = Mutex(State())
+
+    /// Opens (creating when missing) the tiles of the log in `logDirectory` under `directory`.
+    /// Nothing is read until the first `update`.
+    public init(directory: String, logDirectory: String) {
+        self.directory = directory
+        self.logDirectory = logDirectory
+    }
+
+    /// The size the tiles covered after the last `update` in this process.
+    public var treeSize: UInt64 { state.withLock { $0.treeSize } }
+
+    /// Brings the tiles up to `treeSize` leaves (nil: every event readable now) and returns the size
+    /// they now cover (never less than before: a tree only grows).
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the log holds fewer events,
+    ///   `EventLogError` when the log cannot be read (an offset retention already removed locally).
+    @discardableResult
+    public func update(to treeSize: UInt64? = nil) throws -> UInt64 {
+        try state.withLock { state in
+            let lock = try systemCall { () throws -> FileDescriptor in
+                try FileSystem.createDirectory(directory)
+                return try FileDescriptor.open(directory + "/lock", O_RDWR | O_CREAT)
+            }
+            guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
+            defer { flock(lock.rawValue, LOCK_UN) }
+            state = try load()
+            if let treeSize, treeSize <= state.treeSize { return state.treeSize }
+            try append(upTo: treeSize, into: &state)
+            return state.treeSize
+        }
+    }
+
+    /// The root of the first `treeSize` leaves (at most the size of the last `update`).
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog`, `MerkleTileError` for a damaged tile.
+    public func rootHash(treeSize: UInt64) throws -> [UInt8] {
+        try withReader(treeSize: treeSize) { try MerkleTree.rootHash(of: $0, treeSize: treeSize) }
+    }
+
+    /// The inclusion proof of leaf `leafIndex` in the first `treeSize` leaves.
+    /// - Throws: `MerkleProofError` for bounds, `MerkleTileError` for a damaged tile.
+    public func inclusionProof(leafIndex: UInt64, treeSize: UInt64) throws -> [[UInt8]] {
+        try withReader(treeSize: treeSize) { try MerkleProof.inclusion(leafIndex: leafIndex, treeSize: treeSize, source: $0) }
+    }
+
+    /// The consistency proof from the first `from` leaves to the first `to` leaves.
+    /// - Throws: `MerkleProofError` for bounds, `MerkleTileError` for a damaged tile.
+    public func consistencyProof(from: UInt64, to: UInt64) throws -> [[UInt8]] {
+        try withReader(treeSize: to) { try MerkleProof.consistency(from: from, to: to, source: $0) }
+    }
+
+    /// Removes every tile and rebuilds them from the log up to the size covered before.
+    /// - Throws: as `update`.
+    public func rebuild() throws {
+        let size = treeSize
+        try systemCall { try FileSystem.removeTree(directory + "/tile"); try? FileSystem.remove(statePath) }
+        try update(to: size)
+    }
+
+    private func withReader<T>(treeSize: UInt64, _ body: (MerkleTileReader) throws -> T) throws -> T {
+        let reader = state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) }
+        guard treeSize <= reader.treeSize else {
+            throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: reader.treeSize)
+        }
+        do {
+            return try body(reader)
+        } catch is MerkleTileError {
+            try rebuild()
+            return try body(state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) })
+        }
+    }
+
+    private var statePath: String { directory + "/tree-size" }
+
+    /// The stored size and right edge, checked against the stored root; an empty state (and no
+    /// tiles) when anything disagrees, so the caller rebuilds.
+    private func load() throws -> State {
+        guard let text = try systemCall({ try FileSystem.contents(of: statePath) }) else { return State() }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+        if lines.count == 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]) {
+            var edge: [[UInt8]] = []
+            var hashCount = size
+            var intact = true
+            while hashCount > 0 {
+                let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
+                hashCount /= UInt64(MerkleTile.fullWidth)
+                guard width > 0 else { edge.append([]); continue }
+                let tile = MerkleTile(level: edge.count, index: hashCount, width: width)
+                let bytes = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
+                guard let bytes, bytes.count == width * MerkleTree.hashByteCount else { intact = false; break }
+                edge.append(bytes)
+            }
+            if intact, (try? MerkleTree.rootHash(of: MerkleTileReader(directory: directory, treeSize: size, edge: edge), treeSize: size)) == root {
+                return State(treeSize: size, edge: edge)
+            }
+        }
+        try systemCall { try FileSystem.removeTree(directory + "/tile"); try FileSystem.remove(statePath) }
+        return State()
+    }
+
+    /// Hashes the events from `state.treeSize` on, writing each tile as it fills, then the partial
+    /// tiles and `tree-size`, then removes the partial tiles of the old size.
+    private func append(upTo target: UInt64?, into state: inout State) throws {
+        let old = state
+        var reader = try LogReader(directory: logDirectory, start: .offset(state.treeSize))
+        while target.map({ state.treeSize < $0 }) ?? true, let record = try reader.next() {
+            guard record.offset == state.treeSize else {
+                throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+            }
+            try appendLeaf(MerkleTree.leafHash(record.envelope()), to: &state)
+        }
+        if let target, state.treeSize < target {
+            throw MerkleProofError.treeSizeBeyondLog(treeSize: target, logSize: state.treeSize)
+        }
+        guard state.treeSize != old.treeSize else { return }
+        let newPartials = partialTiles(of: state)
+        for (tile, bytes) in newPartials {
+            try systemCall { try FileSystem.writeAtomically(bytes, to: directory + "/" + tile.path, mode: 0o644, creatingDirectory: true) }
+        }
+        let tiles = MerkleTileReader(directory: directory, treeSize: state.treeSize, edge: state.edge)
+        let root = try MerkleTree.rootHash(of: tiles, treeSize: state.treeSize)
+        try systemCall {
+            try FileSystem.writeAtomically(Array("\(state.treeSize)\n\(Base64.encode(root))\n".utf8), to: statePath, mode: 0o644)
+        }
+        let kept = Set(newPartials.map(\.tile))
+        for (tile, _) in partialTiles(of: old) where !kept.contains(tile) {
+            try? systemCall { try FileSystem.remove(directory + "/" + tile.path) }
+        }
+    }
+
+    private func appendLeaf(_ leafHash: [UInt8], to state: inout State) throws {
+        state.treeSize += 1
+        var carry = leafHash
+        var level = 0
+        var levelSize = state.treeSize
+        while true {
+            if state.edge.count == level { state.edge.append([]) }
+            state.edge[level] += carry
+            guard state.edge[level].count == MerkleTile.fullWidth * MerkleTree.hashByteCount else { return }
+            levelSize /= UInt64(MerkleTile.fullWidth)
+            let tile = MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth)
+            let bytes = state.edge[level]
+            try systemCall { try FileSystem.writeAtomically(bytes, to: directory + "/" + tile.path, mode: 0o644, creatingDirectory: true) }
+            let hashes = MerkleTileReader.split(bytes[...])
+            carry = try MerkleTree.rootHash(of: MerkleLeafHashes(leafHashes: hashes), treeSize: UInt64(MerkleTile.fullWidth))
+            state.edge[level] = []
+            level += 1
+        }
+    }
+
+    private func partialTiles(of state: State) -> [(tile: MerkleTile, bytes: [UInt8])] {
+        var hashCount = state.treeSize
+        var result: [(tile: MerkleTile, bytes: [UInt8])] = []
+        for level in state.edge.indices {
+            let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
+            hashCount /= UInt64(MerkleTile.fullWidth)
+            if width > 0 { result.append((MerkleTile(level: level, index: hashCount, width: width), state.edge[level])) }
+        }
+        return result
+    }
+}
