@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
         // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]

@@ -19,21 +19,9 @@ public enum DeliveryWorker {
         let (frames, continuation) = AsyncStream.makeStream(of: WorkerFrame.self)
         let malformed = Atomic<Bool>(false)
         let reader = Thread {
-            var decoder = WorkerFrame.Decoder()
-            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
-            defer { buffer.deallocate() }
-            reading: while true {
-                let count = read(input, buffer.baseAddress, buffer.count)
-                if count < 0, errno == EINTR { continue }
-                guard count > 0 else { break }
-                decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-                do {
-                    while let frame = try decoder.next() { continuation.yield(frame) }
-                } catch {
-                    FileHandle.standardError.write(Data("argus-events delivery-worker: \(error)\n".utf8))
-                    malformed.store(true, ordering: .relaxed)
-                    break reading
-                }
+            if let problem = WorkerFrame.readAll(from: input, { continuation.yield($0) }) {
+                FileHandle.standardError.write(Data("argus-events delivery-worker: \(problem)\n".utf8))
+                malformed.store(true, ordering: .relaxed)
             }
             continuation.finish()
         }

@@ -1,4 +1,7 @@
 import WebhookSigning
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// A message between the server and its delivery worker process (`argus-events delivery-worker`), on the
 /// worker's standard input (requests, cancellations) and standard output (results).
@@ -98,6 +101,25 @@ enum WorkerFrame: Sendable, Equatable {
     }
 
     // MARK: - Decoding
+
+    /// Reads frames from `descriptor` (blocking: call it on a thread of its own) until the end of the stream,
+    /// handing each to `body`. Returns the reason when a malformed frame stopped it, nil at the end.
+    static func readAll(from descriptor: Int32, _ body: (WorkerFrame) -> Void) -> Malformed? {
+        var decoder = Decoder()
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
+        defer { buffer.deallocate() }
+        while true {
+            let count = read(descriptor, buffer.baseAddress, buffer.count)
+            if count < 0, errno == EINTR { continue }
+            guard count > 0 else { return nil }
+            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
+            do {
+                while let frame = try decoder.next() { body(frame) }
+            } catch {
+                return error
+            }
+        }
+    }
 
     /// Reads frames from a byte stream that arrives in pieces.
     struct Decoder {

@@ -220,30 +220,15 @@ final class WorkerProcess: @unchecked Sendable {
     }
 
     private func readAnswers() {
-        var decoder = WorkerFrame.Decoder()
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 64 << 10, alignment: 1)
-        defer { buffer.deallocate() }
-        var problem: String?
-        reading: while true {
-            let count = read(output, buffer.baseAddress, buffer.count)
-            if count < 0, errno == EINTR { continue }
-            guard count > 0 else { break }
-            decoder.append(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-            do {
-                while let frame = try decoder.next() {
-                    guard case .result(let id, let result) = frame else { continue }
-                    let (continuation, close) = state.withLock { state -> (CheckedContinuation<TransportResult, Never>?, Bool) in
-                        let continuation = state.waiting.removeValue(forKey: id)
-                        return (continuation, state.retired && state.waiting.isEmpty && Self.markInputClosed(&state))
-                    }
-                    continuation?.resume(returning: result)
-                    if close { closeInput() }
-                }
-            } catch {
-                problem = "\(error)"
-                break reading
+        let problem = WorkerFrame.readAll(from: output) { frame in
+            guard case .result(let id, let result) = frame else { return }
+            let (continuation, close) = state.withLock { state -> (CheckedContinuation<TransportResult, Never>?, Bool) in
+                let continuation = state.waiting.removeValue(forKey: id)
+                return (continuation, state.retired && state.waiting.isEmpty && Self.markInputClosed(&state))
             }
-        }
+            continuation?.resume(returning: result)
+            if close { closeInput() }
+        }.map { "\($0)" }
         Glibc.close(output)
         // The worker is gone (or talks nonsense): stop it for good, then fail what it still held.
         if problem != nil { kill(pid, SIGKILL) }

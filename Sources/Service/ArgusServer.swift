@@ -106,6 +106,8 @@ public final class ArgusServer: Sendable {
     /// - Throws: `EventLogError.locked` when another process serves the directory; store and log errors.
     public init(configuration: Configuration) throws {
         var serviceConfiguration = configuration.service
+        // The checkpoint key is created with the data directory (DESIGN: proofs for auditors).
+        _ = try CheckpointKeyFile.loadOrCreate(path: serviceConfiguration.layout.checkpointKey)
         if let target = configuration.archiveReadTarget {
             let cache = SegmentCache(directory: serviceConfiguration.layout.archiveCache, target: target,
                                      capacityBytes: configuration.archiveCacheBytes)

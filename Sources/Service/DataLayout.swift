@@ -11,7 +11,8 @@ import Archive
 /// - `deliveries/`: per webhook, its delivery history (`<webhook_id>.jsonl`);
 /// - `archive/`: the archive state (which segments are uploaded and verified, the target settings);
 /// - `archive-cache/`: archived segments read back for readers (bounded, evicted oldest first);
-/// - `merkle/`: the log's Merkle tree as C2SP tlog-tiles hash tiles (`MerkleTileStore`; derived data).
+/// - `keys/`: the checkpoint signing key (`checkpoint.key`, 0600);
+/// - `merkle/`: the latest signed checkpoint and the log's Merkle tree as C2SP tlog-tiles hash tiles (`MerkleTileStore`; derived data).
 public struct DataLayout: Sendable, Equatable {
     /// The data directory itself.
     public let root: String
@@ -36,6 +37,8 @@ public struct DataLayout: Sendable, Equatable {
     public var archiveState: String { ArchiveState.directory(dataDirectory: root) }
     /// The log's Merkle hash tiles (`MerkleTileStore`); rebuilt from the log when missing or damaged.
     public var merkle: String { root + "/merkle" }
+    /// The checkpoint signing key (`CheckpointKeyFile`, 0600).
+    public var checkpointKey: String { root + "/keys/checkpoint.key" }
     /// Archived segments read back (`SegmentCache`).
     public var archiveCache: String { SegmentCache.directory(dataDirectory: root) }
 }

@@ -1,0 +1,89 @@
+import Crypto
+import EventLog
+import Merkle
+import Synchronization
+import SystemIO
+
+/// The log as a transparency log: its Merkle hash tiles (`MerkleTileStore`), the checkpoint key, and
+/// the latest signed checkpoint (`merkle/checkpoint`, a C2SP tlog-checkpoint in a signed note).
+///
+/// Never signs two inconsistent checkpoints: before signing a larger size it checks that the tiles
+/// still give the stored checkpoint's root at its size, and it never signs a smaller size as latest.
+/// Blocking file I/O: call from a dedicated thread.
+public final class TransparencyLog: Sendable {
+    /// The hash tiles.
+    public let tiles: MerkleTileStore
+    /// The signer (origin, key id, key).
+    public let signer: NoteSigner
+    private let checkpointPath: String
+    private let signing = Mutex(())
+
+    /// The default origin for `key`: `argus.local/<log id>`, the log id being the first 8 bytes of
+    /// SHA-256 of the public key, in hex.
+    public static func defaultOrigin(for key: Ed25519PrivateKey) -> String {
+        "argus.local/" + Hex.encode(SHA256.hash(key.publicKey.rawRepresentation).prefix(8))
+    }
+
+    /// Opens the transparency log of the data directory `layout` (creating the key when missing).
+    /// - Parameter origin: the checkpoint origin and key name; nil for `defaultOrigin`.
+    /// - Throws: key file errors, `SignedNoteError.invalidName` for an origin with spaces or `+`.
+    public init(layout: DataLayout, origin: String? = nil) throws {
+        let key = try CheckpointKeyFile.loadOrCreate(path: layout.checkpointKey)
+        signer = try NoteSigner(name: origin ?? Self.defaultOrigin(for: key), privateKey: key)
+        tiles = MerkleTileStore(directory: layout.merkle, logDirectory: layout.log)
+        checkpointPath = layout.merkle + "/checkpoint"
+    }
+
+    /// The verifier key (`vkey` form).
+    public var verifierKey: String { signer.verifier.verifierKey }
+
+    /// The latest signed checkpoint when one is stored and verifies with this key.
+    public func storedCheckpoint() throws -> (note: String, checkpoint: Checkpoint)? {
+        guard let bytes = try FileSystem.contents(of: checkpointPath) else { return nil }
+        let note = String(decoding: bytes, as: UTF8.self)
+        guard let checkpoint = try? Checkpoint(signedNote: note, verifier: signer.verifier) else { return nil }
+        return (note, checkpoint)
+    }
+
+    /// Brings the tiles up to the log and returns the latest signed checkpoint, signing (and storing)
+    /// a new one when the log grew since the stored one.
+    /// - Throws: tile and log errors; `TransparencyLogError.inconsistent` when the tiles no longer give
+    ///   the stored checkpoint's root (the log was rewritten: nothing is signed).
+    public func latestCheckpoint() throws -> String {
+        try signing.withLock { _ in
+            let size = try tiles.update()
+            let stored = try storedCheckpoint()
+            if let stored {
+                guard stored.checkpoint.treeSize <= size,
+                      try tiles.rootHash(treeSize: stored.checkpoint.treeSize) == stored.checkpoint.rootHash else {
+                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
+                }
+                if stored.checkpoint.treeSize == size { return stored.note }
+            }
+            let note = try signedCheckpoint(treeSize: size)
+            try FileSystem.writeAtomically(Array(note.utf8), to: checkpointPath, mode: 0o644, creatingDirectory: true)
+            return note
+        }
+    }
+
+    /// A signed checkpoint for the first `treeSize` events (at most what the tiles cover; call
+    /// `tiles.update` first). It is a prefix of the log, so it is consistent with every other one.
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog`, tile errors.
+    public func signedCheckpoint(treeSize: UInt64) throws -> String {
+        let root = try tiles.rootHash(treeSize: treeSize)
+        return signer.sign(Checkpoint(origin: signer.verifier.name, treeSize: treeSize, rootHash: root).body)
+    }
+}
+
+/// What `TransparencyLog` refuses to sign.
+public enum TransparencyLogError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The log no longer contains the stored checkpoint's tree (it shrank or was rewritten).
+    case inconsistent(storedSize: UInt64, logSize: UInt64)
+
+    public var description: String {
+        switch self {
+        case let .inconsistent(storedSize, logSize):
+            return "the log (\(logSize) events) is not consistent with the stored checkpoint of size \(storedSize); refusing to sign"
+        }
+    }
+}
