@@ -15,9 +15,9 @@ import SystemIO
 /// - HTTP I/O thread (one): the `poll()` loop accepts, reads, parses and writes; it never runs a handler.
 /// - Cooperative pool: request handlers, the dispatcher's serial loop and its tasks, the spool poll,
 ///   the archiver. Nothing there waits on a disk or a socket for long: appends are handed to the log
-///   writer and awaited; log and archive reads, uploads' file reads and retention go to `BlockingIO`.
-///   Bounded, short exceptions: the small stores write under a mutex in the handler (webhooks and
-///   clients: one atomic file write; tokens: one journal append with `fdatasync`).
+///   writer and awaited; log and archive reads, uploads' file reads, retention and the token journal's
+///   appends go to `BlockingIO`. The bounded, short exception: webhooks and clients write one atomic
+///   file under a mutex in the handler.
 /// - Log writer thread (one per log): appends, group commit, `fdatasync`, segment rolls and seals.
 /// - Cursor flusher thread (one): every cursor commit batched into one journal append and one `fdatasync`.
 /// - `BlockingIO` queue (Dispatch, concurrent): log readers, the archiver's file work, retention.

@@ -125,7 +125,8 @@ extension ArgusService {
         guard let client = clients.client(id), client.organizationID == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError.notFound("client \(id.prefix(64))")
         }
-        try tokens.revokeAll(clientID: client.clientID)
+        let tokens = tokens
+        _ = try await BlockingIO.run { () throws -> Int in try tokens.revokeAll(clientID: client.clientID) }
         try clients.delete(client.clientID)
         return HTTPResponse(status: 204)
     }

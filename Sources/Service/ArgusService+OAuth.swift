@@ -121,8 +121,11 @@ extension ArgusService {
         let token: String
         let expiresAtMs: Int64
         do {
-            (token, expiresAtMs) = try tokens.issue(client: client, scopes: scopes, nowMs: configuration.nowMs(),
-                                                    lifetimeSeconds: configuration.tokenLifetimeSeconds)
+            // The journal append ends with an fdatasync: on the blocking-I/O queue, not the cooperative pool.
+            let (tokens, granted, nowMs, lifetimeSeconds) = (tokens, scopes, configuration.nowMs(), configuration.tokenLifetimeSeconds)
+            (token, expiresAtMs) = try await BlockingIO.run { () throws -> (String, Int64) in
+                try tokens.issue(client: client, scopes: granted, nowMs: nowMs, lifetimeSeconds: lifetimeSeconds)
+            }
         } catch let failure as StoreError {
             // Too many live tokens: answered in the RFC 6749 error shape like every other failure here.
             guard let error = APIError(failure) else { throw failure }
@@ -149,7 +152,8 @@ extension ArgusService {
         if let hint = form["token_type_hint"], hint != "access_token" && hint != "refresh_token" {
             throw Self.oauthError(400, "unsupported_token_type", "only access tokens exist here")
         }
-        if try tokens.revoke(token, clientID: client.clientID) {
+        let tokens = tokens
+        if try await BlockingIO.run({ () throws -> Bool in try tokens.revoke(token, clientID: client.clientID) }) {
             await publishInternal(type: "oauth.token_revoked", organizationID: client.organizationID,
                                   data: .object([("client_id", .string(client.clientID))]))
         }

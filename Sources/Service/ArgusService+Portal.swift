@@ -27,8 +27,10 @@ extension ArgusService {
             throw APIError(403, "forbidden", "only platform:admin may open a portal session for another organization")
         }
         let scopes = [Scope.portal, Scope.webhooksRead] + (readOnly ? [] : [Scope.webhooksWrite])
-        let issued = try tokens.issue(clientID: principal.clientID, organizationID: organization, scopes: scopes,
-                                      nowMs: configuration.nowMs(), lifetimeSeconds: lifetimeSeconds)
+        let (tokens, clientID, nowMs) = (tokens, principal.clientID, configuration.nowMs())
+        let issued = try await BlockingIO.run { () throws -> (token: String, expiresAtMs: Int64) in
+            try tokens.issue(clientID: clientID, organizationID: organization, scopes: scopes, nowMs: nowMs, lifetimeSeconds: lifetimeSeconds)
+        }
         return json(201, .object([
             ("url", .string(Self.baseURL(request) + "/portal#token=" + issued.token)), ("token", .string(issued.token)),
             ("expires_at", .string(Timestamp.format(ms: issued.expiresAtMs))), ("read_only", .bool(readOnly)),
