@@ -52,7 +52,7 @@ let package = Package(
         // The command line: parses arguments, calls the libraries, prints.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
@@ -64,7 +64,7 @@ let package = Package(
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
-        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle"]),
+        .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),

@@ -29,7 +29,7 @@ public struct NoteVerifier: Sendable, Equatable {
     /// Parses a `vkey` string.
     /// - Throws: `SignedNoteError.malformedVerifierKey` (wrong shape, key id that does not match).
     public init(verifierKey text: String) throws(SignedNoteError) {
-        let parts = text.split(separator: "+", omittingEmptySubsequences: false).map(String.init)
+        let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
         guard parts.count == 3, Self.isValidName(parts[0]) else { throw .malformedVerifierKey("expected name+keyid+key") }
         guard let id = try? Hex.decode(parts[1]), id.count == 4 else { throw .malformedVerifierKey("the key id is not 8 hex digits") }
         guard let key = try? Base64.decode(parts[2]), key.count == 33, key[0] == Self.ed25519Type,

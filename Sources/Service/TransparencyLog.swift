@@ -25,11 +25,18 @@ public final class TransparencyLog: Sendable {
     }
 
     /// Opens the transparency log of the data directory `layout` (creating the key when missing).
-    /// - Parameter origin: the checkpoint origin and key name; nil for `defaultOrigin`.
+    /// - Parameter origin: the checkpoint origin and key name, remembered in `keys/checkpoint.origin`
+    ///   for later commands; nil for the remembered one, else `defaultOrigin`.
     /// - Throws: key file errors, `SignedNoteError.invalidName` for an origin with spaces or `+`.
     public init(layout: DataLayout, origin: String? = nil) throws {
         let key = try CheckpointKeyFile.loadOrCreate(path: layout.checkpointKey)
-        signer = try NoteSigner(name: origin ?? Self.defaultOrigin(for: key), privateKey: key)
+        let originPath = layout.checkpointKey.replacingSuffix(".key", with: ".origin")
+        let remembered = try FileSystem.contents(of: originPath).map { String(decoding: $0, as: UTF8.self).filter { !$0.isNewline } }
+        let name = origin ?? remembered ?? Self.defaultOrigin(for: key)
+        signer = try NoteSigner(name: name, privateKey: key)
+        if let origin, origin != remembered {
+            try FileSystem.writeAtomically(Array((origin + "\n").utf8), to: originPath, mode: 0o600)
+        }
         tiles = MerkleTileStore(directory: layout.merkle, logDirectory: layout.log)
         checkpointPath = layout.merkle + "/checkpoint"
     }
@@ -72,6 +79,12 @@ public final class TransparencyLog: Sendable {
     public func signedCheckpoint(treeSize: UInt64) throws -> String {
         let root = try tiles.rootHash(treeSize: treeSize)
         return signer.sign(Checkpoint(origin: signer.verifier.name, treeSize: treeSize, rootHash: root).body)
+    }
+}
+
+extension String {
+    fileprivate func replacingSuffix(_ suffix: String, with replacement: String) -> String {
+        hasSuffix(suffix) ? String(dropLast(suffix.count)) + replacement : self + replacement
     }
 }
 

@@ -15,6 +15,8 @@ enum ArgusEvents {
         ArchiveCommand.self,
         SignCommand.self,
         VerifySignatureCommand.self,
+        CheckpointCommand.self,
+        ProveCommand.self,
     ]
 
     /// Subcommands for test tools, left out of the usage text.

@@ -2,17 +2,22 @@ import Archive
 import Crypto
 import EventLog
 import Foundation
+import Merkle
+import Service
 
 /// `argus-events verify`: checks every CRC, the hash chain, footers and indexes; with `--archive`, also the
 /// archive (manifest, digests, records, chain) and its continuity into the local log. Exit 1 names the
 /// first bad offset.
 struct VerifyCommand: Command {
     static let name = "verify"
-    static let usage = "verify [--data-dir D] [--archive TARGET [--s3-endpoint URL] [--region R]]"
+    static let usage = "verify [--data-dir D] [--archive TARGET [--s3-endpoint URL] [--region R]] | [--data-dir D] --checkpoint FILE"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive"]))
+        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive", "--checkpoint"]))
         let dataDirectory = DataDirectory(arguments)
+        if let file = arguments.value("--checkpoint") {
+            return try verifyCheckpoint(file: file, dataDirectory: dataDirectory)
+        }
         let showProgress = Console.standardErrorIsTerminal
         func show(_ label: String) -> @Sendable (Int64, Int64) -> Void {
             { done, total in
@@ -49,5 +54,25 @@ struct VerifyCommand: Command {
         }
         Console.print("ok: \(report.recordCount) records in \(report.segmentCount) segments, \(report.sizeBytes) bytes; chain head \(Hex.encode(report.lastChain))")
         return 0
+    }
+
+    /// `verify --checkpoint FILE`: 0 when FILE is a checkpoint signed by this log's key and the log
+    /// still holds that tree; 1 otherwise (naming why).
+    static func verifyCheckpoint(file: String, dataDirectory: DataDirectory) throws -> Int32 {
+        _ = try dataDirectory.requireLog()
+        guard let data = FileManager.default.contents(atPath: file), data.count <= NoteVerifier.noteByteCountMax else {
+            throw UsageError("cannot read a checkpoint (at most \(NoteVerifier.noteByteCountMax) bytes) from \(file)")
+        }
+        let transparency = try TransparencyLog(layout: dataDirectory.layout)
+        do {
+            let (checkpoint, size) = try transparency.check(note: String(decoding: data, as: UTF8.self))
+            Console.print("ok: the log (\(size) events) holds the checkpoint of \(checkpoint.origin) at size \(checkpoint.treeSize)")
+            return 0
+        } catch let error as SignedNoteError {
+            Console.print("FAILED: \(error)")
+        } catch let error as TransparencyLogError {
+            Console.print("FAILED: \(error)")
+        }
+        return 1
     }
 }

@@ -29,6 +29,11 @@ import Testing
         let signer = try NoteSigner(name: "argus.local/test", privateKey: key)
         let expectedID = Array(SHA256.hash(Array("argus.local/test".utf8) + [0x0A, 0x01] + key.publicKey.rawRepresentation).prefix(4))
         #expect(signer.verifier.keyID == expectedID)
+        // A base64 key may hold "+": the verifier key still parses (name and key id hold none).
+        for seed in 0..<64 {
+            let other = try NoteSigner(name: "a.example/\(seed)", privateKey: try Ed25519PrivateKey(rawRepresentation: [UInt8](repeating: UInt8(seed), count: 32)))
+            #expect(try NoteVerifier(verifierKey: other.verifier.verifierKey) == other.verifier)
+        }
         #expect(signer.verifier.verifierKey == "argus.local/test+\(Hex.encode(expectedID))+\(Base64.encode([1] + key.publicKey.rawRepresentation))")
         let checkpoint = Checkpoint(origin: "argus.local/test", treeSize: 600, rootHash: [UInt8](repeating: 0xab, count: 32))
         let note = signer.sign(checkpoint.body)

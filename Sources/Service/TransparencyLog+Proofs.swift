@@ -1,0 +1,59 @@
+import Crypto
+import EventLog
+import JSON
+import Merkle
+
+/// Proofs as the CLI prints them and the API answers them (hashes base64).
+extension TransparencyLog {
+    /// `{"offset","tree_size","leaf","leaf_hash","inclusion":[...],"checkpoint"}` for the event at
+    /// `offset` in the first `treeSize` events (nil: the whole log); `leaf` is the event's
+    /// `tail --format json` line, `checkpoint` the signed note for `tree_size`.
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog` / `.leafIndexOutOfRange` for bounds (a usage
+    ///   error), `EventLogError` when the event is no longer in the local log, tile errors.
+    public func inclusionProof(offset: UInt64, treeSize: UInt64?) throws -> JSONValue {
+        let size = try tiles.update()
+        let treeSize = treeSize ?? size
+        guard treeSize <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: size) }
+        guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
+        var reader = try LogReader(directory: tiles.logDirectory, start: .offset(offset))
+        guard let record = try reader.next(), record.offset == offset else {
+            throw EventLogError.offsetOutOfRange(offset: offset, firstOffset: reader.nextOffset, nextOffset: size)
+        }
+        let leaf = record.envelope()
+        let proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
+        return .object([
+            ("offset", .integer(offset)),
+            ("tree_size", .integer(treeSize)),
+            ("leaf", .string(String(decoding: leaf, as: UTF8.self))),
+            ("leaf_hash", .string(Base64.encode(MerkleTree.leafHash(leaf)))),
+            ("inclusion", .array(proof.map { .string(Base64.encode($0)) })),
+            ("checkpoint", .string(try signedCheckpoint(treeSize: treeSize))),
+        ])
+    }
+
+    /// `{"from","to","consistency":[...]}` between the first `from` and the first `to` events.
+    /// - Throws: `MerkleProofError` for bounds, tile errors.
+    public func consistencyProof(from: UInt64, to: UInt64) throws -> JSONValue {
+        let size = try tiles.update()
+        guard to <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: to, logSize: size) }
+        let proof = try tiles.consistencyProof(from: from, to: to)
+        return .object([
+            ("from", .integer(from)),
+            ("to", .integer(to)),
+            ("consistency", .array(proof.map { .string(Base64.encode($0)) })),
+        ])
+    }
+
+    /// Checks that `note` is a checkpoint signed by this log's key and that the log still holds that
+    /// tree (same root at that size): the auditor's "has history been rewritten since?".
+    /// - Returns: the checkpoint and the log's size now.
+    /// - Throws: `SignedNoteError` (signature, format), `TransparencyLogError.inconsistent`.
+    public func check(note: String) throws -> (checkpoint: Checkpoint, logSize: UInt64) {
+        let checkpoint = try Checkpoint(signedNote: note, verifier: signer.verifier)
+        let size = try tiles.update()
+        guard checkpoint.treeSize <= size, try tiles.rootHash(treeSize: checkpoint.treeSize) == checkpoint.rootHash else {
+            throw TransparencyLogError.inconsistent(storedSize: checkpoint.treeSize, logSize: size)
+        }
+        return (checkpoint, size)
+    }
+}
