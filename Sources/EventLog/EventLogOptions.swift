@@ -1,3 +1,4 @@
+import SystemIO
 import JSON
 
 /// When appended bytes are made durable.
@@ -39,6 +40,9 @@ public struct EventLogOptions: Sendable {
     /// Called once, on the writer thread, when the writer stops for good (a failed `fdatasync`),
     /// with the reason. `serve` exits so that its supervisor starts it again.
     public var onStopped: @Sendable (String) -> Void = { _ in }
+    /// For fault tests only: asked before each `fdatasync` of the active segment; an error it returns is
+    /// thrown instead of syncing (no disk here fails `fdatasync` on demand).
+    package var dataSyncFault: (@Sendable () -> SystemError?)? = nil
 
     public init() {}
 }

@@ -118,12 +118,18 @@ final class LogWriter: @unchecked Sendable {
         }
     }
 
+    /// `fdatasync` of the active segment (or the fault a test injected through `EventLogOptions.dataSyncFault`).
+    private func synchronizeSegmentData() throws(SystemError) {
+        if let fault = options.dataSyncFault?() { throw fault }
+        try segment.file.synchronizeData()
+    }
+
     private func syncIfIntervalElapsed() {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
               SystemClock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
             let started = ContinuousClock.now
-            try systemCall { try segment.file.synchronizeData() }
+            try systemCall { try synchronizeSegmentData() }
             syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
             unsyncedSinceMs = nil
         } catch {
@@ -257,7 +263,7 @@ final class LogWriter: @unchecked Sendable {
         if options.fsyncPolicy == .always {
             do {
                 let started = ContinuousClock.now
-                try systemCall { try segment.file.synchronizeData() }
+                try systemCall { try synchronizeSegmentData() }
                 let elapsed = ContinuousClock.now - started
                 syncRecorder.record(seconds: elapsed.inSeconds)
             } catch {
@@ -296,7 +302,7 @@ final class LogWriter: @unchecked Sendable {
         if !activeSealed {
             if unsyncedSinceMs != nil {
                 do {
-                    try systemCall { try segment.file.synchronizeData() }
+                    try systemCall { try synchronizeSegmentData() }
                 } catch {
                     fail(error)
                     throw error

@@ -23,6 +23,17 @@ import Testing
         return await condition()
     }
 
+    /// Waits until each webhook's lane is settled: its cursor at the head, nothing in flight or unresolved (after that
+    /// nothing more is sent until something is appended). False when one never settled within `seconds`.
+    static func settled(_ harness: ServiceHarness, _ ids: [String], seconds: Double = 30) async -> Bool {
+        await eventually(seconds: seconds) {
+            ids.allSatisfy { id in
+                guard let progress = harness.service.dispatcher.progress(id) else { return false }
+                return progress.cursor == harness.service.log.nextOffset && progress.inFlight == 0 && progress.unresolved == 0
+            }
+        }
+    }
+
     /// Publishes one `user.login` with `n`; returns its offset and its log time in ms.
     static func publish(_ harness: ServiceHarness, token: String, n: Int) async throws -> (offset: Int64, timestampMs: Int64) {
         let reply = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":\#(n)}}"#)

@@ -72,7 +72,7 @@ import WebhookSigning
         }
         let total = expected.values.reduce(0) { $0 + $1.count }
         #expect(await receiver.wait(seconds: 60) { $0.count >= total })
-        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(await DeliveryPromiseTests.settled(harness, webhooks.map(\.id)), "every lane settled: nothing more will be sent")
         let received = receiver.received
         #expect(received.count == total, "no duplicates and nothing extra")
         for webhook in webhooks {
@@ -224,7 +224,7 @@ import WebhookSigning
         let test = await harness.send("POST", "/v1/webhooks/\(id)/test", token: token)
         #expect(test.status == 202)
         #expect(await receiver.wait { $0.contains { $0.json?["type"]?.stringValue == "webhook.test" } })
-        try await Task.sleep(nanoseconds: 300_000_000)
+        #expect(await DeliveryPromiseTests.settled(harness, [id, other]), "both lanes settled past the test event")
         let tests = receiver.received.filter { $0.json?["type"]?.stringValue == "webhook.test" }
         #expect(tests.count == 1 && tests[0].path == "/hook", "only the named webhook gets its test event")
         _ = other

@@ -89,7 +89,6 @@ import ArgusTestSupport
         let (status, webhook) = try await Self.request("POST", server.base + "/v1/webhooks", token: token,
             body: #"{"url":"\#(receiver.url)","event_types":["user.*"],"organization_id":"platform","max_in_flight":\#(window)}"#)
         #expect(status == 201)
-        _ = webhook
         let total = 600
         for batch in 0..<(total / 100) {
             let events = (0..<100).map { #"{"type":"user.login","data":{"n":\#(batch * 100 + $0)}}"# }.joined(separator: ",")
@@ -103,7 +102,11 @@ import ArgusTestSupport
         server = try await Server.start(dataDirectory: directory, firstStart: false)
         let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
         #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
-        try await Task.sleep(nanoseconds: 500_000_000)
+        let webhookID = try #require(webhook?["id"]?.stringValue)
+        #expect(await DeliveryPromiseTests.eventually(seconds: 30) {
+            let stats = try? await Self.request("GET", server.base + "/v1/webhooks/\(webhookID)/stats", token: token).1
+            return stats?["lag"]?.int64Value == 0 && stats?["in_flight"]?.int64Value == 0 && stats?["unresolved"]?.int64Value == 0
+        }, "the lane settled: nothing more will be sent")
         let received = receiver.received.filter { $0.json?["type"]?.stringValue == "user.login" }
         var idsByNumber: [Int64: Set<String>] = [:]
         for delivery in received {

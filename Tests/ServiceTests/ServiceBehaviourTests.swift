@@ -48,22 +48,28 @@ import Testing
         for _ in 0..<5 { created.append(try #require(await harness.createWebhook(token: token).json?["id"]?.stringValue)) }
         var seen: [String] = []
         var after: String? = nil
-        repeat {
+        var pages = 0
+        repeat {  // bounded: 5 webhooks in pages of 2 take 3 pages; a cursor that never ends stops at 10
             let reply = await harness.send("GET", "/v1/webhooks?limit=2" + (after.map { "&after=\($0)" } ?? ""), token: token)
             seen += reply.json?["data"]?.arrayValue?.compactMap { $0["id"]?.stringValue } ?? []
             after = reply.json?["next_after"]?.stringValue
-        } while after != nil
+            pages += 1
+        } while after != nil && pages < 10
+        #expect(after == nil && pages == 3, "the pages ended: \(pages)")
         #expect(seen == created.sorted())
         for number in 0..<7 {
             #expect(await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":\#(number)}}"#).status == 201)
         }
         var numbers: [Int64] = []
         var cursor: Int64? = nil
-        repeat {
+        var eventPages = 0
+        repeat {  // bounded like the loop above
             let reply = await harness.send("GET", "/v1/events?type=user.login&limit=3" + (cursor.map { "&after=\($0)" } ?? ""), token: token)
             numbers += reply.json?["data"]?.arrayValue?.compactMap { $0["data"]?["n"]?.int64Value } ?? []
             cursor = reply.json?["next_after"]?.int64Value
-        } while cursor != nil
+            eventPages += 1
+        } while cursor != nil && eventPages < 20
+        #expect(cursor == nil, "the event pages ended after \(eventPages)")
         #expect(numbers == Array(0..<7))
     }
 
