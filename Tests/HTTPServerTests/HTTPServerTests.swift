@@ -372,7 +372,9 @@ import Testing
     }
 
     @Test func shutdownGivesUpOnHandlersAfterTheGracePeriod() async throws {
+        let handlerStarted = Atomic<Bool>(false)
         let handler = ClosureHandler { _ in
+            handlerStarted.store(true, ordering: .relaxed)
             try? await Task.sleep(for: .seconds(30))
             return .text(200, "too late")
         }
@@ -385,7 +387,10 @@ import Testing
             try client.send(get("/forever"))
             return client
         }
-        try await Task.sleep(for: .milliseconds(100))
+        // The handler is running (bounded wait), so shutdown has one to give up on.
+        for _ in 0..<500 where !handlerStarted.load(ordering: .relaxed) { try await Task.sleep(for: .milliseconds(10)) }
+        let handlerRan = handlerStarted.load(ordering: .relaxed)
+        #expect(handlerRan, "the handler started")
         let started = Date()
         await server.shutdown(graceSeconds: 0.3)
         #expect(Date().timeIntervalSince(started) < 10)
