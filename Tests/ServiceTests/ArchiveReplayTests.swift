@@ -147,7 +147,11 @@ import Testing
         #expect(reason == JSONValue.string("archive_unavailable"), "stats say why the lane waits")
         let before = setup.published.filter { $0 < Int64(middle) }
         #expect(await receiver.wait(seconds: 10) { Self.offsets($0, path: "compliance").count >= before.count })
-        try await Task.sleep(nanoseconds: 200_000_000)
+        // The lane holds at the first unreadable offset with nothing in flight or pending: nothing past it can go.
+        #expect(await receiver.wait(seconds: 10) { _ in
+            guard let progress = setup.harness.service.dispatcher.progress(id) else { return false }
+            return progress.cursor == UInt64(middle) && progress.inFlight == 0 && progress.unresolved == 0
+        }, "the lane waits at offset \(middle)")
         #expect(Self.offsets(receiver.received, path: "compliance") == before, "up to the unreadable segment, nothing past it")
         #expect(setup.harness.service.webhooks.get(id)?.status == .enabled, "waiting, not paused")
 

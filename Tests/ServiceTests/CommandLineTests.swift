@@ -258,17 +258,17 @@ import Testing
         let base = try #require(fromFile.base)
         let admin = try #require(fromFile.child.standardOutput.split(separator: "\n").first { $0.contains("client_id:") }?.split(separator: " ").last)
         let adminSecret = try #require(fromFile.child.standardOutput.split(separator: "\n").first { $0.contains("client_secret:") }?.split(separator: " ").last)
-        let (_, tokenReply) = try await PlainHTTPClient.request("POST", base + "/oauth/token", basic: "\(admin):\(adminSecret)",
+        let (_, tokenReply) = try await RawHTTP.request("POST", base + "/oauth/token", basic: "\(admin):\(adminSecret)",
                                                                 body: "grant_type=client_credentials", contentType: "application/x-www-form-urlencoded")
         let token = try #require(tokenReply?["access_token"]?.stringValue)
-        let (created, _) = try await PlainHTTPClient.request("POST", base + "/v1/webhooks", token: token,
+        let (created, _) = try await RawHTTP.request("POST", base + "/v1/webhooks", token: token,
                                                              body: #"{"url":"http://127.0.0.1:9/hook","event_types":["*"],"organization_id":"platform"}"#)
         #expect(created == 201, "allow_http and allow_target_cidrs from the file admit a loopback http:// target")
         let events = (0..<30).map { _ in #"{"type":"user.login","organization_id":"org_a","data":{"pad":"\#(String(repeating: "p", count: 300))"}}"# }
-        let (published, _) = try await PlainHTTPClient.request("POST", base + "/v1/events/batch", token: token,
+        let (published, _) = try await RawHTTP.request("POST", base + "/v1/events/batch", token: token,
                                                                body: #"{"events":[\#(events.joined(separator: ","))]}"#)
         #expect(published == 201)
-        let (single, _) = try await PlainHTTPClient.request("POST", base + "/v1/events", token: token,
+        let (single, _) = try await RawHTTP.request("POST", base + "/v1/events", token: token,
                                                             body: #"{"type":"user.login","organization_id":"org_a","data":{}}"#)
         #expect(single == 201)
         let segments = try FileManager.default.contentsOfDirectory(atPath: fileData + "/log").filter { $0.hasSuffix(".log") }

@@ -121,7 +121,8 @@ import Testing
         // The attempt ends while the receiver still holds the request: deleting cancelled it.
         #expect(await receiver.wait(seconds: 10) { _ in harness.service.dispatcher.inFlightCount == 0 })
         release.store(true, ordering: .relaxed)
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // The lane is gone (nothing can send for this webhook any more), and the receiver saw only the two.
+        #expect(await receiver.wait(seconds: 10) { _ in harness.service.dispatcher.progress(id) == nil })
         #expect(receiver.received.count == 2)
         let unknown = await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token)
         #expect(unknown.status == 404)
@@ -173,7 +174,8 @@ import Testing
         #expect(data["delivery_id"]?.stringValue != nil && data["event_id"]?.stringValue != nil && data["offset"]?.int64Value != nil)
         #expect(data["attempts"]?.int64Value == 1 && data["last_status_code"]?.int64Value == 500)
         #expect(exhausted.json?["organization_id"]?.stringValue == "org_a")
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // The broken webhook's lane is settled past every operational event: nothing more will be sent to it.
+        #expect(await DeliveryPromiseTests.settled(harness, [broken]), "the broken webhook's lane settled")
         #expect(!receiver.received.contains { $0.path == "/broken" && about($0) }, "never delivered to the webhook it is about")
         #expect(receiver.received.filter { $0.path == "/broken" }.count == 5)
     }

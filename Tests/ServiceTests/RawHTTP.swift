@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Glibc
 import JSON
@@ -46,7 +47,7 @@ enum RawHTTP {
         while sent < request.count {
             let count = request[sent...].withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
             if count < 0 && errno == EINTR { continue }
-            if count <= 0 { return nil }
+            if count <= 0 { break } // the server stopped reading (it answered early, as after a 413): read what it said
             sent += count
         }
         let deadline = Date().addingTimeInterval(timeoutSeconds)
@@ -67,6 +68,28 @@ enum RawHTTP {
         let bodyBytes = Array(text[split.upperBound...].utf8)
         guard bodyBytes.count >= length else { return nil }
         return Reply(status: status, head: headText, body: try? JSONParser.parse(Array(bodyBytes.prefix(length))))
+    }
+
+    struct Failure: Error, CustomStringConvertible { let description: String }
+
+    /// One request to `url` (`http://127.0.0.1:PORT/path?query`) with an optional bearer token or basic
+    /// credentials: its status and JSON body. For tests against a `serve` child where URLSession gets in the
+    /// way (on Linux it answers a 401 carrying `WWW-Authenticate: Basic` with an authentication round of its
+    /// own that never completes). 30 s deadline.
+    /// - Throws: `Failure` when the URL has no port or no whole response arrived.
+    static func request(_ method: String, _ url: String, token: String? = nil, basic: String? = nil, body: String? = nil,
+                        contentType: String = "application/json") async throws -> (Int, JSONValue?) {
+        guard let parsed = URL(string: url), let port = parsed.port else { throw Failure(description: "not a URL with a port: \(url)") }
+        var target = parsed.path.isEmpty ? "/" : parsed.path
+        if let query = parsed.query { target += "?" + query }
+        var headers: [(String, String)] = []
+        if let token { headers.append(("Authorization", "Bearer \(token)")) }
+        if let basic { headers.append(("Authorization", "Basic \(Base64.encode(Array(basic.utf8)))")) }
+        if body != nil { headers.append(("Content-Type", contentType)) }
+        guard let reply = await exchange(port: UInt16(port), method, target, headers: headers, body: body ?? "", timeoutSeconds: 30) else {
+            throw Failure(description: "no whole response to \(method) \(target)")
+        }
+        return (reply.status, reply.body)
     }
 
     /// Opens `count` connections that send nothing (non-blocking connects, not waited for); the caller

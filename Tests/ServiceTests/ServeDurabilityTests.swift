@@ -17,7 +17,7 @@ import Glibc
 
     /// A token for `clientID`, or nil with the status when refused.
     static func token(_ server: Server, _ clientID: String, _ secret: String) async throws -> (Int, String?) {
-        let (status, reply) = try await PlainHTTPClient.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
+        let (status, reply) = try await RawHTTP.request("POST", server.base + "/oauth/token", basic: "\(clientID):\(secret)",
                                                                   body: "grant_type=client_credentials", contentType: form)
         return (status, reply?["access_token"]?.stringValue)
     }
@@ -31,7 +31,7 @@ import Glibc
 
     /// What a restart must keep: the history as the API shows it (ids, statuses, each attempt's number, status code and body).
     static func historySnapshot(_ server: Server, webhookID: String, token: String) async throws -> [String] {
-        let (status, reply) = try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks/\(webhookID)/deliveries?limit=100", token: token)
+        let (status, reply) = try await RawHTTP.request("GET", server.base + "/v1/webhooks/\(webhookID)/deliveries?limit=100", token: token)
         #expect(status == 200)
         return (reply?["data"]?.arrayValue ?? []).map { record in
             let attempts = (record["attempts"]?.arrayValue ?? []).map { attempt in
@@ -54,7 +54,7 @@ import Glibc
 
         // Two clients of org_a: one stays, one is deleted. The staying one has a live token and a revoked one.
         func createClient() async throws -> (String, String) {
-            let (status, reply) = try await PlainHTTPClient.request("POST", server.base + "/v1/clients", token: admin,
+            let (status, reply) = try await RawHTTP.request("POST", server.base + "/v1/clients", token: admin,
                 body: #"{"scopes":["events:publish","events:read","webhooks:read","webhooks:write"],"organization_id":"org_a","description":"kept"}"#)
             #expect(status == 201)
             return (try #require(reply?["client_id"]?.stringValue), try #require(reply?["client_secret"]?.stringValue))
@@ -64,17 +64,17 @@ import Glibc
         let live = try #require(try await Self.token(server, keptID, keptSecret).1)
         let revoked = try #require(try await Self.token(server, keptID, keptSecret).1)
         let orphaned = try #require(try await Self.token(server, deletedID, deletedSecret).1)
-        let (revokeStatus, _) = try await PlainHTTPClient.request("POST", server.base + "/oauth/revoke", basic: "\(keptID):\(keptSecret)",
+        let (revokeStatus, _) = try await RawHTTP.request("POST", server.base + "/oauth/revoke", basic: "\(keptID):\(keptSecret)",
                                                                     body: "token=\(revoked)", contentType: Self.form)
         #expect(revokeStatus == 200)
-        #expect(try await PlainHTTPClient.request("DELETE", server.base + "/v1/clients/\(deletedID)", token: admin).0 == 204)
+        #expect(try await RawHTTP.request("DELETE", server.base + "/v1/clients/\(deletedID)", token: admin).0 == 204)
 
-        let (created, webhook) = try await PlainHTTPClient.request("POST", server.base + "/v1/webhooks", token: live,
+        let (created, webhook) = try await RawHTTP.request("POST", server.base + "/v1/webhooks", token: live,
             body: #"{"url":"\#(receiver.url)","event_types":["user.*"],"retry":{"max_retries":2,"initial_delay_ms":100,"max_delay_ms":100}}"#)
         #expect(created == 201)
         let webhookID = try #require(webhook?["id"]?.stringValue)
         for n in 0..<3 {
-            let (status, _) = try await PlainHTTPClient.request("POST", server.base + "/v1/events", token: live,
+            let (status, _) = try await RawHTTP.request("POST", server.base + "/v1/events", token: live,
                                                                   body: #"{"type":"user.login","data":{"n":\#(n)}}"#)
             #expect(status == 201)
         }
@@ -89,25 +89,25 @@ import Glibc
 
         /// Everything the restarted server must still know.
         func expectKept(_ when: String) async throws {
-            #expect(try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks/\(webhookID)", token: live).0 == 200,
+            #expect(try await RawHTTP.request("GET", server.base + "/v1/webhooks/\(webhookID)", token: live).0 == 200,
                     "\(when): the live token still works")
-            let (revokedStatus, revokedReply) = try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks", token: revoked)
+            let (revokedStatus, revokedReply) = try await RawHTTP.request("GET", server.base + "/v1/webhooks", token: revoked)
             let revokedCode = revokedReply?["error"]?["code"]?.stringValue ?? ""
             // A revoked token may be forgotten (journals stay bounded by live tokens): then it is simply unknown.
             #expect(revokedStatus == 401 && ["token_revoked", "invalid_token"].contains(revokedCode),
                     "\(when): the revoked token stays refused (\(revokedStatus) \(revokedCode))")
-            #expect(try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks", token: orphaned).0 == 401,
+            #expect(try await RawHTTP.request("GET", server.base + "/v1/webhooks", token: orphaned).0 == 401,
                     "\(when): the deleted client's token stays refused")
             #expect(try await Self.token(server, deletedID, deletedSecret).0 == 401, "\(when): the deleted client stays deleted")
             #expect(try await Self.token(server, keptID, keptSecret).1 != nil, "\(when): the kept client gets new tokens")
-            let (_, clients) = try await PlainHTTPClient.request("GET", server.base + "/v1/clients?organization_id=org_a", token: admin)
+            let (_, clients) = try await RawHTTP.request("GET", server.base + "/v1/clients?organization_id=org_a", token: admin)
             let ids = clients?["data"]?.arrayValue?.compactMap { $0["client_id"]?.stringValue } ?? []
             #expect(ids.contains(keptID) && !ids.contains(deletedID), "\(when): clients listed: \(ids)")
             #expect(try await Self.historySnapshot(server, webhookID: webhookID, token: live) == history, "\(when): the history is unchanged")
-            let (_, stats) = try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks/\(webhookID)/stats", token: live)
+            let (_, stats) = try await RawHTTP.request("GET", server.base + "/v1/webhooks/\(webhookID)/stats", token: live)
             #expect(stats?["succeeded"]?.int64Value == 3 && stats?["attempts"]?.int64Value == 6, "\(when): stats \(String(describing: stats))")
         }
-        #expect(try await PlainHTTPClient.request("GET", server.base + "/v1/webhooks", token: revoked).0 == 401, "revoked before the restart")
+        #expect(try await RawHTTP.request("GET", server.base + "/v1/webhooks", token: revoked).0 == 401, "revoked before the restart")
 
         server.kill9()
         server = try await Server.start(dataDirectory: directory, firstStart: false)
@@ -149,16 +149,16 @@ import Glibc
             return #"{"events":["# + Array(repeating: event, count: count).joined(separator: ",") + "]}"
         }
         func head() async throws -> Int64 {
-            let (_, reply) = try await PlainHTTPClient.request("POST", server.base + "/v1/events", token: admin,
+            let (_, reply) = try await RawHTTP.request("POST", server.base + "/v1/events", token: admin,
                                                                  body: #"{"type":"user.login","organization_id":"org_a","data":{}}"#)
             return try #require(reply?["offset"]?.int64Value) + 1
         }
 
         // 1,000 events: one commit; 1,001: 422 validation_failed, nothing appended.
-        let (accepted, reply) = try await PlainHTTPClient.request("POST", url, token: admin, body: batch(1000))
+        let (accepted, reply) = try await RawHTTP.request("POST", url, token: admin, body: batch(1000))
         #expect(accepted == 201 && reply?["events"]?.arrayValue?.count == 1000)
         let before = try await head()
-        let (tooMany, tooManyReply) = try await PlainHTTPClient.request("POST", url, token: admin, body: batch(1001))
+        let (tooMany, tooManyReply) = try await RawHTTP.request("POST", url, token: admin, body: batch(1001))
         #expect(tooMany == 422 && tooManyReply?["error"]?["code"]?.stringValue == "validation_failed", "\(tooMany) \(String(describing: tooManyReply))")
         #expect(try await head() == before + 1, "the refused batch appended nothing")
 
@@ -168,19 +168,19 @@ import Glibc
         #expect(core.utf8.count < limit)
         let exact = core + String(repeating: " ", count: limit - core.utf8.count)
         #expect(exact.utf8.count == limit)
-        let (atLimit, atLimitReply) = try await PlainHTTPClient.request("POST", url, token: admin, body: exact)
+        let (atLimit, atLimitReply) = try await RawHTTP.request("POST", url, token: admin, body: exact)
         #expect(atLimit == 201 && atLimitReply?["events"]?.arrayValue?.count == 40, "exactly 8 MiB is accepted: \(atLimit)")
         let afterExact = try await head()
-        let (over, overReply) = try await PlainHTTPClient.request("POST", url, token: admin, body: exact + " ")
+        let (over, overReply) = try await RawHTTP.request("POST", url, token: admin, body: exact + " ")
         #expect(over == 413 && overReply?["error"]?["code"]?.stringValue == "body_too_large", "8 MiB + 1 byte: \(over) \(String(describing: overReply))")
         #expect(try await head() == afterExact + 1, "the refused body appended nothing")
         // Other routes keep their 1 MiB.
         let oneMiB = 1 << 20
         let single = #"{"type":"user.login","organization_id":"org_a","data":{}}"#
-        let (big, _) = try await PlainHTTPClient.request("POST", server.base + "/v1/events", token: admin,
+        let (big, _) = try await RawHTTP.request("POST", server.base + "/v1/events", token: admin,
                                                            body: single + String(repeating: " ", count: oneMiB + 1 - single.utf8.count))
         #expect(big == 413)
-        let (fits, _) = try await PlainHTTPClient.request("POST", server.base + "/v1/events", token: admin,
+        let (fits, _) = try await RawHTTP.request("POST", server.base + "/v1/events", token: admin,
                                                             body: single + String(repeating: " ", count: oneMiB - single.utf8.count))
         #expect(fits == 201)
     }
