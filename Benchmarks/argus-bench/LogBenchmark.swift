@@ -39,12 +39,19 @@ struct LogBenchmark: Benchmark {
         let payload = Array("{\"pad\":\"\(String(repeating: "x", count: max(0, eventBytes - 10)))\"}".utf8)
 
         var scanDirectory = ""
+        var bestAppendRate = 0.0
         for concurrency in concurrencies {
             let directory = root + "/append-\(concurrency)"
             let result = try await measureAppends(directory: directory, concurrency: concurrency, seconds: seconds, payload: payload)
             report.add(name: "append always c=\(concurrency)", impl: "argus", sizeBytes: eventBytes, value: result.rate, unit: .operationsPerSecond,
                        note: String(format: "%.1f MB/s, p50 %.3f ms, p99 %.3f ms", result.rate * Double(payload.count) / 1e6, result.p50Ms, result.p99Ms))
             scanDirectory = directory
+            bestAppendRate = max(bestAppendRate, result.rate)
+            let withUpkeep = try await measureAppends(directory: directory + "-upkeep", concurrency: concurrency, seconds: seconds,
+                                                      payload: payload, merkleUpkeep: true)
+            report.add(name: "append always c=\(concurrency) + merkle upkeep", impl: "argus", sizeBytes: eventBytes, value: withUpkeep.rate,
+                       unit: .operationsPerSecond,
+                       note: String(format: "%+.1f%% vs without (budget -10%%), p99 %.3f ms", 100 * (withUpkeep.rate / result.rate - 1), withUpkeep.p99Ms))
             if runRedis {
                 let requests = max(2000, Int(result.rate * seconds))
                 if let peer = redisStreams(clients: concurrency, requests: min(requests, 300_000), payloadBytes: eventBytes) {
@@ -64,6 +71,12 @@ struct LogBenchmark: Benchmark {
                    note: String(format: "%.0f events/s over %.0f MB", scan.eventsPerSecond, scan.bytes / 1e6))
         let tail = try measureTail(directory: scanDirectory)
         report.add(name: "tail json envelopes", impl: "argus", value: tail, unit: .operationsPerSecond, note: "events/s formatted")
+        // Merkle hash-tile upkeep (lazy: paid when a checkpoint or proof is asked for, not on append),
+        // as a share of the best durable append rate above: the time it adds per published event.
+        let upkeepRate = try measureMerkleUpkeep(directory: scanDirectory)
+        report.add(name: "merkle tile upkeep", impl: "argus", value: upkeepRate, unit: .operationsPerSecond,
+                   note: String(format: "events/s hashed into tiles; %.1f%% of the durable append time per event (budget 10%%)",
+                                100 * bestAppendRate / upkeepRate))
 
         // Open time with 1 and with 1,000 sealed segments.
         for sealed in [1, 1000] {
@@ -77,18 +90,39 @@ struct LogBenchmark: Benchmark {
         return 0
     }
 
+    /// Events per second that `MerkleTileStore.update()` brings into fresh tiles from the log in `directory`.
+    static func measureMerkleUpkeep(directory: String) throws -> Double {
+        let tiles = directory + "-merkle"
+        defer { try? FileManager.default.removeItem(atPath: tiles) }
+        let start = ContinuousClock.now
+        let count = try MerkleTileStore(directory: tiles, logDirectory: directory).update()
+        return Double(count) / (ContinuousClock.now - start).inSeconds
+    }
+
     struct AppendResult {
         var rate: Double
         var p50Ms: Double
         var p99Ms: Double
     }
 
-    static func measureAppends(directory: String, concurrency: Int, seconds: Double, payload: [UInt8]) async throws -> AppendResult {
+    static func measureAppends(directory: String, concurrency: Int, seconds: Double, payload: [UInt8],
+                               merkleUpkeep: Bool = false) async throws -> AppendResult {
         var options = EventLogOptions()
         options.fsyncPolicy = .always
         let log = try EventLog(directory: directory, options: options)
         defer { log.close() }
         let deadline = ContinuousClock.now + .milliseconds(Int(seconds * 1000))
+        if merkleUpkeep {
+            // Tiles brought up to the durable head every second on a thread of their own (serve does it at
+            // most every 10 s): what appends lose to the upkeep running beside them.
+            let tiles = MerkleTileStore(directory: directory + "-merkle", logDirectory: directory)
+            Thread.detachNewThread {
+                while ContinuousClock.now < deadline {
+                    Thread.sleep(forTimeInterval: 1)
+                    _ = try? tiles.update(to: log.nextOffset)
+                }
+            }
+        }
         let start = ContinuousClock.now
         let latencies = try await withThrowingTaskGroup(of: [Double].self) { group in
             for appender in 0..<concurrency {

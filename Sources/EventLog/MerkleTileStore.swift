@@ -142,7 +142,12 @@ public final class MerkleTileStore: Sendable {
         guard state.treeSize != old.treeSize else { return }
         let newPartials = partialTiles(of: state)
         for (tile, bytes) in newPartials {
-            try systemCall { try FileSystem.writeAtomically(bytes, to: directory + "/" + tile.path, mode: 0o644, creatingDirectory: true) }
+            try writeTile(bytes, to: directory + "/" + tile.path)
+        }
+        // One flush for every tile written above (not one fsync per tile), before `tree-size` names them.
+        try systemCall { () throws in
+            let handle = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
+            guard linuxSyncFileSystem(handle.rawValue) == 0 else { throw SystemError.current("syncfs", directory) }
         }
         let tiles = MerkleTileReader(directory: directory, treeSize: state.treeSize, edge: state.edge)
         let root = try MerkleTree.rootHash(of: tiles, treeSize: state.treeSize)
@@ -167,11 +172,23 @@ public final class MerkleTileStore: Sendable {
             levelSize /= UInt64(MerkleTile.fullWidth)
             let tile = MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth)
             let bytes = state.edge[level]
-            try systemCall { try FileSystem.writeAtomically(bytes, to: directory + "/" + tile.path, mode: 0o644, creatingDirectory: true) }
+            try writeTile(bytes, to: directory + "/" + tile.path)
             let hashes = MerkleTileReader.split(bytes[...])
             carry = try MerkleTree.rootHash(of: MerkleLeafHashes(leafHashes: hashes), treeSize: UInt64(MerkleTile.fullWidth))
             state.edge[level] = []
             level += 1
+        }
+    }
+
+    /// Writes a tile through a temporary file and a rename (readers see the old file or the new one),
+    /// without an fsync: `append` flushes every tile with one `syncfs` before `tree-size` names them.
+    private func writeTile(_ bytes: [UInt8], to path: String) throws {
+        try systemCall { () throws in
+            try FileSystem.createDirectory(FileSystem.parent(of: path))
+            let temporary = path + ".tmp-\(getpid())"
+            let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            try file.write(bytes, at: 0)
+            if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
         }
     }
 
@@ -186,3 +203,7 @@ public final class MerkleTileStore: Sendable {
         return result
     }
 }
+
+/// glibc's `syncfs(2)` (flushes the file system holding `descriptor`), which the Glibc module does not export.
+@_silgen_name("syncfs")
+private func linuxSyncFileSystem(_ descriptor: Int32) -> Int32

@@ -36,7 +36,7 @@ extension ArgusService {
         let principal = try authenticate(request, scope: Scope.eventsRead)
         let id = request.pathParameters["id"] ?? ""
         let treeSize = try Self.treeSize(request, "tree_size", required: false)
-        let notFound = APIError(404, "event_not_found", "no event \(id) in this organization's log")
+        let notFound = APIError(404, "not_found", "no event \(id) in this organization's log")
         guard let timeMs = Self.timeOfEventID(id) else { throw notFound }
         let directory = log.directory
         let head = log.nextOffset
@@ -57,7 +57,7 @@ extension ArgusService {
         do {
             return json(200, try await BlockingIO.run(body))
         } catch let error as MerkleProofError {
-            throw APIError(400, "invalid_tree_size", error.description)
+            throw APIError(400, "invalid_query", error.description)
         }
     }
 
