@@ -42,7 +42,7 @@ let package = Package(
         // uses the one JSON string escaper and SystemIO's clock.
         .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
-        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
         .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts

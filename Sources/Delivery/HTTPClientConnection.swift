@@ -1,4 +1,5 @@
 import Synchronization
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -35,19 +36,12 @@ final class HTTPClientConnection: @unchecked Sendable {
 
     deinit { Glibc.close(descriptor) }
 
-    /// Monotonic time in nanoseconds.
-    static func nowNs() -> UInt64 {
-        var time = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &time)
-        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
-    }
-
     /// Opens a connection to `address`:`port`, within `deadlineNs`.
     static func connect(to address: IPAddress, port: Int, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> HTTPClientConnection {
         let family = address.isIPv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let peer = address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
-        guard descriptor >= 0 else { throw .network("socket() for \(peer) failed: \(Self.errorName(errno))") }
+        guard descriptor >= 0 else { throw .network("socket() for \(peer) failed: \(SystemError.describe(errno: errno))") }
         let connection = HTTPClientConnection(descriptor: descriptor, peer: peer)
         var one: Int32 = 1
         setsockopt(descriptor, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
@@ -72,12 +66,12 @@ final class HTTPClientConnection: @unchecked Sendable {
             }
         }
         if result != 0 {
-            guard errno == EINPROGRESS || errno == EINTR else { throw .network("connect to \(peer) failed: \(Self.errorName(errno))") }
+            guard errno == EINPROGRESS || errno == EINTR else { throw .network("connect to \(peer) failed: \(SystemError.describe(errno: errno))") }
             try connection.wait(for: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation)
             var error: Int32 = 0
             var length = socklen_t(MemoryLayout<Int32>.size)
             getsockopt(descriptor, SOL_SOCKET, SO_ERROR, &error, &length)
-            guard error == 0 else { throw .network("connect to \(peer) failed: \(Self.errorName(error))") }
+            guard error == 0 else { throw .network("connect to \(peer) failed: \(SystemError.describe(errno: error))") }
         }
         return connection
     }
@@ -86,14 +80,14 @@ final class HTTPClientConnection: @unchecked Sendable {
     private func wait(for events: Int16, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) {
         while true {
             if cancellation.isCancelled { throw .cancelled }
-            let now = Self.nowNs()
+            let now = SystemClock.monotonicNanoseconds()
             guard now < deadlineNs else { throw .timedOut }
             let milliseconds = Int32(min(UInt64(Int32.max), (deadlineNs - now + 999_999) / 1_000_000))
             var descriptor = pollfd(fd: self.descriptor, events: events, revents: 0)
             let ready = poll(&descriptor, 1, milliseconds)
             if ready < 0 {
                 if errno == EINTR { continue }
-                throw .network("poll on \(peer) failed: \(Self.errorName(errno))")
+                throw .network("poll on \(peer) failed: \(SystemError.describe(errno: errno))")
             }
             if ready > 0 {
                 if cancellation.isCancelled { throw .cancelled }
@@ -121,9 +115,9 @@ final class HTTPClientConnection: @unchecked Sendable {
             }
             if cancellation.isCancelled { throw .cancelled }
             if code == EPIPE || code == ECONNRESET {
-                throw .closed("while the request was being sent (\(sent) of \(bytes.count) bytes, \(Self.errorName(code)))")
+                throw .closed("while the request was being sent (\(sent) of \(bytes.count) bytes, \(SystemError.describe(errno: code)))")
             }
-            throw .network("send to \(peer) failed: \(Self.errorName(code))")
+            throw .network("send to \(peer) failed: \(SystemError.describe(errno: code))")
         }
     }
 
@@ -145,7 +139,7 @@ final class HTTPClientConnection: @unchecked Sendable {
             }
             if cancellation.isCancelled { throw .cancelled }
             if code == ECONNRESET { return 0 }
-            throw .network("recv from \(peer) failed: \(Self.errorName(code))")
+            throw .network("recv from \(peer) failed: \(SystemError.describe(errno: code))")
         }
     }
 
@@ -153,16 +147,6 @@ final class HTTPClientConnection: @unchecked Sendable {
     var isQuiet: Bool {
         var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, 0) == 0
-    }
-
-    /// `ECONNREFUSED` and the like, with the number.
-    static func errorName(_ code: Int32) -> String {
-        let names: [Int32: String] = [
-            ECONNREFUSED: "ECONNREFUSED", ECONNRESET: "ECONNRESET", EPIPE: "EPIPE", ETIMEDOUT: "ETIMEDOUT",
-            EHOSTUNREACH: "EHOSTUNREACH", ENETUNREACH: "ENETUNREACH", EMFILE: "EMFILE", ENFILE: "ENFILE",
-            EADDRNOTAVAIL: "EADDRNOTAVAIL", ENOBUFS: "ENOBUFS",
-        ]
-        return "\(names[code] ?? "errno") (\(code))"
     }
 }
 

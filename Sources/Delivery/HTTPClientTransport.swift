@@ -1,5 +1,6 @@
 import Foundation
 import Synchronization
+import SystemIO
 import WebhookSigning
 #if canImport(Glibc)
 import Glibc
@@ -54,14 +55,14 @@ public final class HTTPClientTransport: DeliveryTransport {
 
     public func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
         let cancellation = AttemptCancellation()
-        let startedNs = HTTPClientConnection.nowNs()
+        let startedNs = SystemClock.monotonicNanoseconds()
         let deadlineNs = startedNs + UInt64(max(0.001, min(timeoutSeconds, 86_400)) * 1e9)
         return await withTaskCancellationHandler {
             await threads.run { [self] in
                 let result = perform(url: url, addresses: addresses, headers: headers, body: body, deadlineNs: deadlineNs,
                                      timeoutSeconds: timeoutSeconds, cancellation: cancellation)
                 var finished = result
-                finished.durationMs = Double(HTTPClientConnection.nowNs() - startedNs) / 1e6
+                finished.durationMs = Double(SystemClock.monotonicNanoseconds() - startedNs) / 1e6
                 return finished
             }
         } onCancel: {
@@ -234,7 +235,7 @@ public final class HTTPClientTransport: DeliveryTransport {
 
     /// A kept-alive connection to `key` that is young enough and quiet, or nil. Stale ones are closed.
     private func take(_ key: String) -> HTTPClientConnection? {
-        let now = HTTPClientConnection.nowNs()
+        let now = SystemClock.monotonicNanoseconds()
         let idleNsMax = UInt64(configuration.idleSecondsMax * 1e9)
         var stale: [HTTPClientConnection] = []
         defer { stale.removeAll() } // closes them (deinit), outside the lock
@@ -251,7 +252,7 @@ public final class HTTPClientTransport: DeliveryTransport {
 
     /// Keeps `connection` for the next attempt to `key`, within the pool's limits.
     private func put(_ connection: HTTPClientConnection, key: String) {
-        connection.idleSinceNs = HTTPClientConnection.nowNs()
+        connection.idleSinceNs = SystemClock.monotonicNanoseconds()
         let idleNsMax = UInt64(configuration.idleSecondsMax * 1e9)
         var closed: [HTTPClientConnection] = []
         defer { closed.removeAll() }

@@ -1,3 +1,5 @@
+import HTTPServer
+
 /// Reads one HTTP/1.1 response from the bytes a connection produced, incrementally: the status line and
 /// headers, then the body as its framing says (`Content-Length`, `chunked`, or until the connection closes).
 /// A pure value: no sockets, so every receiver answer (absurd, malformed, cut) is testable.
@@ -202,7 +204,7 @@ struct HTTPResponseReader {
                 throw Malformed(reason: "malformed response header line")
             }
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
-            let value = String(decoding: line[(colon + 1)...], as: UTF8.self).trimmingSpaces
+            let value = String(ASCII.trimmed(Substring(decoding: line[(colon + 1)...], as: UTF8.self)))
             switch name {
             case "content-length":
                 guard value.utf8.count <= 18, !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
@@ -210,10 +212,10 @@ struct HTTPResponseReader {
                 if let earlier = contentLength, earlier != length { throw Malformed(reason: "conflicting Content-Length headers") }
                 contentLength = length
             case "transfer-encoding":
-                let codings = value.lowercased().split(separator: ",").map { String($0).trimmingSpaces }
+                let codings = value.lowercased().split(separator: ",").map { String(ASCII.trimmed($0)) }
                 if codings.last == "chunked" { chunked = true } else { throw Malformed(reason: "unsupported Transfer-Encoding") }
             case "connection":
-                let options = value.lowercased().split(separator: ",").map { String($0).trimmingSpaces }
+                let options = value.lowercased().split(separator: ",").map { String(ASCII.trimmed($0)) }
                 if options.contains("close") { close = true }
             case "retry-after":
                 retryAfter = String(value.prefix(64))
@@ -245,15 +247,5 @@ struct HTTPResponseReader {
         case .contentLength, .untilClose: phase = .body
         case .chunked: phase = .chunkSize
         }
-    }
-}
-
-extension String {
-    /// Without leading and trailing spaces and tabs (header values).
-    var trimmingSpaces: String {
-        let bytes = Array(utf8)
-        let isSpace = { (byte: UInt8) in byte == 32 || byte == 9 }
-        guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
-        return String(decoding: bytes[first...last], as: UTF8.self)
     }
 }

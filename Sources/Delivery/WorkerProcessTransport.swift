@@ -97,7 +97,7 @@ public final class WorkerProcessTransport: DeliveryTransport {
                 current.sentCount += 1
                 return .success((current, id))
             }
-            let now = HTTPClientConnection.nowNs()
+            let now = SystemClock.monotonicNanoseconds()
             let diedYoung = state.current.map { !$0.isAlive } ?? (state.lastStartFailure != nil)
             if diedYoung, now - state.lastStartNs < 1_000_000_000 {
                 return .failure(StartFailure(description: state.lastStartFailure ?? "the last worker exited within a second of its start"))
@@ -134,7 +134,6 @@ final class WorkerProcess: @unchecked Sendable {
         var alive = true
         var retired = false
         var inputClosed = false
-        var exitDescription = ""
     }
 
     let pid: pid_t
@@ -237,7 +236,6 @@ final class WorkerProcess: @unchecked Sendable {
         let exit = Self.describe(status)
         let (waiting, close) = state.withLock { state -> ([CheckedContinuation<TransportResult, Never>], Bool) in
             state.alive = false
-            state.exitDescription = exit
             defer { state.waiting = [:] }
             return (Array(state.waiting.values), Self.markInputClosed(&state))
         }

@@ -1,5 +1,5 @@
-/// Byte-level helpers for the HTTP grammar (RFC 9110 / 9112).
-enum ASCII {
+/// Byte-level helpers for the HTTP grammar (RFC 9110 / 9112); `trimmed` is shared with the delivery client.
+package enum ASCII {
     static let carriageReturn: UInt8 = 0x0D
     static let lineFeed: UInt8 = 0x0A
     static let space: UInt8 = 0x20
@@ -61,7 +61,7 @@ enum ASCII {
     }
 
     /// `string` without leading and trailing spaces and tabs.
-    static func trimmed(_ string: Substring) -> Substring {
+    package static func trimmed(_ string: Substring) -> Substring {
         var result = string
         while let first = result.utf8.first, first == space || first == tab { result = result.dropFirst() }
         while let last = result.utf8.last, last == space || last == tab { result = result.dropLast() }

@@ -13,9 +13,14 @@ public enum SystemClock {
 
     /// Seconds on the monotonic clock (arbitrary origin; never jumps): for deadlines and durations.
     package static func monotonicSeconds() -> Double {
+        Double(monotonicNanoseconds()) / 1_000_000_000
+    }
+
+    /// Nanoseconds on the monotonic clock (arbitrary origin; never jumps): for deadlines kept as integers.
+    package static func monotonicNanoseconds() -> UInt64 {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)
-        return Double(time.tv_sec) + Double(time.tv_nsec) / 1_000_000_000
+        return UInt64(time.tv_sec) * 1_000_000_000 + UInt64(time.tv_nsec)
     }
 }
 

@@ -27,6 +27,11 @@ public struct SystemError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 
     public var description: String {
-        "\(call) \(path)" + (offset.map { " at byte \($0)" } ?? "") + ": \(String(cString: strerror(errno))) (errno \(errno))"
+        "\(call) \(path)" + (offset.map { " at byte \($0)" } ?? "") + ": " + Self.describe(errno: errno)
+    }
+
+    /// `errno` for people: its text and its number, such as `Connection refused (errno 111)`.
+    package static func describe(errno: Int32) -> String {
+        "\(String(cString: strerror(errno))) (errno \(errno))"
     }
 }

@@ -59,9 +59,22 @@ final class DroppingReceiver: @unchecked Sendable {
     /// connection closed (RFC 9112 §9.6), or the connection is kept open regardless.
     private let honoursClose: Bool
 
-    init(honoursClose: Bool = true, plan: @escaping @Sendable (Int) -> Action) throws {
+    /// Requests whose answer waits until this many requests have arrived (up to 10 s), so that many
+    /// connections are open at once; 0: answer at once.
+    private let holdUntil: Int
+
+    init(honoursClose: Bool = true, holdUntil: Int = 0, plan: @escaping @Sendable (Int) -> Action) throws {
         self.plan = plan
         self.honoursClose = honoursClose
+        self.holdUntil = holdUntil
+        (listener, port) = try Self.listen(backlog: 128)
+        startThread { [self] in acceptLoop() }
+    }
+
+    deinit { stop() }
+
+    /// A listening TCP socket on 127.0.0.1 and a port the kernel picked: its descriptor and port.
+    static func listen(backlog: Int32) throws -> (descriptor: Int32, port: Int) {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
         var yes: Int32 = 1
@@ -69,24 +82,20 @@ final class DroppingReceiver: @unchecked Sendable {
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
         let bound = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard bound == 0, listen(fd, 128) == 0 else {
+        guard bound == 0, Glibc.listen(fd, backlog) == 0 else {
+            let code = errno
             close(fd)
-            throw POSIXError(.init(rawValue: errno) ?? .EIO)
+            throw POSIXError(.init(rawValue: code) ?? .EIO)
         }
         var length = socklen_t(MemoryLayout<sockaddr_in>.size)
         _ = withUnsafeMutablePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
         }
-        listener = fd
-        port = Int(UInt16(bigEndian: address.sin_port))
-        startThread { [self] in acceptLoop() }
+        return (fd, Int(UInt16(bigEndian: address.sin_port)))
     }
-
-    deinit { stop() }
 
     var url: String { "http://127.0.0.1:\(port)/hook" }
     var requests: [Request] { state.withLock { $0.requests } }
@@ -202,6 +211,8 @@ final class DroppingReceiver: @unchecked Sendable {
             guard body.count == contentLength else { return }
             switch action {
             case .respond(let status):
+                let holdDeadline = ContinuousClock.now + .seconds(10)
+                while requests.count < holdUntil, ContinuousClock.now < holdDeadline { usleep(5_000) }
                 let closing = honoursClose && headers["connection"]?.lowercased() == "close"
                 let response = Array("HTTP/1.1 \(status) Status\r\nContent-Length: 0\r\n\(closing ? "Connection: close\r\n" : "")\r\n".utf8)
                 guard write(fd, response, response.count) == response.count, !closing else { return }

@@ -93,4 +93,34 @@ import WebhookSigning
         #expect(second.statusCode == 204, "a connection the receiver closed while idle is never used: \(second.error ?? "")")
         #expect(receiver.connectionCount == 2)
     }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aReceiverThatNeverAnswersTimesOutAtTheDeadlineNotLater() async throws {
+        let silent = try SilentListener()
+        defer { silent.stop() }
+        let started = ContinuousClock.now
+        let result = await HTTPClientTransport().post(url: URL(string: silent.url)!, headers: [], body: Array("{}".utf8), timeoutSeconds: 1)
+        #expect(result.failure == .timedOut, "\(result.error ?? "")")
+        #expect(result.error?.hasPrefix("timed_out: no complete response within 1 s") == true, "\(result.error ?? "")")
+        // Bounded by the deadline, not by the receiver (coarse: tells "at the deadline" from "never").
+        #expect(ContinuousClock.now - started < .seconds(20))
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func idleConnectionsAreCappedPerReceiver() async throws {
+        var configuration = HTTPClientTransport.Configuration()
+        configuration.idleConnectionsPerHostMax = 2
+        let transport = HTTPClientTransport(configuration: configuration)
+        // Each request is held until eight are in, so eight connections are open at once.
+        let receiver = try DroppingReceiver(holdUntil: 8) { _ in .respond(204) }
+        defer { receiver.stop() }
+        let url = URL(string: receiver.url)!
+        let statuses = await withTaskGroup(of: Int?.self) { group in
+            for _ in 0..<8 { group.addTask { await transport.post(url: url, headers: [], body: [], timeoutSeconds: 20).statusCode } }
+            return await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
+        #expect(statuses == Array(repeating: 204, count: 8))
+        #expect(receiver.connectionCount == 8)
+        #expect(transport.idleConnectionCount == 2, "at most idleConnectionsPerHostMax kept: \(transport.idleConnectionCount)")
+    }
 }
