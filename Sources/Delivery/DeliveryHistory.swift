@@ -417,9 +417,8 @@ public final class DeliveryHistory: Sendable {
     /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
     /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each.
     public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
-        state.withLock { state in
-            guard state.books[webhookID] != nil else { return }
-            load(webhookID, &state)
+        index.state.withLock { state in
+            loadIfKnown(webhookID, &state)
             guard let book = state.books[webhookID], let entries = book.entries else { return }
             for entry in entries.values {
                 for attempt in entry.record.attempts { series.count(attempt) }
