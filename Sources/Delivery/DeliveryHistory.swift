@@ -389,6 +389,26 @@ public final class DeliveryHistory: Sendable {
         }
     }
 
+    /// The attempts of `webhookID`'s listable deliveries counted into `series` (from the index in memory, loading it
+    /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
+    /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each.
+    public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
+        state.withLock { state in
+            guard state.books[webhookID] != nil else { return }
+            load(webhookID, &state)
+            guard let book = state.books[webhookID], let entries = book.entries else { return }
+            for entry in entries.values {
+                for attempt in entry.record.attempts { series.count(attempt) }
+                if let first = entry.record.attempts.first, first.attempt > 1, first.startedAtMs > series.startMs { series.isComplete = false }
+            }
+            // Trimming keeps exactly `recordCountMax`; fewer means nothing was ever trimmed.
+            if book.order.count >= recordCountMax,
+               (book.order.first.flatMap { entries[$0]?.record.attempts.first?.startedAtMs } ?? .max) > series.startMs {
+                series.isComplete = false
+            }
+        }
+    }
+
     /// Counters of `webhookID`.
     public func statistics(webhookID: String) -> Statistics {
         state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }

@@ -139,6 +139,7 @@ public final class ArgusService: Sendable {
         router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await retryDelivery($0) } }
         router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
         router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respond($0) { try await stats($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respond($0) { try await timeseries($0) } }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
         return router

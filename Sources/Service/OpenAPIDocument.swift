@@ -685,6 +685,27 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/webhooks/{id}/stats/timeseries": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "get": {
+        "operationId": "webhookTimeseries",
+        "tags": ["Deliveries"],
+        "summary": "Attempts and failed attempts over time",
+        "description": "Attempts (and of those the failed ones: no 2xx answer) per bucket over the last `hours`, counted from the delivery history (the deliveries it keeps listable, the last 10,000 per webhook). Buckets are aligned to multiples of `bucket_seconds` since 1970 (UTC), oldest first; the last one holds the present and is still filling. `complete` is false when the history may no longer hold every attempt of the window. At most 1440 buckets (`hours * 3600 / bucket_seconds`, rounded up): more answers 400 `invalid_query`.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "parameters": [
+          {"name": "hours", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 168, "default": 24}, "description": "The window, in hours up to now."},
+          {"name": "bucket_seconds", "in": "query", "schema": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600}, "description": "Width of a bucket, in seconds."}
+        ],
+        "responses": {
+          "200": {"description": "The series.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookTimeseries"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
     "/v1/webhooks/{id}/test": {
       "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
       "post": {
@@ -1330,6 +1351,31 @@ enum OpenAPIDocument {
           "event_count": {"type": "integer", "minimum": 0}
         },
         "examples": [{"webhook_id": "wh_01J0000000000000000000000", "from_offset": 0, "until_offset": 300, "event_count": 300}]
+      },
+      "WebhookTimeseries": {
+        "type": "object",
+        "required": ["webhook_id", "start", "end", "bucket_seconds", "complete", "attempts", "failed", "buckets"],
+        "additionalProperties": false,
+        "properties": {
+          "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
+          "start": {"type": "string", "format": "date-time", "description": "Start of the first bucket."},
+          "end": {"type": "string", "format": "date-time", "description": "End of the last bucket (exclusive)."},
+          "bucket_seconds": {"type": "integer", "minimum": 60, "maximum": 86400},
+          "complete": {"type": "boolean", "description": "False when the history may no longer hold every attempt of the window (more deliveries than it keeps)."},
+          "attempts": {"type": "integer", "minimum": 0, "description": "Attempts in the window."},
+          "failed": {"type": "integer", "minimum": 0, "description": "Failed attempts in the window."},
+          "buckets": {
+            "type": "array", "minItems": 1, "maxItems": 1440,
+            "items": {
+              "type": "object", "required": ["start", "attempts", "failed"], "additionalProperties": false,
+              "properties": {
+                "start": {"type": "string", "format": "date-time"},
+                "attempts": {"type": "integer", "minimum": 0},
+                "failed": {"type": "integer", "minimum": 0}
+              }
+            }
+          }
+        }
       },
       "WebhookStats": {
         "type": "object",

@@ -13,7 +13,9 @@ enum PortalRoutes {
         case ("GET", 0), ("GET", 1), ("PATCH", 1):
             return true
         case ("GET", 2):
-            return rest[1] == "deliveries" || rest[1] == "stats" || rest[1] == "series"
+            return rest[1] == "deliveries" || rest[1] == "stats"
+        case ("GET", 3):
+            return rest[1] == "stats" && rest[2] == "timeseries"
         case ("POST", 2):
             return rest[1] == "replay" || rest[1] == "test" || rest[1] == "rotate-secret"
         case ("POST", 4):
