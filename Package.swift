@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),

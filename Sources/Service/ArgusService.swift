@@ -73,6 +73,7 @@ public final class ArgusService: Sendable {
     /// Stops delivery, finishes queued appends and commits, and releases the log.
     public func close() {
         dispatcher.stop()
+        dispatcher.history.flush()
         cursors.close()
         log.close()
     }

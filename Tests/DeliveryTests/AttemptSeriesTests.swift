@@ -40,7 +40,8 @@ import Testing
         var none = AttemptSeries(startMs: 1_000, bucketMs: 1_000, bucketCount: 2)
         history.attemptSeries(webhookID: "wh_unknown", into: &none)
         #expect(none.buckets.map(\.attempts) == [0, 0] && none.isComplete)
-        // From the file after a restart, as from memory.
+        // From the file after a restart, as from memory (the writer thread has written what was queued).
+        history.flush()
         let reopened = try DeliveryHistory(directory: path)
         var again = AttemptSeries(startMs: 1_000, bucketMs: 1_000, bucketCount: 2)
         reopened.attemptSeries(webhookID: "wh_a", into: &again)
