@@ -49,10 +49,11 @@ let package = Package(
         // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
                 swiftSettings: strict),
-        // The command line: parses arguments, calls the libraries, prints.
+        // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
+        // signal handling are Service's).
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),

@@ -23,20 +23,12 @@ struct ServeCommand: Command {
         } else if Supervisor.isChild {
             ParentWatch.start(parent: "supervisor")
         } else {
-            return Supervisor.run()
+            return Supervisor.run(logger: Logger { Console.error($0) })
         }
         let configuration = try makeConfiguration(arguments, file: file)
         // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log. Caught from
         // here on (before the greeting, which tells a parent the server is up), so an early signal is kept.
-        let stop = AsyncStream<Int32> { continuation in
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                SignalSources.keep(source)
-            }
-        }
+        let stop = TerminationSignals.stream()
         let dataDirectory = configuration.service.dataDirectory
 
         let server: ArgusServer
@@ -156,10 +148,4 @@ struct ServeCommand: Command {
         guard !host.isEmpty else { throw UsageError("--listen needs a host") }
         return (host, port)
     }
-}
-
-/// Keeps signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
 }
