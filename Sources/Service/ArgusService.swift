@@ -143,6 +143,11 @@ public final class ArgusService: Sendable {
         router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respond($0) { try await timeseries($0) } }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
+        router.add("GET", "/v1/portal/session") { [self] in await respond($0) { try await portalSession($0) } }
+        router.add("GET", "/portal") { _ in PortalAssets.page }
+        router.add("GET", "/portal/app.js") { _ in PortalAssets.script }
+        router.add("GET", "/portal/app.css") { _ in PortalAssets.stylesheet }
+        router.add("GET", "/portal/icon.svg") { _ in PortalAssets.icon }
         return router
     }
 

@@ -270,6 +270,66 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/portal": {
+      "get": {
+        "operationId": "portalPage",
+        "tags": ["Portal"],
+        "summary": "The delivery portal (a web page)",
+        "description": "One self-contained page for a tenant's engineers: webhooks with status, lag and success rate, a 24 h chart of attempts and failures, deliveries with each attempt's status code, body and error, and (unless read-only) retry, replay, pause/enable, test event and secret rotation. It reads the session token from the URL fragment (`#token=`, from `POST /v1/portal/sessions`) and calls this API with it. No token needed for the page itself; it holds no data. `Cache-Control: no-store`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/html": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/app.js": {
+      "get": {
+        "operationId": "portalScript",
+        "tags": ["Portal"],
+        "summary": "The portal page's script",
+        "description": "Same-origin script of `/portal` (the CSP forbids inline scripts). `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/javascript": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/app.css": {
+      "get": {
+        "operationId": "portalStylesheet",
+        "tags": ["Portal"],
+        "summary": "The portal page's stylesheet",
+        "description": "Same-origin stylesheet of `/portal`. `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/css": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/icon.svg": {
+      "get": {
+        "operationId": "portalIcon",
+        "tags": ["Portal"],
+        "summary": "The portal page's icon",
+        "description": "The icon of `/portal`. `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
     "/v1/event-types": {
       "get": {
         "operationId": "listEventTypes",
@@ -720,6 +780,27 @@ enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/v1/portal/session": {
+      "get": {
+        "operationId": "getPortalSession",
+        "tags": ["Portal"],
+        "summary": "What the calling token is",
+        "description": "The portal page asks this first: the token's organization, whether it may act (`read_only`: it lacks webhooks:write), whether it is a portal session token, and when it expires. Any token with webhooks:read may ask.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {"description": "The session.", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["organization_id", "read_only", "portal", "expires_at"], "additionalProperties": false,
+            "properties": {
+              "organization_id": {"type": "string"}, "read_only": {"type": "boolean"}, "portal": {"type": "boolean"},
+              "expires_at": {"type": ["string", "null"], "format": "date-time"}
+            }
+          }}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
         }
       }
     },

@@ -14,7 +14,8 @@ import Testing
         ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
         ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("get", "/v1/webhooks/{id}/stats/timeseries"), ("post", "/v1/webhooks/{id}/test"),
         ("get", "/v1/clients"), ("post", "/v1/clients"), ("delete", "/v1/clients/{id}"),
-        ("post", "/v1/portal/sessions"),
+        ("post", "/v1/portal/sessions"), ("get", "/v1/portal/session"),
+        ("get", "/portal"), ("get", "/portal/app.js"), ("get", "/portal/app.css"), ("get", "/portal/icon.svg"),
         ("get", "/v1/events/{id}/proof"), ("get", "/v1/log/checkpoint"), ("get", "/v1/log/vkey"), ("get", "/v1/log/consistency"),
     ]
 

@@ -27,6 +27,7 @@ import Testing
         "GET /v1/clients": "clients:write",
         "POST /v1/clients": "clients:write",
         "POST /v1/portal/sessions": "webhooks:read",
+        "GET /v1/portal/session": "webhooks:read",
         "DELETE /v1/clients/{id}": "clients:write",
         "GET /v1/events/{id}/proof": "events:read",
     ]
