@@ -36,6 +36,9 @@ let package = Package(
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
         .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
+        // Our NATS client: the text protocol over plain sockets (reader and writer threads, reconnect across
+        // a cluster), JetStream streams, publishes with acks, reads by sequence, pull consumers, key-value buckets.
+        .target(name: "NATS", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors, Merkle hash tiles.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "Merkle", "SystemIO"], swiftSettings: strict),
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
@@ -67,8 +70,9 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
+        .testTarget(name: "NATSTests", dependencies: ["NATS", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
                                                          "WebhookSigning", "Archive"]),

@@ -17,6 +17,8 @@ import base64, hashlib, hmac, http.server, json, os, re, socket, ssl, subprocess
 
 from standardwebhooks.webhooks import Webhook
 
+from argus_http import request
+
 binary, cert, key, untrusted_cert, untrusted_key = sys.argv[1:6]
 EVENTS = 200
 passed = 0
@@ -126,23 +128,6 @@ def https_server(handler, certificate, private_key):
     httpd.socket = tls.wrap_socket(httpd.socket, server_side=True)
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     return httpd, httpd.server_address[1]
-
-
-def request(method, url, token=None, body=None, form=None, basic=None):
-    data = None
-    req = urllib.request.Request(url, method=method)
-    if token:
-        req.add_header("Authorization", f"Bearer {token}")
-    if basic:
-        req.add_header("Authorization", "Basic " + base64.b64encode(basic.encode()).decode())
-    if body is not None:
-        data = json.dumps(body).encode()
-        req.add_header("Content-Type", "application/json")
-    if form is not None:
-        data = form.encode()
-        req.add_header("Content-Type", "application/x-www-form-urlencoded")
-    with urllib.request.urlopen(req, data=data, timeout=30) as response:
-        return response.status, json.loads(response.read() or b"null")
 
 
 server, receiver_port = https_server(Receiver, cert, key)

@@ -1,21 +1,26 @@
-import Foundation
 import JSON
 import Synchronization
 import SystemIO
-#if canImport(Glibc)
-import Glibc
-#endif
 
-/// Per-webhook delivery history and statistics in `deliveries/<webhook>.jsonl`: one JSON line per change of a
-/// delivery, each followed by a statistics line; the last line of a delivery wins when the file is read back.
-/// Written without a per-line fsync (a crash of the process keeps it; history is not the source of truth for
-/// delivery, the cursor is); compacted when the file holds four times the lines it needs.
+/// Per-webhook delivery history and statistics: `deliveries/<webhook>.journal` holds each change of a delivery
+/// as one record of a SystemIO `Journal` (CRC-framed, a torn tail cut off on open; the latest record of a
+/// delivery wins), `deliveries/statistics.journal` the counters of every webhook. Not fsynced per change: a
+/// crash of the process keeps them; history is not the source of truth for delivery, the cursor is. A webhook's
+/// journal is compacted (streaming, atomically) when it holds four times the records it needs. A data directory
+/// from before the journals (`<webhook>.jsonl` JSON lines) is converted once when opened.
+///
+/// Where things run: `apply`/`record` change the in-memory index only (no I/O, except loading a webhook's index
+/// on its first use) and queue the change; `endTurn()` (the dispatcher calls it after each turn) hands the
+/// queued changes to the history's own writer thread, which encodes them and appends each webhook's changes of
+/// the turn in one write. Readers that need response bodies wait for the writer only when a change of a
+/// delivery they list is still queued. At most `pendingChangeCountMax` changes wait for the writer: beyond,
+/// `apply` waits for it (backpressure, only when the disk is slower than delivery).
 ///
 /// Memory is bounded in total, whatever the tenants do: response bodies stay on disk (memory holds each
-/// delivery without them, plus where its latest line is), a webhook's index is loaded on first use and the least
-/// recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the last
-/// line of each file (the statistics), so restart time does not depend on the history's size. The last
-/// `recordCountMax` (10,000 by default) deliveries of each webhook stay listable.
+/// delivery without them, plus where its latest record is), a webhook's index is loaded on first use and the
+/// least recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the
+/// statistics, so restart time does not depend on the history's size. The last `recordCountMax` (10,000 by
+/// default) deliveries of each webhook stay listable.
 public final class DeliveryHistory: Sendable {
     /// Counters of one webhook.
     public struct Statistics: Sendable, Equatable {
@@ -52,13 +57,35 @@ public final class DeliveryHistory: Sendable {
             lastFailureAtMs = json["last_failure_at_ms"]?.int64Value
             failingSinceMs = json["failing_since_ms"]?.int64Value
         }
+
+        /// Counts an attempt that ended at `atMs`, and a delivery that ended failed.
+        mutating func count(attempt outcome: (succeeded: Bool, atMs: Int64)?, finalFailure: Bool) {
+            if let outcome {
+                attempts += 1
+                lastAttemptAtMs = outcome.atMs
+                if outcome.succeeded {
+                    succeeded += 1
+                    consecutiveFailures = 0
+                    lastSuccessAtMs = outcome.atMs
+                    failingSinceMs = nil
+                } else {
+                    consecutiveFailures += 1
+                    lastFailureAtMs = outcome.atMs
+                    if failingSinceMs == nil { failingSinceMs = outcome.atMs }
+                }
+            }
+            if finalFailure { failed += 1 }
+        }
     }
 
-    /// One delivery as memory keeps it: without response bodies, with the place of its latest full line.
+    /// One delivery as memory keeps it: without response bodies, with the place of its latest written record.
     struct Entry {
         var record: DeliveryRecord
-        var lineOffset: UInt64
-        var lineLength: Int
+        /// The latest record the writer wrote, nil before the first.
+        var location: Journal.Location?
+        /// The change that set `record`, and the latest change the writer has finished (written or failed).
+        var version: UInt64
+        var settledVersion: UInt64
         var sizeBytes: Int
     }
 
@@ -68,10 +95,11 @@ public final class DeliveryHistory: Sendable {
         /// Delivery ids, oldest first (for trimming and listing); empty while not loaded.
         var order: [String] = []
         var statistics = Statistics()
-        var fileLineCount = 0
-        var fileSizeBytes: UInt64 = 0
         var memoryBytes = 0
         var lastUse: UInt64 = 0
+        /// While not loaded: the entries with changes the writer has not finished (their journal does not
+        /// hold them yet); merged into the index when it is loaded again.
+        var unsettled: [String: Entry] = [:]
     }
 
     struct State {
@@ -82,90 +110,88 @@ public final class DeliveryHistory: Sendable {
         var loads = 0
     }
 
-    private let directory: String
+    let directory: String
     /// Bytes of delivery indexes kept in memory across webhooks.
     public let memoryBytesMax: Int
     /// Deliveries kept listable per webhook.
     public let recordCountMax: Int
-    private let state = Mutex(State())
+    /// Largest encoded delivery record, in bytes: beyond, the oldest attempts' response bodies are left out.
+    public let recordSizeBytesMax: Int
+    /// Changes waiting for the writer thread at most (per thread that applies changes).
+    public let pendingChangeCountMax: Int
+    /// The index, shared with the writer thread (which outlives this object until it has written everything).
+    let index: DeliveryHistoryIndex
+    let writer: DeliveryHistoryWriter
 
-    /// Opens the history in `directory`, reading only each file's statistics.
+    /// Opens the history in `directory` (created when missing), reading only the statistics; converts a
+    /// directory of the JSON-lines format once.
+    /// - Parameters:
+    ///   - memoryBytesMax: bytes of delivery indexes kept in memory across webhooks.
+    ///   - recordCountMax: deliveries kept listable per webhook.
+    ///   - recordSizeBytesMax: largest encoded delivery record, in bytes.
+    ///   - pendingChangeCountMax: changes that may wait for the writer thread.
+    ///   - logger: where write failures are reported (the history goes on without them).
+    /// - Throws: `SystemError` when the directory or the statistics cannot be created or read.
     public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax,
-                recordCountMax: Int = DeliveryLimits.historyRecordCountMax) throws {
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+                recordCountMax: Int = DeliveryLimits.historyRecordCountMax,
+                recordSizeBytesMax: Int = DeliveryLimits.historyRecordSizeBytesMax,
+                pendingChangeCountMax: Int = DeliveryLimits.historyPendingChangeCountMax,
+                logger: Logger = .discarding) throws(SystemError) {
+        try FileSystem.createDirectory(directory)
         self.directory = directory
         self.memoryBytesMax = max(1, memoryBytesMax)
         self.recordCountMax = max(1, recordCountMax)
+        self.recordSizeBytesMax = max(256, recordSizeBytesMax)
+        self.pendingChangeCountMax = max(1, pendingChangeCountMax)
+        let statistics = try Self.migrateLegacyFiles(in: directory, recordCountMax: self.recordCountMax,
+                                                     recordSizeBytesMax: self.recordSizeBytesMax)
         var books: [String: Book] = [:]
-        for name in (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? [] where name.hasSuffix(".jsonl") {
-            let path = directory + "/" + name
-            var book = Book()
-            book.fileSizeBytes = Self.fileSize(path)
-            book.statistics = Self.lastStatistics(path: path, sizeBytes: book.fileSizeBytes) ?? Statistics()
-            books[String(name.dropLast(6))] = book
+        for name in try FileSystem.names(in: directory) where name.hasSuffix(Self.journalSuffix) && name != Self.statisticsFileName {
+            books[String(name.dropLast(Self.journalSuffix.count))] = Book()
         }
-        state.withLock { $0.books = books }
-    }
-
-    private func path(_ webhookID: String) -> String { directory + "/" + webhookID + ".jsonl" }
-
-    private static func fileSize(_ path: String) -> UInt64 {
-        var info = stat()
-        return stat(path, &info) == 0 ? UInt64(max(0, info.st_size)) : 0
-    }
-
-    /// Reads `length` bytes at `offset` of `path`; nil when missing, short or unreadable.
-    private static func read(_ path: String, offset: UInt64, length: Int) -> [UInt8]? {
-        guard let file = try? FileDescriptor.openIfExists(path) else { return nil }
-        return read(file, offset: offset, length: length)
-    }
-
-    /// Reads exactly `length` bytes at `offset` of the open `file`; nil when short or unreadable.
-    private static func read(_ file: FileDescriptor, offset: UInt64, length: Int) -> [UInt8]? {
-        guard let bytes = try? file.read(count: length, at: Int64(offset)), bytes.count == length else { return nil }
-        return bytes
-    }
-
-    /// The statistics of the file's last complete statistics line, reading backwards from the end.
-    private static func lastStatistics(path: String, sizeBytes: UInt64) -> Statistics? {
-        var window: UInt64 = 64 << 10
-        while true {
-            let start = sizeBytes > window ? sizeBytes - window : 0
-            guard let bytes = read(path, offset: start, length: Int(sizeBytes - start)) else { return nil }
-            var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: true)
-            if start > 0 { lines = Array(lines.dropFirst()) } // the first piece may be a partial line
-            for line in lines.reversed() where line.starts(with: Array(#"{"statistics""#.utf8)) {
-                if let json = try? JSONParser.parse(Array(line)), let statistics = json["statistics"] { return Statistics(json: statistics) }
-            }
-            if start == 0 { return nil }
-            window *= 4
+        for (webhookID, counters) in statistics.live {
+            books[webhookID, default: Book()].statistics = counters
         }
+        index = DeliveryHistoryIndex(directory: directory, books: books, recordSizeBytesMax: self.recordSizeBytesMax)
+        writer = DeliveryHistoryWriter(index: index, statisticsJournal: statistics.journal, statistics: statistics.live,
+                                       recordCountMax: self.recordCountMax, pendingChangeCountMax: self.pendingChangeCountMax,
+                                       logger: logger)
     }
 
-    private static func stripped(_ record: DeliveryRecord) -> DeliveryRecord {
+    deinit { writer.stop() }
+
+    static let journalSuffix = ".journal"
+    static let statisticsFileName = "statistics.journal"
+
+    func path(_ webhookID: String) -> String { index.path(webhookID) }
+
+    static func stripped(_ record: DeliveryRecord) -> DeliveryRecord {
         var stripped = record
         for index in stripped.attempts.indices { stripped.attempts[index].responseBody = "" }
         return stripped
     }
 
-    private static func estimate(_ record: DeliveryRecord) -> Int {
+    static func estimate(_ record: DeliveryRecord) -> Int {
         192 + record.deliveryID.utf8.count + record.eventID.utf8.count + record.eventType.utf8.count
             + record.attempts.reduce(0) { $0 + 96 + ($1.error?.utf8.count ?? 0) + $1.responseBody.utf8.count }
     }
 
-    // MARK: - Index (called with the lock held)
-
-    /// Loads `webhookID`'s index into memory when it is not there (its book stays in the dictionary).
-    private func load(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books.removeValue(forKey: webhookID) else {
-            state.clock += 1
-            state.books[webhookID] = Book(entries: [:], lastUse: state.clock)
-            return
+    /// `record` changed by `update`: status, next attempt time, the attempt that ended (at most
+    /// `attemptsPerDeliveryMax` kept).
+    static func applying(_ update: DeliveryUpdate, to record: DeliveryRecord) -> DeliveryRecord {
+        var changed = record
+        changed.status = update.status
+        changed.nextAttemptAtMs = update.nextAttemptAtMs
+        if let attempt = update.attempt {
+            changed.attempts.append(attempt)
+            if changed.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
+                changed.attempts.removeFirst(changed.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
+            }
         }
-        load(webhookID, &book, &state)
-        state.books[webhookID] = book
-        evict(keeping: webhookID, &state)
+        return changed
     }
+
+    // MARK: - Index (called with the lock held)
 
     /// Loads `book`'s index when it is not in memory (the book is out of the dictionary while it changes).
     private func load(_ webhookID: String, _ book: inout Book, _ state: inout State) {
@@ -175,28 +201,33 @@ public final class DeliveryHistory: Sendable {
         state.loads += 1
         var entries: [String: Entry] = [:]
         var order: [String] = []
-        var lineCount = 0
-        let data = FileManager.default.contents(atPath: path(webhookID)).map { [UInt8]($0) } ?? []
-        var start = 0
-        while start < data.count {
-            let end = data[start...].firstIndex(of: UInt8(ascii: "\n")) ?? data.count
-            defer { start = end + 1 }
-            guard end > start, end < data.count else { continue } // a torn last line (crash mid-write) is skipped
-            lineCount += 1
-            let line = data[start..<end]
-            if line.starts(with: Array(#"{"statistics""#.utf8)) { continue }
-            guard let json = try? JSONParser.parse(Array(line)), let record = DeliveryRecord(stored: json) else { continue }
+        let located = (try? Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)) ?? []
+        for (location, body) in located {
+            guard let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json) else { continue }
             let kept = Self.stripped(record)
             if entries[record.deliveryID] == nil { order.append(record.deliveryID) }
-            entries[record.deliveryID] = Entry(record: kept, lineOffset: UInt64(start), lineLength: end - start, sizeBytes: Self.estimate(kept))
+            entries[record.deliveryID] = Entry(record: kept, location: location, version: 0, settledVersion: 0, sizeBytes: Self.estimate(kept))
         }
+        for (id, entry) in book.unsettled {
+            if entries[id] == nil { order.append(id) }
+            entries[id] = Entry(record: entry.record, location: entry.location ?? entries[id]?.location, version: entry.version,
+                                settledVersion: entry.settledVersion, sizeBytes: entry.sizeBytes)
+        }
+        book.unsettled = [:]
+        state.memoryBytes -= book.memoryBytes
         book.entries = entries
         book.order = order
-        book.fileLineCount = lineCount
-        book.fileSizeBytes = UInt64(data.count)
         book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
         state.memoryBytes += book.memoryBytes
         trim(&book, &state)
+    }
+
+    /// Loads `webhookID`'s index when its book exists and is not in memory.
+    private func loadIfKnown(_ webhookID: String, _ state: inout State) {
+        guard var book = state.books.removeValue(forKey: webhookID) else { return }
+        load(webhookID, &book, &state)
+        state.books[webhookID] = book
+        evict(keeping: webhookID, &state)
     }
 
     /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
@@ -213,168 +244,121 @@ public final class DeliveryHistory: Sendable {
         state.memoryBytes -= freed
     }
 
-    /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget.
+    /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget, keeping
+    /// only their entries with changes the writer has not finished (at most `pendingChangeCountMax` in all).
     private func evict(keeping webhookID: String, _ state: inout State) {
         while state.memoryBytes > memoryBytesMax {
             guard let victim = state.books.filter({ $0.key != webhookID && $0.value.entries != nil })
-                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key else { return }
-            state.memoryBytes -= state.books[victim]?.memoryBytes ?? 0
-            state.books[victim]?.entries = nil
-            state.books[victim]?.order = []
-            state.books[victim]?.memoryBytes = 0
+                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key,
+                  var book = state.books.removeValue(forKey: victim) else { return }
+            state.memoryBytes -= book.memoryBytes
+            book.unsettled = book.entries!.filter { $0.value.settledVersion < $0.value.version }
+            book.entries = nil
+            book.order = []
+            book.memoryBytes = book.unsettled.values.reduce(0) { $0 + $1.sizeBytes }
+            state.memoryBytes += book.memoryBytes
+            state.books[victim] = book
         }
-    }
-
-    /// Rewrites the file with only the kept deliveries' latest lines, streaming (bodies never all in memory),
-    /// through a temporary file unique to this process that replaces it atomically (fsync, rename, directory
-    /// fsync). A failure keeps the old file (history is not the source of truth for delivery).
-    private func compact(_ webhookID: String, _ book: inout Book) {
-        guard book.entries != nil else { return }
-        let source = path(webhookID)
-        let temporary = source + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        var offset: UInt64 = 0
-        var moved: [(id: String, offset: UInt64)] = []
-        moved.reserveCapacity(book.order.count)
-        do throws(SystemError) {
-            guard let input = try FileDescriptor.openIfExists(source) else { return }
-            let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
-            for id in book.order {
-                guard let entry = book.entries![id], let line = Self.read(input, offset: entry.lineOffset, length: entry.lineLength) else { continue }
-                moved.append((id, offset))
-                try output.writeAll(line + [UInt8(ascii: "\n")])
-                offset += UInt64(line.count + 1)
-            }
-            let statistics = JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-            try output.writeAll(statistics)
-            offset += UInt64(statistics.count)
-            try output.synchronize()
-            try FileSystem.move(temporary, to: source)
-            try FileSystem.synchronizeDirectory(directory)
-        } catch {
-            try? FileSystem.remove(temporary)
-            return
-        }
-        for (id, newOffset) in moved { book.entries![id]?.lineOffset = newOffset }
-        book.fileSizeBytes = offset
-        book.fileLineCount = book.order.count + 1
     }
 
     // MARK: - Writing
 
-    /// Stores `record` (new or changed) and, when `attemptOutcome` is given, counts the attempt.
+    /// Stores `record` (new or changed, response bodies included) and, when `attemptOutcome` is given, counts
+    /// the attempt. The write happens on the writer thread (see the type's comment).
     public func record(_ record: DeliveryRecord, countingAttempt attemptOutcome: (succeeded: Bool, atMs: Int64)? = nil,
                        finalFailure: Bool = false) {
-        let line = record.storedJSON.encoded()
-        state.withLock { state in
-            let webhookID = record.webhookID
-            // The book leaves the dictionary while it changes, so its index is mutated in place (a copy here
-            // would copy the whole index on every delivery).
-            var book = state.books.removeValue(forKey: webhookID) ?? Book(entries: [:])
-            defer { state.books[webhookID] = book }
-            if let outcome = attemptOutcome {
-                book.statistics.attempts += 1
-                book.statistics.lastAttemptAtMs = outcome.atMs
-                if outcome.succeeded {
-                    book.statistics.succeeded += 1
-                    book.statistics.consecutiveFailures = 0
-                    book.statistics.lastSuccessAtMs = outcome.atMs
-                    book.statistics.failingSinceMs = nil
-                } else {
-                    book.statistics.consecutiveFailures += 1
-                    book.statistics.lastFailureAtMs = outcome.atMs
-                    if book.statistics.failingSinceMs == nil { book.statistics.failingSinceMs = outcome.atMs }
-                }
-            }
-            if finalFailure { book.statistics.failed += 1 }
-            let bytes = line + [UInt8(ascii: "\n")] + JSONValue.object([("statistics", book.statistics.json)]).encoded() + [UInt8(ascii: "\n")]
-            // Not fsynced (see the type's comment); a failed write leaves the book as it was.
-            guard (try? FileDescriptor.open(path(webhookID), O_WRONLY | O_CREAT | O_APPEND).writeAll(bytes)) != nil else { return }
-            let lineOffset = book.fileSizeBytes
-            book.fileSizeBytes += UInt64(bytes.count)
-            book.fileLineCount += 2
-            if book.entries != nil {
-                let kept = Self.stripped(record)
-                let size = Self.estimate(kept)
-                let previous = book.entries!.updateValue(Entry(record: kept, lineOffset: lineOffset, lineLength: line.count, sizeBytes: size),
-                                                         forKey: record.deliveryID)
-                if previous == nil { book.order.append(record.deliveryID) }
-                let delta = size - (previous?.sizeBytes ?? -24)
-                book.memoryBytes += delta
-                state.memoryBytes += delta
-            }
-            state.clock += 1
-            book.lastUse = state.clock
-            trim(&book, &state)
-            if book.fileLineCount > 4 * recordCountMax {
-                load(webhookID, &book, &state)
-                compact(webhookID, &book)
-            }
-            evict(keeping: webhookID, &state)
+        change(webhookID: record.webhookID, deliveryID: record.deliveryID) { _ in Self.stripped(record) } counting: { statistics in
+            statistics.count(attempt: attemptOutcome, finalFailure: finalFailure)
+        } queue: { version, _, statistics in
+            .record(record, version: version, statistics: statistics)
         }
     }
 
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
-    /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery.
+    /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery. Changes memory
+    /// only; the writer thread merges the change into the stored record (bodies included) and appends it.
     public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) {
-        // Response bodies of earlier attempts live only in the file: read it only when there are earlier attempts.
-        let summary = self.summary(update.deliveryID, webhookID: webhookID)
-        let previous = summary.map { $0.attempts.isEmpty ? $0 : delivery(update.deliveryID, webhookID: webhookID) ?? $0 }
-        var stored = previous
-            ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
-                              eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
-        stored.status = update.status
-        stored.nextAttemptAtMs = update.nextAttemptAtMs
-        if let attempt = update.attempt {
-            stored.attempts.append(attempt)
-            if stored.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
-                stored.attempts.removeFirst(stored.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
-            }
+        change(webhookID: webhookID, deliveryID: update.deliveryID) { previous in
+            let base = previous
+                ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
+                                  eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
+            return Self.stripped(Self.applying(update, to: base))
+        } counting: { statistics in
+            statistics.count(attempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
+        } queue: { version, summary, statistics in
+            .update(update, summary: summary, version: version, statistics: statistics)
         }
-        record(stored, countingAttempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
     }
 
-    /// Forgets a deleted webhook's history.
-    public func remove(webhookID: String) {
-        state.withLock { state in
-            if let book = state.books.removeValue(forKey: webhookID) { state.memoryBytes -= book.memoryBytes }
-            unlink(path(webhookID))
+    /// Changes one delivery's entry in place and queues the change for the writer.
+    private func change(webhookID: String, deliveryID: String, _ summarize: (DeliveryRecord?) -> DeliveryRecord,
+                        counting: (inout Statistics) -> Void,
+                        queue makeChange: (UInt64, DeliveryRecord, Statistics) -> DeliveryHistoryWriter.Change) {
+        writer.waitForRoom()
+        index.state.withLock { state in
+            // The book leaves the dictionary while it changes, so its index is mutated in place (a copy here
+            // would copy the whole index on every delivery).
+            var book = state.books.removeValue(forKey: webhookID) ?? Book(entries: [:])
+            defer { state.books[webhookID] = book }
+            load(webhookID, &book, &state)
+            counting(&book.statistics)
+            state.clock += 1
+            let version = state.clock
+            let previous = book.entries![deliveryID]
+            let summary = summarize(previous?.record)
+            let size = Self.estimate(summary)
+            book.entries![deliveryID] = Entry(record: summary, location: previous?.location, version: version,
+                                             settledVersion: previous?.settledVersion ?? 0, sizeBytes: size)
+            if previous == nil { book.order.append(deliveryID) }
+            let delta = size - (previous?.sizeBytes ?? -24)
+            book.memoryBytes += delta
+            state.memoryBytes += delta
+            book.lastUse = version
+            // Queued with the lock held, so the writer sees changes in version order.
+            writer.enqueue(makeChange(version, summary, book.statistics))
+            trim(&book, &state)
+            evict(keeping: webhookID, &state)
         }
+    }
+
+    /// Hands the changes queued since the last turn to the writer thread (one append per webhook).
+    public func endTurn() { writer.submit() }
+
+    /// Waits until the writer has finished every change queued so far (written or failed).
+    public func flush() { writer.flush() }
+
+    /// Forgets a deleted webhook's history (its files are removed by the writer, in order with its changes).
+    public func remove(webhookID: String) {
+        index.state.withLock { state in
+            if let book = state.books.removeValue(forKey: webhookID) { state.memoryBytes -= book.memoryBytes }
+            writer.enqueue(.remove(webhookID: webhookID))
+        }
+        writer.submit()
     }
 
     // MARK: - Reading
 
     /// The delivery `deliveryID` of `webhookID` as memory keeps it: without response bodies (no file read).
     public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
-        state.withLock { state in
-            guard state.books[webhookID] != nil else { return nil }
-            load(webhookID, &state)
+        index.state.withLock { state in
+            loadIfKnown(webhookID, &state)
             return state.books[webhookID]?.entries?[deliveryID]?.record
         }
     }
 
-    /// The delivery `deliveryID` of `webhookID`, response bodies included (read from its file).
+    /// The delivery `deliveryID` of `webhookID`, response bodies included (read from its journal).
     public func delivery(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
-        state.withLock { state in
-            guard state.books[webhookID] != nil else { return nil }
-            load(webhookID, &state)
-            guard let entry = state.books[webhookID]?.entries?[deliveryID] else { return nil }
-            return full(entry, webhookID: webhookID)
-        }
-    }
-
-    private func full(_ entry: Entry, webhookID: String) -> DeliveryRecord {
-        guard let line = Self.read(path(webhookID), offset: entry.lineOffset, length: entry.lineLength),
-              let json = try? JSONParser.parse(line), let record = DeliveryRecord(stored: json) else { return entry.record }
-        return record
+        read(webhookID) { state in
+            state.books[webhookID]?.entries?[deliveryID].map { [$0] } ?? []
+        }.first
     }
 
     /// Deliveries of `webhookID`, newest first, optionally with `status`, after the delivery id `after`.
     public func list(webhookID: String, status: DeliveryRecord.Status?, after: String?, limit: Int) -> (page: [DeliveryRecord], more: Bool) {
-        state.withLock { state in
-            guard state.books[webhookID] != nil else { return ([], false) }
-            load(webhookID, &state)
-            guard let book = state.books[webhookID], let entries = book.entries else { return ([], false) }
-            var page: [DeliveryRecord] = []
+        var more = false
+        let page = read(webhookID) { state in
+            guard let book = state.books[webhookID], let entries = book.entries else { return [] }
+            var page: [Entry] = []
             var passed = after == nil
             for id in book.order.reversed() {
                 if !passed {
@@ -382,21 +366,81 @@ public final class DeliveryHistory: Sendable {
                     continue
                 }
                 guard let entry = entries[id], status == nil || entry.record.status == status else { continue }
-                if page.count == limit { return (page, true) }
-                page.append(full(entry, webhookID: webhookID))
+                if page.count == limit {
+                    more = true
+                    break
+                }
+                page.append(entry)
             }
-            return (page, false)
+            return page
+        }
+        return (page, more)
+    }
+
+    /// The entries `select` picks from `webhookID`'s loaded index, with their response bodies read from the
+    /// journal; waits for the writer first when one of them has a change it has not finished.
+    private func read(_ webhookID: String, _ select: (inout State) -> [Entry]) -> [DeliveryRecord] {
+        var waited = false
+        while true {
+            let result: [DeliveryRecord]? = index.files.withLock { _ in
+                let entries = index.state.withLock { state -> [Entry] in
+                    loadIfKnown(webhookID, &state)
+                    return select(&state)
+                }
+                if !waited && entries.contains(where: { $0.settledVersion < $0.version }) { return nil }
+                return entries.map { full($0, webhookID: webhookID) }
+            }
+            if let result { return result }
+            waited = true
+            writer.flush()
+        }
+    }
+
+    /// The entry's record with its response bodies from the journal (the summary when they cannot be read; the
+    /// summary with the written bodies when a newer change is still on its way to the journal).
+    private func full(_ entry: Entry, webhookID: String) -> DeliveryRecord {
+        guard let location = entry.location,
+              let body = try? Journal.record(at: location, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax),
+              let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json),
+              record.deliveryID == entry.record.deliveryID else { return entry.record }
+        guard entry.settledVersion < entry.version else { return record }
+        var merged = entry.record
+        for index in merged.attempts.indices {
+            merged.attempts[index].responseBody = record.attempts.first {
+                $0.attempt == merged.attempts[index].attempt && $0.startedAtMs == merged.attempts[index].startedAtMs
+            }?.responseBody ?? ""
+        }
+        return merged
+    }
+
+    /// The attempts of `webhookID`'s listable deliveries counted into `series` (from the index in memory, loading it
+    /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
+    /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each.
+    public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
+        index.state.withLock { state in
+            loadIfKnown(webhookID, &state)
+            guard let book = state.books[webhookID], let entries = book.entries else { return }
+            for entry in entries.values {
+                for attempt in entry.record.attempts { series.count(attempt) }
+                if let first = entry.record.attempts.first, first.attempt > 1, first.startedAtMs > series.startMs { series.isComplete = false }
+            }
+            // Trimming keeps exactly `recordCountMax`; fewer means nothing was ever trimmed.
+            if book.order.count >= recordCountMax,
+               (book.order.first.flatMap { entries[$0]?.record.attempts.first?.startedAtMs } ?? .max) > series.startMs {
+                series.isComplete = false
+            }
         }
     }
 
     /// Counters of `webhookID`.
     public func statistics(webhookID: String) -> Statistics {
-        state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }
+        index.state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }
     }
 
-    /// Bytes of delivery indexes in memory now (at most `memoryBytesMax` plus the webhook in use).
-    public var memoryBytes: Int { state.withLock { $0.memoryBytes } }
+    /// Bytes of delivery indexes in memory now: at most `memoryBytesMax` plus the webhook in use, plus the
+    /// entries of changes the writer has not finished (at most `pendingChangeCountMax`).
+    public var memoryBytes: Int { index.state.withLock { $0.memoryBytes } }
 
-    /// Index loads so far (each reads one webhook's file).
-    var loadCount: Int { state.withLock { $0.loads } }
+    /// Index loads so far (each reads one webhook's journal).
+    var loadCount: Int { index.state.withLock { $0.loads } }
 }

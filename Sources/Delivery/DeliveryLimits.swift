@@ -18,6 +18,13 @@ public enum DeliveryLimits {
     public static let historyMemoryBytesMax = 64 << 20
     /// Delivery records kept listable per webhook (in its history file, indexed in memory while in use).
     public static let historyRecordCountMax = 10_000
+    /// Largest encoded delivery record in the history, in bytes (50 attempts of 4 KiB bodies escaped as JSON fit;
+    /// beyond, the oldest attempts' bodies are left out).
+    public static let historyRecordSizeBytesMax = 2 << 20
+    /// History changes waiting for the history's writer thread (producers wait beyond).
+    public static let historyPendingChangeCountMax = 8192
+    /// Webhook history journals the writer keeps open (the least recently used are closed beyond).
+    public static let historyOpenJournalCountMax = 128
     /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).
     public static let globalInFlightCountMax = 1024
     /// Log readers shared by webhooks that are behind the scan window (each holds a descriptor and a buffer).

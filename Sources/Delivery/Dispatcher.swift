@@ -147,13 +147,17 @@ public final class Dispatcher: Sendable {
             group.addTask { await self.followLog(from: scanStart) }
             group.addTask { await self.runTimer() }
             state.pumpAll()
+            history.endTurn()
             for job in state.takeJobs() { group.addTask(operation: job) }
             for await command in stream {
                 await state.handle(command)
+                // The history changes of this turn go to its writer thread together (one append per webhook).
+                history.endTurn()
                 for job in state.takeJobs() { group.addTask(operation: job) }
             }
             running.store(false, ordering: .relaxed)
             state.cancelEverything()
+            history.endTurn()
             group.cancelAll()
         }
     }

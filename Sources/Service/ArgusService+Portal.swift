@@ -38,6 +38,19 @@ extension ArgusService {
         ]))
     }
 
+    /// `GET /v1/portal/session`: what the calling token is, for the portal page: 200
+    /// `{"organization_id","read_only","portal","expires_at"}` (`read_only`: it lacks `webhooks:write`).
+    /// - Throws: 401 as `authenticate`; 403 `insufficient_scope` without `webhooks:read`.
+    func portalSession(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksRead)
+        let token = request.headers["authorization"].map { String($0.drop { $0 != " " }.drop { $0 == " " }) } ?? ""
+        return json(200, .object([
+            ("organization_id", .string(principal.organizationID)), ("read_only", .bool(!principal.has(Scope.webhooksWrite))),
+            ("portal", .bool(principal.isPortal)),
+            ("expires_at", tokens.expiresAtMs(of: token).map { JSONValue.string(Timestamp.format(ms: $0)) } ?? .null),
+        ]))
+    }
+
     /// `http(s)://<Host>` of the request (https when `X-Forwarded-Proto: https`); empty (a relative
     /// URL) when the Host header is missing or holds characters a host cannot have.
     static func baseURL(_ request: HTTPRequest) -> String {

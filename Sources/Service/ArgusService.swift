@@ -73,6 +73,7 @@ public final class ArgusService: Sendable {
     /// Stops delivery, finishes queued appends and commits, and releases the log.
     public func close() {
         dispatcher.stop()
+        dispatcher.history.flush()
         cursors.close()
         log.close()
     }
@@ -140,8 +141,14 @@ public final class ArgusService: Sendable {
         router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await retryDelivery($0) } }
         router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
         router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respond($0) { try await stats($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respond($0) { try await timeseries($0) } }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
+        router.add("GET", "/v1/portal/session") { [self] in await respond($0) { try await portalSession($0) } }
+        router.add("GET", "/portal") { _ in PortalAssets.page }
+        router.add("GET", "/portal/app.js") { _ in PortalAssets.script }
+        router.add("GET", "/portal/app.css") { _ in PortalAssets.stylesheet }
+        router.add("GET", "/portal/icon.svg") { _ in PortalAssets.icon }
         return router
     }
 

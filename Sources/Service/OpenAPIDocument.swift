@@ -270,6 +270,66 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/portal": {
+      "get": {
+        "operationId": "portalPage",
+        "tags": ["Portal"],
+        "summary": "The delivery portal (a web page)",
+        "description": "One self-contained page for a tenant's engineers: webhooks with status, lag and success rate, a 24 h chart of attempts and failures, deliveries with each attempt's status code, body and error, and (unless read-only) retry, replay, pause/enable, test event and secret rotation. It reads the session token from the URL fragment (`#token=`, from `POST /v1/portal/sessions`) and calls this API with it. No token needed for the page itself; it holds no data. `Cache-Control: no-store`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/html": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/app.js": {
+      "get": {
+        "operationId": "portalScript",
+        "tags": ["Portal"],
+        "summary": "The portal page's script",
+        "description": "Same-origin script of `/portal` (the CSP forbids inline scripts). `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/javascript": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/app.css": {
+      "get": {
+        "operationId": "portalStylesheet",
+        "tags": ["Portal"],
+        "summary": "The portal page's stylesheet",
+        "description": "Same-origin stylesheet of `/portal`. `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"text/css": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
+    "/portal/icon.svg": {
+      "get": {
+        "operationId": "portalIcon",
+        "tags": ["Portal"],
+        "summary": "The portal page's icon",
+        "description": "The icon of `/portal`. `Cache-Control: no-cache`.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The file, with `Content-Security-Policy: default-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'`, `X-Content-Type-Options: nosniff`, `Referrer-Policy: no-referrer`.",
+            "content": {"image/svg+xml": {"schema": {"type": "string"}}}
+          }
+        }
+      }
+    },
     "/v1/event-types": {
       "get": {
         "operationId": "listEventTypes",
@@ -685,6 +745,27 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/webhooks/{id}/stats/timeseries": {
+      "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
+      "get": {
+        "operationId": "webhookTimeseries",
+        "tags": ["Deliveries"],
+        "summary": "Attempts and failed attempts over time",
+        "description": "Attempts (and of those the failed ones: no 2xx answer) per bucket over the last `hours`, counted from the delivery history (the deliveries it keeps listable, the last 10,000 per webhook). Buckets are aligned to multiples of `bucket_seconds` since 1970 (UTC), oldest first; the last one holds the present and is still filling. `complete` is false when the history may no longer hold every attempt of the window. At most 1440 buckets (`hours * 3600 / bucket_seconds`, rounded up): more answers 400 `invalid_query`.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "parameters": [
+          {"name": "hours", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 168, "default": 24}, "description": "The window, in hours up to now."},
+          {"name": "bucket_seconds", "in": "query", "schema": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600}, "description": "Width of a bucket, in seconds."}
+        ],
+        "responses": {
+          "200": {"description": "The series.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookTimeseries"}}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"},
+          "404": {"$ref": "#/components/responses/NotFound"}
+        }
+      }
+    },
     "/v1/webhooks/{id}/test": {
       "parameters": [{"$ref": "#/components/parameters/WebhookID"}],
       "post": {
@@ -699,6 +780,27 @@ enum OpenAPIDocument {
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"},
           "503": {"$ref": "#/components/responses/Unavailable"}
+        }
+      }
+    },
+    "/v1/portal/session": {
+      "get": {
+        "operationId": "getPortalSession",
+        "tags": ["Portal"],
+        "summary": "What the calling token is",
+        "description": "The portal page asks this first: the token's organization, whether it may act (`read_only`: it lacks webhooks:write), whether it is a portal session token, and when it expires. Any token with webhooks:read may ask.",
+        "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
+        "responses": {
+          "200": {"description": "The session.", "content": {"application/json": {"schema": {
+            "type": "object", "required": ["organization_id", "read_only", "portal", "expires_at"], "additionalProperties": false,
+            "properties": {
+              "organization_id": {"type": "string"}, "read_only": {"type": "boolean"}, "portal": {"type": "boolean"},
+              "expires_at": {"type": ["string", "null"], "format": "date-time"}
+            }
+          }}}},
+          "400": {"$ref": "#/components/responses/BadRequest"},
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "403": {"$ref": "#/components/responses/Forbidden"}
         }
       }
     },
@@ -1330,6 +1432,31 @@ enum OpenAPIDocument {
           "event_count": {"type": "integer", "minimum": 0}
         },
         "examples": [{"webhook_id": "wh_01J0000000000000000000000", "from_offset": 0, "until_offset": 300, "event_count": 300}]
+      },
+      "WebhookTimeseries": {
+        "type": "object",
+        "required": ["webhook_id", "start", "end", "bucket_seconds", "complete", "attempts", "failed", "buckets"],
+        "additionalProperties": false,
+        "properties": {
+          "webhook_id": {"$ref": "#/components/schemas/WebhookID"},
+          "start": {"type": "string", "format": "date-time", "description": "Start of the first bucket."},
+          "end": {"type": "string", "format": "date-time", "description": "End of the last bucket (exclusive)."},
+          "bucket_seconds": {"type": "integer", "minimum": 60, "maximum": 86400},
+          "complete": {"type": "boolean", "description": "False when the history may no longer hold every attempt of the window (more deliveries than it keeps)."},
+          "attempts": {"type": "integer", "minimum": 0, "description": "Attempts in the window."},
+          "failed": {"type": "integer", "minimum": 0, "description": "Failed attempts in the window."},
+          "buckets": {
+            "type": "array", "minItems": 1, "maxItems": 1440,
+            "items": {
+              "type": "object", "required": ["start", "attempts", "failed"], "additionalProperties": false,
+              "properties": {
+                "start": {"type": "string", "format": "date-time"},
+                "attempts": {"type": "integer", "minimum": 0},
+                "failed": {"type": "integer", "minimum": 0}
+              }
+            }
+          }
+        }
       },
       "WebhookStats": {
         "type": "object",

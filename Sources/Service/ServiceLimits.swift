@@ -47,6 +47,13 @@ public enum ServiceLimits {
     public static let portalSessionSecondsRange: ClosedRange<Int64> = 60...86_400
     /// A portal session's lifetime when `expires_in` is not given, in seconds.
     public static let portalSessionSecondsDefault: Int64 = 3600
+    /// `GET /v1/webhooks/{id}/stats/timeseries`: the window (`hours`, one hour to a week), the bucket width
+    /// (`bucket_seconds`, a minute to a day), their defaults, and the most buckets one answer holds.
+    public static let seriesHoursRange = 1...168
+    public static let seriesHoursDefault = 24
+    public static let seriesBucketSecondsRange = 60...86_400
+    public static let seriesBucketSecondsDefault = 3600
+    public static let seriesBucketCountMax = 1440
     public static let accessTokenLifetimeSeconds: Int64 = 3600
     /// Most clients; most live tokens.
     public static let clientCountMax = 10_000

@@ -251,6 +251,12 @@ public final class TokenStore: Sendable {
         }
     }
 
+    /// When `token` expires, in ms since 1970; nil when the store does not hold it.
+    public func expiresAtMs(of token: String) -> Int64? {
+        let digest = Self.digest(of: token)
+        return state.withLock { $0.records[digest]?.expiresAtMs }
+    }
+
     /// Revokes `token` when it belongs to `clientID` (RFC 7009: other tokens are ignored silently).
     /// - Returns: true when a live token was revoked.
     @discardableResult

@@ -3,8 +3,8 @@ import Crypto
 import Glibc
 #endif
 
-/// One append-only journal file: the one way the project keeps a small store durable (cursors,
-/// access tokens, idempotency keys).
+/// One append-only journal file: the one way the project keeps a store durable (cursors, access
+/// tokens, idempotency keys, archive state, delivery history).
 ///
 /// Format: the magic `ARGJRNL1`, then records, each `length u32 | crc u32 | body` (little-endian;
 /// the CRC32C covers the four length bytes and the body). Reading stops at the first record that is
@@ -15,6 +15,8 @@ import Glibc
 /// Durability is the caller's explicit choice (`Durability`); group commit is one `append` of a
 /// batch (one write, one `fdatasync`). `replace(with:)` compacts online: the live records go to a
 /// new file that atomically replaces the old (fsync, rename, directory fsync); appends continue on it.
+/// `compact(keeping:)` does the same streaming, for stores that keep only where their records are
+/// (`Location`) and read bodies back on demand (`record(at:path:recordSizeBytesMax:)`).
 ///
 /// Not synchronised: the owner serialises every call (a mutex or one thread). All calls block.
 package final class Journal {
@@ -30,6 +32,19 @@ package final class Journal {
     package static let magic: [UInt8] = Array("ARGJRNL1".utf8)
     /// Bytes before each record's body.
     package static let frameHeaderSizeBytes = 8
+
+    /// Where one record's body is in the file: its byte offset and length.
+    package struct Location: Sendable, Equatable {
+        /// Offset of the body's first byte, in bytes from the start of the file.
+        package var offset: Int64
+        /// Length of the body, in bytes.
+        package var length: Int
+
+        package init(offset: Int64, length: Int) {
+            self.offset = offset
+            self.length = length
+        }
+    }
 
     package let path: String
     package let durability: Durability
@@ -91,17 +106,22 @@ package final class Journal {
         return decode(bytes, recordSizeBytesMax: recordSizeBytesMax).records
     }
 
-    /// Appends `records` in one write, then synchronises as `durability` says. On failure the file is
-    /// cut back to its previous size, so a later append never follows a torn record.
+    /// Appends `records` in one write, then synchronises as `durability` says, and returns where
+    /// each body went. On failure the file is cut back to its previous size, so a later append never
+    /// follows a torn record.
     /// - Throws: `SystemError` (EINVAL for a record longer than `recordSizeBytesMax`).
-    package func append(_ records: [[UInt8]]) throws(SystemError) {
-        guard !records.isEmpty else { return }
+    @discardableResult
+    package func append(_ records: [[UInt8]]) throws(SystemError) -> [Location] {
+        guard !records.isEmpty else { return [] }
         var bytes: [UInt8] = []
+        var locations: [Location] = []
+        locations.reserveCapacity(records.count)
         bytes.reserveCapacity(records.reduce(0) { $0 + Self.frameHeaderSizeBytes + $1.count })
         for record in records {
             guard record.count <= recordSizeBytesMax else {
                 throw SystemError(call: "journal append (record of \(record.count) bytes, limit \(recordSizeBytesMax))", path: path, errno: EINVAL)
             }
+            locations.append(Location(offset: sizeBytes + Int64(bytes.count + Self.frameHeaderSizeBytes), length: record.count))
             Self.frame(record, into: &bytes)
         }
         do throws(SystemError) {
@@ -113,10 +133,12 @@ package final class Journal {
         }
         sizeBytes += Int64(bytes.count)
         recordCount += records.count
+        return locations
     }
 
-    /// Appends one record (see `append(_:)`).
-    package func append(_ record: [UInt8]) throws(SystemError) { try append([record]) }
+    /// Appends one record (see `append(_:)`) and returns where its body went.
+    @discardableResult
+    package func append(_ record: [UInt8]) throws(SystemError) -> Location { try append([record])[0] }
 
     /// Compaction: atomically replaces the journal with exactly `records` (the live state), always
     /// synchronised whatever `durability` says (a crash leaves the old file or the new one).
@@ -127,6 +149,76 @@ package final class Journal {
         file = try FileDescriptor.open(path, O_RDWR)
         sizeBytes = Int64(bytes.count)
         recordCount = records.count
+    }
+
+    /// Streaming compaction: atomically replaces the journal with the records at `locations` (in
+    /// that order), copying one body at a time (never the whole file in memory), and returns their
+    /// new locations. Always synchronised (fsync, rename, directory fsync); on failure the old file
+    /// stays and keeps serving appends.
+    /// - Throws: `SystemError`, EIO for a location that holds no intact record.
+    package func compact(keeping locations: [Location]) throws(SystemError) -> [Location] {
+        let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        var moved: [Location] = []
+        moved.reserveCapacity(locations.count)
+        var written = Int64(Self.magic.count)
+        do throws(SystemError) {
+            let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+            try output.write(Self.magic, at: 0)
+            for location in locations {
+                let body = try Self.record(in: file, at: location, path: path, recordSizeBytesMax: recordSizeBytesMax)
+                var bytes: [UInt8] = []
+                Self.frame(body, into: &bytes)
+                try output.write(bytes, at: written)
+                moved.append(Location(offset: written + Int64(Self.frameHeaderSizeBytes), length: body.count))
+                written += Int64(bytes.count)
+            }
+            try output.synchronize()
+            try FileSystem.move(temporary, to: path)
+        } catch {
+            unlink(temporary)
+            throw error
+        }
+        try FileSystem.synchronizeDirectory(FileSystem.parent(of: path))
+        file = try FileDescriptor.open(path, O_RDWR)
+        sizeBytes = written
+        recordCount = locations.count
+        return moved
+    }
+
+    /// The body of the record at `location` in the journal at `path`, its frame checked (length and
+    /// CRC): for readers next to the writer. A record is readable once `append` has returned it.
+    /// - Throws: `SystemError` (ENOENT for a missing file, EIO for a location without an intact record).
+    package static func record(at location: Location, path: String, recordSizeBytesMax: Int) throws(SystemError) -> [UInt8] {
+        guard let file = try FileDescriptor.openIfExists(path) else { throw SystemError(call: "journal read", path: path, errno: ENOENT) }
+        return try record(in: file, at: location, path: path, recordSizeBytesMax: recordSizeBytesMax)
+    }
+
+    private static func record(in file: FileDescriptor, at location: Location, path: String, recordSizeBytesMax: Int) throws(SystemError) -> [UInt8] {
+        let start = location.offset - Int64(frameHeaderSizeBytes)
+        guard start >= Int64(magic.count), location.length >= 0, location.length <= recordSizeBytesMax else {
+            throw SystemError(call: "journal read (no record at this location)", path: path, errno: EINVAL, offset: location.offset)
+        }
+        let bytes = try file.read(count: frameHeaderSizeBytes + location.length, at: start)
+        let records = decode(bytes, from: 0, recordSizeBytesMax: recordSizeBytesMax).records
+        guard bytes.count == frameHeaderSizeBytes + location.length, records.count == 1 else {
+            throw SystemError(call: "journal read (damaged or torn record)", path: path, errno: EIO, offset: start)
+        }
+        return records[0]
+    }
+
+    /// The records of the journal at `path` with their locations (for stores that index their
+    /// records and read bodies back later): up to the first damaged record; empty when missing.
+    /// - Throws: `SystemError` when the file exists but cannot be read.
+    package static func locatedRecords(path: String, recordSizeBytesMax: Int) throws(SystemError) -> [(location: Location, body: [UInt8])] {
+        let bytes = try FileSystem.contents(of: path) ?? []
+        guard bytes.starts(with: magic) else { return [] }
+        var located: [(location: Location, body: [UInt8])] = []
+        var position = magic.count
+        for body in decode(bytes, recordSizeBytesMax: recordSizeBytesMax).records {
+            located.append((Location(offset: Int64(position + frameHeaderSizeBytes), length: body.count), body))
+            position += frameHeaderSizeBytes + body.count
+        }
+        return located
     }
 
     private static func frame(_ record: [UInt8], into bytes: inout [UInt8]) {

@@ -1,4 +1,6 @@
 import Foundation
+import JSON
+import SystemIO
 import Testing
 @testable import Delivery
 
@@ -23,7 +25,10 @@ import Testing
         let body = String(repeating: "\u{1}\u{7f}\u{1b}[0m", count: 800)
         for webhook in 0..<10 {
             for number in 0..<100 { history.record(Self.record("wh_\(webhook)", number, body: body), countingAttempt: (false, 1_000)) }
+            history.endTurn()
         }
+        // Entries whose changes the writer has not finished stay in memory until it has (at most the queue limit).
+        history.flush()
         #expect(history.memoryBytes <= budget)
         #expect(history.memoryBytes > 0)
         let summary = try #require(history.summary(DeliveryID.make(webhookID: "wh_3", offset: 7), webhookID: "wh_3"))
@@ -51,10 +56,10 @@ import Testing
                 }
             }
         }
-        // A torn last line (a crash mid-write) must not hide the statistics or the records.
-        let handle = try #require(FileHandle(forWritingAtPath: path + "/wh_2.jsonl"))
+        // A torn last record (a crash mid-write) must not hide the statistics or the records.
+        let handle = try #require(FileHandle(forWritingAtPath: path + "/wh_2.journal"))
         handle.seekToEndOfFile()
-        handle.write(Data(#"{"id":"torn","webhook_"#.utf8))
+        handle.write(Data([200, 0, 0, 0, 1, 2, 3, 4] + Array(#"{"id":"torn","webhook_"#.utf8)))
         try handle.close()
         let reopened = try DeliveryHistory(directory: path)
         #expect(reopened.loadCount == 0, "opening parses no history")
@@ -77,7 +82,7 @@ import Testing
         // A small limit keeps the test light; the code paths are those of 10,000.
         let keep = 200
         let history = try DeliveryHistory(directory: path, recordCountMax: keep)
-        let count = 2 * keep + 50
+        let count = 4 * keep + 50
         for number in 0..<count { history.record(Self.record("wh_1", number, body: "b\(number)"), countingAttempt: (false, 1)) }
         var listed: [DeliveryRecord] = []
         var after: String?
@@ -90,9 +95,11 @@ import Testing
         #expect(listed.count >= keep && listed.count <= keep + keep / 10)
         #expect(listed.prefix(keep).map(\.offset) == (0..<UInt64(keep)).map { UInt64(count - 1) - $0 })
         #expect(listed.first?.attempts.first?.responseBody == "b\(count - 1)")
-        // The file was compacted: it holds about the kept deliveries, not every line ever written.
-        let lines = try String(contentsOfFile: path + "/wh_1.jsonl", encoding: .utf8).split(separator: "\n").count
-        #expect(lines < 4 * keep)
+        // The journal was compacted: it holds about the kept deliveries, not every record ever written.
+        history.flush()
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax).count
+        #expect(records < 4 * keep)
+        #expect(records >= keep)
         let reopened = try DeliveryHistory(directory: path, recordCountMax: keep)
         #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 1).page.first?.attempts.first?.responseBody == "b\(count - 1)")
     }
@@ -130,5 +137,153 @@ import Testing
                 #expect(isPrefix, "\(name): a prefix of the body")
             }
         }
+    }
+
+    // MARK: - The journal
+
+    /// The JSON-lines format before the journal: one line per change, each followed by a statistics line.
+    static func legacyLines(_ records: [DeliveryRecord], statistics: DeliveryHistory.Statistics) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for record in records {
+            bytes += record.storedJSON.encoded() + [UInt8(ascii: "\n")]
+            bytes += JSONValue.object([("statistics", statistics.json)]).encoded() + [UInt8(ascii: "\n")]
+        }
+        return bytes
+    }
+
+    @Test func aLegacyJSONLinesHistoryIsConvertedOnceAndReadsTheSame() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        var statistics = DeliveryHistory.Statistics()
+        statistics.attempts = 7
+        statistics.failed = 2
+        statistics.consecutiveFailures = 3
+        // Delivery 1 changes twice (the last line wins); a torn last line (a crash mid-write) is skipped.
+        var legacy = Self.legacyLines([Self.record("wh_1", 1, body: "first"), Self.record("wh_1", 2, body: "second"),
+                                       Self.record("wh_1", 1, body: "again", status: .succeeded)], statistics: statistics)
+        legacy += Array(#"{"id":"torn","webhook_"#.utf8)
+        try Data(legacy).write(to: URL(fileURLWithPath: path + "/wh_1.jsonl"))
+        do {
+            let history = try DeliveryHistory(directory: path)
+            #expect(!FileManager.default.fileExists(atPath: path + "/wh_1.jsonl"), "the old file is gone")
+            #expect(FileManager.default.fileExists(atPath: path + "/wh_1.journal"))
+            #expect(history.statistics(webhookID: "wh_1") == statistics)
+            let page = history.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page
+            #expect(page.map(\.offset) == [2, 1])
+            #expect(page.map { $0.attempts.first?.responseBody } == ["second", "again"])
+            #expect(page.last?.status == .succeeded)
+            history.record(Self.record("wh_1", 3, body: "third"), countingAttempt: (true, 5))
+        }
+        let reopened = try DeliveryHistory(directory: path)
+        #expect(reopened.statistics(webhookID: "wh_1").attempts == 8)
+        #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.offset) == [3, 2, 1])
+        #expect(reopened.delivery(DeliveryID.make(webhookID: "wh_1", offset: 1), webhookID: "wh_1")?.attempts.first?.responseBody == "again")
+    }
+
+    @Test func aTornTailIsCutOffAndLaterChangesFollowTheLastGoodRecord() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let history = try DeliveryHistory(directory: path)
+            for number in 0..<5 { history.record(Self.record("wh_1", number, body: "b\(number)")) }
+        }
+        // Half of the last record: a crash mid-append.
+        var bytes = try #require(FileManager.default.contents(atPath: path + "/wh_1.journal"))
+        bytes.removeLast(10)
+        try bytes.write(to: URL(fileURLWithPath: path + "/wh_1.journal"))
+        do {
+            let history = try DeliveryHistory(directory: path)
+            #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.offset) == [3, 2, 1, 0])
+            history.record(Self.record("wh_1", 9, body: "after"))
+        }
+        let reopened = try DeliveryHistory(directory: path)
+        let page = reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page
+        #expect(page.map(\.offset) == [9, 3, 2, 1, 0], "the new record follows the last good one")
+        #expect(page.first?.attempts.first?.responseBody == "after")
+    }
+
+    @Test func aCorruptRecordEndsReadingThereAndTheHistoryGoesOn() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let history = try DeliveryHistory(directory: path)
+            for number in 0..<4 { history.record(Self.record("wh_1", number, body: "body-\(number)")) }
+        }
+        // One flipped byte inside the third record's body: its CRC fails.
+        var bytes = try #require(FileManager.default.contents(atPath: path + "/wh_1.journal"))
+        let third = try #require(bytes.indices.filter { bytes[$0...].starts(with: Array("body-2".utf8)) }.first)
+        bytes[third] ^= 0x20
+        try bytes.write(to: URL(fileURLWithPath: path + "/wh_1.journal"))
+        do {
+            let history = try DeliveryHistory(directory: path)
+            #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.offset) == [1, 0])
+            history.record(Self.record("wh_1", 7, body: "new"))
+            #expect(history.delivery(DeliveryID.make(webhookID: "wh_1", offset: 7), webhookID: "wh_1")?.attempts.first?.responseBody == "new")
+        }
+        let reopened = try DeliveryHistory(directory: path)
+        #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.offset) == [7, 1, 0])
+    }
+
+    @Test func aRecordOverTheSizeLimitLosesItsOldestBodiesNotItsAttempts() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path, recordSizeBytesMax: 2_500)
+        let id = DeliveryID.make(webhookID: "wh_1", offset: 3)
+        for number in 1...3 {
+            let attempt = DeliveryAttempt(attempt: number, startedAtMs: Int64(number), durationMs: 1, statusCode: 500,
+                                          responseBody: String(repeating: "\(number)", count: 1_000), error: nil)
+            history.apply(DeliveryUpdate(deliveryID: id, offset: 3, eventID: "evt_3", eventType: "user.login", status: .pending,
+                                         nextAttemptAtMs: 5, attempt: attempt, finalFailure: false), webhookID: "wh_1", nowMs: 1)
+            history.endTurn()
+        }
+        history.flush()
+        let record = try #require(history.delivery(id, webhookID: "wh_1"))
+        #expect(record.attempts.map(\.attempt) == [1, 2, 3])
+        #expect(record.attempts.map(\.responseBody.count) == [0, 1_000, 1_000])
+        for stored in try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: 1 << 20) {
+            #expect(stored.count <= 2_500)
+        }
+        #expect(history.writer.failureCount == 0)
+    }
+
+    @Test func changesWaitForTheWriterThreadWithinTheQueueLimit() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path, pendingChangeCountMax: 8)
+        history.record(Self.record("wh_1", 0, body: "queued"))
+        // Nothing is written by the caller: the change waits for the end of the turn and the writer thread.
+        let written = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax)
+        #expect(written.isEmpty)
+        history.flush()
+        #expect(try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax).count == 1)
+        // Without ends of turns, producers wait for the writer at the limit.
+        for number in 1...200 { history.record(Self.record("wh_\(number % 3)", number, body: "b")) }
+        #expect(history.writer.queuedCountMaxSeen <= 8)
+        history.flush()
+        let total = history.list(webhookID: "wh_0", status: nil, after: nil, limit: 1_000).page.count
+            + history.list(webhookID: "wh_1", status: nil, after: nil, limit: 1_000).page.count
+            + history.list(webhookID: "wh_2", status: nil, after: nil, limit: 1_000).page.count
+        #expect(total == 201)
+        let files = try (0..<3).map { try Journal.read(path: path + "/wh_\($0).journal", recordSizeBytesMax: history.recordSizeBytesMax).count }
+        #expect(files.reduce(0, +) == 201)
+    }
+
+    @Test func aDeletedWebhooksHistoryAndStatisticsAreGoneAfterReopening() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let history = try DeliveryHistory(directory: path)
+            history.record(Self.record("wh_1", 0, body: "x"), countingAttempt: (true, 1))
+            history.record(Self.record("wh_2", 0, body: "y"), countingAttempt: (true, 1))
+            history.endTurn()
+            history.remove(webhookID: "wh_1")
+            history.flush()
+            #expect(!FileManager.default.fileExists(atPath: path + "/wh_1.journal"))
+        }
+        let reopened = try DeliveryHistory(directory: path)
+        #expect(reopened.statistics(webhookID: "wh_1").attempts == 0)
+        #expect(reopened.statistics(webhookID: "wh_2").attempts == 1)
+        #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.isEmpty)
     }
 }

@@ -12,9 +12,10 @@ import Testing
         ("post", "/v1/webhooks"), ("get", "/v1/webhooks"), ("get", "/v1/webhooks/{id}"), ("patch", "/v1/webhooks/{id}"),
         ("delete", "/v1/webhooks/{id}"), ("post", "/v1/webhooks/{id}/rotate-secret"),
         ("get", "/v1/webhooks/{id}/deliveries"), ("post", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry"),
-        ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("post", "/v1/webhooks/{id}/test"),
+        ("post", "/v1/webhooks/{id}/replay"), ("get", "/v1/webhooks/{id}/stats"), ("get", "/v1/webhooks/{id}/stats/timeseries"), ("post", "/v1/webhooks/{id}/test"),
         ("get", "/v1/clients"), ("post", "/v1/clients"), ("delete", "/v1/clients/{id}"),
-        ("post", "/v1/portal/sessions"),
+        ("post", "/v1/portal/sessions"), ("get", "/v1/portal/session"),
+        ("get", "/portal"), ("get", "/portal/app.js"), ("get", "/portal/app.css"), ("get", "/portal/icon.svg"),
         ("get", "/v1/events/{id}/proof"), ("get", "/v1/log/checkpoint"), ("get", "/v1/log/vkey"), ("get", "/v1/log/consistency"),
     ]
 
@@ -52,6 +53,16 @@ import Testing
         let limit = document["components"]?["parameters"]?["Limit"]?["schema"]
         #expect(limit?["maximum"]?.int64Value == Int64(ServiceLimits.pageSizeMax))
         #expect(limit?["default"]?.int64Value == Int64(ServiceLimits.pageSizeDefault))
+        let series = document["paths"]?["/v1/webhooks/{id}/stats/timeseries"]?["get"]?["parameters"]?.arrayValue ?? []
+        let hours = series.first { $0["name"]?.stringValue == "hours" }?["schema"]
+        #expect(hours?["minimum"]?.int64Value == Int64(ServiceLimits.seriesHoursRange.lowerBound))
+        #expect(hours?["maximum"]?.int64Value == Int64(ServiceLimits.seriesHoursRange.upperBound))
+        #expect(hours?["default"]?.int64Value == Int64(ServiceLimits.seriesHoursDefault))
+        let width = series.first { $0["name"]?.stringValue == "bucket_seconds" }?["schema"]
+        #expect(width?["minimum"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsRange.lowerBound))
+        #expect(width?["maximum"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsRange.upperBound))
+        #expect(width?["default"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsDefault))
+        #expect(try Self.schema("WebhookTimeseries")?["properties"]?["buckets"]?["maxItems"]?.int64Value == Int64(ServiceLimits.seriesBucketCountMax))
         #expect(try Self.schema("BatchRequest")?["properties"]?["events"]?["maxItems"]?.int64Value == Int64(ServiceLimits.batchEventCountMax))
         let create = try #require(try Self.schema("WebhookCreate")?["properties"])
         #expect(create["max_in_flight"]?["minimum"]?.int64Value == Int64(ServiceLimits.maxInFlightRange.lowerBound))

@@ -112,6 +112,9 @@ import Testing
         #expect(!PortalRoutes.allows(method: "POST", path: "/v1/webhooks"))
         #expect(!PortalRoutes.allows(method: "DELETE", path: "/v1/webhooks/wh_1"))
         #expect(!PortalRoutes.allows(method: "GET", path: "/v1/webhooks//stats"))
+        #expect(PortalRoutes.allows(method: "GET", path: "/v1/webhooks/wh_1/stats/timeseries"))
+        #expect(!PortalRoutes.allows(method: "GET", path: "/v1/webhooks/wh_1/stats/other"))
+        #expect(!PortalRoutes.allows(method: "GET", path: "/v1/webhooks/wh_1/series"))
         #expect(!PortalRoutes.allows(method: "GET", path: "/v1/events"))
         #expect(!PortalRoutes.allows(method: "POST", path: "/v1/portal/sessions"))
     }

@@ -22,10 +22,12 @@ import Testing
         "POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry": "webhooks:write",
         "POST /v1/webhooks/{id}/replay": "webhooks:write",
         "GET /v1/webhooks/{id}/stats": "webhooks:read",
+        "GET /v1/webhooks/{id}/stats/timeseries": "webhooks:read",
         "POST /v1/webhooks/{id}/test": "webhooks:write",
         "GET /v1/clients": "clients:write",
         "POST /v1/clients": "clients:write",
         "POST /v1/portal/sessions": "webhooks:read",
+        "GET /v1/portal/session": "webhooks:read",
         "DELETE /v1/clients/{id}": "clients:write",
         "GET /v1/events/{id}/proof": "events:read",
     ]

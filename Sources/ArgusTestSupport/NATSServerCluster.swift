@@ -1,0 +1,180 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Real `nats-server` processes with JetStream for tests: one node, or a cluster of several on loopback,
+/// each on free ports with its store in a temporary directory (removed by `stop()`).
+///
+/// Each node runs under a small `sh` started by `ChildProcess`: the shell starts `nats-server` in the
+/// background, prints its pid, then waits for its standard input to reach end-of-file and kills the
+/// server. The test process holds that pipe, so a server never outlives the test, even one killed with
+/// SIGKILL. `kill(node:)` kills one server (SIGKILL) and leaves its store for `restart(node:)`.
+///
+/// `@unchecked Sendable`: `nodes` changes only in `restart`, `kill` and `stop`, guarded by `lock`.
+public final class NATSServerCluster: @unchecked Sendable {
+    struct Node {
+        var shell: ChildProcess
+        var serverPid: pid_t
+    }
+
+    /// The client port of each node.
+    public let clientPorts: [Int]
+    /// The temporary directory with the nodes' configurations and stores.
+    public let directory: String
+    private let lock = NSLock()
+    private var nodes: [Node?]
+    private let executable: String
+
+    /// The `nats-server` executable: `NATS_SERVER` or the first of PATH, /usr/sbin, /usr/bin, /usr/local/bin.
+    public static var executable: String? {
+        if let configured = ProcessInfo.processInfo.environment["NATS_SERVER"], FileManager.default.isExecutableFile(atPath: configured) {
+            return configured
+        }
+        let path = (ProcessInfo.processInfo.environment["PATH"] ?? "").split(separator: ":").map(String.init)
+        for directory in path + ["/usr/sbin", "/usr/bin", "/usr/local/bin"] {
+            let candidate = directory + "/nats-server"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    /// Why real-peer tests are skipped, or nil when `nats-server` was found. Printed once when missing.
+    public static let unavailableReason: String? = {
+        guard executable == nil else { return nil }
+        let reason = "nats-server not found (PATH, /usr/sbin, /usr/bin, /usr/local/bin, or NATS_SERVER); install the Debian package nats-server to run the NATS real-peer tests"
+        print("NATSServerCluster: skipping: \(reason)")
+        return reason
+    }()
+
+    /// The servers as a client server list: `nats://127.0.0.1:P1,nats://127.0.0.1:P2,...`.
+    public var url: String { clientPorts.map { "nats://127.0.0.1:\($0)" }.joined(separator: ",") }
+
+    /// The URL of one node only.
+    public func url(node: Int) -> String { "nats://127.0.0.1:\(clientPorts[node])" }
+
+    /// Starts `nodeCount` nodes (a cluster when more than one) and waits until each says it is ready.
+    /// JetStream's cluster may still be electing its meta leader: callers wait for `$JS.API.INFO`.
+    /// - Throws: `ChildProcess.SpawnError` when nats-server is missing, a port cannot be found, or a
+    ///   node is not ready within `readySeconds` (its output is in the error).
+    public init(nodeCount: Int, readySeconds: Double = 30) async throws {
+        guard let executable = Self.executable else { throw ChildProcess.SpawnError(description: Self.unavailableReason ?? "nats-server missing") }
+        self.executable = executable
+        let ports = try Self.freePorts(count: nodeCount * 2)
+        clientPorts = Array(ports.prefix(nodeCount))
+        let clusterPorts = Array(ports.suffix(nodeCount))
+        directory = NSTemporaryDirectory() + "argus-nats-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        for index in 0..<nodeCount {
+            var configuration = """
+            server_name: n\(index + 1)
+            listen: 127.0.0.1:\(clientPorts[index])
+            max_payload: 1048576
+            jetstream {
+              store_dir: "\(directory)/n\(index + 1)"
+              max_memory_store: 67108864
+              max_file_store: 1073741824
+            }
+
+            """
+            if nodeCount > 1 {
+                let routes = clusterPorts.enumerated().filter { $0.offset != index }.map { "nats-route://127.0.0.1:\($0.element)" }
+                configuration += """
+                cluster {
+                  name: argus-test
+                  listen: 127.0.0.1:\(clusterPorts[index])
+                  routes: [\(routes.joined(separator: ", "))]
+                }
+
+                """
+            }
+            try configuration.write(toFile: "\(directory)/n\(index + 1).conf", atomically: true, encoding: .utf8)
+        }
+        nodes = Array(repeating: nil, count: nodeCount)
+        for index in 0..<nodeCount { try await start(node: index, readySeconds: readySeconds) }
+    }
+
+    deinit { stop() }
+
+    private func start(node index: Int, readySeconds: Double) async throws {
+        let configuration = "\(directory)/n\(index + 1).conf"
+        let script = "\"$0\" -c \"$1\" 2>&1 & server=$!; echo \"pid $server\"; cat > /dev/null; kill -9 $server 2>/dev/null"
+        let shell = try ChildProcess("/bin/sh", ["-c", script, executable, configuration])
+        let ready = await shell.waitForOutput(timeoutSeconds: readySeconds) { $0.contains("Server is ready") }
+        let output = shell.standardOutput
+        guard ready, let pidLine = output.split(separator: "\n").first(where: { $0.hasPrefix("pid ") }),
+              let pid = pid_t(pidLine.dropFirst(4)) else {
+            shell.stop()
+            throw ChildProcess.SpawnError(description: "nats-server node \(index + 1) not ready within \(readySeconds) s:\n\(output.suffix(2_000))")
+        }
+        setNode(index, Node(shell: shell, serverPid: pid))
+    }
+
+    private func setNode(_ index: Int, _ node: Node) {
+        lock.lock(); defer { lock.unlock() }
+        nodes[index] = node
+    }
+
+    /// Kills node `index` with SIGKILL (no shutdown, no flush), keeping its store.
+    public func kill(node index: Int) async {
+        guard let node = takeNode(index) else { return }
+        Glibc.kill(node.serverPid, SIGKILL)
+        node.shell.closeStandardInput()
+        _ = await node.shell.wait(timeoutSeconds: 10)
+        node.shell.stop()
+    }
+
+    private func takeNode(_ index: Int) -> Node? {
+        lock.lock(); defer { lock.unlock() }
+        let node = nodes[index]
+        nodes[index] = nil
+        return node
+    }
+
+    /// Starts node `index` again on its ports with its store.
+    public func restart(node index: Int, readySeconds: Double = 30) async throws {
+        await kill(node: index)
+        try await start(node: index, readySeconds: readySeconds)
+    }
+
+    /// The output node `index` printed so far (empty when it is not running).
+    public func output(node index: Int) -> String {
+        lock.lock(); defer { lock.unlock() }
+        return nodes[index]?.shell.standardOutput ?? ""
+    }
+
+    /// Kills every node and removes the directory. Safe to call more than once.
+    public func stop() {
+        for index in clientPorts.indices {
+            guard let node = takeNode(index) else { continue }
+            Glibc.kill(node.serverPid, SIGKILL)
+            node.shell.stop()
+        }
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// `count` distinct free TCP ports on 127.0.0.1 (bound together, then released).
+    static func freePorts(count: Int) throws -> [Int] {
+        var descriptors: [Int32] = []
+        defer { for descriptor in descriptors { close(descriptor) } }
+        var ports: [Int] = []
+        for _ in 0..<count {
+            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            guard descriptor >= 0 else { throw ChildProcess.SpawnError(description: "socket failed, errno \(errno)") }
+            descriptors.append(descriptor)
+            var address = sockaddr_in()
+            address.sin_family = sa_family_t(AF_INET)
+            address.sin_port = 0
+            address.sin_addr.s_addr = inet_addr("127.0.0.1")
+            var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+            let bound = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
+                    bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
+                }
+            }
+            guard bound else { throw ChildProcess.SpawnError(description: "bind to a free port failed, errno \(errno)") }
+            ports.append(Int(UInt16(bigEndian: address.sin_port)))
+        }
+        return ports
+    }
+}

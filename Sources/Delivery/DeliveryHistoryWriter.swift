@@ -1,0 +1,344 @@
+import Foundation
+import JSON
+import SystemIO
+
+/// The delivery history's writer: one dedicated thread that encodes queued changes and appends them to the
+/// webhooks' journals (each webhook's changes of a turn in one write) and the statistics journal (one write per
+/// turn), compacts, and removes deleted webhooks' journals. Nothing here runs on Swift's cooperative pool.
+///
+/// Limits: at most `pendingChangeCountMax` changes queued (`waitForRoom()` makes producers wait beyond);
+/// at most `DeliveryLimits.historyOpenJournalCountMax` journals open (the least recently used are closed).
+///
+/// `@unchecked Sendable`: the queue fields are guarded by `condition`; the journals and the statistics are
+/// touched only by the writer thread.
+final class DeliveryHistoryWriter: @unchecked Sendable {
+    /// One change for the writer.
+    enum Change: Sendable {
+        /// A delivery's full new record (response bodies included).
+        case record(DeliveryRecord, version: UInt64, statistics: DeliveryHistory.Statistics)
+        /// A change of the stored record; `summary` is the new record without response bodies.
+        case update(DeliveryUpdate, summary: DeliveryRecord, version: UInt64, statistics: DeliveryHistory.Statistics)
+        /// A deleted webhook: its journal goes.
+        case remove(webhookID: String)
+    }
+
+    private let index: DeliveryHistoryIndex
+    private let recordCountMax: Int
+    let pendingChangeCountMax: Int
+    private let logger: Logger
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var open: [Change] = []
+    private var submitted: [Change] = []
+    private var queuedCount = 0
+    private var queuedCountHighWater = 0
+    private var enqueuedTotal: UInt64 = 0
+    private var finishedTotal: UInt64 = 0
+    private var failures = 0
+    private var stopping = false
+    private var stopped = false
+    // Writer thread only.
+    private var journals: [String: (journal: Journal, lastUse: UInt64)] = [:]
+    private var uses: UInt64 = 0
+    private var statisticsJournal: Journal
+    private var statistics: [String: DeliveryHistory.Statistics]
+
+    init(index: DeliveryHistoryIndex, statisticsJournal: Journal, statistics: [String: DeliveryHistory.Statistics],
+         recordCountMax: Int, pendingChangeCountMax: Int, logger: Logger) {
+        self.index = index
+        self.statisticsJournal = statisticsJournal
+        self.statistics = statistics
+        self.recordCountMax = recordCountMax
+        self.pendingChangeCountMax = pendingChangeCountMax
+        self.logger = logger
+        let thread = Thread { [self] in run() }
+        thread.name = "argus-history-writer"
+        thread.start()
+    }
+
+    // MARK: - Producers
+
+    /// Waits while `pendingChangeCountMax` changes are queued (handing them to the writer first).
+    func waitForRoom() {
+        condition.lock()
+        defer { condition.unlock() }
+        while queuedCount >= pendingChangeCountMax && !stopped {
+            submitLocked()
+            condition.wait()
+        }
+    }
+
+    /// Queues `change` for the next `submit()`.
+    func enqueue(_ change: Change) {
+        condition.lock()
+        defer { condition.unlock() }
+        open.append(change)
+        queuedCount += 1
+        enqueuedTotal += 1
+        queuedCountHighWater = max(queuedCountHighWater, queuedCount)
+    }
+
+    /// Hands the queued changes to the writer thread.
+    func submit() {
+        condition.lock()
+        defer { condition.unlock() }
+        submitLocked()
+    }
+
+    private func submitLocked() {
+        guard !open.isEmpty else { return }
+        submitted += open
+        open = []
+        condition.broadcast()
+    }
+
+    /// Waits until every change queued so far is finished (written or failed).
+    func flush() {
+        condition.lock()
+        defer { condition.unlock() }
+        submitLocked()
+        let target = enqueuedTotal
+        while finishedTotal < target && !stopped { condition.wait() }
+    }
+
+    /// Writes what is queued, then ends the thread; returns when it has ended.
+    func stop() {
+        condition.lock()
+        defer { condition.unlock() }
+        submitLocked()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+    }
+
+    /// The most changes that were queued at once (tests check the limit with it).
+    var queuedCountMaxSeen: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return queuedCountHighWater
+    }
+
+    /// Writes that failed (each also logged).
+    var failureCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return failures
+    }
+
+    // MARK: - The thread
+
+    private func run() {
+        while true {
+            condition.lock()
+            while submitted.isEmpty && !stopping { condition.wait() }
+            if submitted.isEmpty {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            let batch = submitted
+            submitted = []
+            condition.unlock()
+            let failed = write(batch)
+            condition.lock()
+            queuedCount -= batch.count
+            finishedTotal += UInt64(batch.count)
+            failures += failed
+            condition.broadcast()
+            condition.unlock()
+        }
+    }
+
+    /// One webhook's records of a batch, in order.
+    private struct Pending {
+        var bodies: [[UInt8]] = []
+        var changes: [(deliveryID: String, version: UInt64)] = []
+        /// The full records written in this batch, for later changes of the same delivery.
+        var latest: [String: DeliveryRecord] = [:]
+    }
+
+    /// Writes one batch; returns how many writes failed.
+    private func write(_ batch: [Change]) -> Int {
+        var failed = 0
+        var pending: [String: Pending] = [:]
+        var order: [String] = []
+        var touched: [String] = []
+        for change in batch {
+            switch change {
+            case .remove(let webhookID):
+                if let dropped = pending.removeValue(forKey: webhookID) {
+                    index.settle(webhookID, dropped.changes.map { ($0.deliveryID, $0.version, nil) })
+                }
+                failed += remove(webhookID)
+                statistics[webhookID] = nil
+                touched.append(webhookID)
+            case .record(let record, let version, let counters):
+                let webhookID = record.webhookID
+                if pending[webhookID] == nil { order.append(webhookID) }
+                add(record, version: version, to: &pending[webhookID, default: Pending()])
+                statistics[webhookID] = counters
+                touched.append(webhookID)
+            case .update(let update, let summary, let version, let counters):
+                let webhookID = summary.webhookID
+                if pending[webhookID] == nil { order.append(webhookID) }
+                let record = merged(update, summary: summary, latest: pending[webhookID]?.latest[update.deliveryID])
+                add(record, version: version, to: &pending[webhookID, default: Pending()])
+                statistics[webhookID] = counters
+                touched.append(webhookID)
+            }
+        }
+        for webhookID in order {
+            guard let records = pending[webhookID] else { continue }
+            failed += append(records, webhookID: webhookID)
+        }
+        failed += appendStatistics(touched)
+        return failed
+    }
+
+    /// The full record after `update`: the previous full record (from this batch or the journal) changed, or
+    /// the summary with the new attempt's body when there were no earlier attempts (or they cannot be read).
+    private func merged(_ update: DeliveryUpdate, summary: DeliveryRecord, latest: DeliveryRecord?) -> DeliveryRecord {
+        let earlierAttempts = summary.attempts.count - (update.attempt == nil ? 0 : 1)
+        var previous = latest
+        if previous == nil, earlierAttempts > 0, let location = index.location(update.deliveryID, webhookID: summary.webhookID),
+           let body = try? Journal.record(at: location, path: index.path(summary.webhookID), recordSizeBytesMax: index.recordSizeBytesMax),
+           let json = try? JSONParser.parse(body) {
+            previous = DeliveryRecord(stored: json)
+        }
+        if let previous { return DeliveryHistory.applying(update, to: previous) }
+        var record = summary
+        if let attempt = update.attempt, !record.attempts.isEmpty { record.attempts[record.attempts.count - 1] = attempt }
+        return record
+    }
+
+    /// Encodes `record` within the size limit (leaving out the oldest response bodies when needed) into `pending`.
+    private func add(_ record: DeliveryRecord, version: UInt64, to pending: inout Pending) {
+        var fitted = record
+        var body = fitted.storedJSON.encoded()
+        var next = 0
+        while body.count > index.recordSizeBytesMax && next < fitted.attempts.count {
+            if !fitted.attempts[next].responseBody.isEmpty {
+                fitted.attempts[next].responseBody = ""
+                body = fitted.storedJSON.encoded()
+            }
+            next += 1
+        }
+        pending.latest[record.deliveryID] = fitted
+        pending.changes.append((record.deliveryID, version))
+        pending.bodies.append(body)
+    }
+
+    /// Appends one webhook's records in one write, records where they went, and compacts when due.
+    private func append(_ pending: Pending, webhookID: String) -> Int {
+        var failed = 0
+        var locations: [Journal.Location?] = Array(repeating: nil, count: pending.bodies.count)
+        do throws(SystemError) {
+            let journal = try self.journal(webhookID)
+            // A record still over the limit (no bodies left to drop) is left out and counted.
+            let fits = pending.bodies.indices.filter { pending.bodies[$0].count <= index.recordSizeBytesMax }
+            if fits.count < pending.bodies.count {
+                failed += pending.bodies.count - fits.count
+                logger.error("delivery history record over the size limit left out",
+                             [("webhook_id", .string(webhookID)), ("limit_bytes", .integer(index.recordSizeBytesMax))])
+            }
+            let written = try journal.append(fits.map { pending.bodies[$0] })
+            for (position, location) in zip(fits, written) { locations[position] = location }
+        } catch {
+            failed += 1
+            logger.error("delivery history write failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
+        }
+        index.settle(webhookID, zip(pending.changes, locations).map { ($0.deliveryID, $0.version, $1) })
+        if let journal = journals[webhookID]?.journal, journal.recordCount > 4 * recordCountMax {
+            failed += compact(journal, webhookID: webhookID)
+        }
+        return failed
+    }
+
+    /// Rewrites `webhookID`'s journal with only the kept deliveries' latest records (streaming, atomically).
+    /// A failure keeps the old journal (history is not the source of truth for delivery).
+    private func compact(_ journal: Journal, webhookID: String) -> Int {
+        index.files.withLock { _ in
+            guard let kept = index.keptLocations(webhookID) else { return 0 }
+            do throws(SystemError) {
+                let moved = try journal.compact(keeping: kept.map(\.location))
+                index.relocate(webhookID, zip(kept, moved).map { ($0.deliveryID, $1) })
+                return 0
+            } catch {
+                logger.error("delivery history compaction failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
+                return 1
+            }
+        }
+    }
+
+    /// Removes a deleted webhook's journal.
+    private func remove(_ webhookID: String) -> Int {
+        journals[webhookID] = nil
+        return index.files.withLock { _ in
+            do throws(SystemError) {
+                try FileSystem.remove(index.path(webhookID))
+                return 0
+            } catch {
+                logger.error("delivery history removal failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
+                return 1
+            }
+        }
+    }
+
+    /// The open journal of `webhookID` (opened when needed; the least recently used beyond the limit closed).
+    private func journal(_ webhookID: String) throws(SystemError) -> Journal {
+        uses += 1
+        if let open = journals[webhookID] {
+            journals[webhookID]?.lastUse = uses
+            return open.journal
+        }
+        if journals.count >= DeliveryLimits.historyOpenJournalCountMax,
+           let oldest = journals.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
+            journals[oldest] = nil
+        }
+        // Opening cuts a torn tail off (a crash mid-append); the records are in the index already.
+        let (journal, _) = try Journal.open(path: index.path(webhookID), durability: .none, recordSizeBytesMax: index.recordSizeBytesMax)
+        journals[webhookID] = (journal, uses)
+        return journal
+    }
+
+    /// Appends the counters of the webhooks `touched` (each once, removed ones as such) in one write;
+    /// compacts the statistics journal when it holds four times the webhooks it needs.
+    private func appendStatistics(_ touched: [String]) -> Int {
+        var seen = Set<String>()
+        var records: [[UInt8]] = []
+        for webhookID in touched.reversed() where seen.insert(webhookID).inserted {
+            records.append(Self.statisticsRecord(webhookID, statistics[webhookID]))
+        }
+        do throws(SystemError) {
+            if statisticsJournal.recordCount + records.count > 4 * statistics.count + 1024 {
+                try statisticsJournal.replace(with: statistics.sorted { $0.key < $1.key }.map { Self.statisticsRecord($0.key, $0.value) })
+            } else {
+                try statisticsJournal.append(records.reversed())
+            }
+            return 0
+        } catch {
+            logger.error("delivery history statistics write failed", [("error", .string(error.description))])
+            return 1
+        }
+    }
+
+    /// A statistics record: `{"webhook_id":...,"statistics":{...}}`, or `"statistics":null` for a deleted webhook.
+    static func statisticsRecord(_ webhookID: String, _ statistics: DeliveryHistory.Statistics?) -> [UInt8] {
+        JSONValue.object([("webhook_id", .string(webhookID)), ("statistics", statistics?.json ?? .null)]).encoded()
+    }
+
+    /// The live counters in the statistics journal's records (the latest record of each webhook wins).
+    static func statistics(from records: [[UInt8]]) -> [String: DeliveryHistory.Statistics] {
+        var live: [String: DeliveryHistory.Statistics] = [:]
+        for record in records {
+            guard let json = try? JSONParser.parse(record), let webhookID = json["webhook_id"]?.stringValue else { continue }
+            if let counters = json["statistics"], counters != .null {
+                live[webhookID] = DeliveryHistory.Statistics(json: counters)
+            } else {
+                live[webhookID] = nil
+            }
+        }
+        return live
+    }
+}

@@ -1,0 +1,24 @@
+/// A message delivered by the server (`MSG` or `HMSG`), or built for a request's answer.
+public struct NATSMessage: Sendable, Equatable {
+    /// The subject it was published to.
+    public var subject: String
+    /// The subscription id it was delivered for.
+    public var subscriptionID: Int
+    /// The reply subject, when the publisher gave one.
+    public var replyTo: String?
+    /// The headers (`HMSG` only; nil for a plain `MSG`).
+    public var headers: NATSHeaders?
+    /// The payload bytes.
+    public var payload: [UInt8]
+
+    public init(subject: String, subscriptionID: Int, replyTo: String? = nil, headers: NATSHeaders? = nil, payload: [UInt8]) {
+        self.subject = subject
+        self.subscriptionID = subscriptionID
+        self.replyTo = replyTo
+        self.headers = headers
+        self.payload = payload
+    }
+
+    /// The header status code (`503`, `404`, `408`, `100`...), or nil.
+    public var statusCode: Int? { headers?.statusCode }
+}

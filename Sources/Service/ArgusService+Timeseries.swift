@@ -1,0 +1,52 @@
+import Delivery
+import EventLog
+import HTTPServer
+import JSON
+
+extension ArgusService {
+    /// `GET /v1/webhooks/{id}/stats/timeseries?hours=24&bucket_seconds=3600`: attempts and failed attempts per
+    /// bucket over the last `hours`, from the delivery history (the deliveries it keeps listable). Buckets are
+    /// aligned to multiples of `bucket_seconds` since 1970 (UTC); the last one holds now and is still filling.
+    /// - Throws: 400 `invalid_query` for a parameter out of `ServiceLimits.series*` or more than
+    ///   `seriesBucketCountMax` buckets; 404 for a webhook the token may not see.
+    func timeseries(_ request: HTTPRequest) async throws -> HTTPResponse {
+        let principal = try authenticate(request, scope: Scope.webhooksRead)
+        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+        let hours = try Self.queryInteger(request, "hours", in: ServiceLimits.seriesHoursRange, default: ServiceLimits.seriesHoursDefault)
+        let bucketSeconds = try Self.queryInteger(request, "bucket_seconds", in: ServiceLimits.seriesBucketSecondsRange,
+                                                  default: ServiceLimits.seriesBucketSecondsDefault)
+        let bucketCount = (hours * 3600 + bucketSeconds - 1) / bucketSeconds
+        guard bucketCount <= ServiceLimits.seriesBucketCountMax else {
+            throw APIError(400, "invalid_query", "hours * 3600 / bucket_seconds must be at most \(ServiceLimits.seriesBucketCountMax) buckets")
+        }
+        let bucketMs = Int64(bucketSeconds) * 1000
+        let endMs = (configuration.nowMs() / bucketMs + 1) * bucketMs
+        let (history, webhookID) = (dispatcher.history, webhook.id)
+        // Loading an index that is not in memory reads the webhook's history file.
+        let series = await BlockingIO.run { () -> AttemptSeries in
+            var series = AttemptSeries(startMs: endMs - Int64(bucketCount) * bucketMs, bucketMs: bucketMs, bucketCount: bucketCount)
+            history.attemptSeries(webhookID: webhookID, into: &series)
+            return series
+        }
+        return json(200, .object([
+            ("webhook_id", .string(webhook.id)), ("start", .string(Timestamp.format(ms: series.startMs))),
+            ("end", .string(Timestamp.format(ms: series.endMs))), ("bucket_seconds", .integer(bucketSeconds)),
+            ("complete", .bool(series.isComplete)),
+            ("attempts", .integer(series.buckets.reduce(0) { $0 + $1.attempts })), ("failed", .integer(series.buckets.reduce(0) { $0 + $1.failed })),
+            ("buckets", .array(series.buckets.map { bucket in
+                .object([("start", .string(Timestamp.format(ms: bucket.startMs))), ("attempts", .integer(bucket.attempts)),
+                         ("failed", .integer(bucket.failed))])
+            })),
+        ]))
+    }
+
+    /// The query parameter `name` as an integer in `range`, `fallback` when absent.
+    /// - Throws: 400 `invalid_query` when it is not an integer in `range`.
+    static func queryInteger(_ request: HTTPRequest, _ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(APIError) -> Int {
+        guard let text = request.queryValue(name) else { return fallback }
+        guard text.utf8.count <= 12, let value = Int(text), range.contains(value) else {
+            throw APIError(400, "invalid_query", "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
+        }
+        return value
+    }
+}
