@@ -23,13 +23,23 @@ public final class ArgusService: Sendable {
     /// The log as a transparency log: hash tiles, checkpoint key (created here with the data
     /// directory), signed checkpoints.
     public let transparency: TransparencyLog
+    /// When `serve` signs checkpoints: the log writer notes each seal here.
+    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
         let now = configuration.nowMs()
-        log = try EventLog(directory: configuration.layout.log, options: configuration.logOptions)
+        var logOptions = configuration.logOptions
+        logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+        let schedule = checkpointSchedule
+        let onSeal = logOptions.onSeal
+        logOptions.onSeal = { size in
+            schedule.withLock { $0.noteSeal(size: size) }
+            onSeal(size)
+        }
+        log = try EventLog(directory: configuration.layout.log, options: logOptions)
         clients = ClientStore(directory: configuration.layout.clients)
         tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
         webhooks = try WebhookStore(directory: configuration.layout.webhooks)
@@ -56,8 +66,10 @@ public final class ArgusService: Sendable {
         }
         source = configuration.makeEventSource(log)
         let durableLog = log
+        // Under `always` the head is durable; under the other policies the readable size is synced first.
+        let durableSize: (@Sendable () -> UInt64)? = logOptions.fsyncPolicy == .always ? { @Sendable in durableLog.nextOffset } : nil
         transparency = try TransparencyLog(layout: configuration.layout, origin: configuration.checkpointOrigin,
-                                           durableSize: { durableLog.nextOffset })
+                                           durableSize: durableSize, recentLeafHashes: log.recentLeafHashes)
         dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
                                 history: try DeliveryHistory(directory: configuration.layout.deliveries), configuration: delivery)
     }

@@ -20,6 +20,11 @@ public enum ServiceLimits {
     public static let batchEventCountMax = 1000
     /// `serve` signs a checkpoint at most this often while the log grows, in seconds.
     public static let checkpointIntervalSeconds: Double = 10
+    /// How often `serve` looks for a seal or growth to sign, in seconds.
+    public static let checkpointPollSeconds: Double = 0.5
+    /// Leaf hashes of the latest appends the log writer keeps for Merkle tile upkeep (8 MiB); upkeep
+    /// reads from the log whatever fell out (more than this many events within one interval).
+    public static let recentLeafHashCountMax = 262_144
     /// Longest organization id, in bytes.
     public static let organizationIDSizeBytesMax = 128
     /// Longest webhook description, in bytes.
