@@ -94,6 +94,18 @@ public final class EventLog: Sendable {
         }
     }
 
+    /// The callback form of `append(batch:)`: `completion` runs exactly once, on the log's writer
+    /// thread once the events are durable (or with the error, possibly at once on the caller's
+    /// thread). It must not block: the writer's next group waits for it.
+    public func append(batch events: [NewEvent],
+                       completion: @escaping @Sendable (Result<[AppendedEvent], EventLogError>) -> Void) {
+        do throws(EventLogError) {
+            submit(try prepare(events), completion: completion)
+        } catch {
+            completion(.failure(error))
+        }
+    }
+
     /// The blocking form of `append(batch:)`, for threads that are not in an async context.
     public func appendAndWait(batch events: [NewEvent]) throws(EventLogError) -> [AppendedEvent] {
         let request = try prepare(events)

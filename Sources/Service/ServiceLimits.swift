@@ -2,6 +2,10 @@
 public enum ServiceLimits {
     /// Largest request body, in bytes, except the batch route.
     public static let bodySizeBytesMax = 1 << 20
+    /// Largest `POST /v1/events` body that is checked on the server's I/O thread (no task hop), in
+    /// bytes; larger ones (up to `bodySizeBytesMax`) are parsed on the concurrency pool, so one
+    /// request never holds the I/O thread for more than a few microseconds of parsing.
+    public static let inlinePublishBodySizeBytesMax = 16 << 10
     /// Largest body of `POST /v1/events/batch`, in bytes.
     public static let batchBodySizeBytesMax = 8 << 20
 
