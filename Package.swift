@@ -55,10 +55,11 @@ let package = Package(
         // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
                 swiftSettings: strict),
-        // The command line: parses arguments, calls the libraries, prints.
+        // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
+        // signal handling are Service's).
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
@@ -71,8 +72,8 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["HTTPServer"]),
-        .testTarget(name: "JSONTests", dependencies: ["JSON"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer"]),
+        .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),

@@ -8,6 +8,7 @@ webhooks. Then, with a portal link of organization A:
   - a failed delivery's details show the status code, the response body (as text: the HTML in it is not
     run or parsed) and the error of an attempt that got no answer;
   - Retry sends a new attempt that the receiver gets, and the page then shows the delivery succeeded;
+  - paging (20 a page), a test event, pause and enable, rotating the secret (shown once) and replay work;
   - the chart is drawn; every control reached so far is a real button; Tab reaches them;
   - at phone width (375 px) nothing overflows horizontally;
   - a read-only link shows no actions;
@@ -37,6 +38,7 @@ parser.add_argument("--chromium", default=shutil.which("chromium") or "/usr/bin/
 parser.add_argument("--chromedriver", default=shutil.which("chromedriver") or "/usr/bin/chromedriver")
 arguments = parser.parse_args()
 
+SUCCEEDED = 21  # with the failed one, 22 deliveries: two pages of the portal's 20
 HOSTILE_BODY = '{"error":"receiver down","hint":"<img src=x onerror=alert(1)><script>window.pwned=1</script>"}'
 passed = 0
 failures = []
@@ -166,14 +168,15 @@ def main():
             return page[0] if page else None
         failed_a = wait_for("the delivery to the failing receiver to fail", lambda: failed_delivery(hook_a))
         wait_for("the delivery to the closed port to fail", lambda: failed_delivery(hook_a2))
-        # Some traffic for the chart: a few successful deliveries next to the failure.
+        # Successful deliveries next to the failure: the chart has both, and the list has two pages (20 a page).
         Receiver.failing.clear()
-        for number in range(4):
-            request("POST", base + "/v1/events", token=token_a, body={"type": "user.logout", "data": {"n": number}})
-        wait_for("four successful deliveries", lambda: sum(1 for r in Receiver.requests if r["path"] == "/acme/siem" and not r["failed"]) >= 4)
+        request("POST", base + "/v1/events/batch", token=token_a,
+                body={"events": [{"type": "user.logout", "data": {"n": number}} for number in range(SUCCEEDED)]})
+        wait_for(f"{SUCCEEDED} successful deliveries",
+                 lambda: sum(1 for r in Receiver.requests if r["path"] == "/acme/siem" and not r["failed"]) >= SUCCEEDED)
         Receiver.failing.set()
-        wait_for("the history to count the five attempts",
-                 lambda: request("GET", base + f"/v1/webhooks/{hook_a['id']}/stats", token=token_a)["attempts"] >= 5)
+        wait_for(f"the history to count the {SUCCEEDED + 1} attempts",
+                 lambda: request("GET", base + f"/v1/webhooks/{hook_a['id']}/stats", token=token_a)["attempts"] >= SUCCEEDED + 1)
 
         session = request("POST", base + "/v1/portal/sessions", token=token_a, body={"read_only": False, "expires_in": 900})
         check(session["url"].startswith(base + "/portal#token="), "the session URL carries the token in the fragment")
@@ -204,7 +207,7 @@ def main():
         # The chart of the first webhook (selected by default): one bar group per hour.
         wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#chart svg g")) == 24)
         caption = driver.find_element(By.ID, "chart-caption").text
-        check(re.search(r"5 attempts, 1 failed", caption) is not None, f"the chart counts the attempts of the last 24 h ({caption})")
+        check(f"{SUCCEEDED + 1} attempts, 1 failed" in caption, f"the chart counts the attempts of the last 24 h ({caption})")
 
         # The failed delivery's details.
         driver.find_element(By.CSS_SELECTOR, '.filter[data-status="failed"]').click()
@@ -229,14 +232,31 @@ def main():
         code_text = driver.find_element(By.CSS_SELECTOR, "#deliveries-body .attempt .status-code").text
         check(error_text not in ("", "none") and "none" in code_text, f"an attempt without an answer shows its error ({error_text})")
 
-        # Back to the first webhook.
+        # Back to the first webhook: two pages of deliveries.
         driver.find_element(By.CSS_SELECTOR, f'.webhook[data-webhook="{hook_a["id"]}"]').click()
         wait.until(lambda d: hook_a["url"] in d.find_element(By.ID, "detail-title").text)
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#deliveries-body tr[data-delivery]")) == 5)
+        rows = lambda d: d.find_elements(By.CSS_SELECTOR, "#deliveries-body tr[data-delivery]")  # noqa: E731
+        wait.until(lambda d: len(rows(d)) == 20)
+        check(driver.find_element(By.ID, "newer").get_attribute("disabled") is not None, "the first page has no newer page")
+        driver.find_element(By.ID, "older").click()
+        wait.until(lambda d: len(rows(d)) == 2 and d.find_element(By.ID, "page-label").text == "Page 2")
+        check(driver.find_element(By.ID, "older").get_attribute("disabled") is not None
+              and any(row.get_attribute("data-delivery") == failed_a["id"] for row in rows(driver)), "Older shows the rest: 2 deliveries")
+        driver.find_element(By.ID, "newer").click()
+        wait.until(lambda d: len(rows(d)) == 20 and d.find_element(By.ID, "page-label").text == "Page 1")
+        check(True, "Newer goes back to the first page")
         check(driver.execute_script("return document.documentElement.scrollWidth <= window.innerWidth"), "no horizontal overflow at 1280x800")
 
-        # Keyboard: Tab reaches the webhooks, the filters and the delivery buttons; all of them are real buttons.
+        # The failed deliveries, the first one open: the screenshot.
+        driver.find_element(By.CSS_SELECTOR, '.filter[data-status="failed"]').click()
+        wait.until(lambda d: len(rows(d)) == 1)
+        driver.find_element(By.CSS_SELECTOR, f'tr[data-delivery="{failed_a["id"]}"] [data-details]').click()
+        wait.until(lambda d: d.find_elements(By.ID, "details-" + failed_a["id"]))
+        os.makedirs(os.path.dirname(os.path.abspath(arguments.screenshot)), exist_ok=True)
         driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
+        check(driver.save_screenshot(arguments.screenshot), f"screenshot at 1280x800 saved to {arguments.screenshot}")
+
+        # Keyboard: Tab reaches the webhooks, the filters, Retry and the actions; all of them are real buttons.
         reached = []
         active = driver.switch_to.active_element
         for _ in range(80):
@@ -252,31 +272,53 @@ def main():
         check(driver.execute_script("return [...document.querySelectorAll('[onclick], div[tabindex], span[tabindex]')].length === 0"),
               "no clickable divs or spans")
 
-        # The screenshot: failed deliveries, the first one open.
-        driver.find_element(By.CSS_SELECTOR, '.filter[data-status="failed"]').click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#deliveries-body tr[data-delivery]")) == 1)
-        driver.find_element(By.CSS_SELECTOR, f'tr[data-delivery="{failed_a["id"]}"] [data-details]').click()
-        wait.until(lambda d: d.find_elements(By.ID, "details-" + failed_a["id"]))
-        os.makedirs(os.path.dirname(os.path.abspath(arguments.screenshot)), exist_ok=True)
-        driver.execute_script("document.activeElement && document.activeElement.blur(); window.scrollTo(0, 0)")
-        check(driver.save_screenshot(arguments.screenshot), f"screenshot at 1280x800 saved to {arguments.screenshot}")
-
         # Retry: the receiver now succeeds and gets the new attempt; the page shows the delivery succeeded.
-        driver.find_element(By.CSS_SELECTOR, '.filter[data-status=""]').click()
-        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, "#deliveries-body tr[data-delivery]")) == 5)
         Receiver.failing.clear()
-        before = len([r for r in Receiver.requests if r["webhook_id"] == failed_a["id"]])
+
+        def requests_for(predicate):
+            with Receiver.lock:
+                return [r for r in Receiver.requests if predicate(r)]
+        before = len(requests_for(lambda r: r["webhook_id"] == failed_a["id"]))
         driver.find_element(By.CSS_SELECTOR, f'tr[data-delivery="{failed_a["id"]}"] [data-retry]').click()
-        wait_for("the receiver to get the retried attempt",
-                 lambda: len([r for r in Receiver.requests if r["webhook_id"] == failed_a["id"]]) > before)
+        wait_for("the receiver to get the retried attempt", lambda: len(requests_for(lambda r: r["webhook_id"] == failed_a["id"])) > before)
         check(True, "Retry sent an attempt that the receiver got")
+        check("Retry of delivery" in driver.find_element(By.ID, "notice").text, "the page says the retry started")
+        driver.find_element(By.CSS_SELECTOR, '.filter[data-status=""]').click()
+        wait.until(lambda d: len(rows(d)) == 20)
+        driver.find_element(By.ID, "older").click()
         try:
             WebDriverWait(driver, 20, ignored_exceptions=[StaleElementReferenceException, NoSuchElementException]).until(
                 lambda d: "succeeded" in d.find_element(By.CSS_SELECTOR, f'tr[data-delivery="{failed_a["id"]}"]').text)
             check(True, "the page shows the retried delivery succeeded")
         except TimeoutException:
             check(False, "the page shows the retried delivery succeeded")
-        check("Retry of delivery" in driver.find_element(By.ID, "notice").text, "the page says the retry started")
+
+        # The webhook actions.
+        driver.find_element(By.ID, "send-test").click()
+        wait_for("the receiver to get the test event", lambda: requests_for(lambda r: b'"webhook.test"' in r["body"]))
+        check("Test event" in driver.find_element(By.ID, "notice").text, "Send a test event: the receiver gets webhook.test")
+
+        driver.find_element(By.ID, "toggle").click()
+        wait.until(lambda d: d.find_element(By.ID, "toggle").text == "Enable the webhook")
+        check(request("GET", base + f"/v1/webhooks/{hook_a['id']}", token=token_a)["status"] == "disabled"
+              and "disabled" in driver.find_element(By.CSS_SELECTOR, f'.webhook[data-webhook="{hook_a["id"]}"]').text,
+              "Pause disables the webhook and the list says so")
+        driver.find_element(By.ID, "toggle").click()
+        wait.until(lambda d: d.find_element(By.ID, "toggle").text.startswith("Pause"))
+        check(request("GET", base + f"/v1/webhooks/{hook_a['id']}", token=token_a)["status"] == "enabled", "Enable enables it again")
+
+        driver.find_element(By.ID, "rotate").click()
+        driver.find_element(By.ID, "rotate-yes").click()
+        secret = wait.until(lambda d: d.find_element(By.ID, "secret-value").text if d.find_element(By.ID, "secret-box").is_displayed() else None)
+        check(secret.startswith("whsec_") and secret != hook_a["secret"], "Rotate shows the new secret once")
+        driver.find_element(By.ID, "secret-hide").click()
+        check(driver.find_element(By.ID, "secret-value").get_attribute("textContent") == "", "hiding the secret removes it from the page")
+
+        delivered = len(requests_for(lambda r: r["path"] == "/acme/siem"))
+        driver.find_element(By.CSS_SELECTOR, "#replay-form button[type=submit]").click()
+        wait.until(lambda d: "Replaying" in d.find_element(By.ID, "notice").text)
+        wait_for("the replayed deliveries", lambda: len(requests_for(lambda r: r["path"] == "/acme/siem")) >= delivered + SUCCEEDED + 1)
+        check(True, "Replay since an hour ago delivers the webhook's events again")
 
         # Phone width: one column, nothing wider than the screen.
         driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {"width": 375, "height": 812, "deviceScaleFactor": 2, "mobile": True})

@@ -16,6 +16,8 @@ struct BenchmarkReport: Sendable {
         case milliseconds = "ms"
         /// Mebibytes (memory).
         case mebibytes = "mib"
+        /// A share, in percent.
+        case percent = "percent"
 
         var label: String {
             switch self {
@@ -24,6 +26,7 @@ struct BenchmarkReport: Sendable {
             case .nanosecondsPerOperation: return "ns/op"
             case .milliseconds: return "ms"
             case .mebibytes: return "MiB"
+            case .percent: return "%"
             }
         }
     }

@@ -457,7 +457,7 @@ struct DispatcherState {
         } catch {
             return TransportResult(statusCode: nil, error: "target refused: \(error.message)", durationMs: 0)
         }
-        let body = attempt.record.envelope(deliveryID: attempt.deliveryID)
+        let body = attempt.record.deliveryEnvelope(deliveryID: attempt.deliveryID)
         let headers = DeliveryHeaders(ring: subscription.secrets, deliveryID: attempt.deliveryID,
                                       timestampSeconds: configuration.nowMs() / 1000, attempt: attempt.attempt,
                                       eventType: attempt.record.type, body: body, version: configuration.userAgentVersion)

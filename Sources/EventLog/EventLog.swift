@@ -14,6 +14,9 @@ public final class EventLog: Sendable {
     private let writer: LogWriter
     private let lock: DirectoryLock
     private let head: Head
+    /// The leaf hashes of the latest appends (when `EventLogOptions.recentLeafHashCountMax` > 0), for
+    /// `MerkleTileStore` upkeep.
+    public let recentLeafHashes: RecentLeafHashes?
     /// Readers that `read(from:countMax:)` continues.
     let readers = ReaderPool<LogReader>(capacity: EventLogLimits.pooledReaderCountMax)
 
@@ -50,7 +53,9 @@ public final class EventLog: Sendable {
         }
         let segment = try Recovery.openActiveSegment(directory: directory, options: options)
         head = Head(nextOffset: segment.nextOffset)
-        writer = LogWriter(segment: segment, options: options, onDurable: { [head] nextOffset in
+        let recentLeafHashes = options.recentLeafHashCountMax > 0 ? RecentLeafHashes(countMax: options.recentLeafHashCountMax) : nil
+        self.recentLeafHashes = recentLeafHashes
+        writer = LogWriter(segment: segment, options: options, recentLeafHashes: recentLeafHashes, onDurable: { [head] nextOffset in
             let ready = head.withLock { state -> [CheckedContinuation<Void, Never>] in
                 state.nextOffset = nextOffset
                 guard !state.waiters.isEmpty else { return [] }
@@ -86,6 +91,18 @@ public final class EventLog: Sendable {
         let request = try prepare(events)
         return try await withCheckedThrowingContinuation { continuation in
             submit(request) { continuation.resume(with: $0.mapError { $0 as any Error }) }
+        }
+    }
+
+    /// The callback form of `append(batch:)`: `completion` runs exactly once, on the log's writer
+    /// thread once the events are durable (or with the error, possibly at once on the caller's
+    /// thread). It must not block: the writer's next group waits for it.
+    public func append(batch events: [NewEvent],
+                       completion: @escaping @Sendable (Result<[AppendedEvent], EventLogError>) -> Void) {
+        do throws(EventLogError) {
+            submit(try prepare(events), completion: completion)
+        } catch {
+            completion(.failure(error))
         }
     }
 

@@ -35,6 +35,12 @@ public struct EventLogOptions: Sendable {
     public var fsyncPolicy: FsyncPolicy = .always
     /// Bytes of records between sparse index entries (default 4 KiB).
     public var indexIntervalBytes: Int = 4096
+    /// How many leaf hashes of the latest appends the writer keeps for Merkle tile upkeep
+    /// (`EventLog.recentLeafHashes`); 0 (the default) computes none. `serve` keeps 262,144 (8 MiB).
+    public var recentLeafHashCountMax = 0
+    /// Called on the writer thread after a segment is sealed (its footer durable), with the offset
+    /// after its last event: `serve` signs a checkpoint for every sealed segment.
+    public var onSeal: @Sendable (UInt64) -> Void = { _ in }
     /// Receives noteworthy writer and recovery actions (such as a truncated torn tail).
     public var logger = Logger.discarding
     /// Called once, on the writer thread, when the writer stops for good (a failed `fdatasync`),

@@ -30,6 +30,8 @@ final class LogWriter: @unchecked Sendable {
     private var unsyncedSinceMs: Int64?
     /// Called once per durable group with the new next offset, before the group's completions.
     private let onDurable: @Sendable (UInt64) -> Void
+    /// Where the leaf hashes of each durable group go (nil: none are computed).
+    private let recentLeafHashes: RecentLeafHashes?
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
     /// Whether appends are accepted now (read by any thread).
@@ -40,9 +42,11 @@ final class LogWriter: @unchecked Sendable {
     static let probeIntervalSeconds = 1.0
     /// Free space below which a probe still reports the disk as full, in bytes.
     static let probeFreeBytesMin: UInt64 = 256 * 1024
-    init(segment: ActiveSegment, options: EventLogOptions, onDurable: @escaping @Sendable (UInt64) -> Void) {
+    init(segment: ActiveSegment, options: EventLogOptions, recentLeafHashes: RecentLeafHashes?,
+         onDurable: @escaping @Sendable (UInt64) -> Void) {
         self.segment = segment
         self.options = options
+        self.recentLeafHashes = recentLeafHashes
         self.onDurable = onDurable
     }
 
@@ -292,6 +296,25 @@ final class LogWriter: @unchecked Sendable {
         noteAccepting()
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
+        if let recentLeafHashes {
+            // After the completions, so no append waits for it; the events are still in memory here.
+            recentLeafHashes.append(firstOffset: offset - UInt64(results.reduce(0) { $0 + $1.count }),
+                                    hashes: Self.leafHashes(of: batch, results: results))
+        }
+    }
+
+    /// The concatenated leaf hashes of a durable group, in offset order.
+    private static func leafHashes(of batch: [Request], results: [[AppendedEvent]]) -> [UInt8] {
+        var hashes: [UInt8] = []
+        hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
+        for (request, appended) in zip(batch, results) {
+            for (event, stored) in zip(request.events, appended) {
+                let record = EventRecord(offset: stored.offset, timestampMs: stored.timestampMs, organizationID: event.organizationID,
+                                         type: event.type, eventID: event.eventID, data: event.data, chainHash: [])
+                hashes += RecentLeafHashes.leafHash(of: record)
+            }
+        }
+        return hashes
     }
 
     /// Seals the active segment (once) and starts the next one. A footer that could not be written
@@ -313,6 +336,7 @@ final class LogWriter: @unchecked Sendable {
             do {
                 let footer = try segment.seal()
                 options.logger.info("sealed segment \(segment.name): \(footer.recordCount) records, last offset \(footer.lastOffset)")
+                options.onSeal(segment.nextOffset)
             } catch {
                 if Self.isSyncFailure(error) {
                     fail(error)

@@ -20,8 +20,11 @@ public final class MerkleTileStore: Sendable {
     public let directory: String
     /// The log's segment directory.
     public let logDirectory: String
+    /// Leaf hashes the log writer computed at append time; upkeep takes them from here and reads
+    /// (and formats) from the log only the events they do not hold.
+    public let recentLeafHashes: RecentLeafHashes?
 
-    private struct State: Sendable {
+    struct State: Sendable {
         var treeSize: UInt64 = 0
         var edge: [[UInt8]] = []
     }
@@ -30,9 +33,12 @@ public final class MerkleTileStore: Sendable {
 
     /// Opens (creating when missing) the tiles of the log in `logDirectory` under `directory`.
     /// Nothing is read until the first `update`.
-    public init(directory: String, logDirectory: String) {
+    /// - Parameter recentLeafHashes: the writer's leaf hashes (`EventLog.recentLeafHashes`) when this
+    ///   process writes the log.
+    public init(directory: String, logDirectory: String, recentLeafHashes: RecentLeafHashes? = nil) {
         self.directory = directory
         self.logDirectory = logDirectory
+        self.recentLeafHashes = recentLeafHashes
     }
 
     /// The size the tiles covered after the last `update` in this process.
@@ -97,7 +103,7 @@ public final class MerkleTileStore: Sendable {
         }
     }
 
-    private var statePath: String { directory + "/tree-size" }
+    var statePath: String { directory + "/tree-size" }
 
     /// The stored size and right edge, checked against the stored root; an empty state (and no
     /// tiles) when anything disagrees, so the caller rebuilds.
@@ -129,18 +135,27 @@ public final class MerkleTileStore: Sendable {
     /// tiles and `tree-size`, then removes the partial tiles of the old size.
     private func append(upTo target: UInt64?, into state: inout State) throws {
         let old = state
-        var reader = try LogReader(directory: logDirectory, start: .offset(state.treeSize))
-        while target.map({ state.treeSize < $0 }) ?? true, let record = try reader.next() {
-            guard record.offset == state.treeSize else {
-                throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+        // The writer's hashes first (in chunks, so the lock is never held long), then the log for the rest.
+        while let recentLeafHashes, target.map({ state.treeSize < $0 }) ?? true {
+            let wanted = target.map { Int(min($0 - state.treeSize, 65_536)) } ?? 65_536
+            let hashes = recentLeafHashes.hashes(from: state.treeSize, countMax: wanted)
+            if hashes.isEmpty { break }
+            for hash in hashes { try appendLeaf(hash, to: &state) }
+        }
+        if target.map({ state.treeSize < $0 }) ?? true {
+            var reader = try LogReader(directory: logDirectory, start: .offset(state.treeSize))
+            while target.map({ state.treeSize < $0 }) ?? true, let record = try reader.next() {
+                guard record.offset == state.treeSize else {
+                    throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+                }
+                try appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state)
             }
-            try appendLeaf(MerkleTree.leafHash(record.envelope()), to: &state)
         }
         if let target, state.treeSize < target {
             throw MerkleProofError.treeSizeBeyondLog(treeSize: target, logSize: state.treeSize)
         }
         guard state.treeSize != old.treeSize else { return }
-        let newPartials = partialTiles(of: state)
+        let newPartials = Self.partialTiles(of: state)
         for (tile, bytes) in newPartials {
             try writeTile(bytes, to: directory + "/" + tile.path)
         }
@@ -149,18 +164,23 @@ public final class MerkleTileStore: Sendable {
             let handle = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
             guard linuxSyncFileSystem(handle.rawValue) == 0 else { throw SystemError.current("syncfs", directory) }
         }
-        let tiles = MerkleTileReader(directory: directory, treeSize: state.treeSize, edge: state.edge)
-        let root = try MerkleTree.rootHash(of: tiles, treeSize: state.treeSize)
+        let root = try Self.rootHash(of: state)
         try systemCall {
             try FileSystem.writeAtomically(Array("\(state.treeSize)\n\(Base64.encode(root))\n".utf8), to: statePath, mode: 0o644)
         }
         let kept = Set(newPartials.map(\.tile))
-        for (tile, _) in partialTiles(of: old) where !kept.contains(tile) {
+        for (tile, _) in Self.partialTiles(of: old) where !kept.contains(tile) {
             try? systemCall { try FileSystem.remove(directory + "/" + tile.path) }
         }
     }
 
     private func appendLeaf(_ leafHash: [UInt8], to state: inout State) throws {
+        try Self.appendLeaf(leafHash, to: &state) { tile, bytes in try writeTile(bytes, to: directory + "/" + tile.path) }
+    }
+
+    /// Adds one leaf to the right edge, handing every tile that fills to `emit` (the 256 hashes).
+    static func appendLeaf(_ leafHash: [UInt8], to state: inout State,
+                                   emit: (MerkleTile, [UInt8]) throws -> Void) throws {
         state.treeSize += 1
         var carry = leafHash
         var level = 0
@@ -172,12 +192,19 @@ public final class MerkleTileStore: Sendable {
             levelSize /= UInt64(MerkleTile.fullWidth)
             let tile = MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth)
             let bytes = state.edge[level]
-            try writeTile(bytes, to: directory + "/" + tile.path)
+            try emit(tile, bytes)
             let hashes = MerkleTileReader.split(bytes[...])
             carry = try MerkleTree.rootHash(of: MerkleLeafHashes(leafHashes: hashes), treeSize: UInt64(MerkleTile.fullWidth))
             state.edge[level] = []
             level += 1
         }
+    }
+
+    /// The root of `state`'s tree from its right edge alone (the complete subtrees a root needs all lie
+    /// in the partial tiles; no file is read).
+    static func rootHash(of state: State) throws -> [UInt8] {
+        try MerkleTree.rootHash(of: MerkleTileReader(directory: "/nonexistent", treeSize: state.treeSize, edge: state.edge),
+                                treeSize: state.treeSize)
     }
 
     /// Writes a tile through a temporary file and a rename (readers see the old file or the new one),
@@ -192,7 +219,7 @@ public final class MerkleTileStore: Sendable {
         }
     }
 
-    private func partialTiles(of state: State) -> [(tile: MerkleTile, bytes: [UInt8])] {
+    static func partialTiles(of state: State) -> [(tile: MerkleTile, bytes: [UInt8])] {
         var hashCount = state.treeSize
         var result: [(tile: MerkleTile, bytes: [UInt8])] = []
         for level in state.edge.indices {

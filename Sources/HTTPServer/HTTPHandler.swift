@@ -9,8 +9,17 @@ public protocol HTTPHandler: Sendable {
     /// then closes, so a body the client sends anyway is never read as a request). `request`
     /// carries the head only (an empty body). The default lets every request continue.
     func continueDecision(_ request: HTTPRequest) async -> HTTPResponse?
+
+    /// Starts answering `request`; `respond` must be called exactly once with the response, from
+    /// any thread. Called on the server's I/O thread, so it must neither block nor compute for
+    /// long: the default runs ``handle(_:)`` as a task on the concurrency pool and returns at once.
+    func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void)
 }
 
 extension HTTPHandler {
     public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? { nil }
+
+    public func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        Task { respond(await handle(request)) }
+    }
 }

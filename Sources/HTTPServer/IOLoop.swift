@@ -5,7 +5,8 @@ import SystemIO
 import Synchronization
 
 /// The server's I/O thread: one `poll()` loop that accepts, reads, parses and writes for every
-/// connection. Handlers run as Swift tasks; their responses come back through `complete`,
+/// connection. Handlers run as Swift tasks (or, for routes with an inline handler, start on this
+/// thread and finish on another, e.g. the log writer's); their responses come back through `complete`,
 /// which queues them and wakes the loop through an eventfd.
 ///
 /// `@unchecked Sendable`: everything except `inbox`, the atomics and `control` is touched only
@@ -111,11 +112,10 @@ final class IOLoop: @unchecked Sendable {
 
     // MARK: - I/O thread
 
-    /// Runs a handler for `request` as a task; its response returns through `complete`.
+    /// Hands `request` to the handler (which answers inline or starts a task); its response
+    /// returns through `complete`.
     func spawn(_ request: HTTPRequest, connectionID: UInt64, sequence: UInt64) {
-        let handler = self.handler
-        Task {
-            let response = await handler.handle(request)
+        handler.start(request) { response in
             self.complete(Completion(connectionID: connectionID, sequence: sequence, response: response))
         }
     }

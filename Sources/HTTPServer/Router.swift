@@ -17,8 +17,14 @@ public struct Router: HTTPHandler {
         let segments: [Segment]
         let literalCount: Int
         let continueCheck: (@Sendable (HTTPRequest) async -> HTTPResponse?)?
+        let inline: InlineHandler?
         let handler: @Sendable (HTTPRequest) async -> HTTPResponse
     }
+
+    /// A route's inline handler, run on the server's I/O thread (see ``HTTPHandler/start(_:respond:)``):
+    /// it returns false to leave the request to the route's task handler, or true when it took the
+    /// request and will call `respond` exactly once, from any thread. It must not block.
+    public typealias InlineHandler = @Sendable (HTTPRequest, _ respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool
 
     private enum Resolution {
         case route(Route, HTTPRequest)
@@ -40,8 +46,10 @@ public struct Router: HTTPHandler {
     /// Routes `method` requests whose path matches `pattern` to `handler`. `continueCheck` decides,
     /// from the head alone, whether a request that sent `Expect: 100-continue` may send its body:
     /// nil to go on, or the response to answer instead (see ``HTTPHandler/continueDecision(_:)``).
+    /// `inline`, when given, is tried first on the server's I/O thread (see ``InlineHandler``).
     public mutating func add(_ method: String, _ pattern: String,
                              continueCheck: (@Sendable (HTTPRequest) async -> HTTPResponse?)?,
+                             inline: InlineHandler? = nil,
                              _ handler: @escaping @Sendable (HTTPRequest) async -> HTTPResponse) {
         let segments: [Segment] = Self.split(Substring(pattern)).map { part in
             if part.hasPrefix("{"), part.hasSuffix("}"), part.count > 2 {
@@ -54,7 +62,7 @@ public struct Router: HTTPHandler {
             return count
         }
         routes.append(Route(method: method, segments: segments, literalCount: literalCount,
-                            continueCheck: continueCheck, handler: handler))
+                            continueCheck: continueCheck, inline: inline, handler: handler))
         // Stable: more literal segments first, so `/a/b` beats `/a/{id}`.
         routes = routes.enumerated().sorted { left, right in
             left.element.literalCount != right.element.literalCount
@@ -84,6 +92,18 @@ public struct Router: HTTPHandler {
         }
     }
 
+    /// Answers 404 and 405 at once, lets the route's inline handler take the request when it has
+    /// one, and otherwise runs the route's handler as a task.
+    public func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        switch resolve(request) {
+        case .route(let route, let routed):
+            if let inline = route.inline, inline(routed, respond) { return }
+            Task { respond(await route.handler(routed)) }
+        case .notFound: respond(Self.notFound(request))
+        case .methodNotAllowed(let allowed): respond(Self.methodNotAllowed(request, allowed: allowed))
+        }
+    }
+
     /// 404 or 405 for a request no route takes; otherwise the route's `continueCheck` (nil without one).
     public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? {
         switch resolve(request) {
@@ -98,8 +118,11 @@ public struct Router: HTTPHandler {
         let segments = Self.split(rawPath)
         var allowed: [String] = []
         var fallback: (Route, [String: String])?
-        for route in routes {
-            guard let parameters = Self.match(route.segments, segments) else { continue }
+        for index in routes.indices {
+            // By index: copying each route (closures and all) costs retains on every request.
+            guard routes[index].segments.count == segments.count,
+                  let parameters = Self.match(routes[index].segments, segments) else { continue }
+            let route = routes[index]
             if route.method == request.method {
                 var routed = request
                 routed.pathParameters = parameters
@@ -138,13 +161,21 @@ public struct Router: HTTPHandler {
 
     private static func match(_ pattern: [Segment], _ segments: [Substring]) -> [String: String]? {
         guard pattern.count == segments.count else { return nil }
+        // Literals first, without allocating: most routes fail here.
+        for index in pattern.indices {
+            guard case .literal(let literal) = pattern[index] else { continue }
+            let actual = segments[index]
+            if actual.utf8.contains(UInt8(ascii: "%")) {
+                guard let decoded = PercentDecoding.decode(actual, plusIsSpace: false), decoded == literal else { return nil }
+            } else if !actual.utf8.elementsEqual(literal.utf8) {
+                return nil
+            }
+        }
         var parameters: [String: String] = [:]
         for (expected, actual) in zip(pattern, segments) {
             switch expected {
-            case .literal(let literal):
-                guard let decoded = PercentDecoding.decode(actual, plusIsSpace: false), decoded == literal else {
-                    return nil
-                }
+            case .literal:
+                continue
             case .parameter(let name):
                 guard !actual.isEmpty, let decoded = PercentDecoding.decode(actual, plusIsSpace: false) else {
                     return nil

@@ -3,6 +3,9 @@
 public struct JSONParser {
     /// Deepest nesting of arrays and objects accepted.
     public static let depthMax = 64
+    /// Objects with fewer members than this check a new name for duplicates by a linear look (no
+    /// hashing, no set to allocate); larger ones keep a set, so any size stays linear overall.
+    static let linearDuplicateCheckCountMax = 12
 
     /// Why a text is not acceptable JSON.
     public struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -14,6 +17,9 @@ public struct JSONParser {
 
     private let bytes: [UInt8]
     private var position = 0
+    /// The top-level member whose canonical text is kept rather than parsed (see `parse(_:keepingCanonical:)`).
+    private var keptMemberName: String?
+    private var keptRange: Range<Int>?
 
     private init(_ bytes: [UInt8]) { self.bytes = bytes }
 
@@ -26,6 +32,23 @@ public struct JSONParser {
         parser.skipWhitespace()
         guard parser.position == bytes.count else { throw parser.failure("unexpected data after the value") }
         return value
+    }
+
+    /// Parses a JSON text like `parse(_:)`, except that when it is an object whose member
+    /// `memberName` holds text already in the form `JSONValue.encoded()` writes (compact, the
+    /// encoder's escapes), that member is left out of the value and its bytes are returned as they
+    /// are: `JSONParser.parse(raw).encoded() == raw` holds for them. A member written any other way
+    /// is parsed as usual (and `raw` is nil). Accepts and refuses exactly what `parse(_:)` does.
+    /// - Throws: `Failure` for anything that is not exactly one valid JSON value.
+    public static func parse(_ bytes: [UInt8], keepingCanonical memberName: String) throws(Failure)
+        -> (value: JSONValue, raw: ArraySlice<UInt8>?) {
+        var parser = JSONParser(bytes)
+        parser.keptMemberName = memberName
+        parser.skipWhitespace()
+        let value = try parser.parseValue(depth: 0)
+        parser.skipWhitespace()
+        guard parser.position == bytes.count else { throw parser.failure("unexpected data after the value") }
+        return (value, parser.keptRange.map { bytes[$0] })
     }
 
     private func failure(_ reason: String) -> Failure { Failure(position: position, reason: reason) }
@@ -65,7 +88,9 @@ public struct JSONParser {
         guard depth <= Self.depthMax else { throw failure("nested deeper than \(Self.depthMax)") }
         position += 1
         var members: [(String, JSONValue)] = []
-        var names = Set<String>()
+        // Duplicate names: a linear look through small objects (most), a set once one grows.
+        var names: Set<String>?
+        var keptIndex: Int?
         skipWhitespace()
         if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
             position += 1
@@ -75,16 +100,35 @@ public struct JSONParser {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
             let name = try parseString()
-            guard names.insert(name).inserted else { throw failure("duplicate member \"\(name.prefix(64))\"") }
+            let duplicate: Bool
+            if members.count < Self.linearDuplicateCheckCountMax {
+                duplicate = members.contains { $0.0 == name }
+            } else {
+                if names == nil { names = Set(members.map(\.0)) }
+                duplicate = !names!.insert(name).inserted
+            }
+            guard !duplicate else { throw failure("duplicate member \"\(name.prefix(64))\"") }
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw failure("expected ':'") }
             position += 1
             skipWhitespace()
-            members.append((name, try parseValue(depth: depth)))
+            if depth == 1, let kept = keptMemberName, name == kept,
+               let end = bytes.withUnsafeBufferPointer({ CanonicalJSONScanner.valueEnd(in: $0, from: position, depth: depth) }) {
+                keptRange = position..<end
+                position = end
+                members.append((name, .null))  // holds the name for the duplicate check; dropped below
+                keptIndex = members.count - 1
+            } else {
+                members.append((name, try parseValue(depth: depth)))
+            }
             skipWhitespace()
             guard position < bytes.count else { throw failure("unexpected end") }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; return .object(members) }
+            if bytes[position] == UInt8(ascii: "}") {
+                position += 1
+                if let keptIndex { members.remove(at: keptIndex) }
+                return .object(members)
+            }
             throw failure("expected ',' or '}'")
         }
     }

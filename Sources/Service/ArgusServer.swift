@@ -147,21 +147,12 @@ public final class ArgusServer: Sendable {
                 _ = await service.drainSpool()
             }
         }]
-        // A signed checkpoint at most every `checkpointIntervalSeconds` while the log grows.
+        // A signed checkpoint at every segment seal, and at most every `checkpointIntervalSeconds` while the log grows.
         tasks.append(Task {
-            var signedSize: UInt64 = 0
             while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointIntervalSeconds * 1e9))
+                try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointPollSeconds * 1e9))
                 if Task.isCancelled { break }
-                let size = service.log.nextOffset
-                guard size > signedSize else { continue }
-                let transparency = service.transparency
-                do {
-                    _ = try await BlockingIO.run { () throws -> String in try transparency.latestCheckpoint() }
-                    signedSize = size
-                } catch {
-                    service.configuration.logger.error("signing a checkpoint failed", [("error", .string(String(describing: error)))])
-                }
+                await service.signDueCheckpoints()
             }
         })
         if let archiving = configuration.archiving {

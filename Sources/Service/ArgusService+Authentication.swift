@@ -11,7 +11,7 @@ extension ArgusService {
                            headers: [("WWW-Authenticate", realm)])
         }
         let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].contains(" "), parts[1].utf8.count <= 512 else {
+        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].utf8.contains(UInt8(ascii: " ")), parts[1].utf8.count <= 512 else {
             throw APIError(400, "invalid_request", "the Authorization header must be: Bearer <token>",
                            headers: [("WWW-Authenticate", realm + ", error=\"invalid_request\"")])
         }

@@ -15,7 +15,9 @@ extension ArgusService {
     }
 
     /// Validates one `{"type","organization_id","data"}` object into an event for the log.
-    func newEvent(from value: JSONValue, principal: Principal, context: String) throws -> NewEvent {
+    /// `rawData`: the `data` member's bytes when the parser kept them (already canonical JSON,
+    /// see `JSONParser.parse(_:keepingCanonical:)`); they are stored as they are.
+    func newEvent(from value: JSONValue, principal: Principal, context: String, rawData: ArraySlice<UInt8>? = nil) throws -> NewEvent {
         var fields = try FieldReader(value, context: context)
         let type = try fields.string("type", required: true, sizeBytesMax: 128) ?? ""
         try EventRules.checkType(type, context: context)
@@ -28,10 +30,17 @@ extension ArgusService {
         guard principal.canUseEvents(of: organization) else {
             throw APIError(403, "forbidden_organization", "\(context): this token may publish only for \(principal.organizationID)")
         }
-        let data = fields.any("data") ?? .object([])
-        try EventRules.checkIsObject(data, context: context)
-        try fields.rejectUnknown()
-        let bytes = data.encoded()
+        let bytes: [UInt8]
+        if let rawData, !rawData.elementsEqual("null".utf8) {  // null: absent, as FieldReader reads it
+            guard rawData.first == UInt8(ascii: "{") else { throw APIError.invalid("\(context): data must be a JSON object") }
+            try fields.rejectUnknown()
+            bytes = Array(rawData)
+        } else {
+            let data = fields.any("data") ?? .object([])
+            try EventRules.checkIsObject(data, context: context)
+            try fields.rejectUnknown()
+            bytes = data.encoded()
+        }
         try EventRules.checkDataSize(bytes.count, context: context)
         return NewEvent(organizationID: organization, type: type, eventID: try EventID.make(timestampMs: configuration.nowMs()), data: bytes)
     }
@@ -81,7 +90,52 @@ extension ArgusService {
     private func appendOne(_ body: JSONValue, principal: Principal) async throws -> HTTPResponse {
         let event = try newEvent(from: body, principal: principal, context: "body")
         let appended = try await appendToLog([event])
-        return json(201, Self.appendedJSON(appended[0]))
+        return Self.appendedResponse(appended[0])
+    }
+
+    /// The inline form of `POST /v1/events`, run on the server's I/O thread: a publish of at most
+    /// `ServiceLimits.inlinePublishBodySizeBytesMax` without `Idempotency-Key` is checked here and
+    /// answered from the log writer's completion, so it costs no task and no hop through the
+    /// concurrency pool. Anything else returns false and takes the task path (`publish`).
+    func publishInline(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
+        guard request.body.count <= ServiceLimits.inlinePublishBodySizeBytesMax,
+              request.headers["idempotency-key"] == nil else { return false }
+        let event: NewEvent
+        do {
+            let principal = try authenticate(request, scope: Scope.eventsPublish)
+            let (body, rawData) = try jsonBody(request, keepingCanonical: "data")
+            event = try newEvent(from: body, principal: principal, context: "body", rawData: rawData)
+        } catch {
+            respond(response(for: error, request))
+            return true
+        }
+        let started = ContinuousClock.now
+        log.append(batch: [event]) { [self] result in
+            switch result {
+            case .success(let appended):
+                metrics.recordAppend(eventCount: 1, duration: ContinuousClock.now - started)
+                metrics.countResponse(status: 201)
+                respond(Self.appendedResponse(appended[0]))
+            case .failure(let failure):
+                respond(response(for: appendError(failure), request))
+            }
+        }
+        return true
+    }
+
+    /// `201 {"id","offset","timestamp"}` for an appended event (formatted directly: every part is
+    /// plain ASCII that needs no escaping).
+    static func appendedResponse(_ appended: AppendedEvent) -> HTTPResponse {
+        var body: [UInt8] = []
+        body.reserveCapacity(96)
+        body += #"{"id":""#.utf8
+        body += appended.eventID.utf8
+        body += #"","offset":"#.utf8
+        body += String(appended.offset).utf8
+        body += #","timestamp":""#.utf8
+        body += Timestamp.format(ms: appended.timestampMs).utf8
+        body += #""}"#.utf8
+        return .json(201, body)
     }
 
     /// Appends, mapping log failures to API errors and counting.
@@ -92,17 +146,22 @@ extension ArgusService {
             metrics.recordAppend(eventCount: events.count, duration: ContinuousClock.now - started)
             return appended
         } catch let error as EventLogError {
-            switch error {
-            case .overloaded: throw APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
-            case .invalidEvent(let reason): throw APIError.invalid(reason)
-            case .system(let system) where system.errno == ENOSPC || system.errno == EDQUOT:
-                configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
-                throw APIError(507, "insufficient_storage", "the disk holding the log is full; the event was not accepted",
-                               headers: [("Retry-After", "5")])
-            default:
-                configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
-                throw APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")
-            }
+            throw appendError(error)
+        }
+    }
+
+    /// The API error for a failed append (a full disk is 507; other failures are logged).
+    func appendError(_ error: EventLogError) -> APIError {
+        switch error {
+        case .overloaded: return APIError(503, "overloaded", "the log is busy; retry shortly", headers: [("Retry-After", "1")])
+        case .invalidEvent(let reason): return APIError.invalid(reason)
+        case .system(let system) where system.errno == ENOSPC || system.errno == EDQUOT:
+            configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
+            return APIError(507, "insufficient_storage", "the disk holding the log is full; the event was not accepted",
+                            headers: [("Retry-After", "5")])
+        default:
+            configuration.logger.error("append failed", [("error", .string(String(describing: error)))])
+            return APIError(503, "log_unavailable", "the event could not be stored; it was not accepted")
         }
     }
 

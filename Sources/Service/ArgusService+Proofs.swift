@@ -2,12 +2,35 @@ import EventLog
 import HTTPServer
 import JSON
 import Merkle
+import SystemIO
 
 /// Proofs for auditors: signed checkpoints, the verifier key, inclusion and consistency proofs.
 /// The tile work is blocking file I/O, so it runs on `BlockingIO`.
 extension ArgusService {
     /// Most events `GET /v1/events/{id}/proof` reads looking for the id (from the id's time on).
     static let proofScanCountMax = 10_000
+
+    /// Signs the checkpoints `checkpointSchedule` says are due (one per segment sealed since the last
+    /// call, and the durable size when the interval has passed); failures are logged and retried at
+    /// the next call. Returns the sizes signed.
+    @discardableResult
+    public func signDueCheckpoints(nowMs: Int64 = SystemClock.nowMs()) async -> [UInt64] {
+        let due = checkpointSchedule.withLock { $0.due(logSize: log.nextOffset, nowMs: nowMs) }
+        var signed: [UInt64] = []
+        for size in due {
+            let transparency = transparency
+            let bySeal = checkpointSchedule.withLock { $0.pendingSeals.contains(size) }
+            do {
+                _ = try await BlockingIO.run { () throws -> String in try transparency.checkpoint(treeSize: size) }
+                checkpointSchedule.withLock { $0.signed(size: size, nowMs: nowMs, bySeal: bySeal) }
+                signed.append(size)
+            } catch {
+                configuration.logger.error("signing a checkpoint failed", [("tree_size", .integer(Int(size))), ("error", .string(String(describing: error)))])
+                break
+            }
+        }
+        return signed
+    }
 
     /// `GET /v1/log/checkpoint` (any valid token): the latest signed checkpoint, text/plain.
     func logCheckpoint(_ request: HTTPRequest) async throws -> HTTPResponse {

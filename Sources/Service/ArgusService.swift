@@ -23,13 +23,23 @@ public final class ArgusService: Sendable {
     /// The log as a transparency log: hash tiles, checkpoint key (created here with the data
     /// directory), signed checkpoints.
     public let transparency: TransparencyLog
+    /// When `serve` signs checkpoints: the log writer notes each seal here.
+    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
     public init(configuration: ServiceConfiguration) throws {
         self.configuration = configuration
         let now = configuration.nowMs()
-        log = try EventLog(directory: configuration.layout.log, options: configuration.logOptions)
+        var logOptions = configuration.logOptions
+        logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+        let schedule = checkpointSchedule
+        let onSeal = logOptions.onSeal
+        logOptions.onSeal = { size in
+            schedule.withLock { $0.noteSeal(size: size) }
+            onSeal(size)
+        }
+        log = try EventLog(directory: configuration.layout.log, options: logOptions)
         clients = ClientStore(directory: configuration.layout.clients)
         tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
         webhooks = try WebhookStore(directory: configuration.layout.webhooks)
@@ -56,8 +66,10 @@ public final class ArgusService: Sendable {
         }
         source = configuration.makeEventSource(log)
         let durableLog = log
+        // Under `always` the head is durable; under the other policies the readable size is synced first.
+        let durableSize: (@Sendable () -> UInt64)? = logOptions.fsyncPolicy == .always ? { @Sendable in durableLog.nextOffset } : nil
         transparency = try TransparencyLog(layout: configuration.layout, origin: configuration.checkpointOrigin,
-                                           durableSize: { durableLog.nextOffset })
+                                           durableSize: durableSize, recentLeafHashes: log.recentLeafHashes)
         dispatcher = Dispatcher(log: log, source: source, cursors: cursors,
                                 history: try DeliveryHistory(directory: configuration.layout.deliveries), configuration: delivery)
     }
@@ -123,7 +135,8 @@ public final class ArgusService: Sendable {
         router.add("POST", "/v1/clients", continueCheck: requires(Scope.clientsWrite)) { [self] in await respond($0) { try await createClient($0) } }
         router.add("DELETE", "/v1/clients/{id}") { [self] in await respond($0) { try await deleteClient($0) } }
         router.add("GET", "/v1/event-types") { [self] in await respond($0) { try await eventTypes($0) } }
-        router.add("POST", "/v1/events", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publish($0) } }
+        router.add("POST", "/v1/events", continueCheck: requires(Scope.eventsPublish),
+                   inline: { [self] in publishInline($0, respond: $1) }) { [self] in await respond($0) { try await publish($0) } }
         router.add("POST", "/v1/events/batch", continueCheck: requires(Scope.eventsPublish)) { [self] in await respond($0) { try await publishBatch($0) } }
         router.add("GET", "/v1/events") { [self] in await respond($0) { try await listEvents($0) } }
         router.add("GET", "/v1/events/{id}/proof") { [self] in await respond($0) { try await eventProof($0) } }
@@ -171,24 +184,32 @@ public final class ArgusService: Sendable {
             let response = try await body(request)
             metrics.countResponse(status: response.status)
             return response
-        } catch let error as OAuthError {
+        } catch {
+            return response(for: error, request)
+        }
+    }
+
+    /// The response for a failed request (counted; a 500 is logged with the request id).
+    func response(for error: any Error, _ request: HTTPRequest) -> HTTPResponse {
+        switch error {
+        case let error as OAuthError:
             metrics.countResponse(status: error.status)
             return error.response
-        } catch let error as APIError {
+        case let error as APIError:
             metrics.countResponse(status: error.status)
             return error.response
-        } catch let failure as StoreError where APIError(failure) != nil {
+        case let failure as StoreError where APIError(failure) != nil:
             let error = APIError(failure)!
             metrics.countResponse(status: error.status)
             return error.response
-        } catch let failure as EventSourceError {
+        case let failure as EventSourceError:
             let error = APIError(failure)
             if case .log = failure {
                 configuration.logger.error("reading events failed", [("request_id", .string(request.requestID)), ("error", .string(failure.description))])
             }
             metrics.countResponse(status: error.status)
             return error.response
-        } catch {
+        default:
             metrics.countResponse(status: 500)
             configuration.logger.error("request failed", [("request_id", .string(request.requestID)), ("path", .string(request.path)),
                                                           ("error", .string(String(describing: error)))])
@@ -199,14 +220,42 @@ public final class ArgusService: Sendable {
     /// The JSON body of `request`.
     /// - Throws: 415 `unsupported_media_type` unless the content type is JSON; 400 `invalid_json`.
     func jsonBody(_ request: HTTPRequest) throws(APIError) -> JSONValue {
-        let contentType = (request.headers["content-type"] ?? "").lowercased()
-        guard contentType.split(separator: ";").first?.trimmingCharacters(in: .whitespaces) == "application/json" else {
+        guard Self.isJSONMediaType(request.headers["content-type"] ?? "") else {
             throw APIError(415, "unsupported_media_type", "send the body as application/json")
         }
         do {
             return try JSONParser.parse(request.body)
         } catch {
             throw APIError(400, "invalid_json", error.description)
+        }
+    }
+
+    /// The JSON body of `request` with the top-level member `memberName` kept as its bytes when
+    /// they are canonical already (see `JSONParser.parse(_:keepingCanonical:)`).
+    /// - Throws: as `jsonBody(_:)`.
+    func jsonBody(_ request: HTTPRequest, keepingCanonical memberName: String) throws(APIError) -> (JSONValue, ArraySlice<UInt8>?) {
+        guard Self.isJSONMediaType(request.headers["content-type"] ?? "") else {
+            throw APIError(415, "unsupported_media_type", "send the body as application/json")
+        }
+        do {
+            let parsed = try JSONParser.parse(request.body, keepingCanonical: memberName)
+            return (parsed.value, parsed.raw)
+        } catch {
+            throw APIError(400, "invalid_json", error.description)
+        }
+    }
+
+    /// Whether a `Content-Type` value names `application/json` (any case, parameters after `;`
+    /// and spaces or tabs around the type ignored), compared byte by byte without allocating.
+    static func isJSONMediaType(_ value: String) -> Bool {
+        let expected = "application/json".utf8
+        var utf8 = Substring(value).utf8
+        if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }
+        while let first = utf8.first, first == 0x20 || first == 0x09 { utf8 = utf8.dropFirst() }
+        while let last = utf8.last, last == 0x20 || last == 0x09 { utf8 = utf8.dropLast() }
+        guard utf8.count == expected.count else { return false }
+        return zip(utf8, expected).allSatisfy { actual, wanted in
+            (actual >= 0x41 && actual <= 0x5A ? actual | 0x20 : actual) == wanted
         }
     }
 

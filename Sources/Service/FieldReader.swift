@@ -5,7 +5,8 @@ import JSON
 struct FieldReader {
     private let members: [(String, JSONValue)]
     private let context: String
-    private var read: Set<String> = []
+    /// The names asked about (a handful per request: a linear list beats hashing).
+    private var read: [String] = []
 
     /// - Throws: `APIError` 422 when `value` is not an object.
     init(_ value: JSONValue, context: String = "body") throws(APIError) {
@@ -15,7 +16,7 @@ struct FieldReader {
     }
 
     private mutating func value(_ name: String) -> JSONValue? {
-        read.insert(name)
+        if !read.contains(name) { read.append(name) }
         return members.first { $0.0 == name }?.1
     }
 

@@ -342,7 +342,7 @@ extension PortalAssets {
   /** A round axis maximum at or above `value`. */
   function niceMax(value) {
     const magnitude = 10 ** Math.floor(Math.log10(value));
-    for (const step of [1, 2, 5, 10]) if (step * magnitude >= value) return step * magnitude;
+    for (const step of [1, 2, 3, 4, 5, 6, 8, 10]) if (step * magnitude >= value) return step * magnitude;
     return 10 * magnitude;
   }
 

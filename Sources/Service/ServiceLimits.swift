@@ -2,6 +2,10 @@
 public enum ServiceLimits {
     /// Largest request body, in bytes, except the batch route.
     public static let bodySizeBytesMax = 1 << 20
+    /// Largest `POST /v1/events` body that is checked on the server's I/O thread (no task hop), in
+    /// bytes; larger ones (up to `bodySizeBytesMax`) are parsed on the concurrency pool, so one
+    /// request never holds the I/O thread for more than a few microseconds of parsing.
+    public static let inlinePublishBodySizeBytesMax = 16 << 10
     /// Largest body of `POST /v1/events/batch`, in bytes.
     public static let batchBodySizeBytesMax = 8 << 20
 
@@ -16,6 +20,11 @@ public enum ServiceLimits {
     public static let batchEventCountMax = 1000
     /// `serve` signs a checkpoint at most this often while the log grows, in seconds.
     public static let checkpointIntervalSeconds: Double = 10
+    /// How often `serve` looks for a seal or growth to sign, in seconds.
+    public static let checkpointPollSeconds: Double = 0.5
+    /// Leaf hashes of the latest appends the log writer keeps for Merkle tile upkeep (8 MiB); upkeep
+    /// reads from the log whatever fell out (more than this many events within one interval).
+    public static let recentLeafHashCountMax = 262_144
     /// Longest organization id, in bytes.
     public static let organizationIDSizeBytesMax = 128
     /// Longest webhook description, in bytes.

@@ -32,8 +32,18 @@ public final class TokenStore: Sendable {
     struct Record: Sendable {
         var clientID: String
         var organizationID: String
-        var scopes: [String]
+        let scopes: [String]
         var expiresAtMs: Int64
+        /// `scopes` as a set, built once (every authenticated request reads it).
+        let scopeSet: Set<String>
+
+        init(clientID: String, organizationID: String, scopes: [String], expiresAtMs: Int64) {
+            self.clientID = clientID
+            self.organizationID = organizationID
+            self.scopes = scopes
+            self.expiresAtMs = expiresAtMs
+            self.scopeSet = Set(scopes)
+        }
     }
 
     private struct State: Sendable {
@@ -237,7 +247,7 @@ public final class TokenStore: Sendable {
         return state.withLock { state in
             guard let record = state.records[digest] else { return state.recentlyRevoked.contains(digest) ? .revoked : .unknown }
             if record.expiresAtMs <= nowMs { return .expired }
-            return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: Set(record.scopes)))
+            return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: record.scopeSet))
         }
     }
 

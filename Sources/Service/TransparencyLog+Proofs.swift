@@ -20,12 +20,20 @@ extension TransparencyLog {
             throw EventLogError.offsetOutOfRange(offset: offset, firstOffset: reader.nextOffset, nextOffset: size)
         }
         let leaf = record.envelope()
-        let proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
+        let leafHash = MerkleTree.leafHash(leaf)
+        var proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
+        // A tile changed on disk (same length, other bytes) gives a proof that does not lead to the root:
+        // such a proof is never handed out; the tiles are rebuilt from the log and the proof made again.
+        if (try? MerkleProof.verifyInclusion(leafIndex: offset, treeSize: treeSize, leafHash: leafHash, proof: proof,
+                                             rootHash: tiles.rootHash(treeSize: treeSize))) == nil {
+            try tiles.rebuild()
+            proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
+        }
         return .object([
             ("offset", .integer(offset)),
             ("tree_size", .integer(treeSize)),
             ("leaf", .string(String(decoding: leaf, as: UTF8.self))),
-            ("leaf_hash", .string(Base64.encode(MerkleTree.leafHash(leaf)))),
+            ("leaf_hash", .string(Base64.encode(leafHash))),
             ("inclusion", .array(proof.map { .string(Base64.encode($0)) })),
             ("checkpoint", .string(try signedCheckpoint(treeSize: treeSize))),
         ])

@@ -1,5 +1,6 @@
 import Crypto
 import EventLog
+import Glibc
 import Merkle
 import Synchronization
 import SystemIO
@@ -15,7 +16,7 @@ public final class TransparencyLog: Sendable {
     public let tiles: MerkleTileStore
     /// The signer (origin, key id, key).
     public let signer: NoteSigner
-    private let checkpointPath: String
+    let checkpointPath: String
     private let signing = Mutex(())
     /// The log's durable size (a running server passes its acknowledged head, so nothing that a
     /// crash could still lose is ever signed); nil: every event readable now.
@@ -31,7 +32,10 @@ public final class TransparencyLog: Sendable {
     /// - Parameter origin: the checkpoint origin and key name, remembered in `keys/checkpoint.origin`
     ///   for later commands; nil for the remembered one, else `defaultOrigin`.
     /// - Throws: key file errors, `SignedNoteError.invalidName` for an origin with spaces or `+`.
-    public init(layout: DataLayout, origin: String? = nil, durableSize: (@Sendable () -> UInt64)? = nil) throws {
+    /// - Parameter recentLeafHashes: the writer's leaf hashes (`EventLog.recentLeafHashes`), when this
+    ///   process writes the log.
+    public init(layout: DataLayout, origin: String? = nil, durableSize: (@Sendable () -> UInt64)? = nil,
+                recentLeafHashes: RecentLeafHashes? = nil) throws {
         self.durableSize = durableSize
         let key = try CheckpointKeyFile.loadOrCreate(path: layout.checkpointKey)
         let originPath = layout.checkpointKey.replacingSuffix(".key", with: ".origin")
@@ -41,7 +45,7 @@ public final class TransparencyLog: Sendable {
         if let origin, origin != remembered {
             try FileSystem.writeAtomically(Array((origin + "\n").utf8), to: originPath, mode: 0o600)
         }
-        tiles = MerkleTileStore(directory: layout.merkle, logDirectory: layout.log)
+        tiles = MerkleTileStore(directory: layout.merkle, logDirectory: layout.log, recentLeafHashes: recentLeafHashes)
         checkpointPath = layout.merkle + "/checkpoint"
     }
 
@@ -61,26 +65,48 @@ public final class TransparencyLog: Sendable {
     /// - Throws: tile and log errors; `TransparencyLogError.inconsistent` when the tiles no longer give
     ///   the stored checkpoint's root (the log was rewritten: nothing is signed).
     public func latestCheckpoint() throws -> String {
+        try sign(treeSize: nil)
+    }
+
+    /// Signs (and stores as the latest, when it is larger than the stored one) a checkpoint for the
+    /// first `treeSize` events, such as the offset after a segment that was just sealed; returns it.
+    /// - Throws: as `latestCheckpoint`; `MerkleProofError.treeSizeBeyondLog` when the log is smaller.
+    @discardableResult
+    public func checkpoint(treeSize: UInt64) throws -> String {
+        try sign(treeSize: treeSize)
+    }
+
+    private func sign(treeSize: UInt64?) throws -> String {
         try signing.withLock { _ in
+            // Another process (`argus-events checkpoint` beside `serve`) may sign too: one at a time.
+            try FileSystem.createDirectory(tiles.directory)
+            let lock = try FileDescriptor.open(checkpointPath + ".lock", O_RDWR | O_CREAT, mode: 0o644)
+            guard flock(lock.rawValue, LOCK_EX) == 0 else { throw SystemError.current("flock", checkpointPath + ".lock") }
+            defer { flock(lock.rawValue, LOCK_UN) }
             let size = try updateTiles()
+            let wanted = treeSize ?? size
+            guard wanted <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: wanted, logSize: size) }
             let stored = try storedCheckpoint()
             if let stored {
                 guard stored.checkpoint.treeSize <= size,
                       try tiles.rootHash(treeSize: stored.checkpoint.treeSize) == stored.checkpoint.rootHash else {
                     throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
                 }
-                if stored.checkpoint.treeSize == size { return stored.note }
+                if stored.checkpoint.treeSize == wanted { return stored.note }
             }
-            let note = try signedCheckpoint(treeSize: size)
-            try FileSystem.writeAtomically(Array(note.utf8), to: checkpointPath, mode: 0o644, creatingDirectory: true)
+            let note = try signedCheckpoint(treeSize: wanted)
+            if wanted > stored?.checkpoint.treeSize ?? 0 || stored == nil {
+                try FileSystem.writeAtomically(Array(note.utf8), to: checkpointPath, mode: 0o644, creatingDirectory: true)
+            }
             return note
         }
     }
 
-    /// Brings the tiles up to the durable size; returns the size they cover.
+    /// Brings the tiles up to the durable size (for a process that is not the writer: the readable
+    /// size, made durable first with `EventLog.syncedReadableSize`); returns the size they cover.
     /// - Throws: tile and log errors.
     public func updateTiles() throws -> UInt64 {
-        try tiles.update(to: durableSize?())
+        try tiles.update(to: durableSize?() ?? EventLog.syncedReadableSize(directory: tiles.logDirectory))
     }
 
     /// A signed checkpoint for the first `treeSize` events (at most what the tiles cover; call

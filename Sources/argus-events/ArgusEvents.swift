@@ -1,4 +1,5 @@
 import Foundation
+import Service
 
 /// Entry point: picks the subcommand and maps errors to exit codes (0 ok, 1 failure, 2 usage).
 @main

@@ -23,20 +23,13 @@ struct ServeCommand: Command {
         } else if Supervisor.isChild {
             ParentWatch.start(parent: "supervisor")
         } else {
-            return Supervisor.run()
+            return Supervisor.run(logger: Logger { Console.error($0) })
         }
         let configuration = try makeConfiguration(arguments, file: file)
+        defer { Console.serverErrorLines.flush() }
         // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log. Caught from
         // here on (before the greeting, which tells a parent the server is up), so an early signal is kept.
-        let stop = AsyncStream<Int32> { continuation in
-            for signalNumber in [SIGTERM, SIGINT] {
-                signal(signalNumber, SIG_IGN)
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .main)
-                source.setEventHandler { continuation.yield(signalNumber) }
-                source.resume()
-                SignalSources.keep(source)
-            }
-        }
+        let stop = TerminationSignals.stream()
         let dataDirectory = configuration.service.dataDirectory
 
         let server: ArgusServer
@@ -83,7 +76,7 @@ struct ServeCommand: Command {
         let (host, port) = try parseListen(listen)
 
         var service = ServiceConfiguration(dataDirectory: dataDirectory)
-        let logger = Logger { Console.error($0) }
+        let logger = Logger { Console.serverErrorLines.write($0) }
         service.logger = logger
         service.logOptions.logger = logger
         service.checkpointOrigin = arguments.value("--origin")
@@ -99,6 +92,7 @@ struct ServeCommand: Command {
             // Only a failed fdatasync gets here: exit so the supervisor starts a fresh server, whose
             // recovery reads what is durable.
             logger.error("log writer stopped: \(reason); exiting for a restart")
+            Console.serverErrorLines.flush(timeoutSeconds: 1)
             _exit(Supervisor.restartExitCode)
         }
         if let hours = try arguments.integer("--auto-disable-hours", in: 1...100_000) {
@@ -120,7 +114,7 @@ struct ServeCommand: Command {
         configuration.host = host
         configuration.port = port
         configuration.connectionCountMax = try arguments.integer("--max-connections", in: 1...1_000_000)
-        configuration.accessLog = { Console.error($0) }
+        configuration.accessLog = { Console.serverErrorLines.write($0) }
 
         let archiveURL = arguments.value("--archive-target")
         let archiveTarget = try archiveURL.map { url in
@@ -156,10 +150,4 @@ struct ServeCommand: Command {
         guard !host.isEmpty else { throw UsageError("--listen needs a host") }
         return (host, port)
     }
-}
-
-/// Keeps signal sources alive for the life of the process.
-enum SignalSources {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-    static func keep(_ source: any DispatchSourceSignal) { sources.append(source) }
 }

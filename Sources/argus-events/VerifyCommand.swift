@@ -53,6 +53,36 @@ struct VerifyCommand: Command {
             return 1
         }
         Console.print("ok: \(report.recordCount) records in \(report.segmentCount) segments, \(report.sizeBytes) bytes; chain head \(Hex.encode(report.lastChain))")
+        return try verifyTransparency(dataDirectory: dataDirectory)
+    }
+
+    /// The derived transparency data: every hash tile and the stored checkpoint against the log.
+    /// Exit 1 when a tile is damaged or missing (the next checkpoint or proof rebuilds them) or the
+    /// stored checkpoint does not verify or disagrees with the log.
+    static func verifyTransparency(dataDirectory: DataDirectory) throws -> Int32 {
+        let layout = dataDirectory.layout
+        // Without a key there are no checkpoints and no tiles yet (they come with the first `checkpoint` or `serve`).
+        guard FileManager.default.fileExists(atPath: layout.checkpointKey) else {
+            Console.print("ok: no checkpoint key yet, so no tiles or checkpoints to check")
+            return 0
+        }
+        let audit: TransparencyLog.Audit
+        do {
+            audit = try TransparencyLog(layout: layout).audit()
+        } catch let error as EventLogError {
+            if case .offsetOutOfRange = error {
+                Console.error("note: tiles not checked: the local log no longer starts at offset 0 (older segments were retained away): \(error)")
+                return 0
+            }
+            throw error
+        }
+        for problem in audit.problems { Console.print("FAILED: \(problem)") }
+        guard audit.problems.isEmpty else { return 1 }
+        var line = "ok: the hash tiles match the log (\(audit.tiles.checkedTileCount) checked, tree size \(audit.tiles.treeSize))"
+        if let checkpoint = audit.checkpoint {
+            line += "; the checkpoint at size \(checkpoint.treeSize) is signed by \(checkpoint.origin) and matches the log"
+        }
+        Console.print(line)
         return 0
     }
 

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Testing
 @testable import HTTPServer
 
@@ -268,18 +269,5 @@ import Testing
             #expect(whole.error?.status == pieces.error?.status, "\(String(decoding: bytes, as: UTF8.self).debugDescription)")
             #expect(zip(whole.requests, pieces.requests).allSatisfy { $0.body == $1.body })
         }
-    }
-}
-
-/// A small deterministic generator (SplitMix64) for reproducible fuzzing.
-struct SeededGenerator: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var value = state
-        value = (value ^ (value >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        value = (value ^ (value >> 27)) &* 0x94D0_49BB_1331_11EB
-        return value ^ (value >> 31)
     }
 }

@@ -37,6 +37,36 @@ import Testing
         #expect(Self.text(await Self.call("GET", "/")) == "root")
     }
 
+    @Test func percentEncodedLiteralsStillMatch() async {
+        #expect(Self.text(await Self.call("GET", "/v1/web%68ooks")) == "list")
+        #expect(Self.text(await Self.call("GET", "/v1/webhooks/sp%65cial")) == "special")
+    }
+
+    /// `start` lets a route's inline handler take a request (answered through `respond`, with no
+    /// task) and falls back to the task handler when the inline one declines.
+    @Test func inlineHandlersTakeOrLeaveRequests() async {
+        var router = Router()
+        router.add("POST", "/v1/events", continueCheck: nil, inline: { request, respond in
+            guard request.headers["x-decline"] == nil else { return false }
+            respond(.text(201, "inline \(request.pathParameters.count)"))
+            return true
+        }) { _ in .text(201, "task") }
+        router.add("GET", "/v1/events/{id}", continueCheck: nil, inline: { request, respond in
+            respond(.text(200, "inline \(request.pathParameters["id"] ?? "-")"))
+            return true
+        }) { _ in .text(200, "task") }
+        func start(_ request: HTTPRequest) async -> HTTPResponse {
+            await withCheckedContinuation { continuation in router.start(request) { continuation.resume(returning: $0) } }
+        }
+        #expect(Self.text(await start(HTTPRequest(method: "POST", target: "/v1/events"))) == "inline 0")
+        #expect(Self.text(await start(HTTPRequest(method: "GET", target: "/v1/events/e%201"))) == "inline e 1")
+        #expect(Self.text(await start(HTTPRequest(method: "POST", target: "/v1/events", headers: HTTPHeaders([("X-Decline", "1")])))) == "task")
+        #expect(await start(HTTPRequest(method: "GET", target: "/v1/nope")).status == 404)
+        #expect(await start(HTTPRequest(method: "PUT", target: "/v1/events")).status == 405)
+        // `handle` (no inline step) still answers through the task handler.
+        #expect(Self.text(await router.handle(HTTPRequest(method: "POST", target: "/v1/events"))) == "task")
+    }
+
     @Test func literalRoutesWinOverParameters() async {
         #expect(Self.text(await Self.call("GET", "/v1/webhooks/special")) == "special")
     }

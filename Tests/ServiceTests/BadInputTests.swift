@@ -13,6 +13,9 @@ import Testing
             ("POST", "/v1/events", #"{"type":"user.exploded","data":{}}"#, "application/json", 422, "unknown_event_type"),
             ("POST", "/v1/events", #"{"type":"User Created","data":{}}"#, "application/json", 422, "invalid_event_type"),
             ("POST", "/v1/events", #"{"type":"user.created","data":[1]}"#, "application/json", 422, "validation_failed"),
+            ("POST", "/v1/events", #"{"type":"user.created","data":"text"}"#, "application/json", 422, "validation_failed"),
+            ("POST", "/v1/events", #"{"type":"user.created","data":{"a":1},"data":{"a":1}}"#, "application/json", 400, "invalid_json"),
+            ("POST", "/v1/events", #"{"type":"user.created","data":{"a":1,"a":2}}"#, "application/json", 400, "invalid_json"),
             ("POST", "/v1/events", #"{"type":"user.created","data":{},"extra":1}"#, "application/json", 422, "unknown_field"),
             ("POST", "/v1/events", #"[]"#, "application/json", 422, "validation_failed"),
             ("POST", "/v1/events/batch", #"{"events":[{"type":"user.created"},{"type":"nope.nope"}]}"#, "application/json", 422, "unknown_event_type"),
@@ -60,5 +63,30 @@ import Testing
         let big = String(repeating: "x", count: 256 * 1024)
         let reply = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.created","data":{"x":"\#(big)"}}"#)
         #expect(reply.status == 413 && reply.code == "data_too_large")
+    }
+
+    /// Stored `data` is compact JSON whether it arrived compact (kept as received) or spelled
+    /// otherwise (parsed and encoded again): both give the same bytes in the log.
+    @Test func storedDataIsCompactWhateverItsSpelling() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let start = harness.service.log.nextOffset
+        let bodies: [(String, String)] = [
+            (#"{"type":"user.created","data":{"a":"x\/y","b":[1, 2],"c":"\u0041\n"}}"#, #"{"a":"x/y","b":[1,2],"c":"A\n"}"#),
+            (#"{"type":"user.created","data":{"a":"x/y","b":[1,2],"c":"A\n"}}"#, #"{"a":"x/y","b":[1,2],"c":"A\n"}"#),
+            (#"{"type":"user.created","data":null}"#, "{}"),
+            (#"{"type":"user.created"}"#, "{}"),
+            (#"{"data":{"é":"✓ \u0007"},"type":"user.created"}"#, #"{"é":"✓ \u0007"}"#),
+        ]
+        for (body, _) in bodies {
+            let reply = await harness.send("POST", "/v1/events", token: token, body: body)
+            #expect(reply.status == 201, "\(body): \(reply.status)")
+        }
+        var reader = try harness.service.log.makeReader(from: .offset(start))
+        for (body, stored) in bodies {
+            let record = try #require(try reader.next())
+            #expect(String(decoding: record.data, as: UTF8.self) == stored, "\(body)")
+        }
     }
 }

@@ -4,6 +4,7 @@ import EventLog
 import Foundation
 import JSON
 import Merkle
+import Service
 import Testing
 
 /// `checkpoint`, `prove` and `verify --checkpoint` run as the real executable, their output checked
@@ -66,5 +67,40 @@ import Testing
             let result = try await Self.run(arguments + data)
             #expect(result.status == 2, "\(arguments): \(result.errors)")
         }
+    }
+
+    @Test func verifyChecksTheTilesAndTheStoredCheckpoint() async throws {
+        let root = NSTemporaryDirectory() + "argus-verify-tiles-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try await TransparencyLogTests.append(600, from: 0, to: root + "/log")
+        let data = ["--data-dir", root]
+        #expect(try await Self.run(["checkpoint"] + data).status == 0)
+        let clean = try await Self.run(["verify"] + data)
+        #expect(clean.status == 0, "\(clean.output)\(clean.errors)")
+        #expect(clean.output.contains("the hash tiles match the log (4 checked, tree size 600)"), "\(clean.output)")
+        #expect(clean.output.contains("the checkpoint at size 600 is signed by"), "\(clean.output)")
+
+        // A flipped byte in a full tile, and a missing partial tile: both named, exit 1.
+        let tile = root + "/merkle/tile/0/001"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tile)))
+        bytes[40] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: tile))
+        try FileManager.default.removeItem(atPath: root + "/merkle/tile/0/002.p/88")
+        let damaged = try await Self.run(["verify"] + data)
+        #expect(damaged.status == 1)
+        #expect(damaged.output.contains("tile/0/001: differs from the hashes of the log"), "\(damaged.output)")
+        #expect(damaged.output.contains("tile/0/002.p/88: missing"), "\(damaged.output)")
+
+        // The next checkpoint rebuilds the tiles; then a checkpoint the log does not hold (signed by the
+        // log's own key over another root) is reported.
+        #expect(try await Self.run(["prove", "--offset", "300"] + data).status == 0)
+        #expect(try await Self.run(["verify"] + data).status == 0, "rebuilt")
+        let transparency = try Service.TransparencyLog(layout: DataLayout(root: root))
+        let forged = transparency.signer.sign(Checkpoint(origin: transparency.signer.verifier.name, treeSize: 599,
+                                                         rootHash: [UInt8](repeating: 7, count: 32)).body)
+        try Data(forged.utf8).write(to: URL(fileURLWithPath: root + "/merkle/checkpoint"))
+        let rewritten = try await Self.run(["verify"] + data)
+        #expect(rewritten.status == 1)
+        #expect(rewritten.output.contains("the log's root at size 599 differs"), "\(rewritten.output)")
     }
 }

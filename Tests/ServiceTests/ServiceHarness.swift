@@ -59,7 +59,10 @@ final class ServiceHarness: Sendable {
         if let token { allHeaders.add("Authorization", "Bearer \(token)") }
         if body != nil { allHeaders.add("Content-Type", contentType) }
         let request = HTTPRequest(method: method, target: target, headers: allHeaders, body: Array((body ?? "").utf8))
-        let response = await router.handle(request)
+        // As the server does: the route's inline handler first (publishes), else a task.
+        let response = await withCheckedContinuation { continuation in
+            router.start(request) { continuation.resume(returning: $0) }
+        }
         return Reply(status: response.status, json: try? JSONParser.parse(response.body), response: response)
     }
 

@@ -1,6 +1,6 @@
 import Foundation
-import SystemIO
 import JSON
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -9,23 +9,29 @@ import Glibc
 /// crashes (swift-corelibs-foundation #4791, #5469); if the server process dies of a signal it did not
 /// ask for, the supervisor starts it again, and the durable cursors make the restart lose nothing.
 /// SIGTERM and SIGINT are passed on, and the supervisor exits with the server's status.
-enum Supervisor {
+///
+/// Runs on the calling thread (it blocks in `waitpid`): call it from `main` before any server starts,
+/// never from the cooperative pool.
+public enum Supervisor {
     /// Set in the server process's environment.
     static let childMarker = "ARGUS_SERVE_CHILD"
     /// Restarts allowed within `restartWindowSeconds` before the supervisor gives up.
     static let restartCountMax = 5
     static let restartWindowSeconds = 60.0
     /// The exit status of a server whose log writer stopped (a failed `fdatasync`): start it again.
-    static let restartExitCode: Int32 = 75
+    public static let restartExitCode: Int32 = 75
 
-    static var isChild: Bool { ProcessInfo.processInfo.environment[childMarker] != nil }
+    /// True in the server process a supervisor started.
+    public static var isChild: Bool { ProcessInfo.processInfo.environment[childMarker] != nil }
 
-    static let logger = Logger { Console.error($0) }.with(("component", .string("supervisor")))
-
-    static func log(_ message: String) { logger.warning(message) }
-
-    /// Runs the server as a child until it exits on its own or on a forwarded signal.
-    static func run() -> Int32 {
+    /// Starts this executable again, with the same arguments, as the server process, and again when it dies
+    /// of a signal it did not ask for or exits with `restartExitCode` (at most `restartCountMax` times a
+    /// minute), until it exits on its own or on a forwarded SIGTERM/SIGINT.
+    /// - Parameter logger: where restarts are reported (tagged `component: supervisor`).
+    /// - Returns: the exit status for this process (the server's, 0 after a forwarded signal, 1 when it gives up).
+    public static func run(logger: Logger) -> Int32 {
+        let logger = logger.with(("component", .string("supervisor")))
+        func log(_ message: String) { logger.warning(message) }
         var restarts: [Date] = []
         let stopping = StopFlag()
         let forwarded = StopFlag()
@@ -41,7 +47,7 @@ enum Supervisor {
                 if pid > 0 { kill(pid, signalNumber) }
             }
             source.resume()
-            SignalSources.keep(source)
+            TerminationSignals.keep(source)
         }
         let backoffSeconds = Double(ProcessInfo.processInfo.environment["ARGUS_SUPERVISOR_BACKOFF_MS"]
             .flatMap { Int($0) }.map { min(max($0, 0), 60_000) } ?? 500) / 1000
@@ -105,15 +111,11 @@ enum Supervisor {
         }
     }
 
-    struct SpawnError: Error, CustomStringConvertible {
-        let description: String
-    }
-
     /// Starts this executable again with the same arguments, a clean signal state, and a pipe on its
     /// standard input whose end-of-file tells it that the supervisor is gone (even after a SIGKILL).
-    private static func spawn() throws -> pid_t {
+    private static func spawn() throws(SystemError) -> pid_t {
         var ends: [Int32] = [0, 0]
-        guard pipe(&ends) == 0 else { throw SpawnError(description: "pipe failed, errno \(errno)") }
+        guard pipe(&ends) == 0 else { throw SystemError.current("pipe", "/proc/self/exe") }
         // The write end stays open in the supervisor for its whole life, and is closed on exec elsewhere.
         _ = fcntl(ends[1], F_SETFD, FD_CLOEXEC)
         var actions = posix_spawn_file_actions_t()
@@ -122,11 +124,7 @@ enum Supervisor {
         posix_spawn_file_actions_adddup2(&actions, ends[0], 0)
         var environment = ProcessInfo.processInfo.environment
         environment[childMarker] = "1"
-        let spawned = Result { () throws(SystemError) in
-            try ProcessSpawner.spawn("/proc/self/exe", arguments: CommandLine.arguments, environment: environment, actions: &actions)
-        }
-        close(ends[0])
-        guard case .success(let pid) = spawned else { throw SpawnError(description: "\(spawned)") }
-        return pid
+        defer { close(ends[0]) }
+        return try ProcessSpawner.spawn("/proc/self/exe", arguments: CommandLine.arguments, environment: environment, actions: &actions)
     }
 }

@@ -11,16 +11,16 @@ import Glibc
 /// its standard input that only they hold. The kernel closes that pipe when the parent dies for any
 /// reason (SIGKILL and crashes included), so the child follows at once. Chosen over
 /// `prctl(PR_SET_PDEATHSIG)`, which fires when the spawning *thread* exits, not the process.
-enum ParentWatch {
+public enum ParentWatch {
     /// The environment variable that asks any command to exit when its standard input closes.
-    static let environmentVariable = "ARGUS_EXIT_ON_STDIN_EOF"
+    public static let environmentVariable = "ARGUS_EXIT_ON_STDIN_EOF"
 
     /// True when the environment asks for the watch.
-    static var isRequested: Bool { ProcessInfo.processInfo.environment[environmentVariable] == "1" }
+    public static var isRequested: Bool { ProcessInfo.processInfo.environment[environmentVariable] == "1" }
 
     /// Starts a thread that blocks on standard input and ends the process (exit status 1) at end-of-file
     /// or on a read error. Bytes read are ignored.
-    static func start(parent: String) {
+    public static func start(parent: String) {
         let thread = Thread {
             var buffer = [UInt8](repeating: 0, count: 512)
             while true {

@@ -1,0 +1,82 @@
+import Crypto
+import Merkle
+import SystemIO
+
+/// What `MerkleTileStore.audit` found.
+public struct MerkleTileAudit: Sendable, Equatable {
+    /// The size `tree-size` names (0 when there is none: no tiles yet).
+    public var treeSize: UInt64 = 0
+    /// Tiles compared with the log.
+    public var checkedTileCount = 0
+    /// Each damaged or missing tile (or `tree-size`), with what is wrong, in tile order.
+    public var problems: [MerkleTileError] = []
+    /// The root of the log at each size asked for (sizes beyond the log are left out).
+    public var rootHashes: [UInt64: [UInt8]] = [:]
+}
+
+extension MerkleTileStore {
+    /// Recomputes the tree from the log and compares it with what is stored: every full tile below the
+    /// size `tree-size` names, the partial tiles of that size and its root. Changes nothing (a damaged
+    /// tile set is rebuilt by the next `update` that reads it). Also returns the log's root at each of
+    /// `rootSizes` (to check stored checkpoints against).
+    ///
+    /// `tree-size` and the partial tiles are read first, so an update by another process meanwhile
+    /// (which only adds full tiles) does not show as damage.
+    /// - Throws: `EventLogError` when the log cannot be read.
+    public func audit(rootSizes: Set<UInt64> = []) throws -> MerkleTileAudit {
+        var audit = MerkleTileAudit()
+        var partials: [MerkleTile: [UInt8]?] = [:]
+        var storedRoot: [UInt8]?
+        if let text = try systemCall({ try FileSystem.contents(of: statePath) }) {
+            let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
+            if lines.count == 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]), root.count == MerkleTree.hashByteCount {
+                audit.treeSize = size
+                storedRoot = root
+                for tile in MerkleTile.tiles(treeSize: size) where !tile.isFull {
+                    partials[tile] = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
+                }
+            } else {
+                audit.problems.append(MerkleTileError(path: statePath, reason: "unreadable (expected a size and a base64 root)"))
+            }
+        }
+        let end = max(audit.treeSize, rootSizes.max() ?? 0)
+        var state = State()
+        func check(_ tile: MerkleTile, expected: [UInt8], stored: [UInt8]?) {
+            audit.checkedTileCount += 1
+            let path = directory + "/" + tile.path
+            guard let stored else { return audit.problems.append(MerkleTileError(path: path, reason: "missing")) }
+            if stored != expected {
+                audit.problems.append(MerkleTileError(path: path, reason: stored.count == expected.count
+                    ? "differs from the hashes of the log" : "\(stored.count) bytes, expected \(expected.count)"))
+            }
+        }
+        func noteRoot() throws {
+            if rootSizes.contains(state.treeSize) { audit.rootHashes[state.treeSize] = try Self.rootHash(of: state) }
+        }
+        try noteRoot()
+        if end > 0 {
+            var reader = try LogReader(directory: logDirectory, start: .offset(0))
+            while state.treeSize < end, let record = try reader.next() {
+                guard record.offset == state.treeSize else {
+                    throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+                }
+                let inTree = state.treeSize < audit.treeSize
+                try Self.appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state) { tile, bytes in
+                    guard inTree else { return }
+                    check(tile, expected: bytes, stored: try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) })
+                }
+                try noteRoot()
+                if state.treeSize == audit.treeSize {
+                    for (tile, bytes) in Self.partialTiles(of: state) { check(tile, expected: bytes, stored: partials[tile] ?? nil) }
+                    if try Self.rootHash(of: state) != storedRoot {
+                        audit.problems.append(MerkleTileError(path: statePath, reason: "its root differs from the root of the log's first \(audit.treeSize) events"))
+                    }
+                }
+            }
+        }
+        if state.treeSize < audit.treeSize {
+            audit.problems.append(MerkleTileError(path: statePath, reason: "names \(audit.treeSize) events but the log holds \(state.treeSize)"))
+        }
+        return audit
+    }
+}

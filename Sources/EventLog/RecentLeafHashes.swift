@@ -1,0 +1,86 @@
+import Merkle
+import Synchronization
+
+/// The RFC 9162 leaf hashes of the most recently appended events, computed by the log writer right
+/// after each group commit (the event bytes are in memory there), so `MerkleTileStore` upkeep need
+/// not read and format those events again.
+///
+/// Holds at most `countMax` hashes (the oldest groups are dropped first); a gap (a group whose first
+/// offset does not follow the last one) drops everything before it. Thread-safe.
+public final class RecentLeafHashes: Sendable {
+    /// Hashes kept at most.
+    public let countMax: Int
+
+    private struct Group {
+        var firstOffset: UInt64
+        /// Concatenated 32-byte leaf hashes.
+        var hashes: [UInt8]
+        var count: Int { hashes.count / MerkleTree.hashByteCount }
+    }
+
+    private struct State {
+        var groups: [Group] = []
+        /// Index of the oldest live group in `groups` (dropped groups are removed in batches).
+        var start = 0
+        var count = 0
+    }
+
+    private let state = Mutex(State())
+
+    /// - Precondition: `countMax > 0`.
+    public init(countMax: Int) {
+        precondition(countMax > 0, "countMax must be positive")
+        self.countMax = countMax
+    }
+
+    /// The leaf hash of `record`: `SHA-256(0x00 || envelope line)`.
+    public static func leafHash(of record: EventRecord) -> [UInt8] {
+        MerkleTree.leafHash(record.envelope())
+    }
+
+    /// Number of hashes held now.
+    public var count: Int { state.withLock { $0.count } }
+
+    /// Adds the concatenated leaf hashes of the events from `firstOffset` on.
+    public func append(firstOffset: UInt64, hashes: [UInt8]) {
+        guard !hashes.isEmpty else { return }
+        state.withLock { state in
+            if let last = state.groups.last, state.start < state.groups.count, last.firstOffset + UInt64(last.count) != firstOffset {
+                state = State()
+            }
+            let group = Group(firstOffset: firstOffset, hashes: hashes)
+            state.groups.append(group)
+            state.count += group.count
+            while state.count > countMax, state.start < state.groups.count {
+                state.count -= state.groups[state.start].count
+                state.groups[state.start].hashes = []
+                state.start += 1
+            }
+            if state.start > 64, state.start * 2 > state.groups.count {
+                state.groups.removeFirst(state.start)
+                state.start = 0
+            }
+        }
+    }
+
+    /// Up to `countMax` leaf hashes from `offset` on (fewer when fewer are held), or an empty list
+    /// when `offset` is not held (dropped already, or not appended yet).
+    public func hashes(from offset: UInt64, countMax: Int) -> [[UInt8]] {
+        state.withLock { state in
+            var result: [[UInt8]] = []
+            var next = offset
+            for group in state.groups[state.start...] where result.count < countMax {
+                let end = group.firstOffset + UInt64(group.count)
+                guard next >= group.firstOffset, next < end else { continue }
+                let first = Int(next - group.firstOffset)
+                let take = min(group.count - first, countMax - result.count)
+                for index in first..<(first + take) {
+                    let position = index * MerkleTree.hashByteCount
+                    result.append(Array(group.hashes[position..<(position + MerkleTree.hashByteCount)]))
+                }
+                next += UInt64(take)
+            }
+            return result
+        }
+    }
+}
