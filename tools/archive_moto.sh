@@ -133,6 +133,14 @@ check "manifest keys contain 'manifest', one per segment" \
   test "$(s3py count argus-archive compliance/ manifest)" -eq "${#bases[@]}"
 check "segments shows ARCHIVED for every sealed segment" archived_all_sealed
 check "verify --archive exits 0" argus verify --data-dir "$data" --archive "$target" --s3-endpoint "$endpoint"
+# Issue 13: the archive is a transparency log too (hash tiles and a signed checkpoint beside the segments),
+# audited from the bucket (SigV4 over plain HTTP, standard library) and the verifier key alone.
+vkey=$(argus checkpoint --data-dir "$data" --vkey)
+level0_tiles=$(s3py count argus-archive compliance/ 0)
+check "the archive run uploaded a checkpoint and hash tiles ($level0_tiles at level 0)" \
+  bash -c "grep -q 'hash tiles uploaded' '$work/archive1.out' && test '$level0_tiles' -ge 1"
+check "tools/audit.py archive --s3 verifies the checkpoint, inclusion of archived events and the tiles' root" \
+  .venv/bin/python tools/audit.py archive --s3 "$target" --s3-endpoint "$endpoint" --vkey "$vkey" --save-checkpoint "$work/archive-checkpoint"
 
 # An interrupted run: the next segment's object is uploaded (by boto3 here) but its manifest entry is not.
 argus publish --data-dir "$data" --type user.login --org org_2 --data '{"more":true}' --repeat 1500 --segment-bytes 65536 \
@@ -144,6 +152,8 @@ check "archive resumes after an interrupted upload" \
   bash -c "'$binary' archive --data-dir '$data' --target '$target' --s3-endpoint '$endpoint' >'$work/archive3.out'"
 check "the resumed run reports the reused object" grep -q "1 resumed" "$work/archive3.out"
 check "no duplicate and no gap after resuming" s3py reference-verify argus-archive compliance/ "$data/log"
+check "tools/audit.py archive --s3: the grown archive is consistent with the checkpoint saved before" \
+  .venv/bin/python tools/audit.py archive --s3 "$target" --s3-endpoint "$endpoint" --vkey "$vkey" --old-checkpoint "$work/archive-checkpoint"
 check "segment objects == manifest entries == sealed segments" \
   test "$(s3py count argus-archive compliance/ segments)" -eq "${#more[@]}" -a "$(s3py count argus-archive compliance/ manifest)" -eq "${#more[@]}"
 

@@ -1,12 +1,22 @@
 import EventLog
 
 /// Object keys of an archive, relative to the target's prefix:
-/// `segments/<20-digit base>.log` for segment bytes, `manifest/<20-digit base>.json` for manifest entries.
+/// `segments/<20-digit base>.log` for segment bytes, `manifest/<20-digit base>.json` for manifest entries,
+/// `tile/...` and `checkpoint` for the transparency log of the archived events.
 public enum ArchiveLayout {
     /// Prefix of segment objects.
     public static let segmentsPrefix = "segments/"
     /// Prefix of manifest entries.
     public static let manifestPrefix = "manifest/"
+    /// Prefix of the C2SP `tlog-tiles` hash tiles of the archived events (`tile/<L>/<N>[.p/<W>]`).
+    public static let tilePrefix = "tile/"
+    /// The signed checkpoint of the archived events (C2SP `tlog-checkpoint`).
+    public static let checkpointKey = "checkpoint"
+
+    /// Whether `key` belongs to the archive's transparency log (its checkpoint or a hash tile).
+    public static func isTransparencyLogKey(_ key: String) -> Bool {
+        key == checkpointKey || key.hasPrefix(tilePrefix)
+    }
 
     /// `segments/00000000000000001234.log`.
     public static func segmentKey(baseOffset: UInt64) -> String { segmentsPrefix + SegmentName.log(baseOffset: baseOffset) }

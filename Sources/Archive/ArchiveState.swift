@@ -100,6 +100,17 @@ public struct ArchiveState: Sendable {
         Set(segments.filter { $0.target == target }.map(\.baseOffset))
     }
 
+    /// The offset after the gap-free run of segments archived and verified on `target` from offset 0
+    /// (0 when none starts there): the size of the tree the archive's segments hold.
+    public func archivedSize(target: String) -> UInt64 {
+        var next: UInt64 = 0
+        for segment in segments.filter({ $0.target == target }).sorted(by: { $0.baseOffset < $1.baseOffset }) {
+            guard segment.baseOffset == next else { break }
+            if let last = segment.lastOffset { next = last + 1 }
+        }
+        return next
+    }
+
     /// A `mayDelete` hook for `EventLog.applyRetention`: approves only archived and verified segments.
     public var retentionGate: @Sendable (UInt64) -> Bool {
         let archived = Set(segments.map(\.baseOffset))

@@ -82,6 +82,28 @@ public final class MerkleTileStore: Sendable {
         try withReader(treeSize: to) { try MerkleProof.consistency(from: from, to: to, source: $0) }
     }
 
+    /// The hashes of `tile` (concatenated) in a tree of at most the size of the last `update`: a full
+    /// tile's file, or the first `width` hashes of the full tile or of the right edge that holds them
+    /// (for the partial tile of an earlier size).
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the tiles do not hold it yet, `MerkleTileError`.
+    public func hashes(of tile: MerkleTile) throws -> [UInt8] {
+        let reader = state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) }
+        let byteCount = tile.width * MerkleTree.hashByteCount
+        let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
+        var hashCount = reader.treeSize
+        for _ in 0..<tile.level { hashCount /= UInt64(MerkleTile.fullWidth) }
+        guard tile.index * UInt64(MerkleTile.fullWidth) + UInt64(tile.width) <= hashCount else {
+            throw MerkleProofError.treeSizeBeyondLog(treeSize: (tile.index * UInt64(MerkleTile.fullWidth) + UInt64(tile.width)) << UInt64(8 * tile.level),
+                                                     logSize: reader.treeSize)
+        }
+        if hashCount >= (tile.index + 1) * UInt64(MerkleTile.fullWidth) {
+            return Array(try reader.hashes(of: full).prefix(byteCount))
+        }
+        let edge = tile.level < reader.edge.count ? reader.edge[tile.level] : []
+        guard edge.count >= byteCount else { throw MerkleTileError(path: tile.path, reason: "the right edge in memory is shorter") }
+        return Array(edge.prefix(byteCount))
+    }
+
     /// Removes every tile and rebuilds them from the log up to the size covered before.
     /// - Throws: as `update`.
     public func rebuild() throws {

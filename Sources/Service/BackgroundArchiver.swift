@@ -26,6 +26,11 @@ struct BackgroundArchiver: Sendable {
                 if summary.uploadedSegments > 0 {
                     logger.info("archived \(summary.uploadedSegments) segments up to offset \(summary.lastOffset ?? 0) to \(target.location)")
                 }
+                // The hash tiles and the checkpoint of what the archive holds.
+                let archivedSize = try await BlockingIO.run { () throws(ArchiveError) in
+                    try ArchiveState.load(directory: layout.archiveState).archivedSize(target: target.location)
+                }
+                _ = try await service.transparency.publish(to: target, treeSize: archivedSize)
                 // Deleting segments and reading the archive state block: off the cooperative pool.
                 let archiver = self
                 try await BlockingIO.run { () throws in try archiver.applyRetention(stateDirectory: layout.archiveState, logger: logger) }

@@ -1,9 +1,11 @@
 import Archive
 import EventLog
 import Foundation
+import Service
 
 /// `argus-events archive`: uploads sealed segments not yet archived, with a manifest entry each,
-/// verifying every object after upload. Never deletes anything.
+/// verifying every object after upload, then the hash tiles and signed checkpoint of what the archive
+/// holds (`TransparencyLog.publish`). Never deletes anything.
 struct ArchiveCommand: Command {
     static let name = "archive"
     static let usage = "archive [--data-dir D] --target file:///DIR | s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N]"
@@ -43,6 +45,14 @@ struct ArchiveCommand: Command {
         if summary.resumedSegments > 0 { line += ", \(summary.resumedSegments) resumed from an interrupted run" }
         line += "; the active segment is archived once sealed; nothing deleted"
         Console.print(line)
+        // The archive as a transparency log: hash tiles and the checkpoint of exactly what it holds.
+        let archivedSize = try ArchiveState.load(directory: stateDirectory).archivedSize(target: target.location)
+        let publication = try await TransparencyLog(layout: dataDirectory.layout).publish(to: target, treeSize: archivedSize)
+        if publication.treeSize > 0 {
+            Console.print(publication.alreadyThere
+                ? "the archive's checkpoint already covers its \(publication.treeSize) events"
+                : "checkpoint of the archive's \(publication.treeSize) events and \(publication.uploadedTileCount) hash tiles uploaded")
+        }
         return 0
     }
 }
