@@ -35,7 +35,7 @@ public enum DeliveryWorker {
                 switch frame {
                 case .request(let id, let url, let headers, let body, let timeoutSeconds):
                     guard let target = URL(string: url) else {
-                        writer.write(.result(id: id, .failed(.networkError, "the worker could not read the URL", durationMs: 0)))
+                        try? writer.write(.result(id: id, .failed(.networkError, "the worker could not read the URL", durationMs: 0)))
                         continue
                     }
                     let task = Task { await transport.post(url: target, headers: headers, body: body, timeoutSeconds: timeoutSeconds) }
@@ -43,7 +43,7 @@ public enum DeliveryWorker {
                     group.addTask {
                         let result = await task.value
                         running.tasks.withLock { _ = $0.removeValue(forKey: id) }
-                        writer.write(.result(id: id, result))
+                        try? writer.write(.result(id: id, result)) // results have no headers: always encodable
                     }
                 case .cancel(let id):
                     running.tasks.withLock { $0[id] }?.cancel()
@@ -78,8 +78,10 @@ final class FrameWriter: Sendable {
     /// False once a write failed (the reader is gone).
     var isBroken: Bool { failed.load(ordering: .relaxed) }
 
-    func write(_ frame: WorkerFrame) {
-        let bytes = frame.encoded()
+    /// Queues `frame`'s bytes for the descriptor.
+    /// - Throws: `WorkerFrame.Malformed` when the frame cannot be encoded (a request over the header limit).
+    func write(_ frame: WorkerFrame) throws(WorkerFrame.Malformed) {
+        let bytes = try frame.encoded()
         queue.async { [self] in
             guard !failed.load(ordering: .relaxed), !closed.load(ordering: .relaxed) else { return }
             if !Self.writeAll(descriptor, bytes) { failed.store(true, ordering: .relaxed) }

@@ -35,7 +35,9 @@ enum WorkerFrame: Sendable, Equatable {
 
     // MARK: - Encoding
 
-    func encoded() -> [UInt8] {
+    /// The frame's bytes.
+    /// - Throws: `Malformed` for a request with more than `headerCountMax` headers (never cut silently).
+    func encoded() throws(Malformed) -> [UInt8] {
         var payload: [UInt8] = []
         let kind: UInt8
         let id: UInt64
@@ -45,8 +47,11 @@ enum WorkerFrame: Sendable, Equatable {
             id = requestID
             Self.put(timeoutSeconds.bitPattern, into: &payload)
             Self.put(Array(url.utf8), into: &payload)
-            Self.put(UInt16(min(headers.count, Self.headerCountMax)), into: &payload)
-            for field in headers.prefix(Self.headerCountMax) {
+            guard headers.count <= Self.headerCountMax else {
+                throw Malformed(reason: "\(headers.count) headers, at most \(Self.headerCountMax)")
+            }
+            Self.put(UInt16(headers.count), into: &payload)
+            for field in headers {
                 Self.put(Array(field.name.utf8), into: &payload)
                 Self.put(Array(field.value.utf8), into: &payload)
             }

@@ -68,6 +68,10 @@ public final class WorkerProcessTransport: DeliveryTransport {
     public var currentWorkerPID: pid_t? { state.withLock { $0.current?.isAlive == true ? $0.current?.pid : nil } }
 
     public func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
+        guard headers.count <= WorkerFrame.headerCountMax else {
+            return .failed(.networkError, "the request has \(headers.count) headers, the delivery worker takes at most \(WorkerFrame.headerCountMax)",
+                           durationMs: 0)
+        }
         let worker: WorkerProcess
         let id: UInt64
         switch acquire() {
@@ -189,13 +193,18 @@ final class WorkerProcess: @unchecked Sendable {
                 continuation.resume(returning: .failed(.networkError, "the delivery worker exited before the request was sent", durationMs: 0))
                 return
             }
-            writer.write(frame)
+            do throws(WorkerFrame.Malformed) {
+                try writer.write(frame)
+            } catch {
+                let waiting = state.withLock { $0.waiting.removeValue(forKey: id) }
+                waiting?.resume(returning: .failed(.networkError, "the request cannot go to the delivery worker: \(error)", durationMs: 0))
+            }
         }
     }
 
     func cancel(_ id: UInt64) {
         guard state.withLock({ $0.waiting[id] != nil && !$0.inputClosed }) else { return }
-        writer.write(.cancel(id: id))
+        try? writer.write(.cancel(id: id)) // a cancel frame has no headers: always encodable
     }
 
     /// No new requests: the worker's input ends once its last answer is in.

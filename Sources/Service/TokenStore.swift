@@ -12,7 +12,8 @@ import Glibc
 /// organization, scopes and expiry. Issuance, revocation and client deletion are appended to
 /// `tokens.journal` (a SystemIO `Journal`, one JSON object per record, `fdatasync` per append) before they are answered, so tokens survive restarts and crashes.
 ///
-/// Bounded by live tokens: expired tokens are pruned (oldest expiry first, O(1) each) at every
+/// Bounded by live tokens: expired tokens are pruned (soonest expiry first, whatever their lifetime;
+/// O(log n) each) at every
 /// issuance, revoked tokens and a deleted client's tokens are dropped at once, and the journal is
 /// rewritten with only the live tokens when it holds more than twice as many lines (and at open).
 /// A client holds at most `ServiceLimits.liveTokenCountPerClientMax` live tokens, the store at most
@@ -52,9 +53,8 @@ public final class TokenStore: Sendable {
         /// Issuances not yet in `records` (journal write in progress), per client and in total.
         var pendingByClient: [String: Int] = [:]
         var pendingCount = 0
-        /// (expiry, digest) in issue order; with one lifetime for all tokens this is expiry order.
-        var expiries: [(expiresAtMs: Int64, digest: String)] = []
-        var expiriesHead = 0
+        /// Digests by expiry, soonest first (tokens of every lifetime: portal sessions, client tokens).
+        var expiries = ExpiryQueue()
         /// Digests of recent revocations, so their holders hear `token_revoked` (bounded FIFO).
         var recentlyRevoked: Set<String> = []
         var recentlyRevokedOrder: [String] = []
@@ -65,7 +65,7 @@ public final class TokenStore: Sendable {
         mutating func insert(_ digest: String, _ record: Record) {
             records[digest] = record
             digestsByClient[record.clientID, default: []].insert(digest)
-            expiries.append((record.expiresAtMs, digest))
+            expiries.insert(digest, expiresAtMs: record.expiresAtMs)
         }
 
         mutating func remove(_ digest: String) {
@@ -74,21 +74,14 @@ public final class TokenStore: Sendable {
             if digestsByClient[record.clientID]?.isEmpty == true { digestsByClient[record.clientID] = nil }
         }
 
-        /// Drops tokens whose expiry passed, oldest first, and the queue entries of removed tokens.
+        /// Drops tokens whose expiry passed, soonest first, and the queue's entries of removed tokens.
         mutating func pruneExpired(nowMs: Int64) {
-            while expiriesHead < expiries.count {
-                let (expiresAtMs, digest) = expiries[expiriesHead]
-                if let record = records[digest], record.expiresAtMs > nowMs { break }
-                if let record = records[digest], record.expiresAtMs == expiresAtMs { remove(digest) }
-                expiriesHead += 1
+            for (expiresAtMs, digest) in expiries.popExpired(nowMs: nowMs) where records[digest]?.expiresAtMs == expiresAtMs {
+                remove(digest)
             }
-            if expiries.count - expiriesHead > 2 * records.count + 1024 {
+            if expiries.count > 2 * records.count + 1024 {
                 // Mostly revoked tokens waiting for their expiry: keep the queue bounded by live tokens.
-                expiries = expiries[expiriesHead...].filter { records[$0.digest]?.expiresAtMs == $0.expiresAtMs }
-                expiriesHead = 0
-            } else if expiriesHead > 1024, expiriesHead * 2 > expiries.count {
-                expiries.removeFirst(expiriesHead)
-                expiriesHead = 0
+                expiries = ExpiryQueue(records.map { ($0.value.expiresAtMs, $0.key) })
             }
         }
 
@@ -136,8 +129,7 @@ public final class TokenStore: Sendable {
                 }
             }
         }
-        // Issue order in the journal is expiry order up to clock steps; sort once so pruning is exact.
-        loaded.expiries = loaded.records.map { ($0.value.expiresAtMs, $0.key) }.sorted { $0.0 < $1.0 }
+        loaded.expiries = ExpiryQueue(loaded.records.map { ($0.value.expiresAtMs, $0.key) })
         try journal.replace(with: loaded.records.map { Self.issueLine(digest: $0.key, record: $0.value) })
         loaded.journalLineCount = loaded.records.count
         state = Mutex(loaded)
@@ -201,8 +193,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Issues a token on behalf of `clientID` for `organizationID` (a portal session names its
-    /// organization), counted against that client's live tokens. Tokens of other lifetimes than the
-    /// default are pruned once every earlier-issued token has expired (their lookup checks expiry).
+    /// organization), counted against that client's live tokens. Pruned at its expiry whatever its lifetime.
     /// - Throws: as `issue(client:scopes:nowMs:lifetimeSeconds:)`.
     public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {

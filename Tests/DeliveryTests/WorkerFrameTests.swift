@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import WebhookSigning
 @testable import Delivery
@@ -33,12 +34,12 @@ import WebhookSigning
 
     @Test(arguments: [1, 7, 1 << 20])
     func everyFrameSurvivesARoundTrip(step: Int) throws {
-        let stream = Self.frames.flatMap { $0.encoded() }
+        let stream = try Self.frames.flatMap { try $0.encoded() }
         #expect(try Self.decodeAll(stream, step: step) == Self.frames)
     }
 
     @Test func anIncompleteFrameWaitsForTheRest() throws {
-        let bytes = Self.frames[0].encoded()
+        let bytes = try Self.frames[0].encoded()
         var decoder = WorkerFrame.Decoder()
         bytes.dropLast().withUnsafeBytes { decoder.append($0) }
         #expect(try decoder.next() == nil)
@@ -60,8 +61,8 @@ import WebhookSigning
         #expect(throws: WorkerFrame.Malformed.self, "\(name)") { _ = try decoder.next() }
     }
 
-    @Test func invalidUTF8AndAbsurdTimeoutsAreRefused() {
-        var badURL = WorkerFrame.request(id: 1, url: "x", headers: [], body: [], timeoutSeconds: 1).encoded()
+    @Test func invalidUTF8AndAbsurdTimeoutsAreRefused() throws {
+        var badURL = try WorkerFrame.request(id: 1, url: "x", headers: [], body: [], timeoutSeconds: 1).encoded()
         // The URL's single byte sits after length(4) kind(1) id(8) timeout(8) url-length(4).
         badURL[25] = 0xFF
         var decoder = WorkerFrame.Decoder()
@@ -69,8 +70,22 @@ import WebhookSigning
         #expect(throws: WorkerFrame.Malformed.self) { _ = try decoder.next() }
         for timeout in [0.0, -1, .nan, .infinity] {
             var decoder = WorkerFrame.Decoder()
-            WorkerFrame.request(id: 1, url: "x", headers: [], body: [], timeoutSeconds: timeout).encoded().withUnsafeBytes { decoder.append($0) }
+            try WorkerFrame.request(id: 1, url: "x", headers: [], body: [], timeoutSeconds: timeout).encoded().withUnsafeBytes { decoder.append($0) }
             #expect(throws: WorkerFrame.Malformed.self, "timeout \(timeout)") { _ = try decoder.next() }
         }
+    }
+
+    @Test func moreHeadersThanTheLimitAreAnErrorNeverCutSilently() async throws {
+        let limit = WorkerFrame.headerCountMax
+        let headers = (0...limit).map { HeaderField(name: "x-h\($0)", value: "v") }
+        let full = WorkerFrame.request(id: 1, url: "https://example.com/", headers: Array(headers.prefix(limit)), body: [], timeoutSeconds: 1)
+        #expect(try Self.decodeAll(try full.encoded(), step: 1 << 20) == [full], "exactly the limit goes through whole")
+        let over = WorkerFrame.request(id: 1, url: "https://example.com/", headers: headers, body: [], timeoutSeconds: 1)
+        #expect(throws: WorkerFrame.Malformed(reason: "\(limit + 1) headers, at most \(limit)")) { _ = try over.encoded() }
+        // The transport answers a failed attempt that says why, before starting any worker.
+        let transport = WorkerProcessTransport(configuration: .init(executable: "/nonexistent/argus-events"))
+        let result = await transport.post(url: URL(string: "https://example.com/")!, headers: headers, body: [], timeoutSeconds: 1)
+        #expect(result.failure == .networkError && result.error?.contains("\(limit + 1) headers") == true)
+        #expect(transport.workersStarted == 0)
     }
 }
