@@ -39,6 +39,9 @@ let package = Package(
         // Our NATS client: the text protocol over plain sockets (reader and writer threads, reconnect across
         // a cluster), JetStream streams, publishes with acks, reads by sequence, pull consumers, key-value buckets.
         .target(name: "NATS", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
+        // The engine seams: the log, cursors and leases behind protocols (EventSource, EventAppender and CursorBook in
+        // EventLog; LeaseBook here) and their NATS JetStream implementations; the local ones are the data directory's stores.
+        .target(name: "Engine", dependencies: ["EventLog", "JSON", "NATS", "SystemIO"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors, Merkle hash tiles.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "Merkle", "SystemIO"], swiftSettings: strict),
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
@@ -71,7 +74,7 @@ let package = Package(
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
-        .testTarget(name: "NATSTests", dependencies: ["NATS", "ArgusTestSupport", "JSON"]),
+        .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),

@@ -48,4 +48,10 @@ public struct AppendedEvent: Sendable, Equatable {
     public var offset: UInt64
     public var timestampMs: Int64
     public var eventID: String
+
+    public init(offset: UInt64, timestampMs: Int64, eventID: String) {
+        self.offset = offset
+        self.timestampMs = timestampMs
+        self.eventID = eventID
+    }
 }

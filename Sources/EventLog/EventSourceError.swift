@@ -9,6 +9,9 @@ public enum EventSourceError: Error, Sendable, Equatable, CustomStringConvertibl
     case eventsUnavailable(offset: UInt64, earliestAvailableOffset: UInt64?)
     /// The local log could not be read (damage, I/O).
     case log(EventLogError)
+    /// A shared engine (NATS JetStream) could not be reached or answered an error for `offset`: a lost
+    /// connection, no stream leader during an election. Retrying later may succeed.
+    case engineUnavailable(offset: UInt64, reason: String)
 
     /// The machine-readable code: `archive_unavailable`, `events_unavailable` or `log_unavailable`.
     public var code: String {
@@ -16,13 +19,14 @@ public enum EventSourceError: Error, Sendable, Equatable, CustomStringConvertibl
         case .archiveUnavailable: return "archive_unavailable"
         case .eventsUnavailable: return "events_unavailable"
         case .log: return "log_unavailable"
+        case .engineUnavailable: return "engine_unavailable"
         }
     }
 
     /// The offset the failure is about, when there is one.
     public var offset: UInt64? {
         switch self {
-        case .archiveUnavailable(let offset, _), .eventsUnavailable(let offset, _): return offset
+        case .archiveUnavailable(let offset, _), .eventsUnavailable(let offset, _), .engineUnavailable(let offset, _): return offset
         case .log: return nil
         }
     }
@@ -36,6 +40,8 @@ public enum EventSourceError: Error, Sendable, Equatable, CustomStringConvertibl
                 + (earliest.map { "; the earliest available offset after it is \($0)" } ?? "")
         case .log(let error):
             return "the log cannot be read: \(error)"
+        case .engineUnavailable(let offset, let reason):
+            return "the engine cannot be read at offset \(offset): \(reason)"
         }
     }
 }

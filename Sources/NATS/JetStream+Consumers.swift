@@ -84,3 +84,10 @@ extension JetStream {
         return UInt64(tokens[index])
     }
 }
+
+extension JetStream {
+    /// Deletes a consumer (ephemeral ones also go by themselves after their inactivity threshold).
+    public func deleteConsumer(_ consumer: JetStreamPullConsumer) async throws(JetStreamError) {
+        _ = try await apiRequest("CONSUMER.DELETE." + consumer.stream + "." + consumer.name, nil)
+    }
+}

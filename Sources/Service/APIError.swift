@@ -34,6 +34,9 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
                       details: [("offset", .integer(offset)), ("earliest_available_offset", earliest.map { .integer($0) } ?? .null)])
         case .log:
             self.init(503, failure.code, "the log cannot be read; see the server log")
+        case .engineUnavailable(let offset, _):
+            self.init(503, failure.code, "the engine cannot be read now; see the server log", headers: [("Retry-After", "5")],
+                      details: [("offset", .integer(offset))])
         }
     }
 
