@@ -6,12 +6,13 @@ import Foundation
 struct APIBenchmark: Benchmark {
     static let name = "api"
     static let summary = "durable publishes/s via wrk (single and batches of 100) vs Redis XADD (appendfsync always) and nginx return 204"
-    static let usage = "api [--seconds S] [--connections N] [--no-redis]"
+    static let usage = "api [--seconds S] [--connections N] [--rounds R] [--no-redis]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         var seconds = 5
         var connections = 64
         var runRedis = true
+        var rounds = 3
         var index = 0
         while index < words.count {
             let value = index + 1 < words.count ? Int(words[index + 1]) : nil
@@ -19,6 +20,7 @@ struct APIBenchmark: Benchmark {
             case "--no-redis": runRedis = false; index += 1; continue
             case "--seconds": seconds = try value ?? { throw BenchmarkUsageError("--seconds needs a number") }()
             case "--connections": connections = try value ?? { throw BenchmarkUsageError("--connections needs a number") }()
+            case "--rounds": rounds = max(1, try value ?? { throw BenchmarkUsageError("--rounds needs a number") }())
             default: throw BenchmarkUsageError("unknown option \(words[index])")
             }
             index += 2
@@ -28,33 +30,43 @@ struct APIBenchmark: Benchmark {
         let server = try ServerProcess()
         defer { server.stop() }
         let token = try server.token()
-        for (label, script, eventsPerRequest) in [("publish single event", "wrk_publish.lua", 1), ("publish batch of 100", "wrk_batch.lua", 100)] {
-            let (_, output) = try ChildProcess.run("/bin/bash", arguments: [
-                tools + "/api_bench.sh", "wrk", server.base, token, tools + "/" + script, String(seconds), String(connections),
-            ], environment: ProcessInfo.processInfo.environment)
-            guard let wrk = WrkReport(String(decoding: output, as: UTF8.self)) else {
-                report.add(name: label, impl: "argus", value: .nan, unit: .operationsPerSecond, note: "wrk failed")
-                continue
+        // Single publishes and Redis take turns, `rounds` times, and each keeps its best round: on a
+        // shared machine a neighbour's burst then costs both sides alike, not whichever ran then.
+        var bestArgus: WrkReport?
+        var bestRedis: LogBenchmark.AppendResult?
+        for _ in 0..<rounds {
+            if let wrk = try runWrk(server: server, token: token, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools),
+               wrk.requestsPerSecond > bestArgus?.requestsPerSecond ?? -1 {
+                bestArgus = wrk
             }
-            let note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, %d connections", wrk.requestsPerSecond * Double(eventsPerRequest),
-                              wrk.p50Ms, wrk.p99Ms, connections) + (wrk.errors.map { "; \($0)" } ?? "")
-            let eventsPerSecond = wrk.requestsPerSecond * Double(eventsPerRequest)
-            guard eventsPerRequest == 1, runRedis else {
-                report.add(name: label, impl: "argus (fsync always)", value: eventsPerSecond, unit: .operationsPerSecond, note: note)
-                continue
+            guard runRedis else { continue }
+            // The peer: the same connections and event size, about as many requests as we served.
+            let served = Int(bestArgus?.requestsPerSecond ?? 20_000) * seconds
+            if let redis = LogBenchmark.redisStreams(clients: connections, requests: min(max(20_000, served), 300_000), payloadBytes: 1024),
+               redis.rate > bestRedis?.rate ?? -1 {
+                bestRedis = redis
             }
-            // The peer: the same connections and event size, as many requests as we served (at least 20,000).
-            let requests = min(max(20_000, Int(eventsPerSecond) * seconds), 300_000)
-            guard let redis = LogBenchmark.redisStreams(clients: connections, requests: requests, payloadBytes: 1024) else {
-                report.add(name: label, impl: "argus (fsync always)", value: eventsPerSecond, unit: .operationsPerSecond,
-                           note: note + "; redis peer unavailable (tools/redis_streams_peer.sh)")
-                continue
-            }
-            report.add(name: label, impl: "argus (fsync always)", value: eventsPerSecond, unit: .operationsPerSecond,
-                       note: note + String(format: "; %.2fx redis (target >= 1.0)", eventsPerSecond / redis.rate))
-            report.add(name: label, impl: "redis XADD (appendfsync always)", value: redis.rate, unit: .operationsPerSecond,
-                       note: String(format: "redis-benchmark, p50 %.2f ms, p99 %.2f ms, %d connections, 1 KiB",
-                                    redis.p50Ms, redis.p99Ms, connections))
+        }
+        if let wrk = bestArgus {
+            var note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, %d connections, best of %d", wrk.requestsPerSecond,
+                              wrk.p50Ms, wrk.p99Ms, connections, rounds) + (wrk.errors.map { "; \($0)" } ?? "")
+            if let redis = bestRedis { note += String(format: "; %.2fx redis (target >= 1.0)", wrk.requestsPerSecond / redis.rate) }
+            if runRedis, bestRedis == nil { note += "; redis peer unavailable (tools/redis_streams_peer.sh)" }
+            report.add(name: "publish single event", impl: "argus (fsync always)", value: wrk.requestsPerSecond, unit: .operationsPerSecond, note: note)
+        } else {
+            report.add(name: "publish single event", impl: "argus", value: .nan, unit: .operationsPerSecond, note: "wrk failed")
+        }
+        if let redis = bestRedis {
+            report.add(name: "publish single event", impl: "redis XADD (appendfsync always)", value: redis.rate, unit: .operationsPerSecond,
+                       note: String(format: "redis-benchmark, p50 %.2f ms, p99 %.2f ms, %d connections, 1 KiB, best of %d",
+                                    redis.p50Ms, redis.p99Ms, connections, rounds))
+        }
+        if let wrk = try runWrk(server: server, token: token, script: "wrk_batch.lua", seconds: seconds, connections: connections, tools: tools) {
+            report.add(name: "publish batch of 100", impl: "argus (fsync always)", value: wrk.requestsPerSecond * 100, unit: .operationsPerSecond,
+                       note: String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, %d connections", wrk.requestsPerSecond * 100,
+                                    wrk.p50Ms, wrk.p99Ms, connections) + (wrk.errors.map { "; \($0)" } ?? ""))
+        } else {
+            report.add(name: "publish batch of 100", impl: "argus", value: .nan, unit: .operationsPerSecond, note: "wrk failed")
         }
         let (_, output) = try ChildProcess.run("/bin/bash", arguments: [tools + "/api_bench.sh", "nginx", String(seconds), String(connections)],
                                                environment: ProcessInfo.processInfo.environment)
@@ -65,5 +77,14 @@ struct APIBenchmark: Benchmark {
         report.add(name: "server resident memory after run", impl: "argus", value: Double(server.residentKilobytes()) / 1024, unit: .mebibytes)
         report.print()
         return 0
+    }
+
+    /// One wrk run of `script` against the server; nil when wrk failed.
+    private static func runWrk(server: ServerProcess, token: String, script: String, seconds: Int, connections: Int,
+                               tools: String) throws -> WrkReport? {
+        let (_, output) = try ChildProcess.run("/bin/bash", arguments: [
+            tools + "/api_bench.sh", "wrk", server.base, token, tools + "/" + script, String(seconds), String(connections),
+        ], environment: ProcessInfo.processInfo.environment)
+        return WrkReport(String(decoding: output, as: UTF8.self))
     }
 }

@@ -21,6 +21,11 @@ struct DispatcherState {
     private var scanning = false
     /// The log grew while a scan turn was under way: read again when it ends.
     private var scanAgain = false
+    /// The log grew while no lane existed, so the shared scan did not read it (nothing to deliver);
+    /// it starts again near the head when a lane appears.
+    private var scanIdle = false
+    /// A lane appeared while an idle scan's last turn was still being read: start again when it ends.
+    private var restartScanAfterTurn = false
     /// Events read ahead for lanes behind the scan window, dense from the first, at most
     /// `catchUpRecordCountMax` each for at most `catchUpReaderCountMax` lanes; least recently used first.
     private var catchUp: [String: [EventRecord]] = [:]
@@ -56,6 +61,13 @@ struct DispatcherState {
 
     mutating func load(_ subscriptions: [Subscription]) {
         for subscription in subscriptions { addLane(subscription) }
+        positionScan()
+        readShared()
+    }
+
+    /// Places the shared scan at the lowest lane's offset, at most `cacheRecordCountMax / 2` behind
+    /// the head (lanes further behind read ahead on their own), with an empty window.
+    private mutating func positionScan() {
         let log = dispatcher.log
         let head = log.nextOffset
         let lowest = lanes.values.map(\.nextOffset).min() ?? head
@@ -69,6 +81,17 @@ struct DispatcherState {
         } catch {
             configuration.logger.error("delivery scan failed", [("error", .string(String(describing: error)))])
         }
+    }
+
+    /// A lane appeared after the scan idled: start it again near the head (or after the turn in flight).
+    private mutating func restartIdleScan() {
+        guard scanIdle else { return }
+        scanIdle = false
+        if scanning {
+            restartScanAfterTurn = true
+            return
+        }
+        positionScan()
         readShared()
     }
 
@@ -93,6 +116,7 @@ struct DispatcherState {
                 perform(id, effects)
             } else {
                 addLane(subscription)
+                restartIdleScan()
             }
             pump(id)
         case .apply(nil, let id):
@@ -131,11 +155,23 @@ struct DispatcherState {
             starved = []
             for other in waiting.sorted() where other != id { pump(other) }
         case .logAdvanced:
-            readShared()
+            if lanes.isEmpty {
+                scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
+            } else {
+                readShared()
+            }
             pumpAll()
         case .scanned(let reader, let records, let more, let error):
             scanning = false
             sharedReader = reader
+            if restartScanAfterTurn {
+                restartScanAfterTurn = false
+                scanAgain = false
+                positionScan()
+                readShared()
+                pumpAll()
+                break
+            }
             for record in records {
                 if record.offset != cache.nextOffset { cache = RecordWindow(startingAt: record.offset) }
                 cache.append(record)

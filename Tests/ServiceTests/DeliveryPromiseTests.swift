@@ -42,6 +42,28 @@ import Testing
         return (offset, timestampMs)
     }
 
+    /// The shared scan stops reading while no webhook exists; webhooks created afterwards (from the
+    /// beginning, and from now) still receive every event they ask for.
+    @Test func webhooksCreatedAfterTheLogGrewWithoutAnyGetEveryEventTheyAskFor() async throws {
+        let harness = try DeliveryTests.harness()
+        defer { harness.close(); harness.removeDirectory() }
+        try await harness.service.startDelivery()
+        let token = try await harness.token(organization: "org_a")
+        for n in 0..<300 { _ = try await Self.publish(harness, token: token, n: n) }
+        let receiver = try Receiver()
+        let (fromStart, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url + "start", types: #"["user.login"]"#,
+                                                            extra: #","start":"beginning""#)
+        let (fromNow, _) = try await DeliveryTests.create(harness, token: token, url: receiver.url + "now", types: #"["user.login"]"#)
+        for n in 300..<302 { _ = try await Self.publish(harness, token: token, n: n) }
+        #expect(await receiver.wait { deliveries in
+            deliveries.filter { $0.path.hasSuffix("start") }.count >= 302 && deliveries.filter { $0.path.hasSuffix("now") }.count >= 2
+        }, "every event reached the webhook from the beginning, the two new ones the webhook from now")
+        #expect(await Self.settled(harness, [fromStart, fromNow]))
+        let received = receiver.received
+        #expect(Set(received.filter { $0.path.hasSuffix("start") }.compactMap(\.offset)).count == 302)
+        #expect(received.filter { $0.path.hasSuffix("now") }.count == 2)
+    }
+
     @Test func replayBySinceResendsExactlyTheEventsAppendedFromThatTimeWithTheirIds() async throws {
         let harness = try DeliveryTests.harness()
         defer { harness.close(); harness.removeDirectory() }
