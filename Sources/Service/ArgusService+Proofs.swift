@@ -54,32 +54,63 @@ extension ArgusService {
         return try await proofResponse { try transparency.consistencyProof(from: from, to: to) }
     }
 
-    /// `GET /v1/events/{id}/proof?tree_size=M` (events:read; the token's organization only, 404 otherwise).
+    /// `GET /v1/events/{id}/proof?tree_size=M&offset=N` (events:read; the token's organization only,
+    /// 404 otherwise). With `offset` (from the publish answer) the lookup is exact and reads one event;
+    /// without it, the events from the time in the id on are searched, at most `proofScanCountMax` of
+    /// them (404 `event_lookup_limit` when the search stops there without finding the id). Events that
+    /// retention removed locally are read back from the archive.
     func eventProof(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.eventsRead)
         let id = request.pathParameters["id"] ?? ""
         let treeSize = try Self.treeSize(request, "tree_size", required: false)
+        let offset = try Self.treeSize(request, "offset", required: false)
         let notFound = APIError(404, "not_found", "no event \(id) in this organization's log")
         guard let timeMs = Self.timeOfEventID(id) else { throw notFound }
-        let directory = log.directory
-        let head = log.nextOffset
-        let found = try await BlockingIO.run { () throws -> EventRecord? in
-            var reader = try LogReader(directory: directory, start: .time(timeMs), limit: { head })
-            for _ in 0..<Self.proofScanCountMax {
-                guard let record = try reader.next() else { return nil }
-                if record.eventID == id { return record }
+        let record: EventRecord
+        do {
+            if let offset {
+                guard offset < source.nextOffset, let found = try await source.read(from: offset, countMax: 1).first,
+                      found.eventID == id else { throw notFound }
+                record = found
+            } else {
+                record = try await findEvent(id: id, timeMs: timeMs, notFound: notFound)
             }
-            return nil
+        } catch let error as EventSourceError {
+            throw APIError(error)
         }
-        guard let record = found, principal.isPlatformAdmin || record.organizationID == principal.organizationID else { throw notFound }
+        guard principal.isPlatformAdmin || record.organizationID == principal.organizationID else { throw notFound }
         let transparency = transparency
-        return try await proofResponse { try transparency.inclusionProof(offset: record.offset, treeSize: treeSize) }
+        return try await proofResponse { try transparency.inclusionProof(of: record, treeSize: treeSize) }
+    }
+
+    /// The event `id` among the `proofScanCountMax` events from `timeMs` (the time in the id; the log
+    /// appends it at that time or later) on.
+    private func findEvent(id: String, timeMs: Int64, notFound: APIError) async throws -> EventRecord {
+        let head = source.nextOffset
+        var next = try await source.firstOffset(atOrAfterTimeMs: timeMs)
+        var scanned = 0
+        while next < head {
+            guard scanned < Self.proofScanCountMax else {
+                throw APIError(404, "event_lookup_limit",
+                               "event \(id) is not among the \(Self.proofScanCountMax) events from the time in its id on (offsets from \(next - UInt64(scanned))); ask with offset=N (the offset publish answered) for an exact lookup",
+                               details: [("scanned_from_offset", .integer(next - UInt64(scanned))), ("scanned_count", .integer(scanned))])
+            }
+            let records = try await source.read(from: next, countMax: min(1000, Self.proofScanCountMax - scanned))
+            if records.isEmpty { break }
+            if let found = records.first(where: { $0.eventID == id }) { return found }
+            scanned += records.count
+            next += UInt64(records.count)
+        }
+        throw notFound
     }
 
     private func proofResponse(_ body: @escaping @Sendable () throws -> JSONValue) async throws -> HTTPResponse {
         do {
             return json(200, try await BlockingIO.run(body))
         } catch let error as MerkleProofError {
+            if case .leafIndexOutOfRange = error {
+                throw APIError(400, "invalid_query", error.description + " (the event is not in a tree of that size)")
+            }
             throw APIError(400, "invalid_query", error.description)
         }
     }

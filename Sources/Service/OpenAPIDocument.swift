@@ -465,15 +465,18 @@ enum OpenAPIDocument {
         "operationId": "eventProof",
         "tags": ["Proofs"],
         "summary": "Inclusion proof of an event",
-        "description": "RFC 9162 inclusion proof of the event (leaf = its `tail --format json` line) in the first `tree_size` events, with the signed checkpoint for that size. 404 for an event of another organization.",
+        "description": "RFC 9162 inclusion proof of the event (leaf = its `tail --format json` line) in the first `tree_size` events, with the signed checkpoint for that size. 404 for an event of another organization. With `offset` (the offset `POST /v1/events` answered) the lookup is exact and reads one event; without it the events from the time in the id on are searched, at most 10000 of them (404 `event_lookup_limit` when the search stops there). Events retention removed locally are read back from the archive.",
         "security": [{"oauth2": ["events:read"]}, {"bearerAuth": []}],
-        "parameters": [{"name": "tree_size", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Tree size to prove against (default: the whole durable log); above the log size: 400."}],
+        "parameters": [{"name": "tree_size", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "Tree size to prove against (default: the whole durable log); above the log size: 400."},
+                       {"name": "offset", "in": "query", "required": false, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "The event's offset, for an exact lookup (404 when the event there has another id)."}],
         "responses": {
           "200": {"description": "The proof.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/InclusionProof"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
-          "404": {"$ref": "#/components/responses/NotFound"}
+          "404": {"description": "`not_found`: no such event in the organization's log (or not at `offset`); `event_lookup_limit`: not among the 10000 events searched from the time in its id on (details `scanned_from_offset`, `scanned_count`); ask with `offset`.", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["not_found", "event_lookup_limit"]}, "scanned_from_offset": {"type": "integer"}, "scanned_count": {"type": "integer"}}}}}}}},
+          "410": {"description": "`events_unavailable`: no store holds the event any more.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"description": "`archive_unavailable` (retry after `Retry-After`) or `log_unavailable`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },

@@ -12,13 +12,22 @@ extension TransparencyLog {
     ///   error), `EventLogError` when the event is no longer in the local log, tile errors.
     public func inclusionProof(offset: UInt64, treeSize: UInt64?) throws -> JSONValue {
         let size = try updateTiles()
-        let treeSize = treeSize ?? size
-        guard treeSize <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: size) }
-        guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
+        guard offset < (treeSize ?? size) else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize ?? size) }
         var reader = try LogReader(directory: tiles.logDirectory, start: .offset(offset))
         guard let record = try reader.next(), record.offset == offset else {
             throw EventLogError.offsetOutOfRange(offset: offset, firstOffset: reader.nextOffset, nextOffset: size)
         }
+        return try inclusionProof(of: record, treeSize: treeSize)
+    }
+
+    /// The same for `record` (read by the caller, from the log or the archive).
+    /// - Throws: as `inclusionProof(offset:treeSize:)`.
+    public func inclusionProof(of record: EventRecord, treeSize: UInt64?) throws -> JSONValue {
+        let size = try updateTiles()
+        let treeSize = treeSize ?? size
+        let offset = record.offset
+        guard treeSize <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: size) }
+        guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
         let leaf = record.envelope()
         let leafHash = MerkleTree.leafHash(leaf)
         var proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)

@@ -1,4 +1,5 @@
 import Crypto
+import EventLog
 import Foundation
 import JSON
 import Merkle
@@ -59,5 +60,44 @@ import Testing
         #expect(await harness.send("GET", "/v1/log/consistency?from=3&to=99999", token: tokenA).status == 400)
         #expect(await harness.send("GET", "/v1/log/consistency?from=4&to=3", token: tokenA).status == 400)
         #expect(await harness.send("GET", "/v1/log/consistency?from=1", token: tokenA).status == 400)
+    }
+
+    @Test func lookupByOffsetIsExactAndTheSearchIsBoundedWithAMachineReadableCode() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let first = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{"n":0}}"#)
+        let id = try #require(first.json?["id"]?.stringValue)
+        let offset = try #require(first.json?["offset"]?.int64Value)
+        // 10,000 more events at the same time: an id from that time that is not in the log is searched
+        // for among 10,000 events at most.
+        let log = harness.service.log
+        for batch in 0..<10 {
+            _ = try await log.append(batch: (0..<1000).map { number in
+                NewEventFactory.make(organization: "org_a", number: batch * 1000 + number)
+            })
+        }
+        let exact = await harness.send("GET", "/v1/events/\(id)/proof?offset=\(offset)", token: token)
+        #expect(exact.status == 200, "\(exact.code ?? "")")
+        #expect(exact.json?["offset"]?.int64Value == offset)
+        #expect(await harness.send("GET", "/v1/events/\(id)/proof", token: token).status == 200, "found by the search too")
+        let wrongOffset = await harness.send("GET", "/v1/events/\(id)/proof?offset=\(offset + 1)", token: token)
+        #expect(wrongOffset.status == 404 && wrongOffset.code == "not_found", "the event at that offset is another")
+        #expect(await harness.send("GET", "/v1/events/\(id)/proof?offset=99999999", token: token).status == 404)
+        #expect(await harness.send("GET", "/v1/events/\(id)/proof?offset=x", token: token).status == 400)
+
+        // Same time as the first event, never published: the search stops at the bound and says so.
+        let absent = String(id.prefix(14)) + "0000000000000000"
+        let limited = await harness.send("GET", "/v1/events/\(absent)/proof", token: token)
+        #expect(limited.status == 404)
+        #expect(limited.code == "event_lookup_limit", "\(String(decoding: limited.response.body, as: UTF8.self))")
+        #expect(limited.json?["error"]?["scanned_count"]?.int64Value == Int64(ArgusService.proofScanCountMax))
+    }
+}
+
+/// Events for the tests above (the time in their ids is the harness clock's).
+enum NewEventFactory {
+    static func make(organization: String, number: Int) -> NewEvent {
+        NewEvent(organizationID: organization, type: "user.login", eventID: "evt_filler_\(number)", data: Array("{\"n\":\(number)}".utf8))
     }
 }
