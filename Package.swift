@@ -56,10 +56,10 @@ let package = Package(
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
-        // signal handling are Service's).
+        // signal handling are Service's; SystemIO only to read standard input).
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "Engine", "NATS"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO", "Engine", "NATS"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
@@ -72,7 +72,7 @@ let package = Package(
         .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
         .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
-        .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer"]),
+        .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),

@@ -152,10 +152,10 @@ final class LogWriter: @unchecked Sendable {
     /// An append or roll failed without harm to what is durable: answer it, try again later.
     private func noteFault(_ error: EventLogError) {
         guard failure == nil else { return }
-        var code: Int32 = 0
-        if case .system(let system) = error { code = system.errno }
+        var cause: SystemError?
+        if case .system(let system) = error { cause = system }
         let changed = health.withLock { health -> Bool in
-            defer { health = .failing(reason: error.description, errno: code) }
+            defer { health = .failing(reason: error.description, cause: cause) }
             if case .failing = health { return false }
             return true
         }

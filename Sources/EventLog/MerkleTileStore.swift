@@ -160,9 +160,11 @@ public final class MerkleTileStore: Sendable {
         // The writer's hashes first (in chunks, so the lock is never held long), then the log for the rest.
         while let recentLeafHashes, target.map({ state.treeSize < $0 }) ?? true {
             let wanted = target.map { Int(min($0 - state.treeSize, 65_536)) } ?? 65_536
-            let hashes = recentLeafHashes.hashes(from: state.treeSize, countMax: wanted)
+            let hashes = recentLeafHashes.concatenatedHashes(from: state.treeSize, countMax: wanted)
             if hashes.isEmpty { break }
-            for hash in hashes { try appendLeaf(hash, to: &state) }
+            for start in stride(from: 0, to: hashes.count, by: MerkleTree.hashByteCount) {
+                try appendLeaf(hashes[start..<(start + MerkleTree.hashByteCount)], to: &state)
+            }
         }
         if target.map({ state.treeSize < $0 }) ?? true {
             var reader = try LogReader(directory: logDirectory, start: .offset(state.treeSize))
@@ -196,30 +198,48 @@ public final class MerkleTileStore: Sendable {
         }
     }
 
-    private func appendLeaf(_ leafHash: [UInt8], to state: inout State) throws {
+    private func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State) throws {
         try Self.appendLeaf(leafHash, to: &state) { tile, bytes in try writeTile(bytes, to: directory + "/" + tile.path) }
     }
 
     /// Adds one leaf to the right edge, handing every tile that fills to `emit` (the 256 hashes).
-    static func appendLeaf(_ leafHash: [UInt8], to state: inout State,
-                                   emit: (MerkleTile, [UInt8]) throws -> Void) throws {
+    static func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State,
+                           emit: (MerkleTile, [UInt8]) throws -> Void) throws {
         state.treeSize += 1
-        var carry = leafHash
+        if state.edge.isEmpty { state.edge.append([]) }
+        state.edge[0] += leafHash
         var level = 0
         var levelSize = state.treeSize
-        while true {
-            if state.edge.count == level { state.edge.append([]) }
-            state.edge[level] += carry
-            guard state.edge[level].count == MerkleTile.fullWidth * MerkleTree.hashByteCount else { return }
+        while state.edge[level].count == MerkleTile.fullWidth * MerkleTree.hashByteCount {
             levelSize /= UInt64(MerkleTile.fullWidth)
-            let tile = MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth)
             let bytes = state.edge[level]
-            try emit(tile, bytes)
-            let hashes = MerkleTileReader.split(bytes[...])
-            carry = try MerkleTree.rootHash(of: MerkleLeafHashes(leafHashes: hashes), treeSize: UInt64(MerkleTile.fullWidth))
+            try emit(MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth), bytes)
             state.edge[level] = []
             level += 1
+            if state.edge.count == level { state.edge.append([]) }
+            state.edge[level] += Self.rootOfFullTile(bytes)
         }
+    }
+
+    /// The root of the 256 hashes of a full tile (the hash the next tile level holds for it), folded
+    /// pairwise in one buffer.
+    static func rootOfFullTile(_ bytes: [UInt8]) -> [UInt8] {
+        let size = MerkleTree.hashByteCount
+        var hashes = bytes
+        var count = MerkleTile.fullWidth
+        hashes.withUnsafeMutableBytes { buffer in
+            while count > 1 {
+                for pair in 0..<(count / 2) {
+                    var hasher = SHA256()
+                    hasher.update(CollectionOfOne(UInt8(0x01)))
+                    hasher.update(UnsafeRawBufferPointer(rebasing: buffer[(2 * pair * size)..<((2 * pair + 2) * size)]))
+                    let node = hasher.finalize()
+                    for index in 0..<size { buffer[pair * size + index] = node[index] }
+                }
+                count /= 2
+            }
+        }
+        return Array(hashes[0..<size])
     }
 
     /// The root of `state`'s tree from its right edge alone (the complete subtrees a root needs all lie

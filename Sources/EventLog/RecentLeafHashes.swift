@@ -66,18 +66,24 @@ public final class RecentLeafHashes: Sendable {
     /// Up to `countMax` leaf hashes from `offset` on (fewer when fewer are held), or an empty list
     /// when `offset` is not held (dropped already, or not appended yet).
     public func hashes(from offset: UInt64, countMax: Int) -> [[UInt8]] {
+        let bytes = concatenatedHashes(from: offset, countMax: countMax)
+        return stride(from: 0, to: bytes.count, by: MerkleTree.hashByteCount).map { Array(bytes[$0..<($0 + MerkleTree.hashByteCount)]) }
+    }
+
+    /// The same hashes concatenated (32 bytes each), without an array per hash.
+    public func concatenatedHashes(from offset: UInt64, countMax: Int) -> [UInt8] {
         state.withLock { state in
-            var result: [[UInt8]] = []
+            var result: [UInt8] = []
             var next = offset
-            for group in state.groups[state.start...] where result.count < countMax {
+            var taken = 0
+            for group in state.groups[state.start...] where taken < countMax {
                 let end = group.firstOffset + UInt64(group.count)
                 guard next >= group.firstOffset, next < end else { continue }
                 let first = Int(next - group.firstOffset)
-                let take = min(group.count - first, countMax - result.count)
-                for index in first..<(first + take) {
-                    let position = index * MerkleTree.hashByteCount
-                    result.append(Array(group.hashes[position..<(position + MerkleTree.hashByteCount)]))
-                }
+                let take = min(group.count - first, countMax - taken)
+                if result.isEmpty { result.reserveCapacity(min(countMax, state.count) * MerkleTree.hashByteCount) }
+                result += group.hashes[(first * MerkleTree.hashByteCount)..<((first + take) * MerkleTree.hashByteCount)]
+                taken += take
                 next += UInt64(take)
             }
             return result

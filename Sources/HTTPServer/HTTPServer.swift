@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Synchronization
+import SystemIO
 
 /// An HTTP/1.1 server: one dedicated I/O thread running a `poll()` loop over non-blocking
 /// sockets (accept, read, parse, write); handlers run as Swift tasks and never block it.
@@ -43,7 +44,7 @@ public final class HTTPServer: Sendable {
         let handler = self.handler
         return try state.withLock { state throws(HTTPServerError) -> Int in
             guard case .idle = state.phase else {
-                throw HTTPServerError(call: "start", errno: 0, detail: "the server was already started")
+                throw HTTPServerError.configuration("the server was already started")
             }
             let (listener, port) = try ListeningSocket.open(host: configuration.host, port: configuration.port)
             let loop: IOLoop
@@ -63,7 +64,7 @@ public final class HTTPServer: Sendable {
             }, retained)
             if status != 0 {
                 Unmanaged<IOLoop>.fromOpaque(retained).release()
-                throw HTTPServerError(call: "pthread_create", errno: status)
+                throw HTTPServerError.system(SystemError(call: "pthread_create", path: "", errno: status))
             }
             state.phase = .running
             state.loop = loop

@@ -1,30 +1,31 @@
+import SystemIO
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// Why the server could not start: the failed call and `errno`, or an invalid configuration.
-public struct HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The call that failed, such as `bind` or `getaddrinfo`, or `configuration`.
-    public let call: String
-    /// `errno` after the call (0 when not a system error).
-    public let errno: Int32
-    /// Extra context, such as the address.
-    public let detail: String
+/// Why the server could not start: a failed system call (SystemIO's `SystemError`: the call, `errno`,
+/// and the address in place of a path), or a configuration that cannot work.
+public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A system call failed, such as `bind` on `127.0.0.1:8787`.
+    case system(SystemError)
+    /// The configuration cannot work: a port out of range, a host that does not resolve, a second start.
+    case configuration(String)
 
-    public init(call: String, errno: Int32, detail: String = "") {
-        self.call = call
-        self.errno = errno
-        self.detail = detail
+    /// Captures the current `errno` for `call` on `address` (a host, `host:port`, or empty).
+    static func system(_ call: String, _ address: String = "") -> HTTPServerError {
+        .system(SystemError.current(call, address))
     }
 
-    /// Captures the current `errno` for `call`.
-    static func system(_ call: String, _ detail: String = "") -> HTTPServerError {
-        HTTPServerError(call: call, errno: Glibc.errno, detail: detail)
+    /// The `errno` of a failed system call, nil for a configuration error.
+    public var errno: Int32? {
+        if case .system(let error) = self { return error.errno }
+        return nil
     }
 
     public var description: String {
-        let suffix = detail.isEmpty ? "" : " \(detail)"
-        if errno == 0 { return "\(call)\(suffix)" }
-        return "\(call)\(suffix): \(String(cString: strerror(errno))) (errno \(errno))"
+        switch self {
+        case .system(let error): error.description
+        case .configuration(let text): text
+        }
     }
 }

@@ -8,7 +8,7 @@ enum ListeningSocket {
     /// close-on-exec) and the bound port.
     static func open(host: String, port: Int) throws(HTTPServerError) -> (descriptor: Int32, port: Int) {
         guard (0...65535).contains(port) else {
-            throw HTTPServerError(call: "configuration", errno: 0, detail: "port \(port) is out of range")
+            throw HTTPServerError.configuration("port \(port) is out of range")
         }
         var address = try resolve(host: host, port: port)
         let descriptor = socket(Int32(address.ss_family), Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
@@ -79,7 +79,7 @@ enum ListeningSocket {
         defer { if let results { freeaddrinfo(results) } }
         guard status == 0, let first = results, let address = first.pointee.ai_addr else {
             let message = status == 0 ? "no address" : String(cString: gai_strerror(status))
-            throw HTTPServerError(call: "getaddrinfo", errno: 0, detail: "\(host): \(message)")
+            throw HTTPServerError.configuration("getaddrinfo \(host): \(message)")
         }
         withUnsafeMutableBytes(of: &storage) { target in
             target.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(first.pointee.ai_addrlen)))

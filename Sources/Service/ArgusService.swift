@@ -106,9 +106,10 @@ public final class ArgusService: Sendable {
             switch log.health {
             case .accepting:
                 return .json(200, JSONValue.object([("status", .string("ok")), ("next_offset", .integer(log.nextOffset))]).encoded())
-            case .failing(let reason, let code):
+            case .failing(let reason, let cause):
+                let full = cause?.errno == ENOSPC || cause?.errno == EDQUOT
                 return .json(503, JSONValue.object([
-                    ("status", .string("degraded")), ("reason", .string(code == ENOSPC || code == EDQUOT ? "insufficient_storage" : "log_unavailable")),
+                    ("status", .string("degraded")), ("reason", .string(full ? "insufficient_storage" : "log_unavailable")),
                     ("message", .string("the log cannot accept writes: \(reason)")), ("next_offset", .integer(log.nextOffset)),
                 ]).encoded())
             case .stopped(let reason):

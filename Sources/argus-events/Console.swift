@@ -22,30 +22,6 @@ enum Console {
         Array(FileHandle.standardInput.readDataToEndOfFile())
     }
 
-    /// Reads standard input to its end in pieces of at most `chunkSizeBytes` (one reused buffer, so
-    /// constant memory for any input size) and hands each to `body`.
-    /// - Throws: `InputError` when `read(2)` fails (with its errno).
-    static func streamStandardInput(chunkSizeBytes: Int = 256 * 1024,
-                                    _ body: (UnsafeRawBufferPointer) -> Void) throws(InputError) {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: chunkSizeBytes, alignment: 64)
-        defer { buffer.deallocate() }
-        while true {
-            let count = read(0, buffer.baseAddress, chunkSizeBytes)
-            if count == 0 { return }
-            if count < 0 {
-                if errno == EINTR { continue }
-                throw InputError(errno: errno)
-            }
-            body(UnsafeRawBufferPointer(rebasing: buffer[0..<count]))
-        }
-    }
-
-    /// A failed read of standard input.
-    struct InputError: Error, CustomStringConvertible {
-        var errno: Int32
-        var description: String { "reading standard input: read(2) failed: \(String(cString: strerror(errno))) (errno \(errno))" }
-    }
-
     /// Prints `rows` under `header` as left-aligned columns two spaces apart.
     static func printTable(header: [String], rows: [[String]]) {
         let widths = header.indices.map { column in ([header] + rows).map { $0[column].count }.max() ?? 0 }

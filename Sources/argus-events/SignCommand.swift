@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import SystemIO
 import WebhookSigning
 
 /// `argus-events sign`: prints the delivery headers for the body on standard input (`v1,` entries
@@ -23,7 +24,7 @@ enum SignCommand: Command {
         // The body is streamed through the HMACs: constant memory for any size.
         var signatures = DeliverySignatureStream(newestSecret: secrets[0], olderSecrets: Array(secrets.dropFirst()),
                                                  deliveryID: id, timestampSeconds: timestampSeconds)
-        try Console.streamStandardInput { signatures.update($0) }
+        try StandardInput.stream { signatures.update($0) }
         let headers = DeliveryHeaders(signatures: signatures.finalize(), deliveryID: id, timestampSeconds: timestampSeconds,
                                       attempt: attempt, eventType: eventType, version: ArgusVersion.current)
         Console.print(headers.fields.map(\.description).joined(separator: "\n"))

@@ -91,11 +91,11 @@ import Testing
         #expect(Self.isDiskFull(error), "ENOSPC: \(error)")
         #expect(Self.size(segment) == sizeBeforeFailure, "the failed group's bytes were cut")
         #expect(log.nextOffset == UInt64(acknowledged.count))
-        guard case .failing(_, let code) = log.health else {
+        guard case .failing(_, let cause) = log.health else {
             Issue.record("health after ENOSPC: \(log.health)")
             return
         }
-        #expect(code == ENOSPC)
+        #expect(cause?.errno == ENOSPC)
         // A whole batch fails as one; the idle writer's probe keeps reporting the full disk.
         let batch = (1000..<1003).map { Self.event($0, frameSizeBytes: 10_000) }
         let batchError = await Self.append(log, batch, acknowledged: &acknowledged, refused: &refused)

@@ -1,6 +1,7 @@
 import Foundation
 import Glibc
 import Synchronization
+import SystemIO
 import Testing
 @testable import HTTPServer
 
@@ -471,7 +472,7 @@ import Testing
             var configuration = HTTPServerConfiguration()
             configuration.port = port
             let second = HTTPServer(configuration: configuration, handler: echoHandler)
-            #expect(throws: HTTPServerError(call: "bind", errno: EADDRINUSE, detail: "127.0.0.1:\(port)")) {
+            #expect(throws: HTTPServerError.system(SystemError(call: "bind", path: "127.0.0.1:\(port)", errno: EADDRINUSE))) {
                 _ = try second.start()
             }
         }
