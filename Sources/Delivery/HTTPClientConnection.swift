@@ -102,18 +102,13 @@ final class HTTPClientConnection: @unchecked Sendable {
         defer { cancellation.detach() }
         var sent = 0
         while sent < bytes.count {
-            let count = bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            let (count, code) = try transfer(waitingFor: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation) {
+                bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+            }
             if count > 0 {
                 sent += count
                 continue
             }
-            let code = errno
-            if code == EINTR { continue }
-            if code == EAGAIN || code == EWOULDBLOCK {
-                try wait(for: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation)
-                continue
-            }
-            if cancellation.isCancelled { throw .cancelled }
             if code == EPIPE || code == ECONNRESET {
                 throw .closed("while the request was being sent (\(sent) of \(bytes.count) bytes, \(SystemError.describe(errno: code)))")
             }
@@ -125,21 +120,34 @@ final class HTTPClientConnection: @unchecked Sendable {
     func receive(into buffer: UnsafeMutableRawBufferPointer, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> Int {
         guard cancellation.attach(descriptor) else { throw .cancelled }
         defer { cancellation.detach() }
+        let (count, code) = try transfer(waitingFor: Int16(POLLIN), deadlineNs: deadlineNs, cancellation: cancellation) {
+            recv(descriptor, buffer.baseAddress, buffer.count, 0)
+        }
+        if count >= 0 {
+            if count == 0, cancellation.isCancelled { throw .cancelled }
+            return count
+        }
+        if code == ECONNRESET { return 0 }
+        throw .network("recv from \(peer) failed: \(SystemError.describe(errno: code))")
+    }
+
+    /// Calls `call` (one `send` or `recv`) until it moves bytes or fails for good: retried on EINTR, and after
+    /// waiting for `events` (before `deadlineNs`) when the socket would block. Returns the call's result and,
+    /// when it is negative, its `errno`.
+    /// - Throws: `.cancelled` when the attempt was cancelled; the wait's timeout.
+    private func transfer(waitingFor events: Int16, deadlineNs: UInt64, cancellation: AttemptCancellation,
+                          _ call: () -> Int) throws(Failure) -> (count: Int, errno: Int32) {
         while true {
-            let count = recv(descriptor, buffer.baseAddress, buffer.count, 0)
-            if count >= 0 {
-                if count == 0, cancellation.isCancelled { throw .cancelled }
-                return count
-            }
+            let count = call()
+            if count >= 0 { return (count, 0) }
             let code = errno
             if code == EINTR { continue }
             if code == EAGAIN || code == EWOULDBLOCK {
-                try wait(for: Int16(POLLIN), deadlineNs: deadlineNs, cancellation: cancellation)
+                try wait(for: events, deadlineNs: deadlineNs, cancellation: cancellation)
                 continue
             }
             if cancellation.isCancelled { throw .cancelled }
-            if code == ECONNRESET { return 0 }
-            throw .network("recv from \(peer) failed: \(SystemError.describe(errno: code))")
+            return (count, code)
         }
     }
 

@@ -57,19 +57,13 @@ enum ListeningSocket {
         if inet_pton(AF_INET, name, &ipv4.sin_addr) == 1 {
             ipv4.sin_family = sa_family_t(AF_INET)
             ipv4.sin_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { target in
-                withUnsafeBytes(of: ipv4) { target.copyMemory(from: $0) }
-            }
-            return storage
+            return Self.storage(holding: ipv4)
         }
         var ipv6 = sockaddr_in6()
         if inet_pton(AF_INET6, name, &ipv6.sin6_addr) == 1 {
             ipv6.sin6_family = sa_family_t(AF_INET6)
             ipv6.sin6_port = in_port_t(UInt16(port).bigEndian)
-            withUnsafeMutableBytes(of: &storage) { target in
-                withUnsafeBytes(of: ipv6) { target.copyMemory(from: $0) }
-            }
-            return storage
+            return Self.storage(holding: ipv6)
         }
         var hints = addrinfo()
         hints.ai_flags = AI_PASSIVE
@@ -83,6 +77,15 @@ enum ListeningSocket {
         }
         withUnsafeMutableBytes(of: &storage) { target in
             target.copyMemory(from: UnsafeRawBufferPointer(start: address, count: Int(first.pointee.ai_addrlen)))
+        }
+        return storage
+    }
+
+    /// A `sockaddr_storage` whose first bytes are `address` (a `sockaddr_in` or `sockaddr_in6`).
+    private static func storage<Address>(holding address: Address) -> sockaddr_storage {
+        var storage = sockaddr_storage()
+        withUnsafeMutableBytes(of: &storage) { target in
+            withUnsafeBytes(of: address) { target.copyMemory(from: $0) }
         }
         return storage
     }

@@ -67,25 +67,10 @@ public enum MerkleProof {
             throw .leafIndexOutOfRange(leafIndex: leafIndex, treeSize: treeSize)
         }
         try checkLength(leafHash, "leaf hash")
-        var fn = leafIndex
-        var sn = treeSize - 1
+        for (position, hash) in proof.enumerated() { try checkLength(hash, "proof hash \(position)") }
         var r = leafHash
-        for (position, p) in proof.enumerated() {
-            try checkLength(p, "proof hash \(position)")
-            guard sn != 0 else { throw .wrongProofLength(count: proof.count) }
-            if fn & 1 == 1 || fn == sn {
-                r = MerkleTree.nodeHash(p, r)
-                while fn & 1 == 0 && fn != 0 {
-                    fn >>= 1
-                    sn >>= 1
-                }
-            } else {
-                r = MerkleTree.nodeHash(r, p)
-            }
-            fn >>= 1
-            sn >>= 1
-        }
-        guard sn == 0 else { throw .wrongProofLength(count: proof.count) }
+        try walk(proof[...], fn: leafIndex, sn: treeSize - 1, proofCount: proof.count,
+                 hashOnLeft: { r = MerkleTree.nodeHash($0, r) }, hashOnRight: { r = MerkleTree.nodeHash(r, $0) })
         return r
     }
 
@@ -127,23 +112,38 @@ public enum MerkleProof {
         }
         var fr = path[0]
         var sr = path[0]
-        for c in path.dropFirst() {
-            guard sn != 0 else { throw .wrongProofLength(count: proof.count) }
+        try walk(path.dropFirst(), fn: fn, sn: sn, proofCount: proof.count,
+                 hashOnLeft: { c in
+                     fr = MerkleTree.nodeHash(c, fr)
+                     sr = MerkleTree.nodeHash(c, sr)
+                 },
+                 hashOnRight: { sr = MerkleTree.nodeHash(sr, $0) })
+        guard fr == fromRoot, sr == toRoot else { throw .rootMismatch }
+    }
+
+    /// The walk both verifications share (RFC 9162 sections 2.1.3.2 and 2.1.4.2) from node `fn` of last
+    /// node `sn`: each hash of `path` goes on the left (`fn` is a right child or the last of its level,
+    /// `hashOnLeft`) or on the right (`hashOnRight`) of the running hash.
+    /// - Throws: `.wrongProofLength(count: proofCount)` when `path` is longer or shorter than the walk.
+    private static func walk(_ path: ArraySlice<[UInt8]>, fn start: UInt64, sn last: UInt64, proofCount: Int,
+                             hashOnLeft: ([UInt8]) -> Void, hashOnRight: ([UInt8]) -> Void) throws(MerkleProofError) {
+        var fn = start
+        var sn = last
+        for hash in path {
+            guard sn != 0 else { throw .wrongProofLength(count: proofCount) }
             if fn & 1 == 1 || fn == sn {
-                fr = MerkleTree.nodeHash(c, fr)
-                sr = MerkleTree.nodeHash(c, sr)
+                hashOnLeft(hash)
                 while fn & 1 == 0 && fn != 0 {
                     fn >>= 1
                     sn >>= 1
                 }
             } else {
-                sr = MerkleTree.nodeHash(sr, c)
+                hashOnRight(hash)
             }
             fn >>= 1
             sn >>= 1
         }
-        guard sn == 0 else { throw .wrongProofLength(count: proof.count) }
-        guard fr == fromRoot, sr == toRoot else { throw .rootMismatch }
+        guard sn == 0 else { throw .wrongProofLength(count: proofCount) }
     }
 
     private static func checkLength(_ hash: [UInt8], _ what: @autoclosure () -> String) throws(MerkleProofError) {
