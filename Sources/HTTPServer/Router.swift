@@ -33,6 +33,9 @@ public struct Router: HTTPHandler {
     }
 
     private var routes: [Route] = []
+    /// Routes without parameters by `"<method> <path>"`, the first added for each: a request whose
+    /// path needs no decoding finds its route here without trying the others.
+    private var literalRoutes: [String: Int] = [:]
 
     /// An empty router: everything is 404.
     public init() {}
@@ -69,6 +72,14 @@ public struct Router: HTTPHandler {
                 ? left.element.literalCount > right.element.literalCount
                 : left.offset < right.offset
         }.map(\.element)
+        literalRoutes = [:]
+        for (index, route) in routes.enumerated() where route.literalCount == route.segments.count {
+            let key = route.method + " /" + route.segments.map { segment -> String in
+                if case .literal(let text) = segment { return text }
+                return ""
+            }.joined(separator: "/")
+            if literalRoutes[key] == nil { literalRoutes[key] = index }
+        }
     }
 
     /// Every registered route as its method and pattern (`/v1/webhooks/{id}`), so a test can cover each one.
@@ -115,6 +126,9 @@ public struct Router: HTTPHandler {
 
     private func resolve(_ request: HTTPRequest) -> Resolution {
         let rawPath = RequestTarget.split(request.target)?.path ?? Substring(request.path)
+        if !rawPath.utf8.contains(UInt8(ascii: "%")), let index = literalRoutes[request.method + " " + rawPath] {
+            return .route(routes[index], request)
+        }
         let segments = Self.split(rawPath)
         var allowed: [String] = []
         var fallback: (Route, [String: String])?
