@@ -6,34 +6,39 @@ import JSON
 /// members this log knows are formatted in one place.
 extension EventRecord {
     /// The envelope as UTF-8 JSON bytes; `data` is embedded as stored (it was validated as JSON on publish).
-    public func envelope() -> [UInt8] {
-        var output = envelopeHead(reservingCapacity: data.count + 200)
+    /// - Parameter formattedTimestamp: `Timestamp.format(ms: timestampMs)` when the caller has it already
+    ///   (the log writer formats it once per group commit); nil formats it here.
+    public func envelope(formattedTimestamp: String? = nil) -> [UInt8] {
+        var output = envelopeHead(reservingCapacity: data.count + 200, formattedTimestamp: formattedTimestamp)
         appendEnvelopeData(to: &output)
         return output
     }
 
     /// The envelope up to `data`, without a trailing comma: `{"id":…,"type":…,"timestamp":…,"organization_id":…,"offset":N`.
-    /// - Parameter reservingCapacity: bytes to reserve for what the caller appends, in bytes.
-    package func envelopeHead(reservingCapacity: Int = 0) -> [UInt8] {
+    /// - Parameters:
+    ///   - reservingCapacity: bytes to reserve for what the caller appends, in bytes.
+    ///   - formattedTimestamp: `Timestamp.format(ms: timestampMs)` when the caller has it already (the log
+    ///     writer formats it once per group commit); nil formats it here.
+    package func envelopeHead(reservingCapacity: Int = 0, formattedTimestamp: String? = nil) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(reservingCapacity)
-        output += Array(#"{"id":"#.utf8)
+        output.append(contentsOf: #"{"id":"#.utf8)
         JSONValue.appendString(eventID, to: &output)
-        output += Array(#","type":"#.utf8)
+        output.append(contentsOf: #","type":"#.utf8)
         JSONValue.appendString(type, to: &output)
-        output += Array(#","timestamp":""#.utf8)
-        output += Array(Timestamp.format(ms: timestampMs).utf8)
-        output += Array(#"","organization_id":"#.utf8)
+        output.append(contentsOf: #","timestamp":""#.utf8)
+        output.append(contentsOf: (formattedTimestamp ?? Timestamp.format(ms: timestampMs)).utf8)
+        output.append(contentsOf: #"","organization_id":"#.utf8)
         JSONValue.appendString(organizationID, to: &output)
-        output += Array(#","offset":"#.utf8)
-        output += Array(String(offset).utf8)
+        output.append(contentsOf: #","offset":"#.utf8)
+        output.append(contentsOf: String(offset).utf8)
         return output
     }
 
     /// Ends an envelope begun with `envelopeHead()`: `,"data":<data>}` (`null` for empty data).
     package func appendEnvelopeData(to output: inout [UInt8]) {
-        output += Array(#","data":"#.utf8)
-        output += data.isEmpty ? Array("null".utf8) : data
+        output.append(contentsOf: #","data":"#.utf8)
+        if data.isEmpty { output.append(contentsOf: "null".utf8) } else { output += data }
         output.append(UInt8(ascii: "}"))
     }
 }

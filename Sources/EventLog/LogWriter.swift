@@ -307,11 +307,14 @@ final class LogWriter: @unchecked Sendable {
     private static func leafHashes(of batch: [Request], results: [[AppendedEvent]]) -> [UInt8] {
         var hashes: [UInt8] = []
         hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
+        // Every event of a group has the group's time: formatted once.
+        var formatted: (ms: Int64, text: String)?
         for (request, appended) in zip(batch, results) {
             for (event, stored) in zip(request.events, appended) {
                 let record = EventRecord(offset: stored.offset, timestampMs: stored.timestampMs, organizationID: event.organizationID,
                                          type: event.type, eventID: event.eventID, data: event.data, chainHash: [])
-                hashes += RecentLeafHashes.leafHash(of: record)
+                if formatted?.ms != stored.timestampMs { formatted = (stored.timestampMs, Timestamp.format(ms: stored.timestampMs)) }
+                hashes += RecentLeafHashes.leafHash(of: record, formattedTimestamp: formatted?.text)
             }
         }
         return hashes

@@ -34,8 +34,9 @@ public final class RecentLeafHashes: Sendable {
     }
 
     /// The leaf hash of `record`: `SHA-256(0x00 || envelope line)`.
-    public static func leafHash(of record: EventRecord) -> [UInt8] {
-        MerkleTree.leafHash(record.envelope())
+    /// - Parameter formattedTimestamp: `Timestamp.format(ms: record.timestampMs)` when the caller has it.
+    public static func leafHash(of record: EventRecord, formattedTimestamp: String? = nil) -> [UInt8] {
+        MerkleTree.leafHash(record.envelope(formattedTimestamp: formattedTimestamp))
     }
 
     /// Number of hashes held now.

@@ -12,7 +12,8 @@ extension ArgusService {
 
     /// Signs the checkpoints `checkpointSchedule` says are due (one per segment sealed since the last
     /// call, and the durable size when the interval has passed); failures are logged and retried at
-    /// the next call. Returns the sizes signed.
+    /// the next call. Between checkpoints it brings the tiles up to the log once the log is more than
+    /// half the writer's leaf-hash buffer ahead of them. Returns the sizes signed.
     @discardableResult
     public func signDueCheckpoints(nowMs: Int64 = SystemClock.nowMs()) async -> [UInt64] {
         let due = checkpointSchedule.withLock { $0.due(logSize: log.nextOffset, nowMs: nowMs) }
@@ -27,6 +28,17 @@ extension ArgusService {
             } catch {
                 configuration.logger.error("signing a checkpoint failed", [("tree_size", .integer(Int(size))), ("error", .string(String(describing: error)))])
                 break
+            }
+        }
+        // Between checkpoints, the tiles follow the log before the writer's leaf hashes they need fall
+        // out of its bounded buffer (else upkeep would read those events back from the log).
+        if signed.isEmpty, let recent = log.recentLeafHashes,
+           log.nextOffset > transparency.tiles.treeSize + UInt64(recent.countMax / 2) {
+            let transparency = transparency
+            do {
+                _ = try await BlockingIO.run { () throws -> UInt64 in try transparency.updateTiles() }
+            } catch {
+                configuration.logger.error("bringing the hash tiles up to the log failed", [("error", .string(String(describing: error)))])
             }
         }
         return signed

@@ -32,7 +32,7 @@ public final class ArgusService: Sendable {
         self.configuration = configuration
         let now = configuration.nowMs()
         var logOptions = configuration.logOptions
-        logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+        if logOptions.recentLeafHashCountMax == 0 { logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax }
         let schedule = checkpointSchedule
         let onSeal = logOptions.onSeal
         logOptions.onSeal = { size in

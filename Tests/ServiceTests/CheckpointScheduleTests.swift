@@ -55,4 +55,24 @@ import Testing
         #expect(stored.checkpoint.treeSize == log.nextOffset)
         #expect(await harness.service.signDueCheckpoints(nowMs: 1).isEmpty, "nothing new: nothing signed")
     }
+
+    @Test func tilesFollowTheLogBeforeTheWritersHashesFallOut() async throws {
+        let harness = try ServiceHarness { configuration in configuration.logOptions.recentLeafHashCountMax = 100 }
+        defer { harness.close(); harness.removeDirectory() }
+        let log = harness.service.log
+        func append(_ count: Int) async throws {
+            _ = try await log.append(batch: (0..<count).map {
+                NewEvent(organizationID: "org_1", type: "user.created", eventID: "evt_\(log.nextOffset)_\($0)", data: Array("{}".utf8))
+            })
+        }
+        try await append(10)
+        #expect(await harness.service.signDueCheckpoints(nowMs: 0) == [log.nextOffset])
+        let signedSize = log.nextOffset
+        try await append(40)
+        #expect(await harness.service.signDueCheckpoints(nowMs: 1).isEmpty)
+        #expect(harness.service.transparency.tiles.treeSize == signedSize, "40 behind, within half the buffer of 100: left for later")
+        try await append(20)
+        #expect(await harness.service.signDueCheckpoints(nowMs: 2).isEmpty, "no checkpoint before the interval")
+        #expect(harness.service.transparency.tiles.treeSize == log.nextOffset, "60 behind: the tiles were brought up to the log")
+    }
 }
