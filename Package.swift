@@ -59,13 +59,13 @@ let package = Package(
         // signal handling are Service's; SystemIO only to read standard input).
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO", "Engine", "NATS"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO", "Engine", "NATS"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),

@@ -8,6 +8,7 @@ let suites: [any Benchmark.Type] = [
     APIBenchmark.self,
     DeliverBenchmark.self,
     ArchiveBenchmark.self,
+    EngineBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

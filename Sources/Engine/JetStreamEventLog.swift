@@ -54,6 +54,13 @@ public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
         return JetStreamEventLog(jetStream: jetStream, head: state.lastSequence, nowMs: nowMs)
     }
 
+    /// Opens the stream that `open` created (for readers such as `tail --engine`: nothing is created).
+    /// - Throws: `api` with code 404 when the engine has no `ARGUS_EVENTS` stream; other `JetStreamError`s.
+    public static func attach(_ jetStream: JetStream) async throws(JetStreamError) -> JetStreamEventLog {
+        let state = try await jetStream.streamInfo(streamName)
+        return JetStreamEventLog(jetStream: jetStream, head: state.lastSequence, nowMs: SystemClock.nowMs)
+    }
+
     /// The offset the next event will get, as last learned (appends by other processes are learned by
     /// `refreshHead()` or a read that reaches the known head).
     public var nextOffset: UInt64 { head.withLock { $0 } }

@@ -9,6 +9,8 @@ import Foundation
 enum TailSource {
     case local(LogReader)
     case archived(ArchivedLogReader)
+    /// `--engine`: the engine's stream.
+    case engine(EngineTailReader)
 
     /// Opens a source at `start`.
     static func open(dataDirectory: DataDirectory, start: LogReader.Start, arguments: Arguments) async throws -> TailSource {
@@ -54,6 +56,10 @@ enum TailSource {
         case .archived(var reader):
             let record = try await reader.next()
             self = .archived(reader)
+            return record
+        case .engine(var reader):
+            let record = try await reader.next()
+            self = .engine(reader)
             return record
         }
     }

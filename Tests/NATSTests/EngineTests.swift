@@ -117,3 +117,32 @@ struct EngineTests {
         #expect(try await holder.acquire("wh_1", holder: "process-a") != nil, "a released lease is free at once")
     }
 }
+
+/// `argus-events tail --engine URL` against a real nats-server.
+@Suite(.enabled(if: NATSTestPeer.isAvailable, "nats-server not installed (Debian package nats-server)"), .timeLimit(.minutes(2)))
+struct EngineTailCommandTests {
+    @Test func tailReadsTheEngineStream() async throws {
+        let (cluster, jetStream) = try await NATSTestPeer.singleNodeJetStream()
+        defer { cluster.stop() }
+        defer { jetStream.connection.close() }
+        let missing = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", cluster.url], timeoutSeconds: 30)
+        #expect(missing.status != 0 && missing.errors.contains("ARGUS_EVENTS"), "no stream yet: \(missing.errors)")
+
+        let log = try await JetStreamEventLog.open(jetStream, replicas: 1)
+        let events = (0..<4).map { NewEvent(organizationID: "org_\($0 % 2)", type: $0 == 3 ? "user.login" : "user.created", eventID: "evt_\($0)",
+                                            data: Array(#"{"n":\#($0)}"#.utf8)) }
+        _ = try await log.append(batch: events)
+        let records = try await log.read(from: 0, countMax: 10)
+        let expected = records.map { String(decoding: $0.envelope(), as: UTF8.self) }
+
+        let all = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", cluster.url], timeoutSeconds: 30)
+        #expect(all.status == 0, "\(all.errors)")
+        #expect(all.output.split(separator: "\n").map(String.init) == expected)
+        let last = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", cluster.url, "--from", "-2", "--org", "org_1"], timeoutSeconds: 30)
+        #expect(last.output.split(separator: "\n").map(String.init) == [expected[3]])
+        let fromOne = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", cluster.url, "--from", "1", "--count", "2"], timeoutSeconds: 30)
+        #expect(fromOne.output.split(separator: "\n").map(String.init) == Array(expected[1...2]))
+        let bad = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", "http://x"], timeoutSeconds: 30)
+        #expect(bad.status == 2 && bad.errors.contains("nats://"), "a bad server list is a usage error: \(bad.errors)")
+    }
+}

@@ -155,3 +155,56 @@ extension Sequence {
         return result
     }
 }
+
+/// Every queue and map of the client has a limit that is enforced (against a real nats-server).
+@Suite(.enabled(if: NATSTestPeer.isAvailable, "nats-server not installed (Debian package nats-server)"), .timeLimit(.minutes(2)))
+struct NATSLimitTests {
+    @Test func pendingRequestsSubscriptionsAndTheOutboundBufferAreBounded() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        var options = NATSTestPeer.options
+        options.requestsPendingMax = 2
+        options.subscriptionsMax = 2
+        options.outboundBytesMax = 4_096
+        let connection = try await NATSConnection.connect(servers: cluster.url, options: options)
+        defer { connection.close() }
+        // A responder that never answers keeps two requests pending; the third is refused at once.
+        let silent = try connection.subscribe("silent")
+        async let first = connection.request("silent", payload: [], timeoutSeconds: 10)
+        async let second = connection.request("silent", payload: [], timeoutSeconds: 10)
+        for _ in 0..<2 { _ = try #require(try await silent.next(timeoutSeconds: 5), "the silent responder saw both requests") }
+        await #expect(throws: NATSError.tooManyPendingRequests(requestsMax: 2)) {
+            try await connection.request("silent", payload: [], timeoutSeconds: 10)
+        }
+        connection.close()
+        var failures: [String] = []
+        do { _ = try await first } catch { failures.append("\(error)") }
+        do { _ = try await second } catch { failures.append("\(error)") }
+        #expect(failures == [NATSError.closed.description, NATSError.closed.description], "closing fails what waits")
+
+        let other = try await NATSConnection.connect(servers: cluster.url, options: options)
+        defer { other.close() }
+        _ = try other.subscribe("a")
+        _ = try other.subscribe("b")
+        #expect(throws: NATSError.self) { try other.subscribe("c") }
+        #expect(throws: NATSError.outboundBufferFull(bytesMax: 4_096)) { try other.publish("x", payload: Array(repeating: 0, count: 5_000)) }
+        try other.publish("x", payload: Array(repeating: 0, count: 1_000))
+    }
+
+    @Test func aSubscriptionThatOverflowsSaysHowManyItDropped() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let connection = try await NATSConnection.connect(servers: cluster.url, options: NATSTestPeer.options)
+        defer { connection.close() }
+        let subscription = try connection.subscribe("burst", messagesMax: 2)
+        try await connection.flush()
+        for index in 0..<5 { try connection.publish("burst", payload: [UInt8(index)]) }
+        try await connection.flush()
+        let deadline = Date().addingTimeInterval(5)
+        while subscription.queuedCount < 2 && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        await #expect(throws: NATSError.slowConsumer(subject: "burst", dropped: 3)) { try await subscription.next(timeoutSeconds: 1) }
+        #expect(try await subscription.next(timeoutSeconds: 1)?.payload == [0])
+        #expect(try await subscription.next(timeoutSeconds: 1)?.payload == [1])
+        #expect(try await subscription.next(timeoutSeconds: 0.2) == nil)
+    }
+}

@@ -1,0 +1,54 @@
+import Engine
+import EventLog
+import NATS
+
+/// `tail --engine URL`: reads the engine's `ARGUS_EVENTS` stream directly, in batches of 256.
+struct EngineTailReader {
+    let log: JetStreamEventLog
+    private var position: UInt64 = 0
+    private var buffered: [EventRecord] = []
+
+    /// Connects to the servers of `url` and opens the stream (nothing is created).
+    /// - Throws: `UsageError` for a bad server list; `NATSError`/`JetStreamError` naming the failure.
+    static func attach(url: String) async throws -> EngineTailReader {
+        let connection: NATSConnection
+        do {
+            connection = try await NATSConnection.connect(servers: url)
+        } catch {
+            if case .invalidURL = error { throw UsageError("--engine: \(error)") }
+            throw error
+        }
+        return EngineTailReader(log: try await JetStreamEventLog.attach(JetStream(connection: connection)))
+    }
+
+    /// The offset the next appended event will get.
+    var nextOffset: UInt64 { log.nextOffset }
+
+    /// The start offset of `--since`.
+    func start(atOrAfterTimeMs timestampMs: Int64) async throws -> LogReader.Start {
+        .offset(try await log.firstOffset(atOrAfterTimeMs: timestampMs))
+    }
+
+    /// This reader positioned at `start`.
+    func starting(at start: LogReader.Start) -> EngineTailReader {
+        var reader = self
+        switch start {
+        case .beginning: reader.position = 0
+        case .end: reader.position = log.nextOffset
+        case .offset(let offset): reader.position = offset
+        case .time: reader.position = 0  // resolved to an offset by start(atOrAfterTimeMs:) before
+        }
+        return reader
+    }
+
+    /// The next event, or nil when the stream holds nothing more now.
+    mutating func next() async throws -> EventRecord? {
+        if buffered.isEmpty {
+            buffered = try await log.read(from: position, countMax: 256)
+            buffered.reverse()
+        }
+        guard let record = buffered.popLast() else { return nil }
+        position = record.offset + 1
+        return record
+    }
+}
