@@ -16,13 +16,16 @@ import Testing
             var method: String
             var path: String
             var authorization: String
+            var expect: String? = nil
+            var bodyCount = 0
         }
 
         private struct Handler: HTTPHandler {
             let fake: FakeS3
             func handle(_ request: HTTPRequest) async -> HTTPResponse {
                 let number = fake.seen.withLock { seen in
-                    seen.append(Seen(method: request.method, path: request.path, authorization: request.headers["authorization"] ?? ""))
+                    seen.append(Seen(method: request.method, path: request.path, authorization: request.headers["authorization"] ?? "",
+                                     expect: request.headers["expect"], bodyCount: request.body.count))
                     return seen.count - 1
                 }
                 let (status, code) = fake.script[min(number, fake.script.count - 1)]
@@ -42,6 +45,7 @@ import Testing
             var configuration = HTTPServerConfiguration()
             configuration.host = "127.0.0.1"
             configuration.port = 0
+            configuration.bodySizeBytesMax = { _, _ in 16 << 20 }  // segments are larger than the default
             let server = HTTPServer(configuration: configuration, handler: Handler(fake: self))
             let bound = try server.start()
             self.server.withLock { $0 = server }
@@ -62,6 +66,18 @@ import Testing
     static func put(_ target: S3Target) async throws(ArchiveError) {
         let body = Data("segment bytes".utf8)
         try await target.put(key: "segments/00000000000000000000.log", body: body, sha256: SHA256.hash(Array(body)))
+    }
+
+    /// A segment (over libcurl's 1 MiB threshold) goes without `Expect: 100-continue`: no round trip,
+    /// and no second-long wait at a server that never answers `100 Continue`.
+    @Test func largeBodiesAreSentWithoutWaitingFor100Continue() async throws {
+        let fake = try FakeS3([(200, "")])
+        let body = Data(repeating: 0x5A, count: 2 << 20)
+        try await Self.target(endpoint: fake.endpoint).put(key: "segments/00000000000000000000.log", body: body, sha256: SHA256.hash(Array(body)))
+        await fake.stop()
+        let requests = fake.requests
+        #expect(requests.count == 1 && requests.first?.bodyCount == body.count)
+        #expect(requests.first?.expect == nil, "\(requests.first?.expect ?? "")")
     }
 
     @Test(arguments: [429, 500, 502, 503, 504])
