@@ -254,7 +254,10 @@ import Testing
     }
 
     @Test func aThousandIdleConnectionsDoNotStopANormalClient() async throws {
-        try await withDescriptorLimit(atLeast: 4096) { try await withServer { port in
+        // Generous timeouts: opening 1,000 connections on a loaded machine can take longer than the
+        // 10 s head timeout, which would (rightly) close the stalled ones this test uses at the end.
+        let patient: (inout HTTPServerConfiguration) -> Void = { $0.headTimeoutSeconds = 120; $0.idleTimeoutSeconds = 120; $0.requestTimeoutSeconds = 120 }
+        try await withDescriptorLimit(atLeast: 4096) { try await withServer(patient) { port in
             try await blocking {
                 var idle: [TestClient] = []
                 for _ in 0..<1000 { idle.append(try TestClient(port: port)) }

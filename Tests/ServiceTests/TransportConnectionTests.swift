@@ -11,7 +11,13 @@ import WebhookSigning
         var description: String { rawValue }
     }
 
-    static let httpClient = HTTPClientTransport()
+    /// Reuses an idle connection for up to 60 s (not the default 4 s), so a loaded machine's pause
+    /// between two attempts cannot turn "the kept connection carried the next request" into a new one.
+    static let httpClient: HTTPClientTransport = {
+        var configuration = HTTPClientTransport.Configuration()
+        configuration.idleSecondsMax = 60
+        return HTTPClientTransport(configuration: configuration)
+    }()
 
     static func post(_ url: String, attempt: Int, via kind: Kind, timeoutSeconds: Double = 15) async -> TransportResult {
         let transport: any DeliveryTransport = switch kind {
