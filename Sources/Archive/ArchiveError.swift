@@ -24,9 +24,9 @@ public struct ArchiveError: Error, Sendable, Equatable, CustomStringConvertible 
     /// The object key (relative to the target's prefix) the operation was about, when there is one.
     public var key: String?
     /// The HTTP status code, for `.http`.
-    public var httpStatus: Int?
+    package var httpStatus: Int?
     /// The S3 error code from the response body (such as `SignatureDoesNotMatch`), when present.
-    public var s3Code: String?
+    package var s3Code: String?
     /// A human-readable explanation (never containing secrets).
     public var message: String
     /// The log offset the failure is about (for damage: the first bad record), when known.

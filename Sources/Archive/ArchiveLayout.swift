@@ -5,24 +5,24 @@ import EventLog
 /// `tile/...` and `checkpoint` for the transparency log of the archived events.
 public enum ArchiveLayout {
     /// Prefix of segment objects.
-    public static let segmentsPrefix = "segments/"
+    package static let segmentsPrefix = "segments/"
     /// Prefix of manifest entries.
-    public static let manifestPrefix = "manifest/"
+    package static let manifestPrefix = "manifest/"
     /// Prefix of the C2SP `tlog-tiles` hash tiles of the archived events (`tile/<L>/<N>[.p/<W>]`).
-    public static let tilePrefix = "tile/"
+    package static let tilePrefix = "tile/"
     /// The signed checkpoint of the archived events (C2SP `tlog-checkpoint`).
     public static let checkpointKey = "checkpoint"
 
     /// Whether `key` belongs to the archive's transparency log (its checkpoint or a hash tile).
-    public static func isTransparencyLogKey(_ key: String) -> Bool {
+    package static func isTransparencyLogKey(_ key: String) -> Bool {
         key == checkpointKey || key.hasPrefix(tilePrefix)
     }
 
     /// `segments/00000000000000001234.log`.
-    public static func segmentKey(baseOffset: UInt64) -> String { segmentsPrefix + SegmentName.log(baseOffset: baseOffset) }
+    package static func segmentKey(baseOffset: UInt64) -> String { segmentsPrefix + SegmentName.log(baseOffset: baseOffset) }
 
     /// `manifest/00000000000000001234.json`.
-    public static func manifestKey(baseOffset: UInt64) -> String {
+    package static func manifestKey(baseOffset: UInt64) -> String {
         manifestPrefix + String(SegmentName.log(baseOffset: baseOffset).dropLast(4)) + ".json"
     }
 

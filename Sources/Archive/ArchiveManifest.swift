@@ -46,7 +46,7 @@ public final class ArchiveManifest: Sendable {
     }
 
     /// The first entry whose last record is at or after `timestampMs` (binary search; fetches O(log n) entries).
-    public func firstEntry(endingAtOrAfter timestampMs: Int64) async throws(ArchiveError) -> ArchiveManifestEntry? {
+    package func firstEntry(endingAtOrAfter timestampMs: Int64) async throws(ArchiveError) -> ArchiveManifestEntry? {
         var low = 0
         var high = baseOffsets.count
         while low < high {

@@ -31,7 +31,7 @@ public struct ArchiveManifestEntry: Sendable, Equatable {
     public var chainIn: [UInt8]
     public var chainOut: [UInt8]
     /// When the entry was written, in ms since 1970.
-    public var archivedAtMs: Int64
+    package var archivedAtMs: Int64
 
     public init(baseOffset: UInt64, recordCount: UInt64, firstTimestampMs: Int64?, lastTimestampMs: Int64?, sizeBytes: Int64,
                 sha256: [UInt8], chainIn: [UInt8], chainOut: [UInt8], archivedAtMs: Int64) {
@@ -51,9 +51,9 @@ public struct ArchiveManifestEntry: Sendable, Equatable {
     /// Offset of the record after this segment (the next segment's base).
     public var nextOffset: UInt64 { baseOffset + recordCount }
     /// Key of the segment object.
-    public var segmentKey: String { ArchiveLayout.segmentKey(baseOffset: baseOffset) }
+    package var segmentKey: String { ArchiveLayout.segmentKey(baseOffset: baseOffset) }
     /// Key of this entry's object.
-    public var manifestKey: String { ArchiveLayout.manifestKey(baseOffset: baseOffset) }
+    package var manifestKey: String { ArchiveLayout.manifestKey(baseOffset: baseOffset) }
 
     /// The entry as one line of JSON (with a trailing newline), fields in a fixed order.
     public func encoded() -> Data {

@@ -32,7 +32,7 @@ public struct ArchiveState: Sendable {
         /// SHA-256 of the object (32 bytes).
         public var sha256: [UInt8]
         /// When the upload and the manifest entry were verified, in ms since 1970.
-        public var verifiedAtMs: Int64
+        package var verifiedAtMs: Int64
     }
 
     /// Where an archive lives, without credentials.

@@ -1,7 +1,7 @@
 /// Makes a target from the command-line form: `file:///DIR` or `s3://BUCKET/PREFIX`.
 public enum ArchiveTargets {
     /// The region used when neither `--region` nor `AWS_REGION` is set.
-    public static let defaultRegion = "us-east-1"
+    package static let defaultRegion = "us-east-1"
 
     /// Parses `url` and builds its target.
     /// - Parameters:

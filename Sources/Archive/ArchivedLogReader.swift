@@ -25,7 +25,7 @@ public struct ArchivedLogReader {
     }
 
     /// True while the reader is in archived segments.
-    public var isReadingArchive: Bool {
+    package var isReadingArchive: Bool {
         if case .archived = source { return true }
         return false
     }

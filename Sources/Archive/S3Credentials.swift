@@ -1,11 +1,11 @@
 /// AWS credentials for S3 requests. Printing one shows the access key id only.
 public struct S3Credentials: Sendable, CustomStringConvertible {
     /// `AWS_ACCESS_KEY_ID`.
-    public var accessKeyID: String
+    package var accessKeyID: String
     /// `AWS_SECRET_ACCESS_KEY`; never printed or put in an error.
-    public var secretAccessKey: String
+    package var secretAccessKey: String
     /// `AWS_SESSION_TOKEN` for temporary credentials, sent as `x-amz-security-token`.
-    public var sessionToken: String?
+    package var sessionToken: String?
 
     public init(accessKeyID: String, secretAccessKey: String, sessionToken: String? = nil) {
         self.accessKeyID = accessKeyID
@@ -15,7 +15,7 @@ public struct S3Credentials: Sendable, CustomStringConvertible {
 
     /// Reads `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY` and `AWS_SESSION_TOKEN` from `environment`.
     /// - Throws: `ArchiveError.configuration` when the key id or the secret is missing or empty.
-    public static func fromEnvironment(_ environment: [String: String]) throws(ArchiveError) -> S3Credentials {
+    package static func fromEnvironment(_ environment: [String: String]) throws(ArchiveError) -> S3Credentials {
         guard let id = environment["AWS_ACCESS_KEY_ID"], !id.isEmpty,
               let secret = environment["AWS_SECRET_ACCESS_KEY"], !secret.isEmpty else {
             throw ArchiveError(.configuration, "S3 needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY in the environment")

@@ -37,7 +37,7 @@ public struct SegmentCache: Sendable {
     /// A directory holding exactly the segment of `entry`, fetching and verifying it when it is not cached.
     /// - Throws: `ArchiveError.integrity` (with `offset`, the first bad record) when the archived object is
     ///   missing or differs from its entry; `.io`, `.http`, `.network` when it cannot be fetched or stored.
-    public func segmentDirectory(for entry: ArchiveManifestEntry) async throws(ArchiveError) -> String {
+    package func segmentDirectory(for entry: ArchiveManifestEntry) async throws(ArchiveError) -> String {
         let name = SegmentName.log(baseOffset: entry.baseOffset)
         let segmentDirectory = directory + "/" + String(name.dropLast(4))
         let path = segmentDirectory + "/" + name

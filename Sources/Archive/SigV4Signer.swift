@@ -12,13 +12,13 @@ public struct SigV4Signer: Sendable {
         /// `GET`, `PUT`, `HEAD`, ...
         public var method: String
         /// The URI path exactly as sent, already percent-encoded (S3 does not encode it twice), e.g. `/test%24file.text`.
-        public var canonicalPath: String
+        package var canonicalPath: String
         /// Query parameters, not yet encoded; a parameter without value has an empty string.
         public var query: [(name: String, value: String)]
         /// Headers to sign (`host` and every `x-amz-*` at least); names in any case.
         public var headers: [(name: String, value: String)]
         /// Lowercase hex SHA-256 of the body (the empty body's for none).
-        public var payloadSHA256: String
+        package var payloadSHA256: String
 
         public init(method: String, canonicalPath: String, query: [(name: String, value: String)] = [],
                     headers: [(name: String, value: String)], payloadSHA256: String) {
@@ -31,7 +31,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// Hex SHA-256 of the empty string, the payload hash of a request without a body.
-    public static let emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+    package static let emptyPayloadSHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
     /// The key pair (and session token) that signs.
     public let credentials: S3Credentials
@@ -48,7 +48,7 @@ public struct SigV4Signer: Sendable {
 
     /// `UriEncode` of the SigV4 specification: every byte except `A-Z a-z 0-9 - _ . ~` becomes `%XX`
     /// (uppercase hex); `/` is kept when `keepSlash` (object key paths) and encoded otherwise.
-    public static func uriEncode(_ text: String, keepSlash: Bool) -> String {
+    package static func uriEncode(_ text: String, keepSlash: Bool) -> String {
         let hex = Array("0123456789ABCDEF".utf8)
         var output: [UInt8] = []
         output.reserveCapacity(text.utf8.count)
@@ -68,7 +68,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The canonical query string: each name and value URI-encoded, sorted by name then value, joined by `&`.
-    public static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
+    package static func canonicalQuery(_ query: [(name: String, value: String)]) -> String {
         query.map { (uriEncode($0.name, keepSlash: false), uriEncode($0.value, keepSlash: false)) }
             .sorted { $0.0 == $1.0 ? $0.1 < $1.1 : $0.0 < $1.0 }
             .map { "\($0.0)=\($0.1)" }
@@ -78,7 +78,7 @@ public struct SigV4Signer: Sendable {
     /// The canonical request and the `SignedHeaders` list.
     /// Header names are lowercased and sorted, values trimmed with inner runs of spaces collapsed, and
     /// repeated headers joined with commas.
-    public static func canonicalRequest(_ request: Request) -> (text: String, signedHeaders: String) {
+    package static func canonicalRequest(_ request: Request) -> (text: String, signedHeaders: String) {
         var merged: [String: [String]] = [:]
         for (name, value) in request.headers {
             let collapsed = value.split(separator: " ", omittingEmptySubsequences: true).joined(separator: " ")
@@ -98,7 +98,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// The string to sign for a canonical request made at `amzDate` (`YYYYMMDD'T'HHMMSS'Z'`).
-    public func stringToSign(canonicalRequest: String, amzDate: String) -> String {
+    package func stringToSign(canonicalRequest: String, amzDate: String) -> String {
         ["AWS4-HMAC-SHA256", amzDate, scope(amzDate: amzDate),
          Hex.encode(SHA256.hash(Array(canonicalRequest.utf8)))].joined(separator: "\n")
     }
@@ -129,7 +129,7 @@ public struct SigV4Signer: Sendable {
     }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` for a time in ms since 1970 (UTC).
-    public static func amzDate(ms: Int64) -> String {
+    package static func amzDate(ms: Int64) -> String {
         let iso = ISO8601.format(ms: ms)   // 2013-05-24T00:00:00Z
         return iso.filter { $0 != "-" && $0 != ":" }
     }

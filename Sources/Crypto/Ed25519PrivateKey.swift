@@ -7,7 +7,7 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
     /// Size of a seed, in bytes.
     public static let seedByteCount = 32
     /// Size of a signature, in bytes (R || S).
-    public static let signatureByteCount = 64
+    package static let signatureByteCount = 64
 
     /// The 32-byte seed (RFC 8032's private key).
     public let seed: [UInt8]
@@ -52,7 +52,7 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
     }
 
     /// seed || public key (64 bytes), the Svix `whsk_` form.
-    public var expandedRepresentation: [UInt8] { seed + publicKey.rawRepresentation }
+    package var expandedRepresentation: [UInt8] { seed + publicKey.rawRepresentation }
 
     /// The 64-byte Ed25519 signature (R || S) of `message` (RFC 8032 section 5.1.6).
     public func signature(for message: some Sequence<UInt8>) -> [UInt8] {

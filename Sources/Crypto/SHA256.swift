@@ -12,7 +12,7 @@ public struct SHA256: Sendable {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 32
     /// Size of one compression block, in bytes.
-    public static let blockByteCount = 64
+    package static let blockByteCount = 64
 
     private var state: State
     /// Bytes waiting for a full block; only the first `pendingByteCount` are meaningful.

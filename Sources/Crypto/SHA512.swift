@@ -6,7 +6,7 @@ public struct SHA512: Sendable {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 64
     /// Size of one compression block, in bytes.
-    public static let blockByteCount = 128
+    package static let blockByteCount = 128
 
     private var state: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (
         0x6a09e667f3bcc908, 0xbb67ae8584caa73b, 0x3c6ef372fe94f82b, 0xa54ff53a5f1d36f1,

@@ -32,7 +32,7 @@ public final class DeliveryHistory: Sendable {
         public var lastSuccessAtMs: Int64?
         public var lastFailureAtMs: Int64?
         /// Start of the current run of failed attempts, nil after a success.
-        public var failingSinceMs: Int64?
+        package var failingSinceMs: Int64?
 
         var json: JSONValue {
             func time(_ ms: Int64?) -> JSONValue { ms.map { JSONValue.integer($0) } ?? .null }
@@ -112,13 +112,13 @@ public final class DeliveryHistory: Sendable {
 
     let directory: String
     /// Bytes of delivery indexes kept in memory across webhooks.
-    public let memoryBytesMax: Int
+    package let memoryBytesMax: Int
     /// Deliveries kept listable per webhook.
-    public let recordCountMax: Int
+    package let recordCountMax: Int
     /// Largest encoded delivery record, in bytes: beyond, the oldest attempts' response bodies are left out.
     public let recordSizeBytesMax: Int
     /// Changes waiting for the writer thread at most (per thread that applies changes).
-    public let pendingChangeCountMax: Int
+    package let pendingChangeCountMax: Int
     /// The index, shared with the writer thread (which outlives this object until it has written everything).
     let index: DeliveryHistoryIndex
     let writer: DeliveryHistoryWriter
@@ -322,7 +322,7 @@ public final class DeliveryHistory: Sendable {
     }
 
     /// Hands the changes queued since the last turn to the writer thread (one append per webhook).
-    public func endTurn() { writer.submit() }
+    package func endTurn() { writer.submit() }
 
     /// Waits until the writer has finished every change queued so far (written or failed).
     public func flush() { writer.flush() }
@@ -439,7 +439,7 @@ public final class DeliveryHistory: Sendable {
 
     /// Bytes of delivery indexes in memory now: at most `memoryBytesMax` plus the webhook in use, plus the
     /// entries of changes the writer has not finished (at most `pendingChangeCountMax`).
-    public var memoryBytes: Int { index.state.withLock { $0.memoryBytes } }
+    package var memoryBytes: Int { index.state.withLock { $0.memoryBytes } }
 
     /// Index loads so far (each reads one webhook's journal).
     var loadCount: Int { index.state.withLock { $0.loads } }

@@ -3,17 +3,17 @@ public enum DeliveryLimits {
     /// Total time one attempt may take, connect to last byte, in seconds.
     public static let attemptTimeoutSeconds = 15.0
     /// Bytes of a response body kept in the history.
-    public static let responseBodySizeBytesMax = 4096
+    package static let responseBodySizeBytesMax = 4096
     /// Records kept in the shared scan cache (the window that lanes read without their own reader).
-    public static let cacheRecordCountMax = 16_384
+    package static let cacheRecordCountMax = 16_384
     /// Records one lane reads ahead below the shared window (catching up, replaying, reading the archive).
-    public static let catchUpRecordCountMax = 256
+    package static let catchUpRecordCountMax = 256
     /// Wait before reading again after the archive could not be read, doubling from the first to the
     /// last, in milliseconds.
-    public static let readRetryDelayMsMin: Int64 = 1000
-    public static let readRetryDelayMsMax: Int64 = 60_000
+    package static let readRetryDelayMsMin: Int64 = 1000
+    package static let readRetryDelayMsMax: Int64 = 60_000
     /// Bytes of event data kept in the shared scan cache.
-    public static let cacheSizeBytesMax = 64 << 20
+    package static let cacheSizeBytesMax = 64 << 20
     /// Bytes of delivery history indexes kept in memory across webhooks (bodies are never in memory).
     public static let historyMemoryBytesMax = 64 << 20
     /// Delivery records kept listable per webhook (in its history file, indexed in memory while in use).
@@ -24,17 +24,17 @@ public enum DeliveryLimits {
     /// History changes waiting for the history's writer thread (producers wait beyond).
     public static let historyPendingChangeCountMax = 8192
     /// Webhook history journals the writer keeps open (the least recently used are closed beyond).
-    public static let historyOpenJournalCountMax = 128
+    package static let historyOpenJournalCountMax = 128
     /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).
-    public static let globalInFlightCountMax = 1024
+    package static let globalInFlightCountMax = 1024
     /// Log readers shared by webhooks that are behind the scan window (each holds a descriptor and a buffer).
-    public static let catchUpReaderCountMax = 8
+    package static let catchUpReaderCountMax = 8
     /// Records one lane examines (or the scan reads) in one turn of the loop before others get theirs.
-    public static let pumpRecordCountMax = 4096
+    package static let pumpRecordCountMax = 4096
     /// How often due retries and throttle windows are checked, in milliseconds.
-    public static let timerResolutionMs: UInt64 = 20
+    package static let timerResolutionMs: UInt64 = 20
     /// Attempts kept per delivery record (the oldest are dropped after repeated manual retries).
-    public static let attemptsPerDeliveryMax = 50
+    package static let attemptsPerDeliveryMax = 50
     /// Continuous failure after which a webhook is disabled, in seconds (default 5 days).
     public static let autoDisableSecondsDefault: Double = 5 * 86_400
 }

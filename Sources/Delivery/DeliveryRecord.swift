@@ -4,12 +4,12 @@ import JSON
 public struct DeliveryAttempt: Sendable, Equatable {
     /// 1-based attempt number within the delivery.
     public var attempt: Int
-    public var startedAtMs: Int64
+    package var startedAtMs: Int64
     public var durationMs: Double
     /// The HTTP status, nil when no response arrived.
     public var statusCode: Int?
     /// First 4 KiB of the response body (see `keptText(_:)`).
-    public var responseBody: String
+    package var responseBody: String
     public var error: String?
 
     var json: JSONValue {
@@ -81,7 +81,7 @@ public struct DeliveryRecord: Sendable, Equatable {
     public var status: Status
     public var attempts: [DeliveryAttempt]
     /// When the next attempt is due, in ms since 1970; nil unless pending a retry.
-    public var nextAttemptAtMs: Int64?
+    package var nextAttemptAtMs: Int64?
 
     /// The public JSON form.
     public var json: JSONValue {

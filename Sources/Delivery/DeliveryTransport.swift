@@ -17,13 +17,13 @@ public struct TransportResult: Sendable, Equatable {
     /// The HTTP status of a complete response; nil when none arrived (closed connection, timeout, network error).
     public var statusCode: Int?
     /// The first `DeliveryLimits.responseBodySizeBytesMax` bytes of the response body.
-    public var bodyPrefix: [UInt8]
+    package var bodyPrefix: [UInt8]
     /// Why no usable response arrived, for people (never contains secrets); starts with `failure`'s raw value.
     public var error: String?
     /// Why no usable response arrived, for machines; nil when `statusCode` is set.
     public var failure: TransportFailure?
     /// `Retry-After` of the response, when present.
-    public var retryAfter: String?
+    package var retryAfter: String?
     /// Wall time of the attempt, in milliseconds.
     public var durationMs: Double
 

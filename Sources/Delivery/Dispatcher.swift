@@ -27,9 +27,9 @@ public final class Dispatcher: Sendable {
         /// A webhook failing without a single success for this long is disabled, in seconds.
         public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
         /// Attempts in flight across every webhook.
-        public var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
+        package var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
         /// Log readers shared by lanes that are behind the scan window.
-        public var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
+        package var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
         public var userAgentVersion = ArgusVersion.current
         public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
         /// Jitter source in [0, 1).
@@ -245,5 +245,5 @@ public final class Dispatcher: Sendable {
     }
 
     /// Attempts in flight across every webhook (tasks that have not ended, cancelled ones included).
-    public var inFlightCount: Int { snapshot.withLock { $0.inFlight } }
+    package var inFlightCount: Int { snapshot.withLock { $0.inFlight } }
 }

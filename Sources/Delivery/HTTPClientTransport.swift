@@ -20,16 +20,16 @@ public final class HTTPClientTransport: DeliveryTransport {
     /// Limits of the client.
     public struct Configuration: Sendable {
         /// Idle connections kept per receiver (host and port).
-        public var idleConnectionsPerHostMax = 64
+        package var idleConnectionsPerHostMax = 64
         /// Idle connections kept in total.
-        public var idleConnectionsMax = 1024
+        package var idleConnectionsMax = 1024
         /// An idle connection older than this is closed, not reused, in seconds (receivers and load
         /// balancers close idle connections at 5 s to 60 s; reusing one they are closing is what fails).
-        public var idleSecondsMax = 4.0
+        package var idleSecondsMax = 4.0
         /// Body bytes read at most to reuse a connection.
         public var bodySizeBytesMax = 64 << 10
         /// Threads doing socket work at most (attempts beyond wait).
-        public var threadCountMax = DeliveryLimits.globalInFlightCountMax
+        package var threadCountMax = DeliveryLimits.globalInFlightCountMax
 
         public init() {}
     }
@@ -47,7 +47,7 @@ public final class HTTPClientTransport: DeliveryTransport {
     }
 
     /// Idle connections in the pool now.
-    public var idleConnectionCount: Int { idleCount.load(ordering: .relaxed) }
+    package var idleConnectionCount: Int { idleCount.load(ordering: .relaxed) }
 
     public func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
         await post(url: url, addresses: [], headers: headers, body: body, timeoutSeconds: timeoutSeconds)

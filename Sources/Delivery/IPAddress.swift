@@ -27,7 +27,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         return nil
     }
 
-    public var isIPv4: Bool { bytes.count == 4 }
+    package var isIPv4: Bool { bytes.count == 4 }
 
     public var description: String {
         var buffer = [CChar](repeating: 0, count: 64)
@@ -41,7 +41,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// True when the first `prefixLength` bits equal those of `network`.
-    public func isIn(_ network: IPAddress, prefixLength: Int) -> Bool {
+    package func isIn(_ network: IPAddress, prefixLength: Int) -> Bool {
         guard network.bytes.count == bytes.count else { return false }
         var remaining = prefixLength
         for index in 0..<bytes.count where remaining > 0 {
@@ -54,7 +54,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The IPv4 address embedded in an IPv4-mapped, IPv4-compatible, NAT64 or 6to4 IPv6 address.
-    public var embeddedIPv4: IPAddress? {
+    package var embeddedIPv4: IPAddress? {
         guard !isIPv4 else { return nil }
         if bytes[0..<10].allSatisfy({ $0 == 0 }) && (bytes[10..<12] == [0xFF, 0xFF] || bytes[10..<12] == [0, 0]) {
             return IPAddress(bytes: Array(bytes[12..<16]))
@@ -86,7 +86,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// True for a global unicast address: not loopback, private, link-local, CGNAT, multicast, reserved,
     /// documentation, unspecified, or an IPv6 form embedding one of those.
-    public var isPublicUnicast: Bool {
+    package var isPublicUnicast: Bool {
         if isIPv4 { return !Self.nonPublicIPv4.contains { isIn($0.0, prefixLength: $0.1) } }
         if let embedded = embeddedIPv4, !embedded.isPublicUnicast { return false }
         guard isIn(IPAddress(bytes: [0x20] + [UInt8](repeating: 0, count: 15)).unsafelyUnwrapped, prefixLength: 3) else { return false }
@@ -97,7 +97,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 /// A CIDR block such as `10.0.0.0/8` or `::1/128`.
 public struct CIDR: Sendable, Hashable, CustomStringConvertible {
     public let network: IPAddress
-    public let prefixLength: Int
+    package let prefixLength: Int
 
     /// Parses `address/length`; a bare address means a single host.
     public init?(_ text: String) {

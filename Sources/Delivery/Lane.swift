@@ -30,7 +30,7 @@ public struct Lane: Sendable {
     }
 
     /// Consecutive failed attempts that announce `webhook.failing`.
-    public static let failingThreshold = 5
+    package static let failingThreshold = 5
 
     /// The webhook as the lane applies it (its `state` is the lane's own, which the engine may change first).
     public private(set) var subscription: Subscription
@@ -53,7 +53,7 @@ public struct Lane: Sendable {
     /// Set by `.remove`: the lane ignores everything after.
     private var removed = false
     /// Continuous failure after which the webhook is disabled, in milliseconds.
-    public let autoDisableMs: Int64
+    package let autoDisableMs: Int64
 
     /// A lane for `subscription` whose durable cursor is `cursor`; the failure streak comes from the history.
     public init(subscription: Subscription, cursor: UInt64, consecutiveFailures: Int = 0, failingSinceMs: Int64? = nil,
@@ -75,15 +75,15 @@ public struct Lane: Sendable {
     /// Live deliveries allowed at once: 1 for `ordered`, else `maxInFlight`.
     public var window: Int { subscription.ordered ? 1 : max(1, subscription.maxInFlight) }
     /// The offset whose record the lane wants next, nil while it has no room or is not enabled.
-    public var wantedOffset: UInt64? { subscription.state == .enabled && live.count < window ? nextOffset : nil }
+    package var wantedOffset: UInt64? { subscription.state == .enabled && live.count < window ? nextOffset : nil }
     /// Attempts in flight, manual retries included.
-    public var inFlightCount: Int {
+    package var inFlightCount: Int {
         live.values.reduce(0) { $0 + ($1.phase.isInFlight ? 1 : 0) } + manual.values.reduce(0) { $0 + ($1.phase.isInFlight ? 1 : 0) }
     }
     /// Live deliveries not yet resolved (in flight, waiting, held).
-    public var unresolvedCount: Int { live.count }
+    package var unresolvedCount: Int { live.count }
     /// Deliveries (live and manual) waiting for a retry or held.
-    public var waitingCount: Int { live.values.count { !$0.phase.isInFlight } + manual.values.count { !$0.phase.isInFlight } }
+    package var waitingCount: Int { live.values.count { !$0.phase.isInFlight } + manual.values.count { !$0.phase.isInFlight } }
 
     // MARK: - Transitions
 

@@ -32,13 +32,13 @@ public enum RetryAnswer: Sendable, Equatable {
 
 /// One POST the lane wants made.
 public struct LaneAttempt: Sendable {
-    public var attemptID: UInt64
+    package var attemptID: UInt64
     public var deliveryID: String
     public var record: EventRecord
     /// 1-based attempt number of the delivery (`x-argus-attempt`).
     public var attempt: Int
     /// True for a manual retry (outside the cursor's window).
-    public var isManual: Bool
+    package var isManual: Bool
 }
 
 /// A change of one delivery for the history.
@@ -48,11 +48,11 @@ public struct DeliveryUpdate: Sendable, Equatable {
     public var eventID: String
     public var eventType: String
     public var status: DeliveryRecord.Status
-    public var nextAttemptAtMs: Int64?
+    package var nextAttemptAtMs: Int64?
     /// The attempt that just ended, nil when only the status changed.
     public var attempt: DeliveryAttempt?
     /// True when this change ends the delivery as failed (counted once in the statistics).
-    public var finalFailure: Bool
+    package var finalFailure: Bool
 }
 
 /// An event the service publishes about a webhook (`webhook.failing`, `webhook.recovered`, `webhook.paused`,

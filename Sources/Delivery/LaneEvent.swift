@@ -27,9 +27,9 @@ public enum LaneEvent: Sendable {
 public struct PriorDelivery: Sendable, Equatable {
     public var status: DeliveryRecord.Status
     /// Attempts already made (the next one is numbered `attemptCount + 1`).
-    public var attemptCount: Int
+    package var attemptCount: Int
     /// When a pending retry was due, in ms since 1970.
-    public var nextAttemptAtMs: Int64?
+    package var nextAttemptAtMs: Int64?
 
     public init(status: DeliveryRecord.Status, attemptCount: Int, nextAttemptAtMs: Int64? = nil) {
         self.status = status
@@ -41,8 +41,8 @@ public struct PriorDelivery: Sendable, Equatable {
 /// The end of one attempt, as the executor saw it.
 public struct AttemptReport: Sendable {
     /// The id from `LaneEffect.send`.
-    public var attemptID: UInt64
-    public var startedAtMs: Int64
+    package var attemptID: UInt64
+    package var startedAtMs: Int64
     /// When the answer was handled, in ms since 1970.
     public var nowMs: Int64
     public var result: TransportResult

@@ -11,9 +11,9 @@ public struct RetrySchedule: Sendable, Equatable {
     public var maxDelayMs: Int64
 
     /// Growth factor between consecutive retries.
-    public static let backoffFactor: Double = 6
+    package static let backoffFactor: Double = 6
     /// Jitter as a fraction of the delay, applied both ways.
-    public static let jitterFraction: Double = 0.2
+    package static let jitterFraction: Double = 0.2
 
     /// The default is DESIGN.md's: 3 retries from 10 s, at most 1 h apart.
     public init(maxRetries: Int = 3, initialDelayMs: Int64 = 10_000, maxDelayMs: Int64 = 3_600_000) {
@@ -24,12 +24,12 @@ public struct RetrySchedule: Sendable, Equatable {
     }
 
     /// Shortest delay a `Retry-After` can ask for, in milliseconds.
-    public static let retryAfterMinimumMs: Int64 = 100
+    package static let retryAfterMinimumMs: Int64 = 100
 
     /// The delay before attempt `attempt + 1` after attempt `attempt` (1-based) of a series failed, or nil when
     /// the retries are exhausted. `retryAfterMs` comes from a 429/503 answer (any value: clamped to
     /// [100 ms, `maxDelayMs`]); `random` in [0, 1). Never traps, whatever the inputs.
-    public func delayMs(afterAttempt attempt: Int, retryAfterMs: Int64? = nil, random: Double) -> Int64? {
+    package func delayMs(afterAttempt attempt: Int, retryAfterMs: Int64? = nil, random: Double) -> Int64? {
         guard attempt >= 1, attempt <= maxRetries else { return nil }
         if let retryAfterMs { return Self.clampedRetryAfterMs(retryAfterMs, maxDelayMs: maxDelayMs) }
         var base = Double(initialDelayMs)
@@ -42,14 +42,14 @@ public struct RetrySchedule: Sendable, Equatable {
     }
 
     /// A receiver's requested delay clamped to [`retryAfterMinimumMs`, `maxDelayMs`].
-    public static func clampedRetryAfterMs(_ requestedMs: Int64, maxDelayMs: Int64) -> Int64 {
+    package static func clampedRetryAfterMs(_ requestedMs: Int64, maxDelayMs: Int64) -> Int64 {
         min(max(requestedMs, retryAfterMinimumMs), max(maxDelayMs, retryAfterMinimumMs))
     }
 
     /// Parses a `Retry-After` value, delay-seconds or an IMF-fixdate relative to `nowMs`, into milliseconds
     /// (saturating: 99999999999999999 seconds is `Int64.max`, a date in the past is 0). A value that cannot be
     /// read (negative, fractional, not a date, a year outside 1..9999) is nil: treated as absent.
-    public static func retryAfterMs(_ value: String?, nowMs: Int64) -> Int64? {
+    package static func retryAfterMs(_ value: String?, nowMs: Int64) -> Int64? {
         guard let value = value?.trimmingCharacters(in: .whitespaces), !value.isEmpty, value.utf8.count <= 64 else { return nil }
         if value.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) {
             var milliseconds: Int64 = 0

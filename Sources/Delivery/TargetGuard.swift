@@ -23,7 +23,7 @@ public struct TargetGuard: Sendable {
     /// Addresses in these blocks are accepted even when not public.
     public var allowedCIDRs: [CIDR]
     /// Name resolution (getaddrinfo by default; tests substitute one whose answers change).
-    public var resolver: @Sendable (String) async -> [IPAddress]
+    package var resolver: @Sendable (String) async -> [IPAddress]
 
     public init(allowsHTTP: Bool = false, allowedCIDRs: [CIDR] = [],
                 resolver: @escaping @Sendable (String) async -> [IPAddress] = { await TargetGuard.resolve($0) }) {
@@ -82,7 +82,7 @@ public struct TargetGuard: Sendable {
     }
 
     /// True when deliveries may go to `address`.
-    public func isAllowed(_ address: IPAddress) -> Bool {
+    package func isAllowed(_ address: IPAddress) -> Bool {
         address.isPublicUnicast || allowedCIDRs.contains { $0.contains(address) }
     }
 

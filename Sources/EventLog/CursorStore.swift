@@ -17,9 +17,9 @@ import Glibc
 /// `@unchecked Sendable`: all mutable state is guarded by `condition`; file I/O happens on the flusher thread.
 public final class CursorStore: @unchecked Sendable {
     /// Journal size that triggers a compaction, in bytes.
-    public static let journalSizeBytesMax: Int64 = 4 << 20
+    package static let journalSizeBytesMax: Int64 = 4 << 20
     /// Longest consumer name, in UTF-8 bytes.
-    public static let nameSizeBytesMax = 256
+    package static let nameSizeBytesMax = 256
 
     private let directory: String
     private let condition = NSCondition()
@@ -117,7 +117,7 @@ public final class CursorStore: @unchecked Sendable {
     }
 
     /// The blocking form of `commit`.
-    public func commitAndWait(_ name: String, offset: UInt64) throws(EventLogError) {
+    package func commitAndWait(_ name: String, offset: UInt64) throws(EventLogError) {
         let done = DispatchSemaphore(value: 0)
         let box = ResultBox()
         enqueue(name, offset) { result in

@@ -1,17 +1,17 @@
 /// Every size and count limit of the log store, in one place.
 public enum EventLogLimits {
     /// Largest `data` of one event, in bytes (the API allows 256 KiB; the log allows headroom).
-    public static let dataSizeBytesMax = 1 << 20
+    package static let dataSizeBytesMax = 1 << 20
     /// Longest organization id, event type or event id, in UTF-8 bytes.
-    public static let nameSizeBytesMax = 256
+    package static let nameSizeBytesMax = 256
     /// Largest frame body a reader accepts; anything larger is corruption.
-    public static let frameBodySizeBytesMax = dataSizeBytesMax + 3 * nameSizeBytesMax + RecordFrame.eventFixedSizeBytes
+    package static let frameBodySizeBytesMax = dataSizeBytesMax + 3 * nameSizeBytesMax + RecordFrame.eventFixedSizeBytes
     /// Most events in one batch append.
-    public static let batchCountMax = 10_000
+    package static let batchCountMax = 10_000
     /// Most appends waiting for the writer; beyond this `append` fails with `.overloaded`.
-    public static let pendingAppendCountMax = 100_000
+    package static let pendingAppendCountMax = 100_000
     /// Bytes read per `pread` by scanners.
-    public static let readChunkSizeBytes = 256 * 1024
+    package static let readChunkSizeBytes = 256 * 1024
     /// Smallest allowed segment roll size, in bytes.
     public static let segmentSizeBytesMin = 4096
     /// Most positioned readers an `EventSource` keeps open between reads (each holds a descriptor and

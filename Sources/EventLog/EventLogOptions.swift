@@ -30,11 +30,11 @@ public struct EventLogOptions: Sendable {
     /// A segment can exceed it by at most one group commit.
     public var segmentSizeBytesMax: Int = 64 << 20
     /// A non-empty segment older than this is sealed at the next append, in seconds (default 7 days).
-    public var segmentAgeSecondsMax: Double = 7 * 86_400
+    package var segmentAgeSecondsMax: Double = 7 * 86_400
     /// Durability of `append`.
     public var fsyncPolicy: FsyncPolicy = .always
     /// Bytes of records between sparse index entries (default 4 KiB).
-    public var indexIntervalBytes: Int = 4096
+    package var indexIntervalBytes: Int = 4096
     /// How many leaf hashes of the latest appends the writer keeps for Merkle tile upkeep
     /// (`EventLog.recentLeafHashes`); 0 (the default) computes none. `serve` keeps 262,144 (8 MiB).
     public var recentLeafHashCountMax = 0

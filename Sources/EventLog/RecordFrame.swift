@@ -191,5 +191,5 @@ public struct SegmentFooter: Sendable, Equatable {
     /// Chain value after the last record; the next segment's header continues from it.
     public var lastChain: [UInt8]
     /// SHA-256 of every byte of the segment file before the footer.
-    public var segmentDigest: [UInt8]
+    package var segmentDigest: [UInt8]
 }

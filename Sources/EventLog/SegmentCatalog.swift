@@ -35,7 +35,7 @@ public enum SegmentCatalog {
         public var lastOffset: UInt64?
         public var recordCount: UInt64
         public var sizeBytes: Int64
-        public var createdMs: Int64
+        package var createdMs: Int64
         /// Time of the first and the last record, in ms, nil for an empty segment.
         public var firstTimestampMs: Int64?
         public var lastTimestampMs: Int64?

@@ -14,7 +14,7 @@ public struct SegmentHeader: Sendable, Equatable {
     /// Offset of the segment's first record.
     public var baseOffset: UInt64
     /// When the segment was created, in milliseconds since 1970.
-    public var createdMs: Int64
+    package var createdMs: Int64
     /// Chain value the segment continues from (all zero for the first segment of a log).
     public var chainIn: [UInt8]
 

@@ -16,11 +16,11 @@ public struct HTTPRequest: Sendable {
     /// otherwise a generated UUID v4. Every response carries it back.
     public var requestID: String
     /// The peer as `address:port` (`[address]:port` for IPv6).
-    public var remoteAddress: String
+    package var remoteAddress: String
     /// Values of `{name}` pattern segments, filled by ``Router``.
     public var pathParameters: [String: String]
     /// The HTTP minor version (1 for HTTP/1.1, 0 for HTTP/1.0).
-    public var versionMinor: Int
+    package var versionMinor: Int
 
     /// A request for `target`; `path` and `query` are derived from it (leniently: a malformed
     /// escape stays as sent). Meant for tests and in-process calls; the server builds its own.
@@ -52,7 +52,7 @@ public struct HTTPRequest: Sendable {
     }
 
     /// Every value of the query parameter `name`, in order.
-    public func queryValues(_ name: String) -> [String] {
+    package func queryValues(_ name: String) -> [String] {
         query.filter { $0.0 == name }.map(\.1)
     }
 }

@@ -19,11 +19,11 @@ public struct HTTPServerConfiguration: Sendable {
     /// Keep it below the soft `RLIMIT_NOFILE`, with room for the process's other descriptors.
     public var connectionCountMax = 4096
     /// How long a keep-alive connection may sit with no request in progress, in seconds.
-    public var idleTimeoutSeconds = 60.0
+    package var idleTimeoutSeconds = 60.0
     /// How long a request head may take from its first byte (a stray empty line counts) until
     /// its blank line, in seconds; beyond it the client gets 408 `request_timeout` and the
     /// connection closes. Trickling bytes does not extend it.
-    public var headTimeoutSeconds = 10.0
+    package var headTimeoutSeconds = 10.0
     /// How long a request may take from its first byte until it is fully received, in seconds;
     /// beyond it the client gets 408 `request_timeout` and the connection closes.
     public var requestTimeoutSeconds = 15.0
@@ -31,7 +31,7 @@ public struct HTTPServerConfiguration: Sendable {
     public var writeTimeoutSeconds = 15.0
     /// The most parsed-but-unanswered requests per connection; further pipelined bytes wait
     /// unread until responses go out.
-    public var pipelinedRequestCountMax = 16
+    package var pipelinedRequestCountMax = 16
     /// Receives one JSON line per response: `time`, `request_id`, `method`, `path`, `status`,
     /// `bytes` (body bytes), `duration_ms`, `remote`. Called on the I/O thread: keep it cheap.
     public var accessLog: (@Sendable (String) -> Void)? = nil

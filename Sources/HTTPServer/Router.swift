@@ -83,7 +83,7 @@ public struct Router: HTTPHandler {
     }
 
     /// Every registered route as its method and pattern (`/v1/webhooks/{id}`), so a test can cover each one.
-    public var registeredRoutes: [(method: String, pattern: String)] {
+    package var registeredRoutes: [(method: String, pattern: String)] {
         routes.map { route in
             let parts = route.segments.map { segment -> String in
                 switch segment {

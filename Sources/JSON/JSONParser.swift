@@ -2,7 +2,7 @@
 /// names, nesting at most `depthMax`. Errors name the byte position.
 public struct JSONParser {
     /// Deepest nesting of arrays and objects accepted.
-    public static let depthMax = 64
+    package static let depthMax = 64
     /// Objects with fewer members than this check a new name for duplicates by a linear look (no
     /// hashing, no set to allocate); larger ones keep a set, so any size stays linear overall.
     static let linearDuplicateCheckCountMax = 12

@@ -13,7 +13,7 @@ public struct Logger: Sendable {
     }
 
     /// Entries below this level are dropped.
-    public var minimumLevel: Level
+    package var minimumLevel: Level
     /// Members written into every entry after `level` (such as `component`).
     public var metadata: [(String, JSONValue)]
     private let sink: @Sendable (String) -> Void

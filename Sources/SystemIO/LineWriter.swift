@@ -68,7 +68,7 @@ public final class LineWriter: @unchecked Sendable {
     }
 
     /// Lines dropped so far because the buffer was full or a write failed.
-    public var droppedLineCount: Int {
+    package var droppedLineCount: Int {
         condition.lock()
         defer { condition.unlock() }
         return state.droppedLineCount

@@ -11,7 +11,7 @@ public struct SecretRing: Sendable, Equatable, Codable {
     /// How long a replaced secret keeps signing by default: 24 hours, in seconds.
     public static let defaultGraceSeconds: Int64 = 24 * 60 * 60
     /// The most replaced secrets kept; a rotation beyond it drops the oldest before its expiry.
-    public static let previousCountMax = 3
+    package static let previousCountMax = 3
 
     /// A replaced secret and when it stops signing.
     public struct RetiredSecret: Sendable, Equatable, Codable {
@@ -27,7 +27,7 @@ public struct SecretRing: Sendable, Equatable, Codable {
         }
 
         /// True when the secret still signs at `unixSeconds`.
-        public func isValid(atUnixSeconds unixSeconds: Int64) -> Bool { unixSeconds < expiresAtUnixSeconds }
+        package func isValid(atUnixSeconds unixSeconds: Int64) -> Bool { unixSeconds < expiresAtUnixSeconds }
 
         enum CodingKeys: String, CodingKey {
             case secret
@@ -47,12 +47,12 @@ public struct SecretRing: Sendable, Equatable, Codable {
     }
 
     /// Every secret that signs at `unixSeconds`, newest first; never empty (`current` is first).
-    public func signingSecrets(atUnixSeconds unixSeconds: Int64) -> [WebhookSecret] {
+    package func signingSecrets(atUnixSeconds unixSeconds: Int64) -> [WebhookSecret] {
         [current] + previous.filter { $0.isValid(atUnixSeconds: unixSeconds) }.map(\.secret)
     }
 
     /// Every secret that signs at `date`, newest first; never empty (`current` is first).
-    public func signingSecrets(at date: Date) -> [WebhookSecret] {
+    package func signingSecrets(at date: Date) -> [WebhookSecret] {
         signingSecrets(atUnixSeconds: date.wholeUnixSeconds)
     }
 

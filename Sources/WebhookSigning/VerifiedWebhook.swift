@@ -5,7 +5,7 @@ public struct VerifiedWebhook: Sendable, Equatable {
     /// The authenticated timestamp, in Unix seconds.
     public let timestampSeconds: Int64
     /// True when `x-argus-signature` was present and checked too.
-    public let checkedArgusSignature: Bool
+    package let checkedArgusSignature: Bool
 
     /// A verification result; made by `WebhookVerifier`, public for tests and callers' fakes.
     public init(id: String, timestampSeconds: Int64, checkedArgusSignature: Bool) {

@@ -3,7 +3,7 @@ public enum WebhookHeaderName {
     /// `content-type`.
     public static let contentType = "content-type"
     /// `user-agent`.
-    public static let userAgent = "user-agent"
+    package static let userAgent = "user-agent"
     /// `webhook-id`: the delivery id.
     public static let id = "webhook-id"
     /// `webhook-timestamp`: Unix seconds of the attempt.
@@ -11,17 +11,17 @@ public enum WebhookHeaderName {
     /// `webhook-signature`: space-separated `v1,<base64>` entries.
     public static let signature = "webhook-signature"
     /// `svix-id`: the same value as `webhook-id`.
-    public static let svixID = "svix-id"
+    package static let svixID = "svix-id"
     /// `svix-timestamp`: the same value as `webhook-timestamp`.
-    public static let svixTimestamp = "svix-timestamp"
+    package static let svixTimestamp = "svix-timestamp"
     /// `svix-signature`: the same value as `webhook-signature`.
-    public static let svixSignature = "svix-signature"
+    package static let svixSignature = "svix-signature"
     /// `x-argus-signature`: `sha256=<lowercase hex HMAC of the body>`.
-    public static let argusSignature = "x-argus-signature"
+    package static let argusSignature = "x-argus-signature"
     /// `x-argus-event`: the event type.
-    public static let argusEvent = "x-argus-event"
+    package static let argusEvent = "x-argus-event"
     /// `x-argus-delivery`: the delivery id.
-    public static let argusDelivery = "x-argus-delivery"
+    package static let argusDelivery = "x-argus-delivery"
     /// `x-argus-attempt`: the 1-based attempt number.
-    public static let argusAttempt = "x-argus-attempt"
+    package static let argusAttempt = "x-argus-attempt"
 }

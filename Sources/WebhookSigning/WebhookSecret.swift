@@ -15,9 +15,9 @@ public struct WebhookSecret: Sendable, Equatable, Codable, CustomStringConvertib
     /// The text every HMAC secret starts with.
     public static let prefix = "whsec_"
     /// The text every Ed25519 secret key starts with.
-    public static let ed25519Prefix = "whsk_"
+    package static let ed25519Prefix = "whsk_"
     /// The text every Ed25519 public key starts with.
-    public static let publicKeyPrefix = "whpk_"
+    package static let publicKeyPrefix = "whpk_"
 
     /// The Standard Webhooks signature scheme of a secret.
     public enum Scheme: String, Sendable, Equatable, CaseIterable {
@@ -27,9 +27,9 @@ public struct WebhookSecret: Sendable, Equatable, Codable, CustomStringConvertib
         case ed25519
     }
     /// Size of a generated key, in bytes.
-    public static let generatedKeyByteCount = 32
+    package static let generatedKeyByteCount = 32
     /// Key sizes accepted when parsing, in bytes.
-    public static let acceptedKeyByteCounts: ClosedRange<Int> = 24...64
+    package static let acceptedKeyByteCounts: ClosedRange<Int> = 24...64
 
     /// The key: the decoded bytes after `whsec_` (HMAC), or the 32-byte seed (Ed25519).
     public let keyBytes: [UInt8]
@@ -71,7 +71,7 @@ public struct WebhookSecret: Sendable, Equatable, Codable, CustomStringConvertib
 
     /// A new Ed25519 (`v1a`) secret from the kernel's CSPRNG.
     /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public static func generateEd25519() throws(SecureRandom.Failure) -> WebhookSecret {
+    package static func generateEd25519() throws(SecureRandom.Failure) -> WebhookSecret {
         WebhookSecret(ed25519: try Ed25519PrivateKey.generate())
     }
 

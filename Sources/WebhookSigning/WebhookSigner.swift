@@ -10,14 +10,14 @@ import Crypto
 /// The key is the secret's decoded bytes in both schemes.
 public enum WebhookSigner {
     /// The version tag of the Standard Webhooks symmetric scheme.
-    public static let standardVersion = "v1"
+    package static let standardVersion = "v1"
     /// The version tag of the Standard Webhooks asymmetric (Ed25519) scheme.
-    public static let asymmetricVersion = "v1a"
+    package static let asymmetricVersion = "v1a"
     /// The scheme tag of `x-argus-signature`.
-    public static let argusScheme = "sha256"
+    package static let argusScheme = "sha256"
 
     /// The raw Standard Webhooks MAC: HMAC-SHA256 over `"{id}.{timestampSeconds}.{body}"`.
-    public static func standardMAC(secret: WebhookSecret, id: String, timestampSeconds: Int64, body: [UInt8]) -> [UInt8] {
+    package static func standardMAC(secret: WebhookSecret, id: String, timestampSeconds: Int64, body: [UInt8]) -> [UInt8] {
         var stream = secret.authenticator.makeStream()
         stream.update(Array("\(id).\(timestampSeconds).".utf8))
         stream.update(body)
@@ -31,7 +31,7 @@ public enum WebhookSigner {
 
     /// The `webhook-signature` value: one `v1,` entry per secret, in the given order (newest
     /// first), separated by single spaces.
-    public static func standardSignatureHeader(secrets: [WebhookSecret], id: String, timestampSeconds: Int64, body: [UInt8]) -> String {
+    package static func standardSignatureHeader(secrets: [WebhookSecret], id: String, timestampSeconds: Int64, body: [UInt8]) -> String {
         // The "{id}.{timestamp}." prefix is the same for every secret.
         let prefix = Array("\(id).\(timestampSeconds).".utf8)
         return secrets.map { secret in
@@ -43,12 +43,12 @@ public enum WebhookSigner {
     }
 
     /// The raw Argus MAC: HMAC-SHA256 over the body alone.
-    public static func argusMAC(secret: WebhookSecret, body: [UInt8]) -> [UInt8] {
+    package static func argusMAC(secret: WebhookSecret, body: [UInt8]) -> [UInt8] {
         secret.authenticator.authenticationCode(for: body)
     }
 
     /// The `x-argus-signature` value: `sha256=<lowercase hex>`.
-    public static func argusSignature(secret: WebhookSecret, body: [UInt8]) -> String {
+    package static func argusSignature(secret: WebhookSecret, body: [UInt8]) -> String {
         argusScheme + "=" + Hex.encode(argusMAC(secret: secret, body: body))
     }
 }
