@@ -32,12 +32,22 @@ struct APIBenchmark: Benchmark {
         let token = try server.token()
         // Single publishes and Redis take turns, `rounds` times, and each keeps its best round: on a
         // shared machine a neighbour's burst then costs both sides alike, not whichever ran then.
+        // The same server without proof upkeep (no leaf hashes, no checkpoints) takes its turn too,
+        // so what the upkeep costs prints beside the rest.
+        let bare = try ServerProcess(environment: ["ARGUS_PROOF_UPKEEP": "off"])
+        defer { bare.stop() }
+        let bareToken = try bare.token()
         var bestArgus: WrkReport?
+        var bestBare: WrkReport?
         var bestRedis: LogBenchmark.AppendResult?
         for _ in 0..<rounds {
             if let wrk = try runWrk(server: server, token: token, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools),
                wrk.requestsPerSecond > bestArgus?.requestsPerSecond ?? -1 {
                 bestArgus = wrk
+            }
+            if let wrk = try runWrk(server: bare, token: bareToken, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools),
+               wrk.requestsPerSecond > bestBare?.requestsPerSecond ?? -1 {
+                bestBare = wrk
             }
             guard runRedis else { continue }
             // The peer: the same connections and event size, about as many requests as we served.
@@ -55,6 +65,13 @@ struct APIBenchmark: Benchmark {
             report.add(name: "publish single event", impl: "argus (fsync always)", value: wrk.requestsPerSecond, unit: .operationsPerSecond, note: note)
         } else {
             report.add(name: "publish single event", impl: "argus", value: .nan, unit: .operationsPerSecond, note: "wrk failed")
+        }
+        if let wrk = bestBare {
+            var note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, best of %d", wrk.requestsPerSecond, wrk.p50Ms, wrk.p99Ms, rounds)
+            if let full = bestArgus {
+                note += String(format: "; proof upkeep costs %.1f%% (budget 10%%)", (1 - full.requestsPerSecond / wrk.requestsPerSecond) * 100)
+            }
+            report.add(name: "publish single event", impl: "argus, no proof upkeep", value: wrk.requestsPerSecond, unit: .operationsPerSecond, note: note)
         }
         if let redis = bestRedis {
             report.add(name: "publish single event", impl: "redis XADD (appendfsync always)", value: redis.rate, unit: .operationsPerSecond,

@@ -13,7 +13,7 @@ final class ServerProcess {
     private let outputFile: String
 
     /// Starts the release `argus-events` next to this benchmark binary on a fresh data directory.
-    init(extraArguments: [String] = []) throws {
+    init(extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("argus-events").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
@@ -27,7 +27,8 @@ final class ServerProcess {
         posix_spawn_file_actions_addopen(&actions, 1, outputFile, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
         posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
         let arguments = [executable, "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0"] + extraArguments
-        pid = try ChildProcess.spawn(executable, arguments: arguments, environment: ProcessInfo.processInfo.environment, actions: &actions)
+        let environment = ProcessInfo.processInfo.environment.merging(extraEnvironment) { $1 }
+        pid = try ChildProcess.spawn(executable, arguments: arguments, environment: environment, actions: &actions)
         var text = ""
         for _ in 0..<200 {
             text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""

@@ -148,13 +148,15 @@ public final class ArgusServer: Sendable {
             }
         }]
         // A signed checkpoint at every segment seal, and at most every `checkpointIntervalSeconds` while the log grows.
-        tasks.append(Task {
-            while !Task.isCancelled {
-                try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointPollSeconds * 1e9))
-                if Task.isCancelled { break }
-                await service.signDueCheckpoints()
-            }
-        })
+        if service.configuration.proofUpkeep {
+            tasks.append(Task {
+                while !Task.isCancelled {
+                    try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointPollSeconds * 1e9))
+                    if Task.isCancelled { break }
+                    await service.signDueCheckpoints()
+                }
+            })
+        }
         if let archiving = configuration.archiving {
             let archiver = BackgroundArchiver(service: service, settings: archiving)
             tasks.append(Task.detached { await archiver.run() })

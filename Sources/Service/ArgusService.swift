@@ -32,7 +32,9 @@ public final class ArgusService: Sendable {
         self.configuration = configuration
         let now = configuration.nowMs()
         var logOptions = configuration.logOptions
-        if logOptions.recentLeafHashCountMax == 0 { logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax }
+        if configuration.proofUpkeep, logOptions.recentLeafHashCountMax == 0 {
+            logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+        }
         let schedule = checkpointSchedule
         let onSeal = logOptions.onSeal
         logOptions.onSeal = { size in

@@ -23,6 +23,11 @@ public struct ServiceConfiguration: Sendable {
     /// Whether `GET /metrics` answers without a token (`serve --metrics-public`); otherwise it needs
     /// a token with scope `metrics:read`.
     public var metricsPublic = false
+    /// Whether the log keeps its proofs up to date as it grows: leaf hashes at append and signed
+    /// checkpoints in `serve` (the default). False is for measuring what that upkeep costs
+    /// (`ARGUS_PROOF_UPKEEP=off`, used by `argus-bench api`): proofs and checkpoints are then
+    /// computed from the log when asked for.
+    public var proofUpkeep = true
     /// Access-token lifetime, in seconds.
     public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.

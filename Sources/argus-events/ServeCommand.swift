@@ -88,6 +88,8 @@ struct ServeCommand: Command {
             service.logOptions.fsyncPolicy = policy
         }
         service.metricsPublic = arguments.isSet("--metrics-public")
+        // Only for measuring the proofs' upkeep (argus-bench api): README, Performance.
+        service.proofUpkeep = ProcessInfo.processInfo.environment["ARGUS_PROOF_UPKEEP"] != "off"
         service.logOptions.onStopped = { reason in
             // Only a failed fdatasync gets here: exit so the supervisor starts a fresh server, whose
             // recovery reads what is durable.

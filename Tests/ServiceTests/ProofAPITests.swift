@@ -13,6 +13,24 @@ import Testing
         (value?.arrayValue ?? []).compactMap { $0.stringValue.flatMap { try? Base64.decode($0) } }
     }
 
+    /// Without upkeep (the benchmark's `ARGUS_PROOF_UPKEEP=off`) the writer keeps no leaf hashes, and
+    /// a proof is still served, computed from the log, and verifies against the signed root.
+    @Test func proofsWithoutUpkeepAreComputedFromTheLog() async throws {
+        let harness = try ServiceHarness { $0.proofUpkeep = false }
+        defer { harness.close(); harness.removeDirectory() }
+        #expect(harness.service.log.recentLeafHashes == nil)
+        let token = try await harness.token(organization: "org_a")
+        let reply = await harness.send("POST", "/v1/events", token: token, body: #"{"type":"user.login","data":{}}"#)
+        let id = try #require(reply.json?["id"]?.stringValue)
+        let size = UInt64(try #require(reply.json?["offset"]?.int64Value)) + 1
+        let proof = await harness.send("GET", "/v1/events/\(id)/proof?tree_size=\(size)", token: token)
+        #expect(proof.status == 200, "\(proof.code ?? "")")
+        #expect(proof.json?["inclusion"]?.arrayValue != nil)
+        let withUpkeep = try ServiceHarness()
+        defer { withUpkeep.close(); withUpkeep.removeDirectory() }
+        #expect(withUpkeep.service.log.recentLeafHashes != nil)
+    }
+
     @Test func proofsVerifyAndStayWithinTheOrganizationAndTheLog() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }
