@@ -8,7 +8,7 @@ import CryptoIntrinsics
 /// portable compression function, fully unrolled over eight rotating working variables and a
 /// sixteen-word message schedule held in locals, so the optimiser keeps everything in registers.
 /// No I/O, no allocation per block.
-public struct SHA256: Sendable {
+public struct SHA256: Sendable, BlockHashing {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 32
     /// Size of one compression block, in bytes.
@@ -17,9 +17,9 @@ public struct SHA256: Sendable {
     private var state: State
     /// Bytes waiting for a full block; only the first `pendingByteCount` are meaningful.
     private var pending: Block
-    private var pendingByteCount: Int
+    var pendingByteCount: Int
     /// Total message length so far, in bytes.
-    private var messageByteCount: UInt64
+    var messageByteCount: UInt64
     /// The compression code this hasher runs.
     package let implementation: HashImplementation
 
@@ -68,30 +68,18 @@ public struct SHA256: Sendable {
     }
 
     /// Absorbs the bytes at `buffer`.
-    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        guard var base = buffer.baseAddress, buffer.count > 0 else { return }
-        var remaining = buffer.count
-        messageByteCount &+= UInt64(remaining)
-        if pendingByteCount > 0 {
-            let taken = min(remaining, SHA256.blockByteCount - pendingByteCount)
-            pending.copy(from: base, count: taken, at: pendingByteCount)
-            pendingByteCount += taken
-            base += taken
-            remaining -= taken
-            guard pendingByteCount == SHA256.blockByteCount else { return }
-            pending.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
-            pendingByteCount = 0
-        }
-        let blockCount = remaining / SHA256.blockByteCount
-        if blockCount > 0 {
-            state.compress(blocks: base, blockCount: blockCount, implementation: implementation)
-            base += blockCount * SHA256.blockByteCount
-            remaining -= blockCount * SHA256.blockByteCount
-        }
-        if remaining > 0 {
-            pending.copy(from: base, count: remaining, at: 0)
-            pendingByteCount = remaining
-        }
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) { absorb(buffer) }
+
+    mutating func storePending(from source: UnsafeRawPointer, count: Int, at offset: Int) {
+        pending.copy(from: source, count: count, at: offset)
+    }
+
+    mutating func compressPending() {
+        pending.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
+    }
+
+    mutating func compress(blocks: UnsafeRawPointer, blockCount: Int) {
+        state.compress(blocks: blocks, blockCount: blockCount, implementation: implementation)
     }
 
     /// Pads, finishes and returns the 32-byte digest. The hasher is consumed.

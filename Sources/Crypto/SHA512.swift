@@ -2,7 +2,7 @@
 ///
 /// Pure Swift, no I/O; the eighty-word message schedule lives in inline storage (no allocation
 /// per block).
-public struct SHA512: Sendable {
+public struct SHA512: Sendable, BlockHashing {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 64
     /// Size of one compression block, in bytes.
@@ -13,9 +13,9 @@ public struct SHA512: Sendable {
         0x510e527fade682d1, 0x9b05688c2b3e6c1f, 0x1f83d9abfb41bd6b, 0x5be0cd19137e2179)
     /// Bytes waiting for a full block; only the first `pendingByteCount` are meaningful.
     private var pending = [UInt8](repeating: 0, count: SHA512.blockByteCount)
-    private var pendingByteCount = 0
+    var pendingByteCount = 0
     /// Total message length so far, in bytes (messages up to 2^64 - 1 bytes).
-    private var messageByteCount: UInt64 = 0
+    var messageByteCount: UInt64 = 0
 
     /// Creates a hasher in the initial state.
     public init() {}
@@ -41,35 +41,17 @@ public struct SHA512: Sendable {
     }
 
     /// Absorbs the bytes at `buffer`.
-    public mutating func update(_ buffer: UnsafeRawBufferPointer) {
-        guard var base = buffer.baseAddress, buffer.count > 0 else { return }
-        var remaining = buffer.count
-        messageByteCount &+= UInt64(remaining)
-        if pendingByteCount > 0 {
-            let taken = min(remaining, SHA512.blockByteCount - pendingByteCount)
-            pending.withUnsafeMutableBytes { destination in
-                (destination.baseAddress.unsafelyUnwrapped + pendingByteCount).copyMemory(from: base, byteCount: taken)
-            }
-            pendingByteCount += taken
-            base += taken
-            remaining -= taken
-            guard pendingByteCount == SHA512.blockByteCount else { return }
-            let block = pending
-            block.withUnsafeBytes { compress(blocks: $0.baseAddress.unsafelyUnwrapped, blockCount: 1) }
-            pendingByteCount = 0
+    public mutating func update(_ buffer: UnsafeRawBufferPointer) { absorb(buffer) }
+
+    mutating func storePending(from source: UnsafeRawPointer, count: Int, at offset: Int) {
+        pending.withUnsafeMutableBytes { destination in
+            (destination.baseAddress.unsafelyUnwrapped + offset).copyMemory(from: source, byteCount: count)
         }
-        let blockCount = remaining / SHA512.blockByteCount
-        if blockCount > 0 {
-            compress(blocks: base, blockCount: blockCount)
-            base += blockCount * SHA512.blockByteCount
-            remaining -= blockCount * SHA512.blockByteCount
-        }
-        if remaining > 0 {
-            pending.withUnsafeMutableBytes { destination in
-                destination.baseAddress.unsafelyUnwrapped.copyMemory(from: base, byteCount: remaining)
-            }
-            pendingByteCount = remaining
-        }
+    }
+
+    mutating func compressPending() {
+        let block = pending
+        block.withUnsafeBytes { compress(blocks: $0.baseAddress.unsafelyUnwrapped, blockCount: 1) }
     }
 
     /// Pads, finishes and returns the 64-byte digest. The hasher is consumed.
@@ -97,7 +79,7 @@ public struct SHA512: Sendable {
     private static func rotr(_ x: UInt64, _ n: UInt64) -> UInt64 { (x &>> n) | (x &<< (64 &- n)) }
 
     /// Compresses `blockCount` consecutive 128-byte blocks starting at `blocks`.
-    private mutating func compress(blocks: UnsafeRawPointer, blockCount: Int) {
+    mutating func compress(blocks: UnsafeRawPointer, blockCount: Int) {
         var schedule: (
             UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64
         ) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
