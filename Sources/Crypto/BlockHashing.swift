@@ -17,7 +17,9 @@ protocol BlockHashing {
 }
 
 extension BlockHashing {
-    /// Absorbs the bytes at `buffer`.
+    /// Absorbs the bytes at `buffer`. Inlined into each hash's `update`, so it is specialised to that hash's
+    /// storage and compression (no dynamic dispatch in the hashing path).
+    @inline(__always)
     mutating func absorb(_ buffer: UnsafeRawBufferPointer) {
         guard var base = buffer.baseAddress, buffer.count > 0 else { return }
         var remaining = buffer.count
