@@ -32,6 +32,13 @@ final class LogWriter: @unchecked Sendable {
     private let onDurable: @Sendable (UInt64) -> Void
     /// Where the leaf hashes of each durable group go (nil: none are computed).
     private let recentLeafHashes: RecentLeafHashes?
+    /// Computes the durable groups' leaf hashes in order, off the writer's critical path (a group's
+    /// hashing no longer delays the next group's `fdatasync`).
+    private let leafHasher = DispatchQueue(label: "argus-leaf-hasher")
+    /// Groups handed to `leafHasher` and not hashed yet: beyond `leafHashGroupsPendingMax` the
+    /// writer hashes the group itself (so the queue, and the events it holds, stay bounded).
+    private let leafHashGroupsPending = Atomic<Int>(0)
+    static let leafHashGroupsPendingMax = 64
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
     /// Whether appends are accepted now (read by any thread).
@@ -83,6 +90,7 @@ final class LogWriter: @unchecked Sendable {
         condition.broadcast()
         while !finished { condition.wait() }
         condition.unlock()
+        leafHasher.sync {}  // the last groups' leaf hashes are in before close returns
     }
 
     private func run() {
@@ -297,20 +305,32 @@ final class LogWriter: @unchecked Sendable {
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
         if let recentLeafHashes {
-            // After the completions, so no append waits for it; the events are still in memory here.
-            recentLeafHashes.append(firstOffset: offset - UInt64(results.reduce(0) { $0 + $1.count }),
-                                    hashes: Self.leafHashes(of: batch, results: results))
+            // After the completions, so no append waits for it, and on the hasher's queue, so the next
+            // group does not either; the events are still in memory here.
+            let firstOffset = offset - UInt64(results.reduce(0) { $0 + $1.count })
+            let events = batch.map(\.events)
+            let results = results
+            if leafHashGroupsPending.add(1, ordering: .relaxed).newValue > Self.leafHashGroupsPendingMax {
+                leafHasher.sync {}  // the hasher is behind: wait for it, then hash this group here (in order)
+                recentLeafHashes.append(firstOffset: firstOffset, hashes: Self.leafHashes(of: events, results: results))
+                leafHashGroupsPending.subtract(1, ordering: .relaxed)
+            } else {
+                leafHasher.async { [self] in
+                    recentLeafHashes.append(firstOffset: firstOffset, hashes: Self.leafHashes(of: events, results: results))
+                    leafHashGroupsPending.subtract(1, ordering: .relaxed)
+                }
+            }
         }
     }
 
     /// The concatenated leaf hashes of a durable group, in offset order.
-    private static func leafHashes(of batch: [Request], results: [[AppendedEvent]]) -> [UInt8] {
+    private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]]) -> [UInt8] {
         var hashes: [UInt8] = []
         hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
         // Every event of a group has the group's time: formatted once.
         var formatted: (ms: Int64, text: String)?
-        for (request, appended) in zip(batch, results) {
-            for (event, stored) in zip(request.events, appended) {
+        for (events, appended) in zip(batch, results) {
+            for (event, stored) in zip(events, appended) {
                 let record = EventRecord(offset: stored.offset, timestampMs: stored.timestampMs, organizationID: event.organizationID,
                                          type: event.type, eventID: event.eventID, data: event.data, chainHash: [])
                 if formatted?.ms != stored.timestampMs { formatted = (stored.timestampMs, Timestamp.format(ms: stored.timestampMs)) }
