@@ -324,6 +324,17 @@ public final class DeliveryHistory: Sendable {
     /// Hands the changes queued since the last turn to the writer thread (one append per webhook).
     package func endTurn() { writer.submit() }
 
+    /// The sequence number of the latest change queued (changes are written in this order).
+    package var changesQueuedTotal: UInt64 { writer.queuedTotal }
+
+    /// Calls `body` on the history's writer thread after each batch, with how many changes (in
+    /// queue order) have been written so far: a change numbered at most that is in the kernel.
+    package func setOnWritten(_ body: @escaping @Sendable (UInt64) -> Void) { writer.setOnWritten(body) }
+
+    /// Runs `gate` on the writer thread before each batch it writes: a test holds the writer there
+    /// to see what waits for it. Nil removes it.
+    package func setWriteGate(_ gate: (@Sendable () -> Void)?) { writer.setWriteGate(gate) }
+
     /// Waits until the writer has finished every change queued so far (written or failed).
     public func flush() { writer.flush() }
 

@@ -37,6 +37,8 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     private var failures = 0
     private var stopping = false
     private var stopped = false
+    private var onWritten: (@Sendable (UInt64) -> Void)?
+    private var writeGate: (@Sendable () -> Void)?
     // Writer thread only.
     private var journals: [String: (journal: Journal, lastUse: UInt64)] = [:]
     private var uses: UInt64 = 0
@@ -139,15 +141,40 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
             }
             let batch = submitted
             submitted = []
+            let gate = writeGate
             condition.unlock()
+            gate?()
             let failed = write(batch)
             condition.lock()
             queuedCount -= batch.count
             finishedTotal += UInt64(batch.count)
             failures += failed
             condition.broadcast()
+            let (written, notify) = (finishedTotal, onWritten)
             condition.unlock()
+            notify?(written)
         }
+    }
+
+    /// Changes queued so far (the sequence number of the latest one).
+    var queuedTotal: UInt64 {
+        condition.lock()
+        defer { condition.unlock() }
+        return enqueuedTotal
+    }
+
+    /// Runs `gate` on the writer thread before each batch (tests hold the writer with it).
+    func setWriteGate(_ gate: (@Sendable () -> Void)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        writeGate = gate
+    }
+
+    /// Calls `body` on the writer thread with the count of changes written so far, after each batch.
+    func setOnWritten(_ body: @escaping @Sendable (UInt64) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        onWritten = body
     }
 
     /// One webhook's records of a batch, in order.

@@ -87,6 +87,8 @@ public final class Dispatcher: Sendable {
         /// A lane's read-ahead from `from` ended.
         case readAhead(id: String, from: UInt64, Result<[EventRecord], EventSourceError>)
         case logAdvanced
+        /// The history's writer has written this many changes (see `DeliveryHistory.setOnWritten`).
+        case historyWritten(UInt64)
         /// A turn of the shared scan ended (read on the blocking-I/O queue): the reader, what it read, whether
         /// more is ready, and the error that stopped it.
         case scanned(LogReader, [EventRecord], more: Bool, EventLogError?)
@@ -139,6 +141,8 @@ public final class Dispatcher: Sendable {
         guard let stream = stream.withLock({ value in defer { value = nil }; return value }) else { return }
         running.store(true, ordering: .relaxed)
         var state = DispatcherState(dispatcher: self)
+        let commands = self.commands
+        history.setOnWritten { written in commands.yield(.historyWritten(written)) }
         state.load(subscriptions)
         let scanStart = state.scanStart
         // A discarding group: each finished attempt's task is freed at once (a plain task group keeps every

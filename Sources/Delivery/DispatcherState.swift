@@ -36,6 +36,13 @@ struct DispatcherState {
     private var readQueue: [String] = []
     /// Why a lane's reads fail, while they do: the error, the current backoff and when to read again.
     private var readProblems: [String: (error: EventSourceError, delayMs: Int64, retryAtMs: Int64)] = [:]
+    /// Per lane, the history change numbers of deliveries that settled (acknowledged, or failed for
+    /// good) and whose record the history's writer has not written yet. They count against the
+    /// lane's window until written: after a crash the cursor may be behind them, and the history is
+    /// what keeps them from going out again, so a crash redelivers at most the window.
+    private var settledUnwritten: [String: [UInt64]] = [:]
+    /// Changes the history's writer has written so far.
+    private var historyWritten: UInt64 = 0
     private var signals: [AttemptKey: CancelSignal] = [:]
     /// Attempt tasks that have not ended (cancelled ones included): what the global cap counts.
     private var inFlight = 0
@@ -128,6 +135,7 @@ struct DispatcherState {
             }
             let effects = lane.handle(.replay(fromOffset: offset))
             lanes[id] = lane
+            settledUnwritten[id] = nil  // the replay's cursor is committed durably: all of it goes out again
             dropCatchUp(id)
             readProblems[id] = nil
             perform(id, effects)
@@ -154,6 +162,15 @@ struct DispatcherState {
             let waiting = starved
             starved = []
             for other in waiting.sorted() where other != id { pump(other) }
+        case .historyWritten(let written):
+            historyWritten = max(historyWritten, written)
+            var released: [String] = []
+            for (id, numbers) in settledUnwritten where numbers.first.map({ $0 <= historyWritten }) ?? false {
+                let left = numbers.filter { $0 > historyWritten }
+                settledUnwritten[id] = left.isEmpty ? nil : left
+                released.append(id)
+            }
+            for id in released.sorted() { pump(id) }
         case .logAdvanced:
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
@@ -201,6 +218,7 @@ struct DispatcherState {
 
     private mutating func remove(_ id: String) async {
         if var lane = lanes.removeValue(forKey: id) { perform(id, lane.handle(.remove)) }
+        settledUnwritten[id] = nil
         for (key, signal) in signals where key.laneID == id { signal.fire() }
         dropCatchUp(id)
         reading[id] = nil
@@ -385,7 +403,8 @@ struct DispatcherState {
         guard var lane = lanes[id] else { return }
         var effects: [LaneEffect] = []
         var examined = 0
-        while let wanted = lane.wantedOffset, wanted < cache.nextOffset {
+        while let wanted = lane.wantedOffset, wanted < cache.nextOffset,
+              lane.liveCount + (settledUnwritten[id]?.count ?? 0) < lane.window {
             if examined == DeliveryLimits.pumpRecordCountMax {
                 if backlog.insert(id).inserted { dispatcher.commands.yield(.continuePumping) }
                 break
@@ -429,6 +448,10 @@ struct DispatcherState {
             case .cancel(let attemptID): signals[AttemptKey(laneID: id, attemptID: attemptID)]?.fire()
             case .history(let update):
                 history.apply(update, webhookID: id, nowMs: configuration.nowMs())
+                if update.status == .succeeded || (update.status == .failed && update.finalFailure) {
+                    let number = history.changesQueuedTotal
+                    if number > historyWritten { settledUnwritten[id, default: []].append(number) }
+                }
                 if update.attempt != nil {
                     if update.status == .succeeded { delivered += 1 } else { failedAttempts += 1 }
                 }

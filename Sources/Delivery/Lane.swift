@@ -76,6 +76,8 @@ public struct Lane: Sendable {
     public var window: Int { subscription.ordered ? 1 : max(1, subscription.maxInFlight) }
     /// The offset whose record the lane wants next, nil while it has no room or is not enabled.
     package var wantedOffset: UInt64? { subscription.state == .enabled && live.count < window ? nextOffset : nil }
+    /// Live deliveries (in flight or waiting for a retry).
+    package var liveCount: Int { live.count }
     /// Attempts in flight, manual retries included.
     package var inFlightCount: Int {
         live.values.reduce(0) { $0 + ($1.phase.isInFlight ? 1 : 0) } + manual.values.reduce(0) { $0 + ($1.phase.isInFlight ? 1 : 0) }

@@ -64,6 +64,31 @@ import Testing
         #expect(received.filter { $0.path.hasSuffix("now") }.count == 2)
     }
 
+    /// A delivery the receiver acknowledged keeps its place in the window until the history has
+    /// written it (after a crash the history is what keeps it from going out again): with the
+    /// history's writer held, a window of 4 sends exactly 4; released, everything follows.
+    @Test func settledDeliveriesHoldTheirPlaceInTheWindowUntilTheHistoryWroteThem() async throws {
+        let harness = try DeliveryTests.harness()
+        defer { harness.close(); harness.removeDirectory() }
+        try await harness.service.startDelivery()
+        let token = try await harness.token(organization: "org_a")
+        let receiver = try Receiver()
+        _ = try await DeliveryTests.create(harness, token: token, url: receiver.url, types: #"["user.login"]"#, extra: #","max_in_flight":4"#)
+        let held = Atomic<Bool>(true)
+        harness.service.dispatcher.history.setWriteGate {
+            // Bounded: released by the test, or after 30 s.
+            for _ in 0..<3000 where held.load(ordering: .acquiring) { usleep(10_000) }
+        }
+        for n in 0..<20 { _ = try await Self.publish(harness, token: token, n: n) }
+        #expect(await receiver.wait { $0.count >= 4 }, "the window's four went out")
+        // Nothing more may go out while the writer is held: look for a while (the engine is idle by then).
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(receiver.received.count == 4, "got \(receiver.received.count) with the history's writer held")
+        held.store(false, ordering: .releasing)
+        harness.service.dispatcher.history.setWriteGate(nil)
+        #expect(await receiver.wait { Set($0.compactMap(\.offset)).count >= 20 }, "the rest followed once the history was written")
+    }
+
     @Test func replayBySinceResendsExactlyTheEventsAppendedFromThatTimeWithTheirIds() async throws {
         let harness = try DeliveryTests.harness()
         defer { harness.close(); harness.removeDirectory() }
