@@ -45,9 +45,10 @@ struct ServeCommand: Command {
         }
         let started = try await server.start()
         let base = started.baseURL
-        Console.print("Argus Events \(ArgusVersion.current) listening on \(base) (data: \(dataDirectory))")
+        // One write: a reader that sees "listening on" sees the first client's credentials with it.
+        var greeting = "Argus Events \(ArgusVersion.current) listening on \(base) (data: \(dataDirectory))"
         if let (client, secret) = started.createdAdmin {
-            Console.print("""
+            greeting += "\n" + """
 
             Created the first client, a platform:admin client (organization "platform"). Its secret is shown only now:
               client_id:     \(client.clientID)
@@ -57,8 +58,9 @@ struct ServeCommand: Command {
               TOKEN=$(curl -s -u \(client.clientID):\(secret) -d grant_type=client_credentials \(base)/oauth/token | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
               curl -s -H "Authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"type":"user.created","organization_id":"org_demo","data":{"user_id":"u_1"}}' \(base)/v1/events
               swift run -c release argus-events tail --data-dir \(dataDirectory) --from -5
-            """)
+            """
         }
+        Console.print(greeting)
 
         for await signalNumber in stop {
             configuration.service.logger.info("signal \(signalNumber): shutting down")
