@@ -216,7 +216,8 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
             }
         }
         for webhookID in order {
-            guard let records = pending[webhookID] else { continue }
+            // removeValue: a webhook removed and added again in one batch is in `order` twice.
+            guard let records = pending.removeValue(forKey: webhookID) else { continue }
             failed += append(records, webhookID: webhookID)
         }
         failed += appendStatistics(touched)

@@ -108,6 +108,12 @@ public final class MerkleTileStore: Sendable {
     /// - Throws: as `update`.
     public func rebuild() throws {
         let size = treeSize
+        // The tiles are derived from offset 0 on: once retention removed the log's start they cannot
+        // be made again here, so keep what there is rather than delete it for nothing.
+        let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
+        guard first == 0 else {
+            throw MerkleTileError(path: "tile", reason: "the local log starts at offset \(first) (retention): the tiles cannot be rebuilt from it and are kept")
+        }
         try systemCall { try FileSystem.removeTree(directory + "/tile"); try? FileSystem.remove(statePath) }
         try update(to: size)
     }

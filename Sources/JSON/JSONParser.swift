@@ -26,12 +26,7 @@ public struct JSONParser {
     /// Parses one JSON text.
     /// - Throws: `Failure` for anything that is not exactly one valid JSON value.
     public static func parse(_ bytes: [UInt8]) throws(Failure) -> JSONValue {
-        var parser = JSONParser(bytes)
-        parser.skipWhitespace()
-        let value = try parser.parseValue(depth: 0)
-        parser.skipWhitespace()
-        guard parser.position == bytes.count else { throw parser.failure("unexpected data after the value") }
-        return value
+        try parse(bytes, keeping: nil).value
     }
 
     /// Parses a JSON text like `parse(_:)`, except that when it is an object whose member
@@ -41,6 +36,11 @@ public struct JSONParser {
     /// is parsed as usual (and `raw` is nil). Accepts and refuses exactly what `parse(_:)` does.
     /// - Throws: `Failure` for anything that is not exactly one valid JSON value.
     public static func parse(_ bytes: [UInt8], keepingCanonical memberName: String) throws(Failure)
+        -> (value: JSONValue, raw: ArraySlice<UInt8>?) {
+        try parse(bytes, keeping: memberName)
+    }
+
+    private static func parse(_ bytes: [UInt8], keeping memberName: String?) throws(Failure)
         -> (value: JSONValue, raw: ArraySlice<UInt8>?) {
         var parser = JSONParser(bytes)
         parser.keptMemberName = memberName

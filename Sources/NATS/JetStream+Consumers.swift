@@ -81,7 +81,9 @@ extension JetStream {
         let tokens = ackSubject.split(separator: ".", omittingEmptySubsequences: false)
         guard tokens.count >= 9, tokens[0] == "$JS", tokens[1] == "ACK" else { return nil }
         let index = tokens.count == 9 ? 5 : 7
-        return UInt64(tokens[index])
+        // Stream sequences start at 1: a 0 from the server is malformed (an offset is sequence - 1).
+        guard let sequence = UInt64(tokens[index]), sequence > 0 else { return nil }
+        return sequence
     }
 }
 

@@ -68,7 +68,7 @@ extension NATSConnectionCore {
             }
         }
         guard case .info(var info) = try nextOperation() else { throw NATSSocketFailure("\(address): the first line was not INFO") }
-        parser.limits.payloadBytesMax = info.payloadBytesMax
+        parser.limits.payloadBytesMax = min(options.parserLimits.payloadBytesMax, info.payloadBytesMax)
         guard info.supportsHeaders else { throw NATSSocketFailure("\(address): the server does not support headers") }
         try socket.sendAll(ArraySlice(NATSFrame.connect(name: options.name) + NATSFrame.ping), deadlineNs: deadlineNs)
         handshake: while true {
@@ -76,7 +76,7 @@ extension NATSConnectionCore {
             case .pong: break handshake
             case .info(let update):
                 info = update
-                parser.limits.payloadBytesMax = update.payloadBytesMax
+                parser.limits.payloadBytesMax = min(options.parserLimits.payloadBytesMax, update.payloadBytesMax)
             case .error(let text): throw NATSSocketFailure("\(address): -ERR \(text)")
             case .ok, .ping, .message: continue
             }
@@ -182,7 +182,7 @@ extension NATSConnectionCore {
             condition.unlock()
             waiter?.continuation.resume(returning: .success(()))
         case .info(let info):
-            parser.limits.payloadBytesMax = info.payloadBytesMax
+            parser.limits.payloadBytesMax = min(options.parserLimits.payloadBytesMax, info.payloadBytesMax)
             condition.lock()
             learn(info)
             condition.unlock()

@@ -223,26 +223,24 @@ public final class ArgusService: Sendable {
     /// The JSON body of `request`.
     /// - Throws: 415 `unsupported_media_type` unless the content type is JSON; 400 `invalid_json`.
     func jsonBody(_ request: HTTPRequest) throws(APIError) -> JSONValue {
-        guard Self.isJSONMediaType(request.headers["content-type"] ?? "") else {
-            throw APIError(415, "unsupported_media_type", "send the body as application/json")
-        }
-        do {
-            return try JSONParser.parse(request.body)
-        } catch {
-            throw APIError(400, "invalid_json", error.description)
-        }
+        try parsedBody(request) { bytes throws(JSONParser.Failure) in try JSONParser.parse(bytes) }
     }
 
     /// The JSON body of `request` with the top-level member `memberName` kept as its bytes when
     /// they are canonical already (see `JSONParser.parse(_:keepingCanonical:)`).
     /// - Throws: as `jsonBody(_:)`.
     func jsonBody(_ request: HTTPRequest, keepingCanonical memberName: String) throws(APIError) -> (JSONValue, ArraySlice<UInt8>?) {
+        try parsedBody(request) { bytes throws(JSONParser.Failure) in try JSONParser.parse(bytes, keepingCanonical: memberName) }
+    }
+
+    /// The content-type check and the error mapping of both `jsonBody` forms.
+    private func parsedBody<Parsed>(_ request: HTTPRequest,
+                                    _ parse: ([UInt8]) throws(JSONParser.Failure) -> Parsed) throws(APIError) -> Parsed {
         guard Self.isJSONMediaType(request.headers["content-type"] ?? "") else {
             throw APIError(415, "unsupported_media_type", "send the body as application/json")
         }
         do {
-            let parsed = try JSONParser.parse(request.body, keepingCanonical: memberName)
-            return (parsed.value, parsed.raw)
+            return try parse(request.body)
         } catch {
             throw APIError(400, "invalid_json", error.description)
         }

@@ -37,6 +37,9 @@ extension TransparencyLog {
                                              rootHash: tiles.rootHash(treeSize: treeSize))) == nil {
             try tiles.rebuild()
             proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
+            // Still not leading to the root after a rebuild: refuse rather than hand it out.
+            try MerkleProof.verifyInclusion(leafIndex: offset, treeSize: treeSize, leafHash: leafHash, proof: proof,
+                                            rootHash: tiles.rootHash(treeSize: treeSize))
         }
         return .object([
             ("offset", .integer(offset)),

@@ -165,6 +165,10 @@ import Testing
         #expect(JetStream.streamSequence(ackSubject: "$JS.ACK.S.C.1.42.7.1700000000.3") == 42)
         #expect(JetStream.streamSequence(ackSubject: "$JS.ACK.dom.acc.S.C.1.43.7.1700000000.3.rnd") == 43)
         #expect(JetStream.streamSequence(ackSubject: "_INBOX.x") == nil)
+        // A sequence of 0 (offsets are sequence - 1), negative or beyond UInt64 from a server is refused.
+        for bad in ["0", "-1", "18446744073709551616", "x"] {
+            #expect(JetStream.streamSequence(ackSubject: "$JS.ACK.S.C.1.\(bad).7.1700000000.3") == nil, "\(bad)")
+        }
         try KeyValueBucket.validate(key: "webhooks/wh_1.lease=a-b_c")
         for bad in ["", ".a", "a.", "a..b", "a b", "a*", "a>"] {
             #expect(throws: JetStreamError.self, "\(bad)") { try KeyValueBucket.validate(key: bad) }
