@@ -47,14 +47,19 @@ public final class NATSConnection: Sendable {
     }
 
     /// Subscribes to `subject` (wildcards allowed), optionally in a queue group.
-    /// - Parameter messagesMax: the most messages queued before `next` takes them (more are dropped and reported).
+    /// - Parameters:
+    ///   - messagesMax: the most messages queued before `next` takes them (more are dropped and reported).
+    ///   - bytesMax: the most payload and header bytes queued (a message that would pass it is dropped and
+    ///     reported; one message alone is always admitted, the server's `max_payload` bounds it).
     /// - Throws: `invalidSubject`, `closed`, `tooManyPendingRequests` beyond `options.subscriptionsMax`.
-    public func subscribe(_ subject: String, queueGroup: String? = nil, messagesMax: Int = 4_096) throws(NATSError) -> NATSSubscription {
-        try core.subscribe(subject, queueGroup: queueGroup, messagesMax: messagesMax)
+    public func subscribe(_ subject: String, queueGroup: String? = nil, messagesMax: Int = 4_096,
+                          bytesMax: Int = 16 * 1_048_576) throws(NATSError) -> NATSSubscription {
+        try core.subscribe(subject, queueGroup: queueGroup, messagesMax: messagesMax, bytesMax: bytesMax)
     }
 
     /// Waits until the server has processed everything sent before (a PING answered by PONG).
-    /// - Throws: `timedOut`, `connectionLost` (also when not connected now), `closed`.
+    /// - Throws: `timedOut`, `connectionLost` (also when not connected now), `closed`,
+    ///   `tooManyPendingFlushes` beyond `options.flushesPendingMax`, `outboundBufferFull`.
     public func flush(timeoutSeconds: Double = 5) async throws(NATSError) {
         try await core.flush(timeoutSeconds: timeoutSeconds).get()
     }

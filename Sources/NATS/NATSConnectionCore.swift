@@ -127,6 +127,7 @@ final class NATSConnectionCore: @unchecked Sendable {
     }
 
     /// Sends a PING and waits for its PONG: everything queued before has reached the server.
+    /// At most `options.flushesPendingMax` wait at once; the PING counts against `outboundBytesMax`.
     func flush(timeoutSeconds: Double) async -> Result<Void, NATSError> {
         let deadlineNs = SystemClock.monotonicNanoseconds() + UInt64(max(0, timeoutSeconds) * 1e9)
         return await withCheckedContinuation { continuation in
@@ -136,8 +137,13 @@ final class NATSConnectionCore: @unchecked Sendable {
                 continuation.resume(returning: .failure(isClosed ? .closed : .connectionLost("not connected")))
                 return
             }
+            guard pingWaiters.count < options.flushesPendingMax else {
+                continuation.resume(returning: .failure(.tooManyPendingFlushes(flushesMax: options.flushesPendingMax)))
+                return
+            }
             do throws(NATSError) {
-                try enqueueLocked(NATSFrame.ping, force: true)
+                // A caller's PING obeys `outboundBytesMax` like a publish (only protocol replies are forced).
+                try enqueueLocked(NATSFrame.ping)
             } catch {
                 continuation.resume(returning: .failure(error))
                 return
@@ -177,7 +183,7 @@ final class NATSConnectionCore: @unchecked Sendable {
         return (phase, lastFailures)
     }
 
-    func subscribe(_ subject: String, queueGroup: String?, messagesMax: Int) throws(NATSError) -> NATSSubscription {
+    func subscribe(_ subject: String, queueGroup: String?, messagesMax: Int, bytesMax: Int) throws(NATSError) -> NATSSubscription {
         try NATSFrame.validate(subject: subject)
         if let queueGroup { try NATSFrame.validate(subject: queueGroup) }
         condition.lock()
@@ -186,7 +192,8 @@ final class NATSConnectionCore: @unchecked Sendable {
         guard subscriptions.count < options.subscriptionsMax else { throw .tooManyPendingRequests(requestsMax: options.subscriptionsMax) }
         let id = nextSubscriptionID
         nextSubscriptionID += 1
-        let subscription = NATSSubscription(subject: subject, queueGroup: queueGroup, id: id, messagesMax: max(1, messagesMax), core: self)
+        let subscription = NATSSubscription(subject: subject, queueGroup: queueGroup, id: id, messagesMax: max(1, messagesMax),
+                                              bytesMax: max(1, bytesMax), core: self)
         subscriptions[id] = subscription
         if case .connected = phase {
             try enqueueLocked(NATSFrame.subscribe(subject: subject, queueGroup: queueGroup, id: id), force: true)

@@ -24,6 +24,8 @@ public struct NATSConnectionOptions: Sendable {
     public var outboundBytesMax: Int = 8 * 1_048_576
     /// The most requests waiting for answers; beyond it requests fail with `tooManyPendingRequests`.
     public var requestsPendingMax: Int = 65_536
+    /// The most `flush` calls waiting for their PONG; beyond it `flush` fails with `tooManyPendingFlushes`.
+    public var flushesPendingMax: Int = 1_024
     /// The most subscriptions at once (inbox excluded).
     public var subscriptionsMax: Int = 4_096
     /// The parser's limits; `payloadBytesMax` is replaced by each server's `max_payload`.

@@ -20,6 +20,8 @@ public enum NATSError: Error, Equatable, Sendable, CustomStringConvertible {
     case outboundBufferFull(bytesMax: Int)
     /// `requestsMax` requests already wait for their answers.
     case tooManyPendingRequests(requestsMax: Int)
+    /// `flushesMax` flushes already wait for their PONG.
+    case tooManyPendingFlushes(flushesMax: Int)
     /// A subscription's queue overflowed and `dropped` messages were lost.
     case slowConsumer(subject: String, dropped: Int)
     /// Nobody subscribes to the request's subject (status 503).
@@ -39,6 +41,7 @@ public enum NATSError: Error, Equatable, Sendable, CustomStringConvertible {
         case .payloadTooLarge(let bytes, let bytesMax): return "NATS payload of \(bytes) bytes exceeds the server's max_payload of \(bytesMax)"
         case .outboundBufferFull(let bytesMax): return "NATS outbound buffer full (\(bytesMax) bytes not yet written)"
         case .tooManyPendingRequests(let requestsMax): return "\(requestsMax) NATS requests already wait for answers"
+        case .tooManyPendingFlushes(let flushesMax): return "\(flushesMax) NATS flushes already wait for their PONG"
         case .slowConsumer(let subject, let dropped): return "NATS subscription '\(subject)' overflowed: \(dropped) messages dropped"
         case .noResponders(let subject): return "no responders for NATS subject '\(subject)'"
         case .serverError(let text): return "NATS server error: \(text)"

@@ -29,6 +29,11 @@ public struct NATSParser: Sendable {
     private var buffer: [UInt8] = []
     /// Where the unparsed bytes start in `buffer`.
     private var start = 0
+    /// Where the search for the next CRLF resumes: bytes from `start` up to here hold no CRLF, so a line
+    /// arriving in many reads is scanned once, not from its start on every read.
+    private var scanned = 0
+    /// The bytes examined while looking for line ends, in total (tests check scanning stays linear).
+    private(set) var scannedByteCount = 0
     /// A parsed `MSG`/`HMSG` line waiting for its payload.
     private var awaiting: MessageLine?
 
@@ -51,6 +56,7 @@ public struct NATSParser: Sendable {
     public mutating func append(_ bytes: some Collection<UInt8>) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
+            scanned -= start
             start = 0
         }
         buffer.append(contentsOf: bytes)
@@ -60,6 +66,7 @@ public struct NATSParser: Sendable {
     public mutating func reset() {
         buffer.removeAll(keepingCapacity: true)
         start = 0
+        scanned = 0
         awaiting = nil
     }
 
@@ -84,15 +91,18 @@ public struct NATSParser: Sendable {
         return try operation(line)
     }
 
-    /// The index of the CR of the first CRLF at or after `start`.
-    private func findLineEnd() -> Int? {
-        var index = start
+    /// The index of the CR of the first CRLF at or after `start`, resuming where the last search stopped.
+    private mutating func findLineEnd() -> Int? {
+        let from = max(start, scanned)
+        var index = from
+        defer { scannedByteCount += index - from }
         while index + 1 < buffer.count {
             if buffer[index] == 13 {
                 if buffer[index + 1] == 10 { return index }
             }
             index += 1
         }
+        scanned = index
         return nil
     }
 

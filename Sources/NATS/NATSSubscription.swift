@@ -1,7 +1,7 @@
 import Foundation
 import SystemIO
 
-/// A subscription: messages on its subject, queued (at most `messagesMax`) until `next` takes them.
+/// A subscription: messages on its subject, queued (at most `messagesMax` and `bytesMax`) until `next` takes them.
 /// One consumer at a time calls `next`. It survives reconnects (the client subscribes again).
 ///
 /// `@unchecked Sendable`: the queue, the waiter and the counters are guarded by `lock`; the reader
@@ -15,21 +15,26 @@ public final class NATSSubscription: @unchecked Sendable {
     public let id: Int
     /// The most messages queued; one more is dropped and `next` then throws `slowConsumer`.
     public let messagesMax: Int
+    /// The most payload and header bytes queued; a message that would pass it is dropped and reported
+    /// like one past `messagesMax` (into an empty queue any one message is admitted).
+    public let bytesMax: Int
 
     private weak var core: NATSConnectionCore?
     private let lock = NSLock()
     private var queue: [NATSMessage] = []
     private var head = 0
+    private var queuedBytes = 0
     private var dropped = 0
     private var reportedDropped = 0
     private var finished: NATSError?
     private var waiter: (continuation: CheckedContinuation<Result<NATSMessage?, NATSError>, Never>, deadlineNs: UInt64)?
 
-    init(subject: String, queueGroup: String?, id: Int, messagesMax: Int, core: NATSConnectionCore) {
+    init(subject: String, queueGroup: String?, id: Int, messagesMax: Int, bytesMax: Int, core: NATSConnectionCore) {
         self.subject = subject
         self.queueGroup = queueGroup
         self.id = id
         self.messagesMax = messagesMax
+        self.bytesMax = bytesMax
         self.core = core
     }
 
@@ -69,8 +74,20 @@ public final class NATSSubscription: @unchecked Sendable {
         return queue.count - head
     }
 
+    /// The payload and header bytes queued and not yet taken.
+    public var queuedByteCount: Int {
+        lock.lock(); defer { lock.unlock() }
+        return queuedBytes
+    }
+
+    /// What a queued message counts against `bytesMax`: its payload and its header lines.
+    static func size(of message: NATSMessage) -> Int {
+        message.payload.count + (message.headers?.fields.reduce(12) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 } ?? 0)
+    }
+
     private func take() -> NATSMessage {
         let message = queue[head]
+        queuedBytes -= Self.size(of: message)
         head += 1
         if head == queue.count {
             queue.removeAll(keepingCapacity: true)
@@ -87,8 +104,9 @@ public final class NATSSubscription: @unchecked Sendable {
         if let waiter {
             self.waiter = nil
             waiter.continuation.resume(returning: .success(message))
-        } else if queue.count - head < messagesMax {
+        } else if queue.count - head < messagesMax && (queue.count == head || queuedBytes + Self.size(of: message) <= bytesMax) {
             queue.append(message)
+            queuedBytes += Self.size(of: message)
         } else {
             dropped += 1
         }

@@ -1,5 +1,5 @@
 import Foundation
-import NATS
+@testable import NATS
 import Synchronization
 import Testing
 #if canImport(Glibc)
@@ -35,10 +35,86 @@ struct NATSHostileServerTests {
         try await connection.flush(timeoutSeconds: 5)
         #expect(server.connectionCount >= 2)
     }
+
+    /// A fake server behaving as `afterHandshake` says and a client connected to it (no keep-alive PINGs).
+    private func connected(_ afterHandshake: FakeNATSServer.AfterHandshake,
+                           _ configure: (inout NATSConnectionOptions) -> Void) async throws -> (FakeNATSServer, NATSConnection) {
+        let server = try FakeNATSServer(afterHandshake: afterHandshake)
+        var options = NATSConnectionOptions()
+        options.pingIntervalSeconds = 60
+        configure(&options)
+        do {
+            return (server, try await NATSConnection.connect(servers: "nats://127.0.0.1:\(server.port)", options: options))
+        } catch {
+            server.stop()
+            throw error
+        }
+    }
+
+    @Test func flushesWaitingForTheirPongAreCapped() async throws {
+        let (server, connection) = try await connected(.ignorePings) { $0.flushesPendingMax = 2 }
+        defer { server.stop() }
+        defer { connection.close() }
+        // Three flushes at once, none answered (the fake sends no PONG): two wait and time out, one is refused at once.
+        let outcomes = await withTaskGroup(of: String.self) { group in
+            for _ in 0..<3 {
+                group.addTask {
+                    do {
+                        try await connection.flush(timeoutSeconds: 5)
+                        return "answered"
+                    } catch {
+                        return "\(error)"
+                    }
+                }
+            }
+            return await group.reduce(into: [String]()) { $0.append($1) }
+        }
+        #expect(outcomes.sorted() == [NATSError.tooManyPendingFlushes(flushesMax: 2).description,
+                                      NATSError.timedOut(operation: "flush", seconds: 5).description,
+                                      NATSError.timedOut(operation: "flush", seconds: 5).description])
+    }
+
+    @Test func aFlushObeysTheOutboundLimit() async throws {
+        let (server, connection) = try await connected(.stopReading) {
+            $0.outboundBytesMax = 65_536
+            $0.writeTimeoutSeconds = 60
+        }
+        defer { server.stop() }
+        defer { connection.close() }
+        // The fake stops reading at the first PING after the handshake: this flush's, which it never answers.
+        await #expect(throws: NATSError.timedOut(operation: "flush", seconds: 0.5)) { try await connection.flush(timeoutSeconds: 0.5) }
+        // Publish until the socket's buffers and then ours are full (at most 512 MiB).
+        var full = false
+        for _ in 0..<(512 * 1_024) where !full {
+            do {
+                try connection.publish("x", payload: Array(repeating: 0, count: 1_000))
+            } catch .outboundBufferFull {
+                full = true
+            } catch {
+                Issue.record("publish failed with \(error)")
+                return
+            }
+            if !full { try await Task.sleep(nanoseconds: 0) }
+        }
+        #expect(full, "the outbound buffer never filled")
+        // The writer is blocked in a send; fill our buffer to 3 bytes below the cap, too few for a PING.
+        fill(connection.core, toBelowTheCapBy: 3)
+        await #expect(throws: NATSError.outboundBufferFull(bytesMax: 65_536)) {
+            try await connection.flush(timeoutSeconds: 5)
+        }
+    }
+}
+
+/// Appends filler to `core`'s outbound buffer up to `bytes` below `outboundBytesMax` (the writer is blocked, nothing is sent).
+private func fill(_ core: NATSConnectionCore, toBelowTheCapBy bytes: Int) {
+    core.condition.lock()
+    defer { core.condition.unlock() }
+    core.outbound += [UInt8](repeating: 0, count: max(0, core.options.outboundBytesMax - core.outbound.count - bytes))
 }
 
 /// The fake: answers the handshake (INFO with max_payload 1024, PONG to each PING); on its first
-/// connection it then sends the hostile bytes. Runs on its own threads; `stop()` closes the listener
+/// connection it then sends the hostile bytes, or (`afterHandshake`) answers no PING but the first, or
+/// stops reading altogether so the client's writes back up. Runs on its own threads; `stop()` closes the listener
 /// and every connection.
 ///
 /// `@unchecked Sendable`: the descriptors and count are guarded by `state`.
@@ -49,7 +125,17 @@ final class FakeNATSServer: @unchecked Sendable {
 
     var connectionCount: Int { state.withLock { $0.count } }
 
-    init(firstConnectionSends hostile: String) throws {
+    /// What the fake does once it answered the handshake's PING.
+    enum AfterHandshake: Sendable {
+        case answerPings
+        case ignorePings
+        case stopReading
+    }
+
+    private let afterHandshake: AfterHandshake
+
+    init(firstConnectionSends hostile: String = "", afterHandshake: AfterHandshake = .answerPings) throws {
+        self.afterHandshake = afterHandshake
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -106,6 +192,7 @@ final class FakeNATSServer: @unchecked Sendable {
         var buffer = [UInt8](repeating: 0, count: 4_096)
         var pending: [UInt8] = []
         var sentHostile = false
+        var pongs = 0
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
@@ -114,8 +201,14 @@ final class FakeNATSServer: @unchecked Sendable {
                 let line = String(decoding: pending[..<end], as: UTF8.self)
                 pending.removeFirst(end + 1)
                 if line.hasPrefix("PING") {
+                    if pongs > 0 && afterHandshake == .ignorePings { continue }
+                    if pongs > 0 && afterHandshake == .stopReading {
+                        while state.withLock({ !$0.stopped }) { usleep(10_000) }
+                        return
+                    }
+                    pongs += 1
                     send(Array("PONG\r\n".utf8))
-                    if let hostile, !sentHostile {
+                    if let hostile, !hostile.isEmpty, !sentHostile {
                         sentHostile = true
                         send(hostile)
                     }

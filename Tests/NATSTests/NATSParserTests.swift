@@ -75,6 +75,22 @@ import Testing
         }
     }
 
+    @Test func aLineArrivingSlowlyIsScannedOnce() throws {
+        // A 64 KiB INFO line in 64-byte reads: each read's search resumes where the last stopped
+        // (from the line's start every time it would examine about 32 MiB).
+        let line = Array(("INFO {\"max_payload\":1024,\"x\":\"" + String(repeating: "a", count: 65_400) + "\"}\r\nPING\r\n").utf8)
+        var parser = NATSParser()
+        var parsed: [NATSServerOperation] = []
+        var index = 0
+        while index < line.count {
+            parser.append(line[index..<min(line.count, index + 64)])
+            index += 64
+            while let operation = try parser.next() { parsed.append(operation) }
+        }
+        #expect(parsed.count == 2 && parsed.last == .ping)
+        #expect(parser.scannedByteCount <= line.count, "scanned \(parser.scannedByteCount) bytes for \(line.count)")
+    }
+
     @Test func refusesAnOversizedPayloadBeforeItArrives() {
         var limits = NATSParser.Limits()
         limits.payloadBytesMax = 10

@@ -207,4 +207,23 @@ struct NATSLimitTests {
         #expect(try await subscription.next(timeoutSeconds: 1)?.payload == [1])
         #expect(try await subscription.next(timeoutSeconds: 0.2) == nil)
     }
+
+    @Test func aSubscriptionQueueIsCappedByBytes() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let connection = try await NATSConnection.connect(servers: cluster.url, options: NATSTestPeer.options)
+        defer { connection.close() }
+        let subscription = try connection.subscribe("large", messagesMax: 1_000, bytesMax: 2_500)
+        try await connection.flush()
+        for index in 0..<5 { try connection.publish("large", payload: Array(repeating: UInt8(index), count: 1_000)) }
+        try await connection.flush()
+        let deadline = Date().addingTimeInterval(5)
+        while subscription.queuedCount < 2 && Date() < deadline { try await Task.sleep(nanoseconds: 10_000_000) }
+        try await connection.flush()
+        #expect(subscription.queuedByteCount == 2_000)
+        await #expect(throws: NATSError.slowConsumer(subject: "large", dropped: 3)) { try await subscription.next(timeoutSeconds: 1) }
+        #expect(try await subscription.next(timeoutSeconds: 1)?.payload.first == 0)
+        #expect(try await subscription.next(timeoutSeconds: 1)?.payload.first == 1)
+        #expect(subscription.queuedByteCount == 0)
+    }
 }
