@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import HTTPClient
 import JSON
 import WebhookSigning
 
