@@ -47,14 +47,17 @@ let package = Package(
         // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
         // uses the one JSON string escaper and SystemIO's clock.
         .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
+        // Our HTTP/1.1 client for http:// peers (webhook receivers, S3-compatible endpoints): addresses and
+        // resolving, non-blocking sockets with deadlines, the response reader, kept-alive connections, its own threads.
+        .target(name: "HTTPClient", dependencies: ["HTTPServer", "SystemIO"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
-        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
-        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "HTTPClient", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
         // together (HTTP server, delivery, spool, background archiving and retention, and under `serve --engine`
         // the engine's mirror, replicated stores and delivery leases); DataLayout names every path.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
                                                 "Engine", "NATS"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
@@ -67,7 +70,7 @@ let package = Package(
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO", "Engine", "NATS"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPClient", "HTTPServer", "Service", "Archive", "SystemIO", "Engine", "NATS"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
@@ -78,9 +81,10 @@ let package = Package(
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+        .testTarget(name: "HTTPClientTests", dependencies: ["ArgusTestSupport", "HTTPClient", "HTTPServer", "SystemIO"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "HTTPClient", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPClient", "HTTPServer"]),
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "HTTPClient",
                                                          "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]

@@ -32,7 +32,7 @@ extension MerkleTileStore {
             if lines.count == 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]), root.count == MerkleTree.hashByteCount {
                 audit.treeSize = size
                 storedRoot = root
-                for tile in MerkleTile.tiles(treeSize: size) where !tile.isFull {
+                for tile in MerkleTile.partialTiles(treeSize: size) {
                     partials[tile] = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
                 }
             } else {
@@ -40,7 +40,7 @@ extension MerkleTileStore {
             }
         }
         let end = max(audit.treeSize, rootSizes.max() ?? 0)
-        var state = State()
+        var builder = MerkleTileBuilder()
         func check(_ tile: MerkleTile, expected: [UInt8], stored: [UInt8]?) {
             audit.checkedTileCount += 1
             let path = directory + "/" + tile.path
@@ -51,31 +51,31 @@ extension MerkleTileStore {
             }
         }
         func noteRoot() throws {
-            if rootSizes.contains(state.treeSize) { audit.rootHashes[state.treeSize] = try Self.rootHash(of: state) }
+            if rootSizes.contains(builder.treeSize) { audit.rootHashes[builder.treeSize] = builder.rootHash }
         }
         try noteRoot()
         if end > 0 {
             var reader = try LogReader(directory: logDirectory, start: .offset(0))
-            while state.treeSize < end, let record = try reader.next() {
-                guard record.offset == state.treeSize else {
-                    throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+            while builder.treeSize < end, let record = try reader.next() {
+                guard record.offset == builder.treeSize else {
+                    throw EventLogError.offsetOutOfRange(offset: builder.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
                 }
-                let inTree = state.treeSize < audit.treeSize
-                try Self.appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state) { tile, bytes in
+                let inTree = builder.treeSize < audit.treeSize
+                try builder.append(leafHash: RecentLeafHashes.leafHash(of: record)) { tile, bytes in
                     guard inTree else { return }
                     check(tile, expected: bytes, stored: try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) })
                 }
                 try noteRoot()
-                if state.treeSize == audit.treeSize {
-                    for (tile, bytes) in Self.partialTiles(of: state) { check(tile, expected: bytes, stored: partials[tile] ?? nil) }
-                    if try Self.rootHash(of: state) != storedRoot {
+                if builder.treeSize == audit.treeSize {
+                    for (tile, bytes) in builder.partialTiles { check(tile, expected: bytes, stored: partials[tile] ?? nil) }
+                    if builder.rootHash != storedRoot {
                         audit.problems.append(MerkleTileError(path: statePath, reason: "its root differs from the root of the log's first \(audit.treeSize) events"))
                     }
                 }
             }
         }
-        if state.treeSize < audit.treeSize {
-            audit.problems.append(MerkleTileError(path: statePath, reason: "names \(audit.treeSize) events but the log holds \(state.treeSize)"))
+        if builder.treeSize < audit.treeSize {
+            audit.problems.append(MerkleTileError(path: statePath, reason: "names \(audit.treeSize) events but the log holds \(builder.treeSize)"))
         }
         return audit
     }

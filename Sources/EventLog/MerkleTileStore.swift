@@ -5,13 +5,23 @@ import Synchronization
 import SystemIO
 
 /// The log as an RFC 9162 Merkle tree, stored as C2SP `tlog-tiles` hash tiles (tile height 8) in
-/// `directory` (`tile/<L>/<N>[.p/<W>]`, plus `tree-size`: the size the tiles cover and its root).
+/// `directory` (`tile/<L>/<N>[.p/<W>]`, plus `tree-size`: the size the stored partial tiles are of,
+/// and its root).
 ///
 /// Leaf `i` is the event at offset `i`; its input is the envelope line `tail --format json` prints
-/// (`EventRecord.envelope()`). Upkeep is lazy: `update(to:)` brings the tiles from the stored size
-/// up to the log (reading only the new events), so appends pay nothing; a reader calls it before
-/// asking for a root or proof. The tiles are derived data: when `tree-size`, a partial tile or the
-/// root they give disagree, or a full tile is missing or short, they are rebuilt from the log.
+/// (`EventRecord.envelope()`). Upkeep is lazy: `update(to:)` folds the new events' leaf hashes (the
+/// writer's `recentLeafHashes`, else read from the log) into the right edge kept in memory and writes
+/// each full tile once, as it fills (full tiles never change). The partial tiles and `tree-size` are
+/// written only when asked (`persisting`: `serve` does it when it signs a checkpoint; a command run
+/// beside it on every update).
+///
+/// The tiles are derived data, so they are written without `fsync`: at load `tree-size` and its
+/// partial tiles are checked against its root, full tiles are checked as proofs read them (a proof
+/// that does not lead to the root is rebuilt), and anything damaged is rebuilt from the log. Only
+/// local retention makes them irreplaceable: before it deletes segments, `synchronize()` checks and
+/// flushes every full tile and records the right edge durably in `anchor`, and retention deletes
+/// nothing above that size; a damaged tile set is then rebuilt from the anchor, and never deleted
+/// when it cannot be rebuilt.
 ///
 /// Blocking file I/O: call from a dedicated thread, never the cooperative pool. Several processes
 /// may use one directory (an exclusive `flock` on `lock` serialises updates).
@@ -25,8 +35,13 @@ public final class MerkleTileStore: Sendable {
     public let recentLeafHashes: RecentLeafHashes?
 
     struct State: Sendable {
-        var treeSize: UInt64 = 0
-        var edge: [[UInt8]] = []
+        /// The tree so far (its right edge); valid once `loaded`.
+        var builder = MerkleTileBuilder()
+        var loaded = false
+        /// The size whose partial tiles and `tree-size` this process found intact or wrote.
+        var persistedSize: UInt64?
+        /// The last tile directory created (consecutive tiles share one, so `mkdir` runs once per directory).
+        var createdDirectory: String?
     }
 
     private let state = Mutex(State())
@@ -42,25 +57,42 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// The size the tiles covered after the last `update` in this process.
-    public var treeSize: UInt64 { state.withLock { $0.treeSize } }
+    public var treeSize: UInt64 { state.withLock { $0.builder.treeSize } }
+
+    var statePath: String { directory + "/tree-size" }
+    var anchorPath: String { directory + "/anchor" }
 
     /// Brings the tiles up to `treeSize` leaves (nil: every event readable now) and returns the size
     /// they now cover (never less than before: a tree only grows).
+    /// - Parameter persisting: also write the partial tiles and `tree-size` of the new size (so another
+    ///   process starts from there); full tiles are written as they fill either way.
     /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the log holds fewer events,
-    ///   `EventLogError` when the log cannot be read (an offset retention already removed locally).
+    ///   `EventLogError` when the log cannot be read (an offset retention already removed locally),
+    ///   `MerkleTileError` when the stored tiles are damaged and cannot be rebuilt (retention).
     @discardableResult
-    public func update(to treeSize: UInt64? = nil) throws -> UInt64 {
-        try state.withLock { state in
-            let lock = try systemCall { () throws -> FileDescriptor in
-                try FileSystem.createDirectory(directory)
-                return try FileDescriptor.open(directory + "/lock", O_RDWR | O_CREAT)
+    public func update(to treeSize: UInt64? = nil, persisting: Bool = true) throws -> UInt64 {
+        try locked { state in
+            let stored = try storedState()
+            // Another process went further (or this one has not read the tiles yet): start from the files.
+            if !state.loaded || (stored?.treeSize ?? 0) > state.builder.treeSize {
+                try reload(&state)
             }
-            guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
-            defer { flock(lock.rawValue, LOCK_UN) }
-            state = try load()
-            if let treeSize, treeSize <= state.treeSize { return state.treeSize }
-            try append(upTo: treeSize, into: &state)
-            return state.treeSize
+            if treeSize.map({ $0 > state.builder.treeSize }) ?? true {
+                let before = state.builder
+                do {
+                    try append(upTo: treeSize, into: &state)
+                } catch {
+                    // Not beyond what was asked (the server asks for the durable size only); the full tiles
+                    // written meanwhile are of the log and stay.
+                    state.builder = before
+                    throw error
+                }
+            }
+            if persisting, state.persistedSize != state.builder.treeSize || stored?.treeSize != state.builder.treeSize {
+                try persist(state.builder, replacing: stored)
+                state.persistedSize = state.builder.treeSize
+            }
+            return state.builder.treeSize
         }
     }
 
@@ -87,7 +119,7 @@ public final class MerkleTileStore: Sendable {
     /// (for the partial tile of an earlier size).
     /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the tiles do not hold it yet, `MerkleTileError`.
     public func hashes(of tile: MerkleTile) throws -> [UInt8] {
-        let reader = state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) }
+        let reader = currentReader()
         let byteCount = tile.width * MerkleTree.hashByteCount
         let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
         var hashCount = reader.treeSize
@@ -104,22 +136,259 @@ public final class MerkleTileStore: Sendable {
         return Array(edge.prefix(byteCount))
     }
 
-    /// Removes every tile and rebuilds them from the log up to the size covered before.
-    /// - Throws: as `update`.
+    /// Rebuilds the tiles from the log up to the size covered before: from offset 0 when the local log
+    /// still starts there (everything is removed and made again), else from the durable `anchor`
+    /// (the tiles above it are made again; those below were checked and flushed before retention).
+    /// - Throws: `MerkleTileError` when the log no longer holds what a rebuild needs (nothing is
+    ///   deleted then); as `update`.
     public func rebuild() throws {
-        let size = treeSize
-        // The tiles are derived from offset 0 on: once retention removed the log's start they cannot
-        // be made again here, so keep what there is rather than delete it for nothing.
-        let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
-        guard first == 0 else {
-            throw MerkleTileError(path: "tile", reason: "the local log starts at offset \(first) (retention): the tiles cannot be rebuilt from it and are kept")
+        try locked { state in
+            let size = state.builder.treeSize
+            let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
+            if first == 0 {
+                try systemCall { try FileSystem.removeTree(directory + "/tile"); try FileSystem.remove(statePath); try FileSystem.remove(anchorPath) }
+                state.builder = MerkleTileBuilder()
+            } else if let anchor = try storedAnchor(), anchor.treeSize >= first {
+                state.builder = anchor
+            } else {
+                // The tiles are derived from offset 0 on: once retention removed the log's start they cannot
+                // be made again here, so keep what there is rather than delete it for nothing.
+                throw MerkleTileError(path: directory + "/tile",
+                                      reason: "the local log starts at offset \(first) (retention) and no anchor reaches it: the tiles cannot be rebuilt from it and are kept")
+            }
+            state.loaded = true
+            state.createdDirectory = nil
+            try append(upTo: size, into: &state)
+            try persist(state.builder, replacing: try storedState())
+            state.persistedSize = state.builder.treeSize
         }
-        try systemCall { try FileSystem.removeTree(directory + "/tile"); try? FileSystem.remove(statePath) }
-        try update(to: size)
     }
 
-    private func withReader<T>(treeSize: UInt64, _ body: (MerkleTileReader) throws -> T) throws -> T {
-        let reader = state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) }
+    /// Makes the tiles of the current size durable, for local retention: checks every full tile written
+    /// since the last anchor against the level above it (rebuilding once when one is wrong), flushes
+    /// each and its directory, then records the size and right edge in `anchor` (written atomically and
+    /// flushed). Retention may then delete segments below the returned size: the tiles can be rebuilt
+    /// from the anchor and the events after it.
+    /// - Returns: the anchored size.
+    /// - Throws: `MerkleTileError` when a tile is still wrong after a rebuild; file and log errors.
+    public func synchronize() throws -> UInt64 {
+        do {
+            return try synchronizeOnce()
+        } catch is MerkleTileError {
+            try rebuild()
+            return try synchronizeOnce()
+        }
+    }
+
+    private func synchronizeOnce() throws -> UInt64 {
+        try locked { state in
+            if !state.loaded { try reload(&state) }
+            let anchored = try storedAnchor()?.treeSize ?? 0
+            let builder = state.builder
+            guard builder.treeSize > anchored else { return anchored }
+            let source = reader(of: builder)
+            var directories: Set<String> = [directory, directory + "/tile"]
+            var level = 0
+            var (from, to) = (anchored, builder.treeSize)
+            while to >= UInt64(MerkleTile.fullWidth) {
+                from /= UInt64(MerkleTile.fullWidth)
+                to /= UInt64(MerkleTile.fullWidth)
+                directories.insert(directory + "/tile/\(level)")
+                for index in from..<to {
+                    let tile = MerkleTile(level: level, index: index, width: MerkleTile.fullWidth)
+                    let path = directory + "/" + tile.path
+                    let bytes = try source.hashes(of: tile)
+                    let parent = try source.subtreeHash(level: MerkleTile.height * (level + 1), index: index)
+                    guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == parent else {
+                        throw MerkleTileError(path: path, reason: "its hashes do not give the hash the level above holds for it")
+                    }
+                    try systemCall { try FileDescriptor.open(path, O_RDONLY).synchronize() }
+                    directories.insert(FileSystem.parent(of: path))
+                }
+                level += 1
+            }
+            try persist(builder, replacing: try storedState())
+            state.persistedSize = builder.treeSize
+            for path in directories.sorted() { try systemCall { try FileSystem.synchronizeDirectory(path) } }
+            var text = "\(builder.treeSize)\n\(Base64.encode(builder.rootHash))\n"
+            for hashes in builder.edge { text += Base64.encode(hashes) + "\n" }
+            try systemCall { try FileSystem.writeAtomically(Array(text.utf8), to: anchorPath, mode: 0o644) }
+            return builder.treeSize
+        }
+    }
+
+    // MARK: State on disk
+
+    /// Replaces the state with the stored tree (`load`).
+    private func reload(_ state: inout State) throws {
+        let loaded = try load()
+        state.builder = loaded.builder
+        state.persistedSize = loaded.intact ? loaded.builder.treeSize : nil
+        state.loaded = true
+    }
+
+    /// Runs `body` under this process's mutex and the directory's `flock`.
+    private func locked<T>(_ body: (inout State) throws -> T) throws -> T {
+        try state.withLock { state in
+            let lock = try systemCall { () throws -> FileDescriptor in
+                try FileSystem.createDirectory(directory)
+                return try FileDescriptor.open(directory + "/lock", O_RDWR | O_CREAT)
+            }
+            guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
+            defer { flock(lock.rawValue, LOCK_UN) }
+            return try body(&state)
+        }
+    }
+
+    /// `tree-size`: the stored size and root (nil when missing or unreadable).
+    private func storedState() throws -> (treeSize: UInt64, root: [UInt8])? {
+        guard let text = try systemCall({ try FileSystem.contents(of: statePath) }) else { return nil }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]),
+              root.count == MerkleTree.hashByteCount else { return nil }
+        return (size, root)
+    }
+
+    /// `anchor`: the durable size and right edge, checked against its root (nil when missing or not intact).
+    private func storedAnchor() throws -> MerkleTileBuilder? {
+        guard let text = try systemCall({ try FileSystem.contents(of: anchorPath) }) else { return nil }
+        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard lines.count >= 3, lines.last == "", let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]) else { return nil }
+        var edge: [[UInt8]] = []
+        for line in lines[2..<(lines.count - 1)] {
+            guard let hashes = try? Base64.decode(line) else { return nil }
+            edge.append(hashes)
+        }
+        guard let builder = MerkleTileBuilder(treeSize: size, edge: edge), builder.rootHash == root else { return nil }
+        return builder
+    }
+
+    /// The stored tree: `tree-size` and its partial tiles when they agree with its root (or the anchor
+    /// when it is larger), else the anchor, else (when the log still starts at offset 0) an empty tree
+    /// (nothing is deleted: every tile is written again as the tree is folded anew).
+    /// - Throws: `MerkleTileError` when nothing stored is intact and the log no longer starts at 0: the
+    ///   tiles cannot be rebuilt, so they are kept as they are.
+    /// - Returns: the tree, and whether it is the one `tree-size` names (intact on disk).
+    private func load() throws -> (builder: MerkleTileBuilder, intact: Bool) {
+        if let stored = try storedState() {
+            var edge: [[UInt8]] = []
+            var hashCount = stored.treeSize
+            while hashCount > 0 {
+                let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
+                hashCount /= UInt64(MerkleTile.fullWidth)
+                guard width > 0 else { edge.append([]); continue }
+                let tile = MerkleTile(level: edge.count, index: hashCount, width: width)
+                guard let bytes = try systemCall({ try FileSystem.contents(of: directory + "/" + tile.path) }) else { break }
+                edge.append(bytes)
+            }
+            if let builder = MerkleTileBuilder(treeSize: stored.treeSize, edge: edge), builder.rootHash == stored.root {
+                // The anchor is never above what is stored unless a crash lost the later `tree-size`.
+                if let anchor = try storedAnchor(), anchor.treeSize > builder.treeSize { return (anchor, false) }
+                return (builder, true)
+            }
+        }
+        let anchor = try storedAnchor()
+        guard anchor != nil || access(statePath, F_OK) == 0 else { return (MerkleTileBuilder(), false) }  // nothing stored yet
+        let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
+        if let anchor, anchor.treeSize >= first { return (anchor, false) }
+        guard first == 0 else {
+            throw MerkleTileError(path: statePath,
+                                  reason: "the stored tree is damaged and the local log starts at offset \(first) (retention): the tiles cannot be rebuilt from it and are kept")
+        }
+        // Rebuilt from offset 0 on: the full tiles are written again as they fill, the rest replaced.
+        return (MerkleTileBuilder(), false)
+    }
+
+    /// Writes the partial tiles and `tree-size` of `builder`, then removes the partial tiles of the size
+    /// stored before. Without `fsync`: a torn state is rebuilt at load.
+    private func persist(_ builder: MerkleTileBuilder, replacing stored: (treeSize: UInt64, root: [UInt8])?) throws {
+        let partials = builder.partialTiles
+        for (tile, bytes) in partials { try writeTile(bytes, to: directory + "/" + tile.path) }
+        try writeTile(Array("\(builder.treeSize)\n\(Base64.encode(builder.rootHash))\n".utf8), to: statePath)
+        guard let stored, stored.treeSize != builder.treeSize else { return }
+        let kept = Set(partials.map(\.tile))
+        for tile in MerkleTile.partialTiles(treeSize: stored.treeSize) where !kept.contains(tile) {
+            try? systemCall { try FileSystem.remove(directory + "/" + tile.path) }
+        }
+    }
+
+    // MARK: Folding
+
+    /// Folds the events from the tree's size on into it, writing each tile as it fills: the writer's
+    /// hashes first (in chunks, so its lock is never held long), then the log for the rest.
+    private func append(upTo target: UInt64?, into state: inout State) throws {
+        func wants() -> Bool { target.map { state.builder.treeSize < $0 } ?? true }
+        while let recentLeafHashes, wants() {
+            let wanted = target.map { Int(min($0 - state.builder.treeSize, 65_536)) } ?? 65_536
+            let hashes = recentLeafHashes.concatenatedHashes(from: state.builder.treeSize, countMax: wanted)
+            if hashes.isEmpty { break }
+            for start in stride(from: 0, to: hashes.count, by: MerkleTree.hashByteCount) {
+                try appendLeaf(hashes[start..<(start + MerkleTree.hashByteCount)], to: &state)
+            }
+        }
+        if wants() {
+            var reader = try LogReader(directory: logDirectory, start: .offset(state.builder.treeSize))
+            while wants(), let record = try reader.next() {
+                guard record.offset == state.builder.treeSize else {
+                    throw EventLogError.offsetOutOfRange(offset: state.builder.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
+                }
+                try appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state)
+            }
+        }
+        if let target, state.builder.treeSize < target {
+            throw MerkleProofError.treeSizeBeyondLog(treeSize: target, logSize: state.builder.treeSize)
+        }
+    }
+
+    private func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State) throws {
+        var created = state.createdDirectory
+        try state.builder.append(leafHash: leafHash) { tile, bytes in
+            let path = directory + "/" + tile.path
+            let parent = FileSystem.parent(of: path)
+            if parent != created {
+                try systemCall { try FileSystem.createDirectory(parent) }
+                created = parent
+            }
+            try writeTile(bytes, to: path)
+        }
+        state.createdDirectory = created
+    }
+
+    /// Writes a file through a temporary file and a rename (readers see the old file or the new one),
+    /// without `fsync` (derived data; see the type's comment).
+    private func writeTile(_ bytes: [UInt8], to path: String) throws {
+        try systemCall { () throws in
+            let temporary = path + ".tmp-\(getpid())"
+            let file: FileDescriptor
+            do {
+                file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            } catch let error as SystemError where error.errno == ENOENT {
+                try FileSystem.createDirectory(FileSystem.parent(of: path))
+                file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+            }
+            try file.write(bytes, at: 0)
+            if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
+        }
+    }
+
+    // MARK: Reading
+
+    /// A hash source over `builder`'s edge and the full tile files.
+    private func reader(of builder: MerkleTileBuilder) -> MerkleTileHashSource {
+        let directory = directory
+        return MerkleTileHashSource(treeSize: builder.treeSize, edge: builder.edge) { tile in
+            let path = directory + "/" + tile.path
+            guard let bytes = try systemCall({ try FileSystem.contents(of: path) }) else {
+                throw MerkleTileError(path: path, reason: "missing")
+            }
+            return bytes
+        }
+    }
+
+    private func currentReader() -> MerkleTileHashSource { reader(of: state.withLock { $0.builder }) }
+
+    private func withReader<T>(treeSize: UInt64, _ body: (MerkleTileHashSource) throws -> T) throws -> T {
+        let reader = currentReader()
         guard treeSize <= reader.treeSize else {
             throw MerkleProofError.treeSizeBeyondLog(treeSize: treeSize, logSize: reader.treeSize)
         }
@@ -127,158 +396,7 @@ public final class MerkleTileStore: Sendable {
             return try body(reader)
         } catch is MerkleTileError {
             try rebuild()
-            return try body(state.withLock { MerkleTileReader(directory: directory, treeSize: $0.treeSize, edge: $0.edge) })
+            return try body(currentReader())
         }
-    }
-
-    var statePath: String { directory + "/tree-size" }
-
-    /// The stored size and right edge, checked against the stored root; an empty state (and no
-    /// tiles) when anything disagrees, so the caller rebuilds.
-    private func load() throws -> State {
-        guard let text = try systemCall({ try FileSystem.contents(of: statePath) }) else { return State() }
-        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
-        if lines.count == 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]) {
-            var edge: [[UInt8]] = []
-            var hashCount = size
-            var intact = true
-            while hashCount > 0 {
-                let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
-                hashCount /= UInt64(MerkleTile.fullWidth)
-                guard width > 0 else { edge.append([]); continue }
-                let tile = MerkleTile(level: edge.count, index: hashCount, width: width)
-                let bytes = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
-                guard let bytes, bytes.count == width * MerkleTree.hashByteCount else { intact = false; break }
-                edge.append(bytes)
-            }
-            if intact, (try? MerkleTree.rootHash(of: MerkleTileReader(directory: directory, treeSize: size, edge: edge), treeSize: size)) == root {
-                return State(treeSize: size, edge: edge)
-            }
-        }
-        try systemCall { try FileSystem.removeTree(directory + "/tile"); try FileSystem.remove(statePath) }
-        return State()
-    }
-
-    /// Hashes the events from `state.treeSize` on, writing each tile as it fills, then the partial
-    /// tiles and `tree-size`, then removes the partial tiles of the old size.
-    private func append(upTo target: UInt64?, into state: inout State) throws {
-        let old = state
-        // The writer's hashes first (in chunks, so the lock is never held long), then the log for the rest.
-        while let recentLeafHashes, target.map({ state.treeSize < $0 }) ?? true {
-            let wanted = target.map { Int(min($0 - state.treeSize, 65_536)) } ?? 65_536
-            let hashes = recentLeafHashes.concatenatedHashes(from: state.treeSize, countMax: wanted)
-            if hashes.isEmpty { break }
-            for start in stride(from: 0, to: hashes.count, by: MerkleTree.hashByteCount) {
-                try appendLeaf(hashes[start..<(start + MerkleTree.hashByteCount)], to: &state)
-            }
-        }
-        if target.map({ state.treeSize < $0 }) ?? true {
-            var reader = try LogReader(directory: logDirectory, start: .offset(state.treeSize))
-            while target.map({ state.treeSize < $0 }) ?? true, let record = try reader.next() {
-                guard record.offset == state.treeSize else {
-                    throw EventLogError.offsetOutOfRange(offset: state.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
-                }
-                try appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state)
-            }
-        }
-        if let target, state.treeSize < target {
-            throw MerkleProofError.treeSizeBeyondLog(treeSize: target, logSize: state.treeSize)
-        }
-        guard state.treeSize != old.treeSize else { return }
-        let newPartials = Self.partialTiles(of: state)
-        for (tile, bytes) in newPartials {
-            try writeTile(bytes, to: directory + "/" + tile.path)
-        }
-        // One flush for every tile written above (not one fsync per tile), before `tree-size` names them.
-        try systemCall { () throws in
-            let handle = try FileDescriptor.open(directory, O_RDONLY | O_DIRECTORY)
-            guard linuxSyncFileSystem(handle.rawValue) == 0 else { throw SystemError.current("syncfs", directory) }
-        }
-        let root = try Self.rootHash(of: state)
-        try systemCall {
-            try FileSystem.writeAtomically(Array("\(state.treeSize)\n\(Base64.encode(root))\n".utf8), to: statePath, mode: 0o644)
-        }
-        let kept = Set(newPartials.map(\.tile))
-        for (tile, _) in Self.partialTiles(of: old) where !kept.contains(tile) {
-            try? systemCall { try FileSystem.remove(directory + "/" + tile.path) }
-        }
-    }
-
-    private func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State) throws {
-        try Self.appendLeaf(leafHash, to: &state) { tile, bytes in try writeTile(bytes, to: directory + "/" + tile.path) }
-    }
-
-    /// Adds one leaf to the right edge, handing every tile that fills to `emit` (the 256 hashes).
-    static func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State,
-                           emit: (MerkleTile, [UInt8]) throws -> Void) throws {
-        state.treeSize += 1
-        if state.edge.isEmpty { state.edge.append([]) }
-        state.edge[0] += leafHash
-        var level = 0
-        var levelSize = state.treeSize
-        while state.edge[level].count == MerkleTile.fullWidth * MerkleTree.hashByteCount {
-            levelSize /= UInt64(MerkleTile.fullWidth)
-            let bytes = state.edge[level]
-            try emit(MerkleTile(level: level, index: levelSize - 1, width: MerkleTile.fullWidth), bytes)
-            state.edge[level] = []
-            level += 1
-            if state.edge.count == level { state.edge.append([]) }
-            state.edge[level] += Self.rootOfFullTile(bytes)
-        }
-    }
-
-    /// The root of the 256 hashes of a full tile (the hash the next tile level holds for it), folded
-    /// pairwise in one buffer.
-    static func rootOfFullTile(_ bytes: [UInt8]) -> [UInt8] {
-        let size = MerkleTree.hashByteCount
-        var hashes = bytes
-        var count = MerkleTile.fullWidth
-        hashes.withUnsafeMutableBytes { buffer in
-            while count > 1 {
-                for pair in 0..<(count / 2) {
-                    var hasher = SHA256()
-                    hasher.update(CollectionOfOne(UInt8(0x01)))
-                    hasher.update(UnsafeRawBufferPointer(rebasing: buffer[(2 * pair * size)..<((2 * pair + 2) * size)]))
-                    let node = hasher.finalize()
-                    for index in 0..<size { buffer[pair * size + index] = node[index] }
-                }
-                count /= 2
-            }
-        }
-        return Array(hashes[0..<size])
-    }
-
-    /// The root of `state`'s tree from its right edge alone (the complete subtrees a root needs all lie
-    /// in the partial tiles; no file is read).
-    static func rootHash(of state: State) throws -> [UInt8] {
-        try MerkleTree.rootHash(of: MerkleTileReader(directory: "/nonexistent", treeSize: state.treeSize, edge: state.edge),
-                                treeSize: state.treeSize)
-    }
-
-    /// Writes a tile through a temporary file and a rename (readers see the old file or the new one),
-    /// without an fsync: `append` flushes every tile with one `syncfs` before `tree-size` names them.
-    private func writeTile(_ bytes: [UInt8], to path: String) throws {
-        try systemCall { () throws in
-            try FileSystem.createDirectory(FileSystem.parent(of: path))
-            let temporary = path + ".tmp-\(getpid())"
-            let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
-            try file.write(bytes, at: 0)
-            if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
-        }
-    }
-
-    static func partialTiles(of state: State) -> [(tile: MerkleTile, bytes: [UInt8])] {
-        var hashCount = state.treeSize
-        var result: [(tile: MerkleTile, bytes: [UInt8])] = []
-        for level in state.edge.indices {
-            let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
-            hashCount /= UInt64(MerkleTile.fullWidth)
-            if width > 0 { result.append((MerkleTile(level: level, index: hashCount, width: width), state.edge[level])) }
-        }
-        return result
     }
 }
-
-/// glibc's `syncfs(2)` (flushes the file system holding `descriptor`), which the Glibc module does not export.
-@_silgen_name("syncfs")
-private func linuxSyncFileSystem(_ descriptor: Int32) -> Int32

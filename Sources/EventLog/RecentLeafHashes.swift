@@ -64,14 +64,8 @@ public final class RecentLeafHashes: Sendable {
         }
     }
 
-    /// Up to `countMax` leaf hashes from `offset` on (fewer when fewer are held), or an empty list
-    /// when `offset` is not held (dropped already, or not appended yet).
-    public func hashes(from offset: UInt64, countMax: Int) -> [[UInt8]] {
-        let bytes = concatenatedHashes(from: offset, countMax: countMax)
-        return stride(from: 0, to: bytes.count, by: MerkleTree.hashByteCount).map { Array(bytes[$0..<($0 + MerkleTree.hashByteCount)]) }
-    }
-
-    /// The same hashes concatenated (32 bytes each), without an array per hash.
+    /// Up to `countMax` leaf hashes from `offset` on, concatenated (32 bytes each; fewer when fewer are
+    /// held), or none when `offset` is not held (dropped already, or not appended yet).
     public func concatenatedHashes(from offset: UInt64, countMax: Int) -> [UInt8] {
         state.withLock { state in
             var result: [UInt8] = []

@@ -15,6 +15,15 @@ public enum MerkleProofError: Error, Equatable, Sendable, CustomStringConvertibl
     /// A source does not hold the subtree asked for.
     case subtreeUnavailable(level: Int, index: UInt64, treeSize: UInt64)
 
+    /// Whether this says a proof does not verify (a hash of the wrong length, the wrong number of hashes,
+    /// another root), as opposed to a request out of bounds.
+    package var isVerificationFailure: Bool {
+        switch self {
+        case .badHashLength, .wrongProofLength, .rootMismatch: return true
+        case .leafIndexOutOfRange, .treeSizesOutOfOrder, .treeSizeBeyondLog, .subtreeUnavailable: return false
+        }
+    }
+
     public var description: String {
         switch self {
         case let .leafIndexOutOfRange(leafIndex, treeSize):

@@ -62,6 +62,20 @@ public struct MerkleTile: Sendable, Equatable, Hashable {
         return result
     }
 
+    /// The partial tiles of a tree of `treeSize` leaves (its right edge), lowest level first.
+    package static func partialTiles(treeSize: UInt64) -> [MerkleTile] {
+        var result: [MerkleTile] = []
+        var level = 0
+        var hashCount = treeSize
+        while hashCount > 0 {
+            let width = Int(hashCount % UInt64(fullWidth))
+            hashCount /= UInt64(fullWidth)
+            if width > 0 { result.append(MerkleTile(level: level, index: hashCount, width: width)) }
+            level += 1
+        }
+        return result
+    }
+
     /// The right-edge tile at `level` of a tree of `treeSize` leaves holding hash `hashIndex` of that
     /// tile level: full when complete, otherwise the partial tile of that size. Nil when the tree
     /// does not hold that hash.

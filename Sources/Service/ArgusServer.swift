@@ -204,7 +204,9 @@ public final class ArgusServer: Sendable {
         for task in tasks { task.cancel() }
         await http?.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
         for task in tasks { await task.value }
-        service.close()
+        // Waits for the history's writer and closes files: on the blocking-I/O queue.
+        let service = service
+        await BlockingIO.run { service.close() }
         configuration.engine?.connection.close()
         let waiters = state.withLock { state in
             state.phase = .stopped

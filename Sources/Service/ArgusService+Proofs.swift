@@ -48,7 +48,11 @@ extension ArgusService {
     func logCheckpoint(_ request: HTTPRequest) async throws -> HTTPResponse {
         _ = try authenticate(request, scope: nil)
         let transparency = transparency
-        return .text(200, try await BlockingIO.run { () throws -> String in try transparency.latestCheckpoint() })
+        do {
+            return .text(200, try await BlockingIO.run { () throws -> String in try transparency.latestCheckpoint() })
+        } catch {
+            throw proofError(error)
+        }
     }
 
     /// `GET /v1/log/vkey` (any valid token): the verifier key, text/plain.
@@ -119,11 +123,37 @@ extension ArgusService {
     private func proofResponse(_ body: @escaping @Sendable () throws -> JSONValue) async throws -> HTTPResponse {
         do {
             return json(200, try await BlockingIO.run(body))
-        } catch let error as MerkleProofError {
+        } catch {
+            throw proofError(error)
+        }
+    }
+
+    /// The API error for a failed proof: 400 `invalid_query` for sizes out of bounds; 410
+    /// `events_unavailable` when the tree needs events retention removed; 404 `not_found` for an offset
+    /// beyond the log; 503 `log_unavailable` when the log cannot be read; 503 `proof_unavailable` when the
+    /// tiles cannot give a proof that verifies (damaged and not rebuildable, or inconsistent with the
+    /// stored checkpoint). Server-side failures are logged.
+    func proofError(_ error: any Error) -> any Error {
+        switch error {
+        case let error as MerkleProofError where !error.isVerificationFailure:
             if case .leafIndexOutOfRange = error {
-                throw APIError(400, "invalid_query", error.description + " (the event is not in a tree of that size)")
+                return APIError(400, "invalid_query", error.description + " (the event is not in a tree of that size)")
             }
-            throw APIError(400, "invalid_query", error.description)
+            return APIError(400, "invalid_query", error.description)
+        case let error as EventLogError:
+            if case .offsetOutOfRange(let offset, let first, let next) = error {
+                if offset < first {
+                    return APIError(.eventsUnavailable(offset: offset, earliestAvailableOffset: first < next ? first : nil))
+                }
+                return APIError(404, "not_found", "offset \(offset) is not in the log (next offset \(next))")
+            }
+            configuration.logger.error("a proof could not read the log", [("error", .string(String(describing: error)))])
+            return APIError(.log(error))
+        case is MerkleTileError, is TransparencyLogError, is MerkleProofError:
+            configuration.logger.error("a proof could not be made", [("error", .string(String(describing: error)))])
+            return APIError(503, "proof_unavailable", "no verified proof or checkpoint can be made from the hash tiles now; see the server log")
+        default:
+            return error
         }
     }
 

@@ -46,7 +46,10 @@ struct BackgroundArchiver: Sendable {
     private func applyRetention(stateDirectory: String, logger: Logger) throws {
         guard let retention = settings.retention else { return }
         let gate = try ArchiveState.load(directory: stateDirectory).retentionGate
-        let deleted = try service.log.applyRetention(retention, consumersFloor: service.consumersFloor, mayDelete: gate)
+        // The hash tiles cannot be rebuilt without the events retention deletes: they are made durable
+        // first, and nothing above the size they are durable at goes.
+        let tilesDurableSize = try service.transparency.tiles.synchronize()
+        let deleted = try service.log.applyRetention(retention, consumersFloor: min(service.consumersFloor, tilesDurableSize), mayDelete: gate)
         if !deleted.isEmpty {
             logger.info("retention deleted \(deleted.count) archived segments from offset \(deleted[0])")
         }

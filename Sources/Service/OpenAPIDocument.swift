@@ -475,8 +475,8 @@ enum OpenAPIDocument {
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"description": "`not_found`: no such event in the organization's log (or not at `offset`); `event_lookup_limit`: not among the 10000 events searched from the time in its id on (details `scanned_from_offset`, `scanned_count`); ask with `offset`.", "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["not_found", "event_lookup_limit"]}, "scanned_from_offset": {"type": "integer"}, "scanned_count": {"type": "integer"}}}}}}}},
-          "410": {"description": "`events_unavailable`: no store holds the event any more.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
-          "503": {"description": "`archive_unavailable` (retry after `Retry-After`) or `log_unavailable`.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+          "410": {"description": "`events_unavailable`: no store holds the event any more, or the tree needs events retention removed locally.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"description": "`archive_unavailable` (retry after `Retry-After`), `log_unavailable`, or `proof_unavailable`: the hash tiles give no proof that verifies (damaged and not rebuildable, or inconsistent with the stored checkpoint); nothing unverified is handed out.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },
@@ -489,7 +489,8 @@ enum OpenAPIDocument {
         "security": [{"bearerAuth": []}],
         "responses": {
           "200": {"description": "The signed note.", "content": {"text/plain": {"schema": {"type": "string"}}}},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "503": {"description": "`log_unavailable`, or `proof_unavailable`: no checkpoint can be signed now (the hash tiles are damaged and cannot be rebuilt, or the log is not consistent with the stored checkpoint: nothing is signed).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },
@@ -518,9 +519,11 @@ enum OpenAPIDocument {
           {"name": "to", "in": "query", "required": true, "schema": {"type": "integer", "minimum": 0, "maximum": 9223372036854775807}, "description": "At most the log size; from at most to (else 400)."}
         ],
         "responses": {
-          "200": {"description": "The proof.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConsistencyProof"}}}},
+          "200": {"description": "The proof (verified against both roots before it is sent).", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ConsistencyProof"}}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
-          "401": {"$ref": "#/components/responses/Unauthorized"}
+          "401": {"$ref": "#/components/responses/Unauthorized"},
+          "410": {"description": "`events_unavailable`: the tree needs events retention removed locally.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}},
+          "503": {"description": "`log_unavailable`, or `proof_unavailable`: the hash tiles give no proof that verifies (damaged and not rebuildable); nothing unverified is handed out.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
         }
       }
     },

@@ -1,3 +1,4 @@
+import HTTPClient
 import Delivery
 #if canImport(Glibc)
 import Glibc

@@ -30,16 +30,11 @@ extension TransparencyLog {
         guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
         let leaf = record.envelope()
         let leafHash = MerkleTree.leafHash(leaf)
-        var proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
-        // A tile changed on disk (same length, other bytes) gives a proof that does not lead to the root:
-        // such a proof is never handed out; the tiles are rebuilt from the log and the proof made again.
-        if (try? MerkleProof.verifyInclusion(leafIndex: offset, treeSize: treeSize, leafHash: leafHash, proof: proof,
-                                             rootHash: tiles.rootHash(treeSize: treeSize))) == nil {
-            try tiles.rebuild()
-            proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
-            // Still not leading to the root after a rebuild: refuse rather than hand it out.
+        let proof = try verified(kind: "inclusion") {
+            let proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
             try MerkleProof.verifyInclusion(leafIndex: offset, treeSize: treeSize, leafHash: leafHash, proof: proof,
-                                            rootHash: tiles.rootHash(treeSize: treeSize))
+                                            rootHash: verifiedRoot(treeSize: treeSize))
+            return proof
         }
         return .object([
             ("offset", .integer(offset)),
@@ -56,12 +51,46 @@ extension TransparencyLog {
     public func consistencyProof(from: UInt64, to: UInt64) throws -> JSONValue {
         let size = try updateTiles()
         guard to <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: to, logSize: size) }
-        let proof = try tiles.consistencyProof(from: from, to: to)
+        guard from <= to else { throw MerkleProofError.treeSizesOutOfOrder(from: from, to: to) }
+        // Verified against both roots, each proven a prefix of the whole tree first (`verifiedRoot`).
+        let proof = try verified(kind: "consistency") {
+            let proof = try tiles.consistencyProof(from: from, to: to)
+            try MerkleProof.verifyConsistency(from: from, to: to, fromRoot: verifiedRoot(treeSize: from),
+                                              toRoot: verifiedRoot(treeSize: to), proof: proof)
+            return proof
+        }
         return .object([
             ("from", .integer(from)),
             ("to", .integer(to)),
             ("consistency", .array(proof.map { .string(Base64.encode($0)) })),
         ])
+    }
+
+    /// The consistency proof from `from` to `to` made from the tiles, verified against the two roots.
+    /// - Throws: `TransparencyLogError.unverifiedProof` when it does not verify even after a rebuild.
+    func verifiedConsistencyProof(from: UInt64, to: UInt64, fromRoot: [UInt8], toRoot: [UInt8]) throws -> [[UInt8]] {
+        try verified(kind: "consistency") {
+            let proof = try tiles.consistencyProof(from: from, to: to)
+            try MerkleProof.verifyConsistency(from: from, to: to, fromRoot: fromRoot, toRoot: toRoot, proof: proof)
+            return proof
+        }
+    }
+
+    /// Runs `make` (which builds a proof and verifies it); when the proof does not verify (a tile changed
+    /// on disk: same length, other bytes) the tiles are rebuilt from the log and it runs once more. A
+    /// proof that still does not verify is refused, never handed out.
+    /// - Throws: `TransparencyLogError.unverifiedProof`; what `make` or the rebuild throws otherwise.
+    func verified(kind: String, _ make: () throws -> [[UInt8]]) throws -> [[UInt8]] {
+        do {
+            return try make()
+        } catch let error as MerkleProofError where error.isVerificationFailure {
+            try tiles.rebuild()
+        }
+        do {
+            return try make()
+        } catch let error as MerkleProofError where error.isVerificationFailure {
+            throw TransparencyLogError.unverifiedProof(kind: kind, reason: error.description)
+        }
     }
 
     /// Checks that `note` is a checkpoint signed by this log's key and that the log still holds that
@@ -71,7 +100,8 @@ extension TransparencyLog {
     public func check(note: String) throws -> (checkpoint: Checkpoint, logSize: UInt64) {
         let checkpoint = try Checkpoint(signedNote: note, verifier: signer.verifier)
         let size = try updateTiles()
-        guard checkpoint.treeSize <= size, try tiles.rootHash(treeSize: checkpoint.treeSize) == checkpoint.rootHash else {
+        guard checkpoint.treeSize <= size, try tiles.rootHash(treeSize: checkpoint.treeSize) == checkpoint.rootHash
+                || (try? { try tiles.rebuild(); return try tiles.rootHash(treeSize: checkpoint.treeSize) }()) == checkpoint.rootHash else {
             throw TransparencyLogError.inconsistent(storedSize: checkpoint.treeSize, logSize: size)
         }
         return (checkpoint, size)

@@ -83,13 +83,20 @@ public final class TransparencyLog: Sendable {
             let lock = try FileDescriptor.open(checkpointPath + ".lock", O_RDWR | O_CREAT, mode: 0o644)
             guard flock(lock.rawValue, LOCK_EX) == 0 else { throw SystemError.current("flock", checkpointPath + ".lock") }
             defer { flock(lock.rawValue, LOCK_UN) }
-            let size = try updateTiles()
+            // The partial tiles and `tree-size` are written here, at most once per checkpoint.
+            let size = try updateTiles(persisting: true)
             let wanted = treeSize ?? size
             guard wanted <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: wanted, logSize: size) }
+            // The root of the whole tree comes from the right edge alone (never from a full tile file), so
+            // it is the log's. Every checkpoint signed is proven a prefix of it first (consistency proofs made
+            // from the tiles and verified): the stored one and the new one, hence consistent with each other.
+            let currentRoot = try tiles.rootHash(treeSize: size)
             let stored = try storedCheckpoint()
             if let stored {
-                guard stored.checkpoint.treeSize <= size,
-                      try tiles.rootHash(treeSize: stored.checkpoint.treeSize) == stored.checkpoint.rootHash else {
+                do {
+                    guard stored.checkpoint.treeSize <= size else { throw TransparencyLogError.unverifiedProof(kind: "consistency", reason: "larger than the log") }
+                    _ = try verifiedConsistencyProof(from: stored.checkpoint.treeSize, to: size, fromRoot: stored.checkpoint.rootHash, toRoot: currentRoot)
+                } catch TransparencyLogError.unverifiedProof {
                     throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
                 }
                 if stored.checkpoint.treeSize == wanted { return stored.note }
@@ -104,17 +111,39 @@ public final class TransparencyLog: Sendable {
 
     /// Brings the tiles up to the durable size (for a process that is not the writer: the readable
     /// size, made durable first with `EventLog.syncedReadableSize`); returns the size they cover.
+    /// - Parameter persisting: write the partial tiles and `tree-size` too (nil: only in a process that
+    ///   does not write the log; the server writes them when it signs a checkpoint).
     /// - Throws: tile and log errors.
-    public func updateTiles() throws -> UInt64 {
-        try tiles.update(to: durableSize?() ?? EventLog.syncedReadableSize(directory: tiles.logDirectory))
+    public func updateTiles(persisting: Bool? = nil) throws -> UInt64 {
+        try tiles.update(to: durableSize?() ?? EventLog.syncedReadableSize(directory: tiles.logDirectory),
+                         persisting: persisting ?? (durableSize == nil))
     }
 
     /// A signed checkpoint for the first `treeSize` events (at most what the tiles cover; call
     /// `tiles.update` first). It is a prefix of the log, so it is consistent with every other one.
     /// - Throws: `MerkleProofError.treeSizeBeyondLog`, tile errors.
     public func signedCheckpoint(treeSize: UInt64) throws -> String {
+        signer.sign(Checkpoint(origin: signer.verifier.name, treeSize: treeSize, rootHash: try verifiedRoot(treeSize: treeSize)).body)
+    }
+
+    /// The root of the first `treeSize` events (at most what the tiles cover), proven a prefix of the whole
+    /// tree the tiles cover, whose root comes from the right edge in memory alone (never from a full tile
+    /// file): a full tile changed on disk can then never make a root that is signed.
+    /// - Throws: `TransparencyLogError.unverifiedProof` when the proof fails even after a rebuild; tile errors.
+    func verifiedRoot(treeSize: UInt64) throws -> [UInt8] {
+        let size = tiles.treeSize
+        let currentRoot = try tiles.rootHash(treeSize: size)
+        guard treeSize < size else { return treeSize == size ? currentRoot : try tiles.rootHash(treeSize: treeSize) }
         let root = try tiles.rootHash(treeSize: treeSize)
-        return signer.sign(Checkpoint(origin: signer.verifier.name, treeSize: treeSize, rootHash: root).body)
+        do {
+            _ = try verifiedConsistencyProof(from: treeSize, to: size, fromRoot: root, toRoot: currentRoot)
+            return root
+        } catch TransparencyLogError.unverifiedProof {
+            // The proof was made again after a rebuild, and the root may have been the damaged part.
+            let rebuilt = try tiles.rootHash(treeSize: treeSize)
+            _ = try verifiedConsistencyProof(from: treeSize, to: size, fromRoot: rebuilt, toRoot: currentRoot)
+            return rebuilt
+        }
     }
 }
 
@@ -128,11 +157,15 @@ extension String {
 public enum TransparencyLogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The log no longer contains the stored checkpoint's tree (it shrank or was rewritten).
     case inconsistent(storedSize: UInt64, logSize: UInt64)
+    /// A proof made from the tiles does not verify, even after they were rebuilt: it is not handed out.
+    case unverifiedProof(kind: String, reason: String)
 
     public var description: String {
         switch self {
         case let .inconsistent(storedSize, logSize):
             return "the log (\(logSize) events) is not consistent with the stored checkpoint of size \(storedSize); refusing to sign"
+        case let .unverifiedProof(kind, reason):
+            return "the \(kind) proof made from the hash tiles does not verify (\(reason)), even after rebuilding them; it is not handed out"
         }
     }
 }

@@ -88,4 +88,105 @@ import Testing
         #expect(try fresh.update() == size)
         #expect(try fresh.rootHash(treeSize: size) == expectedRoot)
     }
+
+    /// Removes the log's sealed segments below `offset` as retention does; returns the new first offset.
+    static func retain(from offset: UInt64, log directory: String) throws -> UInt64 {
+        let bases = try SegmentCatalog.baseOffsets(directory: directory)
+        for (base, next) in zip(bases, bases.dropFirst()) where next <= offset {
+            try FileManager.default.removeItem(atPath: directory + "/" + SegmentName.log(baseOffset: base))
+            try? FileManager.default.removeItem(atPath: directory + "/" + SegmentName.index(baseOffset: base))
+        }
+        return try #require(try SegmentCatalog.baseOffsets(directory: directory).first)
+    }
+
+    static func flipByte(_ path: String, at index: Int = 5) throws {
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        bytes[index] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Once retention removed the log's start and nothing durable covers it, damaged tiles are refused,
+    /// never deleted: loading and rebuilding both say why, and every tile file is still there.
+    @Test func tilesThatCannotBeRebuiltAreKept() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let log = directory.appending("log")
+        try MerkleTileStore(directory: merkle, logDirectory: log).update()
+        let first = try Self.retain(from: 300, log: log)
+        #expect(first > 0)
+        try Self.flipByte(merkle + "/tile/0/002.p/88")
+        let files = try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted()
+
+        let store = MerkleTileStore(directory: merkle, logDirectory: log)
+        #expect(throws: MerkleTileError.self) { try store.update() }
+        #expect(throws: MerkleTileError.self) { try store.rebuild() }
+        #expect(try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted() == files, "nothing deleted")
+        #expect(Self.exists(merkle + "/tile/0/000"))
+    }
+
+    /// `synchronize()` records a durable anchor before retention: damaged tiles above it are then rebuilt
+    /// from the anchor and the events after it, and give the log's roots and proofs again.
+    @Test func anAnchorLetsTilesBeRebuiltAfterRetention() async throws {
+        let directory = TemporaryDirectory()
+        let reference = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let log = directory.appending("log")
+        let size = UInt64(Self.eventCount)
+        let store = MerkleTileStore(directory: merkle, logDirectory: log)
+        try store.update(to: 300, persisting: false)
+        #expect(try store.synchronize() == 300)
+        #expect(Self.exists(merkle + "/anchor"))
+        try store.update()
+        _ = try Self.retain(from: 300, log: log)
+
+        // A damaged stored edge: the anchor and the log after it give the tree again.
+        try Self.flipByte(merkle + "/tile/0/002.p/88")
+        let reopened = MerkleTileStore(directory: merkle, logDirectory: log)
+        #expect(try reopened.update() == size)
+        #expect(try reopened.rootHash(treeSize: size) == MerkleTree.rootHash(of: reference, treeSize: size))
+        // A full tile above the anchor changed on disk: a proof that reads it rebuilds from the anchor.
+        try Self.flipByte(merkle + "/tile/0/001", at: 40)
+        try reopened.rebuild()
+        #expect(try reopened.inclusionProof(leafIndex: 257, treeSize: size)
+            == MerkleProof.inclusion(leafIndex: 257, treeSize: size, source: reference))
+        #expect(try reopened.consistencyProof(from: 300, to: size)
+            == MerkleProof.consistency(from: 300, to: size, source: reference))
+    }
+
+    /// `synchronize()` checks each full tile against the level above before it anchors: a changed one is
+    /// rebuilt first (while the log still starts at 0), so the anchor never covers a wrong tile.
+    @Test func synchronizeChecksTheTilesItMakesDurable() async throws {
+        let directory = TemporaryDirectory()
+        let reference = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        try store.update()
+        try Self.flipByte(merkle + "/tile/0/000", at: 100)
+        #expect(try store.synchronize() == UInt64(Self.eventCount))
+        let tile = [UInt8](try Data(contentsOf: URL(fileURLWithPath: merkle + "/tile/0/000")))
+        #expect(tile == (0..<256).flatMap { reference.leafHashes[$0] }, "rebuilt before it was made durable")
+    }
+
+    /// Between checkpoints the server folds without persisting: full tiles are written as they fill, the
+    /// partial tiles and `tree-size` only when persisting.
+    @Test func partialTilesAreWrittenOnlyWhenPersisting() async throws {
+        let directory = TemporaryDirectory()
+        _ = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        #expect(try store.update(to: 300, persisting: false) == 300)
+        #expect(Self.exists(merkle + "/tile/0/000"))
+        #expect(!Self.exists(merkle + "/tile/0/001.p/44"))
+        #expect(!Self.exists(merkle + "/tree-size"))
+        #expect(try store.update(to: 300) == 300)
+        #expect(Self.exists(merkle + "/tile/0/001.p/44"))
+        #expect(Self.exists(merkle + "/tree-size"))
+        #expect(try store.update(to: 513, persisting: false) == 513)
+        #expect(Self.exists(merkle + "/tile/0/001"))
+        #expect(Self.exists(merkle + "/tile/0/001.p/44"), "the stored size's partial tile stays until the next persist")
+        #expect(try store.update(to: 513) == 513)
+        #expect(!Self.exists(merkle + "/tile/0/001.p/44"))
+        #expect(Self.exists(merkle + "/tile/0/002.p/1"))
+    }
 }

@@ -9,30 +9,36 @@ import Testing
 @Suite(.timeLimit(.minutes(5))) struct RecentLeafHashesTests {
     static func hash(_ byte: UInt8) -> [UInt8] { [UInt8](repeating: byte, count: 32) }
 
+    /// `ring.concatenatedHashes` as one array per hash.
+    static func hashes(_ ring: RecentLeafHashes, from offset: UInt64, countMax: Int) -> [[UInt8]] {
+        let bytes = ring.concatenatedHashes(from: offset, countMax: countMax)
+        return stride(from: 0, to: bytes.count, by: 32).map { Array(bytes[$0..<($0 + 32)]) }
+    }
+
     @Test func keepsAtMostCountMaxDroppingTheOldestGroups() {
         let ring = RecentLeafHashes(countMax: 4)
         ring.append(firstOffset: 10, hashes: Self.hash(1) + Self.hash(2))
         ring.append(firstOffset: 12, hashes: Self.hash(3) + Self.hash(4))
         #expect(ring.count == 4)
-        #expect(ring.hashes(from: 11, countMax: 10) == [Self.hash(2), Self.hash(3), Self.hash(4)])
-        #expect(ring.hashes(from: 12, countMax: 1) == [Self.hash(3)])
+        #expect(Self.hashes(ring, from: 11, countMax: 10) == [Self.hash(2), Self.hash(3), Self.hash(4)])
+        #expect(Self.hashes(ring, from: 12, countMax: 1) == [Self.hash(3)])
         ring.append(firstOffset: 14, hashes: Self.hash(5))
         #expect(ring.count <= 4)
-        #expect(ring.hashes(from: 10, countMax: 10).isEmpty, "offset 10 fell out")
-        #expect(ring.hashes(from: 12, countMax: 10) == [Self.hash(3), Self.hash(4), Self.hash(5)])
-        #expect(ring.hashes(from: 15, countMax: 10).isEmpty, "not appended yet")
+        #expect(Self.hashes(ring, from: 10, countMax: 10).isEmpty, "offset 10 fell out")
+        #expect(Self.hashes(ring, from: 12, countMax: 10) == [Self.hash(3), Self.hash(4), Self.hash(5)])
+        #expect(Self.hashes(ring, from: 15, countMax: 10).isEmpty, "not appended yet")
         // Many groups: still bounded.
         for offset in UInt64(15)..<1000 { ring.append(firstOffset: offset, hashes: Self.hash(UInt8(offset % 256))) }
         #expect(ring.count == 4)
-        #expect(ring.hashes(from: 996, countMax: 10) == (996..<1000).map { Self.hash(UInt8($0 % 256)) })
+        #expect(Self.hashes(ring, from: 996, countMax: 10) == (996..<1000).map { Self.hash(UInt8($0 % 256)) })
     }
 
     @Test func aGapDropsWhatCameBefore() {
         let ring = RecentLeafHashes(countMax: 100)
         ring.append(firstOffset: 0, hashes: Self.hash(1) + Self.hash(2))
         ring.append(firstOffset: 5, hashes: Self.hash(6))
-        #expect(ring.hashes(from: 0, countMax: 10).isEmpty)
-        #expect(ring.hashes(from: 5, countMax: 10) == [Self.hash(6)])
+        #expect(Self.hashes(ring, from: 0, countMax: 10).isEmpty)
+        #expect(Self.hashes(ring, from: 5, countMax: 10) == [Self.hash(6)])
         #expect(ring.count == 1)
     }
 
@@ -48,7 +54,7 @@ import Testing
         log.close()
         let ring = try #require(log.recentLeafHashes)
         let expected = try TestSupport.readAll(directory.appending("log")).map { MerkleTree.leafHash($0.envelope()) }
-        #expect(ring.hashes(from: 0, countMax: 1000) == expected)
+        #expect(Self.hashes(ring, from: 0, countMax: 1000) == expected)
         // Every seal was reported with the offset after the sealed segment's last event.
         let summaries = try SegmentCatalog.summaries(directory: directory.appending("log")).filter(\.sealed)
         #expect(!summaries.isEmpty)

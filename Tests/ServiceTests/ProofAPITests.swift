@@ -111,6 +111,29 @@ import Testing
         #expect(limited.code == "event_lookup_limit", "\(String(decoding: limited.response.body, as: UTF8.self))")
         #expect(limited.json?["error"]?["scanned_count"]?.int64Value == Int64(ArgusService.proofScanCountMax))
     }
+
+    /// Every failure a proof or checkpoint route can meet answers with its status and machine-readable
+    /// code (never a bare 500): bounds 400, events retention removed 410, an offset beyond the log 404,
+    /// the log unreadable 503 `log_unavailable`, tiles that give no verified proof 503 `proof_unavailable`.
+    @Test func proofFailuresAnswerWithStatusAndCode() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let cases: [(any Error, Int, String)] = [
+            (MerkleProofError.treeSizeBeyondLog(treeSize: 9, logSize: 3), 400, "invalid_query"),
+            (MerkleProofError.leafIndexOutOfRange(leafIndex: 5, treeSize: 3), 400, "invalid_query"),
+            (EventLogError.offsetOutOfRange(offset: 2, firstOffset: 100, nextOffset: 200), 410, "events_unavailable"),
+            (EventLogError.offsetOutOfRange(offset: 300, firstOffset: 0, nextOffset: 200), 404, "not_found"),
+            (EventLogError.corruptSegment(segment: "x", reason: "y"), 503, "log_unavailable"),
+            (MerkleTileError(path: "tile/0/000", reason: "cannot be rebuilt"), 503, "proof_unavailable"),
+            (TransparencyLogError.unverifiedProof(kind: "consistency", reason: "root"), 503, "proof_unavailable"),
+            (TransparencyLogError.inconsistent(storedSize: 5, logSize: 4), 503, "proof_unavailable"),
+            (MerkleProofError.rootMismatch, 503, "proof_unavailable"),
+        ]
+        for (error, status, code) in cases {
+            let answer = try #require(harness.service.proofError(error) as? APIError, "\(error)")
+            #expect(answer.status == status && answer.code == code, "\(error): \(answer)")
+        }
+    }
 }
 
 /// Events for the tests above (the time in their ids is the harness clock's).

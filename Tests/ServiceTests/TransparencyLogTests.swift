@@ -47,4 +47,40 @@ import Testing
         try Data(forged.utf8).write(to: URL(fileURLWithPath: layout.merkle + "/checkpoint"))
         #expect(throws: TransparencyLogError.inconsistent(storedSize: 350, logSize: 350)) { try reopened.latestCheckpoint() }
     }
+
+    /// A consistency proof is verified before it is handed out: when a tile changed on disk and a
+    /// rebuild cannot mend it (retention removed the events below the durable anchor), it is refused.
+    @Test func aConsistencyProofThatDoesNotVerifyIsRefused() async throws {
+        let root = NSTemporaryDirectory() + "argus-tlog-refuse-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let layout = DataLayout(root: root)
+        var options = EventLogOptions()
+        options.segmentSizeBytesMax = 16 * 1024
+        options.fsyncPolicy = .none
+        let log = try EventLog(directory: layout.log, options: options)
+        for number in 0..<600 {
+            _ = try await log.append(NewEvent(organizationID: "org_1", type: "user.created", eventID: "evt_\(number)",
+                                              data: Array("{\"n\":\(number)}".utf8)))
+        }
+        log.close()
+        let transparency = try TransparencyLog(layout: layout)
+        _ = try transparency.latestCheckpoint()
+        let good = try transparency.consistencyProof(from: 10, to: 600)
+        #expect(try transparency.tiles.synchronize() == 600)
+        let bases = try SegmentCatalog.baseOffsets(directory: layout.log)
+        for (base, next) in zip(bases, bases.dropFirst()) where next <= 300 {
+            try FileManager.default.removeItem(atPath: layout.log + "/" + SegmentName.log(baseOffset: base))
+        }
+        let tile = layout.merkle + "/tile/0/000"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tile)))
+        bytes[0] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: tile))
+
+        #expect(throws: TransparencyLogError.self) { try transparency.consistencyProof(from: 10, to: 600) }
+        #expect(throws: TransparencyLogError.self) { try transparency.signedCheckpoint(treeSize: 10) }
+        // The tile mended: served again, the same proof.
+        bytes[0] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: tile))
+        #expect(try transparency.consistencyProof(from: 10, to: 600) == good)
+    }
 }
