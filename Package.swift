@@ -55,8 +55,10 @@ let package = Package(
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
         .target(name: "Archive", dependencies: ["Crypto", "EventLog", "HTTPClient", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
-        // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
+        // together (HTTP server, delivery, spool, background archiving and retention, and under `serve --engine`
+        // the engine's mirror, replicated stores and delivery leases); DataLayout names every path.
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
+                                                "Engine", "NATS"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
         // signal handling are Service's; SystemIO only to read standard input).
