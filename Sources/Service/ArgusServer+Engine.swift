@@ -17,7 +17,7 @@ extension ArgusServer {
         try await mirror.checkPrefix()
         while try await mirror.copyBatch() > 0 {}
         let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger)
-        let clients = EngineReplica.clients(service.clients, bucket: engine.clients, logger: logger)
+        let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger)
         try await webhooks.pull()
         try await clients.pull()
         var admin: (OAuthClient, secret: String)?
