@@ -35,7 +35,7 @@ let package = Package(
         // A strict JSON parser and encoder that keeps member order and number text.
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
-        .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
+        .target(name: "WebhookSigning", dependencies: ["Crypto", "SystemIO"], swiftSettings: strict),
         // Our NATS client: the text protocol over plain sockets (reader and writer threads, reconnect across
         // a cluster), JetStream streams, publishes with acks, reads by sequence, pull consumers, key-value buckets.
         .target(name: "NATS", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
@@ -74,8 +74,8 @@ let package = Package(
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "SystemIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto", "SystemIO"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
