@@ -35,7 +35,7 @@ let package = Package(
         // A strict JSON parser and encoder that keeps member order and number text.
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
-        .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
+        .target(name: "WebhookSigning", dependencies: ["Crypto", "SystemIO"], swiftSettings: strict),
         // Our NATS client: the text protocol over plain sockets (reader and writer threads, reconnect across
         // a cluster), JetStream streams, publishes with acks, reads by sequence, pull consumers, key-value buckets.
         .target(name: "NATS", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
@@ -57,8 +57,10 @@ let package = Package(
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
         .target(name: "Archive", dependencies: ["Crypto", "EventLog", "HTTPClient", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
-        // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
+        // together (HTTP server, delivery, spool, background archiving and retention, and under `serve --engine`
+        // the engine's mirror, replicated stores and delivery leases); DataLayout names every path.
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
+                                                "Engine", "NATS"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
         // signal handling are Service's; SystemIO only to read standard input).
@@ -74,8 +76,8 @@ let package = Package(
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "SystemIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto", "SystemIO"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),

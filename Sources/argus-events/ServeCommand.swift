@@ -2,6 +2,7 @@ import Archive
 import EventLog
 import Foundation
 import JSON
+import NATS
 import Service
 import WebhookSigning
 
@@ -9,13 +10,13 @@ import WebhookSigning
 /// environment and `--config` into its configuration, prints the greeting, and stops it on a signal.
 struct ServeCommand: Command {
     static let name = "serve"
-    static let usage = "serve [--data-dir D] [--listen H:P] [--config FILE] [--metrics-public] [--max-connections N] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--origin O] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
+    static let usage = "serve [--data-dir D] [--listen H:P] [--engine local|nats://HOST:PORT[,...]] [--config FILE] [--metrics-public] [--max-connections N] [--allow-http] [--allow-target-cidr CIDR]... [--segment-bytes N] [--origin O] [--fsync always|interval[:MS]|none] [--auto-disable-hours H] [--no-supervisor] [--archive-target file:///DIR|s3://BUCKET/PREFIX [--s3-endpoint URL] [--region R] [--object-lock-days N] [--archive-interval-seconds S] [--retention-bytes N] [--retention-hours H] [--archive-cache-bytes N]]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--data-dir", "--listen", "--config", "--allow-target-cidr", "--segment-bytes", "--fsync",
                                                           "--archive-target", "--s3-endpoint", "--region", "--object-lock-days",
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
-                                                          "--auto-disable-hours", "--archive-cache-bytes", "--max-connections", "--origin"],
+                                                          "--auto-disable-hours", "--archive-cache-bytes", "--max-connections", "--origin", "--engine"],
                                       switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
         let file = try ConfigFile.load(arguments.value("--config"))
         if arguments.isSet("--no-supervisor") {
@@ -25,8 +26,20 @@ struct ServeCommand: Command {
         } else {
             return Supervisor.run(logger: Logger { Console.error($0) })
         }
-        let configuration = try makeConfiguration(arguments, file: file)
+        var configuration = try makeConfiguration(arguments, file: file)
         defer { Console.serverErrorLines.flush() }
+        let engineURL = arguments.value("--engine") ?? ProcessInfo.processInfo.environment["ARGUS_ENGINE"] ?? "local"
+        if engineURL != "local" {
+            guard configuration.archiving == nil else { throw UsageError("--archive-target is not supported with --engine yet (archive a process's data directory with `archive`)") }
+            let engine: EngineBinding
+            do {
+                engine = try await EngineBinding.open(servers: engineURL, logger: configuration.service.logger)
+            } catch NATSError.invalidURL(let detail) {
+                throw UsageError("--engine must be local or nats://HOST:PORT[,nats://HOST:PORT...]: \(detail)")
+            }
+            configuration.engine = engine
+            configuration.service.appender = engine.log
+        }
         // Stop on SIGTERM or SIGINT: stop accepting, finish in-flight requests, flush the log. Caught from
         // here on (before the greeting, which tells a parent the server is up), so an early signal is kept.
         let stop = TerminationSignals.stream()
