@@ -17,16 +17,28 @@ extension ArgusServer {
         try await mirror.checkPrefix()
         while try await mirror.copyBatch() > 0 {}
         let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger)
-        let clients = EngineReplica.clients(service.clients, bucket: engine.clients, logger: logger)
-        try await webhooks.pull()
-        try await clients.pull()
+        let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger)
+        try await Self.retryingPull(webhooks, logger: logger)
+        try await Self.retryingPull(clients, logger: logger)
         var admin: (OAuthClient, secret: String)?
         if service.clients.isEmpty {
-            do {
-                try await engine.meta.create("admin-bootstrap", Array(engine.holder.utf8))
-                admin = try await service.bootstrapAdminClient()
-            } catch JetStreamError.keyExists {
-                // Another process created the first admin client; it arrives with the clients' changes.
+            let won: Bool = try await EngineBinding.retrying("admin bootstrap", logger: logger) { () throws(JetStreamError) in
+                do throws(JetStreamError) {
+                    try await engine.meta.create("admin-bootstrap", Array(engine.holder.utf8))
+                    return true
+                } catch {
+                    // Another process created the first admin client; it arrives with the clients' changes.
+                    if case .keyExists = error { return false }
+                    throw error
+                }
+            }
+            if won, let created = try await service.bootstrapAdminClient() {
+                admin = created
+                // In the engine before it is printed: the other processes accept it from their first pull on.
+                let record = FileStore.read(directory: service.clients.directory, name: created.0.clientID + ".json") ?? []
+                _ = try await EngineBinding.retrying("admin client", logger: logger) { () throws(JetStreamError) in
+                    try await engine.clients.put(created.0.clientID, record)
+                }
             }
         }
         clients.pushDifferences()
@@ -41,5 +53,18 @@ extension ArgusServer {
             Task { await leases.run() },
         ]
         return (admin, tasks)
+    }
+
+    /// A replica's first pull, retrying while the engine's buckets elect their leaders.
+    private static func retryingPull(_ replica: EngineReplica, logger: Logger) async throws {
+        _ = try await EngineBinding.retrying("first pull of \(replica.bucket.name)", logger: logger) { () throws(JetStreamError) in
+            do {
+                return try await replica.pull()
+            } catch let error as JetStreamError {
+                throw error
+            } catch {
+                throw JetStreamError.invalidArgument(String(describing: error))
+            }
+        }
     }
 }

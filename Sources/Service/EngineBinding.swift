@@ -37,17 +37,8 @@ public struct EngineBinding: Sendable {
         do {
             let jetStream = JetStream(connection: connection)
             let replicas = min(3, max(1, connection.knownServers.count))
-            let started = SystemClock.monotonicSeconds()
             func retrying<T>(_ what: String, _ body: () async throws(JetStreamError) -> T) async throws -> T {
-                while true {
-                    do {
-                        return try await body()
-                    } catch {
-                        guard error.isTransient || Self.isStartingUp(error), SystemClock.monotonicSeconds() - started < openRetrySeconds else { throw error }
-                        logger.info("engine not ready (\(what)): \(error.description); retrying")
-                        try await Task.sleep(nanoseconds: 250_000_000)
-                    }
-                }
+                try await Self.retrying(what, logger: logger, body)
             }
             let log = try await retrying("stream") { () throws(JetStreamError) in try await JetStreamEventLog.open(jetStream, replicas: replicas) }
             let cursors = try await retrying("cursors") { () throws(JetStreamError) in try await JetStreamCursors.open(jetStream, replicas: replicas) }
@@ -65,6 +56,22 @@ public struct EngineBinding: Sendable {
         } catch {
             connection.close()
             throw error
+        }
+    }
+
+    /// Runs `body` until it succeeds, retrying transient failures (no leader elected yet, no responders,
+    /// a lost connection) every 250 ms for at most `openRetrySeconds`.
+    /// - Throws: the first failure that is not transient, or the last one after `openRetrySeconds`.
+    public static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
+        let started = SystemClock.monotonicSeconds()
+        while true {
+            do {
+                return try await body()
+            } catch {
+                guard error.isTransient || isStartingUp(error), SystemClock.monotonicSeconds() - started < openRetrySeconds else { throw error }
+                logger.info("engine not ready (\(what)): \(error.description); retrying")
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
         }
     }
 

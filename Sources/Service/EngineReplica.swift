@@ -152,7 +152,8 @@ extension EngineReplica {
     }
 
     /// The OAuth clients' replica: key = client id, value = the client's file (secret digest, never the secret).
-    static func clients(_ store: ClientStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
+    /// A client deleted elsewhere loses its tokens here too.
+    static func clients(_ store: ClientStore, tokens: TokenStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
         EngineReplica(bucket: bucket, local: LocalSide(
             read: { id in FileStore.read(directory: store.directory, name: id + ".json") },
             write: { id, value in
@@ -160,6 +161,7 @@ extension EngineReplica {
                 if let value {
                     try FileStore.write(value, directory: store.directory, name: id + ".json")
                 } else {
+                    _ = try tokens.revokeAll(clientID: id)
                     try FileStore.remove(directory: store.directory, name: id + ".json")
                 }
             },

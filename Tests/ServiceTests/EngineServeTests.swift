@@ -120,5 +120,33 @@ struct EngineServeTests {
         #expect(wanted.isSubset(of: Set(offsets)))
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
         #expect(verify.status == 0, "the survivor's local copy verifies: \(verify.output) \(verify.errors)")
+
+        // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
+        let made = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "create", "--engine", pair.cluster.url, "--org", "org_b",
+                                                                          "--scopes", "events:publish"], timeoutSeconds: 60)
+        let createdClient = try JSONParser.parse(Array(made.output.utf8))
+        let clientID = try #require(createdClient["client_id"]?.stringValue, "clients create --engine printed the client: \(made.errors)")
+        let clientSecret = try #require(createdClient["client_secret"]?.stringValue)
+        let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "list", "--engine", pair.cluster.url, "--org", "org_b"], timeoutSeconds: 60)
+        #expect(listed.output.contains(clientID) && !listed.output.contains(clientSecret))
+        let survivorServer = pair.servers[survivor]
+        var clientToken: String?
+        let tokenDeadline = Date().addingTimeInterval(20)
+        while clientToken == nil && Date() < tokenDeadline {
+            clientToken = try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
+            if clientToken == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        let token = try #require(clientToken, "the serve process learned the new client within 20 s")
+        #expect(await Self.publish(1_000, to: survivorServer, token: token) == nil, "org_a is not org_b's")
+        let deleted = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "delete", "--engine", pair.cluster.url, "--client-id", clientID],
+                                                 timeoutSeconds: 60)
+        #expect(deleted.status == 0, "\(deleted.errors)")
+        var refused = false
+        let refusedDeadline = Date().addingTimeInterval(20)
+        while !refused && Date() < refusedDeadline {
+            refused = try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
+            if !refused { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(refused, "the deleted client's token answers 401 within 20 s")
     }
 }
