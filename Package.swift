@@ -36,7 +36,7 @@ let package = Package(
         // A strict JSON parser and encoder that keeps member order and number text.
         .target(name: "JSON", swiftSettings: strict),
         // Webhook secrets, rotation, Standard Webhooks and X-Argus-Signature headers.
-        .target(name: "WebhookSigning", dependencies: ["Crypto"], swiftSettings: strict),
+        .target(name: "WebhookSigning", dependencies: ["Crypto", "SystemIO"], swiftSettings: strict),
         // Our NATS client: the text protocol over plain sockets (reader and writer threads, reconnect across
         // a cluster), JetStream streams, publishes with acks, reads by sequence, pull consumers, key-value buckets.
         .target(name: "NATS", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
@@ -45,16 +45,23 @@ let package = Package(
         .target(name: "Engine", dependencies: ["EventLog", "JSON", "NATS", "SystemIO"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors, Merkle hash tiles.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "Merkle", "SystemIO"], swiftSettings: strict),
-        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
+        // Linux's epoll header for the HTTP server's loop (the Glibc module does not export it).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // HTTP/1.1 server: sockets, epoll loop, request parser, limits, router. Knows nothing of webhooks;
         // uses the one JSON string escaper and SystemIO's clock.
-        .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "JSON", "SystemIO"], swiftSettings: strict),
+        // Our HTTP/1.1 client for http:// peers (webhook receivers, S3-compatible endpoints): addresses and
+        // resolving, non-blocking sockets with deadlines, the response reader, kept-alive connections, its own threads.
+        .target(name: "HTTPClient", dependencies: ["HTTPServer", "SystemIO"], swiftSettings: strict),
         // Delivery: target guard (SSRF), dispatcher, retry policy, transport, history.
-        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
+        .target(name: "Delivery", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "WebhookSigning", "SystemIO"], swiftSettings: strict),
         // Compliance archive: cold-storage targets (directory, S3 SigV4), manifest, archive verify, read-back cache.
-        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "JSON", "SystemIO"], swiftSettings: strict),
+        .target(name: "Archive", dependencies: ["Crypto", "EventLog", "HTTPClient", "JSON", "SystemIO"], swiftSettings: strict),
         // The API: OAuth 2.0, tenants, events and webhook routes, stores; ArgusServer wires the parts
-        // together (HTTP server, delivery, spool, background archiving and retention); DataLayout names every path.
-        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO"],
+        // together (HTTP server, delivery, spool, background archiving and retention, and under `serve --engine`
+        // the engine's mirror, replicated stores and delivery leases); DataLayout names every path.
+        .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
+                                                "Engine", "NATS"],
                 swiftSettings: strict),
         // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
         // signal handling are Service's; SystemIO only to read standard input).
@@ -66,20 +73,21 @@ let package = Package(
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
         .executableTarget(
             name: "argus-bench",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPServer", "Service", "Archive", "SystemIO", "Engine", "NATS"],
+            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Delivery", "HTTPClient", "HTTPServer", "Service", "Archive", "SystemIO", "Engine", "NATS"],
             path: "Benchmarks/argus-bench",
             swiftSettings: strict),
         .testTarget(name: "SystemIOTests", dependencies: ["SystemIO"]),
-        .testTarget(name: "CryptoTests", dependencies: ["Crypto"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto"]),
+        .testTarget(name: "CryptoTests", dependencies: ["Crypto", "SystemIO"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "WebhookSigningTests", dependencies: ["WebhookSigning", "Crypto", "SystemIO"]),
         .testTarget(name: "EventLogTests", dependencies: ["ArgusTestSupport", "EventLog", "Crypto", "Merkle", "SystemIO"]),
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
         .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
-        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
-        .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPServer"]),
-        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery",
+        .testTarget(name: "HTTPClientTests", dependencies: ["ArgusTestSupport", "HTTPClient", "HTTPServer", "SystemIO"]),
+        .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "HTTPClient", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
+        .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPClient", "HTTPServer"]),
+        .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "HTTPClient",
                                                          "WebhookSigning", "Archive"]),
     ],
     swiftLanguageModes: [.v6]

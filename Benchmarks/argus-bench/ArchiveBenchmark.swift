@@ -145,7 +145,7 @@ enum ArchiveBenchmark: Benchmark {
         report.add(name: "archive_s3_moto", impl: "argus", sizeBytes: Int(totalBytes), value: archiveBest, unit: .megabytesPerSecond,
                    note: "\(sizeNote); SigV4 signed payload, checksum, HEAD check, manifest, state; \(percent)% of curl")
         report.add(name: "archive_s3_moto", impl: "argus put", sizeBytes: Int(totalBytes), value: putBest, unit: .megabytesPerSecond,
-                   note: "S3Target.put only (URLSession), no checks")
+                   note: "S3Target.put only (our HTTP client for http://), no checks")
         report.add(name: "archive_s3_moto", impl: "curl", sizeBytes: Int(totalBytes), value: curlBest, unit: .megabytesPerSecond,
                    note: "curl --aws-sigv4 -T, unsigned payload, one connection")
     }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemIO
 
 extension CryptoBenchmark {
     /// Ed25519 signatures/s and verifications/s of a 1 KiB message, beside `openssl speed ed25519`

@@ -12,6 +12,9 @@ final class ServerProcess {
     let dataDirectory: String
     private let outputFile: String
 
+    /// The port of `base`.
+    var port: Int { Int(base.split(separator: ":").last ?? "") ?? 0 }
+
     /// Starts the release `argus-events` next to this benchmark binary on a fresh data directory.
     init(extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:]) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import HTTPClient
 import SystemIO
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -16,6 +17,11 @@ import FoundationNetworking
 /// the bucket name has dots); a custom endpoint (MinIO, moto, Ceph) uses path style
 /// (`ENDPOINT/BUCKET/KEY`). Transient failures (network errors, HTTP 429 and 5xx) are retried
 /// up to 3 times with backoff.
+///
+/// An `http://` endpoint is spoken to by our own HTTP/1.1 client (`HTTPClient`: kept-alive connections,
+/// the body sent with one `sendmsg` per socket buffer, no copy into 64 KiB pieces and no wake-up per
+/// piece); `https://` goes through URLSession, which holds the system's TLS. An answer's body is read up to
+/// `responseBodySizeBytesMax`; a larger one fails the request (`ArchiveError.http`).
 public struct S3Target: ArchiveTarget {
     /// Where and how to reach the bucket.
     public struct Configuration: Sendable {
@@ -51,6 +57,22 @@ public struct S3Target: ArchiveTarget {
     private let hostHeader: String
     /// Path before the key: `/bucket` (path style, possibly under an endpoint path) or empty (virtual host).
     private let bucketPath: String
+
+    /// Largest response body read from S3 (a GET of an archived segment, a listing page), in bytes.
+    public static let responseBodySizeBytesMax = 4 << 30
+
+    /// Seconds without progress before a request fails (as URLSession's request timeout below).
+    static let idleTimeoutSeconds = 60.0
+
+    /// The one HTTP client of the process for `http://` endpoints, shared by every target.
+    static let client: HTTPClient = {
+        var configuration = HTTPClient.Configuration()
+        configuration.idleConnectionsPerHostMax = 8
+        configuration.idleConnectionsMax = 64
+        configuration.threadCountMax = 8
+        configuration.threadName = "argus-s3"
+        return HTTPClient(configuration: configuration)
+    }()
 
     /// The one URLSession of the process: created on first use, never invalidated, shared by every target.
     static let session: URLSession = {
@@ -211,6 +233,11 @@ public struct S3Target: ArchiveTarget {
         guard let url = URL(string: "\(scheme)://\(hostHeader)\(canonicalPath)" + (queryText.isEmpty ? "" : "?" + queryText)) else {
             return .failure(ArchiveError(.configuration, key: key, "cannot form a URL for this key"))
         }
+        if scheme == "http" {
+            return await sendWithClient(method: method, key: key, target: canonicalPath + (queryText.isEmpty ? "" : "?" + queryText),
+                                        headers: headers.filter { $0.name != "host" } + [("authorization", authorization)],
+                                        body: body, url: url)
+        }
         var request = URLRequest(url: url)
         request.httpMethod = method
         for (name, value) in headers where name != "host" { request.setValue(value, forHTTPHeaderField: name) }
@@ -232,6 +259,47 @@ public struct S3Target: ArchiveTarget {
             let task = body.map { session.uploadTask(with: request, from: $0, completionHandler: handler) }
                 ?? session.dataTask(with: request, completionHandler: handler)
             task.resume()
+        }
+    }
+
+    /// One request to an `http://` endpoint through `HTTPClient`.
+    private func sendWithClient(method: String, key: String?, target: String, headers: [(name: String, value: String)],
+                                body: Data?, url: URL) async -> Result<Response, ArchiveError> {
+        let port = url.port ?? 80
+        var host = url.host ?? ""
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let request = HTTPClient.Request(method: method, host: host, port: port, hostHeader: hostHeader, target: target,
+                                         headers: headers, body: body.map { [UInt8]($0) } ?? [])
+        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: Self.responseBodySizeBytesMax,
+                                        bodySizeBytesMax: Self.responseBodySizeBytesMax, keepsHeaders: true,
+                                        expectsNoBody: method == "HEAD")
+        let timeoutSeconds = Self.idleTimeoutSeconds + Double(body?.count ?? 0) / 1_000_000 // 1 MB/s at least
+        let outcome = await Self.client.send(request, reader: reader, timeoutSeconds: timeoutSeconds)
+        let response = outcome.response
+        if let failure = outcome.failure {
+            return .failure(ArchiveError(.network, key: key, "\(method) failed: \(Self.describe(failure))"))
+        }
+        guard let status = response.statusCode else {
+            return .failure(ArchiveError(.network, key: key, "\(method) failed: no HTTP response"))
+        }
+        if response.stoppedEarly {
+            return .failure(ArchiveError(.http, key: key, httpStatus: status,
+                                         "\(method) answer larger than \(Self.responseBodySizeBytesMax) bytes"))
+        }
+        var fields: [String: String] = [:]
+        for field in response.headers where fields[field.name] == nil { fields[field.name] = field.value }
+        return .success(Response(status: status, headers: fields, body: Data(response.bodyPrefix)))
+    }
+
+    private static func describe(_ failure: HTTPClient.Failure) -> String {
+        switch failure {
+        case .invalidRequest(let detail): detail
+        case .unresolved: "the endpoint's host does not resolve"
+        case .timedOut: "no complete response in time"
+        case .cancelled: "cancelled"
+        case .closed(let detail): "the endpoint closed the connection \(detail)"
+        case .network(let detail): detail
+        case .malformed(let reason): "malformed response: \(reason)"
         }
     }
 

@@ -33,7 +33,8 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
         }
     }
 
-    private init(validSeed seed: [UInt8]) {
+    /// The key of a 32-byte seed (the caller checked the length).
+    package init(validSeed seed: [UInt8]) {
         let digest = SHA512.hash(seed)
         var scalar = Array(digest[0..<32])
         scalar[0] &= 248
@@ -43,12 +44,6 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
         self.scalar = scalar
         self.prefix = Array(digest[32..<64])
         self.publicKey = Ed25519PublicKey(point: Ed25519Point.baseMultiple(scalar))
-    }
-
-    /// A new key from 32 bytes of the kernel's CSPRNG.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public static func generate() throws(SecureRandom.Failure) -> Ed25519PrivateKey {
-        Ed25519PrivateKey(validSeed: try SecureRandom.bytes(count: seedByteCount))
     }
 
     /// seed || public key (64 bytes), the Svix `whsk_` form.

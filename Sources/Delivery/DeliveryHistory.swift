@@ -9,12 +9,16 @@ import SystemIO
 /// journal is compacted (streaming, atomically) when it holds four times the records it needs. A data directory
 /// from before the journals (`<webhook>.jsonl` JSON lines) is converted once when opened.
 ///
-/// Where things run: `apply`/`record` change the in-memory index only (no I/O, except loading a webhook's index
-/// on its first use) and queue the change; `endTurn()` (the dispatcher calls it after each turn) hands the
-/// queued changes to the history's own writer thread, which encodes them and appends each webhook's changes of
-/// the turn in one write. Readers that need response bodies wait for the writer only when a change of a
-/// delivery they list is still queued. At most `pendingChangeCountMax` changes wait for the writer: beyond,
-/// `apply` waits for it (backpressure, only when the disk is slower than delivery).
+/// Where things run: `apply`/`record` never block and never read a file: they change memory and queue the
+/// change (a change to a webhook whose index is out of memory is kept as a partial change and merged when the
+/// index is loaded again); `endTurn()` (the dispatcher calls it after each turn) hands the queued changes to the
+/// history's own writer thread, which encodes them and appends each webhook's changes of the turn in one write.
+/// `cachedSummary` answers from memory or says the index is not loaded; `preload` loads it (blocking: on a
+/// blocking-I/O thread). The readers (`summary`, `delivery`, `list`, `attemptSeries`) may read journals and
+/// wait for the writer: call them off the cooperative pool (`BlockingIO`). At most `pendingChangeCountMax`
+/// changes should wait for the writer: `roomForChanges` says how many more may, and the dispatcher takes no new
+/// deliveries beyond it until the writer catches up (backpressure, only when the disk is slower than delivery);
+/// changes of attempts already under way still queue (one each, at most `globalInFlightCountMax`).
 ///
 /// Memory is bounded in total, whatever the tenants do: response bodies stay on disk (memory holds each
 /// delivery without them, plus where its latest record is), a webhook's index is loaded on first use and the
@@ -87,6 +91,9 @@ public final class DeliveryHistory: Sendable {
         var version: UInt64
         var settledVersion: UInt64
         var sizeBytes: Int
+        /// Made while the index was out of memory and the delivery's earlier record was not known: `record` holds
+        /// only the attempts since; the journal's record is the base (`rebased(_:on:)` when the index loads).
+        var isPartial = false
     }
 
     struct Book {
@@ -100,6 +107,8 @@ public final class DeliveryHistory: Sendable {
         /// While not loaded: the entries with changes the writer has not finished (their journal does not
         /// hold them yet); merged into the index when it is loaded again.
         var unsettled: [String: Entry] = [:]
+        /// Loads asked to keep the index in memory until they let it go (`DeliveryHistoryIndex.unpin`).
+        var pins = 0
     }
 
     struct State {
@@ -112,9 +121,9 @@ public final class DeliveryHistory: Sendable {
 
     let directory: String
     /// Bytes of delivery indexes kept in memory across webhooks.
-    package let memoryBytesMax: Int
+    package var memoryBytesMax: Int { index.memoryBytesMax }
     /// Deliveries kept listable per webhook.
-    package let recordCountMax: Int
+    package var recordCountMax: Int { index.recordCountMax }
     /// Largest encoded delivery record, in bytes: beyond, the oldest attempts' response bodies are left out.
     public let recordSizeBytesMax: Int
     /// Changes waiting for the writer thread at most (per thread that applies changes).
@@ -139,11 +148,10 @@ public final class DeliveryHistory: Sendable {
                 logger: Logger = .discarding) throws(SystemError) {
         try FileSystem.createDirectory(directory)
         self.directory = directory
-        self.memoryBytesMax = max(1, memoryBytesMax)
-        self.recordCountMax = max(1, recordCountMax)
+        let recordCountMax = max(1, recordCountMax)
         self.recordSizeBytesMax = max(256, recordSizeBytesMax)
         self.pendingChangeCountMax = max(1, pendingChangeCountMax)
-        let statistics = try Self.migrateLegacyFiles(in: directory, recordCountMax: self.recordCountMax,
+        let statistics = try Self.migrateLegacyFiles(in: directory, recordCountMax: recordCountMax,
                                                      recordSizeBytesMax: self.recordSizeBytesMax)
         var books: [String: Book] = [:]
         for name in try FileSystem.names(in: directory) where name.hasSuffix(Self.journalSuffix) && name != Self.statisticsFileName {
@@ -152,9 +160,10 @@ public final class DeliveryHistory: Sendable {
         for (webhookID, counters) in statistics.live {
             books[webhookID, default: Book()].statistics = counters
         }
-        index = DeliveryHistoryIndex(directory: directory, books: books, recordSizeBytesMax: self.recordSizeBytesMax)
+        index = DeliveryHistoryIndex(directory: directory, books: books, recordCountMax: recordCountMax,
+                                     recordSizeBytesMax: self.recordSizeBytesMax, memoryBytesMax: max(1, memoryBytesMax))
         writer = DeliveryHistoryWriter(index: index, statisticsJournal: statistics.journal, statistics: statistics.live,
-                                       recordCountMax: self.recordCountMax, pendingChangeCountMax: self.pendingChangeCountMax,
+                                       pendingChangeCountMax: self.pendingChangeCountMax,
                                        logger: logger)
     }
 
@@ -162,8 +171,6 @@ public final class DeliveryHistory: Sendable {
 
     static let journalSuffix = ".journal"
     static let statisticsFileName = "statistics.journal"
-
-    func path(_ webhookID: String) -> String { index.path(webhookID) }
 
     static func stripped(_ record: DeliveryRecord) -> DeliveryRecord {
         var stripped = record
@@ -191,85 +198,34 @@ public final class DeliveryHistory: Sendable {
         return changed
     }
 
-    // MARK: - Index (called with the lock held)
-
-    /// Loads `book`'s index when it is not in memory (the book is out of the dictionary while it changes).
-    private func load(_ webhookID: String, _ book: inout Book, _ state: inout State) {
-        state.clock += 1
-        book.lastUse = state.clock
-        guard book.entries == nil else { return }
-        state.loads += 1
-        var entries: [String: Entry] = [:]
-        var order: [String] = []
-        let located = (try? Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)) ?? []
-        for (location, body) in located {
-            guard let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json) else { continue }
-            let kept = Self.stripped(record)
-            if entries[record.deliveryID] == nil { order.append(record.deliveryID) }
-            entries[record.deliveryID] = Entry(record: kept, location: location, version: 0, settledVersion: 0, sizeBytes: Self.estimate(kept))
+    /// A partial change (`Entry.isPartial`) put on the record it followed: the base's attempts, then the
+    /// change's attempts the base does not hold (at most `attemptsPerDeliveryMax`), the change's status and
+    /// next attempt time.
+    static func rebased(_ partial: DeliveryRecord, on base: DeliveryRecord) -> DeliveryRecord {
+        var record = base
+        record.status = partial.status
+        record.nextAttemptAtMs = partial.nextAttemptAtMs
+        for attempt in partial.attempts
+        where !base.attempts.contains(where: { $0.attempt == attempt.attempt && $0.startedAtMs == attempt.startedAtMs }) {
+            record.attempts.append(attempt)
         }
-        for (id, entry) in book.unsettled {
-            if entries[id] == nil { order.append(id) }
-            entries[id] = Entry(record: entry.record, location: entry.location ?? entries[id]?.location, version: entry.version,
-                                settledVersion: entry.settledVersion, sizeBytes: entry.sizeBytes)
+        if record.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
+            record.attempts.removeFirst(record.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
         }
-        book.unsettled = [:]
-        state.memoryBytes -= book.memoryBytes
-        book.entries = entries
-        book.order = order
-        book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
-        state.memoryBytes += book.memoryBytes
-        trim(&book, &state)
+        return record
     }
 
-    /// Loads `webhookID`'s index when its book exists and is not in memory.
-    private func loadIfKnown(_ webhookID: String, _ state: inout State) {
-        guard var book = state.books.removeValue(forKey: webhookID) else { return }
-        load(webhookID, &book, &state)
-        state.books[webhookID] = book
-        evict(keeping: webhookID, &state)
-    }
-
-    /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
-    /// its next compaction).
-    private func trim(_ book: inout Book, _ state: inout State) {
-        guard book.entries != nil else { return }
-        let limit = recordCountMax
-        guard book.order.count > limit + limit / 10 else { return }
-        let excess = book.order.count - limit
-        var freed = excess * 24
-        for oldest in book.order[0..<excess] { freed += book.entries!.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
-        book.order.removeFirst(excess)
-        book.memoryBytes -= freed
-        state.memoryBytes -= freed
-    }
-
-    /// Drops the least recently used indexes (never `webhookID`'s) while memory is over the budget, keeping
-    /// only their entries with changes the writer has not finished (at most `pendingChangeCountMax` in all).
-    private func evict(keeping webhookID: String, _ state: inout State) {
-        while state.memoryBytes > memoryBytesMax {
-            guard let victim = state.books.filter({ $0.key != webhookID && $0.value.entries != nil })
-                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key,
-                  var book = state.books.removeValue(forKey: victim) else { return }
-            state.memoryBytes -= book.memoryBytes
-            book.unsettled = book.entries!.filter { $0.value.settledVersion < $0.value.version }
-            book.entries = nil
-            book.order = []
-            book.memoryBytes = book.unsettled.values.reduce(0) { $0 + $1.sizeBytes }
-            state.memoryBytes += book.memoryBytes
-            state.books[victim] = book
-        }
-    }
-
-    // MARK: - Writing
+    // MARK: - Writing (never blocks, never reads a file)
 
     /// Stores `record` (new or changed, response bodies included) and, when `attemptOutcome` is given, counts
     /// the attempt. The write happens on the writer thread (see the type's comment).
+    /// - Returns: the change's sequence number (changes are written in this order; see `setOnWritten`).
+    @discardableResult
     public func record(_ record: DeliveryRecord, countingAttempt attemptOutcome: (succeeded: Bool, atMs: Int64)? = nil,
-                       finalFailure: Bool = false) {
-        change(webhookID: record.webhookID, deliveryID: record.deliveryID) { _ in Self.stripped(record) } counting: { statistics in
+                       finalFailure: Bool = false) -> UInt64 {
+        change(webhookID: record.webhookID, deliveryID: record.deliveryID, isFull: true) { _ in Self.stripped(record) } counting: { statistics in
             statistics.count(attempt: attemptOutcome, finalFailure: finalFailure)
-        } queue: { version, _, statistics in
+        } queue: { version, _, statistics, _ in
             .record(record, version: version, statistics: statistics)
         }
     }
@@ -277,55 +233,71 @@ public final class DeliveryHistory: Sendable {
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
     /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery. Changes memory
     /// only; the writer thread merges the change into the stored record (bodies included) and appends it.
-    public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) {
-        change(webhookID: webhookID, deliveryID: update.deliveryID) { previous in
+    /// - Returns: the change's sequence number (changes are written in this order; see `setOnWritten`).
+    @discardableResult
+    public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) -> UInt64 {
+        change(webhookID: webhookID, deliveryID: update.deliveryID, isFull: false) { previous in
             let base = previous
                 ?? DeliveryRecord(deliveryID: update.deliveryID, webhookID: webhookID, offset: update.offset, eventID: update.eventID,
                                   eventType: update.eventType, status: .pending, attempts: [], nextAttemptAtMs: nil)
             return Self.stripped(Self.applying(update, to: base))
         } counting: { statistics in
             statistics.count(attempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
-        } queue: { version, summary, statistics in
-            .update(update, summary: summary, version: version, statistics: statistics)
+        } queue: { version, summary, statistics, isPartial in
+            .update(update, summary: summary, isPartial: isPartial, version: version, statistics: statistics)
         }
     }
 
-    /// Changes one delivery's entry in place and queues the change for the writer.
-    private func change(webhookID: String, deliveryID: String, _ summarize: (DeliveryRecord?) -> DeliveryRecord,
+    /// Changes one delivery's entry in place (in the index, or among the book's unsettled entries while the
+    /// index is out of memory) and queues the change for the writer; returns its sequence number. `isFull`: the
+    /// change carries the whole record (it never needs the earlier one).
+    private func change(webhookID: String, deliveryID: String, isFull: Bool, _ summarize: (DeliveryRecord?) -> DeliveryRecord,
                         counting: (inout Statistics) -> Void,
-                        queue makeChange: (UInt64, DeliveryRecord, Statistics) -> DeliveryHistoryWriter.Change) {
-        writer.waitForRoom()
+                        queue makeChange: (UInt64, DeliveryRecord, Statistics, Bool) -> DeliveryHistoryWriter.Change) -> UInt64 {
         index.state.withLock { state in
             // The book leaves the dictionary while it changes, so its index is mutated in place (a copy here
             // would copy the whole index on every delivery).
             var book = state.books.removeValue(forKey: webhookID) ?? Book(entries: [:])
             defer { state.books[webhookID] = book }
-            load(webhookID, &book, &state)
             counting(&book.statistics)
             state.clock += 1
             let version = state.clock
-            let previous = book.entries![deliveryID]
+            book.lastUse = version
+            let isLoaded = book.entries != nil
+            let previous = isLoaded ? book.entries![deliveryID] : book.unsettled[deliveryID]
+            // Out of memory and not among the unsettled: the earlier record is in the journal (or there is none).
+            let isPartial = !isFull && !isLoaded && (previous?.isPartial ?? true)
             let summary = summarize(previous?.record)
             let size = Self.estimate(summary)
-            book.entries![deliveryID] = Entry(record: summary, location: previous?.location, version: version,
-                                             settledVersion: previous?.settledVersion ?? 0, sizeBytes: size)
-            if previous == nil { book.order.append(deliveryID) }
-            let delta = size - (previous?.sizeBytes ?? -24)
+            let entry = Entry(record: summary, location: previous?.location, version: version,
+                              settledVersion: previous?.settledVersion ?? 0, sizeBytes: size, isPartial: isPartial)
+            var delta = size - (previous?.sizeBytes ?? 0)
+            if isLoaded {
+                book.entries![deliveryID] = entry
+                if previous == nil {
+                    book.order.append(deliveryID)
+                    delta += 24
+                }
+            } else {
+                book.unsettled[deliveryID] = entry
+            }
             book.memoryBytes += delta
             state.memoryBytes += delta
-            book.lastUse = version
             // Queued with the lock held, so the writer sees changes in version order.
-            writer.enqueue(makeChange(version, summary, book.statistics))
-            trim(&book, &state)
-            evict(keeping: webhookID, &state)
+            let number = writer.enqueue(makeChange(version, summary, book.statistics, isPartial))
+            index.trim(&book, &state)
+            index.evict(keeping: webhookID, &state)
+            return number
         }
     }
 
     /// Hands the changes queued since the last turn to the writer thread (one append per webhook).
     package func endTurn() { writer.submit() }
 
-    /// The sequence number of the latest change queued (changes are written in this order).
-    package var changesQueuedTotal: UInt64 { writer.queuedTotal }
+    /// Changes that may still queue before `pendingChangeCountMax` wait for the writer (0 or less: full). The
+    /// dispatcher takes no new deliveries beyond it (it is pumped again when the writer reports progress through
+    /// `setOnWritten`). One lock, never a wait.
+    package var roomForChanges: Int { writer.room }
 
     /// Calls `body` on the history's writer thread after each batch, with how many changes (in
     /// queue order) have been written so far: a change numbered at most that is in the kernel.
@@ -335,7 +307,7 @@ public final class DeliveryHistory: Sendable {
     /// to see what waits for it. Nil removes it.
     package func setWriteGate(_ gate: (@Sendable () -> Void)?) { writer.setWriteGate(gate) }
 
-    /// Waits until the writer has finished every change queued so far (written or failed).
+    /// Waits until the writer has finished every change queued so far (written or failed). Blocking.
     public func flush() { writer.flush() }
 
     /// Forgets a deleted webhook's history (its files are removed by the writer, in order with its changes).
@@ -347,13 +319,54 @@ public final class DeliveryHistory: Sendable {
         writer.submit()
     }
 
-    // MARK: - Reading
+    // MARK: - Reading from memory (never blocks on I/O)
 
-    /// The delivery `deliveryID` of `webhookID` as memory keeps it: without response bodies (no file read).
-    public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
+    /// What memory says about one delivery.
+    package enum CachedSummary: Sendable, Equatable {
+        /// The delivery without response bodies.
+        case found(DeliveryRecord)
+        /// The history has no such delivery.
+        case absent
+        /// The webhook's index is out of memory: `preload` it (blocking) and ask again.
+        case notLoaded
+    }
+
+    /// The delivery `deliveryID` of `webhookID` from memory only (the dispatcher's question).
+    package func cachedSummary(_ deliveryID: String, webhookID: String) -> CachedSummary {
         index.state.withLock { state in
-            loadIfKnown(webhookID, &state)
-            return state.books[webhookID]?.entries?[deliveryID]?.record
+            guard let book = state.books[webhookID] else { return .absent }
+            guard let entries = book.entries else { return .notLoaded }
+            state.clock += 1
+            state.books[webhookID]?.lastUse = state.clock
+            return entries[deliveryID].map { .found($0.record) } ?? .absent
+        }
+    }
+
+    /// Loads `webhookID`'s index into memory and keeps it there until `unpin(webhookID)`. Blocking (reads the
+    /// webhook's journal): run it on a blocking-I/O thread.
+    package func preload(_ webhookID: String) { index.load(webhookID, pinning: true) }
+
+    /// Lets an index kept by `preload` go (it may be evicted again).
+    package func unpin(_ webhookID: String) { index.unpin(webhookID) }
+
+    /// Counters of `webhookID`.
+    public func statistics(webhookID: String) -> Statistics {
+        index.state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }
+    }
+
+    /// Bytes of delivery indexes in memory now: at most `memoryBytesMax` plus the webhook in use, plus the
+    /// entries of changes the writer has not finished.
+    package var memoryBytes: Int { index.state.withLock { $0.memoryBytes } }
+
+    /// Index loads so far (each reads one webhook's journal).
+    var loadCount: Int { index.state.withLock { $0.loads } }
+
+    // MARK: - Reading (blocking: may read journals and wait for the writer; call off the cooperative pool)
+
+    /// The delivery `deliveryID` of `webhookID` without response bodies (loads the webhook's index when needed).
+    public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
+        index.files.withLock { _ in
+            index.withIndexLoaded(webhookID) { $0.books[webhookID]?.entries?[deliveryID]?.record }
         }
     }
 
@@ -394,10 +407,7 @@ public final class DeliveryHistory: Sendable {
         var waited = false
         while true {
             let result: [DeliveryRecord]? = index.files.withLock { _ in
-                let entries = index.state.withLock { state -> [Entry] in
-                    loadIfKnown(webhookID, &state)
-                    return select(&state)
-                }
+                let entries = index.withIndexLoaded(webhookID, select)
                 if !waited && entries.contains(where: { $0.settledVersion < $0.version }) { return nil }
                 return entries.map { full($0, webhookID: webhookID) }
             }
@@ -410,9 +420,7 @@ public final class DeliveryHistory: Sendable {
     /// The entry's record with its response bodies from the journal (the summary when they cannot be read; the
     /// summary with the written bodies when a newer change is still on its way to the journal).
     private func full(_ entry: Entry, webhookID: String) -> DeliveryRecord {
-        guard let location = entry.location,
-              let body = try? Journal.record(at: location, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax),
-              let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json),
+        guard let location = entry.location, let record = index.storedRecord(webhookID, at: location),
               record.deliveryID == entry.record.deliveryID else { return entry.record }
         guard entry.settledVersion < entry.version else { return record }
         var merged = entry.record
@@ -428,30 +436,20 @@ public final class DeliveryHistory: Sendable {
     /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
     /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each.
     public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
-        index.state.withLock { state in
-            loadIfKnown(webhookID, &state)
-            guard let book = state.books[webhookID], let entries = book.entries else { return }
-            for entry in entries.values {
-                for attempt in entry.record.attempts { series.count(attempt) }
-                if let first = entry.record.attempts.first, first.attempt > 1, first.startedAtMs > series.startMs { series.isComplete = false }
-            }
-            // Trimming keeps exactly `recordCountMax`; fewer means nothing was ever trimmed.
-            if book.order.count >= recordCountMax,
-               (book.order.first.flatMap { entries[$0]?.record.attempts.first?.startedAtMs } ?? .max) > series.startMs {
-                series.isComplete = false
+        let recordCountMax = recordCountMax
+        index.files.withLock { _ in
+            index.withIndexLoaded(webhookID) { state in
+                guard let book = state.books[webhookID], let entries = book.entries else { return }
+                for entry in entries.values {
+                    for attempt in entry.record.attempts { series.count(attempt) }
+                    if let first = entry.record.attempts.first, first.attempt > 1, first.startedAtMs > series.startMs { series.isComplete = false }
+                }
+                // Trimming keeps exactly `recordCountMax`; fewer means nothing was ever trimmed.
+                if book.order.count >= recordCountMax,
+                   (book.order.first.flatMap { entries[$0]?.record.attempts.first?.startedAtMs } ?? .max) > series.startMs {
+                    series.isComplete = false
+                }
             }
         }
     }
-
-    /// Counters of `webhookID`.
-    public func statistics(webhookID: String) -> Statistics {
-        index.state.withLock { $0.books[webhookID]?.statistics ?? Statistics() }
-    }
-
-    /// Bytes of delivery indexes in memory now: at most `memoryBytesMax` plus the webhook in use, plus the
-    /// entries of changes the writer has not finished (at most `pendingChangeCountMax`).
-    package var memoryBytes: Int { index.state.withLock { $0.memoryBytes } }
-
-    /// Index loads so far (each reads one webhook's journal).
-    var loadCount: Int { index.state.withLock { $0.loads } }
 }

@@ -1,27 +1,159 @@
+import JSON
 import Synchronization
 import SystemIO
 
 /// The delivery history's in-memory index and the lock over its journal files, shared by `DeliveryHistory`
 /// (which changes and reads it) and its writer thread (which records where changes were written). A separate
 /// object so the writer can finish its queue after the history is released.
+///
+/// Locks: `files` is held by whoever reads or changes a webhook's journal (the writer while it appends and
+/// settles, compacts or removes; readers and index loads while they read); `state` only ever for memory work,
+/// never across I/O, so the dispatcher, which takes `state` alone, never waits for a disk. Order: `files`,
+/// then `state`.
 final class DeliveryHistoryIndex: Sendable {
     let directory: String
     let recordSizeBytesMax: Int
+    /// Deliveries kept listable per webhook.
+    let recordCountMax: Int
+    /// Bytes of delivery indexes kept in memory across webhooks.
+    let memoryBytesMax: Int
     let state: Mutex<DeliveryHistory.State>
-    /// Held by readers of webhook journals and by the writer while it compacts or removes one (lock order:
-    /// `files`, then `state`).
     let files = Mutex(())
 
-    init(directory: String, books: [String: DeliveryHistory.Book], recordSizeBytesMax: Int) {
+    init(directory: String, books: [String: DeliveryHistory.Book], recordCountMax: Int, recordSizeBytesMax: Int, memoryBytesMax: Int) {
         self.directory = directory
+        self.recordCountMax = recordCountMax
         self.recordSizeBytesMax = recordSizeBytesMax
+        self.memoryBytesMax = memoryBytesMax
         state = Mutex(DeliveryHistory.State(books: books))
     }
 
     /// The journal of `webhookID`'s deliveries.
     func path(_ webhookID: String) -> String { directory + "/" + webhookID + DeliveryHistory.journalSuffix }
 
-    /// Records where the writer put changes (nil: the write failed) and that they are finished.
+    /// The stored record at `location` of `webhookID`'s journal, response bodies included; nil when it cannot be
+    /// read or parsed. Blocking; the caller holds `files` (or is the writer thread, the only one that moves records).
+    func storedRecord(_ webhookID: String, at location: Journal.Location) -> DeliveryRecord? {
+        guard let body = try? Journal.record(at: location, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax),
+              let json = try? JSONParser.parse(body) else { return nil }
+        return DeliveryRecord(stored: json)
+    }
+
+    // MARK: - Loading (blocking; never on the cooperative pool)
+
+    /// Runs `body` on the state with `webhookID`'s index in memory: when its book exists and is not loaded,
+    /// reads its journal first (holding `files` only) and installs the index (merging the changes made while it
+    /// was out of memory). The caller holds `files`.
+    func withIndexLoaded<T: Sendable>(_ webhookID: String, _ body: (inout DeliveryHistory.State) -> T) -> T {
+        let needed = state.withLock { $0.books[webhookID].map { $0.entries == nil } ?? false }
+        var located: [(location: Journal.Location, record: DeliveryRecord)]?
+        if needed {
+            let records = (try? Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)) ?? []
+            located = records.compactMap { location, body in
+                guard let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json) else { return nil }
+                return (location, DeliveryHistory.stripped(record))
+            }
+        }
+        return state.withLock { state in
+            if let located { install(webhookID, located, &state) }
+            state.clock += 1
+            state.books[webhookID]?.lastUse = state.clock
+            return body(&state)
+        }
+    }
+
+    /// Loads `webhookID`'s index when its book exists and is not in memory; `pinning` keeps it in memory until
+    /// `unpin` (the dispatcher uses what it asked for). Blocking.
+    func load(_ webhookID: String, pinning: Bool = false) {
+        files.withLock { _ in
+            withIndexLoaded(webhookID) { state in
+                if pinning { state.books[webhookID]?.pins += 1 }
+            }
+        }
+    }
+
+    /// Installs a book's index read from its journal (unless the book went, or another load installed it): the
+    /// journal's latest record of each delivery, then the changes made while the index was out of memory.
+    private func install(_ webhookID: String, _ located: [(location: Journal.Location, record: DeliveryRecord)],
+                         _ state: inout DeliveryHistory.State) {
+        guard var book = state.books.removeValue(forKey: webhookID) else { return }
+        defer { state.books[webhookID] = book }
+        guard book.entries == nil else { return }
+        state.loads += 1
+        var entries: [String: DeliveryHistory.Entry] = [:]
+        var order: [String] = []
+        for (location, record) in located {
+            if entries[record.deliveryID] == nil { order.append(record.deliveryID) }
+            entries[record.deliveryID] = DeliveryHistory.Entry(record: record, location: location, version: 0, settledVersion: 0,
+                                                               sizeBytes: DeliveryHistory.estimate(record))
+        }
+        for (id, change) in book.unsettled {
+            let stored = entries[id]
+            if stored == nil { order.append(id) }
+            var entry = change
+            entry.location = change.location ?? stored?.location
+            if change.isPartial, let base = stored?.record {
+                entry.record = DeliveryHistory.rebased(change.record, on: base)
+                entry.sizeBytes = DeliveryHistory.estimate(entry.record)
+            }
+            entry.isPartial = false
+            entries[id] = entry
+        }
+        book.unsettled = [:]
+        state.memoryBytes -= book.memoryBytes
+        book.entries = entries
+        book.order = order
+        book.memoryBytes = entries.values.reduce(0) { $0 + $1.sizeBytes } + order.count * 24
+        state.memoryBytes += book.memoryBytes
+        trim(&book, &state)
+        // `book` is out of the dictionary here, so eviction cannot pick it.
+        evict(keeping: webhookID, &state)
+    }
+
+    /// Lets an index loaded with `pinning` go again (evictable).
+    func unpin(_ webhookID: String) {
+        state.withLock { state in
+            if let pins = state.books[webhookID]?.pins, pins > 0 { state.books[webhookID]?.pins = pins - 1 }
+        }
+    }
+
+    // MARK: - Memory (called with `state` held)
+
+    /// Drops the oldest entries once there are a tenth more than the limit (from memory; the file follows at
+    /// its next compaction).
+    func trim(_ book: inout DeliveryHistory.Book, _ state: inout DeliveryHistory.State) {
+        guard book.entries != nil else { return }
+        let limit = recordCountMax
+        guard book.order.count > limit + limit / 10 else { return }
+        let excess = book.order.count - limit
+        var freed = excess * 24
+        for oldest in book.order[0..<excess] { freed += book.entries!.removeValue(forKey: oldest)?.sizeBytes ?? 0 }
+        book.order.removeFirst(excess)
+        book.memoryBytes -= freed
+        state.memoryBytes -= freed
+    }
+
+    /// Drops the least recently used indexes (never `webhookID`'s, never a pinned one) while memory is over the
+    /// budget, keeping only their entries with changes the writer has not finished.
+    func evict(keeping webhookID: String, _ state: inout DeliveryHistory.State) {
+        while state.memoryBytes > memoryBytesMax {
+            guard let victim = state.books.filter({ $0.key != webhookID && $0.value.entries != nil && $0.value.pins == 0 })
+                .min(by: { $0.value.lastUse < $1.value.lastUse })?.key,
+                  var book = state.books.removeValue(forKey: victim) else { return }
+            state.memoryBytes -= book.memoryBytes
+            book.unsettled = book.entries!.filter { $0.value.settledVersion < $0.value.version }
+            book.entries = nil
+            book.order = []
+            book.memoryBytes = book.unsettled.values.reduce(0) { $0 + $1.sizeBytes }
+            state.memoryBytes += book.memoryBytes
+            state.books[victim] = book
+        }
+    }
+
+    // MARK: - The writer's side
+
+    /// Records where the writer put changes (nil: the write failed) and that they are finished. The writer holds
+    /// `files` (so a load reads either before the append or after this).
     func settle(_ webhookID: String, _ written: [(deliveryID: String, version: UInt64, location: Journal.Location?)]) {
         state.withLock { state in
             // In place: the book leaves the dictionary while it changes.

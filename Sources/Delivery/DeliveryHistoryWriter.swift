@@ -6,7 +6,8 @@ import SystemIO
 /// webhooks' journals (each webhook's changes of a turn in one write) and the statistics journal (one write per
 /// turn), compacts, and removes deleted webhooks' journals. Nothing here runs on Swift's cooperative pool.
 ///
-/// Limits: at most `pendingChangeCountMax` changes queued (`waitForRoom()` makes producers wait beyond);
+/// Limits: `pendingChangeCountMax` changes queued (`room` reaches 0 there; producers never wait, the
+/// dispatcher stops starting deliveries);
 /// at most `DeliveryLimits.historyOpenJournalCountMax` journals open (the least recently used are closed).
 ///
 /// `@unchecked Sendable`: the queue fields are guarded by `condition`; the journals and the statistics are
@@ -16,14 +17,14 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     enum Change: Sendable {
         /// A delivery's full new record (response bodies included).
         case record(DeliveryRecord, version: UInt64, statistics: DeliveryHistory.Statistics)
-        /// A change of the stored record; `summary` is the new record without response bodies.
-        case update(DeliveryUpdate, summary: DeliveryRecord, version: UInt64, statistics: DeliveryHistory.Statistics)
+        /// A change of the stored record; `summary` is the new record without response bodies (only the attempts
+        /// since the journal's record when `isPartial`: the index was out of memory).
+        case update(DeliveryUpdate, summary: DeliveryRecord, isPartial: Bool, version: UInt64, statistics: DeliveryHistory.Statistics)
         /// A deleted webhook: its journal goes.
         case remove(webhookID: String)
     }
 
     private let index: DeliveryHistoryIndex
-    private let recordCountMax: Int
     let pendingChangeCountMax: Int
     private let logger: Logger
     private let condition = NSCondition()
@@ -46,11 +47,10 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     private var statistics: [String: DeliveryHistory.Statistics]
 
     init(index: DeliveryHistoryIndex, statisticsJournal: Journal, statistics: [String: DeliveryHistory.Statistics],
-         recordCountMax: Int, pendingChangeCountMax: Int, logger: Logger) {
+         pendingChangeCountMax: Int, logger: Logger) {
         self.index = index
         self.statisticsJournal = statisticsJournal
         self.statistics = statistics
-        self.recordCountMax = recordCountMax
         self.pendingChangeCountMax = pendingChangeCountMax
         self.logger = logger
         let thread = Thread { [self] in run() }
@@ -60,24 +60,24 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
 
     // MARK: - Producers
 
-    /// Waits while `pendingChangeCountMax` changes are queued (handing them to the writer first).
-    func waitForRoom() {
+    /// Changes that may still queue before `pendingChangeCountMax` wait for the writer (0 or less: full). Never
+    /// waits for the writer.
+    var room: Int {
         condition.lock()
         defer { condition.unlock() }
-        while queuedCount >= pendingChangeCountMax && !stopped {
-            submitLocked()
-            condition.wait()
-        }
+        return pendingChangeCountMax - queuedCount
     }
 
-    /// Queues `change` for the next `submit()`.
-    func enqueue(_ change: Change) {
+    /// Queues `change` for the next `submit()`; returns its sequence number (changes are written in this order).
+    @discardableResult
+    func enqueue(_ change: Change) -> UInt64 {
         condition.lock()
         defer { condition.unlock() }
         open.append(change)
         queuedCount += 1
         enqueuedTotal += 1
         queuedCountHighWater = max(queuedCountHighWater, queuedCount)
+        return enqueuedTotal
     }
 
     /// Hands the queued changes to the writer thread.
@@ -156,13 +156,6 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
         }
     }
 
-    /// Changes queued so far (the sequence number of the latest one).
-    var queuedTotal: UInt64 {
-        condition.lock()
-        defer { condition.unlock() }
-        return enqueuedTotal
-    }
-
     /// Runs `gate` on the writer thread before each batch (tests hold the writer with it).
     func setWriteGate(_ gate: (@Sendable () -> Void)?) {
         condition.lock()
@@ -206,10 +199,10 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
                 add(record, version: version, to: &pending[webhookID, default: Pending()])
                 statistics[webhookID] = counters
                 touched.append(webhookID)
-            case .update(let update, let summary, let version, let counters):
+            case .update(let update, let summary, let isPartial, let version, let counters):
                 let webhookID = summary.webhookID
                 if pending[webhookID] == nil { order.append(webhookID) }
-                let record = merged(update, summary: summary, latest: pending[webhookID]?.latest[update.deliveryID])
+                let record = merged(update, summary: summary, isPartial: isPartial, latest: pending[webhookID]?.latest[update.deliveryID])
                 add(record, version: version, to: &pending[webhookID, default: Pending()])
                 statistics[webhookID] = counters
                 touched.append(webhookID)
@@ -225,14 +218,20 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     }
 
     /// The full record after `update`: the previous full record (from this batch or the journal) changed, or
-    /// the summary with the new attempt's body when there were no earlier attempts (or they cannot be read).
-    private func merged(_ update: DeliveryUpdate, summary: DeliveryRecord, latest: DeliveryRecord?) -> DeliveryRecord {
+    /// the summary with the new attempt's body when there were no earlier attempts (or they cannot be read). A
+    /// partial change whose earlier record's place is unknown loads the webhook's index first (this thread may
+    /// block).
+    private func merged(_ update: DeliveryUpdate, summary: DeliveryRecord, isPartial: Bool, latest: DeliveryRecord?) -> DeliveryRecord {
+        let webhookID = summary.webhookID
         let earlierAttempts = summary.attempts.count - (update.attempt == nil ? 0 : 1)
         var previous = latest
-        if previous == nil, earlierAttempts > 0, let location = index.location(update.deliveryID, webhookID: summary.webhookID),
-           let body = try? Journal.record(at: location, path: index.path(summary.webhookID), recordSizeBytesMax: index.recordSizeBytesMax),
-           let json = try? JSONParser.parse(body) {
-            previous = DeliveryRecord(stored: json)
+        if previous == nil, isPartial || earlierAttempts > 0 {
+            var location = index.location(update.deliveryID, webhookID: webhookID)
+            if location == nil, isPartial {
+                index.load(webhookID)
+                location = index.location(update.deliveryID, webhookID: webhookID)
+            }
+            previous = location.flatMap { index.storedRecord(webhookID, at: $0) }
         }
         if let previous { return DeliveryHistory.applying(update, to: previous) }
         var record = summary
@@ -261,23 +260,26 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     private func append(_ pending: Pending, webhookID: String) -> Int {
         var failed = 0
         var locations: [Journal.Location?] = Array(repeating: nil, count: pending.bodies.count)
-        do throws(SystemError) {
-            let journal = try self.journal(webhookID)
-            // A record still over the limit (no bodies left to drop) is left out and counted.
-            let fits = pending.bodies.indices.filter { pending.bodies[$0].count <= index.recordSizeBytesMax }
-            if fits.count < pending.bodies.count {
-                failed += pending.bodies.count - fits.count
-                logger.error("delivery history record over the size limit left out",
-                             [("webhook_id", .string(webhookID)), ("limit_bytes", .integer(index.recordSizeBytesMax))])
+        // Under `files`: an index load reads the journal either before this append or after its settling.
+        index.files.withLock { _ in
+            do throws(SystemError) {
+                let journal = try self.journal(webhookID)
+                // A record still over the limit (no bodies left to drop) is left out and counted.
+                let fits = pending.bodies.indices.filter { pending.bodies[$0].count <= index.recordSizeBytesMax }
+                if fits.count < pending.bodies.count {
+                    failed += pending.bodies.count - fits.count
+                    logger.error("delivery history record over the size limit left out",
+                                 [("webhook_id", .string(webhookID)), ("limit_bytes", .integer(index.recordSizeBytesMax))])
+                }
+                let written = try journal.append(fits.map { pending.bodies[$0] })
+                for (position, location) in zip(fits, written) { locations[position] = location }
+            } catch {
+                failed += 1
+                logger.error("delivery history write failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
             }
-            let written = try journal.append(fits.map { pending.bodies[$0] })
-            for (position, location) in zip(fits, written) { locations[position] = location }
-        } catch {
-            failed += 1
-            logger.error("delivery history write failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
+            index.settle(webhookID, zip(pending.changes, locations).map { ($0.deliveryID, $0.version, $1) })
         }
-        index.settle(webhookID, zip(pending.changes, locations).map { ($0.deliveryID, $0.version, $1) })
-        if let journal = journals[webhookID]?.journal, journal.recordCount > 4 * recordCountMax {
+        if let journal = journals[webhookID]?.journal, journal.recordCount > 4 * index.recordCountMax {
             failed += compact(journal, webhookID: webhookID)
         }
         return failed

@@ -21,8 +21,11 @@ public enum DeliveryLimits {
     /// Largest encoded delivery record in the history, in bytes (50 attempts of 4 KiB bodies escaped as JSON fit;
     /// beyond, the oldest attempts' bodies are left out).
     public static let historyRecordSizeBytesMax = 2 << 20
-    /// History changes waiting for the history's writer thread (producers wait beyond).
+    /// History changes waiting for the history's writer thread (the dispatcher starts no new deliveries beyond;
+    /// attempts already under way still add theirs).
     public static let historyPendingChangeCountMax = 8192
+    /// Webhook history indexes the dispatcher has loading at once (on blocking-I/O threads; the others wait).
+    package static let historyLoadCountMax = 2
     /// Webhook history journals the writer keeps open (the least recently used are closed beyond).
     package static let historyOpenJournalCountMax = 128
     /// Attempt requests in flight across all webhooks (URLSession's own pool is the next limit).

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPClient
 import WebhookSigning
 
 /// Why an attempt produced no usable response, for machines (the history's `error` text starts with it).

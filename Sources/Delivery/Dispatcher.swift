@@ -89,6 +89,8 @@ public final class Dispatcher: Sendable {
         case logAdvanced
         /// The history's writer has written this many changes (see `DeliveryHistory.setOnWritten`).
         case historyWritten(UInt64)
+        /// A lane's history index is in memory (loaded on the blocking-I/O queue, pinned until the lane used it).
+        case historyLoaded(id: String)
         /// A turn of the shared scan ended (read on the blocking-I/O queue): the reader, what it read, whether
         /// more is ready, and the error that stopped it.
         case scanned(LogReader, [EventRecord], more: Bool, EventLogError?)
@@ -101,6 +103,8 @@ public final class Dispatcher: Sendable {
         var delivered = 0
         var failedAttempts = 0
         var inFlight = 0
+        /// Lanes waiting for room in the history's queue (they start no deliveries meanwhile).
+        var lanesWaitingForHistory = 0
     }
 
     let log: EventLog
@@ -250,4 +254,7 @@ public final class Dispatcher: Sendable {
 
     /// Attempts in flight across every webhook (tasks that have not ended, cancelled ones included).
     package var inFlightCount: Int { snapshot.withLock { $0.inFlight } }
+
+    /// Lanes that start no deliveries because the history's writer has `pendingChangeCountMax` changes queued.
+    package var lanesWaitingForHistory: Int { snapshot.withLock { $0.lanesWaitingForHistory } }
 }

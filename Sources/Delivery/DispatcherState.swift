@@ -1,5 +1,6 @@
 import EventLog
 import Foundation
+import HTTPClient
 import JSON
 import WebhookSigning
 
@@ -43,6 +44,11 @@ struct DispatcherState {
     private var settledUnwritten: [String: [UInt64]] = [:]
     /// Changes the history's writer has written so far.
     private var historyWritten: UInt64 = 0
+    /// Lanes not pumped because the history's queue was full: pumped again when the writer reports progress.
+    private var waitingForHistory: Set<String> = []
+    /// Lanes whose history index is being loaded (at most `historyLoadCountMax`), and lanes waiting for a slot.
+    private var historyLoading: Set<String> = []
+    private var historyLoadQueue: [String] = []
     private var signals: [AttemptKey: CancelSignal] = [:]
     /// Attempt tasks that have not ended (cancelled ones included): what the global cap counts.
     private var inFlight = 0
@@ -164,13 +170,23 @@ struct DispatcherState {
             for other in waiting.sorted() where other != id { pump(other) }
         case .historyWritten(let written):
             historyWritten = max(historyWritten, written)
-            var released: [String] = []
+            var released: Set<String> = []
             for (id, numbers) in settledUnwritten where numbers.first.map({ $0 <= historyWritten }) ?? false {
                 let left = numbers.filter { $0 > historyWritten }
                 settledUnwritten[id] = left.isEmpty ? nil : left
-                released.append(id)
+                released.insert(id)
             }
-            for id in released.sorted() { pump(id) }
+            let paused = waitingForHistory
+            waitingForHistory = []
+            for id in released.union(paused).sorted() { pump(id) }
+        case .historyLoaded(let id):
+            historyLoading.remove(id)
+            pump(id)
+            history.unpin(id)
+            // A load slot is free: lanes waiting for one ask again, in order.
+            let queued = historyLoadQueue
+            historyLoadQueue = []
+            for waiting in queued { pump(waiting) }
         case .logAdvanced:
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
@@ -227,13 +243,18 @@ struct DispatcherState {
         wakes[id] = nil
         starved.remove(id)
         backlog.remove(id)
+        waitingForHistory.remove(id)
+        historyLoadQueue.removeAll { $0 == id }
         dispatcher.snapshot.withLock { _ = $0.lanes.removeValue(forKey: id) }
         try? await dispatcher.cursors.remove(id)
         history.remove(webhookID: id)
     }
 
     private mutating func manualRetry(_ id: String, deliveryID: String) async -> Dispatcher.ManualRetryResult {
-        guard lanes[id] != nil, let record = history.summary(deliveryID, webhookID: id) else { return .notFound }
+        guard lanes[id] != nil else { return .notFound }
+        // May load the webhook's index (a journal read): on the blocking-I/O queue.
+        let history = history
+        guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: id) }) else { return .notFound }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
@@ -399,24 +420,45 @@ struct DispatcherState {
     }
 
     /// Feeds lane `id` the records it wants, then lets it start what is due within the global cap.
+    /// Takes no new deliveries beyond the room in the history's queue, less the attempts under way (the lane then
+    /// waits in `waitingForHistory` and is pumped again on `.historyWritten`), and never reads a file: a lane whose
+    /// history index is out of memory waits for `loadHistory`.
     mutating func pump(_ id: String) {
         guard var lane = lanes[id] else { return }
+        // Every attempt under way and every delivery taken queues a history change when its attempt ends.
+        var room = history.roomForChanges - inFlight
         var effects: [LaneEffect] = []
         var examined = 0
-        while let wanted = lane.wantedOffset, wanted < cache.nextOffset,
+        feeding: while let wanted = lane.wantedOffset, wanted < cache.nextOffset,
               lane.liveCount + (settledUnwritten[id]?.count ?? 0) < lane.window {
+            guard room > 0 else {
+                waitingForHistory.insert(id)
+                break
+            }
             if examined == DeliveryLimits.pumpRecordCountMax {
                 if backlog.insert(id).inserted { dispatcher.commands.yield(.continuePumping) }
                 break
             }
             guard let record = fetch(id, wanted) else { break }
-            examined += 1
             var prior: PriorDelivery?
-            if lane.subscription.wants(record),
-               let stored = history.summary(DeliveryID.make(webhookID: id, offset: record.offset), webhookID: id) {
-                prior = PriorDelivery(status: stored.status, attemptCount: stored.attempts.count, nextAttemptAtMs: stored.nextAttemptAtMs)
+            if lane.subscription.wants(record) {
+                switch history.cachedSummary(DeliveryID.make(webhookID: id, offset: record.offset), webhookID: id) {
+                case .found(let stored):
+                    prior = PriorDelivery(status: stored.status, attemptCount: stored.attempts.count, nextAttemptAtMs: stored.nextAttemptAtMs)
+                case .absent:
+                    break
+                case .notLoaded:
+                    // Not consumed: a record taken from the lane's read-ahead goes back to its front.
+                    if record.offset < cache.firstOffset { catchUp[id]?.insert(record, at: 0) }
+                    loadHistory(id)
+                    break feeding
+                }
             }
-            effects += lane.handle(.record(record, prior: prior))
+            examined += 1
+            let liveBefore = lane.liveCount
+            let taken = lane.handle(.record(record, prior: prior))
+            room -= lane.liveCount - liveBefore + taken.reduce(0) { if case .history = $1 { $0 + 1 } else { $0 } }
+            effects += taken
         }
         let slots = max(0, configuration.globalInFlightCountMax - inFlight)
         let tick = lane.handle(.tick(nowMs: configuration.nowMs(), sendSlots: slots))
@@ -431,11 +473,29 @@ struct DispatcherState {
         }
     }
 
+    /// Loads lane `id`'s history index on the blocking-I/O queue (at most `historyLoadCountMax` at once); the
+    /// lane is pumped again on `.historyLoaded`.
+    private mutating func loadHistory(_ id: String) {
+        guard !historyLoading.contains(id) else { return }
+        guard historyLoading.count < DeliveryLimits.historyLoadCountMax else {
+            if !historyLoadQueue.contains(id) { historyLoadQueue.append(id) }
+            return
+        }
+        historyLoading.insert(id)
+        let history = history
+        let commands = dispatcher.commands
+        jobs.append {
+            await BlockingIO.run { history.preload(id) }
+            commands.yield(.historyLoaded(id: id))
+        }
+    }
+
     private func publishSnapshot() {
         dispatcher.snapshot.withLock {
             $0.delivered = delivered
             $0.failedAttempts = failedAttempts
             $0.inFlight = inFlight
+            $0.lanesWaitingForHistory = waitingForHistory.count
         }
     }
 
@@ -447,10 +507,10 @@ struct DispatcherState {
             case .send(let attempt): start(id, attempt)
             case .cancel(let attemptID): signals[AttemptKey(laneID: id, attemptID: attemptID)]?.fire()
             case .history(let update):
-                history.apply(update, webhookID: id, nowMs: configuration.nowMs())
-                if update.status == .succeeded || (update.status == .failed && update.finalFailure) {
-                    let number = history.changesQueuedTotal
-                    if number > historyWritten { settledUnwritten[id, default: []].append(number) }
+                let number = history.apply(update, webhookID: id, nowMs: configuration.nowMs())
+                if update.status == .succeeded || (update.status == .failed && update.finalFailure),
+                   number > historyWritten {
+                    settledUnwritten[id, default: []].append(number)
                 }
                 if update.attempt != nil {
                     if update.status == .succeeded { delivered += 1 } else { failedAttempts += 1 }

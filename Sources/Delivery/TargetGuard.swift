@@ -1,5 +1,6 @@
 import Dispatch
 import Foundation
+import HTTPClient
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -92,34 +93,8 @@ public struct TargetGuard: Sendable {
     /// as the connecting side would read them). Runs `getaddrinfo` off the cooperative pool.
     public static func resolve(_ host: String) async -> [IPAddress] {
         await withCheckedContinuation { continuation in
-            resolverQueue.async { continuation.resume(returning: resolveBlocking(host)) }
+            resolverQueue.async { continuation.resume(returning: IPAddress.resolveBlocking(host)) }
         }
     }
 
-    static func resolveBlocking(_ host: String) -> [IPAddress] {
-        var hints = addrinfo()
-        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
-        var result: UnsafeMutablePointer<addrinfo>?
-        guard getaddrinfo(host, nil, &hints, &result) == 0, let first = result else { return [] }
-        defer { freeaddrinfo(first) }
-        var addresses: [IPAddress] = []
-        var cursor: UnsafeMutablePointer<addrinfo>? = first
-        while let entry = cursor {
-            if let socketAddress = entry.pointee.ai_addr {
-                if entry.pointee.ai_family == AF_INET {
-                    let bytes = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
-                    }
-                    if let address = IPAddress(bytes: bytes) { addresses.append(address) }
-                } else if entry.pointee.ai_family == AF_INET6 {
-                    let bytes = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
-                        withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
-                    }
-                    if let address = IPAddress(bytes: bytes) { addresses.append(address) }
-                }
-            }
-            cursor = entry.pointee.ai_next
-        }
-        return Array(Set(addresses))
-    }
 }

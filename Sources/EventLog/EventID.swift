@@ -27,7 +27,7 @@ public enum EventID {
     }
 
     /// A new id for an event created at `timestampMs` (default: now).
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
     public static func make(timestampMs: Int64 = SystemClock.nowMs()) throws -> String {
         let random = try randomPool.withLock { pool in try pool.take(10) }
         var value = [UInt8](repeating: 0, count: 16)

@@ -249,6 +249,8 @@ final class LogWriter: @unchecked Sendable {
         // Frames are hashed into a copy, kept only when the group is written.
         var segmentDigest = segment.digest
         let timestampMs = max(nowMs, segment.lastTimestampMs)
+        // Copied events keep their own times (see `NewEvent.timestampMs`); the clock never goes below the latest.
+        var latestTimestampMs = timestampMs
         // Index entries are noted in place and rolled back if the write fails (copying the segment state
         // would copy its whole index on every group).
         let indexCountBefore = segment.index.entries.count
@@ -258,11 +260,13 @@ final class LogWriter: @unchecked Sendable {
             appended.reserveCapacity(request.events.count)
             for event in request.events {
                 let position = startSize + Int64(writer.bytes.count)
-                chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: timestampMs, previousChain: chain,
+                let eventTimestampMs = event.timestampMs ?? timestampMs
+                latestTimestampMs = max(latestTimestampMs, eventTimestampMs)
+                chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs, previousChain: chain,
                                                 to: &writer, segmentDigest: &segmentDigest)
-                segment.noteRecord(offset: offset, position: position, timestampMs: timestampMs,
+                segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
-                appended.append(AppendedEvent(offset: offset, timestampMs: timestampMs, eventID: event.eventID))
+                appended.append(AppendedEvent(offset: offset, timestampMs: eventTimestampMs, eventID: event.eventID))
                 offset += 1
             }
             results.append(appended)
@@ -307,7 +311,7 @@ final class LogWriter: @unchecked Sendable {
         segment.nextOffset = offset
         segment.chain = chain
         segment.digest = segmentDigest
-        segment.lastTimestampMs = timestampMs
+        segment.lastTimestampMs = latestTimestampMs
         if !indexBytes.isEmpty {
             // The index is a rebuildable cache: a failed write only costs a rebuild later.
             try? systemCall { try segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes)) }

@@ -69,6 +69,8 @@ public final class ArgusServer: Sendable {
         public var shutdownGraceSeconds = 10.0
         /// Receives one access-log line per request; nil: none.
         public var accessLog: (@Sendable (String) -> Void)?
+        /// `serve --engine`: the shared engine (set `service.appender` to its log too); nil: the local engine.
+        public var engine: EngineBinding?
 
         public init(service: ServiceConfiguration) { self.service = service }
     }
@@ -119,9 +121,15 @@ public final class ArgusServer: Sendable {
     /// binds the HTTP server, and starts the spool poll and the archiver.
     /// - Throws: `HTTPServerError` when binding fails; store, log and archive-state errors.
     public func start() async throws -> Started {
-        let admin = try await service.bootstrapAdminClient()
-        _ = await service.drainSpool()
-        try await service.startDelivery()
+        var engineTasks: [Task<Void, Never>] = []
+        let admin: (OAuthClient, secret: String)?
+        if let engine = configuration.engine {
+            (admin, engineTasks) = try await startEngine(engine)
+        } else {
+            admin = try await service.bootstrapAdminClient()
+            _ = await service.drainSpool()
+            try await service.startDelivery()
+        }
         if let archiving = configuration.archiving {
             try ArchiveState.load(directory: service.configuration.layout.archiveState).saveTargetSettings(archiving.settings)
         }
@@ -140,7 +148,7 @@ public final class ArgusServer: Sendable {
 
         let service = service
         let spoolPollSeconds = configuration.spoolPollSeconds
-        var tasks = [Task {
+        var tasks = engineTasks + [Task {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: UInt64(spoolPollSeconds * 1e9))
                 if Task.isCancelled { break }
@@ -196,7 +204,10 @@ public final class ArgusServer: Sendable {
         for task in tasks { task.cancel() }
         await http?.shutdown(graceSeconds: configuration.shutdownGraceSeconds)
         for task in tasks { await task.value }
-        service.close()
+        // Waits for the history's writer and closes files: on the blocking-I/O queue.
+        let service = service
+        await BlockingIO.run { service.close() }
+        configuration.engine?.connection.close()
         let waiters = state.withLock { state in
             state.phase = .stopped
             defer { state.stoppedWaiters = [] }

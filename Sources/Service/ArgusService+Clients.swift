@@ -160,7 +160,7 @@ extension ArgusService {
                 continue
             }
             do {
-                _ = try await log.append(NewEvent(organizationID: organization, type: type, eventID: id, data: Array(data.utf8)))
+                _ = try await appender.append(batch: [NewEvent(organizationID: organization, type: type, eventID: id, data: Array(data.utf8))])
                 try FileStore.remove(directory: directory, name: name)
                 count += 1
             } catch {

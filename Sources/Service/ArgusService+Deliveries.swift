@@ -19,7 +19,9 @@ extension ArgusService {
         }
         let after = request.queryValue("after")
         if let after, after.isEmpty || after.utf8.count > 64 { throw APIError(400, "invalid_query", "after must be a delivery id") }
-        let (records, listedMore) = dispatcher.history.list(webhookID: webhook.id, status: status, after: after, limit: limit)
+        let (history, webhookID, wanted) = (dispatcher.history, webhook.id, status)
+        // Reads the webhook's journal (and may wait for the history's writer): on the blocking-I/O queue.
+        let (records, listedMore) = await BlockingIO.run { history.list(webhookID: webhookID, status: wanted, after: after, limit: limit) }
         let page = Self.prefixWithinPageBytes(records.map(\.json))
         let more = listedMore || page.count < records.count
         let next: JSONValue = more && !page.isEmpty ? .string(records[page.count - 1].deliveryID) : .null

@@ -98,7 +98,7 @@ extension ArgusService {
     /// answered from the log writer's completion, so it costs no task and no hop through the
     /// concurrency pool. Anything else returns false and takes the task path (`publish`).
     func publishInline(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
-        guard request.body.count <= ServiceLimits.inlinePublishBodySizeBytesMax,
+        guard configuration.appender == nil, request.body.count <= ServiceLimits.inlinePublishBodySizeBytesMax,
               request.headers["idempotency-key"] == nil else { return false }
         let event: NewEvent
         do {
@@ -142,11 +142,15 @@ extension ArgusService {
     func appendToLog(_ events: [NewEvent]) async throws -> [AppendedEvent] {
         let started = ContinuousClock.now
         do {
-            let appended = try await log.append(batch: events)
+            let appended = try await appender.append(batch: events)
             metrics.recordAppend(eventCount: events.count, duration: ContinuousClock.now - started)
             return appended
         } catch let error as EventLogError {
             throw appendError(error)
+        } catch where configuration.appender != nil && !(error is APIError) {
+            configuration.logger.error("append to the engine failed", [("error", .string(String(describing: error)))])
+            throw APIError(503, "engine_unavailable", "the engine did not acknowledge the event; retry (the same event id is stored once)",
+                           headers: [("Retry-After", "1")])
         }
     }
 

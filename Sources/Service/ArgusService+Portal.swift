@@ -43,11 +43,10 @@ extension ArgusService {
     /// - Throws: 401 as `authenticate`; 403 `insufficient_scope` without `webhooks:read`.
     func portalSession(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksRead)
-        let token = request.headers["authorization"].map { String($0.drop { $0 != " " }.drop { $0 == " " }) } ?? ""
         return json(200, .object([
             ("organization_id", .string(principal.organizationID)), ("read_only", .bool(!principal.has(Scope.webhooksWrite))),
             ("portal", .bool(principal.isPortal)),
-            ("expires_at", tokens.expiresAtMs(of: token).map { JSONValue.string(Timestamp.format(ms: $0)) } ?? .null),
+            ("expires_at", principal.expiresAtMs.map { JSONValue.string(Timestamp.format(ms: $0)) } ?? .null),
         ]))
     }
 

@@ -11,6 +11,8 @@ import WebhookSigning
 public final class ArgusService: Sendable {
     public let configuration: ServiceConfiguration
     public let log: EventLog
+    /// Where every publish goes (API, operational and internal events): the log, or the engine's stream.
+    public let appender: any EventAppender
     public let clients: ClientStore
     public let tokens: TokenStore
     public let webhooks: WebhookStore
@@ -42,6 +44,7 @@ public final class ArgusService: Sendable {
             onSeal(size)
         }
         log = try EventLog(directory: configuration.layout.log, options: logOptions)
+        appender = configuration.appender ?? log
         clients = ClientStore(directory: configuration.layout.clients)
         tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
         webhooks = try WebhookStore(directory: configuration.layout.webhooks)
@@ -54,7 +57,7 @@ public final class ArgusService: Sendable {
         delivery.logger = configuration.logger
         delivery.userAgentVersion = ArgusVersion.current
         let store = webhooks
-        let appendLog = log
+        let appendLog = appender
         let nowMs = configuration.nowMs
         let logger = configuration.logger
         delivery.publish = { event in
@@ -264,11 +267,11 @@ public final class ArgusService: Sendable {
     func json(_ status: Int, _ value: JSONValue) -> HTTPResponse { .json(status, value.encoded()) }
 
     /// Appends an operational event (`webhook.failing`, `delivery.exhausted`, ...); failures are logged.
-    static func publishOperational(_ event: OperationalEvent, log: EventLog, nowMs: @Sendable () -> Int64,
+    static func publishOperational(_ event: OperationalEvent, log: any EventAppender, nowMs: @Sendable () -> Int64,
                                    logger: Logger) async {
         do {
-            _ = try await log.append(NewEvent(organizationID: event.organizationID, type: event.type,
-                                              eventID: try EventID.make(timestampMs: nowMs()), data: event.data.encoded()))
+            _ = try await log.append(batch: [NewEvent(organizationID: event.organizationID, type: event.type,
+                                                      eventID: try EventID.make(timestampMs: nowMs()), data: event.data.encoded())])
         } catch {
             logger.error("could not publish \(event.type)", [("error", .string(String(describing: error)))])
         }
@@ -278,8 +281,8 @@ public final class ArgusService: Sendable {
     func publishInternal(type: String, organizationID: String, data: JSONValue) async {
         do {
             let now = configuration.nowMs()
-            _ = try await log.append(NewEvent(organizationID: organizationID, type: type,
-                                              eventID: try EventID.make(timestampMs: now), data: data.encoded()))
+            _ = try await appender.append(batch: [NewEvent(organizationID: organizationID, type: type,
+                                                           eventID: try EventID.make(timestampMs: now), data: data.encoded())])
         } catch {
             configuration.logger.error("could not publish \(type)", [("error", .string(String(describing: error)))])
         }

@@ -15,9 +15,6 @@ struct ExpiryQueue: Sendable {
 
     var count: Int { entries.count }
 
-    /// The soonest expiry, nil when empty.
-    var soonestMs: Int64? { entries.first?.expiresAtMs }
-
     mutating func insert(_ key: String, expiresAtMs: Int64) {
         entries.append((expiresAtMs, key))
         var child = entries.count - 1

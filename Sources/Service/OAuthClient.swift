@@ -2,6 +2,7 @@ import Crypto
 import EventLog
 import Foundation
 import JSON
+import SystemIO
 
 /// A registered OAuth 2.0 client (client credentials grant). Its secret is stored only as a SHA-256
 /// digest: secrets are 256 random bits, so a slow password hash adds nothing.

@@ -19,11 +19,14 @@ public struct Principal: Sendable, Equatable {
     public var clientID: String
     public var organizationID: String
     public var scopes: Set<String>
+    /// When the token expires, in ms since 1970; nil when the principal does not come from a token.
+    public var expiresAtMs: Int64?
 
-    public init(clientID: String, organizationID: String, scopes: Set<String>) {
+    public init(clientID: String, organizationID: String, scopes: Set<String>, expiresAtMs: Int64? = nil) {
         self.clientID = clientID
         self.organizationID = organizationID
         self.scopes = scopes
+        self.expiresAtMs = expiresAtMs
     }
 
     public var isPlatformAdmin: Bool { scopes.contains(Scope.platformAdmin) }

@@ -1,3 +1,4 @@
+import HTTPClient
 import Delivery
 #if canImport(Glibc)
 import Glibc
@@ -40,6 +41,9 @@ public struct ServiceConfiguration: Sendable {
     /// The checkpoint origin (`serve --origin`); nil: the remembered one, else `argus.local/<log id>`.
     public var checkpointOrigin: String?
 
+    /// Where publishes go: nil for the local log (the default); the engine's stream under `serve --engine`
+    /// (then only the engine's mirror appends to the local log).
+    public var appender: (any EventAppender)?
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
     /// A text given for an address block that is not a CIDR block.

@@ -38,7 +38,8 @@ public enum ServiceLimits {
     public static let pageSizeMax = 1000
     /// Most bytes of JSON in one list page; a page that would grow past it ends early with `next_after`.
     public static let pageSizeBytesMax = 4 << 20
-    /// Most log records one `GET /v1/events` call scans before it returns a cursor.
+    /// Most log records one `GET /v1/events` call scans before it returns a cursor, and `GET /v1/events/{id}/proof`
+    /// reads looking for the id (from the id's time on).
     public static let eventScanCountMax = 10_000
     /// Longest `Idempotency-Key`, in bytes, and how long a key is remembered, in seconds.
     public static let idempotencyKeySizeBytesMax = 255

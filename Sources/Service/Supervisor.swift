@@ -34,7 +34,6 @@ public enum Supervisor {
         func log(_ message: String) { logger.warning(message) }
         var restarts: [Date] = []
         let stopping = StopFlag()
-        let forwarded = StopFlag()
         var childPID: pid_t = 0
         let current = ChildBox()
         for signalNumber in [SIGTERM, SIGINT] {
@@ -42,7 +41,6 @@ public enum Supervisor {
             let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: DispatchQueue.global())
             source.setEventHandler {
                 stopping.set()
-                forwarded.set()
                 let pid = current.pid
                 if pid > 0 { kill(pid, signalNumber) }
             }
@@ -71,7 +69,7 @@ public enum Supervisor {
             if signalled == 0, exitCode != restartExitCode {
                 return exitCode
             }
-            if stopping.isSet || forwarded.isSet { return 0 }
+            if stopping.isSet { return 0 }
             let cause = signalled == 0 ? "stopped its log writer (exit \(exitCode))" : "died of signal \(signalled)"
             let now = Date()
             restarts = restarts.filter { now.timeIntervalSince($0) < restartWindowSeconds } + [now]

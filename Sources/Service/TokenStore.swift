@@ -238,14 +238,9 @@ public final class TokenStore: Sendable {
         return state.withLock { state in
             guard let record = state.records[digest] else { return state.recentlyRevoked.contains(digest) ? .revoked : .unknown }
             if record.expiresAtMs <= nowMs { return .expired }
-            return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: record.scopeSet))
+            return .valid(Principal(clientID: record.clientID, organizationID: record.organizationID, scopes: record.scopeSet,
+                                    expiresAtMs: record.expiresAtMs))
         }
-    }
-
-    /// When `token` expires, in ms since 1970; nil when the store does not hold it.
-    public func expiresAtMs(of token: String) -> Int64? {
-        let digest = Self.digest(of: token)
-        return state.withLock { $0.records[digest]?.expiresAtMs }
     }
 
     /// Revokes `token` when it belongs to `clientID` (RFC 7009: other tokens are ignored silently).

@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import JSON
 import Synchronization
+import SystemIO
 
 /// Webhooks, one crash-safe file each under `webhooks/`, all held in memory.
 public final class WebhookStore: Sendable {

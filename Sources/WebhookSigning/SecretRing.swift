@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 import Foundation
 
 /// The secrets of one webhook across rotations: the current secret, which never expires, and
@@ -69,15 +70,15 @@ public struct SecretRing: Sendable, Equatable, Codable {
 
     /// A ring with a freshly generated current secret of the current one's scheme (HMAC or
     /// Ed25519); see `rotated(to:now:graceSeconds:)`.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public func rotated(now: Date, graceSeconds: Int64 = defaultGraceSeconds) throws(SecureRandom.Failure) -> SecretRing {
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
+    public func rotated(now: Date, graceSeconds: Int64 = defaultGraceSeconds) throws(SystemError) -> SecretRing {
         rotated(to: try WebhookSecret.generate(scheme: current.scheme), now: now, graceSeconds: graceSeconds)
     }
 
     /// Replaces the current secret with a freshly generated one, in place; returns the new secret.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
     @discardableResult
-    public mutating func rotate(now: Date, graceSeconds: Int64 = defaultGraceSeconds) throws(SecureRandom.Failure) -> WebhookSecret {
+    public mutating func rotate(now: Date, graceSeconds: Int64 = defaultGraceSeconds) throws(SystemError) -> WebhookSecret {
         self = try rotated(now: now, graceSeconds: graceSeconds)
         return current
     }

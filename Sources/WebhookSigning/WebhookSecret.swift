@@ -1,4 +1,5 @@
 import Crypto
+import SystemIO
 
 /// A webhook signing secret: `whsec_` followed by the standard base64 of the HMAC key (the
 /// symmetric `v1` scheme), or `whsk_` followed by the base64 of an Ed25519 key (the asymmetric
@@ -70,14 +71,14 @@ public struct WebhookSecret: Sendable, Equatable, Codable, CustomStringConvertib
     }
 
     /// A new Ed25519 (`v1a`) secret from the kernel's CSPRNG.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    package static func generateEd25519() throws(SecureRandom.Failure) -> WebhookSecret {
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
+    package static func generateEd25519() throws(SystemError) -> WebhookSecret {
         WebhookSecret(ed25519: try Ed25519PrivateKey.generate())
     }
 
     /// A new secret of `scheme`.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public static func generate(scheme: Scheme) throws(SecureRandom.Failure) -> WebhookSecret {
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
+    public static func generate(scheme: Scheme) throws(SystemError) -> WebhookSecret {
         scheme == .hmac ? try generate() : try generateEd25519()
     }
 
@@ -110,8 +111,8 @@ public struct WebhookSecret: Sendable, Equatable, Codable, CustomStringConvertib
     }
 
     /// A new secret of `generatedKeyByteCount` bytes from the kernel's CSPRNG.
-    /// - Throws: `SecureRandom.Failure` when the kernel gives no random bytes.
-    public static func generate() throws(SecureRandom.Failure) -> WebhookSecret {
+    /// - Throws: `SystemError` when the kernel gives no random bytes.
+    public static func generate() throws(SystemError) -> WebhookSecret {
         WebhookSecret(checkedKeyBytes: try SecureRandom.bytes(count: generatedKeyByteCount))
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import JSON
+import Synchronization
 import SystemIO
 import Testing
 @testable import Delivery
@@ -247,7 +248,32 @@ import Testing
         #expect(history.writer.failureCount == 0)
     }
 
-    @Test func changesWaitForTheWriterThreadWithinTheQueueLimit() throws {
+    /// Holds the history's writer at its gate until `release()` (or 30 s), and says when it is there.
+    final class HeldWriter: Sendable {
+        let held = Atomic<Bool>(true)
+        let waiting = Atomic<Int>(0)
+
+        func install(on history: DeliveryHistory) {
+            history.setWriteGate { [self] in
+                waiting.add(1, ordering: .relaxed)
+                for _ in 0..<3000 where held.load(ordering: .acquiring) { usleep(10_000) }
+            }
+        }
+
+        func release() { held.store(false, ordering: .releasing) }
+
+        /// Waits (bounded, 10 s) until the writer holds a batch at the gate.
+        func waitUntilHolding() -> Bool {
+            for _ in 0..<1000 {
+                if waiting.load(ordering: .relaxed) > 0 { return true }
+                usleep(10_000)
+            }
+            return false
+        }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aFullQueueSaysSoWithoutWaitingAndHasRoomOnceTheWriterCaughtUp() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }
         let history = try DeliveryHistory(directory: path, pendingChangeCountMax: 8)
@@ -257,16 +283,99 @@ import Testing
         #expect(written.isEmpty)
         history.flush()
         #expect(try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax).count == 1)
-        // Without ends of turns, producers wait for the writer at the limit.
-        for number in 1...200 { history.record(Self.record("wh_\(number % 3)", number, body: "b")) }
-        #expect(history.writer.queuedCountMaxSeen <= 8)
+        // With the writer held, changes still queue at once (nobody waits for the disk) and the queue says it is full.
+        let writer = HeldWriter()
+        writer.install(on: history)
+        #expect(history.roomForChanges == 8)
+        for number in 1...200 {
+            history.record(Self.record("wh_\(number % 3)", number, body: "b"))
+            history.endTurn()
+        }
+        #expect(writer.waitUntilHolding(), "the writer took a batch")
+        #expect(history.roomForChanges <= 0, "200 changes queued with a limit of 8")
+        writer.release()
         history.flush()
+        #expect(history.roomForChanges == 8, "room again once the writer caught up")
         let total = history.list(webhookID: "wh_0", status: nil, after: nil, limit: 1_000).page.count
             + history.list(webhookID: "wh_1", status: nil, after: nil, limit: 1_000).page.count
             + history.list(webhookID: "wh_2", status: nil, after: nil, limit: 1_000).page.count
         #expect(total == 201)
         let files = try (0..<3).map { try Journal.read(path: path + "/wh_\($0).journal", recordSizeBytesMax: history.recordSizeBytesMax).count }
         #expect(files.reduce(0, +) == 201)
+    }
+
+    /// `apply` to a webhook whose index is out of memory reads no file: the change is kept as a partial one,
+    /// merged with the stored record when the index loads (the attempts before it are not lost), and written
+    /// by the writer on top of the stored record.
+    @Test(.timeLimit(.minutes(1)))
+    func aChangeToAnIndexOutOfMemoryKeepsTheEarlierAttempts() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path, memoryBytesMax: 1)
+        let id = DeliveryID.make(webhookID: "wh_1", offset: 3)
+        func update(_ attempt: Int, _ status: DeliveryRecord.Status) -> DeliveryUpdate {
+            DeliveryUpdate(deliveryID: id, offset: 3, eventID: "evt_3", eventType: "user.login", status: status, nextAttemptAtMs: nil,
+                           attempt: DeliveryAttempt(attempt: attempt, startedAtMs: Int64(attempt), durationMs: 1,
+                                                    statusCode: status == .succeeded ? 200 : 500, responseBody: "body \(attempt)", error: nil),
+                           finalFailure: false)
+        }
+        history.apply(update(1, .pending), webhookID: "wh_1", nowMs: 1)
+        history.endTurn()
+        // Another webhook's change pushes wh_1's index out of memory (a budget of one byte).
+        history.record(Self.record("wh_2", 0, body: "x"))
+        history.flush()
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded)
+        let loads = history.loadCount
+        let writer = HeldWriter()
+        writer.install(on: history)
+        history.apply(update(2, .pending), webhookID: "wh_1", nowMs: 2)
+        history.apply(update(3, .succeeded), webhookID: "wh_1", nowMs: 3)
+        #expect(history.loadCount == loads, "apply read no file")
+        history.endTurn()
+        #expect(writer.waitUntilHolding())
+        // Loaded while the changes wait for the writer: memory merges them onto the stored record.
+        let summary = try #require(history.summary(id, webhookID: "wh_1"))
+        #expect(summary.attempts.map(\.attempt) == [1, 2, 3] && summary.status == .succeeded)
+        writer.release()
+        history.flush()
+        let stored = try #require(history.delivery(id, webhookID: "wh_1"))
+        #expect(stored.attempts.map(\.responseBody) == ["body 1", "body 2", "body 3"] && stored.status == .succeeded)
+        #expect(history.writer.failureCount == 0)
+
+        // The writer's side alone: the index out of memory again, the change written before anyone loads it.
+        history.record(Self.record("wh_2", 1, body: "y"))
+        history.flush()
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded)
+        history.apply(update(4, .failed), webhookID: "wh_1", nowMs: 4)
+        history.flush()
+        let reopened = try DeliveryHistory(directory: path)
+        let final = try #require(reopened.delivery(id, webhookID: "wh_1"))
+        #expect(final.attempts.map(\.responseBody) == ["body 1", "body 2", "body 3", "body 4"] && final.status == .failed)
+    }
+
+    /// The writer appends each webhook's changes of a batch once, also when the webhook was removed and
+    /// created again within the batch (it is then in the batch's order twice).
+    @Test(.timeLimit(.minutes(1)))
+    func aWebhookRemovedAndAddedAgainInOneBatchIsAppendedOnce() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path)
+        let writer = HeldWriter()
+        writer.install(on: history)
+        history.record(Self.record("wh_0", 0, body: "first batch"))
+        history.endTurn()
+        #expect(writer.waitUntilHolding(), "the writer holds the first batch")
+        // These three wait for the writer together: one batch.
+        history.record(Self.record("wh_1", 1, body: "before the removal"))
+        history.remove(webhookID: "wh_1")
+        history.record(Self.record("wh_1", 2, body: "after the removal"))
+        history.endTurn()
+        writer.release()
+        history.flush()
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax)
+        #expect(records.count == 1, "one append of the new webhook's one record, got \(records.count)")
+        #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.offset) == [2])
+        #expect(history.writer.failureCount == 0)
     }
 
     @Test func aDeletedWebhooksHistoryAndStatisticsAreGoneAfterReopening() throws {

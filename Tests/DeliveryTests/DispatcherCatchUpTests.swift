@@ -1,3 +1,4 @@
+import HTTPClient
 import EventLog
 import Foundation
 import Synchronization

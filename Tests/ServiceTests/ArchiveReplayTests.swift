@@ -1,3 +1,4 @@
+import HTTPClient
 import Archive
 import Delivery
 import EventLog

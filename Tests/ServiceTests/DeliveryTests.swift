@@ -1,3 +1,4 @@
+import HTTPClient
 import Crypto
 import Delivery
 import EventLog

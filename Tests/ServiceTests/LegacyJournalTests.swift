@@ -36,7 +36,8 @@ import Testing
             let harness = try ServiceHarness(path: path, startMs: Self.startMs)
             let now = Self.startMs + 1000
             #expect(harness.service.tokens.lookup("at_legacy", nowMs: now)
-                    == .valid(Principal(clientID: "cl_1", organizationID: "org_a", scopes: ["events:publish"])), "round \(round)")
+                    == .valid(Principal(clientID: "cl_1", organizationID: "org_a", scopes: ["events:publish"],
+                                     expiresAtMs: Self.startMs + 3_600_000)), "round \(round)")
             #expect(harness.service.tokens.lookup("at_revoked", nowMs: now) == .unknown)
             let digest = SHA256.hash(Array(#"{"type":"user.created"}"#.utf8))
             switch harness.service.idempotency.claim(IdempotencyCache.key(organizationID: "org_a", key: "k-1"), requestDigest: digest, nowMs: now) {

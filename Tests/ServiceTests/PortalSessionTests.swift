@@ -1,3 +1,4 @@
+import HTTPClient
 import Delivery
 import Testing
 @testable import Service

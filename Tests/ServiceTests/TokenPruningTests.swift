@@ -32,7 +32,7 @@ import Testing
         for (index, expiry) in expiries.enumerated() { queue.insert("k\(index)", expiresAtMs: expiry) }
         #expect(queue.popExpired(nowMs: -1).isEmpty)
         #expect(queue.popExpired(nowMs: 30).map(\.expiresAtMs) == [0, 10, 10, 20, 30])
-        #expect(queue.soonestMs == 40 && queue.count == 3)
+        #expect(queue.entries.first?.expiresAtMs == 40 && queue.count == 3)
         let rebuilt = ExpiryQueue(expiries.enumerated().map { (Int64($0.element), "k\($0.offset)") })
         var copy = rebuilt
         #expect(copy.popExpired(nowMs: .max).map(\.expiresAtMs) == expiries.sorted())

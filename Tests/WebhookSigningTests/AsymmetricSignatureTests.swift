@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import SystemIO
 import Testing
 import WebhookSigning
 

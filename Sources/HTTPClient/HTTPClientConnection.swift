@@ -4,14 +4,14 @@ import SystemIO
 import Glibc
 #endif
 
-/// One TCP connection to a receiver: non-blocking socket, every wait a `poll` bounded by the attempt's
-/// deadline, so the thread that drives it never blocks past the deadline or a cancellation.
+/// One TCP connection to an HTTP peer (a receiver, an S3 endpoint): non-blocking socket, every wait a `poll`
+/// bounded by the request's deadline, so the thread that drives it never blocks past the deadline or a cancellation.
 ///
 /// `@unchecked Sendable`: one thread at a time uses a connection; it passes between threads only through the
 /// pool's `Mutex`.
-final class HTTPClientConnection: @unchecked Sendable {
+package final class HTTPClientConnection: @unchecked Sendable {
     /// Why a socket operation failed.
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable, Sendable {
         /// The peer closed or reset the connection (`call`: what we were doing).
         case closed(String)
         case timedOut
@@ -20,14 +20,14 @@ final class HTTPClientConnection: @unchecked Sendable {
         case network(String)
     }
 
-    let descriptor: Int32
+    package let descriptor: Int32
     /// The address and port connected to, for errors (never secrets: receivers' URLs may carry tokens in
     /// paths, so only the address is named).
-    let peer: String
+    package let peer: String
     /// When the connection was last returned to the pool, in monotonic nanoseconds.
-    var idleSinceNs: UInt64 = 0
+    package var idleSinceNs: UInt64 = 0
     /// Requests sent on this connection.
-    var requestCount = 0
+    package var requestCount = 0
 
     private init(descriptor: Int32, peer: String) {
         self.descriptor = descriptor
@@ -37,7 +37,7 @@ final class HTTPClientConnection: @unchecked Sendable {
     deinit { Glibc.close(descriptor) }
 
     /// Opens a connection to `address`:`port`, within `deadlineNs`.
-    static func connect(to address: IPAddress, port: Int, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> HTTPClientConnection {
+    package static func connect(to address: IPAddress, port: Int, deadlineNs: UInt64, cancellation: RequestCancellation) throws(Failure) -> HTTPClientConnection {
         let family = address.isIPv4 ? AF_INET : AF_INET6
         let descriptor = socket(family, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
         let peer = address.isIPv4 ? "\(address):\(port)" : "[\(address)]:\(port)"
@@ -77,7 +77,7 @@ final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// Waits until `events` are possible on the socket (or it has an error or hang-up, which the next call reports).
-    private func wait(for events: Int16, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) {
+    private func wait(for events: Int16, deadlineNs: UInt64, cancellation: RequestCancellation) throws(Failure) {
         while true {
             if cancellation.isCancelled { throw .cancelled }
             let now = SystemClock.monotonicNanoseconds()
@@ -96,28 +96,48 @@ final class HTTPClientConnection: @unchecked Sendable {
         }
     }
 
-    /// Sends every byte of `bytes` before `deadlineNs`.
-    func sendAll(_ bytes: [UInt8], deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) {
+    /// Sends every byte of `head` then of `body` before `deadlineNs`, in as few `sendmsg` calls as the socket
+    /// takes (one for a small request: the head and the body leave in one segment).
+    package func sendAll(head: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, deadlineNs: UInt64,
+                         cancellation: RequestCancellation) throws(Failure) {
         guard cancellation.attach(descriptor) else { throw .cancelled }
         defer { cancellation.detach() }
+        let total = head.count + body.count
         var sent = 0
-        while sent < bytes.count {
+        while sent < total {
             let (count, code) = try transfer(waitingFor: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation) {
-                bytes.withUnsafeBytes { send(descriptor, $0.baseAddress! + sent, bytes.count - sent, Int32(MSG_NOSIGNAL)) }
+                var parts = [iovec](repeating: iovec(), count: 2)
+                var partCount = 0
+                if sent < head.count {
+                    parts[0] = iovec(iov_base: UnsafeMutableRawPointer(mutating: head.baseAddress! + sent), iov_len: head.count - sent)
+                    partCount = 1
+                }
+                let bodySent = max(0, sent - head.count)
+                if body.count > bodySent {
+                    parts[partCount] = iovec(iov_base: UnsafeMutableRawPointer(mutating: body.baseAddress! + bodySent),
+                                             iov_len: body.count - bodySent)
+                    partCount += 1
+                }
+                return parts.withUnsafeMutableBufferPointer { vectors in
+                    var message = msghdr()
+                    message.msg_iov = vectors.baseAddress
+                    message.msg_iovlen = partCount
+                    return sendmsg(descriptor, &message, Int32(MSG_NOSIGNAL))
+                }
             }
             if count > 0 {
                 sent += count
                 continue
             }
             if code == EPIPE || code == ECONNRESET {
-                throw .closed("while the request was being sent (\(sent) of \(bytes.count) bytes, \(SystemError.describe(errno: code)))")
+                throw .closed("while the request was being sent (\(sent) of \(total) bytes, \(SystemError.describe(errno: code)))")
             }
             throw .network("send to \(peer) failed: \(SystemError.describe(errno: code))")
         }
     }
 
     /// Reads what arrived (waiting until something does, or `deadlineNs`). Returns 0 at the peer's close.
-    func receive(into buffer: UnsafeMutableRawBufferPointer, deadlineNs: UInt64, cancellation: AttemptCancellation) throws(Failure) -> Int {
+    package func receive(into buffer: UnsafeMutableRawBufferPointer, deadlineNs: UInt64, cancellation: RequestCancellation) throws(Failure) -> Int {
         guard cancellation.attach(descriptor) else { throw .cancelled }
         defer { cancellation.detach() }
         let (count, code) = try transfer(waitingFor: Int16(POLLIN), deadlineNs: deadlineNs, cancellation: cancellation) {
@@ -135,7 +155,7 @@ final class HTTPClientConnection: @unchecked Sendable {
     /// waiting for `events` (before `deadlineNs`) when the socket would block. Returns the call's result and,
     /// when it is negative, its `errno`.
     /// - Throws: `.cancelled` when the attempt was cancelled; the wait's timeout.
-    private func transfer(waitingFor events: Int16, deadlineNs: UInt64, cancellation: AttemptCancellation,
+    private func transfer(waitingFor events: Int16, deadlineNs: UInt64, cancellation: RequestCancellation,
                           _ call: () -> Int) throws(Failure) -> (count: Int, errno: Int32) {
         while true {
             let count = call()
@@ -152,42 +172,8 @@ final class HTTPClientConnection: @unchecked Sendable {
     }
 
     /// True when nothing is readable: the peer has neither closed the idle connection nor sent anything unasked.
-    var isQuiet: Bool {
+    package var isQuiet: Bool {
         var descriptor = pollfd(fd: self.descriptor, events: Int16(POLLIN), revents: 0)
         return poll(&descriptor, 1, 0) == 0
-    }
-}
-
-/// Stops one attempt's socket work from another thread: `cancel()` shuts the attached socket down, which
-/// wakes the `poll` or `recv` the attempt's thread is in.
-final class AttemptCancellation: Sendable {
-    private struct State {
-        var cancelled = false
-        var descriptor: Int32?
-    }
-
-    private let state = Mutex(State())
-
-    var isCancelled: Bool { state.withLock { $0.cancelled } }
-
-    /// Registers the socket in use; false when already cancelled.
-    func attach(_ descriptor: Int32) -> Bool {
-        state.withLock { state in
-            guard !state.cancelled else { return false }
-            state.descriptor = descriptor
-            return true
-        }
-    }
-
-    /// The socket is no longer in use (it may be closed or pooled after this).
-    func detach() {
-        state.withLock { $0.descriptor = nil }
-    }
-
-    func cancel() {
-        state.withLock { state in
-            state.cancelled = true
-            if let descriptor = state.descriptor { shutdown(descriptor, Int32(SHUT_RDWR)) }
-        }
     }
 }

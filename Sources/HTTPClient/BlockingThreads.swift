@@ -3,25 +3,28 @@ import Foundation
 import Glibc
 #endif
 
-/// Dedicated threads for the blocking socket work of delivery attempts, so no attempt ever occupies a thread
-/// of Swift's cooperative pool. A thread per running job, up to `threadCountMax` (the engine's global in-flight
-/// cap, so a slow receiver holds one thread and never delays another's attempt); jobs beyond that wait in
-/// order. Threads idle for `idleSecondsMax` exit.
+/// Dedicated threads for blocking socket work (a delivery attempt, an S3 request), so none ever occupies a
+/// thread of Swift's cooperative pool. A thread per running job, up to `threadCountMax` (for delivery the
+/// engine's global in-flight cap, so a slow receiver holds one thread and never delays another's attempt);
+/// jobs beyond that wait in order. Threads idle for `idleSecondsMax` exit.
 ///
 /// `@unchecked Sendable`: `jobs`, `idleCount` and `threadCount` are only touched with `mutex` held.
-final class AttemptThreads: @unchecked Sendable {
+package final class BlockingThreads: @unchecked Sendable {
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let condition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     private var jobs: [@Sendable () -> Void] = []
     private var jobsHead = 0
     private var idleCount = 0
     private var threadCount = 0
-    let threadCountMax: Int
-    let idleSecondsMax: Int
+    package let threadCountMax: Int
+    package let idleSecondsMax: Int
+    /// The name each thread carries (seen in `top -H`, `perf` and debuggers).
+    package let threadName: String
     /// Stack of each thread, in bytes (the work is a socket loop with small buffers).
-    static let stackSizeBytes = 512 << 10
+    package static let stackSizeBytes = 512 << 10
 
-    init(threadCountMax: Int, idleSecondsMax: Int = 30) {
+    package init(threadCountMax: Int, idleSecondsMax: Int = 30, threadName: String) {
+        self.threadName = threadName
         self.threadCountMax = max(1, threadCountMax)
         self.idleSecondsMax = max(1, idleSecondsMax)
         pthread_mutex_init(mutex, nil)
@@ -40,14 +43,14 @@ final class AttemptThreads: @unchecked Sendable {
     }
 
     /// Threads alive now.
-    var threads: Int {
+    package var threads: Int {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return threadCount
     }
 
     /// Runs `job` on one of the threads (a new one when none is idle and the cap allows).
-    func submit(_ job: @escaping @Sendable () -> Void) {
+    package func submit(_ job: @escaping @Sendable () -> Void) {
         pthread_mutex_lock(mutex)
         jobs.append(job)
         // Queued jobs beyond the idle threads (a signalled thread stays counted idle until it wakes) need a new one.
@@ -57,13 +60,13 @@ final class AttemptThreads: @unchecked Sendable {
         if spawn {
             let thread = Thread { [self] in work() }
             thread.stackSize = Self.stackSizeBytes
-            thread.name = "argus-delivery"
+            thread.name = threadName
             thread.start()
         }
     }
 
     /// Runs `body` on one of the threads and returns its result.
-    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+    package func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
         await withCheckedContinuation { continuation in
             submit { continuation.resume(returning: body()) }
         }

@@ -12,16 +12,18 @@ import HTTPServer
 ///                                                   bodySizeBytesMax read to keep the connection)
 /// ```
 ///
-/// Informational answers (`1xx`) before the final one are skipped. A body longer than `bodySizeBytesMax`
+/// Informational answers (`1xx`) before the final one are skipped. The answer to a `HEAD` request has no body
+/// whatever its `Content-Length` says (`expectsNoBody`). A body longer than `bodySizeBytesMax`
 /// ends the read early: the status and the kept prefix count, the connection is not reused.
-struct HTTPResponseReader {
+package struct HTTPResponseReader: Sendable {
     /// Why a response could not be read.
-    struct Malformed: Error, Equatable, CustomStringConvertible {
-        let reason: String
-        var description: String { reason }
+    package struct Malformed: Error, Equatable, Sendable, CustomStringConvertible {
+        package let reason: String
+        package init(reason: String) { self.reason = reason }
+        package var description: String { reason }
     }
 
-    enum Framing: Equatable {
+    package enum Framing: Equatable, Sendable {
         case contentLength(Int)
         case chunked
         /// No length: the body ends when the peer closes (the connection cannot be reused).
@@ -39,46 +41,64 @@ struct HTTPResponseReader {
         case done
     }
 
-    static let headSizeBytesMax = 16 << 10
-    static let headerCountMax = 100
-    static let chunkLineSizeBytesMax = 1024
+    package static let headSizeBytesMax = 16 << 10
+    package static let headerCountMax = 100
+    package static let chunkLineSizeBytesMax = 1024
 
     /// Bytes of the body kept for the history.
-    let bodyPrefixSizeBytesMax: Int
+    package let bodyPrefixSizeBytesMax: Int
     /// Body bytes read at most (to reuse the connection); past that the read stops.
-    let bodySizeBytesMax: Int
+    package let bodySizeBytesMax: Int
+    /// The final response's header fields (names lower-cased, values trimmed) are kept in `headers`.
+    package let keepsHeaders: Bool
+    /// The request was `HEAD`: the response has no body, whatever its framing headers say.
+    package let expectsNoBody: Bool
 
-    private(set) var statusCode: Int?
-    private(set) var retryAfter: String?
-    private(set) var framing = Framing.none
+    package private(set) var statusCode: Int?
+    package private(set) var retryAfter: String?
+    package private(set) var framing = Framing.none
     /// The connection may carry another request after this response.
-    private(set) var keepsConnection = false
-    private(set) var bodyPrefix: [UInt8] = []
+    package private(set) var keepsConnection = false
+    package private(set) var bodyPrefix: [UInt8] = []
     /// Body bytes received so far (chunk framing excluded).
-    private(set) var bodyBytes = 0
+    package private(set) var bodyBytes = 0
     /// The body went past `bodySizeBytesMax` and the read stopped there.
-    private(set) var stoppedEarly = false
+    package private(set) var stoppedEarly = false
+    /// The final response's header fields in order, when `keepsHeaders` (at most `headerCountMax`).
+    package private(set) var headers: [(name: String, value: String)] = []
 
     private var phase = Phase.head
     private var pending: [UInt8] = []
     private var lineLength = 0
 
-    init(bodyPrefixSizeBytesMax: Int, bodySizeBytesMax: Int) {
+    /// - Parameters:
+    ///   - bodyPrefixSizeBytesMax: body bytes kept in `bodyPrefix`.
+    ///   - bodySizeBytesMax: body bytes read at most (at least `bodyPrefixSizeBytesMax`); past that the read stops.
+    ///   - keepsHeaders: keep every header field of the final response in `headers`.
+    ///   - expectsNoBody: the request was `HEAD`.
+    package init(bodyPrefixSizeBytesMax: Int, bodySizeBytesMax: Int, keepsHeaders: Bool = false, expectsNoBody: Bool = false) {
         self.bodyPrefixSizeBytesMax = bodyPrefixSizeBytesMax
         self.bodySizeBytesMax = max(bodyPrefixSizeBytesMax, bodySizeBytesMax)
+        self.keepsHeaders = keepsHeaders
+        self.expectsNoBody = expectsNoBody
+    }
+
+    /// The value of the first field named `name` (lower case), when `keepsHeaders`.
+    package func header(_ name: String) -> String? {
+        headers.first { $0.name == name }?.value
     }
 
     /// True once the response is complete (or the read stopped on purpose).
-    var isComplete: Bool { phase == .done }
+    package var isComplete: Bool { phase == .done }
 
     /// True once any byte of a final response's status line arrived.
-    var hasStarted: Bool { statusCode != nil || !pending.isEmpty }
+    package var hasStarted: Bool { statusCode != nil || !pending.isEmpty }
 
     /// Takes the next bytes the connection produced. Returns the count of bytes used (the rest would belong to
     /// a next response, which a well-behaved peer never sends unasked).
     /// - Throws: `Malformed` for a response that breaks HTTP/1.1 or our limits.
     @discardableResult
-    mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> Int {
+    package mutating func consume(_ bytes: UnsafeRawBufferPointer) throws(Malformed) -> Int {
         var index = 0
         while index < bytes.count, phase != .done {
             switch phase {
@@ -131,7 +151,7 @@ struct HTTPResponseReader {
 
     /// The peer closed the connection: completes a body framed by the close.
     /// - Returns: true when the response is complete.
-    mutating func finishAtClose() -> Bool {
+    package mutating func finishAtClose() -> Bool {
         if phase == .body, framing == .untilClose { phase = .done }
         return phase == .done
     }
@@ -199,12 +219,14 @@ struct HTTPResponseReader {
         var chunked = false
         var close = minorVersion == UInt8(ascii: "0")
         var retryAfter: String?
+        var fields: [(name: String, value: String)] = []
         for line in lines.dropFirst() {
             guard let colon = line.firstIndex(of: UInt8(ascii: ":")), colon > line.startIndex else {
                 throw Malformed(reason: "malformed response header line")
             }
             let name = String(decoding: line[line.startIndex..<colon], as: UTF8.self).lowercased()
             let value = String(ASCII.trimmed(Substring(decoding: line[(colon + 1)...], as: UTF8.self)))
+            if keepsHeaders { fields.append((name, value)) }
             switch name {
             case "content-length":
                 guard value.utf8.count <= 18, !value.isEmpty, value.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) }),
@@ -230,7 +252,8 @@ struct HTTPResponseReader {
         }
         statusCode = status
         self.retryAfter = retryAfter
-        if status == 204 || status == 304 {
+        headers = fields
+        if status == 204 || status == 304 || expectsNoBody {
             framing = .none
         } else if chunked {
             framing = .chunked

@@ -1,5 +1,5 @@
 import Testing
-@testable import Delivery
+@testable import HTTPClient
 
 /// Every receiver answer the HTTP client can meet, fed to the reader whole and one byte at a time.
 @Suite struct HTTPResponseReaderTests {
@@ -118,5 +118,30 @@ import Testing
         #expect(Self.read(manyHeaders).error?.reason.contains("headers") == true)
         let longChunkLine = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1;" + String(repeating: "e", count: 2000) + "\r\n"
         #expect(Self.read(longChunkLine).error?.reason.contains("chunk line") == true)
+    }
+}
+
+/// What the reader keeps of the head when asked, and what a HEAD answer's framing means.
+@Suite struct HTTPResponseReaderHeadTests {
+    @Test func headerFieldsAreKeptOnlyWhenAskedInOrderWithLowerCaseNames() throws {
+        let text = "HTTP/1.1 200 OK\r\nX-Amz-Checksum-Sha256: abc=\r\nContent-Length: 2\r\nX-A:  spaced  \r\n\r\nok"
+        var keeping = HTTPResponseReader(bodyPrefixSizeBytesMax: 16, bodySizeBytesMax: 16, keepsHeaders: true)
+        try Array(text.utf8).withUnsafeBytes { _ = try keeping.consume($0) }
+        #expect(keeping.isComplete)
+        #expect(keeping.headers.map(\.name) == ["x-amz-checksum-sha256", "content-length", "x-a"])
+        #expect(keeping.header("x-a") == "spaced")
+        var plain = HTTPResponseReader(bodyPrefixSizeBytesMax: 16, bodySizeBytesMax: 16)
+        try Array(text.utf8).withUnsafeBytes { _ = try plain.consume($0) }
+        #expect(plain.headers.isEmpty && plain.bodyPrefix == Array("ok".utf8))
+    }
+
+    @Test func aHeadAnswerIsCompleteAtItsBlankLineWhateverItsFramingSays() throws {
+        for framing in ["Content-Length: 500", "Transfer-Encoding: chunked", ""] {
+            let text = "HTTP/1.1 200 OK\r\n" + (framing.isEmpty ? "" : framing + "\r\n") + "\r\n"
+            var reader = HTTPResponseReader(bodyPrefixSizeBytesMax: 16, bodySizeBytesMax: 16, expectsNoBody: true)
+            try Array(text.utf8).withUnsafeBytes { _ = try reader.consume($0) }
+            #expect(reader.isComplete, "\(framing)")
+            #expect(reader.bodyBytes == 0)
+        }
     }
 }

@@ -70,7 +70,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// IPv4 ranges that are not public unicast (RFC 6890 and friends).
-    static let nonPublicIPv4: [(IPAddress, Int)] = [
+    package static let nonPublicIPv4: [(IPAddress, Int)] = [
         network("0.0.0.0", 8), network("10.0.0.0", 8), network("100.64.0.0", 10), network("127.0.0.0", 8),
         network("169.254.0.0", 16), network("172.16.0.0", 12), network("192.0.0.0", 24), network("192.0.2.0", 24),
         network("192.88.99.0", 24), network("192.168.0.0", 16), network("198.18.0.0", 15), network("198.51.100.0", 24),
@@ -78,7 +78,7 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
     ]
 
     /// IPv6 ranges that are not public unicast.
-    static let nonPublicIPv6: [(IPAddress, Int)] = [
+    package static let nonPublicIPv6: [(IPAddress, Int)] = [
         network("::", 96), network("::ffff:0:0", 96), network("64:ff9b::", 96), network("64:ff9b:1::", 48),
         network("100::", 64), network("2001::", 23), network("2001:db8::", 32), network("2002::", 16),
         network("3fff::", 20), network("fc00::", 7), network("fe80::", 10), network("fec0::", 10), network("ff00::", 8),
@@ -92,28 +92,35 @@ public struct IPAddress: Sendable, Hashable, CustomStringConvertible {
         guard isIn(IPAddress(bytes: [0x20] + [UInt8](repeating: 0, count: 15)).unsafelyUnwrapped, prefixLength: 3) else { return false }
         return !Self.nonPublicIPv6.contains { isIn($0.0, prefixLength: $0.1) }
     }
-}
 
-/// A CIDR block such as `10.0.0.0/8` or `::1/128`.
-public struct CIDR: Sendable, Hashable, CustomStringConvertible {
-    public let network: IPAddress
-    package let prefixLength: Int
-
-    /// Parses `address/length`; a bare address means a single host.
-    public init?(_ text: String) {
-        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        guard parts.count <= 2, let address = IPAddress(String(parts[0])) else { return nil }
-        let maximum = address.isIPv4 ? 32 : 128
-        if parts.count == 2 {
-            guard let length = Int(parts[1]), (0...maximum).contains(length) else { return nil }
-            prefixLength = length
-        } else {
-            prefixLength = maximum
+    /// Every address `host` resolves to through the system resolver (`getaddrinfo`; numeric forms such as
+    /// `127.1` or `0x7f.0.0.1` included, exactly as the connecting side would read them), distinct, in the
+    /// resolver's order, at most `countMax`. Blocks: call it on a dedicated thread, never on the cooperative pool.
+    package static func resolveBlocking(_ host: String, countMax: Int = 64) -> [IPAddress] {
+        if let literal = IPAddress(host) { return [literal] }
+        var hints = addrinfo()
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, nil, &hints, &list) == 0, let first = list else { return [] }
+        defer { freeaddrinfo(first) }
+        var addresses: [IPAddress] = []
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        while let current = entry, addresses.count < countMax {
+            if let socketAddress = current.pointee.ai_addr {
+                var bytes: [UInt8] = []
+                if current.pointee.ai_family == AF_INET {
+                    bytes = socketAddress.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { pointer in
+                        withUnsafeBytes(of: pointer.pointee.sin_addr) { Array($0) }
+                    }
+                } else if current.pointee.ai_family == AF_INET6 {
+                    bytes = socketAddress.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { pointer in
+                        withUnsafeBytes(of: pointer.pointee.sin6_addr) { Array($0) }
+                    }
+                }
+                if let address = IPAddress(bytes: bytes), !addresses.contains(address) { addresses.append(address) }
+            }
+            entry = current.pointee.ai_next
         }
-        network = address
+        return addresses
     }
-
-    public func contains(_ address: IPAddress) -> Bool { address.isIn(network, prefixLength: prefixLength) }
-
-    public var description: String { "\(network)/\(prefixLength)" }
 }

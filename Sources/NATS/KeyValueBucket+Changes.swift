@@ -1,0 +1,31 @@
+extension KeyValueBucket {
+    /// The bucket's entries written after `revision` (the latest of each key that still holds one, delete
+    /// markers included), in revision order, at most `countMax`. Read through an ephemeral consumer that
+    /// starts at `revision + 1`: a key written twice since shows once, with its latest value.
+    /// - Parameter countMax: 1...`JetStream.fetchBatchMax`.
+    /// - Throws: `invalidArgument` for `countMax` out of bounds; what `createPullConsumer` and `fetch` throw.
+    public func changes(after revision: UInt64, countMax: Int = 1_024) async throws(JetStreamError) -> [KeyValueEntry] {
+        guard (1...JetStream.fetchBatchMax).contains(countMax) else { throw .invalidArgument("countMax must be 1...\(JetStream.fetchBatchMax)") }
+        let consumer = try await jetStream.createPullConsumer(stream: streamName, startSequence: revision + 1, inactiveSeconds: 10)
+        guard consumer.pendingAtCreation > 0 else {
+            try? await jetStream.deleteConsumer(consumer)
+            return []
+        }
+        let fetched: Result<[JetStreamMessage], JetStreamError>
+        do {
+            fetched = .success(try await jetStream.fetch(consumer, batch: Int(min(consumer.pendingAtCreation, UInt64(countMax))), noWait: true))
+        } catch {
+            fetched = .failure(error)
+        }
+        // The server also removes it after 10 s without a fetch.
+        try? await jetStream.deleteConsumer(consumer)
+        let messages = try fetched.get()
+        let prefix = "$KV.\(name)."
+        return messages.compactMap { message in
+            guard message.subject.hasPrefix(prefix) else { return nil }
+            let operation = message.headers?[Self.operationHeader]
+            return KeyValueEntry(key: String(message.subject.dropFirst(prefix.count)), value: message.payload, revision: message.sequence,
+                                 isDeleted: operation == "DEL" || operation == "PURGE")
+        }
+    }
+}

@@ -1,0 +1,70 @@
+import Engine
+import EventLog
+import Foundation
+import JSON
+import NATS
+
+extension ArgusServer {
+    /// `serve --engine`: checks that the local log is a prefix of the engine's stream and catches it up,
+    /// pulls the shared webhooks and clients into the local stores, creates the first admin client when
+    /// this process wins the engine-wide compare-and-set, and starts the mirror, the replicas and the
+    /// delivery leases. Returns the created admin (if this process created it) and the tasks to cancel
+    /// and await on shutdown.
+    /// - Throws: `EventMirror.Mismatch` for a data directory of another log; engine and store errors.
+    func startEngine(_ engine: EngineBinding) async throws -> ((OAuthClient, secret: String)?, [Task<Void, Never>]) {
+        let logger = service.configuration.logger
+        let mirror = EventMirror(engine: engine.log, local: service.log, logger: logger)
+        try await mirror.checkPrefix()
+        while try await mirror.copyBatch() > 0 {}
+        let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger)
+        let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger)
+        try await Self.retryingPull(webhooks, logger: logger)
+        try await Self.retryingPull(clients, logger: logger)
+        var admin: (OAuthClient, secret: String)?
+        if service.clients.isEmpty {
+            let won: Bool = try await EngineBinding.retrying("admin bootstrap", logger: logger) { () throws(JetStreamError) in
+                do throws(JetStreamError) {
+                    try await engine.meta.create("admin-bootstrap", Array(engine.holder.utf8))
+                    return true
+                } catch {
+                    // Another process created the first admin client; it arrives with the clients' changes.
+                    if case .keyExists = error { return false }
+                    throw error
+                }
+            }
+            if won, let created = try await service.bootstrapAdminClient() {
+                admin = created
+                // In the engine before it is printed: the other processes accept it from their first pull on.
+                let record = FileStore.read(directory: service.clients.directory, name: created.0.clientID + ".json") ?? []
+                _ = try await EngineBinding.retrying("admin client", logger: logger) { () throws(JetStreamError) in
+                    try await engine.clients.put(created.0.clientID, record)
+                }
+            }
+        }
+        clients.pushDifferences()
+        webhooks.pushDifferences()
+        let leases = DeliveryLeases(service: service, engine: engine)
+        try await service.startLeasedDelivery(leases)
+        let connection = engine.connection
+        let tasks = [
+            Task { await mirror.run(connection: connection) },
+            Task { await webhooks.run(connection: connection) },
+            Task { await clients.run(connection: connection) },
+            Task { await leases.run() },
+        ]
+        return (admin, tasks)
+    }
+
+    /// A replica's first pull, retrying while the engine's buckets elect their leaders.
+    private static func retryingPull(_ replica: EngineReplica, logger: Logger) async throws {
+        _ = try await EngineBinding.retrying("first pull of \(replica.bucket.name)", logger: logger) { () throws(JetStreamError) in
+            do {
+                return try await replica.pull()
+            } catch let error as JetStreamError {
+                throw error
+            } catch {
+                throw JetStreamError.invalidArgument(String(describing: error))
+            }
+        }
+    }
+}

@@ -1,0 +1,93 @@
+import Engine
+import EventLog
+import Foundation
+import JSON
+import NATS
+import SystemIO
+
+/// The shared state of `serve --engine nats://...`: one connection to the NATS cluster, the log stream
+/// `ARGUS_EVENTS`, and the key-value buckets for cursors (`ARGUS_CURSORS`), delivery leases
+/// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`) and the one-time
+/// bootstrap of the first admin client (`ARGUS_META`). Every bucket and the stream keep
+/// `replicas` = min(3, servers known) copies.
+public struct EngineBinding: Sendable {
+    public let connection: NATSConnection
+    public let jetStream: JetStream
+    public let log: JetStreamEventLog
+    public let cursors: JetStreamCursors
+    public let leases: JetStreamLeaseBook
+    public let webhooks: KeyValueBucket
+    public let clients: KeyValueBucket
+    public let meta: KeyValueBucket
+    /// This process's name in leases: host, pid and a random part.
+    public let holder: String
+
+    /// How long a delivery lease lasts without renewal, in seconds (renewed every `leaseRenewSeconds`).
+    public static let leaseSeconds = 10.0
+    /// How often leases are renewed and free ones sought, in seconds.
+    public static let leaseRenewSeconds = 2.0
+    /// How long `open` retries while the cluster elects its JetStream leaders, in seconds.
+    public static let openRetrySeconds = 60.0
+
+    /// Connects to `servers` (`nats://HOST:PORT[,nats://HOST:PORT...]`) and creates (or opens) the stream and buckets.
+    /// - Throws: `NATSError` (bad list, no server answered), `JetStreamError` once retries of transient
+    ///   failures (no JetStream leader yet) took `openRetrySeconds`.
+    public static func open(servers: String, logger: Logger, options: NATSConnectionOptions = NATSConnectionOptions()) async throws -> EngineBinding {
+        let connection = try await NATSConnection.connect(servers: servers, options: options)
+        do {
+            let jetStream = JetStream(connection: connection)
+            let replicas = min(3, max(1, connection.knownServers.count))
+            func retrying<T>(_ what: String, _ body: () async throws(JetStreamError) -> T) async throws -> T {
+                try await Self.retrying(what, logger: logger, body)
+            }
+            let log = try await retrying("stream") { () throws(JetStreamError) in try await JetStreamEventLog.open(jetStream, replicas: replicas) }
+            let cursors = try await retrying("cursors") { () throws(JetStreamError) in try await JetStreamCursors.open(jetStream, replicas: replicas) }
+            let leases = try await retrying("leases") { () throws(JetStreamError) in
+                try await JetStreamLeaseBook.open(jetStream, replicas: replicas, durationSeconds: leaseSeconds)
+            }
+            func bucket(_ name: String) async throws -> KeyValueBucket {
+                try await retrying(name) { () throws(JetStreamError) in try await KeyValueBucket.create(name, in: jetStream, history: 1, replicas: replicas) }
+            }
+            let host = ProcessInfo.processInfo.hostName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }.prefix(64)
+            let holder = "\(host)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+            return EngineBinding(connection: connection, jetStream: jetStream, log: log, cursors: cursors, leases: leases,
+                                 webhooks: try await bucket("ARGUS_WEBHOOKS"), clients: try await bucket("ARGUS_CLIENTS"),
+                                 meta: try await bucket("ARGUS_META"), holder: holder)
+        } catch {
+            connection.close()
+            throw error
+        }
+    }
+
+    /// Runs `body` until it succeeds, retrying transient failures (no leader elected yet, no responders,
+    /// a lost connection) every 250 ms for at most `openRetrySeconds`.
+    /// - Throws: the first failure that is not transient, or the last one after `openRetrySeconds`.
+    public static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
+        let started = SystemClock.monotonicSeconds()
+        while true {
+            do {
+                return try await body()
+            } catch {
+                guard error.isTransient || isStartingUp(error), SystemClock.monotonicSeconds() - started < openRetrySeconds else { throw error }
+                logger.info("engine not ready (\(what)): \(error.description); retrying")
+                try await Task.sleep(nanoseconds: 250_000_000)
+            }
+        }
+    }
+
+    /// JetStream answers while its cluster elects leaders or has too few peers yet.
+    private static func isStartingUp(_ error: JetStreamError) -> Bool {
+        guard case .api(_, let code, let errorCode, let text) = error else { return false }
+        return code == 503 || code == 500 || errorCode == 10_008 || text.contains("insufficient resources")
+            || text.contains("no suitable peers") || text.contains("temporarily unavailable")
+    }
+}
+
+extension EngineBinding {
+    /// What is wrong with a server list `open` or `EngineTailReader.attach` refused (`nats://HOST:PORT[,...]`),
+    /// nil when `error` is another failure.
+    public static func serverListProblem(_ error: any Error) -> String? {
+        if case .invalidURL(let detail)? = error as? NATSError { return detail }
+        return nil
+    }
+}

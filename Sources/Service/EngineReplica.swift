@@ -1,0 +1,170 @@
+import Engine
+import Foundation
+import JSON
+import NATS
+import Synchronization
+
+/// Keeps one local store and one key-value bucket the same under `serve --engine`: every process
+/// applies the bucket's changes to its local store (files in its data directory), and pushes its own
+/// local changes to the bucket. The bucket is the shared truth; the local store is the process's cache
+/// that the unchanged local code paths read. Concurrent changes of one key from two processes: the
+/// later write to the bucket wins everywhere.
+///
+/// A local change is answered once stored locally and reaches the bucket within milliseconds (the
+/// push queue); a process killed in between keeps that change only in its data directory, and pushes
+/// it when it starts again.
+///
+/// `@unchecked Sendable`: `state` is a `Mutex`; the continuation is thread-safe.
+final class EngineReplica: @unchecked Sendable {
+    /// The local side: read one key's bytes, write or remove them, list the keys.
+    struct LocalSide: Sendable {
+        var read: @Sendable (String) -> [UInt8]?
+        var write: @Sendable (String, [UInt8]?) throws -> Void
+        var keys: @Sendable () -> [String]
+    }
+
+    /// The most keys replicated (clients and webhooks are both far below).
+    static let keysMax = 200_000
+
+    let bucket: KeyValueBucket
+    let local: LocalSide
+    private let logger: Logger
+    /// The bucket revision applied up to, and each key's value as last seen equal on both sides.
+    private let state = Mutex<(revision: UInt64, synced: [String: [UInt8]])>((0, [:]))
+    private let pushes: AsyncStream<String>
+    private let pushQueue: AsyncStream<String>.Continuation
+
+    init(bucket: KeyValueBucket, local: LocalSide, logger: Logger) {
+        self.bucket = bucket
+        self.local = local
+        self.logger = logger
+        (pushes, pushQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.keysMax))
+    }
+
+    /// Notes that the local value of `key` changed (an observer calls this); it is pushed unless it is
+    /// the value just applied from the bucket.
+    func noteLocalChange(_ key: String) {
+        let value = local.read(key)
+        let isEcho = state.withLock { $0.synced[key] == value }
+        if !isEcho { pushQueue.yield(key) }
+    }
+
+    /// Applies the bucket's changes since the last call to the local store; returns how many.
+    /// - Throws: `JetStreamError`; a local write's error.
+    @discardableResult
+    func pull() async throws -> Int {
+        var total = 0
+        while true {
+            let after = state.withLock { $0.revision }
+            let changes = try await bucket.changes(after: after)
+            if changes.isEmpty { return total }
+            for change in changes {
+                let value: [UInt8]? = change.isDeleted ? nil : change.value
+                state.withLock { state in
+                    state.revision = max(state.revision, change.revision)
+                    if let value {
+                        if state.synced[change.key] != nil || state.synced.count < Self.keysMax { state.synced[change.key] = value }
+                    } else {
+                        state.synced[change.key] = nil
+                    }
+                }
+                if local.read(change.key) != value { try local.write(change.key, value) }
+            }
+            total += changes.count
+        }
+    }
+
+    /// Pushes every local key whose value is not the one last synced (at start, after the first `pull`:
+    /// what this process changed while it was not connected), and deletions of synced keys gone locally.
+    func pushDifferences() {
+        let synced = state.withLock { $0.synced }
+        let keys = Set(local.keys())
+        for key in keys where synced[key] != local.read(key) { pushQueue.yield(key) }
+        for key in synced.keys where !keys.contains(key) { pushQueue.yield(key) }
+    }
+
+    /// Pushes one key's local value (or its deletion) to the bucket.
+    private func push(_ key: String) async {
+        let value = local.read(key)
+        do {
+            if let value {
+                try await bucket.put(key, value)
+            } else {
+                try await bucket.delete(key)
+            }
+        } catch {
+            logger.error("could not push \(key) to \(bucket.name); pushed again at the next local scan", [("error", .string(error.description))])
+        }
+    }
+
+    /// Until cancelled: pushes queued local changes, and pulls the bucket's changes whenever a core
+    /// subscription to the bucket's subjects rings (at least every `pollSeconds`), looking for local
+    /// changes no observer reported (files written by other commands) at the same pace.
+    func run(connection: NATSConnection, pollSeconds: Double = 2) async {
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { [self] in
+                for await key in pushes {
+                    if Task.isCancelled { break }
+                    await push(key)
+                }
+            }
+            group.addTask { [self] in
+                let doorbell = try? connection.subscribe("$KV.\(bucket.name).>", messagesMax: 64, bytesMax: 1_048_576)
+                defer { doorbell?.unsubscribe() }
+                while !Task.isCancelled {
+                    do {
+                        try await pull()
+                    } catch {
+                        logger.error("could not read \(bucket.name)'s changes; retrying", [("error", .string(String(describing: error)))])
+                    }
+                    pushDifferences()
+                    if let doorbell {
+                        _ = try? await doorbell.next(timeoutSeconds: pollSeconds)
+                        while doorbell.queuedCount > 0 { _ = try? await doorbell.next(timeoutSeconds: 0) }
+                    } else {
+                        try? await Task.sleep(nanoseconds: UInt64(pollSeconds * 1e9))
+                    }
+                }
+                pushQueue.finish()
+            }
+        }
+    }
+}
+
+extension EngineReplica {
+    /// The webhooks' replica: key = webhook id, value = the webhook's stored JSON.
+    static func webhooks(_ store: WebhookStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
+        let replica = EngineReplica(bucket: bucket, local: LocalSide(
+            read: { id in store.get(id)?.storedJSON.encoded() },
+            write: { id, value in
+                guard let value else {
+                    try store.delete(id)
+                    return
+                }
+                guard let webhook = Webhook(stored: try JSONParser.parse(value)) else {
+                    throw StoreError.corrupt(path: "$KV.\(bucket.name).\(id)", reason: "not a valid webhook record")
+                }
+                try store.put(webhook)
+            },
+            keys: { store.all().map(\.id) }), logger: logger)
+        store.observe { _, id in replica.noteLocalChange(id) }
+        return replica
+    }
+
+    /// The OAuth clients' replica: key = client id, value = the client's file (secret digest, never the secret).
+    /// A client deleted elsewhere loses its tokens here too.
+    static func clients(_ store: ClientStore, tokens: TokenStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
+        EngineReplica(bucket: bucket, local: LocalSide(
+            read: { id in FileStore.read(directory: store.directory, name: id + ".json") },
+            write: { id, value in
+                guard id.hasPrefix("cli_"), !id.contains("/") else { throw StoreError.invalid("client key \(id.prefix(64)) is not a client id") }
+                if let value {
+                    try FileStore.write(value, directory: store.directory, name: id + ".json")
+                } else {
+                    _ = try tokens.revokeAll(clientID: id)
+                    try FileStore.remove(directory: store.directory, name: id + ".json")
+                }
+            },
+            keys: { FileStore.names(in: store.directory, suffix: ".json").map { String($0.dropLast(5)) } }), logger: logger)
+    }
+}

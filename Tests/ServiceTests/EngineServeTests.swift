@@ -1,0 +1,152 @@
+import ArgusTestSupport
+import Foundation
+import HTTPServer
+import JSON
+import Synchronization
+import Testing
+
+/// Two `serve --engine` processes against a real 3-node nats-server cluster on loopback: one service.
+/// Skipped, with the reason printed, when nats-server is not installed (Debian package nats-server).
+@Suite(.serialized, .timeLimit(.minutes(4)), .stopsReceivers,
+       .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
+struct EngineServeTests {
+    typealias Server = ServeProcessTests.Server
+
+    /// The two processes, the admin token of each (clients are shared: the admin client created by the
+    /// first is the second's too, once replicated), and where each keeps its data directory.
+    struct Pair {
+        let cluster: NATSServerCluster
+        let servers: [Server]
+        let tokens: [String]
+        let directories: [String]
+        let adminID: String
+        let adminSecret: String
+    }
+
+    static func startPair(segmentBytes: Int? = nil) async throws -> Pair {
+        let cluster = try await NATSServerCluster(nodeCount: 3)
+        let directories = (0..<2).map { _ in ServeDurabilityTests.directory("engine") }
+        let extra = ["--engine", cluster.url] + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? [])
+        do {
+            let first = try await Server.start(dataDirectory: directories[0], firstStart: true, extraArguments: extra)
+            let adminID = try #require(first.value(after: "client_id:"))
+            let adminSecret = try #require(first.value(after: "client_secret:"))
+            let second = try await Server.start(dataDirectory: directories[1], firstStart: false, extraArguments: extra)
+            #expect(!second.process.standardOutput.contains("client_secret"), "exactly one process creates the first admin client")
+            var tokens: [String] = []
+            for server in [first, second] {
+                // The second learns the admin client from the engine within a few seconds.
+                let deadline = Date().addingTimeInterval(20)
+                var token: String?
+                while token == nil && Date() < deadline {
+                    token = try await ServeDurabilityTests.token(server, adminID, adminSecret).1
+                    if token == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+                }
+                tokens.append(try #require(token, "the admin client reached \(server.base) within 20 s"))
+            }
+            return Pair(cluster: cluster, servers: [first, second], tokens: tokens, directories: directories, adminID: adminID, adminSecret: adminSecret)
+        } catch {
+            cluster.stop()
+            throw error
+        }
+    }
+
+    /// Publishes `user.login` `{"n":n}` through `server`; the offset when acknowledged (201), else nil.
+    static func publish(_ n: Int, to server: Server, token: String) async -> Int64? {
+        guard let (status, reply) = try? await RawHTTP.request("POST", server.base + "/v1/events", token: token,
+                                                               body: #"{"type":"user.login","organization_id":"org_a","data":{"n":\#(n)}}"#),
+              status == 201 else { return nil }
+        return reply?["offset"]?.int64Value
+    }
+
+    @Test func killDashNineOfTheDeliveringServeLosesNoAcknowledgedEventAndTheOtherTakesOver() async throws {
+        let receiver = try Receiver { _, _ in HTTPResponse(status: 204) }
+        let pair = try await Self.startPair()
+        defer { pair.cluster.stop() }
+        defer { for server in pair.servers { server.kill9() } }
+        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+
+        let (created, webhook) = try await RawHTTP.request("POST", pair.servers[0].base + "/v1/webhooks", token: pair.tokens[0],
+            body: #"{"url":"\#(receiver.url)","organization_id":"*","event_types":["user.*"],"retry":{"max_retries":10,"initial_delay_ms":100,"max_delay_ms":200}}"#)
+        #expect(created == 201)
+        _ = try #require(webhook?["id"]?.stringValue)
+        // The webhook reaches the other process; one of the two takes its lease.
+        let holderDeadline = Date().addingTimeInterval(30)
+        var holder: Int?
+        while holder == nil && Date() < holderDeadline {
+            holder = pair.servers.firstIndex { $0.process.standardError.contains("delivery lease taken") }
+            if holder == nil { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        let victim = try #require(holder, "a process took the webhook's lease within 30 s")
+        let survivor = 1 - victim
+
+        // Load through both processes, then the holder is killed (kill -9) while events keep coming through the survivor.
+        var acknowledged: [Int: Int64] = [:]
+        for n in 0..<60 {
+            let server = n % 2 == 0 ? victim : survivor
+            if let offset = await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]) { acknowledged[n] = offset }
+        }
+        #expect(acknowledged.count == 60, "every publish before the kill was acknowledged")
+        #expect(await receiver.wait(seconds: 30) { $0.count >= 20 }, "deliveries began before the kill")
+        pair.servers[victim].kill9()
+        let deliveredAtKill = receiver.received.count
+        for n in 60..<120 {
+            if let offset = await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) { acknowledged[n] = offset }
+        }
+        #expect(acknowledged.count == 120, "every publish through the survivor was acknowledged")
+        let resumed = await receiver.wait(seconds: 25) { $0.count > deliveredAtKill }
+        #expect(resumed, "the survivor delivered within 25 s of the kill (lease 10 s, rounds of 2 s)")
+        let wanted = Set(acknowledged.values)
+        let complete = await receiver.wait(seconds: 60) { deliveries in wanted.isSubset(of: Set(deliveries.compactMap(\.offset))) }
+        let delivered = receiver.received
+        #expect(complete, "every acknowledged event was delivered: missing \(wanted.subtracting(delivered.compactMap(\.offset)).sorted().prefix(20))")
+
+        // Duplicates only with the same delivery id; each delivered body names the offset it was acknowledged at.
+        var idsByOffset: [Int64: Set<String>] = [:]
+        for delivery in delivered {
+            guard let offset = delivery.offset, let id = delivery.deliveryID else { continue }
+            idsByOffset[offset, default: []].insert(id)
+        }
+        #expect(idsByOffset.values.allSatisfy { $0.count == 1 }, "one delivery id per event")
+        for delivery in delivered {
+            guard let json = delivery.json, let n = json["data"]?["n"]?.int64Value, let offset = delivery.offset else { continue }
+            #expect(acknowledged[Int(n)] == offset, "event \(n) delivered at the offset its publish was answered with")
+        }
+
+        // The engine's offsets are dense, and the survivor's local copy (segments of the local format) verifies.
+        let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
+        let offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
+        #expect(!offsets.isEmpty && offsets == Array(0..<Int64(offsets.count)), "the stream's offsets are dense from 0")
+        #expect(wanted.isSubset(of: Set(offsets)))
+        let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
+        #expect(verify.status == 0, "the survivor's local copy verifies: \(verify.output) \(verify.errors)")
+
+        // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
+        let made = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "create", "--engine", pair.cluster.url, "--org", "org_b",
+                                                                          "--scopes", "events:publish"], timeoutSeconds: 60)
+        let createdClient = try JSONParser.parse(Array(made.output.utf8))
+        let clientID = try #require(createdClient["client_id"]?.stringValue, "clients create --engine printed the client: \(made.errors)")
+        let clientSecret = try #require(createdClient["client_secret"]?.stringValue)
+        let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "list", "--engine", pair.cluster.url, "--org", "org_b"], timeoutSeconds: 60)
+        #expect(listed.output.contains(clientID) && !listed.output.contains(clientSecret))
+        let survivorServer = pair.servers[survivor]
+        var clientToken: String?
+        let tokenDeadline = Date().addingTimeInterval(20)
+        while clientToken == nil && Date() < tokenDeadline {
+            clientToken = try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
+            if clientToken == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        let token = try #require(clientToken, "the serve process learned the new client within 20 s")
+        #expect(await Self.publish(1_000, to: survivorServer, token: token) == nil, "org_a is not org_b's")
+        let deleted = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "delete", "--engine", pair.cluster.url, "--client-id", clientID],
+                                                 timeoutSeconds: 60)
+        #expect(deleted.status == 0, "\(deleted.errors)")
+        var refused = false
+        let refusedDeadline = Date().addingTimeInterval(20)
+        while !refused && Date() < refusedDeadline {
+            refused = try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
+            if !refused { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(refused, "the deleted client's token answers 401 within 20 s")
+    }
+}
