@@ -44,9 +44,11 @@ let package = Package(
         .target(name: "Engine", dependencies: ["EventLog", "JSON", "NATS", "SystemIO"], swiftSettings: strict),
         // Records, segments, group commit, indexes, recovery, readers, cursors, Merkle hash tiles.
         .target(name: "EventLog", dependencies: ["Crypto", "JSON", "Merkle", "SystemIO"], swiftSettings: strict),
-        // HTTP/1.1 server: sockets, poll loop, request parser, limits, router. Knows nothing of webhooks;
+        // Linux's epoll header for the HTTP server's loop (the Glibc module does not export it).
+        .systemLibrary(name: "CEpoll", path: "Sources/CEpoll"),
+        // HTTP/1.1 server: sockets, epoll loop, request parser, limits, router. Knows nothing of webhooks;
         // uses the one JSON string escaper and SystemIO's clock.
-        .target(name: "HTTPServer", dependencies: ["JSON", "SystemIO"], swiftSettings: strict),
+        .target(name: "HTTPServer", dependencies: ["CEpoll", "JSON", "SystemIO"], swiftSettings: strict),
         // Our HTTP/1.1 client for http:// peers (webhook receivers, S3-compatible endpoints): addresses and
         // resolving, non-blocking sockets with deadlines, the response reader, kept-alive connections, its own threads.
         .target(name: "HTTPClient", dependencies: ["HTTPServer", "SystemIO"], swiftSettings: strict),

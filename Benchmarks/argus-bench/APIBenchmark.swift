@@ -6,13 +6,14 @@ import Foundation
 struct APIBenchmark: Benchmark {
     static let name = "api"
     static let summary = "durable publishes/s via wrk (single and batches of 100) vs Redis XADD (appendfsync always) and nginx return 204"
-    static let usage = "api [--seconds S] [--connections N] [--rounds R] [--no-redis]"
+    static let usage = "api [--seconds S] [--connections N] [--rounds R] [--idle N] [--no-redis]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         var seconds = 5
         var connections = 64
         var runRedis = true
         var rounds = 3
+        var idleConnections = 2000
         var index = 0
         while index < words.count {
             let value = index + 1 < words.count ? Int(words[index + 1]) : nil
@@ -21,6 +22,7 @@ struct APIBenchmark: Benchmark {
             case "--seconds": seconds = try value ?? { throw BenchmarkUsageError("--seconds needs a number") }()
             case "--connections": connections = try value ?? { throw BenchmarkUsageError("--connections needs a number") }()
             case "--rounds": rounds = max(1, try value ?? { throw BenchmarkUsageError("--rounds needs a number") }())
+            case "--idle": idleConnections = min(3000, max(0, try value ?? { throw BenchmarkUsageError("--idle needs a number") }()))
             default: throw BenchmarkUsageError("unknown option \(words[index])")
             }
             index += 2
@@ -77,6 +79,19 @@ struct APIBenchmark: Benchmark {
             report.add(name: "publish single event", impl: "redis XADD (appendfsync always)", value: redis.rate, unit: .operationsPerSecond,
                        note: String(format: "redis-benchmark, p50 %.2f ms, p99 %.2f ms, %d connections, 1 KiB, best of %d",
                                     redis.p50Ms, redis.p99Ms, connections, rounds))
+        }
+        if idleConnections > 0 {
+            // The same single publishes while `idleConnections` keep-alive connections sit open and silent: what
+            // idle clients cost the busy ones (each loop turn of a poll() server scans them all; epoll does not).
+            let idle = try IdleConnections(port: server.port, count: idleConnections)
+            defer { idle.close() }
+            if let wrk = try runWrk(server: server, token: token, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools) {
+                var note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, %d busy + %d idle connections", wrk.requestsPerSecond,
+                                  wrk.p50Ms, wrk.p99Ms, connections, idle.count)
+                if let best = bestArgus { note += String(format: "; %.2fx of the run without idle connections", wrk.requestsPerSecond / best.requestsPerSecond) }
+                report.add(name: "publish single event, \(idle.count) idle connections open", impl: "argus (fsync always)",
+                           value: wrk.requestsPerSecond, unit: .operationsPerSecond, note: note)
+            }
         }
         if let wrk = try runWrk(server: server, token: token, script: "wrk_batch.lua", seconds: seconds, connections: connections, tools: tools) {
             report.add(name: "publish batch of 100", impl: "argus (fsync always)", value: wrk.requestsPerSecond * 100, unit: .operationsPerSecond,

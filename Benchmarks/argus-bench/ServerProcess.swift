@@ -12,6 +12,9 @@ final class ServerProcess {
     let dataDirectory: String
     private let outputFile: String
 
+    /// The port of `base`.
+    var port: Int { Int(base.split(separator: ":").last ?? "") ?? 0 }
+
     /// Starts the release `argus-events` next to this benchmark binary on a fresh data directory.
     /// - Parameter credentials: a client to use when the server prints none (a `serve --engine` process on an
     ///   engine that has its first admin client already).

@@ -45,6 +45,8 @@ final class HTTPConnection {
     let remoteAddress: String
     /// Position in the loop's connection list (kept by the loop).
     var listIndex = 0
+    /// The events the loop's epoll set reports for this connection (`pollEvents` when last registered).
+    var registeredEvents: Int16 = 0
     /// Neighbours in the loop's list of evictable connections, least recently active first
     /// (kept by the loop's ``IdleList``).
     var idlePrevious: HTTPConnection?
@@ -115,7 +117,13 @@ final class HTTPConnection {
 
     // MARK: - Events from the loop
 
-    /// Handles `poll` results.
+    /// True once the socket is closed (the connection has left the loop).
+    var isClosed: Bool {
+        if case .closed = phase { return true }
+        return false
+    }
+
+    /// Handles the events the loop reported (epoll's bits, which equal `poll`'s on Linux).
     func handle(revents: Int16) {
         if revents & Int16(POLLNVAL | POLLERR) != 0 {
             close()

@@ -4,7 +4,7 @@ import Glibc
 import Synchronization
 import SystemIO
 
-/// An HTTP/1.1 server: one dedicated I/O thread running a `poll()` loop over non-blocking
+/// An HTTP/1.1 server: one dedicated I/O thread running an `epoll` loop over non-blocking
 /// sockets (accept, read, parse, write); handlers run as Swift tasks and never block it.
 ///
 /// Keep-alive, pipelining (answered in order), chunked request bodies, `Expect: 100-continue`,

@@ -1,11 +1,15 @@
+import CEpoll
 #if canImport(Glibc)
 import Glibc
 import SystemIO
 #endif
 import Synchronization
 
-/// The server's I/O thread: one `poll()` loop that accepts, reads, parses and writes for every
-/// connection. Handlers run as Swift tasks (or, for routes with an inline handler, start on this
+/// The server's I/O thread: one `epoll` loop that accepts, reads, parses and writes for every
+/// connection. A turn costs what happened in it, not the number of connections: each connection is
+/// registered once (level-triggered, its connection id as the tag) and its interest is changed only
+/// when what it waits for changes (after an event, a completion or a sweep), so thousands of idle
+/// keep-alive connections cost nothing per turn (`poll()` scanned them all on every turn). Handlers run as Swift tasks (or, for routes with an inline handler, start on this
 /// thread and finish on another, e.g. the log writer's); their responses come back through `complete`,
 /// which queues them and wakes the loop through an eventfd.
 ///
@@ -32,6 +36,11 @@ final class IOLoop: @unchecked Sendable {
     static let acceptBackoffSeconds = 0.1
     /// The size of the scratch buffer for discarded input, in bytes.
     static let scratchBytes = 64 * 1024
+    /// Events taken per `epoll_wait`.
+    static let eventBatchMax = 256
+    /// The epoll tags of the wake pipe and the listener (connection ids count up from 1).
+    static let wakeTag = UInt64.max
+    static let listenerTag = UInt64.max - 1
     /// The canned answer to a connection over `connectionCountMax`.
     static let overloadResponse: [UInt8] = {
         let body = #"{"error":{"code":"too_many_connections","message":"the server is at its connection limit"}}"#
@@ -61,8 +70,11 @@ final class IOLoop: @unchecked Sendable {
     /// Connections closed to admit new ones (for tests and metrics).
     private(set) var evictionCount = 0
     private var nextConnectionID: UInt64 = 1
-    private var pollDescriptors: [pollfd] = []
-    private var polledConnections: [HTTPConnection] = []
+    private let epollDescriptor: Int32
+    private var readyEvents = [epoll_event](repeating: epoll_event(), count: IOLoop.eventBatchMax)
+    /// Connections something happened to this turn: their interest is brought up to date before waiting.
+    private var touched: [HTTPConnection] = []
+    private var listenerRegistered = false
     private var delivered: [Completion] = []
     private var acceptPausedUntilSeconds = 0.0
     private var date = HTTPDate()
@@ -76,12 +88,29 @@ final class IOLoop: @unchecked Sendable {
         self.listener = listener
         self.wake = try WakeSignal()
         self.nowSeconds = SystemClock.monotonicSeconds()
+        let epoll = epoll_create1(Int32(EPOLL_CLOEXEC))
+        guard epoll >= 0 else { throw .system("epoll_create1") }
+        epollDescriptor = epoll
         self.scratch = UnsafeMutableRawBufferPointer.allocate(byteCount: Self.scratchBytes, alignment: 16)
+        guard Self.control(epoll, EPOLL_CTL_ADD, wake.descriptor, events: UInt32(EPOLLIN.rawValue), tag: Self.wakeTag) else {
+            Glibc.close(epoll)
+            scratch.deallocate()
+            throw .system("epoll_ctl")
+        }
     }
 
     deinit {
         if listener >= 0 { Glibc.close(listener) }
+        Glibc.close(epollDescriptor)
         scratch.deallocate()
+    }
+
+    /// `epoll_ctl(operation)` for `descriptor` with `events` and `tag`; false when it failed.
+    private static func control(_ epoll: Int32, _ operation: Int32, _ descriptor: Int32, events: UInt32, tag: UInt64) -> Bool {
+        var event = epoll_event()
+        event.events = events
+        event.data.u64 = tag
+        return epoll_ctl(epoll, operation, descriptor, &event) == 0
     }
 
     // MARK: - Any thread
@@ -170,43 +199,50 @@ final class IOLoop: @unchecked Sendable {
             if !isDraining, stopRequested.load(ordering: .acquiring) { beginDraining() }
             if isDraining, connections.isEmpty || nowSeconds >= drainDeadlineSeconds { break }
 
-            pollDescriptors.removeAll(keepingCapacity: true)
-            polledConnections.removeAll(keepingCapacity: true)
-            pollDescriptors.append(pollfd(fd: wake.descriptor, events: Int16(POLLIN), revents: 0))
             let listening = listener >= 0 && nowSeconds >= acceptPausedUntilSeconds
-            if listening { pollDescriptors.append(pollfd(fd: listener, events: Int16(POLLIN), revents: 0)) }
-            let firstConnectionIndex = pollDescriptors.count
-            for connection in connections {
-                pollDescriptors.append(pollfd(fd: connection.descriptor, events: connection.pollEvents, revents: 0))
-                polledConnections.append(connection)
+            if listening != listenerRegistered, listener >= 0 {
+                // A paused listener leaves the set (level-triggered, it would report its queue on every turn).
+                listenerRegistered = Self.control(epollDescriptor, listening ? EPOLL_CTL_ADD : EPOLL_CTL_DEL, listener,
+                                                  events: UInt32(EPOLLIN.rawValue), tag: Self.listenerTag) ? listening : !listening
             }
+            for connection in touched { updateInterest(connection) }
+            touched.removeAll(keepingCapacity: true)
             var timeoutSeconds = connections.isEmpty && listening ? 1.0 : sweepIntervalSeconds
             if isDraining { timeoutSeconds = min(timeoutSeconds, max(0, drainDeadlineSeconds - nowSeconds)) }
-            let ready = poll(&pollDescriptors, nfds_t(pollDescriptors.count), Int32(timeoutSeconds * 1000))
+            let ready = readyEvents.withUnsafeMutableBufferPointer { events in
+                epoll_wait(epollDescriptor, events.baseAddress, Int32(events.count), Int32(timeoutSeconds * 1000))
+            }
             updateClock()
             if ready < 0 {
                 if errno != EINTR { usleep(1000) }
                 continue
             }
-            if ready > 0 {
-                if pollDescriptors[0].revents != 0 {
+            for index in 0..<Int(ready) {
+                let tag = readyEvents[index].data.u64
+                let events = readyEvents[index].events
+                switch tag {
+                case Self.wakeTag:
                     wake.drain()
                     wakePending.store(false, ordering: .releasing)
                     deliverCompletions()
-                }
-                if listening, pollDescriptors[1].revents != 0 { acceptConnections() }
-                for offset in 0..<polledConnections.count {
-                    let revents = pollDescriptors[firstConnectionIndex + offset].revents
-                    if revents != 0 { polledConnections[offset].handle(revents: revents) }
+                case Self.listenerTag:
+                    if listenerRegistered, listener >= 0 { acceptConnections() }
+                default:
+                    // The id may belong to a connection closed earlier in this turn: then it is gone from the map.
+                    guard let connection = connectionsByID[tag] else { continue }
+                    connection.handle(revents: Int16(truncatingIfNeeded: events))
+                    touched.append(connection)
                 }
             }
             if nowSeconds - lastSweepSeconds >= sweepIntervalSeconds {
                 lastSweepSeconds = nowSeconds
                 for connection in connections { connection.checkTimeouts() }
+                // Also repairs any interest a path forgot to mark: at most one sweep interval late.
+                touched.append(contentsOf: connections)
             }
         }
         for connection in connections { connection.close() }
-        polledConnections.removeAll()
+        touched.removeAll()
         if listener >= 0 {
             Glibc.close(listener)
             listener = -1
@@ -219,6 +255,20 @@ final class IOLoop: @unchecked Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
+    /// Changes what the kernel reports for `connection` to what it waits for now (nothing for a closed
+    /// one: its descriptor left the set when it was closed, and the number may already be reused).
+    private func updateInterest(_ connection: HTTPConnection) {
+        guard !connection.isClosed else { return }
+        let wanted = connection.pollEvents
+        guard wanted != connection.registeredEvents else { return }
+        if Self.control(epollDescriptor, EPOLL_CTL_MOD, connection.descriptor, events: UInt32(UInt16(bitPattern: wanted)),
+                        tag: connection.id) {
+            connection.registeredEvents = wanted
+        } else {
+            connection.close()
+        }
+    }
+
     private func updateClock() {
         nowSeconds = SystemClock.monotonicSeconds()
         wallSeconds = time(nil)
@@ -227,8 +277,9 @@ final class IOLoop: @unchecked Sendable {
     private func deliverCompletions() {
         inbox.withLock { swap(&$0, &delivered) }
         for completion in delivered {
-            connectionsByID[completion.connectionID]?.complete(sequence: completion.sequence,
-                                                               response: completion.response)
+            guard let connection = connectionsByID[completion.connectionID] else { continue }
+            connection.complete(sequence: completion.sequence, response: completion.response)
+            touched.append(connection)
         }
         delivered.removeAll(keepingCapacity: true)
     }
@@ -238,10 +289,12 @@ final class IOLoop: @unchecked Sendable {
         let graceSeconds = control.withLock { $0.graceSeconds } ?? 10
         drainDeadlineSeconds = nowSeconds + max(0, graceSeconds)
         if listener >= 0 {
-            Glibc.close(listener)
+            Glibc.close(listener) // leaves the epoll set with it
             listener = -1
+            listenerRegistered = false
         }
         for connection in connections { connection.drain() }
+        touched.append(contentsOf: connections)
     }
 
     private func acceptConnections() {
@@ -292,6 +345,14 @@ final class IOLoop: @unchecked Sendable {
             let connection = HTTPConnection(descriptor: descriptor, id: nextConnectionID,
                                             remoteAddress: ListeningSocket.describe(address).text, loop: self)
             nextConnectionID += 1
+            guard Self.control(epollDescriptor, EPOLL_CTL_ADD, descriptor, events: UInt32(UInt16(bitPattern: connection.pollEvents)),
+                                   tag: connection.id) else {
+                // The kernel's watch limit (max_user_watches) or memory: refuse this one, as when out of descriptors.
+                Glibc.close(descriptor)
+                acceptPausedUntilSeconds = nowSeconds + Self.acceptBackoffSeconds
+                return
+            }
+            connection.registeredEvents = connection.pollEvents
             connection.listIndex = connections.count
             connections.append(connection)
             connectionsByID[connection.id] = connection

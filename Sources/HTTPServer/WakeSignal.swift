@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// A non-blocking pipe that other threads write to wake the I/O thread out of `poll()`.
+/// A non-blocking pipe that other threads write to wake the I/O thread out of `epoll_wait`.
 /// (`eventfd` is not exported by the Glibc module, so a pipe it is.)
 ///
 /// `@unchecked Sendable`: the descriptors are integers; `write` and `read` on a pipe are

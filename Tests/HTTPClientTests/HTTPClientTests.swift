@@ -2,6 +2,9 @@ import Foundation
 import HTTPServer
 import Synchronization
 import Testing
+#if canImport(Glibc)
+import Glibc
+#endif
 @testable import HTTPClient
 
 /// The shared client against our own HTTPServer on 127.0.0.1: whole bodies larger than a socket buffer,
@@ -162,18 +165,17 @@ import Testing
     }
 
     @Test func aPeerThatRefusesTheConnectionIsANetworkFailure() async throws {
-        // A port that was free a moment ago: bind, read the port, close.
-        let peer = try Peer()
-        let port = peer.port
-        await peer.stop()
+        // A port bound but not listening: connecting is refused, and no other test can take the port meanwhile.
+        let reserved = ScriptedPeer.boundNotListening()
+        defer { close(reserved.descriptor) }
         let client = HTTPClient()
-        let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: port, hostHeader: "127.0.0.1", target: "/",
+        let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: reserved.port, hostHeader: "127.0.0.1", target: "/",
                                          headers: [], body: [])
         let outcome = await client.send(request, reader: Self.reader(), timeoutSeconds: 5)
         guard case .network(let detail) = outcome.failure else {
             Issue.record("expected a network failure, got \(String(describing: outcome.failure))")
             return
         }
-        #expect(detail.contains("connect"))
+        #expect(detail.contains("connect") && detail.contains("refused"), "\(detail)")
     }
 }

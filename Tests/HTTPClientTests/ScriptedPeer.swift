@@ -60,6 +60,24 @@ final class ScriptedPeer: Sendable {
     }
 }
 
+extension ScriptedPeer {
+    /// A TCP socket bound to a free port on 127.0.0.1 that never listens: connections to it are refused.
+    static func boundNotListening() -> (descriptor: Int32, port: Int) {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return (descriptor, Int(UInt16(bigEndian: address.sin_port)))
+    }
+}
+
 extension Array where Element == UInt8 {
     fileprivate func contains(subsequence: [UInt8]) -> Bool { firstRange(of: subsequence) != nil }
 }
