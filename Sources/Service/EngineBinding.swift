@@ -82,3 +82,12 @@ package struct EngineBinding: Sendable {
             || text.contains("no suitable peers") || text.contains("temporarily unavailable")
     }
 }
+
+extension EngineBinding {
+    /// What is wrong with a server list `open` or `EngineTailReader.attach` refused (`nats://HOST:PORT[,...]`),
+    /// nil when `error` is another failure.
+    public static func serverListProblem(_ error: any Error) -> String? {
+        if case .invalidURL(let detail)? = error as? NATSError { return detail }
+        return nil
+    }
+}
