@@ -15,7 +15,7 @@ public struct EngineBinding: Sendable {
     public let jetStream: JetStream
     public let log: JetStreamEventLog
     public let cursors: JetStreamCursors
-    public let leases: JetStreamLeaseBook
+    package let leases: JetStreamLeaseBook
     public let webhooks: KeyValueBucket
     public let clients: KeyValueBucket
     public let meta: KeyValueBucket
@@ -23,11 +23,11 @@ public struct EngineBinding: Sendable {
     public let holder: String
 
     /// How long a delivery lease lasts without renewal, in seconds (renewed every `leaseRenewSeconds`).
-    public static let leaseSeconds = 10.0
+    package static let leaseSeconds = 10.0
     /// How often leases are renewed and free ones sought, in seconds.
-    public static let leaseRenewSeconds = 2.0
+    package static let leaseRenewSeconds = 2.0
     /// How long `open` retries while the cluster elects its JetStream leaders, in seconds.
-    public static let openRetrySeconds = 60.0
+    package static let openRetrySeconds = 60.0
 
     /// Connects to `servers` (`nats://HOST:PORT[,nats://HOST:PORT...]`) and creates (or opens) the stream and buckets.
     /// - Throws: `NATSError` (bad list, no server answered), `JetStreamError` once retries of transient
@@ -62,7 +62,7 @@ public struct EngineBinding: Sendable {
     /// Runs `body` until it succeeds, retrying transient failures (no leader elected yet, no responders,
     /// a lost connection) every 250 ms for at most `openRetrySeconds`.
     /// - Throws: the first failure that is not transient, or the last one after `openRetrySeconds`.
-    public static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
+    package static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
         let started = SystemClock.monotonicSeconds()
         while true {
             do {
