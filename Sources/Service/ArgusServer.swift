@@ -70,7 +70,7 @@ public final class ArgusServer: Sendable {
         /// Receives one access-log line per request; nil: none.
         public var accessLog: (@Sendable (String) -> Void)?
         /// `serve --engine`: the shared engine (set `service.appender` to its log too); nil: the local engine.
-        public var engine: EngineBinding?
+        package var engine: EngineBinding?
 
         public init(service: ServiceConfiguration) { self.service = service }
     }

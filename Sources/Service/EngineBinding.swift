@@ -10,17 +10,17 @@ import SystemIO
 /// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`) and the one-time
 /// bootstrap of the first admin client (`ARGUS_META`). Every bucket and the stream keep
 /// `replicas` = min(3, servers known) copies.
-public struct EngineBinding: Sendable {
-    public let connection: NATSConnection
-    public let jetStream: JetStream
-    public let log: JetStreamEventLog
-    public let cursors: JetStreamCursors
+package struct EngineBinding: Sendable {
+    package let connection: NATSConnection
+    package let jetStream: JetStream
+    package let log: JetStreamEventLog
+    package let cursors: JetStreamCursors
     package let leases: JetStreamLeaseBook
-    public let webhooks: KeyValueBucket
-    public let clients: KeyValueBucket
-    public let meta: KeyValueBucket
+    package let webhooks: KeyValueBucket
+    package let clients: KeyValueBucket
+    package let meta: KeyValueBucket
     /// This process's name in leases: host, pid and a random part.
-    public let holder: String
+    package let holder: String
 
     /// How long a delivery lease lasts without renewal, in seconds (renewed every `leaseRenewSeconds`).
     package static let leaseSeconds = 10.0
@@ -32,7 +32,7 @@ public struct EngineBinding: Sendable {
     /// Connects to `servers` (`nats://HOST:PORT[,nats://HOST:PORT...]`) and creates (or opens) the stream and buckets.
     /// - Throws: `NATSError` (bad list, no server answered), `JetStreamError` once retries of transient
     ///   failures (no JetStream leader yet) took `openRetrySeconds`.
-    public static func open(servers: String, logger: Logger, options: NATSConnectionOptions = NATSConnectionOptions()) async throws -> EngineBinding {
+    package static func open(servers: String, logger: Logger, options: NATSConnectionOptions = NATSConnectionOptions()) async throws -> EngineBinding {
         let connection = try await NATSConnection.connect(servers: servers, options: options)
         do {
             let jetStream = JetStream(connection: connection)
@@ -86,7 +86,7 @@ public struct EngineBinding: Sendable {
 extension EngineBinding {
     /// What is wrong with a server list `open` or `EngineTailReader.attach` refused (`nats://HOST:PORT[,...]`),
     /// nil when `error` is another failure.
-    public static func serverListProblem(_ error: any Error) -> String? {
+    package static func serverListProblem(_ error: any Error) -> String? {
         if case .invalidURL(let detail)? = error as? NATSError { return detail }
         return nil
     }
