@@ -71,34 +71,52 @@ package final class HTTPClient: Sendable {
             var target = components?.percentEncodedPath ?? "/"
             if target.isEmpty { target = "/" }
             if let query = components?.percentEncodedQuery { target += "?" + query }
-            var hostHeader = host.contains(":") ? "[\(host)]" : host
+            var hostHeader = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
             if let port = url.port, port != 80 { hostHeader += ":\(port)" }
             self.init(method: method, host: host, port: url.port ?? 80, hostHeader: hostHeader, target: target,
                       headers: headers, body: body)
         }
 
         /// `METHOD target HTTP/1.1` with Host, Content-Length and the header fields; nil when a part holds
-        /// bytes that would break the head (control characters, a space in the target).
+        /// bytes that would break the head (control characters, a space in the target, a colon in a name).
         package var head: [UInt8]? {
-            func isSafe(_ text: String, allowSpace: Bool) -> Bool {
-                text.utf8.allSatisfy { $0 >= (allowSpace ? 0x20 : 0x21) && $0 != 0x7F || $0 == 9 && allowSpace }
-            }
-            guard isSafe(method, allowSpace: false), isSafe(target, allowSpace: false), isSafe(hostHeader, allowSpace: false) else {
-                return nil
-            }
-            var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
-            if !body.isEmpty || method == "PUT" || method == "POST" { text += "Content-Length: \(body.count)\r\n" }
-            for field in headers {
-                switch field.name.lowercased() {
-                case "host", "content-length", "connection", "transfer-encoding": continue
-                default: break
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(128 + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+            func append(_ text: String, allowSpace: Bool, allowColon: Bool = true) -> Bool {
+                for byte in text.utf8 {
+                    let safe = byte >= (allowSpace ? 0x20 : 0x21) && byte != 0x7F || byte == 9 && allowSpace
+                    guard safe, allowColon || byte != UInt8(ascii: ":") else { return false }
+                    bytes.append(byte)
                 }
-                guard !field.name.isEmpty, isSafe(field.name, allowSpace: false), !field.name.contains(":"),
-                      isSafe(field.value, allowSpace: true) else { return nil }
-                text += "\(field.name): \(field.value)\r\n"
+                return true
             }
-            text += "\r\n"
-            return Array(text.utf8)
+            guard append(method, allowSpace: false) else { return nil }
+            bytes.append(UInt8(ascii: " "))
+            guard append(target, allowSpace: false) else { return nil }
+            bytes += " HTTP/1.1\r\nHost: ".utf8
+            guard append(hostHeader, allowSpace: false) else { return nil }
+            bytes += "\r\n".utf8
+            if !body.isEmpty || method == "PUT" || method == "POST" {
+                bytes += "Content-Length: ".utf8
+                bytes += String(body.count).utf8
+                bytes += "\r\n".utf8
+            }
+            for field in headers where !Self.isFraming(field.name) {
+                guard !field.name.isEmpty, append(field.name, allowSpace: false, allowColon: false) else { return nil }
+                bytes += ": ".utf8
+                guard append(field.value, allowSpace: true) else { return nil }
+                bytes += "\r\n".utf8
+            }
+            bytes += "\r\n".utf8
+            return bytes
+        }
+
+        /// Host, Content-Length, Connection and Transfer-Encoding, in any case: the client writes the framing.
+        private static func isFraming(_ name: String) -> Bool {
+            let utf8 = name.utf8
+            guard utf8.count == 4 || utf8.count == 10 || utf8.count == 14 || utf8.count == 17 else { return false }
+            let lowered = String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            return lowered == "host" || lowered == "connection" || lowered == "content-length" || lowered == "transfer-encoding"
         }
     }
 
