@@ -36,6 +36,26 @@ package final class HTTPClient: Sendable {
         package init() {}
     }
 
+    /// A request body: bytes as the caller holds them (no copy either way).
+    package enum Body: Sendable {
+        case bytes([UInt8])
+        case data(Data)
+
+        package var count: Int {
+            switch self {
+            case .bytes(let bytes): bytes.count
+            case .data(let data): data.count
+            }
+        }
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch self {
+            case .bytes(let bytes): bytes.withUnsafeBytes(body)
+            case .data(let data): data.withUnsafeBytes(body)
+            }
+        }
+    }
+
     /// One request: the head's parts and the body.
     package struct Request: Sendable {
         /// `GET`, `PUT`, `POST`, `HEAD`.
@@ -50,10 +70,10 @@ package final class HTTPClient: Sendable {
         /// Header fields besides Host and Content-Length (their own Host, Content-Length, Connection and
         /// Transfer-Encoding are dropped).
         package var headers: [(name: String, value: String)]
-        package var body: [UInt8]
+        package var body: Body
 
         package init(method: String, host: String, port: Int, hostHeader: String, target: String,
-                     headers: [(name: String, value: String)], body: [UInt8]) {
+                     headers: [(name: String, value: String)], body: Body) {
             self.method = method
             self.host = host
             self.port = port
@@ -64,7 +84,7 @@ package final class HTTPClient: Sendable {
         }
 
         /// A request to `url` (`http://` with a host; nil for anything else).
-        package init?(method: String, url: URL, headers: [(name: String, value: String)], body: [UInt8]) {
+        package init?(method: String, url: URL, headers: [(name: String, value: String)], body: Body) {
             guard url.scheme?.lowercased() == "http", var host = url.host, !host.isEmpty else { return nil }
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
@@ -96,7 +116,7 @@ package final class HTTPClient: Sendable {
             bytes += " HTTP/1.1\r\nHost: ".utf8
             guard append(hostHeader, allowSpace: false) else { return nil }
             bytes += "\r\n".utf8
-            if !body.isEmpty || method == "PUT" || method == "POST" {
+            if body.count > 0 || method == "PUT" || method == "POST" {
                 bytes += "Content-Length: ".utf8
                 bytes += String(body.count).utf8
                 bytes += "\r\n".utf8
@@ -162,15 +182,16 @@ package final class HTTPClient: Sendable {
     package var idleConnectionCount: Int { idleCount.load(ordering: .relaxed) }
 
     /// Sends `request` on one of the client's threads and reads the response into `reader`, before
-    /// `timeoutSeconds` (0.001 s to 1 day) from now; cancelling the task shuts the socket down.
+    /// `timeoutSeconds` (0.001 s to 1 day) from now and, when `idleTimeoutSeconds` is given, without ever
+    /// going that long without a byte moving either way; cancelling the task shuts the socket down.
     /// - Parameter addresses: where to connect (tried in order, at most 4); empty to resolve `request.host`.
     package func send(_ request: Request, addresses: [IPAddress] = [], reader: HTTPResponseReader,
-                      timeoutSeconds: Double) async -> Outcome {
+                      timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil) async -> Outcome {
         let cancellation = RequestCancellation()
-        let deadlineNs = SystemClock.monotonicNanoseconds() + UInt64(max(0.001, min(timeoutSeconds, 86_400)) * 1e9)
+        let deadline = Deadline(totalSeconds: timeoutSeconds, idleSeconds: idleTimeoutSeconds)
         return await withTaskCancellationHandler {
             await threads.run { [self] in
-                perform(request, addresses: addresses, reader: reader, deadlineNs: deadlineNs, cancellation: cancellation)
+                perform(request, addresses: addresses, reader: reader, deadline: deadline, cancellation: cancellation)
             }
         } onCancel: {
             cancellation.cancel()
@@ -178,9 +199,10 @@ package final class HTTPClient: Sendable {
     }
 
     /// The blocking exchange (on a client thread).
-    private func perform(_ request: Request, addresses given: [IPAddress], reader: HTTPResponseReader, deadlineNs: UInt64,
+    private func perform(_ request: Request, addresses given: [IPAddress], reader: HTTPResponseReader, deadline: Deadline,
                          cancellation: RequestCancellation) -> Outcome {
         var reader = reader
+        guard !cancellation.isCancelled else { return Outcome(response: reader, failure: .cancelled, reusedConnection: false) }
         guard let head = request.head else {
             return Outcome(response: reader, failure: .invalidRequest("the request has bytes that would break its head"),
                            reusedConnection: false)
@@ -198,7 +220,7 @@ package final class HTTPClient: Sendable {
             reused = true
         } else {
             do {
-                connection = try Self.connect(addresses, port: request.port, deadlineNs: deadlineNs, cancellation: cancellation)
+                connection = try Self.connect(addresses, port: request.port, deadlineNs: deadline.nextNs(), cancellation: cancellation)
             } catch {
                 return Outcome(response: reader, failure: Self.failure(error, reused: false), reusedConnection: false)
             }
@@ -207,7 +229,7 @@ package final class HTTPClient: Sendable {
         let sent: Result<Void, HTTPClientConnection.Failure> = head.withUnsafeBytes { headBytes in
             request.body.withUnsafeBytes { bodyBytes in
                 Result { () throws(HTTPClientConnection.Failure) in
-                    try connection.sendAll(head: headBytes, body: bodyBytes, deadlineNs: deadlineNs, cancellation: cancellation)
+                    try connection.sendAll(head: headBytes, body: bodyBytes, deadline: deadline, cancellation: cancellation)
                 }
             }
         }
@@ -220,7 +242,7 @@ package final class HTTPClient: Sendable {
         while !reader.isComplete {
             let count: Int
             do {
-                count = try connection.receive(into: buffer, deadlineNs: deadlineNs, cancellation: cancellation)
+                count = try connection.receive(into: buffer, deadlineNs: deadline.nextNs(), cancellation: cancellation)
             } catch {
                 return Outcome(response: reader, failure: Self.failure(error, reused: reused), reusedConnection: reused)
             }
