@@ -10,11 +10,11 @@ import SystemIO
 struct EngineBenchmark: Benchmark {
     static let name = "engine"
     static let summary = "NATS JetStream publishes/s from our client and engine log appends/s (needs --servers of a running cluster)"
-    static let usage = "engine --servers nats://HOST:PORT[,...] [--seconds S] [--in-flight N] [--replicas R] [--size BYTES]"
+    static let usage = "engine --servers nats://HOST:PORT[,...] [--seconds S] [--in-flight N] [--replicas R] [--size BYTES] [--serve]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         var servers: String?
-        var seconds = 5.0, inFlight = 64, replicas: Int?, size = 256
+        var seconds = 5.0, inFlight = 64, replicas: Int?, size = 256, serve = false
         var index = 0
         func value() throws -> String {
             guard index + 1 < words.count else { throw BenchmarkUsageError("\(words[index]) needs a value") }
@@ -24,6 +24,7 @@ struct EngineBenchmark: Benchmark {
         while index < words.count {
             switch words[index] {
             case "--servers": servers = try value()
+            case "--serve": serve = true
             case "--seconds":
                 guard let parsed = Double(try value()), parsed > 0, parsed <= 600 else { throw BenchmarkUsageError("--seconds must be in (0, 600]") }
                 seconds = parsed
@@ -68,6 +69,7 @@ struct EngineBenchmark: Benchmark {
         }
         report.add(name: "engine_append", impl: "JetStreamEventLog", sizeBytes: data.count, value: appends, unit: .operationsPerSecond,
                    note: note + "; stream \(JetStreamEventLog.streamName) keeps these events")
+        if serve { try await EngineServeBenchmark.run(servers: servers, seconds: max(1, Int(seconds)), into: &report) }
         report.print()
         return 0
     }

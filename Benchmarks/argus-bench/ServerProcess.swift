@@ -16,7 +16,10 @@ final class ServerProcess {
     var port: Int { Int(base.split(separator: ":").last ?? "") ?? 0 }
 
     /// Starts the release `argus-events` next to this benchmark binary on a fresh data directory.
-    init(extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:]) throws {
+    /// - Parameter credentials: a client to use when the server prints none (a `serve --engine` process on an
+    ///   engine that has its first admin client already).
+    init(extraArguments: [String] = [], environment extraEnvironment: [String: String] = [:],
+         credentials: (clientID: String, secret: String)? = nil) throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
             .deletingLastPathComponent().appendingPathComponent("argus-events").path
         guard FileManager.default.isExecutableFile(atPath: executable) else {
@@ -35,14 +38,14 @@ final class ServerProcess {
         var text = ""
         for _ in 0..<200 {
             text = (try? String(contentsOfFile: outputFile, encoding: .utf8)) ?? ""
-            if text.contains("Try it:") { break }
+            if text.contains("Try it:") || (credentials != nil && text.contains("listening on")) { break }
             usleep(50_000)
         }
         let lines = text.split(separator: "\n")
         func value(_ label: String) -> String { lines.first { $0.contains(label) }?.split(separator: " ").last.map(String.init) ?? "" }
         base = lines.first { $0.contains("listening on") }?.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init) ?? ""
-        clientID = value("client_id:")
-        clientSecret = value("client_secret:")
+        clientID = credentials?.clientID ?? value("client_id:")
+        clientSecret = credentials?.secret ?? value("client_secret:")
         guard !base.isEmpty, !clientID.isEmpty else {
             kill(pid, SIGKILL)
             throw BenchmarkUsageError("the server did not start: \(text)")
@@ -66,6 +69,16 @@ final class ServerProcess {
             return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
         }
         return 0
+    }
+
+    /// CPU time the server has used so far (user and system, all threads), in seconds.
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 
     func stop() {

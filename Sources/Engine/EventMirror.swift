@@ -10,20 +10,20 @@ import SystemIO
 ///
 /// The local log must hold nothing but a prefix of the stream (a data directory used with the local
 /// engine before is refused). Only the mirror appends to it.
-public final class EventMirror: Sendable {
+package final class EventMirror: Sendable {
     /// Why the mirror cannot start.
-    public struct Mismatch: Error, CustomStringConvertible {
-        public let description: String
+    package struct Mismatch: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// The most events copied per local append.
-    public static let batchCountMax = JetStreamEventLog.readCountMax
+    package static let batchCountMax = JetStreamEventLog.readCountMax
 
-    public let engine: JetStreamEventLog
-    public let local: EventLog
+    package let engine: JetStreamEventLog
+    package let local: EventLog
     private let logger: Logger
 
-    public init(engine: JetStreamEventLog, local: EventLog, logger: Logger) {
+    package init(engine: JetStreamEventLog, local: EventLog, logger: Logger) {
         self.engine = engine
         self.local = local
         self.logger = logger
@@ -31,7 +31,7 @@ public final class EventMirror: Sendable {
 
     /// Checks that the local log is a prefix of the stream (its last event is the stream's event at that offset).
     /// - Throws: `Mismatch` naming the offset; `EventSourceError` when either side cannot be read.
-    public func checkPrefix() async throws {
+    package func checkPrefix() async throws {
         let localNext = local.nextOffset
         guard localNext > 0 else { return }
         let head = try await engine.refreshHead()
@@ -48,7 +48,7 @@ public final class EventMirror: Sendable {
     /// Copies one batch (at most `batchCountMax` events) from the local head on; returns how many.
     /// - Throws: `EventSourceError` from the stream, `EventLogError` from the local append.
     @discardableResult
-    public func copyBatch() async throws -> Int {
+    package func copyBatch() async throws -> Int {
         let records = try await engine.read(from: local.nextOffset, countMax: Self.batchCountMax)
         guard !records.isEmpty else { return 0 }
         let expected = local.nextOffset
@@ -66,7 +66,7 @@ public final class EventMirror: Sendable {
 
     /// Copies until cancelled: a core subscription to the stream's subject rings on every publish; without
     /// one the mirror looks every `idleSeconds`. Failures are logged and retried after a pause.
-    public func run(connection: NATSConnection, idleSeconds: Double = 1) async {
+    package func run(connection: NATSConnection, idleSeconds: Double = 1) async {
         let doorbell = try? connection.subscribe(JetStreamEventLog.subject, messagesMax: 64, bytesMax: 1_048_576)
         defer { doorbell?.unsubscribe() }
         var failures = 0

@@ -6,14 +6,14 @@ import Synchronization
 /// decimal). Every commit is a compare-and-set on the revision this process last wrote or read, so
 /// two processes never both move one cursor: after another process moved it (a lease taken over),
 /// this one's next commit fails with `revisionMismatch` and it must stop delivering that webhook.
-public final class JetStreamCursors: CursorBook, Sendable {
+package final class JetStreamCursors: CursorBook, Sendable {
     /// The bucket's name.
-    public static let bucketName = "ARGUS_CURSORS"
+    package static let bucketName = "ARGUS_CURSORS"
     /// The most cursors whose revisions are remembered (one per webhook).
-    public static let namesMax = 100_000
+    package static let namesMax = 100_000
 
     /// The bucket.
-    public let bucket: KeyValueBucket
+    package let bucket: KeyValueBucket
     private let revisions = Mutex<[String: UInt64]>([:])
 
     private init(bucket: KeyValueBucket) {
@@ -21,12 +21,12 @@ public final class JetStreamCursors: CursorBook, Sendable {
     }
 
     /// Creates (or opens) the bucket with `replicas` copies.
-    public static func open(_ jetStream: JetStream, replicas: Int) async throws(JetStreamError) -> JetStreamCursors {
+    package static func open(_ jetStream: JetStream, replicas: Int) async throws(JetStreamError) -> JetStreamCursors {
         JetStreamCursors(bucket: try await KeyValueBucket.create(bucketName, in: jetStream, history: 1, replicas: replicas))
     }
 
     /// The committed offset of `name` (and remembers its revision for the next commit).
-    public func committedOffset(of name: String) async throws -> UInt64? {
+    package func committedOffset(of name: String) async throws -> UInt64? {
         guard let entry = try await bucket.get(name) else {
             revisions.withLock { _ = $0.removeValue(forKey: name) }
             return nil
@@ -41,7 +41,7 @@ public final class JetStreamCursors: CursorBook, Sendable {
     /// Commits `offset` by compare-and-set on the revision this process last saw for `name` (read
     /// first when it has seen none).
     /// - Throws: `JetStreamError.revisionMismatch` when another process moved the cursor since.
-    public func commit(_ name: String, offset: UInt64) async throws {
+    package func commit(_ name: String, offset: UInt64) async throws {
         var known = revisions.withLock { $0[name] }
         if known == nil {
             known = try await bucket.entry(name)?.revision ?? 0
@@ -51,7 +51,7 @@ public final class JetStreamCursors: CursorBook, Sendable {
     }
 
     /// Deletes the cursor.
-    public func remove(_ name: String) async throws {
+    package func remove(_ name: String) async throws {
         try await bucket.delete(name)
         revisions.withLock { _ = $0.removeValue(forKey: name) }
     }

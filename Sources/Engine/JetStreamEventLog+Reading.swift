@@ -6,7 +6,7 @@ extension JetStreamEventLog {
     /// pull consumer. An offset at or past the known head refreshes the head first.
     /// - Throws: `engineUnavailable` when JetStream cannot answer; `eventsUnavailable` for a gap (the
     ///   stream denies deletes, so only a stream replaced by hand has one).
-    public func read(from offset: UInt64, countMax: Int) async throws(EventSourceError) -> [EventRecord] {
+    package func read(from offset: UInt64, countMax: Int) async throws(EventSourceError) -> [EventRecord] {
         var known = nextOffset
         if offset >= known {
             do {
@@ -42,7 +42,7 @@ extension JetStreamEventLog {
 
     /// The offset of the first event whose timestamp is at or after `timestampMs` (a binary search over
     /// sequences, one direct read per step; assumes timestamps non-decreasing along the stream).
-    public func firstOffset(atOrAfterTimeMs timestampMs: Int64) async throws(EventSourceError) -> UInt64 {
+    package func firstOffset(atOrAfterTimeMs timestampMs: Int64) async throws(EventSourceError) -> UInt64 {
         let state: JetStreamStreamState
         do {
             state = try await jetStream.streamInfo(Self.streamName)

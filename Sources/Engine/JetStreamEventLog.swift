@@ -14,15 +14,15 @@ import SystemIO
 /// Not the local log: records carry no chain hash (the sealer computes the chain when it writes
 /// local-format segments), and timestamps come from each appending process's clock, so they are only
 /// as ordered as the processes' clocks are in step.
-public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
+package final class JetStreamEventLog: EventSource, EventAppender, Sendable {
     /// The stream's name.
-    public static let streamName = "ARGUS_EVENTS"
+    package static let streamName = "ARGUS_EVENTS"
     /// The one subject events are published on.
-    public static let subject = "argus.events"
+    package static let subject = "argus.events"
     /// The most events one `read` returns.
-    public static let readCountMax = 1_024
+    package static let readCountMax = 1_024
     /// How long an append retries transient failures (no leader, lost connection) with the same event id, in seconds.
-    public static let appendRetrySeconds = 15.0
+    package static let appendRetrySeconds = 15.0
 
     static let eventIDHeader = "Argus-Event-Id"
     static let typeHeader = "Argus-Type"
@@ -31,7 +31,7 @@ public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
     static let dataStartHeader = "Argus-Data-Start"
 
     /// The JetStream API used.
-    public let jetStream: JetStream
+    package let jetStream: JetStream
     private let head: Mutex<UInt64>
     private let nowMs: @Sendable () -> Int64
 
@@ -44,7 +44,7 @@ public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
     /// Creates the stream when it does not exist (`replicas` copies: min(3, cluster size) in production)
     /// and reads its head.
     /// - Throws: `JetStreamError`.
-    public static func open(_ jetStream: JetStream, replicas: Int, nowMs: @escaping @Sendable () -> Int64 = SystemClock.nowMs) async throws(JetStreamError) -> JetStreamEventLog {
+    package static func open(_ jetStream: JetStream, replicas: Int, nowMs: @escaping @Sendable () -> Int64 = SystemClock.nowMs) async throws(JetStreamError) -> JetStreamEventLog {
         var configuration = JetStreamStreamConfiguration(name: streamName, subjects: [subject])
         configuration.replicas = replicas
         configuration.denyDelete = true
@@ -56,18 +56,18 @@ public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
 
     /// Opens the stream that `open` created (for readers such as `tail --engine`: nothing is created).
     /// - Throws: `api` with code 404 when the engine has no `ARGUS_EVENTS` stream; other `JetStreamError`s.
-    public static func attach(_ jetStream: JetStream) async throws(JetStreamError) -> JetStreamEventLog {
+    package static func attach(_ jetStream: JetStream) async throws(JetStreamError) -> JetStreamEventLog {
         let state = try await jetStream.streamInfo(streamName)
         return JetStreamEventLog(jetStream: jetStream, head: state.lastSequence, nowMs: SystemClock.nowMs)
     }
 
     /// The offset the next event will get, as last learned (appends by other processes are learned by
     /// `refreshHead()` or a read that reaches the known head).
-    public var nextOffset: UInt64 { head.withLock { $0 } }
+    package var nextOffset: UInt64 { head.withLock { $0 } }
 
     /// Asks the stream for its head; returns the next offset.
     @discardableResult
-    public func refreshHead() async throws(JetStreamError) -> UInt64 {
+    package func refreshHead() async throws(JetStreamError) -> UInt64 {
         let state = try await jetStream.streamInfo(Self.streamName)
         return learn(state.lastSequence)
     }
@@ -84,7 +84,7 @@ public final class JetStreamEventLog: EventSource, EventAppender, Sendable {
     /// not atomic: after a failure the earlier events are stored; retrying the batch with the same
     /// event ids stores each once).
     /// - Throws: `JetStreamError` when an append still fails after `appendRetrySeconds` of retries.
-    public func append(batch events: [NewEvent]) async throws -> [AppendedEvent] {
+    package func append(batch events: [NewEvent]) async throws -> [AppendedEvent] {
         var appended: [AppendedEvent] = []
         for event in events {
             let timestampMs = nowMs()

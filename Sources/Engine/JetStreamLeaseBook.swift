@@ -8,16 +8,16 @@ import SystemIO
 /// `durationSeconds` on its own monotonic clock (`LeaseObservation`: no wall-clock comparison across
 /// machines). With a 10 s duration and observers that ask every 2 s, a dead holder's webhook is taken
 /// over within 14 s of its last renewal.
-public final class JetStreamLeaseBook: LeaseBook, Sendable {
+package final class JetStreamLeaseBook: LeaseBook, Sendable {
     /// The bucket's name.
-    public static let bucketName = "ARGUS_LEASES"
+    package static let bucketName = "ARGUS_LEASES"
     /// The most names observed at once.
-    public static let namesMax = 100_000
+    package static let namesMax = 100_000
 
     /// The bucket.
-    public let bucket: KeyValueBucket
+    package let bucket: KeyValueBucket
     /// How long an unchanged lease entry keeps its holder, in seconds.
-    public let durationSeconds: Double
+    package let durationSeconds: Double
     private let observations = Mutex<[String: LeaseObservation]>([:])
 
     private init(bucket: KeyValueBucket, durationSeconds: Double) {
@@ -27,13 +27,13 @@ public final class JetStreamLeaseBook: LeaseBook, Sendable {
 
     /// Creates (or opens) the bucket with `replicas` copies.
     /// - Parameter durationSeconds: 0.1...300.
-    public static func open(_ jetStream: JetStream, replicas: Int, durationSeconds: Double = 10) async throws(JetStreamError) -> JetStreamLeaseBook {
+    package static func open(_ jetStream: JetStream, replicas: Int, durationSeconds: Double = 10) async throws(JetStreamError) -> JetStreamLeaseBook {
         guard durationSeconds >= 0.1 && durationSeconds <= 300 else { throw .invalidArgument("lease duration must be 0.1...300 s") }
         return JetStreamLeaseBook(bucket: try await KeyValueBucket.create(bucketName, in: jetStream, history: 1, replicas: replicas),
                                   durationSeconds: durationSeconds)
     }
 
-    public func acquire(_ name: String, holder: String) async throws -> Lease? {
+    package func acquire(_ name: String, holder: String) async throws -> Lease? {
         let value = Array(holder.utf8)
         guard let entry = try await bucket.entry(name) else {
             do {
@@ -62,7 +62,7 @@ public final class JetStreamLeaseBook: LeaseBook, Sendable {
         }
     }
 
-    public func renew(_ lease: Lease) async throws -> Lease? {
+    package func renew(_ lease: Lease) async throws -> Lease? {
         do {
             return Lease(name: lease.name, holder: lease.holder, revision: try await bucket.update(lease.name, Array(lease.holder.utf8), revision: lease.revision))
         } catch {
@@ -71,7 +71,7 @@ public final class JetStreamLeaseBook: LeaseBook, Sendable {
         }
     }
 
-    public func release(_ lease: Lease) async throws {
+    package func release(_ lease: Lease) async throws {
         do {
             try await bucket.delete(lease.name, revision: lease.revision)
         } catch {

@@ -1,13 +1,13 @@
 /// A lease held on one name (a webhook's delivery) by one process.
-public struct Lease: Sendable, Equatable {
+package struct Lease: Sendable, Equatable {
     /// What is leased, such as a webhook id.
-    public var name: String
+    package var name: String
     /// The process holding it.
-    public var holder: String
+    package var holder: String
     /// The engine's revision of the lease entry (local leases count up from 1).
-    public var revision: UInt64
+    package var revision: UInt64
 
-    public init(name: String, holder: String, revision: UInt64) {
+    package init(name: String, holder: String, revision: UInt64) {
         self.name = name
         self.holder = holder
         self.revision = revision
@@ -18,7 +18,7 @@ public struct Lease: Sendable, Equatable {
 /// every few seconds; a holder that stops renewing loses the lease after the duration. The local
 /// implementation (`LocalLeaseBook`, one process) always grants; `JetStreamLeaseBook` shares leases
 /// among processes. The leases' seam.
-public protocol LeaseBook: Sendable {
+package protocol LeaseBook: Sendable {
     /// Takes the lease on `name` for `holder` when it is free, expired, or already `holder`'s.
     /// Returns nil while another holder keeps renewing it.
     func acquire(_ name: String, holder: String) async throws -> Lease?

@@ -4,17 +4,17 @@
 /// monotonic clock, and the lease is expired once that revision stayed unchanged for the lease's
 /// duration. So a takeover happens between `durationNs` and `durationNs` + one observation interval
 /// after the holder's last renewal, whatever the machines' wall clocks say.
-public struct LeaseObservation: Sendable, Equatable {
+package struct LeaseObservation: Sendable, Equatable {
     /// The revision seen last (0: the key was absent or deleted).
-    public private(set) var revision: UInt64 = 0
+    package private(set) var revision: UInt64 = 0
     /// When `revision` was first seen, in monotonic nanoseconds.
-    public private(set) var firstSeenNs: UInt64 = 0
+    package private(set) var firstSeenNs: UInt64 = 0
 
-    public init() {}
+    package init() {}
 
     /// Records that the entry is at `revision` now (`nowNs`, monotonic) and returns whether the holder
     /// must be considered gone: the revision has not changed for `durationNs`.
-    public mutating func observe(revision: UInt64, nowNs: UInt64, durationNs: UInt64) -> Bool {
+    package mutating func observe(revision: UInt64, nowNs: UInt64, durationNs: UInt64) -> Bool {
         if revision != self.revision || firstSeenNs == 0 {
             self.revision = revision
             firstSeenNs = nowNs

@@ -3,15 +3,15 @@ import Synchronization
 /// Leases within one process (the local engine): a name is held by one holder until released; a
 /// holder may take its own lease again. With one `serve` process there is one holder, so every
 /// acquire succeeds.
-public final class LocalLeaseBook: LeaseBook, Sendable {
+package final class LocalLeaseBook: LeaseBook, Sendable {
     /// The most leases held at once.
-    public static let leasesMax = 100_000
+    package static let leasesMax = 100_000
 
     private let leases = Mutex<[String: Lease]>([:])
 
-    public init() {}
+    package init() {}
 
-    public func acquire(_ name: String, holder: String) async throws -> Lease? {
+    package func acquire(_ name: String, holder: String) async throws -> Lease? {
         try leases.withLock { leases in
             if let current = leases[name], current.holder != holder { return nil }
             guard leases[name] != nil || leases.count < Self.leasesMax else {
@@ -23,7 +23,7 @@ public final class LocalLeaseBook: LeaseBook, Sendable {
         }
     }
 
-    public func renew(_ lease: Lease) async throws -> Lease? {
+    package func renew(_ lease: Lease) async throws -> Lease? {
         leases.withLock { leases in
             guard leases[lease.name] == lease else { return nil }
             let renewed = Lease(name: lease.name, holder: lease.holder, revision: lease.revision + 1)
@@ -32,7 +32,7 @@ public final class LocalLeaseBook: LeaseBook, Sendable {
         }
     }
 
-    public func release(_ lease: Lease) async throws {
+    package func release(_ lease: Lease) async throws {
         leases.withLock { leases in
             if leases[lease.name]?.holder == lease.holder { leases.removeValue(forKey: lease.name) }
         }
@@ -40,11 +40,11 @@ public final class LocalLeaseBook: LeaseBook, Sendable {
 }
 
 /// Why a lease book refused.
-public enum LeaseBookError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum LeaseBookError: Error, Equatable, Sendable, CustomStringConvertible {
     /// More than this many leases at once.
     case tooManyLeases(Int)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .tooManyLeases(let count): return "more than \(count) leases held at once"
         }

@@ -1,18 +1,18 @@
 import JSON
 
 /// An ephemeral pull consumer without acknowledgements: reads a stream in order from a sequence.
-public struct JetStreamPullConsumer: Sendable, Equatable {
+package struct JetStreamPullConsumer: Sendable, Equatable {
     /// The stream read.
-    public var stream: String
+    package var stream: String
     /// The consumer's server-given name.
-    public var name: String
+    package var name: String
     /// Messages not yet delivered when it was created.
-    public var pendingAtCreation: UInt64
+    package var pendingAtCreation: UInt64
 }
 
 extension JetStream {
     /// The most messages one `fetch` asks for.
-    public static let fetchBatchMax = 4_096
+    package static let fetchBatchMax = 4_096
 
     /// Creates an ephemeral pull consumer on `stream` starting at `startSequence` (≥ 1), without
     /// acknowledgements, removed by the server after `inactiveSeconds` without a fetch.
@@ -20,7 +20,7 @@ extension JetStream {
     ///   - filterSubject: only messages on this subject (wildcards allowed), or all.
     ///   - lastPerSubject: deliver only each subject's last message (for listing key-value keys).
     ///   - headersOnly: deliver headers without payloads.
-    public func createPullConsumer(stream: String, startSequence: UInt64 = 1, filterSubject: String? = nil, lastPerSubject: Bool = false,
+    package func createPullConsumer(stream: String, startSequence: UInt64 = 1, filterSubject: String? = nil, lastPerSubject: Bool = false,
                                    headersOnly: Bool = false, inactiveSeconds: Double = 30) async throws(JetStreamError) -> JetStreamPullConsumer {
         try Self.validate(name: stream)
         guard startSequence >= 1 else { throw .invalidArgument("startSequence must be ≥ 1") }
@@ -40,7 +40,7 @@ extension JetStream {
     /// once with what is stored; otherwise the server waits up to `expiresSeconds` for the batch to fill.
     /// - Throws: `invalidArgument` for a batch out of bounds; `transport`; `api` for a status other than
     ///   404/408 (no messages, expired), such as 409 when the consumer is gone.
-    public func fetch(_ consumer: JetStreamPullConsumer, batch: Int, noWait: Bool = false, expiresSeconds: Double = 1) async throws(JetStreamError) -> [JetStreamMessage] {
+    package func fetch(_ consumer: JetStreamPullConsumer, batch: Int, noWait: Bool = false, expiresSeconds: Double = 1) async throws(JetStreamError) -> [JetStreamMessage] {
         guard (1...Self.fetchBatchMax).contains(batch) else { throw .invalidArgument("batch must be 1...\(Self.fetchBatchMax)") }
         let inbox = connection.newInbox()
         let subject = Self.apiPrefix + "CONSUMER.MSG.NEXT." + consumer.stream + "." + consumer.name
@@ -89,7 +89,7 @@ extension JetStream {
 
 extension JetStream {
     /// Deletes a consumer (ephemeral ones also go by themselves after their inactivity threshold).
-    public func deleteConsumer(_ consumer: JetStreamPullConsumer) async throws(JetStreamError) {
+    package func deleteConsumer(_ consumer: JetStreamPullConsumer) async throws(JetStreamError) {
         _ = try await apiRequest("CONSUMER.DELETE." + consumer.stream + "." + consumer.name, nil)
     }
 }

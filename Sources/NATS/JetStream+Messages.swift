@@ -2,27 +2,27 @@ import Foundation
 import JSON
 
 /// A message as a stream stored it.
-public struct JetStreamMessage: Sendable, Equatable {
+package struct JetStreamMessage: Sendable, Equatable {
     /// The subject it was published to.
-    public var subject: String
+    package var subject: String
     /// Its stream sequence (1 is the first).
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// Its headers (nil when it had none).
-    public var headers: NATSHeaders?
+    package var headers: NATSHeaders?
     /// Its payload.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 }
 
 extension JetStream {
     /// The message at `sequence` (`$JS.API.STREAM.MSG.GET`, answered by the stream leader).
     /// - Returns: nil when the stream holds no message at that sequence.
     /// - Throws: `JetStreamError`.
-    public func message(stream: String, sequence: UInt64) async throws(JetStreamError) -> JetStreamMessage? {
+    package func message(stream: String, sequence: UInt64) async throws(JetStreamError) -> JetStreamMessage? {
         try await getMessage(stream: stream, .object([("seq", .integer(sequence))]))
     }
 
     /// The last message on `subject` (`last_by_subj`), or nil when the subject has none.
-    public func lastMessage(stream: String, subject: String) async throws(JetStreamError) -> JetStreamMessage? {
+    package func lastMessage(stream: String, subject: String) async throws(JetStreamError) -> JetStreamMessage? {
         try await getMessage(stream: stream, .object([("last_by_subj", .string(subject))]))
     }
 

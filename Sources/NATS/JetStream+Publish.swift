@@ -1,22 +1,22 @@
 import JSON
 
 /// A stream's acknowledgement of a publish.
-public struct JetStreamPublishAck: Sendable, Equatable {
+package struct JetStreamPublishAck: Sendable, Equatable {
     /// The stream that stored it.
-    public var stream: String
+    package var stream: String
     /// Its stream sequence (the first store's sequence for a duplicate).
-    public var sequence: UInt64
+    package var sequence: UInt64
     /// True when the message id was seen within the duplicate window and nothing new was stored.
-    public var isDuplicate: Bool
+    package var isDuplicate: Bool
 }
 
 extension JetStream {
     /// The header naming a message for deduplication.
-    public static let messageIDHeader = "Nats-Msg-Id"
+    package static let messageIDHeader = "Nats-Msg-Id"
     /// The header with the subject's expected last sequence (0: the subject has no message).
-    public static let expectedLastSubjectSequenceHeader = "Nats-Expected-Last-Subject-Sequence"
+    package static let expectedLastSubjectSequenceHeader = "Nats-Expected-Last-Subject-Sequence"
     /// The header with the stream's expected last sequence.
-    public static let expectedLastSequenceHeader = "Nats-Expected-Last-Sequence"
+    package static let expectedLastSequenceHeader = "Nats-Expected-Last-Sequence"
 
     /// Publishes to a stream's subject and waits for the stream's acknowledgement (after quorum on a
     /// replicated stream).
@@ -28,7 +28,7 @@ extension JetStream {
     /// - Throws: `api` with err_code 10071 on an expectation mismatch; `transport` (`noResponders` when
     ///   no stream takes the subject or it has no leader now; `connectionLost`, `timedOut`: unknown
     ///   outcome, retry with the same message id).
-    public func publish(_ subject: String, payload: [UInt8], headers: NATSHeaders = NATSHeaders(), messageID: String? = nil,
+    package func publish(_ subject: String, payload: [UInt8], headers: NATSHeaders = NATSHeaders(), messageID: String? = nil,
                         expectedLastSubjectSequence: UInt64? = nil, expectedLastSequence: UInt64? = nil) async throws(JetStreamError) -> JetStreamPublishAck {
         var headers = headers
         if let messageID { headers.append(Self.messageIDHeader, messageID) }

@@ -4,7 +4,7 @@ extension JetStream {
     /// Creates a stream, or accepts an existing one of the same name (whatever its settings: the
     /// caller checks `streamInfo` when they matter).
     /// - Throws: `JetStreamError` (`api` for a refused configuration).
-    public func createStream(_ configuration: JetStreamStreamConfiguration) async throws(JetStreamError) -> JetStreamStreamState {
+    package func createStream(_ configuration: JetStreamStreamConfiguration) async throws(JetStreamError) -> JetStreamStreamState {
         try Self.validate(name: configuration.name)
         do {
             return try Self.state(try await apiRequest("STREAM.CREATE." + configuration.name, configuration.json), subject: "STREAM.CREATE")
@@ -15,13 +15,13 @@ extension JetStream {
 
     /// The stream's state.
     /// - Throws: `api` with code 404 (err_code 10059) when there is no such stream.
-    public func streamInfo(_ name: String) async throws(JetStreamError) -> JetStreamStreamState {
+    package func streamInfo(_ name: String) async throws(JetStreamError) -> JetStreamStreamState {
         try Self.validate(name: name)
         return try Self.state(try await apiRequest("STREAM.INFO." + name, nil), subject: "STREAM.INFO")
     }
 
     /// Deletes a stream (tests and tools; refused for nothing here, as JetStream allows it).
-    public func deleteStream(_ name: String) async throws(JetStreamError) {
+    package func deleteStream(_ name: String) async throws(JetStreamError) {
         try Self.validate(name: name)
         _ = try await apiRequest("STREAM.DELETE." + name, nil)
     }

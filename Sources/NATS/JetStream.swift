@@ -2,23 +2,23 @@ import JSON
 
 /// The JetStream API over a `NATSConnection`: streams, publishes acknowledged by the stream (after
 /// quorum on replicated streams), reads by sequence, pull consumers and key-value buckets.
-public struct JetStream: Sendable {
+package struct JetStream: Sendable {
     /// The connection used.
-    public let connection: NATSConnection
+    package let connection: NATSConnection
     /// The API answer deadline, in seconds.
-    public var timeoutSeconds: Double
+    package var timeoutSeconds: Double
 
     /// The API subject prefix.
-    public static let apiPrefix = "$JS.API."
+    package static let apiPrefix = "$JS.API."
 
-    public init(connection: NATSConnection, timeoutSeconds: Double = 5) {
+    package init(connection: NATSConnection, timeoutSeconds: Double = 5) {
         self.connection = connection
         self.timeoutSeconds = timeoutSeconds
     }
 
     /// Sends an API request (`$JS.API.<suffix>`) and returns its JSON answer.
     /// - Throws: `transport`, `api` (the answer's `error` member), `malformedResponse`.
-    public func apiRequest(_ suffix: String, _ body: JSONValue?) async throws(JetStreamError) -> JSONValue {
+    package func apiRequest(_ suffix: String, _ body: JSONValue?) async throws(JetStreamError) -> JSONValue {
         let subject = Self.apiPrefix + suffix
         let message: NATSMessage
         do {

@@ -1,5 +1,5 @@
 /// Why a JetStream or key-value call failed.
-public enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The NATS request itself failed (connection lost, timed out, no responders...).
     case transport(NATSError)
     /// The JetStream API answered with an error: HTTP-like `code`, JetStream's `errorCode` (such as
@@ -17,13 +17,13 @@ public enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible 
     case invalidArgument(String)
 
     /// JetStream's error code for an expected-last-sequence mismatch.
-    public static let wrongLastSequenceCode = 10071
+    package static let wrongLastSequenceCode = 10071
     /// JetStream's error code for a missing message.
-    public static let noMessageFoundCode = 10037
+    package static let noMessageFoundCode = 10037
 
     /// Whether trying again later may succeed: lost connections, timeouts, no responders (a stream
     /// without a leader during an election) and API answers with code 503.
-    public var isTransient: Bool {
+    package var isTransient: Bool {
         switch self {
         case .transport(let error):
             switch error {
@@ -35,7 +35,7 @@ public enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible 
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .transport(let error): return error.description
         case .api(let subject, let code, let errorCode, let text): return "JetStream \(subject): \(text) (code \(code), err_code \(errorCode))"

@@ -1,39 +1,39 @@
 import JSON
 
 /// The settings of a stream as `$JS.API.STREAM.CREATE` takes them (the subset this project uses).
-public struct JetStreamStreamConfiguration: Sendable, Equatable {
+package struct JetStreamStreamConfiguration: Sendable, Equatable {
     /// The stream name (`[-_A-Za-z0-9]`).
-    public var name: String
+    package var name: String
     /// The subjects it stores.
-    public var subjects: [String]
+    package var subjects: [String]
     /// `file` (survives restarts) or `memory`.
-    public var storage: String = "file"
+    package var storage: String = "file"
     /// Copies kept by the cluster (1...5; quorum acknowledges a publish).
-    public var replicas: Int = 1
+    package var replicas: Int = 1
     /// `old` (drop oldest at a limit) or `new` (refuse new messages at a limit).
-    public var discard: String = "old"
+    package var discard: String = "old"
     /// The window within which a repeated `Nats-Msg-Id` is recognised as a duplicate, in seconds.
-    public var duplicateWindowSeconds: Double = 120
+    package var duplicateWindowSeconds: Double = 120
     /// The most messages kept per subject (-1: unlimited; key-value buckets keep their history here).
-    public var messagesPerSubjectMax: Int = -1
+    package var messagesPerSubjectMax: Int = -1
     /// The largest message, in bytes (-1: the server's limit).
-    public var messageBytesMax: Int = -1
+    package var messageBytesMax: Int = -1
     /// Refuse deleting messages through the API.
-    public var denyDelete = false
+    package var denyDelete = false
     /// Refuse purging the stream.
-    public var denyPurge = false
+    package var denyPurge = false
     /// Allow `Nats-Rollup` headers (key-value deletes that purge).
-    public var allowRollup = false
+    package var allowRollup = false
     /// Allow direct gets (`$JS.API.DIRECT.GET`), answered by any replica.
-    public var allowDirect = false
+    package var allowDirect = false
 
-    public init(name: String, subjects: [String]) {
+    package init(name: String, subjects: [String]) {
         self.name = name
         self.subjects = subjects
     }
 
     /// The request body.
-    public var json: JSONValue {
+    package var json: JSONValue {
         .object([
             ("name", .string(name)),
             ("subjects", .array(subjects.map { .string($0) })),
@@ -53,13 +53,13 @@ public struct JetStreamStreamConfiguration: Sendable, Equatable {
 }
 
 /// What `$JS.API.STREAM.INFO` says of a stream's contents.
-public struct JetStreamStreamState: Sendable, Equatable {
+package struct JetStreamStreamState: Sendable, Equatable {
     /// Messages stored.
-    public var messages: UInt64
+    package var messages: UInt64
     /// The first stored sequence (1 on an empty new stream... and last + 1 once messages were removed).
-    public var firstSequence: UInt64
+    package var firstSequence: UInt64
     /// The last sequence assigned (0 when nothing was ever stored).
-    public var lastSequence: UInt64
+    package var lastSequence: UInt64
     /// Replicas configured.
-    public var replicas: Int
+    package var replicas: Int
 }

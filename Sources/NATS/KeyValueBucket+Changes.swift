@@ -4,7 +4,7 @@ extension KeyValueBucket {
     /// starts at `revision + 1`: a key written twice since shows once, with its latest value.
     /// - Parameter countMax: 1...`JetStream.fetchBatchMax`.
     /// - Throws: `invalidArgument` for `countMax` out of bounds; what `createPullConsumer` and `fetch` throw.
-    public func changes(after revision: UInt64, countMax: Int = 1_024) async throws(JetStreamError) -> [KeyValueEntry] {
+    package func changes(after revision: UInt64, countMax: Int = 1_024) async throws(JetStreamError) -> [KeyValueEntry] {
         guard (1...JetStream.fetchBatchMax).contains(countMax) else { throw .invalidArgument("countMax must be 1...\(JetStream.fetchBatchMax)") }
         let consumer = try await jetStream.createPullConsumer(stream: streamName, startSequence: revision + 1, inactiveSeconds: 10)
         guard consumer.pendingAtCreation > 0 else {

@@ -1,17 +1,17 @@
 import JSON
 
 /// One entry of a key-value bucket.
-public struct KeyValueEntry: Sendable, Equatable {
+package struct KeyValueEntry: Sendable, Equatable {
     /// The key.
-    public var key: String
+    package var key: String
     /// The value (empty for a delete marker).
-    public var value: [UInt8]
+    package var value: [UInt8]
     /// The revision: the stream sequence of the write that made this entry.
-    public var revision: UInt64
+    package var revision: UInt64
     /// True when this entry is a delete (or purge) marker.
-    public var isDeleted: Bool
+    package var isDeleted: Bool
 
-    public init(key: String, value: [UInt8], revision: UInt64, isDeleted: Bool) {
+    package init(key: String, value: [UInt8], revision: UInt64, isDeleted: Bool) {
         self.key = key
         self.value = value
         self.revision = revision
@@ -22,24 +22,24 @@ public struct KeyValueEntry: Sendable, Equatable {
 /// A JetStream key-value bucket: the stream `KV_<bucket>` on subjects `$KV.<bucket>.<key>`, as the NATS
 /// tools and other clients lay it out (so `nats kv` reads what this writes). A write's revision is its
 /// stream sequence; compare-and-set uses `Nats-Expected-Last-Subject-Sequence`.
-public struct KeyValueBucket: Sendable {
+package struct KeyValueBucket: Sendable {
     /// The JetStream API used.
-    public let jetStream: JetStream
+    package let jetStream: JetStream
     /// The bucket name.
-    public let name: String
+    package let name: String
 
     /// The operation header of delete markers.
     static let operationHeader = "KV-Operation"
 
     /// The stream that holds bucket `name`.
-    public var streamName: String { "KV_" + name }
+    package var streamName: String { "KV_" + name }
 
     /// Creates the bucket, or opens it when it exists.
     /// - Parameters:
     ///   - history: revisions kept per key (1...64).
     ///   - replicas: copies in the cluster (1...5).
     /// - Throws: `invalidName`, `invalidArgument`, and what `createStream` throws.
-    public static func create(_ name: String, in jetStream: JetStream, history: Int = 1, replicas: Int = 1) async throws(JetStreamError) -> KeyValueBucket {
+    package static func create(_ name: String, in jetStream: JetStream, history: Int = 1, replicas: Int = 1) async throws(JetStreamError) -> KeyValueBucket {
         try JetStream.validate(name: name)
         guard (1...64).contains(history) else { throw .invalidArgument("history must be 1...64") }
         guard (1...5).contains(replicas) else { throw .invalidArgument("replicas must be 1...5") }
@@ -55,14 +55,14 @@ public struct KeyValueBucket: Sendable {
     }
 
     /// Opens an existing bucket (no call is made; a missing bucket shows at the first read).
-    public init(jetStream: JetStream, name: String) {
+    package init(jetStream: JetStream, name: String) {
         self.jetStream = jetStream
         self.name = name
     }
 
     /// Refuses keys NATS key-value refuses: empty, over 1024 bytes, outside `[-/_=.A-Za-z0-9]`, or
     /// with a leading, trailing or double dot.
-    public static func validate(key: String) throws(JetStreamError) {
+    package static func validate(key: String) throws(JetStreamError) {
         let bytes = Array(key.utf8)
         guard !bytes.isEmpty, bytes.count <= 1_024, bytes.first != 46, bytes.last != 46,
               bytes.allSatisfy({ ($0 >= 48 && $0 <= 57) || ($0 >= 65 && $0 <= 90) || ($0 >= 97 && $0 <= 122) || [45, 47, 95, 61, 46].contains($0) }),
@@ -77,28 +77,28 @@ public struct KeyValueBucket: Sendable {
     }
 
     /// The key's latest entry, delete markers included (nil when the key was never written).
-    public func entry(_ key: String) async throws(JetStreamError) -> KeyValueEntry? {
+    package func entry(_ key: String) async throws(JetStreamError) -> KeyValueEntry? {
         guard let message = try await jetStream.lastMessage(stream: streamName, subject: try subject(key)) else { return nil }
         let operation = message.headers?[Self.operationHeader]
         return KeyValueEntry(key: key, value: message.payload, revision: message.sequence, isDeleted: operation == "DEL" || operation == "PURGE")
     }
 
     /// The key's live entry, or nil when it is absent or deleted.
-    public func get(_ key: String) async throws(JetStreamError) -> KeyValueEntry? {
+    package func get(_ key: String) async throws(JetStreamError) -> KeyValueEntry? {
         guard let entry = try await entry(key), !entry.isDeleted else { return nil }
         return entry
     }
 
     /// Writes `value` whatever the key holds. Returns the new revision.
     @discardableResult
-    public func put(_ key: String, _ value: [UInt8]) async throws(JetStreamError) -> UInt64 {
+    package func put(_ key: String, _ value: [UInt8]) async throws(JetStreamError) -> UInt64 {
         try await jetStream.publish(try subject(key), payload: value).sequence
     }
 
     /// Writes `value` only when the key is absent or deleted. Returns the new revision.
     /// - Throws: `keyExists` with the present revision.
     @discardableResult
-    public func create(_ key: String, _ value: [UInt8]) async throws(JetStreamError) -> UInt64 {
+    package func create(_ key: String, _ value: [UInt8]) async throws(JetStreamError) -> UInt64 {
         do {
             return try await update(key, value, revision: 0)
         } catch .revisionMismatch {
@@ -117,7 +117,7 @@ public struct KeyValueBucket: Sendable {
     /// written). Returns the new revision.
     /// - Throws: `revisionMismatch` when another write came first.
     @discardableResult
-    public func update(_ key: String, _ value: [UInt8], revision: UInt64) async throws(JetStreamError) -> UInt64 {
+    package func update(_ key: String, _ value: [UInt8], revision: UInt64) async throws(JetStreamError) -> UInt64 {
         do {
             return try await jetStream.publish(try subject(key), payload: value, expectedLastSubjectSequence: revision).sequence
         } catch .api(_, _, JetStreamError.wrongLastSequenceCode, _) {
@@ -129,7 +129,7 @@ public struct KeyValueBucket: Sendable {
     /// the key is at that revision. Returns the marker's revision.
     /// - Throws: `revisionMismatch`.
     @discardableResult
-    public func delete(_ key: String, revision: UInt64? = nil) async throws(JetStreamError) -> UInt64 {
+    package func delete(_ key: String, revision: UInt64? = nil) async throws(JetStreamError) -> UInt64 {
         var headers = NATSHeaders()
         headers.append(Self.operationHeader, "DEL")
         do {
@@ -142,7 +142,7 @@ public struct KeyValueBucket: Sendable {
     /// The live keys (at most `keysMax`, in no promised order), read through an ephemeral consumer of
     /// each key's last entry.
     /// - Throws: `invalidArgument` when the bucket holds more than `keysMax` keys.
-    public func keys(keysMax: Int = 100_000) async throws(JetStreamError) -> [String] {
+    package func keys(keysMax: Int = 100_000) async throws(JetStreamError) -> [String] {
         let consumer = try await jetStream.createPullConsumer(stream: streamName, filterSubject: "$KV.\(name).>", lastPerSubject: true, headersOnly: true)
         guard consumer.pendingAtCreation <= UInt64(keysMax) else {
             throw .invalidArgument("bucket \(name) holds \(consumer.pendingAtCreation) keys, more than \(keysMax)")

@@ -1,5 +1,5 @@
 /// Why a NATS connection call failed. Texts name the subject or server, never credentials.
-public enum NATSError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum NATSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A server list or URL that is not `nats://HOST:PORT[,nats://HOST:PORT...]` (`detail` says why).
     case invalidURL(String)
     /// An empty subject, or one with whitespace or control characters.
@@ -29,7 +29,7 @@ public enum NATSError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The server sent `-ERR`.
     case serverError(String)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .invalidURL(let detail): return "invalid NATS server list: \(detail)"
         case .invalidSubject(let subject): return "invalid NATS subject '\(subject)'"

@@ -1,17 +1,17 @@
 /// A message delivered by the server (`MSG` or `HMSG`), or built for a request's answer.
-public struct NATSMessage: Sendable, Equatable {
+package struct NATSMessage: Sendable, Equatable {
     /// The subject it was published to.
-    public var subject: String
+    package var subject: String
     /// The subscription id it was delivered for.
-    public var subscriptionID: Int
+    package var subscriptionID: Int
     /// The reply subject, when the publisher gave one.
-    public var replyTo: String?
+    package var replyTo: String?
     /// The headers (`HMSG` only; nil for a plain `MSG`).
-    public var headers: NATSHeaders?
+    package var headers: NATSHeaders?
     /// The payload bytes.
-    public var payload: [UInt8]
+    package var payload: [UInt8]
 
-    public init(subject: String, subscriptionID: Int, replyTo: String? = nil, headers: NATSHeaders? = nil, payload: [UInt8]) {
+    package init(subject: String, subscriptionID: Int, replyTo: String? = nil, headers: NATSHeaders? = nil, payload: [UInt8]) {
         self.subject = subject
         self.subscriptionID = subscriptionID
         self.replyTo = replyTo
@@ -20,5 +20,5 @@ public struct NATSMessage: Sendable, Equatable {
     }
 
     /// The header status code (`503`, `404`, `408`, `100`...), or nil.
-    public var statusCode: Int? { headers?.statusCode }
+    package var statusCode: Int? { headers?.statusCode }
 }

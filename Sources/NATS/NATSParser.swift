@@ -3,19 +3,19 @@
 /// split across any number of reads comes out whole; every size is checked against `limits` before
 /// anything is buffered for it, so the buffer never holds more than one operation's bytes beyond
 /// what was appended.
-public struct NATSParser: Sendable {
+package struct NATSParser: Sendable {
     /// The bounds the parser enforces.
-    public struct Limits: Sendable, Equatable {
+    package struct Limits: Sendable, Equatable {
         /// The longest control line (`INFO` included), CRLF excluded, in bytes.
-        public var lineBytesMax: Int
+        package var lineBytesMax: Int
         /// The largest `MSG`/`HMSG` payload (headers included), in bytes: the server's `max_payload`.
-        public var payloadBytesMax: Int
+        package var payloadBytesMax: Int
         /// The largest header block, in bytes.
-        public var headerBytesMax: Int
+        package var headerBytesMax: Int
         /// The most header lines in one message.
-        public var headerCountMax: Int
+        package var headerCountMax: Int
 
-        public init(lineBytesMax: Int = 65_536, payloadBytesMax: Int = 1_048_576, headerBytesMax: Int = 65_536, headerCountMax: Int = 128) {
+        package init(lineBytesMax: Int = 65_536, payloadBytesMax: Int = 1_048_576, headerBytesMax: Int = 65_536, headerCountMax: Int = 128) {
             self.lineBytesMax = lineBytesMax
             self.payloadBytesMax = payloadBytesMax
             self.headerBytesMax = headerBytesMax
@@ -24,7 +24,7 @@ public struct NATSParser: Sendable {
     }
 
     /// The limits in force; `payloadBytesMax` follows each `INFO`'s `max_payload` (the connection sets it).
-    public var limits: Limits
+    package var limits: Limits
 
     private var buffer: [UInt8] = []
     /// Where the unparsed bytes start in `buffer`.
@@ -45,15 +45,15 @@ public struct NATSParser: Sendable {
         var totalBytes: Int
     }
 
-    public init(limits: Limits = Limits()) {
+    package init(limits: Limits = Limits()) {
         self.limits = limits
     }
 
     /// The bytes appended but not yet returned as operations.
-    public var bufferedByteCount: Int { buffer.count - start }
+    package var bufferedByteCount: Int { buffer.count - start }
 
     /// Adds bytes received from the server.
-    public mutating func append(_ bytes: some Collection<UInt8>) {
+    package mutating func append(_ bytes: some Collection<UInt8>) {
         if start > 0 && start >= buffer.count / 2 {
             buffer.removeFirst(start)
             scanned -= start
@@ -63,7 +63,7 @@ public struct NATSParser: Sendable {
     }
 
     /// Forgets everything buffered (after a reconnect).
-    public mutating func reset() {
+    package mutating func reset() {
         buffer.removeAll(keepingCapacity: true)
         start = 0
         scanned = 0
@@ -73,7 +73,7 @@ public struct NATSParser: Sendable {
     /// The next whole operation, or nil when more bytes are needed.
     /// - Throws: `NATSProtocolError` for bytes that break the protocol or a limit. The parser is then
     ///   unusable until `reset()` (the connection is closed).
-    public mutating func next() throws(NATSProtocolError) -> NATSServerOperation? {
+    package mutating func next() throws(NATSProtocolError) -> NATSServerOperation? {
         if let line = awaiting {
             return try payload(for: line)
         }

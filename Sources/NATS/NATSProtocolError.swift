@@ -1,8 +1,8 @@
 /// Bytes from a server that break the protocol or one of the parser's limits. The connection that
 /// received them is closed and reconnected; `detail` quotes at most 80 bytes of the offending line.
-public struct NATSProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
+package struct NATSProtocolError: Error, Equatable, Sendable, CustomStringConvertible {
     /// What was wrong.
-    public enum Kind: String, Sendable {
+    package enum Kind: String, Sendable {
         /// A control line longer than `NATSParser.Limits.lineBytesMax` (no CRLF within it).
         case lineTooLong = "line_too_long"
         /// A payload larger than the server's `max_payload` (or the parser's limit).
@@ -15,15 +15,15 @@ public struct NATSProtocolError: Error, Equatable, Sendable, CustomStringConvert
         case malformed
     }
 
-    public let kind: Kind
-    public let detail: String
+    package let kind: Kind
+    package let detail: String
 
-    public init(_ kind: Kind, _ detail: String) {
+    package init(_ kind: Kind, _ detail: String) {
         self.kind = kind
         self.detail = detail
     }
 
-    public var description: String { "NATS protocol error (\(kind.rawValue)): \(detail)" }
+    package var description: String { "NATS protocol error (\(kind.rawValue)): \(detail)" }
 
     /// `bytes` quoted for an error: at most 80 bytes, control characters as `?`.
     static func quote(_ bytes: some Collection<UInt8>) -> String {

@@ -1,22 +1,22 @@
 /// One server of a cluster: host and port.
-public struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
-    public var host: String
-    public var port: Int
+package struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
+    package var host: String
+    package var port: Int
 
-    public init(host: String, port: Int) {
+    package init(host: String, port: Int) {
         self.host = host
         self.port = port
     }
 
-    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+    package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 
     /// The most servers a list may name.
-    public static let listCountMax = 64
+    package static let listCountMax = 64
 
     /// Parses `nats://HOST:PORT[,nats://HOST:PORT...]` (the scheme may be left out; the port defaults to
     /// 4222; IPv6 hosts in brackets). User info is refused: credentials do not belong in a URL that is logged.
     /// - Throws: `NATSError.invalidURL` naming the bad entry's position (never its text past the host).
-    public static func parseList(_ text: String) throws(NATSError) -> [NATSServerAddress] {
+    package static func parseList(_ text: String) throws(NATSError) -> [NATSServerAddress] {
         let entries = text.split(separator: ",", omittingEmptySubsequences: false)
         guard !text.isEmpty, entries.count <= listCountMax else {
             throw .invalidURL("expected 1...\(listCountMax) comma-separated nats://HOST:PORT entries")

@@ -1,23 +1,23 @@
 import JSON
 
 /// What a server says about itself in `INFO`: the parts this client uses.
-public struct NATSServerInfo: Sendable, Equatable {
+package struct NATSServerInfo: Sendable, Equatable {
     /// The server's id.
-    public var serverID: String
+    package var serverID: String
     /// The configured server name (`server_name`), or the id.
-    public var serverName: String
+    package var serverName: String
     /// The server version, such as `2.9.10`.
-    public var version: String
+    package var version: String
     /// The largest payload (headers included) the server accepts, in bytes (`max_payload`).
-    public var payloadBytesMax: Int
+    package var payloadBytesMax: Int
     /// Whether the server supports headers (`HPUB`/`HMSG`).
-    public var supportsHeaders: Bool
+    package var supportsHeaders: Bool
     /// Whether JetStream is enabled.
-    public var hasJetStream: Bool
+    package var hasJetStream: Bool
     /// Other servers of the cluster a client may reconnect to (`host:port`), at most 64.
-    public var connectURLs: [String]
+    package var connectURLs: [String]
 
-    public init(serverID: String = "", serverName: String = "", version: String = "", payloadBytesMax: Int = 1_048_576,
+    package init(serverID: String = "", serverName: String = "", version: String = "", payloadBytesMax: Int = 1_048_576,
                 supportsHeaders: Bool = true, hasJetStream: Bool = false, connectURLs: [String] = []) {
         self.serverID = serverID
         self.serverName = serverName
@@ -29,11 +29,11 @@ public struct NATSServerInfo: Sendable, Equatable {
     }
 
     /// The largest `max_payload` believed (64 MiB, the server's own ceiling).
-    public static let payloadBytesCeiling = 64 * 1_048_576
+    package static let payloadBytesCeiling = 64 * 1_048_576
 
     /// Parses the JSON of an `INFO` line.
     /// - Throws: `NATSProtocolError` (`malformed`) when it is not a JSON object or `max_payload` is out of 1...64 MiB.
-    public static func parse(_ json: some Collection<UInt8>) throws(NATSProtocolError) -> NATSServerInfo {
+    package static func parse(_ json: some Collection<UInt8>) throws(NATSProtocolError) -> NATSServerInfo {
         let value: JSONValue
         do {
             value = try JSONParser.parse(Array(json))

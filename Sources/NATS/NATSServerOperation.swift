@@ -1,5 +1,5 @@
 /// One protocol operation sent by a NATS server, as the parser returns it.
-public enum NATSServerOperation: Sendable, Equatable {
+package enum NATSServerOperation: Sendable, Equatable {
     /// `INFO {...}`: the server's description (sent on connect and when the cluster changes).
     case info(NATSServerInfo)
     /// `MSG` or `HMSG`.

@@ -6,18 +6,18 @@ import SystemIO
 ///
 /// `@unchecked Sendable`: the queue, the waiter and the counters are guarded by `lock`; the reader
 /// thread delivers, the writer thread expires the waiter's deadline.
-public final class NATSSubscription: @unchecked Sendable {
+package final class NATSSubscription: @unchecked Sendable {
     /// The subject (wildcards allowed).
-    public let subject: String
+    package let subject: String
     /// The queue group, if any.
-    public let queueGroup: String?
+    package let queueGroup: String?
     /// The subscription id on the wire.
-    public let id: Int
+    package let id: Int
     /// The most messages queued; one more is dropped and `next` then throws `slowConsumer`.
-    public let messagesMax: Int
+    package let messagesMax: Int
     /// The most payload and header bytes queued; a message that would pass it is dropped and reported
     /// like one past `messagesMax` (into an empty queue any one message is admitted).
-    public let bytesMax: Int
+    package let bytesMax: Int
 
     private weak var core: NATSConnectionCore?
     private let lock = NSLock()
@@ -41,7 +41,7 @@ public final class NATSSubscription: @unchecked Sendable {
     /// The next message, or nil when none arrives within `timeoutSeconds`.
     /// - Throws: `NATSError.slowConsumer` once after messages were dropped; `closed` after
     ///   `unsubscribe()` or the connection's `close()`.
-    public func next(timeoutSeconds: Double) async throws(NATSError) -> NATSMessage? {
+    package func next(timeoutSeconds: Double) async throws(NATSError) -> NATSMessage? {
         let deadlineNs = SystemClock.monotonicNanoseconds() + UInt64(max(0, timeoutSeconds) * 1e9)
         let result: Result<NATSMessage?, NATSError> = await withCheckedContinuation { continuation in
             lock.lock()
@@ -63,19 +63,19 @@ public final class NATSSubscription: @unchecked Sendable {
     }
 
     /// Stops the subscription (`UNSUB`); a waiting `next` throws `closed`.
-    public func unsubscribe() {
+    package func unsubscribe() {
         core?.unsubscribe(self)
         finish(.closed)
     }
 
     /// The number of messages queued and not yet taken.
-    public var queuedCount: Int {
+    package var queuedCount: Int {
         lock.lock(); defer { lock.unlock() }
         return queue.count - head
     }
 
     /// The payload and header bytes queued and not yet taken.
-    public var queuedByteCount: Int {
+    package var queuedByteCount: Int {
         lock.lock(); defer { lock.unlock() }
         return queuedBytes
     }

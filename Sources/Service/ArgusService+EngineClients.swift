@@ -11,7 +11,7 @@ extension ArgusService {
     /// Registers a client in the engine and appends its `oauth.client_registered` event to the engine's stream.
     /// - Returns: the client and its secret (shown once).
     /// - Throws: `StoreError.invalid` for a bad organization or scope list; engine errors.
-    public static func registerClient(engine: EngineBinding, organizationID: String, scopes: [String],
+    package static func registerClient(engine: EngineBinding, organizationID: String, scopes: [String],
                                       nowMs: Int64 = SystemClock.nowMs(), description: String = "") async throws -> (OAuthClient, secret: String) {
         // The local store validates and writes the record; the record goes to the bucket, the scratch file away.
         let scratch = NSTemporaryDirectory() + "argus-client-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
@@ -25,7 +25,7 @@ extension ArgusService {
     }
 
     /// The engine's clients, ordered by id (at most `ServiceLimits.clientCountMax`).
-    public static func clients(engine: EngineBinding) async throws -> [OAuthClient] {
+    package static func clients(engine: EngineBinding) async throws -> [OAuthClient] {
         var clients: [OAuthClient] = []
         for key in try await engine.clients.keys(keysMax: ServiceLimits.clientCountMax).sorted() {
             guard let entry = try await engine.clients.get(key), let json = try? JSONParser.parse(entry.value),
@@ -37,7 +37,7 @@ extension ArgusService {
 
     /// Deletes a client from the engine: every process removes it and ends its tokens when the change reaches it.
     /// - Throws: `OfflineDeleteError.notFound`; engine errors.
-    public static func deleteClient(engine: EngineBinding, clientID: String) async throws {
+    package static func deleteClient(engine: EngineBinding, clientID: String) async throws {
         guard (try? KeyValueBucket.validate(key: clientID)) != nil, try await engine.clients.get(clientID) != nil else {
             throw OfflineDeleteError.notFound(clientID: clientID)
         }

@@ -10,29 +10,29 @@ import SystemIO
 /// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`) and the one-time
 /// bootstrap of the first admin client (`ARGUS_META`). Every bucket and the stream keep
 /// `replicas` = min(3, servers known) copies.
-public struct EngineBinding: Sendable {
-    public let connection: NATSConnection
-    public let jetStream: JetStream
-    public let log: JetStreamEventLog
-    public let cursors: JetStreamCursors
-    public let leases: JetStreamLeaseBook
-    public let webhooks: KeyValueBucket
-    public let clients: KeyValueBucket
-    public let meta: KeyValueBucket
+package struct EngineBinding: Sendable {
+    package let connection: NATSConnection
+    package let jetStream: JetStream
+    package let log: JetStreamEventLog
+    package let cursors: JetStreamCursors
+    package let leases: JetStreamLeaseBook
+    package let webhooks: KeyValueBucket
+    package let clients: KeyValueBucket
+    package let meta: KeyValueBucket
     /// This process's name in leases: host, pid and a random part.
-    public let holder: String
+    package let holder: String
 
     /// How long a delivery lease lasts without renewal, in seconds (renewed every `leaseRenewSeconds`).
-    public static let leaseSeconds = 10.0
+    package static let leaseSeconds = 10.0
     /// How often leases are renewed and free ones sought, in seconds.
-    public static let leaseRenewSeconds = 2.0
+    package static let leaseRenewSeconds = 2.0
     /// How long `open` retries while the cluster elects its JetStream leaders, in seconds.
-    public static let openRetrySeconds = 60.0
+    package static let openRetrySeconds = 60.0
 
     /// Connects to `servers` (`nats://HOST:PORT[,nats://HOST:PORT...]`) and creates (or opens) the stream and buckets.
     /// - Throws: `NATSError` (bad list, no server answered), `JetStreamError` once retries of transient
     ///   failures (no JetStream leader yet) took `openRetrySeconds`.
-    public static func open(servers: String, logger: Logger, options: NATSConnectionOptions = NATSConnectionOptions()) async throws -> EngineBinding {
+    package static func open(servers: String, logger: Logger, options: NATSConnectionOptions = NATSConnectionOptions()) async throws -> EngineBinding {
         let connection = try await NATSConnection.connect(servers: servers, options: options)
         do {
             let jetStream = JetStream(connection: connection)
@@ -62,7 +62,7 @@ public struct EngineBinding: Sendable {
     /// Runs `body` until it succeeds, retrying transient failures (no leader elected yet, no responders,
     /// a lost connection) every 250 ms for at most `openRetrySeconds`.
     /// - Throws: the first failure that is not transient, or the last one after `openRetrySeconds`.
-    public static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
+    package static func retrying<T>(_ what: String, logger: Logger, _ body: () async throws(JetStreamError) -> T) async throws -> T {
         let started = SystemClock.monotonicSeconds()
         while true {
             do {
@@ -80,5 +80,14 @@ public struct EngineBinding: Sendable {
         guard case .api(_, let code, let errorCode, let text) = error else { return false }
         return code == 503 || code == 500 || errorCode == 10_008 || text.contains("insufficient resources")
             || text.contains("no suitable peers") || text.contains("temporarily unavailable")
+    }
+}
+
+extension EngineBinding {
+    /// What is wrong with a server list `open` or `EngineTailReader.attach` refused (`nats://HOST:PORT[,...]`),
+    /// nil when `error` is another failure.
+    package static func serverListProblem(_ error: any Error) -> String? {
+        if case .invalidURL(let detail)? = error as? NATSError { return detail }
+        return nil
     }
 }

@@ -1,5 +1,4 @@
 import Foundation
-import SystemIO
 
 /// Output helpers: stdout for results, stderr for diagnostics.
 enum Console {
@@ -7,10 +6,6 @@ enum Console {
     static func print(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
-
-    /// The server's log and access-log lines on standard error, written by a thread of their own
-    /// (a slow or stopped reader of standard error never blocks a request; see `LineWriter`).
-    static let serverErrorLines = LineWriter(descriptor: 2)
 
     /// Writes `line` and a newline to standard error.
     static func error(_ line: String) {

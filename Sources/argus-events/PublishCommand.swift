@@ -41,7 +41,7 @@ struct PublishCommand: Command {
             guard let parsed = FsyncPolicy(policy) else { throw UsageError("--fsync must be always, interval[:MS] or none") }
             options.fsyncPolicy = parsed
         }
-        options.logger = Logger { Console.error($0) }
+        options.logger = ServerOutput.directLogger
         let directory = DataDirectory(arguments)
         let opened = Result { () throws(EventLogError) in try EventLog(directory: directory.log, options: options) }
         if case .failure(.locked(_, let pid)) = opened {

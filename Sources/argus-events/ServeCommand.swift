@@ -1,10 +1,7 @@
 import Archive
 import EventLog
 import Foundation
-import JSON
-import NATS
 import Service
-import WebhookSigning
 
 /// `argus-events serve`: the API on one data directory (`ArgusServer`); this command turns flags,
 /// environment and `--config` into its configuration, prints the greeting, and stops it on a signal.
@@ -24,18 +21,18 @@ struct ServeCommand: Command {
         } else if Supervisor.isChild {
             ParentWatch.start(parent: "supervisor")
         } else {
-            return Supervisor.run(logger: Logger { Console.error($0) })
+            return Supervisor.run(logger: ServerOutput.directLogger)
         }
         var configuration = try makeConfiguration(arguments, file: file)
-        defer { Console.serverErrorLines.flush() }
+        defer { ServerOutput.errorLines.flush() }
         let engineURL = arguments.value("--engine") ?? ProcessInfo.processInfo.environment["ARGUS_ENGINE"] ?? "local"
         if engineURL != "local" {
             guard configuration.archiving == nil else { throw UsageError("--archive-target is not supported with --engine yet (archive a process's data directory with `archive`)") }
             let engine: EngineBinding
             do {
                 engine = try await EngineBinding.open(servers: engineURL, logger: configuration.service.logger)
-            } catch NATSError.invalidURL(let detail) {
-                throw UsageError("--engine must be local or nats://HOST:PORT[,nats://HOST:PORT...]: \(detail)")
+            } catch let error where EngineBinding.serverListProblem(error) != nil {
+                throw UsageError.engineServers(EngineBinding.serverListProblem(error) ?? "")
             }
             configuration.engine = engine
             configuration.service.appender = engine.log
@@ -59,7 +56,7 @@ struct ServeCommand: Command {
         let started = try await server.start()
         let base = started.baseURL
         // One write: a reader that sees "listening on" sees the first client's credentials with it.
-        var greeting = "Argus Events \(ArgusVersion.current) listening on \(base) (data: \(dataDirectory))"
+        var greeting = "Argus Events \(ServerOutput.version) listening on \(base) (data: \(dataDirectory))"
         if let (client, secret) = started.createdAdmin {
             greeting += "\n" + """
 
@@ -91,7 +88,7 @@ struct ServeCommand: Command {
         let (host, port) = try parseListen(listen)
 
         var service = ServiceConfiguration(dataDirectory: dataDirectory)
-        let logger = Logger { Console.serverErrorLines.write($0) }
+        let logger = ServerOutput.logger
         service.logger = logger
         service.logOptions.logger = logger
         service.checkpointOrigin = arguments.value("--origin")
@@ -109,7 +106,7 @@ struct ServeCommand: Command {
             // Only a failed fdatasync gets here: exit so the supervisor starts a fresh server, whose
             // recovery reads what is durable.
             logger.error("log writer stopped: \(reason); exiting for a restart")
-            Console.serverErrorLines.flush(timeoutSeconds: 1)
+            ServerOutput.errorLines.flush(timeoutSeconds: 1)
             _exit(Supervisor.restartExitCode)
         }
         if let hours = try arguments.integer("--auto-disable-hours", in: 1...100_000) {
@@ -131,7 +128,7 @@ struct ServeCommand: Command {
         configuration.host = host
         configuration.port = port
         configuration.connectionCountMax = try arguments.integer("--max-connections", in: 1...1_000_000)
-        configuration.accessLog = { Console.serverErrorLines.write($0) }
+        configuration.accessLog = { ServerOutput.errorLines.write($0) }
 
         let archiveURL = arguments.value("--archive-target")
         let archiveTarget = try archiveURL.map { url in

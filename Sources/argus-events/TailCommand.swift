@@ -1,7 +1,7 @@
 import Archive
-import Engine
 import EventLog
 import Foundation
+import Service
 
 /// `argus-events tail`: prints events as JSON envelopes (one per line) or text, optionally following.
 struct TailCommand: Command {
@@ -15,7 +15,13 @@ struct TailCommand: Command {
         let dataDirectory = DataDirectory(arguments)
         // With --engine the events come from the engine's stream, not from a data directory.
         var engine: EngineTailReader?
-        if let url = arguments.value("--engine") { engine = try await EngineTailReader.attach(url: url) }
+        if let url = arguments.value("--engine") {
+            do {
+                engine = try await EngineTailReader.attach(url: url)
+            } catch let error where EngineBinding.serverListProblem(error) != nil {
+                throw UsageError("--engine: \(error)")
+            }
+        }
         let directory = engine == nil ? try dataDirectory.requireLog() : ""
         let format = try arguments.choice("--format", among: ["json", "text"], default: "json")
         let count = try arguments.integer("--count", in: 0...Int.max)

@@ -1,6 +1,7 @@
 import Archive
 import EventLog
 import Foundation
+import Service
 
 /// Where `tail` reads from: the local log, or archived segments (fetched into
 /// `<data-dir>/archive-cache`) followed by the local log when the start lies before the oldest

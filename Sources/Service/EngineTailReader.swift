@@ -3,34 +3,29 @@ import EventLog
 import NATS
 
 /// `tail --engine URL`: reads the engine's `ARGUS_EVENTS` stream directly, in batches of 256.
-struct EngineTailReader {
+public struct EngineTailReader: Sendable {
     let log: JetStreamEventLog
     private var position: UInt64 = 0
     private var buffered: [EventRecord] = []
 
     /// Connects to the servers of `url` and opens the stream (nothing is created).
-    /// - Throws: `UsageError` for a bad server list; `NATSError`/`JetStreamError` naming the failure.
-    static func attach(url: String) async throws -> EngineTailReader {
-        let connection: NATSConnection
-        do {
-            connection = try await NATSConnection.connect(servers: url)
-        } catch {
-            if case .invalidURL = error { throw UsageError("--engine: \(error)") }
-            throw error
-        }
+    /// - Throws: `NATSError` (`EngineBinding.serverListProblem` tells a bad server list) or `JetStreamError`
+    ///   naming the failure.
+    public static func attach(url: String) async throws -> EngineTailReader {
+        let connection = try await NATSConnection.connect(servers: url)
         return EngineTailReader(log: try await JetStreamEventLog.attach(JetStream(connection: connection)))
     }
 
     /// The offset the next appended event will get.
-    var nextOffset: UInt64 { log.nextOffset }
+    public var nextOffset: UInt64 { log.nextOffset }
 
     /// The start offset of `--since`.
-    func start(atOrAfterTimeMs timestampMs: Int64) async throws -> LogReader.Start {
+    public func start(atOrAfterTimeMs timestampMs: Int64) async throws -> LogReader.Start {
         .offset(try await log.firstOffset(atOrAfterTimeMs: timestampMs))
     }
 
     /// This reader positioned at `start`.
-    func starting(at start: LogReader.Start) -> EngineTailReader {
+    public func starting(at start: LogReader.Start) -> EngineTailReader {
         var reader = self
         switch start {
         case .beginning: reader.position = 0
@@ -42,7 +37,7 @@ struct EngineTailReader {
     }
 
     /// The next event, or nil when the stream holds nothing more now.
-    mutating func next() async throws -> EventRecord? {
+    public mutating func next() async throws -> EventRecord? {
         if buffered.isEmpty {
             buffered = try await log.read(from: position, countMax: 256)
             buffered.reverse()
