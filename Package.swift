@@ -30,7 +30,8 @@ let package = Package(
         .target(name: "CryptoIntrinsics", swiftSettings: strict + intrinsicsFlags),
         // Pure functions, no I/O: SHA-256, HMAC, CRC32C, encodings, secure random.
         .target(name: "Crypto", dependencies: ["CryptoIntrinsics"], swiftSettings: strict),
-        // RFC 9162 Merkle trees: leaf and node hashes, roots, inclusion and consistency proofs. Pure, no I/O.
+        // RFC 9162 Merkle trees: leaf and node hashes, roots, inclusion and consistency proofs, C2SP hash tiles
+        // (building and reading them), signed-note checkpoints. Pure, no I/O.
         .target(name: "Merkle", dependencies: ["Crypto"], swiftSettings: strict),
         // A strict JSON parser and encoder that keeps member order and number text.
         .target(name: "JSON", swiftSettings: strict),

@@ -6,19 +6,22 @@ import Foundation
 struct APIBenchmark: Benchmark {
     static let name = "api"
     static let summary = "durable publishes/s via wrk (single and batches of 100) vs Redis XADD (appendfsync always) and nginx return 204"
-    static let usage = "api [--seconds S] [--connections N] [--rounds R] [--idle N] [--no-redis]"
+    static let usage = "api [--seconds S] [--connections N] [--rounds R] [--idle N] [--no-redis] [--upkeep-only]"
 
     static func run(_ words: [String]) async throws -> Int32 {
         var seconds = 5
         var connections = 64
         var runRedis = true
         var rounds = 3
+        var upkeepOnly = false
         var idleConnections = 2000
         var index = 0
         while index < words.count {
             let value = index + 1 < words.count ? Int(words[index + 1]) : nil
             switch words[index] {
             case "--no-redis": runRedis = false; index += 1; continue
+            // Only the servers with and without proof upkeep, alternated (no Redis, batches or nginx).
+            case "--upkeep-only": upkeepOnly = true; runRedis = false; index += 1; continue
             case "--seconds": seconds = try value ?? { throw BenchmarkUsageError("--seconds needs a number") }()
             case "--connections": connections = try value ?? { throw BenchmarkUsageError("--connections needs a number") }()
             case "--rounds": rounds = max(1, try value ?? { throw BenchmarkUsageError("--rounds needs a number") }())
@@ -42,15 +45,27 @@ struct APIBenchmark: Benchmark {
         var bestArgus: WrkReport?
         var bestBare: WrkReport?
         var bestRedis: LogBenchmark.AppendResult?
-        for _ in 0..<rounds {
-            if let wrk = try runWrk(server: server, token: token, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools),
-               wrk.requestsPerSecond > bestArgus?.requestsPerSecond ?? -1 {
-                bestArgus = wrk
+        // Each round's pair (with, without upkeep), run back to back in alternating order, so the cost is
+        // the median of paired ratios rather than of runs minutes apart.
+        // The server's CPU time per request is measured too: it moves much less with the neighbours' load.
+        var pairs: [(with: Double, without: Double)] = []
+        var cpuPairs: [(with: Double, without: Double)] = []
+        for round in 0..<rounds {
+            var with: WrkReport?
+            var without: WrkReport?
+            var cpu: [Bool: Double] = [:]
+            for side in (round % 2 == 0 ? [true, false] : [false, true]) {
+                let target = side ? server : bare
+                let cpuBefore = target.cpuSeconds()
+                let report = try runWrk(server: target, token: side ? token : bareToken, script: "wrk_publish.lua",
+                                        seconds: seconds, connections: connections, tools: tools)
+                if let report, report.requests > 0 { cpu[side] = (target.cpuSeconds() - cpuBefore) / Double(report.requests) * 1e6 }
+                if side { with = report } else { without = report }
             }
-            if let wrk = try runWrk(server: bare, token: bareToken, script: "wrk_publish.lua", seconds: seconds, connections: connections, tools: tools),
-               wrk.requestsPerSecond > bestBare?.requestsPerSecond ?? -1 {
-                bestBare = wrk
-            }
+            if let with, with.requestsPerSecond > bestArgus?.requestsPerSecond ?? -1 { bestArgus = with }
+            if let without, without.requestsPerSecond > bestBare?.requestsPerSecond ?? -1 { bestBare = without }
+            if let with, let without { pairs.append((with.requestsPerSecond, without.requestsPerSecond)) }
+            if let with = cpu[true], let without = cpu[false] { cpuPairs.append((with, without)) }
             guard runRedis else { continue }
             // The peer: the same connections and event size, about as many requests as we served.
             let served = Int(bestArgus?.requestsPerSecond ?? 20_000) * seconds
@@ -69,11 +84,30 @@ struct APIBenchmark: Benchmark {
             report.add(name: "publish single event", impl: "argus", value: .nan, unit: .operationsPerSecond, note: "wrk failed")
         }
         if let wrk = bestBare {
-            var note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, best of %d", wrk.requestsPerSecond, wrk.p50Ms, wrk.p99Ms, rounds)
-            if let full = bestArgus {
-                note += String(format: "; proof upkeep costs %.1f%% (budget 10%%)", (1 - full.requestsPerSecond / wrk.requestsPerSecond) * 100)
-            }
+            let note = String(format: "%.0f events/s, p50 %.2f ms, p99 %.2f ms, best of %d", wrk.requestsPerSecond, wrk.p50Ms, wrk.p99Ms, rounds)
             report.add(name: "publish single event", impl: "argus, no proof upkeep", value: wrk.requestsPerSecond, unit: .operationsPerSecond, note: note)
+        }
+        if !pairs.isEmpty {
+            func median(_ values: [Double]) -> Double {
+                let sorted = values.sorted()
+                return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+            }
+            let costs = pairs.map { 100 * (1 - $0.with / $0.without) }
+            report.add(name: "proof upkeep cost", impl: "argus", value: median(costs), unit: .percent,
+                       note: String(format: "throughput lost, median of %d paired rounds (budget 10%%): with %.0f/s, without %.0f/s (medians); rounds %@",
+                                    pairs.count, median(pairs.map(\.with)), median(pairs.map(\.without)),
+                                    costs.map { String(format: "%+.1f%%", $0) }.joined(separator: " ")))
+            if !cpuPairs.isEmpty {
+                let cpuCosts = cpuPairs.map { 100 * ($0.with / $0.without - 1) }
+                report.add(name: "proof upkeep CPU per request", impl: "argus", value: median(cpuCosts), unit: .percent,
+                           note: String(format: "server CPU per request, median of %d paired rounds: with %.1f us, without %.1f us (medians); rounds %@",
+                                        cpuPairs.count, median(cpuPairs.map(\.with)), median(cpuPairs.map(\.without)),
+                                        cpuCosts.map { String(format: "%+.1f%%", $0) }.joined(separator: " ")))
+            }
+        }
+        if upkeepOnly {
+            report.print()
+            return 0
         }
         if let redis = bestRedis {
             report.add(name: "publish single event", impl: "redis XADD (appendfsync always)", value: redis.rate, unit: .operationsPerSecond,

@@ -71,6 +71,16 @@ final class ServerProcess {
         return 0
     }
 
+    /// CPU time the server has used so far (user and system, all threads), in seconds.
+    func cpuSeconds() -> Double {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return 0 }
+        // After "pid (comm) ": state is field 3, utime field 14, stime field 15.
+        let fields = text[text.index(after: close)...].split(separator: " ")
+        guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+        return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+
     func stop() {
         kill(pid, SIGTERM)
         var status: Int32 = 0

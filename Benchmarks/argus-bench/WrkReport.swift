@@ -5,6 +5,8 @@ struct WrkReport {
     var requestsPerSecond: Double
     var p50Ms: Double
     var p99Ms: Double
+    /// Requests completed in the run (wrk's "N requests in ...").
+    var requests = 0
     var errors: String?
 
     /// Parses wrk's text report.
@@ -21,6 +23,7 @@ struct WrkReport {
         for line in text.split(separator: "\n") {
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             if words.first == "Requests/sec:", words.count > 1 { rate = Double(words[1]) }
+            if words.count > 2, words[1] == "requests", words[2] == "in", let count = Int(words[0]) { requests = count }
             if words.first == "50%", words.count > 1 { p50 = milliseconds(words[1]) }
             if words.first == "99%", words.count > 1 { p99 = milliseconds(words[1]) }
             if line.contains("Non-2xx") || line.contains("Socket errors") { errors = String(line).trimmingCharacters(in: .whitespaces) }

@@ -8,7 +8,7 @@ import CryptoIntrinsics
 /// portable compression function, fully unrolled over eight rotating working variables and a
 /// sixteen-word message schedule held in locals, so the optimiser keeps everything in registers.
 /// No I/O, no allocation per block.
-public struct SHA256: Sendable, BlockHashing {
+public struct SHA256: Sendable, BlockHashing, StreamingHash {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 32
     /// Size of one compression block, in bytes.
@@ -37,34 +37,6 @@ public struct SHA256: Sendable, BlockHashing {
         pendingByteCount = 0
         messageByteCount = 0
         self.implementation = implementation
-    }
-
-    /// Hashes `bytes` in one call.
-    @inlinable
-    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(bytes)
-        return hasher.finalize()
-    }
-
-    /// Hashes the bytes at `buffer` in one call.
-    public static func hash(_ buffer: UnsafeRawBufferPointer) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(buffer)
-        return hasher.finalize()
-    }
-
-    /// Absorbs `bytes`; may be called any number of times with chunks of any size.
-    /// Inlinable so callers with an array reach the buffer path without generic dispatch.
-    @inlinable
-    public mutating func update(_ bytes: some Sequence<UInt8>) {
-        let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            update(UnsafeRawBufferPointer(buffer))
-        }
-        if handled == nil {
-            let copy = Array(bytes)
-            copy.withUnsafeBytes { update($0) }
-        }
     }
 
     /// Absorbs the bytes at `buffer`.

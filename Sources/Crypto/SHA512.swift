@@ -2,7 +2,7 @@
 ///
 /// Pure Swift, no I/O; the eighty-word message schedule lives in inline storage (no allocation
 /// per block).
-public struct SHA512: Sendable, BlockHashing {
+public struct SHA512: Sendable, BlockHashing, StreamingHash {
     /// Size of a digest, in bytes.
     public static let digestByteCount = 64
     /// Size of one compression block, in bytes.
@@ -19,26 +19,6 @@ public struct SHA512: Sendable, BlockHashing {
 
     /// Creates a hasher in the initial state.
     public init() {}
-
-    /// Hashes `bytes` in one call.
-    @inlinable
-    public static func hash(_ bytes: some Sequence<UInt8>) -> [UInt8] {
-        var hasher = SHA512()
-        hasher.update(bytes)
-        return hasher.finalize()
-    }
-
-    /// Absorbs `bytes`; may be called any number of times with chunks of any size.
-    @inlinable
-    public mutating func update(_ bytes: some Sequence<UInt8>) {
-        let handled: Void? = bytes.withContiguousStorageIfAvailable { buffer in
-            update(UnsafeRawBufferPointer(buffer))
-        }
-        if handled == nil {
-            let copy = Array(bytes)
-            copy.withUnsafeBytes { update($0) }
-        }
-    }
 
     /// Absorbs the bytes at `buffer`.
     public mutating func update(_ buffer: UnsafeRawBufferPointer) { absorb(buffer) }

@@ -71,6 +71,10 @@ public final class EventLog: Sendable {
     /// How long group-commit `fdatasync` calls have taken since the log was opened.
     public var syncStatistics: SyncStatistics { writer.syncRecorder.snapshot }
 
+    /// Events whose leaf hashes the writer handed to its hasher and that are not hashed yet (bounded by
+    /// `LogWriter.leafHashEventsPendingMax` plus one batch).
+    package var leafHashEventsPendingCount: Int { writer.leafHashEventsPendingCount }
+
     /// Whether the log accepts appends now (see ``LogHealth``).
     public var health: LogHealth { writer.health.withLock { $0 } }
 

@@ -35,10 +35,16 @@ final class LogWriter: @unchecked Sendable {
     /// Computes the durable groups' leaf hashes in order, off the writer's critical path (a group's
     /// hashing no longer delays the next group's `fdatasync`).
     private let leafHasher = DispatchQueue(label: "argus-leaf-hasher")
-    /// Groups handed to `leafHasher` and not hashed yet: beyond `leafHashGroupsPendingMax` the
-    /// writer hashes the group itself (so the queue, and the events it holds, stay bounded).
-    private let leafHashGroupsPending = Atomic<Int>(0)
-    static let leafHashGroupsPendingMax = 64
+    /// Durable groups not handed to `leafHasher` yet: they go in one batch once they hold
+    /// `leafHashBatchEventCount` events, or when the writer has nothing more to do (one wake-up of the
+    /// hasher per batch, not per group).
+    private var leafHashBacklog: [(firstOffset: UInt64, events: [[NewEvent]], results: [[AppendedEvent]])] = []
+    private var leafHashBacklogCount = 0
+    static let leafHashBatchEventCount = 512
+    /// Events handed to `leafHasher` and not hashed yet: beyond `leafHashEventsPendingMax` the writer
+    /// waits for the hasher and hashes the batch itself (so the queue, and the events it holds, stay bounded).
+    private let leafHashEventsPending = Atomic<Int>(0)
+    static let leafHashEventsPendingMax = 16_384
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
     /// Whether appends are accepted now (read by any thread).
@@ -115,11 +121,16 @@ final class LogWriter: @unchecked Sendable {
 
             if !batch.isEmpty {
                 process(batch)
+                condition.lock()
+                let idle = queue.isEmpty
+                condition.unlock()
+                if idle { handLeafHashBacklog() }  // nothing more to append now: the hasher may have them
             } else if !stopping, case .failing = health.withLock({ $0 }) {
                 probe()
             }
             syncIfIntervalElapsed()
             if stopping {
+                handLeafHashBacklog()
                 if failure == nil, unsyncedSinceMs != nil { try? systemCall({ try segment.file.synchronizeData() }) }
                 condition.lock()
                 finished = true
@@ -308,24 +319,44 @@ final class LogWriter: @unchecked Sendable {
         noteAccepting()
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
-        if let recentLeafHashes {
+        if recentLeafHashes != nil {
             // After the completions, so no append waits for it, and on the hasher's queue, so the next
             // group does not either; the events are still in memory here.
-            let firstOffset = offset - UInt64(results.reduce(0) { $0 + $1.count })
-            let events = batch.map(\.events)
-            let results = results
-            if leafHashGroupsPending.add(1, ordering: .relaxed).newValue > Self.leafHashGroupsPendingMax {
-                leafHasher.sync {}  // the hasher is behind: wait for it, then hash this group here (in order)
-                recentLeafHashes.append(firstOffset: firstOffset, hashes: Self.leafHashes(of: events, results: results))
-                leafHashGroupsPending.subtract(1, ordering: .relaxed)
-            } else {
-                leafHasher.async { [self] in
-                    recentLeafHashes.append(firstOffset: firstOffset, hashes: Self.leafHashes(of: events, results: results))
-                    leafHashGroupsPending.subtract(1, ordering: .relaxed)
+            let count = results.reduce(0) { $0 + $1.count }
+            leafHashBacklog.append((offset - UInt64(count), batch.map(\.events), results))
+            leafHashBacklogCount += count
+            if leafHashBacklogCount >= Self.leafHashBatchEventCount { handLeafHashBacklog() }
+        }
+    }
+
+    /// Hands the backlog of durable groups to the hasher in one batch (or, when the hasher is
+    /// `leafHashEventsPendingMax` events behind, waits for it and hashes the batch here, in order).
+    private func handLeafHashBacklog() {
+        guard let recentLeafHashes, !leafHashBacklog.isEmpty else { return }
+        let backlog = leafHashBacklog
+        let count = leafHashBacklogCount
+        leafHashBacklog = []
+        leafHashBacklogCount = 0
+        let hook = options.leafHashHook
+        if leafHashEventsPending.add(count, ordering: .relaxed).newValue > Self.leafHashEventsPendingMax {
+            leafHasher.sync {}  // the hasher is behind: wait for it, then hash this batch here (in order)
+            for group in backlog {
+                recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
+            }
+            leafHashEventsPending.subtract(count, ordering: .relaxed)
+        } else {
+            leafHasher.async { [self] in
+                hook?()
+                for group in backlog {
+                    recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
                 }
+                leafHashEventsPending.subtract(count, ordering: .relaxed)
             }
         }
     }
+
+    /// Events handed to the hasher and not hashed yet (for tests of the bound).
+    var leafHashEventsPendingCount: Int { leafHashEventsPending.load(ordering: .relaxed) }
 
     /// The concatenated leaf hashes of a durable group, in offset order.
     private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]]) -> [UInt8] {

@@ -322,9 +322,7 @@ public final class MerkleTileStore: Sendable {
             let wanted = target.map { Int(min($0 - state.builder.treeSize, 65_536)) } ?? 65_536
             let hashes = recentLeafHashes.concatenatedHashes(from: state.builder.treeSize, countMax: wanted)
             if hashes.isEmpty { break }
-            for start in stride(from: 0, to: hashes.count, by: MerkleTree.hashByteCount) {
-                try appendLeaf(hashes[start..<(start + MerkleTree.hashByteCount)], to: &state)
-            }
+            try appendLeaves(hashes[...], to: &state)
         }
         if wants() {
             var reader = try LogReader(directory: logDirectory, start: .offset(state.builder.treeSize))
@@ -332,7 +330,7 @@ public final class MerkleTileStore: Sendable {
                 guard record.offset == state.builder.treeSize else {
                     throw EventLogError.offsetOutOfRange(offset: state.builder.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
                 }
-                try appendLeaf(RecentLeafHashes.leafHash(of: record), to: &state)
+                try appendLeaves(RecentLeafHashes.leafHash(of: record)[...], to: &state)
             }
         }
         if let target, state.builder.treeSize < target {
@@ -340,9 +338,11 @@ public final class MerkleTileStore: Sendable {
         }
     }
 
-    private func appendLeaf(_ leafHash: some Collection<UInt8>, to state: inout State) throws {
+    /// Folds concatenated leaf hashes into the tree, writing each tile that fills.
+    private func appendLeaves(_ hashes: ArraySlice<UInt8>, to state: inout State) throws {
         var created = state.createdDirectory
-        try state.builder.append(leafHash: leafHash) { tile, bytes in
+        defer { state.createdDirectory = created }
+        try state.builder.append(concatenatedLeafHashes: hashes) { tile, bytes in
             let path = directory + "/" + tile.path
             let parent = FileSystem.parent(of: path)
             if parent != created {
@@ -351,7 +351,6 @@ public final class MerkleTileStore: Sendable {
             }
             try writeTile(bytes, to: path)
         }
-        state.createdDirectory = created
     }
 
     /// Writes a file through a temporary file and a rename (readers see the old file or the new one),

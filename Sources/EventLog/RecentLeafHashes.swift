@@ -1,3 +1,4 @@
+import Crypto
 import Merkle
 import Synchronization
 
@@ -36,8 +37,21 @@ public final class RecentLeafHashes: Sendable {
     /// The leaf hash of `record`: `SHA-256(0x00 || envelope line)`.
     /// - Parameter formattedTimestamp: `Timestamp.format(ms: record.timestampMs)` when the caller has it.
     public static func leafHash(of record: EventRecord, formattedTimestamp: String? = nil) -> [UInt8] {
-        MerkleTree.leafHash(record.envelope(formattedTimestamp: formattedTimestamp))
+        // The envelope's parts go into the hash as they are (the head, then `data` in place): the line
+        // itself, with a copy of `data`, is never built.
+        var head: [UInt8] = [0x00]
+        head.reserveCapacity(192)
+        head += record.envelopeHead(reservingCapacity: 160, formattedTimestamp: formattedTimestamp)
+        head.append(contentsOf: #","data":"#.utf8)
+        var hasher = SHA256()
+        hasher.update(head)
+        if record.data.isEmpty { hasher.update(Self.null) } else { hasher.update(record.data) }
+        hasher.update(Self.closingBrace)
+        return hasher.finalize()
     }
+
+    private static let null = Array("null".utf8)
+    private static let closingBrace = Array("}".utf8)
 
     /// Number of hashes held now.
     public var count: Int { state.withLock { $0.count } }

@@ -2,24 +2,24 @@
 ///
 /// Subtree hashes are computed on demand: `O(2^level)` work per call, so it is meant for trees
 /// of thousands of leaves, not a whole log (the log uses tiles).
-public struct MerkleLeafHashes: MerkleHashSource, Sendable {
+package struct MerkleLeafHashes: MerkleHashSource, Sendable {
     /// The leaf hashes, leaf 0 first.
-    public var leafHashes: [[UInt8]]
+    package var leafHashes: [[UInt8]]
 
     /// Creates a source over `leafHashes`.
-    public init(leafHashes: [[UInt8]]) {
+    package init(leafHashes: [[UInt8]]) {
         self.leafHashes = leafHashes
     }
 
     /// Creates a source over the leaf hashes of `leaves` (each hashed with `MerkleTree.leafHash`).
-    public init(leaves: [[UInt8]]) {
+    package init(leaves: [[UInt8]]) {
         self.leafHashes = leaves.map { MerkleTree.leafHash($0) }
     }
 
     /// Number of leaves.
-    public var count: UInt64 { UInt64(leafHashes.count) }
+    package var count: UInt64 { UInt64(leafHashes.count) }
 
-    public func subtreeHash(level: Int, index: UInt64) throws -> [UInt8] {
+    package func subtreeHash(level: Int, index: UInt64) throws -> [UInt8] {
         let width = UInt64(1) << UInt64(level)
         let start = index * width
         guard level < 63, start + width <= count else {

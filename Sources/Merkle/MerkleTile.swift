@@ -34,7 +34,7 @@ public struct MerkleTile: Sendable, Equatable, Hashable {
     }
 
     /// `index` as C2SP path elements.
-    public static func encodedIndex(_ index: UInt64) -> String {
+    package static func encodedIndex(_ index: UInt64) -> String {
         var groups: [String] = []
         var rest = index
         repeat {
@@ -47,7 +47,7 @@ public struct MerkleTile: Sendable, Equatable, Hashable {
 
     /// The tiles a tree of `treeSize` leaves consists of: for each tile level, the full tiles and
     /// the one partial tile at the right edge (if any), lowest level first.
-    public static func tiles(treeSize: UInt64) -> [MerkleTile] {
+    package static func tiles(treeSize: UInt64) -> [MerkleTile] {
         var result: [MerkleTile] = []
         var level = 0
         var hashCount = treeSize
@@ -79,7 +79,7 @@ public struct MerkleTile: Sendable, Equatable, Hashable {
     /// The right-edge tile at `level` of a tree of `treeSize` leaves holding hash `hashIndex` of that
     /// tile level: full when complete, otherwise the partial tile of that size. Nil when the tree
     /// does not hold that hash.
-    public static func tile(level: Int, holding hashIndex: UInt64, treeSize: UInt64) -> MerkleTile? {
+    package static func tile(level: Int, holding hashIndex: UInt64, treeSize: UInt64) -> MerkleTile? {
         var hashCount = treeSize
         for _ in 0..<level { hashCount /= UInt64(fullWidth) }
         guard hashIndex < hashCount else { return nil }

@@ -56,6 +56,31 @@ package struct MerkleTileBuilder: Sendable, Equatable {
         for (tile, bytes) in filled { try emit(tile, bytes) }
     }
 
+    /// Adds the concatenated leaf hashes in `hashes` (32 bytes each), copying them into the edge a run at
+    /// a time; every tile that fills goes to `emit`, as with `append(leafHash:emit:)`.
+    /// - Precondition: `hashes.count` is a multiple of 32.
+    /// - Throws: what `emit` throws (the hashes before it are folded in already).
+    package mutating func append(concatenatedLeafHashes hashes: ArraySlice<UInt8>, emit: (MerkleTile, [UInt8]) throws -> Void) rethrows {
+        precondition(hashes.count % MerkleTree.hashByteCount == 0, "leaf hashes are 32 bytes each")
+        let tileBytes = MerkleTile.fullWidth * MerkleTree.hashByteCount
+        var start = hashes.startIndex
+        while start < hashes.endIndex {
+            if edge.isEmpty { edge.append([]) }
+            if edge[0].isEmpty { edge[0].reserveCapacity(tileBytes) }
+            // All but the hash that fills the tile go in at once; that one goes through `append(leafHash:)`.
+            let run = min(hashes.endIndex - start, tileBytes - MerkleTree.hashByteCount - edge[0].count)
+            if run > 0 {
+                edge[0].append(contentsOf: hashes[start..<(start + run)])
+                treeSize += UInt64(run / MerkleTree.hashByteCount)
+                start += run
+            }
+            if start < hashes.endIndex {
+                try append(leafHash: hashes[start..<(start + MerkleTree.hashByteCount)], emit: emit)
+                start += MerkleTree.hashByteCount
+            }
+        }
+    }
+
     /// The partial tiles of the tree so far, lowest level first.
     package var partialTiles: [(tile: MerkleTile, bytes: [UInt8])] {
         var hashCount = treeSize

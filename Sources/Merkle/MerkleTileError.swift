@@ -6,7 +6,7 @@ public struct MerkleTileError: Error, Equatable, Sendable, CustomStringConvertib
     /// What is wrong with it.
     public let reason: String
 
-    public init(path: String, reason: String) {
+    package init(path: String, reason: String) {
         self.path = path
         self.reason = reason
     }

@@ -30,7 +30,7 @@ public enum MerkleTree {
 
     /// The split point `k` of RFC 9162: the largest power of two strictly below `count`.
     /// - Precondition: `count > 1`.
-    public static func splitPoint(_ count: UInt64) -> UInt64 {
+    package static func splitPoint(_ count: UInt64) -> UInt64 {
         precondition(count > 1, "a split needs at least two leaves")
         return UInt64(1) << (63 - (count - 1).leadingZeroBitCount)
     }
@@ -39,7 +39,7 @@ public enum MerkleTree {
     /// `start` must be where RFC 9162's recursion puts a range (a multiple of the largest power of
     /// two not above `end - start`); every range the proofs below ask for is one.
     /// - Throws: whatever `source` throws.
-    public static func rootHash(of source: some MerkleHashSource, start: UInt64, end: UInt64) throws -> [UInt8] {
+    package static func rootHash(of source: some MerkleHashSource, start: UInt64, end: UInt64) throws -> [UInt8] {
         let count = end - start
         if count == 0 { return emptyRootHash }
         if count & (count - 1) == 0, start % count == 0 {

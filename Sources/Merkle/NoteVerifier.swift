@@ -4,11 +4,11 @@ import Crypto
 /// writes the `vkey` form `<name>+<hex key id>+<base64(0x01 || public key)>`.
 public struct NoteVerifier: Sendable, Equatable {
     /// Signature type byte of Ed25519 in signed-note.
-    public static let ed25519Type: UInt8 = 0x01
+    package static let ed25519Type: UInt8 = 0x01
     /// Largest note `verify` reads, in bytes.
-    public static let noteByteCountMax = 64 * 1024
+    package static let noteByteCountMax = 64 * 1024
     /// Most signature lines `verify` reads.
-    public static let signatureLineCountMax = 100
+    package static let signatureLineCountMax = 100
 
     /// The key name (for checkpoints, the log's origin).
     public let name: String

@@ -11,7 +11,7 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// Extra response headers, such as `WWW-Authenticate`.
     public var headers: [(String, String)] = []
     /// Extra members of the `error` object, such as `earliest_available_offset`.
-    public var details: [(String, JSONValue)] = []
+    package var details: [(String, JSONValue)] = []
 
     public init(_ status: Int, _ code: String, _ message: String, headers: [(String, String)] = [],
                 details: [(String, JSONValue)] = []) {
@@ -43,7 +43,7 @@ public struct APIError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The answer to a store's refusal (the one place store errors become HTTP): 422
     /// `validation_failed`, 429 `too_many_tokens`, 503 `temporarily_unavailable`, 409 `limit_reached`;
     /// nil for I/O and damage, which are server failures (500, logged).
-    public init?(_ failure: StoreError) {
+    package init?(_ failure: StoreError) {
         switch failure {
         case .system, .corrupt: return nil
         case .invalid: self.init(422, "validation_failed", failure.description)

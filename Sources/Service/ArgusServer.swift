@@ -64,9 +64,9 @@ public final class ArgusServer: Sendable {
         /// Capacity of the read-back cache (`DataLayout.archiveCache`), in bytes.
         public var archiveCacheBytes = SegmentCache.defaultCapacityBytes
         /// Time between looks into the spool, in seconds.
-        public var spoolPollSeconds = 1.0
+        package var spoolPollSeconds = 1.0
         /// Time in-flight requests get to finish on shutdown, in seconds.
-        public var shutdownGraceSeconds = 10.0
+        package var shutdownGraceSeconds = 10.0
         /// Receives one access-log line per request; nil: none.
         public var accessLog: (@Sendable (String) -> Void)?
         /// `serve --engine`: the shared engine (set `service.appender` to its log too); nil: the local engine.

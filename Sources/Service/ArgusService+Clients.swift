@@ -137,7 +137,7 @@ extension ArgusService {
 
     /// On a data directory without clients, creates the first `platform:admin` client (organization
     /// `platform`) and returns it with its secret; nil when clients exist.
-    public func bootstrapAdminClient() async throws -> (OAuthClient, secret: String)? {
+    package func bootstrapAdminClient() async throws -> (OAuthClient, secret: String)? {
         guard clients.isEmpty else { return nil }
         let (client, secret) = try clients.create(organizationID: "platform", scopes: Scope.all, nowMs: configuration.nowMs())
         _ = try await appendToLog([NewEvent(organizationID: client.organizationID, type: "oauth.client_registered",
@@ -149,7 +149,7 @@ extension ArgusService {
     /// Appends the events that `clients create` left in `spool/` while this server held the log, then
     /// removes their files. Returns how many were appended.
     @discardableResult
-    public func drainSpool() async -> Int {
+    package func drainSpool() async -> Int {
         let directory = configuration.layout.spool
         var count = 0
         for name in FileStore.names(in: directory, suffix: ".json") {

@@ -12,7 +12,7 @@ extension ArgusService {
     /// the next call. Between checkpoints it brings the tiles up to the log once the log is more than
     /// half the writer's leaf-hash buffer ahead of them. Returns the sizes signed.
     @discardableResult
-    public func signDueCheckpoints(nowMs: Int64 = SystemClock.nowMs()) async -> [UInt64] {
+    package func signDueCheckpoints(nowMs: Int64 = SystemClock.nowMs()) async -> [UInt64] {
         let due = checkpointSchedule.withLock { $0.due(logSize: log.nextOffset, nowMs: nowMs) }
         var signed: [UInt64] = []
         for size in due {

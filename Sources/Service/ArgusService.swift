@@ -14,7 +14,7 @@ public final class ArgusService: Sendable {
     /// Where every publish goes (API, operational and internal events): the log, or the engine's stream.
     public let appender: any EventAppender
     public let clients: ClientStore
-    public let tokens: TokenStore
+    package let tokens: TokenStore
     public let webhooks: WebhookStore
     let idempotency: IdempotencyCache
     let metrics = Metrics()
@@ -103,7 +103,7 @@ public final class ArgusService: Sendable {
     }
 
     /// Every route of the API.
-    public func makeRouter() -> Router {
+    package func makeRouter() -> Router {
         var router = Router()
         router.add("POST", "/oauth/token") { [self] in await respond($0) { try await issueToken($0) } }
         router.add("POST", "/oauth/revoke") { [self] in await respond($0) { try await revokeToken($0) } }

@@ -4,11 +4,11 @@ import SystemIO
 
 /// The log's checkpoint signing key, `keys/checkpoint.key` in the data directory: the base64 Ed25519
 /// seed and a newline, mode 0600, created once (never replaced: a new key would be a new log).
-public enum CheckpointKeyFile {
+package enum CheckpointKeyFile {
     /// Reads the key at `path`, creating it (and its directory, 0700) when missing. Two processes
     /// creating it at once end with the same key (`link` publishes the first one only).
     /// - Throws: `SystemError`, `SystemError`, `CheckpointKeyError` when the file is not a key.
-    public static func loadOrCreate(path: String) throws -> Ed25519PrivateKey {
+    package static func loadOrCreate(path: String) throws -> Ed25519PrivateKey {
         if let key = try load(path: path) { return key }
         let directory = FileSystem.parent(of: path)
         try FileSystem.createDirectory(directory)
@@ -36,7 +36,7 @@ public enum CheckpointKeyFile {
 }
 
 /// The checkpoint key file does not hold a base64 32-byte Ed25519 seed (its content is never shown).
-public struct CheckpointKeyError: Error, Sendable, CustomStringConvertible {
+package struct CheckpointKeyError: Error, Sendable, CustomStringConvertible {
     /// The file.
     public let path: String
     public var description: String { "\(path) does not hold a checkpoint key (base64 of a 32-byte Ed25519 seed)" }

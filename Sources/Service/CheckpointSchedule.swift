@@ -5,12 +5,12 @@ import Synchronization
 ///
 /// At most `pendingSealCountMax` seals wait; beyond that the oldest waiting ones are dropped (a later
 /// checkpoint covers them, and every checkpoint is of a prefix of one log, so all are consistent).
-public struct CheckpointSchedule: Sendable, Equatable {
+package struct CheckpointSchedule: Sendable, Equatable {
     /// Most seals waiting to be signed.
-    public static let pendingSealCountMax = 1024
+    package static let pendingSealCountMax = 1024
 
     /// Minimum time between two checkpoints signed because the log grew, in milliseconds.
-    public let intervalMs: Int64
+    package let intervalMs: Int64
     /// The largest size signed so far.
     public private(set) var signedSize: UInt64
     /// When the last growth checkpoint was signed, in ms since 1970 (nil: never).
@@ -24,7 +24,7 @@ public struct CheckpointSchedule: Sendable, Equatable {
     }
 
     /// A segment was sealed; `size` is the offset after its last event.
-    public mutating func noteSeal(size: UInt64) {
+    package mutating func noteSeal(size: UInt64) {
         guard size > signedSize, !pendingSeals.contains(size) else { return }
         pendingSeals.append(size)
         pendingSeals.sort()

@@ -30,7 +30,7 @@ public struct DataLayout: Sendable, Equatable {
     /// Webhooks.
     public var webhooks: String { root + "/webhooks" }
     /// Events waiting for the server to append them.
-    public var spool: String { root + "/spool" }
+    package var spool: String { root + "/spool" }
     /// Delivery histories.
     public var deliveries: String { root + "/deliveries" }
     /// The archive state (`ArchiveState`).

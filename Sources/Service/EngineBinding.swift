@@ -86,7 +86,7 @@ package struct EngineBinding: Sendable {
 extension EngineBinding {
     /// What is wrong with a server list `open` or `EngineTailReader.attach` refused (`nats://HOST:PORT[,...]`),
     /// nil when `error` is another failure.
-    public static func serverListProblem(_ error: any Error) -> String? {
+    package static func serverListProblem(_ error: any Error) -> String? {
         if case .invalidURL(let detail)? = error as? NATSError { return detail }
         return nil
     }

@@ -33,7 +33,7 @@ enum FileStore {
 }
 
 /// A failure of the service's own stores.
-public enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
+package enum StoreError: Error, Equatable, Sendable, CustomStringConvertible {
     /// A file call failed.
     case system(SystemError)
     /// A stored file cannot be read back.

@@ -8,10 +8,10 @@ import SystemIO
 /// digest: secrets are 256 random bits, so a slow password hash adds nothing.
 public struct OAuthClient: Sendable, Equatable {
     public var clientID: String
-    public var secretDigest: [UInt8]
+    package var secretDigest: [UInt8]
     public var organizationID: String
     public var scopes: [String]
-    public var createdAtMs: Int64
+    package var createdAtMs: Int64
     /// What the client is for (free text, at most `ServiceLimits.clientDescriptionSizeBytesMax` bytes).
     public var description: String
 
@@ -88,7 +88,7 @@ public struct ClientStore: Sendable {
     }
 
     /// The client `clientID` when `secret` is its secret (constant-time comparison), else nil.
-    public func authenticate(clientID: String, secret: String) -> OAuthClient? {
+    package func authenticate(clientID: String, secret: String) -> OAuthClient? {
         guard let client = client(clientID) else {
             _ = ConstantTime.equals(SHA256.hash(Array(secret.utf8)), [UInt8](repeating: 0, count: 32))
             return nil

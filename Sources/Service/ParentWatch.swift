@@ -13,7 +13,7 @@ import Glibc
 /// `prctl(PR_SET_PDEATHSIG)`, which fires when the spawning *thread* exits, not the process.
 public enum ParentWatch {
     /// The environment variable that asks any command to exit when its standard input closes.
-    public static let environmentVariable = "ARGUS_EXIT_ON_STDIN_EOF"
+    package static let environmentVariable = "ARGUS_EXIT_ON_STDIN_EOF"
 
     /// True when the environment asks for the watch.
     public static var isRequested: Bool { ProcessInfo.processInfo.environment[environmentVariable] == "1" }

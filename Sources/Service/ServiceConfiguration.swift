@@ -18,7 +18,7 @@ public struct ServiceConfiguration: Sendable {
     /// How deliveries are sent (our HTTP/1.1 client for `http://`, URLSession for `https://`; tests may substitute).
     public var deliveryTransport: any DeliveryTransport = SchemeRoutingTransport()
     /// Total time one delivery attempt may take, in seconds.
-    public var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
+    package var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
     /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
     public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
     /// Whether `GET /metrics` answers without a token (`serve --metrics-public`); otherwise it needs
@@ -30,12 +30,12 @@ public struct ServiceConfiguration: Sendable {
     /// computed from the log when asked for.
     public var proofUpkeep = true
     /// Access-token lifetime, in seconds.
-    public var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
+    package var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
     public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
     /// The source every reader of the service reads events from, given the opened log: the log itself
     /// (the default), or the archive followed by the log (`ArchivedEventSource`) when one is configured.
-    public var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
+    package var makeEventSource: @Sendable (EventLog) -> any EventSource = { $0 }
     /// Where operational log entries go (JSON lines); passed to delivery as well.
     public var logger = Logger.discarding
     /// The checkpoint origin (`serve --origin`); nil: the remembered one, else `argus.local/<log id>`.

@@ -1,13 +1,13 @@
 /// Every limit of the API, in one place.
 public enum ServiceLimits {
     /// Largest request body, in bytes, except the batch route.
-    public static let bodySizeBytesMax = 1 << 20
+    package static let bodySizeBytesMax = 1 << 20
     /// Largest `POST /v1/events` body that is checked on the server's I/O thread (no task hop), in
     /// bytes; larger ones (up to `bodySizeBytesMax`) are parsed on the concurrency pool, so one
     /// request never holds the I/O thread for more than a few microseconds of parsing.
-    public static let inlinePublishBodySizeBytesMax = 16 << 10
+    package static let inlinePublishBodySizeBytesMax = 16 << 10
     /// Largest body of `POST /v1/events/batch`, in bytes.
-    public static let batchBodySizeBytesMax = 8 << 20
+    package static let batchBodySizeBytesMax = 8 << 20
 
     /// Largest request body for a route, in bytes: `batchBodySizeBytesMax` for the batch route,
     /// `bodySizeBytesMax` for every other.
@@ -15,67 +15,67 @@ public enum ServiceLimits {
         path == "/v1/events/batch" ? batchBodySizeBytesMax : bodySizeBytesMax
     }
     /// Largest `data` of one event, as compact JSON, in bytes.
-    public static let eventDataSizeBytesMax = 256 * 1024
+    package static let eventDataSizeBytesMax = 256 * 1024
     /// Most events in one batch.
-    public static let batchEventCountMax = 1000
+    package static let batchEventCountMax = 1000
     /// `serve` signs a checkpoint at most this often while the log grows, in seconds.
-    public static let checkpointIntervalSeconds: Double = 10
+    package static let checkpointIntervalSeconds: Double = 10
     /// How often `serve` looks for a seal or growth to sign, in seconds.
-    public static let checkpointPollSeconds: Double = 0.5
+    package static let checkpointPollSeconds: Double = 0.5
     /// Leaf hashes of the latest appends the log writer keeps for Merkle tile upkeep (8 MiB); upkeep
     /// reads from the log whatever fell out (more than this many events within one interval).
     public static let recentLeafHashCountMax = 262_144
     /// Longest organization id, in bytes.
-    public static let organizationIDSizeBytesMax = 128
+    package static let organizationIDSizeBytesMax = 128
     /// Longest webhook description, in bytes.
-    public static let descriptionSizeBytesMax = 1024
+    package static let descriptionSizeBytesMax = 1024
     /// Most filters on one webhook.
-    public static let eventTypeFilterCountMax = 100
+    package static let eventTypeFilterCountMax = 100
     /// Most webhooks per organization.
-    public static let webhookCountPerOrganizationMax = 1000
+    package static let webhookCountPerOrganizationMax = 1000
     /// Page sizes of list routes.
-    public static let pageSizeDefault = 100
-    public static let pageSizeMax = 1000
+    package static let pageSizeDefault = 100
+    package static let pageSizeMax = 1000
     /// Most bytes of JSON in one list page; a page that would grow past it ends early with `next_after`.
-    public static let pageSizeBytesMax = 4 << 20
+    package static let pageSizeBytesMax = 4 << 20
     /// Most log records one `GET /v1/events` call scans before it returns a cursor, and `GET /v1/events/{id}/proof`
     /// reads looking for the id (from the id's time on).
-    public static let eventScanCountMax = 10_000
+    package static let eventScanCountMax = 10_000
     /// Longest `Idempotency-Key`, in bytes, and how long a key is remembered, in seconds.
-    public static let idempotencyKeySizeBytesMax = 255
-    public static let idempotencyRetentionSeconds: Int64 = 24 * 3600
+    package static let idempotencyKeySizeBytesMax = 255
+    package static let idempotencyRetentionSeconds: Int64 = 24 * 3600
     /// Most idempotency keys remembered at once; beyond it the organization holding the most loses its oldest.
-    public static let idempotencyKeyCountMax = 1_000_000
+    package static let idempotencyKeyCountMax = 1_000_000
     /// Most idempotency keys remembered per organization; beyond it that organization's oldest are forgotten.
-    public static let idempotencyKeyCountPerOrganizationMax = 100_000
+    package static let idempotencyKeyCountPerOrganizationMax = 100_000
     /// Access-token lifetime, in seconds.
     /// Bounds of a portal session's `expires_in`, in seconds (one minute to one day).
-    public static let portalSessionSecondsRange: ClosedRange<Int64> = 60...86_400
+    package static let portalSessionSecondsRange: ClosedRange<Int64> = 60...86_400
     /// A portal session's lifetime when `expires_in` is not given, in seconds.
-    public static let portalSessionSecondsDefault: Int64 = 3600
+    package static let portalSessionSecondsDefault: Int64 = 3600
     /// `GET /v1/webhooks/{id}/stats/timeseries`: the window (`hours`, one hour to a week), the bucket width
     /// (`bucket_seconds`, a minute to a day), their defaults, and the most buckets one answer holds.
-    public static let seriesHoursRange = 1...168
-    public static let seriesHoursDefault = 24
-    public static let seriesBucketSecondsRange = 60...86_400
-    public static let seriesBucketSecondsDefault = 3600
-    public static let seriesBucketCountMax = 1440
-    public static let accessTokenLifetimeSeconds: Int64 = 3600
+    package static let seriesHoursRange = 1...168
+    package static let seriesHoursDefault = 24
+    package static let seriesBucketSecondsRange = 60...86_400
+    package static let seriesBucketSecondsDefault = 3600
+    package static let seriesBucketCountMax = 1440
+    package static let accessTokenLifetimeSeconds: Int64 = 3600
     /// Most clients; most live tokens.
-    public static let clientCountMax = 10_000
-    public static let liveTokenCountMax = 1_000_000
+    package static let clientCountMax = 10_000
+    package static let liveTokenCountMax = 1_000_000
     /// Most live tokens of one client (more answer 429 `too_many_tokens`).
-    public static let liveTokenCountPerClientMax = 1000
+    package static let liveTokenCountPerClientMax = 1000
     /// Most `/oauth/token` requests per second of one client (more answer 429 with `Retry-After`).
-    public static let tokenRequestsPerSecondPerClientMax = 20
+    package static let tokenRequestsPerSecondPerClientMax = 20
     /// Longest client description, in bytes.
     public static let clientDescriptionSizeBytesMax = 1024
     /// Most client connections `serve` keeps open, whatever the descriptor limit allows.
-    public static let connectionCountCeiling = 16_384
+    package static let connectionCountCeiling = 16_384
     /// Descriptors `serve` keeps free of client connections: outgoing deliveries (the global
     /// in-flight cap), the HTTP client's idle kept-alive connections (at most 1,024) and the log's,
     /// stores' and archive's files.
-    public static let descriptorsReservedForDeliveriesAndFiles = 1024 + 1024 + 256
+    package static let descriptorsReservedForDeliveriesAndFiles = 1024 + 1024 + 256
 
     /// The connection cap for a soft `RLIMIT_NOFILE` of `descriptorLimit`: below it with room for
     /// deliveries and files (at most half the limit is reserved), at least 16, at most
@@ -86,12 +86,12 @@ public enum ServiceLimits {
     }
 
     /// `max_in_flight` bounds and default.
-    public static let maxInFlightRange = 1...100
-    public static let maxInFlightDefault = 16
+    package static let maxInFlightRange = 1...100
+    package static let maxInFlightDefault = 16
     /// Bounds of a webhook's `rate_limit_per_second`.
-    public static let rateLimitPerSecondRange = 1...10_000
+    package static let rateLimitPerSecondRange = 1...10_000
     /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
-    public static let retryCountMax = 10
-    public static let retryDelayMsMin: Int64 = 100
-    public static let retryDelayMsMax: Int64 = 86_400_000
+    package static let retryCountMax = 10
+    package static let retryDelayMsMin: Int64 = 100
+    package static let retryDelayMsMax: Int64 = 86_400_000
 }

@@ -19,9 +19,9 @@ import Glibc
 /// A client holds at most `ServiceLimits.liveTokenCountPerClientMax` live tokens, the store at most
 /// `ServiceLimits.liveTokenCountMax`, and a client may ask for at most
 /// `ServiceLimits.tokenRequestsPerSecondPerClientMax` tokens per second.
-public final class TokenStore: Sendable {
+package final class TokenStore: Sendable {
     /// What a bearer token turned out to be.
-    public enum Lookup: Sendable, Equatable {
+    package enum Lookup: Sendable, Equatable {
         case valid(Principal)
         /// Expired and not yet pruned (once pruned it is `unknown`).
         case expired
@@ -176,7 +176,7 @@ public final class TokenStore: Sendable {
 
     /// Counts a token request of `clientID` against its rate limit.
     /// - Returns: nil when allowed, else the seconds to wait before the next request (for `Retry-After`).
-    public func admitRequest(clientID: String, nowMs: Int64) -> Int? {
+    package func admitRequest(clientID: String, nowMs: Int64) -> Int? {
         state.withLock { state in
             state.rateLimiter.admit(clientID, nowMs: nowMs).map { Int(($0 + 999) / 1000) }
         }
@@ -186,7 +186,7 @@ public final class TokenStore: Sendable {
     /// - Throws: `StoreError.clientTokenLimit` when the client holds
     ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; `.tokenLimit` at the store's cap
     ///   (`APIError(_:)` maps them to 429 and 503); `.system` when the journal cannot be written.
-    public func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
+    package func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
         try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
                   lifetimeSeconds: lifetimeSeconds)
@@ -195,7 +195,7 @@ public final class TokenStore: Sendable {
     /// Issues a token on behalf of `clientID` for `organizationID` (a portal session names its
     /// organization), counted against that client's live tokens. Pruned at its expiry whatever its lifetime.
     /// - Throws: as `issue(client:scopes:nowMs:lifetimeSeconds:)`.
-    public func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
+    package func issue(clientID: String, organizationID: String, scopes: [String], nowMs: Int64,
                       lifetimeSeconds: Int64) throws -> (token: String, expiresAtMs: Int64) {
         let client = (clientID: clientID, organizationID: organizationID)
         try state.withLock { state throws(StoreError) in
@@ -233,7 +233,7 @@ public final class TokenStore: Sendable {
     }
 
     /// What `token` is at `nowMs`.
-    public func lookup(_ token: String, nowMs: Int64) -> Lookup {
+    package func lookup(_ token: String, nowMs: Int64) -> Lookup {
         let digest = Self.digest(of: token)
         return state.withLock { state in
             guard let record = state.records[digest] else { return state.recentlyRevoked.contains(digest) ? .revoked : .unknown }
@@ -246,7 +246,7 @@ public final class TokenStore: Sendable {
     /// Revokes `token` when it belongs to `clientID` (RFC 7009: other tokens are ignored silently).
     /// - Returns: true when a live token was revoked.
     @discardableResult
-    public func revoke(_ token: String, clientID: String) throws -> Bool {
+    package func revoke(_ token: String, clientID: String) throws -> Bool {
         let digest = Self.digest(of: token)
         guard state.withLock({ $0.records[digest]?.clientID == clientID }) else { return false }
         return try append(Self.revokeLine(digest: digest)) { state in
@@ -260,7 +260,7 @@ public final class TokenStore: Sendable {
     /// Ends every token of `clientID` at once, durably (the client is being deleted).
     /// - Returns: how many live tokens it had.
     @discardableResult
-    public func revokeAll(clientID: String) throws -> Int {
+    package func revokeAll(clientID: String) throws -> Int {
         return try append(Self.deleteLine(clientID: clientID)) { state in
             let digests = state.digestsByClient[clientID] ?? []
             for digest in digests {
@@ -273,7 +273,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Forgets tokens that expired at or before `nowMs` (also done at every issuance).
-    public func pruneExpired(nowMs: Int64) {
+    package func pruneExpired(nowMs: Int64) {
         state.withLock { $0.pruneExpired(nowMs: nowMs) }
     }
 
@@ -283,7 +283,7 @@ public final class TokenStore: Sendable {
     }
 
     /// Live tokens of `clientID` held in memory.
-    public func tokenCount(clientID: String) -> Int {
+    package func tokenCount(clientID: String) -> Int {
         state.withLock { $0.digestsByClient[clientID]?.count ?? 0 }
     }
 }

@@ -15,7 +15,7 @@ public final class TransparencyLog: Sendable {
     /// The hash tiles.
     public let tiles: MerkleTileStore
     /// The signer (origin, key id, key).
-    public let signer: NoteSigner
+    package let signer: NoteSigner
     let checkpointPath: String
     private let signing = Mutex(())
     /// The log's durable size (a running server passes its acknowledged head, so nothing that a
@@ -24,7 +24,7 @@ public final class TransparencyLog: Sendable {
 
     /// The default origin for `key`: `argus.local/<log id>`, the log id being the first 8 bytes of
     /// SHA-256 of the public key, in hex.
-    public static func defaultOrigin(for key: Ed25519PrivateKey) -> String {
+    package static func defaultOrigin(for key: Ed25519PrivateKey) -> String {
         "argus.local/" + Hex.encode(SHA256.hash(key.publicKey.rawRepresentation).prefix(8))
     }
 
@@ -53,7 +53,7 @@ public final class TransparencyLog: Sendable {
     public var verifierKey: String { signer.verifier.verifierKey }
 
     /// The latest signed checkpoint when one is stored and verifies with this key.
-    public func storedCheckpoint() throws -> (note: String, checkpoint: Checkpoint)? {
+    package func storedCheckpoint() throws -> (note: String, checkpoint: Checkpoint)? {
         guard let bytes = try FileSystem.contents(of: checkpointPath) else { return nil }
         let note = String(decoding: bytes, as: UTF8.self)
         guard let checkpoint = try? Checkpoint(signedNote: note, verifier: signer.verifier) else { return nil }
@@ -114,7 +114,7 @@ public final class TransparencyLog: Sendable {
     /// - Parameter persisting: write the partial tiles and `tree-size` too (nil: only in a process that
     ///   does not write the log; the server writes them when it signs a checkpoint).
     /// - Throws: tile and log errors.
-    public func updateTiles(persisting: Bool? = nil) throws -> UInt64 {
+    package func updateTiles(persisting: Bool? = nil) throws -> UInt64 {
         try tiles.update(to: durableSize?() ?? EventLog.syncedReadableSize(directory: tiles.logDirectory),
                          persisting: persisting ?? (durableSize == nil))
     }
@@ -122,7 +122,7 @@ public final class TransparencyLog: Sendable {
     /// A signed checkpoint for the first `treeSize` events (at most what the tiles cover; call
     /// `tiles.update` first). It is a prefix of the log, so it is consistent with every other one.
     /// - Throws: `MerkleProofError.treeSizeBeyondLog`, tile errors.
-    public func signedCheckpoint(treeSize: UInt64) throws -> String {
+    package func signedCheckpoint(treeSize: UInt64) throws -> String {
         signer.sign(Checkpoint(origin: signer.verifier.name, treeSize: treeSize, rootHash: try verifiedRoot(treeSize: treeSize)).body)
     }
 

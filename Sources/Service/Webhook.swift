@@ -13,20 +13,20 @@ public struct Webhook: Sendable, Equatable {
     public var url: String
     public var description: String
     public var eventTypes: [String]
-    public var ordered: Bool
+    package var ordered: Bool
     public var maxInFlight: Int
     /// Retry schedule: the engine's own type (`maxRetries` retries, exponential backoff with jitter).
-    public var retry: RetrySchedule
+    package var retry: RetrySchedule
     /// Delivery state: the engine's own type, so the two can never disagree.
     public var status: Subscription.State
-    public var statusReason: String?
+    package var statusReason: String?
     /// Attempts (retries included) per one-second window, 1...10,000; nil: unlimited.
-    public var rateLimitPerSecond: Int?
+    package var rateLimitPerSecond: Int?
     /// Offset the subscription started from.
     public var startOffset: UInt64
     public var secrets: SecretRing
-    public var createdAtMs: Int64
-    public var updatedAtMs: Int64
+    package var createdAtMs: Int64
+    package var updatedAtMs: Int64
 
     /// A new enabled webhook with a fresh secret (for tools and benchmarks that bypass the API; the API
     /// validates its input first).
@@ -38,7 +38,7 @@ public struct Webhook: Sendable, Equatable {
     }
 
     /// The delivery engine's view of this webhook.
-    public var subscription: Subscription {
+    package var subscription: Subscription {
         Subscription(id: id, organizationID: organizationID, url: url, eventTypes: eventTypes, ordered: ordered,
                      maxInFlight: ordered ? 1 : maxInFlight,
                      retry: retry, state: status, startOffset: startOffset, secrets: secrets, rateLimitPerSecond: rateLimitPerSecond)

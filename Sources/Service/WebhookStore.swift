@@ -31,14 +31,14 @@ public final class WebhookStore: Sendable {
 
     /// The webhooks stored in `directory`, sorted by id, read without taking the store (for offline
     /// commands next to a running server); a file that cannot be read back is skipped.
-    public static func readAll(directory: String) -> [Webhook] {
+    package static func readAll(directory: String) -> [Webhook] {
         FileStore.names(in: directory, suffix: ".json").compactMap { name in
             FileStore.read(directory: directory, name: name).flatMap { try? JSONParser.parse($0) }.flatMap(Webhook.init(stored:))
         }.sorted { $0.id < $1.id }
     }
 
     /// Calls `observer` after every change with the new webhook (nil when deleted) and its id.
-    public func observe(_ observer: @escaping @Sendable (Webhook?, String) -> Void) {
+    package func observe(_ observer: @escaping @Sendable (Webhook?, String) -> Void) {
         observers.withLock { $0.append(observer) }
     }
 

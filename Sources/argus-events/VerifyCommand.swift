@@ -10,10 +10,10 @@ import Service
 /// first bad offset.
 struct VerifyCommand: Command {
     static let name = "verify"
-    static let usage = "verify [--data-dir D] [--archive TARGET [--s3-endpoint URL] [--region R]] | [--data-dir D] --checkpoint FILE"
+    static let usage = "verify [--data-dir D] [--archive TARGET [--s3-endpoint URL] [--region R] [--vkey VKEY]] | [--data-dir D] --checkpoint FILE"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive", "--checkpoint"]))
+        let arguments = try Arguments(words, valueFlags: ArchiveTargetArguments.valueFlags.union(["--data-dir", "--archive", "--checkpoint", "--vkey"]))
         let dataDirectory = DataDirectory(arguments)
         if let file = arguments.value("--checkpoint") {
             return try verifyCheckpoint(file: file, dataDirectory: dataDirectory)
@@ -42,7 +42,7 @@ struct VerifyCommand: Command {
                 line += "; local: \(localReport.recordCount) records in \(localReport.segmentCount) segments, chain head \(Hex.encode(localReport.lastChain))"
             }
             Console.print(line)
-            return 0
+            return try await verifyArchiveTransparency(target: target, arguments: arguments, dataDirectory: dataDirectory)
         }
         let directory = try dataDirectory.requireLog()
         let report = try LogVerifier.verify(directory: directory, progress: show("verifying"))
@@ -83,6 +83,31 @@ struct VerifyCommand: Command {
             line += "; the checkpoint at size \(checkpoint.treeSize) is signed by \(checkpoint.origin) and matches the log"
         }
         Console.print(line)
+        return 0
+    }
+
+    /// The archive as a transparency log: its checkpoint (signed by `--vkey`, or by the data directory's
+    /// key when there is one) and every hash tile of its size against the archived events. Exit 1 names
+    /// each missing or different tile.
+    static func verifyArchiveTransparency(target: any ArchiveTarget, arguments: Arguments, dataDirectory: DataDirectory) async throws -> Int32 {
+        var verifier: NoteVerifier?
+        if let vkey = arguments.value("--vkey") {
+            do { verifier = try NoteVerifier(verifierKey: vkey) } catch { throw UsageError("--vkey: \(error)") }
+        } else if FileManager.default.fileExists(atPath: dataDirectory.layout.checkpointKey) {
+            verifier = try TransparencyLog(layout: dataDirectory.layout).signer.verifier
+        }
+        let scratch = NSTemporaryDirectory() + "argus-verify-tiles-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
+        let audit = try await ArchiveTransparencyAudit.audit(target: target, verifier: verifier, scratchDirectory: scratch)
+        for note in audit.notes { Console.error("note: \(note)") }
+        guard audit.problems.isEmpty else {
+            for problem in audit.problems { Console.print("FAILED: archive \(problem)") }
+            return 1
+        }
+        if let checkpoint = audit.checkpoint {
+            Console.print("ok: the archive's checkpoint at size \(checkpoint.treeSize) "
+                + (audit.signatureChecked ? "is signed by \(checkpoint.origin)" : "(signature not checked)")
+                + " and its \(audit.checkedTileCount) hash tiles match the archived events")
+        }
         return 0
     }
 

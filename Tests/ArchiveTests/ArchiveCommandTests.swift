@@ -1,4 +1,5 @@
 import ArgusTestSupport
+import Crypto
 import Foundation
 import Testing
 @testable import Archive
@@ -53,6 +54,40 @@ import EventLog
         let failed = try Self.run(["verify", "--data-dir", data, "--archive", target])
         #expect(failed.status == 1)
         #expect(failed.output.hasPrefix("FAILED at offset \(victim + 1):"), "\(failed.output)")
+    }
+
+    /// `verify --archive` checks the archive as a transparency log too: the checkpoint's signature and
+    /// every hash tile against the archived events; a changed or missing tile, or another key, exits 1.
+    @Test func verifyArchiveChecksTheCheckpointAndHashTiles() throws {
+        let fixture = try ArchiveFixture(count: 600)
+        let data = fixture.dataDirectory
+        let target = "file://" + fixture.archiveRoot
+        #expect(try Self.run(["archive", "--data-dir", data, "--target", target]).status == 0)
+        let clean = try Self.run(["verify", "--data-dir", data, "--archive", target])
+        #expect(clean.status == 0, "\(clean.output) \(clean.errors)")
+        #expect(clean.output.contains("is signed by argus.local/") && clean.output.contains("hash tiles match the archived events"), "\(clean.output)")
+
+        let tile = fixture.archiveRoot + "/tile/0/001"
+        let original = try Data(contentsOf: URL(fileURLWithPath: tile))
+        try flipByte(tile, at: 100)
+        let changed = try Self.run(["verify", "--data-dir", data, "--archive", target])
+        #expect(changed.status == 1)
+        #expect(changed.output.contains("FAILED: archive tile/0/001: differs from the hashes of the archived events"), "\(changed.output)")
+        try FileManager.default.removeItem(atPath: tile)
+        let missing = try Self.run(["verify", "--data-dir", data, "--archive", target])
+        #expect(missing.status == 1)
+        #expect(missing.output.contains("FAILED: archive tile/0/001: missing"), "\(missing.output)")
+        try original.write(to: URL(fileURLWithPath: tile))
+
+        // Another log's verifier key: the signature does not verify.
+        let name = "argus.local/other"
+        let publicKey = try Ed25519PrivateKey.generate().publicKey.rawRepresentation
+        let keyID = SHA256.hash(Array(name.utf8) + [0x0A, 0x01] + publicKey).prefix(4)
+        let foreign = name + "+" + keyID.map { String(format: "%02x", $0) }.joined() + "+" + Data([0x01] + publicKey).base64EncodedString()
+        let otherKey = try Self.run(["verify", "--data-dir", data, "--archive", target, "--vkey", foreign])
+        #expect(otherKey.status == 1, "\(otherKey.output)")
+        #expect(otherKey.output.contains("FAILED: archive checkpoint:"), "\(otherKey.output)")
+        #expect(try Self.run(["verify", "--data-dir", data, "--archive", target]).status == 0, "restored")
     }
 
     @Test func usageErrors() throws {

@@ -1,3 +1,4 @@
+import Dispatch
 import Foundation
 import Merkle
 import Synchronization
@@ -87,5 +88,45 @@ import Testing
         #expect(try ringOnly.rootHash(treeSize: 600) == root)
         #expect(try ringOnly.inclusionProof(leafIndex: 257, treeSize: 600) == fromLog.inclusionProof(leafIndex: 257, treeSize: 600))
         log.close()
+    }
+
+    /// What waits for the leaf hasher is bounded: with the hasher held, the writer stops once
+    /// `leafHashEventsPendingMax` events wait (it then hashes them itself, in order, once the hasher
+    /// lets it), so appends wait instead of piling up events in memory; released, every hash is there.
+    @Test func theEventsWaitingForTheHasherAreBounded() async throws {
+        let directory = TemporaryDirectory()
+        var options = TestSupport.options(segmentSizeBytes: 4 << 20)
+        options.recentLeafHashCountMax = 100_000
+        let hold = DispatchSemaphore(value: 0)
+        let held = Atomic<Bool>(true)
+        options.leafHashHook = { if held.load(ordering: .acquiring) { hold.wait(); hold.signal() } }
+        let log = try EventLog(directory: directory.appending("log"), options: options)
+        let batch = 1000
+        let batchesToTheBound = LogWriter.leafHashEventsPendingMax / batch + 1
+        let completed = Atomic<Int>(0)
+        let appender = Task {
+            for number in 0...batchesToTheBound {
+                _ = try await log.append(batch: (0..<batch).map { TestSupport.event(number * batch + $0) })
+                completed.add(1, ordering: .relaxed)
+            }
+        }
+        let deadline = ContinuousClock.now + .seconds(60)
+        while completed.load(ordering: .relaxed) < batchesToTheBound, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(completed.load(ordering: .relaxed) >= batchesToTheBound, "waited 60 s for \(batchesToTheBound) appends")
+        // The last batch went past the bound: the writer now waits for the hasher, so the next append
+        // cannot complete while the hasher is held.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(completed.load(ordering: .relaxed) == batchesToTheBound, "an append completed past the bound")
+        #expect(log.leafHashEventsPendingCount <= LogWriter.leafHashEventsPendingMax + batch)
+        held.store(false, ordering: .releasing)
+        hold.signal()
+        try await appender.value
+        log.close()
+        #expect(log.leafHashEventsPendingCount == 0)
+        let ring = try #require(log.recentLeafHashes)
+        let expected = try TestSupport.readAll(directory.appending("log")).map { MerkleTree.leafHash($0.envelope()) }
+        #expect(Self.hashes(ring, from: 0, countMax: 100_000) == expected)
     }
 }
