@@ -71,4 +71,9 @@ struct Arguments {
 struct UsageError: Error, CustomStringConvertible {
     let description: String
     init(_ description: String) { self.description = description }
+
+    /// The usage error for an `--engine` server list the engine refused (`problem`: what is wrong with it).
+    static func engineServers(_ problem: String) -> UsageError {
+        UsageError("--engine must be local or nats://HOST:PORT[,nats://HOST:PORT...]: \(problem)")
+    }
 }

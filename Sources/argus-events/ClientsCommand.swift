@@ -1,6 +1,5 @@
 import Foundation
 import JSON
-import NATS
 import Service
 
 /// `argus-events clients create|list|delete`: OAuth clients of a data directory.
@@ -95,9 +94,9 @@ struct ClientsCommand: Command {
         guard let url = arguments.value("--engine"), url != "local" else { return nil }
         guard arguments.value("--data-dir") == nil else { throw UsageError("give --data-dir or --engine, not both") }
         do {
-            return try await EngineBinding.open(servers: url, logger: Logger { Console.error($0) })
-        } catch NATSError.invalidURL(let detail) {
-            throw UsageError("--engine must be local or nats://HOST:PORT[,nats://HOST:PORT...]: \(detail)")
+            return try await EngineBinding.open(servers: url, logger: ServerOutput.directLogger)
+        } catch let error where EngineBinding.serverListProblem(error) != nil {
+            throw UsageError.engineServers(EngineBinding.serverListProblem(error) ?? "")
         }
     }
 }

@@ -32,7 +32,7 @@ struct ServeCommand: Command {
             do {
                 engine = try await EngineBinding.open(servers: engineURL, logger: configuration.service.logger)
             } catch let error where EngineBinding.serverListProblem(error) != nil {
-                throw UsageError("--engine must be local or nats://HOST:PORT[,nats://HOST:PORT...]: \(EngineBinding.serverListProblem(error) ?? "")")
+                throw UsageError.engineServers(EngineBinding.serverListProblem(error) ?? "")
             }
             configuration.engine = engine
             configuration.service.appender = engine.log
