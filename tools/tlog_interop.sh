@@ -69,7 +69,8 @@ printf '\x01' | dd of="$archive/tile/0/000" bs=1 seek=7 conv=notrunc status=none
 check "Go's tlog.TileHashReader refuses a flipped byte in a hash tile" \
   refuses "$work/tlog_interop" -vkey "$vkey" -archive "$archive" -leaves "$work/leaves.jsonl"
 cp "$work/tile.bak" "$archive/tile/0/000"
-sed 's/"inclusion":\["./"inclusion":["A/' "$work/prove-5.json" >"$work/prove-bad.json"
+# The first proof hash's first character changed (to B when it is an A, else to A: always a change).
+sed 's/"inclusion":\["A/"inclusion":["B/; t; s/"inclusion":\["./"inclusion":["A/' "$work/prove-5.json" >"$work/prove-bad.json"
 check "Go's tlog.CheckRecord refuses a changed proof hash" \
   refuses "$work/tlog_interop" -vkey "$vkey" -archive "$archive" -prove "$work/prove-bad.json"
 

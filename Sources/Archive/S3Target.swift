@@ -19,9 +19,11 @@ import FoundationNetworking
 /// up to 3 times with backoff.
 ///
 /// An `http://` endpoint is spoken to by our own HTTP/1.1 client (`HTTPClient`: kept-alive connections,
-/// the body sent with one `sendmsg` per socket buffer, no copy into 64 KiB pieces and no wake-up per
-/// piece); `https://` goes through URLSession, which holds the system's TLS. An answer's body is read up to
-/// `responseBodySizeBytesMax`; a larger one fails the request (`ArchiveError.http`).
+/// the body sent from the caller's buffer with one `sendmsg` per socket buffer, no copy into 64 KiB pieces
+/// and no wake-up per piece); `https://` goes through URLSession, which holds the system's TLS. As with
+/// URLSession, a request fails after 60 s without a byte moving or after an hour in all. An answer's body is
+/// read up to a limit per kind of request (`objectSizeBytesMax` for an object, `listingSizeBytesMax` for a
+/// listing page, `errorSizeBytesMax` for the answer to a PUT); a larger one fails the request.
 public struct S3Target: ArchiveTarget {
     /// Where and how to reach the bucket.
     public struct Configuration: Sendable {
@@ -58,11 +60,18 @@ public struct S3Target: ArchiveTarget {
     /// Path before the key: `/bucket` (path style, possibly under an endpoint path) or empty (virtual host).
     private let bucketPath: String
 
-    /// Largest response body read from S3 (a GET of an archived segment, a listing page), in bytes.
-    public static let responseBodySizeBytesMax = 4 << 30
+    /// Largest object read back (an archived segment, a manifest entry), in bytes: 1 GiB (segments roll
+    /// at 64 MiB by default).
+    public static let objectSizeBytesMax = 1 << 30
+    /// Largest listing page read (1,000 keys of XML), in bytes.
+    static let listingSizeBytesMax = 16 << 20
+    /// Largest answer read to a PUT or HEAD (an error document), in bytes.
+    static let errorSizeBytesMax = 1 << 20
 
-    /// Seconds without progress before a request fails (as URLSession's request timeout below).
+    /// Seconds without a byte moving before a request fails (as URLSession's request timeout below).
     static let idleTimeoutSeconds = 60.0
+    /// Seconds a request may take in all (as URLSession's resource timeout below).
+    static let totalTimeoutSeconds = 3600.0
 
     /// The one HTTP client of the process for `http://` endpoints, shared by every target.
     static let client: HTTPClient = {
@@ -234,9 +243,10 @@ public struct S3Target: ArchiveTarget {
             return .failure(ArchiveError(.configuration, key: key, "cannot form a URL for this key"))
         }
         if scheme == "http" {
+            let bodySizeBytesMax = method == "GET" ? (key == nil ? Self.listingSizeBytesMax : Self.objectSizeBytesMax) : Self.errorSizeBytesMax
             return await sendWithClient(method: method, key: key, target: canonicalPath + (queryText.isEmpty ? "" : "?" + queryText),
                                         headers: headers.filter { $0.name != "host" } + [("authorization", authorization)],
-                                        body: body, url: url)
+                                        body: body, url: url, bodySizeBytesMax: bodySizeBytesMax)
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -264,17 +274,16 @@ public struct S3Target: ArchiveTarget {
 
     /// One request to an `http://` endpoint through `HTTPClient`.
     private func sendWithClient(method: String, key: String?, target: String, headers: [(name: String, value: String)],
-                                body: Data?, url: URL) async -> Result<Response, ArchiveError> {
+                                body: Data?, url: URL, bodySizeBytesMax: Int) async -> Result<Response, ArchiveError> {
         let port = url.port ?? 80
         var host = url.host ?? ""
         if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
         let request = HTTPClient.Request(method: method, host: host, port: port, hostHeader: hostHeader, target: target,
-                                         headers: headers, body: body.map { [UInt8]($0) } ?? [])
-        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: Self.responseBodySizeBytesMax,
-                                        bodySizeBytesMax: Self.responseBodySizeBytesMax, keepsHeaders: true,
-                                        expectsNoBody: method == "HEAD")
-        let timeoutSeconds = Self.idleTimeoutSeconds + Double(body?.count ?? 0) / 1_000_000 // 1 MB/s at least
-        let outcome = await Self.client.send(request, reader: reader, timeoutSeconds: timeoutSeconds)
+                                         headers: headers, body: body.map { .data($0) } ?? .bytes([]))
+        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: bodySizeBytesMax, bodySizeBytesMax: bodySizeBytesMax,
+                                        keepsHeaders: true, expectsNoBody: method == "HEAD")
+        let outcome = await Self.client.send(request, reader: reader, timeoutSeconds: Self.totalTimeoutSeconds,
+                                             idleTimeoutSeconds: Self.idleTimeoutSeconds)
         let response = outcome.response
         if let failure = outcome.failure {
             return .failure(ArchiveError(.network, key: key, "\(method) failed: \(Self.describe(failure))"))
@@ -282,9 +291,9 @@ public struct S3Target: ArchiveTarget {
         guard let status = response.statusCode else {
             return .failure(ArchiveError(.network, key: key, "\(method) failed: no HTTP response"))
         }
-        if response.stoppedEarly {
+        if !response.keptWholeBody {
             return .failure(ArchiveError(.http, key: key, httpStatus: status,
-                                         "\(method) answer larger than \(Self.responseBodySizeBytesMax) bytes"))
+                                         "\(method) answer larger than \(bodySizeBytesMax) bytes"))
         }
         var fields: [String: String] = [:]
         for field in response.headers where fields[field.name] == nil { fields[field.name] = field.value }

@@ -56,7 +56,7 @@ public final class HTTPClientTransport: DeliveryTransport {
     public func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
         let startedNs = SystemClock.monotonicNanoseconds()
         guard let request = HTTPClient.Request(method: "POST", url: url, headers: headers.map { (name: $0.name, value: $0.value) },
-                                               body: body) else {
+                                               body: .bytes(body)) else {
             return .failed(.networkError, "the URL cannot be sent by the HTTP client (only http:// with a host)", durationMs: 0)
         }
         let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: DeliveryLimits.responseBodySizeBytesMax,

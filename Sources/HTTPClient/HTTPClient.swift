@@ -36,6 +36,26 @@ package final class HTTPClient: Sendable {
         package init() {}
     }
 
+    /// A request body: bytes as the caller holds them (no copy either way).
+    package enum Body: Sendable {
+        case bytes([UInt8])
+        case data(Data)
+
+        package var count: Int {
+            switch self {
+            case .bytes(let bytes): bytes.count
+            case .data(let data): data.count
+            }
+        }
+
+        func withUnsafeBytes<Result>(_ body: (UnsafeRawBufferPointer) -> Result) -> Result {
+            switch self {
+            case .bytes(let bytes): bytes.withUnsafeBytes(body)
+            case .data(let data): data.withUnsafeBytes(body)
+            }
+        }
+    }
+
     /// One request: the head's parts and the body.
     package struct Request: Sendable {
         /// `GET`, `PUT`, `POST`, `HEAD`.
@@ -50,10 +70,10 @@ package final class HTTPClient: Sendable {
         /// Header fields besides Host and Content-Length (their own Host, Content-Length, Connection and
         /// Transfer-Encoding are dropped).
         package var headers: [(name: String, value: String)]
-        package var body: [UInt8]
+        package var body: Body
 
         package init(method: String, host: String, port: Int, hostHeader: String, target: String,
-                     headers: [(name: String, value: String)], body: [UInt8]) {
+                     headers: [(name: String, value: String)], body: Body) {
             self.method = method
             self.host = host
             self.port = port
@@ -64,41 +84,59 @@ package final class HTTPClient: Sendable {
         }
 
         /// A request to `url` (`http://` with a host; nil for anything else).
-        package init?(method: String, url: URL, headers: [(name: String, value: String)], body: [UInt8]) {
+        package init?(method: String, url: URL, headers: [(name: String, value: String)], body: Body) {
             guard url.scheme?.lowercased() == "http", var host = url.host, !host.isEmpty else { return nil }
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
             var target = components?.percentEncodedPath ?? "/"
             if target.isEmpty { target = "/" }
             if let query = components?.percentEncodedQuery { target += "?" + query }
-            var hostHeader = host.contains(":") ? "[\(host)]" : host
+            var hostHeader = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
             if let port = url.port, port != 80 { hostHeader += ":\(port)" }
             self.init(method: method, host: host, port: url.port ?? 80, hostHeader: hostHeader, target: target,
                       headers: headers, body: body)
         }
 
         /// `METHOD target HTTP/1.1` with Host, Content-Length and the header fields; nil when a part holds
-        /// bytes that would break the head (control characters, a space in the target).
+        /// bytes that would break the head (control characters, a space in the target, a colon in a name).
         package var head: [UInt8]? {
-            func isSafe(_ text: String, allowSpace: Bool) -> Bool {
-                text.utf8.allSatisfy { $0 >= (allowSpace ? 0x20 : 0x21) && $0 != 0x7F || $0 == 9 && allowSpace }
-            }
-            guard isSafe(method, allowSpace: false), isSafe(target, allowSpace: false), isSafe(hostHeader, allowSpace: false) else {
-                return nil
-            }
-            var text = "\(method) \(target) HTTP/1.1\r\nHost: \(hostHeader)\r\n"
-            if !body.isEmpty || method == "PUT" || method == "POST" { text += "Content-Length: \(body.count)\r\n" }
-            for field in headers {
-                switch field.name.lowercased() {
-                case "host", "content-length", "connection", "transfer-encoding": continue
-                default: break
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity(128 + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+            func append(_ text: String, allowSpace: Bool, allowColon: Bool = true) -> Bool {
+                for byte in text.utf8 {
+                    let safe = byte >= (allowSpace ? 0x20 : 0x21) && byte != 0x7F || byte == 9 && allowSpace
+                    guard safe, allowColon || byte != UInt8(ascii: ":") else { return false }
+                    bytes.append(byte)
                 }
-                guard !field.name.isEmpty, isSafe(field.name, allowSpace: false), !field.name.contains(":"),
-                      isSafe(field.value, allowSpace: true) else { return nil }
-                text += "\(field.name): \(field.value)\r\n"
+                return true
             }
-            text += "\r\n"
-            return Array(text.utf8)
+            guard append(method, allowSpace: false) else { return nil }
+            bytes.append(UInt8(ascii: " "))
+            guard append(target, allowSpace: false) else { return nil }
+            bytes += " HTTP/1.1\r\nHost: ".utf8
+            guard append(hostHeader, allowSpace: false) else { return nil }
+            bytes += "\r\n".utf8
+            if body.count > 0 || method == "PUT" || method == "POST" {
+                bytes += "Content-Length: ".utf8
+                bytes += String(body.count).utf8
+                bytes += "\r\n".utf8
+            }
+            for field in headers where !Self.isFraming(field.name) {
+                guard !field.name.isEmpty, append(field.name, allowSpace: false, allowColon: false) else { return nil }
+                bytes += ": ".utf8
+                guard append(field.value, allowSpace: true) else { return nil }
+                bytes += "\r\n".utf8
+            }
+            bytes += "\r\n".utf8
+            return bytes
+        }
+
+        /// Host, Content-Length, Connection and Transfer-Encoding, in any case: the client writes the framing.
+        private static func isFraming(_ name: String) -> Bool {
+            let utf8 = name.utf8
+            guard utf8.count == 4 || utf8.count == 10 || utf8.count == 14 || utf8.count == 17 else { return false }
+            let lowered = String(decoding: utf8.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+            return lowered == "host" || lowered == "connection" || lowered == "content-length" || lowered == "transfer-encoding"
         }
     }
 
@@ -144,15 +182,16 @@ package final class HTTPClient: Sendable {
     package var idleConnectionCount: Int { idleCount.load(ordering: .relaxed) }
 
     /// Sends `request` on one of the client's threads and reads the response into `reader`, before
-    /// `timeoutSeconds` (0.001 s to 1 day) from now; cancelling the task shuts the socket down.
+    /// `timeoutSeconds` (0.001 s to 1 day) from now and, when `idleTimeoutSeconds` is given, without ever
+    /// going that long without a byte moving either way; cancelling the task shuts the socket down.
     /// - Parameter addresses: where to connect (tried in order, at most 4); empty to resolve `request.host`.
     package func send(_ request: Request, addresses: [IPAddress] = [], reader: HTTPResponseReader,
-                      timeoutSeconds: Double) async -> Outcome {
+                      timeoutSeconds: Double, idleTimeoutSeconds: Double? = nil) async -> Outcome {
         let cancellation = RequestCancellation()
-        let deadlineNs = SystemClock.monotonicNanoseconds() + UInt64(max(0.001, min(timeoutSeconds, 86_400)) * 1e9)
+        let deadline = Deadline(totalSeconds: timeoutSeconds, idleSeconds: idleTimeoutSeconds)
         return await withTaskCancellationHandler {
             await threads.run { [self] in
-                perform(request, addresses: addresses, reader: reader, deadlineNs: deadlineNs, cancellation: cancellation)
+                perform(request, addresses: addresses, reader: reader, deadline: deadline, cancellation: cancellation)
             }
         } onCancel: {
             cancellation.cancel()
@@ -160,9 +199,10 @@ package final class HTTPClient: Sendable {
     }
 
     /// The blocking exchange (on a client thread).
-    private func perform(_ request: Request, addresses given: [IPAddress], reader: HTTPResponseReader, deadlineNs: UInt64,
+    private func perform(_ request: Request, addresses given: [IPAddress], reader: HTTPResponseReader, deadline: Deadline,
                          cancellation: RequestCancellation) -> Outcome {
         var reader = reader
+        guard !cancellation.isCancelled else { return Outcome(response: reader, failure: .cancelled, reusedConnection: false) }
         guard let head = request.head else {
             return Outcome(response: reader, failure: .invalidRequest("the request has bytes that would break its head"),
                            reusedConnection: false)
@@ -180,7 +220,7 @@ package final class HTTPClient: Sendable {
             reused = true
         } else {
             do {
-                connection = try Self.connect(addresses, port: request.port, deadlineNs: deadlineNs, cancellation: cancellation)
+                connection = try Self.connect(addresses, port: request.port, deadlineNs: deadline.nextNs(), cancellation: cancellation)
             } catch {
                 return Outcome(response: reader, failure: Self.failure(error, reused: false), reusedConnection: false)
             }
@@ -189,7 +229,7 @@ package final class HTTPClient: Sendable {
         let sent: Result<Void, HTTPClientConnection.Failure> = head.withUnsafeBytes { headBytes in
             request.body.withUnsafeBytes { bodyBytes in
                 Result { () throws(HTTPClientConnection.Failure) in
-                    try connection.sendAll(head: headBytes, body: bodyBytes, deadlineNs: deadlineNs, cancellation: cancellation)
+                    try connection.sendAll(head: headBytes, body: bodyBytes, deadline: deadline, cancellation: cancellation)
                 }
             }
         }
@@ -202,7 +242,7 @@ package final class HTTPClient: Sendable {
         while !reader.isComplete {
             let count: Int
             do {
-                count = try connection.receive(into: buffer, deadlineNs: deadlineNs, cancellation: cancellation)
+                count = try connection.receive(into: buffer, deadlineNs: deadline.nextNs(), cancellation: cancellation)
             } catch {
                 return Outcome(response: reader, failure: Self.failure(error, reused: reused), reusedConnection: reused)
             }

@@ -98,14 +98,14 @@ package final class HTTPClientConnection: @unchecked Sendable {
 
     /// Sends every byte of `head` then of `body` before `deadlineNs`, in as few `sendmsg` calls as the socket
     /// takes (one for a small request: the head and the body leave in one segment).
-    package func sendAll(head: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, deadlineNs: UInt64,
+    package func sendAll(head: UnsafeRawBufferPointer, body: UnsafeRawBufferPointer, deadline: Deadline,
                          cancellation: RequestCancellation) throws(Failure) {
         guard cancellation.attach(descriptor) else { throw .cancelled }
         defer { cancellation.detach() }
         let total = head.count + body.count
         var sent = 0
         while sent < total {
-            let (count, code) = try transfer(waitingFor: Int16(POLLOUT), deadlineNs: deadlineNs, cancellation: cancellation) {
+            let (count, code) = try transfer(waitingFor: Int16(POLLOUT), deadlineNs: deadline.nextNs(), cancellation: cancellation) {
                 var parts = [iovec](repeating: iovec(), count: 2)
                 var partCount = 0
                 if sent < head.count {
@@ -136,7 +136,8 @@ package final class HTTPClientConnection: @unchecked Sendable {
         }
     }
 
-    /// Reads what arrived (waiting until something does, or `deadlineNs`). Returns 0 at the peer's close.
+    /// Reads what arrived (waiting until something does, or `deadlineNs`). Returns 0 at the peer's orderly
+    /// close; a reset throws `.closed`.
     package func receive(into buffer: UnsafeMutableRawBufferPointer, deadlineNs: UInt64, cancellation: RequestCancellation) throws(Failure) -> Int {
         guard cancellation.attach(descriptor) else { throw .cancelled }
         defer { cancellation.detach() }
@@ -147,7 +148,8 @@ package final class HTTPClientConnection: @unchecked Sendable {
             if count == 0, cancellation.isCancelled { throw .cancelled }
             return count
         }
-        if code == ECONNRESET { return 0 }
+        // A reset is not an end: a body read until the close must not be taken as complete.
+        if code == ECONNRESET { throw .closed("with a reset (\(SystemError.describe(errno: code)))") }
         throw .network("recv from \(peer) failed: \(SystemError.describe(errno: code))")
     }
 

@@ -88,6 +88,9 @@ package struct HTTPResponseReader: Sendable {
         headers.first { $0.name == name }?.value
     }
 
+    /// True when `bodyPrefix` holds the whole body read (nothing beyond `bodyPrefixSizeBytesMax` arrived).
+    package var keptWholeBody: Bool { !stoppedEarly && bodyBytes == bodyPrefix.count }
+
     /// True once the response is complete (or the read stopped on purpose).
     package var isComplete: Bool { phase == .done }
 
@@ -267,7 +270,11 @@ package struct HTTPResponseReader: Sendable {
         keepsConnection = !close
         switch framing {
         case .none, .contentLength(0): phase = .done
-        case .contentLength, .untilClose: phase = .body
+        case .contentLength(let length):
+            // Room for the announced body (what will be kept of it, at most 64 MiB ahead: a length is a claim).
+            bodyPrefix.reserveCapacity(min(length, bodyPrefixSizeBytesMax, 64 << 20))
+            phase = .body
+        case .untilClose: phase = .body
         case .chunked: phase = .chunkSize
         }
     }

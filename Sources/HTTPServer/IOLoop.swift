@@ -8,8 +8,9 @@ import Synchronization
 /// The server's I/O thread: one `epoll` loop that accepts, reads, parses and writes for every
 /// connection. A turn costs what happened in it, not the number of connections: each connection is
 /// registered once (level-triggered, its connection id as the tag) and its interest is changed only
-/// when what it waits for changes (after an event, a completion or a sweep), so thousands of idle
-/// keep-alive connections cost nothing per turn (`poll()` scanned them all on every turn). Handlers run as Swift tasks (or, for routes with an inline handler, start on this
+/// when what it waits for changes (after an event, a completion or a sweep). Idle keep-alive
+/// connections cost only the timeout sweep (every connection, at most every 100 ms), where `poll()`
+/// scanned them all on every turn. Handlers run as Swift tasks (or, for routes with an inline handler, start on this
 /// thread and finish on another, e.g. the log writer's); their responses come back through `complete`,
 /// which queues them and wakes the loop through an eventfd.
 ///
@@ -226,7 +227,7 @@ final class IOLoop: @unchecked Sendable {
                     wakePending.store(false, ordering: .releasing)
                     deliverCompletions()
                 case Self.listenerTag:
-                    if listenerRegistered, listener >= 0 { acceptConnections() }
+                    if listenerRegistered, listener >= 0, nowSeconds >= acceptPausedUntilSeconds { acceptConnections() }
                 default:
                     // The id may belong to a connection closed earlier in this turn: then it is gone from the map.
                     guard let connection = connectionsByID[tag] else { continue }
@@ -348,6 +349,9 @@ final class IOLoop: @unchecked Sendable {
             guard Self.control(epollDescriptor, EPOLL_CTL_ADD, descriptor, events: UInt32(UInt16(bitPattern: connection.pollEvents)),
                                    tag: connection.id) else {
                 // The kernel's watch limit (max_user_watches) or memory: refuse this one, as when out of descriptors.
+                Self.overloadResponse.withUnsafeBytes { bytes in
+                    _ = send(descriptor, bytes.baseAddress, bytes.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                }
                 Glibc.close(descriptor)
                 acceptPausedUntilSeconds = nowSeconds + Self.acceptBackoffSeconds
                 return

@@ -127,6 +127,9 @@ struct CanonicalJSONScanner {
     private mutating func string() -> Bool {
         position += 1
         while position < bytes.count {
+            // Eight bytes at a time while none is a quote, a backslash or a control character.
+            while position + 8 <= bytes.count, !Self.hasStringSpecial(Self.word(bytes, at: position)) { position += 8 }
+            guard position < bytes.count else { return false }
             let byte = bytes[position]
             if byte == UInt8(ascii: "\"") {
                 position += 1
@@ -156,6 +159,25 @@ struct CanonicalJSONScanner {
         return false
     }
 
+    private static let lowBits: UInt64 = 0x0101_0101_0101_0101
+    private static let highBits: UInt64 = 0x8080_8080_8080_8080
+
+    /// The eight bytes at `index` (any alignment), the first in the low byte.
+    private static func word(_ bytes: UnsafeBufferPointer<UInt8>, at index: Int) -> UInt64 {
+        UInt64(littleEndian: UnsafeRawPointer(bytes.baseAddress.unsafelyUnwrapped + index).loadUnaligned(as: UInt64.self))
+    }
+
+    /// True when a byte of `word` is `"` or `\` or below 0x20 (the bytes a string scan must stop at).
+    /// A byte at or above 0x80 never counts: its high bit is masked out by `~word`.
+    private static func hasStringSpecial(_ word: UInt64) -> Bool {
+        let quote = word ^ (lowBits &* 0x22)
+        let backslash = word ^ (lowBits &* 0x5C)
+        let zeroQuote = (quote &- lowBits) & ~quote
+        let zeroBackslash = (backslash &- lowBits) & ~backslash
+        let control = (word &- lowBits &* 0x20) & ~word
+        return (zeroQuote | zeroBackslash | control) & highBits != 0
+    }
+
     private static func lowercaseHex(_ byte: UInt8) -> UInt8? {
         switch byte {
         case 0x30...0x39: return byte - 0x30
@@ -170,6 +192,9 @@ struct CanonicalJSONScanner {
     private func isValidUTF8(from start: Int, to end: Int) -> Bool {
         var index = start
         while index < end {
+            // Eight ASCII bytes at a time.
+            while index + 8 <= end, Self.word(bytes, at: index) & Self.highBits == 0 { index += 8 }
+            guard index < end else { return true }
             let lead = bytes[index]
             if lead < 0x80 {
                 index += 1

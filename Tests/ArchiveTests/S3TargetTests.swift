@@ -29,6 +29,11 @@ import Testing
                     return seen.count - 1
                 }
                 let (status, code) = fake.script[min(number, fake.script.count - 1)]
+                if code == "Oversized" {
+                    // An answer larger than any a PUT should get (an error document is a few hundred bytes).
+                    return HTTPResponse(status: status, headers: ["Content-Type": "application/xml"],
+                                        body: [UInt8](repeating: UInt8(ascii: "x"), count: S3Target.errorSizeBytesMax + 1))
+                }
                 guard status >= 300 else { return HTTPResponse(status: status) }
                 let xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><Error><Code>\(code)</Code><Message>scripted \(status)</Message></Error>"
                 return HTTPResponse(status: status, headers: ["Content-Type": "application/xml"], body: Array(xml.utf8))
@@ -113,6 +118,18 @@ import Testing
         }
         await fake.stop()
         #expect(fake.requests.count == 1)
+    }
+
+    @Test func anAnswerLargerThanItsKindAllowsIsRefusedNotRead() async throws {
+        let fake = try FakeS3([(403, "Oversized")])
+        do {
+            try await Self.put(try Self.target(endpoint: fake.endpoint))
+            Issue.record("accepted an oversized answer")
+        } catch {
+            #expect(error.kind == .http && error.httpStatus == 403)
+            #expect("\(error)".contains("larger than \(S3Target.errorSizeBytesMax) bytes"), "\(error)")
+        }
+        await fake.stop()
     }
 
     /// The errors S3Target really throws (an HTTP refusal, a refused connection) carry the key and the

@@ -64,7 +64,7 @@ import Glibc
         func request(_ method: String, _ target: String, headers: [(name: String, value: String)] = [],
                      body: [UInt8] = []) -> HTTPClient.Request {
             HTTPClient.Request(method: method, host: "127.0.0.1", port: port, hostHeader: "127.0.0.1:\(port)", target: target,
-                               headers: headers, body: body)
+                               headers: headers, body: .bytes(body))
         }
 
         func stop() async { await server.withLock { $0 }?.shutdown(graceSeconds: 1) }
@@ -109,7 +109,7 @@ import Glibc
         let client = HTTPClient()
         let request = { (method: String) in
             HTTPClient.Request(method: method, host: "127.0.0.1", port: peer.port, hostHeader: "127.0.0.1", target: "/object",
-                               headers: [], body: [])
+                               headers: [], body: .bytes([]))
         }
         let head = await client.send(request("HEAD"), reader: Self.reader(method: "HEAD"), timeoutSeconds: 10)
         #expect(head.failure == nil)
@@ -133,6 +133,37 @@ import Glibc
         await peer.stop()
     }
 
+    @Test func aSlowButSteadyAnswerOutlivesTheIdleLimitAndTheTotalLimitStillHolds() async throws {
+        // 40 bytes, 50 ms apart: about 2 s in all, never more than 50 ms without a byte.
+        let answer = "HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"
+        let steady = try ScriptedPeer(answers: [answer], delivery: .drip(gapMilliseconds: 50))
+        let request = { (port: Int) in
+            HTTPClient.Request(method: "GET", host: "127.0.0.1", port: port, hostHeader: "127.0.0.1", target: "/", headers: [], body: .bytes([]))
+        }
+        let outcome = await HTTPClient().send(request(steady.port), reader: Self.reader(), timeoutSeconds: 60, idleTimeoutSeconds: 1)
+        #expect(outcome.failure == nil)
+        #expect(outcome.response.bodyPrefix == Array("abc".utf8))
+        _ = steady.finish()
+        // The same answer against a total limit of 0.5 s: it is cut at the total, whatever the idle limit.
+        let cut = try ScriptedPeer(answers: [answer], delivery: .drip(gapMilliseconds: 50))
+        let late = await HTTPClient().send(request(cut.port), reader: Self.reader(), timeoutSeconds: 0.5, idleTimeoutSeconds: 30)
+        #expect(late.failure == .timedOut)
+        _ = cut.finish()
+    }
+
+    @Test func aResetIsNotAnEndABodyReadUntilTheCloseFailsInsteadOfBeingTakenAsComplete() async throws {
+        let peer = try ScriptedPeer(answers: ["HTTP/1.1 200 OK\r\n\r\npartial body"], delivery: .thenReset)
+        let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: peer.port, hostHeader: "127.0.0.1", target: "/",
+                                         headers: [], body: .bytes([]))
+        let outcome = await HTTPClient().send(request, reader: Self.reader(), timeoutSeconds: 10)
+        guard case .closed(let detail) = outcome.failure else {
+            Issue.record("a reset was taken as the end of the body: \(String(describing: outcome.failure))")
+            return
+        }
+        #expect(detail.contains("reset"), "\(detail)")
+        _ = peer.finish()
+    }
+
     @Test func aRequestWhoseHeadWouldBreakIsRefusedBeforeAnyByteIsSent() async throws {
         let peer = try Peer()
         let client = HTTPClient()
@@ -154,14 +185,14 @@ import Glibc
         let request = HTTPClient.Request(method: "PUT", host: "::1", port: 9000, hostHeader: "[::1]:9000", target: "/b/k",
                                          headers: [("Host", "evil"), ("Content-Length", "1"), ("Transfer-Encoding", "chunked"),
                                                    ("Connection", "close"), ("x-amz-date", "20261129T000000Z")],
-                                         body: Array("abc".utf8))
+                                         body: .bytes(Array("abc".utf8)))
         let head = String(decoding: try #require(request.head), as: UTF8.self)
         #expect(head == "PUT /b/k HTTP/1.1\r\nHost: [::1]:9000\r\nContent-Length: 3\r\nx-amz-date: 20261129T000000Z\r\n\r\n")
-        let get = HTTPClient.Request(method: "GET", host: "h", port: 80, hostHeader: "h", target: "/", headers: [], body: [])
+        let get = HTTPClient.Request(method: "GET", host: "h", port: 80, hostHeader: "h", target: "/", headers: [], body: .bytes([]))
         #expect(String(decoding: try #require(get.head), as: UTF8.self) == "GET / HTTP/1.1\r\nHost: h\r\n\r\n")
-        let url = try #require(HTTPClient.Request(method: "POST", url: URL(string: "http://[::1]:8080/p?q=1")!, headers: [], body: []))
+        let url = try #require(HTTPClient.Request(method: "POST", url: URL(string: "http://[::1]:8080/p?q=1")!, headers: [], body: .bytes([])))
         #expect(url.host == "::1" && url.port == 8080 && url.hostHeader == "[::1]:8080" && url.target == "/p?q=1")
-        #expect(HTTPClient.Request(method: "POST", url: URL(string: "https://example.com/")!, headers: [], body: []) == nil)
+        #expect(HTTPClient.Request(method: "POST", url: URL(string: "https://example.com/")!, headers: [], body: .bytes([])) == nil)
     }
 
     @Test func aPeerThatRefusesTheConnectionIsANetworkFailure() async throws {
@@ -170,7 +201,7 @@ import Glibc
         defer { close(reserved.descriptor) }
         let client = HTTPClient()
         let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: reserved.port, hostHeader: "127.0.0.1", target: "/",
-                                         headers: [], body: [])
+                                         headers: [], body: .bytes([]))
         let outcome = await client.send(request, reader: Self.reader(), timeoutSeconds: 5)
         guard case .network(let detail) = outcome.failure else {
             Issue.record("expected a network failure, got \(String(describing: outcome.failure))")

@@ -13,7 +13,17 @@ final class ScriptedPeer: Sendable {
     private let answered = Mutex(0)
     private let done = DispatchSemaphore(value: 0)
 
-    init(answers: [String]) throws {
+    /// How the peer writes an answer.
+    enum Delivery: Sendable {
+        /// All at once.
+        case whole
+        /// One byte at a time, `gapMilliseconds` apart.
+        case drip(gapMilliseconds: Int)
+        /// All at once, then a reset (SO_LINGER 0) instead of an orderly close.
+        case thenReset
+    }
+
+    init(answers: [String], delivery: Delivery = .whole) throws {
         let listener = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         self.listener = listener
         var address = sockaddr_in()
@@ -46,8 +56,22 @@ final class ScriptedPeer: Sendable {
                 let end = pending.firstRange(of: [13, 10, 13, 10])!.upperBound
                 pending.removeFirst(end)
                 let bytes = Array(answer.utf8)
-                guard send(connection, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { return }
+                switch delivery {
+                case .whole, .thenReset:
+                    guard send(connection, bytes, bytes.count, Int32(MSG_NOSIGNAL)) == bytes.count else { return }
+                case .drip(let gap):
+                    for byte in bytes {
+                        guard send(connection, [byte], 1, Int32(MSG_NOSIGNAL)) == 1 else { return }
+                        usleep(useconds_t(gap * 1000))
+                    }
+                }
                 answered.withLock { $0 += 1 }
+                if case .thenReset = delivery {
+                    usleep(50_000) // let the answer leave before the reset
+                    var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+                    setsockopt(connection, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+                    return
+                }
             }
         }.start()
     }

@@ -67,6 +67,39 @@ import Testing
 
     /// Random values encode to canonical text (kept); random one-byte changes of such a text are
     /// either kept, and then round-trip exactly, or parsed the usual way with the same outcome.
+    /// Long strings go eight bytes at a time: a special byte at every position of strings up to 40 bytes
+    /// long (escapes, raw control bytes, DEL, valid and invalid UTF-8) is found exactly as the parser finds it.
+    @Test func aSpecialByteAtAnyPositionOfALongStringAgreesWithTheParser() throws {
+        let specials: [[UInt8]] = [Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\n"#.utf8), Array(#"\u0001"#.utf8),
+                                   Array(#"\u0041"#.utf8), [0x01], [0x1F], [0x7F], [0xC3, 0xA9], [0xFF], [0xC3], [0xED, 0xA0, 0x80],
+                                   [0xF0, 0x9F, 0x98, 0x80], [UInt8(ascii: "\"")]]
+        for special in specials {
+            for length in 0...40 {
+                for position in 0...length {
+                    var string = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+                    string.insert(contentsOf: special, at: position)
+                    let text = Array(#"{"type":"a.b","data":{"s":""#.utf8) + string + Array(#""}}"#.utf8)
+                    let plain = Result { () throws(JSONParser.Failure) in try JSONParser.parse(text) }
+                    let keeping = Result { () throws(JSONParser.Failure) in try JSONParser.parse(text, keepingCanonical: "data") }
+                    switch (plain, keeping) {
+                    case (.failure, .failure):
+                        continue
+                    case (.success(let whole), .success(let split)):
+                        if let raw = split.raw {
+                            #expect(try JSONParser.parse(Array(raw)).encoded() == Array(raw), "\(special) at \(position) of \(length)")
+                            guard case .object(let members) = whole else { continue }
+                            #expect(members.first { $0.0 == "data" }?.1.encoded() == Array(raw))
+                        } else {
+                            #expect(split.value == whole)
+                        }
+                    default:
+                        Issue.record("the two parses disagree: \(special) at \(position) of \(length)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func randomValuesAndMutationsAgreeWithTheParser() throws {
         var generator = SeededGenerator(seed: 0x5EED_CAFE)
         let alphabet: [UInt8] = Array(#"{}[]":,\ nrtu0aA9-.eE+/"#.utf8) + [0x00, 0x01, 0x1F, 0x7F, 0xC3, 0xA9, 0xF0, 0x9F, 0x98, 0x80, 0xFF]

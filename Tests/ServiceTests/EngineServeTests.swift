@@ -5,7 +5,8 @@ import JSON
 import Synchronization
 import Testing
 
-/// Two `serve --engine` processes against a real 3-node nats-server cluster on loopback: one service.
+/// Two `serve --engine` processes against a real 3-node nats-server cluster on loopback: one service,
+/// which loses no acknowledged event when the delivering `serve` and then a NATS node are killed under load.
 /// Skipped, with the reason printed, when nats-server is not installed (Debian package nats-server).
 @Suite(.serialized, .timeLimit(.minutes(4)), .stopsReceivers,
        .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
@@ -59,7 +60,7 @@ struct EngineServeTests {
         return reply?["offset"]?.int64Value
     }
 
-    @Test func killDashNineOfTheDeliveringServeLosesNoAcknowledgedEventAndTheOtherTakesOver() async throws {
+    @Test func killDashNineOfTheDeliveringServeAndANATSNodeLosesNoAcknowledgedEventAndTheOtherTakesOver() async throws {
         let receiver = try Receiver { _, _ in HTTPResponse(status: 204) }
         let pair = try await Self.startPair()
         defer { pair.cluster.stop() }
@@ -80,6 +81,34 @@ struct EngineServeTests {
         let victim = try #require(holder, "a process took the webhook's lease within 30 s")
         let survivor = 1 - victim
 
+        // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
+        let made = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "create", "--engine", pair.cluster.url, "--org", "org_b",
+                                                                          "--scopes", "events:publish"], timeoutSeconds: 60)
+        let createdClient = try JSONParser.parse(Array(made.output.utf8))
+        let clientID = try #require(createdClient["client_id"]?.stringValue, "clients create --engine printed the client: \(made.errors)")
+        let clientSecret = try #require(createdClient["client_secret"]?.stringValue)
+        let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "list", "--engine", pair.cluster.url, "--org", "org_b"], timeoutSeconds: 60)
+        #expect(listed.output.contains(clientID) && !listed.output.contains(clientSecret))
+        let survivorServer = pair.servers[survivor]  // both run still
+        var clientToken: String?
+        let tokenDeadline = Date().addingTimeInterval(20)
+        while clientToken == nil && Date() < tokenDeadline {
+            clientToken = try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
+            if clientToken == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        let token = try #require(clientToken, "the serve process learned the new client within 20 s")
+        #expect(await Self.publish(1_000, to: survivorServer, token: token) == nil, "org_a is not org_b's")
+        let deleted = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "delete", "--engine", pair.cluster.url, "--client-id", clientID],
+                                                 timeoutSeconds: 60)
+        #expect(deleted.status == 0, "\(deleted.errors)")
+        var refused = false
+        let refusedDeadline = Date().addingTimeInterval(20)
+        while !refused && Date() < refusedDeadline {
+            refused = try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
+            if !refused { try await Task.sleep(nanoseconds: 100_000_000) }
+        }
+        #expect(refused, "the deleted client's token answers 401 within 20 s")
+
         // Load through both processes, then the holder is killed (kill -9) while events keep coming through the survivor.
         var acknowledged: [Int: Int64] = [:]
         for n in 0..<60 {
@@ -90,10 +119,19 @@ struct EngineServeTests {
         #expect(await receiver.wait(seconds: 30) { $0.count >= 20 }, "deliveries began before the kill")
         pair.servers[victim].kill9()
         let deliveredAtKill = receiver.received.count
+        var refusedDuringNodeKill = 0
         for n in 60..<120 {
-            if let offset = await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) { acknowledged[n] = offset }
+            // Halfway, one of the three NATS nodes is killed (SIGKILL) too: the survivor reconnects to another.
+            if n == 90 { await pair.cluster.kill(node: 0) }
+            if let offset = await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) {
+                acknowledged[n] = offset
+            } else {
+                refusedDuringNodeKill += 1
+            }
         }
-        #expect(acknowledged.count == 120, "every publish through the survivor was acknowledged")
+        // A publish the engine did not acknowledge in time answers 503 and may be retried; none is lost once acknowledged.
+        #expect(acknowledged.count + refusedDuringNodeKill == 120)
+        #expect(acknowledged.count >= 110, "at most a few publishes refused while a NATS node died: \(refusedDuringNodeKill)")
         let resumed = await receiver.wait(seconds: 25) { $0.count > deliveredAtKill }
         #expect(resumed, "the survivor delivered within 25 s of the kill (lease 10 s, rounds of 2 s)")
         let wanted = Set(acknowledged.values)
@@ -114,39 +152,15 @@ struct EngineServeTests {
         }
 
         // The engine's offsets are dense, and the survivor's local copy (segments of the local format) verifies.
-        let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
-        let offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
+        // Right after a node's death a JetStream request may time out while leaders are elected: tail is tried up to 3 times.
+        var offsets: [Int64] = []
+        for _ in 0..<3 where offsets.isEmpty {
+            let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
+            offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
+        }
         #expect(!offsets.isEmpty && offsets == Array(0..<Int64(offsets.count)), "the stream's offsets are dense from 0")
         #expect(wanted.isSubset(of: Set(offsets)))
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
         #expect(verify.status == 0, "the survivor's local copy verifies: \(verify.output) \(verify.errors)")
-
-        // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
-        let made = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "create", "--engine", pair.cluster.url, "--org", "org_b",
-                                                                          "--scopes", "events:publish"], timeoutSeconds: 60)
-        let createdClient = try JSONParser.parse(Array(made.output.utf8))
-        let clientID = try #require(createdClient["client_id"]?.stringValue, "clients create --engine printed the client: \(made.errors)")
-        let clientSecret = try #require(createdClient["client_secret"]?.stringValue)
-        let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "list", "--engine", pair.cluster.url, "--org", "org_b"], timeoutSeconds: 60)
-        #expect(listed.output.contains(clientID) && !listed.output.contains(clientSecret))
-        let survivorServer = pair.servers[survivor]
-        var clientToken: String?
-        let tokenDeadline = Date().addingTimeInterval(20)
-        while clientToken == nil && Date() < tokenDeadline {
-            clientToken = try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
-            if clientToken == nil { try await Task.sleep(nanoseconds: 100_000_000) }
-        }
-        let token = try #require(clientToken, "the serve process learned the new client within 20 s")
-        #expect(await Self.publish(1_000, to: survivorServer, token: token) == nil, "org_a is not org_b's")
-        let deleted = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "delete", "--engine", pair.cluster.url, "--client-id", clientID],
-                                                 timeoutSeconds: 60)
-        #expect(deleted.status == 0, "\(deleted.errors)")
-        var refused = false
-        let refusedDeadline = Date().addingTimeInterval(20)
-        while !refused && Date() < refusedDeadline {
-            refused = try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
-            if !refused { try await Task.sleep(nanoseconds: 100_000_000) }
-        }
-        #expect(refused, "the deleted client's token answers 401 within 20 s")
     }
 }
