@@ -344,7 +344,9 @@ public final class DeliveryHistory: Sendable {
 
     /// Loads `webhookID`'s index into memory and keeps it there until `unpin(webhookID)`. Blocking (reads the
     /// webhook's journal): run it on a blocking-I/O thread.
-    package func preload(_ webhookID: String) { index.load(webhookID, pinning: true) }
+    /// - Throws: `SystemError` when the journal cannot be read: the index stays out of memory and unpinned
+    ///   (`cachedSummary` keeps saying `.notLoaded`; ask again later).
+    package func preload(_ webhookID: String) throws(SystemError) { try index.load(webhookID, pinning: true) }
 
     /// Lets an index kept by `preload` go (it may be evicted again).
     package func unpin(_ webhookID: String) { index.unpin(webhookID) }
@@ -363,10 +365,11 @@ public final class DeliveryHistory: Sendable {
 
     // MARK: - Reading (blocking: may read journals and wait for the writer; call off the cooperative pool)
 
-    /// The delivery `deliveryID` of `webhookID` without response bodies (loads the webhook's index when needed).
+    /// The delivery `deliveryID` of `webhookID` without response bodies (loads the webhook's index when needed);
+    /// nil also when the webhook's journal cannot be read.
     public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
         index.files.withLock { _ in
-            index.withIndexLoaded(webhookID) { $0.books[webhookID]?.entries?[deliveryID]?.record }
+            (try? index.withIndexLoaded(webhookID) { $0.books[webhookID]?.entries?[deliveryID]?.record }) ?? nil
         }
     }
 
@@ -402,12 +405,13 @@ public final class DeliveryHistory: Sendable {
     }
 
     /// The entries `select` picks from `webhookID`'s loaded index, with their response bodies read from the
-    /// journal; waits for the writer first when one of them has a change it has not finished.
+    /// journal; waits for the writer first when one of them has a change it has not finished. None when the
+    /// webhook's journal cannot be read.
     private func read(_ webhookID: String, _ select: (inout State) -> [Entry]) -> [DeliveryRecord] {
         var waited = false
         while true {
             let result: [DeliveryRecord]? = index.files.withLock { _ in
-                let entries = index.withIndexLoaded(webhookID, select)
+                guard let entries = try? index.withIndexLoaded(webhookID, select) else { return [] }
                 if !waited && entries.contains(where: { $0.settledVersion < $0.version }) { return nil }
                 return entries.map { full($0, webhookID: webhookID) }
             }
@@ -434,11 +438,12 @@ public final class DeliveryHistory: Sendable {
 
     /// The attempts of `webhookID`'s listable deliveries counted into `series` (from the index in memory, loading it
     /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
-    /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each.
+    /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each. A journal that cannot be read leaves the
+    /// series incomplete.
     public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
         let recordCountMax = recordCountMax
-        index.files.withLock { _ in
-            index.withIndexLoaded(webhookID) { state in
+        let loaded = index.files.withLock { _ in
+            (try? index.withIndexLoaded(webhookID) { state in
                 guard let book = state.books[webhookID], let entries = book.entries else { return }
                 for entry in entries.values {
                     for attempt in entry.record.attempts { series.count(attempt) }
@@ -449,7 +454,8 @@ public final class DeliveryHistory: Sendable {
                    (book.order.first.flatMap { entries[$0]?.record.attempts.first?.startedAtMs } ?? .max) > series.startMs {
                     series.isComplete = false
                 }
-            }
+            }) != nil
         }
+        if !loaded { series.isComplete = false }
     }
 }

@@ -44,11 +44,13 @@ final class DeliveryHistoryIndex: Sendable {
     /// Runs `body` on the state with `webhookID`'s index in memory: when its book exists and is not loaded,
     /// reads its journal first (holding `files` only) and installs the index (merging the changes made while it
     /// was out of memory). The caller holds `files`.
-    func withIndexLoaded<T: Sendable>(_ webhookID: String, _ body: (inout DeliveryHistory.State) -> T) -> T {
+    /// - Throws: `SystemError` when the journal cannot be read; the index stays out of memory (never installed
+    ///   empty: an empty index would answer "no such delivery" and let a compaction drop the stored history).
+    func withIndexLoaded<T: Sendable>(_ webhookID: String, _ body: (inout DeliveryHistory.State) -> T) throws(SystemError) -> T {
         let needed = state.withLock { $0.books[webhookID].map { $0.entries == nil } ?? false }
         var located: [(location: Journal.Location, record: DeliveryRecord)]?
         if needed {
-            let records = (try? Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)) ?? []
+            let records = try Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)
             located = records.compactMap { location, body in
                 guard let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json) else { return nil }
                 return (location, DeliveryHistory.stripped(record))
@@ -63,10 +65,11 @@ final class DeliveryHistoryIndex: Sendable {
     }
 
     /// Loads `webhookID`'s index when its book exists and is not in memory; `pinning` keeps it in memory until
-    /// `unpin` (the dispatcher uses what it asked for). Blocking.
-    func load(_ webhookID: String, pinning: Bool = false) {
-        files.withLock { _ in
-            withIndexLoaded(webhookID) { state in
+    /// `unpin` (the dispatcher uses what it asked for; a failed load pins nothing). Blocking.
+    /// - Throws: `SystemError` when the journal cannot be read (the index stays out of memory).
+    func load(_ webhookID: String, pinning: Bool = false) throws(SystemError) {
+        try files.withLock { _ throws(SystemError) in
+            try withIndexLoaded(webhookID) { state in
                 if pinning { state.books[webhookID]?.pins += 1 }
             }
         }

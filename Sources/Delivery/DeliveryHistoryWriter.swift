@@ -228,7 +228,8 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
         if previous == nil, isPartial || earlierAttempts > 0 {
             var location = index.location(update.deliveryID, webhookID: webhookID)
             if location == nil, isPartial {
-                index.load(webhookID)
+                // A journal that cannot be read leaves the place unknown: the summary is written (as before).
+                try? index.load(webhookID)
                 location = index.location(update.deliveryID, webhookID: webhookID)
             }
             previous = location.flatMap { index.storedRecord(webhookID, at: $0) }

@@ -12,6 +12,10 @@ public enum DeliveryLimits {
     /// last, in milliseconds.
     package static let readRetryDelayMsMin: Int64 = 1000
     package static let readRetryDelayMsMax: Int64 = 60_000
+    /// Wait before loading a webhook's history index again after its journal could not be read, doubling from
+    /// the first to the last, in milliseconds.
+    package static let historyLoadRetryDelayMsMin: Int64 = 200
+    package static let historyLoadRetryDelayMsMax: Int64 = 30_000
     /// Bytes of event data kept in the shared scan cache.
     package static let cacheSizeBytesMax = 64 << 20
     /// Bytes of delivery history indexes kept in memory across webhooks (bodies are never in memory).

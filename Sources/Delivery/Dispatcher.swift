@@ -82,15 +82,17 @@ public final class Dispatcher: Sendable {
     enum Command: Sendable {
         case apply(Subscription?, id: String)
         case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
-        case retry(id: String, deliveryID: String, reply: CheckedContinuation<ManualRetryResult, Never>)
+        /// A manual retry of `record` (the delivery as the history held it, read before the command was sent).
+        case retry(id: String, record: DeliveryRecord, reply: CheckedContinuation<ManualRetryResult, Never>)
         case finished(id: String, AttemptReport)
         /// A lane's read-ahead from `from` ended.
         case readAhead(id: String, from: UInt64, Result<[EventRecord], EventSourceError>)
         case logAdvanced
         /// The history's writer has written this many changes (see `DeliveryHistory.setOnWritten`).
         case historyWritten(UInt64)
-        /// A lane's history index is in memory (loaded on the blocking-I/O queue, pinned until the lane used it).
-        case historyLoaded(id: String)
+        /// A lane's history index is in memory (loaded on the blocking-I/O queue, pinned until the lane used it),
+        /// or, with `failure`, could not be read (it stays out of memory, nothing pinned; loaded again later).
+        case historyLoaded(id: String, failure: SystemError?)
         /// A turn of the shared scan ended (read on the blocking-I/O queue): the reader, what it read, whether
         /// more is ready, and the error that stopped it.
         case scanned(LogReader, [EventRecord], more: Bool, EventLogError?)
@@ -220,8 +222,12 @@ public final class Dispatcher: Sendable {
     /// Starts a new attempt series of the failed delivery `deliveryID`, owned by the webhook's lane.
     public func retryDelivery(_ deliveryID: String, webhookID: String) async -> ManualRetryResult {
         guard running.load(ordering: .relaxed) else { return .stopped }
+        // The history lookup may read the webhook's journal: here, on the blocking-I/O queue, never inside the
+        // dispatcher's command loop (which would wait for the disk with every lane).
+        let history = history
+        guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: webhookID) }) else { return .notFound }
         return await withCheckedContinuation { continuation in
-            if case .terminated = commands.yield(.retry(id: webhookID, deliveryID: deliveryID, reply: continuation)) {
+            if case .terminated = commands.yield(.retry(id: webhookID, record: record, reply: continuation)) {
                 continuation.resume(returning: .stopped)
             }
         }

@@ -2,6 +2,7 @@ import EventLog
 import Foundation
 import HTTPClient
 import JSON
+import SystemIO
 import WebhookSigning
 
 /// The mutable state of `Dispatcher.run`: the lanes, the shared scan and the catch-up readers, the attempts in
@@ -49,6 +50,9 @@ struct DispatcherState {
     /// Lanes whose history index is being loaded (at most `historyLoadCountMax`), and lanes waiting for a slot.
     private var historyLoading: Set<String> = []
     private var historyLoadQueue: [String] = []
+    /// Lanes whose history index could not be read: the current backoff and when to load again (one entry per
+    /// lane at most; the error is logged when the run of failures starts and when it ends).
+    private var historyLoadProblems: [String: (delayMs: Int64, retryAtMs: Int64)] = [:]
     private var signals: [AttemptKey: CancelSignal] = [:]
     /// Attempt tasks that have not ended (cancelled ones included): what the global cap counts.
     private var inFlight = 0
@@ -152,8 +156,8 @@ struct DispatcherState {
                 reply.resume(throwing: error)
             }
             pump(id)
-        case .retry(let id, let deliveryID, let reply):
-            reply.resume(returning: await manualRetry(id, deliveryID: deliveryID))
+        case .retry(let id, let record, let reply):
+            reply.resume(returning: await manualRetry(id, record: record))
         case .readAhead(let id, let from, let result):
             readFinished(id, from: from, result)
         case .finished(let id, let report):
@@ -179,10 +183,17 @@ struct DispatcherState {
             let paused = waitingForHistory
             waitingForHistory = []
             for id in released.union(paused).sorted() { pump(id) }
-        case .historyLoaded(let id):
+        case .historyLoaded(let id, let failure):
             historyLoading.remove(id)
-            pump(id)
-            history.unpin(id)
+            if let failure {
+                historyLoadFailed(id, failure)
+            } else {
+                if historyLoadProblems.removeValue(forKey: id) != nil {
+                    configuration.logger.info("delivery history loads again", [("webhook_id", .string(id))])
+                }
+                pump(id)
+                history.unpin(id)
+            }
             // A load slot is free: lanes waiting for one ask again, in order.
             let queued = historyLoadQueue
             historyLoadQueue = []
@@ -245,16 +256,18 @@ struct DispatcherState {
         backlog.remove(id)
         waitingForHistory.remove(id)
         historyLoadQueue.removeAll { $0 == id }
+        historyLoadProblems[id] = nil
         dispatcher.snapshot.withLock { _ = $0.lanes.removeValue(forKey: id) }
         try? await dispatcher.cursors.remove(id)
         history.remove(webhookID: id)
     }
 
-    private mutating func manualRetry(_ id: String, deliveryID: String) async -> Dispatcher.ManualRetryResult {
+    /// A manual retry of `looked` (read from the history before the command was sent: the lookup may read a
+    /// journal, which this loop never waits for). Memory's newer answer wins when it has one.
+    private mutating func manualRetry(_ id: String, record looked: DeliveryRecord) async -> Dispatcher.ManualRetryResult {
         guard lanes[id] != nil else { return .notFound }
-        // May load the webhook's index (a journal read): on the blocking-I/O queue.
-        let history = history
-        guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: id) }) else { return .notFound }
+        var record = looked
+        if case .found(let newer) = history.cachedSummary(looked.deliveryID, webhookID: id) { record = newer }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
@@ -477,6 +490,12 @@ struct DispatcherState {
     /// lane is pumped again on `.historyLoaded`.
     private mutating func loadHistory(_ id: String) {
         guard !historyLoading.contains(id) else { return }
+        // After a failed load, not before its retry is due (the timer pumps the lane then).
+        if let problem = historyLoadProblems[id], problem.retryAtMs > configuration.nowMs() {
+            wakes[id] = min(wakes[id] ?? problem.retryAtMs, problem.retryAtMs)
+            dispatcher.timerArmed.store(true, ordering: .relaxed)
+            return
+        }
         guard historyLoading.count < DeliveryLimits.historyLoadCountMax else {
             if !historyLoadQueue.contains(id) { historyLoadQueue.append(id) }
             return
@@ -485,9 +504,31 @@ struct DispatcherState {
         let history = history
         let commands = dispatcher.commands
         jobs.append {
-            await BlockingIO.run { history.preload(id) }
-            commands.yield(.historyLoaded(id: id))
+            let failure = await BlockingIO.run { () -> SystemError? in
+                do throws(SystemError) {
+                    try history.preload(id)
+                    return nil
+                } catch {
+                    return error
+                }
+            }
+            commands.yield(.historyLoaded(id: id, failure: failure))
         }
+    }
+
+    /// Lane `id`'s history index could not be read: the lane takes no records (the index stays out of memory,
+    /// so nothing is taken for absent and nothing is compacted away) and loads again after a backoff.
+    private mutating func historyLoadFailed(_ id: String, _ failure: SystemError) {
+        guard lanes[id] != nil else { return }
+        if historyLoadProblems[id] == nil {
+            configuration.logger.error("delivery history load failed; retrying", [("webhook_id", .string(id)), ("error", .string(failure.description))])
+        }
+        let delayMs = min(DeliveryLimits.historyLoadRetryDelayMsMax,
+                          max(DeliveryLimits.historyLoadRetryDelayMsMin, (historyLoadProblems[id]?.delayMs ?? 0) * 2))
+        let retryAtMs = configuration.nowMs() + delayMs
+        historyLoadProblems[id] = (delayMs, retryAtMs)
+        wakes[id] = min(wakes[id] ?? retryAtMs, retryAtMs)
+        dispatcher.timerArmed.store(true, ordering: .relaxed)
     }
 
     private func publishSnapshot() {

@@ -103,7 +103,13 @@ public final class TransparencyLog: Sendable {
             }
             let note = try signedCheckpoint(treeSize: wanted)
             if wanted > stored?.checkpoint.treeSize ?? 0 || stored == nil {
-                try FileSystem.writeAtomically(Array(note.utf8), to: checkpointPath, mode: 0o644, creatingDirectory: true)
+                // Replaced atomically but not flushed: every checkpoint is of a durable prefix of the one log, so
+                // one lost in a power cut leaves an older one that is consistent with it, and signing the same
+                // size again gives the same note (Ed25519 is deterministic). No `fsync` beside the log's.
+                let temporary = checkpointPath + ".tmp-\(getpid())"
+                let file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+                try file.write(Array(note.utf8), at: 0)
+                try FileSystem.move(temporary, to: checkpointPath)
             }
             return note
         }

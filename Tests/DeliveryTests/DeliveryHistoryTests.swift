@@ -75,6 +75,34 @@ import Testing
         #expect(reopened.loadCount == 1)
     }
 
+    /// A journal that cannot be read (EIO, EMFILE; here EISDIR: a directory stands where the journal was) is not
+    /// "no deliveries": the index stays out of memory (the dispatcher would otherwise send again what succeeded,
+    /// and the next compaction would drop the stored history), and a later load reads it all.
+    @Test func aJournalThatCannotBeReadLeavesTheIndexNotLoadedAndALaterLoadReadsIt() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        do {
+            let history = try DeliveryHistory(directory: path)
+            for number in 0..<20 { history.record(Self.record("wh_1", number, body: "ok", status: .succeeded), countingAttempt: (true, 1_000)) }
+        }
+        let journal = path + "/wh_1.journal"
+        try FileManager.default.moveItem(atPath: journal, toPath: path + "/aside")
+        try FileManager.default.createDirectory(atPath: journal, withIntermediateDirectories: false)
+        let history = try DeliveryHistory(directory: path)
+        let id = DeliveryID.make(webhookID: "wh_1", offset: 3)
+        #expect(throws: SystemError.self) { try history.preload("wh_1") }
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded, "a failed read is not an empty history")
+        #expect(history.loadCount == 0)
+        #expect(history.summary(id, webhookID: "wh_1") == nil)
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded)
+        // The disk recovers: the next load reads every delivery.
+        try FileManager.default.removeItem(atPath: journal)
+        try FileManager.default.moveItem(atPath: path + "/aside", toPath: journal)
+        try history.preload("wh_1")
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .found(DeliveryHistory.stripped(Self.record("wh_1", 3, body: "ok", status: .succeeded))))
+        #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 100).page.count == 20)
+    }
+
     @Test func theLastRecordCountMaxDeliveriesStayListableThroughTrimmingAndCompaction() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }

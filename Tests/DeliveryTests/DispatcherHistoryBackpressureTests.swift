@@ -48,8 +48,10 @@ import WebhookSigning
         var deadline = ContinuousClock.now + .seconds(20)
         while dispatcher.lanesWaitingForHistory == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         #expect(dispatcher.lanesWaitingForHistory == 1, "the lane waits for room in the history's queue")
-        // The loop still turns (a blocked loop would never answer): it answers a manual retry.
+        // A manual retry is answered (an unknown delivery by the history lookup, before the loop).
         #expect(await dispatcher.retryDelivery("no_such_delivery", webhookID: "wh_1") == .notFound)
+        deadline = ContinuousClock.now + .seconds(20)
+        while transport.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
         let started = transport.count
         #expect(started >= 1 && started <= 6, "only the deliveries the queue had room for started: \(started)")
 

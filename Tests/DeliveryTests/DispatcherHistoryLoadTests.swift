@@ -1,0 +1,76 @@
+import EventLog
+import Foundation
+import HTTPClient
+import JSON
+import Synchronization
+import Testing
+import WebhookSigning
+@testable import Delivery
+
+/// A webhook's history index that cannot be read holds its lane back (nothing is taken as "never delivered"),
+/// the failure is logged once, and the dispatcher loads it again until it can: what had succeeded is not sent again.
+@Suite struct DispatcherHistoryLoadTests {
+    @Test(.timeLimit(.minutes(1)))
+    func aHistoryThatCannotBeReadHoldsTheLaneBackUntilItCanAndNothingSucceededGoesOutAgain() async throws {
+        let directory = NSTemporaryDirectory() + "argus-history-load-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try EventLog(directory: directory + "/log")
+        defer { log.close() }
+        let eventCount = 10
+        _ = try await log.append(batch: (0..<eventCount).map { number in
+            NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
+        })
+        let events = try log.readBlocking(from: 0, countMax: eventCount)
+        let succeeded = events.prefix(5)
+        // The first five went out before (the cursor, never committed, is behind them).
+        do {
+            let history = try DeliveryHistory(directory: directory + "/deliveries")
+            for event in succeeded {
+                history.record(DeliveryRecord(deliveryID: DeliveryID.make(webhookID: "wh_1", offset: event.offset), webhookID: "wh_1",
+                                              offset: event.offset, eventID: event.eventID, eventType: event.type, status: .succeeded,
+                                              attempts: [DeliveryAttempt(attempt: 1, startedAtMs: 1_000, durationMs: 1, statusCode: 204,
+                                                                         responseBody: "", error: nil)],
+                                              nextAttemptAtMs: nil), countingAttempt: (true, 1_000))
+            }
+        }
+        // The journal cannot be read (EISDIR, as EIO or EMFILE would).
+        let journal = directory + "/deliveries/wh_1.journal"
+        try FileManager.default.moveItem(atPath: journal, toPath: directory + "/aside")
+        try FileManager.default.createDirectory(atPath: journal, withIntermediateDirectories: false)
+
+        let lines = Mutex<[String]>([])
+        let publicAddress = try #require(IPAddress("93.184.216.34"))
+        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
+        var configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        configuration.logger = Logger(minimumLevel: .info) { line in lines.withLock { $0.append(line) } }
+        let history = try DeliveryHistory(directory: directory + "/deliveries")
+        let dispatcher = Dispatcher(log: log, cursors: try CursorStore(directory: directory + "/cursors"), history: history,
+                                    configuration: configuration)
+        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        defer { dispatcher.stop() }
+        func logged(_ message: String) -> Int { lines.withLock { $0.filter { $0.contains(message) }.count } }
+
+        // The first load fails; the lane sends nothing meanwhile.
+        var deadline = ContinuousClock.now + .seconds(20)
+        while history.loadCount == 0, logged("delivery history load failed") == 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(logged("delivery history load failed") == 1, "waited for the first failed load to be logged")
+        #expect(history.cachedSummary(DeliveryID.make(webhookID: "wh_1", offset: events[0].offset), webhookID: "wh_1") == .notLoaded)
+        #expect(transport.count == 0, "no delivery is taken while the history cannot say what went out")
+        #expect(dispatcher.progress("wh_1")?.cursor == events[0].offset)
+
+        // The disk recovers: the lane goes on from where the history says, without sending the five again.
+        try FileManager.default.removeItem(atPath: journal)
+        try FileManager.default.moveItem(atPath: directory + "/aside", toPath: journal)
+        deadline = ContinuousClock.now + .seconds(30)
+        while dispatcher.progress("wh_1")?.cursor != UInt64(eventCount) + events[0].offset, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(dispatcher.progress("wh_1")?.cursor == UInt64(eventCount) + events[0].offset, "waited for the lane to reach the head")
+        let sent = transport.offsets.withLock { $0 }
+        #expect(sent == Set(events.suffix(5).map { DeliveryID.make(webhookID: "wh_1", offset: $0.offset) }))
+        #expect(logged("delivery history load failed") == 1, "logged once for the run of failures")
+        #expect(logged("delivery history loads again") == 1)
+    }
+}

@@ -1,0 +1,82 @@
+import EventLog
+import Foundation
+import HTTPClient
+import Synchronization
+import Testing
+import WebhookSigning
+@testable import Delivery
+
+/// A manual retry looks the delivery up in the history (which may read a journal, and waits for the history's
+/// file lock) before it reaches the dispatcher's command loop: the loop goes on meanwhile.
+@Suite struct DispatcherManualRetryTests {
+    /// A flag threads and tasks share.
+    final class Flag: Sendable {
+        private let value = Atomic<Bool>(false)
+        func set() { value.store(true, ordering: .releasing) }
+        /// Sets it; true when it was not set before.
+        func setFirst() -> Bool { !value.exchange(true, ordering: .acquiringAndReleasing) }
+        var isSet: Bool { value.load(ordering: .acquiring) }
+    }
+
+    @Test(.timeLimit(.minutes(1)))
+    func aRetryWaitingForTheHistoryDoesNotHoldTheDispatchersLoop() async throws {
+        let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try EventLog(directory: directory + "/log")
+        defer { log.close() }
+        _ = try await log.append(batch: [NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_0", data: Array("{}".utf8))])
+        let event = try #require(try log.readBlocking(from: 0, countMax: 1).first)
+        let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
+        let history = try DeliveryHistory(directory: directory + "/deliveries")
+        history.record(DeliveryRecord(deliveryID: deliveryID, webhookID: "wh_1", offset: event.offset, eventID: event.eventID,
+                                      eventType: event.type, status: .failed,
+                                      attempts: [DeliveryAttempt(attempt: 1, startedAtMs: 1_000, durationMs: 1, statusCode: 500,
+                                                                 responseBody: "", error: nil)], nextAttemptAtMs: nil),
+                       countingAttempt: (false, 1_000), finalFailure: true)
+        history.flush()
+        let cursors = try CursorStore(directory: directory + "/cursors")
+        try await cursors.commit("wh_1", offset: event.offset + 1)  // at the head: the lane never asks the history
+        let publicAddress = try #require(IPAddress("93.184.216.34"))
+        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
+        let configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        let dispatcher = Dispatcher(log: log, cursors: cursors, history: history, configuration: configuration)
+        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        defer { dispatcher.stop() }
+
+        // A slow disk: the history's file lock is held (a listing reading bodies, a compaction).
+        let held = DispatchSemaphore(value: 0)
+        let holding = Flag()
+        let released = Flag()
+        func release() { if released.setFirst() { held.signal() } }
+        defer { release() }
+        Thread {
+            history.index.files.withLock { _ in
+                holding.set()
+                held.wait()
+            }
+        }.start()
+        var deadline = ContinuousClock.now + .seconds(10)
+        while !holding.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(holding.isSet, "waited for the test's thread to hold the history's file lock")
+
+        let started = Flag()
+        let retry = Task {
+            started.set()
+            return await dispatcher.retryDelivery(deliveryID, webhookID: "wh_1")
+        }
+        deadline = ContinuousClock.now + .seconds(10)
+        while !started.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        // The loop still answers (a replay goes through it) while the retry waits for the history.
+        let replayed = Flag()
+        let replay = Task {
+            try await dispatcher.replay("wh_1", from: event.offset + 1)
+            replayed.set()
+        }
+        deadline = ContinuousClock.now + .seconds(10)
+        while !replayed.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(replayed.isSet, "waited for the dispatcher's loop to answer a replay while a retry waits for the history")
+        release()
+        try await replay.value
+        #expect(await retry.value == .accepted, "the retry goes on once the history answers")
+    }
+}
