@@ -74,6 +74,8 @@ public final class EventLog: Sendable {
     /// Events whose leaf hashes the writer handed to its hasher and that are not hashed yet (bounded by
     /// `LogWriter.leafHashEventsPendingMax` plus one batch).
     package var leafHashEventsPendingCount: Int { writer.leafHashEventsPendingCount }
+    /// Bytes of events waiting for the leaf hasher (at most `LogWriter.leafHashBytesPendingMax` plus one batch).
+    package var leafHashBytesPendingCount: Int { writer.leafHashBytesPendingCount }
 
     /// Whether the log accepts appends now (see ``LogHealth``).
     public var health: LogHealth { writer.health.withLock { $0 } }

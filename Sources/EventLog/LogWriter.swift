@@ -40,11 +40,18 @@ final class LogWriter: @unchecked Sendable {
     /// hasher per batch, not per group).
     private var leafHashBacklog: [(firstOffset: UInt64, events: [[NewEvent]], results: [[AppendedEvent]])] = []
     private var leafHashBacklogCount = 0
+    private var leafHashBacklogBytes = 0
     static let leafHashBatchEventCount = 512
-    /// Events handed to `leafHasher` and not hashed yet: beyond `leafHashEventsPendingMax` the writer
-    /// waits for the hasher and hashes the batch itself (so the queue, and the events it holds, stay bounded).
+    /// A batch goes to the hasher at this many bytes of events too (large events: fewer of them).
+    static let leafHashBatchSizeBytesMax = 4 << 20
+    /// Events (and their bytes) handed to `leafHasher` and not hashed yet: beyond
+    /// `leafHashEventsPendingMax` events or `leafHashBytesPendingMax` bytes the writer waits for the hasher
+    /// and hashes the batch itself (so the queue, and the events it holds in memory, stay bounded: events
+    /// of up to 1 MiB each would otherwise hold 16 GiB at the count bound alone).
     private let leafHashEventsPending = Atomic<Int>(0)
+    private let leafHashBytesPending = Atomic<Int>(0)
     static let leafHashEventsPendingMax = 16_384
+    static let leafHashBytesPendingMax = 64 << 20
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
     /// Whether appends are accepted now (read by any thread).
@@ -325,7 +332,10 @@ final class LogWriter: @unchecked Sendable {
             let count = results.reduce(0) { $0 + $1.count }
             leafHashBacklog.append((offset - UInt64(count), batch.map(\.events), results))
             leafHashBacklogCount += count
-            if leafHashBacklogCount >= Self.leafHashBatchEventCount { handLeafHashBacklog() }
+            leafHashBacklogBytes += batch.reduce(0) { $0 + $1.events.reduce(0) { $0 + Self.sizeBytes(of: $1) } }
+            if leafHashBacklogCount >= Self.leafHashBatchEventCount || leafHashBacklogBytes >= Self.leafHashBatchSizeBytesMax {
+                handLeafHashBacklog()
+            }
         }
     }
 
@@ -335,15 +345,20 @@ final class LogWriter: @unchecked Sendable {
         guard let recentLeafHashes, !leafHashBacklog.isEmpty else { return }
         let backlog = leafHashBacklog
         let count = leafHashBacklogCount
+        let bytes = leafHashBacklogBytes
         leafHashBacklog = []
         leafHashBacklogCount = 0
+        leafHashBacklogBytes = 0
         let hook = options.leafHashHook
-        if leafHashEventsPending.add(count, ordering: .relaxed).newValue > Self.leafHashEventsPendingMax {
+        let eventsPending = leafHashEventsPending.add(count, ordering: .relaxed).newValue
+        let bytesPending = leafHashBytesPending.add(bytes, ordering: .relaxed).newValue
+        if eventsPending > Self.leafHashEventsPendingMax || bytesPending > Self.leafHashBytesPendingMax {
             leafHasher.sync {}  // the hasher is behind: wait for it, then hash this batch here (in order)
             for group in backlog {
                 recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
             }
             leafHashEventsPending.subtract(count, ordering: .relaxed)
+            leafHashBytesPending.subtract(bytes, ordering: .relaxed)
         } else {
             leafHasher.async { [self] in
                 hook?()
@@ -351,12 +366,20 @@ final class LogWriter: @unchecked Sendable {
                     recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
                 }
                 leafHashEventsPending.subtract(count, ordering: .relaxed)
+                leafHashBytesPending.subtract(bytes, ordering: .relaxed)
             }
         }
     }
 
+    /// What an event holds in memory while it waits for the hasher, in bytes (about).
+    private static func sizeBytes(of event: NewEvent) -> Int {
+        event.data.count + event.organizationID.utf8.count + event.type.utf8.count + event.eventID.utf8.count + 64
+    }
+
     /// Events handed to the hasher and not hashed yet (for tests of the bound).
     var leafHashEventsPendingCount: Int { leafHashEventsPending.load(ordering: .relaxed) }
+    /// Bytes of events handed to the hasher and not hashed yet (for tests of the bound).
+    var leafHashBytesPendingCount: Int { leafHashBytesPending.load(ordering: .relaxed) }
 
     /// The concatenated leaf hashes of a durable group, in offset order.
     private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]]) -> [UInt8] {

@@ -90,6 +90,49 @@ import Testing
         log.close()
     }
 
+    /// Large events are bounded by their bytes as well: with the hasher held, appends of 1 MiB of events
+    /// each stop completing once `leafHashBytesPendingMax` bytes wait, far below the count bound.
+    @Test func theBytesWaitingForTheHasherAreBounded() async throws {
+        let directory = TemporaryDirectory()
+        var options = TestSupport.options(segmentSizeBytes: 256 << 20)
+        options.recentLeafHashCountMax = 100_000
+        let hold = DispatchSemaphore(value: 0)
+        let held = Atomic<Bool>(true)
+        options.leafHashHook = { if held.load(ordering: .acquiring) { hold.wait(); hold.signal() } }
+        let log = try EventLog(directory: directory.appending("log"), options: options)
+        let eventSizeBytes = 256 << 10
+        let batch = 4  // 1 MiB per append
+        let appendsToTheBound = LogWriter.leafHashBytesPendingMax / (batch * eventSizeBytes) + 1
+        #expect(appendsToTheBound * batch < LogWriter.leafHashEventsPendingMax, "the count bound must not be what stops it")
+        let completed = Atomic<Int>(0)
+        let appender = Task {
+            for number in 0...appendsToTheBound + 4 {
+                _ = try await log.append(batch: (0..<batch).map { index in
+                    var event = TestSupport.event(number * batch + index)
+                    event.data = Array(#"{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: eventSizeBytes) + Array(#""}"#.utf8)
+                    return event
+                })
+                completed.add(1, ordering: .relaxed)
+            }
+        }
+        // The writer stops within one hand-off (4 MiB) of the bound.
+        let appendsAtLeast = appendsToTheBound - LogWriter.leafHashBatchSizeBytesMax / (batch * eventSizeBytes) - 1
+        let deadline = ContinuousClock.now + .seconds(60)
+        while completed.load(ordering: .relaxed) < appendsAtLeast, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        let done = completed.load(ordering: .relaxed)
+        #expect(done >= appendsAtLeast, "waited 60 s for \(appendsAtLeast) appends")
+        #expect(done <= appendsToTheBound + 1, "appends went on past the byte bound: \(done)")
+        #expect(log.leafHashBytesPendingCount <= LogWriter.leafHashBytesPendingMax + LogWriter.leafHashBatchSizeBytesMax + batch * (eventSizeBytes + 512))
+        held.store(false, ordering: .releasing)
+        hold.signal()
+        try await appender.value
+        log.close()
+        #expect(log.leafHashBytesPendingCount == 0)
+    }
+
     /// What waits for the leaf hasher is bounded: with the hasher held, the writer stops once
     /// `leafHashEventsPendingMax` events wait (it then hashes them itself, in order, once the hasher
     /// lets it), so appends wait instead of piling up events in memory; released, every hash is there.
