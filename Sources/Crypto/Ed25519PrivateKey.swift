@@ -35,6 +35,7 @@ public struct Ed25519PrivateKey: Sendable, CustomStringConvertible {
 
     /// The key of a 32-byte seed (the caller checked the length).
     package init(validSeed seed: [UInt8]) {
+        precondition(seed.count == Self.seedByteCount, "an Ed25519 seed is 32 bytes")
         let digest = SHA512.hash(seed)
         var scalar = Array(digest[0..<32])
         scalar[0] &= 248

@@ -17,17 +17,17 @@ import Glibc
 public final class HTTPClientTransport: DeliveryTransport {
     /// Limits of the client.
     public struct Configuration: Sendable {
-        /// Idle connections kept per receiver (host and port).
-        package var idleConnectionsPerHostMax = 64
-        /// Idle connections kept in total.
-        package var idleConnectionsMax = 1024
-        /// An idle connection older than this is closed, not reused, in seconds (receivers and load
-        /// balancers close idle connections at 5 s to 60 s; reusing one they are closing is what fails).
-        package var idleSecondsMax = 4.0
+        /// The connection pool and threads (idle connections per receiver and in total, idle age, threads);
+        /// the threads are capped at the engine's global in-flight cap, so a slow receiver holds one thread
+        /// and never delays another's attempt.
+        package var client: HTTPClient.Configuration = {
+            var client = HTTPClient.Configuration()
+            client.threadCountMax = DeliveryLimits.globalInFlightCountMax
+            client.threadName = "argus-delivery"
+            return client
+        }()
         /// Body bytes read at most to reuse a connection.
         public var bodySizeBytesMax = 64 << 10
-        /// Threads doing socket work at most (attempts beyond wait).
-        package var threadCountMax = DeliveryLimits.globalInFlightCountMax
 
         public init() {}
     }
@@ -37,13 +37,7 @@ public final class HTTPClientTransport: DeliveryTransport {
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
-        var clientConfiguration = HTTPClient.Configuration()
-        clientConfiguration.idleConnectionsPerHostMax = configuration.idleConnectionsPerHostMax
-        clientConfiguration.idleConnectionsMax = configuration.idleConnectionsMax
-        clientConfiguration.idleSecondsMax = configuration.idleSecondsMax
-        clientConfiguration.threadCountMax = configuration.threadCountMax
-        clientConfiguration.threadName = "argus-delivery"
-        client = HTTPClient(configuration: clientConfiguration)
+        client = HTTPClient(configuration: configuration.client)
     }
 
     /// Idle connections in the pool now.

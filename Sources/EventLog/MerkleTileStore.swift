@@ -365,8 +365,13 @@ public final class MerkleTileStore: Sendable {
                 try FileSystem.createDirectory(FileSystem.parent(of: path))
                 file = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
             }
-            try file.write(bytes, at: 0)
-            if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
+            do {
+                try file.write(bytes, at: 0)
+                if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
+            } catch {
+                unlink(temporary) // a full disk must not leave partial tiles behind
+                throw error
+            }
         }
     }
 

@@ -7,7 +7,7 @@ import SystemIO
 package enum CheckpointKeyFile {
     /// Reads the key at `path`, creating it (and its directory, 0700) when missing. Two processes
     /// creating it at once end with the same key (`link` publishes the first one only).
-    /// - Throws: `SystemError`, `SystemError`, `CheckpointKeyError` when the file is not a key.
+    /// - Throws: `SystemError` (open, read), `CheckpointKeyError` when the file is not a key.
     package static func loadOrCreate(path: String) throws -> Ed25519PrivateKey {
         if let key = try load(path: path) { return key }
         let directory = FileSystem.parent(of: path)

@@ -15,7 +15,7 @@ import WebhookSigning
     /// between two attempts cannot turn "the kept connection carried the next request" into a new one.
     static let httpClient: HTTPClientTransport = {
         var configuration = HTTPClientTransport.Configuration()
-        configuration.idleSecondsMax = 60
+        configuration.client.idleSecondsMax = 60
         return HTTPClientTransport(configuration: configuration)
     }()
 
@@ -115,7 +115,7 @@ import WebhookSigning
     @Test(.timeLimit(.minutes(1)))
     func idleConnectionsAreCappedPerReceiver() async throws {
         var configuration = HTTPClientTransport.Configuration()
-        configuration.idleConnectionsPerHostMax = 2
+        configuration.client.idleConnectionsPerHostMax = 2
         let transport = HTTPClientTransport(configuration: configuration)
         // Each request is held until eight are in, so eight connections are open at once.
         let receiver = try DroppingReceiver(holdUntil: 8) { _ in .respond(204) }
