@@ -368,7 +368,7 @@ public final class DeliveryHistory: Sendable {
     /// The delivery `deliveryID` of `webhookID` without response bodies (loads the webhook's index when needed);
     /// nil also when the webhook's journal cannot be read.
     public func summary(_ deliveryID: String, webhookID: String) -> DeliveryRecord? {
-        index.files.withLock { _ in
+        index.withFiles(webhookID) {
             (try? index.withIndexLoaded(webhookID) { $0.books[webhookID]?.entries?[deliveryID]?.record }) ?? nil
         }
     }
@@ -410,7 +410,7 @@ public final class DeliveryHistory: Sendable {
     private func read(_ webhookID: String, _ select: (inout State) -> [Entry]) -> [DeliveryRecord] {
         var waited = false
         while true {
-            let result: [DeliveryRecord]? = index.files.withLock { _ in
+            let result: [DeliveryRecord]? = index.withFiles(webhookID) {
                 guard let entries = try? index.withIndexLoaded(webhookID, select) else { return [] }
                 if !waited && entries.contains(where: { $0.settledVersion < $0.version }) { return nil }
                 return entries.map { full($0, webhookID: webhookID) }
@@ -442,7 +442,7 @@ public final class DeliveryHistory: Sendable {
     /// series incomplete.
     public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
         let recordCountMax = recordCountMax
-        let loaded = index.files.withLock { _ in
+        let loaded = index.withFiles(webhookID) {
             (try? index.withIndexLoaded(webhookID) { state in
                 guard let book = state.books[webhookID], let entries = book.entries else { return }
                 for entry in entries.values {

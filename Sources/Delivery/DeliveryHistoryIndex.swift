@@ -6,10 +6,11 @@ import SystemIO
 /// (which changes and reads it) and its writer thread (which records where changes were written). A separate
 /// object so the writer can finish its queue after the history is released.
 ///
-/// Locks: `files` is held by whoever reads or changes a webhook's journal (the writer while it appends and
-/// settles, compacts or removes; readers and index loads while they read); `state` only ever for memory work,
-/// never across I/O, so the dispatcher, which takes `state` alone, never waits for a disk. Order: `files`,
-/// then `state`.
+/// Locks: `files(webhookID)`, one per webhook, is held by whoever reads or changes that webhook's journal (the
+/// writer while it appends and settles, compacts or removes; readers and index loads while they read), so a
+/// slow read of one webhook's journal never holds up the writer for another; nobody holds two of them. `state`
+/// only ever for memory work, never across I/O, so the dispatcher, which takes `state` alone, never waits for a
+/// disk. Order: a `files` lock, then `state`.
 final class DeliveryHistoryIndex: Sendable {
     let directory: String
     let recordSizeBytesMax: Int
@@ -18,7 +19,25 @@ final class DeliveryHistoryIndex: Sendable {
     /// Bytes of delivery indexes kept in memory across webhooks.
     let memoryBytesMax: Int
     let state: Mutex<DeliveryHistory.State>
-    let files = Mutex(())
+    /// The lock over one webhook's journal (see the type's comment).
+    final class FileLock: Sendable {
+        let mutex = Mutex(())
+    }
+
+    /// One lock per webhook id this process has used (at most one per webhook: the webhooks are bounded; a
+    /// deleted webhook's stays, so a holder and a later user always share one).
+    private let fileLocks = Mutex<[String: FileLock]>([:])
+
+    /// Runs `body` holding the lock over `webhookID`'s journal (blocking while another holds it).
+    func withFiles<T: Sendable, E: Error>(_ webhookID: String, _ body: () throws(E) -> T) throws(E) -> T {
+        let lock = fileLocks.withLock { locks in
+            if let lock = locks[webhookID] { return lock }
+            let lock = FileLock()
+            locks[webhookID] = lock
+            return lock
+        }
+        return try lock.mutex.withLock { _ throws(E) in try body() }
+    }
 
     init(directory: String, books: [String: DeliveryHistory.Book], recordCountMax: Int, recordSizeBytesMax: Int, memoryBytesMax: Int) {
         self.directory = directory
@@ -32,7 +51,7 @@ final class DeliveryHistoryIndex: Sendable {
     func path(_ webhookID: String) -> String { directory + "/" + webhookID + DeliveryHistory.journalSuffix }
 
     /// The stored record at `location` of `webhookID`'s journal, response bodies included; nil when it cannot be
-    /// read or parsed. Blocking; the caller holds `files` (or is the writer thread, the only one that moves records).
+    /// read or parsed. Blocking; the caller holds that webhook's `files` (or is the writer thread, the only one that moves records).
     func storedRecord(_ webhookID: String, at location: Journal.Location) -> DeliveryRecord? {
         guard let body = try? Journal.record(at: location, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax),
               let json = try? JSONParser.parse(body) else { return nil }
@@ -43,7 +62,7 @@ final class DeliveryHistoryIndex: Sendable {
 
     /// Runs `body` on the state with `webhookID`'s index in memory: when its book exists and is not loaded,
     /// reads its journal first (holding `files` only) and installs the index (merging the changes made while it
-    /// was out of memory). The caller holds `files`.
+    /// was out of memory). The caller holds `files` of `webhookID` (`withFiles`).
     /// - Throws: `SystemError` when the journal cannot be read; the index stays out of memory (never installed
     ///   empty: an empty index would answer "no such delivery" and let a compaction drop the stored history).
     func withIndexLoaded<T: Sendable>(_ webhookID: String, _ body: (inout DeliveryHistory.State) -> T) throws(SystemError) -> T {
@@ -68,7 +87,7 @@ final class DeliveryHistoryIndex: Sendable {
     /// `unpin` (the dispatcher uses what it asked for; a failed load pins nothing). Blocking.
     /// - Throws: `SystemError` when the journal cannot be read (the index stays out of memory).
     func load(_ webhookID: String, pinning: Bool = false) throws(SystemError) {
-        try files.withLock { _ throws(SystemError) in
+        try withFiles(webhookID) { () throws(SystemError) in
             try withIndexLoaded(webhookID) { state in
                 if pinning { state.books[webhookID]?.pins += 1 }
             }
@@ -156,7 +175,7 @@ final class DeliveryHistoryIndex: Sendable {
     // MARK: - The writer's side
 
     /// Records where the writer put changes (nil: the write failed) and that they are finished. The writer holds
-    /// `files` (so a load reads either before the append or after this).
+    /// that webhook's `files` (so a load reads either before the append or after this).
     func settle(_ webhookID: String, _ written: [(deliveryID: String, version: UInt64, location: Journal.Location?)]) {
         state.withLock { state in
             // In place: the book leaves the dictionary while it changes.

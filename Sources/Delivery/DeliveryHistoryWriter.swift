@@ -262,7 +262,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
         var failed = 0
         var locations: [Journal.Location?] = Array(repeating: nil, count: pending.bodies.count)
         // Under `files`: an index load reads the journal either before this append or after its settling.
-        index.files.withLock { _ in
+        index.withFiles(webhookID) {
             do throws(SystemError) {
                 let journal = try self.journal(webhookID)
                 // A record still over the limit (no bodies left to drop) is left out and counted.
@@ -289,7 +289,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     /// Rewrites `webhookID`'s journal with only the kept deliveries' latest records (streaming, atomically).
     /// A failure keeps the old journal (history is not the source of truth for delivery).
     private func compact(_ journal: Journal, webhookID: String) -> Int {
-        index.files.withLock { _ in
+        index.withFiles(webhookID) {
             guard let kept = index.keptLocations(webhookID) else { return 0 }
             do throws(SystemError) {
                 let moved = try journal.compact(keeping: kept.map(\.location))
@@ -305,7 +305,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     /// Removes a deleted webhook's journal.
     private func remove(_ webhookID: String) -> Int {
         journals[webhookID] = nil
-        return index.files.withLock { _ in
+        return index.withFiles(webhookID) {
             do throws(SystemError) {
                 try FileSystem.remove(index.path(webhookID))
                 return 0

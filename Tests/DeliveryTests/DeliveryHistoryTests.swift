@@ -103,6 +103,35 @@ import Testing
         #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 100).page.count == 20)
     }
 
+    /// One webhook's journal lock held (a listing reading bodies from a slow disk, a compaction) does not hold
+    /// up the writer for another webhook.
+    @Test(.timeLimit(.minutes(1)))
+    func aWebhooksSlowReadDoesNotHoldUpTheWriterForAnother() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path)
+        history.record(Self.record("wh_a", 0, body: "a"))
+        history.flush()
+        let held = DispatchSemaphore(value: 0)
+        let holding = DispatchSemaphore(value: 0)
+        let flushed = DispatchSemaphore(value: 0)
+        Thread {
+            history.index.withFiles("wh_a") {
+                holding.signal()
+                held.wait()
+            }
+        }.start()
+        #expect(holding.wait(timeout: .now() + 10) == .success, "waited for the test's thread to hold wh_a's lock")
+        history.record(Self.record("wh_b", 0, body: "b"))
+        Thread {
+            history.flush()
+            flushed.signal()
+        }.start()
+        #expect(flushed.wait(timeout: .now() + 10) == .success, "waited for wh_b's change to be written while wh_a's lock is held")
+        held.signal()
+        #expect(history.delivery(DeliveryID.make(webhookID: "wh_b", offset: 0), webhookID: "wh_b")?.attempts.first?.responseBody == "b")
+    }
+
     @Test func theLastRecordCountMaxDeliveriesStayListableThroughTrimmingAndCompaction() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }

@@ -50,7 +50,7 @@ import WebhookSigning
         func release() { if released.setFirst() { held.signal() } }
         defer { release() }
         Thread {
-            history.index.files.withLock { _ in
+            history.index.withFiles("wh_1") {
                 holding.set()
                 held.wait()
             }
