@@ -59,6 +59,9 @@ public struct S3Target: ArchiveTarget {
     private let hostHeader: String
     /// Path before the key: `/bucket` (path style, possibly under an endpoint path) or empty (virtual host).
     private let bucketPath: String
+    /// The endpoint's host (an IPv6 literal without brackets) and port, for our HTTP client (`http://` only).
+    private let endpointHost: String
+    private let endpointPort: Int
 
     /// Largest object read back (an archived segment, a manifest entry), in bytes: 1 GiB (segments roll
     /// at 64 MiB by default).
@@ -109,6 +112,8 @@ public struct S3Target: ArchiveTarget {
                 throw ArchiveError(.configuration, "--s3-endpoint must be an http:// or https:// URL")
             }
             self.scheme = scheme
+            endpointHost = host
+            endpointPort = components.port ?? (scheme == "http" ? 80 : 443)
             let bracketed = host.contains(":") ? "[\(host)]" : host
             hostHeader = bracketed + (components.port.map { ":\($0)" } ?? "")
             var path = components.percentEncodedPath
@@ -116,11 +121,15 @@ public struct S3Target: ArchiveTarget {
             bucketPath = path + "/" + SigV4Signer.uriEncode(configuration.bucket, keepSlash: false)
         } else if configuration.bucket.contains(".") {
             scheme = "https"
-            hostHeader = "s3.\(configuration.region).amazonaws.com"
+            endpointHost = "s3.\(configuration.region).amazonaws.com"
+            endpointPort = 443
+            hostHeader = endpointHost
             bucketPath = "/" + configuration.bucket
         } else {
             scheme = "https"
-            hostHeader = "\(configuration.bucket).s3.\(configuration.region).amazonaws.com"
+            endpointHost = "\(configuration.bucket).s3.\(configuration.region).amazonaws.com"
+            endpointPort = 443
+            hostHeader = endpointHost
             bucketPath = ""
         }
     }
@@ -246,7 +255,7 @@ public struct S3Target: ArchiveTarget {
             let bodySizeBytesMax = method == "GET" ? (key == nil ? Self.listingSizeBytesMax : Self.objectSizeBytesMax) : Self.errorSizeBytesMax
             return await sendWithClient(method: method, key: key, target: canonicalPath + (queryText.isEmpty ? "" : "?" + queryText),
                                         headers: headers.filter { $0.name != "host" } + [("authorization", authorization)],
-                                        body: body, url: url, bodySizeBytesMax: bodySizeBytesMax)
+                                        body: body, bodySizeBytesMax: bodySizeBytesMax)
         }
         var request = URLRequest(url: url)
         request.httpMethod = method
@@ -274,11 +283,8 @@ public struct S3Target: ArchiveTarget {
 
     /// One request to an `http://` endpoint through `HTTPClient`.
     private func sendWithClient(method: String, key: String?, target: String, headers: [(name: String, value: String)],
-                                body: Data?, url: URL, bodySizeBytesMax: Int) async -> Result<Response, ArchiveError> {
-        let port = url.port ?? 80
-        var host = url.host ?? ""
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        let request = HTTPClient.Request(method: method, host: host, port: port, hostHeader: hostHeader, target: target,
+                                body: Data?, bodySizeBytesMax: Int) async -> Result<Response, ArchiveError> {
+        let request = HTTPClient.Request(method: method, host: endpointHost, port: endpointPort, hostHeader: hostHeader, target: target,
                                          headers: headers, body: body.map { .data($0) } ?? .bytes([]))
         let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: bodySizeBytesMax, bodySizeBytesMax: bodySizeBytesMax,
                                         keepsHeaders: true, expectsNoBody: method == "HEAD")

@@ -48,7 +48,6 @@ public enum ServiceLimits {
     package static let idempotencyKeyCountMax = 1_000_000
     /// Most idempotency keys remembered per organization; beyond it that organization's oldest are forgotten.
     package static let idempotencyKeyCountPerOrganizationMax = 100_000
-    /// Access-token lifetime, in seconds.
     /// Bounds of a portal session's `expires_in`, in seconds (one minute to one day).
     package static let portalSessionSecondsRange: ClosedRange<Int64> = 60...86_400
     /// A portal session's lifetime when `expires_in` is not given, in seconds.
@@ -60,6 +59,7 @@ public enum ServiceLimits {
     package static let seriesBucketSecondsRange = 60...86_400
     package static let seriesBucketSecondsDefault = 3600
     package static let seriesBucketCountMax = 1440
+    /// Access-token lifetime, in seconds.
     package static let accessTokenLifetimeSeconds: Int64 = 3600
     /// Most clients; most live tokens.
     package static let clientCountMax = 10_000

@@ -151,6 +151,18 @@ import Glibc
         _ = cut.finish()
     }
 
+    @Test func aPeerThatStallsFailsAtTheIdleLimitLongBeforeTheTotal() async throws {
+        // A byte every 5 s: without the idle limit this would run to the one-hour total, past the suite's
+        // one-minute time limit, and fail it.
+        let stalling = try ScriptedPeer(answers: ["HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc"],
+                                        delivery: .drip(gapMilliseconds: 5000))
+        let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: stalling.port, hostHeader: "127.0.0.1", target: "/",
+                                         headers: [], body: .bytes([]))
+        let outcome = await HTTPClient().send(request, reader: Self.reader(), timeoutSeconds: 3600, idleTimeoutSeconds: 0.5)
+        #expect(outcome.failure == .timedOut)
+        _ = stalling.finish()  // the peer's next send fails on the closed connection and its thread ends
+    }
+
     @Test func aResetIsNotAnEndABodyReadUntilTheCloseFailsInsteadOfBeingTakenAsComplete() async throws {
         let peer = try ScriptedPeer(answers: ["HTTP/1.1 200 OK\r\n\r\npartial body"], delivery: .thenReset)
         let request = HTTPClient.Request(method: "GET", host: "127.0.0.1", port: peer.port, hostHeader: "127.0.0.1", target: "/",
