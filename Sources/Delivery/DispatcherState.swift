@@ -199,6 +199,7 @@ struct DispatcherState {
             historyLoadQueue = []
             for waiting in queued { pump(waiting) }
         case .logAdvanced:
+            dispatcher.advancePending.store(false, ordering: .sequentiallyConsistent)  // before the head is read below
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
             } else {
