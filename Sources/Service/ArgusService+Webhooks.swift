@@ -100,9 +100,8 @@ extension ArgusService {
         let webhook = Webhook(
             id: try WebhookStore.makeID(nowMs: now), organizationID: organization, url: url, description: description,
             eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.maxInFlightDefault)),
-            retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
-            secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now,
-            rateLimitPerSecond: rateLimit.map { Int($0) })
+            retry: retry, status: .enabled, statusReason: nil, rateLimitPerSecond: rateLimit.map { Int($0) }, startOffset: startOffset,
+            secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now)
         try webhooks.put(webhook)
         return json(201, webhook.json(includeSecret: true))
     }
