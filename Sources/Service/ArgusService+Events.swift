@@ -251,8 +251,9 @@ extension ArgusService {
     /// The `limit` query value, 1 to 1000 (default 100).
     func pageLimit(_ request: HTTPRequest) throws(APIError) -> Int {
         guard let text = request.queryValue("limit") else { return ServiceLimits.pageSizeDefault }
-        guard let limit = Int(text), (1...ServiceLimits.pageSizeMax).contains(limit) else {
-            throw APIError(400, "invalid_query", "limit must be an integer from 1 to \(ServiceLimits.pageSizeMax)")
+        guard let limit = Int(text), ServiceLimits.pageSizeRange.contains(limit) else {
+            throw APIError(400, "invalid_query",
+                           "limit must be an integer from \(ServiceLimits.pageSizeRange.lowerBound) to \(ServiceLimits.pageSizeRange.upperBound)")
         }
         return limit
     }

@@ -40,10 +40,10 @@ extension ArgusService {
         var fields = try FieldReader(value, context: "retry")
         var policy = current
         if let count = try fields.integer("max_retries", in: 0...Int64(ServiceLimits.retryCountMax)) { policy.maxRetries = Int(count) }
-        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.retryDelayMsMin...ServiceLimits.retryDelayMsMax) {
+        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.retryDelayMsRange) {
             policy.initialDelayMs = initial
         }
-        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.retryDelayMsMin...ServiceLimits.retryDelayMsMax) {
+        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.retryDelayMsRange) {
             policy.maxDelayMs = maximum
         }
         try fields.rejectUnknown()
