@@ -107,6 +107,8 @@ public final class Dispatcher: Sendable {
         var inFlight = 0
         /// Lanes waiting for room in the history's queue (they start no deliveries meanwhile).
         var lanesWaitingForHistory = 0
+        /// History index loads under way on the blocking-I/O queue.
+        var historyLoadsUnderWay = 0
     }
 
     let log: EventLog
@@ -263,4 +265,7 @@ public final class Dispatcher: Sendable {
 
     /// Lanes that start no deliveries because the history's writer has `pendingChangeCountMax` changes queued.
     package var lanesWaitingForHistory: Int { snapshot.withLock { $0.lanesWaitingForHistory } }
+
+    /// History index loads under way (at most `DeliveryLimits.historyLoadCountMax`).
+    package var historyLoadsUnderWay: Int { snapshot.withLock { $0.historyLoadsUnderWay } }
 }

@@ -50,6 +50,10 @@ struct DispatcherState {
     /// Lanes whose history index is being loaded (at most `historyLoadCountMax`), and lanes waiting for a slot.
     private var historyLoading: Set<String> = []
     private var historyLoadQueue: [String] = []
+    /// Lanes whose index was loaded (pinned in memory) and not yet used: the pump after the load found no room
+    /// in the history's queue. The pin holds until a pump consults the index, so it is not evicted and loaded
+    /// again meanwhile; each holds a load slot (at most `historyLoadCountMax` loads and held pins together).
+    private var historyPinned: Set<String> = []
     /// Lanes whose history index could not be read: the current backoff and when to load again (one entry per
     /// lane at most; the error is logged when the run of failures starts and when it ends).
     private var historyLoadProblems: [String: (delayMs: Int64, retryAtMs: Int64)] = [:]
@@ -191,13 +195,12 @@ struct DispatcherState {
                 if historyLoadProblems.removeValue(forKey: id) != nil {
                     configuration.logger.info("delivery history loads again", [("webhook_id", .string(id))])
                 }
+                if lanes[id] != nil { historyPinned.insert(id) } else { history.unpin(id) }
+                // Unpins once it has used the index (or will not for now); a pump that took nothing for want of
+                // room keeps the pin until the lane is pumped again.
                 pump(id)
-                history.unpin(id)
             }
-            // A load slot is free: lanes waiting for one ask again, in order.
-            let queued = historyLoadQueue
-            historyLoadQueue = []
-            for waiting in queued { pump(waiting) }
+            if !historyPinned.contains(id) { pumpHistoryLoadQueue() }
         case .logAdvanced:
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
@@ -257,6 +260,7 @@ struct DispatcherState {
         waitingForHistory.remove(id)
         historyLoadQueue.removeAll { $0 == id }
         historyLoadProblems[id] = nil
+        if historyPinned.remove(id) != nil { history.unpin(id) }
         dispatcher.snapshot.withLock { _ = $0.lanes.removeValue(forKey: id) }
         try? await dispatcher.cursors.remove(id)
         history.remove(webhookID: id)
@@ -442,10 +446,12 @@ struct DispatcherState {
         var room = history.roomForChanges - inFlight
         var effects: [LaneEffect] = []
         var examined = 0
+        var noRoom = false
         feeding: while let wanted = lane.wantedOffset, wanted < cache.nextOffset,
               lane.liveCount + (settledUnwritten[id]?.count ?? 0) < lane.window {
             guard room > 0 else {
                 waitingForHistory.insert(id)
+                noRoom = true
                 break
             }
             if examined == DeliveryLimits.pumpRecordCountMax {
@@ -473,6 +479,12 @@ struct DispatcherState {
             room -= lane.liveCount - liveBefore + taken.reduce(0) { if case .history = $1 { $0 + 1 } else { $0 } }
             effects += taken
         }
+        // A lane's index pinned by its load is let go once a pump used it, or when the pump stopped for another
+        // reason than room (caught up, window full, a read under way): then it may be evicted like any other.
+        if (examined > 0 || !noRoom), historyPinned.remove(id) != nil {
+            history.unpin(id)
+            pumpHistoryLoadQueue()
+        }
         let slots = max(0, configuration.globalInFlightCountMax - inFlight)
         let tick = lane.handle(.tick(nowMs: configuration.nowMs(), sendSlots: slots))
         lanes[id] = lane
@@ -496,7 +508,7 @@ struct DispatcherState {
             dispatcher.timerArmed.store(true, ordering: .relaxed)
             return
         }
-        guard historyLoading.count < DeliveryLimits.historyLoadCountMax else {
+        guard historyLoading.count + historyPinned.count < DeliveryLimits.historyLoadCountMax else {
             if !historyLoadQueue.contains(id) { historyLoadQueue.append(id) }
             return
         }
@@ -514,6 +526,16 @@ struct DispatcherState {
             }
             commands.yield(.historyLoaded(id: id, failure: failure))
         }
+    }
+
+    /// A load slot is free: lanes waiting for one ask again, in order (in the next turn: this may run inside a
+    /// pump).
+    private mutating func pumpHistoryLoadQueue() {
+        guard !historyLoadQueue.isEmpty else { return }
+        let queued = historyLoadQueue
+        historyLoadQueue = []
+        if backlog.isEmpty { dispatcher.commands.yield(.continuePumping) }
+        backlog.formUnion(queued)
     }
 
     /// Lane `id`'s history index could not be read: the lane takes no records (the index stays out of memory,
@@ -537,6 +559,7 @@ struct DispatcherState {
             $0.failedAttempts = failedAttempts
             $0.inFlight = inFlight
             $0.lanesWaitingForHistory = waitingForHistory.count
+            $0.historyLoadsUnderWay = historyLoading.count
         }
     }
 
