@@ -160,8 +160,8 @@ struct DispatcherState {
                 reply.resume(throwing: error)
             }
             pump(id)
-        case .retry(let id, let record, let reply):
-            reply.resume(returning: await manualRetry(id, record: record))
+        case .retry(let id, let record, let event, let reply):
+            reply.resume(returning: manualRetry(id, record: record, event: event))
         case .readAhead(let id, let from, let result):
             readFinished(id, from: from, result)
         case .finished(let id, let report):
@@ -266,35 +266,23 @@ struct DispatcherState {
         history.remove(webhookID: id)
     }
 
-    /// A manual retry of `looked` (read from the history before the command was sent: the lookup may read a
-    /// journal, which this loop never waits for). Memory's newer answer wins when it has one.
-    private mutating func manualRetry(_ id: String, record looked: DeliveryRecord) async -> Dispatcher.ManualRetryResult {
+    /// A manual retry of `looked` with its event, both read before the command was sent (the lookup may read a
+    /// journal, the event the log or the archive: this loop never waits for them). Memory's newer answer wins
+    /// when it has one. One series at a time per delivery: the lane answers `inProgress` to a second.
+    private mutating func manualRetry(_ id: String, record looked: DeliveryRecord,
+                                      event read: Result<EventRecord, Dispatcher.RetryReadFailure>) -> Dispatcher.ManualRetryResult {
         guard lanes[id] != nil else { return .notFound }
         var record = looked
         if case .found(let newer) = history.cachedSummary(looked.deliveryID, webhookID: id) { record = newer }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
-        do throws(EventSourceError) {
-            // The local log first (no wait); an archived event through the source.
-            let read: [EventRecord]
-            do throws(EventSourceError) {
-                let log = dispatcher.log
-                let offset = record.offset
-                read = try await BlockingIO.run { () throws(EventSourceError) in try log.readBlocking(from: offset, countMax: 1) }
-            } catch .eventsUnavailable {
-                read = try await dispatcher.source.read(from: record.offset, countMax: 1)
-            }
-            guard let first = read.first, first.offset == record.offset, first.eventID == record.eventID else { return .eventUnavailable }
-            event = first
-        } catch .eventsUnavailable {
-            return .eventUnavailable
-        } catch {
-            return .readFailed(error)
+        switch read {
+        case .success(let record): event = record
+        case .failure(.unavailable): return .eventUnavailable
+        case .failure(.failed(let error)): return .readFailed(error)
         }
-        // The lane may have changed while the archive was read.
         guard var lane = lanes[id] else { return .notFound }
-        guard lane.subscription.state == .enabled else { return .notEnabled }
         let effects = lane.handle(.manualRetry(event, prior: PriorDelivery(status: record.status, attemptCount: record.attempts.count)))
         lanes[id] = lane
         perform(id, effects)
