@@ -54,6 +54,11 @@ extension ArgusService {
                  ("timestamp", .string(Timestamp.format(ms: appended.timestampMs)))])
     }
 
+    /// `publish --data-dir`'s line for an appended event: the API's 201 answer (`id`, `offset`, `timestamp`).
+    package static func appendedLine(_ appended: AppendedEvent) -> String {
+        appendedJSON(appended).text
+    }
+
     /// `POST /v1/events`: 201 once durable. With `Idempotency-Key`, a retry returns the first result.
     func publish(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.eventsPublish)

@@ -1,4 +1,3 @@
-import JSON
 import Service
 
 /// `argus-events cursors`: per webhook, its durable cursor, the head, the lag and the status.
@@ -14,12 +13,7 @@ struct CursorsCommand: Command {
         _ = try data.requireLog()
         let cursors = try WebhookCursor.all(layout: data.layout)
         if format == "json" {
-            for row in cursors {
-                Console.print(JSONValue.object([
-                    ("webhook_id", .string(row.webhookID)), ("organization_id", .string(row.organizationID)), ("cursor", .integer(row.cursor)),
-                    ("head", .integer(row.head)), ("lag", .integer(row.lag)), ("status", .string(row.status.rawValue)),
-                ]).text)
-            }
+            for row in cursors { Console.print(row.jsonLine) }
             return 0
         }
         let header = ["WEBHOOK", "ORGANIZATION", "CURSOR", "HEAD", "LAG", "STATUS"]
