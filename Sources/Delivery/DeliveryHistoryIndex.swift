@@ -24,17 +24,30 @@ final class DeliveryHistoryIndex: Sendable {
         let mutex = Mutex(())
     }
 
-    /// One lock per webhook id this process has used (at most one per webhook: the webhooks are bounded; a
-    /// deleted webhook's stays, so a holder and a later user always share one).
-    private let fileLocks = Mutex<[String: FileLock]>([:])
+    /// The locks of the webhooks whose journals are in use now, each with how many callers hold or wait for it:
+    /// a lock leaves the map when its last user is done (so the map holds at most one per caller at once,
+    /// whatever webhooks come and go), and a holder and a later user always share one while it is in use.
+    private let fileLocks = Mutex<[String: (lock: FileLock, users: Int)]>([:])
+
+    /// Locks in the map now (tests check it is pruned).
+    var fileLockCount: Int { fileLocks.withLock { $0.count } }
 
     /// Runs `body` holding the lock over `webhookID`'s journal (blocking while another holds it).
     func withFiles<T: Sendable, E: Error>(_ webhookID: String, _ body: () throws(E) -> T) throws(E) -> T {
         let lock = fileLocks.withLock { locks in
-            if let lock = locks[webhookID] { return lock }
+            if let entry = locks[webhookID] {
+                locks[webhookID]?.users += 1
+                return entry.lock
+            }
             let lock = FileLock()
-            locks[webhookID] = lock
+            locks[webhookID] = (lock, 1)
             return lock
+        }
+        defer {
+            fileLocks.withLock { locks in
+                guard let users = locks[webhookID]?.users else { return }
+                if users <= 1 { locks[webhookID] = nil } else { locks[webhookID]?.users = users - 1 }
+            }
         }
         return try lock.mutex.withLock { _ throws(E) in try body() }
     }

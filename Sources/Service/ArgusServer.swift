@@ -108,6 +108,7 @@ public final class ArgusServer: Sendable {
     /// - Throws: `EventLogError.locked` when another process serves the directory; store and log errors.
     public init(configuration: Configuration) throws {
         var serviceConfiguration = configuration.service
+        serviceConfiguration.engine = configuration.engine
         if let target = configuration.archiveReadTarget {
             let cache = SegmentCache(directory: serviceConfiguration.layout.archiveCache, target: target,
                                      capacityBytes: configuration.archiveCacheBytes)

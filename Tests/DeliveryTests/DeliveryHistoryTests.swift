@@ -452,4 +452,44 @@ import Testing
         #expect(reopened.statistics(webhookID: "wh_2").attempts == 1)
         #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.isEmpty)
     }
+
+    /// The per-webhook file locks are kept only while in use: after writes, reads and removals of many webhooks
+    /// none is left (a deleted webhook's lock goes; the map does not grow with every webhook ever seen).
+    @Test func fileLocksAreKeptOnlyWhileInUse() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path)
+        for number in 0..<50 { history.record(Self.record("wh_\(number)", number, body: "b")) }
+        history.flush()
+        for number in 0..<50 { #expect(history.delivery(DeliveryID.make(webhookID: "wh_\(number)", offset: UInt64(number)), webhookID: "wh_\(number)") != nil) }
+        for number in 0..<25 { history.remove(webhookID: "wh_\(number)") }
+        history.flush()
+        #expect(history.index.fileLockCount == 0, "no lock kept after use: \(history.index.fileLockCount)")
+        // A lock in use is shared: a reader waits for the holder of the same webhook's lock.
+        let entered = Atomic<Bool>(false)
+        let release = DispatchSemaphore(value: 0)
+        let holder = Thread {
+            history.index.withFiles("wh_30") {
+                entered.store(true, ordering: .releasing)
+                release.wait()
+            }
+        }
+        holder.start()
+        for _ in 0..<1000 where !entered.load(ordering: .acquiring) { usleep(10_000) }
+        #expect(history.index.fileLockCount == 1)
+        let read = Atomic<Bool>(false)
+        let reader = Thread {
+            _ = history.summary(DeliveryID.make(webhookID: "wh_30", offset: 30), webhookID: "wh_30")
+            read.store(true, ordering: .releasing)
+        }
+        reader.start()
+        usleep(50_000)
+        let readEarly = read.load(ordering: .acquiring)
+        #expect(!readEarly, "the reader waits for the holder")
+        release.signal()
+        for _ in 0..<1000 where !read.load(ordering: .acquiring) { usleep(10_000) }
+        let readLater = read.load(ordering: .acquiring)
+        #expect(readLater, "waited for the reader")
+        #expect(history.index.fileLockCount == 0)
+    }
 }

@@ -163,4 +163,65 @@ struct EngineServeTests {
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
         #expect(verify.status == 0, "the survivor's local copy verifies: \(verify.output) \(verify.errors)")
     }
+
+    /// A publish with `Idempotency-Key` through `server`: status, reply head and body.
+    static func publishIdempotently(_ body: String, key: String, to server: Server, token: String) async throws -> RawHTTP.Reply {
+        let port = try #require(URL(string: server.base)?.port)
+        return try #require(await RawHTTP.exchange(port: UInt16(port), "POST", "/v1/events",
+                                                   headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                                                             ("Idempotency-Key", key)],
+                                                   body: body, timeoutSeconds: 30), "a whole answer from \(server.base)")
+    }
+
+    @Test func aTokenIssuedByOneProcessWorksAtTheOtherAndAnIdempotencyKeyIsHonouredAcrossThem() async throws {
+        let pair = try await Self.startPair()
+        defer { pair.cluster.stop() }
+        defer { for server in pair.servers { server.kill9() } }
+        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        let (first, second) = (pair.servers[0], pair.servers[1])
+
+        // Issued by the first, accepted by the second at once (no wait: the issuance is in the engine before it is answered).
+        for round in 0..<5 {
+            let token = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
+            let (status, _) = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token)
+            #expect(status == 200, "round \(round): a token issued by the first process is accepted by the second at once")
+        }
+        // A portal session opened at the second works at the first.
+        let (opened, session) = try await RawHTTP.request("POST", second.base + "/v1/portal/sessions", token: pair.tokens[1], body: "{}")
+        #expect(opened == 201)
+        let portalToken = try #require(session?["token"]?.stringValue)
+        #expect(try await RawHTTP.request("GET", first.base + "/v1/portal/session", token: portalToken).0 == 200)
+
+        // Revoked at the first: refused by the second within seconds (the bucket's change rings it).
+        let revoked = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
+        #expect(try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: revoked).0 == 200)
+        let (revokeStatus, _) = try await RawHTTP.request("POST", first.base + "/oauth/revoke", basic: "\(pair.adminID):\(pair.adminSecret)",
+                                                          body: "token=\(revoked)", contentType: "application/x-www-form-urlencoded")
+        #expect(revokeStatus == 200)
+        var refusedStatus = 0
+        let refusedDeadline = Date().addingTimeInterval(10)
+        while refusedStatus != 401 && Date() < refusedDeadline {
+            refusedStatus = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: revoked).0
+            if refusedStatus != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(refusedStatus == 401, "the revoked token is refused by the other process within 10 s")
+        #expect(try await RawHTTP.request("GET", first.base + "/v1/events?limit=1", token: revoked).0 == 401)
+
+        // One Idempotency-Key, first at one process, retried at the other: one event, the same answer.
+        let body = #"{"type":"user.login","organization_id":"org_a","data":{"marker":"idem-1"}}"#
+        let original = try await Self.publishIdempotently(body, key: "order-42", to: first, token: pair.tokens[0])
+        #expect(original.status == 201)
+        let retried = try await Self.publishIdempotently(body, key: "order-42", to: second, token: pair.tokens[1])
+        #expect(retried.status == 201 && retried.body?["id"] == original.body?["id"] && retried.body?["offset"] == original.body?["offset"],
+                "the retry at the other process answers the first result")
+        #expect(retried.head.lowercased().contains("idempotent-replayed: true"))
+        let reused = try await Self.publishIdempotently(#"{"type":"user.login","organization_id":"org_a","data":{"marker":"other"}}"#,
+                                                        key: "order-42", to: second, token: pair.tokens[1])
+        #expect(reused.status == 422 && reused.body?["error"]?["code"]?.stringValue == "idempotency_key_reused")
+        let again = try await Self.publishIdempotently(body, key: "order-42", to: first, token: pair.tokens[0])
+        #expect(again.status == 201 && again.body?["id"] == original.body?["id"])
+        let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
+        let markers = tail.output.split(separator: "\n").filter { $0.contains("idem-1") }
+        #expect(markers.count == 1, "one event in the engine's stream for the key: \(markers.count)")
+    }
 }
