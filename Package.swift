@@ -89,7 +89,7 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "HTTPClient", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPClient", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "HTTPClient",
-                                                         "WebhookSigning", "Archive"]),
+                                                         "WebhookSigning", "Archive", "NATS"]),
     ],
     swiftLanguageModes: [.v6]
 )

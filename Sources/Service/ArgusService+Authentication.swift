@@ -1,4 +1,5 @@
 import HTTPServer
+import EventLog
 
 extension ArgusService {
     /// The principal behind the request's bearer token, which must hold `scope` (nil: any valid token).
@@ -34,6 +35,29 @@ extension ArgusService {
                                headers: [("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=\"\(scope)\"")])
             }
             return principal
+        }
+    }
+
+    /// `serve --engine`: makes a bearer token another process issued known here before the request is
+    /// authenticated (a read of the engine's token bucket when the token is unknown, see `EngineTokens`).
+    func fetchSharedToken(_ request: HTTPRequest) async {
+        guard let engineTokens, let header = request.headers["authorization"], header.utf8.count <= 520 else { return }
+        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return }
+        await engineTokens.fetchIfUnknown(String(parts[1]))
+    }
+
+    /// `serve --engine`: puts a token just issued here into the engine before it is answered; when the
+    /// engine refuses or does not answer, the token is revoked here and the request fails with 503.
+    func shareIssuedToken(_ token: String, clientID: String) async throws(APIError) {
+        guard let engineTokens else { return }
+        do {
+            try await engineTokens.shareIssued(token)
+        } catch {
+            configuration.logger.error("could not store an issued token in the engine; the token was revoked", [("error", .string(String(describing: error)))])
+            let tokens = tokens
+            _ = try? await BlockingIO.run { () throws -> Bool in try tokens.revoke(token, clientID: clientID) }
+            throw APIError(503, "temporarily_unavailable", "the engine did not store the token; retry", headers: [("Retry-After", "1")])
         }
     }
 }
