@@ -49,9 +49,11 @@ extension ArgusServer {
         webhooks.pushDifferences()
         let leases = DeliveryLeases(service: service, engine: engine)
         try await service.startLeasedDelivery(leases)
+        let sealer = SealerRole(service: service, engine: engine, archiving: configuration.archiving)
         let connection = engine.connection
         let tasks = [
             Task { await mirror.run(connection: connection) },
+            Task { await sealer.run() },
             Task { await webhooks.run(connection: connection) },
             Task { await clients.run(connection: connection) },
             Task { await leases.run() },

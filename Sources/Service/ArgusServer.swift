@@ -166,7 +166,8 @@ public final class ArgusServer: Sendable {
                 }
             })
         }
-        if let archiving = configuration.archiving {
+        // Under --engine only the elected sealer archives (`SealerRole`).
+        if let archiving = configuration.archiving, configuration.engine == nil {
             let archiver = BackgroundArchiver(service: service, settings: archiving)
             tasks.append(Task.detached { await archiver.run() })
         }

@@ -30,6 +30,8 @@ public final class ArgusService: Sendable {
     public let transparency: TransparencyLog
     /// When `serve` signs checkpoints: the log writer notes each seal here.
     let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
+    /// The largest size the log sealed at since the start (the engine's sealer records it).
+    let sealedSize = SealedSize()
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -41,9 +43,11 @@ public final class ArgusService: Sendable {
             logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
         }
         let schedule = checkpointSchedule
+        let sealed = sealedSize
         let onSeal = logOptions.onSeal
         logOptions.onSeal = { size in
             schedule.withLock { $0.noteSeal(size: size) }
+            sealed.note(size)
             onSeal(size)
         }
         log = try EventLog(directory: configuration.layout.log, options: logOptions)
