@@ -63,11 +63,12 @@ let package = Package(
         .target(name: "Service", dependencies: ["Crypto", "EventLog", "HTTPClient", "HTTPServer", "JSON", "Merkle", "WebhookSigning", "Delivery", "Archive", "SystemIO",
                                                 "Engine", "NATS"],
                 swiftSettings: strict),
-        // The command line: parses arguments, calls the libraries, prints (the supervisor, the parent watch and
-        // signal handling are Service's; SystemIO only to read standard input).
+        // The command line: parses arguments, calls Service (and EventLog and Archive for the offline commands),
+        // prints. Signing, proofs, JSON output and the config file are Service's; so are the supervisor, the
+        // parent watch and signal handling.
         .executableTarget(
             name: "argus-events",
-            dependencies: ["Crypto", "WebhookSigning", "EventLog", "JSON", "Merkle", "Service", "Archive", "SystemIO", "Engine", "NATS"],
+            dependencies: ["EventLog", "Service", "Archive"],
             swiftSettings: strict),
         // For tests only: child processes that die with the test process, the built executables' paths.
         .target(name: "ArgusTestSupport", dependencies: ["SystemIO"], swiftSettings: strict),
@@ -88,7 +89,7 @@ let package = Package(
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "HTTPClient", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPClient", "HTTPServer"]),
         .testTarget(name: "ServiceTests", dependencies: ["ArgusTestSupport", "SystemIO", "Service", "Merkle", "HTTPServer", "JSON", "EventLog", "Crypto", "Delivery", "HTTPClient",
-                                                         "WebhookSigning", "Archive"]),
+                                                         "WebhookSigning", "Archive", "NATS"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -19,12 +19,15 @@ import SystemIO
 public enum ArchiveVerifier {
     /// The outcome.
     public struct Report: Sendable {
-        /// Archived segments, records and bytes verified.
+        /// Archived segments verified.
         public var segmentCount = 0
+        /// Archived records whose CRC and chain were checked.
         public var recordCount: UInt64 = 0
+        /// Archived segment bytes read, in bytes.
         public var sizeBytes: Int64 = 0
-        /// First offset in the archive, and the offset after it; nil for an empty archive.
+        /// First offset in the archive; nil for an empty archive.
         public var firstOffset: UInt64?
+        /// The offset after the archive's last record; nil for an empty archive.
         public var nextOffset: UInt64?
         /// The local log's verification, when one was given.
         public var local: LogVerifier.Report?

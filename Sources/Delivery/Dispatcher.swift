@@ -82,8 +82,10 @@ public final class Dispatcher: Sendable {
     enum Command: Sendable {
         case apply(Subscription?, id: String)
         case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
-        /// A manual retry of `record` (the delivery as the history held it, read before the command was sent).
-        case retry(id: String, record: DeliveryRecord, reply: CheckedContinuation<ManualRetryResult, Never>)
+        /// A manual retry of `record` (the delivery as the history held it) with its event (or why it could not be
+        /// read), both read before the command was sent: the loop never waits for a disk or the archive.
+        case retry(id: String, record: DeliveryRecord, event: Result<EventRecord, RetryReadFailure>,
+                   reply: CheckedContinuation<ManualRetryResult, Never>)
         case finished(id: String, AttemptReport)
         /// A lane's read-ahead from `from` ended.
         case readAhead(id: String, from: UInt64, Result<[EventRecord], EventSourceError>)
@@ -100,6 +102,14 @@ public final class Dispatcher: Sendable {
         case continuePumping
     }
 
+    /// Why a manual retry's event could not be read (the answer it gets, unless the lane answers otherwise first).
+    enum RetryReadFailure: Error {
+        /// No store holds the event (410).
+        case unavailable
+        /// The archive or the log cannot be read now (503).
+        case failed(EventSourceError)
+    }
+
     struct Snapshot {
         var lanes: [String: Progress] = [:]
         var delivered = 0
@@ -107,6 +117,8 @@ public final class Dispatcher: Sendable {
         var inFlight = 0
         /// Lanes waiting for room in the history's queue (they start no deliveries meanwhile).
         var lanesWaitingForHistory = 0
+        /// History index loads under way on the blocking-I/O queue.
+        var historyLoadsUnderWay = 0
     }
 
     let log: EventLog
@@ -225,10 +237,33 @@ public final class Dispatcher: Sendable {
         // dispatcher's command loop (which would wait for the disk with every lane).
         let history = history
         guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: webhookID) }) else { return .notFound }
+        // So is the event's read (the local log on the blocking-I/O queue, an archived one through the source).
+        let event = await retryEvent(of: record)
         return await withCheckedContinuation { continuation in
-            if case .terminated = commands.yield(.retry(id: webhookID, record: record, reply: continuation)) {
+            if case .terminated = commands.yield(.retry(id: webhookID, record: record, event: event, reply: continuation)) {
                 continuation.resume(returning: .stopped)
             }
+        }
+    }
+
+    /// The event of `record` for a manual retry: from the local log (on the blocking-I/O queue), or, when
+    /// retention removed it there, through the event source (the archive).
+    private func retryEvent(of record: DeliveryRecord) async -> Result<EventRecord, RetryReadFailure> {
+        do throws(EventSourceError) {
+            let read: [EventRecord]
+            do throws(EventSourceError) {
+                let log = log
+                let offset = record.offset
+                read = try await BlockingIO.run { () throws(EventSourceError) in try log.readBlocking(from: offset, countMax: 1) }
+            } catch .eventsUnavailable {
+                read = try await source.read(from: record.offset, countMax: 1)
+            }
+            guard let first = read.first, first.offset == record.offset, first.eventID == record.eventID else { return .failure(.unavailable) }
+            return .success(first)
+        } catch .eventsUnavailable {
+            return .failure(.unavailable)
+        } catch {
+            return .failure(.failed(error))
         }
     }
 
@@ -262,4 +297,7 @@ public final class Dispatcher: Sendable {
 
     /// Lanes that start no deliveries because the history's writer has `pendingChangeCountMax` changes queued.
     package var lanesWaitingForHistory: Int { snapshot.withLock { $0.lanesWaitingForHistory } }
+
+    /// History index loads under way (at most `DeliveryLimits.historyLoadCountMax`).
+    package var historyLoadsUnderWay: Int { snapshot.withLock { $0.historyLoadsUnderWay } }
 }

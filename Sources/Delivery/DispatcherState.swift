@@ -50,6 +50,10 @@ struct DispatcherState {
     /// Lanes whose history index is being loaded (at most `historyLoadCountMax`), and lanes waiting for a slot.
     private var historyLoading: Set<String> = []
     private var historyLoadQueue: [String] = []
+    /// Lanes whose index was loaded (pinned in memory) and not yet used: the pump after the load found no room
+    /// in the history's queue. The pin holds until a pump consults the index, so it is not evicted and loaded
+    /// again meanwhile; each holds a load slot (at most `historyLoadCountMax` loads and held pins together).
+    private var historyPinned: Set<String> = []
     /// Lanes whose history index could not be read: the current backoff and when to load again (one entry per
     /// lane at most; the error is logged when the run of failures starts and when it ends).
     private var historyLoadProblems: [String: (delayMs: Int64, retryAtMs: Int64)] = [:]
@@ -156,8 +160,8 @@ struct DispatcherState {
                 reply.resume(throwing: error)
             }
             pump(id)
-        case .retry(let id, let record, let reply):
-            reply.resume(returning: await manualRetry(id, record: record))
+        case .retry(let id, let record, let event, let reply):
+            reply.resume(returning: manualRetry(id, record: record, event: event))
         case .readAhead(let id, let from, let result):
             readFinished(id, from: from, result)
         case .finished(let id, let report):
@@ -191,13 +195,12 @@ struct DispatcherState {
                 if historyLoadProblems.removeValue(forKey: id) != nil {
                     configuration.logger.info("delivery history loads again", [("webhook_id", .string(id))])
                 }
+                if lanes[id] != nil { historyPinned.insert(id) } else { history.unpin(id) }
+                // Unpins once it has used the index (or will not for now); a pump that took nothing for want of
+                // room keeps the pin until the lane is pumped again.
                 pump(id)
-                history.unpin(id)
             }
-            // A load slot is free: lanes waiting for one ask again, in order.
-            let queued = historyLoadQueue
-            historyLoadQueue = []
-            for waiting in queued { pump(waiting) }
+            if !historyPinned.contains(id) { pumpHistoryLoadQueue() }
         case .logAdvanced:
             dispatcher.advancePending.store(false, ordering: .sequentiallyConsistent)  // before the head is read below
             if lanes.isEmpty {
@@ -258,40 +261,29 @@ struct DispatcherState {
         waitingForHistory.remove(id)
         historyLoadQueue.removeAll { $0 == id }
         historyLoadProblems[id] = nil
+        if historyPinned.remove(id) != nil { history.unpin(id) }
         dispatcher.snapshot.withLock { _ = $0.lanes.removeValue(forKey: id) }
         try? await dispatcher.cursors.remove(id)
         history.remove(webhookID: id)
     }
 
-    /// A manual retry of `looked` (read from the history before the command was sent: the lookup may read a
-    /// journal, which this loop never waits for). Memory's newer answer wins when it has one.
-    private mutating func manualRetry(_ id: String, record looked: DeliveryRecord) async -> Dispatcher.ManualRetryResult {
+    /// A manual retry of `looked` with its event, both read before the command was sent (the lookup may read a
+    /// journal, the event the log or the archive: this loop never waits for them). Memory's newer answer wins
+    /// when it has one. One series at a time per delivery: the lane answers `inProgress` to a second.
+    private mutating func manualRetry(_ id: String, record looked: DeliveryRecord,
+                                      event read: Result<EventRecord, Dispatcher.RetryReadFailure>) -> Dispatcher.ManualRetryResult {
         guard lanes[id] != nil else { return .notFound }
         var record = looked
         if case .found(let newer) = history.cachedSummary(looked.deliveryID, webhookID: id) { record = newer }
         guard record.status != .succeeded else { return .notRetryable(record.status) }
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
-        do throws(EventSourceError) {
-            // The local log first (no wait); an archived event through the source.
-            let read: [EventRecord]
-            do throws(EventSourceError) {
-                let log = dispatcher.log
-                let offset = record.offset
-                read = try await BlockingIO.run { () throws(EventSourceError) in try log.readBlocking(from: offset, countMax: 1) }
-            } catch .eventsUnavailable {
-                read = try await dispatcher.source.read(from: record.offset, countMax: 1)
-            }
-            guard let first = read.first, first.offset == record.offset, first.eventID == record.eventID else { return .eventUnavailable }
-            event = first
-        } catch .eventsUnavailable {
-            return .eventUnavailable
-        } catch {
-            return .readFailed(error)
+        switch read {
+        case .success(let record): event = record
+        case .failure(.unavailable): return .eventUnavailable
+        case .failure(.failed(let error)): return .readFailed(error)
         }
-        // The lane may have changed while the archive was read.
         guard var lane = lanes[id] else { return .notFound }
-        guard lane.subscription.state == .enabled else { return .notEnabled }
         let effects = lane.handle(.manualRetry(event, prior: PriorDelivery(status: record.status, attemptCount: record.attempts.count)))
         lanes[id] = lane
         perform(id, effects)
@@ -443,10 +435,12 @@ struct DispatcherState {
         var room = history.roomForChanges - inFlight
         var effects: [LaneEffect] = []
         var examined = 0
+        var noRoom = false
         feeding: while let wanted = lane.wantedOffset, wanted < cache.nextOffset,
               lane.liveCount + (settledUnwritten[id]?.count ?? 0) < lane.window {
             guard room > 0 else {
                 waitingForHistory.insert(id)
+                noRoom = true
                 break
             }
             if examined == DeliveryLimits.pumpRecordCountMax {
@@ -474,6 +468,12 @@ struct DispatcherState {
             room -= lane.liveCount - liveBefore + taken.reduce(0) { if case .history = $1 { $0 + 1 } else { $0 } }
             effects += taken
         }
+        // A lane's index pinned by its load is let go once a pump used it, or when the pump stopped for another
+        // reason than room (caught up, window full, a read under way): then it may be evicted like any other.
+        if (examined > 0 || !noRoom), historyPinned.remove(id) != nil {
+            history.unpin(id)
+            pumpHistoryLoadQueue()
+        }
         let slots = max(0, configuration.globalInFlightCountMax - inFlight)
         let tick = lane.handle(.tick(nowMs: configuration.nowMs(), sendSlots: slots))
         lanes[id] = lane
@@ -497,7 +497,7 @@ struct DispatcherState {
             dispatcher.timerArmed.store(true, ordering: .relaxed)
             return
         }
-        guard historyLoading.count < DeliveryLimits.historyLoadCountMax else {
+        guard historyLoading.count + historyPinned.count < DeliveryLimits.historyLoadCountMax else {
             if !historyLoadQueue.contains(id) { historyLoadQueue.append(id) }
             return
         }
@@ -515,6 +515,16 @@ struct DispatcherState {
             }
             commands.yield(.historyLoaded(id: id, failure: failure))
         }
+    }
+
+    /// A load slot is free: lanes waiting for one ask again, in order (in the next turn: this may run inside a
+    /// pump).
+    private mutating func pumpHistoryLoadQueue() {
+        guard !historyLoadQueue.isEmpty else { return }
+        let queued = historyLoadQueue
+        historyLoadQueue = []
+        if backlog.isEmpty { dispatcher.commands.yield(.continuePumping) }
+        backlog.formUnion(queued)
     }
 
     /// Lane `id`'s history index could not be read: the lane takes no records (the index stays out of memory,
@@ -538,6 +548,7 @@ struct DispatcherState {
             $0.failedAttempts = failedAttempts
             $0.inFlight = inFlight
             $0.lanesWaitingForHistory = waitingForHistory.count
+            $0.historyLoadsUnderWay = historyLoading.count
         }
     }
 

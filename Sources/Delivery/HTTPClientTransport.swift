@@ -49,8 +49,7 @@ public final class HTTPClientTransport: DeliveryTransport {
 
     public func post(url: URL, addresses: [IPAddress], headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
         let startedNs = SystemClock.monotonicNanoseconds()
-        guard let request = HTTPClient.Request(method: "POST", url: url, headers: headers.map { (name: $0.name, value: $0.value) },
-                                               body: .bytes(body)) else {
+        guard let request = HTTPClient.Request(method: "POST", url: url, fields: SignedFields(fields: headers), body: .bytes(body)) else {
             return .failed(.networkError, "the URL cannot be sent by the HTTP client (only http:// with a host)", durationMs: 0)
         }
         let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: DeliveryLimits.responseBodySizeBytesMax,
@@ -82,5 +81,15 @@ public final class HTTPClientTransport: DeliveryTransport {
         case .malformed(let reason):
             return .failed(.networkError, "malformed response: \(reason)", bodyPrefix: prefix, durationMs: 0)
         }
+    }
+}
+
+/// A delivery's signed header fields as the client reads them: in place, no copy per attempt.
+struct SignedFields: HTTPHeaderFieldList {
+    let fields: [HeaderField]
+
+    func forEachField(_ body: (_ name: String, _ value: String) -> Bool) -> Bool {
+        for field in fields where !body(field.name, field.value) { return false }
+        return true
     }
 }

@@ -9,8 +9,11 @@ import SystemIO
 public enum LogVerifier {
     /// The outcome of a verification.
     public struct Report: Sendable {
+        /// Segments read, including the active one.
         public var segmentCount = 0
+        /// Records whose CRC and chain were checked.
         public var recordCount: UInt64 = 0
+        /// Bytes of every segment file read, in bytes.
         public var sizeBytes: Int64 = 0
         /// First offset whose record is missing, altered, out of place or unexpected; nil when the log is intact.
         public var firstBadOffset: UInt64?
@@ -20,9 +23,12 @@ public enum LogVerifier {
         public var notes: [String] = []
         /// The chain value after the last record verified.
         public var lastChain: [UInt8] = []
+        /// `lastChain` in lowercase hex, as `verify` prints the chain head.
+        public var lastChainHex: String { Hex.encode(lastChain) }
         /// Offset after the last verified record.
         public var nextOffset: UInt64 = 0
 
+        /// True when nothing is wrong.
         public var isIntact: Bool { problem == nil }
     }
 

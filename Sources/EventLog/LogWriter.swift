@@ -73,9 +73,7 @@ final class LogWriter: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "argus-log-writer"
-        thread.start()
+        Thread.detachNewThread(named: "argus-log-writer") { [self] in run() }
     }
 
     /// Queues a group of events; `completion` runs on the writer thread once they are durable.

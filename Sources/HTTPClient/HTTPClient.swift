@@ -69,22 +69,35 @@ package final class HTTPClient: Sendable {
         package var target: String
         /// Header fields besides Host and Content-Length (their own Host, Content-Length, Connection and
         /// Transfer-Encoding are dropped).
-        package var headers: [(name: String, value: String)]
+        package var headers: any HTTPHeaderFieldList
         package var body: Body
 
         package init(method: String, host: String, port: Int, hostHeader: String, target: String,
                      headers: [(name: String, value: String)], body: Body) {
+            self.init(method: method, host: host, port: port, hostHeader: hostHeader, target: target,
+                      fields: HTTPHeaderPairs(headers), body: body)
+        }
+
+        /// A request whose header fields are read in place from `fields` (no copy into pairs).
+        package init(method: String, host: String, port: Int, hostHeader: String, target: String,
+                     fields: any HTTPHeaderFieldList, body: Body) {
             self.method = method
             self.host = host
             self.port = port
             self.hostHeader = hostHeader
             self.target = target
-            self.headers = headers
+            self.headers = fields
             self.body = body
         }
 
         /// A request to `url` (`http://` with a host; nil for anything else).
         package init?(method: String, url: URL, headers: [(name: String, value: String)], body: Body) {
+            self.init(method: method, url: url, fields: HTTPHeaderPairs(headers), body: body)
+        }
+
+        /// A request to `url` (`http://` with a host; nil for anything else) whose header fields are read in
+        /// place from `fields`.
+        package init?(method: String, url: URL, fields: any HTTPHeaderFieldList, body: Body) {
             guard url.scheme?.lowercased() == "http", var host = url.host, !host.isEmpty else { return nil }
             if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
             let components = URLComponents(url: url, resolvingAgainstBaseURL: false)
@@ -94,14 +107,19 @@ package final class HTTPClient: Sendable {
             var hostHeader = host.utf8.contains(UInt8(ascii: ":")) ? "[\(host)]" : host
             if let port = url.port, port != 80 { hostHeader += ":\(port)" }
             self.init(method: method, host: host, port: url.port ?? 80, hostHeader: hostHeader, target: target,
-                      headers: headers, body: body)
+                      fields: fields, body: body)
         }
 
         /// `METHOD target HTTP/1.1` with Host, Content-Length and the header fields; nil when a part holds
         /// bytes that would break the head (control characters, a space in the target, a colon in a name).
         package var head: [UInt8]? {
             var bytes: [UInt8] = []
-            bytes.reserveCapacity(128 + headers.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 })
+            var fieldBytes = 0
+            _ = headers.forEachField { name, value in
+                fieldBytes += name.utf8.count + value.utf8.count + 4
+                return true
+            }
+            bytes.reserveCapacity(128 + fieldBytes)
             func append(_ text: String, allowSpace: Bool, allowColon: Bool = true) -> Bool {
                 for byte in text.utf8 {
                     let safe = byte >= (allowSpace ? 0x20 : 0x21) && byte != 0x7F || byte == 9 && allowSpace
@@ -121,12 +139,15 @@ package final class HTTPClient: Sendable {
                 bytes += String(body.count).utf8
                 bytes += "\r\n".utf8
             }
-            for field in headers where !Self.isFraming(field.name) {
-                guard !field.name.isEmpty, append(field.name, allowSpace: false, allowColon: false) else { return nil }
+            let fieldsFit = headers.forEachField { name, value in
+                guard !Self.isFraming(name) else { return true }
+                guard !name.isEmpty, append(name, allowSpace: false, allowColon: false) else { return false }
                 bytes += ": ".utf8
-                guard append(field.value, allowSpace: true) else { return nil }
+                guard append(value, allowSpace: true) else { return false }
                 bytes += "\r\n".utf8
+                return true
             }
+            guard fieldsFit else { return nil }
             bytes += "\r\n".utf8
             return bytes
         }

@@ -12,14 +12,15 @@ public protocol HTTPHandler: Sendable {
 
     /// Starts answering `request`; `respond` must be called exactly once with the response, from
     /// any thread. Called on the server's I/O thread, so it must neither block nor compute for
-    /// long: the default runs ``handle(_:)`` as a task on the concurrency pool and returns at once.
-    func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void)
+    /// long: the default runs ``handle(_:)`` as a child task of `tasks` (the server's group, cancelled
+    /// and awaited on shutdown) and returns at once.
+    func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void)
 }
 
 extension HTTPHandler {
     public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? { nil }
 
-    public func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-        Task { respond(await handle(request)) }
+    public func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+        tasks.run { respond(await handle(request)) }
     }
 }

@@ -25,6 +25,7 @@ public final class HTTPServer: Sendable {
         var phase = Phase.idle
         var loop: IOLoop?
         var thread: pthread_t?
+        var tasks: RequestTasks?
     }
 
     private let configuration: HTTPServerConfiguration
@@ -48,8 +49,9 @@ public final class HTTPServer: Sendable {
             }
             let (listener, port) = try ListeningSocket.open(host: configuration.host, port: configuration.port)
             let loop: IOLoop
+            let tasks = RequestTasks()
             do throws(HTTPServerError) {
-                loop = try IOLoop(configuration: configuration, handler: handler, listener: listener)
+                loop = try IOLoop(configuration: configuration, handler: handler, tasks: tasks, listener: listener)
             } catch {
                 close(listener)
                 throw error
@@ -69,23 +71,27 @@ public final class HTTPServer: Sendable {
             state.phase = .running
             state.loop = loop
             state.thread = thread
+            state.tasks = tasks
             return port
         }
     }
 
     /// Stops accepting, lets handlers already running finish (up to `graceSeconds`) and writes
     /// their responses with `Connection: close`, closes every connection and joins the I/O
-    /// thread. Requests not yet dispatched are dropped. Safe to call more than once.
+    /// thread, then cancels the handlers still running and waits until they have ended. Requests
+    /// not yet dispatched are dropped. Safe to call more than once.
     public func shutdown(graceSeconds: Double = 10) async {
-        let (loop, thread) = state.withLock { state -> (IOLoop?, pthread_t?) in
+        let (loop, thread, tasks) = state.withLock { state -> (IOLoop?, pthread_t?, RequestTasks?) in
             defer {
                 state.thread = nil
+                state.tasks = nil
                 state.phase = .stopped
             }
-            return (state.loop, state.thread)
+            return (state.loop, state.thread, state.tasks)
         }
         guard let loop else { return }
         await loop.stop(graceSeconds: graceSeconds)
         if let thread { pthread_join(thread, nil) }
+        await tasks?.shutdown()
     }
 }

@@ -51,6 +51,8 @@ final class IOLoop: @unchecked Sendable {
 
     let configuration: HTTPServerConfiguration
     let handler: any HTTPHandler
+    /// Where handlers and continue decisions run (the server's task group).
+    let tasks: RequestTasks
     private let wake: WakeSignal
     private let inbox = Mutex<[Completion]>([])
     private let wakePending = Atomic<Bool>(false)
@@ -83,9 +85,10 @@ final class IOLoop: @unchecked Sendable {
     /// Scratch space for input that is read only to be dropped.
     let scratch: UnsafeMutableRawBufferPointer
 
-    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, listener: Int32) throws(HTTPServerError) {
+    init(configuration: HTTPServerConfiguration, handler: any HTTPHandler, tasks: RequestTasks, listener: Int32) throws(HTTPServerError) {
         self.configuration = configuration
         self.handler = handler
+        self.tasks = tasks
         self.listener = listener
         self.wake = try WakeSignal()
         self.nowSeconds = SystemClock.monotonicSeconds()
@@ -145,7 +148,7 @@ final class IOLoop: @unchecked Sendable {
     /// Hands `request` to the handler (which answers inline or starts a task); its response
     /// returns through `complete`.
     func spawn(_ request: HTTPRequest, connectionID: UInt64, sequence: UInt64) {
-        handler.start(request) { response in
+        handler.start(request, in: tasks) { response in
             self.complete(Completion(connectionID: connectionID, sequence: sequence, response: response))
         }
     }
@@ -154,7 +157,7 @@ final class IOLoop: @unchecked Sendable {
     /// answer returns through `complete` (status 100 for yes).
     func spawnContinueDecision(_ request: HTTPRequest, connectionID: UInt64, sequence: UInt64) {
         let handler = self.handler
-        Task {
+        tasks.run {
             let decision = await handler.continueDecision(request) ?? HTTPResponse(status: 100)
             self.complete(Completion(connectionID: connectionID, sequence: sequence, response: decision))
         }

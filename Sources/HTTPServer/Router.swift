@@ -104,12 +104,12 @@ public struct Router: HTTPHandler {
     }
 
     /// Answers 404 and 405 at once, lets the route's inline handler take the request when it has
-    /// one, and otherwise runs the route's handler as a task.
-    public func start(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+    /// one, and otherwise runs the route's handler as a child task of `tasks` (the server's group).
+    public func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void) {
         switch resolve(request) {
         case .route(let route, let routed):
             if let inline = route.inline, inline(routed, respond) { return }
-            Task { respond(await route.handler(routed)) }
+            tasks.run { respond(await route.handler(routed)) }
         case .notFound: respond(Self.notFound(request))
         case .methodNotAllowed(let allowed): respond(Self.methodNotAllowed(request, allowed: allowed))
         }

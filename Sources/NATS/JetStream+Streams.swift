@@ -33,6 +33,8 @@ extension JetStream {
         }
         let replicas = value["config"]?["num_replicas"]?.int64Value ?? 1
         return JetStreamStreamState(messages: UInt64(max(0, messages)), firstSequence: UInt64(max(0, first)),
-                                    lastSequence: UInt64(max(0, last)), replicas: Int(replicas))
+                                    lastSequence: UInt64(max(0, last)), replicas: Int(replicas),
+                                    messagesMax: Int(value["config"]?["max_msgs"]?.int64Value ?? -1),
+                                    ageSecondsMax: Double(value["config"]?["max_age"]?.int64Value ?? 0) / 1e9)
     }
 }

@@ -16,6 +16,10 @@ package struct JetStreamStreamConfiguration: Sendable, Equatable {
     package var duplicateWindowSeconds: Double = 120
     /// The most messages kept per subject (-1: unlimited; key-value buckets keep their history here).
     package var messagesPerSubjectMax: Int = -1
+    /// The most messages kept in the stream (-1: unlimited); beyond it `discard` applies.
+    package var messagesMax: Int = -1
+    /// How long a message is kept, in seconds (0: forever). The duplicate window is capped to it.
+    package var ageSecondsMax: Double = 0
     /// The largest message, in bytes (-1: the server's limit).
     package var messageBytesMax: Int = -1
     /// Refuse deleting messages through the API.
@@ -41,8 +45,10 @@ package struct JetStreamStreamConfiguration: Sendable, Equatable {
             ("storage", .string(storage)),
             ("num_replicas", .integer(replicas)),
             ("discard", .string(discard)),
-            ("duplicate_window", .integer(Int64(duplicateWindowSeconds * 1e9))),
+            ("duplicate_window", .integer(Int64((ageSecondsMax > 0 ? min(duplicateWindowSeconds, ageSecondsMax) : duplicateWindowSeconds) * 1e9))),
             ("max_msgs_per_subject", .integer(messagesPerSubjectMax)),
+            ("max_msgs", .integer(messagesMax)),
+            ("max_age", .integer(Int64(ageSecondsMax * 1e9))),
             ("max_msg_size", .integer(messageBytesMax)),
             ("deny_delete", .bool(denyDelete)),
             ("deny_purge", .bool(denyPurge)),
@@ -62,4 +68,8 @@ package struct JetStreamStreamState: Sendable, Equatable {
     package var lastSequence: UInt64
     /// Replicas configured.
     package var replicas: Int
+    /// The configured most messages (-1: unlimited).
+    package var messagesMax: Int = -1
+    /// The configured message age limit, in seconds (0: none).
+    package var ageSecondsMax: Double = 0
 }

@@ -28,4 +28,17 @@ extension KeyValueBucket {
                                  isDeleted: operation == "DEL" || operation == "PURGE")
         }
     }
+
+    /// Applies every change after `revision()` in order, a batch at a time, until none is left;
+    /// returns how many. `apply` must advance what `revision()` answers to the change's revision.
+    /// - Throws: what `changes(after:)` throws, or `apply`'s error (the change is read again next time).
+    package func applyChanges(after revision: () -> UInt64, _ apply: (KeyValueEntry) throws -> Void) async throws -> Int {
+        var total = 0
+        while true {
+            let batch = try await changes(after: revision())
+            if batch.isEmpty { return total }
+            for change in batch { try apply(change) }
+            total += batch.count
+        }
+    }
 }

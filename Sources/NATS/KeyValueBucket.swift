@@ -28,6 +28,25 @@ package struct KeyValueBucket: Sendable {
     /// The bucket name.
     package let name: String
 
+    /// The bounds of a bucket (the default: none).
+    package struct Limits: Sendable, Equatable {
+        /// The most entries kept, delete markers included (-1: unlimited).
+        package var entriesMax: Int
+        /// How long an entry is kept, in seconds (0: forever).
+        package var ageSecondsMax: Double
+        /// The largest value, in bytes (-1: the server's limit).
+        package var valueBytesMax: Int
+        /// At `entriesMax`: true drops the oldest entry, false refuses the write.
+        package var dropsOldest: Bool
+
+        package init(entriesMax: Int = -1, ageSecondsMax: Double = 0, valueBytesMax: Int = -1, dropsOldest: Bool = false) {
+            self.entriesMax = entriesMax
+            self.ageSecondsMax = ageSecondsMax
+            self.valueBytesMax = valueBytesMax
+            self.dropsOldest = dropsOldest
+        }
+    }
+
     /// The operation header of delete markers.
     static let operationHeader = "KV-Operation"
 
@@ -38,14 +57,24 @@ package struct KeyValueBucket: Sendable {
     /// - Parameters:
     ///   - history: revisions kept per key (1...64).
     ///   - replicas: copies in the cluster (1...5).
+    ///   - limits: how many entries (delete markers included) and for how long the bucket keeps them,
+    ///     and what happens at the count (`dropsOldest`: the oldest entry goes; else a write is refused).
+    ///     A bucket that exists keeps the limits it was created with.
     /// - Throws: `invalidName`, `invalidArgument`, and what `createStream` throws.
-    package static func create(_ name: String, in jetStream: JetStream, history: Int = 1, replicas: Int = 1) async throws(JetStreamError) -> KeyValueBucket {
+    package static func create(_ name: String, in jetStream: JetStream, history: Int = 1, replicas: Int = 1,
+                               limits: Limits = Limits()) async throws(JetStreamError) -> KeyValueBucket {
         try JetStream.validate(name: name)
         guard (1...64).contains(history) else { throw .invalidArgument("history must be 1...64") }
         guard (1...5).contains(replicas) else { throw .invalidArgument("replicas must be 1...5") }
+        guard limits.entriesMax == -1 || limits.entriesMax > 0, limits.ageSecondsMax >= 0, limits.valueBytesMax == -1 || limits.valueBytesMax > 0 else {
+            throw .invalidArgument("bucket limits must be positive (-1 or 0: none)")
+        }
         var configuration = JetStreamStreamConfiguration(name: "KV_" + name, subjects: ["$KV.\(name).>"])
         configuration.messagesPerSubjectMax = history
-        configuration.discard = "new"
+        configuration.discard = limits.dropsOldest ? "old" : "new"
+        configuration.messagesMax = limits.entriesMax
+        configuration.ageSecondsMax = limits.ageSecondsMax
+        configuration.messageBytesMax = limits.valueBytesMax
         configuration.denyDelete = true
         configuration.allowRollup = true
         configuration.allowDirect = true

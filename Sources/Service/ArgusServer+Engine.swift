@@ -6,7 +6,7 @@ import NATS
 
 extension ArgusServer {
     /// `serve --engine`: checks that the local log is a prefix of the engine's stream and catches it up,
-    /// pulls the shared webhooks and clients into the local stores, creates the first admin client when
+    /// pulls the shared webhooks, clients and tokens into the local stores, creates the first admin client when
     /// this process wins the engine-wide compare-and-set, and starts the mirror, the replicas and the
     /// delivery leases. Returns the created admin (if this process created it) and the tasks to cancel
     /// and await on shutdown.
@@ -18,8 +18,12 @@ extension ArgusServer {
         while try await mirror.copyBatch() > 0 {}
         let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger)
         let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger)
-        try await Self.retryingPull(webhooks, logger: logger)
-        try await Self.retryingPull(clients, logger: logger)
+        try await Self.retryingPull(webhooks.bucket.name, logger: logger) { try await webhooks.pull() }
+        try await Self.retryingPull(clients.bucket.name, logger: logger) { try await clients.pull() }
+        // After the clients: a token is taken in only when its client is known.
+        if let tokens = service.engineTokens {
+            try await Self.retryingPull(tokens.bucket.name, logger: logger) { try await tokens.pull() }
+        }
         var admin: (OAuthClient, secret: String)?
         if service.clients.isEmpty {
             let won: Bool = try await EngineBinding.retrying("admin bootstrap", logger: logger) { () throws(JetStreamError) in
@@ -45,21 +49,23 @@ extension ArgusServer {
         webhooks.pushDifferences()
         let leases = DeliveryLeases(service: service, engine: engine)
         try await service.startLeasedDelivery(leases)
+        let sealer = SealerRole(service: service, engine: engine, archiving: configuration.archiving)
         let connection = engine.connection
         let tasks = [
             Task { await mirror.run(connection: connection) },
+            Task { await sealer.run() },
             Task { await webhooks.run(connection: connection) },
             Task { await clients.run(connection: connection) },
             Task { await leases.run() },
-        ]
+        ] + (service.engineTokens.map { tokens in [Task { await tokens.run(connection: connection) }] } ?? [])
         return (admin, tasks)
     }
 
-    /// A replica's first pull, retrying while the engine's buckets elect their leaders.
-    private static func retryingPull(_ replica: EngineReplica, logger: Logger) async throws {
-        _ = try await EngineBinding.retrying("first pull of \(replica.bucket.name)", logger: logger) { () throws(JetStreamError) in
+    /// A bucket's first pull, retrying while the engine's buckets elect their leaders.
+    private static func retryingPull(_ bucketName: String, logger: Logger, _ pull: () async throws -> Int) async throws {
+        _ = try await EngineBinding.retrying("first pull of \(bucketName)", logger: logger) { () throws(JetStreamError) in
             do {
-                return try await replica.pull()
+                return try await pull()
             } catch let error as JetStreamError {
                 throw error
             } catch {

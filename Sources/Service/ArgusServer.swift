@@ -108,6 +108,7 @@ public final class ArgusServer: Sendable {
     /// - Throws: `EventLogError.locked` when another process serves the directory; store and log errors.
     public init(configuration: Configuration) throws {
         var serviceConfiguration = configuration.service
+        serviceConfiguration.engine = configuration.engine
         if let target = configuration.archiveReadTarget {
             let cache = SegmentCache(directory: serviceConfiguration.layout.archiveCache, target: target,
                                      capacityBytes: configuration.archiveCacheBytes)
@@ -165,7 +166,8 @@ public final class ArgusServer: Sendable {
                 }
             })
         }
-        if let archiving = configuration.archiving {
+        // Under --engine only the elected sealer archives (`SealerRole`).
+        if let archiving = configuration.archiving, configuration.engine == nil {
             let archiver = BackgroundArchiver(service: service, settings: archiving)
             tasks.append(Task.detached { await archiver.run() })
         }

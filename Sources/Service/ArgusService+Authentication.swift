@@ -1,4 +1,5 @@
 import HTTPServer
+import EventLog
 
 extension ArgusService {
     /// The principal behind the request's bearer token, which must hold `scope` (nil: any valid token).
@@ -53,5 +54,26 @@ extension ArgusService {
         let token = bytes[tokenStart...]
         guard !token.isEmpty, token.count <= 512, !token.contains(UInt8(ascii: " ")) else { return nil }
         return String(Substring(token))
+    }
+
+    /// `serve --engine`: makes a bearer token another process issued known here before the request is
+    /// authenticated (a read of the engine's token bucket when the token is unknown, see `EngineTokens`).
+    func fetchSharedToken(_ request: HTTPRequest) async {
+        guard let engineTokens, let header = request.headers["authorization"], let token = Self.bearerToken(header) else { return }
+        await engineTokens.fetchIfUnknown(token)
+    }
+
+    /// `serve --engine`: puts a token just issued here into the engine before it is answered; when the
+    /// engine refuses or does not answer, the token is revoked here and the request fails with 503.
+    func shareIssuedToken(_ token: String, clientID: String) async throws(APIError) {
+        guard let engineTokens else { return }
+        do {
+            try await engineTokens.shareIssued(token)
+        } catch {
+            configuration.logger.error("could not store an issued token in the engine; the token was revoked", [("error", .string(String(describing: error)))])
+            let tokens = tokens
+            _ = try? await BlockingIO.run { () throws -> Bool in try tokens.revoke(token, clientID: clientID) }
+            throw APIError(503, "temporarily_unavailable", "the engine did not store the token; retry", headers: [("Retry-After", "1")])
+        }
     }
 }

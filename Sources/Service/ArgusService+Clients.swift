@@ -126,8 +126,15 @@ extension ArgusService {
             throw APIError.notFound("client \(id.prefix(64))")
         }
         let tokens = tokens
+        let digests = tokens.digests(clientID: client.clientID)
         _ = try await BlockingIO.run { () throws -> Int in try tokens.revokeAll(clientID: client.clientID) }
         try clients.delete(client.clientID)
+        // The other processes end these tokens when the client's deletion reaches them; the engine's copies go too.
+        do {
+            try await engineTokens?.shareRevoked(digests)
+        } catch {
+            configuration.logger.error("could not delete a deleted client's tokens from the engine", [("error", .string(String(describing: error)))])
+        }
         return HTTPResponse(status: 204)
     }
 

@@ -55,6 +55,11 @@ extension ArgusService {
                  ("timestamp", .string(Timestamp.format(ms: appended.timestampMs)))])
     }
 
+    /// `publish --data-dir`'s line for an appended event: the API's 201 answer (`id`, `offset`, `timestamp`).
+    package static func appendedLine(_ appended: AppendedEvent) -> String {
+        appendedJSON(appended).text
+    }
+
     /// `POST /v1/events`: 201 once durable. With `Idempotency-Key`, a retry returns the first result.
     func publish(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.eventsPublish)
@@ -77,6 +82,9 @@ extension ArgusService {
         case .mismatch:
             throw APIError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
         case .claimed:
+            if let engineIdempotency {
+                return try await publishClaimingSharedKey(body, principal: principal, cacheKey: cacheKey, digest: digest, shared: engineIdempotency)
+            }
             do {
                 let response = try await appendOne(body, principal: principal)
                 idempotency.finish(cacheKey, requestDigest: digest, status: response.status, body: response.body, nowMs: configuration.nowMs())
@@ -85,6 +93,51 @@ extension ArgusService {
                 idempotency.abandon(cacheKey)
                 throw error
             }
+        }
+    }
+
+    /// `serve --engine`: after the local claim, claims the key in the engine (any process may have seen
+    /// it), appends, and records the result in both; the local claim is given up on every other path.
+    private func publishClaimingSharedKey(_ body: JSONValue, principal: Principal, cacheKey: String, digest: [UInt8],
+                                          shared: EngineIdempotency) async throws -> HTTPResponse {
+        let decision: EngineIdempotency.Decision
+        do {
+            decision = try await shared.claim(cacheKey, requestDigest: digest, nowMs: configuration.nowMs())
+        } catch {
+            idempotency.abandon(cacheKey)
+            configuration.logger.error("could not claim an idempotency key in the engine", [("error", .string(String(describing: error)))])
+            throw APIError(503, "engine_unavailable", "the engine did not answer; retry with the same Idempotency-Key", headers: [("Retry-After", "1")])
+        }
+        switch decision {
+        case .replay(let status, let stored):
+            idempotency.finish(cacheKey, requestDigest: digest, status: status, body: stored, nowMs: configuration.nowMs())
+            var response = HTTPResponse.json(status, stored)
+            response.headers.add("Idempotent-Replayed", "true")
+            return response
+        case .inProgress:
+            idempotency.abandon(cacheKey)
+            throw APIError(409, "idempotency_in_progress", "a request with this Idempotency-Key is still being processed")
+        case .mismatch:
+            idempotency.abandon(cacheKey)
+            throw APIError(422, "idempotency_key_reused", "this Idempotency-Key was used with a different request")
+        case .claim(let revision):
+            let response: HTTPResponse
+            do {
+                response = try await appendOne(body, principal: principal)
+            } catch {
+                await shared.abandon(cacheKey, revision: revision)
+                idempotency.abandon(cacheKey)
+                throw error
+            }
+            idempotency.finish(cacheKey, requestDigest: digest, status: response.status, body: response.body, nowMs: configuration.nowMs())
+            do {
+                try await shared.finish(cacheKey, revision: revision, requestDigest: digest, status: response.status, body: response.body,
+                                        nowMs: configuration.nowMs())
+            } catch {
+                // The event is stored: answered as such. A retry elsewhere sees the claim (409) until it is stale, then may append again.
+                configuration.logger.error("could not record an idempotency key's result in the engine", [("error", .string(String(describing: error)))])
+            }
+            return response
         }
     }
 
@@ -247,8 +300,9 @@ extension ArgusService {
     /// The `limit` query value, 1 to 1000 (default 100).
     func pageLimit(_ request: HTTPRequest) throws(APIError) -> Int {
         guard let text = request.queryValue("limit") else { return ServiceLimits.pageSizeDefault }
-        guard let limit = Int(text), (1...ServiceLimits.pageSizeMax).contains(limit) else {
-            throw APIError(400, "invalid_query", "limit must be an integer from 1 to \(ServiceLimits.pageSizeMax)")
+        guard let limit = Int(text), ServiceLimits.pageSizeRange.contains(limit) else {
+            throw APIError(400, "invalid_query",
+                           "limit must be an integer from \(ServiceLimits.pageSizeRange.lowerBound) to \(ServiceLimits.pageSizeRange.upperBound)")
         }
         return limit
     }

@@ -131,6 +131,11 @@ extension ArgusService {
             guard let error = APIError(failure) else { throw failure }
             throw Self.oauthError(error.status, error.code, error.message)
         }
+        do {
+            try await shareIssuedToken(token, clientID: client.clientID)
+        } catch {
+            throw Self.oauthError(error.status, error.code, error.message)
+        }
         await publishInternal(type: "oauth.token_issued", organizationID: client.organizationID, data: .object([
             ("client_id", .string(client.clientID)), ("scopes", .array(scopes.map(JSONValue.string))),
             ("expires_at", .string(Timestamp.format(ms: expiresAtMs))),
@@ -153,7 +158,14 @@ extension ArgusService {
             throw Self.oauthError(400, "unsupported_token_type", "only access tokens exist here")
         }
         let tokens = tokens
+        await engineTokens?.fetchIfUnknown(token)
         if try await BlockingIO.run({ () throws -> Bool in try tokens.revoke(token, clientID: client.clientID) }) {
+            do {
+                try await engineTokens?.shareRevoked([TokenStore.digest(of: token)])
+            } catch {
+                configuration.logger.error("could not delete a revoked token from the engine", [("error", .string(String(describing: error)))])
+                throw Self.oauthError(503, "temporarily_unavailable", "the engine did not record the revocation; retry")
+            }
             await publishInternal(type: "oauth.token_revoked", organizationID: client.organizationID,
                                   data: .object([("client_id", .string(client.clientID))]))
         }

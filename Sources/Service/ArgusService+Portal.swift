@@ -31,6 +31,7 @@ extension ArgusService {
         let issued = try await BlockingIO.run { () throws -> (token: String, expiresAtMs: Int64) in
             try tokens.issue(clientID: clientID, organizationID: organization, scopes: scopes, nowMs: nowMs, lifetimeSeconds: lifetimeSeconds)
         }
+        try await shareIssuedToken(issued.token, clientID: clientID)
         return json(201, .object([
             ("url", .string(Self.baseURL(request) + "/portal#token=" + issued.token)), ("token", .string(issued.token)),
             ("expires_at", .string(Timestamp.format(ms: issued.expiresAtMs))), ("read_only", .bool(readOnly)),

@@ -17,6 +17,9 @@ public final class ArgusService: Sendable {
     package let tokens: TokenStore
     public let webhooks: WebhookStore
     let idempotency: IdempotencyCache
+    /// `serve --engine`: the tokens and idempotency keys every process shares; nil: the local engine.
+    let engineTokens: EngineTokens?
+    let engineIdempotency: EngineIdempotency?
     let metrics = Metrics()
     public let cursors: CursorStore
     public let dispatcher: Dispatcher
@@ -27,6 +30,8 @@ public final class ArgusService: Sendable {
     public let transparency: TransparencyLog
     /// When `serve` signs checkpoints: the log writer notes each seal here.
     let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
+    /// The largest size the log sealed at since the start (the engine's sealer records it).
+    let sealedSize = SealedSize()
 
     /// Opens the data directory (taking the log's writer lock) and loads every store.
     /// - Throws: `EventLogError.locked` when another process writes there; store and log errors.
@@ -38,9 +43,11 @@ public final class ArgusService: Sendable {
             logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
         }
         let schedule = checkpointSchedule
+        let sealed = sealedSize
         let onSeal = logOptions.onSeal
         logOptions.onSeal = { size in
             schedule.withLock { $0.noteSeal(size: size) }
+            sealed.note(size)
             onSeal(size)
         }
         log = try EventLog(directory: configuration.layout.log, options: logOptions)
@@ -49,6 +56,11 @@ public final class ArgusService: Sendable {
         tokens = try TokenStore(directory: configuration.layout.oauth, nowMs: now)
         webhooks = try WebhookStore(directory: configuration.layout.webhooks)
         idempotency = try IdempotencyCache(directory: configuration.layout.oauth, nowMs: now)
+        engineTokens = configuration.engine.map { [tokens, clients] engine in
+            EngineTokens(bucket: engine.tokens, clientBucket: engine.clients, tokens: tokens, clients: clients,
+                         nowMs: configuration.nowMs, logger: configuration.logger)
+        }
+        engineIdempotency = configuration.engine.map { EngineIdempotency(bucket: $0.idempotencyKeys) }
         cursors = try CursorStore(directory: configuration.layout.cursors)
         var delivery = Dispatcher.Configuration(transport: configuration.deliveryTransport, targetGuard: configuration.targetGuard)
         delivery.nowMs = configuration.nowMs
@@ -174,6 +186,7 @@ public final class ArgusService: Sendable {
     /// (otherwise the 401/403 goes out at once and the body is never read).
     func requires(_ scope: String) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
         { [self] request in
+            await fetchSharedToken(request)
             do throws(APIError) {
                 _ = try authenticate(request, scope: scope)
                 return nil
@@ -186,6 +199,7 @@ public final class ArgusService: Sendable {
 
     /// Runs `body`, turning `APIError` into its response and anything else into a 500 that is logged.
     func respond(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
+        await fetchSharedToken(request)
         do {
             let response = try await body(request)
             metrics.countResponse(status: response.status)

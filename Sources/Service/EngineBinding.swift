@@ -7,8 +7,9 @@ import SystemIO
 
 /// The shared state of `serve --engine nats://...`: one connection to the NATS cluster, the log stream
 /// `ARGUS_EVENTS`, and the key-value buckets for cursors (`ARGUS_CURSORS`), delivery leases
-/// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`) and the one-time
-/// bootstrap of the first admin client (`ARGUS_META`). Every bucket and the stream keep
+/// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`), access tokens
+/// (`ARGUS_TOKENS`), idempotency keys (`ARGUS_IDEMPOTENCY`) and the one-time bootstrap of the first
+/// admin client (`ARGUS_META`). Every bucket and the stream keep
 /// `replicas` = min(3, servers known) copies.
 package struct EngineBinding: Sendable {
     package let connection: NATSConnection
@@ -19,6 +20,8 @@ package struct EngineBinding: Sendable {
     package let webhooks: KeyValueBucket
     package let clients: KeyValueBucket
     package let meta: KeyValueBucket
+    package let tokens: KeyValueBucket
+    package let idempotencyKeys: KeyValueBucket
     /// This process's name in leases: host, pid and a random part.
     package let holder: String
 
@@ -45,14 +48,18 @@ package struct EngineBinding: Sendable {
             let leases = try await retrying("leases") { () throws(JetStreamError) in
                 try await JetStreamLeaseBook.open(jetStream, replicas: replicas, durationSeconds: leaseSeconds)
             }
-            func bucket(_ name: String) async throws -> KeyValueBucket {
-                try await retrying(name) { () throws(JetStreamError) in try await KeyValueBucket.create(name, in: jetStream, history: 1, replicas: replicas) }
+            func bucket(_ name: String, limits: KeyValueBucket.Limits = KeyValueBucket.Limits()) async throws -> KeyValueBucket {
+                try await retrying(name) { () throws(JetStreamError) in
+                    try await KeyValueBucket.create(name, in: jetStream, history: 1, replicas: replicas, limits: limits)
+                }
             }
             let host = ProcessInfo.processInfo.hostName.filter { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." }.prefix(64)
             let holder = "\(host)-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
             return EngineBinding(connection: connection, jetStream: jetStream, log: log, cursors: cursors, leases: leases,
                                  webhooks: try await bucket("ARGUS_WEBHOOKS"), clients: try await bucket("ARGUS_CLIENTS"),
-                                 meta: try await bucket("ARGUS_META"), holder: holder)
+                                 meta: try await bucket("ARGUS_META"),
+                                 tokens: try await bucket(EngineTokens.bucketName, limits: EngineTokens.limits),
+                                 idempotencyKeys: try await bucket(EngineIdempotency.bucketName, limits: EngineIdempotency.limits), holder: holder)
         } catch {
             connection.close()
             throw error

@@ -53,24 +53,17 @@ final class EngineReplica: @unchecked Sendable {
     /// - Throws: `JetStreamError`; a local write's error.
     @discardableResult
     func pull() async throws -> Int {
-        var total = 0
-        while true {
-            let after = state.withLock { $0.revision }
-            let changes = try await bucket.changes(after: after)
-            if changes.isEmpty { return total }
-            for change in changes {
-                let value: [UInt8]? = change.isDeleted ? nil : change.value
-                state.withLock { state in
-                    state.revision = max(state.revision, change.revision)
-                    if let value {
-                        if state.synced[change.key] != nil || state.synced.count < Self.keysMax { state.synced[change.key] = value }
-                    } else {
-                        state.synced[change.key] = nil
-                    }
+        try await bucket.applyChanges(after: { state.withLock { $0.revision } }) { change in
+            let value: [UInt8]? = change.isDeleted ? nil : change.value
+            state.withLock { state in
+                state.revision = max(state.revision, change.revision)
+                if let value {
+                    if state.synced[change.key] != nil || state.synced.count < Self.keysMax { state.synced[change.key] = value }
+                } else {
+                    state.synced[change.key] = nil
                 }
-                if local.read(change.key) != value { try local.write(change.key, value) }
             }
-            total += changes.count
+            if local.read(change.key) != value { try local.write(change.key, value) }
         }
     }
 
@@ -109,23 +102,32 @@ final class EngineReplica: @unchecked Sendable {
                 }
             }
             group.addTask { [self] in
-                let doorbell = try? connection.subscribe("$KV.\(bucket.name).>", messagesMax: 64, bytesMax: 1_048_576)
-                defer { doorbell?.unsubscribe() }
-                while !Task.isCancelled {
+                await Self.follow(bucket, connection: connection, pollSeconds: pollSeconds) { [self] in
                     do {
                         try await pull()
                     } catch {
                         logger.error("could not read \(bucket.name)'s changes; retrying", [("error", .string(String(describing: error)))])
                     }
                     pushDifferences()
-                    if let doorbell {
-                        _ = try? await doorbell.next(timeoutSeconds: pollSeconds)
-                        while doorbell.queuedCount > 0 { _ = try? await doorbell.next(timeoutSeconds: 0) }
-                    } else {
-                        try? await Task.sleep(nanoseconds: UInt64(pollSeconds * 1e9))
-                    }
                 }
                 pushQueue.finish()
+            }
+        }
+    }
+
+    /// Until cancelled: runs `step`, then waits until a core subscription to `bucket`'s subjects rings
+    /// (a write to the bucket), at most `pollSeconds`; without a subscription it sleeps `pollSeconds`.
+    static func follow(_ bucket: KeyValueBucket, connection: NATSConnection, pollSeconds: Double, _ step: () async -> Void) async {
+        let doorbell = try? connection.subscribe("$KV.\(bucket.name).>", messagesMax: 64, bytesMax: 1_048_576)
+        defer { doorbell?.unsubscribe() }
+        while !Task.isCancelled {
+            await step()
+            if let doorbell {
+                // A ring, a timeout and an overflow all mean "look again".
+                _ = try? await doorbell.next(timeoutSeconds: pollSeconds)
+                while doorbell.queuedCount > 0 { _ = try? await doorbell.next(timeoutSeconds: 0) }
+            } else {
+                try? await Task.sleep(nanoseconds: UInt64(pollSeconds * 1e9))
             }
         }
     }

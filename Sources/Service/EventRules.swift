@@ -37,6 +37,13 @@ public enum EventRules {
         return bytes
     }
 
+    /// The body of `POST /v1/events` for one event; `dataJSON` is already checked JSON (`checkedData`)
+    /// and goes in as given.
+    package static func publishRequestBody(type: String, organizationID: String, dataJSON: String) -> [UInt8] {
+        Array(("{\"type\":" + JSONValue.string(type).text + ",\"organization_id\":" + JSONValue.string(organizationID).text
+            + ",\"data\":" + dataJSON + "}").utf8)
+    }
+
     /// - Throws: 422 `validation_failed` unless `data` is a JSON object.
     static func checkIsObject(_ data: JSONValue, context: String) throws(APIError) {
         guard case .object = data else { throw APIError.invalid("\(context): data must be a JSON object") }

@@ -32,6 +32,24 @@ public struct OAuthClient: Sendable, Equatable {
         ])
     }
 
+    /// `clients list`'s one line of JSON: `publicJSON`'s text.
+    package var publicLine: String { publicJSON.text }
+
+    /// `clients create`'s one line of JSON: the client with its `client_secret` (shown this once) and
+    /// `scopes` as one space-separated string.
+    package func registrationLine(secret: String) -> String {
+        JSONValue.object([
+            ("client_id", .string(clientID)), ("client_secret", .string(secret)),
+            ("organization_id", .string(organizationID)), ("scopes", .string(scopes.joined(separator: " "))),
+            ("description", .string(description)),
+        ]).text
+    }
+
+    /// `clients delete`'s one line of JSON for the deleted client `clientID`.
+    package static func deletionLine(clientID: String) -> String {
+        JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).text
+    }
+
     init(clientID: String, secretDigest: [UInt8], organizationID: String, scopes: [String], createdAtMs: Int64,
          description: String = "") {
         self.clientID = clientID

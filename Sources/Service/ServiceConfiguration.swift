@@ -44,6 +44,9 @@ public struct ServiceConfiguration: Sendable {
     /// Where publishes go: nil for the local log (the default); the engine's stream under `serve --engine`
     /// (then only the engine's mirror appends to the local log).
     public var appender: (any EventAppender)?
+    /// `serve --engine`: the engine whose buckets hold the shared tokens and idempotency keys (set by
+    /// `ArgusServer` from its configuration); nil: the local engine.
+    package var engine: EngineBinding?
     public init(dataDirectory: String) { self.dataDirectory = dataDirectory }
 
     /// A text given for an address block that is not a CIDR block.

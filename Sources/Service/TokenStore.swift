@@ -136,7 +136,7 @@ package final class TokenStore: Sendable {
         self.journal = Mutex(journal)
     }
 
-    private static func issueLine(digest: String, record: Record) -> [UInt8] {
+    static func issueLine(digest: String, record: Record) -> [UInt8] {
         JSONValue.object([
             ("token_sha256", .string(digest)), ("client_id", .string(record.clientID)),
             ("organization_id", .string(record.organizationID)), ("scopes", .array(record.scopes.map(JSONValue.string))),
@@ -172,7 +172,8 @@ package final class TokenStore: Sendable {
         }
     }
 
-    private static func digest(of token: String) -> String { Hex.encode(SHA256.hash(Array(token.utf8))) }
+    /// The hex SHA-256 of `token`: how the store (and the engine's `ARGUS_TOKENS` bucket) names it.
+    static func digest(of token: String) -> String { Hex.encode(SHA256.hash(Array(token.utf8))) }
 
     /// Counts a token request of `clientID` against its rate limit.
     /// - Returns: nil when allowed, else the seconds to wait before the next request (for `Retry-After`).
@@ -270,6 +271,47 @@ package final class TokenStore: Sendable {
             state.rateLimiter.forget(clientID)
             return digests.count
         }
+    }
+
+    /// The journal line of the live token `token` (its issuance record: digest, client, organization,
+    /// scopes, expiry; never the token), nil when it is not live here. What `serve --engine` shares.
+    func issuanceRecord(of token: String) -> (digest: String, line: [UInt8])? {
+        let digest = Self.digest(of: token)
+        return state.withLock { state in state.records[digest].map { (digest, Self.issueLine(digest: digest, record: $0)) } }
+    }
+
+    /// Takes in a token another process issued (`line` as `issuanceRecord` made it), in memory only:
+    /// under `serve --engine` the engine's bucket is where such tokens live, read again at every start.
+    /// - Returns: false when `line` is not an issuance record of `digest`, the token expired, its
+    ///   client has `ServiceLimits.liveTokenCountPerClientMax` live tokens here, or the store holds
+    ///   `ServiceLimits.liveTokenCountMax`.
+    @discardableResult
+    func adopt(digest: String, line: [UInt8], nowMs: Int64) -> Bool {
+        guard let json = try? JSONParser.parse(line), json["token_sha256"]?.stringValue == digest,
+              let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
+              let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
+              let expires = json["expires_at_ms"]?.int64Value, expires > nowMs else { return false }
+        return state.withLock { state in
+            if state.records[digest] != nil { return true }
+            guard state.liveCount(of: client) < ServiceLimits.liveTokenCountPerClientMax,
+                  state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else { return false }
+            state.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
+            return true
+        }
+    }
+
+    /// Ends the token `digest` in memory (another process revoked it; its holder hears `token_revoked`).
+    func forget(digest: String) {
+        state.withLock { state in
+            guard state.records[digest] != nil else { return }
+            state.remove(digest)
+            state.rememberRevoked(digest)
+        }
+    }
+
+    /// The digests of `clientID`'s live tokens (at most `ServiceLimits.liveTokenCountPerClientMax`).
+    func digests(clientID: String) -> [String] {
+        state.withLock { Array($0.digestsByClient[clientID] ?? []) }
     }
 
     /// Forgets tokens that expired at or before `nowMs` (also done at every issuance).

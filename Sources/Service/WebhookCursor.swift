@@ -1,5 +1,6 @@
 import Delivery
 import EventLog
+import JSON
 
 /// One webhook's delivery progress, as `argus-events cursors` shows it.
 public struct WebhookCursor: Sendable, Equatable {
@@ -12,6 +13,15 @@ public struct WebhookCursor: Sendable, Equatable {
     /// Events between the cursor and the head.
     public var lag: UInt64 { head > cursor ? head - cursor : 0 }
     public var status: Subscription.State
+
+    /// `cursors --format json`'s line for this webhook: `webhook_id`, `organization_id`, `cursor`,
+    /// `head`, `lag`, `status`.
+    package var jsonLine: String {
+        JSONValue.object([
+            ("webhook_id", .string(webhookID)), ("organization_id", .string(organizationID)), ("cursor", .integer(cursor)),
+            ("head", .integer(head)), ("lag", .integer(lag)), ("status", .string(status.rawValue)),
+        ]).text
+    }
 
     /// Every webhook's progress in the data directory at `layout`, sorted by webhook id. Reads without
     /// a lock, next to a running server (what a concurrent writer has not finished is not seen).

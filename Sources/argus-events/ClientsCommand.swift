@@ -1,5 +1,4 @@
 import Foundation
-import JSON
 import Service
 
 /// `argus-events clients create|list|delete`: OAuth clients of a data directory.
@@ -44,11 +43,7 @@ struct ClientsCommand: Command {
                 dataDirectory: DataDirectory(arguments).root, organizationID: organization, scopes: scopes,
                 description: description)
         }
-        Console.print(JSONValue.object([
-            ("client_id", .string(client.clientID)), ("client_secret", .string(secret)),
-            ("organization_id", .string(client.organizationID)), ("scopes", .string(client.scopes.joined(separator: " "))),
-            ("description", .string(client.description)),
-        ]).text)
+        Console.print(client.registrationLine(secret: secret))
         return 0
     }
 
@@ -64,7 +59,7 @@ struct ClientsCommand: Command {
             clients = ClientStore(directory: DataDirectory(arguments).layout.clients).all()
         }
         for client in clients where organization == nil || client.organizationID == organization {
-            Console.print(client.publicJSON.text)
+            Console.print(client.publicLine)
         }
         return 0
     }
@@ -84,7 +79,7 @@ struct ClientsCommand: Command {
             Console.error("argus-events clients delete: \(error)")
             return 1
         }
-        Console.print(JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).text)
+        Console.print(OAuthClient.deletionLine(clientID: clientID))
         return 0
     }
 

@@ -1,6 +1,4 @@
 import Foundation
-import JSON
-import Merkle
 import Service
 
 /// `argus-events prove`: an inclusion proof (`--offset N [--tree-size M]`) or a consistency proof
@@ -19,15 +17,13 @@ struct ProveCommand: Command {
         guard (offset == nil) != (from == nil) else { throw UsageError("use --offset N or --from M --tree-size N") }
         let transparency = try TransparencyLog(layout: dataDirectory.layout)
         do {
-            let result: JSONValue
             if let offset {
-                result = try transparency.inclusionProof(offset: offset, treeSize: treeSize)
+                Console.print(try transparency.inclusionProofLine(offset: offset, treeSize: treeSize))
             } else {
                 guard let from, let treeSize else { throw UsageError("--from needs --tree-size") }
-                result = try transparency.consistencyProof(from: from, to: treeSize)
+                Console.print(try transparency.consistencyProofLine(from: from, to: treeSize))
             }
-            Console.print(String(decoding: result.encoded(), as: UTF8.self))
-        } catch let error as MerkleProofError {
+        } catch let error as TransparencyLog.ProofBoundsError {
             throw UsageError(error.description)
         }
         return 0

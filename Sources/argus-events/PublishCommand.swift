@@ -3,7 +3,6 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-import JSON
 import Service
 import Synchronization
 
@@ -34,7 +33,7 @@ struct PublishCommand: Command {
         }
         guard arguments.value("--token") == nil else { throw UsageError("--token goes with --url") }
         var options = EventLogOptions()
-        if let size = try arguments.integer("--segment-bytes", in: EventLogLimits.segmentSizeBytesMin...(1 << 40)) {
+        if let size = try arguments.integer("--segment-bytes", in: ServeConfigFile.segmentBytesRange) {
             options.segmentSizeBytesMax = size
         }
         if let policy = arguments.value("--fsync") {
@@ -63,10 +62,7 @@ struct PublishCommand: Command {
                         let event = NewEvent(organizationID: organization, type: type,
                                              eventID: try EventID.make(), data: data)
                         let appended = try await log.append(event)
-                        Console.print(JSONValue.object([
-                            ("id", .string(appended.eventID)), ("offset", .integer(appended.offset)),
-                            ("timestamp", .string(Timestamp.format(ms: appended.timestampMs))),
-                        ]).text)
+                        Console.print(ArgusService.appendedLine(appended))
                     }
                 }
             }
@@ -86,8 +82,7 @@ struct PublishCommand: Command {
         request.httpMethod = "POST"
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         request.setValue("application/json", forHTTPHeaderField: "Content-Type")
-        request.httpBody = Data(("{\"type\":" + JSONValue.string(type).text + ",\"organization_id\":" + JSONValue.string(organization).text
-            + ",\"data\":" + data + "}").utf8)
+        request.httpBody = Data(EventRules.publishRequestBody(type: type, organizationID: organization, dataJSON: data))
         let (body, response) = try await URLSession.shared.data(for: request)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         let text = String(decoding: body, as: UTF8.self)

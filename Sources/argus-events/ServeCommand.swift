@@ -15,7 +15,8 @@ struct ServeCommand: Command {
                                                           "--archive-interval-seconds", "--retention-bytes", "--retention-hours",
                                                           "--auto-disable-hours", "--archive-cache-bytes", "--max-connections", "--origin", "--engine"],
                                       switchFlags: ["--metrics-public": "--metrics-public", "--allow-http": "--allow-http", "--no-supervisor": "--no-supervisor"])
-        let file = try ConfigFile.load(arguments.value("--config"))
+        let file: ServeConfigFile
+        do { file = try ServeConfigFile.load(arguments.value("--config")) } catch { throw UsageError(error.description) }
         if arguments.isSet("--no-supervisor") {
             // Runs the server in this process.
         } else if Supervisor.isChild {
@@ -81,7 +82,7 @@ struct ServeCommand: Command {
     }
 
     /// The server's configuration from flags, then `ARGUS_*` environment variables, then `--config`.
-    static func makeConfiguration(_ arguments: Arguments, file: ConfigFile) throws -> ArgusServer.Configuration {
+    static func makeConfiguration(_ arguments: Arguments, file: ServeConfigFile) throws -> ArgusServer.Configuration {
         let environment = ProcessInfo.processInfo.environment
         let dataDirectory = arguments.value("--data-dir") ?? environment["ARGUS_DATA_DIR"] ?? file.dataDirectory ?? "./argus-data"
         let listen = arguments.value("--listen") ?? environment["ARGUS_LISTEN"] ?? file.listen ?? "127.0.0.1:8787"
@@ -92,7 +93,7 @@ struct ServeCommand: Command {
         service.logger = logger
         service.logOptions.logger = logger
         service.checkpointOrigin = arguments.value("--origin")
-        if let size = try arguments.integer("--segment-bytes", in: ConfigFile.segmentBytesRange) ?? file.segmentBytes {
+        if let size = try arguments.integer("--segment-bytes", in: ServeConfigFile.segmentBytesRange) ?? file.segmentBytes {
             service.logOptions.segmentSizeBytesMax = size
         }
         if let text = arguments.value("--fsync") ?? file.fsync {

@@ -1,7 +1,6 @@
 import EventLog
 import Foundation
-import SystemIO
-import WebhookSigning
+import Service
 
 /// `argus-events sign`: prints the delivery headers for the body on standard input (`v1,` entries
 /// for `whsec_` secrets, `v1a,` entries for `whsk_` Ed25519 keys of 32 or 64 bytes).
@@ -11,23 +10,18 @@ enum SignCommand: Command {
 
     static func run(_ words: [String]) async throws -> Int32 {
         let arguments = try Arguments(words, valueFlags: ["--secret", "--id", "--timestamp", "--event", "--attempt"])
-        let secrets = try SecretArguments.secrets(in: arguments)
+        let keys = try SecretArguments.keys(in: arguments)
         let id = arguments.value("--id") ?? UUID().uuidString.lowercased()
         guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw UsageError("--id must be non-empty visible ASCII without spaces")
         }
-        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init) ?? Date().wholeUnixSeconds
+        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init)
         let eventType = arguments.value("--event") ?? "webhook.test"
         guard EventType.isWellFormed(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
         let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1
-
-        // The body is streamed through the HMACs: constant memory for any size.
-        var signatures = DeliverySignatureStream(newestSecret: secrets[0], olderSecrets: Array(secrets.dropFirst()),
-                                                 deliveryID: id, timestampSeconds: timestampSeconds)
-        try StandardInput.stream { signatures.update($0) }
-        let headers = DeliveryHeaders(signatures: signatures.finalize(), deliveryID: id, timestampSeconds: timestampSeconds,
-                                      attempt: attempt, eventType: eventType, version: ArgusVersion.current)
-        Console.print(headers.fields.map(\.description).joined(separator: "\n"))
+        let lines = try WebhookSignatureTool.signStandardInput(keys: keys, deliveryID: id, timestampSeconds: timestampSeconds,
+                                                               eventType: eventType, attempt: attempt)
+        Console.print(lines.joined(separator: "\n"))
         return 0
     }
 }

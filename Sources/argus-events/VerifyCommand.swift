@@ -1,8 +1,6 @@
 import Archive
-import Crypto
 import EventLog
 import Foundation
-import Merkle
 import Service
 
 /// `argus-events verify`: checks every CRC, the hash chain, footers and indexes; with `--archive`, also the
@@ -39,7 +37,7 @@ struct VerifyCommand: Command {
             var line = "ok: archive \(target.location): \(report.recordCount) records in \(report.segmentCount) segments, "
                 + "\(report.sizeBytes) bytes (\(range))"
             if let localReport = report.local {
-                line += "; local: \(localReport.recordCount) records in \(localReport.segmentCount) segments, chain head \(Hex.encode(localReport.lastChain))"
+                line += "; local: \(localReport.recordCount) records in \(localReport.segmentCount) segments, chain head \(localReport.lastChainHex)"
             }
             Console.print(line)
             return try await verifyArchiveTransparency(target: target, arguments: arguments, dataDirectory: dataDirectory)
@@ -52,7 +50,7 @@ struct VerifyCommand: Command {
             Console.print("FAILED at offset \(offset): \(problem)")
             return 1
         }
-        Console.print("ok: \(report.recordCount) records in \(report.segmentCount) segments, \(report.sizeBytes) bytes; chain head \(Hex.encode(report.lastChain))")
+        Console.print("ok: \(report.recordCount) records in \(report.segmentCount) segments, \(report.sizeBytes) bytes; chain head \(report.lastChainHex)")
         return try verifyTransparency(dataDirectory: dataDirectory)
     }
 
@@ -90,12 +88,13 @@ struct VerifyCommand: Command {
     /// key when there is one) and every hash tile of its size against the archived events. Exit 1 names
     /// each missing or different tile.
     static func verifyArchiveTransparency(target: any ArchiveTarget, arguments: Arguments, dataDirectory: DataDirectory) async throws -> Int32 {
-        var verifier: NoteVerifier?
-        if let vkey = arguments.value("--vkey") {
-            do { verifier = try NoteVerifier(verifierKey: vkey) } catch { throw UsageError("--vkey: \(error)") }
-        } else if FileManager.default.fileExists(atPath: dataDirectory.layout.checkpointKey) {
-            verifier = try TransparencyLog(layout: dataDirectory.layout).signer.verifier
-        }
+        let verifier = try { () throws in
+            do {
+                return try TransparencyLog.archiveVerifier(verifierKey: arguments.value("--vkey"), layout: dataDirectory.layout)
+            } catch let error as TransparencyLog.VerifierKeyError {
+                throw UsageError("--vkey: \(error)")
+            }
+        }()
         let scratch = NSTemporaryDirectory() + "argus-verify-tiles-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let audit = try await ArchiveTransparencyAudit.audit(target: target, verifier: verifier, scratchDirectory: scratch)
         for note in audit.notes { Console.error("note: \(note)") }
@@ -115,19 +114,17 @@ struct VerifyCommand: Command {
     /// still holds that tree; 1 otherwise (naming why).
     static func verifyCheckpoint(file: String, dataDirectory: DataDirectory) throws -> Int32 {
         _ = try dataDirectory.requireLog()
-        guard let data = FileManager.default.contents(atPath: file), data.count <= NoteVerifier.noteByteCountMax else {
-            throw UsageError("cannot read a checkpoint (at most \(NoteVerifier.noteByteCountMax) bytes) from \(file)")
+        guard let data = FileManager.default.contents(atPath: file), data.count <= TransparencyLog.noteSizeBytesMax else {
+            throw UsageError("cannot read a checkpoint (at most \(TransparencyLog.noteSizeBytesMax) bytes) from \(file)")
         }
         let transparency = try TransparencyLog(layout: dataDirectory.layout)
-        do {
-            let (checkpoint, size) = try transparency.check(note: String(decoding: data, as: UTF8.self))
+        switch try transparency.checkResult(note: String(decoding: data, as: UTF8.self)) {
+        case .holds(let checkpoint, let size):
             Console.print("ok: the log (\(size) events) holds the checkpoint of \(checkpoint.origin) at size \(checkpoint.treeSize)")
             return 0
-        } catch let error as SignedNoteError {
-            Console.print("FAILED: \(error)")
-        } catch let error as TransparencyLogError {
-            Console.print("FAILED: \(error)")
+        case .refused(let reason):
+            Console.print("FAILED: \(reason)")
+            return 1
         }
-        return 1
     }
 }

@@ -73,4 +73,72 @@ import WebhookSigning
         #expect(logged("delivery history load failed") == 1, "logged once for the run of failures")
         #expect(logged("delivery history loads again") == 1)
     }
+
+    /// A lane whose index was loaded but whose next pump took nothing (no room in the history's queue) keeps the
+    /// index pinned: other webhooks' changes cannot evict it meanwhile, and it is not loaded a second time.
+    @Test(.timeLimit(.minutes(1)))
+    func anIndexLoadedForAPumpThatTookNothingStaysPinnedUntilTheLaneUsedIt() async throws {
+        let directory = NSTemporaryDirectory() + "argus-history-pin-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let log = try EventLog(directory: directory + "/log")
+        defer { log.close() }
+        let eventCount = 6
+        _ = try await log.append(batch: (0..<eventCount).map { number in
+            NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
+        })
+        // wh_1 has a journal, so opening leaves its index out of memory.
+        do {
+            let history = try DeliveryHistory(directory: directory + "/deliveries")
+            history.record(DeliveryHistoryTests.record("wh_1", 1_000, body: "old"))
+        }
+        let history = try DeliveryHistory(directory: directory + "/deliveries", memoryBytesMax: 1, pendingChangeCountMax: 4)
+        // The load of wh_1's index waits on its file lock until the queue is full.
+        let entered = Atomic<Bool>(false)
+        let releaseFiles = DispatchSemaphore(value: 0)
+        Thread {
+            history.index.withFiles("wh_1") {
+                entered.store(true, ordering: .releasing)
+                releaseFiles.wait()
+            }
+        }.start()
+        var deadline = ContinuousClock.now + .seconds(20)
+        while !entered.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        let writer = DeliveryHistoryTests.HeldWriter()
+        writer.install(on: history)
+        defer { writer.release() }
+        let publicAddress = try #require(IPAddress("93.184.216.34"))
+        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
+        let configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        let dispatcher = Dispatcher(log: log, cursors: try CursorStore(directory: directory + "/cursors"), history: history,
+                                    configuration: configuration)
+        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        defer { dispatcher.stop() }
+        deadline = ContinuousClock.now + .seconds(20)
+        while dispatcher.historyLoadsUnderWay == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(dispatcher.historyLoadsUnderWay == 1, "waited for the lane to load its index")
+        // The queue fills up (the writer is held) while the load waits.
+        for number in 0..<4 { history.record(DeliveryHistoryTests.record("wh_x", number, body: "x")) }
+        history.endTurn()
+        #expect(history.roomForChanges <= 0)
+        releaseFiles.signal()
+        deadline = ContinuousClock.now + .seconds(20)
+        while dispatcher.lanesWaitingForHistory == 0 || dispatcher.historyLoadsUnderWay > 0, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(dispatcher.lanesWaitingForHistory == 1, "the pump after the load found no room")
+        #expect(history.loadCount == 1)
+        // Another webhook's change would evict every index not pinned (a budget of one byte).
+        history.record(DeliveryHistoryTests.record("wh_y", 0, body: "y"))
+        let first = DeliveryID.make(webhookID: "wh_1", offset: 0)
+        #expect(history.cachedSummary(first, webhookID: "wh_1") != .notLoaded, "the lane's loaded index stays until it used it")
+
+        writer.release()
+        deadline = ContinuousClock.now + .seconds(30)
+        while history.statistics(webhookID: "wh_1").succeeded < eventCount, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(10))
+        }
+        #expect(transport.count == eventCount, "every event went out once the writer caught up")
+        #expect(history.loadCount == 1, "the index was loaded once")
+        #expect(history.index.state.withLock { $0.books["wh_1"]?.pins } == 0, "the pin is let go once used")
+    }
 }

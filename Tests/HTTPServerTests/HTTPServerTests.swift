@@ -401,6 +401,37 @@ import Testing
         #expect(try await blocking { try client.readUntilClosed().isEmpty })
     }
 
+    /// A route's task handler (not inline) is a child of the server's task group: a handler still running when
+    /// the grace period ends is cancelled, and shutdown returns only once it has ended.
+    @Test(.timeLimit(.minutes(1)))
+    func shutdownCancelsAndAwaitsARoutesHandlerStillRunning() async throws {
+        let started = Atomic<Bool>(false)
+        let ended = Atomic<Bool>(false)
+        var router = Router()
+        router.add("GET", "/forever") { _ in
+            started.store(true, ordering: .releasing)
+            try? await Task.sleep(for: .seconds(30))
+            ended.store(true, ordering: .releasing)
+            return .text(200, "too late")
+        }
+        var configuration = HTTPServerConfiguration()
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: router)
+        let port = try server.start()
+        let client = try await blocking {
+            let client = try TestClient(port: port)
+            try client.send(get("/forever"))
+            return client
+        }
+        for _ in 0..<500 where !started.load(ordering: .acquiring) { try await Task.sleep(for: .milliseconds(10)) }
+        let handlerRan = started.load(ordering: .acquiring)
+        #expect(handlerRan, "waited for the handler to start")
+        await server.shutdown(graceSeconds: 0.2)
+        let handlerEnded = ended.load(ordering: .acquiring)
+        #expect(handlerEnded, "shutdown cancelled the handler and waited for it")
+        #expect(try await blocking { try client.readUntilClosed().isEmpty })
+    }
+
     @Test func aClientVanishingMidResponseDoesNotHurtTheServer() async throws {
         let handler = ClosureHandler { _ in
             try? await Task.sleep(for: .milliseconds(200))

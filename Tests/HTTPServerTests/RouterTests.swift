@@ -55,8 +55,9 @@ import Testing
             respond(.text(200, "inline \(request.pathParameters["id"] ?? "-")"))
             return true
         }) { _ in .text(200, "task") }
+        let tasks = RequestTasks()
         func start(_ request: HTTPRequest) async -> HTTPResponse {
-            await withCheckedContinuation { continuation in router.start(request) { continuation.resume(returning: $0) } }
+            await withCheckedContinuation { continuation in router.start(request, in: tasks) { continuation.resume(returning: $0) } }
         }
         #expect(Self.text(await start(HTTPRequest(method: "POST", target: "/v1/events"))) == "inline 0")
         #expect(Self.text(await start(HTTPRequest(method: "GET", target: "/v1/events/e%201"))) == "inline e 1")
@@ -65,6 +66,7 @@ import Testing
         #expect(await start(HTTPRequest(method: "PUT", target: "/v1/events")).status == 405)
         // `handle` (no inline step) still answers through the task handler.
         #expect(Self.text(await router.handle(HTTPRequest(method: "POST", target: "/v1/events"))) == "task")
+        await tasks.shutdown()
     }
 
     @Test func literalRoutesWinOverParameters() async {

@@ -87,6 +87,34 @@ struct EngineTests {
         #expect(try await first.committedOffset(of: "wh_1") == nil)
     }
 
+    @Test func bucketLimitsDropTheOldestOrRefuseTheWrite() async throws {
+        let (cluster, jetStream) = try await NATSTestPeer.singleNodeJetStream()
+        defer { cluster.stop() }
+        defer { jetStream.connection.close() }
+        let dropping = try await KeyValueBucket.create("DROPPING", in: jetStream,
+                                                       limits: KeyValueBucket.Limits(entriesMax: 3, ageSecondsMax: 3600, valueBytesMax: 64, dropsOldest: true))
+        for n in 0..<5 { try await dropping.put("k\(n)", Array("v\(n)".utf8)) }
+        #expect(Set(try await dropping.keys()) == ["k2", "k3", "k4"], "the oldest entries went")
+        await #expect(throws: JetStreamError.self, "a value over valueBytesMax is refused") {
+            try await dropping.put("big", [UInt8](repeating: 65, count: 65))
+        }
+        let info = try await jetStream.streamInfo(dropping.streamName)
+        #expect(info.messagesMax == 3 && info.ageSecondsMax == 3600)
+
+        let refusing = try await KeyValueBucket.create("REFUSING", in: jetStream, limits: KeyValueBucket.Limits(entriesMax: 2))
+        try await refusing.put("a", [1])
+        try await refusing.put("b", [2])
+        await #expect(throws: JetStreamError.self, "a full bucket refuses a new entry") { try await refusing.put("c", [3]) }
+        #expect(try await refusing.get("a")?.value == [1], "nothing was dropped")
+        try await refusing.put("a", [9])
+        try await refusing.delete("b")
+        #expect(try await refusing.get("a")?.value == [9], "a full bucket still replaces its keys")
+        #expect(try await refusing.get("b") == nil, "and deletes them")
+        await #expect(throws: JetStreamError.self) {
+            try await KeyValueBucket.create("BAD", in: jetStream, limits: KeyValueBucket.Limits(entriesMax: 0))
+        }
+    }
+
     @Test func aLeaseIsTakenOverOnlyAfterItsHolderStopsRenewing() async throws {
         let (cluster, jetStream) = try await NATSTestPeer.singleNodeJetStream()
         defer { cluster.stop() }

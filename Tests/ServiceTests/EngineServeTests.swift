@@ -2,6 +2,7 @@ import ArgusTestSupport
 import Foundation
 import HTTPServer
 import JSON
+import NATS
 import Synchronization
 import Testing
 
@@ -24,10 +25,10 @@ struct EngineServeTests {
         let adminSecret: String
     }
 
-    static func startPair(segmentBytes: Int? = nil) async throws -> Pair {
+    static func startPair(segmentBytes: Int? = nil, extraArguments: [String] = []) async throws -> Pair {
         let cluster = try await NATSServerCluster(nodeCount: 3)
         let directories = (0..<2).map { _ in ServeDurabilityTests.directory("engine") }
-        let extra = ["--engine", cluster.url] + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? [])
+        let extra = ["--engine", cluster.url] + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? []) + extraArguments
         do {
             let first = try await Server.start(dataDirectory: directories[0], firstStart: true, extraArguments: extra)
             let adminID = try #require(first.value(after: "client_id:"))
@@ -162,5 +163,163 @@ struct EngineServeTests {
         #expect(wanted.isSubset(of: Set(offsets)))
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
         #expect(verify.status == 0, "the survivor's local copy verifies: \(verify.output) \(verify.errors)")
+    }
+
+    /// A publish with `Idempotency-Key` through `server`: status, reply head and body.
+    static func publishIdempotently(_ body: String, key: String, to server: Server, token: String) async throws -> RawHTTP.Reply {
+        let port = try #require(URL(string: server.base)?.port)
+        return try #require(await RawHTTP.exchange(port: UInt16(port), "POST", "/v1/events",
+                                                   headers: [("Authorization", "Bearer \(token)"), ("Content-Type", "application/json"),
+                                                             ("Idempotency-Key", key)],
+                                                   body: body, timeoutSeconds: 30), "a whole answer from \(server.base)")
+    }
+
+    @Test func aTokenIssuedByOneProcessWorksAtTheOtherAndAnIdempotencyKeyIsHonouredAcrossThem() async throws {
+        let pair = try await Self.startPair()
+        defer { pair.cluster.stop() }
+        defer { for server in pair.servers { server.kill9() } }
+        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        let (first, second) = (pair.servers[0], pair.servers[1])
+
+        // Issued by the first, accepted by the second at once (no wait: the issuance is in the engine before it is answered).
+        for round in 0..<5 {
+            let token = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
+            let (status, _) = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token)
+            #expect(status == 200, "round \(round): a token issued by the first process is accepted by the second at once")
+        }
+        // A portal session opened at the second works at the first.
+        let (opened, session) = try await RawHTTP.request("POST", second.base + "/v1/portal/sessions", token: pair.tokens[1], body: "{}")
+        #expect(opened == 201)
+        let portalToken = try #require(session?["token"]?.stringValue)
+        #expect(try await RawHTTP.request("GET", first.base + "/v1/portal/session", token: portalToken).0 == 200)
+
+        // Revoked at the first: refused by the second within seconds (the bucket's change rings it).
+        let revoked = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
+        #expect(try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: revoked).0 == 200)
+        let (revokeStatus, _) = try await RawHTTP.request("POST", first.base + "/oauth/revoke", basic: "\(pair.adminID):\(pair.adminSecret)",
+                                                          body: "token=\(revoked)", contentType: "application/x-www-form-urlencoded")
+        #expect(revokeStatus == 200)
+        var refusedStatus = 0
+        let refusedDeadline = Date().addingTimeInterval(10)
+        while refusedStatus != 401 && Date() < refusedDeadline {
+            refusedStatus = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: revoked).0
+            if refusedStatus != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(refusedStatus == 401, "the revoked token is refused by the other process within 10 s")
+        #expect(try await RawHTTP.request("GET", first.base + "/v1/events?limit=1", token: revoked).0 == 401)
+
+        // One Idempotency-Key, first at one process, retried at the other: one event, the same answer.
+        let body = #"{"type":"user.login","organization_id":"org_a","data":{"marker":"idem-1"}}"#
+        let original = try await Self.publishIdempotently(body, key: "order-42", to: first, token: pair.tokens[0])
+        #expect(original.status == 201)
+        let retried = try await Self.publishIdempotently(body, key: "order-42", to: second, token: pair.tokens[1])
+        #expect(retried.status == 201 && retried.body?["id"] == original.body?["id"] && retried.body?["offset"] == original.body?["offset"],
+                "the retry at the other process answers the first result")
+        #expect(retried.head.lowercased().contains("idempotent-replayed: true"))
+        let reused = try await Self.publishIdempotently(#"{"type":"user.login","organization_id":"org_a","data":{"marker":"other"}}"#,
+                                                        key: "order-42", to: second, token: pair.tokens[1])
+        #expect(reused.status == 422 && reused.body?["error"]?["code"]?.stringValue == "idempotency_key_reused")
+        let again = try await Self.publishIdempotently(body, key: "order-42", to: first, token: pair.tokens[0])
+        #expect(again.status == 201 && again.body?["id"] == original.body?["id"])
+        let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
+        let markers = tail.output.split(separator: "\n").filter { $0.contains("idem-1") }
+        #expect(markers.count == 1, "one event in the engine's stream for the key: \(markers.count)")
+    }
+
+    /// Waits (at most `seconds`) until `server`'s log holds `text`; the seconds it took, or nil.
+    static func waitForLog(_ server: Server, _ text: String, seconds: Double = 30, count: Int = 1) async throws -> Double? {
+        let started = Date()
+        while Date().timeIntervalSince(started) < seconds {
+            if server.process.standardError.components(separatedBy: text).count - 1 >= count { return Date().timeIntervalSince(started) }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return nil
+    }
+
+    /// The segments of a data directory as `segments --format json` prints them: base and last offsets.
+    static func segments(_ directory: String) async throws -> [(base: Int64, last: Int64?)] {
+        let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["segments", "--data-dir", directory, "--format", "json"], timeoutSeconds: 60)
+        return listed.output.split(separator: "\n").compactMap { line in
+            guard let json = try? JSONParser.parse(Array(line.utf8)), let base = json["base_offset"]?.int64Value else { return nil }
+            return (base, json["last_offset"]?.int64Value)
+        }
+    }
+
+    @Test func oneElectedSealerRecordsItsSealsAndAnotherTakesOverWhenItIsKilled() async throws {
+        let pair = try await Self.startPair(segmentBytes: 4096)
+        defer { pair.cluster.stop() }
+        defer { for server in pair.servers { server.kill9() } }
+        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        let continuing = "sealing: continuing from the engine's seal record"
+        var sealer: Int?
+        let electedDeadline = Date().addingTimeInterval(30)
+        while sealer == nil && Date() < electedDeadline {
+            sealer = pair.servers.firstIndex { $0.process.standardError.contains(continuing) }
+            if sealer == nil { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        let victim = try #require(sealer, "one process became the sealer within 30 s")
+        let survivor = 1 - victim
+        #expect(!pair.servers[survivor].process.standardError.contains("sealer lease taken"), "only one process holds the sealer lease")
+
+        // Enough events through both processes for several 4 KiB segments; the sealer records its seals.
+        for n in 0..<150 {
+            let server = n % 2
+            #expect(await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]) != nil)
+        }
+        #expect(try await Self.waitForLog(pair.servers[victim], "seal recorded in the engine") != nil, "the sealer recorded a seal within 30 s")
+        #expect(!pair.servers[survivor].process.standardError.contains("seal recorded in the engine"), "only the sealer records seals")
+
+        // kill -9 of the sealer: the survivor takes the role over from the engine's record within the lease's reach.
+        pair.servers[victim].kill9()
+        let takeover = try await Self.waitForLog(pair.servers[survivor], continuing, seconds: 40)
+        #expect(takeover != nil, "the survivor took the sealer role over within 40 s of the kill")
+        print("EngineServeTests: sealer takeover \(takeover.map { String(format: "%.1f", $0) } ?? "none") s after kill -9 (lease 10 s, rounds of 2 s)")
+        for n in 150..<300 {
+            #expect(await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) != nil)
+        }
+        #expect(try await Self.waitForLog(pair.servers[survivor], "seal recorded in the engine") != nil, "the new sealer records its seals")
+
+        // The new sealer's segments are dense from 0, and verify passes on them.
+        let segments = try await Self.segments(pair.directories[survivor])
+        #expect(segments.count >= 3, "several segments: \(segments.count)")
+        var expectedBase: Int64 = 0
+        for segment in segments {
+            #expect(segment.base == expectedBase, "segment at \(segment.base) follows the one before (expected \(expectedBase))")
+            expectedBase = (segment.last ?? segment.base - 1) + 1
+        }
+        let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
+        #expect(verify.status == 0, "the sealer's segments verify: \(verify.output) \(verify.errors)")
+
+        // The engine's seal record names an offset the survivor holds, with its chain.
+        let connection = try await NATSConnection.connect(servers: pair.cluster.url)
+        defer { connection.close() }
+        let record = try #require(try await KeyValueBucket(jetStream: JetStream(connection: connection), name: "ARGUS_META").get("seal"))
+        let json = try JSONParser.parse(record.value)
+        let recorded = try #require(json["next_offset"]?.int64Value)
+        #expect(recorded > 0 && recorded <= expectedBase, "the record (\(recorded)) is within the sealed copy (\(expectedBase) events)")
+        #expect(json["chain_sha256"]?.stringValue?.count == 64)
+    }
+
+    @Test func aCopyThatDiffersFromTheSealRecordNeverSeals() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let directory = ServeDurabilityTests.directory("engine-sealer")
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        // A seal record no copy matches: offset 0's chain hash cannot be all zeros.
+        let connection = try await NATSConnection.connect(servers: cluster.url)
+        defer { connection.close() }
+        let jetStream = JetStream(connection: connection)
+        var meta: KeyValueBucket?
+        let deadline = Date().addingTimeInterval(30)
+        while meta == nil && Date() < deadline {
+            meta = try? await KeyValueBucket.create("ARGUS_META", in: jetStream)
+            if meta == nil { try await Task.sleep(nanoseconds: 200_000_000) }
+        }
+        let bucket = try #require(meta, "JetStream answered within 30 s")
+        try await bucket.put("seal", Array(#"{"next_offset":1,"chain_sha256":"\#(String(repeating: "0", count: 64))","holder":"x"}"#.utf8))
+        let server = try await Server.start(dataDirectory: directory, firstStart: true, extraArguments: ["--engine", cluster.url])
+        defer { server.kill9() }
+        #expect(try await Self.waitForLog(server, "differs from the engine's seal record") != nil, "the mismatch is reported within 30 s")
+        #expect(!server.process.standardError.contains("sealing: continuing"))
     }
 }

@@ -60,9 +60,11 @@ final class ServiceHarness: Sendable {
         if body != nil { allHeaders.add("Content-Type", contentType) }
         let request = HTTPRequest(method: method, target: target, headers: allHeaders, body: Array((body ?? "").utf8))
         // As the server does: the route's inline handler first (publishes), else a task.
+        let tasks = RequestTasks()
         let response = await withCheckedContinuation { continuation in
-            router.start(request) { continuation.resume(returning: $0) }
+            router.start(request, in: tasks) { continuation.resume(returning: $0) }
         }
+        await tasks.shutdown()
         return Reply(status: response.status, json: try? JSONParser.parse(response.body), response: response)
     }
 

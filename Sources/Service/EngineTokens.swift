@@ -1,0 +1,108 @@
+import Foundation
+import JSON
+import NATS
+import Synchronization
+
+/// Access tokens shared by the processes of `serve --engine`, in the key-value bucket `ARGUS_TOKENS`
+/// (key: the token's SHA-256 in hex; value: its issuance record, as in `tokens.journal`: client,
+/// organization, scopes, expiry; never the token itself). Each process keeps its `TokenStore` as the
+/// cache every request reads:
+/// - an issuance is in the bucket before the token is answered, so any process accepts it at once: a
+///   process that does not know a presented token reads its key (at most `fetchesInFlightMax` such
+///   reads at once; beyond that the token counts as unknown for that request);
+/// - a revocation deletes the key before it is answered; the other processes apply the change when the
+///   bucket's subjects ring (milliseconds), at the latest after `pollSeconds`;
+/// - expiry is each record's own `expires_at_ms`; the bucket drops entries after `limits.ageSecondsMax`.
+final class EngineTokens: Sendable {
+    /// The bucket's name.
+    static let bucketName = "ARGUS_TOKENS"
+    /// Its bounds: as many entries as live tokens a store may hold (a write beyond is refused: 503),
+    /// kept for the longest token lifetime (a portal session's), records of at most `TokenStore.recordSizeBytesMax`.
+    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.liveTokenCountMax,
+                                              ageSecondsMax: Double(ServiceLimits.portalSessionSecondsRange.upperBound),
+                                              valueBytesMax: TokenStore.recordSizeBytesMax, dropsOldest: false)
+    /// The most bucket reads for unknown tokens at once.
+    static let fetchesInFlightMax = 64
+
+    let bucket: KeyValueBucket
+    let clientBucket: KeyValueBucket
+    let tokens: TokenStore
+    let clients: ClientStore
+    private let nowMs: @Sendable () -> Int64
+    private let logger: Logger
+    /// The bucket revision applied up to, and the reads for unknown tokens running now.
+    private let state = Mutex<(revision: UInt64, fetches: Int)>((0, 0))
+
+    init(bucket: KeyValueBucket, clientBucket: KeyValueBucket, tokens: TokenStore, clients: ClientStore,
+         nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+        self.bucket = bucket
+        self.clientBucket = clientBucket
+        self.tokens = tokens
+        self.clients = clients
+        self.nowMs = nowMs
+        self.logger = logger
+    }
+
+    /// Puts the issuance of the live token `token` into the bucket.
+    /// - Throws: `JetStreamError` (the bucket is full or the engine did not answer: the caller fails the issuance).
+    func shareIssued(_ token: String) async throws {
+        guard let (digest, line) = tokens.issuanceRecord(of: token) else { return }
+        try await bucket.put(digest, line)
+    }
+
+    /// Deletes `digests` from the bucket (revoked, or their client deleted).
+    /// - Throws: `JetStreamError` for the first that failed.
+    func shareRevoked(_ digests: [String]) async throws {
+        for digest in digests { try await bucket.delete(digest) }
+    }
+
+    /// Reads `token`'s key when this process does not know the token, and takes it in when the bucket
+    /// holds a live one whose client exists (here, or in the engine's clients bucket when the client
+    /// was created a moment ago elsewhere). Failures count as "unknown".
+    func fetchIfUnknown(_ token: String) async {
+        guard case .unknown = tokens.lookup(token, nowMs: nowMs()) else { return }
+        let admitted = state.withLock { state in
+            guard state.fetches < Self.fetchesInFlightMax else { return false }
+            state.fetches += 1
+            return true
+        }
+        guard admitted else { return }
+        defer { state.withLock { $0.fetches -= 1 } }
+        let digest = TokenStore.digest(of: token)
+        guard let entry = try? await bucket.get(digest), await clientExists(in: entry.value) else { return }
+        tokens.adopt(digest: digest, line: entry.value, nowMs: nowMs())
+    }
+
+    private func clientExists(in line: [UInt8]) async -> Bool {
+        guard let clientID = (try? JSONParser.parse(line))?["client_id"]?.stringValue else { return false }
+        if clients.client(clientID) != nil { return true }
+        guard (try? KeyValueBucket.validate(key: clientID)) != nil else { return false }
+        return (try? await clientBucket.get(clientID)) != nil
+    }
+
+    /// Applies the bucket's changes since the last call: issuances are taken in (when their client is
+    /// known here), deletions end the token here. Returns how many changes.
+    /// - Throws: `JetStreamError`.
+    @discardableResult
+    func pull() async throws -> Int {
+        try await bucket.applyChanges(after: { state.withLock { $0.revision } }) { change in
+            if change.isDeleted {
+                tokens.forget(digest: change.key)
+            } else if let clientID = (try? JSONParser.parse(change.value))?["client_id"]?.stringValue, clients.client(clientID) != nil {
+                tokens.adopt(digest: change.key, line: change.value, nowMs: nowMs())
+            }
+            state.withLock { $0.revision = max($0.revision, change.revision) }
+        }
+    }
+
+    /// Until cancelled: pulls whenever the bucket's subjects ring, at least every `pollSeconds`.
+    func run(connection: NATSConnection, pollSeconds: Double = 2) async {
+        await EngineReplica.follow(bucket, connection: connection, pollSeconds: pollSeconds) { [self] in
+            do {
+                try await pull()
+            } catch {
+                logger.error("could not read \(bucket.name)'s changes; retrying", [("error", .string(String(describing: error)))])
+            }
+        }
+    }
+}

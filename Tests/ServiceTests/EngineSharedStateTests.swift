@@ -1,0 +1,84 @@
+import Foundation
+import JSON
+import NATS
+import Testing
+@testable import Service
+
+/// The rules `serve --engine` applies to the tokens and idempotency keys it shares, as pure values
+/// and in-memory stores (the buckets themselves are exercised by `EngineServeTests`).
+@Suite struct EngineSharedStateTests {
+    static func entry(_ value: String, revision: UInt64 = 7, deleted: Bool = false) -> KeyValueEntry {
+        KeyValueEntry(key: "k", value: Array(value.utf8), revision: revision, isDeleted: deleted)
+    }
+
+    @Test func anIdempotencyKeyIsClaimedReplayedRefusedOrTakenOverWhenStale() {
+        let digest: [UInt8] = [1, 2, 3]
+        let other: [UInt8] = [9]
+        let now: Int64 = 1_000_000
+        func decide(_ entry: KeyValueEntry?, _ requestDigest: [UInt8] = digest, nowMs: Int64 = now) -> EngineIdempotency.Decision {
+            EngineIdempotency.decide(entry, requestDigest: requestDigest, nowMs: nowMs)
+        }
+        let pending = String(decoding: EngineIdempotency.pending(requestDigest: digest, nowMs: now - 1_000), as: UTF8.self)
+        let done = String(decoding: EngineIdempotency.done(requestDigest: digest, status: 201, body: Array(#"{"id":"evt_1"}"#.utf8), nowMs: now - 1_000),
+                          as: UTF8.self)
+        #expect(decide(nil) == .claim(revision: 0), "a key never written is created")
+        #expect(decide(Self.entry("", deleted: true)) == .claim(revision: 7), "a given-up claim is replaced at its revision")
+        #expect(decide(Self.entry(done)) == .replay(status: 201, body: Array(#"{"id":"evt_1"}"#.utf8)))
+        #expect(decide(Self.entry(done), other) == .mismatch)
+        #expect(decide(Self.entry(pending)) == .inProgress)
+        #expect(decide(Self.entry(pending), other) == .mismatch)
+        #expect(decide(Self.entry(pending), nowMs: now - 1_000 + EngineIdempotency.staleClaimMs) == .claim(revision: 7),
+                "a claim left by a process that died is taken over once stale")
+        #expect(decide(Self.entry("not json")) == .claim(revision: 7))
+    }
+
+    @Test func theSharedBucketsAreBoundedAsTheLocalStores() {
+        #expect(EngineTokens.limits.entriesMax == ServiceLimits.liveTokenCountMax && !EngineTokens.limits.dropsOldest)
+        #expect(EngineTokens.limits.ageSecondsMax >= Double(ServiceLimits.accessTokenLifetimeSeconds))
+        #expect(EngineTokens.limits.ageSecondsMax == Double(ServiceLimits.portalSessionSecondsRange.upperBound))
+        #expect(EngineIdempotency.limits.entriesMax == ServiceLimits.idempotencyKeyCountMax && EngineIdempotency.limits.dropsOldest)
+        #expect(EngineIdempotency.limits.ageSecondsMax == Double(ServiceLimits.idempotencyRetentionSeconds))
+        #expect(EngineIdempotency.bucketKey("org\u{0}key").count == 64, "a key of any visible characters becomes a valid bucket key")
+    }
+
+    @Test func anAdoptedTokenIsValidUntilItsExpiryOrItsRevocationElsewhere() throws {
+        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_780_000_000_000
+        let issuer = try TokenStore(directory: directory + "/a", nowMs: now)
+        let other = try TokenStore(directory: directory + "/b", nowMs: now)
+        let (token, _) = try issuer.issue(clientID: "cli_1", organizationID: "org_a", scopes: ["events:read"], nowMs: now, lifetimeSeconds: 60)
+        let (digest, line) = try #require(issuer.issuanceRecord(of: token))
+        #expect(!String(decoding: line, as: UTF8.self).contains(token), "the shared record never holds the token")
+        #expect(other.lookup(token, nowMs: now) == .unknown)
+        #expect(!other.adopt(digest: "0" + digest.dropFirst(), line: line, nowMs: now), "a record under another key is refused")
+        #expect(!other.adopt(digest: digest, line: line, nowMs: now + 60_000), "an expired record is refused")
+        #expect(other.adopt(digest: digest, line: line, nowMs: now))
+        guard case .valid(let principal) = other.lookup(token, nowMs: now + 1_000) else {
+            Issue.record("the adopted token is valid")
+            return
+        }
+        #expect(principal.organizationID == "org_a" && principal.clientID == "cli_1")
+        #expect(other.lookup(token, nowMs: now + 60_000) == .expired, "the adopted token expires at the issuer's expiry")
+        other.forget(digest: digest)
+        #expect(other.lookup(token, nowMs: now + 1_000) == .revoked)
+        #expect(other.counts.journalLines == 0, "adopted tokens are not journaled: the engine's bucket holds them")
+    }
+
+    @Test func adoptionRespectsThePerClientLimit() throws {
+        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_780_000_000_000
+        let store = try TokenStore(directory: directory, nowMs: now)
+        let scopes = JSONValue.array([.string("events:read")])
+        var adopted = 0
+        for n in 0..<(ServiceLimits.liveTokenCountPerClientMax + 5) {
+            let digest = String(format: "%064x", n)
+            let line = JSONValue.object([("token_sha256", .string(digest)), ("client_id", .string("cli_1")), ("organization_id", .string("org_a")),
+                                         ("scopes", scopes), ("expires_at_ms", .integer(now + 60_000))]).encoded()
+            if store.adopt(digest: digest, line: line, nowMs: now) { adopted += 1 }
+        }
+        #expect(adopted == ServiceLimits.liveTokenCountPerClientMax)
+        #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.liveTokenCountPerClientMax)
+    }
+}
