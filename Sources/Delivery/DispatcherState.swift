@@ -202,6 +202,7 @@ struct DispatcherState {
             }
             if !historyPinned.contains(id) { pumpHistoryLoadQueue() }
         case .logAdvanced:
+            dispatcher.advancePending.store(false, ordering: .sequentiallyConsistent)  // before the head is read below
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
             } else {
