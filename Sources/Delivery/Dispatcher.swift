@@ -83,8 +83,9 @@ public final class Dispatcher: Sendable {
         case apply(Subscription?, id: String)
         case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
         /// A manual retry of `record` (the delivery as the history held it) with its event (or why it could not be
-        /// read), both read before the command was sent: the loop never waits for a disk or the archive.
-        case retry(id: String, record: DeliveryRecord, event: Result<EventRecord, RetryReadFailure>,
+        /// read; nil: not read, the history said the delivery succeeded), both read before the command was sent:
+        /// the loop never waits for a disk or the archive.
+        case retry(id: String, record: DeliveryRecord, event: Result<EventRecord, RetryReadFailure>?,
                    reply: CheckedContinuation<ManualRetryResult, Never>)
         case finished(id: String, AttemptReport)
         /// A lane's read-ahead from `from` ended.
@@ -237,8 +238,9 @@ public final class Dispatcher: Sendable {
         // dispatcher's command loop (which would wait for the disk with every lane).
         let history = history
         guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: webhookID) }) else { return .notFound }
-        // So is the event's read (the local log on the blocking-I/O queue, an archived one through the source).
-        let event = await retryEvent(of: record)
+        // So is the event's read (the local log on the blocking-I/O queue, an archived one through the source);
+        // a delivery that succeeded is not retried, so its event is not read.
+        let event = record.status == .succeeded ? nil : await retryEvent(of: record)
         return await withCheckedContinuation { continuation in
             if case .terminated = commands.yield(.retry(id: webhookID, record: record, event: event, reply: continuation)) {
                 continuation.resume(returning: .stopped)
