@@ -70,8 +70,9 @@ public enum ServiceLimits {
     package static let seriesBucketCountMax = 1440
     /// Access-token lifetime, in seconds.
     package static let accessTokenLifetimeSeconds: Int64 = 3600
-    /// Most clients; most live tokens.
+    /// Most registered OAuth clients (more answer 409 `limit_reached`).
     package static let clientCountMax = 10_000
+    /// Most live access tokens across all clients (more answer 503 `temporarily_unavailable`).
     package static let liveTokenCountMax = 1_000_000
     /// Most live tokens of one client (more answer 429 `too_many_tokens`).
     package static let liveTokenCountPerClientMax = 1000
