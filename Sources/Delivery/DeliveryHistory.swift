@@ -25,7 +25,7 @@ import SystemIO
 /// changes of attempts already under way still queue (one each, at most `globalInFlightCountMax`).
 ///
 /// Memory is bounded in total, whatever the tenants do: response bodies stay on disk (memory holds each
-/// delivery without them, plus where its latest record is), a webhook's index is loaded on first use and the
+/// delivery without them, plus where its records are), a webhook's index is loaded on first use and the
 /// least recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the
 /// statistics, so restart time does not depend on the history's size. The last `recordCountMax` (10,000 by
 /// default) deliveries of each webhook stay listable.

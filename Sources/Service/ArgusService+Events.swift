@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import SystemIO
 
 /// Publishing and reading events.
 extension ArgusService {
@@ -186,7 +187,7 @@ extension ArgusService {
         body += #"","offset":"#.utf8
         body += String(appended.offset).utf8
         body += #","timestamp":""#.utf8
-        body += Timestamp.format(ms: appended.timestampMs).utf8
+        UTCTimestamp.append(ms: appended.timestampMs, to: &body)
         body += #""}"#.utf8
         return .json(201, body)
     }
