@@ -33,6 +33,14 @@ public enum ServiceLimits {
     package static let eventTypeFilterCountMax = 100
     /// Most webhooks per organization.
     package static let webhookCountPerOrganizationMax = 1000
+    /// `max_in_flight` bounds and default.
+    package static let maxInFlightRange = 1...100
+    package static let maxInFlightDefault = 16
+    /// Bounds of a webhook's `rate_limit_per_second`.
+    package static let rateLimitPerSecondRange = 1...10_000
+    /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
+    package static let retryCountMax = 10
+    package static let retryDelayMsRange: ClosedRange<Int64> = 100...86_400_000
     /// Page sizes of list routes (`limit`): the bounds and the default.
     package static let pageSizeRange = 1...1000
     package static let pageSizeDefault = 100
@@ -62,8 +70,9 @@ public enum ServiceLimits {
     package static let seriesBucketCountMax = 1440
     /// Access-token lifetime, in seconds.
     package static let accessTokenLifetimeSeconds: Int64 = 3600
-    /// Most clients; most live tokens.
+    /// Most registered OAuth clients (more answer 409 `limit_reached`).
     package static let clientCountMax = 10_000
+    /// Most live access tokens across all clients (more answer 503 `temporarily_unavailable`).
     package static let liveTokenCountMax = 1_000_000
     /// Most live tokens of one client (more answer 429 `too_many_tokens`).
     package static let liveTokenCountPerClientMax = 1000
@@ -85,13 +94,4 @@ public enum ServiceLimits {
         let reserved = min(descriptorLimit / 2, descriptorsReservedForDeliveriesAndFiles)
         return max(16, min(connectionCountCeiling, descriptorLimit - reserved))
     }
-
-    /// `max_in_flight` bounds and default.
-    package static let maxInFlightRange = 1...100
-    package static let maxInFlightDefault = 16
-    /// Bounds of a webhook's `rate_limit_per_second`.
-    package static let rateLimitPerSecondRange = 1...10_000
-    /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
-    package static let retryCountMax = 10
-    package static let retryDelayMsRange: ClosedRange<Int64> = 100...86_400_000
 }

@@ -39,11 +39,6 @@ package final class Journal {
         package var offset: Int64
         /// Length of the body, in bytes.
         package var length: Int
-
-        package init(offset: Int64, length: Int) {
-            self.offset = offset
-            self.length = length
-        }
     }
 
     package let path: String

@@ -18,11 +18,7 @@ struct SegmentsCommand: Command {
         listing.print(rows, header: ["BASE", "LAST", "RECORDS", "BYTES", "FIRST TIME", "LAST TIME", "SEALED", "ARCHIVED"], cells: { row in
             [String(row.baseOffset), row.lastOffset.map(String.init) ?? "-", String(row.recordCount), String(row.sizeBytes),
              time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", archived(row.baseOffset) ? "yes" : "no"]
-        }, jsonLine: { row in
-            "{\"base_offset\":\(row.baseOffset),\"last_offset\":\(row.lastOffset.map(String.init) ?? "null"),"
-                + "\"records\":\(row.recordCount),\"bytes\":\(row.sizeBytes),\"first_time\":\(row.firstTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),"
-                + "\"last_time\":\(row.lastTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),\"sealed\":\(row.sealed),\"archived\":\(archived(row.baseOffset))}"
-        })
+        }, jsonLine: { row in row.jsonLine(archived: archived(row.baseOffset)) })
         return 0
     }
 }
