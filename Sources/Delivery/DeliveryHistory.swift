@@ -2,12 +2,16 @@ import JSON
 import Synchronization
 import SystemIO
 
-/// Per-webhook delivery history and statistics: `deliveries/<webhook>.journal` holds each change of a delivery
-/// as one record of a SystemIO `Journal` (CRC-framed, a torn tail cut off on open; the latest record of a
-/// delivery wins), `deliveries/statistics.journal` the counters of every webhook. Not fsynced per change: a
-/// crash of the process keeps them; history is not the source of truth for delivery, the cursor is. A webhook's
-/// journal is compacted (streaming, atomically) when it holds four times the records it needs. A data directory
-/// from before the journals (`<webhook>.jsonl` JSON lines) is converted once when opened.
+/// Per-webhook delivery history and statistics: `deliveries/<webhook>.journal` holds each delivery as records of a
+/// SystemIO `Journal` (CRC-framed, a torn tail cut off on open): a full record (`history.record`) or a change
+/// record (`apply`: status, next attempt time, the attempt that ended), appended without reading the
+/// delivery's earlier records; a delivery is its latest full record with the changes after it
+/// (`DeliveryHistory+Records`). `deliveries/statistics.journal` holds the counters of every webhook. Not fsynced
+/// per change: a crash of the process keeps them; history is not the source of truth for delivery, the cursor
+/// is. A webhook's journal is compacted (streaming, atomically: each kept delivery becomes one full record)
+/// when it holds four times the records it needs. Journals written before change records (full records only)
+/// read unchanged; a data directory from before the journals (`<webhook>.jsonl` JSON lines) is converted once
+/// when opened.
 ///
 /// Where things run: `apply`/`record` never block and never read a file: they change memory and queue the
 /// change (a change to a webhook whose index is out of memory is kept as a partial change and merged when the
@@ -21,7 +25,7 @@ import SystemIO
 /// changes of attempts already under way still queue (one each, at most `globalInFlightCountMax`).
 ///
 /// Memory is bounded in total, whatever the tenants do: response bodies stay on disk (memory holds each
-/// delivery without them, plus where its latest record is), a webhook's index is loaded on first use and the
+/// delivery without them, plus where its records are), a webhook's index is loaded on first use and the
 /// least recently used indexes are dropped beyond `memoryBytesMax` (64 MiB by default). Opening reads only the
 /// statistics, so restart time does not depend on the history's size. The last `recordCountMax` (10,000 by
 /// default) deliveries of each webhook stay listable.
@@ -82,11 +86,12 @@ public final class DeliveryHistory: Sendable {
         }
     }
 
-    /// One delivery as memory keeps it: without response bodies, with the place of its latest written record.
+    /// One delivery as memory keeps it: without response bodies, with the places of the records it is made of.
     struct Entry {
         var record: DeliveryRecord
-        /// The latest record the writer wrote, nil before the first.
-        var location: Journal.Location?
+        /// The written records that make the delivery (its latest full record and the changes since, oldest
+        /// first; at most `sourceCountMax`); empty before the first.
+        var sources: [Journal.Location] = []
         /// The change that set `record`, and the latest change the writer has finished (written or failed).
         var version: UInt64
         var settledVersion: UInt64
@@ -232,7 +237,8 @@ public final class DeliveryHistory: Sendable {
 
     /// Applies a lane's change of one delivery: status, next attempt time, the attempt that ended (counted in
     /// the statistics at `nowMs`). Keeps at most `attemptsPerDeliveryMax` attempts per delivery. Changes memory
-    /// only; the writer thread merges the change into the stored record (bodies included) and appends it.
+    /// only; the writer thread appends the change as a change record (its body included), never reading the
+    /// delivery's earlier records or loading the webhook's index.
     /// - Returns: the change's sequence number (changes are written in this order; see `setOnWritten`).
     @discardableResult
     public func apply(_ update: DeliveryUpdate, webhookID: String, nowMs: Int64) -> UInt64 {
@@ -243,8 +249,8 @@ public final class DeliveryHistory: Sendable {
             return Self.stripped(Self.applying(update, to: base))
         } counting: { statistics in
             statistics.count(attempt: update.attempt.map { _ in (update.status == .succeeded, nowMs) }, finalFailure: update.finalFailure)
-        } queue: { version, summary, statistics, isPartial in
-            .update(update, summary: summary, isPartial: isPartial, version: version, statistics: statistics)
+        } queue: { version, _, statistics, _ in
+            .update(update, webhookID: webhookID, version: version, statistics: statistics)
         }
     }
 
@@ -269,7 +275,7 @@ public final class DeliveryHistory: Sendable {
             let isPartial = !isFull && !isLoaded && (previous?.isPartial ?? true)
             let summary = summarize(previous?.record)
             let size = Self.estimate(summary)
-            let entry = Entry(record: summary, location: previous?.location, version: version,
+            let entry = Entry(record: summary, sources: previous?.sources ?? [], version: version,
                               settledVersion: previous?.settledVersion ?? 0, sizeBytes: size, isPartial: isPartial)
             var delta = size - (previous?.sizeBytes ?? 0)
             if isLoaded {
@@ -424,7 +430,7 @@ public final class DeliveryHistory: Sendable {
     /// The entry's record with its response bodies from the journal (the summary when they cannot be read; the
     /// summary with the written bodies when a newer change is still on its way to the journal).
     private func full(_ entry: Entry, webhookID: String) -> DeliveryRecord {
-        guard let location = entry.location, let record = index.storedRecord(webhookID, at: location),
+        guard let record = index.storedRecord(webhookID, sources: entry.sources),
               record.deliveryID == entry.record.deliveryID else { return entry.record }
         guard entry.settledVersion < entry.version else { return record }
         var merged = entry.record

@@ -63,12 +63,14 @@ final class DeliveryHistoryIndex: Sendable {
     /// The journal of `webhookID`'s deliveries.
     func path(_ webhookID: String) -> String { directory + "/" + webhookID + DeliveryHistory.journalSuffix }
 
-    /// The stored record at `location` of `webhookID`'s journal, response bodies included; nil when it cannot be
-    /// read or parsed. Blocking; the caller holds that webhook's `files` (or is the writer thread, the only one that moves records).
-    func storedRecord(_ webhookID: String, at location: Journal.Location) -> DeliveryRecord? {
-        guard let body = try? Journal.record(at: location, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax),
-              let json = try? JSONParser.parse(body) else { return nil }
-        return DeliveryRecord(stored: json)
+    /// The delivery the records at `sources` of `webhookID`'s journal make, response bodies included; nil when
+    /// there are none or they cannot be read. Blocking; the caller holds that webhook's `files` (or is the writer
+    /// thread, the only one that moves records).
+    func storedRecord(_ webhookID: String, sources: [Journal.Location]) -> DeliveryRecord? {
+        guard !sources.isEmpty,
+              let bodies = try? Journal.records(at: sources, path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax) else { return nil }
+        guard sources.count > 1 else { return DeliveryHistory.folded(bodies, webhookID: webhookID) }
+        return DeliveryHistory.folded(bodies, webhookID: webhookID).map { DeliveryHistory.fitted($0, sizeBytesMax: recordSizeBytesMax).record }
     }
 
     // MARK: - Loading (blocking; never on the cooperative pool)
@@ -80,16 +82,10 @@ final class DeliveryHistoryIndex: Sendable {
     ///   empty: an empty index would answer "no such delivery" and let a compaction drop the stored history).
     func withIndexLoaded<T: Sendable>(_ webhookID: String, _ body: (inout DeliveryHistory.State) -> T) throws(SystemError) -> T {
         let needed = state.withLock { $0.books[webhookID].map { $0.entries == nil } ?? false }
-        var located: [(location: Journal.Location, record: DeliveryRecord)]?
-        if needed {
-            let records = try Journal.locatedRecords(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax)
-            located = records.compactMap { location, body in
-                guard let json = try? JSONParser.parse(body), let record = DeliveryRecord(stored: json) else { return nil }
-                return (location, DeliveryHistory.stripped(record))
-            }
-        }
+        var stored: Stored?
+        if needed { stored = try read(webhookID) }
         return state.withLock { state in
-            if let located { install(webhookID, located, &state) }
+            if let stored { install(webhookID, stored, &state) }
             state.clock += 1
             state.books[webhookID]?.lastUse = state.clock
             return body(&state)
@@ -107,26 +103,54 @@ final class DeliveryHistoryIndex: Sendable {
         }
     }
 
-    /// Installs a book's index read from its journal (unless the book went, or another load installed it): the
-    /// journal's latest record of each delivery, then the changes made while the index was out of memory.
-    private func install(_ webhookID: String, _ located: [(location: Journal.Location, record: DeliveryRecord)],
-                         _ state: inout DeliveryHistory.State) {
+    /// A webhook's deliveries as its journal holds them (without response bodies), in order of first record.
+    struct Stored {
+        var entries: [String: DeliveryHistory.Entry] = [:]
+        var order: [String] = []
+    }
+
+    /// Reads `webhookID`'s journal record by record (streaming: memory holds the index being built and one
+    /// chunk of the file), folding each delivery's changes onto its latest full record. Blocking.
+    private func read(_ webhookID: String) throws(SystemError) -> Stored {
+        var stored = Stored()
+        try Journal.forEachRecord(path: path(webhookID), recordSizeBytesMax: recordSizeBytesMax) { location, body in
+            let record: DeliveryRecord
+            var sources: [Journal.Location]
+            switch DeliveryHistory.storedRecord(body) {
+            case .full(let full)?:
+                record = DeliveryHistory.stripped(full)
+                sources = [location]
+            case .change(var change)?:
+                change.attempt?.responseBody = ""
+                let earlier = stored.entries[change.deliveryID]
+                record = DeliveryHistory.folding(change, into: earlier?.record, webhookID: webhookID)
+                sources = DeliveryHistory.appending(location, to: earlier?.sources ?? [])
+            case nil:
+                return
+            }
+            if stored.entries[record.deliveryID] == nil { stored.order.append(record.deliveryID) }
+            stored.entries[record.deliveryID] = DeliveryHistory.Entry(record: record, sources: sources, version: 0, settledVersion: 0,
+                                                                      sizeBytes: DeliveryHistory.estimate(record))
+        }
+        return stored
+    }
+
+    /// Installs a book's index read from its journal (unless the book went, or another load installed it): each
+    /// delivery as the journal makes it, then the changes made while the index was out of memory.
+    private func install(_ webhookID: String, _ stored: Stored, _ state: inout DeliveryHistory.State) {
         guard var book = state.books.removeValue(forKey: webhookID) else { return }
         defer { state.books[webhookID] = book }
         guard book.entries == nil else { return }
         state.loads += 1
-        var entries: [String: DeliveryHistory.Entry] = [:]
-        var order: [String] = []
-        for (location, record) in located {
-            if entries[record.deliveryID] == nil { order.append(record.deliveryID) }
-            entries[record.deliveryID] = DeliveryHistory.Entry(record: record, location: location, version: 0, settledVersion: 0,
-                                                               sizeBytes: DeliveryHistory.estimate(record))
-        }
+        var entries = stored.entries
+        var order = stored.order
         for (id, change) in book.unsettled {
             let stored = entries[id]
             if stored == nil { order.append(id) }
             var entry = change
-            entry.location = change.location ?? stored?.location
+            // The journal, read under `files`, holds every record written so far (the writer appends and settles
+            // under `files` too): its sources are complete; later writes add theirs when they settle.
+            entry.sources = stored?.sources ?? []
             if change.isPartial, let base = stored?.record {
                 entry.record = DeliveryHistory.rebased(change.record, on: base)
                 entry.sizeBytes = DeliveryHistory.estimate(entry.record)
@@ -187,9 +211,10 @@ final class DeliveryHistoryIndex: Sendable {
 
     // MARK: - The writer's side
 
-    /// Records where the writer put changes (nil: the write failed) and that they are finished. The writer holds
+    /// Records where the writer put changes (nil: the write failed; `isFull`: a full record, which replaces the
+    /// delivery's sources, else a change record, which joins them) and that they are finished. The writer holds
     /// that webhook's `files` (so a load reads either before the append or after this).
-    func settle(_ webhookID: String, _ written: [(deliveryID: String, version: UInt64, location: Journal.Location?)]) {
+    func settle(_ webhookID: String, _ written: [(deliveryID: String, version: UInt64, location: Journal.Location?, isFull: Bool)]) {
         state.withLock { state in
             // In place: the book leaves the dictionary while it changes.
             guard var book = state.books.removeValue(forKey: webhookID) else { return }
@@ -198,7 +223,6 @@ final class DeliveryHistoryIndex: Sendable {
                 // Not loaded: what is written now is in the journal; what failed stays until the next load.
                 for change in written {
                     guard var entry = book.unsettled[change.deliveryID] else { continue }
-                    if let location = change.location { entry.location = location }
                     entry.settledVersion = max(entry.settledVersion, change.version)
                     if entry.settledVersion >= entry.version && change.location != nil {
                         book.unsettled[change.deliveryID] = nil
@@ -212,37 +236,31 @@ final class DeliveryHistoryIndex: Sendable {
             }
             for change in written {
                 guard var entry = book.entries!.removeValue(forKey: change.deliveryID) else { continue }
-                if let location = change.location { entry.location = location }
+                if let location = change.location {
+                    entry.sources = change.isFull ? [location] : DeliveryHistory.appending(location, to: entry.sources)
+                }
                 entry.settledVersion = max(entry.settledVersion, change.version)
                 book.entries![change.deliveryID] = entry
             }
         }
     }
 
-    /// Where the latest written record of `deliveryID` is; nil when none is or the index is not loaded.
-    func location(_ deliveryID: String, webhookID: String) -> Journal.Location? {
-        state.withLock { state in
-            guard let book = state.books[webhookID] else { return nil }
-            return book.entries?[deliveryID]?.location ?? book.unsettled[deliveryID]?.location
-        }
-    }
-
-    /// The locations of the deliveries kept listable, oldest first (what a compaction keeps); nil when the
-    /// index is not in memory.
-    func keptLocations(_ webhookID: String) -> [(deliveryID: String, location: Journal.Location)]? {
+    /// The sources of the deliveries kept listable that have written records, oldest first (what a compaction
+    /// keeps); nil when the index is not in memory.
+    func keptSources(_ webhookID: String) -> [(deliveryID: String, sources: [Journal.Location])]? {
         state.withLock { state in
             guard let book = state.books[webhookID], let entries = book.entries else { return nil }
-            return book.order.compactMap { id in entries[id]?.location.map { (id, $0) } }
+            return book.order.compactMap { id in entries[id].flatMap { $0.sources.isEmpty ? nil : (id, $0.sources) } }
         }
     }
 
-    /// Moves entries to their places after a compaction.
+    /// Moves entries to their one record each after a compaction.
     func relocate(_ webhookID: String, _ moved: [(deliveryID: String, location: Journal.Location)]) {
         state.withLock { state in
             guard var book = state.books.removeValue(forKey: webhookID) else { return }
             defer { state.books[webhookID] = book }
             guard book.entries != nil else { return }
-            for (id, location) in moved { book.entries![id]?.location = location }
+            for (id, location) in moved { book.entries![id]?.sources = [location] }
         }
     }
 }

@@ -3,12 +3,17 @@ import JSON
 import SystemIO
 
 /// The delivery history's writer: one dedicated thread that encodes queued changes and appends them to the
-/// webhooks' journals (each webhook's changes of a turn in one write) and the statistics journal (one write per
-/// turn), compacts, and removes deleted webhooks' journals. Nothing here runs on Swift's cooperative pool.
+/// webhooks' journals (each webhook's changes of a turn in one write; a change as a change record, so it never
+/// reads a delivery's earlier records nor loads a webhook's index to write one) and the statistics journal (one
+/// write per turn), compacts, and removes deleted webhooks' journals. Nothing here runs on Swift's cooperative
+/// pool.
 ///
 /// Limits: `pendingChangeCountMax` changes queued (`room` reaches 0 there; producers never wait, the
 /// dispatcher stops starting deliveries);
 /// at most `DeliveryLimits.historyOpenJournalCountMax` journals open (the least recently used are closed).
+/// Compaction is worth it once a journal holds four times `recordCountMax` records: it needs the webhook's index
+/// (loaded for it when out of memory: one read of the journal per at least three times `recordCountMax` appends;
+/// after a compaction that could not run, the next try waits for `recordCountMax` more records).
 ///
 /// `@unchecked Sendable`: the queue fields are guarded by `condition`; the journals and the statistics are
 /// touched only by the writer thread.
@@ -17,9 +22,8 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     enum Change: Sendable {
         /// A delivery's full new record (response bodies included).
         case record(DeliveryRecord, version: UInt64, statistics: DeliveryHistory.Statistics)
-        /// A change of the stored record; `summary` is the new record without response bodies (only the attempts
-        /// since the journal's record when `isPartial`: the index was out of memory).
-        case update(DeliveryUpdate, summary: DeliveryRecord, isPartial: Bool, version: UInt64, statistics: DeliveryHistory.Statistics)
+        /// A change of one delivery (written as a change record).
+        case update(DeliveryUpdate, webhookID: String, version: UInt64, statistics: DeliveryHistory.Statistics)
         /// A deleted webhook: its journal goes.
         case remove(webhookID: String)
     }
@@ -42,6 +46,8 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     private var writeGate: (@Sendable () -> Void)?
     // Writer thread only.
     private var journals: [String: (journal: Journal, lastUse: UInt64)] = [:]
+    /// Per webhook, the record count below which no compaction is tried again (after one could not run).
+    private var compactionDeferredBelow: [String: Int] = [:]
     private var uses: UInt64 = 0
     private var statisticsJournal: Journal
     private var statistics: [String: DeliveryHistory.Statistics]
@@ -173,9 +179,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     /// One webhook's records of a batch, in order.
     private struct Pending {
         var bodies: [[UInt8]] = []
-        var changes: [(deliveryID: String, version: UInt64)] = []
-        /// The full records written in this batch, for later changes of the same delivery.
-        var latest: [String: DeliveryRecord] = [:]
+        var changes: [(deliveryID: String, version: UInt64, isFull: Bool)] = []
     }
 
     /// Writes one batch; returns how many writes failed.
@@ -188,22 +192,23 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
             switch change {
             case .remove(let webhookID):
                 if let dropped = pending.removeValue(forKey: webhookID) {
-                    index.settle(webhookID, dropped.changes.map { ($0.deliveryID, $0.version, nil) })
+                    index.settle(webhookID, dropped.changes.map { ($0.deliveryID, $0.version, nil, $0.isFull) })
                 }
                 failed += remove(webhookID)
+                compactionDeferredBelow[webhookID] = nil
                 statistics[webhookID] = nil
                 touched.append(webhookID)
             case .record(let record, let version, let counters):
                 let webhookID = record.webhookID
                 if pending[webhookID] == nil { order.append(webhookID) }
-                add(record, version: version, to: &pending[webhookID, default: Pending()])
+                pending[webhookID, default: Pending()].bodies.append(encoded(record))
+                pending[webhookID, default: Pending()].changes.append((record.deliveryID, version, true))
                 statistics[webhookID] = counters
                 touched.append(webhookID)
-            case .update(let update, let summary, let isPartial, let version, let counters):
-                let webhookID = summary.webhookID
+            case .update(let update, let webhookID, let version, let counters):
                 if pending[webhookID] == nil { order.append(webhookID) }
-                let record = merged(update, summary: summary, isPartial: isPartial, latest: pending[webhookID]?.latest[update.deliveryID])
-                add(record, version: version, to: &pending[webhookID, default: Pending()])
+                pending[webhookID, default: Pending()].bodies.append(DeliveryHistory.changeRecord(update))
+                pending[webhookID, default: Pending()].changes.append((update.deliveryID, version, false))
                 statistics[webhookID] = counters
                 touched.append(webhookID)
             }
@@ -217,44 +222,9 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
         return failed
     }
 
-    /// The full record after `update`: the previous full record (from this batch or the journal) changed, or
-    /// the summary with the new attempt's body when there were no earlier attempts (or they cannot be read). A
-    /// partial change whose earlier record's place is unknown loads the webhook's index first (this thread may
-    /// block).
-    private func merged(_ update: DeliveryUpdate, summary: DeliveryRecord, isPartial: Bool, latest: DeliveryRecord?) -> DeliveryRecord {
-        let webhookID = summary.webhookID
-        let earlierAttempts = summary.attempts.count - (update.attempt == nil ? 0 : 1)
-        var previous = latest
-        if previous == nil, isPartial || earlierAttempts > 0 {
-            var location = index.location(update.deliveryID, webhookID: webhookID)
-            if location == nil, isPartial {
-                // A journal that cannot be read leaves the place unknown: the summary is written (as before).
-                try? index.load(webhookID)
-                location = index.location(update.deliveryID, webhookID: webhookID)
-            }
-            previous = location.flatMap { index.storedRecord(webhookID, at: $0) }
-        }
-        if let previous { return DeliveryHistory.applying(update, to: previous) }
-        var record = summary
-        if let attempt = update.attempt, !record.attempts.isEmpty { record.attempts[record.attempts.count - 1] = attempt }
-        return record
-    }
-
-    /// Encodes `record` within the size limit (leaving out the oldest response bodies when needed) into `pending`.
-    private func add(_ record: DeliveryRecord, version: UInt64, to pending: inout Pending) {
-        var fitted = record
-        var body = fitted.storedJSON.encoded()
-        var next = 0
-        while body.count > index.recordSizeBytesMax && next < fitted.attempts.count {
-            if !fitted.attempts[next].responseBody.isEmpty {
-                fitted.attempts[next].responseBody = ""
-                body = fitted.storedJSON.encoded()
-            }
-            next += 1
-        }
-        pending.latest[record.deliveryID] = fitted
-        pending.changes.append((record.deliveryID, version))
-        pending.bodies.append(body)
+    /// `record` encoded within the size limit (leaving out the oldest response bodies when needed).
+    private func encoded(_ record: DeliveryRecord) -> [UInt8] {
+        DeliveryHistory.fitted(record, sizeBytesMax: index.recordSizeBytesMax).encoded
     }
 
     /// Appends one webhook's records in one write, records where they went, and compacts when due.
@@ -278,22 +248,36 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
                 failed += 1
                 logger.error("delivery history write failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])
             }
-            index.settle(webhookID, zip(pending.changes, locations).map { ($0.deliveryID, $0.version, $1) })
+            index.settle(webhookID, zip(pending.changes, locations).map { ($0.deliveryID, $0.version, $1, $0.isFull) })
         }
-        if let journal = journals[webhookID]?.journal, journal.recordCount > 4 * index.recordCountMax {
+        if let journal = journals[webhookID]?.journal, journal.recordCount > 4 * index.recordCountMax,
+           journal.recordCount >= compactionDeferredBelow[webhookID] ?? 0 {
             failed += compact(journal, webhookID: webhookID)
         }
         return failed
     }
 
-    /// Rewrites `webhookID`'s journal with only the kept deliveries' latest records (streaming, atomically).
-    /// A failure keeps the old journal (history is not the source of truth for delivery).
+    /// Rewrites `webhookID`'s journal with one record per kept delivery (streaming, atomically): a delivery
+    /// made of one record keeps it as it is, one made of several gets them folded into a full record. Loads
+    /// the webhook's index first when it is out of memory (this thread may block). A failure keeps the old
+    /// journal (history is not the source of truth for delivery); a compaction that cannot run (the index
+    /// cannot be loaded, or was evicted meanwhile) is tried again `recordCountMax` records later.
     private func compact(_ journal: Journal, webhookID: String) -> Int {
-        index.withFiles(webhookID) {
-            guard let kept = index.keptLocations(webhookID) else { return 0 }
+        compactionDeferredBelow[webhookID] = journal.recordCount + index.recordCountMax
+        if index.keptSources(webhookID) == nil { try? index.load(webhookID) }
+        return index.withFiles(webhookID) {
+            guard let kept = index.keptSources(webhookID) else { return 0 }
             do throws(SystemError) {
-                let moved = try journal.compact(keeping: kept.map(\.location))
+                let moved = try journal.compact(count: kept.count) { (position) throws(SystemError) -> [UInt8] in
+                    let sources = kept[position].sources
+                    guard sources.count > 1 else { return try journal.record(at: sources[0]) }
+                    var bodies: [[UInt8]] = []
+                    for source in sources { bodies.append(try journal.record(at: source)) }
+                    guard let record = DeliveryHistory.folded(bodies, webhookID: webhookID) else { return bodies[bodies.count - 1] }
+                    return encoded(record)
+                }
                 index.relocate(webhookID, zip(kept, moved).map { ($0.deliveryID, $1) })
+                compactionDeferredBelow[webhookID] = nil
                 return 0
             } catch {
                 logger.error("delivery history compaction failed", [("webhook_id", .string(webhookID)), ("error", .string(error.description))])

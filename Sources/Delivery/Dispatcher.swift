@@ -83,8 +83,9 @@ public final class Dispatcher: Sendable {
         case apply(Subscription?, id: String)
         case replay(id: String, offset: UInt64, reply: CheckedContinuation<Void, any Error>)
         /// A manual retry of `record` (the delivery as the history held it) with its event (or why it could not be
-        /// read), both read before the command was sent: the loop never waits for a disk or the archive.
-        case retry(id: String, record: DeliveryRecord, event: Result<EventRecord, RetryReadFailure>,
+        /// read; nil: not read, the history said the delivery succeeded), both read before the command was sent:
+        /// the loop never waits for a disk or the archive.
+        case retry(id: String, record: DeliveryRecord, event: Result<EventRecord, RetryReadFailure>?,
                    reply: CheckedContinuation<ManualRetryResult, Never>)
         case finished(id: String, AttemptReport)
         /// A lane's read-ahead from `from` ended.
@@ -133,6 +134,8 @@ public final class Dispatcher: Sendable {
     let running = Atomic<Bool>(false)
     /// Set when a lane asked for a wake-up: the timer then sends ticks.
     let timerArmed = Atomic<Bool>(false)
+    /// Set while a `.logAdvanced` waits in the stream (see `run(_:)`).
+    let advancePending = Atomic<Bool>(false)
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
     /// - Parameter source: where lanes behind the scan window read events (default: the log alone).
@@ -165,8 +168,16 @@ public final class Dispatcher: Sendable {
         let scanStart = state.scanStart
         // A discarding group: each finished attempt's task is freed at once (a plain task group keeps every
         // finished child until it is awaited, about 3.7 KiB per attempt for the life of the engine).
+        // The log tells of each durable group from its writer thread; at most one `.logAdvanced` waits in
+        // the stream at a time (the loop clears `advancePending` before it reads the head), so a burst of
+        // groups costs one turn, and no task wakes per group just to pass the news on.
+        let observer = log.addAppendObserver { [self] _ in
+            if !advancePending.exchange(true, ordering: .acquiringAndReleasing) { commands.yield(.logAdvanced) }
+        }
+        if log.nextOffset > scanStart, !advancePending.exchange(true, ordering: .acquiringAndReleasing) {
+            commands.yield(.logAdvanced)
+        }
         await withDiscardingTaskGroup { group in
-            group.addTask { await self.followLog(from: scanStart) }
             group.addTask { await self.runTimer() }
             state.pumpAll()
             history.endTurn()
@@ -182,6 +193,7 @@ public final class Dispatcher: Sendable {
             history.endTurn()
             group.cancelAll()
         }
+        log.removeAppendObserver(observer)
     }
 
     /// Stops the loop: attempts in flight are cancelled, no new ones start.
@@ -189,18 +201,6 @@ public final class Dispatcher: Sendable {
         running.store(false, ordering: .relaxed)
         commands.finish()
         runner.withLock { $0?.cancel() }
-    }
-
-    private func followLog(from offset: UInt64) async {
-        var seen = offset
-        while !Task.isCancelled {
-            await log.waitForAppend(atOrAfter: seen)
-            if Task.isCancelled { return }
-            let head = log.nextOffset
-            if head <= seen { return } // the log was closed
-            seen = head
-            if case .terminated = commands.yield(.logAdvanced) { return }
-        }
     }
 
     private func runTimer() async {
@@ -238,8 +238,9 @@ public final class Dispatcher: Sendable {
         // dispatcher's command loop (which would wait for the disk with every lane).
         let history = history
         guard let record = await BlockingIO.run({ history.summary(deliveryID, webhookID: webhookID) }) else { return .notFound }
-        // So is the event's read (the local log on the blocking-I/O queue, an archived one through the source).
-        let event = await retryEvent(of: record)
+        // So is the event's read (the local log on the blocking-I/O queue, an archived one through the source);
+        // a delivery that succeeded is not retried, so its event is not read.
+        let event = record.status == .succeeded ? nil : await retryEvent(of: record)
         return await withCheckedContinuation { continuation in
             if case .terminated = commands.yield(.retry(id: webhookID, record: record, event: event, reply: continuation)) {
                 continuation.resume(returning: .stopped)

@@ -202,6 +202,7 @@ struct DispatcherState {
             }
             if !historyPinned.contains(id) { pumpHistoryLoadQueue() }
         case .logAdvanced:
+            dispatcher.advancePending.store(false, ordering: .sequentiallyConsistent)  // before the head is read below
             if lanes.isEmpty {
                 scanIdle = true  // no lane: nothing to read for (the benchmark's publish-only load)
             } else {
@@ -270,7 +271,7 @@ struct DispatcherState {
     /// journal, the event the log or the archive: this loop never waits for them). Memory's newer answer wins
     /// when it has one. One series at a time per delivery: the lane answers `inProgress` to a second.
     private mutating func manualRetry(_ id: String, record looked: DeliveryRecord,
-                                      event read: Result<EventRecord, Dispatcher.RetryReadFailure>) -> Dispatcher.ManualRetryResult {
+                                      event read: Result<EventRecord, Dispatcher.RetryReadFailure>?) -> Dispatcher.ManualRetryResult {
         guard lanes[id] != nil else { return .notFound }
         var record = looked
         if case .found(let newer) = history.cachedSummary(looked.deliveryID, webhookID: id) { record = newer }
@@ -278,9 +279,11 @@ struct DispatcherState {
         guard lanes[id]?.subscription.state == .enabled else { return .notEnabled }
         let event: EventRecord
         switch read {
-        case .success(let record): event = record
-        case .failure(.unavailable): return .eventUnavailable
-        case .failure(.failed(let error)): return .readFailed(error)
+        case .success(let record)?: event = record
+        case .failure(.unavailable)?: return .eventUnavailable
+        case .failure(.failed(let error))?: return .readFailed(error)
+        // Succeeded when looked up, live again since (a replay reached it): its lane owns it now.
+        case nil: return .inProgress
         }
         guard var lane = lanes[id] else { return .notFound }
         let effects = lane.handle(.manualRetry(event, prior: PriorDelivery(status: record.status, attemptCount: record.attempts.count)))

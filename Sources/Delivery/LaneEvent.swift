@@ -25,17 +25,12 @@ public enum LaneEvent: Sendable {
 
 /// What the delivery history knows of one delivery.
 public struct PriorDelivery: Sendable, Equatable {
+    /// Where the delivery stands (succeeded, failed, pending).
     public var status: DeliveryRecord.Status
     /// Attempts already made (the next one is numbered `attemptCount + 1`).
     package var attemptCount: Int
     /// When a pending retry was due, in ms since 1970.
     package var nextAttemptAtMs: Int64?
-
-    public init(status: DeliveryRecord.Status, attemptCount: Int, nextAttemptAtMs: Int64? = nil) {
-        self.status = status
-        self.attemptCount = attemptCount
-        self.nextAttemptAtMs = nextAttemptAtMs
-    }
 }
 
 /// The end of one attempt, as the executor saw it.

@@ -174,9 +174,7 @@ final class WorkerProcess: @unchecked Sendable {
         close(fromWorker[1])
         output = fromWorker[0]
         writer = FrameWriter(descriptor: toWorker[1])
-        let thread = Thread { [self] in readAnswers() }
-        thread.name = "argus-worker-answers"
-        thread.start()
+        Thread.detachNewThread(named: "argus-worker-answers") { [self] in readAnswers() }
     }
 
     var isAlive: Bool { state.withLock { $0.alive } }

@@ -6,12 +6,6 @@ package struct Lease: Sendable, Equatable {
     package var holder: String
     /// The engine's revision of the lease entry (local leases count up from 1).
     package var revision: UInt64
-
-    package init(name: String, holder: String, revision: UInt64) {
-        self.name = name
-        self.holder = holder
-        self.revision = revision
-    }
 }
 
 /// Who delivers which webhook: each name is held by one live process at a time; the holder renews

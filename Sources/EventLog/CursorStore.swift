@@ -53,9 +53,7 @@ public final class CursorStore: @unchecked Sendable {
         for (name, offset) in records.compactMap(Self.entry(from:)) { offsets[name] = offset }
         self.journal = journal
         self.offsets = offsets
-        let thread = Thread { [self] in runFlusher() }
-        thread.name = "argus-cursor-flusher"
-        thread.start()
+        Thread.detachNewThread(named: "argus-cursor-flusher") { [self] in runFlusher() }
     }
 
     /// Longest entry body: kind, name length, name, offset.

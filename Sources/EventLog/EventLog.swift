@@ -26,6 +26,8 @@ public final class EventLog: Sendable {
             var nextOffset: UInt64
             var closed = false
             var waiters: [(after: UInt64, continuation: CheckedContinuation<Void, Never>)] = []
+            var observers: [(id: Int, observer: @Sendable (UInt64) -> Void)] = []
+            var nextObserverID = 0
         }
 
         let state: Mutex<State>
@@ -57,14 +59,15 @@ public final class EventLog: Sendable {
         let recentLeafHashes = options.recentLeafHashCountMax > 0 ? RecentLeafHashes(countMax: options.recentLeafHashCountMax) : nil
         self.recentLeafHashes = recentLeafHashes
         writer = LogWriter(segment: segment, options: options, recentLeafHashes: recentLeafHashes, onDurable: { [head] nextOffset in
-            let ready = head.withLock { state -> [CheckedContinuation<Void, Never>] in
+            let (ready, observers) = head.withLock { state -> ([CheckedContinuation<Void, Never>], [(id: Int, observer: @Sendable (UInt64) -> Void)]) in
                 state.nextOffset = nextOffset
-                guard !state.waiters.isEmpty else { return [] }
+                guard !state.waiters.isEmpty else { return ([], state.observers) }
                 let ready = state.waiters.filter { $0.after < nextOffset }.map(\.continuation)
                 state.waiters.removeAll { $0.after < nextOffset }
-                return ready
+                return (ready, state.observers)
             }
             for continuation in ready { continuation.resume() }
+            for entry in observers { entry.observer(nextOffset) }
         })
         writer.start()
     }
@@ -174,6 +177,25 @@ public final class EventLog: Sendable {
             }
             if ready { continuation.resume() }
         }
+    }
+
+    /// Calls `observer` with the new durable head after every durable group, on the log's writer
+    /// thread, until `removeAppendObserver(_:)`: it must return at once (set a flag, yield to a stream),
+    /// never block. Cheaper than `waitForAppend` for a follower that lives as long as the log: no task
+    /// resumes per group. Observers of one log: at most `EventLogLimits.appendObserverCountMax`.
+    /// - Returns: the token that removes it.
+    public func addAppendObserver(_ observer: @escaping @Sendable (UInt64) -> Void) -> AppendObserverToken {
+        head.withLock { state in
+            precondition(state.observers.count < EventLogLimits.appendObserverCountMax, "too many append observers")
+            state.nextObserverID += 1
+            state.observers.append((state.nextObserverID, observer))
+            return AppendObserverToken(id: state.nextObserverID)
+        }
+    }
+
+    /// Stops calls to the observer `token` was given for (it may be running on the writer thread now).
+    public func removeAppendObserver(_ token: AppendObserverToken) {
+        head.withLock { state in state.observers.removeAll { $0.id == token.id } }
     }
 
     /// A reader of this log from `start`, which never reads past the durable head.

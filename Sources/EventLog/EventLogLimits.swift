@@ -17,4 +17,7 @@ public enum EventLogLimits {
     /// Most positioned readers an `EventSource` keeps open between reads (each holds a descriptor and
     /// up to `readChunkSizeBytes` of buffer); the least recently used are closed first.
     public static let pooledReaderCountMax = 32
+    /// Most append observers of one log (`EventLog.addAppendObserver`): each runs on the writer thread
+    /// after every durable group, so they are few (the dispatcher, a mirror), never one per request.
+    public static let appendObserverCountMax = 16
 }

@@ -20,12 +20,27 @@ public enum EventType {
 
     /// True for `category.action` with `[a-z0-9_]+` words.
     public static func isWellFormed(_ type: String) -> Bool {
-        let parts = type.split(separator: ".", omittingEmptySubsequences: false)
-        return parts.count == 2 && parts.allSatisfy(isWord)
+        var dots = 0
+        var wordLength = 0
+        for byte in type.utf8 {
+            if byte == UInt8(ascii: ".") {
+                guard wordLength > 0, dots == 0 else { return false }
+                dots += 1
+                wordLength = 0
+            } else {
+                guard isWordByte(byte) else { return false }
+                wordLength += 1
+            }
+        }
+        return dots == 1 && wordLength > 0
+    }
+
+    private static func isWordByte(_ byte: UInt8) -> Bool {
+        (byte >= 97 && byte <= 122) || (byte >= 48 && byte <= 57) || byte == 95
     }
 
     private static func isWord(_ word: Substring) -> Bool {
-        !word.isEmpty && word.utf8.allSatisfy { ($0 >= 97 && $0 <= 122) || ($0 >= 48 && $0 <= 57) || $0 == 95 }
+        !word.isEmpty && word.utf8.allSatisfy(isWordByte)
     }
 
     /// True for a valid filter: an exact well-formed type, `category.*`, or `*`.

@@ -42,6 +42,8 @@ final class LogWriter: @unchecked Sendable {
     private var leafHashBacklogCount = 0
     private var leafHashBacklogBytes = 0
     static let leafHashBatchEventCount = 512
+    /// How long the writer stays idle before it hands a smaller backlog to the hasher, in seconds.
+    static let leafHashIdleGraceSeconds = 0.002
     /// A batch goes to the hasher at this many bytes of events too (large events: fewer of them).
     static let leafHashBatchSizeBytesMax = 4 << 20
     /// Events (and their bytes) handed to `leafHasher` and not hashed yet: beyond
@@ -74,9 +76,7 @@ final class LogWriter: @unchecked Sendable {
     }
 
     func start() {
-        let thread = Thread { [self] in run() }
-        thread.name = "argus-log-writer"
-        thread.start()
+        Thread.detachNewThread(named: "argus-log-writer") { [self] in run() }
     }
 
     /// Queues a group of events; `completion` runs on the writer thread once they are durable.
@@ -112,7 +112,17 @@ final class LogWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
+            var handBacklog = false
             while queue.isEmpty && !closing {
+                if !leafHashBacklog.isEmpty {
+                    // Idle with hashes owed: a short grace first, so under load (a request arrives within
+                    // it) the hasher wakes once per `leafHashBatchEventCount` events, not once per group.
+                    if !condition.wait(until: Date(timeIntervalSinceNow: Self.leafHashIdleGraceSeconds)), queue.isEmpty {
+                        handBacklog = true
+                        break
+                    }
+                    continue
+                }
                 if case .failing = health.withLock({ $0 }) {
                     // Idle after a failure: look again every second, so health recovers without traffic.
                     if !condition.wait(until: Date(timeIntervalSinceNow: Self.probeIntervalSeconds)) { break }
@@ -129,12 +139,9 @@ final class LogWriter: @unchecked Sendable {
             let stopping = closing && batch.isEmpty
             condition.unlock()
 
+            if handBacklog { handLeafHashBacklog() }  // nothing more to append for a while: the hasher may have them
             if !batch.isEmpty {
                 process(batch)
-                condition.lock()
-                let idle = queue.isEmpty
-                condition.unlock()
-                if idle { handLeafHashBacklog() }  // nothing more to append now: the hasher may have them
             } else if !stopping, case .failing = health.withLock({ $0 }) {
                 probe()
             }

@@ -53,17 +53,13 @@ package final class HTTPClientConnection: @unchecked Sendable {
             socketAddress.sin_family = sa_family_t(AF_INET)
             socketAddress.sin_port = in_port_t(UInt16(port).bigEndian)
             withUnsafeMutableBytes(of: &socketAddress.sin_addr) { $0.copyBytes(from: address.bytes) }
-            result = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
+            result = startConnect(descriptor, to: socketAddress)
         } else {
             var socketAddress = sockaddr_in6()
             socketAddress.sin6_family = sa_family_t(AF_INET6)
             socketAddress.sin6_port = in_port_t(UInt16(port).bigEndian)
             withUnsafeMutableBytes(of: &socketAddress.sin6_addr) { $0.copyBytes(from: address.bytes) }
-            result = withUnsafePointer(to: &socketAddress) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
-            }
+            result = startConnect(descriptor, to: socketAddress)
         }
         if result != 0 {
             guard errno == EINPROGRESS || errno == EINTR else { throw .network("connect to \(peer) failed: \(SystemError.describe(errno: errno))") }
@@ -74,6 +70,15 @@ package final class HTTPClientConnection: @unchecked Sendable {
             guard error == 0 else { throw .network("connect to \(peer) failed: \(SystemError.describe(errno: error))") }
         }
         return connection
+    }
+
+    /// `connect(2)` of `descriptor` to `address` (a `sockaddr_in` or `sockaddr_in6`); its result (for a
+    /// non-blocking socket, -1 with `EINPROGRESS` while the handshake runs).
+    private static func startConnect<Address>(_ descriptor: Int32, to address: Address) -> Int32 {
+        var address = address
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(descriptor, $0, socklen_t(MemoryLayout<Address>.size)) }
+        }
     }
 
     /// Waits until `events` are possible on the socket (or it has an error or hang-up, which the next call reports).

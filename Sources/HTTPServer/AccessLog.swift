@@ -1,26 +1,34 @@
 import JSON
 import SystemIO
 
-/// Formats access-log lines: one JSON object per response.
+/// Formats access-log lines: one JSON object per response, written as bytes into one buffer (it
+/// runs on the I/O thread once per response, so no `String` interpolation or per-field copies).
 enum AccessLog {
     /// `{"time","request_id","method","path","status","bytes","duration_ms","remote"}`.
     static func line(requestID: String, method: String, path: String, status: Int, bodyBytes: Int,
                      durationSeconds: Double, remote: String) -> String {
-        let nowMs = SystemClock.nowMs()
         let microseconds = max(0, Int(durationSeconds * 1_000_000))
-        let fraction = String(microseconds % 1000)
-        var line = #"{"time":""# + HTTPDate.rfc3339(seconds: Int(nowMs / 1000), milliseconds: Int(nowMs % 1000))
-        line += #"","request_id":"#
-        line += JSONValue.string(requestID).text
-        line += #","method":"#
-        line += JSONValue.string(method).text
-        line += #","path":"#
-        line += JSONValue.string(path).text
-        line += #","status":\#(status),"bytes":\#(bodyBytes),"duration_ms":"#
-        line += "\(microseconds / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)"
-        line += #","remote":"#
-        line += JSONValue.string(remote).text
-        line += "}"
-        return line
+        var line: [UInt8] = []
+        line.reserveCapacity(160 + requestID.utf8.count + method.utf8.count + path.utf8.count + remote.utf8.count)
+        line += #"{"time":""#.utf8
+        UTCTimestamp.append(ms: SystemClock.nowMs(), to: &line)
+        line += #"","request_id":"#.utf8
+        JSONValue.appendString(requestID, to: &line)
+        line += #","method":"#.utf8
+        JSONValue.appendString(method, to: &line)
+        line += #","path":"#.utf8
+        JSONValue.appendString(path, to: &line)
+        line += #","status":"#.utf8
+        line += String(status).utf8
+        line += #","bytes":"#.utf8
+        line += String(bodyBytes).utf8
+        line += #","duration_ms":"#.utf8
+        line += String(microseconds / 1000).utf8
+        let fraction = microseconds % 1000
+        line += [UInt8(ascii: "."), UInt8(48 + fraction / 100), UInt8(48 + fraction / 10 % 10), UInt8(48 + fraction % 10)]
+        line += #","remote":"#.utf8
+        JSONValue.appendString(remote, to: &line)
+        line.append(UInt8(ascii: "}"))
+        return String(decoding: line, as: UTF8.self)
     }
 }

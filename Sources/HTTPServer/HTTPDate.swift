@@ -2,8 +2,8 @@
 import Glibc
 #endif
 
-/// Formats the `Date` header (IMF-fixdate, RFC 9110 §5.6.7) and log timestamps (RFC 3339 UTC),
-/// without Foundation; the `Date` value is cached per second.
+/// Formats the `Date` header (IMF-fixdate, RFC 9110 §5.6.7) without Foundation; the value is cached
+/// per second. (Log timestamps: `UTCTimestamp` in SystemIO.)
 struct HTTPDate {
     private var cachedSeconds = -1
     private var cachedValue = ""
@@ -20,13 +20,6 @@ struct HTTPDate {
                 + "\(parts.year) \(Self.pad(parts.hour, 2)):\(Self.pad(parts.minute, 2)):\(Self.pad(parts.second, 2)) GMT"
         }
         return cachedValue
-    }
-
-    /// An RFC 3339 UTC timestamp with milliseconds, such as `2026-06-05T10:00:00.000+00:00`.
-    static func rfc3339(seconds: Int, milliseconds: Int) -> String {
-        let parts = utc(seconds)
-        return "\(pad(parts.year, 4))-\(pad(parts.month, 2))-\(pad(parts.day, 2))T\(pad(parts.hour, 2)):"
-            + "\(pad(parts.minute, 2)):\(pad(parts.second, 2)).\(pad(milliseconds, 3))+00:00"
     }
 
     private static func utc(_ seconds: Int) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int) {

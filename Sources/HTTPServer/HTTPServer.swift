@@ -5,7 +5,8 @@ import Synchronization
 import SystemIO
 
 /// An HTTP/1.1 server: one dedicated I/O thread running an `epoll` loop over non-blocking
-/// sockets (accept, read, parse, write); handlers run as Swift tasks and never block it.
+/// sockets (accept, read, parse, write); handlers run as child tasks of the server's
+/// ``RequestTasks`` group (cancelled and awaited by shutdown) and never block it.
 ///
 /// Keep-alive, pipelining (answered in order), chunked request bodies, `Expect: 100-continue`,
 /// size limits, timeouts and a connection cap are described on ``HTTPServerConfiguration``.

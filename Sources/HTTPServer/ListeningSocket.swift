@@ -92,29 +92,25 @@ enum ListeningSocket {
 
     /// `address:port` (`[address]:port` for IPv6) and the port of a socket address.
     static func describe(_ address: sockaddr_storage) -> (text: String, port: Int) {
-        var address = address
-        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
         switch Int32(address.ss_family) {
         case AF_INET:
-            return withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { ipv4 in
-                    var raw = ipv4.pointee.sin_addr
-                    inet_ntop(AF_INET, &raw, &buffer, socklen_t(buffer.count))
-                    let port = Int(UInt16(bigEndian: ipv4.pointee.sin_port))
-                    return ("\(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)):\(port)", port)
-                }
-            }
+            let ipv4 = withUnsafeBytes(of: address) { $0.load(as: sockaddr_in.self) }
+            let port = Int(UInt16(bigEndian: ipv4.sin_port))
+            return ("\(numericHost(AF_INET, ipv4.sin_addr)):\(port)", port)
         case AF_INET6:
-            return withUnsafePointer(to: &address) { pointer in
-                pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { ipv6 in
-                    var raw = ipv6.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &raw, &buffer, socklen_t(buffer.count))
-                    let port = Int(UInt16(bigEndian: ipv6.pointee.sin6_port))
-                    return ("[\(String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))]:\(port)", port)
-                }
-            }
+            let ipv6 = withUnsafeBytes(of: address) { $0.load(as: sockaddr_in6.self) }
+            let port = Int(UInt16(bigEndian: ipv6.sin6_port))
+            return ("[\(numericHost(AF_INET6, ipv6.sin6_addr))]:\(port)", port)
         default:
             return ("unknown", 0)
         }
+    }
+
+    /// The numeric text `inet_ntop` gives for `address` (an `in_addr` or `in6_addr` of `family`).
+    private static func numericHost<Address>(_ family: Int32, _ address: Address) -> String {
+        var address = address
+        var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        inet_ntop(family, &address, &buffer, socklen_t(buffer.count))
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 }

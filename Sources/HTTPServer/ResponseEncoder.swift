@@ -9,7 +9,14 @@ enum ResponseEncoder {
     static func encode(_ response: HTTPResponse, into output: inout ByteQueue, requestID: String, close: Bool,
                        keepAliveHeader: Bool, omitBody: Bool, date: String) {
         let status = (200...999).contains(response.status) ? response.status : 500
-        var head = "HTTP/1.1 \(status) \(reasonPhrase(status))\r\n"
+        // The head is built as bytes in one buffer and appended once (this runs for every response).
+        var head: [UInt8] = []
+        head.reserveCapacity(160 + requestID.utf8.count + date.utf8.count)
+        head += "HTTP/1.1 ".utf8
+        head += String(status).utf8
+        head.append(UInt8(ascii: " "))
+        head += reasonPhrase(status).utf8
+        head += "\r\n".utf8
         var hasRequestID = false
         var hasDate = false
         for (name, value) in response.headers {
@@ -22,31 +29,33 @@ enum ResponseEncoder {
             default: break
             }
             guard isSafeName(name), isSafeValue(value) else { continue }
-            head += name
-            head += ": "
-            head += value
-            head += "\r\n"
+            head += name.utf8
+            head += ": ".utf8
+            head += value.utf8
+            head += "\r\n".utf8
         }
         if !hasRequestID {
-            head += "X-Request-Id: "
-            head += requestID
-            head += "\r\n"
+            head += "X-Request-Id: ".utf8
+            head += requestID.utf8
+            head += "\r\n".utf8
         }
         if !hasDate {
-            head += "Date: "
-            head += date
-            head += "\r\n"
+            head += "Date: ".utf8
+            head += date.utf8
+            head += "\r\n".utf8
         }
         let bodyAllowed = status != 204 && status != 304
         if status != 204 {
-            head += "Content-Length: \(bodyAllowed ? response.body.count : 0)\r\n"
+            head += "Content-Length: ".utf8
+            head += String(bodyAllowed ? response.body.count : 0).utf8
+            head += "\r\n".utf8
         }
         if close {
-            head += "Connection: close\r\n"
+            head += "Connection: close\r\n".utf8
         } else if keepAliveHeader {
-            head += "Connection: keep-alive\r\n"
+            head += "Connection: keep-alive\r\n".utf8
         }
-        head += "\r\n"
+        head += "\r\n".utf8
         output.append(head)
         if bodyAllowed, !omitBody { output.append(response.body) }
     }

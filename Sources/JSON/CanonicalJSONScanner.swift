@@ -55,13 +55,19 @@ struct CanonicalJSONScanner {
         return true
     }
 
-    private mutating func object(depth: Int) -> Bool {
-        guard depth <= JSONParser.depthMax else { return false }
+    /// Steps over a container's opening byte; nil when it is nested deeper than `JSONParser.depthMax`, else
+    /// whether `closing` follows at once (an empty container, stepped over too).
+    private mutating func opensEmpty(closedBy closing: UInt8, depth: Int) -> Bool? {
+        guard depth <= JSONParser.depthMax else { return nil }
         position += 1
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return true
-        }
+        guard position < bytes.count, bytes[position] == closing else { return false }
+        position += 1
+        return true
+    }
+
+    private mutating func object(depth: Int) -> Bool {
+        guard let empty = opensEmpty(closedBy: UInt8(ascii: "}"), depth: depth) else { return false }
+        if empty { return true }
         let firstName = names.count
         defer { names.removeSubrange(firstName...) }
         while true {
@@ -82,12 +88,8 @@ struct CanonicalJSONScanner {
     }
 
     private mutating func array(depth: Int) -> Bool {
-        guard depth <= JSONParser.depthMax else { return false }
-        position += 1
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return true
-        }
+        guard let empty = opensEmpty(closedBy: UInt8(ascii: "]"), depth: depth) else { return false }
+        if empty { return true }
         while true {
             guard value(depth: depth), position < bytes.count else { return false }
             if bytes[position] == UInt8(ascii: ",") { position += 1; continue }

@@ -84,18 +84,24 @@ public struct JSONParser {
         position += count
     }
 
-    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+    /// Steps over a container's opening byte and the whitespace after it; true when `closing` follows at
+    /// once (an empty container, stepped over too).
+    /// - Throws: when the container is nested deeper than `depthMax`.
+    private mutating func opensEmpty(closedBy closing: UInt8, depth: Int) throws(Failure) -> Bool {
         guard depth <= Self.depthMax else { throw failure("nested deeper than \(Self.depthMax)") }
         position += 1
+        skipWhitespace()
+        guard position < bytes.count, bytes[position] == closing else { return false }
+        position += 1
+        return true
+    }
+
+    private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
+        if try opensEmpty(closedBy: UInt8(ascii: "}"), depth: depth) { return .object([]) }
         var members: [(String, JSONValue)] = []
         // Duplicate names: a linear look through small objects (most), a set once one grows.
         var names: Set<String>?
         var keptIndex: Int?
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "}") {
-            position += 1
-            return .object(members)
-        }
         while true {
             skipWhitespace()
             guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { throw failure("expected a member name") }
@@ -134,14 +140,8 @@ public struct JSONParser {
     }
 
     private mutating func parseArray(depth: Int) throws(Failure) -> JSONValue {
-        guard depth <= Self.depthMax else { throw failure("nested deeper than \(Self.depthMax)") }
-        position += 1
+        if try opensEmpty(closedBy: UInt8(ascii: "]"), depth: depth) { return .array([]) }
         var elements: [JSONValue] = []
-        skipWhitespace()
-        if position < bytes.count, bytes[position] == UInt8(ascii: "]") {
-            position += 1
-            return .array(elements)
-        }
         while true {
             skipWhitespace()
             elements.append(try parseValue(depth: depth))

@@ -1,12 +1,9 @@
 /// One server of a cluster: host and port.
 package struct NATSServerAddress: Sendable, Hashable, CustomStringConvertible {
+    /// A name or an IP literal (IPv6 without brackets).
     package var host: String
+    /// TCP port, 1...65535.
     package var port: Int
-
-    package init(host: String, port: Int) {
-        self.host = host
-        self.port = port
-    }
 
     package var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
 

@@ -11,13 +11,12 @@ extension ArgusService {
             throw APIError(401, "missing_token", "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)",
                            headers: [("WWW-Authenticate", realm)])
         }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer", !parts[1].utf8.contains(UInt8(ascii: " ")), parts[1].utf8.count <= 512 else {
+        guard let token = Self.bearerToken(header) else {
             throw APIError(400, "invalid_request", "the Authorization header must be: Bearer <token>",
                            headers: [("WWW-Authenticate", realm + ", error=\"invalid_request\"")])
         }
-        let invalid = realm + ", error=\"invalid_token\""
-        switch tokens.lookup(String(parts[1]), nowMs: configuration.nowMs()) {
+        let invalid = #"Bearer realm="argus", error="invalid_token""#
+        switch tokens.lookup(token, nowMs: configuration.nowMs()) {
         case .unknown:
             throw APIError(401, "invalid_token", "the access token is not valid", headers: [("WWW-Authenticate", invalid)])
         case .expired:
@@ -38,13 +37,32 @@ extension ArgusService {
         }
     }
 
+    /// The token of an `Authorization: Bearer <token>` value: the scheme (any case) after optional
+    /// spaces, one space, then 1 to 512 bytes without a space. Nil otherwise. Scanned as bytes: it
+    /// runs for every API request.
+    static func bearerToken(_ header: String) -> String? {
+        var header = header
+        header.makeContiguousUTF8()
+        return header.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            var index = 0
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+            var scheme = "bearer".utf8.makeIterator()
+            while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+                guard let expected = scheme.next(), bytes[index] | 0x20 == expected else { return nil }
+                index += 1
+            }
+            guard scheme.next() == nil, index < bytes.count else { return nil }
+            let token = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
+            guard !token.isEmpty, token.count <= 512, !token.contains(UInt8(ascii: " ")) else { return nil }
+            return String(decoding: token, as: UTF8.self)
+        } ?? nil
+    }
+
     /// `serve --engine`: makes a bearer token another process issued known here before the request is
     /// authenticated (a read of the engine's token bucket when the token is unknown, see `EngineTokens`).
     func fetchSharedToken(_ request: HTTPRequest) async {
-        guard let engineTokens, let header = request.headers["authorization"], header.utf8.count <= 520 else { return }
-        let parts = header.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return }
-        await engineTokens.fetchIfUnknown(String(parts[1]))
+        guard let engineTokens, let header = request.headers["authorization"], let token = Self.bearerToken(header) else { return }
+        await engineTokens.fetchIfUnknown(token)
     }
 
     /// `serve --engine`: puts a token just issued here into the engine before it is answered; when the

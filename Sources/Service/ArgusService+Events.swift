@@ -3,6 +3,7 @@ import EventLog
 import Foundation
 import HTTPServer
 import JSON
+import SystemIO
 
 /// Publishing and reading events.
 extension ArgusService {
@@ -186,7 +187,7 @@ extension ArgusService {
         body += #"","offset":"#.utf8
         body += String(appended.offset).utf8
         body += #","timestamp":""#.utf8
-        body += Timestamp.format(ms: appended.timestampMs).utf8
+        UTCTimestamp.append(ms: appended.timestampMs, to: &body)
         body += #""}"#.utf8
         return .json(201, body)
     }
@@ -299,8 +300,9 @@ extension ArgusService {
     /// The `limit` query value, 1 to 1000 (default 100).
     func pageLimit(_ request: HTTPRequest) throws(APIError) -> Int {
         guard let text = request.queryValue("limit") else { return ServiceLimits.pageSizeDefault }
-        guard let limit = Int(text), (1...ServiceLimits.pageSizeMax).contains(limit) else {
-            throw APIError(400, "invalid_query", "limit must be an integer from 1 to \(ServiceLimits.pageSizeMax)")
+        guard let limit = Int(text), ServiceLimits.pageSizeRange.contains(limit) else {
+            throw APIError(400, "invalid_query",
+                           "limit must be an integer from \(ServiceLimits.pageSizeRange.lowerBound) to \(ServiceLimits.pageSizeRange.upperBound)")
         }
         return limit
     }

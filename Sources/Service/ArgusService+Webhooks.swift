@@ -40,10 +40,10 @@ extension ArgusService {
         var fields = try FieldReader(value, context: "retry")
         var policy = current
         if let count = try fields.integer("max_retries", in: 0...Int64(ServiceLimits.retryCountMax)) { policy.maxRetries = Int(count) }
-        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.retryDelayMsMin...ServiceLimits.retryDelayMsMax) {
+        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.retryDelayMsRange) {
             policy.initialDelayMs = initial
         }
-        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.retryDelayMsMin...ServiceLimits.retryDelayMsMax) {
+        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.retryDelayMsRange) {
             policy.maxDelayMs = maximum
         }
         try fields.rejectUnknown()
@@ -100,9 +100,8 @@ extension ArgusService {
         let webhook = Webhook(
             id: try WebhookStore.makeID(nowMs: now), organizationID: organization, url: url, description: description,
             eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.maxInFlightDefault)),
-            retry: retry, status: .enabled, statusReason: nil, startOffset: startOffset,
-            secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now,
-            rateLimitPerSecond: rateLimit.map { Int($0) })
+            retry: retry, status: .enabled, statusReason: nil, rateLimitPerSecond: rateLimit.map { Int($0) }, startOffset: startOffset,
+            secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now)
         try webhooks.put(webhook)
         return json(201, webhook.json(includeSecret: true))
     }

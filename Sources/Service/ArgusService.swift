@@ -266,6 +266,7 @@ public final class ArgusService: Sendable {
     /// Whether a `Content-Type` value names `application/json` (any case, parameters after `;`
     /// and spaces or tabs around the type ignored), compared byte by byte without allocating.
     static func isJSONMediaType(_ value: String) -> Bool {
+        if value == "application/json" { return true }  // what nearly every client sends
         let expected = "application/json".utf8
         var utf8 = Substring(value).utf8
         if let semicolon = utf8.firstIndex(of: UInt8(ascii: ";")) { utf8 = utf8[..<semicolon] }

@@ -42,27 +42,13 @@ final class Metrics: Sendable {
             "argus_events_appended_total \(snapshot.appendedEvents)",
             "# HELP argus_log_next_offset Offset the next event will get.", "# TYPE argus_log_next_offset gauge",
             "argus_log_next_offset \(nextOffset)",
-            "# HELP argus_append_duration_seconds Durable append latency (group commit included).",
-            "# TYPE argus_append_duration_seconds histogram",
         ]
-        for (index, bound) in Self.bucketsSeconds.enumerated() {
-            lines.append("argus_append_duration_seconds_bucket{le=\"\(bound)\"} \(snapshot.appendLatencyBuckets[index])")
-        }
-        lines += [
-            "argus_append_duration_seconds_bucket{le=\"+Inf\"} \(snapshot.appendCalls)",
-            "argus_append_duration_seconds_sum \(snapshot.appendSecondsTotal)",
-            "argus_append_duration_seconds_count \(snapshot.appendCalls)",
-        ]
-        lines += ["# HELP argus_log_fsync_duration_seconds Duration of the log writer's group-commit fdatasync calls.",
-                  "# TYPE argus_log_fsync_duration_seconds histogram"]
-        for (index, bound) in SyncStatistics.bucketBoundsSeconds.enumerated() {
-            lines.append("argus_log_fsync_duration_seconds_bucket{le=\"\(bound)\"} \(sync.bucketCounts[index])")
-        }
-        lines += [
-            "argus_log_fsync_duration_seconds_bucket{le=\"+Inf\"} \(sync.count)",
-            "argus_log_fsync_duration_seconds_sum \(sync.totalSeconds)",
-            "argus_log_fsync_duration_seconds_count \(sync.count)",
-        ]
+        lines += Self.histogram("argus_append_duration_seconds", help: "Durable append latency (group commit included).",
+                                boundsSeconds: Self.bucketsSeconds, bucketCounts: snapshot.appendLatencyBuckets,
+                                count: snapshot.appendCalls, sumSeconds: snapshot.appendSecondsTotal)
+        lines += Self.histogram("argus_log_fsync_duration_seconds", help: "Duration of the log writer's group-commit fdatasync calls.",
+                                boundsSeconds: SyncStatistics.bucketBoundsSeconds, bucketCounts: sync.bucketCounts,
+                                count: sync.count, sumSeconds: sync.totalSeconds)
         lines += [
             "# HELP argus_deliveries_total Delivery attempts by outcome.", "# TYPE argus_deliveries_total counter",
             "argus_deliveries_total{outcome=\"succeeded\"} \(delivery.delivered)",
@@ -75,5 +61,16 @@ final class Metrics: Sendable {
             "# TYPE argus_delivery_lag_events gauge", "argus_delivery_lag_events \(delivery.lagSum)",
         ]
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// One Prometheus histogram in the text format: HELP and TYPE, a bucket per bound (`bucketCounts` are
+    /// cumulative), `+Inf`, the sum in seconds and the count.
+    private static func histogram(_ name: String, help: String, boundsSeconds: [Double], bucketCounts: [Int], count: Int,
+                                  sumSeconds: Double) -> [String] {
+        var lines = ["# HELP \(name) \(help)", "# TYPE \(name) histogram"]
+        for (index, bound) in boundsSeconds.enumerated() {
+            lines.append("\(name)_bucket{le=\"\(bound)\"} \(bucketCounts[index])")
+        }
+        return lines + ["\(name)_bucket{le=\"+Inf\"} \(count)", "\(name)_sum \(sumSeconds)", "\(name)_count \(count)"]
     }
 }

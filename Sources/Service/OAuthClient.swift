@@ -7,21 +7,18 @@ import SystemIO
 /// A registered OAuth 2.0 client (client credentials grant). Its secret is stored only as a SHA-256
 /// digest: secrets are 256 random bits, so a slow password hash adds nothing.
 public struct OAuthClient: Sendable, Equatable {
+    /// `cli_` and 24 random hex digits.
     public var clientID: String
+    /// SHA-256 of the secret (32 bytes); the secret itself is shown once, at registration.
     package var secretDigest: [UInt8]
+    /// The organization it belongs to; its tokens act for it.
     public var organizationID: String
+    /// The scopes its tokens may carry (`Scope.all`).
     public var scopes: [String]
+    /// Registration time, in Unix milliseconds.
     package var createdAtMs: Int64
     /// What the client is for (free text, at most `ServiceLimits.clientDescriptionSizeBytesMax` bytes).
-    public var description: String
-
-    var json: JSONValue {
-        .object([
-            ("client_id", .string(clientID)), ("secret_sha256", .string(Hex.encode(secretDigest))),
-            ("organization_id", .string(organizationID)), ("scopes", .array(scopes.map(JSONValue.string))),
-            ("created_at_ms", .integer(createdAtMs)), ("description", .string(description)),
-        ])
-    }
+    public var description = ""
 
     /// The client as the API and `clients list` show it (never the secret or its digest).
     public var publicJSON: JSONValue {
@@ -49,15 +46,16 @@ public struct OAuthClient: Sendable, Equatable {
     package static func deletionLine(clientID: String) -> String {
         JSONValue.object([("client_id", .string(clientID)), ("deleted", .bool(true))]).text
     }
+}
 
-    init(clientID: String, secretDigest: [UInt8], organizationID: String, scopes: [String], createdAtMs: Int64,
-         description: String = "") {
-        self.clientID = clientID
-        self.secretDigest = secretDigest
-        self.organizationID = organizationID
-        self.scopes = scopes
-        self.createdAtMs = createdAtMs
-        self.description = description
+/// The stored form (`clients/<id>.json`): the public fields and the secret's digest.
+extension OAuthClient {
+    var json: JSONValue {
+        .object([
+            ("client_id", .string(clientID)), ("secret_sha256", .string(Hex.encode(secretDigest))),
+            ("organization_id", .string(organizationID)), ("scopes", .array(scopes.map(JSONValue.string))),
+            ("created_at_ms", .integer(createdAtMs)), ("description", .string(description)),
+        ])
     }
 
     init?(json: JSONValue) {

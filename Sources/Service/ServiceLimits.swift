@@ -33,16 +33,25 @@ public enum ServiceLimits {
     package static let eventTypeFilterCountMax = 100
     /// Most webhooks per organization.
     package static let webhookCountPerOrganizationMax = 1000
-    /// Page sizes of list routes.
+    /// `max_in_flight` bounds and default.
+    package static let maxInFlightRange = 1...100
+    package static let maxInFlightDefault = 16
+    /// Bounds of a webhook's `rate_limit_per_second`.
+    package static let rateLimitPerSecondRange = 1...10_000
+    /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
+    package static let retryCountMax = 10
+    package static let retryDelayMsRange: ClosedRange<Int64> = 100...86_400_000
+    /// Page sizes of list routes (`limit`): the bounds and the default.
+    package static let pageSizeRange = 1...1000
     package static let pageSizeDefault = 100
-    package static let pageSizeMax = 1000
     /// Most bytes of JSON in one list page; a page that would grow past it ends early with `next_after`.
     package static let pageSizeBytesMax = 4 << 20
     /// Most log records one `GET /v1/events` call scans before it returns a cursor, and `GET /v1/events/{id}/proof`
     /// reads looking for the id (from the id's time on).
     package static let eventScanCountMax = 10_000
-    /// Longest `Idempotency-Key`, in bytes, and how long a key is remembered, in seconds.
+    /// Longest `Idempotency-Key`, in bytes.
     package static let idempotencyKeySizeBytesMax = 255
+    /// How long a key is remembered (its first answer replayed), in seconds.
     package static let idempotencyRetentionSeconds: Int64 = 24 * 3600
     /// Most idempotency keys remembered at once; beyond it the organization holding the most loses its oldest.
     package static let idempotencyKeyCountMax = 1_000_000
@@ -61,8 +70,9 @@ public enum ServiceLimits {
     package static let seriesBucketCountMax = 1440
     /// Access-token lifetime, in seconds.
     package static let accessTokenLifetimeSeconds: Int64 = 3600
-    /// Most clients; most live tokens.
+    /// Most registered OAuth clients (more answer 409 `limit_reached`).
     package static let clientCountMax = 10_000
+    /// Most live access tokens across all clients (more answer 503 `temporarily_unavailable`).
     package static let liveTokenCountMax = 1_000_000
     /// Most live tokens of one client (more answer 429 `too_many_tokens`).
     package static let liveTokenCountPerClientMax = 1000
@@ -84,14 +94,4 @@ public enum ServiceLimits {
         let reserved = min(descriptorLimit / 2, descriptorsReservedForDeliveriesAndFiles)
         return max(16, min(connectionCountCeiling, descriptorLimit - reserved))
     }
-
-    /// `max_in_flight` bounds and default.
-    package static let maxInFlightRange = 1...100
-    package static let maxInFlightDefault = 16
-    /// Bounds of a webhook's `rate_limit_per_second`.
-    package static let rateLimitPerSecondRange = 1...10_000
-    /// Retry policy bounds (DESIGN.md): at most 10 retries, delays from 100 ms, at most one day.
-    package static let retryCountMax = 10
-    package static let retryDelayMsMin: Int64 = 100
-    package static let retryDelayMsMax: Int64 = 86_400_000
 }

@@ -13,12 +13,6 @@ extension TransparencyLog {
         public var uploadedTileCount: Int
         /// Whether the archive already held a checkpoint of that size (nothing was uploaded).
         public var alreadyThere: Bool
-
-        public init(treeSize: UInt64, uploadedTileCount: Int, alreadyThere: Bool) {
-            self.treeSize = treeSize
-            self.uploadedTileCount = uploadedTileCount
-            self.alreadyThere = alreadyThere
-        }
     }
 
     /// Makes the archive a transparency log of its segments: uploads the C2SP `tlog-tiles` hash tiles of

@@ -6,25 +6,33 @@ import WebhookSigning
 
 /// A webhook subscription.
 public struct Webhook: Sendable, Equatable {
-
+    /// `wh_` and 24 hex digits: the creation time in milliseconds, then random bytes (`WebhookStore.makeID`).
     public var id: String
     /// Owning organization, or `*` for a platform-wide subscription (platform:admin only).
     public var organizationID: String
+    /// Where deliveries are POSTed (`https://`, or `http://` where `serve --allow-http` allows it).
     public var url: String
+    /// Free text, at most `ServiceLimits.descriptionSizeBytesMax` bytes.
     public var description: String
+    /// Event types or patterns delivered (`EventType.matches`), at most `ServiceLimits.eventTypeFilterCountMax`.
     public var eventTypes: [String]
+    /// One delivery at a time, in offset order (`maxInFlight` is then 1).
     package var ordered: Bool
+    /// Deliveries in flight at once.
     public var maxInFlight: Int
     /// Retry schedule: the engine's own type (`maxRetries` retries, exponential backoff with jitter).
     package var retry: RetrySchedule
     /// Delivery state: the engine's own type, so the two can never disagree.
     public var status: Subscription.State
+    /// Why the webhook is disabled (by the API or after continuous failure); nil while enabled.
     package var statusReason: String?
     /// Attempts (retries included) per one-second window, 1...10,000; nil: unlimited.
     package var rateLimitPerSecond: Int?
     /// Offset the subscription started from.
     public var startOffset: UInt64
+    /// The current signing secret and the retired ones still valid.
     public var secrets: SecretRing
+    /// Creation and last change, in Unix milliseconds.
     package var createdAtMs: Int64
     package var updatedAtMs: Int64
 
@@ -68,6 +76,10 @@ public struct Webhook: Sendable, Equatable {
         return .object(members)
     }
 
+}
+
+/// The stored form (`webhooks/<id>.json`).
+extension Webhook {
     /// The stored form: the public fields plus every secret of the ring.
     var storedJSON: JSONValue {
         guard case .object(var members) = json() else { return .null }
@@ -78,26 +90,6 @@ public struct Webhook: Sendable, Equatable {
         members.append(("created_at_ms", .integer(createdAtMs)))
         members.append(("updated_at_ms", .integer(updatedAtMs)))
         return .object(members)
-    }
-
-    init(id: String, organizationID: String, url: String, description: String, eventTypes: [String], ordered: Bool,
-         maxInFlight: Int, retry: RetrySchedule, status: Subscription.State, statusReason: String?, startOffset: UInt64, secrets: SecretRing,
-         createdAtMs: Int64, updatedAtMs: Int64, rateLimitPerSecond: Int? = nil) {
-        self.id = id
-        self.organizationID = organizationID
-        self.url = url
-        self.description = description
-        self.eventTypes = eventTypes
-        self.ordered = ordered
-        self.maxInFlight = maxInFlight
-        self.retry = retry
-        self.status = status
-        self.statusReason = statusReason
-        self.startOffset = startOffset
-        self.secrets = secrets
-        self.createdAtMs = createdAtMs
-        self.updatedAtMs = updatedAtMs
-        self.rateLimitPerSecond = rateLimitPerSecond
     }
 
     init?(stored json: JSONValue) {
@@ -119,8 +111,9 @@ public struct Webhook: Sendable, Equatable {
         self.init(id: id, organizationID: organizationID, url: url, description: json["description"]?.stringValue ?? "",
                   eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),
                   retry: RetrySchedule(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
-                  status: status, statusReason: json["status_reason"]?.stringValue, startOffset: UInt64(max(0, start)),
-                  secrets: SecretRing(current: current, previous: previous), createdAtMs: created, updatedAtMs: updated,
-                  rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { (1...10_000).contains($0) ? Int($0) : nil })
+                  status: status, statusReason: json["status_reason"]?.stringValue,
+                  rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { (1...10_000).contains($0) ? Int($0) : nil },
+                  startOffset: UInt64(max(0, start)), secrets: SecretRing(current: current, previous: previous),
+                  createdAtMs: created, updatedAtMs: updated)
     }
 }

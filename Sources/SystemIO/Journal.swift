@@ -39,11 +39,6 @@ package final class Journal {
         package var offset: Int64
         /// Length of the body, in bytes.
         package var length: Int
-
-        package init(offset: Int64, length: Int) {
-            self.offset = offset
-            self.length = length
-        }
     }
 
     package let path: String
@@ -157,15 +152,27 @@ package final class Journal {
     /// stays and keeps serving appends.
     /// - Throws: `SystemError`, EIO for a location that holds no intact record.
     package func compact(keeping locations: [Location]) throws(SystemError) -> [Location] {
+        try compact(count: locations.count) { (position) throws(SystemError) in try record(at: locations[position]) }
+    }
+
+    /// Streaming compaction with records the caller makes: atomically replaces the journal with the
+    /// `count` bodies `body(0)`, `body(1)`, ... (each made, written and released in turn; `body` may
+    /// read this journal's records with `record(at:)` meanwhile), and returns their locations. Always
+    /// synchronised; on failure (of `body` too) the old file stays and keeps serving appends.
+    /// - Throws: `SystemError` from `body` or the rewrite (EINVAL for a body over `recordSizeBytesMax`).
+    package func compact(count: Int, record body: (Int) throws(SystemError) -> [UInt8]) throws(SystemError) -> [Location] {
         let temporary = path + ".tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         var moved: [Location] = []
-        moved.reserveCapacity(locations.count)
+        moved.reserveCapacity(count)
         var written = Int64(Self.magic.count)
         do throws(SystemError) {
             let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
             try output.write(Self.magic, at: 0)
-            for location in locations {
-                let body = try Self.record(in: file, at: location, path: path, recordSizeBytesMax: recordSizeBytesMax)
+            for position in 0..<count {
+                let body = try body(position)
+                guard body.count <= recordSizeBytesMax else {
+                    throw SystemError(call: "journal compact (record of \(body.count) bytes, limit \(recordSizeBytesMax))", path: path, errno: EINVAL)
+                }
                 var bytes: [UInt8] = []
                 Self.frame(body, into: &bytes)
                 try output.write(bytes, at: written)
@@ -181,8 +188,64 @@ package final class Journal {
         try FileSystem.synchronizeDirectory(FileSystem.parent(of: path))
         file = try FileDescriptor.open(path, O_RDWR)
         sizeBytes = written
-        recordCount = locations.count
+        recordCount = count
         return moved
+    }
+
+    /// The body of this journal's record at `location`, its frame checked (for the owner, e.g. while compacting).
+    /// - Throws: `SystemError`, EIO for a location without an intact record.
+    package func record(at location: Location) throws(SystemError) -> [UInt8] {
+        try Self.record(in: file, at: location, path: path, recordSizeBytesMax: recordSizeBytesMax)
+    }
+
+    /// The bodies of the records at `locations` in the journal at `path` (one open for all), frames checked.
+    /// - Throws: `SystemError` (ENOENT for a missing file, EIO for a location without an intact record).
+    package static func records(at locations: [Location], path: String, recordSizeBytesMax: Int) throws(SystemError) -> [[UInt8]] {
+        guard let file = try FileDescriptor.openIfExists(path) else { throw SystemError(call: "journal read", path: path, errno: ENOENT) }
+        var bodies: [[UInt8]] = []
+        bodies.reserveCapacity(locations.count)
+        for location in locations { bodies.append(try record(in: file, at: location, path: path, recordSizeBytesMax: recordSizeBytesMax)) }
+        return bodies
+    }
+
+    /// Calls `body` with each record of the journal at `path` and its location, oldest first, up to the first
+    /// damaged record, reading `chunkSizeBytes` at a time (memory holds one chunk, or one record when larger,
+    /// never the whole file); nothing when the file is missing or not in this format.
+    /// - Throws: `SystemError` when the file exists but cannot be read.
+    package static func forEachRecord(path: String, recordSizeBytesMax: Int, chunkSizeBytes: Int = 1 << 20,
+                                      _ body: (Location, [UInt8]) -> Void) throws(SystemError) {
+        guard let file = try FileDescriptor.openIfExists(path) else { return }
+        let chunk = max(chunkSizeBytes, magic.count + frameHeaderSizeBytes)
+        var buffer = try file.read(count: chunk, at: 0)
+        guard buffer.starts(with: magic) else { return }
+        var bufferStart: Int64 = 0
+        var position = magic.count
+        var ended = buffer.count < chunk
+        /// Whether `needed` bytes from `position` are in the buffer (read more while the file has them).
+        func fill(_ needed: Int) throws(SystemError) -> Bool {
+            while buffer.count - position < needed && !ended {
+                buffer.removeSubrange(0..<position)
+                bufferStart += Int64(position)
+                position = 0
+                let asked = max(chunk, needed - buffer.count)
+                let more = try file.read(count: asked, at: bufferStart + Int64(buffer.count))
+                ended = more.count < asked
+                buffer += more
+            }
+            return buffer.count - position >= needed
+        }
+        func uint32(at index: Int) -> UInt32 {
+            UInt32(buffer[index]) | UInt32(buffer[index + 1]) << 8 | UInt32(buffer[index + 2]) << 16 | UInt32(buffer[index + 3]) << 24
+        }
+        while try fill(frameHeaderSizeBytes) {
+            let length = Int(uint32(at: position))
+            guard length <= recordSizeBytesMax, try fill(frameHeaderSizeBytes + length) else { return }
+            let start = position + frameHeaderSizeBytes
+            let crc = CRC32C.update(CRC32C.checksum(buffer[position..<(position + 4)]), buffer[start..<(start + length)])
+            guard crc == uint32(at: position + 4) else { return }
+            body(Location(offset: bufferStart + Int64(start), length: length), Array(buffer[start..<(start + length)]))
+            position = start + length
+        }
     }
 
     /// The body of the record at `location` in the journal at `path`, its frame checked (length and
@@ -210,14 +273,8 @@ package final class Journal {
     /// records and read bodies back later): up to the first damaged record; empty when missing.
     /// - Throws: `SystemError` when the file exists but cannot be read.
     package static func locatedRecords(path: String, recordSizeBytesMax: Int) throws(SystemError) -> [(location: Location, body: [UInt8])] {
-        let bytes = try FileSystem.contents(of: path) ?? []
-        guard bytes.starts(with: magic) else { return [] }
         var located: [(location: Location, body: [UInt8])] = []
-        var position = magic.count
-        for body in decode(bytes, recordSizeBytesMax: recordSizeBytesMax).records {
-            located.append((Location(offset: Int64(position + frameHeaderSizeBytes), length: body.count), body))
-            position += frameHeaderSizeBytes + body.count
-        }
+        try forEachRecord(path: path, recordSizeBytesMax: recordSizeBytesMax) { located.append(($0, $1)) }
         return located
     }
 

@@ -45,9 +45,7 @@ public final class LineWriter: @unchecked Sendable {
         self.descriptor = descriptor
         self.bufferSizeBytesMax = bufferSizeBytesMax
         self.flushIntervalSeconds = flushIntervalSeconds
-        let thread = Thread { [self] in run() }
-        thread.name = "argus-line-writer"
-        thread.start()
+        Thread.detachNewThread(named: "argus-line-writer") { [self] in run() }
     }
 
     /// Queues `line` and a newline (or drops and counts it when the buffer is full). Never blocks

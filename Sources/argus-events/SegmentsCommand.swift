@@ -5,31 +5,20 @@ import Foundation
 /// `argus-events segments`: one row per segment.
 struct SegmentsCommand: Command {
     static let name = "segments"
-    static let usage = "segments [--data-dir D] [--format table|json]"
+    static let usage = "segments " + ListingArguments.usage
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--data-dir", "--format"])
-        let format = try arguments.choice("--format", among: ["table", "json"], default: "table")
-        let dataDirectory = DataDirectory(arguments)
+        let listing = try ListingArguments(words)
+        let dataDirectory = listing.dataDirectory
         let rows = try SegmentCatalog.summaries(directory: try dataDirectory.requireLog())
         // ARCHIVED: uploaded and verified on an archive target, from the local archive state.
         let state = try ArchiveState.load(directory: dataDirectory.layout.archiveState)
         func archived(_ base: UInt64) -> Bool { state.isArchivedAndVerified(baseOffset: base) }
         func time(_ ms: Int64?) -> String { ms.map { Timestamp.format(ms: $0) } ?? "-" }
-        if format == "json" {
-            for row in rows {
-                Console.print("{\"base_offset\":\(row.baseOffset),\"last_offset\":\(row.lastOffset.map(String.init) ?? "null"),"
-                    + "\"records\":\(row.recordCount),\"bytes\":\(row.sizeBytes),\"first_time\":\(row.firstTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),"
-                    + "\"last_time\":\(row.lastTimestampMs.map { "\"\(Timestamp.format(ms: $0))\"" } ?? "null"),\"sealed\":\(row.sealed),\"archived\":\(archived(row.baseOffset))}")
-            }
-            return 0
-        }
-        let header = ["BASE", "LAST", "RECORDS", "BYTES", "FIRST TIME", "LAST TIME", "SEALED", "ARCHIVED"]
-        let table = rows.map { row in
+        listing.print(rows, header: ["BASE", "LAST", "RECORDS", "BYTES", "FIRST TIME", "LAST TIME", "SEALED", "ARCHIVED"], cells: { row in
             [String(row.baseOffset), row.lastOffset.map(String.init) ?? "-", String(row.recordCount), String(row.sizeBytes),
              time(row.firstTimestampMs), time(row.lastTimestampMs), row.sealed ? "yes" : "no", archived(row.baseOffset) ? "yes" : "no"]
-        }
-        Console.printTable(header: header, rows: table)
+        }, jsonLine: { row in row.jsonLine(archived: archived(row.baseOffset)) })
         return 0
     }
 }

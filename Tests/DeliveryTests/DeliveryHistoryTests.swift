@@ -492,4 +492,126 @@ import Testing
         #expect(readLater, "waited for the reader")
         #expect(history.index.fileLockCount == 0)
     }
+
+    static func update(_ webhookID: String, _ offset: UInt64, attempt: Int, _ status: DeliveryRecord.Status = .pending) -> DeliveryUpdate {
+        DeliveryUpdate(deliveryID: DeliveryID.make(webhookID: webhookID, offset: offset), offset: offset, eventID: "evt_\(offset)",
+                       eventType: "user.login", status: status, nextAttemptAtMs: status == .pending ? 9_000 : nil,
+                       attempt: DeliveryAttempt(attempt: attempt, startedAtMs: Int64(attempt) * 1_000, durationMs: 1,
+                                                statusCode: status == .succeeded ? 200 : 500, responseBody: "body \(offset)-\(attempt)", error: nil),
+                       finalFailure: false)
+    }
+
+    /// A change to a webhook whose index is out of memory is appended as a change record: the writer loads no
+    /// index and reads no earlier record for it, and a later load (or a reopening) folds the changes onto the
+    /// delivery's earlier record, bodies included.
+    @Test(.timeLimit(.minutes(1)))
+    func aChangeToAnIndexOutOfMemoryIsAppendedWithoutLoadingTheJournal() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let history = try DeliveryHistory(directory: path, memoryBytesMax: 1)
+        for offset in 0..<20 { history.apply(Self.update("wh_1", UInt64(offset), attempt: 1), webhookID: "wh_1", nowMs: 1) }
+        history.endTurn()
+        // Another webhook's change pushes wh_1's index out of memory (a budget of one byte).
+        history.record(Self.record("wh_2", 0, body: "x"))
+        history.flush()
+        let id = DeliveryID.make(webhookID: "wh_1", offset: 7)
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded)
+        let recordsBefore = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax).count
+        let loads = history.loadCount
+        history.apply(Self.update("wh_1", 7, attempt: 2), webhookID: "wh_1", nowMs: 2)
+        history.apply(Self.update("wh_1", 7, attempt: 3, .succeeded), webhookID: "wh_1", nowMs: 3)
+        history.flush()
+        #expect(history.loadCount == loads, "the writer loaded no index for a partial change")
+        #expect(history.cachedSummary(id, webhookID: "wh_1") == .notLoaded)
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: history.recordSizeBytesMax)
+        #expect(records.count == recordsBefore + 2, "two changes, two appended records")
+        #expect(records.suffix(2).allSatisfy { $0.count < 512 }, "a change record holds the change, not the delivery")
+        #expect(history.writer.failureCount == 0)
+        let stored = try #require(history.delivery(id, webhookID: "wh_1"))
+        #expect(stored.attempts.map(\.responseBody) == ["body 7-1", "body 7-2", "body 7-3"] && stored.status == .succeeded)
+        let reopened = try DeliveryHistory(directory: path)
+        let again = try #require(reopened.delivery(id, webhookID: "wh_1"))
+        #expect(again == stored)
+        #expect(reopened.list(webhookID: "wh_1", status: .succeeded, after: nil, limit: 50).page.map(\.deliveryID) == [id])
+        #expect(reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 50).page.count == 20)
+    }
+
+    /// A journal written before change records existed (full records only, a delivery's later record superseding
+    /// its earlier one) opens unchanged: same deliveries, bodies and counters; a change appended to it folds onto
+    /// the old full record, and the old records stay as they were.
+    @Test(.timeLimit(.minutes(1)))
+    func aJournalOfFullRecordsOnlyReadsAsBeforeAndTakesChanges() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        // The bytes of the earlier format, written by hand (not by today's encoder).
+        let old = [
+            #"{"id":"wh_1-0","webhook_id":"wh_1","offset":0,"event_id":"evt_0","event_type":"user.login","status":"pending","next_attempt_at_ms":5000,"attempts":[{"attempt":1,"started_at_ms":1000,"duration_ms":2.5,"status_code":500,"response_body":"first","error":null}]}"#,
+            #"{"id":"wh_1-1","webhook_id":"wh_1","offset":1,"event_id":"evt_1","event_type":"user.login","status":"succeeded","next_attempt_at_ms":null,"attempts":[{"attempt":1,"started_at_ms":1100,"duration_ms":1.0,"status_code":204,"response_body":"","error":null}]}"#,
+            #"{"id":"wh_1-0","webhook_id":"wh_1","offset":0,"event_id":"evt_0","event_type":"user.login","status":"pending","next_attempt_at_ms":9000,"attempts":[{"attempt":1,"started_at_ms":1000,"duration_ms":2.5,"status_code":500,"response_body":"first","error":null},{"attempt":2,"started_at_ms":2000,"duration_ms":3.0,"status_code":503,"response_body":"second","error":null}]}"#,
+        ].map { Array($0.utf8) }
+        do {
+            let (journal, _) = try Journal.open(path: path + "/wh_1.journal", durability: .none, recordSizeBytesMax: 1 << 20)
+            try journal.append(old)
+            let (statistics, _) = try Journal.open(path: path + "/statistics.journal", durability: .none, recordSizeBytesMax: 1 << 20)
+            try statistics.append(Array(#"{"webhook_id":"wh_1","statistics":{"attempts":3,"succeeded":1,"failed":0,"consecutive_failures":1,"last_attempt_at_ms":2000,"last_success_at_ms":1100,"last_failure_at_ms":2000,"failing_since_ms":2000}}"#.utf8))
+        }
+        let history = try DeliveryHistory(directory: path)
+        #expect(history.statistics(webhookID: "wh_1").attempts == 3 && history.statistics(webhookID: "wh_1").consecutiveFailures == 1)
+        let first = try #require(history.delivery("wh_1-0", webhookID: "wh_1"))
+        #expect(first.status == .pending && first.nextAttemptAtMs == 9_000 && first.eventID == "evt_0")
+        #expect(first.attempts.map(\.responseBody) == ["first", "second"] && first.attempts.map(\.statusCode) == [500, 503])
+        #expect(history.list(webhookID: "wh_1", status: nil, after: nil, limit: 10).page.map(\.deliveryID) == ["wh_1-1", "wh_1-0"])
+        #expect(history.delivery("wh_1-1", webhookID: "wh_1")?.status == .succeeded)
+
+        history.apply(DeliveryUpdate(deliveryID: "wh_1-0", offset: 0, eventID: "evt_0", eventType: "user.login", status: .succeeded,
+                                     nextAttemptAtMs: nil,
+                                     attempt: DeliveryAttempt(attempt: 3, startedAtMs: 3_000, durationMs: 1, statusCode: 200,
+                                                              responseBody: "third", error: nil), finalFailure: false),
+                      webhookID: "wh_1", nowMs: 3_000)
+        history.flush()
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: 1 << 20)
+        #expect(Array(records.prefix(3)) == old, "the old records stay as they were")
+        #expect(records.count == 4)
+        let reopened = try DeliveryHistory(directory: path)
+        let changed = try #require(reopened.delivery("wh_1-0", webhookID: "wh_1"))
+        #expect(changed.status == .succeeded && changed.nextAttemptAtMs == nil)
+        #expect(changed.attempts.map(\.responseBody) == ["first", "second", "third"])
+        #expect(reopened.statistics(webhookID: "wh_1").succeeded == 2)
+    }
+
+    /// Change records are compacted when the journal holds four times the deliveries it keeps, also while the
+    /// webhook's index is out of memory (loaded for the compaction): each kept delivery becomes one record with
+    /// every attempt and body; the journal stays bounded.
+    @Test(.timeLimit(.minutes(1)))
+    func changeRecordsAreCompactedIntoOneRecordPerDelivery() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keep = 10
+        do {
+            let history = try DeliveryHistory(directory: path, memoryBytesMax: 1, recordCountMax: keep)
+            for offset in 0..<12 {
+                for attempt in 1...5 {
+                    history.apply(Self.update("wh_1", UInt64(offset), attempt: attempt, attempt == 5 ? .succeeded : .pending),
+                                  webhookID: "wh_1", nowMs: 1)
+                    history.endTurn()
+                    // Out of memory again after every change.
+                    history.record(Self.record("wh_2", offset * 10 + attempt, body: "x"))
+                    history.endTurn()
+                }
+            }
+            history.flush()
+            #expect(history.writer.failureCount == 0)
+        }
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: 1 << 20)
+        #expect(records.count < 4 * keep + 1, "compacted: \(records.count) records")
+        let reopened = try DeliveryHistory(directory: path, recordCountMax: keep)
+        let page = reopened.list(webhookID: "wh_1", status: nil, after: nil, limit: 50).page
+        #expect(page.count >= keep)
+        #expect(page.first?.offset == 11)
+        for delivery in page {
+            #expect(delivery.status == .succeeded && delivery.attempts.map(\.attempt) == [1, 2, 3, 4, 5])
+            #expect(delivery.attempts.map(\.responseBody) == (1...5).map { "body \(delivery.offset)-\($0)" })
+        }
+    }
 }

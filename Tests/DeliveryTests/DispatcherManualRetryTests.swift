@@ -86,6 +86,22 @@ import WebhookSigning
         #expect(await retry.value == .accepted, "the retry goes on once the history answers")
     }
 
+    /// A log of 200 events whose first segments retention removed, and its first event (now only in an archive).
+    static func logWithoutItsFirstEvent(directory: String) async throws -> (EventLog, EventRecord) {
+        var options = EventLogOptions()
+        options.segmentSizeBytesMax = 4096
+        let log = try EventLog(directory: directory, options: options)
+        for start in stride(from: 0, to: 200, by: 50) {
+            _ = try await log.append(batch: (start..<start + 50).map { number in
+                NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
+            })
+        }
+        let event = try #require(try log.readBlocking(from: 0, countMax: 1).first)
+        _ = try log.applyRetention(RetentionPolicy(sizeBytesMax: 1), consumersFloor: .max)
+        #expect(try log.firstRetainedOffset() > event.offset, "the event is gone from the local log")
+        return (log, event)
+    }
+
     /// An archive whose reads wait until the test lets them go, serving `event`.
     final class HeldSource: EventSource {
         let event: EventRecord
@@ -110,18 +126,8 @@ import WebhookSigning
     func aRetryReadingItsEventFromTheArchiveDoesNotHoldTheDispatchersLoop() async throws {
         let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        var options = EventLogOptions()
-        options.segmentSizeBytesMax = 4096
-        let log = try EventLog(directory: directory + "/log", options: options)
+        let (log, event) = try await Self.logWithoutItsFirstEvent(directory: directory + "/log")
         defer { log.close() }
-        for start in stride(from: 0, to: 200, by: 50) {
-            _ = try await log.append(batch: (start..<start + 50).map { number in
-                NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
-            })
-        }
-        let event = try #require(try log.readBlocking(from: 0, countMax: 1).first)
-        _ = try log.applyRetention(RetentionPolicy(sizeBytesMax: 1), consumersFloor: .max)
-        #expect(try log.firstRetainedOffset() > event.offset, "the event is gone from the local log")
         let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
         let history = try Self.historyWithFailedDelivery(of: event, directory: directory + "/deliveries")
         let cursors = try CursorStore(directory: directory + "/cursors")
@@ -154,5 +160,38 @@ import WebhookSigning
         deadline = ContinuousClock.now + .seconds(10)
         while transport.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
         #expect(transport.count == 1, "the retried delivery went out")
+    }
+
+    /// A retry of a delivery that succeeded is answered `notRetryable` without reading its event (a slow or
+    /// unreachable archive does not delay the 409).
+    @Test(.timeLimit(.minutes(1)))
+    func aSucceededDeliveryIsNotRetryableAndItsEventIsNotRead() async throws {
+        let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let (log, event) = try await Self.logWithoutItsFirstEvent(directory: directory + "/log")
+        defer { log.close() }
+        let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
+        let history = try DeliveryHistory(directory: directory + "/deliveries")
+        history.record(DeliveryRecord(deliveryID: deliveryID, webhookID: "wh_1", offset: event.offset, eventID: event.eventID,
+                                      eventType: event.type, status: .succeeded,
+                                      attempts: [DeliveryAttempt(attempt: 1, startedAtMs: 1_000, durationMs: 1, statusCode: 204,
+                                                                 responseBody: "", error: nil)], nextAttemptAtMs: nil),
+                       countingAttempt: (true, 1_000))
+        history.flush()
+        let cursors = try CursorStore(directory: directory + "/cursors")
+        try await cursors.commit("wh_1", offset: log.nextOffset)
+        let publicAddress = try #require(IPAddress("93.184.216.34"))
+        let configuration = Dispatcher.Configuration(transport: DispatcherHistoryBackpressureTests.CountingTransport(),
+                                                     targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        let source = HeldSource(event: event)
+        defer { source.released.set() }
+        let dispatcher = Dispatcher(log: log, source: source, cursors: cursors, history: history, configuration: configuration)
+        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        defer { dispatcher.stop() }
+        let deadline = ContinuousClock.now + .seconds(10)
+        while dispatcher.progress("wh_1") == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        #expect(dispatcher.progress("wh_1") != nil, "waited for the dispatcher to run")
+        #expect(await dispatcher.retryDelivery(deliveryID, webhookID: "wh_1") == .notRetryable(.succeeded))
+        #expect(!source.reading.isSet, "the archive was not asked")
     }
 }

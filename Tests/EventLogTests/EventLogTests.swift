@@ -1,3 +1,4 @@
+import Synchronization
 import Foundation
 import Testing
 @testable import EventLog
@@ -158,6 +159,24 @@ import Testing
         try await producer.value
         #expect(seen == (0..<UInt64(total)).map { $0 })
         #expect(try SegmentCatalog.baseOffsets(directory: directory.path).count > 5)
+    }
+
+    /// An append observer hears every durable head, after the events are readable, until it is removed.
+    @Test func appendObserversHearEachDurableHeadUntilRemoved() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: TestSupport.options())
+        defer { log.close() }
+        let heard = Mutex<[UInt64]>([])
+        let token = log.addAppendObserver { head in
+            #expect(log.nextOffset >= head, "the head is published before observers run")
+            heard.withLock { $0.append(head) }
+        }
+        _ = try await log.append(batch: (0..<3).map { TestSupport.event($0) })
+        _ = try await log.append(TestSupport.event(3))
+        #expect(heard.withLock { $0 } == [3, 4])
+        log.removeAppendObserver(token)
+        _ = try await log.append(TestSupport.event(4))
+        #expect(heard.withLock { $0 } == [3, 4])
     }
 
     @Test func readerFromEndSeesOnlyNewEvents() async throws {

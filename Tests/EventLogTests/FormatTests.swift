@@ -26,6 +26,7 @@ import Testing
     @Test func eventTypesAndFilters() {
         #expect(EventType.isWellFormed("user.created"))
         #expect(!EventType.isWellFormed("User.created") && !EventType.isWellFormed("user") && !EventType.isWellFormed("a.b.c"))
+        #expect(![".created", "user.", "", ".", "user..created", "user.créé", "user.created "].contains(where: EventType.isWellFormed))
         #expect(EventType.isValidFilter("*") && EventType.isValidFilter("security.*") && EventType.isValidFilter("mfa.enabled"))
         #expect(!EventType.isValidFilter("*.created") && !EventType.isValidFilter("sec*"))
         #expect(EventType.matches("security.account_locked", pattern: "security.*"))

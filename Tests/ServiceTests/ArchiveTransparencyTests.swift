@@ -3,7 +3,7 @@ import Crypto
 import EventLog
 import Foundation
 import Merkle
-import Service
+@testable import Service
 import Testing
 
 /// The archive as a transparency log: `TransparencyLog.publish` puts the hash tiles and the checkpoint

@@ -27,6 +27,18 @@ import Testing
         #expect(harness.service.log.nextOffset == 0 + 2, "only the two oauth.token_issued events were appended")
     }
 
+    /// The Authorization value's grammar, byte by byte: what the split-based parser accepted before.
+    @Test func bearerTokenIsTheSchemeOneSpaceAndOneWord() {
+        #expect(ArgusService.bearerToken("Bearer abc") == "abc")
+        #expect(ArgusService.bearerToken("bEaReR abc") == "abc")
+        #expect(ArgusService.bearerToken("  Bearer abc") == "abc")
+        #expect(ArgusService.bearerToken("Bearer " + String(repeating: "t", count: 512)) != nil)
+        for refused in ["", "Bearer", "Bearer ", "Bearer  abc", "Bearer abc def", "Bearerx abc", "Bear abc", "Basic abc",
+                        "Token abc", "Bearer\tabc", "Bearer " + String(repeating: "t", count: 513), "Béarer abc"] {
+            #expect(ArgusService.bearerToken(refused) == nil, "\(refused)")
+        }
+    }
+
     @Test func revokedTokensAreRefusedAndRevocationIsAnEvent() async throws {
         let harness = try ServiceHarness()
         defer { harness.close(); harness.removeDirectory() }

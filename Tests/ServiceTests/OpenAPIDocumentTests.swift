@@ -51,7 +51,8 @@ import Testing
         let scopes = document["components"]?["securitySchemes"]?["oauth2"]?["flows"]?["clientCredentials"]?["scopes"]?.objectValue
         #expect(scopes?.map(\.0) == Scope.all)
         let limit = document["components"]?["parameters"]?["Limit"]?["schema"]
-        #expect(limit?["maximum"]?.int64Value == Int64(ServiceLimits.pageSizeMax))
+        #expect(limit?["minimum"]?.int64Value == Int64(ServiceLimits.pageSizeRange.lowerBound))
+        #expect(limit?["maximum"]?.int64Value == Int64(ServiceLimits.pageSizeRange.upperBound))
         #expect(limit?["default"]?.int64Value == Int64(ServiceLimits.pageSizeDefault))
         let series = document["paths"]?["/v1/webhooks/{id}/stats/timeseries"]?["get"]?["parameters"]?.arrayValue ?? []
         let hours = series.first { $0["name"]?.stringValue == "hours" }?["schema"]
@@ -74,8 +75,8 @@ import Testing
         let retry = try #require(try Self.schema("RetryPolicy")?["properties"])
         #expect(retry["max_retries"]?["maximum"]?.int64Value == Int64(ServiceLimits.retryCountMax))
         for name in ["initial_delay_ms", "max_delay_ms"] {
-            #expect(retry[name]?["minimum"]?.int64Value == ServiceLimits.retryDelayMsMin)
-            #expect(retry[name]?["maximum"]?.int64Value == ServiceLimits.retryDelayMsMax)
+            #expect(retry[name]?["minimum"]?.int64Value == ServiceLimits.retryDelayMsRange.lowerBound)
+            #expect(retry[name]?["maximum"]?.int64Value == ServiceLimits.retryDelayMsRange.upperBound)
         }
     }
 }

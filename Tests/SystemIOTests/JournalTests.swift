@@ -84,4 +84,36 @@ import Testing
         let (_, again) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 64, legacy: { _ in [] })
         #expect(again == ["x", "y", "z"].map(Self.record))
     }
+
+    /// `forEachRecord` reads a chunk at a time (records larger than a chunk and records across chunks included)
+    /// and gives the same records and locations as a whole read, stopping at a torn tail; `compact(count:)`
+    /// writes what its producer makes, reading the old records meanwhile.
+    @Test func recordsAreReadAChunkAtATimeAndCompactedFromAProducer() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        let bodies = (0..<40).map { number in [UInt8](repeating: UInt8(number), count: (number * 37) % 300) }
+        let (journal, _) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 1024)
+        let locations = try journal.append(bodies)
+        for chunk in [16, 64, 1 << 20] {
+            var seen: [(Journal.Location, [UInt8])] = []
+            try Journal.forEachRecord(path: path, recordSizeBytesMax: 1024, chunkSizeBytes: chunk) { seen.append(($0, $1)) }
+            #expect(seen.map(\.1) == bodies, "chunk \(chunk)")
+            #expect(seen.map(\.0) == locations, "chunk \(chunk)")
+        }
+        var bytes = try #require(try FileSystem.contents(of: path))
+        bytes.removeLast(3)
+        try FileSystem.writeAtomically(bytes, to: path)
+        var count = 0
+        try Journal.forEachRecord(path: path, recordSizeBytesMax: 1024, chunkSizeBytes: 64) { _, _ in count += 1 }
+        #expect(count == bodies.count - 1, "stops before the torn record")
+        try Journal.forEachRecord(path: directory.appending("missing.journal"), recordSizeBytesMax: 1024) { _, _ in count += 100 }
+        #expect(count == bodies.count - 1)
+
+        let (reopened, _) = try Journal.open(path: path, durability: .none, recordSizeBytesMax: 1024)
+        let moved = try reopened.compact(count: 3) { (position) throws(SystemError) -> [UInt8] in
+            try reopened.record(at: locations[position]) + [0xFF]
+        }
+        #expect(try Journal.records(at: moved, path: path, recordSizeBytesMax: 1024) == (0..<3).map { bodies[$0] + [0xFF] })
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 1024).count == 3)
+    }
 }

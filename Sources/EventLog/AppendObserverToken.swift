@@ -1,0 +1,4 @@
+/// Names one observer added by `EventLog.addAppendObserver(_:)`.
+public struct AppendObserverToken: Sendable, Hashable {
+    let id: Int
+}
