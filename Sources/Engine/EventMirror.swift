@@ -9,7 +9,9 @@ import SystemIO
 /// local writer, identical in every copy (same events, same order, same times).
 ///
 /// The local log must hold nothing but a prefix of the stream (a data directory used with the local
-/// engine before is refused). Only the mirror appends to it.
+/// engine before is refused). Only the mirror appends to it, never past a segment roll point in one
+/// group (`EventLog.segmentCut`), so copies with the same `--segment-bytes` have the same segment
+/// boundaries (an archive written by one sealer can be continued by another).
 package final class EventMirror: Sendable {
     /// Why the mirror cannot start.
     package struct Mismatch: Error, CustomStringConvertible {
@@ -55,13 +57,16 @@ package final class EventMirror: Sendable {
         guard records[0].offset == expected else {
             throw Mismatch(description: "the stream answered offset \(records[0].offset) for \(expected)")
         }
-        let appended = try await local.append(batch: records.map {
+        let events = records.map {
             NewEvent(organizationID: $0.organizationID, type: $0.type, eventID: $0.eventID, data: $0.data, timestampMs: $0.timestampMs)
-        })
+        }
+        // Never past a roll point in one group: every copy with the same roll size cuts segments at the same offsets.
+        let count = EventLog.segmentCut(events[...], activeSizeBytes: local.activeSegmentSizeBytes, segmentSizeBytesMax: local.segmentSizeBytesMax)
+        let appended = try await local.append(batch: Array(events.prefix(count)))
         guard appended.first?.offset == expected else {
             throw Mismatch(description: "the local log appended at \(appended.first?.offset ?? 0), the stream's offset is \(expected): another writer appends here")
         }
-        return records.count
+        return count
     }
 
     /// Copies until cancelled: a core subscription to the stream's subject rings on every publish; without

@@ -47,6 +47,7 @@ public final class EventLog: Sendable {
     public init(directory: String, options: EventLogOptions = EventLogOptions()) throws(EventLogError) {
         precondition(options.segmentSizeBytesMax >= EventLogLimits.segmentSizeBytesMin, "segment size too small")
         precondition(options.indexIntervalBytes > 0, "index interval must be positive")
+        segmentSizeBytesMax = options.segmentSizeBytesMax
         try systemCall { try FileSystem.createDirectory(directory) }
         self.directory = directory
         switch try systemCall({ try DirectoryLock.acquire(path: directory + "/LOCK") }) {
@@ -79,6 +80,28 @@ public final class EventLog: Sendable {
     package var leafHashEventsPendingCount: Int { writer.leafHashEventsPendingCount }
     /// Bytes of events waiting for the leaf hasher (at most `LogWriter.leafHashBytesPendingMax` plus one batch).
     package var leafHashBytesPendingCount: Int { writer.leafHashBytesPendingCount }
+
+    /// The active segment's size in bytes as of the last durable append or roll. With `segmentSizeBytesMax`
+    /// it tells where the next segment starts: the writer rolls before the first event of a group once
+    /// the active segment has reached that size (see `EventLog.segmentCut`).
+    package var activeSegmentSizeBytes: Int64 { writer.activeSegmentSizeBytes.load(ordering: .relaxed) }
+
+    /// The segment roll size this log was opened with, in bytes.
+    package let segmentSizeBytesMax: Int
+
+    /// How many of `events`, appended next as one group, end the active segment or fit in it: the
+    /// count up to and including the first event that brings the segment to `segmentSizeBytesMax`
+    /// (after which the writer rolls), else all. A copier that appends at most this many per group
+    /// cuts segments where one-event groups would, so two copies of one log with the same roll size
+    /// have the same segment boundaries whatever their grouping (rolls by age aside).
+    package static func segmentCut(_ events: ArraySlice<NewEvent>, activeSizeBytes: Int64, segmentSizeBytesMax: Int) -> Int {
+        var size = activeSizeBytes >= Int64(segmentSizeBytesMax) ? Int64(SegmentHeader.sizeBytes) : activeSizeBytes
+        for (index, event) in events.enumerated() {
+            size += Int64(RecordFrame.frameSizeBytes(of: event))
+            if size >= Int64(segmentSizeBytesMax) { return index + 1 }
+        }
+        return events.count
+    }
 
     /// Whether the log accepts appends now (see ``LogHealth``).
     public var health: LogHealth { writer.health.withLock { $0 } }

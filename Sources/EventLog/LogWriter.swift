@@ -51,6 +51,8 @@ final class LogWriter: @unchecked Sendable {
     /// and hashes the batch itself (so the queue, and the events it holds in memory, stay bounded: events
     /// of up to 1 MiB each would otherwise hold 16 GiB at the count bound alone).
     private let leafHashEventsPending = Atomic<Int>(0)
+    /// The active segment's size in bytes as of the last write or roll (readable from any thread).
+    let activeSegmentSizeBytes = Atomic<Int64>(0)
     private let leafHashBytesPending = Atomic<Int>(0)
     static let leafHashEventsPendingMax = 16_384
     static let leafHashBytesPendingMax = 64 << 20
@@ -70,6 +72,7 @@ final class LogWriter: @unchecked Sendable {
         self.options = options
         self.recentLeafHashes = recentLeafHashes
         self.onDurable = onDurable
+        activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
     }
 
     func start() {
@@ -322,6 +325,7 @@ final class LogWriter: @unchecked Sendable {
         }
 
         segment.sizeBytes = startSize + Int64(writer.bytes.count)
+        activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
         segment.nextOffset = offset
         segment.chain = chain
         segment.digest = segmentDigest
@@ -440,6 +444,7 @@ final class LogWriter: @unchecked Sendable {
         let baseOffset = segment.nextOffset
         do {
             segment = try ActiveSegment.create(directory: directory, baseOffset: baseOffset, chainIn: segment.chain, nowMs: nowMs)
+            activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
         } catch {
             // No half-made segment stays behind for readers: the sealed one remains the last.
             unlink(directory + "/" + SegmentName.log(baseOffset: baseOffset))

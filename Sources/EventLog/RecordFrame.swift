@@ -91,6 +91,11 @@ enum RecordFrame {
 
     private static let zeroChain = [UInt8](repeating: 0, count: 32)
 
+    /// The bytes `appendEvent` writes for `event`: the frame header and the body.
+    static func frameSizeBytes(of event: NewEvent) -> Int {
+        headerSizeBytes + eventFixedSizeBytes + event.organizationID.utf8.count + event.type.utf8.count + event.eventID.utf8.count + event.data.count
+    }
+
     /// Appends a footer frame.
     static func appendFooter(_ footer: SegmentFooter, to output: inout ByteWriter) {
         let start = output.bytes.count

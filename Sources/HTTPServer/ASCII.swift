@@ -56,7 +56,21 @@ package enum ASCII {
     static func equalsLowercased(_ string: some StringProtocol, _ lowercaseLiteral: String) -> Bool {
         let bytes = string.utf8, literal = lowercaseLiteral.utf8
         guard bytes.count == literal.count else { return false }
+        if let equal = bytes.withContiguousStorageIfAvailable({ buffer in
+            literal.withContiguousStorageIfAvailable { literalBuffer in equalIgnoringCase(buffer, literalBuffer) }
+        }), let equal {
+            return equal
+        }
         for (a, b) in zip(bytes, literal) where lowercased(a) != b { return false }
+        return true
+    }
+
+    /// Whether two buffers of equal length hold the same bytes ignoring ASCII case.
+    static func equalIgnoringCase(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard left.count == right.count else { return false }
+        for index in 0..<left.count where left[index] != right[index] {
+            if lowercased(left[index]) != lowercased(right[index]) { return false }
+        }
         return true
     }
 

@@ -66,6 +66,12 @@ public struct HTTPHeaders: Sendable, Sequence {
     static func namesEqual(_ left: String, _ right: String) -> Bool {
         let leftBytes = left.utf8, rightBytes = right.utf8
         guard leftBytes.count == rightBytes.count else { return false }
+        // Native strings compare as two buffers (every request looks several fields up).
+        if let equal = leftBytes.withContiguousStorageIfAvailable({ leftBuffer in
+            rightBytes.withContiguousStorageIfAvailable { rightBuffer in ASCII.equalIgnoringCase(leftBuffer, rightBuffer) }
+        }), let equal {
+            return equal
+        }
         for (a, b) in zip(leftBytes, rightBytes) where a != b {
             if ASCII.lowercased(a) != ASCII.lowercased(b) { return false }
         }

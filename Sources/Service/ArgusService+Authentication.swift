@@ -41,19 +41,21 @@ extension ArgusService {
     /// spaces, one space, then 1 to 512 bytes without a space. Nil otherwise. Scanned as bytes: it
     /// runs for every API request.
     static func bearerToken(_ header: String) -> String? {
-        let bytes = header.utf8
-        var index = bytes.startIndex
-        while index < bytes.endIndex, bytes[index] == UInt8(ascii: " ") { index = bytes.index(after: index) }
-        var scheme = "bearer".utf8.makeIterator()
-        while index < bytes.endIndex, bytes[index] != UInt8(ascii: " ") {
-            guard let expected = scheme.next(), bytes[index] | 0x20 == expected else { return nil }
-            index = bytes.index(after: index)
-        }
-        guard scheme.next() == nil, index < bytes.endIndex else { return nil }
-        let tokenStart = bytes.index(after: index)
-        let token = bytes[tokenStart...]
-        guard !token.isEmpty, token.count <= 512, !token.contains(UInt8(ascii: " ")) else { return nil }
-        return String(Substring(token))
+        var header = header
+        header.makeContiguousUTF8()
+        return header.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+            var index = 0
+            while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
+            var scheme = "bearer".utf8.makeIterator()
+            while index < bytes.count, bytes[index] != UInt8(ascii: " ") {
+                guard let expected = scheme.next(), bytes[index] | 0x20 == expected else { return nil }
+                index += 1
+            }
+            guard scheme.next() == nil, index < bytes.count else { return nil }
+            let token = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
+            guard !token.isEmpty, token.count <= 512, !token.contains(UInt8(ascii: " ")) else { return nil }
+            return String(decoding: token, as: UTF8.self)
+        } ?? nil
     }
 
     /// `serve --engine`: makes a bearer token another process issued known here before the request is

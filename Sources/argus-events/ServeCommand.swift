@@ -28,13 +28,16 @@ struct ServeCommand: Command {
         defer { ServerOutput.errorLines.flush() }
         let engineURL = arguments.value("--engine") ?? ProcessInfo.processInfo.environment["ARGUS_ENGINE"] ?? "local"
         if engineURL != "local" {
-            guard configuration.archiving == nil else { throw UsageError("--archive-target is not supported with --engine yet (archive a process's data directory with `archive`)") }
+            // Copies cut segments by size only, so every copy has the same boundaries (see `EventMirror`).
+            configuration.service.logOptions.segmentAgeSecondsMax = .infinity
             let engine: EngineBinding
             do {
                 engine = try await EngineBinding.open(servers: engineURL, logger: configuration.service.logger)
             } catch let error where EngineBinding.serverListProblem(error) != nil {
                 throw UsageError.engineServers(EngineBinding.serverListProblem(error) ?? "")
             }
+            // One checkpoint key for every process: one log, one signer (before the service opens the data directory).
+            try await engine.shareCheckpointKey(path: configuration.service.layout.checkpointKey, logger: configuration.service.logger)
             configuration.engine = engine
             configuration.service.appender = engine.log
         }

@@ -5,7 +5,7 @@ import EventLog
 import SystemIO
 
 /// Every record of a local log, read with a fresh reader.
-private enum TestLog {
+enum TestLog {
     static func readAll(_ directory: String) throws -> [EventRecord] {
         var reader = try LogReader(directory: directory, start: .beginning)
         var records: [EventRecord] = []

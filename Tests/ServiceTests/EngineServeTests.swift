@@ -3,6 +3,7 @@ import Foundation
 import HTTPServer
 import JSON
 import NATS
+import Service
 import Synchronization
 import Testing
 
@@ -245,8 +246,10 @@ struct EngineServeTests {
         }
     }
 
-    @Test func oneElectedSealerRecordsItsSealsAndAnotherTakesOverWhenItIsKilled() async throws {
-        let pair = try await Self.startPair(segmentBytes: 4096)
+    @Test func oneElectedSealerRecordsItsSealsAndArchivesAndAnotherTakesOverWhenItIsKilled() async throws {
+        let archive = ServeDurabilityTests.directory("engine-archive")
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1"])
         defer { pair.cluster.stop() }
         defer { for server in pair.servers { server.kill9() } }
         defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
@@ -268,6 +271,8 @@ struct EngineServeTests {
         }
         #expect(try await Self.waitForLog(pair.servers[victim], "seal recorded in the engine") != nil, "the sealer recorded a seal within 30 s")
         #expect(!pair.servers[survivor].process.standardError.contains("seal recorded in the engine"), "only the sealer records seals")
+        #expect(try await Self.waitForLog(pair.servers[victim], "segments up to offset") != nil, "the sealer archived within 30 s")
+        #expect(!pair.servers[survivor].process.standardError.contains("segments up to offset"), "only the sealer archives")
 
         // kill -9 of the sealer: the survivor takes the role over from the engine's record within the lease's reach.
         pair.servers[victim].kill9()
@@ -278,6 +283,8 @@ struct EngineServeTests {
             #expect(await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) != nil)
         }
         #expect(try await Self.waitForLog(pair.servers[survivor], "seal recorded in the engine") != nil, "the new sealer records its seals")
+        #expect(try await Self.waitForLog(pair.servers[survivor], "segments up to offset") != nil, "the new sealer archives, continuing the archive")
+        #expect(!pair.servers[survivor].process.standardError.contains("archiving to"), "no archiving failure: \(pair.servers[survivor].process.standardError.suffix(2000))")
 
         // The new sealer's segments are dense from 0, and verify passes on them.
         let segments = try await Self.segments(pair.directories[survivor])
@@ -289,6 +296,11 @@ struct EngineServeTests {
         }
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
         #expect(verify.status == 0, "the sealer's segments verify: \(verify.output) \(verify.errors)")
+        let verifyArchive = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor], "--archive", "file://" + archive],
+                                                       timeoutSeconds: 60)
+        #expect(verifyArchive.status == 0, "the archive both sealers wrote verifies: \(verifyArchive.output) \(verifyArchive.errors)")
+        print("EngineServeTests: verify --archive: \(verifyArchive.output) ERR \(verifyArchive.errors)")
+        print("EngineServeTests: survivor archive lines: \(pair.servers[survivor].process.standardError.split(separator: "\n").filter { $0.contains("archiv") })")
 
         // The engine's seal record names an offset the survivor holds, with its chain.
         let connection = try await NATSConnection.connect(servers: pair.cluster.url)
@@ -300,7 +312,7 @@ struct EngineServeTests {
         #expect(json["chain_sha256"]?.stringValue?.count == 64)
     }
 
-    @Test func aCopyThatDiffersFromTheSealRecordNeverSeals() async throws {
+    @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyIsRefused() async throws {
         let cluster = try await NATSServerCluster(nodeCount: 1)
         defer { cluster.stop() }
         let directory = ServeDurabilityTests.directory("engine-sealer")
@@ -321,5 +333,21 @@ struct EngineServeTests {
         defer { server.kill9() }
         #expect(try await Self.waitForLog(server, "differs from the engine's seal record") != nil, "the mismatch is reported within 30 s")
         #expect(!server.process.standardError.contains("sealing: continuing"))
+
+        // The first process published its checkpoint key: a data directory that signs with another key is refused.
+        let other = ServeDurabilityTests.directory("engine-otherkey")
+        defer { try? FileManager.default.removeItem(atPath: other) }
+        _ = try CheckpointKeyFile.loadOrCreate(path: DataLayout(root: other).checkpointKey)
+        let refused = try await ChildProcess.run(BuiltProduct.argusEvents, ["serve", "--no-supervisor", "--data-dir", other, "--listen", "127.0.0.1:0",
+                                                                             "--engine", cluster.url], timeoutSeconds: 60)
+        #expect(refused.status != 0 && refused.errors.contains("another key"), "refused: \(refused.status.map(String.init) ?? "no exit") \(refused.errors.suffix(500))")
+        // A fresh data directory takes the engine's key: the same origin as the first process.
+        let fresh = ServeDurabilityTests.directory("engine-freshkey")
+        defer { try? FileManager.default.removeItem(atPath: fresh) }
+        let second = try await Server.start(dataDirectory: fresh, firstStart: false, extraArguments: ["--engine", cluster.url])
+        defer { second.kill9() }
+        let firstKey = try #require(try CheckpointKeyFile.load(path: DataLayout(root: directory).checkpointKey))
+        let secondKey = try #require(try CheckpointKeyFile.load(path: DataLayout(root: fresh).checkpointKey))
+        #expect(firstKey.seed == secondKey.seed, "both processes sign with the engine's one key")
     }
 }

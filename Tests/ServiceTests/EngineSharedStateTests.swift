@@ -51,7 +51,9 @@ import Testing
         let (digest, line) = try #require(issuer.issuanceRecord(of: token))
         #expect(!String(decoding: line, as: UTF8.self).contains(token), "the shared record never holds the token")
         #expect(other.lookup(token, nowMs: now) == .unknown)
-        #expect(!other.adopt(digest: "0" + digest.dropFirst(), line: line, nowMs: now), "a record under another key is refused")
+        let otherDigest = (digest.first == "0" ? "1" : "0") + digest.dropFirst()
+        #expect(otherDigest != digest)
+        #expect(!other.adopt(digest: otherDigest, line: line, nowMs: now), "a record under another key is refused")
         #expect(!other.adopt(digest: digest, line: line, nowMs: now + 60_000), "an expired record is refused")
         #expect(other.adopt(digest: digest, line: line, nowMs: now))
         guard case .valid(let principal) = other.lookup(token, nowMs: now + 1_000) else {
