@@ -282,7 +282,8 @@ package final class TokenStore: Sendable {
 
     /// Takes in a token another process issued (`line` as `issuanceRecord` made it), in memory only:
     /// under `serve --engine` the engine's bucket is where such tokens live, read again at every start.
-    /// - Returns: false when `line` is not an issuance record of `digest`, the token expired, its
+    /// - Returns: false when `line` is not an issuance record of `digest`, the token expired or was
+    ///   revoked here recently (`recentlyRevokedCountMax`), its
     ///   client has `ServiceLimits.liveTokenCountPerClientMax` live tokens here, or the store holds
     ///   `ServiceLimits.liveTokenCountMax`.
     @discardableResult
@@ -293,6 +294,8 @@ package final class TokenStore: Sendable {
               let expires = json["expires_at_ms"]?.int64Value, expires > nowMs else { return false }
         return state.withLock { state in
             if state.records[digest] != nil { return true }
+            // A revocation is final: an issuance read late (a change batch fetched before it) does not bring the token back.
+            guard !state.recentlyRevoked.contains(digest) else { return false }
             guard state.liveCount(of: client) < ServiceLimits.liveTokenCountPerClientMax,
                   state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else { return false }
             state.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
