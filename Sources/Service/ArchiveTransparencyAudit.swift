@@ -26,6 +26,15 @@ public enum ArchiveTransparencyAudit {
     /// Most problems listed before the audit stops (a wholly wrong tile set names the first ones).
     public static let problemCountMax = 100
 
+    /// Audits the archive in `target`, checking its checkpoint with `verifierKey` (`--vkey`) when given,
+    /// else with the key of the data directory at `layout` when it has one (else unchecked, noted).
+    /// - Throws: `TransparencyLog.VerifierKeyError` for a malformed `verifierKey`; as `audit(target:verifier:scratchDirectory:)`.
+    package static func audit(target: any ArchiveTarget, verifierKey: String?, layout: DataLayout,
+                              scratchDirectory: String) async throws -> Report {
+        let verifier = try TransparencyLog.archiveVerifier(verifierKey: verifierKey, layout: layout)
+        return try await audit(target: target, verifier: verifier, scratchDirectory: scratchDirectory)
+    }
+
     /// Audits the archive in `target`.
     /// - Parameters:
     ///   - verifier: the log's checkpoint verifier key; nil checks the tiles and root only (noted).

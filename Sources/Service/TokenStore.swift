@@ -282,10 +282,9 @@ package final class TokenStore: Sendable {
 
     /// Takes in a token another process issued (`line` as `issuanceRecord` made it), in memory only:
     /// under `serve --engine` the engine's bucket is where such tokens live, read again at every start.
-    /// - Returns: false when `line` is not an issuance record of `digest`, the token expired or was
-    ///   revoked here recently (`recentlyRevokedCountMax`), its
+    /// - Returns: false when `line` is not an issuance record of `digest`, the token expired, its
     ///   client has `ServiceLimits.liveTokenCountPerClientMax` live tokens here, or the store holds
-    ///   `ServiceLimits.liveTokenCountMax`.
+    ///   `ServiceLimits.liveTokenCountMax`, or the token's revocation was heard here (`forget`).
     @discardableResult
     func adopt(digest: String, line: [UInt8], nowMs: Int64) -> Bool {
         guard let json = try? JSONParser.parse(line), json["token_sha256"]?.stringValue == digest,
@@ -294,7 +293,6 @@ package final class TokenStore: Sendable {
               let expires = json["expires_at_ms"]?.int64Value, expires > nowMs else { return false }
         return state.withLock { state in
             if state.records[digest] != nil { return true }
-            // A revocation is final: an issuance read late (a change batch fetched before it) does not bring the token back.
             guard !state.recentlyRevoked.contains(digest) else { return false }
             guard state.liveCount(of: client) < ServiceLimits.liveTokenCountPerClientMax,
                   state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else { return false }
@@ -304,9 +302,10 @@ package final class TokenStore: Sendable {
     }
 
     /// Ends the token `digest` in memory (another process revoked it; its holder hears `token_revoked`).
+    /// Remembered even when the token is not here (yet): a read of the bucket for it may still be on its
+    /// way, and `adopt` refuses a remembered revocation (a digest is never issued again).
     func forget(digest: String) {
         state.withLock { state in
-            guard state.records[digest] != nil else { return }
             state.remove(digest)
             state.rememberRevoked(digest)
         }

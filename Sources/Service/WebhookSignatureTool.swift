@@ -27,6 +27,9 @@ package enum WebhookSignatureTool {
     /// How far a `webhook-timestamp` may be from now when the caller names no tolerance, in seconds.
     package static let defaultToleranceSeconds = WebhookVerifier.defaultToleranceSeconds
 
+    /// Now, in whole Unix seconds, as delivery stamps `webhook-timestamp` and receivers compare it.
+    package static func nowUnixSeconds() -> Int64 { Date().wholeUnixSeconds }
+
     /// Parses `publicKeyTexts`, then `secretTexts`: secrets are required unless public keys were given
     /// (a verifier with public keys alone checks `v1a` entries only).
     /// - Throws: `KeyProblem`, the public keys' first.
@@ -48,13 +51,12 @@ package enum WebhookSignatureTool {
     /// `keys`' secrets (the first is the newest). The body streams through the signatures: constant memory
     /// for any size.
     /// - Parameters:
-    ///   - timestampSeconds: Unix seconds for `webhook-timestamp`; nil for now.
+    ///   - timestampSeconds: Unix seconds for `webhook-timestamp`.
     /// - Throws: `SystemError` when standard input cannot be read.
     /// - Precondition: `keys` holds a secret (as `keys(secretTexts:)` with no public keys gives).
-    package static func signStandardInput(keys: Keys, deliveryID: String, timestampSeconds: Int64?, eventType: String,
+    package static func signStandardInput(keys: Keys, deliveryID: String, timestampSeconds: Int64, eventType: String,
                                           attempt: Int) throws -> [String] {
         guard let newest = keys.secrets.first else { preconditionFailure("signing needs a secret") }
-        let timestampSeconds = timestampSeconds ?? Date().wholeUnixSeconds
         var signatures = DeliverySignatureStream(newestSecret: newest, olderSecrets: Array(keys.secrets.dropFirst()),
                                                  deliveryID: deliveryID, timestampSeconds: timestampSeconds)
         try StandardInput.stream { signatures.update($0) }
@@ -63,13 +65,13 @@ package enum WebhookSignatureTool {
         return headers.fields.map(\.description)
     }
 
-    /// Checks `body` and `headers` (names lowercased) as a receiver would, at `nowUnixSeconds` (nil: now)
-    /// with `toleranceSeconds` of clock skew.
+    /// Checks `body` and `headers` (names lowercased) as a receiver would, at `nowUnixSeconds` with
+    /// `toleranceSeconds` of clock skew.
     /// - Throws: `WebhookVerificationError` naming why the delivery is not authentic.
-    package static func verify(body: [UInt8], headers: [(name: String, value: String)], keys: Keys, nowUnixSeconds: Int64?,
+    package static func verify(body: [UInt8], headers: [(name: String, value: String)], keys: Keys, nowUnixSeconds: Int64,
                                toleranceSeconds: Int64) throws(WebhookVerificationError) {
         let verifier = WebhookVerifier(secrets: keys.secrets, publicKeys: keys.publicKeys, toleranceSeconds: toleranceSeconds)
         _ = try verifier.verify(body: body, headers: headers.map { HeaderField(name: $0.name, value: $0.value) },
-                                nowUnixSeconds: nowUnixSeconds ?? Date().wholeUnixSeconds)
+                                nowUnixSeconds: nowUnixSeconds)
     }
 }

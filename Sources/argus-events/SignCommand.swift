@@ -15,7 +15,7 @@ enum SignCommand: Command {
         guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw UsageError("--id must be non-empty visible ASCII without spaces")
         }
-        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init)
+        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init) ?? WebhookSignatureTool.nowUnixSeconds()
         let eventType = arguments.value("--event") ?? "webhook.test"
         guard EventType.isWellFormed(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
         let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1

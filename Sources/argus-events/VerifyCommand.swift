@@ -88,15 +88,14 @@ struct VerifyCommand: Command {
     /// key when there is one) and every hash tile of its size against the archived events. Exit 1 names
     /// each missing or different tile.
     static func verifyArchiveTransparency(target: any ArchiveTarget, arguments: Arguments, dataDirectory: DataDirectory) async throws -> Int32 {
-        let verifier = try { () throws in
-            do {
-                return try TransparencyLog.archiveVerifier(verifierKey: arguments.value("--vkey"), layout: dataDirectory.layout)
-            } catch let error as TransparencyLog.VerifierKeyError {
-                throw UsageError("--vkey: \(error)")
-            }
-        }()
         let scratch = NSTemporaryDirectory() + "argus-verify-tiles-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
-        let audit = try await ArchiveTransparencyAudit.audit(target: target, verifier: verifier, scratchDirectory: scratch)
+        let audit: ArchiveTransparencyAudit.Report
+        do {
+            audit = try await ArchiveTransparencyAudit.audit(target: target, verifierKey: arguments.value("--vkey"),
+                                                             layout: dataDirectory.layout, scratchDirectory: scratch)
+        } catch let error as TransparencyLog.VerifierKeyError {
+            throw UsageError("--vkey: \(error)")
+        }
         for note in audit.notes { Console.error("note: \(note)") }
         guard audit.problems.isEmpty else {
             for problem in audit.problems { Console.print("FAILED: archive \(problem)") }

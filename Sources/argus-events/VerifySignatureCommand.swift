@@ -12,7 +12,7 @@ enum VerifySignatureCommand: Command {
         let keys = try SecretArguments.keys(in: arguments)
         let headers = try arguments.allValues("--header").map(parseHeader)
         guard !headers.isEmpty else { throw UsageError("--header is required (once per header)") }
-        let nowSeconds = try arguments.integer("--now", in: 0...Int.max).map(Int64.init)
+        let nowSeconds = try arguments.integer("--now", in: 0...Int.max).map(Int64.init) ?? WebhookSignatureTool.nowUnixSeconds()
         let toleranceSeconds = try arguments.integer("--tolerance-seconds", in: 0...86_400).map(Int64.init)
             ?? WebhookSignatureTool.defaultToleranceSeconds
 

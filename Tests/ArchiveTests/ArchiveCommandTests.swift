@@ -88,6 +88,10 @@ import EventLog
         #expect(otherKey.status == 1, "\(otherKey.output)")
         #expect(otherKey.output.contains("FAILED: archive checkpoint:"), "\(otherKey.output)")
         #expect(try Self.run(["verify", "--data-dir", data, "--archive", target]).status == 0, "restored")
+        // A key that does not parse is a usage error that names the flag.
+        let malformed = try Self.run(["verify", "--data-dir", data, "--archive", target, "--vkey", "not-a-key"])
+        #expect(malformed.status == 2, "\(malformed.errors)")
+        #expect(malformed.errors.contains("--vkey: malformed verifier key"), "\(malformed.errors)")
     }
 
     @Test func usageErrors() throws {

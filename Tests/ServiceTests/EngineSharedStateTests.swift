@@ -60,7 +60,9 @@ import Testing
         let (digest, line) = try #require(issuer.issuanceRecord(of: token))
         #expect(!String(decoding: line, as: UTF8.self).contains(token), "the shared record never holds the token")
         #expect(other.lookup(token, nowMs: now) == .unknown)
-        #expect(!other.adopt(digest: "0" + digest.dropFirst(), line: line, nowMs: now), "a record under another key is refused")
+        let otherDigest = (digest.first == "0" ? "1" : "0") + digest.dropFirst()
+        #expect(otherDigest != digest)
+        #expect(!other.adopt(digest: otherDigest, line: line, nowMs: now), "a record under another key is refused")
         #expect(!other.adopt(digest: digest, line: line, nowMs: now + 60_000), "an expired record is refused")
         #expect(other.adopt(digest: digest, line: line, nowMs: now))
         guard case .valid(let principal) = other.lookup(token, nowMs: now + 1_000) else {
@@ -91,5 +93,20 @@ import Testing
         }
         #expect(adopted == ServiceLimits.liveTokenCountPerClientMax)
         #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.liveTokenCountPerClientMax)
+    }
+
+    /// A revocation heard before the token was taken in (a read of the bucket for an unknown token still on
+    /// its way when the bucket's deletion is applied) wins: the late issuance record is refused.
+    @Test func aRevocationHeardBeforeTheAdoptionIsNotUndone() throws {
+        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_780_000_000_000
+        let issuer = try TokenStore(directory: directory + "/a", nowMs: now)
+        let other = try TokenStore(directory: directory + "/b", nowMs: now)
+        let (token, _) = try issuer.issue(clientID: "cli_1", organizationID: "org_a", scopes: ["events:read"], nowMs: now, lifetimeSeconds: 60)
+        let (digest, line) = try #require(issuer.issuanceRecord(of: token))
+        other.forget(digest: digest)  // the bucket's deletion, applied while the read of the key was under way
+        #expect(!other.adopt(digest: digest, line: line, nowMs: now), "the record read before the deletion is refused")
+        #expect(other.lookup(token, nowMs: now) == .revoked)
     }
 }
