@@ -29,8 +29,11 @@ public struct EventRecord: Sendable, Equatable {
 
 /// An event handed to `EventLog.append`: the writer assigns offset, time and chain.
 public struct NewEvent: Sendable, Equatable {
+    /// The organization that owns the event.
     public var organizationID: String
+    /// `category.action`.
     public var type: String
+    /// The producer-visible id, such as `evt_01J...`.
     public var eventID: String
     /// JSON bytes; the log does not parse them.
     public var data: [UInt8]
@@ -49,11 +52,15 @@ public struct NewEvent: Sendable, Equatable {
 
 /// What `append` returns once the event is durable (under the fsync policy in force).
 public struct AppendedEvent: Sendable, Equatable {
+    /// The event's position in the log.
     public var offset: UInt64
+    /// The time the log recorded for it, in milliseconds since 1970.
     public var timestampMs: Int64
+    /// The producer-visible id, as given in the `NewEvent`.
     public var eventID: String
 
-    public init(offset: UInt64, timestampMs: Int64, eventID: String) {
+    /// Made by the log's writer, and by the engine's stream when it appends (a sibling target).
+    package init(offset: UInt64, timestampMs: Int64, eventID: String) {
         self.offset = offset
         self.timestampMs = timestampMs
         self.eventID = eventID

@@ -148,6 +148,11 @@ public final class ArgusServer: Sendable {
         let port = try server.start()
 
         let service = service
+        if let forwarder = service.historyForwarder {
+            let url = EngineHistoryForwarder.advertisedURL(host: configuration.host, port: port)
+            let logger = service.configuration.logger
+            engineTasks.append(Task { await forwarder.advertise(url, logger: logger) })
+        }
         let spoolPollSeconds = configuration.spoolPollSeconds
         var tasks = engineTasks + [Task {
             while !Task.isCancelled {

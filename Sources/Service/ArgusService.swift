@@ -20,6 +20,8 @@ public final class ArgusService: Sendable {
     /// `serve --engine`: the tokens and idempotency keys every process shares; nil: the local engine.
     let engineTokens: EngineTokens?
     let engineIdempotency: EngineIdempotency?
+    /// `serve --engine`: sends the history routes to the webhook's delivering process; nil: the local engine.
+    let historyForwarder: EngineHistoryForwarder?
     let metrics = Metrics()
     public let cursors: CursorStore
     public let dispatcher: Dispatcher
@@ -61,6 +63,7 @@ public final class ArgusService: Sendable {
                          nowMs: configuration.nowMs, logger: configuration.logger)
         }
         engineIdempotency = configuration.engine.map { EngineIdempotency(bucket: $0.idempotencyKeys) }
+        historyForwarder = configuration.engine.map { EngineHistoryForwarder(processes: $0.processes, leases: $0.leases.bucket, holder: $0.holder) }
         cursors = try CursorStore(directory: configuration.layout.cursors)
         var delivery = Dispatcher.Configuration(transport: configuration.deliveryTransport, targetGuard: configuration.targetGuard)
         delivery.nowMs = configuration.nowMs
@@ -167,11 +170,13 @@ public final class ArgusService: Sendable {
         router.add("PATCH", "/v1/webhooks/{id}", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await updateWebhook($0) } }
         router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
         router.add("POST", "/v1/webhooks/{id}/rotate-secret", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await rotateSecret($0) } }
-        router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in await respond($0) { try await listDeliveries($0) } }
-        router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await retryDelivery($0) } }
+        router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in await respondFromDeliverer($0) { try await listDeliveries($0) } }
+        router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in
+            await respondFromDeliverer($0) { try await retryDelivery($0) }
+        }
         router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
-        router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respond($0) { try await stats($0) } }
-        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respond($0) { try await timeseries($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respondFromDeliverer($0) { try await stats($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respondFromDeliverer($0) { try await timeseries($0) } }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
         router.add("GET", "/v1/portal/session") { [self] in await respond($0) { try await portalSession($0) } }
@@ -195,6 +200,26 @@ public final class ArgusService: Sendable {
                 return error.response
             }
         }
+    }
+
+    /// A history route: under `serve --engine` the webhook's delivering process answers (see
+    /// `EngineHistoryForwarder`; only a request with a valid token is forwarded); otherwise, or when it
+    /// cannot be reached, `respond(request, body)` here (marked `Argus-History: local` in the latter case).
+    func respondFromDeliverer(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
+        guard let historyForwarder, let id = request.pathParameters["id"] else { return await respond(request, body) }
+        await fetchSharedToken(request)
+        guard (try? authenticate(request, scope: nil)) != nil else { return await respond(request, body) }
+        let (forwarded, localReason) = await historyForwarder.forward(request, webhookID: id)
+        if let forwarded {
+            metrics.countResponse(status: forwarded.status)
+            return forwarded
+        }
+        var response = await respond(request, body)
+        if let localReason {
+            response.headers.add("Argus-History", "local")
+            configuration.logger.info("history answered locally: \(localReason)", [("webhook_id", .string(String(id.prefix(64))))])
+        }
+        return response
     }
 
     /// Runs `body`, turning `APIError` into its response and anything else into a 500 that is logged.

@@ -8,7 +8,8 @@ import SystemIO
 /// The shared state of `serve --engine nats://...`: one connection to the NATS cluster, the log stream
 /// `ARGUS_EVENTS`, and the key-value buckets for cursors (`ARGUS_CURSORS`), delivery leases
 /// (`ARGUS_LEASES`), webhooks (`ARGUS_WEBHOOKS`), OAuth clients (`ARGUS_CLIENTS`), access tokens
-/// (`ARGUS_TOKENS`), idempotency keys (`ARGUS_IDEMPOTENCY`) and the one-time bootstrap of the first
+/// (`ARGUS_TOKENS`), idempotency keys (`ARGUS_IDEMPOTENCY`), the processes' addresses
+/// (`ARGUS_PROCESSES`) and the one-time bootstrap of the first
 /// admin client (`ARGUS_META`). Every bucket and the stream keep
 /// `replicas` = min(3, servers known) copies.
 package struct EngineBinding: Sendable {
@@ -22,6 +23,7 @@ package struct EngineBinding: Sendable {
     package let meta: KeyValueBucket
     package let tokens: KeyValueBucket
     package let idempotencyKeys: KeyValueBucket
+    package let processes: KeyValueBucket
     /// This process's name in leases: host, pid and a random part.
     package let holder: String
 
@@ -59,7 +61,8 @@ package struct EngineBinding: Sendable {
                                  webhooks: try await bucket("ARGUS_WEBHOOKS"), clients: try await bucket("ARGUS_CLIENTS"),
                                  meta: try await bucket("ARGUS_META"),
                                  tokens: try await bucket(EngineTokens.bucketName, limits: EngineTokens.limits),
-                                 idempotencyKeys: try await bucket(EngineIdempotency.bucketName, limits: EngineIdempotency.limits), holder: holder)
+                                 idempotencyKeys: try await bucket(EngineIdempotency.bucketName, limits: EngineIdempotency.limits),
+                                 processes: try await bucket(EngineHistoryForwarder.bucketName, limits: EngineHistoryForwarder.limits), holder: holder)
         } catch {
             connection.close()
             throw error

@@ -24,6 +24,13 @@ struct EngineServeTests {
         let directories: [String]
         let adminID: String
         let adminSecret: String
+
+        /// Kills both processes, stops the cluster and removes the data directories.
+        func stop() {
+            for server in servers { server.kill9() }
+            cluster.stop()
+            for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
+        }
     }
 
     static func startPair(segmentBytes: Int? = nil, extraArguments: [String] = []) async throws -> Pair {
@@ -65,9 +72,7 @@ struct EngineServeTests {
     @Test func killDashNineOfTheDeliveringServeAndANATSNodeLosesNoAcknowledgedEventAndTheOtherTakesOver() async throws {
         let receiver = try Receiver { _, _ in HTTPResponse(status: 204) }
         let pair = try await Self.startPair()
-        defer { pair.cluster.stop() }
-        defer { for server in pair.servers { server.kill9() } }
-        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { pair.stop() }
 
         let (created, webhook) = try await RawHTTP.request("POST", pair.servers[0].base + "/v1/webhooks", token: pair.tokens[0],
             body: #"{"url":"\#(receiver.url)","organization_id":"*","event_types":["user.*"],"retry":{"max_retries":10,"initial_delay_ms":100,"max_delay_ms":200}}"#)
@@ -177,9 +182,7 @@ struct EngineServeTests {
 
     @Test func aTokenIssuedByOneProcessWorksAtTheOtherAndAnIdempotencyKeyIsHonouredAcrossThem() async throws {
         let pair = try await Self.startPair()
-        defer { pair.cluster.stop() }
-        defer { for server in pair.servers { server.kill9() } }
-        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { pair.stop() }
         let (first, second) = (pair.servers[0], pair.servers[1])
 
         // Issued by the first, accepted by the second at once (no wait: the issuance is in the engine before it is answered).
@@ -285,9 +288,7 @@ struct EngineServeTests {
         let archive = ServeDurabilityTests.directory("engine-archive")
         defer { try? FileManager.default.removeItem(atPath: archive) }
         let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1"])
-        defer { pair.cluster.stop() }
-        defer { for server in pair.servers { server.kill9() } }
-        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { pair.stop() }
         let continuing = "sealing: continuing from the engine's seal record"
         var sealer: Int?
         let electedDeadline = Date().addingTimeInterval(30)
@@ -384,5 +385,46 @@ struct EngineServeTests {
         let firstKey = try #require(try CheckpointKeyFile.load(path: DataLayout(root: directory).checkpointKey))
         let secondKey = try #require(try CheckpointKeyFile.load(path: DataLayout(root: fresh).checkpointKey))
         #expect(firstKey.seed == secondKey.seed, "both processes sign with the engine's one key")
+    }
+
+    @Test func theDeliveryHistoryIsAnsweredByTheDeliveringProcessWhicheverIsAsked() async throws {
+        let receiver = try Receiver { _, _ in HTTPResponse(status: 204) }
+        let pair = try await Self.startPair()
+        defer { pair.stop() }
+        let (created, webhook) = try await RawHTTP.request("POST", pair.servers[0].base + "/v1/webhooks", token: pair.tokens[0],
+            body: #"{"url":"\#(receiver.url)","organization_id":"*","event_types":["user.*"]}"#)
+        #expect(created == 201)
+        let id = try #require(webhook?["id"]?.stringValue)
+        var holder: Int?
+        let holderDeadline = Date().addingTimeInterval(30)
+        while holder == nil && Date() < holderDeadline {
+            holder = pair.servers.firstIndex { $0.process.standardError.contains("delivery lease taken") }
+            if holder == nil { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        let delivering = try #require(holder, "a process took the webhook's lease within 30 s")
+        let other = 1 - delivering
+        for n in 0..<5 { #expect(await Self.publish(n, to: pair.servers[n % 2], token: pair.tokens[n % 2]) != nil) }
+        #expect(await receiver.wait(seconds: 30) { $0.count >= 5 }, "five deliveries within 30 s")
+
+        // Asked at the process that does not deliver: the delivering one answers (its address is in ARGUS_PROCESSES).
+        let port = try #require(URL(string: pair.servers[other].base)?.port)
+        var answered: RawHTTP.Reply?
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            answered = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries?limit=100",
+                                              headers: [("Authorization", "Bearer \(pair.tokens[other])")], timeoutSeconds: 30)
+            if let count = answered?.body?["data"]?.arrayValue?.count, count >= 5 { break }
+            try await Task.sleep(nanoseconds: 200_000_000)
+        }
+        let reply = try #require(answered)
+        #expect(reply.status == 200 && (reply.body?["data"]?.arrayValue?.count ?? 0) >= 5,
+                "the other process shows the delivering process's history: \(reply.status) \(reply.body.map { String(decoding: $0.encoded(), as: UTF8.self).prefix(300) } ?? "")")
+        #expect(reply.head.lowercased().contains("argus-answered-by:"), "marked as answered by the delivering process")
+        let stats = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/stats",
+                                           headers: [("Authorization", "Bearer \(pair.tokens[other])")], timeoutSeconds: 30)
+        #expect((stats?.body?["attempts"]?.int64Value ?? 0) >= 5, "stats come from the delivering process too")
+        let unauthenticated = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries", timeoutSeconds: 30)
+        #expect(unauthenticated?.status == 401 && !(unauthenticated?.head.lowercased().contains("argus-answered-by") ?? true),
+                "a request without a valid token is answered here, not forwarded")
     }
 }

@@ -1,0 +1,98 @@
+import Foundation
+import HTTPClient
+import HTTPServer
+import JSON
+import NATS
+import SystemIO
+
+/// Under `serve --engine`: a webhook's delivery history lives with the process that delivers it (its
+/// lease holder), so the history routes (`GET .../deliveries`, `GET .../stats`,
+/// `GET .../stats/timeseries`, `POST .../deliveries/{id}/retry`) asked at another process are
+/// forwarded to the holder, with the caller's `Authorization`, and its answer is returned as it is
+/// (with `Argus-Answered-By: <holder>`). Each process advertises its address in the key-value bucket
+/// `ARGUS_PROCESSES` (key: its holder name; refreshed every `refreshSeconds`, dropped by the bucket
+/// after `limits.ageSecondsMax`). When no live holder can be reached (no lease, no address, no answer
+/// within `timeoutSeconds`), the asked process answers from its own history, marked
+/// `Argus-History: local`. A forwarded request (`Argus-Forwarded: 1`) is always answered locally.
+final class EngineHistoryForwarder: Sendable {
+    /// The bucket's name.
+    static let bucketName = "ARGUS_PROCESSES"
+    /// At most 10,000 processes, each entry dropped 60 s after its last refresh, addresses of at most 1 KiB.
+    static let limits = KeyValueBucket.Limits(entriesMax: 10_000, ageSecondsMax: 60, valueBytesMax: 1_024, dropsOldest: false)
+    /// How often a process rewrites its address, in seconds.
+    static let refreshSeconds = 10.0
+    /// How long a forwarded request may take, in seconds.
+    static let timeoutSeconds = 10.0
+    /// The largest forwarded answer, in bytes (a page of deliveries with 4 KiB bodies is far below).
+    static let answerSizeBytesMax = 8 << 20
+    static let forwardedHeader = "Argus-Forwarded"
+
+    let processes: KeyValueBucket
+    let leases: KeyValueBucket
+    let holder: String
+    private let client = HTTPClient(configuration: {
+        var configuration = HTTPClient.Configuration()
+        configuration.threadCountMax = 8
+        configuration.threadName = "argus-history-forwarder"
+        return configuration
+    }())
+
+    init(processes: KeyValueBucket, leases: KeyValueBucket, holder: String) {
+        self.processes = processes
+        self.leases = leases
+        self.holder = holder
+    }
+
+    /// The address other processes reach this one at: `http://HOST:PORT`, the listening host, or this
+    /// machine's name when it listens on every address.
+    static func advertisedURL(host: String, port: Int) -> String {
+        let name = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
+        return "http://\(name.contains(":") ? "[\(name)]" : name):\(port)"
+    }
+
+    /// Until cancelled: writes `url` under this process's name every `refreshSeconds`; removes it at the end.
+    func advertise(_ url: String, logger: Logger) async {
+        while !Task.isCancelled {
+            do {
+                try await processes.put(holder, Array(url.utf8))
+            } catch {
+                logger.error("could not advertise this process's address in \(Self.bucketName)", [("error", .string(String(describing: error)))])
+            }
+            try? await Task.sleep(nanoseconds: UInt64(Self.refreshSeconds * 1e9))
+        }
+        _ = try? await processes.delete(holder)
+    }
+
+    /// The holder's answer to `request` about `webhookID`, or nil when this process answers itself: it
+    /// holds the lease, the request was forwarded already, or no holder could be reached (`reason`
+    /// then says why, for the `Argus-History: local` mark).
+    func forward(_ request: HTTPRequest, webhookID: String) async -> (response: HTTPResponse?, localReason: String?) {
+        guard request.headers[Self.forwardedHeader] == nil else { return (nil, nil) }
+        guard (try? KeyValueBucket.validate(key: webhookID)) != nil,
+              let lease = try? await leases.get(webhookID) else { return (nil, "no process holds this webhook's delivery lease") }
+        let leaseHolder = String(decoding: lease.value, as: UTF8.self)
+        guard leaseHolder != holder else { return (nil, nil) }
+        guard (try? KeyValueBucket.validate(key: leaseHolder)) != nil, let entry = try? await processes.get(leaseHolder),
+              let url = URL(string: String(decoding: entry.value, as: UTF8.self)) else {
+            return (nil, "the delivering process advertises no address")
+        }
+        var headers: [(name: String, value: String)] = [(Self.forwardedHeader, "1")]
+        for name in ["authorization", "content-type"] {
+            if let value = request.headers[name] { headers.append((name, value)) }
+        }
+        guard let target = URL(string: request.target, relativeTo: url)?.absoluteURL,
+              let outgoing = HTTPClient.Request(method: request.method, url: target, headers: headers, body: .bytes(request.body)) else {
+            return (nil, "the delivering process's address is not an http:// URL")
+        }
+        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: Self.answerSizeBytesMax, bodySizeBytesMax: Self.answerSizeBytesMax,
+                                        keepsHeaders: false)
+        let outcome = await client.send(outgoing, reader: reader, timeoutSeconds: Self.timeoutSeconds)
+        guard outcome.failure == nil, let status = outcome.response.statusCode else {
+            return (nil, "the delivering process did not answer")
+        }
+        var response = HTTPResponse(status: status, body: outcome.response.bodyPrefix)
+        response.headers.add("Content-Type", "application/json")
+        response.headers.add("Argus-Answered-By", leaseHolder)
+        return (response, nil)
+    }
+}
