@@ -203,13 +203,7 @@ struct EngineServeTests {
         let (revokeStatus, _) = try await RawHTTP.request("POST", first.base + "/oauth/revoke", basic: "\(pair.adminID):\(pair.adminSecret)",
                                                           body: "token=\(revoked)", contentType: "application/x-www-form-urlencoded")
         #expect(revokeStatus == 200)
-        var refusedStatus = 0
-        let refusedDeadline = Date().addingTimeInterval(10)
-        while refusedStatus != 401 && Date() < refusedDeadline {
-            refusedStatus = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: revoked).0
-            if refusedStatus != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        #expect(refusedStatus == 401, "the revoked token is refused by the other process within 10 s")
+        #expect(try await Self.statusOnceRefused(second, token: revoked) == 401, "the revoked token is refused by the other process within 10 s")
         #expect(try await RawHTTP.request("GET", first.base + "/v1/events?limit=1", token: revoked).0 == 401)
 
         // One Idempotency-Key, first at one process, retried at the other: one event, the same answer.
@@ -256,13 +250,18 @@ struct EngineServeTests {
             if status != 200 { try await Task.sleep(nanoseconds: 500_000_000) }
         }
         #expect(status == 200, "the retry was recorded within 60 s of the engine's return")
-        var refusedStatus = 0
-        let refusedDeadline = Date().addingTimeInterval(10)
-        while refusedStatus != 401 && Date() < refusedDeadline {
-            refusedStatus = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token).0
-            if refusedStatus != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
+        #expect(try await Self.statusOnceRefused(second, token: token) == 401, "the revoked token is refused by the other process within 10 s")
+    }
+
+    /// The status of `GET /v1/events` with `token` at `server`, asked again until it is 401 (at most 10 s).
+    static func statusOnceRefused(_ server: Server, token: String) async throws -> Int {
+        var status = 0
+        let deadline = Date().addingTimeInterval(10)
+        while status != 401 && Date() < deadline {
+            status = try await RawHTTP.request("GET", server.base + "/v1/events?limit=1", token: token).0
+            if status != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
         }
-        #expect(refusedStatus == 401, "the revoked token is refused by the other process within 10 s")
+        return status
     }
 
     /// Waits (at most `seconds`) until `server`'s log holds `text`; the seconds it took, or nil.
