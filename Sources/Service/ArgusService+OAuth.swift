@@ -159,13 +159,19 @@ extension ArgusService {
         }
         let tokens = tokens
         await engineTokens?.fetchIfUnknown(token)
-        if try await BlockingIO.run({ () throws -> Bool in try tokens.revoke(token, clientID: client.clientID) }) {
+        let revokedNow = try await BlockingIO.run({ () throws -> Bool in try tokens.revoke(token, clientID: client.clientID) })
+        // The retry of a revocation the engine did not record finds the token revoked here already: it is shared
+        // again (deleting a key twice is harmless), so no retry answers 200 while other processes still accept it.
+        let revokedEarlier = !revokedNow && engineTokens != nil && tokens.lookup(token, nowMs: configuration.nowMs()) == .revoked
+        if revokedNow || revokedEarlier {
             do {
                 try await engineTokens?.shareRevoked([TokenStore.digest(of: token)])
             } catch {
                 configuration.logger.error("could not delete a revoked token from the engine", [("error", .string(String(describing: error)))])
                 throw Self.oauthError(503, "temporarily_unavailable", "the engine did not record the revocation; retry")
             }
+        }
+        if revokedNow {
             await publishInternal(type: "oauth.token_revoked", organizationID: client.organizationID,
                                   data: .object([("client_id", .string(client.clientID))]))
         }

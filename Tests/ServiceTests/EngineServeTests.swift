@@ -230,6 +230,41 @@ struct EngineServeTests {
         #expect(markers.count == 1, "one event in the engine's stream for the key: \(markers.count)")
     }
 
+    /// A revocation the engine did not record (503, retry) is shared again by its retry: while the engine is away
+    /// the retry answers 503 too (not 200 with the token still live at the other process); once the engine is back
+    /// it answers 200 and the other process refuses the token.
+    @Test func aRevocationTheEngineMissedIsSharedByItsRetry() async throws {
+        let pair = try await Self.startPair()
+        defer { pair.cluster.stop() }
+        defer { for server in pair.servers { server.kill9() } }
+        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        let (first, second) = (pair.servers[0], pair.servers[1])
+        let token = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
+        #expect(try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token).0 == 200)
+        func revoke() async throws -> Int {
+            try await RawHTTP.request("POST", first.base + "/oauth/revoke", basic: "\(pair.adminID):\(pair.adminSecret)",
+                                      body: "token=\(token)", contentType: "application/x-www-form-urlencoded").0
+        }
+        for node in 0..<3 { await pair.cluster.kill(node: node) }
+        #expect(try await revoke() == 503, "the engine is away: the revocation is not recorded there")
+        #expect(try await revoke() == 503, "the retry shares the revocation again, and the engine is still away")
+        for node in 0..<3 { try await pair.cluster.restart(node: node) }
+        var status = 0
+        let deadline = Date().addingTimeInterval(60)
+        while status != 200 && Date() < deadline {
+            status = try await revoke()
+            if status != 200 { try await Task.sleep(nanoseconds: 500_000_000) }
+        }
+        #expect(status == 200, "the retry was recorded within 60 s of the engine's return")
+        var refusedStatus = 0
+        let refusedDeadline = Date().addingTimeInterval(10)
+        while refusedStatus != 401 && Date() < refusedDeadline {
+            refusedStatus = try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token).0
+            if refusedStatus != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
+        }
+        #expect(refusedStatus == 401, "the revoked token is refused by the other process within 10 s")
+    }
+
     /// Waits (at most `seconds`) until `server`'s log holds `text`; the seconds it took, or nil.
     static func waitForLog(_ server: Server, _ text: String, seconds: Double = 30, count: Int = 1) async throws -> Double? {
         let started = Date()

@@ -50,14 +50,21 @@ import Testing
                 "a wildcard listener advertises the machine's name")
     }
 
+    /// A store in `directory`/b and a token another store (in `directory`/a) issued at `nowMs` for 60 s, with its
+    /// issuance record as the engine's bucket holds it.
+    static func tokenIssuedElsewhere(directory: String, nowMs: Int64) throws -> (other: TokenStore, token: String, digest: String, line: [UInt8]) {
+        let issuer = try TokenStore(directory: directory + "/a", nowMs: nowMs)
+        let other = try TokenStore(directory: directory + "/b", nowMs: nowMs)
+        let (token, _) = try issuer.issue(clientID: "cli_1", organizationID: "org_a", scopes: ["events:read"], nowMs: nowMs, lifetimeSeconds: 60)
+        let (digest, line) = try #require(issuer.issuanceRecord(of: token))
+        return (other, token, digest, line)
+    }
+
     @Test func anAdoptedTokenIsValidUntilItsExpiryOrItsRevocationElsewhere() throws {
         let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let now: Int64 = 1_780_000_000_000
-        let issuer = try TokenStore(directory: directory + "/a", nowMs: now)
-        let other = try TokenStore(directory: directory + "/b", nowMs: now)
-        let (token, _) = try issuer.issue(clientID: "cli_1", organizationID: "org_a", scopes: ["events:read"], nowMs: now, lifetimeSeconds: 60)
-        let (digest, line) = try #require(issuer.issuanceRecord(of: token))
+        let (other, token, digest, line) = try Self.tokenIssuedElsewhere(directory: directory, nowMs: now)
         #expect(!String(decoding: line, as: UTF8.self).contains(token), "the shared record never holds the token")
         #expect(other.lookup(token, nowMs: now) == .unknown)
         let otherDigest = (digest.first == "0" ? "1" : "0") + digest.dropFirst()
@@ -101,10 +108,7 @@ import Testing
         let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let now: Int64 = 1_780_000_000_000
-        let issuer = try TokenStore(directory: directory + "/a", nowMs: now)
-        let other = try TokenStore(directory: directory + "/b", nowMs: now)
-        let (token, _) = try issuer.issue(clientID: "cli_1", organizationID: "org_a", scopes: ["events:read"], nowMs: now, lifetimeSeconds: 60)
-        let (digest, line) = try #require(issuer.issuanceRecord(of: token))
+        let (other, token, digest, line) = try Self.tokenIssuedElsewhere(directory: directory, nowMs: now)
         other.forget(digest: digest)  // the bucket's deletion, applied while the read of the key was under way
         #expect(!other.adopt(digest: digest, line: line, nowMs: now), "the record read before the deletion is refused")
         #expect(other.lookup(token, nowMs: now) == .revoked)
