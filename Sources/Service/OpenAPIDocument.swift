@@ -674,7 +674,7 @@ enum OpenAPIDocument {
           {"$ref": "#/components/parameters/Limit"}
         ],
         "responses": {
-          "200": {"description": "A page of deliveries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryPage"}}}},
+          "200": {"description": "A page of deliveries.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DeliveryPage"}}}, "headers": {"Argus-Answered-By": {"$ref": "#/components/headers/ArgusAnsweredBy"}, "Argus-History": {"$ref": "#/components/headers/ArgusHistory"}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -694,7 +694,7 @@ enum OpenAPIDocument {
         "description": "Starts a new series of attempts of a failed delivery, with the webhook's retry policy, the same delivery id, and the webhook's URL and secrets as they are at each attempt. Owned by the webhook's lane like any attempt: one series per delivery at a time, counted in `max_in_flight` and `rate_limit_per_second`, cancelled when the webhook is deleted or disabled. The cursor is not involved. No request body.",
         "security": [{"oauth2": ["webhooks:write"]}, {"bearerAuth": []}],
         "responses": {
-          "202": {"description": "Accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryAccepted"}}}},
+          "202": {"description": "Accepted.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RetryAccepted"}}}, "headers": {"Argus-Answered-By": {"$ref": "#/components/headers/ArgusAnsweredBy"}, "Argus-History": {"$ref": "#/components/headers/ArgusHistory"}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -744,7 +744,7 @@ enum OpenAPIDocument {
         "summary": "Delivery statistics",
         "security": [{"oauth2": ["webhooks:read"]}, {"bearerAuth": []}],
         "responses": {
-          "200": {"description": "One flat object.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookStats"}}}},
+          "200": {"description": "One flat object.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookStats"}}}, "headers": {"Argus-Answered-By": {"$ref": "#/components/headers/ArgusAnsweredBy"}, "Argus-History": {"$ref": "#/components/headers/ArgusHistory"}}},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
           "404": {"$ref": "#/components/responses/NotFound"}
@@ -764,7 +764,7 @@ enum OpenAPIDocument {
           {"name": "bucket_seconds", "in": "query", "schema": {"type": "integer", "minimum": 60, "maximum": 86400, "default": 3600}, "description": "Width of a bucket, in seconds."}
         ],
         "responses": {
-          "200": {"description": "The series.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookTimeseries"}}}},
+          "200": {"description": "The series.", "content": {"application/json": {"schema": {"$ref": "#/components/schemas/WebhookTimeseries"}}}, "headers": {"Argus-Answered-By": {"$ref": "#/components/headers/ArgusAnsweredBy"}, "Argus-History": {"$ref": "#/components/headers/ArgusHistory"}}},
           "400": {"$ref": "#/components/responses/BadRequest"},
           "401": {"$ref": "#/components/responses/Unauthorized"},
           "403": {"$ref": "#/components/responses/Forbidden"},
@@ -1491,6 +1491,18 @@ enum OpenAPIDocument {
           "last_success_at": {"type": ["string", "null"], "format": "date-time"},
           "last_failure_at": {"type": ["string", "null"], "format": "date-time"}
         }
+      }
+    },
+    "headers": {
+      "ArgusAnsweredBy": {
+        "required": false,
+        "description": "Under `serve --engine`: the process (lease holder) that delivers this webhook answered; the request was forwarded to it.",
+        "schema": {"type": "string"}
+      },
+      "ArgusHistory": {
+        "required": false,
+        "description": "Under `serve --engine`: `local` when the delivering process could not be reached and the asked process answered from its own history.",
+        "schema": {"type": "string", "const": "local"}
       }
     },
     "responses": {
