@@ -46,6 +46,13 @@ package final class Journal {
     /// Largest record body accepted, in bytes (longer ones are refused on append and end reading).
     package let recordSizeBytesMax: Int
     private var file: FileDescriptor
+    /// Set when a compaction's rename may not be durable yet (its directory `fsync` failed): the next
+    /// synchronised append syncs the directory first, and fails (acknowledging nothing) until it can.
+    private var directorySyncPending = false
+    /// The directory `fsync` behind compaction (replaced by tests to inject a failure).
+    package var synchronizeDirectory: (String) throws(SystemError) -> Void = { (path) throws(SystemError) in
+        try FileSystem.synchronizeDirectory(path)
+    }
     /// The file's valid size, in bytes (where the next record goes).
     package private(set) var sizeBytes: Int64
     /// Records in the file (appended and compacted ones).
@@ -121,7 +128,13 @@ package final class Journal {
         }
         do throws(SystemError) {
             try file.write(bytes, at: sizeBytes)
-            if durability == .synchronizeEachAppend { try file.synchronizeData() }
+            if durability == .synchronizeEachAppend {
+                try file.synchronizeData()
+                if directorySyncPending {
+                    try synchronizeDirectory(FileSystem.parent(of: path))
+                    directorySyncPending = false
+                }
+            }
         } catch {
             try? file.truncate(to: sizeBytes)
             throw error
@@ -148,8 +161,9 @@ package final class Journal {
 
     /// Streaming compaction: atomically replaces the journal with the records at `locations` (in
     /// that order), copying one body at a time (never the whole file in memory), and returns their
-    /// new locations. Always synchronised (fsync, rename, directory fsync); on failure the old file
-    /// stays and keeps serving appends.
+    /// new locations. Always synchronised (fsync, rename, directory fsync); on a failure before the
+    /// rename the old file stays and keeps serving appends; a failed directory fsync after it is retried
+    /// by the next synchronised append (which fails until it succeeds).
     /// - Throws: `SystemError`, EIO for a location that holds no intact record.
     package func compact(keeping locations: [Location]) throws(SystemError) -> [Location] {
         try compact(count: locations.count) { (position) throws(SystemError) in try record(at: locations[position]) }
@@ -166,7 +180,7 @@ package final class Journal {
         moved.reserveCapacity(count)
         var written = Int64(Self.magic.count)
         do throws(SystemError) {
-            let output = try FileDescriptor.open(temporary, O_WRONLY | O_CREAT | O_EXCL)
+            let output = try FileDescriptor.open(temporary, O_RDWR | O_CREAT | O_EXCL)
             try output.write(Self.magic, at: 0)
             for position in 0..<count {
                 let body = try body(position)
@@ -181,14 +195,22 @@ package final class Journal {
             }
             try output.synchronize()
             try FileSystem.move(temporary, to: path)
+            // From the rename on, the new file is the journal (it holds every live record, synchronised):
+            // appends go to it whatever follows, so none lands in the replaced file.
+            file = output
         } catch {
             unlink(temporary)
             throw error
         }
-        try FileSystem.synchronizeDirectory(FileSystem.parent(of: path))
-        file = try FileDescriptor.open(path, O_RDWR)
         sizeBytes = written
         recordCount = count
+        do throws(SystemError) {
+            try synchronizeDirectory(FileSystem.parent(of: path))
+        } catch {
+            // The rename may not survive a crash yet; both files hold the live state, but records appended
+            // from now on are only in the new one: the next synchronised append retries this first.
+            directorySyncPending = true
+        }
         return moved
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 import SystemIO
 import Testing
 
@@ -68,6 +69,27 @@ import Testing
         try journal.append(Self.record("after"))
         #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == ["live", "after"].map(Self.record))
         #expect(try FileSystem.names(in: directory.path).filter { $0.contains(".tmp") }.isEmpty)
+    }
+
+    /// A compaction whose directory fsync fails after the rename: appends go to the new file (the one
+    /// at the path), and a synchronised append acknowledges nothing until the directory sync succeeds.
+    @Test func aFailedDirectorySyncAfterCompactionNeitherStrandsAppendsNorAcknowledgesThemEarly() throws {
+        let directory = TemporaryDirectory()
+        let path = directory.appending("j.journal")
+        let (journal, _) = try Journal.open(path: path, durability: .synchronizeEachAppend, recordSizeBytesMax: 64)
+        let kept = try journal.append([Self.record("old"), Self.record("keep")])[1]
+        let failing = Mutex(true)
+        journal.synchronizeDirectory = { (path) throws(SystemError) in
+            if failing.withLock({ $0 }) { throw SystemError(call: "fsync", path: path, errno: EIO) }
+            try FileSystem.synchronizeDirectory(path)
+        }
+        let moved = try journal.compact(keeping: [kept])
+        #expect(try journal.record(at: moved[0]) == Self.record("keep"))
+        #expect(throws: SystemError.self) { try journal.append(Self.record("early")) }
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == [Self.record("keep")], "nothing acknowledged, nothing kept")
+        failing.withLock { $0 = false }
+        try journal.append(Self.record("late"))
+        #expect(try Journal.read(path: path, recordSizeBytesMax: 64) == [Self.record("keep"), Self.record("late")])
     }
 
     @Test func aLegacyFileIsDecodedOnceAndRewrittenInTheJournalFormat() throws {
