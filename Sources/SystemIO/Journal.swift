@@ -150,13 +150,10 @@ package final class Journal {
 
     /// Compaction: atomically replaces the journal with exactly `records` (the live state), always
     /// synchronised whatever `durability` says (a crash leaves the old file or the new one).
+    /// The same rewrite as `compact(count:record:)` (the new file's descriptor is kept from the rename on).
+    /// - Throws: `SystemError` (EINVAL for a record longer than `recordSizeBytesMax`).
     package func replace(with records: [[UInt8]]) throws(SystemError) {
-        var bytes = Self.magic
-        for record in records { Self.frame(record, into: &bytes) }
-        try FileSystem.writeAtomically(bytes, to: path)
-        file = try FileDescriptor.open(path, O_RDWR)
-        sizeBytes = Int64(bytes.count)
-        recordCount = records.count
+        _ = try compact(count: records.count) { (position) throws(SystemError) in records[position] }
     }
 
     /// Streaming compaction: atomically replaces the journal with the records at `locations` (in
