@@ -52,11 +52,19 @@ public struct Archiver: Sendable {
     public let stateDirectory: String
     /// Where segments go.
     public let target: any ArchiveTarget
+    /// True: upload nothing, only adopt (record in the local state) the local sealed segments whose records the
+    /// archive already holds, stopping at the first it does not (`serve --engine` processes that are not the sealer).
+    package let adoptsOnly: Bool
 
     public init(logDirectory: String, stateDirectory: String, target: any ArchiveTarget) {
+        self.init(logDirectory: logDirectory, stateDirectory: stateDirectory, target: target, adoptsOnly: false)
+    }
+
+    package init(logDirectory: String, stateDirectory: String, target: any ArchiveTarget, adoptsOnly: Bool) {
         self.logDirectory = logDirectory
         self.stateDirectory = stateDirectory
         self.target = target
+        self.adoptsOnly = adoptsOnly
     }
 
     /// A verified local segment ready to upload.
@@ -144,6 +152,8 @@ public struct Archiver: Sendable {
                     try await finishing?.value.get()
                     finishing = finish(entry, manifestStored: true, segmentVerified: true)
                     summary.alreadyArchived += 1
+                } else if adoptsOnly {
+                    break
                 } else {
                     if let expectedNext, base != expectedNext {
                         throw ArchiveError(.integrity, key: entry.segmentKey, base > expectedNext
@@ -172,6 +182,7 @@ public struct Archiver: Sendable {
                 progress(Progress(segmentsDone: index + 1, segmentsTotal: pending.count, bytesDone: bytesDone, bytesTotal: bytesTotal))
             }
             try await finishing?.value.get()
+            _ = await upcoming?.value  // a read started for a segment an adopting run stopped before
         } catch {
             // Leave the previous entry recorded (or not) before reporting: the next run resumes from there.
             _ = await finishing?.value

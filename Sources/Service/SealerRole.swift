@@ -17,6 +17,10 @@ import SystemIO
 /// service it waits until its copy reaches the recorded `next_offset` and checks that its chain hash
 /// there is the recorded one (the hash chain covers every event before, so the copies are the same
 /// log). A copy that differs gives the role up for good and says so.
+///
+/// While another process seals, this one (with `--archive-target` and `--retention-*`) applies the same
+/// retention to its copy: it uploads nothing, and deletes only sealed segments whose records the archive's
+/// manifest holds (`BackgroundArchiver.adoptsOnly`); reads below its copy come back from the archive.
 final class SealerRole: Sendable {
     /// The lease's name in `ARGUS_LEASES`.
     static let leaseName = "sealer"
@@ -76,6 +80,7 @@ final class SealerRole: Sendable {
             return
         case .standby:
             await take()
+            if phase == .standby { startArchiver(adoptsOnly: true) }
         case .catchingUp, .sealing:
             guard await renew(current) else { return }
         }
@@ -89,6 +94,7 @@ final class SealerRole: Sendable {
     private func take() async {
         do {
             guard let lease = try await engine.leases.acquire(Self.leaseName, holder: engine.holder) else { return }
+            await stopArchiver()  // the retention of a process that does not seal
             state.withLock { state in
                 state.lease = lease
                 state.renewedAtNs = SystemClock.monotonicNanoseconds()
@@ -143,7 +149,7 @@ final class SealerRole: Sendable {
                 state.phase = .sealing
             }
             logger.info("sealing: continuing from the engine's seal record", [("next_offset", .integer(record?.nextOffset ?? 0))])
-            startArchiver()
+            startArchiver(adoptsOnly: false)
         } catch {
             logger.error("could not read the engine's seal record; trying again", [("error", .string(String(describing: error)))])
         }
@@ -168,25 +174,37 @@ final class SealerRole: Sendable {
         }
     }
 
-    private func startArchiver() {
-        guard let archiving else { return }
-        let archiver = BackgroundArchiver(service: service, settings: archiving)
-        state.withLock { $0.archiver = Task { await archiver.run() } }
+    /// Starts the archiver unless one runs: the sealer's, or (`adoptsOnly`) the retention of a process that
+    /// does not seal; only when retention is set for the latter.
+    private func startArchiver(adoptsOnly: Bool) {
+        guard let archiving, !adoptsOnly || archiving.retention != nil else { return }
+        let archiver = BackgroundArchiver(service: service, settings: archiving, adoptsOnly: adoptsOnly)
+        state.withLock { state in
+            if state.archiver == nil { state.archiver = Task { await archiver.run() } }
+        }
+    }
+
+    /// Cancels the running archiver and waits for it.
+    private func stopArchiver() async {
+        let archiver = state.withLock { state in
+            defer { state.archiver = nil }
+            return state.archiver
+        }
+        archiver?.cancel()
+        await archiver?.value
     }
 
     /// Leaves the role: cancels the archiver and waits for it (it stops at its next step), and returns
     /// the lease held.
     private func stop(phase: Phase) async -> Lease? {
-        let (lease, archiver) = state.withLock { state in
+        let lease = state.withLock { state in
             defer {
                 state.lease = nil
-                state.archiver = nil
                 state.phase = phase
             }
-            return (state.lease, state.archiver)
+            return state.lease
         }
-        archiver?.cancel()
-        await archiver?.value
+        await stopArchiver()
         return lease
     }
 }

@@ -283,19 +283,26 @@ struct EngineServeTests {
         }
     }
 
+    /// The sealer's log line once it seals for the service.
+    static let continuing = "sealing: continuing from the engine's seal record"
+
+    /// Which of the pair became the sealer (waits at most 30 s), or nil.
+    static func electedSealer(_ pair: Pair) async throws -> Int? {
+        let electedDeadline = Date().addingTimeInterval(30)
+        while Date() < electedDeadline {
+            if let sealer = pair.servers.firstIndex(where: { $0.process.standardError.contains(continuing) }) { return sealer }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        return nil
+    }
+
     @Test func oneElectedSealerRecordsItsSealsAndArchivesAndAnotherTakesOverWhenItIsKilled() async throws {
         let archive = ServeDurabilityTests.directory("engine-archive")
         defer { try? FileManager.default.removeItem(atPath: archive) }
         let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1"])
         defer { pair.stop() }
-        let continuing = "sealing: continuing from the engine's seal record"
-        var sealer: Int?
-        let electedDeadline = Date().addingTimeInterval(30)
-        while sealer == nil && Date() < electedDeadline {
-            sealer = pair.servers.firstIndex { $0.process.standardError.contains(continuing) }
-            if sealer == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        let victim = try #require(sealer, "one process became the sealer within 30 s")
+        let continuing = Self.continuing
+        let victim = try #require(try await Self.electedSealer(pair), "one process became the sealer within 30 s")
         let survivor = 1 - victim
         #expect(!pair.servers[survivor].process.standardError.contains("sealer lease taken"), "only one process holds the sealer lease")
 
@@ -345,6 +352,72 @@ struct EngineServeTests {
         let recorded = try #require(json["next_offset"]?.int64Value)
         #expect(recorded > 0 && recorded <= expectedBase, "the record (\(recorded)) is within the sealed copy (\(expectedBase) events)")
         #expect(json["chain_sha256"]?.stringValue?.count == 64)
+    }
+
+    /// Bytes of the `.log` files in a data directory's log and the lowest base offset among them.
+    static func localLog(_ directory: String) -> (bytes: Int64, firstBase: UInt64?) {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/log")) ?? []).filter { $0.hasSuffix(".log") }
+        let bytes = names.reduce(Int64(0)) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/log/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
+        }
+        return (bytes, names.compactMap { UInt64($0.dropLast(4)) }.min())
+    }
+
+    /// The offset after the last record the archive's manifest (`file://` directory) holds.
+    static func archivedNextOffset(_ archive: String) -> UInt64 {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: archive + "/manifest")) ?? []
+        return names.compactMap { name -> UInt64? in
+            guard let data = FileManager.default.contents(atPath: archive + "/manifest/" + name),
+                  let json = try? JSONParser.parse(Array(data)), let base = json["base_offset"]?.int64Value,
+                  let records = json["records"]?.int64Value else { return nil }
+            return UInt64(base + records)
+        }.max() ?? 0
+    }
+
+    @Test func aProcessThatDoesNotSealAppliesRetentionToSegmentsTheArchiveHoldsAndReadsThemBackFromIt() async throws {
+        let archive = ServeDurabilityTests.directory("engine-archive")
+        defer { try? FileManager.default.removeItem(atPath: archive) }
+        let retentionBytes: Int64 = 12_288
+        let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1",
+                                                                                 "--retention-bytes", String(retentionBytes)])
+        defer { pair.stop() }
+        let follower = 1 - (try #require(try await Self.electedSealer(pair), "one process became the sealer within 30 s"))
+        var published: Set<Int64> = []
+        for n in 0..<200 {
+            let server = n % 2
+            published.insert(try #require(await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]), "event \(n) acknowledged"))
+        }
+
+        // The follower's copy shrinks to the retention bound (plus the active segment), only below what the archive holds.
+        let directory = pair.directories[follower]
+        var local = Self.localLog(directory)
+        let boundedDeadline = Date().addingTimeInterval(60)
+        while (local.bytes > retentionBytes + 4096 || (local.firstBase ?? 0) == 0) && Date() < boundedDeadline {
+            try await Task.sleep(nanoseconds: 200_000_000)
+            local = Self.localLog(directory)
+        }
+        print("EngineServeTests: follower's local log \(local.bytes) bytes from offset \(local.firstBase.map(String.init) ?? "none"); archive to \(Self.archivedNextOffset(archive))")
+        #expect(local.bytes <= retentionBytes + 4096, "the follower's copy is bounded within 60 s: \(local.bytes) bytes")
+        let firstBase = try #require(local.firstBase)
+        #expect(firstBase > 0, "the follower deleted its oldest sealed segments")
+        #expect(firstBase <= Self.archivedNextOffset(archive), "only segments the archive holds were deleted")
+        #expect(try await Self.waitForLog(pair.servers[follower], "retention deleted", seconds: 10) != nil, "the follower logs its retention")
+        #expect(!pair.servers[follower].process.standardError.contains("segments up to offset"), "the follower uploads nothing")
+
+        // Every event is still listed at the follower, the deleted ones read back from the archive.
+        var offsets: [Int64] = []
+        var after: Int64 = -1
+        for _ in 0..<100 {
+            let query = after < 0 ? "" : "&after=\(after)"
+            let (status, reply) = try await RawHTTP.request("GET", pair.servers[follower].base + "/v1/events?organization_id=org_a&limit=50" + query,
+                                                            token: pair.tokens[follower])
+            #expect(status == 200)
+            offsets += reply?["data"]?.arrayValue?.compactMap { $0["offset"]?.int64Value } ?? []
+            guard let next = reply?["next_after"]?.int64Value else { break }
+            after = next
+        }
+        #expect(published.isSubset(of: Set(offsets)), "every acknowledged event is listed at the follower: \(published.subtracting(offsets).sorted().prefix(10))")
+        #expect(offsets.count == Set(offsets).count, "no event listed twice")
     }
 
     @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyIsRefused() async throws {
