@@ -159,9 +159,11 @@ struct EngineServeTests {
         }
 
         // The engine's offsets are dense, and the survivor's local copy (segments of the local format) verifies.
-        // Right after a node's death a JetStream request may time out while leaders are elected: tail is tried up to 3 times.
+        // Right after a node's death a JetStream request may time out while leaders are elected (on a loaded
+        // machine that takes seconds): tail is tried up to 6 times, 2 s apart.
         var offsets: [Int64] = []
-        for _ in 0..<3 where offsets.isEmpty {
+        for attempt in 0..<6 where offsets.isEmpty {
+            if attempt > 0 { try await Task.sleep(nanoseconds: 2_000_000_000) }
             let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
             offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
         }
