@@ -264,7 +264,14 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     /// cannot be loaded, or was evicted meanwhile) is tried again `recordCountMax` records later.
     private func compact(_ journal: Journal, webhookID: String) -> Int {
         compactionDeferredBelow[webhookID] = journal.recordCount + index.recordCountMax
-        if index.keptSources(webhookID) == nil { try? index.load(webhookID) }
+        if index.keptSources(webhookID) == nil {
+            do {
+                try index.load(webhookID)
+            } catch {
+                logger.error("delivery history compaction deferred: the index could not be loaded",
+                             [("webhook_id", .string(webhookID)), ("error", .string(String(describing: error)))])
+            }
+        }
         return index.withFiles(webhookID) {
             guard let kept = index.keptSources(webhookID) else { return 0 }
             do throws(SystemError) {
