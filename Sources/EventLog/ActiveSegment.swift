@@ -12,6 +12,9 @@ struct ActiveSegment {
     let indexFile: FileDescriptor
     /// End of the last complete record, in bytes; the next append goes here.
     var sizeBytes: Int64
+    /// The file's size: `sizeBytes` plus the zero-filled space kept ahead of it (see
+    /// `EventLogOptions.preallocationSizeBytes`).
+    var allocatedBytes: Int64
     /// Offset the next record gets.
     var nextOffset: UInt64
     /// Chain value after the last record.
@@ -42,7 +45,8 @@ struct ActiveSegment {
         var digest = SHA256()
         digest.update(headerBytes)
         return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
-                             sizeBytes: Int64(headerBytes.count), nextOffset: baseOffset, chain: chainIn,
+                             sizeBytes: Int64(headerBytes.count), allocatedBytes: Int64(headerBytes.count),
+                             nextOffset: baseOffset, chain: chainIn,
                              lastTimestampMs: nowMs, index: SegmentIndex(), lastIndexedPosition: -1, digest: digest)
     }
 
@@ -56,8 +60,46 @@ struct ActiveSegment {
         lastIndexedPosition = position
     }
 
+    /// Writes `preallocationSizeBytes` zeros after `end` (the end of a group just written past the
+    /// zero-filled space), before the group's `fdatasync`, which then covers them and the new file size.
+    /// A failure (a full disk) only costs the speed-up: the file is cut back to `end`.
+    mutating func extendPreallocation(after end: Int64, preallocationSizeBytes: Int) {
+        guard preallocationSizeBytes > 0 else {
+            allocatedBytes = max(allocatedBytes, end)
+            return
+        }
+        let target = end + Int64(preallocationSizeBytes)
+        var position = end
+        while position < target {
+            let count = Int(min(Int64(Self.zeros.count), target - position))
+            let wrote = Self.zeros.withUnsafeBytes { zeros in
+                Result { () throws(SystemError) in
+                    try file.write(UnsafeRawBufferPointer(rebasing: zeros[..<count]), at: position)
+                }
+            }
+            guard case .success = wrote else {
+                _ = try? file.truncate(to: end)
+                allocatedBytes = end
+                return
+            }
+            position += Int64(count)
+        }
+        allocatedBytes = target
+    }
+
+    /// Cuts the zero-filled space after the last record (before sealing, and when the log closes).
+    mutating func releasePreallocation() throws(EventLogError) {
+        guard allocatedBytes > sizeBytes else { return }
+        try systemCall { try file.truncate(to: sizeBytes) }
+        allocatedBytes = sizeBytes
+    }
+
+    private static let zeros = [UInt8](repeating: 0, count: 64 << 10)
+
     /// Writes the footer, syncs the segment and its index. The segment is immutable afterwards.
     mutating func seal() throws(EventLogError) -> SegmentFooter {
+        // The footer must end the file: the zero-filled space goes first.
+        try releasePreallocation()
         let segmentDigest = digest.finalize()
         let footer = SegmentFooter(recordCount: recordCount, lastOffset: nextOffset &- 1, lastChain: chain,
                                    segmentDigest: segmentDigest)
@@ -66,6 +108,7 @@ struct ActiveSegment {
         try systemCall { try file.write(writer.bytes, at: sizeBytes) }
         try systemCall { try file.synchronizeData() }
         sizeBytes += Int64(writer.bytes.count)
+        allocatedBytes = sizeBytes
         // The index is a rebuildable cache: failing to rewrite it (a full disk) does not undo the seal.
         try? index.write(to: directory + "/" + SegmentName.index(baseOffset: header.baseOffset))
         return footer

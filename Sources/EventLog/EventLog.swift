@@ -200,7 +200,8 @@ public final class EventLog: Sendable {
 
     /// A reader of this log from `start`, which never reads past the durable head.
     public func makeReader(from start: LogReader.Start) throws(EventLogError) -> LogReader {
-        try LogReader(directory: directory, start: start, limit: { [head] in head.withLock { $0.nextOffset } })
+        try LogReader(directory: directory, start: start, limit: { [head] in head.withLock { $0.nextOffset } },
+                      activeExtent: { [writer] in writer.activeExtent.withLock { $0 } })
     }
 
     /// Finishes queued appends, syncs, stops the writer thread and releases the directory lock.

@@ -33,6 +33,12 @@ public struct EventLogOptions: Sendable {
     package var segmentAgeSecondsMax: Double = 7 * 86_400
     /// Durability of `append`.
     public var fsyncPolicy: FsyncPolicy = .always
+    /// Zero-filled space the writer keeps ahead of the active segment's last record, in bytes (default
+    /// 1 MiB; 0: none). An append inside it overwrites zeros without changing the file's size, so its
+    /// `fdatasync` writes data only, not the inode as well (half the wait and about half the kernel
+    /// CPU per group commit on ext4). The space is extended with the group that reaches its end and
+    /// cut when the segment is sealed or the log is closed; after a crash recovery drops it.
+    package var preallocationSizeBytes: Int = 1 << 20
     /// Bytes of records between sparse index entries (default 4 KiB).
     package var indexIntervalBytes: Int = 4096
     /// How many leaf hashes of the latest appends the writer keeps for Merkle tile upkeep

@@ -17,6 +17,9 @@ public struct LogReader: Sendable {
 
     public let directory: String
     private let limit: (@Sendable () -> UInt64)?
+    /// The writer's active segment and its durable size (`EventLog.makeReader`): that segment is read
+    /// no further than the size, so a reader at the head never copies the zero-filled space ahead.
+    private let activeExtent: (@Sendable () -> ActiveExtent)?
     private var segmentBase: UInt64?
     private var scanner: SegmentScanner?
     /// Offset of the next event this reader will return.
@@ -27,8 +30,14 @@ public struct LogReader: Sendable {
     /// Positions a reader in `directory` at `start`.
     /// - Parameter limit: when given, offsets at or above its value are not read (the durable head).
     public init(directory: String, start: Start, limit: (@Sendable () -> UInt64)? = nil) throws(EventLogError) {
+        try self.init(directory: directory, start: start, limit: limit, activeExtent: nil)
+    }
+
+    init(directory: String, start: Start, limit: (@Sendable () -> UInt64)?,
+         activeExtent: (@Sendable () -> ActiveExtent)?) throws(EventLogError) {
         self.directory = directory
         self.limit = limit
+        self.activeExtent = activeExtent
         let bases = try SegmentCatalog.baseOffsets(directory: directory)
         guard let firstBase = bases.first else { return }
         switch start {
@@ -119,6 +128,11 @@ public struct LogReader: Sendable {
         while true {
             if let limit, nextOffset >= limit() { return nil }
             guard var current = scanner, let base = segmentBase else { return nil }
+            if let extent = activeExtent?(), extent.baseOffset == base {
+                current.endBytes = extent.sizeBytes
+            } else {
+                current.endBytes = nil
+            }
             let step = try current.next()
             scanner = current
             switch step {
@@ -142,7 +156,7 @@ public struct LogReader: Sendable {
                                           reason: "starts at offset \(following), expected \(nextOffset)")
                 }
                 try open(base: following, at: following)
-            case .end:
+            case .end, .unwritten:
                 return nil
             case .invalid(let position, let reason):
                 // A writer that restarted may have cut and rewritten the tail we buffered: read it again once.

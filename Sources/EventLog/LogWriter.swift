@@ -53,6 +53,9 @@ final class LogWriter: @unchecked Sendable {
     private let leafHashEventsPending = Atomic<Int>(0)
     /// The active segment's size in bytes as of the last write or roll (readable from any thread).
     let activeSegmentSizeBytes = Atomic<Int64>(0)
+    /// The active segment and its durable size, for readers in this process (updated before `onDurable`,
+    /// so a reader that sees a new head also sees the bytes that hold it).
+    let activeExtent = Mutex(ActiveExtent(baseOffset: 0, sizeBytes: 0))
     private let leafHashBytesPending = Atomic<Int>(0)
     static let leafHashEventsPendingMax = 16_384
     static let leafHashBytesPendingMax = 64 << 20
@@ -72,7 +75,13 @@ final class LogWriter: @unchecked Sendable {
         self.options = options
         self.recentLeafHashes = recentLeafHashes
         self.onDurable = onDurable
+        publishExtent()
+    }
+
+    private func publishExtent() {
         activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
+        let extent = ActiveExtent(baseOffset: segment.header.baseOffset, sizeBytes: segment.sizeBytes)
+        activeExtent.withLock { $0 = extent }
     }
 
     func start() {
@@ -149,6 +158,8 @@ final class LogWriter: @unchecked Sendable {
             if stopping {
                 handLeafHashBacklog()
                 if failure == nil, unsyncedSinceMs != nil { try? systemCall({ try segment.file.synchronizeData() }) }
+                // A clean stop leaves no zero-filled space behind (recovery would drop it, with a note).
+                if failure == nil, !activeSealed { try? segment.releasePreallocation() }
                 condition.lock()
                 finished = true
                 condition.broadcast()
@@ -299,10 +310,17 @@ final class LogWriter: @unchecked Sendable {
             // Nothing of this group is acknowledged: cut whatever part of it reached the file (if even
             // that fails, the bytes could be read later: stop).
             rollBackIndex()
+            segment.allocatedBytes = startSize
             do { try systemCall { try segment.file.truncate(to: startSize) } } catch { fail(error) }
             noteFault(error)
             for request in batch { request.completion(.failure(failure ?? error)) }
             return
+        }
+        // Past the zero-filled space: extend it now, so this group's `fdatasync` makes it durable with the
+        // data, and the next groups overwrite zeros (no size change, no inode to write with their data).
+        let endBytes = startSize + Int64(writer.bytes.count)
+        if endBytes > segment.allocatedBytes {
+            segment.extendPreallocation(after: endBytes, preallocationSizeBytes: options.preallocationSizeBytes)
         }
         if options.fsyncPolicy == .always {
             do {
@@ -314,6 +332,7 @@ final class LogWriter: @unchecked Sendable {
                 // After a failed fdatasync the page cache state is unknown: cut this group's bytes, so
                 // no reader and no recovery ever sees an event that was answered with an error, and stop.
                 rollBackIndex()
+                segment.allocatedBytes = startSize
                 try? systemCall { try segment.file.truncate(to: startSize) }
                 try? systemCall { try segment.file.synchronize() }
                 fail(error)
@@ -325,7 +344,7 @@ final class LogWriter: @unchecked Sendable {
         }
 
         segment.sizeBytes = startSize + Int64(writer.bytes.count)
-        activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
+        publishExtent()
         segment.nextOffset = offset
         segment.chain = chain
         segment.digest = segmentDigest
@@ -435,6 +454,7 @@ final class LogWriter: @unchecked Sendable {
                     throw error
                 }
                 segment.sizeBytes = sizeBefore
+                segment.allocatedBytes = sizeBefore
                 do { try systemCall { try segment.file.truncate(to: sizeBefore) } } catch { fail(error) }
                 throw error
             }
@@ -444,7 +464,7 @@ final class LogWriter: @unchecked Sendable {
         let baseOffset = segment.nextOffset
         do {
             segment = try ActiveSegment.create(directory: directory, baseOffset: baseOffset, chainIn: segment.chain, nowMs: nowMs)
-            activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
+            publishExtent()
         } catch {
             // No half-made segment stays behind for readers: the sealed one remains the last.
             unlink(directory + "/" + SegmentName.log(baseOffset: baseOffset))

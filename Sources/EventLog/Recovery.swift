@@ -17,7 +17,7 @@ enum Recovery {
         let name = SegmentName.log(baseOffset: activeBase)
         let path = directory + "/" + name
         let file = try systemCall { try FileDescriptor.open(path, O_RDWR) }
-        let fileSize = try systemCall { try file.size() }
+        var fileSize = try systemCall { try file.size() }
         let header: SegmentHeader
         do throws(EventLogError) {
             header = try SegmentHeader.decode(try systemCall { try file.read(count: SegmentHeader.sizeBytes, at: 0) }, segment: name)
@@ -94,9 +94,22 @@ enum Recovery {
                 if !indexChanged { try systemCall({ try indexFile.truncate(to: Int64(index.entries.count * SegmentIndex.entrySizeBytes)) }) }
                 let digest = try ActiveSegment.runningDigest(of: file, sizeBytes: position)
                 return ActiveSegment(directory: directory, header: header, file: file, indexFile: indexFile,
-                                     sizeBytes: position, nextOffset: expectedOffset, chain: chain,
+                                     sizeBytes: position, allocatedBytes: position, nextOffset: expectedOffset, chain: chain,
                                      lastTimestampMs: lastTimestampMs, index: index,
                                      lastIndexedPosition: lastIndexedPosition, digest: digest)
+            case .unwritten(let position):
+                // The writer's zero-filled space after its last record (a crash left it): dropped, the writer
+                // makes it again. Anything but zeros after it is damage, not a tail.
+                guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
+                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
+                                                      reason: "a zero frame header followed by data")
+                }
+                options.logger.info("recovery: dropped \(fileSize - position) bytes of zero-filled space after offset \(expectedOffset) in \(name)")
+                try systemCall { try file.truncate(to: position) }
+                try systemCall { try file.synchronize() }
+                fileSize = position
+                scanner = SegmentScanner(file: file, position: position)
+                continue
             case .invalid(let position, let reason):
                 guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
                     throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
@@ -105,20 +118,25 @@ enum Recovery {
                 options.logger.warning("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
                 try systemCall { try file.truncate(to: position) }
                 try systemCall { try file.synchronize() }
+                fileSize = position
                 scanner = SegmentScanner(file: file, position: position)
                 continue
             }
         }
     }
 
-    /// A bad frame is a torn tail when it is the last frame of the file, or when only zeros follow.
+    /// A bad frame is a torn tail when it is the last frame of the file, or when only zeros follow it:
+    /// after the end its length names (a frame cut short inside the writer's zero-filled space), or
+    /// from its start when the length is out of range.
     static func isTornTail(file: FileDescriptor, position: Int64, fileSize: Int64) throws(EventLogError) -> Bool {
         let lengthBytes = try systemCall { try file.read(count: 4, at: position) }
+        var cursor = position
         if lengthBytes.count == 4 {
             let length = lengthBytes.withUnsafeBytes { Int64($0.uint32(at: 0)) }
-            if position + Int64(RecordFrame.headerSizeBytes) + length >= fileSize { return true }
+            let claimedEnd = position + Int64(RecordFrame.headerSizeBytes) + length
+            if claimedEnd >= fileSize { return true }
+            if length <= Int64(EventLogLimits.frameBodySizeBytesMax) { cursor = claimedEnd }
         }
-        var cursor = position
         while cursor < fileSize {
             let chunk = try systemCall { try file.read(count: Int(min(Int64(1 << 20), fileSize - cursor)), at: cursor) }
             if chunk.isEmpty { break }

@@ -69,7 +69,8 @@ public enum SegmentCatalog {
                     default: break scanLoop
                     }
                 }
-                rows.append(Summary(baseOffset: base, lastOffset: last?.offset, recordCount: count, sizeBytes: size,
+                // Up to the last record: the writer's zero-filled space after it holds nothing.
+                rows.append(Summary(baseOffset: base, lastOffset: last?.offset, recordCount: count, sizeBytes: min(size, scanner.position),
                                     createdMs: header.createdMs, firstTimestampMs: first?.timestampMs,
                                     lastTimestampMs: last?.timestampMs, sealed: false))
             }

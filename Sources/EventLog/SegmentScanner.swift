@@ -14,6 +14,10 @@ struct SegmentScanner: Sendable {
         case end(position: Int64)
         /// A complete frame at `position` fails its checks.
         case invalid(position: Int64, reason: String)
+        /// Eight zero bytes where a frame would start, read fresh from the file: the writer's zero-filled
+        /// space ahead of the last record (`EventLogOptions.preallocationSizeBytes`), so the end of what is
+        /// written. Whether only zeros follow is for the caller to check where it matters (recovery).
+        case unwritten(position: Int64)
     }
 
     let file: FileDescriptor
@@ -24,6 +28,9 @@ struct SegmentScanner: Sendable {
     /// When set, every frame `next()` returns (events and footers) is absorbed into it, from the buffer
     /// the frame was parsed from: a running SHA-256 of the file without a second read.
     var digest: SHA256?
+    /// When set, nothing at or past this file position is read (the active segment's durable size, so a
+    /// reader at the head does not copy the zero-filled space ahead of it on every poll).
+    var endBytes: Int64?
 
     init(file: FileDescriptor, position: Int64, digest: SHA256? = nil) {
         self.file = file
@@ -37,9 +44,19 @@ struct SegmentScanner: Sendable {
     /// Parses the frame at the current position and, unless it is `.end` or `.invalid`, moves past it.
     mutating func next() throws(EventLogError) -> Step {
         var wanted = RecordFrame.headerSizeBytes
+        // Zeros in the buffer may be stale (read before the writer filled them): they count only when read now.
+        var readNow = false
         while true {
             let inBuffer = position - bufferStart
             let available = (inBuffer >= 0 && inBuffer <= Int64(buffer.count)) ? buffer.count - Int(inBuffer) : 0
+            if available >= RecordFrame.headerSizeBytes, Self.isZeroHeader(buffer, at: Int(inBuffer)) {
+                if readNow { return .unwritten(position: position) }
+                buffer = []
+                bufferStart = position
+                wanted = RecordFrame.headerSizeBytes
+                readNow = true
+                continue
+            }
             if available >= wanted {
                 let parsed: RecordFrame.Parsed = buffer.withUnsafeBytes { raw in
                     RecordFrame.parse(UnsafeRawBufferPointer(rebasing: raw[Int(inBuffer)...]))
@@ -69,7 +86,12 @@ struct SegmentScanner: Sendable {
             }
             // Refill from `position` with at least `wanted` bytes, keeping what the buffer already holds from there.
             let kept = (inBuffer >= 0 && inBuffer <= Int64(buffer.count)) ? buffer.count - Int(inBuffer) : 0
-            let count = max(EventLogLimits.readChunkSizeBytes, wanted)
+            var count = max(EventLogLimits.readChunkSizeBytes, wanted)
+            if let endBytes {
+                let readable = endBytes - position
+                if readable < Int64(wanted) { return .end(position: position) }
+                count = Int(min(Int64(count), readable))
+            }
             var refilled = [UInt8](repeating: 0, count: count)
             let keptStart = buffer.count - kept
             let reading = refilled.withUnsafeMutableBytes { destination in
@@ -87,8 +109,13 @@ struct SegmentScanner: Sendable {
             if kept + got < count { refilled.removeLast(count - kept - got) }
             buffer = refilled
             bufferStart = position
+            readNow = true
             if buffer.count < wanted { return .end(position: position) }
         }
+    }
+
+    private static func isZeroHeader(_ buffer: [UInt8], at start: Int) -> Bool {
+        buffer.withUnsafeBytes { raw in raw.loadUnaligned(fromByteOffset: start, as: UInt64.self) == 0 }
     }
 
     private mutating func absorb(from start: Int, count: Int) {

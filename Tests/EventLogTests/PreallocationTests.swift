@@ -1,0 +1,157 @@
+import Foundation
+import Synchronization
+import Testing
+@testable import EventLog
+import JSON
+
+/// The writer's zero-filled space after the active segment's last record (`preallocationSizeBytes`):
+/// readers stop at it, recovery drops it, sealing and closing cut it, and damage behind it is still damage.
+@Suite(.timeLimit(.minutes(2))) struct PreallocationTests {
+    static let chunk = 64 << 10
+
+    static func options(preallocation: Int = chunk, segmentSizeBytes: Int = 1 << 20) -> EventLogOptions {
+        var options = TestSupport.options(segmentSizeBytes: segmentSizeBytes, fsync: .always)
+        options.preallocationSizeBytes = preallocation
+        return options
+    }
+
+    static func fileSize(_ path: String) throws -> Int {
+        try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
+    }
+
+    /// A copy of a live log's files (as a crash would leave them: nothing closed, the zeros in place).
+    static func copyLive(_ source: TemporaryDirectory, to name: String) throws -> TemporaryDirectory {
+        let copy = TemporaryDirectory(name)
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file.hasSuffix(".log") || file.hasSuffix(".index") {
+            try FileManager.default.copyItem(atPath: source.appending(file), toPath: copy.appending(file))
+        }
+        return copy
+    }
+
+    @Test func appendsOverwriteZerosThatReadersInAndOutOfTheProcessStopAt() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: Self.options())
+        for number in 0..<10 { _ = try await log.append(TestSupport.event(number)) }
+        let segment = directory.appending(SegmentName.log(baseOffset: 0))
+        let recordsEnd = Int(log.activeSegmentSizeBytes)
+        let size = try Self.fileSize(segment)
+        #expect(size > recordsEnd && size <= recordsEnd + Self.chunk, "zero-filled space after the last record: \(size), \(recordsEnd)")
+        // A reader of another process (no durable bound) and one of this process both stop at the zeros.
+        var outside = try LogReader(directory: directory.path, start: .beginning)
+        var inside = try log.makeReader(from: .beginning)
+        var outsideIDs: [String] = []
+        var insideIDs: [String] = []
+        while let record = try outside.next() { outsideIDs.append(record.eventID) }
+        while let record = try inside.next() { insideIDs.append(record.eventID) }
+        #expect(outsideIDs == (0..<10).map { "evt_\($0)" })
+        #expect(insideIDs == outsideIDs)
+        // Both have read zeros where the next records go; they see those records once written.
+        for number in 10..<15 { _ = try await log.append(TestSupport.event(number)) }
+        while let record = try outside.next() { outsideIDs.append(record.eventID) }
+        while let record = try inside.next() { insideIDs.append(record.eventID) }
+        #expect(outsideIDs == (0..<15).map { "evt_\($0)" })
+        #expect(insideIDs == outsideIDs)
+        #expect(try LogVerifier.verify(directory: directory.path).isIntact, "verify of a live log with its zeros")
+        log.close()
+        #expect(try Self.fileSize(segment) == Int(try SegmentCatalog.summaries(directory: directory.path)[0].sizeBytes),
+                "closing cuts the zero-filled space")
+    }
+
+    @Test func theSpaceGrowsWithTheGroupThatReachesItsEnd() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: Self.options(preallocation: 4096))
+        defer { log.close() }
+        let segment = directory.appending(SegmentName.log(baseOffset: 0))
+        for number in 0..<200 {
+            _ = try await log.append(TestSupport.event(number))
+            let size = try Self.fileSize(segment)
+            let recordsEnd = Int(log.activeSegmentSizeBytes)
+            #expect(size > recordsEnd && size <= recordsEnd + 4096, "after \(number): file \(size), records end \(recordsEnd)")
+        }
+    }
+
+    @Test func noSpaceIsKeptWhenTurnedOff() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: Self.options(preallocation: 0))
+        defer { log.close() }
+        for number in 0..<20 { _ = try await log.append(TestSupport.event(number)) }
+        #expect(try Self.fileSize(directory.appending(SegmentName.log(baseOffset: 0))) == Int(log.activeSegmentSizeBytes))
+    }
+
+    @Test func aSealedSegmentEndsWithItsFooter() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: Self.options(segmentSizeBytes: 4096))
+        for number in 0..<200 { _ = try await log.append(TestSupport.event(number)) }
+        let summaries = try SegmentCatalog.summaries(directory: directory.path)
+        #expect(summaries.count > 2)
+        for summary in summaries.dropLast() {
+            // `sealed` means the footer is the file's last frame: no zeros after it.
+            #expect(summary.sealed, "segment \(summary.baseOffset)")
+            #expect(Int(summary.sizeBytes) == (try Self.fileSize(directory.appending(SegmentName.log(baseOffset: summary.baseOffset)))))
+        }
+        let report = try LogVerifier.verify(directory: directory.path)
+        #expect(report.isIntact)
+        log.close()
+    }
+
+    @Test func recoveryAfterACrashDropsTheZerosAndKeepsEveryAcknowledgedEvent() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options())
+        for number in 0..<30 { _ = try await log.append(TestSupport.event(number)) }
+        let recordsEnd = Int(log.activeSegmentSizeBytes)
+        let copy = try Self.copyLive(source, to: "crash")
+        log.close()
+        let notes = Mutex<[String]>([])
+        var options = Self.options()
+        options.logger = Logger(minimumLevel: .debug) { line in notes.withLock { $0.append(line) } }
+        let reopened = try EventLog(directory: copy.path, options: options)
+        #expect(reopened.nextOffset == 30)
+        #expect(notes.withLock { $0.contains { $0.contains("zero-filled space") } }, "\(notes.withLock { $0 })")
+        #expect(!notes.withLock { $0.contains { $0.contains("torn tail") } }, "zeros are not reported as damage")
+        let appended = try await reopened.append(TestSupport.event(30))
+        #expect(appended.offset == 30)
+        reopened.close()
+        #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0...30).map { "evt_\($0)" })
+        #expect(recordsEnd > 0)
+    }
+
+    @Test func aGroupCutShortInsideTheZerosIsATornTail() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options())
+        for number in 0..<30 { _ = try await log.append(TestSupport.event(number)) }
+        let recordsEnd = Int(log.activeSegmentSizeBytes)
+        // The frame the next append would write, cut after its first half (the rest still zeros).
+        for number in 30..<31 { _ = try await log.append(TestSupport.event(number)) }
+        let frameEnd = Int(log.activeSegmentSizeBytes)
+        let copy = try Self.copyLive(source, to: "torn")
+        log.close()
+        let segment = copy.appending(SegmentName.log(baseOffset: 0))
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seek(toOffset: UInt64((recordsEnd + frameEnd) / 2))
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: frameEnd - (recordsEnd + frameEnd) / 2))
+        try handle.close()
+        let reopened = try EventLog(directory: copy.path, options: Self.options())
+        #expect(reopened.nextOffset == 30, "the cut record is dropped, every earlier one kept")
+        reopened.close()
+        #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0..<30).map { "evt_\($0)" })
+    }
+
+    @Test func dataBehindAZeroFrameHeaderIsDamageNotATail() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options())
+        for number in 0..<30 { _ = try await log.append(TestSupport.event(number)) }
+        let copy = try Self.copyLive(source, to: "zeroed")
+        log.close()
+        // The 20th record's header zeroed: acknowledged records follow it, so it is no tail to cut. (Without
+        // the index, recovery scans the segment from its start, not from the last index entry.)
+        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        let segment = copy.appending(SegmentName.log(baseOffset: 0))
+        let frame = try TestSupport.frames(of: segment)[20]
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seek(toOffset: UInt64(frame.position))
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: 8))
+        try handle.close()
+        #expect(throws: EventLogError.self) { _ = try EventLog(directory: copy.path, options: Self.options()) }
+        #expect(!(try LogVerifier.verify(directory: copy.path).isIntact))
+    }
+}
