@@ -136,6 +136,9 @@ public final class Dispatcher: Sendable {
     let timerArmed = Atomic<Bool>(false)
     /// Set while a `.logAdvanced` waits in the stream (see `run(_:)`).
     let advancePending = Atomic<Bool>(false)
+    /// Whether any lane follows the log: without one, durable groups wake nobody (set before a change that
+    /// may add a lane is handled, so no group between that change's read of the head and this flag is missed).
+    let followsLog = Atomic<Bool>(true)
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
     /// - Parameter source: where lanes behind the scan window read events (default: the log alone).
@@ -171,7 +174,9 @@ public final class Dispatcher: Sendable {
         // The log tells of each durable group from its writer thread; at most one `.logAdvanced` waits in
         // the stream at a time (the loop clears `advancePending` before it reads the head), so a burst of
         // groups costs one turn, and no task wakes per group just to pass the news on.
+        followsLog.store(state.followsLog(), ordering: .sequentiallyConsistent)
         let observer = log.addAppendObserver { [self] _ in
+            guard followsLog.load(ordering: .sequentiallyConsistent) else { return }
             if !advancePending.exchange(true, ordering: .acquiringAndReleasing) { commands.yield(.logAdvanced) }
         }
         if log.nextOffset > scanStart, !advancePending.exchange(true, ordering: .acquiringAndReleasing) {
@@ -183,7 +188,9 @@ public final class Dispatcher: Sendable {
             history.endTurn()
             for job in state.takeJobs() { group.addTask(operation: job) }
             for await command in stream {
+                if case .apply = command { followsLog.store(true, ordering: .sequentiallyConsistent) }
                 await state.handle(command)
+                followsLog.store(state.followsLog(), ordering: .sequentiallyConsistent)
                 // The history changes of this turn go to its writer thread together (one append per webhook).
                 history.endTurn()
                 for job in state.takeJobs() { group.addTask(operation: job) }

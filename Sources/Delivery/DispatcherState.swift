@@ -104,6 +104,13 @@ struct DispatcherState {
         }
     }
 
+    /// Whether any webhook has a lane (the dispatcher hears of durable groups only then). Without one the
+    /// shared scan idles, and restarts near the head when a lane appears.
+    mutating func followsLog() -> Bool {
+        if lanes.isEmpty { scanIdle = true }
+        return !lanes.isEmpty
+    }
+
     /// A lane appeared after the scan idled: start it again near the head (or after the turn in flight).
     private mutating func restartIdleScan() {
         guard scanIdle else { return }
