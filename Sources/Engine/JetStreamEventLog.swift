@@ -95,7 +95,7 @@ package final class JetStreamEventLog: EventSource, EventAppender, Sendable {
                 do {
                     let ack = try await jetStream.publish(Self.subject, payload: body, headers: headers, messageID: event.eventID)
                     learn(ack.sequence)
-                    appended.append(AppendedEvent(offset: ack.sequence - 1, timestampMs: timestampMs, eventID: event.eventID))
+                    appended.append(AppendedEvent(event, offset: ack.sequence - 1, timestampMs: timestampMs))
                     break
                 } catch {
                     failure = error

@@ -59,10 +59,11 @@ public struct AppendedEvent: Sendable, Equatable {
     /// The producer-visible id, as given in the `NewEvent`.
     public var eventID: String
 
-    /// Made by the log's writer, and by the engine's stream when it appends (a sibling target).
-    package init(offset: UInt64, timestampMs: Int64, eventID: String) {
+    /// The receipt for `event`, stored at `offset` at `timestampMs`: made by the log's writer, and by the
+    /// engine's stream when it appends (a sibling target).
+    package init(_ event: NewEvent, offset: UInt64, timestampMs: Int64) {
         self.offset = offset
         self.timestampMs = timestampMs
-        self.eventID = eventID
+        eventID = event.eventID
     }
 }

@@ -283,7 +283,7 @@ final class LogWriter: @unchecked Sendable {
                                                 to: &writer, segmentDigest: &segmentDigest)
                 segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
-                appended.append(AppendedEvent(offset: offset, timestampMs: eventTimestampMs, eventID: event.eventID))
+                appended.append(AppendedEvent(event, offset: offset, timestampMs: eventTimestampMs))
                 offset += 1
             }
             results.append(appended)

@@ -9,17 +9,16 @@ enum SignCommand: Command {
     static let usage = "sign --secret whsec_...|whsk_... [--secret OLDER...] [--id ID] [--timestamp UNIX] [--event TYPE] [--attempt N] < body"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--secret", "--id", "--timestamp", "--event", "--attempt"])
-        let keys = try SecretArguments.keys(in: arguments)
-        let id = arguments.value("--id") ?? UUID().uuidString.lowercased()
+        let signature = try SignatureArguments(words, commandFlags: ["--id", "--timestamp", "--event", "--attempt"])
+        let id = signature.arguments.value("--id") ?? UUID().uuidString.lowercased()
         guard !id.isEmpty, id.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
             throw UsageError("--id must be non-empty visible ASCII without spaces")
         }
-        let timestampSeconds = try arguments.integer("--timestamp", in: 0...Int.max).map(Int64.init) ?? WebhookSignatureTool.nowUnixSeconds()
-        let eventType = arguments.value("--event") ?? "webhook.test"
+        let timestampSeconds = try signature.unixSeconds("--timestamp")
+        let eventType = signature.arguments.value("--event") ?? "webhook.test"
         guard EventType.isWellFormed(eventType) else { throw UsageError("--event must look like category.action ([a-z0-9_] words)") }
-        let attempt = try arguments.integer("--attempt", in: 1...1_000) ?? 1
-        let lines = try WebhookSignatureTool.signStandardInput(keys: keys, deliveryID: id, timestampSeconds: timestampSeconds,
+        let attempt = try signature.arguments.integer("--attempt", in: 1...1_000) ?? 1
+        let lines = try WebhookSignatureTool.signStandardInput(keys: signature.keys, deliveryID: id, timestampSeconds: timestampSeconds,
                                                                eventType: eventType, attempt: attempt)
         Console.print(lines.joined(separator: "\n"))
         return 0

@@ -8,17 +8,16 @@ enum VerifySignatureCommand: Command {
     static let usage = "verify-signature (--secret whsec_...|whsk_... | --public-key whpk_...)... --header 'name: value'... [--now UNIX] [--tolerance-seconds N] < body"
 
     static func run(_ words: [String]) async throws -> Int32 {
-        let arguments = try Arguments(words, valueFlags: ["--secret", "--public-key", "--header", "--now", "--tolerance-seconds"])
-        let keys = try SecretArguments.keys(in: arguments)
-        let headers = try arguments.allValues("--header").map(parseHeader)
+        let signature = try SignatureArguments(words, commandFlags: ["--public-key", "--header", "--now", "--tolerance-seconds"])
+        let headers = try signature.arguments.allValues("--header").map(parseHeader)
         guard !headers.isEmpty else { throw UsageError("--header is required (once per header)") }
-        let nowSeconds = try arguments.integer("--now", in: 0...Int.max).map(Int64.init) ?? WebhookSignatureTool.nowUnixSeconds()
-        let toleranceSeconds = try arguments.integer("--tolerance-seconds", in: 0...86_400).map(Int64.init)
+        let nowSeconds = try signature.unixSeconds("--now")
+        let toleranceSeconds = try signature.arguments.integer("--tolerance-seconds", in: 0...86_400).map(Int64.init)
             ?? WebhookSignatureTool.defaultToleranceSeconds
 
         let body = Console.readStandardInput()
         do {
-            try WebhookSignatureTool.verify(body: body, headers: headers, keys: keys, nowUnixSeconds: nowSeconds,
+            try WebhookSignatureTool.verify(body: body, headers: headers, keys: signature.keys, nowUnixSeconds: nowSeconds,
                                             toleranceSeconds: toleranceSeconds)
         } catch {
             Console.error("argus-events verify-signature: \(error.description)")
