@@ -24,8 +24,12 @@ final class EngineTokens: Sendable {
     /// The most bucket reads for unknown tokens at once.
     static let fetchesInFlightMax = 64
 
+    /// Reads one key of the tokens bucket: `bucket.get` (tests put in a reader that holds its answer).
+    typealias KeyReader = @Sendable (String) async throws -> KeyValueEntry?
+
     let bucket: KeyValueBucket
     let clientBucket: KeyValueBucket
+    private let readKey: KeyReader
     let tokens: TokenStore
     let clients: ClientStore
     private let nowMs: @Sendable () -> Int64
@@ -34,8 +38,9 @@ final class EngineTokens: Sendable {
     private let state = Mutex<(revision: UInt64, fetches: Int)>((0, 0))
 
     init(bucket: KeyValueBucket, clientBucket: KeyValueBucket, tokens: TokenStore, clients: ClientStore,
-         nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+         nowMs: @escaping @Sendable () -> Int64, logger: Logger, readKey: KeyReader? = nil) {
         self.bucket = bucket
+        self.readKey = readKey ?? { try await bucket.get($0) }
         self.clientBucket = clientBucket
         self.tokens = tokens
         self.clients = clients
@@ -69,7 +74,7 @@ final class EngineTokens: Sendable {
         guard admitted else { return }
         defer { state.withLock { $0.fetches -= 1 } }
         let digest = TokenStore.digest(of: token)
-        guard let entry = try? await bucket.get(digest), await clientExists(in: entry.value) else { return }
+        guard let entry = try? await readKey(digest), await clientExists(in: entry.value) else { return }
         tokens.adopt(digest: digest, line: entry.value, nowMs: nowMs())
     }
 

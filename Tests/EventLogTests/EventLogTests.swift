@@ -167,7 +167,7 @@ import Testing
         let log = try EventLog(directory: directory.path, options: TestSupport.options())
         defer { log.close() }
         let heard = Mutex<[UInt64]>([])
-        let token = log.addAppendObserver { head in
+        let token = try log.addAppendObserver { head in
             #expect(log.nextOffset >= head, "the head is published before observers run")
             heard.withLock { $0.append(head) }
         }
@@ -177,6 +177,26 @@ import Testing
         log.removeAppendObserver(token)
         _ = try await log.append(TestSupport.event(4))
         #expect(heard.withLock { $0 } == [3, 4])
+    }
+
+    /// Observers beyond `appendObserverCountMax` are refused with an error naming the log; removing one makes room.
+    @Test func observersBeyondTheLimitAreRefusedUntilOneIsRemoved() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: TestSupport.options())
+        defer { log.close() }
+        let heard = Mutex(0)
+        var tokens: [AppendObserverToken] = []
+        for _ in 0..<EventLogLimits.appendObserverCountMax {
+            tokens.append(try log.addAppendObserver { _ in heard.withLock { $0 += 1 } })
+        }
+        #expect(throws: EventLogError.tooManyAppendObservers(directory: directory.path, countMax: EventLogLimits.appendObserverCountMax)) {
+            try log.addAppendObserver { _ in heard.withLock { $0 += 1_000 } }
+        }
+        _ = try await log.append(TestSupport.event(0))
+        #expect(heard.withLock { $0 } == EventLogLimits.appendObserverCountMax, "the refused observer was never called")
+        log.removeAppendObserver(tokens.removeFirst())
+        tokens.append(try log.addAppendObserver { _ in })
+        #expect(EventLogError.tooManyAppendObservers(directory: "/d", countMax: 16).description.contains("/d"))
     }
 
     @Test func readerFromEndSeesOnlyNewEvents() async throws {

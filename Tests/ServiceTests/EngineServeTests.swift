@@ -159,14 +159,18 @@ struct EngineServeTests {
         }
 
         // The engine's offsets are dense, and the survivor's local copy (segments of the local format) verifies.
-        // Right after a node's death a JetStream request may time out while leaders are elected (on a loaded
-        // machine that takes seconds): tail is tried up to 6 times, 2 s apart.
+        // tail prints every event up to the head it learned, or fails (it retries an engine that cannot answer
+        // for 15 s, then exits non-zero): right after a node's death, while leaders are elected, it is run again
+        // until it succeeds, for at most 120 s.
         var offsets: [Int64] = []
-        for attempt in 0..<6 where offsets.isEmpty {
-            if attempt > 0 { try await Task.sleep(nanoseconds: 2_000_000_000) }
+        var tailed: (status: Int32?, output: String, errors: String)?
+        let tailDeadline = Date().addingTimeInterval(120)
+        while tailed?.status != 0 && Date() < tailDeadline {
             let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
             offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
+            tailed = tail
         }
+        #expect(tailed?.status == 0, "tail --engine succeeded within 120 s: \(tailed?.errors.suffix(500) ?? "")")
         #expect(!offsets.isEmpty && offsets == Array(0..<Int64(offsets.count)), "the stream's offsets are dense from 0")
         #expect(wanted.isSubset(of: Set(offsets)))
         let verify = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor]], timeoutSeconds: 60)
