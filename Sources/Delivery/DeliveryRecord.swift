@@ -21,11 +21,11 @@ public struct DeliveryAttempt: Sendable, Equatable {
         ])
     }
 
-    /// The text kept of a response body: at most `DeliveryLimits.responseBodySizeBytesMax` bytes of UTF-8, cut at a
+    /// The text kept of a response body: at most `DeliveryLimits.Attempts.responseBodySizeBytesMax` bytes of UTF-8, cut at a
     /// character boundary (a character the cut splits is dropped, not replaced) and never grown past the limit by
     /// the replacement characters of invalid bytes.
     static func keptText(_ body: some Collection<UInt8>) -> String {
-        let limit = DeliveryLimits.responseBodySizeBytesMax
+        let limit = DeliveryLimits.Attempts.responseBodySizeBytesMax
         var bytes = Array(body.prefix(limit))
         // A multi-byte sequence the cut split: drop its lead byte and continuation bytes.
         if bytes.count == limit, let lead = bytes.indices.suffix(4).last(where: { bytes[$0] & 0xC0 != 0x80 }) {

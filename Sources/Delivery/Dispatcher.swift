@@ -23,13 +23,13 @@ public final class Dispatcher: Sendable {
         public var transport: any DeliveryTransport
         public var targetGuard: TargetGuard
         /// Total time one attempt may take, in seconds.
-        public var attemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
+        public var attemptTimeoutSeconds = DeliveryLimits.Attempts.timeoutSeconds
         /// A webhook failing without a single success for this long is disabled, in seconds.
         public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
         /// Attempts in flight across every webhook.
-        package var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
+        package var globalInFlightCountMax = DeliveryLimits.Attempts.globalInFlightCountMax
         /// Log readers shared by lanes that are behind the scan window.
-        package var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
+        package var catchUpReaderCountMax = DeliveryLimits.CatchUp.readerCountMax
         public var userAgentVersion = ArgusVersion.current
         public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
         /// Jitter source in [0, 1).
@@ -304,6 +304,6 @@ public final class Dispatcher: Sendable {
     /// Lanes that start no deliveries because the history's writer has `pendingChangeCountMax` changes queued.
     package var lanesWaitingForHistory: Int { snapshot.withLock { $0.lanesWaitingForHistory } }
 
-    /// History index loads under way (at most `DeliveryLimits.historyLoadCountMax`).
+    /// History index loads under way (at most `DeliveryLimits.History.loadCountMax`).
     package var historyLoadsUnderWay: Int { snapshot.withLock { $0.historyLoadsUnderWay } }
 }

@@ -31,7 +31,7 @@ public final class ArgusService: Sendable {
     /// directory), signed checkpoints.
     public let transparency: TransparencyLog
     /// When `serve` signs checkpoints: the log writer notes each seal here.
-    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
+    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.Transparency.checkpointIntervalSeconds * 1000)))
     /// The largest size the log sealed at since the start (the engine's sealer records it).
     let sealedSize = SealedSize()
 
@@ -42,7 +42,7 @@ public final class ArgusService: Sendable {
         let now = configuration.nowMs()
         var logOptions = configuration.logOptions
         if configuration.proofUpkeep, logOptions.recentLeafHashCountMax == 0 {
-            logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+            logOptions.recentLeafHashCountMax = ServiceLimits.Transparency.recentLeafHashCountMax
         }
         let schedule = checkpointSchedule
         let sealed = sealedSize

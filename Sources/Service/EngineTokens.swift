@@ -18,8 +18,8 @@ final class EngineTokens: Sendable {
     static let bucketName = "ARGUS_TOKENS"
     /// Its bounds: as many entries as live tokens a store may hold (a write beyond is refused: 503),
     /// kept for the longest token lifetime (a portal session's), records of at most `TokenStore.recordSizeBytesMax`.
-    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.liveTokenCountMax,
-                                              ageSecondsMax: Double(ServiceLimits.portalSessionSecondsRange.upperBound),
+    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.Tokens.liveCountMax,
+                                              ageSecondsMax: Double(ServiceLimits.Portal.sessionSeconds.range.upperBound),
                                               valueBytesMax: TokenStore.recordSizeBytesMax, dropsOldest: false)
     /// The most bucket reads for unknown tokens at once.
     static let fetchesInFlightMax = 64

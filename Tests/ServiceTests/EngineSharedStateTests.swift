@@ -34,10 +34,10 @@ import Testing
     }
 
     @Test func theSharedBucketsAreBoundedAsTheLocalStores() {
-        #expect(EngineTokens.limits.ageSecondsMax >= Double(ServiceLimits.accessTokenLifetimeSeconds))
-        #expect(EngineTokens.limits.ageSecondsMax == Double(ServiceLimits.portalSessionSecondsRange.upperBound))
-        #expect(EngineIdempotency.limits.entriesMax == ServiceLimits.idempotencyKeyCountMax && EngineIdempotency.limits.dropsOldest)
-        #expect(EngineIdempotency.limits.ageSecondsMax == Double(ServiceLimits.idempotencyRetentionSeconds))
+        #expect(EngineTokens.limits.ageSecondsMax >= Double(ServiceLimits.Tokens.lifetimeSeconds))
+        #expect(EngineTokens.limits.ageSecondsMax == Double(ServiceLimits.Portal.sessionSeconds.range.upperBound))
+        #expect(EngineIdempotency.limits.entriesMax == ServiceLimits.Idempotency.keyCountMax && EngineIdempotency.limits.dropsOldest)
+        #expect(EngineIdempotency.limits.ageSecondsMax == Double(ServiceLimits.Idempotency.retentionSeconds))
         #expect(EngineIdempotency.bucketKey("org\u{0}key").count == 64, "a key of any visible characters becomes a valid bucket key")
         #expect(EngineHistoryForwarder.limits.entriesMax == 10_000 && EngineHistoryForwarder.limits.ageSecondsMax > EngineHistoryForwarder.refreshSeconds * 3,
                 "a live process's address outlives a few missed refreshes; a dead one's goes")
@@ -92,14 +92,14 @@ import Testing
         let store = try TokenStore(directory: directory, nowMs: now)
         let scopes = JSONValue.array([.string("events:read")])
         var adopted = 0
-        for n in 0..<(ServiceLimits.liveTokenCountPerClientMax + 5) {
+        for n in 0..<(ServiceLimits.Tokens.liveCountPerClientMax + 5) {
             let digest = String(format: "%064x", n)
             let line = JSONValue.object([("token_sha256", .string(digest)), ("client_id", .string("cli_1")), ("organization_id", .string("org_a")),
                                          ("scopes", scopes), ("expires_at_ms", .integer(now + 60_000))]).encoded()
             if store.adopt(digest: digest, line: line, nowMs: now) { adopted += 1 }
         }
-        #expect(adopted == ServiceLimits.liveTokenCountPerClientMax)
-        #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.liveTokenCountPerClientMax)
+        #expect(adopted == ServiceLimits.Tokens.liveCountPerClientMax)
+        #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.Tokens.liveCountPerClientMax)
     }
 
     /// A revocation heard before the token was taken in (a read of the bucket for an unknown token still on
