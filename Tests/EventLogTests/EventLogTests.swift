@@ -44,8 +44,8 @@ import Testing
         var beyond = try LogReader(directory: directory.path, start: .time(times[times.count - 1] + 1))
         #expect(try beyond.next() == nil)
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.recordCount == 100_000)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.recordCount == 100_000)
     }
 
     @Test func reopenContinuesOffsetsAndChainUnderAlways() async throws {
@@ -108,9 +108,9 @@ import Testing
         }
         log.close()
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.segmentCount > 2)
-        #expect(report.recordCount == 3040)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.segmentCount > 2)
+        #expect(report.summary.recordCount == 3040)
     }
 
     @Test func invalidEventsAreRefusedAndChangeNothing() async throws {

@@ -1,6 +1,6 @@
 import Foundation
 import JSON
-import NATS
+@testable import NATS
 import Synchronization
 import Testing
 @testable import Service
