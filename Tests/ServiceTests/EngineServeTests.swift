@@ -123,7 +123,8 @@ struct EngineServeTests {
             if let offset = await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]) { acknowledged[n] = offset }
         }
         #expect(acknowledged.count == 60, "every publish before the kill was acknowledged")
-        #expect(await receiver.wait(seconds: 30) { $0.count >= 20 }, "deliveries began before the kill")
+        // Bounded waits for conditions, not time limits: on a loaded machine the first rounds can take long.
+        #expect(await receiver.wait(seconds: 60) { $0.count >= 20 }, "deliveries began before the kill (waited up to 60 s)")
         pair.servers[victim].kill9()
         let deliveredAtKill = receiver.received.count
         var refusedDuringNodeKill = 0
@@ -139,8 +140,8 @@ struct EngineServeTests {
         // A publish the engine did not acknowledge in time answers 503 and may be retried; none is lost once acknowledged.
         #expect(acknowledged.count + refusedDuringNodeKill == 120)
         #expect(acknowledged.count >= 110, "at most a few publishes refused while a NATS node died: \(refusedDuringNodeKill)")
-        let resumed = await receiver.wait(seconds: 25) { $0.count > deliveredAtKill }
-        #expect(resumed, "the survivor delivered within 25 s of the kill (lease 10 s, rounds of 2 s)")
+        let resumed = await receiver.wait(seconds: 60) { $0.count > deliveredAtKill }
+        #expect(resumed, "the survivor took the lease over and delivered (lease 10 s, rounds of 2 s; waited up to 60 s)")
         let wanted = Set(acknowledged.values)
         let complete = await receiver.wait(seconds: 60) { deliveries in wanted.isSubset(of: Set(deliveries.compactMap(\.offset))) }
         let delivered = receiver.received
