@@ -26,7 +26,7 @@ extension ArgusService {
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden", "only platform:admin may open a portal session for another organization")
         }
-        let scopes = [Scope.portal, Scope.webhooksRead] + (readOnly ? [] : [Scope.webhooksWrite])
+        let scopes = ([Scope.portal, .webhooksRead] + (readOnly ? [] : [.webhooksWrite])).map(\.rawValue)
         let (tokens, clientID, nowMs) = (tokens, principal.clientID, configuration.nowMs())
         let issued = try await BlockingIO.run { () throws -> (token: String, expiresAtMs: Int64) in
             try tokens.issue(clientID: clientID, organizationID: organization, scopes: scopes, nowMs: nowMs, lifetimeSeconds: lifetimeSeconds)

@@ -189,7 +189,7 @@ public final class ArgusService: Sendable {
 
     /// A route's `Expect: 100-continue` check: the body may come only with a token that holds `scope`
     /// (otherwise the 401/403 goes out at once and the body is never read).
-    func requires(_ scope: String) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
+    func requires(_ scope: Scope) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
         { [self] request in
             await fetchSharedToken(request)
             do throws(APIError) {

@@ -48,18 +48,17 @@ public enum UTCTimestamp {
             buffer[position] = byte
             position += 1
         }
-        digits(date.year, 4)
-        literal(UInt8(ascii: "-"))
-        digits(date.month, 2)
-        literal(UInt8(ascii: "-"))
-        digits(date.day, 2)
-        literal(UInt8(ascii: "T"))
-        digits(date.hour, 2)
-        literal(UInt8(ascii: ":"))
-        digits(date.minute, 2)
-        literal(UInt8(ascii: ":"))
-        digits(date.second, 2)
-        literal(UInt8(ascii: "."))
+        /// A field of `width` digits and the separator that follows it.
+        func field(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
+            digits(value, width)
+            literal(UInt8(ascii: separator))
+        }
+        field(date.year, 4, then: "-")
+        field(date.month, 2, then: "-")
+        field(date.day, 2, then: "T")
+        field(date.hour, 2, then: ":")
+        field(date.minute, 2, then: ":")
+        field(date.second, 2, then: ".")
         digits(date.milliseconds, 3)
         for byte in "+00:00".utf8 { literal(byte) }
     }
