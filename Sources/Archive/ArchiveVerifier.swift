@@ -19,27 +19,18 @@ import SystemIO
 public enum ArchiveVerifier {
     /// The outcome.
     public struct Report: Sendable {
-        /// Archived segments verified.
-        public var segmentCount = 0
-        /// Archived records whose CRC and chain were checked.
-        public var recordCount: UInt64 = 0
-        /// Archived segment bytes read, in bytes.
-        public var sizeBytes: Int64 = 0
+        /// Archived segments, records (CRC and chain checked) and bytes verified; the first offset that is
+        /// missing, altered, out of place or unexpected, in the archive or where the local log continues it.
+        public var summary = VerificationSummary()
         /// First offset in the archive; nil for an empty archive.
         public var firstOffset: UInt64?
         /// The offset after the archive's last record; nil for an empty archive.
         public var nextOffset: UInt64?
         /// The local log's verification, when one was given.
         public var local: LogVerifier.Report?
-        /// The first offset that is missing, altered, out of place or unexpected; nil when intact.
-        public var firstBadOffset: UInt64?
-        /// What is wrong there.
-        public var problem: String?
-        /// Observations that are not failures.
-        public var notes: [String] = []
 
         /// True when nothing is wrong.
-        public var isIntact: Bool { problem == nil }
+        public var isIntact: Bool { summary.isIntact }
     }
 
     /// Verifies the archive in `target`, then (when `localLogDirectory` is given) its continuity into that log.
@@ -52,8 +43,7 @@ public enum ArchiveVerifier {
         var failures: [(offset: UInt64, problem: String)] = []
         func finish() -> Report {
             if let first = failures.min(by: { $0.offset < $1.offset }) {
-                report.firstBadOffset = first.offset
-                report.problem = first.problem
+                report.summary.fail(at: first.offset, first.problem)
             }
             return report
         }
@@ -70,7 +60,7 @@ public enum ArchiveVerifier {
                 // The checkpoint and hash tiles: checked by `tools/audit.py archive` (signature, tiles, proofs).
                 continue
             } else {
-                report.notes.append("ignored object \(object.key) (not part of the archive layout)")
+                report.summary.notes.append("ignored object \(object.key) (not part of the archive layout)")
             }
         }
         manifestKeys.sort { $0.0 < $1.0 }
@@ -118,7 +108,7 @@ public enum ArchiveVerifier {
                     failures.append((0, "\(key): the first segment of a log must start from a zero chain"))
                     break
                 }
-                if base != 0 { report.notes.append("the archive starts at offset \(base)") }
+                if base != 0 { report.summary.notes.append("the archive starts at offset \(base)") }
             }
             guard let object = segmentObjects[base] else {
                 failures.append((base, "\(entry.segmentKey): archived segment is missing"))
@@ -126,7 +116,7 @@ public enum ArchiveVerifier {
             }
             if object.sizeBytes != entry.sizeBytes {
                 // Still read it: a record-level check names a more precise offset when it can.
-                report.notes.append("\(entry.segmentKey): \(object.sizeBytes) bytes, manifest says \(entry.sizeBytes)")
+                report.summary.notes.append("\(entry.segmentKey): \(object.sizeBytes) bytes, manifest says \(entry.sizeBytes)")
             }
             guard let body = try await target.get(key: entry.segmentKey) else {
                 failures.append((base, "\(entry.segmentKey): archived segment is missing"))
@@ -161,12 +151,10 @@ public enum ArchiveVerifier {
                 failures.append((base, "\(entry.segmentKey): \(mismatch)"))
                 break walk
             }
-            report.segmentCount += 1
-            report.recordCount += entry.recordCount
-            report.sizeBytes += entry.sizeBytes
+            report.summary.addSegment(recordCount: entry.recordCount, sizeBytes: entry.sizeBytes)
             report.nextOffset = entry.nextOffset
             previous = entry
-            progress(report.sizeBytes, totalBytes)
+            progress(report.summary.sizeBytes, totalBytes)
         }
 
         // Segment objects the manifest does not account for. Past its end, an interrupted run may have left
@@ -191,7 +179,7 @@ public enum ArchiveVerifier {
                 }
             }
             if continues {
-                report.notes.append("\(object.key) is uploaded but not yet in the manifest (an interrupted run; the next `archive` completes it)")
+                report.summary.notes.append("\(object.key) is uploaded but not yet in the manifest (an interrupted run; the next `archive` completes it)")
             } else {
                 failures.append((base, "\(object.key): segment object not in the manifest (inserted, duplicated or misplaced)"))
                 break
@@ -225,7 +213,7 @@ public enum ArchiveVerifier {
         }
         report.local = localResult.0
         if let continuity = localResult.1 { failures.append(continuity) }
-        if let bad = localResult.0.firstBadOffset { failures.append((bad, "local log: \(localResult.0.problem ?? "damaged")")) }
+        if let bad = localResult.0.summary.firstBadOffset { failures.append((bad, "local log: \(localResult.0.summary.problem ?? "damaged")")) }
         // Local segments that are also archived must be the same segments.
         if let last = archivedEntries, failures.isEmpty {
             for base in try await localArchivedOverlap(localLogDirectory, upTo: last.nextOffset) {

@@ -19,7 +19,7 @@ public struct AttemptSeries: Sendable, Equatable {
     public private(set) var buckets: [Bucket]
     /// False when the history may no longer hold every attempt of the window: the webhook has more deliveries
     /// than the history keeps listable and the oldest one kept started inside the window, or a delivery kept
-    /// only its latest `DeliveryLimits.attemptsPerDeliveryMax` attempts.
+    /// only its latest `DeliveryLimits.Attempts.countPerDeliveryMax` attempts.
     public var isComplete = true
 
     /// An empty series of `bucketCount` buckets of `bucketMs` from `startMs` (both clamped to at least 1).

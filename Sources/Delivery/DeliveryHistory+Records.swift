@@ -56,8 +56,8 @@ extension DeliveryHistory {
                 folded.attempts[same] = attempt
             } else {
                 folded.attempts.append(attempt)
-                if folded.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
-                    folded.attempts.removeFirst(folded.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
+                if folded.attempts.count > DeliveryLimits.Attempts.countPerDeliveryMax {
+                    folded.attempts.removeFirst(folded.attempts.count - DeliveryLimits.Attempts.countPerDeliveryMax)
                 }
             }
         }
@@ -98,7 +98,7 @@ extension DeliveryHistory {
     /// Records kept per delivery to rebuild it (its latest full record and the changes since): at most this
     /// many, the oldest dropped beyond (a change holds at most one attempt, and a delivery keeps
     /// `attemptsPerDeliveryMax`; the rest covers changes of status alone).
-    static var sourceCountMax: Int { 2 * DeliveryLimits.attemptsPerDeliveryMax + 1 }
+    static var sourceCountMax: Int { 2 * DeliveryLimits.Attempts.countPerDeliveryMax + 1 }
 
     /// `sources` with `location` appended, the oldest dropped beyond `sourceCountMax`.
     static func appending(_ location: Journal.Location, to sources: [Journal.Location]) -> [Journal.Location] {

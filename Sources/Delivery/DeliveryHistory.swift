@@ -146,10 +146,10 @@ public final class DeliveryHistory: Sendable {
     ///   - pendingChangeCountMax: changes that may wait for the writer thread.
     ///   - logger: where write failures are reported (the history goes on without them).
     /// - Throws: `SystemError` when the directory or the statistics cannot be created or read.
-    public init(directory: String, memoryBytesMax: Int = DeliveryLimits.historyMemoryBytesMax,
-                recordCountMax: Int = DeliveryLimits.historyRecordCountMax,
-                recordSizeBytesMax: Int = DeliveryLimits.historyRecordSizeBytesMax,
-                pendingChangeCountMax: Int = DeliveryLimits.historyPendingChangeCountMax,
+    public init(directory: String, memoryBytesMax: Int = DeliveryLimits.History.memoryBytesMax,
+                recordCountMax: Int = DeliveryLimits.History.recordCountMax,
+                recordSizeBytesMax: Int = DeliveryLimits.History.recordSizeBytesMax,
+                pendingChangeCountMax: Int = DeliveryLimits.HistoryWriter.pendingChangeCountMax,
                 logger: Logger = .discarding) throws(SystemError) {
         try FileSystem.createDirectory(directory)
         self.directory = directory
@@ -196,8 +196,8 @@ public final class DeliveryHistory: Sendable {
         changed.nextAttemptAtMs = update.nextAttemptAtMs
         if let attempt = update.attempt {
             changed.attempts.append(attempt)
-            if changed.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
-                changed.attempts.removeFirst(changed.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
+            if changed.attempts.count > DeliveryLimits.Attempts.countPerDeliveryMax {
+                changed.attempts.removeFirst(changed.attempts.count - DeliveryLimits.Attempts.countPerDeliveryMax)
             }
         }
         return changed
@@ -214,8 +214,8 @@ public final class DeliveryHistory: Sendable {
         where !base.attempts.contains(where: { $0.attempt == attempt.attempt && $0.startedAtMs == attempt.startedAtMs }) {
             record.attempts.append(attempt)
         }
-        if record.attempts.count > DeliveryLimits.attemptsPerDeliveryMax {
-            record.attempts.removeFirst(record.attempts.count - DeliveryLimits.attemptsPerDeliveryMax)
+        if record.attempts.count > DeliveryLimits.Attempts.countPerDeliveryMax {
+            record.attempts.removeFirst(record.attempts.count - DeliveryLimits.Attempts.countPerDeliveryMax)
         }
         return record
     }
@@ -444,7 +444,7 @@ public final class DeliveryHistory: Sendable {
 
     /// The attempts of `webhookID`'s listable deliveries counted into `series` (from the index in memory, loading it
     /// when needed; no response body is read). Cost: one pass over at most `recordCountMax` + 10 % deliveries of
-    /// at most `DeliveryLimits.attemptsPerDeliveryMax` attempts each. A journal that cannot be read leaves the
+    /// at most `DeliveryLimits.Attempts.countPerDeliveryMax` attempts each. A journal that cannot be read leaves the
     /// series incomplete.
     public func attemptSeries(webhookID: String, into series: inout AttemptSeries) {
         let recordCountMax = recordCountMax

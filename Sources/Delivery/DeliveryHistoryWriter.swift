@@ -10,7 +10,7 @@ import SystemIO
 ///
 /// Limits: `pendingChangeCountMax` changes queued (`room` reaches 0 there; producers never wait, the
 /// dispatcher stops starting deliveries);
-/// at most `DeliveryLimits.historyOpenJournalCountMax` journals open (the least recently used are closed).
+/// at most `DeliveryLimits.HistoryWriter.openJournalCountMax` journals open (the least recently used are closed).
 /// Compaction is worth it once a journal holds four times `recordCountMax` records: it needs the webhook's index
 /// (loaded for it when out of memory: one read of the journal per at least three times `recordCountMax` appends;
 /// after a compaction that could not run, the next try waits for `recordCountMax` more records).
@@ -314,7 +314,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
             journals[webhookID]?.lastUse = uses
             return open.journal
         }
-        if journals.count >= DeliveryLimits.historyOpenJournalCountMax,
+        if journals.count >= DeliveryLimits.HistoryWriter.openJournalCountMax,
            let oldest = journals.min(by: { $0.value.lastUse < $1.value.lastUse })?.key {
             journals[oldest] = nil
         }

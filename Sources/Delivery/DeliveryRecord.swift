@@ -21,11 +21,11 @@ public struct DeliveryAttempt: Sendable, Equatable {
         ])
     }
 
-    /// The text kept of a response body: at most `DeliveryLimits.responseBodySizeBytesMax` bytes of UTF-8, cut at a
+    /// The text kept of a response body: at most `DeliveryLimits.Attempts.responseBodySizeBytesMax` bytes of UTF-8, cut at a
     /// character boundary (a character the cut splits is dropped, not replaced) and never grown past the limit by
     /// the replacement characters of invalid bytes.
     static func keptText(_ body: some Collection<UInt8>) -> String {
-        let limit = DeliveryLimits.responseBodySizeBytesMax
+        let limit = DeliveryLimits.Attempts.responseBodySizeBytesMax
         var bytes = Array(body.prefix(limit))
         // A multi-byte sequence the cut split: drop its lead byte and continuation bytes.
         if bytes.count == limit, let lead = bytes.indices.suffix(4).last(where: { bytes[$0] & 0xC0 != 0x80 }) {
@@ -44,16 +44,10 @@ public struct DeliveryAttempt: Sendable, Equatable {
         }
         return String(kept)
     }
+}
 
-    init(attempt: Int, startedAtMs: Int64, durationMs: Double, statusCode: Int?, responseBody: String, error: String?) {
-        self.attempt = attempt
-        self.startedAtMs = startedAtMs
-        self.durationMs = durationMs
-        self.statusCode = statusCode
-        self.responseBody = responseBody
-        self.error = error
-    }
-
+extension DeliveryAttempt {
+    /// An attempt as stored in the history; nil when a required member is missing.
     init?(json: JSONValue) {
         guard let attempt = json["attempt"]?.int64Value, let started = json["started_at_ms"]?.int64Value,
               case .number(let duration)? = json["duration_ms"] else { return nil }
@@ -106,19 +100,10 @@ public struct DeliveryRecord: Sendable, Equatable {
             ("attempts", .array(attempts.map(\.json))),
         ])
     }
+}
 
-    init(deliveryID: String, webhookID: String, offset: UInt64, eventID: String, eventType: String, status: Status,
-         attempts: [DeliveryAttempt], nextAttemptAtMs: Int64?) {
-        self.deliveryID = deliveryID
-        self.webhookID = webhookID
-        self.offset = offset
-        self.eventID = eventID
-        self.eventType = eventType
-        self.status = status
-        self.attempts = attempts
-        self.nextAttemptAtMs = nextAttemptAtMs
-    }
-
+extension DeliveryRecord {
+    /// A record as stored in the history (`storedJSON`); nil when a required member is missing.
     init?(stored json: JSONValue) {
         guard let id = json["id"]?.stringValue, let webhook = json["webhook_id"]?.stringValue,
               let offset = json["offset"]?.int64Value, let eventID = json["event_id"]?.stringValue,

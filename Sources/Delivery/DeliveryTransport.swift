@@ -17,7 +17,7 @@ public enum TransportFailure: String, Sendable, Equatable {
 public struct TransportResult: Sendable, Equatable {
     /// The HTTP status of a complete response; nil when none arrived (closed connection, timeout, network error).
     public var statusCode: Int?
-    /// The first `DeliveryLimits.responseBodySizeBytesMax` bytes of the response body.
+    /// The first `DeliveryLimits.Attempts.responseBodySizeBytesMax` bytes of the response body.
     package var bodyPrefix: [UInt8]
     /// Why no usable response arrived, for people (never contains secrets); starts with `failure`'s raw value.
     public var error: String?

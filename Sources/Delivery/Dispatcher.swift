@@ -23,13 +23,13 @@ public final class Dispatcher: Sendable {
         public var transport: any DeliveryTransport
         public var targetGuard: TargetGuard
         /// Total time one attempt may take, in seconds.
-        public var attemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
+        public var attemptTimeoutSeconds = DeliveryLimits.Attempts.timeoutSeconds
         /// A webhook failing without a single success for this long is disabled, in seconds.
         public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
         /// Attempts in flight across every webhook.
-        package var globalInFlightCountMax = DeliveryLimits.globalInFlightCountMax
+        package var globalInFlightCountMax = DeliveryLimits.Attempts.globalInFlightCountMax
         /// Log readers shared by lanes that are behind the scan window.
-        package var catchUpReaderCountMax = DeliveryLimits.catchUpReaderCountMax
+        package var catchUpReaderCountMax = DeliveryLimits.CatchUp.readerCountMax
         public var userAgentVersion = ArgusVersion.current
         public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
         /// Jitter source in [0, 1).
@@ -134,7 +134,7 @@ public final class Dispatcher: Sendable {
     let running = Atomic<Bool>(false)
     /// Set when a lane asked for a wake-up: the timer then sends ticks.
     let timerArmed = Atomic<Bool>(false)
-    /// Set while a `.logAdvanced` waits in the stream (see `run(_:)`).
+    /// Set while a `.logAdvanced` waits in the stream (see `start(_:)`).
     let advancePending = Atomic<Bool>(false)
     /// Whether any lane follows the log: without one, durable groups wake nobody (set before a change that
     /// may add a lane is handled, so no group between that change's read of the head and this flag is missed).
@@ -154,14 +154,26 @@ public final class Dispatcher: Sendable {
         commands = continuation
     }
 
-    /// Starts `run(_:)` in a task this dispatcher owns (stopped by `stop()`).
+    /// Starts delivering in a task this dispatcher owns (stopped by `stop()`): loads the lanes, follows the
+    /// log and performs every lane's effects.
+    /// - Throws: `EventLogError.tooManyAppendObservers` when the log has no room for the dispatcher's
+    ///   observer (nothing is started).
     public func start(_ subscriptions: [Subscription]) async throws {
-        let task = Task { await self.run(subscriptions) }
+        // The log tells of each durable group from its writer thread; at most one `.logAdvanced` waits in
+        // the stream at a time (the loop clears `advancePending` before it reads the head), so a burst of
+        // groups costs one turn, and no task wakes per group just to pass the news on.
+        let commands = self.commands
+        let observer = try log.addAppendObserver { [self] _ in
+            guard followsLog.load(ordering: .sequentiallyConsistent) else { return }
+            if !advancePending.exchange(true, ordering: .acquiringAndReleasing) { commands.yield(.logAdvanced) }
+        }
+        let task = Task { await self.run(subscriptions, observer: observer) }
         runner.withLock { $0 = task }
     }
 
-    /// Delivers until `stop()`: loads the lanes, follows the log and performs every lane's effects.
-    public func run(_ subscriptions: [Subscription]) async {
+    /// Delivers until `stop()`; removes `observer` (the log's calls into this dispatcher) at the end.
+    private func run(_ subscriptions: [Subscription], observer: AppendObserverToken) async {
+        defer { log.removeAppendObserver(observer) }
         guard let stream = stream.withLock({ value in defer { value = nil }; return value }) else { return }
         running.store(true, ordering: .relaxed)
         var state = DispatcherState(dispatcher: self)
@@ -169,19 +181,12 @@ public final class Dispatcher: Sendable {
         history.setOnWritten { written in commands.yield(.historyWritten(written)) }
         state.load(subscriptions)
         let scanStart = state.scanStart
-        // A discarding group: each finished attempt's task is freed at once (a plain task group keeps every
-        // finished child until it is awaited, about 3.7 KiB per attempt for the life of the engine).
-        // The log tells of each durable group from its writer thread; at most one `.logAdvanced` waits in
-        // the stream at a time (the loop clears `advancePending` before it reads the head), so a burst of
-        // groups costs one turn, and no task wakes per group just to pass the news on.
         followsLog.store(state.followsLog(), ordering: .sequentiallyConsistent)
-        let observer = log.addAppendObserver { [self] _ in
-            guard followsLog.load(ordering: .sequentiallyConsistent) else { return }
-            if !advancePending.exchange(true, ordering: .acquiringAndReleasing) { commands.yield(.logAdvanced) }
-        }
         if log.nextOffset > scanStart, !advancePending.exchange(true, ordering: .acquiringAndReleasing) {
             commands.yield(.logAdvanced)
         }
+        // A discarding group: each finished attempt's task is freed at once (a plain task group keeps every
+        // finished child until it is awaited, about 3.7 KiB per attempt for the life of the engine).
         await withDiscardingTaskGroup { group in
             group.addTask { await self.runTimer() }
             state.pumpAll()
@@ -200,7 +205,6 @@ public final class Dispatcher: Sendable {
             history.endTurn()
             group.cancelAll()
         }
-        log.removeAppendObserver(observer)
     }
 
     /// Stops the loop: attempts in flight are cancelled, no new ones start.
@@ -307,6 +311,6 @@ public final class Dispatcher: Sendable {
     /// Lanes that start no deliveries because the history's writer has `pendingChangeCountMax` changes queued.
     package var lanesWaitingForHistory: Int { snapshot.withLock { $0.lanesWaitingForHistory } }
 
-    /// History index loads under way (at most `DeliveryLimits.historyLoadCountMax`).
+    /// History index loads under way (at most `DeliveryLimits.History.loadCountMax`).
     package var historyLoadsUnderWay: Int { snapshot.withLock { $0.historyLoadsUnderWay } }
 }

@@ -92,7 +92,7 @@ struct DispatcherState {
         let log = dispatcher.log
         let head = log.nextOffset
         let lowest = lanes.values.map(\.nextOffset).min() ?? head
-        let back = UInt64(DeliveryLimits.cacheRecordCountMax / 2)
+        let back = UInt64(DeliveryLimits.Scan.cacheRecordCountMax / 2)
         // The scan window starts in the local log: lanes behind it (archived offsets included) read ahead on their own.
         scanStart = max(lowest, head > back ? head - back : 0, (try? log.firstRetainedOffset()) ?? 0)
         cache = RecordWindow(startingAt: scanStart)
@@ -326,7 +326,7 @@ struct DispatcherState {
                 var reader = reader
                 var records: [EventRecord] = []
                 do throws(EventLogError) {
-                    for _ in 0..<DeliveryLimits.pumpRecordCountMax {
+                    for _ in 0..<DeliveryLimits.Scan.pumpRecordCountMax {
                         guard let record = try reader.next() else { return (reader, records, false, nil) }
                         records.append(record)
                     }
@@ -375,7 +375,7 @@ struct DispatcherState {
         jobs.append {
             let result: Result<[EventRecord], EventSourceError>
             do throws(EventSourceError) {
-                result = .success(try await source.read(from: offset, countMax: DeliveryLimits.catchUpRecordCountMax))
+                result = .success(try await source.read(from: offset, countMax: DeliveryLimits.CatchUp.recordCountMax))
             } catch {
                 result = .failure(error)
             }
@@ -411,7 +411,7 @@ struct DispatcherState {
                 lanes[id] = lane
                 perform(id, effects)
             } else {
-                let delayMs = min(DeliveryLimits.readRetryDelayMsMax, max(DeliveryLimits.readRetryDelayMsMin, (readProblems[id]?.delayMs ?? 0) * 2))
+                let delayMs = DeliveryLimits.CatchUp.readRetryBackoff.delayMs(afterPrevious: readProblems[id]?.delayMs)
                 let retryAtMs = configuration.nowMs() + delayMs
                 readProblems[id] = (error, delayMs, retryAtMs)
                 wakes[id] = min(wakes[id] ?? retryAtMs, retryAtMs)
@@ -452,7 +452,7 @@ struct DispatcherState {
                 noRoom = true
                 break
             }
-            if examined == DeliveryLimits.pumpRecordCountMax {
+            if examined == DeliveryLimits.Scan.pumpRecordCountMax {
                 if backlog.insert(id).inserted { dispatcher.commands.yield(.continuePumping) }
                 break
             }
@@ -506,7 +506,7 @@ struct DispatcherState {
             dispatcher.timerArmed.store(true, ordering: .relaxed)
             return
         }
-        guard historyLoading.count + historyPinned.count < DeliveryLimits.historyLoadCountMax else {
+        guard historyLoading.count + historyPinned.count < DeliveryLimits.History.loadCountMax else {
             if !historyLoadQueue.contains(id) { historyLoadQueue.append(id) }
             return
         }
@@ -543,8 +543,7 @@ struct DispatcherState {
         if historyLoadProblems[id] == nil {
             configuration.logger.error("delivery history load failed; retrying", [("webhook_id", .string(id)), ("error", .string(failure.description))])
         }
-        let delayMs = min(DeliveryLimits.historyLoadRetryDelayMsMax,
-                          max(DeliveryLimits.historyLoadRetryDelayMsMin, (historyLoadProblems[id]?.delayMs ?? 0) * 2))
+        let delayMs = DeliveryLimits.History.loadRetryBackoff.delayMs(afterPrevious: historyLoadProblems[id]?.delayMs)
         let retryAtMs = configuration.nowMs() + delayMs
         historyLoadProblems[id] = (delayMs, retryAtMs)
         wakes[id] = min(wakes[id] ?? retryAtMs, retryAtMs)

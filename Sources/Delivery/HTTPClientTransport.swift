@@ -12,7 +12,7 @@ import Glibc
 /// One attempt sends one POST, never more (a connection that closes before a complete response fails the
 /// attempt at once, `connection_closed`; the lane's retry schedule decides what happens next). It connects to
 /// the addresses the target guard checked (no second DNS lookup between the check and the connect), follows
-/// no redirect, keeps the first `DeliveryLimits.responseBodySizeBytesMax` bytes of the body and reads at most
+/// no redirect, keeps the first `DeliveryLimits.Attempts.responseBodySizeBytesMax` bytes of the body and reads at most
 /// `bodySizeBytesMax` to keep the connection (past that it stops reading and closes).
 public final class HTTPClientTransport: DeliveryTransport {
     /// Limits of the client.
@@ -22,7 +22,7 @@ public final class HTTPClientTransport: DeliveryTransport {
         /// and never delays another's attempt.
         package var client: HTTPClient.Configuration = {
             var client = HTTPClient.Configuration()
-            client.threadCountMax = DeliveryLimits.globalInFlightCountMax
+            client.threadCountMax = DeliveryLimits.Attempts.globalInFlightCountMax
             client.threadName = "argus-delivery"
             return client
         }()
@@ -52,7 +52,7 @@ public final class HTTPClientTransport: DeliveryTransport {
         guard let request = HTTPClient.Request(method: "POST", url: url, fields: SignedFields(fields: headers), body: .bytes(body)) else {
             return .failed(.networkError, "the URL cannot be sent by the HTTP client (only http:// with a host)", durationMs: 0)
         }
-        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: DeliveryLimits.responseBodySizeBytesMax,
+        let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: DeliveryLimits.Attempts.responseBodySizeBytesMax,
                                         bodySizeBytesMax: configuration.bodySizeBytesMax)
         let outcome = await client.send(request, addresses: addresses, reader: reader, timeoutSeconds: timeoutSeconds)
         var result = Self.result(of: outcome, timeoutSeconds: timeoutSeconds)

@@ -23,7 +23,7 @@ struct RecordWindow {
         storage.append(record)
         sizeBytes += record.data.count + 128
         nextOffset += 1
-        while count > DeliveryLimits.cacheRecordCountMax || (sizeBytes > DeliveryLimits.cacheSizeBytesMax && count > 1) {
+        while count > DeliveryLimits.Scan.cacheRecordCountMax || (sizeBytes > DeliveryLimits.Scan.cacheSizeBytesMax && count > 1) {
             sizeBytes -= storage[start].data.count + 128
             start += 1
             firstOffset += 1

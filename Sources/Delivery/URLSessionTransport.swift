@@ -51,8 +51,8 @@ public final class URLSessionTransport: DeliveryTransport {
         configuration.urlCache = nil
         configuration.requestCachePolicy = .reloadIgnoringLocalCacheData
         configuration.httpMaximumConnectionsPerHost = 64
-        configuration.timeoutIntervalForRequest = DeliveryLimits.attemptTimeoutSeconds
-        configuration.timeoutIntervalForResource = DeliveryLimits.attemptTimeoutSeconds * 2
+        configuration.timeoutIntervalForRequest = DeliveryLimits.Attempts.timeoutSeconds
+        configuration.timeoutIntervalForResource = DeliveryLimits.Attempts.timeoutSeconds * 2
         return URLSession(configuration: configuration, delegate: delegate, delegateQueue: nil)
     }
 
@@ -186,7 +186,7 @@ public final class URLSessionTransport: DeliveryTransport {
         func urlSession(_ session: URLSession, dataTask: URLSessionDataTask, didReceive data: Data) {
             let full = tasks.withLock { tasks -> Bool in
                 var pending = tasks[dataTask.taskIdentifier, default: Pending()]
-                let room = DeliveryLimits.responseBodySizeBytesMax - pending.outcome.body.count
+                let room = DeliveryLimits.Attempts.responseBodySizeBytesMax - pending.outcome.body.count
                 if room > 0 { pending.outcome.body += data.prefix(room) }
                 pending.outcome.bodyBytes += data.count
                 let full = data.count >= room

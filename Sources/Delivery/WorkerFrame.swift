@@ -189,7 +189,7 @@ enum WorkerFrame: Sendable, Equatable {
                 let retryAfter = try optionalText()
                 let duration = Double(bitPattern: try integer(UInt64.self))
                 let prefix = try data()
-                guard prefix.count <= DeliveryLimits.responseBodySizeBytesMax else { throw Malformed(reason: "body prefix") }
+                guard prefix.count <= DeliveryLimits.Attempts.responseBodySizeBytesMax else { throw Malformed(reason: "body prefix") }
                 frame = .result(id: id, TransportResult(statusCode: status < 0 ? nil : Int(status), bodyPrefix: prefix, error: error,
                                                         failure: failure, retryAfter: retryAfter,
                                                         durationMs: duration.isFinite ? max(0, duration) : 0))

@@ -4,7 +4,8 @@ import NATS
 extension JetStreamEventLog {
     /// Up to `countMax` (at most `readCountMax`) events from `offset` on, dense, through an ephemeral
     /// pull consumer. An offset at or past the known head refreshes the head first.
-    /// - Throws: `engineUnavailable` when JetStream cannot answer; `eventsUnavailable` for a gap (the
+    /// - Throws: `engineUnavailable` when JetStream cannot answer (also when it answers no events where its head
+    ///   says there are some); `eventsUnavailable` for a gap (the
     ///   stream denies deletes, so only a stream replaced by hand has one).
     package func read(from offset: UInt64, countMax: Int) async throws(EventSourceError) -> [EventRecord] {
         var known = nextOffset
@@ -24,6 +25,11 @@ extension JetStreamEventLog {
             try? await jetStream.deleteConsumer(consumer)
         } catch {
             throw .engineUnavailable(offset: offset, reason: error.description)
+        }
+        // The head says events exist from `offset` on: an empty answer is a consumer that could not serve them
+        // yet (right after a node's death, while leaders are elected), never the end of the stream.
+        guard !messages.isEmpty else {
+            throw .engineUnavailable(offset: offset, reason: "the stream holds events up to offset \(known - 1), a fetch from \(offset) returned none")
         }
         var records: [EventRecord] = []
         for message in messages {

@@ -184,13 +184,16 @@ public final class EventLog: Sendable {
     /// never block. Cheaper than `waitForAppend` for a follower that lives as long as the log: no task
     /// resumes per group. Observers of one log: at most `EventLogLimits.appendObserverCountMax`.
     /// - Returns: the token that removes it.
-    public func addAppendObserver(_ observer: @escaping @Sendable (UInt64) -> Void) -> AppendObserverToken {
-        head.withLock { state in
-            precondition(state.observers.count < EventLogLimits.appendObserverCountMax, "too many append observers")
+    /// - Throws: `tooManyAppendObservers` when the log has `EventLogLimits.appendObserverCountMax` already.
+    public func addAppendObserver(_ observer: @escaping @Sendable (UInt64) -> Void) throws(EventLogError) -> AppendObserverToken {
+        let token = head.withLock { state -> AppendObserverToken? in
+            guard state.observers.count < EventLogLimits.appendObserverCountMax else { return nil }
             state.nextObserverID += 1
             state.observers.append((state.nextObserverID, observer))
             return AppendObserverToken(id: state.nextObserverID)
         }
+        guard let token else { throw .tooManyAppendObservers(directory: directory, countMax: EventLogLimits.appendObserverCountMax) }
+        return token
     }
 
     /// Stops calls to the observer `token` was given for (it may be running on the writer thread now).

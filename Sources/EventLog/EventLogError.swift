@@ -20,6 +20,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
     case closed
     /// The append queue is full; try again later.
     case overloaded(pendingCount: Int)
+    /// The log at `directory` already has `countMax` append observers (`EventLogLimits.appendObserverCountMax`).
+    case tooManyAppendObservers(directory: String, countMax: Int)
 
     public var description: String {
         switch self {
@@ -36,6 +38,8 @@ public enum EventLogError: Error, Equatable, Sendable, CustomStringConvertible {
         case .writerFailed(let reason): return "the log writer stopped: \(reason)"
         case .closed: return "the log is closed"
         case .overloaded(let count): return "the append queue is full (\(count) pending)"
+        case .tooManyAppendObservers(let directory, let countMax):
+            return "the log at \(directory) already has \(countMax) append observers; remove one first"
         }
     }
 }

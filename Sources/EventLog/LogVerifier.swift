@@ -9,18 +9,8 @@ import SystemIO
 public enum LogVerifier {
     /// The outcome of a verification.
     public struct Report: Sendable {
-        /// Segments read, including the active one.
-        public var segmentCount = 0
-        /// Records whose CRC and chain were checked.
-        public var recordCount: UInt64 = 0
-        /// Bytes of every segment file read, in bytes.
-        public var sizeBytes: Int64 = 0
-        /// First offset whose record is missing, altered, out of place or unexpected; nil when the log is intact.
-        public var firstBadOffset: UInt64?
-        /// What is wrong at `firstBadOffset` (or with a segment), nil when intact.
-        public var problem: String?
-        /// Observations that are not failures, such as a torn tail that recovery will cut.
-        public var notes: [String] = []
+        /// Segments read (the active one included), records and bytes checked, the first problem and notes.
+        public var summary = VerificationSummary()
         /// The chain value after the last record verified.
         public var lastChain: [UInt8] = []
         /// `lastChain` in lowercase hex, as `verify` prints the chain head.
@@ -29,7 +19,7 @@ public enum LogVerifier {
         public var nextOffset: UInt64 = 0
 
         /// True when nothing is wrong.
-        public var isIntact: Bool { problem == nil }
+        public var isIntact: Bool { summary.isIntact }
     }
 
     /// Verifies the segments of `directory`: each segment on its own (from its header's chain-in) in
@@ -58,8 +48,7 @@ public enum LogVerifier {
             let name = SegmentName.log(baseOffset: base)
             func fail(_ offset: UInt64, _ problem: String) -> Report {
                 var failed = report
-                failed.firstBadOffset = offset
-                failed.problem = "\(name): \(problem)"
+                failed.summary.fail(at: offset, "\(name): \(problem)")
                 return failed
             }
             if let expected = expectedOffset, base != expected {
@@ -71,7 +60,7 @@ public enum LogVerifier {
             case .missing: return fail(base, "segment file disappeared")
             case .unreadableHeader(let error, let size):
                 if isLast && size < Int64(SegmentHeader.sizeBytes) {
-                    report.notes.append("\(name): header being written or torn; recovery recreates it")
+                    report.summary.notes.append("\(name): header being written or torn; recovery recreates it")
                     break segments
                 }
                 return fail(base, "\(error)")
@@ -89,13 +78,11 @@ public enum LogVerifier {
             case .failed(let offset, let problem): return fail(offset, problem)
             case .passed(let passed): check = passed
             }
-            report.notes += check.notes
+            report.summary.notes += check.notes
             let next = check.nextOffset
             if check.footer == nil && !isLast { return fail(next, "segment is not sealed but a later segment exists") }
             if let (offset, problem) = checked.indexProblem { return fail(offset, problem) }
-            report.segmentCount += 1
-            report.recordCount += next - base
-            report.sizeBytes += checked.sizeBytes
+            report.summary.addSegment(recordCount: next - base, sizeBytes: checked.sizeBytes)
             chain = check.chainOut
             expectedOffset = next
         }

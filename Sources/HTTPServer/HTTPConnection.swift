@@ -14,12 +14,18 @@ final class HTTPConnection {
         var close: Bool
         let keepAliveHeader: Bool
         let omitBody: Bool
+        let identity: RequestIdentity
+        /// For an interim slot: whether the handler let the request continue (`100 Continue` may go out).
+        var decided = true
+    }
+
+    /// What the response and the access log line say of a request: its id, method and path, and when
+    /// its first byte arrived (in the loop's seconds).
+    private struct RequestIdentity {
         let requestID: String
         let method: String
         let path: String
         let startSeconds: Double
-        /// For an interim slot: whether the handler let the request continue (`100 Continue` may go out).
-        var decided = true
     }
 
     enum Phase {
@@ -309,14 +315,12 @@ final class HTTPConnection {
                 // `100 Continue` waits until the handler accepted the head (route, credentials).
                 let sequence = takeSequence()
                 let head = parser.currentHead
-                let requestID = loop.requestIDs.requestID(incoming: head?.headers["X-Request-Id"])
+                let identity = identify(head, startSeconds: requestStartSeconds ?? loop.nowSeconds)
                 slots.append(Slot(sequence: sequence, kind: .interim, response: nil, close: false,
-                                  keepAliveHeader: false, omitBody: false, requestID: requestID,
-                                  method: head?.method ?? "", path: head?.path ?? "",
-                                  startSeconds: requestStartSeconds ?? loop.nowSeconds, decided: false))
+                                  keepAliveHeader: false, omitBody: false, identity: identity, decided: false))
                 if let head {
                     awaitingContinueDecision = true
-                    loop.spawnContinueDecision(makeRequest(head, body: [], requestID: requestID),
+                    loop.spawnContinueDecision(makeRequest(head, body: [], requestID: identity.requestID),
                                                connectionID: id, sequence: sequence)
                 } else {
                     slots[slots.count - 1].decided = true
@@ -344,15 +348,21 @@ final class HTTPConnection {
         let start = requestStartSeconds ?? now
         requestStartSeconds = nil
         let head = request.head
-        let requestID = loop.requestIDs.requestID(incoming: head.headers["X-Request-Id"])
+        let identity = identify(head, startSeconds: start)
         let close = !head.keepAlive || loop.isDraining
         let sequence = takeSequence()
         slots.append(Slot(sequence: sequence, kind: .final, response: nil, close: close,
                           keepAliveHeader: head.versionMinor == 0 && head.keepAlive, omitBody: head.method == "HEAD",
-                          requestID: requestID, method: head.method, path: head.path, startSeconds: start))
+                          identity: identity))
         unansweredCount += 1
         if close { parsingStopped = true }
-        loop.spawn(makeRequest(head, body: request.body, requestID: requestID), connectionID: id, sequence: sequence)
+        loop.spawn(makeRequest(head, body: request.body, requestID: identity.requestID), connectionID: id, sequence: sequence)
+    }
+
+    /// The identity of the request with `head` (nil: a head that did not parse): its `X-Request-Id` or a new id.
+    private func identify(_ head: HTTPParser.Head?, startSeconds: Double) -> RequestIdentity {
+        RequestIdentity(requestID: loop.requestIDs.requestID(incoming: head?.headers["X-Request-Id"]),
+                        method: head?.method ?? "", path: head?.path ?? "", startSeconds: startSeconds)
     }
 
     private func makeRequest(_ head: HTTPParser.Head, body: [UInt8], requestID: String) -> HTTPRequest {
@@ -370,8 +380,7 @@ final class HTTPConnection {
         }
         let interim = slots[index]
         slots[index] = Slot(sequence: interim.sequence, kind: .final, response: response, close: true,
-                            keepAliveHeader: false, omitBody: false, requestID: interim.requestID,
-                            method: interim.method, path: interim.path, startSeconds: interim.startSeconds)
+                            keepAliveHeader: false, omitBody: false, identity: interim.identity)
         unansweredCount += 1
         parsingStopped = true
         requestStartSeconds = nil
@@ -379,14 +388,12 @@ final class HTTPConnection {
 
     /// Queues an error response for a refused (or timed-out) request; the connection closes after it.
     private func refuse(_ error: HTTPParseError) {
-        let head = parser.currentHead
         let start = requestStartSeconds ?? loop.nowSeconds
         requestStartSeconds = nil
         slots.append(Slot(sequence: takeSequence(), kind: .final,
                           response: .error(error.status, code: error.code, message: error.message),
                           close: true, keepAliveHeader: false, omitBody: false,
-                          requestID: loop.requestIDs.requestID(incoming: head?.headers["X-Request-Id"]),
-                          method: head?.method ?? "", path: head?.path ?? "", startSeconds: start))
+                          identity: identify(parser.currentHead, startSeconds: start)))
         unansweredCount += 1
         parsingStopped = true
     }
@@ -403,14 +410,15 @@ final class HTTPConnection {
                 output.append(ResponseEncoder.continueResponse)
             case .final:
                 guard let response = first.response else { return moved }
-                ResponseEncoder.encode(response, into: &output, requestID: first.requestID, close: first.close,
+                ResponseEncoder.encode(response, into: &output, requestID: first.identity.requestID, close: first.close,
                                        keepAliveHeader: first.keepAliveHeader, omitBody: first.omitBody,
                                        date: loop.dateHeaderValue())
                 unansweredCount -= 1
                 if let accessLog = loop.configuration.accessLog {
-                    accessLog(AccessLog.line(requestID: first.requestID, method: first.method, path: first.path,
+                    let identity = first.identity
+                    accessLog(AccessLog.line(requestID: identity.requestID, method: identity.method, path: identity.path,
                                              status: response.status, bodyBytes: response.body.count,
-                                             durationSeconds: loop.nowSeconds - first.startSeconds,
+                                             durationSeconds: loop.nowSeconds - identity.startSeconds,
                                              remote: remoteAddress))
                 }
             }

@@ -1,11 +1,9 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import SystemIO
 
-/// Formats the `Date` header (IMF-fixdate, RFC 9110 §5.6.7) without Foundation; the value is cached
-/// per second. (Log timestamps: `UTCTimestamp` in SystemIO.)
+/// Formats the `Date` header (IMF-fixdate, RFC 9110 §5.6.7) with SystemIO's `CivilDate`, the one date
+/// computation `UTCTimestamp` (log and envelope timestamps) uses too; the value is cached per second.
 struct HTTPDate {
-    private var cachedSeconds = -1
+    private var cachedSeconds: Int?
     private var cachedValue = ""
 
     private static let weekdays = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
@@ -15,19 +13,11 @@ struct HTTPDate {
     mutating func headerValue(seconds: Int) -> String {
         if seconds != cachedSeconds {
             cachedSeconds = seconds
-            let parts = Self.utc(seconds)
-            cachedValue = "\(Self.weekdays[parts.weekday]), \(Self.pad(parts.day, 2)) \(Self.months[parts.month - 1]) "
-                + "\(parts.year) \(Self.pad(parts.hour, 2)):\(Self.pad(parts.minute, 2)):\(Self.pad(parts.second, 2)) GMT"
+            let date = CivilDate(ms: Int64(min(max(seconds, -(1 << 50)), 1 << 50)) * 1000)  // ±35 million years: no overflow
+            cachedValue = "\(Self.weekdays[date.weekday]), \(Self.pad(date.day, 2)) \(Self.months[date.month - 1]) "
+                + "\(Self.pad(date.year, 4)) \(Self.pad(date.hour, 2)):\(Self.pad(date.minute, 2)):\(Self.pad(date.second, 2)) GMT"
         }
         return cachedValue
-    }
-
-    private static func utc(_ seconds: Int) -> (year: Int, month: Int, day: Int, hour: Int, minute: Int, second: Int, weekday: Int) {
-        var time = time_t(seconds)
-        var broken = tm()
-        gmtime_r(&time, &broken)
-        return (Int(broken.tm_year) + 1900, Int(broken.tm_mon) + 1, Int(broken.tm_mday), Int(broken.tm_hour),
-                Int(broken.tm_min), Int(broken.tm_sec), Int(broken.tm_wday))
     }
 
     private static func pad(_ value: Int, _ width: Int) -> String {

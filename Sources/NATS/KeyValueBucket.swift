@@ -10,13 +10,6 @@ package struct KeyValueEntry: Sendable, Equatable {
     package var revision: UInt64
     /// True when this entry is a delete (or purge) marker.
     package var isDeleted: Bool
-
-    package init(key: String, value: [UInt8], revision: UInt64, isDeleted: Bool) {
-        self.key = key
-        self.value = value
-        self.revision = revision
-        self.isDeleted = isDeleted
-    }
 }
 
 /// A JetStream key-value bucket: the stream `KV_<bucket>` on subjects `$KV.<bucket>.<key>`, as the NATS

@@ -27,6 +27,7 @@ extension NATSConnectionCore {
                     chunk = outbound[0..<Self.writeChunkBytesMax]
                     outbound.removeFirst(Self.writeChunkBytesMax)
                 }
+                isSending = true
                 condition.unlock()
                 expired()
                 do {
@@ -36,6 +37,7 @@ extension NATSConnectionCore {
                     socket.shutdownBoth()
                 }
                 condition.lock()
+                isSending = false
                 continue
             }
             condition.unlock()

@@ -35,6 +35,8 @@ final class NATSConnectionCore: @unchecked Sendable {
     let condition = NSCondition()
     var phase = Phase.connecting
     var outbound: [UInt8] = []
+    /// True while the writer thread sends a chunk it took from `outbound` (outside the lock).
+    var isSending = false
     var pending: [UInt64: PendingRequest] = [:]
     var subscriptions: [Int: NATSSubscription] = [:]
     var nextSubscriptionID = 2

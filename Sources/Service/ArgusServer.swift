@@ -54,7 +54,7 @@ public final class ArgusServer: Sendable {
         /// Listening host (IPv4 or IPv6 literal, or a name) and port (0 picks a free one).
         public var host = "127.0.0.1"
         public var port = 8787
-        /// Most client connections; nil: from the open-files limit (`ServiceLimits.connectionCountMax`).
+        /// Most client connections; nil: from the open-files limit (`ServiceLimits.Connections.countMax`).
         public var connectionCountMax: Int?
         /// Background archiving and retention; nil: none.
         public var archiving: Archiving?
@@ -139,10 +139,10 @@ public final class ArgusServer: Sendable {
         http.host = configuration.host
         http.port = configuration.port
         let descriptorLimit = DescriptorLimit.raiseSoftToHard()
-        http.connectionCountMax = configuration.connectionCountMax ?? ServiceLimits.connectionCountMax(descriptorLimit: descriptorLimit)
+        http.connectionCountMax = configuration.connectionCountMax ?? ServiceLimits.Connections.countMax(descriptorLimit: descriptorLimit)
         service.configuration.logger.info("open-files limit raised to the hard limit; the connection cap leaves room for deliveries and files",
                                           [("rlimit_nofile", .integer(descriptorLimit)), ("connection_count_max", .integer(http.connectionCountMax))])
-        http.bodySizeBytesMax = ServiceLimits.bodySizeBytesMax(method:path:)
+        http.bodySizeBytesMax = ServiceLimits.RequestBody.sizeBytesMax(method:path:)
         http.accessLog = configuration.accessLog
         let server = HTTPServer(configuration: http, handler: service.makeRouter())
         let port = try server.start()
@@ -165,7 +165,7 @@ public final class ArgusServer: Sendable {
         if service.configuration.proofUpkeep {
             tasks.append(Task {
                 while !Task.isCancelled {
-                    try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.checkpointPollSeconds * 1e9))
+                    try? await Task.sleep(nanoseconds: UInt64(ServiceLimits.Transparency.checkpointPollSeconds * 1e9))
                     if Task.isCancelled { break }
                     await service.signDueCheckpoints()
                 }

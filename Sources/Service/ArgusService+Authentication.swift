@@ -5,7 +5,7 @@ extension ArgusService {
     /// The principal behind the request's bearer token, which must hold `scope` (nil: any valid token).
     /// - Throws: 401 `missing_token`, 400 `invalid_request`, 401 `invalid_token`, `token_expired`,
     ///   `token_revoked`; 403 `insufficient_scope`.
-    func authenticate(_ request: HTTPRequest, scope: String?) throws(APIError) -> Principal {
+    func authenticate(_ request: HTTPRequest, scope: Scope?) throws(APIError) -> Principal {
         let realm = "Bearer realm=\"argus\""
         guard let header = request.headers["authorization"] else {
             throw APIError(401, "missing_token", "send an access token: Authorization: Bearer <token> (get one at POST /oauth/token)",
@@ -30,8 +30,8 @@ extension ArgusService {
                 throw APIError(403, "portal_forbidden", "a portal session token may only use the portal's routes")
             }
             if let scope, !principal.has(scope) {
-                throw APIError(403, "insufficient_scope", "this route needs the \(scope) scope",
-                               headers: [("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=\"\(scope)\"")])
+                throw APIError(403, "insufficient_scope", "this route needs the \(scope.rawValue) scope",
+                               headers: [("WWW-Authenticate", realm + ", error=\"insufficient_scope\", scope=\"\(scope.rawValue)\"")])
             }
             return principal
         }

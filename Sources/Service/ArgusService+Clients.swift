@@ -92,7 +92,7 @@ extension ArgusService {
         let principal = try authenticate(request, scope: Scope.clientsWrite)
         var fields = try FieldReader(try jsonBody(request))
         let scopes = try fields.stringArray("scopes", countMax: Scope.all.count) ?? []
-        let description = try fields.string("description", sizeBytesMax: ServiceLimits.clientDescriptionSizeBytesMax) ?? ""
+        let description = try fields.string("description", sizeBytesMax: ServiceLimits.Clients.descriptionSizeBytesMax) ?? ""
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax)
             ?? principal.organizationID
         try fields.rejectUnknown()

@@ -28,12 +28,12 @@ extension ArgusService {
         return json(200, .object([("data", .array(page)), ("next_after", next)]))
     }
 
-    /// The longest prefix of `values` whose JSON stays within `ServiceLimits.pageSizeBytesMax` (at least one).
+    /// The longest prefix of `values` whose JSON stays within `ServiceLimits.Pages.sizeBytesMax` (at least one).
     static func prefixWithinPageBytes(_ values: [JSONValue]) -> [JSONValue] {
         var bytes = 0
         for (index, value) in values.enumerated() {
             bytes += value.encoded().count + 1
-            if index > 0, bytes > ServiceLimits.pageSizeBytesMax { return Array(values[..<index]) }
+            if index > 0, bytes > ServiceLimits.Pages.sizeBytesMax { return Array(values[..<index]) }
         }
         return values
     }

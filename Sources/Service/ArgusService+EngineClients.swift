@@ -24,10 +24,10 @@ extension ArgusService {
         return (client, secret)
     }
 
-    /// The engine's clients, ordered by id (at most `ServiceLimits.clientCountMax`).
+    /// The engine's clients, ordered by id (at most `ServiceLimits.Clients.countMax`).
     package static func clients(engine: EngineBinding) async throws -> [OAuthClient] {
         var clients: [OAuthClient] = []
-        for key in try await engine.clients.keys(keysMax: ServiceLimits.clientCountMax).sorted() {
+        for key in try await engine.clients.keys(keysMax: ServiceLimits.Clients.countMax).sorted() {
             guard let entry = try await engine.clients.get(key), let json = try? JSONParser.parse(entry.value),
                   let client = OAuthClient(json: json) else { continue }
             clients.append(client)

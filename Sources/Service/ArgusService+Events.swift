@@ -67,7 +67,7 @@ extension ArgusService {
         guard let key = request.headers["idempotency-key"] else {
             return try await appendOne(body, principal: principal)
         }
-        guard !key.isEmpty, key.utf8.count <= ServiceLimits.idempotencyKeySizeBytesMax, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
+        guard !key.isEmpty, key.utf8.count <= ServiceLimits.Idempotency.keySizeBytesMax, key.unicodeScalars.allSatisfy({ $0.value >= 0x21 && $0.value < 0x7F }) else {
             throw APIError(400, "invalid_idempotency_key", "Idempotency-Key must be 1 to 255 visible ASCII characters")
         }
         let cacheKey = IdempotencyCache.key(organizationID: principal.organizationID, key: key)
@@ -148,11 +148,11 @@ extension ArgusService {
     }
 
     /// The inline form of `POST /v1/events`, run on the server's I/O thread: a publish of at most
-    /// `ServiceLimits.inlinePublishBodySizeBytesMax` without `Idempotency-Key` is checked here and
+    /// `ServiceLimits.RequestBody.inlinePublishSizeBytesMax` without `Idempotency-Key` is checked here and
     /// answered from the log writer's completion, so it costs no task and no hop through the
     /// concurrency pool. Anything else returns false and takes the task path (`publish`).
     func publishInline(_ request: HTTPRequest, respond: @escaping @Sendable (HTTPResponse) -> Void) -> Bool {
-        guard configuration.appender == nil, request.body.count <= ServiceLimits.inlinePublishBodySizeBytesMax,
+        guard configuration.appender == nil, request.body.count <= ServiceLimits.RequestBody.inlinePublishSizeBytesMax,
               request.headers["idempotency-key"] == nil else { return false }
         let event: NewEvent
         do {
@@ -231,8 +231,8 @@ extension ArgusService {
             throw APIError.invalid("events must be an array")
         }
         try fields.rejectUnknown()
-        guard !elements.isEmpty, elements.count <= ServiceLimits.batchEventCountMax else {
-            throw APIError.invalid("events must hold 1 to \(ServiceLimits.batchEventCountMax) events")
+        guard !elements.isEmpty, elements.count <= ServiceLimits.Events.batchCountMax else {
+            throw APIError.invalid("events must hold 1 to \(ServiceLimits.Events.batchCountMax) events")
         }
         var events: [NewEvent] = []
         events.reserveCapacity(elements.count)
@@ -272,16 +272,16 @@ extension ArgusService {
         var scanned = 0
         var lastScanned: UInt64?
         var pageFull = false
-        scan: while data.count < limit, scanned < ServiceLimits.eventScanCountMax {
+        scan: while data.count < limit, scanned < ServiceLimits.Events.scanCountMax {
             let records = try await source.read(from: lastScanned.map { $0 + 1 } ?? start,
-                                                countMax: min(256, ServiceLimits.eventScanCountMax - scanned))
+                                                countMax: min(256, ServiceLimits.Events.scanCountMax - scanned))
             if records.isEmpty { break }
             for record in records {
                 if (organization == "*" || record.organizationID == organization)
                     && typePattern.map({ EventType.matches(record.type, pattern: $0) }) ?? true {
                     let envelope = record.envelope()
                     // The page ends before an event that would take it past its byte limit (never empty).
-                    if !data.isEmpty, pageBytes + envelope.count + 1 > ServiceLimits.pageSizeBytesMax {
+                    if !data.isEmpty, pageBytes + envelope.count + 1 > ServiceLimits.Pages.sizeBytesMax {
                         pageFull = true
                         break scan
                     }
@@ -299,10 +299,10 @@ extension ArgusService {
 
     /// The `limit` query value, 1 to 1000 (default 100).
     func pageLimit(_ request: HTTPRequest) throws(APIError) -> Int {
-        guard let text = request.queryValue("limit") else { return ServiceLimits.pageSizeDefault }
-        guard let limit = Int(text), ServiceLimits.pageSizeRange.contains(limit) else {
+        guard let text = request.queryValue("limit") else { return ServiceLimits.Pages.size.defaultValue }
+        guard let limit = Int(text), ServiceLimits.Pages.size.range.contains(limit) else {
             throw APIError(400, "invalid_query",
-                           "limit must be an integer from \(ServiceLimits.pageSizeRange.lowerBound) to \(ServiceLimits.pageSizeRange.upperBound)")
+                           "limit must be an integer from \(ServiceLimits.Pages.size.range.lowerBound) to \(ServiceLimits.Pages.size.range.upperBound)")
         }
         return limit
     }

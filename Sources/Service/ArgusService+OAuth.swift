@@ -107,7 +107,7 @@ extension ArgusService {
         let client = try authenticateClient(request, form: form)
         if let waitSeconds = tokens.admitRequest(clientID: client.clientID, nowMs: configuration.nowMs()) {
             throw OAuthError(status: 429, code: "too_many_requests",
-                             description: "at most \(ServiceLimits.tokenRequestsPerSecondPerClientMax) token requests per second per client",
+                             description: "at most \(ServiceLimits.Tokens.requestsPerSecondPerClientMax) token requests per second per client",
                              headers: [("Retry-After", String(waitSeconds))])
         }
         var scopes = client.scopes

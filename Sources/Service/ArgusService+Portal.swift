@@ -8,14 +8,14 @@ extension ArgusService {
     /// marker scope, so it may only use `PortalRoutes` and only for its organization.
     /// - Throws: 403 `insufficient_scope` without `webhooks:read` (`webhooks:write` for a session that
     ///   is not read-only); 403 `forbidden` when a non-admin names another organization; 422 when
-    ///   `expires_in` is outside `ServiceLimits.portalSessionSecondsRange`.
+    ///   `expires_in` is outside `ServiceLimits.Portal.sessionSeconds.range`.
     func createPortalSession(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksRead)
         let body: JSONValue = request.body.isEmpty ? .object([]) : try jsonBody(request)
         var fields = try FieldReader(body)
         let readOnly = try fields.bool("read_only") ?? false
-        let range = ServiceLimits.portalSessionSecondsRange
-        let lifetimeSeconds = try fields.integer("expires_in", in: range.lowerBound...range.upperBound) ?? ServiceLimits.portalSessionSecondsDefault
+        let bounds = ServiceLimits.Portal.sessionSeconds
+        let lifetimeSeconds = try fields.integer("expires_in", in: bounds.range) ?? bounds.defaultValue
         let organization = try fields.string("organization_id", sizeBytesMax: 128) ?? principal.organizationID
         try fields.rejectUnknown()
         if !readOnly, !principal.has(Scope.webhooksWrite) {
@@ -26,7 +26,7 @@ extension ArgusService {
         guard organization == principal.organizationID || principal.isPlatformAdmin else {
             throw APIError(403, "forbidden", "only platform:admin may open a portal session for another organization")
         }
-        let scopes = [Scope.portal, Scope.webhooksRead] + (readOnly ? [] : [Scope.webhooksWrite])
+        let scopes = ([Scope.portal, .webhooksRead] + (readOnly ? [] : [.webhooksWrite])).map(\.rawValue)
         let (tokens, clientID, nowMs) = (tokens, principal.clientID, configuration.nowMs())
         let issued = try await BlockingIO.run { () throws -> (token: String, expiresAtMs: Int64) in
             try tokens.issue(clientID: clientID, organizationID: organization, scopes: scopes, nowMs: nowMs, lifetimeSeconds: lifetimeSeconds)

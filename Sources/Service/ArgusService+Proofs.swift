@@ -69,7 +69,7 @@ extension ArgusService {
 
     /// `GET /v1/events/{id}/proof?tree_size=M&offset=N` (events:read; the token's organization only,
     /// 404 otherwise). With `offset` (from the publish answer) the lookup is exact and reads one event;
-    /// without it, the events from the time in the id on are searched, at most `ServiceLimits.eventScanCountMax` of
+    /// without it, the events from the time in the id on are searched, at most `ServiceLimits.Events.scanCountMax` of
     /// them (404 `event_lookup_limit` when the search stops there without finding the id). Events that
     /// retention removed locally are read back from the archive.
     func eventProof(_ request: HTTPRequest) async throws -> HTTPResponse {
@@ -96,19 +96,19 @@ extension ArgusService {
         return try await proofResponse { try transparency.inclusionProof(of: record, treeSize: treeSize) }
     }
 
-    /// The event `id` among the `ServiceLimits.eventScanCountMax` events from `timeMs` (the time in the id; the log
+    /// The event `id` among the `ServiceLimits.Events.scanCountMax` events from `timeMs` (the time in the id; the log
     /// appends it at that time or later) on.
     private func findEvent(id: String, timeMs: Int64, notFound: APIError) async throws -> EventRecord {
         let head = source.nextOffset
         var next = try await source.firstOffset(atOrAfterTimeMs: timeMs)
         var scanned = 0
         while next < head {
-            guard scanned < ServiceLimits.eventScanCountMax else {
+            guard scanned < ServiceLimits.Events.scanCountMax else {
                 throw APIError(404, "event_lookup_limit",
-                               "event \(id) is not among the \(ServiceLimits.eventScanCountMax) events from the time in its id on (offsets from \(next - UInt64(scanned))); ask with offset=N (the offset publish answered) for an exact lookup",
+                               "event \(id) is not among the \(ServiceLimits.Events.scanCountMax) events from the time in its id on (offsets from \(next - UInt64(scanned))); ask with offset=N (the offset publish answered) for an exact lookup",
                                details: [("scanned_from_offset", .integer(next - UInt64(scanned))), ("scanned_count", .integer(scanned))])
             }
-            let records = try await source.read(from: next, countMax: min(1000, ServiceLimits.eventScanCountMax - scanned))
+            let records = try await source.read(from: next, countMax: min(1000, ServiceLimits.Events.scanCountMax - scanned))
             if records.isEmpty { break }
             if let found = records.first(where: { $0.eventID == id }) { return found }
             scanned += records.count

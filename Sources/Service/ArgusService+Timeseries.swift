@@ -7,17 +7,16 @@ extension ArgusService {
     /// `GET /v1/webhooks/{id}/stats/timeseries?hours=24&bucket_seconds=3600`: attempts and failed attempts per
     /// bucket over the last `hours`, from the delivery history (the deliveries it keeps listable). Buckets are
     /// aligned to multiples of `bucket_seconds` since 1970 (UTC); the last one holds now and is still filling.
-    /// - Throws: 400 `invalid_query` for a parameter out of `ServiceLimits.series*` or more than
-    ///   `seriesBucketCountMax` buckets; 404 for a webhook the token may not see.
+    /// - Throws: 400 `invalid_query` for a parameter out of `ServiceLimits.Series` or more than
+    ///   `bucketCountMax` buckets; 404 for a webhook the token may not see.
     func timeseries(_ request: HTTPRequest) async throws -> HTTPResponse {
         let principal = try authenticate(request, scope: Scope.webhooksRead)
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
-        let hours = try Self.queryInteger(request, "hours", in: ServiceLimits.seriesHoursRange, default: ServiceLimits.seriesHoursDefault)
-        let bucketSeconds = try Self.queryInteger(request, "bucket_seconds", in: ServiceLimits.seriesBucketSecondsRange,
-                                                  default: ServiceLimits.seriesBucketSecondsDefault)
+        let hours = try Self.queryInteger(request, "hours", within: ServiceLimits.Series.hours)
+        let bucketSeconds = try Self.queryInteger(request, "bucket_seconds", within: ServiceLimits.Series.bucketSeconds)
         let bucketCount = (hours * 3600 + bucketSeconds - 1) / bucketSeconds
-        guard bucketCount <= ServiceLimits.seriesBucketCountMax else {
-            throw APIError(400, "invalid_query", "hours * 3600 / bucket_seconds must be at most \(ServiceLimits.seriesBucketCountMax) buckets")
+        guard bucketCount <= ServiceLimits.Series.bucketCountMax else {
+            throw APIError(400, "invalid_query", "hours * 3600 / bucket_seconds must be at most \(ServiceLimits.Series.bucketCountMax) buckets")
         }
         let bucketMs = Int64(bucketSeconds) * 1000
         let endMs = (configuration.nowMs() / bucketMs + 1) * bucketMs
@@ -40,10 +39,11 @@ extension ArgusService {
         ]))
     }
 
-    /// The query parameter `name` as an integer in `range`, `fallback` when absent.
-    /// - Throws: 400 `invalid_query` when it is not an integer in `range`.
-    static func queryInteger(_ request: HTTPRequest, _ name: String, in range: ClosedRange<Int>, default fallback: Int) throws(APIError) -> Int {
-        guard let text = request.queryValue(name) else { return fallback }
+    /// The query parameter `name` as an integer in `bounds.range`, `bounds.defaultValue` when absent.
+    /// - Throws: 400 `invalid_query` when it is not an integer in the range.
+    static func queryInteger(_ request: HTTPRequest, _ name: String, within bounds: ParameterBounds<Int>) throws(APIError) -> Int {
+        let range = bounds.range
+        guard let text = request.queryValue(name) else { return bounds.defaultValue }
         guard text.utf8.count <= 12, let value = Int(text), range.contains(value) else {
             throw APIError(400, "invalid_query", "\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)")
         }

@@ -39,11 +39,11 @@ extension ArgusService {
         guard let value, !value.isNull else { return current }
         var fields = try FieldReader(value, context: "retry")
         var policy = current
-        if let count = try fields.integer("max_retries", in: 0...Int64(ServiceLimits.retryCountMax)) { policy.maxRetries = Int(count) }
-        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.retryDelayMsRange) {
+        if let count = try fields.integer("max_retries", in: 0...Int64(ServiceLimits.Retries.countMax)) { policy.maxRetries = Int(count) }
+        if let initial = try fields.integer("initial_delay_ms", in: ServiceLimits.Retries.delayMsRange) {
             policy.initialDelayMs = initial
         }
-        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.retryDelayMsRange) {
+        if let maximum = try fields.integer("max_delay_ms", in: ServiceLimits.Retries.delayMsRange) {
             policy.maxDelayMs = maximum
         }
         try fields.rejectUnknown()
@@ -58,12 +58,12 @@ extension ArgusService {
         let principal = try authenticate(request, scope: Scope.webhooksWrite)
         var fields = try FieldReader(try jsonBody(request))
         let url = try fields.string("url", required: true, sizeBytesMax: TargetGuard.urlSizeBytesMax) ?? ""
-        let types = try fields.stringArray("event_types", countMax: ServiceLimits.eventTypeFilterCountMax) ?? []
-        let description = try fields.string("description", sizeBytesMax: ServiceLimits.descriptionSizeBytesMax) ?? ""
+        let types = try fields.stringArray("event_types", countMax: ServiceLimits.Webhooks.eventTypeFilterCountMax) ?? []
+        let description = try fields.string("description", sizeBytesMax: ServiceLimits.Webhooks.descriptionSizeBytesMax) ?? ""
         let ordered = try fields.bool("ordered") ?? false
-        let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.maxInFlightRange.lowerBound)...Int64(ServiceLimits.maxInFlightRange.upperBound))
+        let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.Webhooks.maxInFlight.range.lowerBound)...Int64(ServiceLimits.Webhooks.maxInFlight.range.upperBound))
         let retry = try Self.retryPolicy(fields.any("retry"), current: RetrySchedule())
-        let rateLimit = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
+        let rateLimit = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.upperBound))
         let organization = try fields.string("organization_id", sizeBytesMax: ServiceLimits.organizationIDSizeBytesMax) ?? principal.organizationID
         let start = fields.any("start")
         let signatureText = try fields.string("signature", sizeBytesMax: 16) ?? WebhookSecret.Scheme.hmac.rawValue
@@ -92,14 +92,14 @@ extension ArgusService {
             startOffset = offset
         default: throw APIError.invalid("start must be \"now\", \"beginning\" or an offset")
         }
-        guard webhooks.list(organizationID: organization, includeGlobal: false).count < ServiceLimits.webhookCountPerOrganizationMax else {
-            throw APIError(409, "limit_reached", "an organization has at most \(ServiceLimits.webhookCountPerOrganizationMax) webhooks")
+        guard webhooks.list(organizationID: organization, includeGlobal: false).count < ServiceLimits.Webhooks.countPerOrganizationMax else {
+            throw APIError(409, "limit_reached", "an organization has at most \(ServiceLimits.Webhooks.countPerOrganizationMax) webhooks")
         }
         try await checkTarget(url)
         let now = configuration.nowMs()
         let webhook = Webhook(
             id: try WebhookStore.makeID(nowMs: now), organizationID: organization, url: url, description: description,
-            eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.maxInFlightDefault)),
+            eventTypes: types, ordered: ordered, maxInFlight: ordered ? 1 : Int(maxInFlight ?? Int64(ServiceLimits.Webhooks.maxInFlight.defaultValue)),
             retry: retry, status: .enabled, statusReason: nil, rateLimitPerSecond: rateLimit.map { Int($0) }, startOffset: startOffset,
             secrets: SecretRing(current: try WebhookSecret.generate(scheme: scheme)), createdAtMs: now, updatedAtMs: now)
         try webhooks.put(webhook)
@@ -136,21 +136,21 @@ extension ArgusService {
         var fields = try FieldReader(body)
         var updated = existing
         if let url = try fields.string("url", sizeBytesMax: TargetGuard.urlSizeBytesMax) { updated.url = url }
-        if let types = try fields.stringArray("event_types", countMax: ServiceLimits.eventTypeFilterCountMax) {
+        if let types = try fields.stringArray("event_types", countMax: ServiceLimits.Webhooks.eventTypeFilterCountMax) {
             try Self.validateEventTypes(types)
             updated.eventTypes = types
         }
-        if let description = try fields.string("description", sizeBytesMax: ServiceLimits.descriptionSizeBytesMax) {
+        if let description = try fields.string("description", sizeBytesMax: ServiceLimits.Webhooks.descriptionSizeBytesMax) {
             updated.description = description
         }
         if let ordered = try fields.bool("ordered") { updated.ordered = ordered }
-        if let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.maxInFlightRange.lowerBound)...Int64(ServiceLimits.maxInFlightRange.upperBound)) {
+        if let maxInFlight = try fields.integer("max_in_flight", in: Int64(ServiceLimits.Webhooks.maxInFlight.range.lowerBound)...Int64(ServiceLimits.Webhooks.maxInFlight.range.upperBound)) {
             updated.maxInFlight = Int(maxInFlight)
         }
         updated.retry = try Self.retryPolicy(fields.any("retry"), current: existing.retry)
         if fields.has("rate_limit_per_second") {
             // null removes the limit.
-            updated.rateLimitPerSecond = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.rateLimitPerSecondRange.upperBound)).map { Int($0) }
+            updated.rateLimitPerSecond = try fields.integer("rate_limit_per_second", in: Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.lowerBound)...Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.upperBound)).map { Int($0) }
         }
         if let status = try fields.string("status", sizeBytesMax: 32) {
             guard status == "enabled" || status == "disabled" else { throw APIError.invalid("status must be \"enabled\" or \"disabled\"") }

@@ -31,7 +31,7 @@ public final class ArgusService: Sendable {
     /// directory), signed checkpoints.
     public let transparency: TransparencyLog
     /// When `serve` signs checkpoints: the log writer notes each seal here.
-    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.checkpointIntervalSeconds * 1000)))
+    let checkpointSchedule = CheckpointSchedule.Shared(CheckpointSchedule(intervalMs: Int64(ServiceLimits.Transparency.checkpointIntervalSeconds * 1000)))
     /// The largest size the log sealed at since the start (the engine's sealer records it).
     let sealedSize = SealedSize()
 
@@ -42,7 +42,7 @@ public final class ArgusService: Sendable {
         let now = configuration.nowMs()
         var logOptions = configuration.logOptions
         if configuration.proofUpkeep, logOptions.recentLeafHashCountMax == 0 {
-            logOptions.recentLeafHashCountMax = ServiceLimits.recentLeafHashCountMax
+            logOptions.recentLeafHashCountMax = ServiceLimits.Transparency.recentLeafHashCountMax
         }
         let schedule = checkpointSchedule
         let sealed = sealedSize
@@ -189,7 +189,7 @@ public final class ArgusService: Sendable {
 
     /// A route's `Expect: 100-continue` check: the body may come only with a token that holds `scope`
     /// (otherwise the 401/403 goes out at once and the body is never read).
-    func requires(_ scope: String) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
+    func requires(_ scope: Scope) -> @Sendable (HTTPRequest) async -> HTTPResponse? {
         { [self] request in
             await fetchSharedToken(request)
             do throws(APIError) {

@@ -11,14 +11,14 @@ import NATS
 /// front as the local cache (concurrent requests within one process, and results seen before).
 ///
 /// Bounds: the bucket keeps `limits.entriesMax` keys (the oldest goes first beyond it, as the local
-/// cache's total bound) for `ServiceLimits.idempotencyRetentionSeconds`. The local engine's bound per
+/// cache's total bound) for `ServiceLimits.Idempotency.retentionSeconds`. The local engine's bound per
 /// organization is not applied in the bucket: one organization's keys can push out another's.
 struct EngineIdempotency: Sendable {
     /// The bucket's name.
     static let bucketName = "ARGUS_IDEMPOTENCY"
     /// Its bounds (see the type's comment); a value holds a digest and a publish's answer.
-    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.idempotencyKeyCountMax,
-                                              ageSecondsMax: Double(ServiceLimits.idempotencyRetentionSeconds),
+    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.Idempotency.keyCountMax,
+                                              ageSecondsMax: Double(ServiceLimits.Idempotency.retentionSeconds),
                                               valueBytesMax: IdempotencyCache.recordSizeBytesMax, dropsOldest: true)
     /// How old a claim without a result must be before another process takes the key over, in
     /// milliseconds: well past the engine's append retries (`JetStreamEventLog.appendRetrySeconds`).

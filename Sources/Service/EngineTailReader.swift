@@ -1,6 +1,7 @@
 import Engine
 import EventLog
 import NATS
+import SystemIO
 
 /// `tail --engine URL`: reads the engine's `ARGUS_EVENTS` stream directly, in batches of 256.
 public struct EngineTailReader: Sendable {
@@ -36,10 +37,23 @@ public struct EngineTailReader: Sendable {
         return reader
     }
 
+    /// How long a read retries an engine that cannot answer (leaders being elected after a node's death), in seconds.
+    public static let readRetrySeconds = 15.0
+
     /// The next event, or nil when the stream holds nothing more now.
+    /// - Throws: `EventSourceError.engineUnavailable` when the engine did not answer for `readRetrySeconds`.
     public mutating func next() async throws -> EventRecord? {
         if buffered.isEmpty {
-            buffered = try await log.read(from: position, countMax: 256)
+            let start = SystemClock.monotonicSeconds()
+            while true {
+                do {
+                    buffered = try await log.read(from: position, countMax: 256)
+                    break
+                } catch {
+                    guard case .engineUnavailable = error, SystemClock.monotonicSeconds() - start < Self.readRetrySeconds else { throw error }
+                }
+                try await Task.sleep(nanoseconds: 200_000_000)
+            }
             buffered.reverse()
         }
         guard let record = buffered.popLast() else { return nil }

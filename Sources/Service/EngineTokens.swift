@@ -18,14 +18,18 @@ final class EngineTokens: Sendable {
     static let bucketName = "ARGUS_TOKENS"
     /// Its bounds: as many entries as live tokens a store may hold (a write beyond is refused: 503),
     /// kept for the longest token lifetime (a portal session's), records of at most `TokenStore.recordSizeBytesMax`.
-    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.liveTokenCountMax,
-                                              ageSecondsMax: Double(ServiceLimits.portalSessionSecondsRange.upperBound),
+    static let limits = KeyValueBucket.Limits(entriesMax: ServiceLimits.Tokens.liveCountMax,
+                                              ageSecondsMax: Double(ServiceLimits.Portal.sessionSeconds.range.upperBound),
                                               valueBytesMax: TokenStore.recordSizeBytesMax, dropsOldest: false)
     /// The most bucket reads for unknown tokens at once.
     static let fetchesInFlightMax = 64
 
+    /// Reads one key of the tokens bucket: `bucket.get` (tests put in a reader that holds its answer).
+    typealias KeyReader = @Sendable (String) async throws -> KeyValueEntry?
+
     let bucket: KeyValueBucket
     let clientBucket: KeyValueBucket
+    private let readKey: KeyReader
     let tokens: TokenStore
     let clients: ClientStore
     private let nowMs: @Sendable () -> Int64
@@ -34,8 +38,9 @@ final class EngineTokens: Sendable {
     private let state = Mutex<(revision: UInt64, fetches: Int)>((0, 0))
 
     init(bucket: KeyValueBucket, clientBucket: KeyValueBucket, tokens: TokenStore, clients: ClientStore,
-         nowMs: @escaping @Sendable () -> Int64, logger: Logger) {
+         nowMs: @escaping @Sendable () -> Int64, logger: Logger, readKey: KeyReader? = nil) {
         self.bucket = bucket
+        self.readKey = readKey ?? { try await bucket.get($0) }
         self.clientBucket = clientBucket
         self.tokens = tokens
         self.clients = clients
@@ -69,7 +74,7 @@ final class EngineTokens: Sendable {
         guard admitted else { return }
         defer { state.withLock { $0.fetches -= 1 } }
         let digest = TokenStore.digest(of: token)
-        guard let entry = try? await bucket.get(digest), await clientExists(in: entry.value) else { return }
+        guard let entry = try? await readKey(digest), await clientExists(in: entry.value) else { return }
         tokens.adopt(digest: digest, line: entry.value, nowMs: nowMs())
     }
 

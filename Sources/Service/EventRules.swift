@@ -23,7 +23,7 @@ public enum EventRules {
         }
     }
 
-    /// `data` is a JSON object of at most `ServiceLimits.eventDataSizeBytesMax` bytes; returns its bytes as given.
+    /// `data` is a JSON object of at most `ServiceLimits.Events.dataSizeBytesMax` bytes; returns its bytes as given.
     /// - Throws: 400 `invalid_json`; 422 `validation_failed` when not an object; 413 `data_too_large`.
     public static func checkedData(_ bytes: [UInt8], context: String) throws(APIError) -> [UInt8] {
         let value: JSONValue
@@ -49,10 +49,10 @@ public enum EventRules {
         guard case .object = data else { throw APIError.invalid("\(context): data must be a JSON object") }
     }
 
-    /// - Throws: 413 `data_too_large` when `sizeBytes` exceeds `ServiceLimits.eventDataSizeBytesMax`.
+    /// - Throws: 413 `data_too_large` when `sizeBytes` exceeds `ServiceLimits.Events.dataSizeBytesMax`.
     static func checkDataSize(_ sizeBytes: Int, context: String) throws(APIError) {
-        guard sizeBytes <= ServiceLimits.eventDataSizeBytesMax else {
-            throw APIError(413, "data_too_large", "\(context): data is \(sizeBytes) bytes; the limit is \(ServiceLimits.eventDataSizeBytesMax)")
+        guard sizeBytes <= ServiceLimits.Events.dataSizeBytesMax else {
+            throw APIError(413, "data_too_large", "\(context): data is \(sizeBytes) bytes; the limit is \(ServiceLimits.Events.dataSizeBytesMax)")
         }
     }
 }

@@ -44,7 +44,7 @@ final class IdempotencyCache: Sendable {
                   let digest = json["request_sha256"]?.stringValue.flatMap({ try? Hex.decode($0) }),
                   let status = json["status"]?.int64Value, let body = json["body"]?.stringValue,
                   let created = json["created_at_ms"]?.int64Value,
-                  nowMs - created < ServiceLimits.idempotencyRetentionSeconds * 1000 else { continue }
+                  nowMs - created < ServiceLimits.Idempotency.retentionSeconds * 1000 else { continue }
             loaded.finish(key, requestDigest: digest, status: Int(status), body: Array(body.utf8), createdAtMs: created)
         }
         try Self.compact(journal, to: loaded, nowMs: nowMs)
@@ -53,9 +53,9 @@ final class IdempotencyCache: Sendable {
     }
 
     static func emptyBook() -> IdempotencyBook {
-        IdempotencyBook(perOrganizationMax: ServiceLimits.idempotencyKeyCountPerOrganizationMax,
-                        totalMax: ServiceLimits.idempotencyKeyCountMax,
-                        retentionMs: ServiceLimits.idempotencyRetentionSeconds * 1000)
+        IdempotencyBook(perOrganizationMax: ServiceLimits.Idempotency.keyCountPerOrganizationMax,
+                        totalMax: ServiceLimits.Idempotency.keyCountMax,
+                        retentionMs: ServiceLimits.Idempotency.retentionSeconds * 1000)
     }
 
     private static func record(key: String, requestDigest: [UInt8], status: Int, body: [UInt8], createdAtMs: Int64) -> [UInt8] {

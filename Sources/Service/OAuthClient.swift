@@ -17,7 +17,7 @@ public struct OAuthClient: Sendable, Equatable {
     public var scopes: [String]
     /// Registration time, in Unix milliseconds.
     package var createdAtMs: Int64
-    /// What the client is for (free text, at most `ServiceLimits.clientDescriptionSizeBytesMax` bytes).
+    /// What the client is for (free text, at most `ServiceLimits.Clients.descriptionSizeBytesMax` bytes).
     public var description = ""
 
     /// The client as the API and `clients list` show it (never the secret or its digest).
@@ -79,11 +79,11 @@ public struct ClientStore: Sendable {
 
     /// Registers a client and returns it with its secret (shown once, never stored).
     /// - Throws: `StoreError.invalid` for an invalid organization or scope list, `.clientLimit` at
-    ///   `ServiceLimits.clientCountMax` clients, `.system` for I/O.
+    ///   `ServiceLimits.Clients.countMax` clients, `.system` for I/O.
     public func create(organizationID: String, scopes: [String], nowMs: Int64,
                        description: String = "") throws -> (OAuthClient, secret: String) {
-        guard description.utf8.count <= ServiceLimits.clientDescriptionSizeBytesMax else {
-            throw StoreError.invalid("description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
+        guard description.utf8.count <= ServiceLimits.Clients.descriptionSizeBytesMax else {
+            throw StoreError.invalid("description is longer than \(ServiceLimits.Clients.descriptionSizeBytesMax) bytes")
         }
         guard Self.isValidOrganizationID(organizationID) else {
             throw StoreError.invalid("organization ids are 1 to \(ServiceLimits.organizationIDSizeBytesMax) characters of [A-Za-z0-9_.-]")
@@ -92,8 +92,8 @@ public struct ClientStore: Sendable {
         guard unknown.isEmpty, !scopes.isEmpty else {
             throw StoreError.invalid("scopes must be a non-empty subset of: \(Scope.all.joined(separator: " "))")
         }
-        guard FileStore.names(in: directory, suffix: ".json").count < ServiceLimits.clientCountMax else {
-            throw StoreError.clientLimit(limit: ServiceLimits.clientCountMax)
+        guard FileStore.names(in: directory, suffix: ".json").count < ServiceLimits.Clients.countMax else {
+            throw StoreError.clientLimit(limit: ServiceLimits.Clients.countMax)
         }
         let clientID = "cli_" + Hex.encode(try SecureRandom.bytes(count: 12))
         let secret = "cs_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
@@ -120,7 +120,7 @@ public struct ClientStore: Sendable {
         return OAuthClient(json: json)
     }
 
-    /// Every client, ordered by id (at most `ServiceLimits.clientCountMax`).
+    /// Every client, ordered by id (at most `ServiceLimits.Clients.countMax`).
     public func all() -> [OAuthClient] {
         FileStore.names(in: directory, suffix: ".json").compactMap { name in
             client(String(name.dropLast(5)))

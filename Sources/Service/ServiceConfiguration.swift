@@ -18,7 +18,7 @@ public struct ServiceConfiguration: Sendable {
     /// How deliveries are sent (our HTTP/1.1 client for `http://`, URLSession for `https://`; tests may substitute).
     public var deliveryTransport: any DeliveryTransport = SchemeRoutingTransport()
     /// Total time one delivery attempt may take, in seconds.
-    package var deliveryAttemptTimeoutSeconds = DeliveryLimits.attemptTimeoutSeconds
+    package var deliveryAttemptTimeoutSeconds = DeliveryLimits.Attempts.timeoutSeconds
     /// A webhook failing continuously for this long is disabled, in seconds (default 5 days).
     public var autoDisableSeconds = DeliveryLimits.autoDisableSecondsDefault
     /// Whether `GET /metrics` answers without a token (`serve --metrics-public`); otherwise it needs
@@ -30,7 +30,7 @@ public struct ServiceConfiguration: Sendable {
     /// computed from the log when asked for.
     public var proofUpkeep = true
     /// Access-token lifetime, in seconds.
-    package var tokenLifetimeSeconds = ServiceLimits.accessTokenLifetimeSeconds
+    package var tokenLifetimeSeconds = ServiceLimits.Tokens.lifetimeSeconds
     /// Milliseconds since 1970; replaceable in tests.
     public var nowMs: @Sendable () -> Int64 = { SystemClock.nowMs() }
     /// The source every reader of the service reads events from, given the opened log: the log itself

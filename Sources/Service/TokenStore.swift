@@ -16,9 +16,9 @@ import Glibc
 /// O(log n) each) at every
 /// issuance, revoked tokens and a deleted client's tokens are dropped at once, and the journal is
 /// rewritten with only the live tokens when it holds more than twice as many lines (and at open).
-/// A client holds at most `ServiceLimits.liveTokenCountPerClientMax` live tokens, the store at most
-/// `ServiceLimits.liveTokenCountMax`, and a client may ask for at most
-/// `ServiceLimits.tokenRequestsPerSecondPerClientMax` tokens per second.
+/// A client holds at most `ServiceLimits.Tokens.liveCountPerClientMax` live tokens, the store at most
+/// `ServiceLimits.Tokens.liveCountMax`, and a client may ask for at most
+/// `ServiceLimits.Tokens.requestsPerSecondPerClientMax` tokens per second.
 package final class TokenStore: Sendable {
     /// What a bearer token turned out to be.
     package enum Lookup: Sendable, Equatable {
@@ -58,8 +58,8 @@ package final class TokenStore: Sendable {
         /// Digests of recent revocations, so their holders hear `token_revoked` (bounded FIFO).
         var recentlyRevoked: Set<String> = []
         var recentlyRevokedOrder: [String] = []
-        var rateLimiter = TokenRateLimiter(requestsPerSecond: ServiceLimits.tokenRequestsPerSecondPerClientMax,
-                                           clientCountMax: ServiceLimits.clientCountMax)
+        var rateLimiter = TokenRateLimiter(requestsPerSecond: ServiceLimits.Tokens.requestsPerSecondPerClientMax,
+                                           clientCountMax: ServiceLimits.Clients.countMax)
         var journalLineCount = 0
 
         mutating func insert(_ digest: String, _ record: Record) {
@@ -185,10 +185,10 @@ package final class TokenStore: Sendable {
 
     /// Issues a token for `client` with `scopes`, durably.
     /// - Throws: `StoreError.clientTokenLimit` when the client holds
-    ///   `ServiceLimits.liveTokenCountPerClientMax` live tokens; `.tokenLimit` at the store's cap
+    ///   `ServiceLimits.Tokens.liveCountPerClientMax` live tokens; `.tokenLimit` at the store's cap
     ///   (`APIError(_:)` maps them to 429 and 503); `.system` when the journal cannot be written.
     package func issue(client: OAuthClient, scopes: [String], nowMs: Int64,
-                      lifetimeSeconds: Int64 = ServiceLimits.accessTokenLifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
+                      lifetimeSeconds: Int64 = ServiceLimits.Tokens.lifetimeSeconds) throws -> (token: String, expiresAtMs: Int64) {
         try issue(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes, nowMs: nowMs,
                   lifetimeSeconds: lifetimeSeconds)
     }
@@ -201,11 +201,11 @@ package final class TokenStore: Sendable {
         let client = (clientID: clientID, organizationID: organizationID)
         try state.withLock { state throws(StoreError) in
             state.pruneExpired(nowMs: nowMs)
-            guard state.liveCount(of: client.clientID) < ServiceLimits.liveTokenCountPerClientMax else {
-                throw .clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)
+            guard state.liveCount(of: client.clientID) < ServiceLimits.Tokens.liveCountPerClientMax else {
+                throw .clientTokenLimit(limit: ServiceLimits.Tokens.liveCountPerClientMax)
             }
-            guard state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else {
-                throw .tokenLimit(limit: ServiceLimits.liveTokenCountMax)
+            guard state.records.count + state.pendingCount < ServiceLimits.Tokens.liveCountMax else {
+                throw .tokenLimit(limit: ServiceLimits.Tokens.liveCountMax)
             }
             state.pendingByClient[client.clientID, default: 0] += 1
             state.pendingCount += 1
@@ -283,8 +283,8 @@ package final class TokenStore: Sendable {
     /// Takes in a token another process issued (`line` as `issuanceRecord` made it), in memory only:
     /// under `serve --engine` the engine's bucket is where such tokens live, read again at every start.
     /// - Returns: false when `line` is not an issuance record of `digest`, the token expired, its
-    ///   client has `ServiceLimits.liveTokenCountPerClientMax` live tokens here, or the store holds
-    ///   `ServiceLimits.liveTokenCountMax`, or the token's revocation was heard here (`forget`).
+    ///   client has `ServiceLimits.Tokens.liveCountPerClientMax` live tokens here, or the store holds
+    ///   `ServiceLimits.Tokens.liveCountMax`, or the token's revocation was heard here (`forget`).
     @discardableResult
     func adopt(digest: String, line: [UInt8], nowMs: Int64) -> Bool {
         guard let json = try? JSONParser.parse(line), json["token_sha256"]?.stringValue == digest,
@@ -294,8 +294,8 @@ package final class TokenStore: Sendable {
         return state.withLock { state in
             if state.records[digest] != nil { return true }
             guard !state.recentlyRevoked.contains(digest) else { return false }
-            guard state.liveCount(of: client) < ServiceLimits.liveTokenCountPerClientMax,
-                  state.records.count + state.pendingCount < ServiceLimits.liveTokenCountMax else { return false }
+            guard state.liveCount(of: client) < ServiceLimits.Tokens.liveCountPerClientMax,
+                  state.records.count + state.pendingCount < ServiceLimits.Tokens.liveCountMax else { return false }
             state.insert(digest, Record(clientID: client, organizationID: organization, scopes: scopes, expiresAtMs: expires))
             return true
         }
@@ -311,7 +311,7 @@ package final class TokenStore: Sendable {
         }
     }
 
-    /// The digests of `clientID`'s live tokens (at most `ServiceLimits.liveTokenCountPerClientMax`).
+    /// The digests of `clientID`'s live tokens (at most `ServiceLimits.Tokens.liveCountPerClientMax`).
     func digests(clientID: String) -> [String] {
         state.withLock { Array($0.digestsByClient[clientID] ?? []) }
     }

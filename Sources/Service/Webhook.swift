@@ -12,9 +12,9 @@ public struct Webhook: Sendable, Equatable {
     public var organizationID: String
     /// Where deliveries are POSTed (`https://`, or `http://` where `serve --allow-http` allows it).
     public var url: String
-    /// Free text, at most `ServiceLimits.descriptionSizeBytesMax` bytes.
+    /// Free text, at most `ServiceLimits.Webhooks.descriptionSizeBytesMax` bytes.
     public var description: String
-    /// Event types or patterns delivered (`EventType.matches`), at most `ServiceLimits.eventTypeFilterCountMax`.
+    /// Event types or patterns delivered (`EventType.matches`), at most `ServiceLimits.Webhooks.eventTypeFilterCountMax`.
     public var eventTypes: [String]
     /// One delivery at a time, in offset order (`maxInFlight` is then 1).
     package var ordered: Bool

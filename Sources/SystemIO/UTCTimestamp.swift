@@ -31,7 +31,7 @@ public enum UTCTimestamp {
 
     /// Writes exactly `sizeBytes` bytes at the start of `buffer` (which holds at least that many).
     private static func write(ms: Int64, into buffer: UnsafeMutableRawBufferPointer) {
-        let date = civil(ms: ms)
+        let date = CivilDate(ms: ms)
         var position = 0
         func digits(_ value: Int, _ width: Int) {
             var divisor = 1
@@ -48,50 +48,30 @@ public enum UTCTimestamp {
             buffer[position] = byte
             position += 1
         }
-        digits(date.year, 4)
-        literal(UInt8(ascii: "-"))
-        digits(date.month, 2)
-        literal(UInt8(ascii: "-"))
-        digits(date.day, 2)
-        literal(UInt8(ascii: "T"))
-        digits(date.secondOfDay / 3600, 2)
-        literal(UInt8(ascii: ":"))
-        digits(date.secondOfDay / 60 % 60, 2)
-        literal(UInt8(ascii: ":"))
-        digits(date.secondOfDay % 60, 2)
-        literal(UInt8(ascii: "."))
+        /// A field of `width` digits and the separator that follows it.
+        func field(_ value: Int, _ width: Int, then separator: Unicode.Scalar) {
+            digits(value, width)
+            literal(UInt8(ascii: separator))
+        }
+        field(date.year, 4, then: "-")
+        field(date.month, 2, then: "-")
+        field(date.day, 2, then: "T")
+        field(date.hour, 2, then: ":")
+        field(date.minute, 2, then: ":")
+        field(date.second, 2, then: ".")
         digits(date.milliseconds, 3)
         for byte in "+00:00".utf8 { literal(byte) }
     }
 
     /// Any year, with `String` padding (years beyond 9999 get more digits; before year 0, a sign).
     private static func formatAnyYear(ms: Int64) -> String {
-        let date = civil(ms: ms)
+        let date = CivilDate(ms: ms)
         func pad(_ value: Int, _ width: Int) -> String {
             let text = String(value)
             return String(repeating: "0", count: max(0, width - text.count)) + text
         }
-        return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T\(pad(date.secondOfDay / 3600, 2)):"
-            + "\(pad(date.secondOfDay / 60 % 60, 2)):\(pad(date.secondOfDay % 60, 2)).\(pad(date.milliseconds, 3))+00:00"
-    }
-
-    /// The civil date, second of the day and millisecond of `ms` since 1970 (Howard Hinnant's algorithm).
-    private static func civil(ms unclamped: Int64) -> (year: Int, month: Int, day: Int, secondOfDay: Int, milliseconds: Int) {
-        let ms = min(max(unclamped, -(1 << 61)), 1 << 61)  // far beyond any year a clock gives; no overflow below
-        let seconds = ms >= 0 ? ms / 1000 : (ms - 999) / 1000
-        let milliseconds = Int(ms - seconds * 1000)
-        var days = seconds >= 0 ? seconds / 86_400 : (seconds - 86_399) / 86_400
-        let secondOfDay = Int(seconds - days * 86_400)
-        days += 719_468
-        let era = (days >= 0 ? days : days - 146_096) / 146_097
-        let dayOfEra = days - era * 146_097
-        let yearOfEra = (dayOfEra - dayOfEra / 1460 + dayOfEra / 36_524 - dayOfEra / 146_096) / 365
-        let dayOfYear = dayOfEra - (365 * yearOfEra + yearOfEra / 4 - yearOfEra / 100)
-        let monthPrime = (5 * dayOfYear + 2) / 153
-        let day = Int(dayOfYear - (153 * monthPrime + 2) / 5 + 1)
-        let month = Int(monthPrime < 10 ? monthPrime + 3 : monthPrime - 9)
-        let year = Int(yearOfEra + era * 400 + (month <= 2 ? 1 : 0))
-        return (year, month, day, secondOfDay, milliseconds)
+        return "\(pad(date.year, 4))-\(pad(date.month, 2))-\(pad(date.day, 2))T\(pad(date.hour, 2)):"
+            + "\(pad(date.minute, 2)):\(pad(date.second, 2)).\(pad(date.milliseconds, 3))+00:00"
     }
 
     /// 0000-01-01T00:00:00.000 and 9999-12-31T23:59:59.999, in milliseconds since 1970.

@@ -41,12 +41,15 @@ public struct DeliveryHeaders: Sendable, Equatable {
         var fields = [
             HeaderField(name: WebhookHeaderName.contentType, value: Self.contentType),
             HeaderField(name: WebhookHeaderName.userAgent, value: "Argus-Webhooks/\(version)"),
-            HeaderField(name: WebhookHeaderName.id, value: deliveryID),
-            HeaderField(name: WebhookHeaderName.timestamp, value: timestamp),
-            HeaderField(name: WebhookHeaderName.signature, value: signature),
-            HeaderField(name: WebhookHeaderName.svixID, value: deliveryID),
-            HeaderField(name: WebhookHeaderName.svixTimestamp, value: timestamp),
-            HeaderField(name: WebhookHeaderName.svixSignature, value: signature),
+        ]
+        for names in [WebhookHeaderName.standard, WebhookHeaderName.svix] {
+            fields += [
+                HeaderField(name: names.id, value: deliveryID),
+                HeaderField(name: names.timestamp, value: timestamp),
+                HeaderField(name: names.signature, value: signature),
+            ]
+        }
+        fields += [
             HeaderField(name: WebhookHeaderName.argusEvent, value: eventType),
             HeaderField(name: WebhookHeaderName.argusDelivery, value: deliveryID),
             HeaderField(name: WebhookHeaderName.argusAttempt, value: String(attempt)),

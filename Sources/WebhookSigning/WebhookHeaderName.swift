@@ -4,18 +4,23 @@ public enum WebhookHeaderName {
     public static let contentType = "content-type"
     /// `user-agent`.
     package static let userAgent = "user-agent"
-    /// `webhook-id`: the delivery id.
-    public static let id = "webhook-id"
-    /// `webhook-timestamp`: Unix seconds of the attempt.
-    public static let timestamp = "webhook-timestamp"
-    /// `webhook-signature`: space-separated `v1,<base64>` entries.
-    public static let signature = "webhook-signature"
-    /// `svix-id`: the same value as `webhook-id`.
-    package static let svixID = "svix-id"
-    /// `svix-timestamp`: the same value as `webhook-timestamp`.
-    package static let svixTimestamp = "svix-timestamp"
-    /// `svix-signature`: the same value as `webhook-signature`.
-    package static let svixSignature = "svix-signature"
+
+    /// The three headers of a Standard Webhooks signature, under one naming: the message id, the
+    /// timestamp and the signatures.
+    public struct SignatureSet: Sendable, Equatable {
+        /// The delivery id (receivers deduplicate on it).
+        public let id: String
+        /// Unix seconds of the attempt.
+        public let timestamp: String
+        /// Space-separated `v1,<base64>` (and `v1a,<base64>`) entries.
+        public let signature: String
+    }
+
+    /// `webhook-id`, `webhook-timestamp`, `webhook-signature`.
+    public static let standard = SignatureSet(id: "webhook-id", timestamp: "webhook-timestamp", signature: "webhook-signature")
+    /// `svix-id`, `svix-timestamp`, `svix-signature`: the same values under Svix's names.
+    package static let svix = SignatureSet(id: "svix-id", timestamp: "svix-timestamp", signature: "svix-signature")
+
     /// `x-argus-signature`: `sha256=<lowercase hex HMAC of the body>`.
     package static let argusSignature = "x-argus-signature"
     /// `x-argus-event`: the event type.

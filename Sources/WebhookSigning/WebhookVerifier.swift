@@ -50,16 +50,17 @@ public struct WebhookVerifier: Sendable {
         var byName: [String: [String]] = [:]
         for field in headers { byName[field.name.lowercased(), default: []].append(field.value) }
 
-        let standardNames = [WebhookHeaderName.id, WebhookHeaderName.timestamp, WebhookHeaderName.signature]
-        let svixNames = [WebhookHeaderName.svixID, WebhookHeaderName.svixTimestamp, WebhookHeaderName.svixSignature]
-        let useSvix = !standardNames.contains { byName[$0] != nil } && svixNames.contains { byName[$0] != nil }
-        let names = useSvix ? svixNames : standardNames
+        func present(_ names: WebhookHeaderName.SignatureSet) -> Bool {
+            [names.id, names.timestamp, names.signature].contains { byName[$0] != nil }
+        }
+        let useSvix = !present(WebhookHeaderName.standard) && present(WebhookHeaderName.svix)
+        let names = useSvix ? WebhookHeaderName.svix : WebhookHeaderName.standard
 
-        let id = try Self.single(names[0], in: byName)
-        let timestampText = try Self.single(names[1], in: byName)
-        let signatureText = try Self.single(names[2], in: byName)
-        let timestampSeconds = try Self.parseTimestamp(timestampText, name: names[1])
-        let (signatures, asymmetricSignatures) = try Self.parseSignatures(signatureText, name: names[2])
+        let id = try Self.single(names.id, in: byName)
+        let timestampText = try Self.single(names.timestamp, in: byName)
+        let signatureText = try Self.single(names.signature, in: byName)
+        let timestampSeconds = try Self.parseTimestamp(timestampText, name: names.timestamp)
+        let (signatures, asymmetricSignatures) = try Self.parseSignatures(signatureText, name: names.signature)
         let argusMAC = try byName[WebhookHeaderName.argusSignature] == nil
             ? nil
             : Self.parseArgusSignature(try Self.single(WebhookHeaderName.argusSignature, in: byName))

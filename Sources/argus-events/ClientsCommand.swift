@@ -31,8 +31,8 @@ struct ClientsCommand: Command {
             throw UsageError("--scopes must list some of: \(Scope.all.joined(separator: " "))")
         }
         let description = arguments.value("--description") ?? ""
-        guard description.utf8.count <= ServiceLimits.clientDescriptionSizeBytesMax else {
-            throw UsageError("--description is longer than \(ServiceLimits.clientDescriptionSizeBytesMax) bytes")
+        guard description.utf8.count <= ServiceLimits.Clients.descriptionSizeBytesMax else {
+            throw UsageError("--description is longer than \(ServiceLimits.Clients.descriptionSizeBytesMax) bytes")
         }
         let (client, secret): (OAuthClient, secret: String)
         if let engine = try await engine(arguments) {

@@ -28,16 +28,13 @@ struct VerifyCommand: Command {
             let local = FileManager.default.fileExists(atPath: dataDirectory.log) ? dataDirectory.log : nil
             let report = try await ArchiveVerifier.verify(target: target, localLogDirectory: local, progress: show("verifying archive"))
             if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-            for note in report.notes + (report.local?.notes ?? []) { Console.error("note: \(note)") }
-            if let offset = report.firstBadOffset, let problem = report.problem {
-                Console.print("FAILED at offset \(offset): \(problem)")
-                return 1
+            if let failed = printNotesAndFailure(report.summary, notes: report.summary.notes + (report.local?.summary.notes ?? [])) {
+                return failed
             }
             let range = report.firstOffset.map { "offsets \($0)..<\(report.nextOffset ?? $0)" } ?? "empty"
-            var line = "ok: archive \(target.location): \(report.recordCount) records in \(report.segmentCount) segments, "
-                + "\(report.sizeBytes) bytes (\(range))"
+            var line = "ok: archive \(target.location): \(counts(report.summary)), \(report.summary.sizeBytes) bytes (\(range))"
             if let localReport = report.local {
-                line += "; local: \(localReport.recordCount) records in \(localReport.segmentCount) segments, chain head \(localReport.lastChainHex)"
+                line += "; local: \(counts(localReport.summary)), chain head \(localReport.lastChainHex)"
             }
             Console.print(line)
             return try await verifyArchiveTransparency(target: target, arguments: arguments, dataDirectory: dataDirectory)
@@ -45,13 +42,23 @@ struct VerifyCommand: Command {
         let directory = try dataDirectory.requireLog()
         let report = try LogVerifier.verify(directory: directory, progress: show("verifying"))
         if showProgress { FileHandle.standardError.write(Data("\n".utf8)) }
-        for note in report.notes { Console.error("note: \(note)") }
-        if let offset = report.firstBadOffset, let problem = report.problem {
-            Console.print("FAILED at offset \(offset): \(problem)")
-            return 1
-        }
-        Console.print("ok: \(report.recordCount) records in \(report.segmentCount) segments, \(report.sizeBytes) bytes; chain head \(report.lastChainHex)")
+        if let failed = printNotesAndFailure(report.summary, notes: report.summary.notes) { return failed }
+        Console.print("ok: \(counts(report.summary)), \(report.summary.sizeBytes) bytes; chain head \(report.lastChainHex)")
         return try verifyTransparency(dataDirectory: dataDirectory)
+    }
+
+    /// Prints `notes` on standard error, then `summary`'s problem as `FAILED at offset N: problem`.
+    /// - Returns: exit code 1 when there is a problem, nil when the summary is intact.
+    static func printNotesAndFailure(_ summary: VerificationSummary, notes: [String]) -> Int32? {
+        for note in notes { Console.error("note: \(note)") }
+        guard let offset = summary.firstBadOffset, let problem = summary.problem else { return nil }
+        Console.print("FAILED at offset \(offset): \(problem)")
+        return 1
+    }
+
+    /// `N records in M segments`.
+    static func counts(_ summary: VerificationSummary) -> String {
+        "\(summary.recordCount) records in \(summary.segmentCount) segments"
     }
 
     /// The derived transparency data: every hash tile and the stored checkpoint against the log.

@@ -45,7 +45,7 @@ import EventLog
         #expect(deleted == Array(sealed.dropFirst(2)), "every archived, passed segment; never the active one")
         #expect(try SegmentCatalog.baseOffsets(directory: fixture.logDirectory).count == 1)
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.isIntact, "\(report.problem ?? "")")
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
     }
 
     @Test func unverifiedUploadsDoNotCount() async throws {

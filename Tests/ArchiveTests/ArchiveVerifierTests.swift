@@ -24,8 +24,8 @@ import EventLog
         let frame = try frames(of: path)[3]   // the fourth record of the segment
         try flipByte(path, at: frame.position + frame.size - 2)
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == entry.baseOffset + 3, "\(report.problem ?? "")")
-        #expect(report.segmentCount == 2)
+        #expect(report.summary.firstBadOffset == entry.baseOffset + 3, "\(report.summary.problem ?? "")")
+        #expect(report.summary.segmentCount == 2)
     }
 
     @Test func aReplacedButSelfConsistentObjectFailsItsDigest() async throws {
@@ -36,24 +36,24 @@ import EventLog
         bytes.append(0)
         try bytes.write(to: URL(fileURLWithPath: path))
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset != nil)
+        #expect(report.summary.firstBadOffset != nil)
         // Extra bytes after the footer are reported where they sit: after the last record of that segment.
-        #expect(report.firstBadOffset.map { $0 >= entries[1].baseOffset && $0 <= entries[1].nextOffset } == true)
+        #expect(report.summary.firstBadOffset.map { $0 >= entries[1].baseOffset && $0 <= entries[1].nextOffset } == true)
     }
 
     @Test func aMissingSegmentObject() async throws {
         let (fixture, entries) = try await Self.archived()
         try FileManager.default.removeItem(atPath: fixture.object(entries[3].segmentKey))
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == entries[3].baseOffset)
-        #expect(report.problem?.contains("missing") == true)
+        #expect(report.summary.firstBadOffset == entries[3].baseOffset)
+        #expect(report.summary.problem?.contains("missing") == true)
     }
 
     @Test func aMissingManifestEntryIsAGap() async throws {
         let (fixture, entries) = try await Self.archived()
         try FileManager.default.removeItem(atPath: fixture.object(entries[2].manifestKey))
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == entries[2].baseOffset)
+        #expect(report.summary.firstBadOffset == entries[2].baseOffset)
     }
 
     @Test func aDuplicatedSegmentObject() async throws {
@@ -63,8 +63,8 @@ import EventLog
         try FileManager.default.copyItem(atPath: fixture.object(entries[1].segmentKey),
                                          toPath: fixture.object(ArchiveLayout.segmentKey(baseOffset: bogus)))
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == bogus, "\(report.problem ?? "")")
-        #expect(report.problem?.contains("not in the manifest") == true)
+        #expect(report.summary.firstBadOffset == bogus, "\(report.summary.problem ?? "")")
+        #expect(report.summary.problem?.contains("not in the manifest") == true)
     }
 
     @Test func aDuplicatedManifestEntry() async throws {
@@ -73,7 +73,7 @@ import EventLog
         try FileManager.default.removeItem(atPath: fixture.object(entries[3].manifestKey))
         try FileManager.default.copyItem(atPath: fixture.object(entries[1].manifestKey), toPath: fixture.object(entries[3].manifestKey))
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == entries[3].baseOffset, "\(report.problem ?? "")")
+        #expect(report.summary.firstBadOffset == entries[3].baseOffset, "\(report.summary.problem ?? "")")
     }
 
     @Test func reorderedSegmentObjects() async throws {
@@ -84,7 +84,7 @@ import EventLog
         try FileManager.default.moveItem(atPath: second, toPath: first)
         try FileManager.default.moveItem(atPath: first + ".swap", toPath: second)
         let report = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(report.firstBadOffset == entries[1].baseOffset, "\(report.problem ?? "")")
+        #expect(report.summary.firstBadOffset == entries[1].baseOffset, "\(report.summary.problem ?? "")")
     }
 
     @Test func aLocalLogThatDoesNotContinueTheArchive() async throws {
@@ -96,19 +96,19 @@ import EventLog
             try? FileManager.default.removeItem(atPath: fixture.logDirectory + "/" + SegmentName.index(baseOffset: entry.baseOffset))
         }
         let intact = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(intact.isIntact, "\(intact.problem ?? "")")
+        #expect(intact.isIntact, "\(intact.summary.problem ?? "")")
         for entry in entries.suffix(from: 2) {
             try FileManager.default.removeItem(atPath: fixture.object(entry.manifestKey))
             try FileManager.default.removeItem(atPath: fixture.object(entry.segmentKey))
         }
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.firstBadOffset == entries[2].baseOffset, "\(report.problem ?? "")")
+        #expect(report.summary.firstBadOffset == entries[2].baseOffset, "\(report.summary.problem ?? "")")
     }
 
     @Test func anEmptyArchiveWithALocalLogIsJustTheLocalLog() async throws {
         let fixture = try ArchiveFixture(count: 50)
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.isIntact && report.segmentCount == 0)
-        #expect(report.local?.recordCount == 50)
+        #expect(report.isIntact && report.summary.segmentCount == 0)
+        #expect(report.local?.summary.recordCount == 50)
     }
 }

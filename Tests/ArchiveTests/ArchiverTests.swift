@@ -24,8 +24,8 @@ import EventLog
         let state = try ArchiveState.load(directory: fixture.stateDirectory)
         #expect(!sealed.isEmpty && sealed.allSatisfy { state.isArchivedAndVerified(baseOffset: $0) })
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.segmentCount == sealed.count)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.segmentCount == sealed.count)
         #expect(report.local?.isIntact == true)
         // Nothing is deleted locally; a second run has nothing to do.
         #expect(try fixture.sealedBases() == sealed)
@@ -68,7 +68,7 @@ import EventLog
         #expect(second.uploadedSegments > 0)
         #expect(second.firstOffset == (first.lastOffset ?? 0) + 1)
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.isIntact, "\(report.problem ?? "")")
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
     }
 
     @Test func interruptedBetweenUploadAndManifestResumesWithoutDuplicateOrGap() async throws {
@@ -84,8 +84,8 @@ import EventLog
         #expect(state.segments.map(\.baseOffset) == Array(sealed.prefix(2)))
         // The archive as left is consistent (the orphan is a note, not a failure).
         let interim = try await ArchiveVerifier.verify(target: fixture.target)
-        #expect(interim.isIntact, "\(interim.problem ?? "")")
-        #expect(interim.notes.contains { $0.contains("interrupted") })
+        #expect(interim.isIntact, "\(interim.summary.problem ?? "")")
+        #expect(interim.summary.notes.contains { $0.contains("interrupted") })
 
         let counting = FaultyTarget(fixture.target)
         let summary = try await fixture.archiver(target: counting).run()
@@ -99,8 +99,8 @@ import EventLog
         let final = try ArchiveState.load(directory: fixture.stateDirectory)
         #expect(final.segments.map(\.baseOffset) == sealed, "each segment recorded once, in order")
         let report = try await ArchiveVerifier.verify(target: fixture.target, localLogDirectory: fixture.logDirectory)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.segmentCount == sealed.count)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.segmentCount == sealed.count)
     }
 
     @Test func interruptedMidUploadAndAfterTheManifestResumes() async throws {
@@ -156,7 +156,7 @@ import EventLog
         #expect(summary.alreadyArchived == sealed.count, "the copy's segments of the same records are taken as archived")
         #expect(summary.uploadedSegments > 0, "and the copy archives on from there")
         let report = try await ArchiveVerifier.verify(target: original.target, localLogDirectory: other.logDirectory)
-        #expect(report.isIntact, "\(report.problem ?? "")")
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
 
         let forged = try copy("forged", changing: 3)
         await #expect(throws: ArchiveError.self, "a log whose records differ is refused") {

@@ -135,8 +135,8 @@ import Testing
     @Test func theLastRecordCountMaxDeliveriesStayListableThroughTrimmingAndCompaction() throws {
         let path = Self.directory()
         defer { try? FileManager.default.removeItem(atPath: path) }
-        #expect(DeliveryLimits.historyRecordCountMax >= 10_000)
-        #expect(try DeliveryHistory(directory: path).recordCountMax == DeliveryLimits.historyRecordCountMax)
+        #expect(DeliveryLimits.History.recordCountMax >= 10_000)
+        #expect(try DeliveryHistory(directory: path).recordCountMax == DeliveryLimits.History.recordCountMax)
         // A small limit keeps the test light; the code paths are those of 10,000.
         let keep = 200
         let history = try DeliveryHistory(directory: path, recordCountMax: keep)
@@ -173,12 +173,12 @@ import Testing
                                          nextAttemptAtMs: 5, attempt: attempt, finalFailure: false), webhookID: "wh_1", nowMs: 1)
         }
         let record = try #require(history.delivery(id, webhookID: "wh_1"))
-        #expect(record.attempts.count == DeliveryLimits.attemptsPerDeliveryMax)
+        #expect(record.attempts.count == DeliveryLimits.Attempts.countPerDeliveryMax)
         #expect(record.attempts.last?.attempt == 120)
     }
 
     @Test func aKeptBodyIsAtMostFourKiBOfUTF8WhateverTheBytes() {
-        let limit = DeliveryLimits.responseBodySizeBytesMax
+        let limit = DeliveryLimits.Attempts.responseBodySizeBytesMax
         let cases: [(String, [UInt8])] = [
             ("ascii", Array(repeating: UInt8(ascii: "x"), count: 10_000)),
             ("3-byte characters split by the cut", Array(String(repeating: "€", count: 2_000).utf8)),

@@ -35,19 +35,11 @@ import WebhookSigning
         }
     }
 
-    /// Acknowledges every delivery without a request.
-    struct Acknowledging: DeliveryTransport {
-        func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
-            TransportResult(statusCode: 204, durationMs: 0)
-        }
-    }
-
     @Test(.timeLimit(.minutes(2)))
     func atMostTheCapOfLanesReadAheadAtOnceAndEveryLaneReachesTheHead() async throws {
-        let directory = NSTemporaryDirectory() + "argus-catchup-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let log = try EventLog(directory: directory + "/log")
-        defer { log.close() }
+        let harness = try DispatcherHarness("catchup")
+        defer { harness.close() }
+        let log = harness.log
         // 20,000 events, far more than the scan window keeps behind the head: lanes starting at 0 read ahead.
         // One in 1,000 is for the webhooks, so the test measures reading, not delivering.
         for batch in 0..<20 {
@@ -58,25 +50,19 @@ import WebhookSigning
         }
         let head = log.nextOffset
         let source = GatedSource(log: log)
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        var configuration = Dispatcher.Configuration(transport: Acknowledging(),
-                                                     targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        var configuration = try DispatcherHarness.configuration(DispatcherHarness.CountingTransport())
         configuration.catchUpReaderCountMax = 3
-        let dispatcher = Dispatcher(log: log, source: source, cursors: try CursorStore(directory: directory + "/cursors"),
-                                    history: try DeliveryHistory(directory: directory + "/deliveries"), configuration: configuration)
         let lanes = (0..<12).map { LaneDriver.subscription(id: "wh_\($0)", maxInFlight: 16) }
-        try await dispatcher.start(lanes)
+        let dispatcher = try await harness.startDispatcher(configuration, source: source, subscriptions: lanes)
         defer { dispatcher.stop() }
 
         // Twelve lanes want to read; while the reads are held, only three are under way.
-        var deadline = ContinuousClock.now + .seconds(30)
-        while source.counts.withLock({ $0.calls }) < 3, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await DispatcherHarness.wait(seconds: 30) { source.counts.withLock { $0.calls } >= 3 }
         #expect(source.counts.withLock { $0.inFlight } == 3, "the cap of reads under way")
         source.opened.store(true, ordering: .relaxed)
 
-        deadline = ContinuousClock.now + .seconds(90)
         func behind() -> [String] { lanes.map(\.id).filter { (dispatcher.progress($0)?.cursor ?? 0) < head } }
-        while !behind().isEmpty, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(20)) }
+        try await DispatcherHarness.wait(seconds: 90) { behind().isEmpty }
         #expect(behind().isEmpty, "every lane reached the head: \(behind())")
         let counts = source.counts.withLock { $0 }
         #expect(counts.inFlightMax == 3, "never more than the cap at once, and the cap was used: \(counts.inFlightMax)")

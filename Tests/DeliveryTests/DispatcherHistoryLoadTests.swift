@@ -12,15 +12,12 @@ import WebhookSigning
 @Suite struct DispatcherHistoryLoadTests {
     @Test(.timeLimit(.minutes(1)))
     func aHistoryThatCannotBeReadHoldsTheLaneBackUntilItCanAndNothingSucceededGoesOutAgain() async throws {
-        let directory = NSTemporaryDirectory() + "argus-history-load-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let log = try EventLog(directory: directory + "/log")
-        defer { log.close() }
+        let harness = try DispatcherHarness("history-load")
+        defer { harness.close() }
+        let directory = harness.directory
         let eventCount = 10
-        _ = try await log.append(batch: (0..<eventCount).map { number in
-            NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
-        })
-        let events = try log.readBlocking(from: 0, countMax: eventCount)
+        try await harness.appendUserLogins(0..<eventCount)
+        let events = try harness.log.readBlocking(from: 0, countMax: eventCount)
         let succeeded = events.prefix(5)
         // The first five went out before (the cursor, never committed, is behind them).
         do {
@@ -39,22 +36,16 @@ import WebhookSigning
         try FileManager.default.createDirectory(atPath: journal, withIntermediateDirectories: false)
 
         let lines = Mutex<[String]>([])
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
-        var configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        let transport = DispatcherHarness.CountingTransport()
+        var configuration = try DispatcherHarness.configuration(transport)
         configuration.logger = Logger(minimumLevel: .info) { line in lines.withLock { $0.append(line) } }
         let history = try DeliveryHistory(directory: directory + "/deliveries")
-        let dispatcher = Dispatcher(log: log, cursors: try CursorStore(directory: directory + "/cursors"), history: history,
-                                    configuration: configuration)
-        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        let dispatcher = try await harness.startDispatcher(configuration, history: history)
         defer { dispatcher.stop() }
         func logged(_ message: String) -> Int { lines.withLock { $0.filter { $0.contains(message) }.count } }
 
         // The first load fails; the lane sends nothing meanwhile.
-        var deadline = ContinuousClock.now + .seconds(20)
-        while history.loadCount == 0, logged("delivery history load failed") == 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await DispatcherHarness.wait(seconds: 20) { history.loadCount > 0 || logged("delivery history load failed") > 0 }
         #expect(logged("delivery history load failed") == 1, "waited for the first failed load to be logged")
         #expect(history.cachedSummary(DeliveryID.make(webhookID: "wh_1", offset: events[0].offset), webhookID: "wh_1") == .notLoaded)
         #expect(transport.count == 0, "no delivery is taken while the history cannot say what went out")
@@ -63,10 +54,7 @@ import WebhookSigning
         // The disk recovers: the lane goes on from where the history says, without sending the five again.
         try FileManager.default.removeItem(atPath: journal)
         try FileManager.default.moveItem(atPath: directory + "/aside", toPath: journal)
-        deadline = ContinuousClock.now + .seconds(30)
-        while dispatcher.progress("wh_1")?.cursor != UInt64(eventCount) + events[0].offset, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await DispatcherHarness.wait(seconds: 30) { dispatcher.progress("wh_1")?.cursor == UInt64(eventCount) + events[0].offset }
         #expect(dispatcher.progress("wh_1")?.cursor == UInt64(eventCount) + events[0].offset, "waited for the lane to reach the head")
         let sent = transport.offsets.withLock { $0 }
         #expect(sent == Set(events.suffix(5).map { DeliveryID.make(webhookID: "wh_1", offset: $0.offset) }))
@@ -78,14 +66,11 @@ import WebhookSigning
     /// index pinned: other webhooks' changes cannot evict it meanwhile, and it is not loaded a second time.
     @Test(.timeLimit(.minutes(1)))
     func anIndexLoadedForAPumpThatTookNothingStaysPinnedUntilTheLaneUsedIt() async throws {
-        let directory = NSTemporaryDirectory() + "argus-history-pin-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let log = try EventLog(directory: directory + "/log")
-        defer { log.close() }
+        let harness = try DispatcherHarness("history-pin")
+        defer { harness.close() }
+        let directory = harness.directory
         let eventCount = 6
-        _ = try await log.append(batch: (0..<eventCount).map { number in
-            NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
-        })
+        try await harness.appendUserLogins(0..<eventCount)
         // wh_1 has a journal, so opening leaves its index out of memory.
         do {
             let history = try DeliveryHistory(directory: directory + "/deliveries")
@@ -101,30 +86,21 @@ import WebhookSigning
                 releaseFiles.wait()
             }
         }.start()
-        var deadline = ContinuousClock.now + .seconds(20)
-        while !entered.load(ordering: .acquiring), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await DispatcherHarness.wait(seconds: 20) { entered.load(ordering: .acquiring) }
         let writer = DeliveryHistoryTests.HeldWriter()
         writer.install(on: history)
         defer { writer.release() }
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
-        let configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
-        let dispatcher = Dispatcher(log: log, cursors: try CursorStore(directory: directory + "/cursors"), history: history,
-                                    configuration: configuration)
-        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        let transport = DispatcherHarness.CountingTransport()
+        let dispatcher = try await harness.startDispatcher(try DispatcherHarness.configuration(transport), history: history)
         defer { dispatcher.stop() }
-        deadline = ContinuousClock.now + .seconds(20)
-        while dispatcher.historyLoadsUnderWay == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        try await DispatcherHarness.wait(seconds: 20) { dispatcher.historyLoadsUnderWay > 0 }
         #expect(dispatcher.historyLoadsUnderWay == 1, "waited for the lane to load its index")
         // The queue fills up (the writer is held) while the load waits.
         for number in 0..<4 { history.record(DeliveryHistoryTests.record("wh_x", number, body: "x")) }
         history.endTurn()
         #expect(history.roomForChanges <= 0)
         releaseFiles.signal()
-        deadline = ContinuousClock.now + .seconds(20)
-        while dispatcher.lanesWaitingForHistory == 0 || dispatcher.historyLoadsUnderWay > 0, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await DispatcherHarness.wait(seconds: 20) { dispatcher.lanesWaitingForHistory > 0 && dispatcher.historyLoadsUnderWay == 0 }
         #expect(dispatcher.lanesWaitingForHistory == 1, "the pump after the load found no room")
         #expect(history.loadCount == 1)
         // Another webhook's change would evict every index not pinned (a budget of one byte).
@@ -133,10 +109,7 @@ import WebhookSigning
         #expect(history.cachedSummary(first, webhookID: "wh_1") != .notLoaded, "the lane's loaded index stays until it used it")
 
         writer.release()
-        deadline = ContinuousClock.now + .seconds(30)
-        while history.statistics(webhookID: "wh_1").succeeded < eventCount, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(10))
-        }
+        try await DispatcherHarness.wait(seconds: 30) { history.statistics(webhookID: "wh_1").succeeded >= eventCount }
         #expect(transport.count == eventCount, "every event went out once the writer caught up")
         #expect(history.loadCount == 1, "the index was loaded once")
         #expect(history.index.state.withLock { $0.books["wh_1"]?.pins } == 0, "the pin is let go once used")

@@ -32,21 +32,15 @@ import WebhookSigning
 
     @Test(.timeLimit(.minutes(1)))
     func aRetryWaitingForTheHistoryDoesNotHoldTheDispatchersLoop() async throws {
-        let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let log = try EventLog(directory: directory + "/log")
-        defer { log.close() }
-        _ = try await log.append(batch: [NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_0", data: Array("{}".utf8))])
-        let event = try #require(try log.readBlocking(from: 0, countMax: 1).first)
+        let harness = try DispatcherHarness("manual-retry")
+        defer { harness.close() }
+        try await harness.appendUserLogins(0..<1)
+        let event = try #require(try harness.log.readBlocking(from: 0, countMax: 1).first)
         let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
-        let history = try Self.historyWithFailedDelivery(of: event, directory: directory + "/deliveries")
-        let cursors = try CursorStore(directory: directory + "/cursors")
-        try await cursors.commit("wh_1", offset: event.offset + 1)  // at the head: the lane never asks the history
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
-        let configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
-        let dispatcher = Dispatcher(log: log, cursors: cursors, history: history, configuration: configuration)
-        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        let history = try Self.historyWithFailedDelivery(of: event, directory: harness.directory + "/deliveries")
+        try await harness.cursors().commit("wh_1", offset: event.offset + 1)  // at the head: the lane never asks the history
+        let dispatcher = try await harness.startDispatcher(try DispatcherHarness.configuration(DispatcherHarness.CountingTransport()),
+                                                           history: history)
         defer { dispatcher.stop() }
 
         // A slow disk: the history's file lock is held (a listing reading bodies, a compaction).
@@ -61,45 +55,38 @@ import WebhookSigning
                 held.wait()
             }
         }.start()
-        var deadline = ContinuousClock.now + .seconds(10)
-        while !holding.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(holding.isSet, "waited for the test's thread to hold the history's file lock")
+        #expect(try await DispatcherHarness.wait(seconds: 10) { holding.isSet }, "waited for the test's thread to hold the history's file lock")
 
         let started = Flag()
         let retry = Task {
             started.set()
             return await dispatcher.retryDelivery(deliveryID, webhookID: "wh_1")
         }
-        deadline = ContinuousClock.now + .seconds(10)
-        while !started.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await DispatcherHarness.wait(seconds: 10) { started.isSet }
         // The loop still answers (a replay goes through it) while the retry waits for the history.
         let replayed = Flag()
         let replay = Task {
             try await dispatcher.replay("wh_1", from: event.offset + 1)
             replayed.set()
         }
-        deadline = ContinuousClock.now + .seconds(10)
-        while !replayed.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(replayed.isSet, "waited for the dispatcher's loop to answer a replay while a retry waits for the history")
+        #expect(try await DispatcherHarness.wait(seconds: 10) { replayed.isSet },
+                "waited for the dispatcher's loop to answer a replay while a retry waits for the history")
         release()
         try await replay.value
         #expect(await retry.value == .accepted, "the retry goes on once the history answers")
     }
 
-    /// A log of 200 events whose first segments retention removed, and its first event (now only in an archive).
-    static func logWithoutItsFirstEvent(directory: String) async throws -> (EventLog, EventRecord) {
+    /// A harness whose log holds 200 events in 4 KiB segments, the first segments removed by retention, and its
+    /// first event (now only in an archive).
+    static func logWithoutItsFirstEvent() async throws -> (DispatcherHarness, EventRecord) {
         var options = EventLogOptions()
         options.segmentSizeBytesMax = 4096
-        let log = try EventLog(directory: directory, options: options)
-        for start in stride(from: 0, to: 200, by: 50) {
-            _ = try await log.append(batch: (start..<start + 50).map { number in
-                NewEvent(organizationID: "org_a", type: "user.login", eventID: "evt_\(number)", data: Array("{}".utf8))
-            })
-        }
-        let event = try #require(try log.readBlocking(from: 0, countMax: 1).first)
-        _ = try log.applyRetention(RetentionPolicy(sizeBytesMax: 1), consumersFloor: .max)
-        #expect(try log.firstRetainedOffset() > event.offset, "the event is gone from the local log")
-        return (log, event)
+        let harness = try DispatcherHarness("manual-retry", options: options)
+        for start in stride(from: 0, to: 200, by: 50) { try await harness.appendUserLogins(start..<start + 50) }
+        let event = try #require(try harness.log.readBlocking(from: 0, countMax: 1).first)
+        _ = try harness.log.applyRetention(RetentionPolicy(sizeBytesMax: 1), consumersFloor: .max)
+        #expect(try harness.log.firstRetainedOffset() > event.offset, "the event is gone from the local log")
+        return (harness, event)
     }
 
     /// An archive whose reads wait until the test lets them go, serving `event`.
@@ -124,41 +111,32 @@ import WebhookSigning
     /// the command reaches the loop: a slow archive holds only that retry, the loop goes on.
     @Test(.timeLimit(.minutes(1)))
     func aRetryReadingItsEventFromTheArchiveDoesNotHoldTheDispatchersLoop() async throws {
-        let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (log, event) = try await Self.logWithoutItsFirstEvent(directory: directory + "/log")
-        defer { log.close() }
+        let (harness, event) = try await Self.logWithoutItsFirstEvent()
+        defer { harness.close() }
+        let log = harness.log
         let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
-        let history = try Self.historyWithFailedDelivery(of: event, directory: directory + "/deliveries")
-        let cursors = try CursorStore(directory: directory + "/cursors")
-        try await cursors.commit("wh_1", offset: log.nextOffset)  // at the head: the lane reads nothing else
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        let transport = DispatcherHistoryBackpressureTests.CountingTransport()
-        let configuration = Dispatcher.Configuration(transport: transport, targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        let history = try Self.historyWithFailedDelivery(of: event, directory: harness.directory + "/deliveries")
+        try await harness.cursors().commit("wh_1", offset: log.nextOffset)  // at the head: the lane reads nothing else
+        let transport = DispatcherHarness.CountingTransport()
         let source = HeldSource(event: event)
         defer { source.released.set() }
-        let dispatcher = Dispatcher(log: log, source: source, cursors: cursors, history: history, configuration: configuration)
-        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        let dispatcher = try await harness.startDispatcher(try DispatcherHarness.configuration(transport), history: history, source: source)
         defer { dispatcher.stop() }
 
         let retry = Task { await dispatcher.retryDelivery(deliveryID, webhookID: "wh_1") }
-        var deadline = ContinuousClock.now + .seconds(10)
-        while !source.reading.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(source.reading.isSet, "waited for the retry to read the archive")
+        #expect(try await DispatcherHarness.wait(seconds: 10) { source.reading.isSet }, "waited for the retry to read the archive")
         // The loop still answers (a replay goes through it) while the archive is slow.
         let replayed = Flag()
         let replay = Task {
             try await dispatcher.replay("wh_1", from: log.nextOffset)
             replayed.set()
         }
-        deadline = ContinuousClock.now + .seconds(10)
-        while !replayed.isSet, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(replayed.isSet, "waited for the dispatcher's loop to answer a replay while a retry reads the archive")
+        #expect(try await DispatcherHarness.wait(seconds: 10) { replayed.isSet },
+                "waited for the dispatcher's loop to answer a replay while a retry reads the archive")
         source.released.set()
         try await replay.value
         #expect(await retry.value == .accepted, "the retry goes on once the archive answers")
-        deadline = ContinuousClock.now + .seconds(10)
-        while transport.count == 0, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
+        try await DispatcherHarness.wait(seconds: 10) { transport.count > 0 }
         #expect(transport.count == 1, "the retried delivery went out")
     }
 
@@ -166,31 +144,23 @@ import WebhookSigning
     /// unreachable archive does not delay the 409).
     @Test(.timeLimit(.minutes(1)))
     func aSucceededDeliveryIsNotRetryableAndItsEventIsNotRead() async throws {
-        let directory = NSTemporaryDirectory() + "argus-manual-retry-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let (log, event) = try await Self.logWithoutItsFirstEvent(directory: directory + "/log")
-        defer { log.close() }
+        let (harness, event) = try await Self.logWithoutItsFirstEvent()
+        defer { harness.close() }
         let deliveryID = DeliveryID.make(webhookID: "wh_1", offset: event.offset)
-        let history = try DeliveryHistory(directory: directory + "/deliveries")
+        let history = try DeliveryHistory(directory: harness.directory + "/deliveries")
         history.record(DeliveryRecord(deliveryID: deliveryID, webhookID: "wh_1", offset: event.offset, eventID: event.eventID,
                                       eventType: event.type, status: .succeeded,
                                       attempts: [DeliveryAttempt(attempt: 1, startedAtMs: 1_000, durationMs: 1, statusCode: 204,
                                                                  responseBody: "", error: nil)], nextAttemptAtMs: nil),
                        countingAttempt: (true, 1_000))
         history.flush()
-        let cursors = try CursorStore(directory: directory + "/cursors")
-        try await cursors.commit("wh_1", offset: log.nextOffset)
-        let publicAddress = try #require(IPAddress("93.184.216.34"))
-        let configuration = Dispatcher.Configuration(transport: DispatcherHistoryBackpressureTests.CountingTransport(),
-                                                     targetGuard: TargetGuard(resolver: { _ in [publicAddress] }))
+        try await harness.cursors().commit("wh_1", offset: harness.log.nextOffset)
         let source = HeldSource(event: event)
         defer { source.released.set() }
-        let dispatcher = Dispatcher(log: log, source: source, cursors: cursors, history: history, configuration: configuration)
-        try await dispatcher.start([LaneDriver.subscription(id: "wh_1")])
+        let dispatcher = try await harness.startDispatcher(try DispatcherHarness.configuration(DispatcherHarness.CountingTransport()),
+                                                           history: history, source: source)
         defer { dispatcher.stop() }
-        let deadline = ContinuousClock.now + .seconds(10)
-        while dispatcher.progress("wh_1") == nil, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(dispatcher.progress("wh_1") != nil, "waited for the dispatcher to run")
+        #expect(try await DispatcherHarness.wait(seconds: 10) { dispatcher.progress("wh_1") != nil }, "waited for the dispatcher to run")
         #expect(await dispatcher.retryDelivery(deliveryID, webhookID: "wh_1") == .notRetryable(.succeeded))
         #expect(!source.reading.isSet, "the archive was not asked")
     }

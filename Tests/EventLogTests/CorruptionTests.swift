@@ -48,7 +48,7 @@ import Testing
         try Self.write(bytes, path)
         #expect(throws: EventLogError.self) { _ = try EventLog(directory: directory.path, options: TestSupport.options()) }
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.firstBadOffset == 4)
+        #expect(report.summary.firstBadOffset == 4)
         bytes[frames[4].position + 20] ^= 0x01
         bytes[frames[9].position + 20] ^= 0x01
         try Self.write(bytes, path)
@@ -73,8 +73,8 @@ import Testing
         }
         for _ in 0..<5 {
             let report = try LogVerifier.verify(directory: directory.path)
-            #expect(report.firstBadOffset == bases[1] + 1)
-            #expect(report.recordCount == bases[1], "segments before the damage are counted, none after")
+            #expect(report.summary.firstBadOffset == bases[1] + 1)
+            #expect(report.summary.recordCount == bases[1], "segments before the damage are counted, none after")
         }
     }
 
@@ -106,7 +106,7 @@ import Testing
             let report = try LogVerifier.verify(directory: directory.path)
             #expect(!report.isIntact, "flip at byte \(position) not detected")
             if let owner = owners[position] {
-                #expect(report.firstBadOffset == owner, "flip at byte \(position): \(report.problem ?? "")")
+                #expect(report.summary.firstBadOffset == owner, "flip at byte \(position): \(report.summary.problem ?? "")")
             }
         }
         try Self.write(original, path)
@@ -130,11 +130,11 @@ import Testing
     @Test func removedDuplicatedReorderedAndInsertedRecordsAreDetected() async throws {
         // Frame 3 of the second segment holds offset base + 3.
         let removed = try await Self.verifyAfterEditing { $0.remove(at: 3) }
-        #expect(removed.report.firstBadOffset == removed.base + 3)
+        #expect(removed.report.summary.firstBadOffset == removed.base + 3)
         let duplicated = try await Self.verifyAfterEditing { $0.insert($0[3], at: 4) }
-        #expect(duplicated.report.firstBadOffset == duplicated.base + 4)
+        #expect(duplicated.report.summary.firstBadOffset == duplicated.base + 4)
         let reordered = try await Self.verifyAfterEditing { $0.swapAt(3, 4) }
-        #expect(reordered.report.firstBadOffset == reordered.base + 3)
+        #expect(reordered.report.summary.firstBadOffset == reordered.base + 3)
         // An inserted record forged with a valid CRC and the right offset still breaks the chain.
         let inserted = try await Self.verifyAfterEditing { frames in
             var forged = frames[3]
@@ -143,8 +143,8 @@ import Testing
             withUnsafeBytes(of: crc.littleEndian) { for index in 0..<4 { forged[4 + index] = $0[index] } }
             frames.insert(forged, at: 3)
         }
-        #expect(inserted.report.firstBadOffset == inserted.base + 3)
-        #expect(inserted.report.problem?.contains("hash chain") == true)
+        #expect(inserted.report.summary.firstBadOffset == inserted.base + 3)
+        #expect(inserted.report.summary.problem?.contains("hash chain") == true)
     }
 
     @Test func aMissingSegmentIsAGap() async throws {
@@ -153,6 +153,6 @@ import Testing
         let bases = try SegmentCatalog.baseOffsets(directory: directory.path)
         try FileManager.default.removeItem(atPath: directory.appending(SegmentName.log(baseOffset: bases[1])))
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.firstBadOffset == bases[1])
+        #expect(report.summary.firstBadOffset == bases[1])
     }
 }

@@ -65,8 +65,8 @@ import Testing
         let refusedIDs = Set(refused.map(\.eventID))
         #expect(!records.contains { refusedIDs.contains($0.eventID) }, "no refused event is in the log")
         let report = try LogVerifier.verify(directory: directory, expectedChainIn: [UInt8](repeating: 0, count: 32))
-        #expect(report.problem == nil, "the log verifies: \(report.problem ?? "")")
-        #expect(report.recordCount == UInt64(acknowledged.count))
+        #expect(report.summary.problem == nil, "the log verifies: \(report.summary.problem ?? "")")
+        #expect(report.summary.recordCount == UInt64(acknowledged.count))
     }
 
     @Test func appendsOnAFullDiskAreRefusedWithoutLeavingBytesAndResumeWhenSpaceReturns() async throws {

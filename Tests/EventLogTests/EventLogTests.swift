@@ -44,8 +44,8 @@ import Testing
         var beyond = try LogReader(directory: directory.path, start: .time(times[times.count - 1] + 1))
         #expect(try beyond.next() == nil)
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.recordCount == 100_000)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.recordCount == 100_000)
     }
 
     @Test func reopenContinuesOffsetsAndChainUnderAlways() async throws {
@@ -108,9 +108,9 @@ import Testing
         }
         log.close()
         let report = try LogVerifier.verify(directory: directory.path)
-        #expect(report.isIntact, "\(report.problem ?? "")")
-        #expect(report.segmentCount > 2)
-        #expect(report.recordCount == 3040)
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
+        #expect(report.summary.segmentCount > 2)
+        #expect(report.summary.recordCount == 3040)
     }
 
     @Test func invalidEventsAreRefusedAndChangeNothing() async throws {
@@ -167,7 +167,7 @@ import Testing
         let log = try EventLog(directory: directory.path, options: TestSupport.options())
         defer { log.close() }
         let heard = Mutex<[UInt64]>([])
-        let token = log.addAppendObserver { head in
+        let token = try log.addAppendObserver { head in
             #expect(log.nextOffset >= head, "the head is published before observers run")
             heard.withLock { $0.append(head) }
         }
@@ -177,6 +177,26 @@ import Testing
         log.removeAppendObserver(token)
         _ = try await log.append(TestSupport.event(4))
         #expect(heard.withLock { $0 } == [3, 4])
+    }
+
+    /// Observers beyond `appendObserverCountMax` are refused with an error naming the log; removing one makes room.
+    @Test func observersBeyondTheLimitAreRefusedUntilOneIsRemoved() async throws {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.path, options: TestSupport.options())
+        defer { log.close() }
+        let heard = Mutex(0)
+        var tokens: [AppendObserverToken] = []
+        for _ in 0..<EventLogLimits.appendObserverCountMax {
+            tokens.append(try log.addAppendObserver { _ in heard.withLock { $0 += 1 } })
+        }
+        #expect(throws: EventLogError.tooManyAppendObservers(directory: directory.path, countMax: EventLogLimits.appendObserverCountMax)) {
+            try log.addAppendObserver { _ in heard.withLock { $0 += 1_000 } }
+        }
+        _ = try await log.append(TestSupport.event(0))
+        #expect(heard.withLock { $0 } == EventLogLimits.appendObserverCountMax, "the refused observer was never called")
+        log.removeAppendObserver(tokens.removeFirst())
+        tokens.append(try log.addAppendObserver { _ in })
+        #expect(EventLogError.tooManyAppendObservers(directory: "/d", countMax: 16).description.contains("/d"))
     }
 
     @Test func readerFromEndSeesOnlyNewEvents() async throws {

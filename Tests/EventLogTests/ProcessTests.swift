@@ -36,7 +36,7 @@ import Testing
         let missing = acknowledged.filter { stored[$0.key] != $0.value }
         #expect(missing.isEmpty, "acknowledged but missing or different: \(missing.count)")
         let report = try LogVerifier.verify(directory: dataDirectory + "/log")
-        #expect(report.isIntact, "\(report.problem ?? "")")
+        #expect(report.isIntact, "\(report.summary.problem ?? "")")
         let verifyRun = try TestSupport.run(Self.executable, ["verify", "--data-dir", dataDirectory])
         #expect(verifyRun.0 == 0, "\(verifyRun.1) \(verifyRun.2)")
     }

@@ -77,8 +77,13 @@ final class ScriptedPeer: Sendable {
     }
 
     /// Waits (at most 10 s) for the peer's thread to end, closes the listener; returns the answers written.
+    /// A thread still in `accept` is woken by the shutdown first: it never calls `accept` on a closed
+    /// descriptor number, which another test's socket may have taken.
     func finish() -> Int {
-        _ = done.wait(timeout: .now() + 10)
+        if done.wait(timeout: .now() + 10) == .timedOut {
+            shutdown(listener, Int32(SHUT_RDWR))
+            _ = done.wait(timeout: .now() + 10)
+        }
         close(listener)
         return answered.withLock { $0 }
     }

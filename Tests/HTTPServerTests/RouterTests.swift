@@ -159,6 +159,31 @@ import Testing
         #expect(date.headerValue(seconds: 784_111_777) == "Sun, 06 Nov 1994 08:49:37 GMT")
     }
 
+    /// Against Foundation's formatter as an independent oracle: the second before and at each instant around
+    /// leap days (2000 and 2024 are leap years, 1900 and 2100 are not) and year boundaries, and random
+    /// instants of the Gregorian years 1600 to 9999.
+    @Test func dateHeaderMatchesFoundationAcrossLeapDaysAndYearBoundaries() {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.calendar = Calendar(identifier: .gregorian)
+        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
+        let midnights: [Int] = [
+            0, 946_684_800, 951_782_400, 951_868_800,  // 1970-01-01, 2000-01-01, 2000-02-29, 2000-03-01
+            1_709_164_800, 1_709_251_200, 1_735_689_600,  // 2024-02-29, 2024-03-01, 2025-01-01
+            -2_203_891_200, -2_208_988_800,  // 1900-03-01 (after 1900-02-28), 1900-01-01
+            4_107_542_400, 4_102_444_800,  // 2100-03-01 (after 2100-02-28), 2100-01-01
+            -11_676_096_000, 253_402_214_400,  // 1600-01-01, 9999-12-31
+        ]
+        var instants = midnights.flatMap { [$0 - 86_400, $0 - 1, $0, $0 + 1, $0 + 43_200] }
+        var generator = SystemRandomNumberGenerator()
+        instants += (0..<2_000).map { _ in Int.random(in: -11_676_096_000...253_402_300_799, using: &generator) }
+        for seconds in instants {
+            var date = HTTPDate()
+            #expect(date.headerValue(seconds: seconds) == formatter.string(from: Date(timeIntervalSince1970: Double(seconds))), "\(seconds)")
+        }
+    }
+
     @Test func byteQueueCompactsAndGrows() {
         var queue = ByteQueue()
         queue.append(Array(repeating: 1, count: 5000))

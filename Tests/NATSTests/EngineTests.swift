@@ -66,6 +66,30 @@ struct EngineTests {
         #expect(try await reader.read(from: 5, countMax: 10).map(\.eventID) == ["evt_5"], "a read at the head learns the new head")
     }
 
+    /// An empty fetch below the head the log knows is not "nothing more": it is a stream that cannot serve those
+    /// events now (a consumer not ready while leaders are elected, here a stream replaced by hand), reported as
+    /// `engineUnavailable` so that `tail --engine` retries or fails instead of ending early with exit 0.
+    @Test func anEmptyFetchBelowTheKnownHeadIsEngineUnavailableNotTheEnd() async throws {
+        let (cluster, jetStream) = try await NATSTestPeer.singleNodeJetStream()
+        defer { cluster.stop() }
+        defer { jetStream.connection.close() }
+        let log = try await JetStreamEventLog.open(jetStream, replicas: 1)
+        _ = try await log.append(batch: (0..<3).map { NewEvent(organizationID: "org_a", type: "user.created", eventID: "evt_\($0)", data: Array("{}".utf8)) })
+        #expect(log.nextOffset == 3)
+        try await jetStream.deleteStream(JetStreamEventLog.streamName)
+        _ = try await JetStreamEventLog.open(jetStream, replicas: 1)
+        do {
+            let records = try await log.read(from: 1, countMax: 10)
+            Issue.record("an empty fetch below the known head answered \(records.count) events as if the stream ended")
+        } catch {
+            guard case .engineUnavailable(let offset, let reason) = error else {
+                Issue.record("expected engineUnavailable, got \(error)")
+                return
+            }
+            #expect(offset == 1 && reason.contains("returned none"), "\(reason)")
+        }
+    }
+
     @Test func aCursorMovedByAnotherProcessRefusesTheStaleWriter() async throws {
         let (cluster, jetStream) = try await NATSTestPeer.singleNodeJetStream()
         defer { cluster.stop() }

@@ -83,26 +83,43 @@ struct NATSHostileServerTests {
         defer { connection.close() }
         // The fake stops reading at the first PING after the handshake: this flush's, which it never answers.
         await #expect(throws: NATSError.timedOut(operation: "flush", seconds: 0.5)) { try await connection.flush(timeoutSeconds: 0.5) }
-        // Publish until the socket's buffers and then ours are full (at most 512 MiB).
-        var full = false
-        for _ in 0..<(512 * 1_024) where !full {
-            do {
-                try connection.publish("x", payload: Array(repeating: 0, count: 1_000))
-            } catch .outboundBufferFull {
-                full = true
-            } catch {
-                Issue.record("publish failed with \(error)")
-                return
+        // Publish until ours is full while the writer is stuck in a send (it holds a chunk the socket takes no more
+        // of). A full buffer alone is not enough: on a loaded machine the writer may not have run yet, and would
+        // then take the buffer and make room for the PING below.
+        var stuck = false
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !stuck, ContinuousClock.now < deadline {
+            var full = false
+            for _ in 0..<1_000 where !full {
+                do {
+                    try connection.publish("x", payload: Array(repeating: 0, count: 1_000))
+                } catch .outboundBufferFull {
+                    full = true
+                } catch {
+                    Issue.record("publish failed with \(error)")
+                    return
+                }
             }
-            if !full { try await Task.sleep(nanoseconds: 0) }
+            stuck = full && writerIsStuck(connection.core)
+            if !stuck { try await Task.sleep(nanoseconds: full ? 1_000_000 : 0) }
         }
-        #expect(full, "the outbound buffer never filled")
+        #expect(stuck, "within 30 s the outbound buffer filled while the writer was stuck in a send")
         // The writer is blocked in a send; fill our buffer to 3 bytes below the cap, too few for a PING.
         fill(connection.core, toBelowTheCapBy: 3)
         await #expect(throws: NATSError.outboundBufferFull(bytesMax: 65_536)) {
             try await connection.flush(timeoutSeconds: 5)
         }
     }
+}
+
+/// True when `core`'s writer thread is in a send it cannot finish: it holds a chunk and the socket is not writable
+/// (the fake reads nothing, so it never will be).
+private func writerIsStuck(_ core: NATSConnectionCore) -> Bool {
+    core.condition.lock()
+    defer { core.condition.unlock() }
+    guard core.isSending, case .connected(let socket) = core.phase else { return false }
+    var entry = pollfd(fd: socket.descriptor, events: Int16(POLLOUT), revents: 0)
+    return poll(&entry, 1, 0) == 0
 }
 
 /// Appends filler to `core`'s outbound buffer up to `bytes` below `outboundBytesMax` (the writer is blocked, nothing is sent).
@@ -112,16 +129,19 @@ private func fill(_ core: NATSConnectionCore, toBelowTheCapBy bytes: Int) {
     core.outbound += [UInt8](repeating: 0, count: max(0, core.options.outboundBytesMax - core.outbound.count - bytes))
 }
 
-/// The fake: answers the handshake (INFO with max_payload 1024, PONG to each PING); on its first
-/// connection it then sends the hostile bytes, or (`afterHandshake`) answers no PING but the first, or
-/// stops reading altogether so the client's writes back up. Runs on its own threads; `stop()` closes the listener
-/// and every connection.
+/// The fake: answers the handshake (INFO with max_payload 1024, PONG to each PING); to the first connection
+/// whose client finished its handshake (it sent its first SUB, which a client sends only once connected) it
+/// then sends the hostile bytes, or (`afterHandshake`) answers no PING but the first, or stops reading
+/// altogether so the client's writes back up. Runs on its own threads; `stop()` shuts the listener and every
+/// open connection down.
 ///
-/// `@unchecked Sendable`: the descriptors and count are guarded by `state`.
-final class FakeNATSServer: @unchecked Sendable {
+/// Descriptors are process-wide and reused at once: each is closed only by the thread that uses it, under
+/// `state`, and dropped from `state` as it is closed, so `stop()` never shuts down (nor `accept` ever uses) a
+/// number that another test's socket has taken since.
+final class FakeNATSServer: Sendable {
     let port: Int
     private let listener: Int32
-    private let state = Mutex<(connections: [Int32], count: Int, stopped: Bool)>(([], 0, false))
+    private let state = Mutex<(connections: Set<Int32>, count: Int, stopped: Bool, listening: Bool, hostileSent: Bool)>(([], 0, false, true, false))
 
     var connectionCount: Int { state.withLock { $0.count } }
 
@@ -156,42 +176,62 @@ final class FakeNATSServer: @unchecked Sendable {
         thread.start()
     }
 
+    /// Shuts the listener and the open connections down; their threads see it, close them and end.
     func stop() {
-        let descriptors = state.withLock { state -> [Int32] in
+        state.withLock { state in
             state.stopped = true
-            return state.connections
+            if state.listening { shutdown(listener, Int32(SHUT_RDWR)) }
+            for descriptor in state.connections { shutdown(descriptor, Int32(SHUT_RDWR)) }
         }
-        shutdown(listener, Int32(SHUT_RDWR))
-        close(listener)
-        for descriptor in descriptors { shutdown(descriptor, Int32(SHUT_RDWR)) }
     }
 
     private func acceptLoop(hostile: [UInt8]) {
+        defer {
+            state.withLock { state in
+                state.listening = false
+                close(listener)
+            }
+        }
         while true {
             let descriptor = accept(listener, nil, nil)
-            guard descriptor >= 0 else { return }
-            let index = state.withLock { state -> Int? in
-                guard !state.stopped else { return nil }
-                state.connections.append(descriptor)
-                state.count += 1
-                return state.count
+            guard descriptor >= 0 else {
+                if errno == EINTR || errno == ECONNABORTED { continue }
+                return
             }
-            guard let index else {
+            let admitted = state.withLock { state -> Bool in
+                guard !state.stopped else { return false }
+                state.connections.insert(descriptor)
+                state.count += 1
+                return true
+            }
+            guard admitted else {
                 close(descriptor)
                 return
             }
-            let thread = Thread { [self] in serve(descriptor, hostile: index == 1 ? hostile : nil) }
+            let thread = Thread { [self] in
+                serve(descriptor, hostile: hostile)
+                state.withLock { state in
+                    state.connections.remove(descriptor)
+                    close(descriptor)
+                }
+            }
             thread.start()
         }
     }
 
-    private func serve(_ descriptor: Int32, hostile: [UInt8]?) {
-        defer { close(descriptor) }
+    /// True for the first caller only: the one connection that gets the hostile bytes.
+    private func claimHostile() -> Bool {
+        state.withLock { state in
+            defer { state.hostileSent = true }
+            return !state.hostileSent
+        }
+    }
+
+    private func serve(_ descriptor: Int32, hostile: [UInt8]) {
         func send(_ bytes: [UInt8]) { _ = bytes.withUnsafeBytes { Glibc.send(descriptor, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) } }
         send(Array("INFO {\"server_id\":\"FAKE\",\"version\":\"2.9.0\",\"max_payload\":1024,\"headers\":true,\"proto\":1}\r\n".utf8))
         var buffer = [UInt8](repeating: 0, count: 4_096)
         var pending: [UInt8] = []
-        var sentHostile = false
         var pongs = 0
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
@@ -200,6 +240,7 @@ final class FakeNATSServer: @unchecked Sendable {
             while let end = pending.firstIndex(of: 10) {
                 let line = String(decoding: pending[..<end], as: UTF8.self)
                 pending.removeFirst(end + 1)
+                if line.hasPrefix("SUB"), !hostile.isEmpty, claimHostile() { send(hostile) }
                 if line.hasPrefix("PING") {
                     if pongs > 0 && afterHandshake == .ignorePings { continue }
                     if pongs > 0 && afterHandshake == .stopReading {
@@ -208,10 +249,6 @@ final class FakeNATSServer: @unchecked Sendable {
                     }
                     pongs += 1
                     send(Array("PONG\r\n".utf8))
-                    if let hostile, !hostile.isEmpty, !sentHostile {
-                        sentHostile = true
-                        send(hostile)
-                    }
                 }
             }
         }

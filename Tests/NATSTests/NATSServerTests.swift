@@ -1,7 +1,7 @@
 import ArgusTestSupport
 import Foundation
 import JSON
-import NATS
+@testable import NATS
 import Testing
 
 /// The client against one real nats-server: core protocol, JetStream publishes, reads and key-value.

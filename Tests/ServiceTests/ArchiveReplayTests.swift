@@ -237,13 +237,13 @@ import Testing
         defer { setup.close() }
         try await setup.harness.service.startDelivery()
         let receiver = try Receiver()
-        let lanes = DeliveryLimits.catchUpReaderCountMax + 4
+        let lanes = DeliveryLimits.CatchUp.readerCountMax + 4
         for number in 0..<lanes { _ = try await setup.create(receiver, path: "lane\(number)") }
         #expect(await receiver.wait(seconds: 90) { $0.count >= lanes * setup.published.count })
         for number in 0..<lanes {
             #expect(Self.offsets(receiver.received, path: "lane\(number)") == setup.published, "lane \(number) caught up in order")
         }
         let most = try #require(holder.source.withLock { $0 }).mostAtOnce
-        #expect(most >= 1 && most <= DeliveryLimits.catchUpReaderCountMax, "read-aheads at once: \(most)")
+        #expect(most >= 1 && most <= DeliveryLimits.CatchUp.readerCountMax, "read-aheads at once: \(most)")
     }
 }

@@ -91,9 +91,9 @@ struct ArgusServerTests {
     }
 
     @Test func onlyTheBatchRouteTakesLargeBodies() {
-        #expect(ServiceLimits.bodySizeBytesMax(method: "POST", path: "/v1/events/batch") == ServiceLimits.batchBodySizeBytesMax)
-        #expect(ServiceLimits.bodySizeBytesMax(method: "POST", path: "/v1/events") == ServiceLimits.bodySizeBytesMax)
-        #expect(ServiceLimits.bodySizeBytesMax(method: "PATCH", path: "/v1/webhooks/wh_1") == ServiceLimits.bodySizeBytesMax)
+        #expect(ServiceLimits.RequestBody.sizeBytesMax(method: "POST", path: "/v1/events/batch") == ServiceLimits.RequestBody.batchSizeBytesMax)
+        #expect(ServiceLimits.RequestBody.sizeBytesMax(method: "POST", path: "/v1/events") == ServiceLimits.RequestBody.sizeBytesMax)
+        #expect(ServiceLimits.RequestBody.sizeBytesMax(method: "PATCH", path: "/v1/webhooks/wh_1") == ServiceLimits.RequestBody.sizeBytesMax)
     }
 
     @Test func eventRulesAnswerAsTheAPIDoes() throws {
@@ -102,7 +102,7 @@ struct ArgusServerTests {
         #expect(throws: APIError.self) { try EventRules.checkOrganization("", context: "x") }
         #expect(throws: APIError.self) { _ = try EventRules.checkedData(Array("[1]".utf8), context: "x") }
         #expect(throws: APIError.self) { _ = try EventRules.checkedData(Array("{".utf8), context: "x") }
-        let big = Array(("{\"a\":\"" + String(repeating: "x", count: ServiceLimits.eventDataSizeBytesMax) + "\"}").utf8)
+        let big = Array(("{\"a\":\"" + String(repeating: "x", count: ServiceLimits.Events.dataSizeBytesMax) + "\"}").utf8)
         do {
             _ = try EventRules.checkedData(big, context: "x")
             Issue.record("oversized data accepted")

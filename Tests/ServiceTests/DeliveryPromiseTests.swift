@@ -176,7 +176,7 @@ import Testing
             let kept = Array((attempt["response_body"]?.stringValue ?? "").utf8)
             #expect(kept.count == 4096 && kept == Array(asciiBody.prefix(4096)), "the first 4,096 bytes, exactly: \(kept.count) bytes")
         }
-        #expect(DeliveryLimits.responseBodySizeBytesMax == 4096)
+        #expect(DeliveryLimits.Attempts.responseBodySizeBytesMax == 4096)
         for attempt in wide["attempts"]?.arrayValue ?? [] {
             let kept = Array((attempt["response_body"]?.stringValue ?? "").utf8)
             #expect(kept.count <= 4096 && kept.count >= 4094, "at most 4 KiB, cut at a character boundary: \(kept.count) bytes")

@@ -54,6 +54,9 @@ final class DroppingReceiver: @unchecked Sendable {
     private let started = ContinuousClock.now
     /// Connections open now (their descriptors).
     private let openDescriptors = Mutex<Set<Int32>>([])
+    /// Whether `listener` is open: it is closed and shut down only under this lock, so `stop()` never shuts
+    /// down a descriptor number another test's socket took after the accept thread closed it.
+    private let listening = Mutex(true)
 
     /// Whether a request with `Connection: close` is answered with `Connection: close` and then the
     /// connection closed (RFC 9112 §9.6), or the connection is kept open regardless.
@@ -112,7 +115,7 @@ final class DroppingReceiver: @unchecked Sendable {
     /// Stops accepting; connection threads end at their next poll (at most 100 ms later).
     func stop() {
         if !stopped.exchange(true, ordering: .relaxed) {
-            shutdown(listener, Int32(SHUT_RDWR))
+            listening.withLock { open in if open { shutdown(listener, Int32(SHUT_RDWR)) } }
         }
     }
 
@@ -144,7 +147,12 @@ final class DroppingReceiver: @unchecked Sendable {
     }
 
     private func acceptLoop() {
-        defer { close(listener) }
+        defer {
+            listening.withLock { open in
+                open = false
+                close(listener)
+            }
+        }
         while !isDone {
             guard readable(listener) else { continue }
             let fd = accept(listener, nil, nil)

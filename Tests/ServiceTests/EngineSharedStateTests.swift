@@ -1,6 +1,7 @@
 import Foundation
 import JSON
-import NATS
+@testable import NATS
+import Synchronization
 import Testing
 @testable import Service
 
@@ -33,11 +34,10 @@ import Testing
     }
 
     @Test func theSharedBucketsAreBoundedAsTheLocalStores() {
-        #expect(EngineTokens.limits.entriesMax == ServiceLimits.liveTokenCountMax && !EngineTokens.limits.dropsOldest)
-        #expect(EngineTokens.limits.ageSecondsMax >= Double(ServiceLimits.accessTokenLifetimeSeconds))
-        #expect(EngineTokens.limits.ageSecondsMax == Double(ServiceLimits.portalSessionSecondsRange.upperBound))
-        #expect(EngineIdempotency.limits.entriesMax == ServiceLimits.idempotencyKeyCountMax && EngineIdempotency.limits.dropsOldest)
-        #expect(EngineIdempotency.limits.ageSecondsMax == Double(ServiceLimits.idempotencyRetentionSeconds))
+        #expect(EngineTokens.limits.ageSecondsMax >= Double(ServiceLimits.Tokens.lifetimeSeconds))
+        #expect(EngineTokens.limits.ageSecondsMax == Double(ServiceLimits.Portal.sessionSeconds.range.upperBound))
+        #expect(EngineIdempotency.limits.entriesMax == ServiceLimits.Idempotency.keyCountMax && EngineIdempotency.limits.dropsOldest)
+        #expect(EngineIdempotency.limits.ageSecondsMax == Double(ServiceLimits.Idempotency.retentionSeconds))
         #expect(EngineIdempotency.bucketKey("org\u{0}key").count == 64, "a key of any visible characters becomes a valid bucket key")
         #expect(EngineHistoryForwarder.limits.entriesMax == 10_000 && EngineHistoryForwarder.limits.ageSecondsMax > EngineHistoryForwarder.refreshSeconds * 3,
                 "a live process's address outlives a few missed refreshes; a dead one's goes")
@@ -92,14 +92,14 @@ import Testing
         let store = try TokenStore(directory: directory, nowMs: now)
         let scopes = JSONValue.array([.string("events:read")])
         var adopted = 0
-        for n in 0..<(ServiceLimits.liveTokenCountPerClientMax + 5) {
+        for n in 0..<(ServiceLimits.Tokens.liveCountPerClientMax + 5) {
             let digest = String(format: "%064x", n)
             let line = JSONValue.object([("token_sha256", .string(digest)), ("client_id", .string("cli_1")), ("organization_id", .string("org_a")),
                                          ("scopes", scopes), ("expires_at_ms", .integer(now + 60_000))]).encoded()
             if store.adopt(digest: digest, line: line, nowMs: now) { adopted += 1 }
         }
-        #expect(adopted == ServiceLimits.liveTokenCountPerClientMax)
-        #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.liveTokenCountPerClientMax)
+        #expect(adopted == ServiceLimits.Tokens.liveCountPerClientMax)
+        #expect(store.tokenCount(clientID: "cli_1") == ServiceLimits.Tokens.liveCountPerClientMax)
     }
 
     /// A revocation heard before the token was taken in (a read of the bucket for an unknown token still on
@@ -112,5 +112,70 @@ import Testing
         other.forget(digest: digest)  // the bucket's deletion, applied while the read of the key was under way
         #expect(!other.adopt(digest: digest, line: line, nowMs: now), "the record read before the deletion is refused")
         #expect(other.lookup(token, nowMs: now) == .revoked)
+    }
+
+    /// At most `EngineTokens.fetchesInFlightMax` bucket reads for unknown tokens run at once: with that many
+    /// under way, one more unknown token is not read (it counts as unknown for its request); once they end,
+    /// the next unknown token is read again.
+    @Test(.timeLimit(.minutes(1))) func readsOfTheBucketForUnknownTokensAreBoundedAtOnce() async throws {
+        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_780_000_000_000
+        // Never connected (nothing listens on port 1): every read goes to `reads` instead of the bucket.
+        let connection = try NATSConnection(servers: "nats://127.0.0.1:1")
+        defer { connection.close() }
+        let bucket = KeyValueBucket(jetStream: JetStream(connection: connection), name: EngineTokens.bucketName)
+        let bound = EngineTokens.fetchesInFlightMax
+        let reads = HeldReads(holdingUpTo: bound)
+        let shared = EngineTokens(bucket: bucket, clientBucket: bucket, tokens: try TokenStore(directory: directory + "/oauth", nowMs: now),
+                                  clients: ClientStore(directory: directory + "/clients"), nowMs: { now }, logger: .discarding,
+                                  readKey: { key in await reads.read(key) })
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for n in 0..<bound { group.addTask { await shared.fetchIfUnknown("unknown-\(n)") } }
+            for _ in 0..<2_000 where reads.held < bound { try await Task.sleep(nanoseconds: 10_000_000) }
+            try #require(reads.held == bound, "\(bound) reads under way within 20 s")
+            await shared.fetchIfUnknown("one-more")
+            #expect(reads.started == bound, "with \(bound) reads under way the next unknown token is not read")
+            reads.releaseAll()
+            try await group.waitForAll()
+        }
+        await shared.fetchIfUnknown("after-the-others")
+        #expect(reads.started == bound + 1, "once the reads ended, an unknown token is read again")
+        #expect(reads.keys.last == TokenStore.digest(of: "after-the-others"), "the read is of the token's digest")
+    }
+}
+
+/// A reader of the tokens bucket that holds the first `holdingUpTo` reads until `releaseAll()` and answers
+/// "no such key" to the others at once; it counts the reads started.
+private final class HeldReads: Sendable {
+    private let holdingUpTo: Int
+    private let state = Mutex<(keys: [String], waiting: [CheckedContinuation<Void, Never>], released: Bool)>(([], [], false))
+
+    init(holdingUpTo: Int) { self.holdingUpTo = holdingUpTo }
+
+    var started: Int { state.withLock { $0.keys.count } }
+    var held: Int { state.withLock { $0.waiting.count } }
+    var keys: [String] { state.withLock { $0.keys } }
+
+    func read(_ key: String) async -> KeyValueEntry? {
+        await withCheckedContinuation { continuation in
+            let holds = state.withLock { state in
+                state.keys.append(key)
+                guard !state.released, state.waiting.count < holdingUpTo else { return false }
+                state.waiting.append(continuation)
+                return true
+            }
+            if !holds { continuation.resume() }
+        }
+        return nil
+    }
+
+    func releaseAll() {
+        let waiting = state.withLock { state in
+            state.released = true
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume() }
     }
 }

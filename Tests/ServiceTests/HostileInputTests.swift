@@ -21,7 +21,7 @@ import Testing
         while pages < 30 {
             let reply = await harness.send("GET", "/v1/events?limit=1000" + (after.map { "&after=\($0)" } ?? ""), token: token)
             #expect(reply.status == 200)
-            #expect(reply.response.body.count <= ServiceLimits.pageSizeBytesMax + 1024, "page of \(reply.response.body.count) bytes")
+            #expect(reply.response.body.count <= ServiceLimits.Pages.sizeBytesMax + 1024, "page of \(reply.response.body.count) bytes")
             let data = reply.json?["data"]?.arrayValue ?? []
             #expect(!data.isEmpty)
             seen += data.count
@@ -54,12 +54,12 @@ import Testing
     }
 
     @Test func theConnectionCapLeavesRoomForDeliveriesAndFiles() {
-        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 1024) == 512)
-        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 10_000) == 10_000 - 2304)
-        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 1_048_576) == ServiceLimits.connectionCountCeiling)
-        #expect(ServiceLimits.connectionCountMax(descriptorLimit: 20) == 16)
+        #expect(ServiceLimits.Connections.countMax(descriptorLimit: 1024) == 512)
+        #expect(ServiceLimits.Connections.countMax(descriptorLimit: 10_000) == 10_000 - 2304)
+        #expect(ServiceLimits.Connections.countMax(descriptorLimit: 1_048_576) == ServiceLimits.Connections.countCeiling)
+        #expect(ServiceLimits.Connections.countMax(descriptorLimit: 20) == 16)
         for limit in [64, 256, 1024, 4096, 65_536] {
-            #expect(ServiceLimits.connectionCountMax(descriptorLimit: limit) < limit)
+            #expect(ServiceLimits.Connections.countMax(descriptorLimit: limit) < limit)
         }
     }
 }

@@ -51,32 +51,32 @@ import Testing
         let scopes = document["components"]?["securitySchemes"]?["oauth2"]?["flows"]?["clientCredentials"]?["scopes"]?.objectValue
         #expect(scopes?.map(\.0) == Scope.all)
         let limit = document["components"]?["parameters"]?["Limit"]?["schema"]
-        #expect(limit?["minimum"]?.int64Value == Int64(ServiceLimits.pageSizeRange.lowerBound))
-        #expect(limit?["maximum"]?.int64Value == Int64(ServiceLimits.pageSizeRange.upperBound))
-        #expect(limit?["default"]?.int64Value == Int64(ServiceLimits.pageSizeDefault))
+        #expect(limit?["minimum"]?.int64Value == Int64(ServiceLimits.Pages.size.range.lowerBound))
+        #expect(limit?["maximum"]?.int64Value == Int64(ServiceLimits.Pages.size.range.upperBound))
+        #expect(limit?["default"]?.int64Value == Int64(ServiceLimits.Pages.size.defaultValue))
         let series = document["paths"]?["/v1/webhooks/{id}/stats/timeseries"]?["get"]?["parameters"]?.arrayValue ?? []
         let hours = series.first { $0["name"]?.stringValue == "hours" }?["schema"]
-        #expect(hours?["minimum"]?.int64Value == Int64(ServiceLimits.seriesHoursRange.lowerBound))
-        #expect(hours?["maximum"]?.int64Value == Int64(ServiceLimits.seriesHoursRange.upperBound))
-        #expect(hours?["default"]?.int64Value == Int64(ServiceLimits.seriesHoursDefault))
+        #expect(hours?["minimum"]?.int64Value == Int64(ServiceLimits.Series.hours.range.lowerBound))
+        #expect(hours?["maximum"]?.int64Value == Int64(ServiceLimits.Series.hours.range.upperBound))
+        #expect(hours?["default"]?.int64Value == Int64(ServiceLimits.Series.hours.defaultValue))
         let width = series.first { $0["name"]?.stringValue == "bucket_seconds" }?["schema"]
-        #expect(width?["minimum"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsRange.lowerBound))
-        #expect(width?["maximum"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsRange.upperBound))
-        #expect(width?["default"]?.int64Value == Int64(ServiceLimits.seriesBucketSecondsDefault))
-        #expect(try Self.schema("WebhookTimeseries")?["properties"]?["buckets"]?["maxItems"]?.int64Value == Int64(ServiceLimits.seriesBucketCountMax))
-        #expect(try Self.schema("BatchRequest")?["properties"]?["events"]?["maxItems"]?.int64Value == Int64(ServiceLimits.batchEventCountMax))
+        #expect(width?["minimum"]?.int64Value == Int64(ServiceLimits.Series.bucketSeconds.range.lowerBound))
+        #expect(width?["maximum"]?.int64Value == Int64(ServiceLimits.Series.bucketSeconds.range.upperBound))
+        #expect(width?["default"]?.int64Value == Int64(ServiceLimits.Series.bucketSeconds.defaultValue))
+        #expect(try Self.schema("WebhookTimeseries")?["properties"]?["buckets"]?["maxItems"]?.int64Value == Int64(ServiceLimits.Series.bucketCountMax))
+        #expect(try Self.schema("BatchRequest")?["properties"]?["events"]?["maxItems"]?.int64Value == Int64(ServiceLimits.Events.batchCountMax))
         let create = try #require(try Self.schema("WebhookCreate")?["properties"])
-        #expect(create["max_in_flight"]?["minimum"]?.int64Value == Int64(ServiceLimits.maxInFlightRange.lowerBound))
-        #expect(create["max_in_flight"]?["maximum"]?.int64Value == Int64(ServiceLimits.maxInFlightRange.upperBound))
-        #expect(create["description"]?["maxLength"]?.int64Value == Int64(ServiceLimits.descriptionSizeBytesMax))
-        #expect(create["rate_limit_per_second"]?["minimum"]?.int64Value == Int64(ServiceLimits.rateLimitPerSecondRange.lowerBound))
-        #expect(create["rate_limit_per_second"]?["maximum"]?.int64Value == Int64(ServiceLimits.rateLimitPerSecondRange.upperBound))
-        #expect(create["event_types"]?["maxItems"]?.int64Value == Int64(ServiceLimits.eventTypeFilterCountMax))
+        #expect(create["max_in_flight"]?["minimum"]?.int64Value == Int64(ServiceLimits.Webhooks.maxInFlight.range.lowerBound))
+        #expect(create["max_in_flight"]?["maximum"]?.int64Value == Int64(ServiceLimits.Webhooks.maxInFlight.range.upperBound))
+        #expect(create["description"]?["maxLength"]?.int64Value == Int64(ServiceLimits.Webhooks.descriptionSizeBytesMax))
+        #expect(create["rate_limit_per_second"]?["minimum"]?.int64Value == Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.lowerBound))
+        #expect(create["rate_limit_per_second"]?["maximum"]?.int64Value == Int64(ServiceLimits.Webhooks.rateLimitPerSecondRange.upperBound))
+        #expect(create["event_types"]?["maxItems"]?.int64Value == Int64(ServiceLimits.Webhooks.eventTypeFilterCountMax))
         let retry = try #require(try Self.schema("RetryPolicy")?["properties"])
-        #expect(retry["max_retries"]?["maximum"]?.int64Value == Int64(ServiceLimits.retryCountMax))
+        #expect(retry["max_retries"]?["maximum"]?.int64Value == Int64(ServiceLimits.Retries.countMax))
         for name in ["initial_delay_ms", "max_delay_ms"] {
-            #expect(retry[name]?["minimum"]?.int64Value == ServiceLimits.retryDelayMsRange.lowerBound)
-            #expect(retry[name]?["maximum"]?.int64Value == ServiceLimits.retryDelayMsRange.upperBound)
+            #expect(retry[name]?["minimum"]?.int64Value == ServiceLimits.Retries.delayMsRange.lowerBound)
+            #expect(retry[name]?["maximum"]?.int64Value == ServiceLimits.Retries.delayMsRange.upperBound)
         }
     }
 }

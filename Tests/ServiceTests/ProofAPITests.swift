@@ -109,7 +109,7 @@ import Testing
         let limited = await harness.send("GET", "/v1/events/\(absent)/proof", token: token)
         #expect(limited.status == 404)
         #expect(limited.code == "event_lookup_limit", "\(String(decoding: limited.response.body, as: UTF8.self))")
-        #expect(limited.json?["error"]?["scanned_count"]?.int64Value == Int64(ServiceLimits.eventScanCountMax))
+        #expect(limited.json?["error"]?["scanned_count"]?.int64Value == Int64(ServiceLimits.Events.scanCountMax))
     }
 
     /// Every failure a proof or checkpoint route can meet answers with its status and machine-readable

@@ -46,7 +46,7 @@ import Testing
         #expect(bucket(at: now - 2 * hourMs)?["failed"]?.int64Value == 1)
 
         let minutes = await harness.send("GET", "/v1/webhooks/\(hook)/stats/timeseries?hours=24&bucket_seconds=60", token: token)
-        #expect(minutes.status == 200 && minutes.json?["buckets"]?.arrayValue?.count == ServiceLimits.seriesBucketCountMax)
+        #expect(minutes.status == 200 && minutes.json?["buckets"]?.arrayValue?.count == ServiceLimits.Series.bucketCountMax)
         let week = await harness.send("GET", "/v1/webhooks/\(hook)/stats/timeseries?hours=168&bucket_seconds=86400", token: token)
         #expect(week.status == 200 && week.json?["buckets"]?.arrayValue?.count == 7 && week.json?["attempts"]?.int64Value == 4)
         for bad in ["hours=0", "hours=169", "hours=abc", "hours=", "hours=1e3", "bucket_seconds=59", "bucket_seconds=86401",

@@ -50,12 +50,12 @@ import WebhookSigning
         defer { harness.close(); harness.removeDirectory() }
         let client = try #require(harness.service.clients.client(try harness.client(organization: "org_a", scopes: ["events:read"]).0))
         let now = harness.clock.withLock { $0 }
-        for _ in 0..<ServiceLimits.liveTokenCountPerClientMax {
+        for _ in 0..<ServiceLimits.Tokens.liveCountPerClientMax {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
         #expect(APIError(StoreError.clientTokenLimit(limit: 1000))
                 == APIError(429, "too_many_tokens", "this client holds 1000 live tokens; reuse one or revoke some"))
-        #expect(throws: StoreError.clientTokenLimit(limit: ServiceLimits.liveTokenCountPerClientMax)) {
+        #expect(throws: StoreError.clientTokenLimit(limit: ServiceLimits.Tokens.liveCountPerClientMax)) {
             _ = try harness.service.tokens.issue(client: client, scopes: client.scopes, nowMs: now)
         }
         // Another client of the same organization is not affected.
@@ -75,7 +75,7 @@ import WebhookSigning
             await harness.send("POST", "/oauth/token", body: "grant_type=client_credentials", contentType: Self.form,
                                headers: [Self.basic(id, secret)])
         }
-        for number in 0..<ServiceLimits.tokenRequestsPerSecondPerClientMax {
+        for number in 0..<ServiceLimits.Tokens.requestsPerSecondPerClientMax {
             #expect(await ask(id, secret).status == 200, "request \(number)")
         }
         let limited = await ask(id, secret)

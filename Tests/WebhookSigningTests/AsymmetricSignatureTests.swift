@@ -31,8 +31,8 @@ import WebhookSigning
         let headers = DeliveryHeaders(newestSecret: secret, deliveryID: Fixture.deliveryID, timestampSeconds: Fixture.timestampSeconds,
                                       attempt: 1, eventType: "user.created", body: Fixture.body, version: "test")
         #expect(headers.value(forName: WebhookHeaderName.argusSignature) == nil)
-        let signature = try #require(headers.value(forName: WebhookHeaderName.signature))
-        #expect(headers.value(forName: WebhookHeaderName.svixSignature) == signature)
+        let signature = try #require(headers.value(forName: WebhookHeaderName.standard.signature))
+        #expect(headers.value(forName: WebhookHeaderName.svix.signature) == signature)
         #expect(signature.hasPrefix("v1a,"))
         let raw = try Base64.decode(String(signature.dropFirst(4)))
         let message = Array("\(Fixture.deliveryID).\(Fixture.timestampSeconds).".utf8) + Fixture.body
@@ -64,7 +64,7 @@ import WebhookSigning
         #expect(ring.current != ring.previous[0].secret)
         let during = DeliveryHeaders(ring: ring, deliveryID: Fixture.deliveryID, timestampSeconds: Fixture.timestampSeconds + 60,
                                      attempt: 1, eventType: "user.created", body: Fixture.body, version: "test")
-        let entries = try #require(during.value(forName: WebhookHeaderName.signature)).split(separator: " ")
+        let entries = try #require(during.value(forName: WebhookHeaderName.standard.signature)).split(separator: " ")
         #expect(entries.count == 2 && entries.allSatisfy { $0.hasPrefix("v1a,") })
         let message = Array("\(Fixture.deliveryID).\(Fixture.timestampSeconds + 60).".utf8) + Fixture.body
         let newest = try Base64.decode(String(entries[0].dropFirst(4)))
@@ -73,7 +73,7 @@ import WebhookSigning
         #expect(try #require(ring.previous[0].secret.signingKey).publicKey.isValidSignature(older, for: message))
         let after = DeliveryHeaders(ring: ring, deliveryID: Fixture.deliveryID, timestampSeconds: Fixture.timestampSeconds + 86_400,
                                     attempt: 1, eventType: "user.created", body: Fixture.body, version: "test")
-        #expect(try #require(after.value(forName: WebhookHeaderName.signature)).split(separator: " ").count == 1)
+        #expect(try #require(after.value(forName: WebhookHeaderName.standard.signature)).split(separator: " ").count == 1)
     }
 
     @Test func theRingPersistsEd25519Secrets() throws {
