@@ -34,7 +34,7 @@ public struct EventLogOptions: Sendable {
     /// Durability of `append`.
     public var fsyncPolicy: FsyncPolicy = .always
     /// Zero-filled space the writer keeps ahead of the active segment's last record, in bytes (default
-    /// 1 MiB; 0: none). An append inside it overwrites zeros without changing the file's size, so its
+    /// 1 MiB, at most an eighth of `segmentSizeBytesMax`; 0: none). An append inside it overwrites zeros without changing the file's size, so its
     /// `fdatasync` writes data only, not the inode as well (half the wait and about half the kernel
     /// CPU per group commit on ext4). The space is extended with the group that reaches its end and
     /// cut when the segment is sealed or the log is closed; after a crash recovery drops it.

@@ -320,7 +320,9 @@ final class LogWriter: @unchecked Sendable {
         // data, and the next groups overwrite zeros (no size change, no inode to write with their data).
         let endBytes = startSize + Int64(writer.bytes.count)
         if endBytes > segment.allocatedBytes {
-            segment.extendPreallocation(after: endBytes, preallocationSizeBytes: options.preallocationSizeBytes)
+            // At most an eighth of a segment (small segments, as in tests, keep little space).
+            segment.extendPreallocation(after: endBytes,
+                                        preallocationSizeBytes: min(options.preallocationSizeBytes, options.segmentSizeBytesMax / 8))
         }
         if options.fsyncPolicy == .always {
             do {
