@@ -134,6 +134,9 @@ import Testing
         let segmentBytesMax = 4 * Self.pageBytes
         var options = TestSupport.options(segmentSizeBytes: segmentBytesMax, fsync: .always)
         options.indexIntervalBytes = 1 << 20
+        // File sizes here are page-exact (where the footer and the next header fall): no zero-filled space,
+        // whose failure on a full disk `appendsOnAFullDiskAreRefused…` covers.
+        options.preallocationSizeBytes = 0
         let log = try EventLog(directory: directory, options: options)
         let first = directory + "/" + SegmentName.log(baseOffset: 0)
         var acknowledged: [NewEvent] = [], refused: [NewEvent] = []
