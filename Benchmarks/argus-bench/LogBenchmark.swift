@@ -138,8 +138,8 @@ struct LogBenchmark: Benchmark {
         for number in 0..<count {
             let timestampMs = 1_780_000_000_000 + Int64(number / 64)
             if number % 64 == 0 { formatted = Timestamp.format(ms: timestampMs) }
-            let record = EventRecord(offset: UInt64(number), timestampMs: timestampMs, organizationID: "org_\(number % 8)",
-                                     type: "user.login", eventID: "evt_0_\(number)", data: payload, chainHash: [])
+            let event = NewEvent(organizationID: "org_\(number % 8)", type: "user.login", eventID: "evt_0_\(number)", data: payload)
+            let record = EventRecord(event, offset: UInt64(number), timestampMs: timestampMs, chainHash: [])
             sink &+= Int(RecentLeafHashes.leafHash(of: record, formattedTimestamp: formatted)[0])
         }
         let seconds = (ContinuousClock.now - start).inSeconds

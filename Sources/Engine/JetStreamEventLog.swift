@@ -140,7 +140,7 @@ package final class JetStreamEventLog: EventSource, EventAppender, Sendable {
               dataStart >= 0, dataStart < message.payload.count, message.payload.last == UInt8(ascii: "}") else { return nil }
         var data = Array(message.payload[dataStart..<(message.payload.count - 1)])
         if data == Array("null".utf8) { data = [] }
-        return EventRecord(offset: message.sequence - 1, timestampMs: timestamp, organizationID: organization, type: type,
-                           eventID: eventID, data: data, chainHash: [])
+        let event = NewEvent(organizationID: organization, type: type, eventID: eventID, data: data)
+        return EventRecord(event, offset: message.sequence - 1, timestampMs: timestamp, chainHash: [])
     }
 }

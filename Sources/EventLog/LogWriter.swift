@@ -421,8 +421,7 @@ final class LogWriter: @unchecked Sendable {
         var formatted: (ms: Int64, text: String)?
         for (events, appended) in zip(batch, results) {
             for (event, stored) in zip(events, appended) {
-                let record = EventRecord(offset: stored.offset, timestampMs: stored.timestampMs, organizationID: event.organizationID,
-                                         type: event.type, eventID: event.eventID, data: event.data, chainHash: [])
+                let record = EventRecord(event, offset: stored.offset, timestampMs: stored.timestampMs, chainHash: [])
                 if formatted?.ms != stored.timestampMs { formatted = (stored.timestampMs, Timestamp.format(ms: stored.timestampMs)) }
                 hashes += RecentLeafHashes.leafHash(of: record, formattedTimestamp: formatted?.text)
             }

@@ -156,10 +156,8 @@ enum RecordFrame {
                   let type = text(variableStart + organizationCount, typeCount),
                   let identifier = text(variableStart + organizationCount + typeCount, identifierCount)
             else { return .invalid(reason: "names are not UTF-8") }
-            let record = EventRecord(
-                offset: body.uint64(at: 8), timestampMs: body.int64(at: 16),
-                organizationID: organization, type: type, eventID: identifier,
-                data: Array(body[dataStart..<bodySize]), chainHash: Array(body[24..<56]))
+            let event = NewEvent(organizationID: organization, type: type, eventID: identifier, data: Array(body[dataStart..<bodySize]))
+            let record = EventRecord(event, offset: body.uint64(at: 8), timestampMs: body.int64(at: 16), chainHash: Array(body[24..<56]))
             return .event(record, frameSizeBytes: frameSize)
         case kindFooter:
             guard bodySize == footerBodySizeBytes else { return .invalid(reason: "footer of wrong length") }

@@ -103,10 +103,10 @@ extension Webhook {
               let start = json["start_offset"]?.int64Value, let secretText = json["secret"]?.stringValue,
               let current = try? WebhookSecret(parsing: secretText),
               let created = json["created_at_ms"]?.int64Value, let updated = json["updated_at_ms"]?.int64Value else { return nil }
-        let previous: [SecretRing.RetiredSecret] = (json["previous_secrets"]?.arrayValue ?? []).compactMap { entry in
+        let previous = (json["previous_secrets"]?.arrayValue ?? []).compactMap { entry -> (WebhookSecret, Int64)? in
             guard let text = entry["secret"]?.stringValue, let secret = try? WebhookSecret(parsing: text),
                   let expires = entry["expires_at_unix"]?.int64Value else { return nil }
-            return SecretRing.RetiredSecret(secret: secret, expiresAtUnixSeconds: expires)
+            return (secret, expires)
         }
         self.init(id: id, organizationID: organizationID, url: url, description: json["description"]?.stringValue ?? "",
                   eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),

@@ -21,12 +21,6 @@ public struct SecretRing: Sendable, Equatable, Codable {
         /// Unix time, in seconds, from which this secret no longer signs.
         public let expiresAtUnixSeconds: Int64
 
-        /// A secret that signs until `expiresAtUnixSeconds` (exclusive).
-        public init(secret: WebhookSecret, expiresAtUnixSeconds: Int64) {
-            self.secret = secret
-            self.expiresAtUnixSeconds = expiresAtUnixSeconds
-        }
-
         /// True when the secret still signs at `unixSeconds`.
         package func isValid(atUnixSeconds unixSeconds: Int64) -> Bool { unixSeconds < expiresAtUnixSeconds }
 
@@ -41,10 +35,15 @@ public struct SecretRing: Sendable, Equatable, Codable {
     /// Replaced secrets, most recently replaced first; some may have expired.
     public private(set) var previous: [RetiredSecret]
 
-    /// A ring of `current` and the `previous` secrets it replaced, most recently replaced first.
-    public init(current: WebhookSecret, previous: [RetiredSecret] = []) {
+    /// A ring of `current` and the secrets it replaced, most recently replaced first, each with the
+    /// Unix time in seconds from which it no longer signs (as stored; rings change by `rotated`).
+    public init(current: WebhookSecret, previous: [(secret: WebhookSecret, expiresAtUnixSeconds: Int64)] = []) {
+        self.init(current: current, retired: previous.map { RetiredSecret(secret: $0.secret, expiresAtUnixSeconds: $0.expiresAtUnixSeconds) })
+    }
+
+    private init(current: WebhookSecret, retired: [RetiredSecret]) {
         self.current = current
-        self.previous = previous
+        previous = retired
     }
 
     /// Every secret that signs at `unixSeconds`, newest first; never empty (`current` is first).
@@ -65,7 +64,7 @@ public struct SecretRing: Sendable, Equatable, Codable {
         let (expiry, overflow) = nowSeconds.addingReportingOverflow(max(0, graceSeconds))
         let retired = RetiredSecret(secret: current, expiresAtUnixSeconds: overflow ? .max : expiry)
         let kept = previous.filter { $0.isValid(atUnixSeconds: nowSeconds) }
-        return SecretRing(current: newSecret, previous: Array(([retired] + kept).prefix(Self.previousCountMax)))
+        return SecretRing(current: newSecret, retired: Array(([retired] + kept).prefix(Self.previousCountMax)))
     }
 
     /// A ring with a freshly generated current secret of the current one's scheme (HMAC or
@@ -86,6 +85,6 @@ public struct SecretRing: Sendable, Equatable, Codable {
     /// The same ring without the secrets that have expired at `now`.
     public func pruned(now: Date) -> SecretRing {
         let nowSeconds = now.wholeUnixSeconds
-        return SecretRing(current: current, previous: previous.filter { $0.isValid(atUnixSeconds: nowSeconds) })
+        return SecretRing(current: current, retired: previous.filter { $0.isValid(atUnixSeconds: nowSeconds) })
     }
 }

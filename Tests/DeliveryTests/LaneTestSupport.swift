@@ -22,8 +22,8 @@ struct LaneDriver {
     }
 
     static func record(_ offset: UInt64, type: String = "user.login", organization: String = "org_a", data: String = "{}") -> EventRecord {
-        EventRecord(offset: offset, timestampMs: 1_000, organizationID: organization, type: type, eventID: "evt_\(offset)",
-                    data: Array(data.utf8), chainHash: [])
+        EventRecord(NewEvent(organizationID: organization, type: type, eventID: "evt_\(offset)", data: Array(data.utf8)),
+                    offset: offset, timestampMs: 1_000, chainHash: [])
     }
 
     init(_ subscription: Subscription = LaneDriver.subscription(), events: Int = 10, cursor: UInt64 = 0,

@@ -36,12 +36,12 @@ import Testing
     }
 
     @Test func envelopeIsValidJSONInContractOrder() throws {
-        let record = EventRecord(offset: 7, timestampMs: 1_780_653_600_000, organizationID: "org_\"42",
-                                 type: "security.account_locked", eventID: "evt_1", data: Array(#"{"a":[1,2]}"#.utf8),
-                                 chainHash: [])
+        let event = NewEvent(organizationID: "org_\"42", type: "security.account_locked", eventID: "evt_1",
+                             data: Array(#"{"a":[1,2]}"#.utf8))
+        let record = EventRecord(event, offset: 7, timestampMs: 1_780_653_600_000, chainHash: [])
         let text = String(decoding: record.envelope(), as: UTF8.self)
         #expect(text == #"{"id":"evt_1","type":"security.account_locked","timestamp":"2026-06-05T10:00:00.000+00:00","organization_id":"org_\"42","offset":7,"data":{"a":[1,2]}}"#)
-        let empty = EventRecord(offset: 0, timestampMs: 0, organizationID: "o", type: "a.b", eventID: "e", data: [], chainHash: [])
+        let empty = EventRecord(NewEvent(organizationID: "o", type: "a.b", eventID: "e", data: []), offset: 0, timestampMs: 0, chainHash: [])
         #expect(String(decoding: empty.envelope(), as: UTF8.self).hasSuffix(#","offset":0,"data":null}"#))
     }
 

@@ -35,7 +35,7 @@ import WebhookSigning
     @Test func ringSignsWithEveryUnexpiredSecret() throws {
         let old = try Fixture.secret(Fixture.svixSecretText)
         let new = try Fixture.secret()
-        let ring = SecretRing(current: new, previous: [.init(secret: old, expiresAtUnixSeconds: Fixture.timestampSeconds + 1)])
+        let ring = SecretRing(current: new, previous: [(old, Fixture.timestampSeconds + 1)])
         let during = DeliveryHeaders(
             ring: ring, deliveryID: "d", timestampSeconds: Fixture.timestampSeconds, attempt: 1, eventType: "user.created",
             body: [], version: "t")
