@@ -75,9 +75,19 @@ enum Recovery {
                 lastTimestampMs = record.timestampMs
             case .footer(let footer, let position, let size):
                 // Sealed but the next segment was never created: finish the roll.
-                guard footer.lastChain == chain, footer.recordCount == expectedOffset - activeBase,
-                      position + Int64(size) == fileSize else {
+                let footerEnd = position + Int64(size)
+                guard footer.lastChain == chain, footer.recordCount == expectedOffset - activeBase, footerEnd <= fileSize else {
                     throw EventLogError.corruptSegment(segment: name, reason: "footer does not match its records")
+                }
+                if footerEnd < fileSize {
+                    // A crash while sealing: the footer reached the disk, the cut of the zero-filled space
+                    // before it did not. Zeros after the footer are cut; anything else is damage.
+                    guard try isZeroFilled(file: file, from: footerEnd, to: fileSize) else {
+                        throw EventLogError.corruptSegment(segment: name, reason: "data after the footer at position \(footerEnd)")
+                    }
+                    options.logger.info("recovery: cut \(fileSize - footerEnd) bytes of zero-filled space after the footer of \(name)")
+                    try systemCall { try file.truncate(to: footerEnd) }
+                    try systemCall { try file.synchronize() }
                 }
                 if indexChanged { try index.write(to: indexPath) }
                 options.logger.info("recovery: segment \(name) was sealed; starting segment at offset \(expectedOffset)")
@@ -137,8 +147,14 @@ enum Recovery {
             if claimedEnd >= fileSize { return true }
             if length <= Int64(EventLogLimits.frameBodySizeBytesMax) { cursor = claimedEnd }
         }
-        while cursor < fileSize {
-            let chunk = try systemCall { try file.read(count: Int(min(Int64(1 << 20), fileSize - cursor)), at: cursor) }
+        return try isZeroFilled(file: file, from: cursor, to: fileSize)
+    }
+
+    /// Whether the bytes of `file` from `start` up to `end` (or its end, if sooner) are all zeros.
+    static func isZeroFilled(file: FileDescriptor, from start: Int64, to end: Int64) throws(EventLogError) -> Bool {
+        var cursor = start
+        while cursor < end {
+            let chunk = try systemCall { try file.read(count: Int(min(Int64(1 << 20), end - cursor)), at: cursor) }
             if chunk.isEmpty { break }
             if chunk.contains(where: { $0 != 0 }) { return false }
             cursor += Int64(chunk.count)

@@ -154,4 +154,70 @@ import JSON
         #expect(throws: EventLogError.self) { _ = try EventLog(directory: copy.path, options: Self.options()) }
         #expect(!(try LogVerifier.verify(directory: copy.path).isIntact))
     }
+
+    @Test func aReaderOfAnotherProcessWaitsForAFrameTheWriterIsCopyingIn() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options())
+        for number in 0..<10 { _ = try await log.append(TestSupport.event(number)) }
+        let recordsEnd = Int(log.activeSegmentSizeBytes)
+        _ = try await log.append(TestSupport.event(10, organization: "org_" + String(repeating: "x", count: 200)))
+        let frameEnd = Int(log.activeSegmentSizeBytes)
+        let copy = try Self.copyLive(source, to: "copying")
+        log.close()
+        // What a reader may see while the writer's pwrite copies the 11th frame over the zeros: its header
+        // and first bytes in, the rest still zeros (a CRC mismatch, not an incomplete frame).
+        let segment = copy.appending(SegmentName.log(baseOffset: 0))
+        let middle = recordsEnd + 24
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seek(toOffset: UInt64(middle))
+        let rest = try #require(try handle.read(upToCount: frameEnd - middle))
+        try handle.seek(toOffset: UInt64(middle))
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: frameEnd - middle))
+        var reader = try LogReader(directory: copy.path, start: .beginning)
+        var ids: [String] = []
+        while let record = try reader.next() { ids.append(record.eventID) }
+        #expect(ids == (0..<10).map { "evt_\($0)" }, "the frame being copied is not read yet, and is no error")
+        #expect(try reader.next() == nil, "asked again while the frame is still being copied")
+        // The copy finishes: the reader returns the record.
+        try handle.seek(toOffset: UInt64(middle))
+        try handle.write(contentsOf: rest)
+        try handle.close()
+        #expect(try reader.next()?.eventID == "evt_10")
+        // Damage is still damage: a bad frame with records after it.
+        let frame = try TestSupport.frames(of: segment)[5]
+        let corrupter = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try corrupter.seek(toOffset: UInt64(frame.position + 20))
+        try corrupter.write(contentsOf: [0xFF, 0xEE])
+        try corrupter.close()
+        var damaged = try LogReader(directory: copy.path, start: .beginning)
+        #expect(throws: EventLogError.self) { while try damaged.next() != nil {} }
+    }
+
+    @Test func aCrashWhileSealingThatKeptTheZerosAfterTheFooterIsRecovered() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options(segmentSizeBytes: 4096))
+        for number in 0..<100 { _ = try await log.append(TestSupport.event(number)) }
+        log.close()
+        let sealed = try #require(try SegmentCatalog.summaries(directory: source.path).first)
+        #expect(sealed.sealed)
+        // The state a power cut can leave while sealing: the footer on disk, the cut of the zero-filled space
+        // before it not (the file keeps its old size), and the next segment never created.
+        let copy = TemporaryDirectory("sealing")
+        for name in [SegmentName.log(baseOffset: 0), SegmentName.index(baseOffset: 0)] {
+            try FileManager.default.copyItem(atPath: source.appending(name), toPath: copy.appending(name))
+        }
+        let segment = copy.appending(SegmentName.log(baseOffset: 0))
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: 512))
+        try handle.close()
+        let reopened = try EventLog(directory: copy.path, options: Self.options(segmentSizeBytes: 4096))
+        let recordCount = try #require(sealed.lastOffset) + 1
+        #expect(reopened.nextOffset == recordCount)
+        _ = try await reopened.append(TestSupport.event(Int(recordCount)))
+        reopened.close()
+        #expect(try Self.fileSize(segment) == Int(sealed.sizeBytes), "the zeros after the footer are cut")
+        #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0...Int(recordCount)).map { "evt_\($0)" })
+        #expect(try LogVerifier.verify(directory: copy.path).isIntact)
+    }
 }
