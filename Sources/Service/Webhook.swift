@@ -112,7 +112,7 @@ extension Webhook {
                   eventTypes: types, ordered: ordered, maxInFlight: Int(maxInFlight),
                   retry: RetrySchedule(maxRetries: Int(maxRetries), initialDelayMs: initial, maxDelayMs: maximum),
                   status: status, statusReason: json["status_reason"]?.stringValue,
-                  rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { (1...10_000).contains($0) ? Int($0) : nil },
+                  rateLimitPerSecond: json["rate_limit_per_second"]?.int64Value.flatMap { ServiceLimits.Webhooks.rateLimitPerSecondRange.contains(Int($0)) ? Int($0) : nil },
                   startOffset: UInt64(max(0, start)), secrets: SecretRing(current: current, previous: previous),
                   createdAtMs: created, updatedAtMs: updated)
     }
