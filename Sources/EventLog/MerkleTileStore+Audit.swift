@@ -36,7 +36,7 @@ extension MerkleTileStore {
                     partials[tile] = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
                 }
             } else {
-                audit.problems.append(MerkleTileError(path: statePath, reason: "unreadable (expected a size and a base64 root)"))
+                audit.problems.append(MerkleTileError.unreadableTreeSize(path: statePath))
             }
         }
         let end = max(audit.treeSize, rootSizes.max() ?? 0)
@@ -44,10 +44,10 @@ extension MerkleTileStore {
         func check(_ tile: MerkleTile, expected: [UInt8], stored: [UInt8]?) {
             audit.checkedTileCount += 1
             let path = directory + "/" + tile.path
-            guard let stored else { return audit.problems.append(MerkleTileError(path: path, reason: "missing")) }
+            guard let stored else { return audit.problems.append(MerkleTileError.missing(path: path)) }
             if stored != expected {
-                audit.problems.append(MerkleTileError(path: path, reason: stored.count == expected.count
-                    ? "differs from the hashes of the log" : "\(stored.count) bytes, expected \(expected.count)"))
+                audit.problems.append(stored.count == expected.count ? MerkleTileError.differsFromLog(path: path)
+                    : MerkleTileError.wrongSize(path: path, sizeBytes: stored.count, expectedSizeBytes: expected.count))
             }
         }
         func noteRoot() throws {
@@ -69,13 +69,13 @@ extension MerkleTileStore {
                 if builder.treeSize == audit.treeSize {
                     for (tile, bytes) in builder.partialTiles { check(tile, expected: bytes, stored: partials[tile] ?? nil) }
                     if builder.rootHash != storedRoot {
-                        audit.problems.append(MerkleTileError(path: statePath, reason: "its root differs from the root of the log's first \(audit.treeSize) events"))
+                        audit.problems.append(MerkleTileError.rootDiffers(path: statePath, treeSize: audit.treeSize))
                     }
                 }
             }
         }
         if builder.treeSize < audit.treeSize {
-            audit.problems.append(MerkleTileError(path: statePath, reason: "names \(audit.treeSize) events but the log holds \(builder.treeSize)"))
+            audit.problems.append(MerkleTileError.treeSizeBeyondLog(path: statePath, treeSize: audit.treeSize, logTreeSize: builder.treeSize))
         }
         return audit
     }

@@ -132,7 +132,7 @@ public final class MerkleTileStore: Sendable {
             return Array(try reader.hashes(of: full).prefix(byteCount))
         }
         let edge = tile.level < reader.edge.count ? reader.edge[tile.level] : []
-        guard edge.count >= byteCount else { throw MerkleTileError(path: tile.path, reason: "the right edge in memory is shorter") }
+        guard edge.count >= byteCount else { throw MerkleTileError.edgeIncomplete(path: tile.path, hashCount: byteCount / MerkleTree.hashByteCount) }
         return Array(edge.prefix(byteCount))
     }
 
@@ -153,8 +153,7 @@ public final class MerkleTileStore: Sendable {
             } else {
                 // The tiles are derived from offset 0 on: once retention removed the log's start they cannot
                 // be made again here, so keep what there is rather than delete it for nothing.
-                throw MerkleTileError(path: directory + "/tile",
-                                      reason: "the local log starts at offset \(first) (retention) and no anchor reaches it: the tiles cannot be rebuilt from it and are kept")
+                throw MerkleTileError.notRebuildable(path: directory + "/tile", firstOffset: first, storedTreeDamaged: false)
             }
             state.loaded = true
             state.createdDirectory = nil
@@ -200,7 +199,7 @@ public final class MerkleTileStore: Sendable {
                     let bytes = try source.hashes(of: tile)
                     let parent = try source.subtreeHash(level: MerkleTile.height * (level + 1), index: index)
                     guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == parent else {
-                        throw MerkleTileError(path: path, reason: "its hashes do not give the hash the level above holds for it")
+                        throw MerkleTileError.differsFromLevelAbove(path: path)
                     }
                     try systemCall { try FileDescriptor.open(path, O_RDONLY).synchronize() }
                     directories.insert(FileSystem.parent(of: path))
@@ -292,8 +291,7 @@ public final class MerkleTileStore: Sendable {
         let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
         if let anchor, anchor.treeSize >= first { return (anchor, false) }
         guard first == 0 else {
-            throw MerkleTileError(path: statePath,
-                                  reason: "the stored tree is damaged and the local log starts at offset \(first) (retention): the tiles cannot be rebuilt from it and are kept")
+            throw MerkleTileError.notRebuildable(path: statePath, firstOffset: first, storedTreeDamaged: true)
         }
         // Rebuilt from offset 0 on: the full tiles are written again as they fill, the rest replaced.
         return (MerkleTileBuilder(), false)
@@ -383,7 +381,7 @@ public final class MerkleTileStore: Sendable {
         return MerkleTileHashSource(treeSize: builder.treeSize, edge: builder.edge) { tile in
             let path = directory + "/" + tile.path
             guard let bytes = try systemCall({ try FileSystem.contents(of: path) }) else {
-                throw MerkleTileError(path: path, reason: "missing")
+                throw MerkleTileError.missing(path: path)
             }
             return bytes
         }

@@ -97,7 +97,7 @@ package struct MerkleTileBuilder: Sendable, Equatable {
     package var rootHash: [UInt8] {
         // The edge holds every subtree the root reads, so no full tile is asked for.
         (try? MerkleTree.rootHash(of: MerkleTileHashSource(treeSize: treeSize, edge: edge, fullTile: { tile in
-            throw MerkleTileError(path: tile.path, reason: "not needed for a root")
+            throw MerkleTileError.notNeededForRoot(path: tile.path)
         }), treeSize: treeSize)) ?? []
     }
 

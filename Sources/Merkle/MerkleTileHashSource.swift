@@ -34,13 +34,13 @@ package struct MerkleTileHashSource: MerkleHashSource {
     package func hashes(of tile: MerkleTile) throws -> [UInt8] {
         guard tile.isFull else {
             guard tile.level < edge.count, edge[tile.level].count == tile.width * MerkleTree.hashByteCount else {
-                throw MerkleTileError(path: tile.path, reason: "the right edge in memory does not hold \(tile.width) hashes")
+                throw MerkleTileError.edgeIncomplete(path: tile.path, hashCount: tile.width)
             }
             return edge[tile.level]
         }
         let bytes = try fullTile(tile)
         guard bytes.count == MerkleTile.fullWidth * MerkleTree.hashByteCount else {
-            throw MerkleTileError(path: tile.path, reason: "\(bytes.count) bytes, not \(MerkleTile.fullWidth * MerkleTree.hashByteCount)")
+            throw MerkleTileError.wrongSize(path: tile.path, sizeBytes: bytes.count, expectedSizeBytes: MerkleTile.fullWidth * MerkleTree.hashByteCount)
         }
         return bytes
     }

@@ -119,8 +119,15 @@ import Testing
         let files = try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted()
 
         let store = MerkleTileStore(directory: merkle, logDirectory: log)
-        #expect(throws: MerkleTileError.self) { try store.update() }
-        #expect(throws: MerkleTileError.self) { try store.rebuild() }
+        let updateError = #expect(throws: MerkleTileError.self) { try store.update() }
+        let rebuildError = #expect(throws: MerkleTileError.self) { try store.rebuild() }
+        for error in [updateError, rebuildError] {
+            guard case .notRebuildable(_, let firstOffset, _)? = error else {
+                Issue.record("\(String(describing: error)) does not say the tiles cannot be rebuilt")
+                continue
+            }
+            #expect(firstOffset == first, "the error names where the local log starts")
+        }
         #expect(try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted() == files, "nothing deleted")
         #expect(Self.exists(merkle + "/tile/0/000"))
     }
