@@ -29,22 +29,24 @@ public enum EventID {
     /// A new id for an event created at `timestampMs` (default: now).
     /// - Throws: `SystemError` when the kernel gives no random bytes.
     public static func make(timestampMs: Int64 = SystemClock.nowMs()) throws -> String {
-        let random = try randomPool.withLock { pool in try pool.take(10) }
-        var value = [UInt8](repeating: 0, count: 16)
-        let time = UInt64(max(0, timestampMs)) & 0xFFFF_FFFF_FFFF
-        for index in 0..<6 { value[index] = UInt8(truncatingIfNeeded: time >> (8 * UInt64(5 - index))) }
-        for index in 0..<10 { value[6 + index] = random[random.startIndex + index] }
-        // 128 bits as 26 base32 characters (the first carries 3 bits).
-        var characters = [UInt8](repeating: 0, count: 26)
-        var high = UInt64(0)
+        // 48 bits of time then 80 random bits, as two words; written as `evt_` and 26 base32 characters
+        // (the first carries 3 bits) straight into the string's storage.
+        var high = (UInt64(max(0, timestampMs)) & 0xFFFF_FFFF_FFFF) << 16
         var low = UInt64(0)
-        for index in 0..<8 { high = high << 8 | UInt64(value[index]) }
-        for index in 8..<16 { low = low << 8 | UInt64(value[index]) }
-        for position in stride(from: 25, through: 0, by: -1) {
-            characters[position] = alphabet[Int(low & 31)]
-            low = low >> 5 | (high & 31) << 59
-            high >>= 5
+        try randomPool.withLock { pool in
+            let random = try pool.take(10)
+            let start = random.startIndex
+            high |= UInt64(random[start]) << 8 | UInt64(random[start + 1])
+            for index in 2..<10 { low = low << 8 | UInt64(random[start + index]) }
         }
-        return "evt_" + String(decoding: characters, as: UTF8.self)
+        return String(unsafeUninitializedCapacity: 30) { buffer in
+            for (index, byte) in "evt_".utf8.enumerated() { buffer[index] = byte }
+            for position in stride(from: 29, through: 4, by: -1) {
+                buffer[position] = alphabet[Int(low & 31)]
+                low = low >> 5 | (high & 31) << 59
+                high >>= 5
+            }
+            return 30
+        }
     }
 }

@@ -54,6 +54,18 @@ enum Recovery {
         }
         var lastIndexedPosition = index.entries.last?.position ?? -1
         var indexChanged = false
+        /// Cuts the file at `position` when only a torn tail or zeros follow (logging `note` with the bytes cut),
+        /// else throws `damage` as a corrupt record: acknowledged records may lie behind it.
+        func cutTail(at position: Int64, damage: String, note: (Int64) -> String) throws(EventLogError) {
+            guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
+                throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset, reason: damage)
+            }
+            options.logger.warning(note(fileSize - position))
+            try systemCall { try file.truncate(to: position) }
+            try systemCall { try file.synchronize() }
+            fileSize = position
+            scanner = SegmentScanner(file: file, position: position)
+        }
         while true {
             switch try scanner.next() {
             case .event(let record, let position, _):
@@ -110,31 +122,14 @@ enum Recovery {
             case .unwritten(let position):
                 // The writer's zero-filled space after its last record (a crash left it): dropped, the writer
                 // makes it again. Data after it is damage, unless a sector here was never written (see `isTornTail`).
-                guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
-                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
-                                                      reason: "a zero frame header followed by data")
-                }
-                if try isZeroFilled(file: file, from: position, to: fileSize) {
-                    options.logger.info("recovery: dropped \(fileSize - position) bytes of zero-filled space after offset \(expectedOffset) in \(name)")
-                } else {
-                    options.logger.warning("recovery: cut a torn tail of \(fileSize - position) bytes at offset \(expectedOffset) in \(name) (a sector of the last group never reached the disk; what follows it is that group's)")
-                }
-                try systemCall { try file.truncate(to: position) }
-                try systemCall { try file.synchronize() }
-                fileSize = position
-                scanner = SegmentScanner(file: file, position: position)
-                continue
+                let onlyZeros = try isZeroFilled(file: file, from: position, to: fileSize)
+                try cutTail(at: position, damage: "a zero frame header followed by data", note: { count in
+                    onlyZeros ? "recovery: dropped \(count) bytes of zero-filled space after offset \(expectedOffset) in \(name)"
+                        : "recovery: cut a torn tail of \(count) bytes at offset \(expectedOffset) in \(name) (a sector of the last group never reached the disk; what follows it is that group's)"
+                })
             case .invalid(let position, let reason):
-                guard try isTornTail(file: file, position: position, fileSize: fileSize) else {
-                    throw EventLogError.corruptRecord(segment: name, position: position, expectedOffset: expectedOffset,
-                                                      reason: reason)
-                }
-                options.logger.warning("recovery: cut a torn tail of \(fileSize - position) bytes (\(reason)) at offset \(expectedOffset) in \(name)")
-                try systemCall { try file.truncate(to: position) }
-                try systemCall { try file.synchronize() }
-                fileSize = position
-                scanner = SegmentScanner(file: file, position: position)
-                continue
+                try cutTail(at: position, damage: reason,
+                            note: { "recovery: cut a torn tail of \($0) bytes (\(reason)) at offset \(expectedOffset) in \(name)" })
             }
         }
     }

@@ -13,6 +13,12 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields = pairs.map { (name: $0.0, value: $0.1) }
     }
 
+    /// No headers yet, with room for `capacity` without growing (the parser's estimate from the head).
+    init(reservingCapacity capacity: Int) {
+        fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     /// The first value of the field `name` (case-insensitive), or nil.
     public subscript(name: String) -> String? {
         for field in fields where Self.namesEqual(field.name, name) { return field.value }

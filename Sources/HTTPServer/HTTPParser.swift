@@ -331,7 +331,8 @@ struct HTTPParser {
         }
 
         // Header fields.
-        var headers = HTTPHeaders()
+        // One field per line: the line feeds of the head bound the count (no regrowth while adding).
+        var headers = HTTPHeaders(reservingCapacity: head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 })
         var lineStart = requestLineEnd + 2
         let sectionEnd = head.count - 2
         while lineStart < sectionEnd {
@@ -376,8 +377,7 @@ struct HTTPParser {
 
     /// `HTTP/1.1` is 1, `HTTP/1.0` is 0, later 1.x count as 1; another major version is 505.
     private static func parseVersion(_ version: UnsafeBufferPointer<UInt8>) -> Result<Int, HTTPParseError> {
-        let prefix: [UInt8] = Array("HTTP/".utf8)
-        guard version.count == 8, version.prefix(5).elementsEqual(prefix), version[6] == 0x2E,
+        guard version.count == 8, version.prefix(5).elementsEqual("HTTP/".utf8), version[6] == 0x2E,
               (0x30...0x39).contains(version[5]), (0x30...0x39).contains(version[7]) else {
             return .failure(.badRequest("malformed HTTP version"))
         }
