@@ -242,6 +242,8 @@ import JSON
         try handle.seek(toOffset: UInt64(recordsEnd))
         try handle.write(contentsOf: [UInt8](repeating: 0, count: holeEnd - recordsEnd))
         try handle.close()
+        let before = try LogVerifier.verify(directory: copy.path)
+        #expect(before.isIntact && before.summary.notes.contains { $0.contains("torn tail at offset 30") }, "\(before.summary.notes)")
         let reopened = try EventLog(directory: copy.path, options: Self.options())
         #expect(reopened.nextOffset == 30, "the unacknowledged group is cut, every acknowledged event kept")
         _ = try await reopened.append(TestSupport.event(30))
