@@ -238,6 +238,9 @@ public enum LogVerifier {
                 guard try Recovery.isTornTail(file: file, position: at, fileSize: size) else {
                     return .failed(offset: next, problem: "a zero frame header followed by data")
                 }
+                if try !Recovery.isZeroFilled(file: file, from: at, to: size) {
+                    check.notes.append("\(name): torn tail at offset \(next) (a sector never written, data after it); recovery cuts it")
+                }
                 return .passed(check)
             case .invalid(let at, let reason):
                 var fresh = SegmentScanner(file: file, position: at)

@@ -121,9 +121,12 @@ enum Recovery {
                                      lastIndexedPosition: lastIndexedPosition, digest: digest)
             case .unwritten(let position):
                 // The writer's zero-filled space after its last record (a crash left it): dropped, the writer
-                // makes it again. Anything but zeros after it is damage, not a tail.
-                try cutTail(at: position, damage: "a zero frame header followed by data",
-                            note: { "recovery: dropped \($0) bytes of zero-filled space after offset \(expectedOffset) in \(name)" })
+                // makes it again. Data after it is damage, unless a sector here was never written (see `isTornTail`).
+                let onlyZeros = try isZeroFilled(file: file, from: position, to: fileSize)
+                try cutTail(at: position, damage: "a zero frame header followed by data", note: { count in
+                    onlyZeros ? "recovery: dropped \(count) bytes of zero-filled space after offset \(expectedOffset) in \(name)"
+                        : "recovery: cut a torn tail of \(count) bytes at offset \(expectedOffset) in \(name) (a sector of the last group never reached the disk; what follows it is that group's)"
+                })
             case .invalid(let position, let reason):
                 try cutTail(at: position, damage: reason,
                             note: { "recovery: cut a torn tail of \($0) bytes (\(reason)) at offset \(expectedOffset) in \(name)" })
@@ -131,19 +134,46 @@ enum Recovery {
         }
     }
 
-    /// A bad frame is a torn tail when it is the last frame of the file, or when only zeros follow it:
-    /// after the end its length names (a frame cut short inside the writer's zero-filled space), or
-    /// from its start when the length is out of range.
+    /// A bad frame (or a zero frame header) is a torn tail when it is the last frame of the file, or when
+    /// only zeros follow it: after the end its length names (a frame cut short inside the writer's
+    /// zero-filled space), or from its start when the length is out of range. Or, with data after it,
+    /// when a disk sector of the frame holds only zeros: the last group overwrote the zero-filled space,
+    /// which no file size orders, so a power cut during its `fdatasync` can leave any of its sectors
+    /// unwritten and later ones written (that data is the same unacknowledged group's).
     static func isTornTail(file: FileDescriptor, position: Int64, fileSize: Int64) throws(EventLogError) -> Bool {
         let lengthBytes = try systemCall { try file.read(count: 4, at: position) }
         var cursor = position
+        var frameEnd = position + Int64(RecordFrame.headerSizeBytes)
         if lengthBytes.count == 4 {
             let length = lengthBytes.withUnsafeBytes { Int64($0.uint32(at: 0)) }
             let claimedEnd = position + Int64(RecordFrame.headerSizeBytes) + length
             if claimedEnd >= fileSize { return true }
-            if length <= Int64(EventLogLimits.frameBodySizeBytesMax) { cursor = claimedEnd }
+            if length <= Int64(EventLogLimits.frameBodySizeBytesMax) {
+                cursor = claimedEnd
+                frameEnd = claimedEnd
+            }
         }
-        return try isZeroFilled(file: file, from: cursor, to: fileSize)
+        if try isZeroFilled(file: file, from: cursor, to: fileSize) { return true }
+        return try hasUnwrittenSector(file: file, from: position, to: min(fileSize, max(frameEnd, position + unwrittenRunBytesMin)))
+    }
+
+    /// Disk sector size the unwritten-sector check assumes, in bytes (the smallest a disk writes).
+    static let sectorSizeBytes: Int64 = 512
+    /// Zeros that count as an unwritten sector where the sector starts before the frame, in bytes (a
+    /// zeroed frame header alone, 8 bytes, is damage).
+    static let unwrittenRunBytesMin: Int64 = 16
+
+    /// Whether a sector overlapping `start..<end` is all zeros from `start` (or its own start) to its end:
+    /// at least `unwrittenRunBytesMin` bytes of zeros reaching a sector boundary.
+    static func hasUnwrittenSector(file: FileDescriptor, from start: Int64, to end: Int64) throws(EventLogError) -> Bool {
+        var sector = start / sectorSizeBytes * sectorSizeBytes
+        while sector < end {
+            let runStart = max(sector, start)
+            let runEnd = sector + sectorSizeBytes
+            if runEnd - runStart >= unwrittenRunBytesMin, try isZeroFilled(file: file, from: runStart, to: runEnd) { return true }
+            sector = runEnd
+        }
+        return false
     }
 
     /// Whether the bytes of `file` from `start` up to `end` (or its end, if sooner) are all zeros.

@@ -220,4 +220,48 @@ import JSON
         #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0...Int(recordCount)).map { "evt_\($0)" })
         #expect(try LogVerifier.verify(directory: copy.path).isIntact)
     }
+
+    @Test func aPowerCutThatWroteOnlyLaterSectorsOfTheLastGroupIsATornTail() async throws {
+        let source = TemporaryDirectory()
+        let log = try EventLog(directory: source.path, options: Self.options())
+        for number in 0..<30 { _ = try await log.append(TestSupport.event(number)) }
+        let recordsEnd = Int(log.activeSegmentSizeBytes)
+        // The last group, 20 events in one append (so one pwrite and one fdatasync).
+        _ = try await log.append(batch: (30..<50).map { TestSupport.event($0) })
+        let groupEnd = Int(log.activeSegmentSizeBytes)
+        let copy = try Self.copyLive(source, to: "power-cut")
+        log.close()
+        // The index gets a group's entries only after its fdatasync: none of the cut group's are on disk.
+        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        // A power cut during the group's fdatasync: the sectors from its start up to one full sector past it
+        // never reached the disk, its later sectors did.
+        let holeEnd = (recordsEnd / 512 + 2) * 512
+        #expect(holeEnd < groupEnd - 64, "the group has data after the hole: \(recordsEnd) \(holeEnd) \(groupEnd)")
+        let segment = copy.appending(SegmentName.log(baseOffset: 0))
+        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
+        try handle.seek(toOffset: UInt64(recordsEnd))
+        try handle.write(contentsOf: [UInt8](repeating: 0, count: holeEnd - recordsEnd))
+        try handle.close()
+        let before = try LogVerifier.verify(directory: copy.path)
+        #expect(before.isIntact && before.summary.notes.contains { $0.contains("torn tail at offset 30") }, "\(before.summary.notes)")
+        let reopened = try EventLog(directory: copy.path, options: Self.options())
+        #expect(reopened.nextOffset == 30, "the unacknowledged group is cut, every acknowledged event kept")
+        _ = try await reopened.append(TestSupport.event(30))
+        reopened.close()
+        #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0...30).map { "evt_\($0)" })
+        #expect(try LogVerifier.verify(directory: copy.path).isIntact)
+
+        // The same with the group's first sector written and the two after it not (a frame cut by the hole).
+        let again = try Self.copyLive(source, to: "power-cut-inside")
+        try FileManager.default.removeItem(atPath: again.appending(SegmentName.index(baseOffset: 0)))
+        let holeStart = (recordsEnd / 512 + 1) * 512
+        let inside = try FileHandle(forUpdating: URL(fileURLWithPath: again.appending(SegmentName.log(baseOffset: 0))))
+        try inside.seek(toOffset: UInt64(holeStart))
+        try inside.write(contentsOf: [UInt8](repeating: 0, count: 1024))
+        try inside.close()
+        #expect(holeStart + 1024 < groupEnd - 64)
+        let reopenedAgain = try EventLog(directory: again.path, options: Self.options())
+        #expect(reopenedAgain.nextOffset >= 30 && reopenedAgain.nextOffset < 50, "\(reopenedAgain.nextOffset)")
+        reopenedAgain.close()
+    }
 }
