@@ -181,7 +181,8 @@ public final class Dispatcher: Sendable {
         history.setOnWritten { written in commands.yield(.historyWritten(written)) }
         state.load(subscriptions)
         let scanStart = state.scanStart
-        followsLog.store(state.followsLog(), ordering: .sequentiallyConsistent)
+        state.idleScanIfNoLanes()
+        followsLog.store(state.hasLanes, ordering: .sequentiallyConsistent)
         if log.nextOffset > scanStart, !advancePending.exchange(true, ordering: .acquiringAndReleasing) {
             commands.yield(.logAdvanced)
         }
@@ -195,7 +196,8 @@ public final class Dispatcher: Sendable {
             for await command in stream {
                 if case .apply = command { followsLog.store(true, ordering: .sequentiallyConsistent) }
                 await state.handle(command)
-                followsLog.store(state.followsLog(), ordering: .sequentiallyConsistent)
+                state.idleScanIfNoLanes()
+                followsLog.store(state.hasLanes, ordering: .sequentiallyConsistent)
                 // The history changes of this turn go to its writer thread together (one append per webhook).
                 history.endTurn()
                 for job in state.takeJobs() { group.addTask(operation: job) }

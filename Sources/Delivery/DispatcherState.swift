@@ -104,11 +104,12 @@ struct DispatcherState {
         }
     }
 
-    /// Whether any webhook has a lane (the dispatcher hears of durable groups only then). Without one the
-    /// shared scan idles, and restarts near the head when a lane appears.
-    mutating func followsLog() -> Bool {
+    /// Whether any webhook has a lane (the dispatcher hears of durable groups only then).
+    var hasLanes: Bool { !lanes.isEmpty }
+
+    /// Without a lane the shared scan idles (nothing to read for); it restarts near the head when a lane appears.
+    mutating func idleScanIfNoLanes() {
         if lanes.isEmpty { scanIdle = true }
-        return !lanes.isEmpty
     }
 
     /// A lane appeared after the scan idled: start it again near the head (or after the turn in flight).

@@ -84,7 +84,7 @@ public final class EventLog: Sendable {
     /// The active segment's size in bytes as of the last durable append or roll. With `segmentSizeBytesMax`
     /// it tells where the next segment starts: the writer rolls before the first event of a group once
     /// the active segment has reached that size (see `EventLog.segmentCut`).
-    package var activeSegmentSizeBytes: Int64 { writer.activeSegmentSizeBytes.load(ordering: .relaxed) }
+    package var activeSegmentSizeBytes: Int64 { writer.activeExtent.withLock { $0.sizeBytes } }
 
     /// The segment roll size this log was opened with, in bytes.
     package let segmentSizeBytesMax: Int

@@ -168,7 +168,8 @@ public struct LogReader: Sendable {
                 // Read without a durable bound (another process, or this one through the public init): the writer may be copying this frame into its
                 // zero-filled space right now (its header in, the rest still zeros). While only zeros follow
                 // the end its length names, it is not written yet: read it again at the next call.
-                if limit == nil, activeExtent == nil,
+                // Only in the last segment: a sealed one is never written again, so a bad frame there is damage.
+                if limit == nil, activeExtent == nil, try SegmentCatalog.baseOffsets(directory: directory).last == base,
                    try Recovery.isTornTail(file: current.file, position: position, fileSize: systemCall { try current.file.size() }) {
                     scanner = SegmentScanner(file: current.file, position: position)
                     return nil

@@ -51,10 +51,8 @@ final class LogWriter: @unchecked Sendable {
     /// and hashes the batch itself (so the queue, and the events it holds in memory, stay bounded: events
     /// of up to 1 MiB each would otherwise hold 16 GiB at the count bound alone).
     private let leafHashEventsPending = Atomic<Int>(0)
-    /// The active segment's size in bytes as of the last write or roll (readable from any thread).
-    let activeSegmentSizeBytes = Atomic<Int64>(0)
-    /// The active segment and its durable size, for readers in this process (updated before `onDurable`,
-    /// so a reader that sees a new head also sees the bytes that hold it).
+    /// The active segment and its durable size as of the last durable group or roll, readable from any
+    /// thread (updated before `onDurable`, so a reader that sees a new head also sees the bytes that hold it).
     let activeExtent = Mutex(ActiveExtent(baseOffset: 0, sizeBytes: 0))
     private let leafHashBytesPending = Atomic<Int>(0)
     static let leafHashEventsPendingMax = 16_384
@@ -79,7 +77,6 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func publishExtent() {
-        activeSegmentSizeBytes.store(segment.sizeBytes, ordering: .relaxed)
         let extent = ActiveExtent(baseOffset: segment.header.baseOffset, sizeBytes: segment.sizeBytes)
         activeExtent.withLock { $0 = extent }
     }

@@ -41,7 +41,7 @@ struct SegmentScanner: Sendable {
     /// Moves to `position` (keeps the buffer when it covers it).
     mutating func seek(to position: Int64) { self.position = position }
 
-    /// Parses the frame at the current position and, unless it is `.end` or `.invalid`, moves past it.
+    /// Parses the frame at the current position and, unless it is `.end`, `.invalid` or `.unwritten`, moves past it.
     mutating func next() throws(EventLogError) -> Step {
         var wanted = RecordFrame.headerSizeBytes
         // Zeros in the buffer may be stale (read before the writer filled them): they count only when read now.

@@ -332,7 +332,8 @@ struct HTTPParser {
 
         // Header fields.
         // One field per line: the line feeds of the head bound the count (no regrowth while adding).
-        var headers = HTTPHeaders(reservingCapacity: head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 })
+        // (at most 64: a head of bare line feeds must not reserve room for thousands).
+        var headers = HTTPHeaders(reservingCapacity: min(64, head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 }))
         var lineStart = requestLineEnd + 2
         let sectionEnd = head.count - 2
         while lineStart < sectionEnd {

@@ -50,6 +50,10 @@ extension EngineBinding {
                 // Another process published first: its key is the service's (a key made here a moment ago goes).
                 guard local == nil else { continue }
                 unlink(path)
+            } catch {
+                // Not published: a key made here a moment ago signed nothing and must not bind this directory.
+                if local == nil { unlink(path) }
+                throw error
             }
         }
         throw CheckpointKeyMismatch(description: "the engine's checkpoint key changed while this process read it")

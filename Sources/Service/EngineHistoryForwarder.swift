@@ -63,6 +63,16 @@ final class EngineHistoryForwarder: Sendable {
         _ = try? await processes.delete(holder)
     }
 
+    /// The URL of `target` at the process advertising `holderAddress`, or nil unless `target` is a path
+    /// (origin form): the host and port always come from the holder's address, never from the request
+    /// (an absolute-form target would otherwise send the caller's token wherever it names).
+    static func forwardURL(target: String, holderAddress: String) -> URL? {
+        guard target.hasPrefix("/"), let holder = URL(string: holderAddress), holder.scheme == "http", let host = holder.host else { return nil }
+        let base = holderAddress.hasSuffix("/") ? String(holderAddress.dropLast()) : holderAddress
+        guard let url = URL(string: base + target), url.host == host, url.port == holder.port, url.scheme == "http" else { return nil }
+        return url
+    }
+
     /// The holder's answer to `request` about `webhookID`, or nil when this process answers itself: it
     /// holds the lease, the request was forwarded already, or no holder could be reached (`reason`
     /// then says why, for the `Argus-History: local` mark).
@@ -72,23 +82,30 @@ final class EngineHistoryForwarder: Sendable {
               let lease = try? await leases.get(webhookID) else { return (nil, "no process holds this webhook's delivery lease") }
         let leaseHolder = String(decoding: lease.value, as: UTF8.self)
         guard leaseHolder != holder else { return (nil, nil) }
-        guard (try? KeyValueBucket.validate(key: leaseHolder)) != nil, let entry = try? await processes.get(leaseHolder),
-              let url = URL(string: String(decoding: entry.value, as: UTF8.self)) else {
+        guard (try? KeyValueBucket.validate(key: leaseHolder)) != nil, let entry = try? await processes.get(leaseHolder) else {
             return (nil, "the delivering process advertises no address")
         }
         var headers: [(name: String, value: String)] = [(Self.forwardedHeader, "1")]
         for name in ["authorization", "content-type"] {
             if let value = request.headers[name] { headers.append((name, value)) }
         }
-        guard let target = URL(string: request.target, relativeTo: url)?.absoluteURL,
+        guard let target = Self.forwardURL(target: request.target, holderAddress: String(decoding: entry.value, as: UTF8.self)),
               let outgoing = HTTPClient.Request(method: request.method, url: target, headers: headers, body: .bytes(request.body)) else {
-            return (nil, "the delivering process's address is not an http:// URL")
+            return (nil, "the delivering process's address is not an http:// URL, or the request target is not a path")
         }
         let reader = HTTPResponseReader(bodyPrefixSizeBytesMax: Self.answerSizeBytesMax, bodySizeBytesMax: Self.answerSizeBytesMax,
                                         keepsHeaders: false)
         let outcome = await client.send(outgoing, reader: reader, timeoutSeconds: Self.timeoutSeconds)
-        guard outcome.failure == nil, let status = outcome.response.statusCode else {
-            return (nil, "the delivering process did not answer")
+        guard outcome.failure == nil, let status = outcome.response.statusCode, outcome.response.keptWholeBody else {
+            // A change (a manual retry) may have been made there before the answer was lost: answering it
+            // here as well could start it twice, so only reads fall back to this process's history.
+            guard request.method == "GET" else {
+                let error = APIError(503, "temporarily_unavailable",
+                                     "the webhook's delivering process did not answer in full; the retry may have started there: read the delivery before retrying",
+                                     headers: [("Retry-After", "1")])
+                return (error.response, nil)
+            }
+            return (nil, "the delivering process did not answer in full")
         }
         var response = HTTPResponse(status: status, body: outcome.response.bodyPrefix)
         response.headers.add("Content-Type", "application/json")
