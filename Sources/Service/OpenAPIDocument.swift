@@ -708,8 +708,8 @@ enum OpenAPIDocument {
             "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["event_unavailable"]}}}}}}}
           },
           "503": {
-            "description": "`delivery_stopped`: delivery is not running on this server; `archive_unavailable`: the archive holding the event cannot be read now (retry after `Retry-After`); `log_unavailable`.",
-            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["delivery_stopped", "archive_unavailable", "log_unavailable"]}}}}}}}
+            "description": "`delivery_stopped`: delivery is not running on this server; `archive_unavailable`: the archive holding the event cannot be read now (retry after `Retry-After`); `log_unavailable`; `temporarily_unavailable` (under `serve --engine`): the webhook's delivering process did not answer in full, and the retry may have started there: read the delivery before asking again.",
+            "content": {"application/json": {"schema": {"allOf": [{"$ref": "#/components/schemas/Error"}], "properties": {"error": {"properties": {"code": {"enum": ["delivery_stopped", "archive_unavailable", "log_unavailable", "temporarily_unavailable"]}}}}}}}
           }
         }
       }
