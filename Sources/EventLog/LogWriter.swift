@@ -238,7 +238,7 @@ final class LogWriter: @unchecked Sendable {
 
     private func isRollDue(nowMs: Int64) -> Bool {
         segment.recordCount > 0
-            && (segment.sizeBytes >= Int64(options.segmentSizeBytesMax)
+            && (EventLog.isSegmentFull(sizeBytes: segment.sizeBytes, segmentSizeBytesMax: options.segmentSizeBytesMax)
                 || Double(nowMs - segment.header.createdMs) / 1000 >= options.segmentAgeSecondsMax)
     }
 

@@ -447,7 +447,7 @@ struct EngineServeTests {
         #expect(offsets.count == Set(offsets).count, "no event listed twice")
     }
 
-    @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyIsRefused() async throws {
+    @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyOrSegmentSizeIsRefused() async throws {
         let cluster = try await NATSServerCluster(nodeCount: 1)
         defer { cluster.stop() }
         let directory = ServeDurabilityTests.directory("engine-sealer")
@@ -476,6 +476,16 @@ struct EngineServeTests {
         let refused = try await ChildProcess.run(BuiltProduct.argusEvents, ["serve", "--no-supervisor", "--data-dir", other, "--listen", "127.0.0.1:0",
                                                                              "--engine", cluster.url], timeoutSeconds: 60)
         #expect(refused.status != 0 && refused.errors.contains("another key"), "refused: \(refused.status.map(String.init) ?? "no exit") \(refused.errors.suffix(500))")
+        // The first process recorded its roll size (the default): a process with another --segment-bytes is refused
+        // before it writes anything, with a machine-readable code in its log.
+        let otherSize = ServeDurabilityTests.directory("engine-othersize")
+        defer { try? FileManager.default.removeItem(atPath: otherSize) }
+        let refusedSize = try await ChildProcess.run(BuiltProduct.argusEvents, ["serve", "--no-supervisor", "--data-dir", otherSize, "--listen", "127.0.0.1:0",
+                                                                                 "--engine", cluster.url, "--segment-bytes", "4096"], timeoutSeconds: 60)
+        let codes = refusedSize.errors.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["code"]?.stringValue }
+        #expect(refusedSize.status == 1 && codes.contains("segment_bytes_mismatch") && refusedSize.errors.contains("--segment-bytes 4096 differs"),
+                "refused: \(refusedSize.status.map(String.init) ?? "no exit") \(refusedSize.errors.suffix(500))")
+        #expect(!FileManager.default.fileExists(atPath: otherSize), "the refused process wrote nothing")
         // A fresh data directory takes the engine's key: the same origin as the first process.
         let fresh = ServeDurabilityTests.directory("engine-freshkey")
         defer { try? FileManager.default.removeItem(atPath: fresh) }
