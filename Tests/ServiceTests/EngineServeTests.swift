@@ -535,5 +535,16 @@ struct EngineServeTests {
         let unauthenticated = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries", timeoutSeconds: 30)
         #expect(unauthenticated?.status == 401 && !(unauthenticated?.head.lowercased().contains("argus-answered-by") ?? true),
                 "a request without a valid token is answered here, not forwarded")
+        // A valid token without the route's scope is refused here too: the asking process authenticates for the route.
+        let (madeClient, client) = try await RawHTTP.request("POST", pair.servers[other].base + "/v1/clients", token: pair.tokens[other],
+                                                             body: #"{"organization_id":"platform","scopes":["events:read"]}"#)
+        #expect(madeClient == 201)
+        let readerID = try #require(client?["client_id"]?.stringValue), readerSecret = try #require(client?["client_secret"]?.stringValue)
+        let readerToken = try #require(try await ServeDurabilityTests.token(pair.servers[other], readerID, readerSecret).1)
+        let unscoped = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries",
+                                              headers: [("Authorization", "Bearer \(readerToken)")], timeoutSeconds: 30)
+        #expect(unscoped?.status == 403 && unscoped?.body?["error"]?["code"]?.stringValue == "insufficient_scope"
+                && !(unscoped?.head.lowercased().contains("argus-answered-by") ?? true),
+                "a token without webhooks:read is refused here, not forwarded: \(unscoped?.status ?? 0) \(unscoped?.head ?? "")")
     }
 }
