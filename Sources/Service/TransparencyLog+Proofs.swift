@@ -96,13 +96,13 @@ extension TransparencyLog {
     /// Checks that `note` is a checkpoint signed by this log's key and that the log still holds that
     /// tree (same root at that size): the auditor's "has history been rewritten since?".
     /// - Returns: the checkpoint and the log's size now.
-    /// - Throws: `SignedNoteError` (signature, format), `TransparencyLogError.inconsistent`.
+    /// - Throws: `SignedNoteError` (signature, format), `TransparencyLogError.checkpointNotInLog`.
     public func check(note: String) throws -> (checkpoint: Checkpoint, logSize: UInt64) {
         let checkpoint = try Checkpoint(signedNote: note, verifier: signer.verifier)
         let size = try updateTiles()
         guard checkpoint.treeSize <= size, try tiles.rootHash(treeSize: checkpoint.treeSize) == checkpoint.rootHash
                 || (try? { try tiles.rebuild(); return try tiles.rootHash(treeSize: checkpoint.treeSize) }()) == checkpoint.rootHash else {
-            throw TransparencyLogError.inconsistent(storedSize: checkpoint.treeSize, logSize: size)
+            throw TransparencyLogError.checkpointNotInLog(treeSize: checkpoint.treeSize, logSize: size)
         }
         return (checkpoint, size)
     }

@@ -94,12 +94,12 @@ public final class TransparencyLog: Sendable {
             let stored = try storedCheckpoint()
             if let stored {
                 guard stored.checkpoint.treeSize <= size else {
-                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
+                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size, cause: nil)
                 }
                 do {
                     _ = try verifiedConsistencyProof(from: stored.checkpoint.treeSize, to: size, fromRoot: stored.checkpoint.rootHash, toRoot: currentRoot)
-                } catch TransparencyLogError.unverifiedProof {
-                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
+                } catch TransparencyLogError.unverifiedProof(_, let cause) {
+                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size, cause: cause)
                 }
                 if stored.checkpoint.treeSize == wanted { return stored.note }
             }
@@ -163,16 +163,25 @@ extension String {
 
 /// What `TransparencyLog` refuses to sign.
 public enum TransparencyLogError: Error, Equatable, Sendable, CustomStringConvertible {
-    /// The log no longer contains the stored checkpoint's tree (it shrank or was rewritten).
-    case inconsistent(storedSize: UInt64, logSize: UInt64)
+    /// The log no longer contains the stored checkpoint's tree (it shrank or was rewritten): `cause` is how
+    /// the consistency proof from the stored tree to the log failed, nil when the log is smaller than it.
+    case inconsistent(storedSize: UInt64, logSize: UInt64, cause: MerkleProofError?)
+    /// A checkpoint presented to `check(note:)` (signed by this log's key) names a tree the log does not
+    /// hold: larger than the log, or another root at that size (history was rewritten).
+    case checkpointNotInLog(treeSize: UInt64, logSize: UInt64)
     /// A proof made from the tiles does not verify, even after they were rebuilt: it is not handed out
     /// (`cause`: how the rebuilt tiles' proof failed, a `MerkleProofError` that `isVerificationFailure`).
     case unverifiedProof(MerkleProofKind, cause: MerkleProofError)
 
     public var description: String {
         switch self {
-        case let .inconsistent(storedSize, logSize):
-            return "the log (\(logSize) events) is not consistent with the stored checkpoint of size \(storedSize); refusing to sign"
+        case let .inconsistent(storedSize, logSize, cause):
+            let proof = cause.map { " (the consistency proof: \($0))" } ?? ""
+            return "the log (\(logSize) events) is not consistent with the stored checkpoint of size \(storedSize)\(proof); refusing to sign"
+        case let .checkpointNotInLog(treeSize, logSize):
+            return treeSize > logSize
+                ? "the checkpoint's tree (size \(treeSize)) is larger than the log (\(logSize) events)"
+                : "the log (\(logSize) events) does not hold the checkpoint's tree of size \(treeSize): another root at that size"
         case let .unverifiedProof(kind, cause):
             return "the \(kind) proof made from the hash tiles does not verify (\(cause)), even after rebuilding them; it is not handed out"
         }

@@ -126,7 +126,8 @@ import Testing
             (EventLogError.corruptSegment(segment: "x", reason: "y"), 503, "log_unavailable"),
             (MerkleTileError.notRebuildable(path: "tile", firstOffset: 5, storedTreeDamaged: false), 503, "proof_unavailable"),
             (TransparencyLogError.unverifiedProof(.consistency, cause: .rootMismatch), 503, "proof_unavailable"),
-            (TransparencyLogError.inconsistent(storedSize: 5, logSize: 4), 503, "proof_unavailable"),
+            (TransparencyLogError.inconsistent(storedSize: 5, logSize: 4, cause: nil), 503, "proof_unavailable"),
+            (TransparencyLogError.inconsistent(storedSize: 4, logSize: 5, cause: .rootMismatch), 503, "proof_unavailable"),
             (MerkleProofError.rootMismatch, 503, "proof_unavailable"),
         ]
         for (error, status, code) in cases {

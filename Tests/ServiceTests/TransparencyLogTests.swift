@@ -45,7 +45,20 @@ import Testing
         let forged = reopened.signer.sign(Checkpoint(origin: reopened.signer.verifier.name, treeSize: 350,
                                                      rootHash: [UInt8](repeating: 1, count: 32)).body)
         try Data(forged.utf8).write(to: URL(fileURLWithPath: layout.merkle + "/checkpoint"))
-        #expect(throws: TransparencyLogError.inconsistent(storedSize: 350, logSize: 350)) { try reopened.latestCheckpoint() }
+        #expect(throws: TransparencyLogError.inconsistent(storedSize: 350, logSize: 350, cause: .rootMismatch)) {
+            try reopened.latestCheckpoint()
+        }
+        // Stored larger than the log: no proof was made, so no cause.
+        let larger = reopened.signer.sign(Checkpoint(origin: reopened.signer.verifier.name, treeSize: 351, rootHash: second.rootHash).body)
+        try Data(larger.utf8).write(to: URL(fileURLWithPath: layout.merkle + "/checkpoint"))
+        #expect(throws: TransparencyLogError.inconsistent(storedSize: 351, logSize: 350, cause: nil)) { try reopened.latestCheckpoint() }
+
+        // The same notes presented by an auditor (`check(note:)`) are told apart from a refusal to sign.
+        #expect(throws: TransparencyLogError.checkpointNotInLog(treeSize: 350, logSize: 350)) { try reopened.check(note: forged) }
+        #expect(throws: TransparencyLogError.checkpointNotInLog(treeSize: 351, logSize: 350)) { try reopened.check(note: larger) }
+        #expect("\(TransparencyLogError.checkpointNotInLog(treeSize: 351, logSize: 350))".contains("larger than the log"))
+        let held = reopened.signer.sign(Checkpoint(origin: reopened.signer.verifier.name, treeSize: 350, rootHash: second.rootHash).body)
+        #expect(try reopened.check(note: held).logSize == 350)
     }
 
     /// A consistency proof is verified before it is handed out: when a tile changed on disk and a
