@@ -84,7 +84,7 @@ let package = Package(
         .testTarget(name: "HTTPServerTests", dependencies: ["ArgusTestSupport", "HTTPServer", "SystemIO"]),
         .testTarget(name: "JSONTests", dependencies: ["ArgusTestSupport", "JSON"]),
         .testTarget(name: "NATSTests", dependencies: ["NATS", "Engine", "EventLog", "ArgusTestSupport", "JSON"]),
-        .testTarget(name: "MerkleTests", dependencies: ["Merkle", "Crypto"]),
+        .testTarget(name: "MerkleTests", dependencies: ["ArgusTestSupport", "Merkle", "Crypto"]),
         .testTarget(name: "HTTPClientTests", dependencies: ["ArgusTestSupport", "HTTPClient", "HTTPServer", "SystemIO"]),
         .testTarget(name: "DeliveryTests", dependencies: ["Delivery", "HTTPClient", "EventLog", "JSON", "WebhookSigning", "SystemIO"]),
         .testTarget(name: "ArchiveTests", dependencies: ["SystemIO", "ArgusTestSupport", "Archive", "EventLog", "Crypto", "HTTPClient", "HTTPServer"]),

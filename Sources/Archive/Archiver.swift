@@ -16,7 +16,8 @@ import SystemIO
 /// Segments go strictly in offset order and a run stops at the first failure, so the manifest is
 /// always a gap-free prefix of the log; a run killed anywhere is resumed by the next with no
 /// duplicate (keys are named by base offset, and an entry already in the manifest is adopted after
-/// comparing digests). The next segment is read and checked while the current one uploads, and steps
+/// comparing digests, or, when they differ, the archived bytes with the local ones: another copy of the
+/// same log differs only in its header's creation time). The next segment is read and checked while the current one uploads, and steps
 /// 3 to 5 of one segment run while the next one uploads (entries are still written in order).
 /// `Archiver` never deletes anything, locally or remotely.
 public struct Archiver: Sendable {
@@ -141,16 +142,18 @@ public struct Archiver: Sendable {
                 var entry = prepared.entry
                 if remote.contains(base) {
                     let existing = try await fetchEntry(baseOffset: base)
-                    // The same records (the chain covers each one's offset, time and contents) may come in a file
-                    // whose header time differs: another copy of the same log (`serve --engine` processes) wrote it.
                     guard existing.chainIn == entry.chainIn, existing.chainOut == entry.chainOut,
                           existing.recordCount == entry.recordCount else {
                         throw ArchiveError(.integrity, key: entry.manifestKey,
                                            "the archive already holds a different segment at offset \(base)")
                     }
+                    // The stored object is checked against the entry's digest too (by `finish`, unless read back
+                    // here): retention deletes the local segment once it is recorded.
+                    let objectChecked = existing.sha256 != entry.sha256 || existing.sizeBytes != entry.sizeBytes
+                    if objectChecked { try await checkCopy(of: prepared, archived: existing) }
                     entry = existing
                     try await finishing?.value.get()
-                    finishing = finish(entry, manifestStored: true, segmentVerified: true)
+                    finishing = finish(entry, manifestStored: true, segmentVerified: objectChecked)
                     summary.alreadyArchived += 1
                 } else if adoptsOnly {
                     break
@@ -237,6 +240,30 @@ public struct Archiver: Sendable {
         }
         try await target.put(key: entry.segmentKey, body: body, sha256: entry.sha256)
         return false
+    }
+
+    /// Adopts an archived segment whose SHA-256 differs from the local one's only when it is the same
+    /// records written by another copy of the same log (`serve --engine` processes stamp segment headers
+    /// with their own creation time): reads the archived object back, checks it against its manifest
+    /// entry, and compares it byte for byte (`SegmentCopies.holdSameRecords`).
+    /// - Throws: `ArchiveError.integrity` naming the segment key and both digests otherwise (nothing is
+    ///   recorded, so retention deletes nothing locally).
+    private func checkCopy(of local: Prepared, archived: ArchiveManifestEntry) async throws(ArchiveError) {
+        let key = archived.segmentKey
+        let differs = "the archive holds a segment at offset \(archived.baseOffset) that differs from the local one "
+            + "(sha256 \(Hex.encode(archived.sha256)), \(archived.sizeBytes) bytes archived; \(Hex.encode(local.entry.sha256)), "
+            + "\(local.entry.sizeBytes) bytes here): not adopted"
+        guard archived.sizeBytes == local.entry.sizeBytes else { throw ArchiveError(.integrity, key: key, differs) }
+        guard let object = try await target.get(key: key) else {
+            throw ArchiveError(.integrity, key: key, "\(differs); the archived object is missing")
+        }
+        let sameRecords = await BlockingIO.run { () -> Bool? in
+            let bytes = [UInt8](object)
+            guard SHA256.hash(bytes) == archived.sha256 else { return nil }
+            return SegmentCopies.holdSameRecords(bytes, [UInt8](local.body))
+        }
+        guard let sameRecords else { throw ArchiveError(.integrity, key: key, "\(differs); the archived object does not match its manifest entry") }
+        guard sameRecords else { throw ArchiveError(.integrity, key: key, differs) }
     }
 
     private func fetchEntry(baseOffset: UInt64) async throws(ArchiveError) -> ArchiveManifestEntry {

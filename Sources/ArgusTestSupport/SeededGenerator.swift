@@ -1,10 +1,36 @@
+import Foundation
+
 /// A small deterministic random number generator (SplitMix64) for tests that fuzz: the same seed
 /// gives the same sequence, so a failure reproduces.
 public struct SeededGenerator: RandomNumberGenerator, Sendable {
+    /// A seed in `ARGUS_TEST_SEED` that is not a decimal or `0x` hexadecimal 64-bit number.
+    public struct SeedError: Error, CustomStringConvertible {
+        /// The text found.
+        public let text: String
+        public var description: String { "ARGUS_TEST_SEED=\(text) is not a decimal or 0x-hexadecimal number below 2^64" }
+    }
+
+    /// The seed this generator started from (a test puts it in its failure messages).
+    public let seed: UInt64
     private var state: UInt64
 
     /// A generator whose sequence is fixed by `seed`.
-    public init(seed: UInt64) { state = seed }
+    public init(seed: UInt64) {
+        self.seed = seed
+        state = seed
+    }
+
+    /// A generator for a test that varies from run to run: seeded from `ARGUS_TEST_SEED` in `environment`
+    /// when set (to rerun a failure with the seed its messages name), else from the system's generator.
+    /// - Throws: `SeedError` for an `ARGUS_TEST_SEED` that is not a 64-bit number.
+    public static func varying(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> SeededGenerator {
+        guard let text = environment["ARGUS_TEST_SEED"] else {
+            return SeededGenerator(seed: UInt64.random(in: .min ... .max))
+        }
+        let seed = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
+        guard let seed else { throw SeedError(text: text) }
+        return SeededGenerator(seed: seed)
+    }
 
     /// The next 64 random bits.
     public mutating func next() -> UInt64 {

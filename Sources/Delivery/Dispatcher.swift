@@ -139,6 +139,9 @@ public final class Dispatcher: Sendable {
     /// Whether any lane follows the log: without one, durable groups wake nobody (set before a change that
     /// may add a lane is handled, so no group between that change's read of the head and this flag is missed).
     let followsLog = Atomic<Bool>(true)
+    /// How many times the append observer put a `.logAdvanced` in the stream (tests count the turns durable
+    /// groups cost).
+    let observerWakeUps = Atomic<Int>(0)
     private let runner = Mutex<Task<Void, Never>?>(nil)
 
     /// - Parameter source: where lanes behind the scan window read events (default: the log alone).
@@ -165,7 +168,9 @@ public final class Dispatcher: Sendable {
         let commands = self.commands
         let observer = try log.addAppendObserver { [self] _ in
             guard followsLog.load(ordering: .sequentiallyConsistent) else { return }
-            if !advancePending.exchange(true, ordering: .acquiringAndReleasing) { commands.yield(.logAdvanced) }
+            guard !advancePending.exchange(true, ordering: .acquiringAndReleasing) else { return }
+            observerWakeUps.add(1, ordering: .relaxed)
+            commands.yield(.logAdvanced)
         }
         let task = Task { await self.run(subscriptions, observer: observer) }
         runner.withLock { $0 = task }

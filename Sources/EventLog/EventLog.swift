@@ -95,12 +95,19 @@ public final class EventLog: Sendable {
     /// cuts segments where one-event groups would, so two copies of one log with the same roll size
     /// have the same segment boundaries whatever their grouping (rolls by age aside).
     package static func segmentCut(_ events: ArraySlice<NewEvent>, activeSizeBytes: Int64, segmentSizeBytesMax: Int) -> Int {
-        var size = activeSizeBytes >= Int64(segmentSizeBytesMax) ? Int64(SegmentHeader.sizeBytes) : activeSizeBytes
+        var size = isSegmentFull(sizeBytes: activeSizeBytes, segmentSizeBytesMax: segmentSizeBytesMax) ? Int64(SegmentHeader.sizeBytes) : activeSizeBytes
         for (index, event) in events.enumerated() {
             size += Int64(RecordFrame.frameSizeBytes(of: event))
-            if size >= Int64(segmentSizeBytesMax) { return index + 1 }
+            if isSegmentFull(sizeBytes: size, segmentSizeBytesMax: segmentSizeBytesMax) { return index + 1 }
         }
         return events.count
+    }
+
+    /// The size rule that cuts the log into segments, for the writer (which rolls before the next group
+    /// once the active segment is full) and for `segmentCut` alike: a segment of `sizeBytes` (header
+    /// included) is full once it has reached `segmentSizeBytesMax`.
+    package static func isSegmentFull(sizeBytes: Int64, segmentSizeBytesMax: Int) -> Bool {
+        sizeBytes >= Int64(segmentSizeBytesMax)
     }
 
     /// Whether the log accepts appends now (see ``LogHealth``).

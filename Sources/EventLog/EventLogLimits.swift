@@ -8,6 +8,11 @@ public enum EventLogLimits {
     package static let frameBodySizeBytesMax = dataSizeBytesMax + 3 * nameSizeBytesMax + RecordFrame.eventFixedSizeBytes
     /// Most events in one batch append.
     package static let batchCountMax = 10_000
+    /// Most bytes the writer has written and not yet synced (fsync `always` and `interval`): a larger
+    /// group is written and synced in pieces of at most this, cut between frames (a frame is smaller).
+    /// Recovery relies on it: a power cut can leave unwritten sectors only in the last this-many bytes,
+    /// so a bad frame with data further on is damage, not a torn tail (`Recovery.isTornTail`).
+    package static let groupSizeBytesMax = 4 << 20
     /// Most appends waiting for the writer; beyond this `append` fails with `.overloaded`.
     package static let pendingAppendCountMax = 100_000
     /// Bytes read per `pread` by scanners.

@@ -152,6 +152,15 @@ public enum LogVerifier {
         guard case .passed(let check) = scan else { return .checked(checked) }
         let index = try SegmentIndex.load(path: directory + "/" + SegmentName.index(baseOffset: base),
                                           segmentSizeBytes: size, baseOffset: base)
+        if let torn = check.tornTailPosition {
+            // Recovery resumes after the last intact index entry: a bad frame before it is no tail it cuts.
+            var resume = index
+            if let (entry, _, _) = try Recovery.lastIntactEntry(of: &resume, file: file), entry.position > torn {
+                checked.scan = .failed(offset: check.nextOffset,
+                                       problem: "bad frame before the indexed record at offset \(entry.offset): damage, not a torn tail")
+                return .checked(checked)
+            }
+        }
         for entry in index.entries {
             guard let found = check.positionsToOffsets[entry.position] else {
                 if check.footer == nil && entry.offset >= check.nextOffset { continue }
@@ -180,6 +189,8 @@ public enum LogVerifier {
         /// Record position to (offset, time), for checking index entries.
         var positionsToOffsets: [Int64: (UInt64, Int64)] = [:]
         var notes: [String] = []
+        /// Where a torn tail starts that recovery would cut (`Recovery.isTornTail`), if any.
+        var tornTailPosition: Int64?
     }
 
     enum SegmentScanOutcome {
@@ -240,6 +251,7 @@ public enum LogVerifier {
                 }
                 if try !Recovery.isZeroFilled(file: file, from: at, to: size) {
                     check.notes.append("\(name): torn tail at offset \(next) (a sector never written, data after it); recovery cuts it")
+                    check.tornTailPosition = at
                 }
                 return .passed(check)
             case .invalid(let at, let reason):
@@ -251,6 +263,7 @@ public enum LogVerifier {
                 }
                 if allowTornTail, try Recovery.isTornTail(file: file, position: at, fileSize: size) {
                     check.notes.append("\(name): torn tail at offset \(next) (\(reason)); recovery cuts it")
+                    check.tornTailPosition = at
                     return .passed(check)
                 }
                 return .failed(offset: next, problem: reason)

@@ -28,6 +28,8 @@ final class LogWriter: @unchecked Sendable {
     private let options: EventLogOptions
     private var failure: EventLogError?
     private var unsyncedSinceMs: Int64?
+    /// Bytes written since the last `fdatasync` (at most `EventLogLimits.groupSizeBytesMax` under `interval`).
+    private var unsyncedBytes = 0
     /// Called once per durable group with the new next offset, before the group's completions.
     private let onDurable: @Sendable (UInt64) -> Void
     /// Where the leaf hashes of each durable group go (nil: none are computed).
@@ -172,14 +174,20 @@ final class LogWriter: @unchecked Sendable {
         try segment.file.synchronizeData()
     }
 
+    /// `synchronizeSegmentData`, timed into `syncRecorder`; nothing is unsynced afterwards.
+    private func synchronizeRecorded() throws(EventLogError) {
+        let started = ContinuousClock.now
+        try systemCall { try synchronizeSegmentData() }
+        syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
+        unsyncedSinceMs = nil
+        unsyncedBytes = 0
+    }
+
     private func syncIfIntervalElapsed() {
         guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
               SystemClock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
-            let started = ContinuousClock.now
-            try systemCall { try synchronizeSegmentData() }
-            syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
-            unsyncedSinceMs = nil
+            try synchronizeRecorded()
         } catch {
             fail(error)
         }
@@ -238,7 +246,7 @@ final class LogWriter: @unchecked Sendable {
 
     private func isRollDue(nowMs: Int64) -> Bool {
         segment.recordCount > 0
-            && (segment.sizeBytes >= Int64(options.segmentSizeBytesMax)
+            && (EventLog.isSegmentFull(sizeBytes: segment.sizeBytes, segmentSizeBytesMax: options.segmentSizeBytesMax)
                 || Double(nowMs - segment.header.createdMs) / 1000 >= options.segmentAgeSecondsMax)
     }
 
@@ -282,11 +290,16 @@ final class LogWriter: @unchecked Sendable {
         let lastIndexedBefore = segment.lastIndexedPosition
         let payloadDigests = RecordFrame.payloadDigests(of: batch.lazy.flatMap(\.events))
         var digestStart = 0
+        // Where the pieces written (and synced) one at a time end in `writer.bytes`: none is longer than
+        // `groupSizeBytesMax`, which recovery relies on (see `Recovery.isTornTail`).
+        var pieceEnds: [Int] = []
+        var pieceStart = 0
         for request in batch {
             var appended: [AppendedEvent] = []
             appended.reserveCapacity(request.events.count)
             for event in request.events {
-                let position = startSize + Int64(writer.bytes.count)
+                let frameStart = writer.bytes.count
+                let position = startSize + Int64(frameStart)
                 let eventTimestampMs = event.timestampMs ?? timestampMs
                 latestTimestampMs = max(latestTimestampMs, eventTimestampMs)
                 chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs, previousChain: chain,
@@ -297,53 +310,87 @@ final class LogWriter: @unchecked Sendable {
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
                 appended.append(AppendedEvent(event, offset: offset, timestampMs: eventTimestampMs))
                 offset += 1
+                if writer.bytes.count - pieceStart > EventLogLimits.groupSizeBytesMax, frameStart > pieceStart {
+                    pieceEnds.append(frameStart)
+                    pieceStart = frameStart
+                }
             }
             results.append(appended)
         }
+        pieceEnds.append(writer.bytes.count)
 
         func rollBackIndex() {
             segment.index.removeEntries(from: indexCountBefore)
             segment.lastIndexedPosition = lastIndexedBefore
-        }
-        do {
-            try systemCall { try segment.file.write(writer.bytes, at: startSize) }
-        } catch {
-            // Nothing of this group is acknowledged: cut whatever part of it reached the file (if even
-            // that fails, the bytes could be read later: stop).
-            rollBackIndex()
             segment.allocatedBytes = startSize
-            do { try systemCall { try segment.file.truncate(to: startSize) } } catch { fail(error) }
-            noteFault(error)
+        }
+        func answerFailure(_ error: EventLogError) {
             for request in batch { request.completion(.failure(failure ?? error)) }
-            return
         }
-        // Past the zero-filled space: extend it now, so this group's `fdatasync` makes it durable with the
-        // data, and the next groups overwrite zeros (no size change, no inode to write with their data).
-        let endBytes = startSize + Int64(writer.bytes.count)
-        if endBytes > segment.allocatedBytes {
-            // At most an eighth of a segment (small segments, as in tests, keep little space).
-            segment.extendPreallocation(after: endBytes,
-                                        preallocationSizeBytes: min(options.preallocationSizeBytes, options.segmentSizeBytesMax / 8))
+        /// After a failed fdatasync the page cache state is unknown: cut this group's bytes, so no reader
+        /// and no recovery ever sees an event that was answered with an error, and stop.
+        func stop(afterFailedSync error: EventLogError) {
+            rollBackIndex()
+            try? systemCall { try segment.file.truncate(to: startSize) }
+            try? systemCall { try segment.file.synchronize() }
+            fail(error)
+            answerFailure(error)
         }
-        if options.fsyncPolicy == .always {
+        var written = 0
+        var syncedPiece = false
+        for pieceEnd in pieceEnds {
+            if case .interval = options.fsyncPolicy, unsyncedBytes > 0,
+               unsyncedBytes + pieceEnd - written > EventLogLimits.groupSizeBytesMax {
+                // No more than a group unsynced under `interval` either: sync what is written first.
+                do {
+                    try synchronizeRecorded()
+                    syncedPiece = written > 0
+                } catch {
+                    stop(afterFailedSync: error)
+                    return
+                }
+            }
             do {
-                let started = ContinuousClock.now
-                try systemCall { try synchronizeSegmentData() }
-                let elapsed = ContinuousClock.now - started
-                syncRecorder.record(seconds: elapsed.inSeconds)
+                try systemCall {
+                    try writer.bytes.withUnsafeBytes { bytes in
+                        try segment.file.write(UnsafeRawBufferPointer(rebasing: bytes[written..<pieceEnd]), at: startSize + Int64(written))
+                    }
+                }
             } catch {
-                // After a failed fdatasync the page cache state is unknown: cut this group's bytes, so
-                // no reader and no recovery ever sees an event that was answered with an error, and stop.
+                // Nothing of this group is acknowledged: cut whatever part of it reached the file, durably when
+                // an earlier piece was synced (if even that fails, the bytes could be read later: stop).
                 rollBackIndex()
-                segment.allocatedBytes = startSize
-                try? systemCall { try segment.file.truncate(to: startSize) }
-                try? systemCall { try segment.file.synchronize() }
-                fail(error)
-                for request in batch { request.completion(.failure(failure ?? error)) }
+                do {
+                    try systemCall { try segment.file.truncate(to: startSize) }
+                    if syncedPiece { try systemCall { try segment.file.synchronize() } }
+                } catch {
+                    fail(error)
+                }
+                noteFault(error)
+                answerFailure(error)
                 return
             }
-        } else if unsyncedSinceMs == nil {
-            unsyncedSinceMs = nowMs
+            // Past the zero-filled space: extend it now, so this piece's `fdatasync` makes it durable with the
+            // data, and the next groups overwrite zeros (no size change, no inode to write with their data).
+            let endBytes = startSize + Int64(pieceEnd)
+            if endBytes > segment.allocatedBytes {
+                // At most an eighth of a segment (small segments, as in tests, keep little space).
+                segment.extendPreallocation(after: endBytes,
+                                            preallocationSizeBytes: min(options.preallocationSizeBytes, options.segmentSizeBytesMax / 8))
+            }
+            if options.fsyncPolicy == .always {
+                do {
+                    try synchronizeRecorded()
+                    syncedPiece = true
+                } catch {
+                    stop(afterFailedSync: error)
+                    return
+                }
+            } else {
+                if unsyncedSinceMs == nil { unsyncedSinceMs = nowMs }
+                unsyncedBytes += pieceEnd - written
+            }
+            written = pieceEnd
         }
 
         segment.sizeBytes = startSize + Int64(writer.bytes.count)

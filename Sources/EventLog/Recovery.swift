@@ -40,17 +40,11 @@ enum Recovery {
         var expectedOffset = activeBase
         var lastTimestampMs = header.createdMs
         // Resume from the last index entry that points at the record it names.
-        while let entry = index.entries.last {
-            scanner.seek(to: entry.position)
-            if case .event(let record, _, _) = try scanner.next(), record.offset == entry.offset,
-               record.timestampMs == entry.timestampMs {
-                chain = record.chainHash
-                expectedOffset = record.offset + 1
-                lastTimestampMs = record.timestampMs
-                break
-            }
-            index.removeEntries(from: index.entries.count - 1)
-            scanner.seek(to: Int64(SegmentHeader.sizeBytes))
+        if let (entry, record, size) = try lastIntactEntry(of: &index, file: file) {
+            scanner.seek(to: entry.position + Int64(size))
+            chain = record.chainHash
+            expectedOffset = record.offset + 1
+            lastTimestampMs = record.timestampMs
         }
         var lastIndexedPosition = index.entries.last?.position ?? -1
         var indexChanged = false
@@ -134,13 +128,22 @@ enum Recovery {
         }
     }
 
-    /// A bad frame (or a zero frame header) is a torn tail when it is the last frame of the file, or when
-    /// only zeros follow it: after the end its length names (a frame cut short inside the writer's
-    /// zero-filled space), or from its start when the length is out of range. Or, with data after it,
-    /// when a disk sector of the frame holds only zeros: the last group overwrote the zero-filled space,
-    /// which no file size orders, so a power cut during its `fdatasync` can leave any of its sectors
-    /// unwritten and later ones written (that data is the same unacknowledged group's).
+    /// Whether a bad frame (or a zero frame header) at `position` is a torn tail: part of the last group,
+    /// which no `fdatasync` completed, so nothing in it was acknowledged. The one rule recovery, `verify`
+    /// and readers apply.
+    ///
+    /// First, only zeros may lie more than `EventLogLimits.groupSizeBytesMax` after it: the writer never
+    /// has more bytes than that written and not synced, so data further on is in groups that were synced
+    /// (acknowledged), and the bad frame is damage. Then it must be the last frame of the file, or be
+    /// followed only by zeros (after the end its length names, or from its start when the length is out
+    /// of range: a frame cut short inside the writer's zero-filled space), or, with data after it, hold a
+    /// disk sector of only zeros: the last group overwrote the zero-filled space, which no file size
+    /// orders, so a power cut during its `fdatasync` can leave any of its sectors unwritten and later ones
+    /// written (that data is the same unacknowledged group's).
     static func isTornTail(file: FileDescriptor, position: Int64, fileSize: Int64) throws(EventLogError) -> Bool {
+        guard try isZeroFilled(file: file, from: position + Int64(EventLogLimits.groupSizeBytesMax), to: fileSize) else {
+            return false
+        }
         let lengthBytes = try systemCall { try file.read(count: 4, at: position) }
         var cursor = position
         var frameEnd = position + Int64(RecordFrame.headerSizeBytes)
@@ -155,6 +158,22 @@ enum Recovery {
         }
         if try isZeroFilled(file: file, from: cursor, to: fileSize) { return true }
         return try hasUnwrittenSector(file: file, from: position, to: min(fileSize, max(frameEnd, position + unwrittenRunBytesMin)))
+    }
+
+    /// The last entry of `index` that points at the record it names (read intact from `file`), that record
+    /// and its frame size; the entries after it are removed. Recovery resumes after it, so a bad frame
+    /// before it is never cut as a torn tail (`verify` reports one there as damage).
+    static func lastIntactEntry(of index: inout SegmentIndex,
+                                file: FileDescriptor) throws(EventLogError) -> (SegmentIndex.Entry, EventRecord, Int)? {
+        while let entry = index.entries.last {
+            var scanner = SegmentScanner(file: file, position: entry.position)
+            if case .event(let record, _, let size) = try scanner.next(), record.offset == entry.offset,
+               record.timestampMs == entry.timestampMs {
+                return (entry, record, size)
+            }
+            index.removeEntries(from: index.entries.count - 1)
+        }
+        return nil
     }
 
     /// Disk sector size the unwritten-sector check assumes, in bytes (the smallest a disk writes).

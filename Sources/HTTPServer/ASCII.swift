@@ -52,21 +52,25 @@ package enum ASCII {
         }
     }
 
-    /// Whether `string` equals `lowercaseLiteral` ignoring ASCII case (the literal must be lowercase).
-    static func equalsLowercased(_ string: some StringProtocol, _ lowercaseLiteral: String) -> Bool {
-        let bytes = string.utf8, literal = lowercaseLiteral.utf8
-        guard bytes.count == literal.count else { return false }
-        if let equal = bytes.withContiguousStorageIfAvailable({ buffer in
-            literal.withContiguousStorageIfAvailable { literalBuffer in equalIgnoringCase(buffer, literalBuffer) }
+    /// Whether `left` and `right` hold the same bytes ignoring ASCII case (field names, tokens such as
+    /// `chunked`; bytes outside A-Z compare as they are).
+    static func equalIgnoringCase(_ left: some StringProtocol, _ right: some StringProtocol) -> Bool {
+        let leftBytes = left.utf8, rightBytes = right.utf8
+        guard leftBytes.count == rightBytes.count else { return false }
+        // Native strings compare as two buffers (every request looks several fields up).
+        if let equal = leftBytes.withContiguousStorageIfAvailable({ leftBuffer in
+            rightBytes.withContiguousStorageIfAvailable { rightBuffer in equalIgnoringCase(leftBuffer, rightBuffer) }
         }), let equal {
             return equal
         }
-        for (a, b) in zip(bytes, literal) where lowercased(a) != b { return false }
+        for (a, b) in zip(leftBytes, rightBytes) where a != b {
+            if lowercased(a) != lowercased(b) { return false }
+        }
         return true
     }
 
     /// Whether two buffers of equal length hold the same bytes ignoring ASCII case.
-    static func equalIgnoringCase(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func equalIgnoringCase(_ left: UnsafeBufferPointer<UInt8>, _ right: UnsafeBufferPointer<UInt8>) -> Bool {
         guard left.count == right.count else { return false }
         for index in 0..<left.count where left[index] != right[index] {
             if lowercased(left[index]) != lowercased(right[index]) { return false }

@@ -21,18 +21,18 @@ public struct HTTPHeaders: Sendable, Sequence {
 
     /// The first value of the field `name` (case-insensitive), or nil.
     public subscript(name: String) -> String? {
-        for field in fields where Self.namesEqual(field.name, name) { return field.value }
+        for field in fields where ASCII.equalIgnoringCase(field.name, name) { return field.value }
         return nil
     }
 
     /// Every value of the field `name` (case-insensitive), in order.
     public func values(for name: String) -> [String] {
-        fields.filter { Self.namesEqual($0.name, name) }.map(\.value)
+        fields.filter { ASCII.equalIgnoringCase($0.name, name) }.map(\.value)
     }
 
     /// Whether a field `name` is present (case-insensitive).
     public func contains(_ name: String) -> Bool {
-        fields.contains { Self.namesEqual($0.name, name) }
+        fields.contains { ASCII.equalIgnoringCase($0.name, name) }
     }
 
     /// Appends a field, keeping any existing ones of the same name.
@@ -43,21 +43,21 @@ public struct HTTPHeaders: Sendable, Sequence {
     /// Sets the field `name` to the single `value`: the first existing field of that name is
     /// overwritten in place and any others are removed; otherwise the field is appended.
     public mutating func replace(_ name: String, _ value: String) {
-        guard let first = fields.firstIndex(where: { Self.namesEqual($0.name, name) }) else {
+        guard let first = fields.firstIndex(where: { ASCII.equalIgnoringCase($0.name, name) }) else {
             fields.append((name: name, value: value))
             return
         }
         fields[first] = (name: name, value: value)
         var index = fields.count - 1
         while index > first {
-            if Self.namesEqual(fields[index].name, name) { fields.remove(at: index) }
+            if ASCII.equalIgnoringCase(fields[index].name, name) { fields.remove(at: index) }
             index -= 1
         }
     }
 
     /// Removes every field `name` (case-insensitive).
     public mutating func remove(_ name: String) {
-        fields.removeAll { Self.namesEqual($0.name, name) }
+        fields.removeAll { ASCII.equalIgnoringCase($0.name, name) }
     }
 
     /// The number of fields, counting repeats.
@@ -67,22 +67,6 @@ public struct HTTPHeaders: Sendable, Sequence {
     public var isEmpty: Bool { fields.isEmpty }
 
     public func makeIterator() -> IndexingIterator<[Element]> { fields.makeIterator() }
-
-    /// ASCII case-insensitive equality of two field names.
-    static func namesEqual(_ left: String, _ right: String) -> Bool {
-        let leftBytes = left.utf8, rightBytes = right.utf8
-        guard leftBytes.count == rightBytes.count else { return false }
-        // Native strings compare as two buffers (every request looks several fields up).
-        if let equal = leftBytes.withContiguousStorageIfAvailable({ leftBuffer in
-            rightBytes.withContiguousStorageIfAvailable { rightBuffer in ASCII.equalIgnoringCase(leftBuffer, rightBuffer) }
-        }), let equal {
-            return equal
-        }
-        for (a, b) in zip(leftBytes, rightBytes) where a != b {
-            if ASCII.lowercased(a) != ASCII.lowercased(b) { return false }
-        }
-        return true
-    }
 }
 
 extension HTTPHeaders: ExpressibleByDictionaryLiteral {

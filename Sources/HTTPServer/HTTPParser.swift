@@ -398,7 +398,7 @@ struct HTTPParser {
         var expectsContinue = false
         for (name, value) in headers {
             switch name.utf8.count {
-            case 14 where ASCII.equalsLowercased(name, "content-length"):
+            case 14 where ASCII.equalIgnoringCase(name, "content-length"):
                 let elements = value.split(separator: ",", omittingEmptySubsequences: false).map(ASCII.trimmed)
                 for element in elements {
                     guard !element.isEmpty, element.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
@@ -413,16 +413,16 @@ struct HTTPParser {
                     }
                     contentLength = length
                 }
-            case 17 where ASCII.equalsLowercased(name, "transfer-encoding"):
+            case 17 where ASCII.equalIgnoringCase(name, "transfer-encoding"):
                 hasTransferEncoding = true
                 codings += ASCII.listElements(value)
-            case 10 where ASCII.equalsLowercased(name, "connection"):
+            case 10 where ASCII.equalIgnoringCase(name, "connection"):
                 for token in ASCII.listElements(value) {
-                    if ASCII.equalsLowercased(token, "close") { connectionClose = true }
-                    if ASCII.equalsLowercased(token, "keep-alive") { connectionKeepAlive = true }
+                    if ASCII.equalIgnoringCase(token, "close") { connectionClose = true }
+                    if ASCII.equalIgnoringCase(token, "keep-alive") { connectionKeepAlive = true }
                 }
-            case 6 where ASCII.equalsLowercased(name, "expect"):
-                if ASCII.equalsLowercased(ASCII.trimmed(Substring(value)), "100-continue") { expectsContinue = true }
+            case 6 where ASCII.equalIgnoringCase(name, "expect"):
+                if ASCII.equalIgnoringCase(ASCII.trimmed(Substring(value)), "100-continue") { expectsContinue = true }
             default:
                 break
             }
@@ -439,7 +439,7 @@ struct HTTPParser {
             if contentLength != nil || contentLengthTooLong {
                 return .failure(.badRequest("both Transfer-Encoding and Content-Length"))
             }
-            guard let last = codings.last, ASCII.equalsLowercased(last, "chunked") else {
+            guard let last = codings.last, ASCII.equalIgnoringCase(last, "chunked") else {
                 return .failure(.badRequest("chunked must be the final transfer coding"))
             }
             if codings.count > 1 {

@@ -21,11 +21,11 @@ enum ResponseEncoder {
         var hasDate = false
         for (name, value) in response.headers {
             switch name.utf8.count {
-            case 14 where ASCII.equalsLowercased(name, "content-length"): continue
-            case 17 where ASCII.equalsLowercased(name, "transfer-encoding"): continue
-            case 10 where ASCII.equalsLowercased(name, "connection"): continue
-            case 12 where ASCII.equalsLowercased(name, "x-request-id"): hasRequestID = true
-            case 4 where ASCII.equalsLowercased(name, "date"): hasDate = true
+            case 14 where ASCII.equalIgnoringCase(name, "content-length"): continue
+            case 17 where ASCII.equalIgnoringCase(name, "transfer-encoding"): continue
+            case 10 where ASCII.equalIgnoringCase(name, "connection"): continue
+            case 12 where ASCII.equalIgnoringCase(name, "x-request-id"): hasRequestID = true
+            case 4 where ASCII.equalIgnoringCase(name, "date"): hasDate = true
             default: break
             }
             guard isSafeName(name), isSafeValue(value) else { continue }
@@ -62,8 +62,8 @@ enum ResponseEncoder {
 
     /// Whether the handler asked to close the connection after `response`.
     static func requestsClose(_ response: HTTPResponse) -> Bool {
-        for (name, value) in response.headers where name.utf8.count == 10 && ASCII.equalsLowercased(name, "connection") {
-            if ASCII.listElements(value).contains(where: { ASCII.equalsLowercased($0, "close") }) { return true }
+        for (name, value) in response.headers where name.utf8.count == 10 && ASCII.equalIgnoringCase(name, "connection") {
+            if ASCII.listElements(value).contains(where: { ASCII.equalIgnoringCase($0, "close") }) { return true }
         }
         return false
     }

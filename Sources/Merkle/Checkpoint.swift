@@ -19,16 +19,16 @@ public struct Checkpoint: Sendable, Equatable {
     public var body: String { "\(origin)\n\(treeSize)\n\(Base64.encode(rootHash))\n" }
 
     /// Parses a note text (extension lines after the third are allowed and ignored).
-    /// - Throws: `SignedNoteError.malformedCheckpoint`.
+    /// - Throws: `SignedNoteError.malformed(.checkpoint, ...)`.
     public init(body: String) throws(SignedNoteError) {
         let lines = body.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard body.hasSuffix("\n"), lines.count >= 4 else { throw .malformedCheckpoint("fewer than three lines") }
-        guard !lines[0].isEmpty else { throw .malformedCheckpoint("empty origin") }
+        guard body.hasSuffix("\n"), lines.count >= 4 else { throw .malformed(.checkpoint, reason: "fewer than three lines") }
+        guard !lines[0].isEmpty else { throw .malformed(.checkpoint, reason: "empty origin") }
         guard let size = UInt64(lines[1]), lines[1] == String(size) else {
-            throw .malformedCheckpoint("the tree size is not a decimal number without leading zeros")
+            throw .malformed(.checkpoint, reason: "the tree size is not a decimal number without leading zeros")
         }
         guard let root = try? Base64.decode(lines[2]), root.count == MerkleTree.hashByteCount else {
-            throw .malformedCheckpoint("the root is not base64 of 32 bytes")
+            throw .malformed(.checkpoint, reason: "the root is not base64 of 32 bytes")
         }
         self.init(origin: lines[0], treeSize: size, rootHash: root)
     }
@@ -37,6 +37,6 @@ public struct Checkpoint: Sendable, Equatable {
     /// - Throws: `SignedNoteError`.
     public init(signedNote note: String, verifier: NoteVerifier) throws(SignedNoteError) {
         try self.init(body: try verifier.verify(note: note))
-        guard origin == verifier.name else { throw .malformedCheckpoint("origin \(origin) is not the key name \(verifier.name)") }
+        guard origin == verifier.name else { throw .malformed(.checkpoint, reason: "origin \(origin) is not the key name \(verifier.name)") }
     }
 }

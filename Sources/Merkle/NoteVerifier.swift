@@ -27,17 +27,17 @@ public struct NoteVerifier: Sendable, Equatable {
     }
 
     /// Parses a `vkey` string.
-    /// - Throws: `SignedNoteError.malformedVerifierKey` (wrong shape, key id that does not match).
+    /// - Throws: `SignedNoteError.malformed(.verifierKey, ...)` (wrong shape, key id that does not match).
     public init(verifierKey text: String) throws(SignedNoteError) {
         let parts = text.split(separator: "+", maxSplits: 2, omittingEmptySubsequences: false).map(String.init)
-        guard parts.count == 3, Self.isValidName(parts[0]) else { throw .malformedVerifierKey("expected name+keyid+key") }
-        guard let id = try? Hex.decode(parts[1]), id.count == 4 else { throw .malformedVerifierKey("the key id is not 8 hex digits") }
+        guard parts.count == 3, Self.isValidName(parts[0]) else { throw .malformed(.verifierKey, reason: "expected name+keyid+key") }
+        guard let id = try? Hex.decode(parts[1]), id.count == 4 else { throw .malformed(.verifierKey, reason: "the key id is not 8 hex digits") }
         guard let key = try? Base64.decode(parts[2]), key.count == 33, key[0] == Self.ed25519Type,
               let publicKey = try? Ed25519PublicKey(rawRepresentation: key.dropFirst()) else {
-            throw .malformedVerifierKey("the key is not base64 of 0x01 and a 32-byte Ed25519 public key")
+            throw .malformed(.verifierKey, reason: "the key is not base64 of 0x01 and a 32-byte Ed25519 public key")
         }
         try self.init(name: parts[0], publicKey: publicKey)
-        guard keyID == id else { throw .malformedVerifierKey("the key id does not match the name and key") }
+        guard keyID == id else { throw .malformed(.verifierKey, reason: "the key id does not match the name and key") }
     }
 
     /// The `vkey` form.
@@ -50,21 +50,21 @@ public struct NoteVerifier: Sendable, Equatable {
     /// - Throws: `SignedNoteError`.
     public func verify(note: String) throws(SignedNoteError) -> String {
         let bytes = Array(note.utf8)
-        guard bytes.count <= Self.noteByteCountMax else { throw .malformedNote("larger than \(Self.noteByteCountMax) bytes") }
+        guard bytes.count <= Self.noteByteCountMax else { throw .malformed(.note, reason: "larger than \(Self.noteByteCountMax) bytes") }
         guard let split = (0..<max(0, bytes.count - 1)).last(where: { bytes[$0] == 0x0A && bytes[$0 + 1] == 0x0A }) else {
-            throw .malformedNote("no blank line before the signatures")
+            throw .malformed(.note, reason: "no blank line before the signatures")
         }
         let text = String(decoding: bytes[...split], as: UTF8.self)
         let lines = String(decoding: bytes[(split + 2)...], as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         guard bytes.last == 0x0A, lines.count >= 2, lines.count - 1 <= Self.signatureLineCountMax else {
-            throw .malformedNote("expected 1 to \(Self.signatureLineCountMax) signature lines ending in a newline")
+            throw .malformed(.note, reason: "expected 1 to \(Self.signatureLineCountMax) signature lines ending in a newline")
         }
         var found = false
         for line in lines.dropLast() {
             let fields = line.split(separator: " ", omittingEmptySubsequences: false)
             guard fields.count == 3, fields[0] == "\u{2014}", let signature = try? Base64.decode(String(fields[2])),
                   signature.count >= 5 else {
-                throw .malformedNote("a signature line is not \"\u{2014} <name> <base64>\"")
+                throw .malformed(.note, reason: "a signature line is not \"\u{2014} <name> <base64>\"")
             }
             guard fields[1] == name, Array(signature.prefix(4)) == keyID else { continue }
             found = true

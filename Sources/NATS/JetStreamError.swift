@@ -15,6 +15,9 @@ package enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible
     case invalidName(String)
     /// A value out of its documented bounds (`detail` names it).
     case invalidArgument(String)
+    /// A fetch from `fromSequence` returned no message although the consumer counted `pendingCount` there:
+    /// the stream could not serve them yet (as while leaders are elected), not the end of the stream.
+    case emptyFetch(stream: String, fromSequence: UInt64, pendingCount: UInt64)
 
     /// JetStream's error code for an expected-last-sequence mismatch.
     package static let wrongLastSequenceCode = 10071
@@ -22,7 +25,7 @@ package enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible
     package static let noMessageFoundCode = 10037
 
     /// Whether trying again later may succeed: lost connections, timeouts, no responders (a stream
-    /// without a leader during an election) and API answers with code 503.
+    /// without a leader during an election), API answers with code 503, and an empty fetch of pending messages.
     package var isTransient: Bool {
         switch self {
         case .transport(let error):
@@ -31,6 +34,7 @@ package enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible
             default: return false
             }
         case .api(_, let code, _, _): return code == 503 || code == 408
+        case .emptyFetch: return true
         default: return false
         }
     }
@@ -44,6 +48,8 @@ package enum JetStreamError: Error, Equatable, Sendable, CustomStringConvertible
         case .revisionMismatch(let key, let expected): return "key '\(key)' is not at revision \(expected)"
         case .invalidName(let name): return "invalid JetStream key or name '\(name.prefix(64))'"
         case .invalidArgument(let detail): return "invalid argument: \(detail)"
+        case .emptyFetch(let stream, let sequence, let pending):
+            return "JetStream stream \(stream): a fetch from sequence \(sequence) returned none of the \(pending) messages pending there; try again"
         }
     }
 }

@@ -3,7 +3,9 @@ extension KeyValueBucket {
     /// markers included), in revision order, at most `countMax`. Read through an ephemeral consumer that
     /// starts at `revision + 1`: a key written twice since shows once, with its latest value.
     /// - Parameter countMax: 1...`JetStream.fetchBatchMax`.
-    /// - Throws: `invalidArgument` for `countMax` out of bounds; what `createPullConsumer` and `fetch` throw.
+    /// - Throws: `invalidArgument` for `countMax` out of bounds; what `createPullConsumer` and `fetch` throw;
+    ///   `emptyFetch` (transient) when the fetch returns nothing although the consumer counted changes
+    ///   pending: an empty answer there is a stream that cannot serve them yet, never "no changes".
     package func changes(after revision: UInt64, countMax: Int = 1_024) async throws(JetStreamError) -> [KeyValueEntry] {
         guard (1...JetStream.fetchBatchMax).contains(countMax) else { throw .invalidArgument("countMax must be 1...\(JetStream.fetchBatchMax)") }
         let consumer = try await jetStream.createPullConsumer(stream: streamName, startSequence: revision + 1, inactiveSeconds: 10)
@@ -20,6 +22,11 @@ extension KeyValueBucket {
         // The server also removes it after 10 s without a fetch.
         try? await jetStream.deleteConsumer(consumer)
         let messages = try fetched.get()
+        // The consumer counted changes from `revision + 1` on: none back is a stream that could not serve them
+        // yet, not the end (the caller would take itself as up to date; the same holds for `JetStreamEventLog.read`).
+        guard !messages.isEmpty else {
+            throw .emptyFetch(stream: streamName, fromSequence: revision + 1, pendingCount: consumer.pendingAtCreation)
+        }
         let prefix = "$KV.\(name)."
         return messages.compactMap { message in
             guard message.subject.hasPrefix(prefix) else { return nil }

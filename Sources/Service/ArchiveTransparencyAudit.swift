@@ -59,7 +59,7 @@ public enum ArchiveTransparencyAudit {
                 checkpoint = try Checkpoint(signedNote: note, verifier: verifier)
                 report.signatureChecked = true
             } else {
-                guard let end = note.range(of: "\n\n") else { throw SignedNoteError.malformedNote("no blank line before the signatures") }
+                guard let end = note.range(of: "\n\n") else { throw SignedNoteError.malformed(.note, reason: "no blank line before the signatures") }
                 checkpoint = try Checkpoint(body: String(note[..<end.lowerBound]) + "\n")
                 report.notes.append("the checkpoint's signature was not checked (no verifier key: pass --vkey, or run where the data directory's key is)")
             }

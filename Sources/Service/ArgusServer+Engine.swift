@@ -48,6 +48,8 @@ extension ArgusServer {
         clients.pushDifferences()
         webhooks.pushDifferences()
         let leases = DeliveryLeases(service: service, engine: engine)
+        // A history request about a webhook delivered here is answered here without a read of its lease.
+        service.historyForwarder?.consultLocalLeases { [leases] id in leases.holds(id) }
         try await service.startLeasedDelivery(leases)
         let sealer = SealerRole(service: service, engine: engine, archiving: configuration.archiving)
         let connection = engine.connection

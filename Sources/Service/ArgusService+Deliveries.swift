@@ -6,8 +6,7 @@ import JSON
 /// Delivery history, retry, replay, statistics and test sends.
 extension ArgusService {
     /// `GET /v1/webhooks/{id}/deliveries?status=&after=&limit=`: newest first.
-    func listDeliveries(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let principal = try authenticate(request, scope: Scope.webhooksRead)
+    func listDeliveries(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let limit = try pageLimit(request)
         var status: DeliveryRecord.Status?
@@ -41,8 +40,7 @@ extension ArgusService {
     /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; the webhook's lane runs a new attempt series
     /// with the webhook's URL and secrets at attempt time.
     /// - Throws: 404; 409 `not_retryable` (succeeded), `retry_in_progress`, `webhook_not_enabled`; 410 `event_unavailable`.
-    func retryDelivery(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let principal = try authenticate(request, scope: Scope.webhooksWrite)
+    func retryDelivery(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let deliveryID = request.pathParameters["delivery_id"] ?? ""
         switch await dispatcher.retryDelivery(deliveryID, webhookID: webhook.id) {
@@ -90,8 +88,7 @@ extension ArgusService {
     }
 
     /// `GET /v1/webhooks/{id}/stats`: one flat object.
-    func stats(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let principal = try authenticate(request, scope: Scope.webhooksRead)
+    func stats(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let counters = dispatcher.history.statistics(webhookID: webhook.id)
         let progress = dispatcher.progress(webhook.id)

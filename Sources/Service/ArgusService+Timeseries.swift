@@ -9,8 +9,7 @@ extension ArgusService {
     /// aligned to multiples of `bucket_seconds` since 1970 (UTC); the last one holds now and is still filling.
     /// - Throws: 400 `invalid_query` for a parameter out of `ServiceLimits.Series` or more than
     ///   `bucketCountMax` buckets; 404 for a webhook the token may not see.
-    func timeseries(_ request: HTTPRequest) async throws -> HTTPResponse {
-        let principal = try authenticate(request, scope: Scope.webhooksRead)
+    func timeseries(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
         let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         let hours = try Self.queryInteger(request, "hours", within: ServiceLimits.Series.hours)
         let bucketSeconds = try Self.queryInteger(request, "bucket_seconds", within: ServiceLimits.Series.bucketSeconds)

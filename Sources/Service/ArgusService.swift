@@ -170,13 +170,19 @@ public final class ArgusService: Sendable {
         router.add("PATCH", "/v1/webhooks/{id}", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await updateWebhook($0) } }
         router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
         router.add("POST", "/v1/webhooks/{id}/rotate-secret", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await rotateSecret($0) } }
-        router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in await respondFromDeliverer($0) { try await listDeliveries($0) } }
+        router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await listDeliveries($0, principal: $1) }
+        }
         router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in
-            await respondFromDeliverer($0) { try await retryDelivery($0) }
+            await respondFromDeliverer($0, scope: Scope.webhooksWrite) { try await retryDelivery($0, principal: $1) }
         }
         router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
-        router.add("GET", "/v1/webhooks/{id}/stats") { [self] in await respondFromDeliverer($0) { try await stats($0) } }
-        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in await respondFromDeliverer($0) { try await timeseries($0) } }
+        router.add("GET", "/v1/webhooks/{id}/stats") { [self] in
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await stats($0, principal: $1) }
+        }
+        router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await timeseries($0, principal: $1) }
+        }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
         router.add("GET", "/v1/portal/session") { [self] in await respond($0) { try await portalSession($0) } }
@@ -202,29 +208,45 @@ public final class ArgusService: Sendable {
         }
     }
 
-    /// A history route: under `serve --engine` the webhook's delivering process answers (see
-    /// `EngineHistoryForwarder`; only a request with a valid token is forwarded); otherwise, or when it
-    /// cannot be reached, `respond(request, body)` here (marked `Argus-History: local` in the latter case).
-    func respondFromDeliverer(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
-        guard let historyForwarder, let id = request.pathParameters["id"] else { return await respond(request, body) }
+    /// A history route: the request is authenticated here, once, for `scope` (a token another process
+    /// issued is fetched first); a refused one is answered here. Under `serve --engine` the webhook's
+    /// delivering process then answers (see `EngineHistoryForwarder`); otherwise, or when it cannot be
+    /// reached, `body` answers here with the principal (marked `Argus-History: local` in the latter case).
+    func respondFromDeliverer(_ request: HTTPRequest, scope: Scope,
+                              _ body: (HTTPRequest, Principal) async throws -> HTTPResponse) async -> HTTPResponse {
         await fetchSharedToken(request)
-        guard (try? authenticate(request, scope: nil)) != nil else { return await respond(request, body) }
-        let (forwarded, localReason) = await historyForwarder.forward(request, webhookID: id)
-        if let forwarded {
-            metrics.countResponse(status: forwarded.status)
-            return forwarded
+        let principal: Principal
+        do throws(APIError) {
+            principal = try authenticate(request, scope: scope)
+        } catch {
+            return response(for: error, request)
         }
-        var response = await respond(request, body)
-        if let localReason {
+        var localReason: String?
+        if let historyForwarder, let id = request.pathParameters["id"] {
+            let forwarded: HTTPResponse?
+            (forwarded, localReason) = await historyForwarder.forward(request, webhookID: id)
+            if let forwarded {
+                metrics.countResponse(status: forwarded.status)
+                return forwarded
+            }
+        }
+        var response = await answer(request) { try await body($0, principal) }
+        if let localReason, let id = request.pathParameters["id"] {
             response.headers.add("Argus-History", "local")
             configuration.logger.info("history answered locally: \(localReason)", [("webhook_id", .string(String(id.prefix(64))))])
         }
         return response
     }
 
-    /// Runs `body`, turning `APIError` into its response and anything else into a 500 that is logged.
+    /// Runs `body` (a token another process issued fetched first), turning `APIError` into its response
+    /// and anything else into a 500 that is logged.
     func respond(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
         await fetchSharedToken(request)
+        return await answer(request, body)
+    }
+
+    /// `respond` without the token's fetch: for a request whose token was fetched already.
+    private func answer(_ request: HTTPRequest, _ body: (HTTPRequest) async throws -> HTTPResponse) async -> HTTPResponse {
         do {
             let response = try await body(request)
             metrics.countResponse(status: response.status)

@@ -32,6 +32,9 @@ final class DeliveryLeases: Sendable {
     /// The webhooks delivered here now.
     var heldIDs: [String] { held.withLock { Array($0.keys) }.sorted() }
 
+    /// Whether this process delivers webhook `id` now (holds its lease as of the last round).
+    func holds(_ id: String) -> Bool { held.withLock { $0[id] != nil } }
+
     /// A webhook changed (from this process's API or from the engine): the dispatcher follows it when
     /// this process holds its lease. A deleted webhook's lease is released at the next round.
     func webhookChanged(_ webhook: Webhook?, id: String) {

@@ -7,18 +7,15 @@ import SystemIO
 extension EngineBinding {
     /// The key of the log's checkpoint signing key in `ARGUS_META` (the base64 Ed25519 seed).
     static let checkpointKeyName = "checkpoint-key"
-
-    /// Why a data directory cannot join the engine's processes.
-    package struct CheckpointKeyMismatch: Error, CustomStringConvertible {
-        package let description: String
-    }
+    /// The refusal's code when a data directory signs with another key than the engine's.
+    static let checkpointKeyMismatch = "checkpoint_key_mismatch"
 
     /// Makes every `serve --engine` process sign checkpoints (local and of the archive) with one key, so
     /// the archive one sealer started can be continued by another and verifies with one key: the first
     /// process publishes its data directory's key to `ARGUS_META` by compare-and-set, the others write it
     /// into their data directory (`keys/checkpoint.key`) before the service opens it. Runs before
     /// `ArgusServer` is made.
-    /// - Throws: `CheckpointKeyMismatch` when the data directory already holds another key (it signed
+    /// - Throws: `JoinRefusal` (`checkpoint_key_mismatch`) when the data directory already holds another key (it signed
     ///   checkpoints of its own: use a fresh data directory); key file and engine errors.
     package func shareCheckpointKey(path: String, logger: Logger) async throws {
         let local = try CheckpointKeyFile.load(path: path)
@@ -28,11 +25,11 @@ extension EngineBinding {
             }
             if let entry {
                 guard let seed = try? Base64.decode(String(decoding: entry.value, as: UTF8.self)), seed.count == Ed25519PrivateKey.seedByteCount else {
-                    throw CheckpointKeyMismatch(description: "the engine's \(Self.checkpointKeyName) in ARGUS_META is not a base64 Ed25519 seed")
+                    throw JoinRefusal(code: Self.checkpointKeyMismatch, "the engine's \(Self.checkpointKeyName) in ARGUS_META is not a base64 Ed25519 seed")
                 }
                 if let local {
                     guard local.seed == seed else {
-                        throw CheckpointKeyMismatch(description: "this data directory signs checkpoints with another key than the engine's processes; start it with a fresh data directory")
+                        throw JoinRefusal(code: Self.checkpointKeyMismatch, "this data directory signs checkpoints with another key than the engine's processes; start it with a fresh data directory")
                     }
                     return
                 }
@@ -56,6 +53,6 @@ extension EngineBinding {
                 throw error
             }
         }
-        throw CheckpointKeyMismatch(description: "the engine's checkpoint key changed while this process read it")
+        throw JoinRefusal(code: Self.checkpointKeyMismatch, "the engine's checkpoint key changed while this process read it")
     }
 }

@@ -3,6 +3,7 @@ import HTTPClient
 import HTTPServer
 import JSON
 import NATS
+import Synchronization
 import SystemIO
 
 /// Under `serve --engine`: a webhook's delivery history lives with the process that delivers it (its
@@ -13,7 +14,8 @@ import SystemIO
 /// `ARGUS_PROCESSES` (key: its holder name; refreshed every `refreshSeconds`, dropped by the bucket
 /// after `limits.ageSecondsMax`). When no live holder can be reached (no lease, no address, no answer
 /// within `timeoutSeconds`), the asked process answers from its own history, marked
-/// `Argus-History: local`. A forwarded request (`Argus-Forwarded: 1`) is always answered locally.
+/// `Argus-History: local`. A forwarded request (`Argus-Forwarded: 1`), and one about a webhook this
+/// process delivers (its own lease book says so: the engine is not asked), are answered locally.
 final class EngineHistoryForwarder: Sendable {
     /// The bucket's name.
     static let bucketName = "ARGUS_PROCESSES"
@@ -30,6 +32,9 @@ final class EngineHistoryForwarder: Sendable {
     let processes: KeyValueBucket
     let leases: KeyValueBucket
     let holder: String
+    /// Whether this process holds a webhook's delivery lease now (`DeliveryLeases.holds`); nil until
+    /// delivery starts.
+    private let deliversHere = Mutex<(@Sendable (String) -> Bool)?>(nil)
     private let client = HTTPClient(configuration: {
         var configuration = HTTPClient.Configuration()
         configuration.threadCountMax = 8
@@ -41,6 +46,11 @@ final class EngineHistoryForwarder: Sendable {
         self.processes = processes
         self.leases = leases
         self.holder = holder
+    }
+
+    /// From now on, a webhook for which `holds` is true is answered here without asking the engine.
+    func consultLocalLeases(_ holds: @escaping @Sendable (String) -> Bool) {
+        deliversHere.withLock { $0 = holds }
     }
 
     /// The address other processes reach this one at: `http://HOST:PORT`, the listening host, or this
@@ -77,7 +87,7 @@ final class EngineHistoryForwarder: Sendable {
     /// holds the lease, the request was forwarded already, or no holder could be reached (`reason`
     /// then says why, for the `Argus-History: local` mark).
     func forward(_ request: HTTPRequest, webhookID: String) async -> (response: HTTPResponse?, localReason: String?) {
-        guard request.headers[Self.forwardedHeader] == nil else { return (nil, nil) }
+        guard request.headers[Self.forwardedHeader] == nil, deliversHere.withLock({ $0 })?(webhookID) != true else { return (nil, nil) }
         guard (try? KeyValueBucket.validate(key: webhookID)) != nil,
               let lease = try? await leases.get(webhookID) else { return (nil, "no process holds this webhook's delivery lease") }
         let leaseHolder = String(decoding: lease.value, as: UTF8.self)

@@ -30,7 +30,7 @@ extension TransparencyLog {
         guard offset < treeSize else { throw MerkleProofError.leafIndexOutOfRange(leafIndex: offset, treeSize: treeSize) }
         let leaf = record.envelope()
         let leafHash = MerkleTree.leafHash(leaf)
-        let proof = try verified(kind: "inclusion") {
+        let proof = try verified(.inclusion) {
             let proof = try tiles.inclusionProof(leafIndex: offset, treeSize: treeSize)
             try MerkleProof.verifyInclusion(leafIndex: offset, treeSize: treeSize, leafHash: leafHash, proof: proof,
                                             rootHash: verifiedRoot(treeSize: treeSize))
@@ -53,7 +53,7 @@ extension TransparencyLog {
         guard to <= size else { throw MerkleProofError.treeSizeBeyondLog(treeSize: to, logSize: size) }
         guard from <= to else { throw MerkleProofError.treeSizesOutOfOrder(from: from, to: to) }
         // Verified against both roots, each proven a prefix of the whole tree first (`verifiedRoot`).
-        let proof = try verified(kind: "consistency") {
+        let proof = try verified(.consistency) {
             let proof = try tiles.consistencyProof(from: from, to: to)
             try MerkleProof.verifyConsistency(from: from, to: to, fromRoot: verifiedRoot(treeSize: from),
                                               toRoot: verifiedRoot(treeSize: to), proof: proof)
@@ -69,7 +69,7 @@ extension TransparencyLog {
     /// The consistency proof from `from` to `to` made from the tiles, verified against the two roots.
     /// - Throws: `TransparencyLogError.unverifiedProof` when it does not verify even after a rebuild.
     func verifiedConsistencyProof(from: UInt64, to: UInt64, fromRoot: [UInt8], toRoot: [UInt8]) throws -> [[UInt8]] {
-        try verified(kind: "consistency") {
+        try verified(.consistency) {
             let proof = try tiles.consistencyProof(from: from, to: to)
             try MerkleProof.verifyConsistency(from: from, to: to, fromRoot: fromRoot, toRoot: toRoot, proof: proof)
             return proof
@@ -80,7 +80,7 @@ extension TransparencyLog {
     /// on disk: same length, other bytes) the tiles are rebuilt from the log and it runs once more. A
     /// proof that still does not verify is refused, never handed out.
     /// - Throws: `TransparencyLogError.unverifiedProof`; what `make` or the rebuild throws otherwise.
-    func verified(kind: String, _ make: () throws -> [[UInt8]]) throws -> [[UInt8]] {
+    func verified(_ kind: MerkleProofKind, _ make: () throws -> [[UInt8]]) throws -> [[UInt8]] {
         do {
             return try make()
         } catch let error as MerkleProofError where error.isVerificationFailure {
@@ -89,7 +89,7 @@ extension TransparencyLog {
         do {
             return try make()
         } catch let error as MerkleProofError where error.isVerificationFailure {
-            throw TransparencyLogError.unverifiedProof(kind: kind, reason: error.description)
+            throw TransparencyLogError.unverifiedProof(kind, cause: error)
         }
     }
 

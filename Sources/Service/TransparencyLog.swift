@@ -93,8 +93,10 @@ public final class TransparencyLog: Sendable {
             let currentRoot = try tiles.rootHash(treeSize: size)
             let stored = try storedCheckpoint()
             if let stored {
+                guard stored.checkpoint.treeSize <= size else {
+                    throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
+                }
                 do {
-                    guard stored.checkpoint.treeSize <= size else { throw TransparencyLogError.unverifiedProof(kind: "consistency", reason: "larger than the log") }
                     _ = try verifiedConsistencyProof(from: stored.checkpoint.treeSize, to: size, fromRoot: stored.checkpoint.rootHash, toRoot: currentRoot)
                 } catch TransparencyLogError.unverifiedProof {
                     throw TransparencyLogError.inconsistent(storedSize: stored.checkpoint.treeSize, logSize: size)
@@ -163,15 +165,16 @@ extension String {
 public enum TransparencyLogError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The log no longer contains the stored checkpoint's tree (it shrank or was rewritten).
     case inconsistent(storedSize: UInt64, logSize: UInt64)
-    /// A proof made from the tiles does not verify, even after they were rebuilt: it is not handed out.
-    case unverifiedProof(kind: String, reason: String)
+    /// A proof made from the tiles does not verify, even after they were rebuilt: it is not handed out
+    /// (`cause`: how the rebuilt tiles' proof failed, a `MerkleProofError` that `isVerificationFailure`).
+    case unverifiedProof(MerkleProofKind, cause: MerkleProofError)
 
     public var description: String {
         switch self {
         case let .inconsistent(storedSize, logSize):
             return "the log (\(logSize) events) is not consistent with the stored checkpoint of size \(storedSize); refusing to sign"
-        case let .unverifiedProof(kind, reason):
-            return "the \(kind) proof made from the hash tiles does not verify (\(reason)), even after rebuilding them; it is not handed out"
+        case let .unverifiedProof(kind, cause):
+            return "the \(kind) proof made from the hash tiles does not verify (\(cause)), even after rebuilding them; it is not handed out"
         }
     }
 }

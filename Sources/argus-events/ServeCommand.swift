@@ -1,6 +1,7 @@
 import Archive
 import EventLog
 import Foundation
+import JSON
 import Service
 
 /// `argus-events serve`: the API on one data directory (`ArgusServer`); this command turns flags,
@@ -36,8 +37,18 @@ struct ServeCommand: Command {
             } catch let error where EngineBinding.serverListProblem(error) != nil {
                 throw UsageError.engineServers(EngineBinding.serverListProblem(error) ?? "")
             }
-            // One checkpoint key for every process: one log, one signer (before the service opens the data directory).
-            try await engine.shareCheckpointKey(path: configuration.service.layout.checkpointKey, logger: configuration.service.logger)
+            do {
+                // One roll size for every process: the copies cut the same segments (checked before anything is written).
+                try await engine.shareSegmentSize(configuration.service.logOptions.segmentSizeBytesMax, logger: configuration.service.logger)
+                // One checkpoint key for every process: one log, one signer (before the service opens the data directory).
+                try await engine.shareCheckpointKey(path: configuration.service.layout.checkpointKey, logger: configuration.service.logger)
+            } catch let refusal as EngineBinding.JoinRefusal {
+                engine.connection.close()
+                configuration.service.logger.error("refused to join the engine: \(refusal.description)", [("code", .string(refusal.code))] + refusal.details)
+                _ = ServerOutput.errorLines.flush()
+                Console.error("argus-events serve: \(refusal.description)")
+                return 1
+            }
             configuration.engine = engine
             configuration.service.appender = engine.log
         }

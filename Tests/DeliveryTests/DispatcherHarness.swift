@@ -64,12 +64,15 @@ struct DispatcherHarness {
         return condition()
     }
 
-    /// Acknowledges every delivery without a request, counting the deliveries (by `webhook-id`) it was sent.
+    /// Acknowledges every delivery without a request, counting the deliveries (by `webhook-id`) it was sent
+    /// and its posts (repeats included).
     final class CountingTransport: DeliveryTransport {
         let offsets = Mutex<Set<String>>([])
+        let posts = Atomic<Int>(0)
 
         func post(url: URL, headers: [HeaderField], body: [UInt8], timeoutSeconds: Double) async -> TransportResult {
             let id = headers.first { $0.name.lowercased() == "webhook-id" }?.value ?? "?"
+            posts.add(1, ordering: .relaxed)
             offsets.withLock { _ = $0.insert(id) }
             return TransportResult(statusCode: 204, durationMs: 0)
         }

@@ -1,9 +1,11 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import EventLog
 
 /// `EventLog.segmentCut`: a copier that never appends past a roll point in one group gets the segment
-/// boundaries of one-event groups, whatever its grouping.
+/// boundaries of one-event groups, whatever its grouping (group sizes drawn from a seed the failure messages
+/// name; `ARGUS_TEST_SEED=<seed>` reruns them).
 @Suite struct SegmentCutTests {
     static func segmentBases(_ directory: String) throws -> [String] {
         try FileManager.default.contentsOfDirectory(atPath: directory).filter { $0.hasSuffix(".log") }.sorted()
@@ -18,20 +20,20 @@ import Testing
         one.close()
 
         let copy = try EventLog(directory: grouped.path, options: options)
-        var generator = SystemRandomNumberGenerator()
+        var generator = try SeededGenerator.varying()
         var next = 0
         while next < events.count {
             let wanted = Int.random(in: 1...60, using: &generator)
             let group = events[next..<min(events.count, next + wanted)]
             let count = EventLog.segmentCut(group, activeSizeBytes: copy.activeSegmentSizeBytes, segmentSizeBytesMax: copy.segmentSizeBytesMax)
-            #expect(count >= 1 && count <= group.count)
+            #expect(count >= 1 && count <= group.count, "seed \(generator.seed)")
             _ = try await copy.append(batch: Array(group.prefix(count)))
             next += count  // the rest of the group comes in the next one
         }
         copy.close()
         let reference = try Self.segmentBases(single.path)
         #expect(reference.count > 5, "several segments: \(reference.count)")
-        #expect(try Self.segmentBases(grouped.path) == reference, "cut groups roll where single appends roll")
+        #expect(try Self.segmentBases(grouped.path) == reference, "cut groups roll where single appends roll (seed \(generator.seed))")
     }
 
     @Test func theCutCountsFramesUpToTheFirstThatReachesTheRollSize() {

@@ -20,8 +20,11 @@ import Testing
         // Another key's line is ignored; with no line of ours the note is refused.
         let other = "This is an example message.\n\n\u{2014} other.example/x AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\n"
         #expect(throws: SignedNoteError.noSignatureFromKey(name: "example.com/foo")) { try verifier.verify(note: other) }
-        #expect(throws: SignedNoteError.self) { try NoteVerifier(verifierKey: "example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k") }
-        #expect(throws: SignedNoteError.self) { try verifier.verify(note: "no blank line\n") }
+        #expect(throws: SignedNoteError.malformed(.verifierKey, reason: "the key id does not match the name and key")) {
+            try NoteVerifier(verifierKey: "example.com/foo+530d903b+AekyeRrm56hApGFkyQR4ZCbV54Id2LKaANYcrnKv3U2k")
+        }
+        #expect(throws: SignedNoteError.malformed(.note, reason: "no blank line before the signatures")) { try verifier.verify(note: "no blank line\n") }
+        #expect(SignedNoteError.malformed(.verifierKey, reason: "x").description == "malformed verifier key: x")
     }
 
     @Test func checkpointsRoundTripAndAFlippedByteFails() throws {
@@ -42,8 +45,12 @@ import Testing
         #expect(try Checkpoint(signedNote: note, verifier: verifier) == checkpoint)
         var bytes = Array(note.utf8)
         bytes[20] ^= 0x01
-        #expect(throws: SignedNoteError.self) { try Checkpoint(signedNote: String(decoding: bytes, as: UTF8.self), verifier: verifier) }
-        #expect(throws: SignedNoteError.self) { try Checkpoint(body: "argus.local/test\n0600\nAAAA\n") }
+        #expect(throws: SignedNoteError.badSignature(name: "argus.local/test")) {
+            try Checkpoint(signedNote: String(decoding: bytes, as: UTF8.self), verifier: verifier)
+        }
+        #expect(throws: SignedNoteError.malformed(.checkpoint, reason: "the tree size is not a decimal number without leading zeros")) {
+            try Checkpoint(body: "argus.local/test\n0600\nAAAA\n")
+        }
         #expect(throws: SignedNoteError.invalidName("a b")) { try NoteSigner(name: "a b", privateKey: key) }
     }
 }

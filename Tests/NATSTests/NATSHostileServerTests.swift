@@ -154,8 +154,20 @@ final class FakeNATSServer: Sendable {
 
     private let afterHandshake: AfterHandshake
 
-    init(firstConnectionSends hostile: String = "", afterHandshake: AfterHandshake = .answerPings) throws {
+    /// An answer to a request (a `PUB` with a reply subject): a payload, or a status-only message such as
+    /// JetStream's `404 No Messages`.
+    enum Answer: Sendable {
+        case payload(String)
+        case status(Int, String)
+    }
+
+    /// Answers requests by subject and payload (nil: no answer); nil: requests are read as plain lines.
+    private let answering: (@Sendable (String, [UInt8]) -> Answer?)?
+
+    init(firstConnectionSends hostile: String = "", afterHandshake: AfterHandshake = .answerPings,
+         answering: (@Sendable (String, [UInt8]) -> Answer?)? = nil) throws {
         self.afterHandshake = afterHandshake
+        self.answering = answering
         let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
@@ -219,6 +231,27 @@ final class FakeNATSServer: Sendable {
         }
     }
 
+    /// Whether a subscription's subject (with `*` and `>` wildcards) covers `subject`.
+    private static func matches(_ pattern: String, _ subject: String) -> Bool {
+        let wanted = pattern.split(separator: "."), given = subject.split(separator: ".")
+        for (index, token) in wanted.enumerated() {
+            if token == ">" { return given.count > index }
+            guard index < given.count, token == "*" || token == given[index] else { return false }
+        }
+        return wanted.count == given.count
+    }
+
+    /// The `MSG` (or status-only `HMSG`) delivering `answer` on `subject` to subscription `sid`.
+    private static func frame(_ answer: Answer, subject: String, sid: String) -> [UInt8] {
+        switch answer {
+        case .payload(let text):
+            return Array("MSG \(subject) \(sid) \(text.utf8.count)\r\n\(text)\r\n".utf8)
+        case .status(let code, let description):
+            let headers = "NATS/1.0 \(code) \(description)\r\n\r\n"
+            return Array("HMSG \(subject) \(sid) \(headers.utf8.count) \(headers.utf8.count)\r\n\(headers)\r\n".utf8)
+        }
+    }
+
     /// True for the first caller only: the one connection that gets the hostile bytes.
     private func claimHostile() -> Bool {
         state.withLock { state in
@@ -233,12 +266,28 @@ final class FakeNATSServer: Sendable {
         var buffer = [UInt8](repeating: 0, count: 4_096)
         var pending: [UInt8] = []
         var pongs = 0
+        var subscriptions: [(subject: String, sid: String)] = []
         while true {
             let count = buffer.withUnsafeMutableBytes { recv(descriptor, $0.baseAddress, $0.count, 0) }
             guard count > 0 else { return }
             pending += buffer[0..<count]
             while let end = pending.firstIndex(of: 10) {
                 let line = String(decoding: pending[..<end], as: UTF8.self)
+                if let answering {
+                    let tokens = line.split(separator: " ").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }
+                    if tokens.first == "SUB", tokens.count >= 3 { subscriptions.append((tokens[1], tokens[tokens.count - 1])) }
+                    if tokens.first == "PUB" || tokens.first == "HPUB", let size = tokens.last.flatMap({ Int($0) }) {
+                        guard pending.count >= end + 1 + size + 2 else { break }  // the payload is still coming
+                        let payload = Array(pending[(end + 1)..<(end + 1 + size)])
+                        pending.removeFirst(end + 1 + size + 2)
+                        let reply = tokens.count >= (tokens[0] == "PUB" ? 4 : 5) ? tokens[2] : nil
+                        if let reply, let answer = answering(tokens[1], payload),
+                           let sid = subscriptions.last(where: { Self.matches($0.subject, reply) })?.sid {
+                            send(Self.frame(answer, subject: reply, sid: sid))
+                        }
+                        continue
+                    }
+                }
                 pending.removeFirst(end + 1)
                 if line.hasPrefix("SUB"), !hostile.isEmpty, claimHostile() { send(hostile) }
                 if line.hasPrefix("PING") {

@@ -1,10 +1,13 @@
+import ArgusTestSupport
 import Foundation
+import HTTPServer
+import JSON
 import Testing
 @testable import Service
 
 /// Where a history request is forwarded: always to the lease holder's advertised address, whatever
-/// the request target says.
-@Suite struct EngineHistoryForwarderTests {
+/// the request target says; and not at all when this process delivers the webhook.
+@Suite(.stopsReceivers) struct EngineHistoryForwarderTests {
     static let holder = "http://10.1.2.3:8787"
 
     @Test func aPathGoesToTheHolderWithItsQuery() {
@@ -26,5 +29,36 @@ import Testing
     @Test func aHolderAddressThatIsNotPlainHTTPIsRefused() {
         #expect(EngineHistoryForwarder.forwardURL(target: "/v1/x", holderAddress: "https://10.1.2.3:8787") == nil)
         #expect(EngineHistoryForwarder.forwardURL(target: "/v1/x", holderAddress: "not a url") == nil)
+    }
+
+    /// Against a real nats-server: the engine's lease bucket names another process, which answers at its
+    /// advertised address; once this process's own lease book says it delivers the webhook, the request
+    /// is answered here without a read of the engine's lease (or a request to the other process).
+    @Test(.enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"), .timeLimit(.minutes(2)))
+    func aWebhookDeliveredHereIsAnsweredHereWithoutAskingTheEngine() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
+        let engine = try await EngineBinding.open(servers: cluster.url, logger: .discarding)
+        defer { engine.connection.close() }
+        try await engine.leases.bucket.put("wh_1", Array("other-process".utf8))
+        try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+        let forwarder = EngineHistoryForwarder(processes: engine.processes, leases: engine.leases.bucket, holder: "this-process")
+        let request = HTTPRequest(method: "GET", target: "/v1/webhooks/wh_1/deliveries?limit=5",
+                                  headers: HTTPHeaders([("Authorization", "Bearer tok_1")]))
+
+        let (forwarded, reason) = await forwarder.forward(request, webhookID: "wh_1")
+        #expect(forwarded?.status == 200 && forwarded?.headers["Argus-Answered-By"] == "other-process" && reason == nil,
+                "delivered elsewhere: forwarded to the lease holder (\(reason ?? "no reason"))")
+        #expect(other.received.map(\.path) == ["/v1/webhooks/wh_1/deliveries"])
+        #expect(other.received.first?.headers["authorization"] == "Bearer tok_1" && other.received.first?.headers["argus-forwarded"] == "1")
+
+        forwarder.consultLocalLeases { $0 == "wh_1" }
+        engine.connection.close()  // any read of the engine's lease would now fail: answered "local" with a reason
+        let (local, localReason) = await forwarder.forward(request, webhookID: "wh_1")
+        #expect(local == nil && localReason == nil, "delivered here: answered here, unmarked (\(localReason ?? "no reason"))")
+        #expect(other.received.count == 1, "the other process was not asked")
+        let (elsewhere, elsewhereReason) = await forwarder.forward(request, webhookID: "wh_2")
+        #expect(elsewhere == nil && elsewhereReason != nil, "another webhook still asks the engine, which cannot answer now")
     }
 }

@@ -26,7 +26,10 @@ struct EngineServeTests {
         let adminSecret: String
 
         /// Kills both processes, stops the cluster and removes the data directories.
-        func stop() {
+        func stop() { Self.stop(servers, cluster, directories) }
+
+        /// Kills `servers`, stops `cluster` and removes `directories`: a pair's teardown, or a pair's start's that failed.
+        static func stop(_ servers: [Server], _ cluster: NATSServerCluster, _ directories: [String]) {
             for server in servers { server.kill9() }
             cluster.stop()
             for directory in directories { try? FileManager.default.removeItem(atPath: directory) }
@@ -37,11 +40,14 @@ struct EngineServeTests {
         let cluster = try await NATSServerCluster(nodeCount: 3)
         let directories = (0..<2).map { _ in ServeDurabilityTests.directory("engine") }
         let extra = ["--engine", cluster.url] + (segmentBytes.map { ["--segment-bytes", String($0)] } ?? []) + extraArguments
+        var started: [Server] = []
         do {
             let first = try await Server.start(dataDirectory: directories[0], firstStart: true, extraArguments: extra)
+            started.append(first)
             let adminID = try #require(first.value(after: "client_id:"))
             let adminSecret = try #require(first.value(after: "client_secret:"))
             let second = try await Server.start(dataDirectory: directories[1], firstStart: false, extraArguments: extra)
+            started.append(second)
             #expect(!second.process.standardOutput.contains("client_secret"), "exactly one process creates the first admin client")
             var tokens: [String] = []
             for server in [first, second] {
@@ -56,7 +62,7 @@ struct EngineServeTests {
             }
             return Pair(cluster: cluster, servers: [first, second], tokens: tokens, directories: directories, adminID: adminID, adminSecret: adminSecret)
         } catch {
-            cluster.stop()
+            Pair.stop(started, cluster, directories)
             throw error
         }
     }
@@ -79,13 +85,7 @@ struct EngineServeTests {
         #expect(created == 201)
         _ = try #require(webhook?["id"]?.stringValue)
         // The webhook reaches the other process; one of the two takes its lease.
-        let holderDeadline = Date().addingTimeInterval(30)
-        var holder: Int?
-        while holder == nil && Date() < holderDeadline {
-            holder = pair.servers.firstIndex { $0.process.standardError.contains("delivery lease taken") }
-            if holder == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        let victim = try #require(holder, "a process took the webhook's lease within 30 s")
+        let victim = try #require(try await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
         let survivor = 1 - victim
 
         // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
@@ -236,9 +236,7 @@ struct EngineServeTests {
     /// it answers 200 and the other process refuses the token.
     @Test func aRevocationTheEngineMissedIsSharedByItsRetry() async throws {
         let pair = try await Self.startPair()
-        defer { pair.cluster.stop() }
-        defer { for server in pair.servers { server.kill9() } }
-        defer { for directory in pair.directories { try? FileManager.default.removeItem(atPath: directory) } }
+        defer { pair.stop() }
         let (first, second) = (pair.servers[0], pair.servers[1])
         let token = try #require(try await ServeDurabilityTests.token(first, pair.adminID, pair.adminSecret).1)
         #expect(try await RawHTTP.request("GET", second.base + "/v1/events?limit=1", token: token).0 == 200)
@@ -313,15 +311,21 @@ struct EngineServeTests {
     /// The sealer's log line once it seals for the service.
     static let continuing = "sealing: continuing from the engine's seal record"
 
-    /// Which of the pair became the sealer (waits at most 30 s), or nil.
-    static func electedSealer(_ pair: Pair) async throws -> Int? {
-        let electedDeadline = Date().addingTimeInterval(30)
-        while Date() < electedDeadline {
-            if let sealer = pair.servers.firstIndex(where: { $0.process.standardError.contains(continuing) }) { return sealer }
+    /// Which of the pair logged `text` first seen (waits at most `seconds`), or nil.
+    static func firstToLog(_ text: String, in pair: Pair, seconds: Double = 30) async throws -> Int? {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if let index = pair.servers.firstIndex(where: { $0.process.standardError.contains(text) }) { return index }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         return nil
     }
+
+    /// Which of the pair became the sealer (waits at most 30 s), or nil.
+    static func electedSealer(_ pair: Pair) async throws -> Int? { try await firstToLog(continuing, in: pair) }
+
+    /// Which of the pair took a webhook's delivery lease (waits at most 30 s), or nil.
+    static func deliveryLeaseHolder(_ pair: Pair) async throws -> Int? { try await firstToLog("delivery lease taken", in: pair) }
 
     @Test func oneElectedSealerRecordsItsSealsAndArchivesAndAnotherTakesOverWhenItIsKilled() async throws {
         let archive = ServeDurabilityTests.directory("engine-archive")
@@ -347,7 +351,6 @@ struct EngineServeTests {
         pair.servers[victim].kill9()
         let takeover = try await Self.waitForLog(pair.servers[survivor], continuing, seconds: 40)
         #expect(takeover != nil, "the survivor took the sealer role over within 40 s of the kill")
-        print("EngineServeTests: sealer takeover \(takeover.map { String(format: "%.1f", $0) } ?? "none") s after kill -9 (lease 10 s, rounds of 2 s)")
         for n in 150..<300 {
             #expect(await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) != nil)
         }
@@ -368,8 +371,6 @@ struct EngineServeTests {
         let verifyArchive = try await ChildProcess.run(BuiltProduct.argusEvents, ["verify", "--data-dir", pair.directories[survivor], "--archive", "file://" + archive],
                                                        timeoutSeconds: 60)
         #expect(verifyArchive.status == 0, "the archive both sealers wrote verifies: \(verifyArchive.output) \(verifyArchive.errors)")
-        print("EngineServeTests: verify --archive: \(verifyArchive.output) ERR \(verifyArchive.errors)")
-        print("EngineServeTests: survivor archive lines: \(pair.servers[survivor].process.standardError.split(separator: "\n").filter { $0.contains("archiv") })")
 
         // The engine's seal record names an offset the survivor holds, with its chain.
         let connection = try await NATSConnection.connect(servers: pair.cluster.url)
@@ -409,25 +410,34 @@ struct EngineServeTests {
                                                                                  "--retention-bytes", String(retentionBytes)])
         defer { pair.stop() }
         let follower = 1 - (try #require(try await Self.electedSealer(pair), "one process became the sealer within 30 s"))
+        let directory = pair.directories[follower]
+        // Only segments the archive holds are ever deleted: checked at every look at the follower's copy, while
+        // events are published and while the copy shrinks (the copy read first, then the archive, which only grows).
+        var deletedBeyondArchive: (firstBase: UInt64, archivedNextOffset: UInt64)?
+        func look() -> (bytes: Int64, firstBase: UInt64?) {
+            let local = Self.localLog(directory)
+            let archived = Self.archivedNextOffset(archive)
+            if deletedBeyondArchive == nil, let firstBase = local.firstBase, firstBase > archived { deletedBeyondArchive = (firstBase, archived) }
+            return local
+        }
         var published: Set<Int64> = []
         for n in 0..<200 {
             let server = n % 2
             published.insert(try #require(await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]), "event \(n) acknowledged"))
+            _ = look()
         }
 
-        // The follower's copy shrinks to the retention bound (plus the active segment), only below what the archive holds.
-        let directory = pair.directories[follower]
-        var local = Self.localLog(directory)
+        // The follower's copy shrinks to the retention bound (plus the active segment).
+        var local = look()
         let boundedDeadline = Date().addingTimeInterval(60)
         while (local.bytes > retentionBytes + 4096 || (local.firstBase ?? 0) == 0) && Date() < boundedDeadline {
             try await Task.sleep(nanoseconds: 200_000_000)
-            local = Self.localLog(directory)
+            local = look()
         }
-        print("EngineServeTests: follower's local log \(local.bytes) bytes from offset \(local.firstBase.map(String.init) ?? "none"); archive to \(Self.archivedNextOffset(archive))")
         #expect(local.bytes <= retentionBytes + 4096, "the follower's copy is bounded within 60 s: \(local.bytes) bytes")
-        let firstBase = try #require(local.firstBase)
-        #expect(firstBase > 0, "the follower deleted its oldest sealed segments")
-        #expect(firstBase <= Self.archivedNextOffset(archive), "only segments the archive holds were deleted")
+        #expect(try #require(local.firstBase) > 0, "the follower deleted its oldest sealed segments")
+        #expect(deletedBeyondArchive == nil,
+                "only segments the archive holds were deleted: the copy started at \(deletedBeyondArchive?.firstBase ?? 0) with the archive at \(deletedBeyondArchive?.archivedNextOffset ?? 0)")
         #expect(try await Self.waitForLog(pair.servers[follower], "retention deleted", seconds: 10) != nil, "the follower logs its retention")
         #expect(!pair.servers[follower].process.standardError.contains("segments up to offset"), "the follower uploads nothing")
 
@@ -447,7 +457,7 @@ struct EngineServeTests {
         #expect(offsets.count == Set(offsets).count, "no event listed twice")
     }
 
-    @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyIsRefused() async throws {
+    @Test func aCopyThatDiffersFromTheSealRecordNeverSealsAndAnotherCheckpointKeyOrSegmentSizeIsRefused() async throws {
         let cluster = try await NATSServerCluster(nodeCount: 1)
         defer { cluster.stop() }
         let directory = ServeDurabilityTests.directory("engine-sealer")
@@ -476,6 +486,16 @@ struct EngineServeTests {
         let refused = try await ChildProcess.run(BuiltProduct.argusEvents, ["serve", "--no-supervisor", "--data-dir", other, "--listen", "127.0.0.1:0",
                                                                              "--engine", cluster.url], timeoutSeconds: 60)
         #expect(refused.status != 0 && refused.errors.contains("another key"), "refused: \(refused.status.map(String.init) ?? "no exit") \(refused.errors.suffix(500))")
+        // The first process recorded its roll size (the default): a process with another --segment-bytes is refused
+        // before it writes anything, with a machine-readable code in its log.
+        let otherSize = ServeDurabilityTests.directory("engine-othersize")
+        defer { try? FileManager.default.removeItem(atPath: otherSize) }
+        let refusedSize = try await ChildProcess.run(BuiltProduct.argusEvents, ["serve", "--no-supervisor", "--data-dir", otherSize, "--listen", "127.0.0.1:0",
+                                                                                 "--engine", cluster.url, "--segment-bytes", "4096"], timeoutSeconds: 60)
+        let codes = refusedSize.errors.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["code"]?.stringValue }
+        #expect(refusedSize.status == 1 && codes.contains("segment_bytes_mismatch") && refusedSize.errors.contains("--segment-bytes 4096 differs"),
+                "refused: \(refusedSize.status.map(String.init) ?? "no exit") \(refusedSize.errors.suffix(500))")
+        #expect(!FileManager.default.fileExists(atPath: otherSize), "the refused process wrote nothing")
         // A fresh data directory takes the engine's key: the same origin as the first process.
         let fresh = ServeDurabilityTests.directory("engine-freshkey")
         defer { try? FileManager.default.removeItem(atPath: fresh) }
@@ -494,13 +514,7 @@ struct EngineServeTests {
             body: #"{"url":"\#(receiver.url)","organization_id":"*","event_types":["user.*"]}"#)
         #expect(created == 201)
         let id = try #require(webhook?["id"]?.stringValue)
-        var holder: Int?
-        let holderDeadline = Date().addingTimeInterval(30)
-        while holder == nil && Date() < holderDeadline {
-            holder = pair.servers.firstIndex { $0.process.standardError.contains("delivery lease taken") }
-            if holder == nil { try await Task.sleep(nanoseconds: 50_000_000) }
-        }
-        let delivering = try #require(holder, "a process took the webhook's lease within 30 s")
+        let delivering = try #require(try await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
         let other = 1 - delivering
         for n in 0..<5 { #expect(await Self.publish(n, to: pair.servers[n % 2], token: pair.tokens[n % 2]) != nil) }
         #expect(await receiver.wait(seconds: 30) { $0.count >= 5 }, "five deliveries within 30 s")
@@ -525,5 +539,16 @@ struct EngineServeTests {
         let unauthenticated = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries", timeoutSeconds: 30)
         #expect(unauthenticated?.status == 401 && !(unauthenticated?.head.lowercased().contains("argus-answered-by") ?? true),
                 "a request without a valid token is answered here, not forwarded")
+        // A valid token without the route's scope is refused here too: the asking process authenticates for the route.
+        let (madeClient, client) = try await RawHTTP.request("POST", pair.servers[other].base + "/v1/clients", token: pair.tokens[other],
+                                                             body: #"{"organization_id":"platform","scopes":["events:read"]}"#)
+        #expect(madeClient == 201)
+        let readerID = try #require(client?["client_id"]?.stringValue), readerSecret = try #require(client?["client_secret"]?.stringValue)
+        let readerToken = try #require(try await ServeDurabilityTests.token(pair.servers[other], readerID, readerSecret).1)
+        let unscoped = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries",
+                                              headers: [("Authorization", "Bearer \(readerToken)")], timeoutSeconds: 30)
+        #expect(unscoped?.status == 403 && unscoped?.body?["error"]?["code"]?.stringValue == "insufficient_scope"
+                && !(unscoped?.head.lowercased().contains("argus-answered-by") ?? true),
+                "a token without webhooks:read is refused here, not forwarded: \(unscoped?.status ?? 0) \(unscoped?.head ?? "")")
     }
 }

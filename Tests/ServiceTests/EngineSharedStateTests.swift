@@ -43,6 +43,20 @@ import Testing
                 "a live process's address outlives a few missed refreshes; a dead one's goes")
     }
 
+    @Test func aProcessJoinsOnlyWithTheEnginesSegmentSize() {
+        func agreement(_ recorded: String?, _ sizeBytes: Int = 4096) -> EngineBinding.SegmentSizeAgreement {
+            EngineBinding.segmentSizeAgreement(recorded: recorded.map { Array($0.utf8) }, sizeBytes: sizeBytes)
+        }
+        #expect(agreement(nil) == .record, "the first process records its size")
+        #expect(agreement("4096") == .agrees)
+        #expect(agreement("8192") == .differs(recorded: "8192"), "another size is refused")
+        #expect(agreement("4096", 8192) == .differs(recorded: "4096"))
+        #expect(agreement("4096 ") == .differs(recorded: "4096 "), "an entry that is not a plain decimal never agrees")
+        #expect(agreement("1") == .differs(recorded: "1"), "a size out of --segment-bytes' range never agrees")
+        #expect(agreement(String(repeating: "9", count: 100)) == .differs(recorded: String(repeating: "9", count: 24)),
+                "what a foreign entry holds is shown cut short")
+    }
+
     @Test func aProcessAdvertisesAnAddressOthersCanReach() {
         #expect(EngineHistoryForwarder.advertisedURL(host: "127.0.0.1", port: 8787) == "http://127.0.0.1:8787")
         #expect(EngineHistoryForwarder.advertisedURL(host: "::1", port: 8787) == "http://[::1]:8787")

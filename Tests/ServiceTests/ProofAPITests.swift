@@ -125,7 +125,7 @@ import Testing
             (EventLogError.offsetOutOfRange(offset: 300, firstOffset: 0, nextOffset: 200), 404, "not_found"),
             (EventLogError.corruptSegment(segment: "x", reason: "y"), 503, "log_unavailable"),
             (MerkleTileError.notRebuildable(path: "tile", firstOffset: 5, storedTreeDamaged: false), 503, "proof_unavailable"),
-            (TransparencyLogError.unverifiedProof(kind: "consistency", reason: "root"), 503, "proof_unavailable"),
+            (TransparencyLogError.unverifiedProof(.consistency, cause: .rootMismatch), 503, "proof_unavailable"),
             (TransparencyLogError.inconsistent(storedSize: 5, logSize: 4), 503, "proof_unavailable"),
             (MerkleProofError.rootMismatch, 503, "proof_unavailable"),
         ]

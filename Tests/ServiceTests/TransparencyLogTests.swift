@@ -76,8 +76,8 @@ import Testing
         bytes[0] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: tile))
 
-        #expect(throws: TransparencyLogError.self) { try transparency.consistencyProof(from: 10, to: 600) }
-        #expect(throws: TransparencyLogError.self) { try transparency.signedCheckpoint(treeSize: 10) }
+        #expect(throws: TransparencyLogError.unverifiedProof(.consistency, cause: .rootMismatch)) { try transparency.consistencyProof(from: 10, to: 600) }
+        #expect(throws: TransparencyLogError.unverifiedProof(.consistency, cause: .rootMismatch)) { try transparency.signedCheckpoint(treeSize: 10) }
         // The tile mended: served again, the same proof.
         bytes[0] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: tile))
