@@ -177,9 +177,7 @@ extension SHA256 {
         mutating func compress(blocks: UnsafeRawPointer, blockCount: Int, implementation: HashImplementation) {
             #if arch(x86_64)
             if implementation == .hardware {
-                var words = (h0, h1, h2, h3, h4, h5, h6, h7)
                 SHA256Hardware.compress(&words, blocks: blocks, blockCount: blockCount)
-                (h0, h1, h2, h3, h4, h5, h6, h7) = words
                 return
             }
             #endif
@@ -330,5 +328,64 @@ extension SHA256 {
                 block += 64
             }
         }
+    }
+}
+
+extension SHA256 {
+    /// Absorbs `firstBytes` into `first` and `secondBytes` into `second`: the same as
+    /// `first.update(firstBytes)` then `second.update(secondBytes)`, except that on SHA-NI the whole
+    /// blocks the two inputs have in common are compressed two streams at a time
+    /// (`SHA256Hardware.compressPair`: one stream leaves the rounds unit idle between its dependent
+    /// rounds, a second one fills those waits). Either hasher may hold pending bytes.
+    package static func update(_ first: inout SHA256, with firstBytes: UnsafeRawBufferPointer,
+                               _ second: inout SHA256, with secondBytes: UnsafeRawBufferPointer) {
+        #if arch(x86_64)
+        if first.implementation == .hardware, second.implementation == .hardware {
+            let firstTotal = first.messageByteCount &+ UInt64(firstBytes.count)
+            let secondTotal = second.messageByteCount &+ UInt64(secondBytes.count)
+            var firstRest = first.fillPending(from: firstBytes)
+            var secondRest = second.fillPending(from: secondBytes)
+            let sharedBlockCount = min(firstRest.count, secondRest.count) / blockByteCount
+            if sharedBlockCount > 0, let firstBase = firstRest.baseAddress, let secondBase = secondRest.baseAddress {
+                var firstWords = first.state.words, secondWords = second.state.words
+                SHA256Hardware.compressPair(&firstWords, blocks: firstBase, &secondWords, blocks: secondBase,
+                                            blockCount: sharedBlockCount)
+                first.state.words = firstWords
+                second.state.words = secondWords
+                firstRest = UnsafeRawBufferPointer(rebasing: firstRest[(sharedBlockCount * blockByteCount)...])
+                secondRest = UnsafeRawBufferPointer(rebasing: secondRest[(sharedBlockCount * blockByteCount)...])
+            }
+            // What is left (no pending bytes before it): whole blocks one stream at a time, then the tail.
+            first.absorb(firstRest)
+            second.absorb(secondRest)
+            first.messageByteCount = firstTotal
+            second.messageByteCount = secondTotal
+            return
+        }
+        #endif
+        first.update(firstBytes)
+        second.update(secondBytes)
+    }
+
+    /// Tops up the partial block from `buffer` (compressing it when it fills) and returns the bytes after
+    /// what it took; empty when the partial block took them all. Leaves `messageByteCount` alone.
+    private mutating func fillPending(from buffer: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
+        guard pendingByteCount > 0, let base = buffer.baseAddress, buffer.count > 0 else { return buffer }
+        let taken = min(buffer.count, Self.blockByteCount - pendingByteCount)
+        storePending(from: base, count: taken, at: pendingByteCount)
+        pendingByteCount += taken
+        if pendingByteCount == Self.blockByteCount {
+            compressPending()
+            pendingByteCount = 0
+        }
+        return UnsafeRawBufferPointer(rebasing: buffer[taken...])
+    }
+}
+
+extension SHA256.State {
+    /// The eight chaining words as one tuple (the form `SHA256Hardware` takes).
+    var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) {
+        get { (h0, h1, h2, h3, h4, h5, h6, h7) }
+        set { (h0, h1, h2, h3, h4, h5, h6, h7) = newValue }
     }
 }

@@ -288,6 +288,8 @@ final class LogWriter: @unchecked Sendable {
         // would copy its whole index on every group).
         let indexCountBefore = segment.index.entries.count
         let lastIndexedBefore = segment.lastIndexedPosition
+        let payloadDigests = RecordFrame.payloadDigests(of: batch.lazy.flatMap(\.events))
+        var digestStart = 0
         // Where the pieces written (and synced) one at a time end in `writer.bytes`: none is longer than
         // `groupSizeBytesMax`, which recovery relies on (see `Recovery.isTornTail`).
         var pieceEnds: [Int] = []
@@ -301,7 +303,9 @@ final class LogWriter: @unchecked Sendable {
                 let eventTimestampMs = event.timestampMs ?? timestampMs
                 latestTimestampMs = max(latestTimestampMs, eventTimestampMs)
                 chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs, previousChain: chain,
+                                                payloadDigest: payloadDigests[digestStart..<(digestStart + SHA256.digestByteCount)],
                                                 to: &writer, segmentDigest: &segmentDigest)
+                digestStart += SHA256.digestByteCount
                 segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
                 appended.append(AppendedEvent(event, offset: offset, timestampMs: eventTimestampMs))
@@ -463,13 +467,28 @@ final class LogWriter: @unchecked Sendable {
         hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
         // Every event of a group has the group's time: formatted once.
         var formatted: (ms: Int64, text: String)?
+        func formattedTimestamp(_ ms: Int64) -> String {
+            if let formatted, formatted.ms == ms { return formatted.text }
+            let text = Timestamp.format(ms: ms)
+            formatted = (ms, text)
+            return text
+        }
+        // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`).
+        var pending: (record: EventRecord, timestamp: String)?
         for (events, appended) in zip(batch, results) {
             for (event, stored) in zip(events, appended) {
                 let record = EventRecord(event, offset: stored.offset, timestampMs: stored.timestampMs, chainHash: [])
-                if formatted?.ms != stored.timestampMs { formatted = (stored.timestampMs, Timestamp.format(ms: stored.timestampMs)) }
-                hashes += RecentLeafHashes.leafHash(of: record, formattedTimestamp: formatted?.text)
+                let timestamp = formattedTimestamp(stored.timestampMs)
+                if let first = pending {
+                    RecentLeafHashes.appendLeafHashes(of: first.record, formattedTimestamp: first.timestamp,
+                                                      and: record, formattedTimestamp: timestamp, to: &hashes)
+                    pending = nil
+                } else {
+                    pending = (record, timestamp)
+                }
             }
         }
+        if let last = pending { hashes += RecentLeafHashes.leafHash(of: last.record, formattedTimestamp: last.timestamp) }
         return hashes
     }
 

@@ -31,7 +31,7 @@ enum RecordFrame {
     }
 
     /// The chain value after a record with `fixedPrefix` (its first 24 body bytes) and `payloadDigest`.
-    static func chain(previous: [UInt8], fixedPrefix: UnsafeRawBufferPointer, payloadDigest: [UInt8]) -> [UInt8] {
+    static func chain(previous: [UInt8], fixedPrefix: UnsafeRawBufferPointer, payloadDigest: some Collection<UInt8>) -> [UInt8] {
         var hasher = SHA256()
         hasher.update(previous)
         hasher.update(fixedPrefix)
@@ -56,7 +56,7 @@ enum RecordFrame {
     /// SHA-256 of the segment file) and returns the new chain value. Each byte is touched by one pass:
     /// copied in, then hashed for the payload digest, CRC'd and hashed for the segment while in cache.
     static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, previousChain: [UInt8],
-                            to output: inout ByteWriter, segmentDigest: inout SHA256) -> [UInt8] {
+                            payloadDigest: ArraySlice<UInt8>, to output: inout ByteWriter, segmentDigest: inout SHA256) -> [UInt8] {
         let organization = Array(event.organizationID.utf8)
         let type = Array(event.type.utf8)
         let identifier = Array(event.eventID.utf8)
@@ -81,7 +81,7 @@ enum RecordFrame {
         let chain = output.bytes.withUnsafeBytes { buffer in
             Self.chain(previous: previousChain,
                        fixedPrefix: UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + 24)]),
-                       payloadDigest: SHA256.hash(UnsafeRawBufferPointer(rebasing: buffer[(bodyStart + eventFixedSizeBytes)...])))
+                       payloadDigest: payloadDigest)
         }
         output.replace(at: chainPosition, with: chain)
         sealCRC(in: &output, frameStart: start)
@@ -90,6 +90,46 @@ enum RecordFrame {
     }
 
     private static let zeroChain = [UInt8](repeating: 0, count: 32)
+
+    /// The payload digests of `events` (SHA-256 of organization id, type, event id and data, as `appendEvent`
+    /// frames them), 32 bytes each, in order. Events are hashed two at a time (their `data` together, see
+    /// `SHA256.update(_:with:_:with:)`).
+    static func payloadDigests(of events: some Collection<NewEvent>) -> [UInt8] {
+        var digests: [UInt8] = []
+        digests.reserveCapacity(events.count * SHA256.digestByteCount)
+        var pending: NewEvent?
+        for event in events {
+            guard let first = pending else {
+                pending = event
+                continue
+            }
+            pending = nil
+            var firstHasher = namesHasher(first), secondHasher = namesHasher(event)
+            first.data.withUnsafeBytes { firstData in
+                event.data.withUnsafeBytes { secondData in
+                    SHA256.update(&firstHasher, with: firstData, &secondHasher, with: secondData)
+                }
+            }
+            digests += firstHasher.finalize()
+            digests += secondHasher.finalize()
+        }
+        if let last = pending {
+            var hasher = namesHasher(last)
+            hasher.update(last.data)
+            digests += hasher.finalize()
+        }
+        return digests
+    }
+
+    /// A hasher that has absorbed the event's names, the payload's part before `data`.
+    private static func namesHasher(_ event: NewEvent) -> SHA256 {
+        var hasher = SHA256()
+        for name in [event.organizationID, event.type, event.eventID] {
+            var name = name
+            name.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
+        }
+        return hasher
+    }
 
     /// The bytes `appendEvent` writes for `event`: the frame header and the body.
     static func frameSizeBytes(of event: NewEvent) -> Int {

@@ -86,6 +86,38 @@ extension SHA256 {
         }
     }
 
+    /// Two streams absorbed together (two lanes at a time on SHA-NI) give what each gives alone: for
+    /// pending bytes before them of none, a few and nearly a block, and inputs shorter than, equal to and
+    /// longer than the other's, by whole blocks and by odd bytes.
+    @Test(arguments: sha256Implementations)
+    func pairedUpdateEqualsTwoUpdates(implementation: HashImplementation) {
+        let lengths = [0, 1, 63, 64, 65, 128, 200, 1000, 1027, 4096]
+        let message = Self.message(length: 5000)
+        for firstPending in [0, 9, 63] {
+            for secondPending in [0, 40] {
+                for firstLength in lengths {
+                    for secondLength in lengths {
+                        var first = SHA256(implementation: implementation), second = SHA256(implementation: implementation)
+                        first.update(message[0..<firstPending])
+                        second.update(message[1..<(1 + secondPending)])
+                        var firstAlone = first, secondAlone = second
+                        let firstBytes = message[100..<(100 + firstLength)], secondBytes = message[3..<(3 + secondLength)]
+                        firstBytes.withUnsafeBytes { firstBuffer in
+                            secondBytes.withUnsafeBytes { secondBuffer in
+                                SHA256.update(&first, with: firstBuffer, &second, with: secondBuffer)
+                            }
+                        }
+                        firstAlone.update(firstBytes)
+                        secondAlone.update(secondBytes)
+                        let label = "pending \(firstPending)/\(secondPending), lengths \(firstLength)/\(secondLength)"
+                        #expect(first.finalize() == firstAlone.finalize(), "first, \(label)")
+                        #expect(second.finalize() == secondAlone.finalize(), "second, \(label)")
+                    }
+                }
+            }
+        }
+    }
+
     @Test func nonContiguousSequenceHashesLikeArray() {
         let message = Self.message(length: 200)
         #expect(SHA256.hash(message.lazy.map { $0 }) == SHA256.hash(message))

@@ -1,7 +1,23 @@
+import Crypto
 import Testing
 @testable import EventLog
 
 @Suite struct FormatTests {
+    /// Payload digests made two events at a time equal SHA-256 of each event's names and data, for an odd
+    /// and an even number of events of unequal sizes.
+    @Test func payloadDigestsEqualEachEventsOwnDigest() {
+        for count in [0, 1, 2, 5] {
+            let events = (0..<count).map { number in
+                NewEvent(organizationID: "org_\(number)", type: "user.created", eventID: "evt_\(number)",
+                         data: Array(String(repeating: "z", count: number * 300).utf8))
+            }
+            let expected = events.flatMap { event in
+                SHA256.hash(Array(event.organizationID.utf8) + Array(event.type.utf8) + Array(event.eventID.utf8) + event.data)
+            }
+            #expect(RecordFrame.payloadDigests(of: events) == expected, "\(count) events")
+        }
+    }
+
     @Test func timestampsFormatAsRFC3339UTC() {
         #expect(Timestamp.format(ms: 0) == "1970-01-01T00:00:00.000+00:00")
         #expect(Timestamp.format(ms: 1_780_653_600_123) == "2026-06-05T10:00:00.123+00:00")

@@ -43,6 +43,25 @@ import Testing
         #expect(ring.count == 1)
     }
 
+    /// Leaves hashed two at a time equal leaves hashed one by one: empty `data` (hashed as `null`), short,
+    /// and long `data` of unequal lengths, in both orders.
+    @Test func twoLeavesHashedTogetherEqualEachHashedAlone() {
+        let datas: [[UInt8]] = [[], Array("{}".utf8), Array("{\"pad\":\"\(String(repeating: "y", count: 1000))\"}".utf8),
+                                Array("[\(String(repeating: "1,", count: 300))1]".utf8)]
+        for (firstIndex, firstData) in datas.enumerated() {
+            for (secondIndex, secondData) in datas.enumerated() {
+                let first = EventRecord(NewEvent(organizationID: "org_a", type: "user.created", eventID: "evt_\(firstIndex)", data: firstData),
+                                        offset: 7, timestampMs: 1_700_000_000_000, chainHash: [])
+                let second = EventRecord(NewEvent(organizationID: "org_bb", type: "user.deleted", eventID: "evt_x\(secondIndex)", data: secondData),
+                                         offset: 8, timestampMs: 1_700_000_000_123, chainHash: [])
+                var hashes: [UInt8] = []
+                RecentLeafHashes.appendLeafHashes(of: first, formattedTimestamp: nil, and: second, formattedTimestamp: nil, to: &hashes)
+                #expect(hashes == MerkleTree.leafHash(first.envelope()) + MerkleTree.leafHash(second.envelope()),
+                        "data \(firstIndex) and \(secondIndex)")
+            }
+        }
+    }
+
     @Test func theWriterHashesEachEventsEnvelopeLine() async throws {
         let directory = TemporaryDirectory()
         var options = TestSupport.options(segmentSizeBytes: 8 * 1024)
