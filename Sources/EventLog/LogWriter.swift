@@ -288,7 +288,7 @@ final class LogWriter: @unchecked Sendable {
         // would copy its whole index on every group).
         let indexCountBefore = segment.index.entries.count
         let lastIndexedBefore = segment.lastIndexedPosition
-        let payloadDigests = RecordFrame.payloadDigests(of: batch.lazy.flatMap(\.events))
+        let payloadDigests = RecordFrame.payloadDigests(of: batch.count == 1 ? batch[0].events : batch.flatMap(\.events))
         var digestStart = 0
         // Where the pieces written (and synced) one at a time end in `writer.bytes`: none is longer than
         // `groupSizeBytesMax`, which recovery relies on (see `Recovery.isTornTail`).

@@ -94,7 +94,7 @@ enum RecordFrame {
     /// The payload digests of `events` (SHA-256 of organization id, type, event id and data, as `appendEvent`
     /// frames them), 32 bytes each, in order. Events are hashed two at a time (their `data` together, see
     /// `SHA256.update(_:with:_:with:)`).
-    static func payloadDigests(of events: some Collection<NewEvent>) -> [UInt8] {
+    static func payloadDigests(of events: [NewEvent]) -> [UInt8] {
         var digests: [UInt8] = []
         digests.reserveCapacity(events.count * SHA256.digestByteCount)
         var pending: NewEvent?
@@ -124,10 +124,10 @@ enum RecordFrame {
     /// A hasher that has absorbed the event's names, the payload's part before `data`.
     private static func namesHasher(_ event: NewEvent) -> SHA256 {
         var hasher = SHA256()
-        for name in [event.organizationID, event.type, event.eventID] {
-            var name = name
-            name.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
-        }
+        var organization = event.organizationID, type = event.type, identifier = event.eventID
+        organization.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
+        type.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
+        identifier.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }
         return hasher
     }
 
