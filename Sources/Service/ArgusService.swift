@@ -209,31 +209,36 @@ public final class ArgusService: Sendable {
     }
 
     /// A history route: the request is authenticated here, once, for `scope` (a token another process
-    /// issued is fetched first); a refused one is answered here. Under `serve --engine` the webhook's
-    /// delivering process then answers (see `EngineHistoryForwarder`); otherwise, or when it cannot be
-    /// reached, `body` answers here with the principal (marked `Argus-History: local` in the latter case).
+    /// issued is fetched first); a refused one is answered here. The webhook must then be visible to the
+    /// token's organization here (`visibleWebhook`): another organization's webhook gets the same 404,
+    /// unmarked, as an id that does not exist, before any lease is read or request forwarded. Under
+    /// `serve --engine` the webhook's delivering process then answers (see `EngineHistoryForwarder`);
+    /// otherwise, or when it cannot be reached, `body` answers here with the principal (marked
+    /// `Argus-History: local` in the latter case).
     func respondFromDeliverer(_ request: HTTPRequest, scope: Scope,
                               _ body: (HTTPRequest, Principal) async throws -> HTTPResponse) async -> HTTPResponse {
         await fetchSharedToken(request)
         let principal: Principal
+        let webhook: Webhook
         do throws(APIError) {
             principal = try authenticate(request, scope: scope)
+            webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
         } catch {
             return response(for: error, request)
         }
         var localReason: String?
-        if let historyForwarder, let id = request.pathParameters["id"] {
+        if let historyForwarder {
             let forwarded: HTTPResponse?
-            (forwarded, localReason) = await historyForwarder.forward(request, webhookID: id)
+            (forwarded, localReason) = await historyForwarder.forward(request, webhookID: webhook.id)
             if let forwarded {
                 metrics.countResponse(status: forwarded.status)
                 return forwarded
             }
         }
         var response = await answer(request) { try await body($0, principal) }
-        if let localReason, let id = request.pathParameters["id"] {
+        if let localReason {
             response.headers.add("Argus-History", "local")
-            configuration.logger.info("history answered locally: \(localReason)", [("webhook_id", .string(String(id.prefix(64))))])
+            configuration.logger.info("history answered locally: \(localReason)", [("webhook_id", .string(webhook.id))])
         }
         return response
     }

@@ -16,6 +16,8 @@ import SystemIO
 /// within `timeoutSeconds`), the asked process answers from its own history, marked
 /// `Argus-History: local`. A forwarded request (`Argus-Forwarded: 1`), and one about a webhook this
 /// process delivers (its own lease book says so: the engine is not asked), are answered locally.
+/// Only webhooks visible to the token's organization are asked about (`ArgusService.respondFromDeliverer`
+/// answers any other id with the unmarked 404 of an unknown one, before reading a lease).
 final class EngineHistoryForwarder: Sendable {
     /// The bucket's name.
     static let bucketName = "ARGUS_PROCESSES"

@@ -1496,12 +1496,12 @@ enum OpenAPIDocument {
     "headers": {
       "ArgusAnsweredBy": {
         "required": false,
-        "description": "Under `serve --engine`: the process (lease holder) that delivers this webhook answered; the request was forwarded to it.",
+        "description": "Under `serve --engine`: the process (lease holder) that delivers this webhook answered; the request was forwarded to it. Only for a webhook visible to the token's organization: any other id gets the unmarked 404 `not_found` of an unknown id, and is never forwarded.",
         "schema": {"type": "string"}
       },
       "ArgusHistory": {
         "required": false,
-        "description": "Under `serve --engine`: `local` when the delivering process could not be reached and the asked process answered from its own history.",
+        "description": "Under `serve --engine`: `local` when the delivering process could not be reached and the asked process answered from its own history. Only for a webhook visible to the token's organization.",
         "schema": {"type": "string", "const": "local"}
       }
     },

@@ -6,7 +6,8 @@ import Testing
 @testable import Service
 
 /// Where a history request is forwarded: always to the lease holder's advertised address, whatever
-/// the request target says; and not at all when this process delivers the webhook.
+/// the request target says; and not at all when this process delivers the webhook, or when the webhook
+/// belongs to another organization than the token's.
 @Suite(.stopsReceivers) struct EngineHistoryForwarderTests {
     static let holder = "http://10.1.2.3:8787"
 
@@ -60,5 +61,46 @@ import Testing
         #expect(other.received.count == 1, "the other process was not asked")
         let (elsewhere, elsewhereReason) = await forwarder.forward(request, webhookID: "wh_2")
         #expect(elsewhere == nil && elsewhereReason != nil, "another webhook still asks the engine, which cannot answer now")
+    }
+
+    /// Against a real nats-server: a token of one organization asking, at a process that does not deliver
+    /// it, about another organization's webhook (delivered by another process) gets exactly the 404 of an
+    /// id that does not exist: same status, code and headers, no `Argus-Answered-By`, no `Argus-History`
+    /// (no lease was read), and nothing was forwarded. The owner's token still gets the holder's answer.
+    @Test(.enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"), .timeLimit(.minutes(2)))
+    func anotherOrganizationsWebhookIsNotFoundAndNotForwarded() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
+        let engine = try await EngineBinding.open(servers: cluster.url, logger: .discarding)
+        defer { engine.connection.close() }
+        let harness = try ServiceHarness { $0.engine = engine }
+        defer { harness.close(); harness.removeDirectory() }
+        let stranger = try await harness.token(organization: "org_a")
+        let owner = try await harness.token(organization: "org_b")
+        let id = try #require(await harness.createWebhook(token: owner).json?["id"]?.stringValue)
+        try await engine.leases.bucket.put(id, Array("other-process".utf8))
+        try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+        let unknown = "wh_" + String(repeating: "0", count: id.utf8.count - 3)
+
+        /// Status, code, header names and body (the id in it replaced) of the answer for `webhookID`.
+        func answer(_ method: String, _ suffix: String, about webhookID: String, token: String) async -> (Int, String?, [String], String) {
+            let reply = await harness.send(method, "/v1/webhooks/\(webhookID)\(suffix)", token: token, body: method == "POST" ? "{}" : nil)
+            let body = String(decoding: reply.response.body, as: UTF8.self).replacingOccurrences(of: webhookID, with: "{id}")
+            return (reply.status, reply.code, reply.response.headers.map { $0.name.lowercased() }.sorted(), body)
+        }
+        for (method, suffix) in [("GET", "/deliveries"), ("GET", "/stats"), ("GET", "/stats/timeseries"),
+                                 ("POST", "/deliveries/dlv_1/retry")] {
+            let theirs = await answer(method, suffix, about: id, token: stranger)
+            let missing = await answer(method, suffix, about: unknown, token: stranger)
+            #expect(theirs.0 == 404 && theirs.1 == "not_found", "\(method) \(suffix): \(theirs)")
+            #expect(theirs == missing, "\(method) \(suffix): another organization's webhook answers as an unknown id")
+            #expect(!theirs.2.contains("argus-answered-by") && !theirs.2.contains("argus-history"), "\(method) \(suffix): \(theirs.2)")
+        }
+        #expect(other.received.isEmpty, "nothing was forwarded for another organization's webhook")
+
+        let mine = await harness.send("GET", "/v1/webhooks/\(id)/deliveries", token: owner)
+        #expect(mine.status == 200 && mine.response.headers["Argus-Answered-By"] == "other-process", "the owner's request is forwarded")
+        #expect(other.received.map(\.path) == ["/v1/webhooks/\(id)/deliveries"])
     }
 }
