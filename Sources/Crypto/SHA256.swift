@@ -343,8 +343,23 @@ extension SHA256 {
         if first.implementation == .hardware, second.implementation == .hardware {
             let firstTotal = first.messageByteCount &+ UInt64(firstBytes.count)
             let secondTotal = second.messageByteCount &+ UInt64(secondBytes.count)
-            var firstRest = first.fillPending(from: firstBytes)
-            var secondRest = second.fillPending(from: secondBytes)
+            var (firstRest, firstFull) = first.topUpPending(from: firstBytes)
+            var (secondRest, secondFull) = second.topUpPending(from: secondBytes)
+            if firstFull && secondFull {
+                var firstWords = first.state.words, secondWords = second.state.words
+                first.pending.withPointer { firstBlock in
+                    second.pending.withPointer { secondBlock in
+                        SHA256Hardware.compressPair(&firstWords, blocks: firstBlock, &secondWords, blocks: secondBlock, blockCount: 1)
+                    }
+                }
+                first.state.words = firstWords
+                second.state.words = secondWords
+            } else {
+                if firstFull { first.compressPending() }
+                if secondFull { second.compressPending() }
+            }
+            if firstFull { first.pendingByteCount = 0 }
+            if secondFull { second.pendingByteCount = 0 }
             let sharedBlockCount = min(firstRest.count, secondRest.count) / blockByteCount
             if sharedBlockCount > 0, let firstBase = firstRest.baseAddress, let secondBase = secondRest.baseAddress {
                 var firstWords = first.state.words, secondWords = second.state.words
@@ -367,18 +382,15 @@ extension SHA256 {
         second.update(secondBytes)
     }
 
-    /// Tops up the partial block from `buffer` (compressing it when it fills) and returns the bytes after
-    /// what it took; empty when the partial block took them all. Leaves `messageByteCount` alone.
-    private mutating func fillPending(from buffer: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer {
-        guard pendingByteCount > 0, let base = buffer.baseAddress, buffer.count > 0 else { return buffer }
+    /// Tops up the partial block from `buffer` and returns the bytes after what it took (empty when the
+    /// partial block took them all), and whether the block is now full (the caller compresses it and
+    /// empties it). Leaves `messageByteCount` alone.
+    private mutating func topUpPending(from buffer: UnsafeRawBufferPointer) -> (rest: UnsafeRawBufferPointer, full: Bool) {
+        guard pendingByteCount > 0, let base = buffer.baseAddress, buffer.count > 0 else { return (buffer, false) }
         let taken = min(buffer.count, Self.blockByteCount - pendingByteCount)
         storePending(from: base, count: taken, at: pendingByteCount)
         pendingByteCount += taken
-        if pendingByteCount == Self.blockByteCount {
-            compressPending()
-            pendingByteCount = 0
-        }
-        return UnsafeRawBufferPointer(rebasing: buffer[taken...])
+        return (UnsafeRawBufferPointer(rebasing: buffer[taken...]), pendingByteCount == Self.blockByteCount)
     }
 }
 
@@ -387,5 +399,78 @@ extension SHA256.State {
     var words: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) {
         get { (h0, h1, h2, h3, h4, h5, h6, h7) }
         set { (h0, h1, h2, h3, h4, h5, h6, h7) = newValue }
+    }
+}
+
+extension SHA256 {
+    /// Writes `SHA-256(prefix || message)` of each of the `messageCount` messages of `messageByteCount`
+    /// bytes laid end to end at `messages` to `digests`, 32 bytes each, end to end (a Merkle tree level:
+    /// `prefix` 0x01, messages of two child hashes). On SHA-NI two messages are hashed at once, padding
+    /// included (`SHA256Hardware.compressPair`); no allocation. `digests` may start where `messages` does
+    /// when `messageByteCount >= 32` (each pair is read before its digests are written).
+    /// - Precondition: `messages` holds `messageCount * messageByteCount` bytes, `digests` `messageCount * 32`.
+    package static func hashEach(prefix: UInt8, messages: UnsafeRawBufferPointer, messageCount: Int, messageByteCount: Int,
+                                 into digests: UnsafeMutableRawBufferPointer,
+                                 implementation: HashImplementation = HashImplementation.preferredSHA256) {
+        precondition(messages.count >= messageCount * messageByteCount && digests.count >= messageCount * digestByteCount)
+        guard messageCount > 0, let base = messages.baseAddress else { return }
+        func message(_ index: Int) -> UnsafeRawBufferPointer {
+            UnsafeRawBufferPointer(start: base + index * messageByteCount, count: messageByteCount)
+        }
+        func store(_ state: State, at index: Int) {
+            state.withBigEndianBytes { digests.baseAddress.unsafelyUnwrapped.advanced(by: index * digestByteCount).copyMemory(from: $0.baseAddress.unsafelyUnwrapped, byteCount: digestByteCount) }
+        }
+        var prefixHasher = SHA256(implementation: implementation)
+        withUnsafeBytes(of: prefix) { prefixHasher.update($0) }
+        var index = 0
+        while index + 1 < messageCount {
+            var first = prefixHasher, second = prefixHasher
+            update(&first, with: message(index), &second, with: message(index + 1))
+            let (firstState, secondState) = finalizedStates(first, second)
+            store(firstState, at: index)
+            store(secondState, at: index + 1)
+            index += 2
+        }
+        if index < messageCount {
+            var last = prefixHasher
+            last.update(message(index))
+            store(last.finalizedState(), at: index)
+        }
+    }
+
+    /// `first.finalizedState()` and `second.finalizedState()`, their padding blocks compressed together on
+    /// SHA-NI when both need as many (one, or two when 56 or more bytes are pending).
+    static func finalizedStates(_ first: consuming SHA256, _ second: consuming SHA256) -> (State, State) {
+        #if arch(x86_64)
+        let blockCount = first.pendingByteCount >= 56 ? 2 : 1
+        if first.implementation == .hardware, second.implementation == .hardware, blockCount == (second.pendingByteCount >= 56 ? 2 : 1) {
+            var firstBlocks = first.paddingBlocks(), secondBlocks = second.paddingBlocks()
+            var firstWords = first.state.words, secondWords = second.state.words
+            withUnsafeBytes(of: &firstBlocks) { firstBytes in
+                withUnsafeBytes(of: &secondBlocks) { secondBytes in
+                    SHA256Hardware.compressPair(&firstWords, blocks: firstBytes.baseAddress.unsafelyUnwrapped,
+                                                &secondWords, blocks: secondBytes.baseAddress.unsafelyUnwrapped, blockCount: blockCount)
+                }
+            }
+            var firstState = State(), secondState = State()
+            firstState.words = firstWords
+            secondState.words = secondWords
+            return (firstState, secondState)
+        }
+        #endif
+        return (first.finalizedState(), second.finalizedState())
+    }
+
+    /// The pending bytes padded, and the message length, as the last block or two (the second only used
+    /// when 56 or more bytes are pending), one after the other.
+    private func paddingBlocks() -> (Block, Block) {
+        var blocks = (pending, Block())
+        blocks.0.pad(from: pendingByteCount)
+        if pendingByteCount >= 56 {
+            blocks.1.storeBigEndianLength(messageByteCount &* 8)
+        } else {
+            blocks.0.storeBigEndianLength(messageByteCount &* 8)
+        }
+        return blocks
     }
 }

@@ -110,13 +110,9 @@ package struct MerkleTileBuilder: Sendable, Equatable {
         var hashes = Array(bytes)
         hashes.withUnsafeMutableBytes { buffer in
             while count > 1 {
-                for pair in 0..<(count / 2) {
-                    var hasher = SHA256()
-                    hasher.update(CollectionOfOne(UInt8(0x01)))
-                    hasher.update(UnsafeRawBufferPointer(rebasing: buffer[(2 * pair * size)..<((2 * pair + 2) * size)]))
-                    let node = hasher.finalize()
-                    for index in 0..<size { buffer[pair * size + index] = node[index] }
-                }
+                // Each pair of hashes becomes its parent in place (two parents at a time on SHA-NI).
+                SHA256.hashEach(prefix: 0x01, messages: UnsafeRawBufferPointer(buffer), messageCount: count / 2,
+                                messageByteCount: 2 * size, into: buffer)
                 count /= 2
             }
         }

@@ -118,6 +118,34 @@ extension SHA256 {
         }
     }
 
+    /// `hashEach` gives `SHA-256(prefix || message)` of every message, two at a time on SHA-NI (padding of
+    /// one block and of two), for odd and even counts, also when the digests overwrite the messages.
+    @Test(arguments: sha256Implementations)
+    func hashEachEqualsOneHashPerMessage(implementation: HashImplementation) {
+        for messageByteCount in [32, 54, 55, 64, 100, 119, 120] {
+            for messageCount in [0, 1, 2, 3, 8] {
+                let messages = Self.message(length: messageCount * messageByteCount)
+                let expected = (0..<messageCount).flatMap { index in
+                    SHA256.hash([0x01] + messages[(index * messageByteCount)..<((index + 1) * messageByteCount)], implementation: .portable)
+                }
+                var digests = [UInt8](repeating: 0, count: messageCount * SHA256.digestByteCount)
+                messages.withUnsafeBytes { input in
+                    digests.withUnsafeMutableBytes { output in
+                        SHA256.hashEach(prefix: 0x01, messages: input, messageCount: messageCount, messageByteCount: messageByteCount,
+                                        into: output, implementation: implementation)
+                    }
+                }
+                #expect(digests == expected, "\(messageCount) messages of \(messageByteCount) bytes")
+                var inPlace = messages
+                inPlace.withUnsafeMutableBytes { buffer in
+                    SHA256.hashEach(prefix: 0x01, messages: UnsafeRawBufferPointer(buffer), messageCount: messageCount,
+                                    messageByteCount: messageByteCount, into: buffer, implementation: implementation)
+                }
+                #expect(Array(inPlace.prefix(digests.count)) == expected, "in place, \(messageCount) messages of \(messageByteCount) bytes")
+            }
+        }
+    }
+
     @Test func nonContiguousSequenceHashesLikeArray() {
         let message = Self.message(length: 200)
         #expect(SHA256.hash(message.lazy.map { $0 }) == SHA256.hash(message))
