@@ -8,8 +8,9 @@ public enum EventLogLimits {
     package static let frameBodySizeBytesMax = dataSizeBytesMax + 3 * nameSizeBytesMax + RecordFrame.eventFixedSizeBytes
     /// Most events in one batch append.
     package static let batchCountMax = 10_000
-    /// Most bytes the writer has written and not yet synced (fsync `always` and `interval`): a larger
-    /// group is written and synced in pieces of at most this, cut between frames (a frame is smaller).
+    /// Most bytes the writer has written and not yet synced, under every fsync policy: a larger group is
+    /// written in pieces of at most this, cut between frames (a frame is smaller), and each piece is synced
+    /// (`always`), or the writer syncs before a piece would leave more than this unsynced (`interval`, `none`).
     /// Recovery relies on it: a power cut can leave unwritten sectors only in the last this-many bytes,
     /// so a bad frame with data further on is damage, not a torn tail (`Recovery.isTornTail`).
     package static let groupSizeBytesMax = 4 << 20

@@ -5,9 +5,12 @@ import JSON
 public enum FsyncPolicy: Sendable, Equatable {
     /// `append` returns after an `fdatasync` that covers the event (group commit). The default.
     case always
-    /// `append` returns after the write; a background `fdatasync` runs every `milliseconds`.
+    /// `append` returns after the write; the writer syncs every `milliseconds`, and before more than
+    /// `EventLogLimits.groupSizeBytesMax` (4 MiB) would be unsynced.
     case interval(milliseconds: Int)
-    /// Never sync except when sealing a segment and on close; survives a process crash, not a power loss.
+    /// `append` returns after the write; the writer syncs only before more than
+    /// `EventLogLimits.groupSizeBytesMax` (4 MiB) would be unsynced, when sealing a segment and on close.
+    /// Survives a process crash; a power loss can lose up to the last 4 MiB of appends.
     case none
 
     /// Parses `always`, `none`, `interval` (100 ms) or `interval:MS`.
@@ -58,6 +61,19 @@ public struct EventLogOptions: Sendable {
     /// For tests only: run on the leaf-hash queue before each batch it hashes (a test holds the queue
     /// with it to see the bound on what waits there).
     package var leafHashHook: (@Sendable () -> Void)? = nil
+    /// For fault tests only: asked before the writer's `pwrite` of each piece of a group and before each step
+    /// of a cut of unacknowledged bytes; an error it returns is thrown instead (no disk fails them on demand).
+    package var writerFault: (@Sendable (WriterFaultPoint) -> SystemError?)? = nil
+
+    /// Where `writerFault` is asked.
+    package enum WriterFaultPoint: Sendable, Equatable {
+        /// The `pwrite` of a piece of a group.
+        case pieceWrite
+        /// The `ftruncate` that cuts the bytes of a group answered with an error.
+        case cutTruncate
+        /// The `fsync` that makes that cut durable.
+        case cutSynchronize
+    }
 
     public init() {}
 }

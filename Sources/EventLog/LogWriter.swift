@@ -28,8 +28,10 @@ final class LogWriter: @unchecked Sendable {
     private let options: EventLogOptions
     private var failure: EventLogError?
     private var unsyncedSinceMs: Int64?
-    /// Bytes written since the last `fdatasync` (at most `EventLogLimits.groupSizeBytesMax` under `interval`).
+    /// Bytes written since the last `fdatasync` (at most `EventLogLimits.groupSizeBytesMax` under `interval` and `none`).
     private var unsyncedBytes = 0
+    /// Index entries of records no `fdatasync` covered yet: written to the index file after one does.
+    private var pendingIndex = PendingIndexEntries()
     /// Called once per durable group with the new next offset, before the group's completions.
     private let onDurable: @Sendable (UInt64) -> Void
     /// Where the leaf hashes of each durable group go (nil: none are computed).
@@ -156,7 +158,7 @@ final class LogWriter: @unchecked Sendable {
             syncIfIntervalElapsed()
             if stopping {
                 handLeafHashBacklog()
-                if failure == nil, unsyncedSinceMs != nil { try? systemCall({ try segment.file.synchronizeData() }) }
+                if failure == nil, unsyncedSinceMs != nil { try? synchronizeRecorded() }
                 // A clean stop leaves no zero-filled space behind (recovery would drop it, with a note).
                 if failure == nil, !activeSealed { try? segment.releasePreallocation() }
                 condition.lock()
@@ -174,13 +176,46 @@ final class LogWriter: @unchecked Sendable {
         try segment.file.synchronizeData()
     }
 
-    /// `synchronizeSegmentData`, timed into `syncRecorder`; nothing is unsynced afterwards.
+    /// `synchronizeSegmentData`, timed into `syncRecorder`; nothing is unsynced afterwards, so the
+    /// pending index entries are written.
     private func synchronizeRecorded() throws(EventLogError) {
         let started = ContinuousClock.now
         try systemCall { try synchronizeSegmentData() }
         syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
         unsyncedSinceMs = nil
         unsyncedBytes = 0
+        writePendingIndex(syncedEnd: .max)
+    }
+
+    /// Writes the pending index entries whose records start before `syncedEnd` (all of them end
+    /// before it: syncs cover whole records). The index is a rebuildable cache: a failed write only
+    /// costs a rebuild later.
+    private func writePendingIndex(syncedEnd: Int64) {
+        guard pendingIndex.count > 0 else { return }
+        var count = 0
+        while count < pendingIndex.count, segment.index.entries[pendingIndex.firstEntry + count].position < syncedEnd { count += 1 }
+        guard count > 0 else { return }
+        let fileOffsetBytes = pendingIndex.fileOffsetBytes
+        let bytes = pendingIndex.removeFirst(count)
+        try? systemCall { try segment.indexFile.write(bytes, at: fileOffsetBytes) }
+    }
+
+    /// The fault a test injected at `point` (see `EventLogOptions.writerFault`), thrown.
+    private func injectFault(_ point: EventLogOptions.WriterFaultPoint) throws(SystemError) {
+        if let fault = options.writerFault?(point) { throw fault }
+    }
+
+    /// Cuts the active segment back to `sizeBytes` (bytes of a group answered with an error) and
+    /// makes the cut durable (`fsync`: written-back bytes of the group may be on the disk already).
+    private func cutUnacknowledged(to sizeBytes: Int64) throws(EventLogError) {
+        try systemCall {
+            try injectFault(.cutTruncate)
+            try segment.file.truncate(to: sizeBytes)
+        }
+        try systemCall {
+            try injectFault(.cutSynchronize)
+            try segment.file.synchronize()
+        }
     }
 
     private func syncIfIntervalElapsed() {
@@ -328,23 +363,27 @@ final class LogWriter: @unchecked Sendable {
             for request in batch { request.completion(.failure(failure ?? error)) }
         }
         /// After a failed fdatasync the page cache state is unknown: cut this group's bytes, so no reader
-        /// and no recovery ever sees an event that was answered with an error, and stop.
+        /// and no recovery ever sees an event that was answered with an error, and stop. A cut the disk
+        /// refuses too is logged: those events can come back after a restart.
         func stop(afterFailedSync error: EventLogError) {
             rollBackIndex()
-            try? systemCall { try segment.file.truncate(to: startSize) }
-            try? systemCall { try segment.file.synchronize() }
+            do {
+                try cutUnacknowledged(to: startSize)
+            } catch let cutError {
+                options.logger.error("log writer: could not cut the events answered with an error; they can reappear after a restart",
+                                     [("path", .string(segment.path)), ("offset", .integer(startSize)),
+                                      ("error", .string(String(describing: cutError)))])
+            }
             fail(error)
             answerFailure(error)
         }
         var written = 0
-        var syncedPiece = false
         for pieceEnd in pieceEnds {
-            if case .interval = options.fsyncPolicy, unsyncedBytes > 0,
+            if options.fsyncPolicy != .always, unsyncedBytes > 0,
                unsyncedBytes + pieceEnd - written > EventLogLimits.groupSizeBytesMax {
-                // No more than a group unsynced under `interval` either: sync what is written first.
+                // No more than a group unsynced under `interval` and `none` either: sync what is written first.
                 do {
                     try synchronizeRecorded()
-                    syncedPiece = written > 0
                 } catch {
                     stop(afterFailedSync: error)
                     return
@@ -352,17 +391,18 @@ final class LogWriter: @unchecked Sendable {
             }
             do {
                 try systemCall {
+                    try injectFault(.pieceWrite)
                     try writer.bytes.withUnsafeBytes { bytes in
                         try segment.file.write(UnsafeRawBufferPointer(rebasing: bytes[written..<pieceEnd]), at: startSize + Int64(written))
                     }
                 }
             } catch {
-                // Nothing of this group is acknowledged: cut whatever part of it reached the file, durably when
-                // an earlier piece was synced (if even that fails, the bytes could be read later: stop).
+                // Nothing of this group is acknowledged: cut whatever part of it reached the file, durably (an
+                // earlier piece may be synced, or written back from the page cache; if even that fails, the
+                // bytes could be read later: stop).
                 rollBackIndex()
                 do {
-                    try systemCall { try segment.file.truncate(to: startSize) }
-                    if syncedPiece { try systemCall { try segment.file.synchronize() } }
+                    try cutUnacknowledged(to: startSize)
                 } catch {
                     fail(error)
                 }
@@ -381,7 +421,6 @@ final class LogWriter: @unchecked Sendable {
             if options.fsyncPolicy == .always {
                 do {
                     try synchronizeRecorded()
-                    syncedPiece = true
                 } catch {
                     stop(afterFailedSync: error)
                     return
@@ -399,10 +438,10 @@ final class LogWriter: @unchecked Sendable {
         segment.chain = chain
         segment.digest = segmentDigest
         segment.lastTimestampMs = latestTimestampMs
-        if !indexBytes.isEmpty {
-            // The index is a rebuildable cache: a failed write only costs a rebuild later.
-            try? systemCall { try segment.indexFile.write(indexBytes, at: Int64(segment.index.entries.count - indexBytes.count / SegmentIndex.entrySizeBytes) * Int64(SegmentIndex.entrySizeBytes)) }
-        }
+        // Entries go to the index file only once a sync covers their records (under `always`, now): the
+        // index file and the segment reach the disk in any order, and recovery trusts the last entry.
+        pendingIndex.append(indexBytes, first: indexCountBefore)
+        writePendingIndex(syncedEnd: segment.sizeBytes - Int64(unsyncedBytes))
         noteAccepting()
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
@@ -500,12 +539,11 @@ final class LogWriter: @unchecked Sendable {
         if !activeSealed {
             if unsyncedSinceMs != nil {
                 do {
-                    try systemCall { try synchronizeSegmentData() }
+                    try synchronizeRecorded()
                 } catch {
                     fail(error)
                     throw error
                 }
-                unsyncedSinceMs = nil
             }
             let sizeBefore = segment.sizeBytes
             do {
@@ -528,6 +566,7 @@ final class LogWriter: @unchecked Sendable {
         let baseOffset = segment.nextOffset
         do {
             segment = try ActiveSegment.create(directory: directory, baseOffset: baseOffset, chainIn: segment.chain, nowMs: nowMs)
+            pendingIndex = PendingIndexEntries()  // empty already: the sync before the seal wrote them
             publishExtent()
         } catch {
             // No half-made segment stays behind for readers: the sealed one remains the last.

@@ -78,15 +78,20 @@ import SystemIO
         #expect(try TestSupport.readAll(directory.path).map(\.eventID) == (0..<14).map { "evt_\($0)" })
     }
 
-    @Test func theIntervalPolicySyncsBeforeMoreThanAGroupIsUnsynced() async throws {
+    /// `interval` (at an interval no test reaches) and `none`: only the group limit makes the writer sync.
+    @Test(arguments: [FsyncPolicy.interval(milliseconds: 60_000), .none], [false, true])
+    func policiesWithoutASyncPerAppendSyncBeforeMoreThanAGroupIsUnsynced(fsync: FsyncPolicy, inOneBatch: Bool) async throws {
         let directory = TemporaryDirectory()
         let segment = directory.appending(SegmentName.log(baseOffset: 0))
-        // An interval no test reaches: only the group limit makes the writer sync.
-        let (options, ends) = Self.recordingSyncs(segment, fsync: .interval(milliseconds: 60_000))
+        let (options, ends) = Self.recordingSyncs(segment, fsync: fsync)
         let log = try EventLog(directory: directory.path, options: options)
-        for number in 0..<14 { _ = try await log.append(Self.large(number)) }
+        if inOneBatch {
+            _ = try await log.append(batch: (0..<14).map { Self.large($0) })
+        } else {
+            for number in 0..<14 { _ = try await log.append(Self.large(number)) }
+        }
         let synced = ends.withLock { $0 }
-        #expect(synced.count >= 2, "\(log.activeSegmentSizeBytes) bytes in single appends: \(synced)")
+        #expect(synced.count >= 2, "\(log.activeSegmentSizeBytes) bytes: \(synced)")
         var previous = SegmentHeader.sizeBytes
         for end in synced + [Int(log.activeSegmentSizeBytes)] {
             #expect(end - previous <= EventLogLimits.groupSizeBytesMax, "unsynced from \(previous) to \(end)")
