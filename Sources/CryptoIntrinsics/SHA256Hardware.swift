@@ -27,63 +27,94 @@ package enum SHA256Hardware {
     @inline(__always)
     private static func lanes(_ vector: SIMD2<Int64>) -> SIMD4<UInt32> { unsafeBitCast(vector, to: SIMD4<UInt32>.self) }
 
-    /// Four rounds with message words `message` (W[4g]...W[4g+3]) and constants K[4g]...K[4g+3].
-    @inline(__always)
-    private static func fourRounds(_ abef: inout SIMD2<Int64>, _ cdgh: inout SIMD2<Int64>, _ message: SIMD2<Int64>,
-                                   _ constants: UnsafeRawPointer, group: Int) {
-        let k = constants.loadUnaligned(fromByteOffset: 16 * group, as: SIMD4<UInt32>.self)
-        let sum = vector(lanes(message) &+ k)
-        cdgh = _mm_sha256rnds2_epu32(cdgh, abef, sum)
-        abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_unpackhi_epi64(sum, sum))
-    }
+    /// One message's compression: its chaining state (as the instructions keep it: ABEF and CDGH, lane 3
+    /// first), the state before the current block, and the block's four message vectors. `compress` runs
+    /// one lane, `compressPair` two, step by step in turn; the rounds are written once, here.
+    private struct Lane {
+        var abef: SIMD2<Int64>
+        var cdgh: SIMD2<Int64>
+        private var abefBefore = SIMD2<Int64>()
+        private var cdghBefore = SIMD2<Int64>()
+        private var m0 = SIMD2<Int64>(), m1 = SIMD2<Int64>(), m2 = SIMD2<Int64>(), m3 = SIMD2<Int64>()
 
-    /// The message words of group g from groups g-4, g-3, g-2 and g-1:
-    /// W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16].
-    @inline(__always)
-    private static func schedule(_ minus4: SIMD2<Int64>, _ minus3: SIMD2<Int64>, _ minus2: SIMD2<Int64>,
-                                 _ minus1: SIMD2<Int64>) -> SIMD2<Int64> {
-        let partial = lanes(_mm_sha256msg1_epu32(minus4, minus3))
-        let older = lanes(minus2), newer = lanes(minus1)
-        let minus7 = SIMD4<UInt32>(older[1], older[2], older[3], newer[0])
-        return _mm_sha256msg2_epu32(vector(partial &+ minus7), minus1)
+        @inline(__always)
+        init(_ words: Words) {
+            abef = vector(SIMD4<UInt32>(words.5, words.4, words.1, words.0))
+            cdgh = vector(SIMD4<UInt32>(words.7, words.6, words.3, words.2))
+        }
+
+        @inline(__always)
+        var words: Words {
+            let front = lanes(abef), back = lanes(cdgh)
+            return (front[3], front[2], back[3], back[2], front[1], front[0], back[1], back[0])
+        }
+
+        /// Loads the 64-byte block at `block` (big-endian words) and notes the state before it.
+        @inline(__always)
+        mutating func load(_ block: UnsafeRawPointer) {
+            let byteSwap = vector(SIMD4<UInt32>(0x0001_0203, 0x0405_0607, 0x0809_0a0b, 0x0c0d_0e0f))
+            abefBefore = abef
+            cdghBefore = cdgh
+            m0 = _mm_shuffle_epi8(block.loadUnaligned(as: SIMD2<Int64>.self), byteSwap)
+            m1 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 16, as: SIMD2<Int64>.self), byteSwap)
+            m2 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 32, as: SIMD2<Int64>.self), byteSwap)
+            m3 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 48, as: SIMD2<Int64>.self), byteSwap)
+        }
+
+        /// Rounds 4g...4g+3 of the block: groups 0-3 use the loaded words, later groups first schedule
+        /// theirs from the four before (W[t] = s1(W[t-2]) + W[t-7] + s0(W[t-15]) + W[t-16]).
+        @inline(__always)
+        mutating func rounds(group: Int, constants: UnsafeRawPointer) {
+            let message: SIMD2<Int64>
+            switch group & 3 {
+            case 0:
+                if group >= 4 { m0 = schedule(m0, m1, m2, m3) }
+                message = m0
+            case 1:
+                if group >= 4 { m1 = schedule(m1, m2, m3, m0) }
+                message = m1
+            case 2:
+                if group >= 4 { m2 = schedule(m2, m3, m0, m1) }
+                message = m2
+            default:
+                if group >= 4 { m3 = schedule(m3, m0, m1, m2) }
+                message = m3
+            }
+            let k = constants.loadUnaligned(fromByteOffset: 16 * group, as: SIMD4<UInt32>.self)
+            let sum = vector(lanes(message) &+ k)
+            cdgh = _mm_sha256rnds2_epu32(cdgh, abef, sum)
+            abef = _mm_sha256rnds2_epu32(abef, cdgh, _mm_unpackhi_epi64(sum, sum))
+        }
+
+        /// Ends the block: adds the state before it.
+        @inline(__always)
+        mutating func finishBlock() {
+            abef = vector(lanes(abef) &+ lanes(abefBefore))
+            cdgh = vector(lanes(cdgh) &+ lanes(cdghBefore))
+        }
+
+        @inline(__always)
+        private func schedule(_ minus4: SIMD2<Int64>, _ minus3: SIMD2<Int64>, _ minus2: SIMD2<Int64>,
+                              _ minus1: SIMD2<Int64>) -> SIMD2<Int64> {
+            let partial = lanes(_mm_sha256msg1_epu32(minus4, minus3))
+            let older = lanes(minus2), newer = lanes(minus1)
+            let minus7 = SIMD4<UInt32>(older[1], older[2], older[3], newer[0])
+            return _mm_sha256msg2_epu32(vector(partial &+ minus7), minus1)
+        }
     }
 
     /// Compresses `blockCount` consecutive 64-byte blocks at `blocks` into `words`.
     package static func compress(_ words: inout Words, blocks: UnsafeRawPointer, blockCount: Int) {
-        // The instructions keep the state as ABEF and CDGH, lane 3 first.
-        var abef = vector(SIMD4<UInt32>(words.5, words.4, words.1, words.0))
-        var cdgh = vector(SIMD4<UInt32>(words.7, words.6, words.3, words.2))
-        let byteSwap = vector(SIMD4<UInt32>(0x0001_0203, 0x0405_0607, 0x0809_0a0b, 0x0c0d_0e0f))
+        var lane = Lane(words)
         roundConstants.withUnsafeBytes { constantBytes in
             let k = constantBytes.baseAddress.unsafelyUnwrapped
-            var block = blocks
-            for _ in 0..<blockCount {
-                let abefBefore = abef, cdghBefore = cdgh
-                var m0 = _mm_shuffle_epi8(block.loadUnaligned(as: SIMD2<Int64>.self), byteSwap)
-                var m1 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 16, as: SIMD2<Int64>.self), byteSwap)
-                var m2 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 32, as: SIMD2<Int64>.self), byteSwap)
-                var m3 = _mm_shuffle_epi8(block.loadUnaligned(fromByteOffset: 48, as: SIMD2<Int64>.self), byteSwap)
-                fourRounds(&abef, &cdgh, m0, k, group: 0)
-                fourRounds(&abef, &cdgh, m1, k, group: 1)
-                fourRounds(&abef, &cdgh, m2, k, group: 2)
-                fourRounds(&abef, &cdgh, m3, k, group: 3)
-                for group in stride(from: 4, to: 16, by: 4) {
-                    m0 = schedule(m0, m1, m2, m3)
-                    fourRounds(&abef, &cdgh, m0, k, group: group)
-                    m1 = schedule(m1, m2, m3, m0)
-                    fourRounds(&abef, &cdgh, m1, k, group: group + 1)
-                    m2 = schedule(m2, m3, m0, m1)
-                    fourRounds(&abef, &cdgh, m2, k, group: group + 2)
-                    m3 = schedule(m3, m0, m1, m2)
-                    fourRounds(&abef, &cdgh, m3, k, group: group + 3)
-                }
-                abef = vector(lanes(abef) &+ lanes(abefBefore))
-                cdgh = vector(lanes(cdgh) &+ lanes(cdghBefore))
-                block += 64
+            for index in 0..<blockCount {
+                lane.load(blocks + 64 * index)
+                for group in 0..<16 { lane.rounds(group: group, constants: k) }
+                lane.finishBlock()
             }
         }
-        let front = lanes(abef), back = lanes(cdgh)
-        words = (front[3], front[2], back[3], back[2], front[1], front[0], back[1], back[0])
+        words = lane.words
     }
 
     /// Compresses `blockCount` blocks at `firstBlocks` into `first` and as many at `secondBlocks` into
@@ -93,62 +124,22 @@ package enum SHA256Hardware {
     /// Gives exactly what two `compress` calls give.
     package static func compressPair(_ first: inout Words, blocks firstBlocks: UnsafeRawPointer,
                                      _ second: inout Words, blocks secondBlocks: UnsafeRawPointer, blockCount: Int) {
-        var abefA = vector(SIMD4<UInt32>(first.5, first.4, first.1, first.0))
-        var cdghA = vector(SIMD4<UInt32>(first.7, first.6, first.3, first.2))
-        var abefB = vector(SIMD4<UInt32>(second.5, second.4, second.1, second.0))
-        var cdghB = vector(SIMD4<UInt32>(second.7, second.6, second.3, second.2))
-        let byteSwap = vector(SIMD4<UInt32>(0x0001_0203, 0x0405_0607, 0x0809_0a0b, 0x0c0d_0e0f))
+        var pair = (Lane(first), Lane(second))
         roundConstants.withUnsafeBytes { constantBytes in
             let k = constantBytes.baseAddress.unsafelyUnwrapped
-            var blockA = firstBlocks, blockB = secondBlocks
-            for _ in 0..<blockCount {
-                let abefABefore = abefA, cdghABefore = cdghA, abefBBefore = abefB, cdghBBefore = cdghB
-                var a0 = _mm_shuffle_epi8(blockA.loadUnaligned(as: SIMD2<Int64>.self), byteSwap)
-                var b0 = _mm_shuffle_epi8(blockB.loadUnaligned(as: SIMD2<Int64>.self), byteSwap)
-                var a1 = _mm_shuffle_epi8(blockA.loadUnaligned(fromByteOffset: 16, as: SIMD2<Int64>.self), byteSwap)
-                var b1 = _mm_shuffle_epi8(blockB.loadUnaligned(fromByteOffset: 16, as: SIMD2<Int64>.self), byteSwap)
-                var a2 = _mm_shuffle_epi8(blockA.loadUnaligned(fromByteOffset: 32, as: SIMD2<Int64>.self), byteSwap)
-                var b2 = _mm_shuffle_epi8(blockB.loadUnaligned(fromByteOffset: 32, as: SIMD2<Int64>.self), byteSwap)
-                var a3 = _mm_shuffle_epi8(blockA.loadUnaligned(fromByteOffset: 48, as: SIMD2<Int64>.self), byteSwap)
-                var b3 = _mm_shuffle_epi8(blockB.loadUnaligned(fromByteOffset: 48, as: SIMD2<Int64>.self), byteSwap)
-                fourRounds(&abefA, &cdghA, a0, k, group: 0)
-                fourRounds(&abefB, &cdghB, b0, k, group: 0)
-                fourRounds(&abefA, &cdghA, a1, k, group: 1)
-                fourRounds(&abefB, &cdghB, b1, k, group: 1)
-                fourRounds(&abefA, &cdghA, a2, k, group: 2)
-                fourRounds(&abefB, &cdghB, b2, k, group: 2)
-                fourRounds(&abefA, &cdghA, a3, k, group: 3)
-                fourRounds(&abefB, &cdghB, b3, k, group: 3)
-                for group in stride(from: 4, to: 16, by: 4) {
-                    a0 = schedule(a0, a1, a2, a3)
-                    b0 = schedule(b0, b1, b2, b3)
-                    fourRounds(&abefA, &cdghA, a0, k, group: group)
-                    fourRounds(&abefB, &cdghB, b0, k, group: group)
-                    a1 = schedule(a1, a2, a3, a0)
-                    b1 = schedule(b1, b2, b3, b0)
-                    fourRounds(&abefA, &cdghA, a1, k, group: group + 1)
-                    fourRounds(&abefB, &cdghB, b1, k, group: group + 1)
-                    a2 = schedule(a2, a3, a0, a1)
-                    b2 = schedule(b2, b3, b0, b1)
-                    fourRounds(&abefA, &cdghA, a2, k, group: group + 2)
-                    fourRounds(&abefB, &cdghB, b2, k, group: group + 2)
-                    a3 = schedule(a3, a0, a1, a2)
-                    b3 = schedule(b3, b0, b1, b2)
-                    fourRounds(&abefA, &cdghA, a3, k, group: group + 3)
-                    fourRounds(&abefB, &cdghB, b3, k, group: group + 3)
+            for index in 0..<blockCount {
+                pair.0.load(firstBlocks + 64 * index)
+                pair.1.load(secondBlocks + 64 * index)
+                for group in 0..<16 {
+                    pair.0.rounds(group: group, constants: k)
+                    pair.1.rounds(group: group, constants: k)
                 }
-                abefA = vector(lanes(abefA) &+ lanes(abefABefore))
-                cdghA = vector(lanes(cdghA) &+ lanes(cdghABefore))
-                abefB = vector(lanes(abefB) &+ lanes(abefBBefore))
-                cdghB = vector(lanes(cdghB) &+ lanes(cdghBBefore))
-                blockA += 64
-                blockB += 64
+                pair.0.finishBlock()
+                pair.1.finishBlock()
             }
         }
-        let frontA = lanes(abefA), backA = lanes(cdghA)
-        first = (frontA[3], frontA[2], backA[3], backA[2], frontA[1], frontA[0], backA[1], backA[0])
-        let frontB = lanes(abefB), backB = lanes(cdghB)
-        second = (frontB[3], frontB[2], backB[3], backB[2], frontB[1], frontB[0], backB[1], backB[0])
+        first = pair.0.words
+        second = pair.1.words
     }
 }
 #endif

@@ -143,7 +143,10 @@ import Testing
         try await Task.sleep(for: .milliseconds(300))
         let done = completed.load(ordering: .relaxed)
         #expect(done >= appendsAtLeast, "waited 60 s for \(appendsAtLeast) appends")
-        #expect(done <= appendsToTheBound + 1, "appends went on past the byte bound: \(done)")
+        // The same slack above: the hand-off that crosses the bound may hold up to one batch of appends more
+        // (a 2 ms idle hand-off can leave the batches out of step with the bound).
+        let appendsAtMost = appendsToTheBound + LogWriter.leafHashBatchSizeBytesMax / (batch * eventSizeBytes)
+        #expect(done <= appendsAtMost, "appends went on past the byte bound and one hand-off: \(done)")
         #expect(log.leafHashBytesPendingCount <= LogWriter.leafHashBytesPendingMax + LogWriter.leafHashBatchSizeBytesMax + batch * (eventSizeBytes + 512))
         held.store(false, ordering: .releasing)
         hold.signal()
