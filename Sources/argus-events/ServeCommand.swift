@@ -1,7 +1,6 @@
 import Archive
 import EventLog
 import Foundation
-import JSON
 import Service
 
 /// `argus-events serve`: the API on one data directory (`ArgusServer`); this command turns flags,
