@@ -5,23 +5,33 @@ import Crypto
 /// the files differ there and in the footer's SHA-256 over the bytes before it.
 package enum SegmentCopies {
     /// Whether `archived` and `local` are both intact sealed segment files that hold the same bytes
-    /// everywhere except the header's creation time (and so the header CRC and the footer's digest):
-    /// same size, base offset, chain-in, records byte for byte, record count, last offset and last chain,
-    /// each footer's SHA-256 matching the bytes before it in its own file.
+    /// everywhere except the header's creation time (and so the header CRC and the footer's digest and CRC):
+    /// the whole header but those (reserved bytes included), the records byte for byte, the whole footer
+    /// frame but its CRC and digest (padding included), each footer's SHA-256 matching the bytes before it
+    /// in its own file. Reads both in place (no copy).
     package static func holdSameRecords(_ archived: [UInt8], _ local: [UInt8]) -> Bool {
         let footerSizeBytes = RecordFrame.headerSizeBytes + RecordFrame.footerBodySizeBytes
         let size = archived.count
         guard size == local.count, size >= SegmentHeader.sizeBytes + footerSizeBytes,
-              let archivedHeader = try? SegmentHeader.decode(Array(archived[..<SegmentHeader.sizeBytes]), segment: "archived"),
-              let localHeader = try? SegmentHeader.decode(Array(local[..<SegmentHeader.sizeBytes]), segment: "local"),
-              archivedHeader.baseOffset == localHeader.baseOffset, archivedHeader.chainIn == localHeader.chainIn else { return false }
+              (try? SegmentHeader.decode(Array(archived[..<SegmentHeader.sizeBytes]), segment: "archived")) != nil,
+              (try? SegmentHeader.decode(Array(local[..<SegmentHeader.sizeBytes]), segment: "local")) != nil else { return false }
         let footerStart = size - footerSizeBytes
-        guard archived[SegmentHeader.sizeBytes..<footerStart] == local[SegmentHeader.sizeBytes..<footerStart],
-              let archivedFooter = footer(of: archived, at: footerStart), let localFooter = footer(of: local, at: footerStart),
-              archivedFooter.recordCount == localFooter.recordCount, archivedFooter.lastOffset == localFooter.lastOffset,
-              archivedFooter.lastChain == localFooter.lastChain else { return false }
-        return archivedFooter.segmentDigest == SHA256.hash(Array(archived[..<footerStart]))
-            && localFooter.segmentDigest == SHA256.hash(Array(local[..<footerStart]))
+        let digestStart = size - SHA256.digestByteCount
+        // Bytes that may differ: the creation time and the header CRC over it, the footer's CRC and digest.
+        let mayDiffer = [SegmentHeader.createdTimeRange, SegmentHeader.crcRange,
+                         (footerStart + 4)..<(footerStart + RecordFrame.headerSizeBytes), digestStart..<size]
+        var position = 0
+        for range in mayDiffer {
+            guard archived[position..<range.lowerBound] == local[position..<range.lowerBound] else { return false }
+            position = range.upperBound
+        }
+        guard let archivedFooter = footer(of: archived, at: footerStart), let localFooter = footer(of: local, at: footerStart) else {
+            return false
+        }
+        func digest(_ bytes: [UInt8]) -> [UInt8] {
+            bytes.withUnsafeBytes { SHA256.hash(UnsafeRawBufferPointer(rebasing: $0[..<footerStart])) }
+        }
+        return archivedFooter.segmentDigest == digest(archived) && localFooter.segmentDigest == digest(local)
     }
 
     /// The footer frame that ends `bytes` at `position`, nil when it is anything else.

@@ -18,6 +18,11 @@ public struct SegmentHeader: Sendable, Equatable {
     /// Chain value the segment continues from (all zero for the first segment of a log).
     public var chainIn: [UInt8]
 
+    /// Where the creation time lies in an encoded header, in bytes.
+    static let createdTimeRange = 24..<32
+    /// Where the header CRC lies in an encoded header, in bytes.
+    static let crcRange = 64..<68
+
     func encoded() -> [UInt8] {
         var writer = ByteWriter(capacity: Self.sizeBytes)
         writer.append(contentsOf: Self.magic)

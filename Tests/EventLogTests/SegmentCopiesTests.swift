@@ -1,0 +1,66 @@
+import Crypto
+import Foundation
+import Testing
+@testable import EventLog
+
+/// Two copies of one sealed segment (as two `serve --engine` processes write them) are the same records
+/// only when they differ in nothing but the header's creation time and what follows from it; any other
+/// byte that differs, even one no parser reads (reserved header bytes, footer padding), makes them two.
+@Suite struct SegmentCopiesTests {
+    /// A sealed segment file of a fresh log.
+    static func sealedSegment() async throws -> [UInt8] {
+        let directory = TemporaryDirectory()
+        let log = try EventLog(directory: directory.appending("log"), options: TestSupport.options(segmentSizeBytes: 4096))
+        for number in 0..<60 { _ = try await log.append(TestSupport.event(number)) }
+        log.close()
+        let baseOffset = try #require(try SegmentCatalog.baseOffsets(directory: directory.appending("log")).first)
+        #expect(try SegmentCatalog.footer(directory: directory.appending("log"), baseOffset: baseOffset) != nil, "sealed")
+        return Array(try Data(contentsOf: URL(fileURLWithPath: directory.appending("log") + "/" + SegmentName.log(baseOffset: baseOffset))))
+    }
+
+    /// `bytes` changed by `change`, then made intact again as a writer would have written it: the header CRC,
+    /// the footer's digest of everything before it, and the footer frame's CRC recomputed.
+    static func resealed(_ bytes: [UInt8], _ change: (inout [UInt8], _ footerStart: Int) -> Void) -> [UInt8] {
+        var bytes = bytes
+        let footerStart = bytes.count - RecordFrame.headerSizeBytes - RecordFrame.footerBodySizeBytes
+        change(&bytes, footerStart)
+        let headerCRC = CRC32C.checksum(Array(bytes[0..<64]))
+        withUnsafeBytes(of: headerCRC.littleEndian) { bytes.replaceSubrange(64..<68, with: $0) }
+        let digest = SHA256.hash(Array(bytes[..<footerStart]))
+        bytes.replaceSubrange((bytes.count - 32)..<bytes.count, with: digest)
+        let footerCRC = CRC32C.update(CRC32C.update(0, Array(bytes[footerStart..<(footerStart + 4)])), Array(bytes[(footerStart + 8)...]))
+        withUnsafeBytes(of: footerCRC.littleEndian) { bytes.replaceSubrange((footerStart + 4)..<(footerStart + 8), with: $0) }
+        return bytes
+    }
+
+    @Test func copiesDifferingOnlyInCreationTimeHoldTheSameRecords() async throws {
+        let segment = try await Self.sealedSegment()
+        let itself = SegmentCopies.holdSameRecords(segment, segment)
+        #expect(itself)
+        let otherTime = Self.resealed(segment) { bytes, _ in bytes[24] ^= 0x5a }
+        let differs = otherTime != segment, forward = SegmentCopies.holdSameRecords(otherTime, segment)
+        let backward = SegmentCopies.holdSameRecords(segment, otherTime)
+        #expect(differs && forward && backward)
+    }
+
+    @Test func anyOtherDifferenceMakesThemTwo() async throws {
+        let segment = try await Self.sealedSegment()
+        let changes: [(String, (inout [UInt8], Int) -> Void)] = [
+            ("a reserved header byte under the CRC", { bytes, _ in bytes[12] = 0x01 }),
+            ("a reserved header byte after the CRC", { bytes, _ in bytes[70] = 0x01 }),
+            ("a byte of the chain-in", { bytes, _ in bytes[40] ^= 0x01 }),
+            ("a byte of a record", { bytes, _ in bytes[200] ^= 0x01 }),
+            ("the footer's padding", { bytes, footerStart in bytes[footerStart + 9] = 0x01 }),
+            ("the footer's record count", { bytes, footerStart in bytes[footerStart + 16] ^= 0x01 }),
+        ]
+        for (name, change) in changes {
+            let same = SegmentCopies.holdSameRecords(Self.resealed(segment, change), segment)
+            #expect(!same, "\(name)")
+        }
+        // A copy whose footer digest does not match its bytes is no intact copy either.
+        var stale = segment
+        stale[24] ^= 0x5a
+        let staleSame = SegmentCopies.holdSameRecords(stale, segment)
+        #expect(!staleSame)
+    }
+}
