@@ -27,8 +27,11 @@ public struct SeededGenerator: RandomNumberGenerator, Sendable {
         guard let text = environment["ARGUS_TEST_SEED"] else {
             return SeededGenerator(seed: UInt64.random(in: .min ... .max))
         }
-        let seed = text.hasPrefix("0x") ? UInt64(text.dropFirst(2), radix: 16) : UInt64(text)
-        guard let seed else { throw SeedError(text: text) }
+        // Decimal or 0x-hex digits only (`UInt64(_:radix:)` would also take a sign).
+        let hex = text.hasPrefix("0x")
+        let digits = hex ? text.dropFirst(2) : Substring(text)
+        guard !digits.isEmpty, digits.allSatisfy({ hex ? $0.isHexDigit : ("0"..."9").contains($0) }),
+              let seed = UInt64(digits, radix: hex ? 16 : 10) else { throw SeedError(text: text) }
         return SeededGenerator(seed: seed)
     }
 

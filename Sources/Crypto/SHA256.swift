@@ -62,15 +62,11 @@ public struct SHA256: Sendable, BlockHashing, StreamingHash {
     /// Pads and compresses the last block(s); returns the final chaining value (the digest as
     /// eight words). Padding is built in inline storage: no heap allocation.
     consuming func finalizedState() -> State {
-        let bitCount = messageByteCount &* 8
-        var block = pending
-        block.pad(from: pendingByteCount)
-        if pendingByteCount >= 56 {
-            block.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
-            block = Block()
+        var blocks = paddingBlocks()
+        withUnsafeBytes(of: &blocks) { bytes in
+            state.compress(blocks: bytes.baseAddress.unsafelyUnwrapped, blockCount: pendingByteCount >= 56 ? 2 : 1,
+                           implementation: implementation)
         }
-        block.storeBigEndianLength(bitCount)
-        block.withPointer { state.compress(blocks: $0, blockCount: 1, implementation: implementation) }
         return state
     }
 

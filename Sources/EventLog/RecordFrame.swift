@@ -11,8 +11,9 @@ import Crypto
 /// chain  = SHA-256(previousChain[32] ++ event body[0..<24] ++ SHA-256(org ++ type ++ id ++ data))
 /// ```
 /// The chain covers kind, lengths, offset and time directly and the payload through its digest.
-/// `org ++ type ++ id ++ data` is the body from byte 56 on, so the writer hashes the payload straight
-/// from the frame it builds, in the same pass as the CRC and the segment's running SHA-256.
+/// `org ++ type ++ id ++ data` is the body from byte 56 on. The writer hashes the payloads of a group two
+/// events at a time before framing it (`payloadDigests(of:)`), then frames, CRCs and adds each record to the
+/// segment's running SHA-256 in one pass.
 enum RecordFrame {
     static let headerSizeBytes = 8
     static let eventFixedSizeBytes = 56
@@ -22,10 +23,7 @@ enum RecordFrame {
 
     /// The payload digest that enters the chain (recomputed from a parsed record).
     static func payloadDigest(_ event: NewEvent) -> [UInt8] {
-        var hasher = SHA256()
-        hasher.update(event.organizationID.utf8)
-        hasher.update(event.type.utf8)
-        hasher.update(event.eventID.utf8)
+        var hasher = namesHasher(event)
         hasher.update(event.data)
         return hasher.finalize()
     }
@@ -53,8 +51,8 @@ enum RecordFrame {
     }
 
     /// Appends the frame of `event` to `output`, absorbs the frame into `segmentDigest` (the running
-    /// SHA-256 of the segment file) and returns the new chain value. Each byte is touched by one pass:
-    /// copied in, then hashed for the payload digest, CRC'd and hashed for the segment while in cache.
+    /// SHA-256 of the segment file) and returns the new chain value. Each byte is copied in, then CRC'd and
+    /// hashed for the segment while in cache; `payloadDigest` comes from `payloadDigests(of:)`.
     static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, previousChain: [UInt8],
                             payloadDigest: ArraySlice<UInt8>, to output: inout ByteWriter, segmentDigest: inout SHA256) -> [UInt8] {
         let organization = Array(event.organizationID.utf8)
@@ -122,7 +120,7 @@ enum RecordFrame {
     }
 
     /// A hasher that has absorbed the event's names, the payload's part before `data`.
-    private static func namesHasher(_ event: NewEvent) -> SHA256 {
+    static func namesHasher(_ event: NewEvent) -> SHA256 {
         var hasher = SHA256()
         var organization = event.organizationID, type = event.type, identifier = event.eventID
         organization.withUTF8 { hasher.update(UnsafeRawBufferPointer($0)) }

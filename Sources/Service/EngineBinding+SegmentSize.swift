@@ -20,8 +20,10 @@ extension EngineBinding {
     /// Whether `sizeBytes` may join an engine whose entry `segment-bytes` holds `recorded` (nil: none).
     static func segmentSizeAgreement(recorded: [UInt8]?, sizeBytes: Int) -> SegmentSizeAgreement {
         guard let recorded else { return .record }
-        let text = String(decoding: recorded.prefix(32), as: UTF8.self)
-        guard let size = Int(text), ServeConfigFile.segmentBytesRange.contains(size) else { return .differs(recorded: String(text.prefix(24))) }
+        let text = String(decoding: recorded.prefix(24), as: UTF8.self)
+        // Plain decimal digits only (`Int` would also take a sign).
+        guard recorded.count <= 24, !recorded.isEmpty, recorded.allSatisfy({ (0x30...0x39).contains($0) }),
+              let size = Int(text), ServeConfigFile.segmentBytesRange.contains(size) else { return .differs(recorded: text) }
         return size == sizeBytes ? .agrees : .differs(recorded: text)
     }
 

@@ -76,11 +76,15 @@ final class EngineHistoryForwarder: Sendable {
     }
 
     /// The URL of `target` at the process advertising `holderAddress`, or nil unless `target` is a path
-    /// (origin form): the host and port always come from the holder's address, never from the request
-    /// (an absolute-form target would otherwise send the caller's token wherever it names).
+    /// (origin form) and `holderAddress` is `http://HOST[:PORT][/]` and nothing more (a KV entry: a path,
+    /// query, fragment or user part in it would move the request's path): the host and port always come
+    /// from the holder's address, never from the request (an absolute-form target would otherwise send the
+    /// caller's token wherever it names).
     static func forwardURL(target: String, holderAddress: String) -> URL? {
-        guard target.hasPrefix("/"), let holder = URL(string: holderAddress), holder.scheme == "http", let host = holder.host else { return nil }
-        let base = holderAddress.hasSuffix("/") ? String(holderAddress.dropLast()) : holderAddress
+        guard target.hasPrefix("/"), let holder = URLComponents(string: holderAddress), holder.scheme == "http",
+              let host = holder.host, !host.isEmpty, holder.path.isEmpty || holder.path == "/",
+              holder.query == nil, holder.fragment == nil, holder.user == nil, holder.password == nil else { return nil }
+        let base = "http://" + (holder.percentEncodedHost ?? host) + (holder.port.map { ":\($0)" } ?? "")
         guard let url = URL(string: base + target), url.host == host, url.port == holder.port, url.scheme == "http" else { return nil }
         return url
     }

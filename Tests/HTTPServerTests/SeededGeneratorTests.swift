@@ -11,6 +11,9 @@ import Testing
         #expect(try SeededGenerator.varying(environment: ["ARGUS_TEST_SEED": "18446744073709551615"]).seed == .max)
         #expect(throws: SeededGenerator.SeedError.self) { try SeededGenerator.varying(environment: ["ARGUS_TEST_SEED": "18446744073709551616"]) }
         #expect(throws: SeededGenerator.SeedError.self) { try SeededGenerator.varying(environment: ["ARGUS_TEST_SEED": "seed"]) }
+        for malformed in ["+5", "-1", "", "0x", "0x+5", "0x10000000000000000", " 5"] {
+            #expect(throws: SeededGenerator.SeedError.self, "\(malformed)") { try SeededGenerator.varying(environment: ["ARGUS_TEST_SEED": malformed]) }
+        }
         #expect(try SeededGenerator.varying(environment: [:]).seed != SeededGenerator.varying(environment: [:]).seed,
                 "without the variable, two runs draw different seeds (equal with chance 2^-64)")
     }

@@ -30,6 +30,10 @@ import Testing
     @Test func aHolderAddressThatIsNotPlainHTTPIsRefused() {
         #expect(EngineHistoryForwarder.forwardURL(target: "/v1/x", holderAddress: "https://10.1.2.3:8787") == nil)
         #expect(EngineHistoryForwarder.forwardURL(target: "/v1/x", holderAddress: "not a url") == nil)
+        // An advertised address (a KV entry) with more than scheme, host and port would move the path.
+        for address in ["http://10.1.2.3:8787?x=", "http://10.1.2.3:8787/p", "http://10.1.2.3:8787#f", "http://u:p@10.1.2.3:8787", "http://"] {
+            #expect(EngineHistoryForwarder.forwardURL(target: "/v1/x", holderAddress: address) == nil, "\(address)")
+        }
     }
 
     /// Against a real nats-server: the engine's lease bucket names another process, which answers at its

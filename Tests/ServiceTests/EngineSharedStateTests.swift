@@ -52,6 +52,9 @@ import Testing
         #expect(agreement("8192") == .differs(recorded: "8192"), "another size is refused")
         #expect(agreement("4096", 8192) == .differs(recorded: "4096"))
         #expect(agreement("4096 ") == .differs(recorded: "4096 "), "an entry that is not a plain decimal never agrees")
+        for signed in ["+4096", "-4096"] {
+            #expect(agreement(signed) == .differs(recorded: signed), "\(signed): a sign is no plain decimal")
+        }
         #expect(agreement("1") == .differs(recorded: "1"), "a size out of --segment-bytes' range never agrees")
         #expect(agreement(String(repeating: "9", count: 100)) == .differs(recorded: String(repeating: "9", count: 24)),
                 "what a foreign entry holds is shown cut short")
