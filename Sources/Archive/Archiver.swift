@@ -149,7 +149,7 @@ public struct Archiver: Sendable {
                     }
                     // The stored object is checked against the entry's digest too (by `finish`, unless read back
                     // here): retention deletes the local segment once it is recorded.
-                    let objectChecked = existing.sha256 != entry.sha256 || existing.sizeBytes != entry.sizeBytes
+                    let objectChecked = existing.sha256 != entry.sha256
                     if objectChecked { try await checkCopy(of: prepared, archived: existing) }
                     entry = existing
                     try await finishing?.value.get()
@@ -245,7 +245,7 @@ public struct Archiver: Sendable {
     /// Adopts an archived segment whose SHA-256 differs from the local one's only when it is the same
     /// records written by another copy of the same log (`serve --engine` processes stamp segment headers
     /// with their own creation time): reads the archived object back, checks it against its manifest
-    /// entry, and compares it byte for byte (`SegmentCopies.holdSameRecords`).
+    /// entry, and compares it byte for byte (`SegmentCopies.digest(ofCopy:holdingSameRecordsAs:)`).
     /// - Throws: `ArchiveError.integrity` naming the segment key and both digests otherwise (nothing is
     ///   recorded, so retention deletes nothing locally).
     private func checkCopy(of local: Prepared, archived: ArchiveManifestEntry) async throws(ArchiveError) {
@@ -257,13 +257,12 @@ public struct Archiver: Sendable {
         guard let object = try await target.get(key: key) else {
             throw ArchiveError(.integrity, key: key, "\(differs); the archived object is missing")
         }
-        let sameRecords = await BlockingIO.run { () -> Bool? in
-            let bytes = [UInt8](object)
-            guard SHA256.hash(bytes) == archived.sha256 else { return nil }
-            return SegmentCopies.holdSameRecords(bytes, [UInt8](local.body))
+        // `prepare` checked the local segment's footer digest; the archived object is hashed once.
+        let digest = await BlockingIO.run { SegmentCopies.digest(ofCopy: [UInt8](object), holdingSameRecordsAs: [UInt8](local.body)) }
+        guard let digest else { throw ArchiveError(.integrity, key: key, differs) }
+        guard digest == archived.sha256 else {
+            throw ArchiveError(.integrity, key: key, "\(differs); the archived object does not match its manifest entry")
         }
-        guard let sameRecords else { throw ArchiveError(.integrity, key: key, "\(differs); the archived object does not match its manifest entry") }
-        guard sameRecords else { throw ArchiveError(.integrity, key: key, differs) }
     }
 
     private func fetchEntry(baseOffset: UInt64) async throws(ArchiveError) -> ArchiveManifestEntry {

@@ -17,19 +17,17 @@ extension JetStreamEventLog {
             }
             if offset >= known { return [] }
         }
-        let count = Int(min(UInt64(max(1, min(countMax, Self.readCountMax))), known - offset))
         let messages: [JetStreamMessage]
         do {
             let consumer = try await jetStream.createPullConsumer(stream: Self.streamName, startSequence: offset + 1, inactiveSeconds: 10)
-            messages = try await jetStream.fetch(consumer, batch: count, noWait: true)
-            try? await jetStream.deleteConsumer(consumer)
+            // The head says events exist from `offset` on: an empty answer is a consumer that could not serve them
+            // yet (right after a node's death, while leaders are elected), never the end of the stream.
+            messages = try await jetStream.withConsumer(consumer) { consumer async throws(JetStreamError) -> [JetStreamMessage] in
+                try await jetStream.fetchPending(consumer, pendingCount: known - offset, fromSequence: offset + 1,
+                                                 batchMax: max(1, min(countMax, Self.readCountMax)))
+            }
         } catch {
             throw .engineUnavailable(offset: offset, reason: error.description)
-        }
-        // The head says events exist from `offset` on: an empty answer is a consumer that could not serve them
-        // yet (right after a node's death, while leaders are elected), never the end of the stream.
-        guard !messages.isEmpty else {
-            throw .engineUnavailable(offset: offset, reason: "the stream holds events up to offset \(known - 1), a fetch from \(offset) returned none")
         }
         var records: [EventRecord] = []
         for message in messages {

@@ -1,4 +1,5 @@
 import Crypto
+import Glibc
 import Merkle
 import SystemIO
 
@@ -16,34 +17,32 @@ public struct MerkleTileAudit: Sendable, Equatable {
 
 extension MerkleTileStore {
     /// Recomputes the tree from the log and compares it with what is stored: every full tile below the
-    /// size `tree-size` names, the partial tiles of that size and its root. Changes nothing (a damaged
-    /// tile set is rebuilt by the next `update` that reads it). Also returns the log's root at each of
+    /// size `tree-size` names, the partial tiles of that size (in `tree-size`) and its root. Changes
+    /// nothing (a damaged tile set is rebuilt by the next `update` that reads it), except that a
+    /// directory of the earlier layout is converted first. Also returns the log's root at each of
     /// `rootSizes` (to check stored checkpoints against).
     ///
-    /// `tree-size` and the partial tiles are read first, so an update by another process meanwhile
-    /// (which only adds full tiles) does not show as damage.
+    /// `tree-size` is read first, so an update by another process meanwhile (which only adds full
+    /// tiles) does not show as damage.
     /// - Throws: `EventLogError` when the log cannot be read.
     public func audit(rootSizes: Set<UInt64> = []) throws -> MerkleTileAudit {
+        if access(legacyTilesPath, F_OK) == 0 { try locked { _ in } }
         var audit = MerkleTileAudit()
-        var partials: [MerkleTile: [UInt8]?] = [:]
+        var storedEdge: [[UInt8]] = []
         var storedRoot: [UInt8]?
         if let text = try systemCall({ try FileSystem.contents(of: statePath) }) {
-            let lines = String(decoding: text, as: UTF8.self).split(separator: "\n").map(String.init)
-            if lines.count == 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]), root.count == MerkleTree.hashByteCount {
-                audit.treeSize = size
-                storedRoot = root
-                for tile in MerkleTile.partialTiles(treeSize: size) {
-                    partials[tile] = try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) }
-                }
+            if let stored = StoredMerkleTree(text: text) {
+                audit.treeSize = stored.treeSize
+                storedRoot = stored.rootHash
+                storedEdge = stored.edge
             } else {
                 audit.problems.append(MerkleTileError.unreadableTreeSize(path: statePath))
             }
         }
         let end = max(audit.treeSize, rootSizes.max() ?? 0)
         var builder = MerkleTileBuilder()
-        func check(_ tile: MerkleTile, expected: [UInt8], stored: [UInt8]?) {
+        func check(_ tile: MerkleTile, expected: [UInt8], stored: [UInt8]?, path: String) {
             audit.checkedTileCount += 1
-            let path = directory + "/" + tile.path
             guard let stored else { return audit.problems.append(MerkleTileError.missing(path: path)) }
             if stored != expected {
                 audit.problems.append(stored.count == expected.count ? MerkleTileError.differsFromLog(path: path)
@@ -63,11 +62,14 @@ extension MerkleTileStore {
                 let inTree = builder.treeSize < audit.treeSize
                 try builder.append(leafHash: RecentLeafHashes.leafHash(of: record)) { tile, bytes in
                     guard inTree else { return }
-                    check(tile, expected: bytes, stored: try systemCall { try FileSystem.contents(of: directory + "/" + tile.path) })
+                    check(tile, expected: bytes, stored: try systemCall { try files.read(tile) }, path: files.location(of: tile))
                 }
                 try noteRoot()
                 if builder.treeSize == audit.treeSize {
-                    for (tile, bytes) in builder.partialTiles { check(tile, expected: bytes, stored: partials[tile] ?? nil) }
+                    for (tile, bytes) in builder.partialTiles {
+                        check(tile, expected: bytes, stored: tile.level < storedEdge.count ? storedEdge[tile.level] : nil,
+                              path: statePath + " (" + tile.path + ")")
+                    }
                     if builder.rootHash != storedRoot {
                         audit.problems.append(MerkleTileError.rootDiffers(path: statePath, treeSize: audit.treeSize))
                     }

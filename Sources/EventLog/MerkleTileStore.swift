@@ -5,23 +5,24 @@ import Synchronization
 import SystemIO
 
 /// The log as an RFC 9162 Merkle tree, stored as C2SP `tlog-tiles` hash tiles (tile height 8) in
-/// `directory` (`tile/<L>/<N>[.p/<W>]`, plus `tree-size`: the size the stored partial tiles are of,
-/// and its root).
+/// `directory`: the full tiles packed one file per tile level (`level-<L>.tiles`, `MerkleTileFiles`),
+/// and `tree-size`: a size, its root and its right edge (the partial tiles), `StoredMerkleTree`.
 ///
 /// Leaf `i` is the event at offset `i`; its input is the envelope line `tail --format json` prints
 /// (`EventRecord.envelope()`). Upkeep is lazy: `update(to:)` folds the new events' leaf hashes (the
 /// writer's `recentLeafHashes`, else read from the log) into the right edge kept in memory and writes
-/// each full tile once, as it fills (full tiles never change). The partial tiles and `tree-size` are
-/// written only when asked (`persisting`: `serve` does it when it signs a checkpoint; a command run
-/// beside it on every update).
+/// each full tile once, as it fills (full tiles never change). `tree-size` is written only when asked
+/// (`persisting`: `serve` does it when it signs a checkpoint; a command run beside it on every update).
 ///
-/// The tiles are derived data, so they are written without `fsync`: at load `tree-size` and its
-/// partial tiles are checked against its root, full tiles are checked as proofs read them (a proof
-/// that does not lead to the root is rebuilt), and anything damaged is rebuilt from the log. Only
-/// local retention makes them irreplaceable: before it deletes segments, `synchronize()` checks and
-/// flushes every full tile and records the right edge durably in `anchor`, and retention deletes
-/// nothing above that size; a damaged tile set is then rebuilt from the anchor, and never deleted
-/// when it cannot be rebuilt.
+/// The tiles are derived data, so they are written without `fsync`: at load `tree-size` is checked
+/// against its root, full tiles are checked as proofs read them (a proof that does not lead to the
+/// root is rebuilt), and anything damaged is rebuilt from the log. Only local retention makes them
+/// irreplaceable: before it deletes segments, `synchronize()` checks and flushes every full tile and
+/// records the size and right edge durably in `anchor`, and retention deletes nothing above that size;
+/// a damaged tile set is then rebuilt from the anchor, and never deleted when it cannot be rebuilt.
+///
+/// A directory of the earlier layout (one file per tile, `tile/<L>/<N>[.p/<W>]`) is converted at the
+/// first update (`migrateLegacyTiles`).
 ///
 /// Blocking file I/O: call from a dedicated thread, never the cooperative pool. Several processes
 /// may use one directory (an exclusive `flock` on `lock` serialises updates).
@@ -33,15 +34,15 @@ public final class MerkleTileStore: Sendable {
     /// Leaf hashes the log writer computed at append time; upkeep takes them from here and reads
     /// (and formats) from the log only the events they do not hold.
     public let recentLeafHashes: RecentLeafHashes?
+    /// The full tiles, one file per level.
+    package let files: MerkleTileFiles
 
     struct State: Sendable {
         /// The tree so far (its right edge); valid once `loaded`.
         var builder = MerkleTileBuilder()
         var loaded = false
-        /// The size whose partial tiles and `tree-size` this process found intact or wrote.
+        /// The size whose `tree-size` this process found intact or wrote.
         var persistedSize: UInt64?
-        /// The last tile directory created (consecutive tiles share one, so `mkdir` runs once per directory).
-        var createdDirectory: String?
     }
 
     private let state = Mutex(State())
@@ -54,6 +55,7 @@ public final class MerkleTileStore: Sendable {
         self.directory = directory
         self.logDirectory = logDirectory
         self.recentLeafHashes = recentLeafHashes
+        files = MerkleTileFiles(directory: directory)
     }
 
     /// The size the tiles covered after the last `update` in this process.
@@ -64,7 +66,7 @@ public final class MerkleTileStore: Sendable {
 
     /// Brings the tiles up to `treeSize` leaves (nil: every event readable now) and returns the size
     /// they now cover (never less than before: a tree only grows).
-    /// - Parameter persisting: also write the partial tiles and `tree-size` of the new size (so another
+    /// - Parameter persisting: also write `tree-size` (with the partial tiles) of the new size (so another
     ///   process starts from there); full tiles are written as they fill either way.
     /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the log holds fewer events,
     ///   `EventLogError` when the log cannot be read (an offset retention already removed locally),
@@ -72,7 +74,7 @@ public final class MerkleTileStore: Sendable {
     @discardableResult
     public func update(to treeSize: UInt64? = nil, persisting: Bool = true) throws -> UInt64 {
         try locked { state in
-            let stored = try storedState()
+            let stored = try storedTree()
             // Another process went further (or this one has not read the tiles yet): start from the files.
             if !state.loaded || (stored?.treeSize ?? 0) > state.builder.treeSize {
                 try reload(&state)
@@ -89,7 +91,7 @@ public final class MerkleTileStore: Sendable {
                 }
             }
             if persisting, state.persistedSize != state.builder.treeSize || stored?.treeSize != state.builder.treeSize {
-                try persist(state.builder, replacing: stored)
+                try persist(state.builder)
                 state.persistedSize = state.builder.treeSize
             }
             return state.builder.treeSize
@@ -146,26 +148,25 @@ public final class MerkleTileStore: Sendable {
             let size = state.builder.treeSize
             let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
             if first == 0 {
-                try systemCall { try FileSystem.removeTree(directory + "/tile"); try FileSystem.remove(statePath); try FileSystem.remove(anchorPath) }
+                try systemCall { try files.removeAll(); try FileSystem.remove(statePath); try FileSystem.remove(anchorPath) }
                 state.builder = MerkleTileBuilder()
             } else if let anchor = try storedAnchor(), anchor.treeSize >= first {
                 state.builder = anchor
             } else {
                 // The tiles are derived from offset 0 on: once retention removed the log's start they cannot
                 // be made again here, so keep what there is rather than delete it for nothing.
-                throw MerkleTileError.notRebuildable(path: directory + "/tile", firstOffset: first, storedTreeDamaged: false)
+                throw MerkleTileError.notRebuildable(path: directory, firstOffset: first, storedTreeDamaged: false)
             }
             state.loaded = true
-            state.createdDirectory = nil
             try append(upTo: size, into: &state)
-            try persist(state.builder, replacing: try storedState())
+            try persist(state.builder)
             state.persistedSize = state.builder.treeSize
         }
     }
 
     /// Makes the tiles of the current size durable, for local retention: checks every full tile written
     /// since the last anchor against the level above it (rebuilding once when one is wrong), flushes
-    /// each and its directory, then records the size and right edge in `anchor` (written atomically and
+    /// their level files and the directory, then records the size and right edge in `anchor` (written atomically and
     /// flushed). Retention may then delete segments below the returned size: the tiles can be rebuilt
     /// from the anchor and the events after it.
     /// - Returns: the anchored size.
@@ -186,32 +187,26 @@ public final class MerkleTileStore: Sendable {
             let builder = state.builder
             guard builder.treeSize > anchored else { return anchored }
             let source = reader(of: builder)
-            var directories: Set<String> = [directory, directory + "/tile"]
             var level = 0
             var (from, to) = (anchored, builder.treeSize)
             while to >= UInt64(MerkleTile.fullWidth) {
                 from /= UInt64(MerkleTile.fullWidth)
                 to /= UInt64(MerkleTile.fullWidth)
-                directories.insert(directory + "/tile/\(level)")
                 for index in from..<to {
                     let tile = MerkleTile(level: level, index: index, width: MerkleTile.fullWidth)
-                    let path = directory + "/" + tile.path
                     let bytes = try source.hashes(of: tile)
                     let parent = try source.subtreeHash(level: MerkleTile.height * (level + 1), index: index)
                     guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == parent else {
-                        throw MerkleTileError.differsFromLevelAbove(path: path)
+                        throw MerkleTileError.differsFromLevelAbove(path: files.location(of: tile))
                     }
-                    try systemCall { try FileDescriptor.open(path, O_RDONLY).synchronize() }
-                    directories.insert(FileSystem.parent(of: path))
                 }
+                if from < to { try systemCall { try files.synchronize(levels: [level]) } }
                 level += 1
             }
-            try persist(builder, replacing: try storedState())
+            try persist(builder)
             state.persistedSize = builder.treeSize
-            for path in directories.sorted() { try systemCall { try FileSystem.synchronizeDirectory(path) } }
-            var text = "\(builder.treeSize)\n\(Base64.encode(builder.rootHash))\n"
-            for hashes in builder.edge { text += Base64.encode(hashes) + "\n" }
-            try systemCall { try FileSystem.writeAtomically(Array(text.utf8), to: anchorPath, mode: 0o644) }
+            try systemCall { try FileSystem.synchronizeDirectory(directory) }
+            try systemCall { try FileSystem.writeAtomically(StoredMerkleTree(builder).text, to: anchorPath, mode: 0o644) }
             return builder.treeSize
         }
     }
@@ -227,7 +222,8 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// Runs `body` under this process's mutex and the directory's `flock`.
-    private func locked<T>(_ body: (inout State) throws -> T) throws -> T {
+    /// Converts a directory of the earlier layout first (`migrateLegacyTiles`).
+    func locked<T>(_ body: (inout State) throws -> T) throws -> T {
         try state.withLock { state in
             let lock = try systemCall { () throws -> FileDescriptor in
                 try FileSystem.createDirectory(directory)
@@ -235,56 +231,34 @@ public final class MerkleTileStore: Sendable {
             }
             guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
             defer { flock(lock.rawValue, LOCK_UN) }
+            if access(legacyTilesPath, F_OK) == 0 { try migrateLegacyTiles() }
             return try body(&state)
         }
     }
 
-    /// `tree-size`: the stored size and root (nil when missing or unreadable).
-    private func storedState() throws -> (treeSize: UInt64, root: [UInt8])? {
+    /// `tree-size`: the stored size, root and edge (nil when missing or not of the stored form).
+    func storedTree() throws -> StoredMerkleTree? {
         guard let text = try systemCall({ try FileSystem.contents(of: statePath) }) else { return nil }
-        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count >= 2, let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]),
-              root.count == MerkleTree.hashByteCount else { return nil }
-        return (size, root)
+        return StoredMerkleTree(text: text)
     }
 
     /// `anchor`: the durable size and right edge, checked against its root (nil when missing or not intact).
     private func storedAnchor() throws -> MerkleTileBuilder? {
         guard let text = try systemCall({ try FileSystem.contents(of: anchorPath) }) else { return nil }
-        let lines = String(decoding: text, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        guard lines.count >= 3, lines.last == "", let size = UInt64(lines[0]), let root = try? Base64.decode(lines[1]) else { return nil }
-        var edge: [[UInt8]] = []
-        for line in lines[2..<(lines.count - 1)] {
-            guard let hashes = try? Base64.decode(line) else { return nil }
-            edge.append(hashes)
-        }
-        guard let builder = MerkleTileBuilder(treeSize: size, edge: edge), builder.rootHash == root else { return nil }
-        return builder
+        return StoredMerkleTree(text: text)?.builder
     }
 
-    /// The stored tree: `tree-size` and its partial tiles when they agree with its root (or the anchor
-    /// when it is larger), else the anchor, else (when the log still starts at offset 0) an empty tree
-    /// (nothing is deleted: every tile is written again as the tree is folded anew).
+    /// The stored tree: `tree-size` when its edge agrees with its root (or the anchor when it is larger),
+    /// else the anchor, else (when the log still starts at offset 0) an empty tree (nothing is deleted:
+    /// every tile is written again as the tree is folded anew).
     /// - Throws: `MerkleTileError` when nothing stored is intact and the log no longer starts at 0: the
     ///   tiles cannot be rebuilt, so they are kept as they are.
     /// - Returns: the tree, and whether it is the one `tree-size` names (intact on disk).
     private func load() throws -> (builder: MerkleTileBuilder, intact: Bool) {
-        if let stored = try storedState() {
-            var edge: [[UInt8]] = []
-            var hashCount = stored.treeSize
-            while hashCount > 0 {
-                let width = Int(hashCount % UInt64(MerkleTile.fullWidth))
-                hashCount /= UInt64(MerkleTile.fullWidth)
-                guard width > 0 else { edge.append([]); continue }
-                let tile = MerkleTile(level: edge.count, index: hashCount, width: width)
-                guard let bytes = try systemCall({ try FileSystem.contents(of: directory + "/" + tile.path) }) else { break }
-                edge.append(bytes)
-            }
-            if let builder = MerkleTileBuilder(treeSize: stored.treeSize, edge: edge), builder.rootHash == stored.root {
-                // The anchor is never above what is stored unless a crash lost the later `tree-size`.
-                if let anchor = try storedAnchor(), anchor.treeSize > builder.treeSize { return (anchor, false) }
-                return (builder, true)
-            }
+        if let builder = try storedTree()?.builder {
+            // The anchor is never above what is stored unless a crash lost the later `tree-size`.
+            if let anchor = try storedAnchor(), anchor.treeSize > builder.treeSize { return (anchor, false) }
+            return (builder, true)
         }
         let anchor = try storedAnchor()
         guard anchor != nil || access(statePath, F_OK) == 0 else { return (MerkleTileBuilder(), false) }  // nothing stored yet
@@ -297,17 +271,10 @@ public final class MerkleTileStore: Sendable {
         return (MerkleTileBuilder(), false)
     }
 
-    /// Writes the partial tiles and `tree-size` of `builder`, then removes the partial tiles of the size
-    /// stored before. Without `fsync`: a torn state is rebuilt at load.
-    private func persist(_ builder: MerkleTileBuilder, replacing stored: (treeSize: UInt64, root: [UInt8])?) throws {
-        let partials = builder.partialTiles
-        for (tile, bytes) in partials { try writeTile(bytes, to: directory + "/" + tile.path) }
-        try writeTile(Array("\(builder.treeSize)\n\(Base64.encode(builder.rootHash))\n".utf8), to: statePath)
-        guard let stored, stored.treeSize != builder.treeSize else { return }
-        let kept = Set(partials.map(\.tile))
-        for tile in MerkleTile.partialTiles(treeSize: stored.treeSize) where !kept.contains(tile) {
-            try? systemCall { try FileSystem.remove(directory + "/" + tile.path) }
-        }
+    /// Writes `tree-size` (the size, root and partial tiles of `builder`). Without `fsync`: a torn one
+    /// is caught at load (its root) and the tree rebuilt.
+    private func persist(_ builder: MerkleTileBuilder) throws {
+        try writeFile(StoredMerkleTree(builder).text, to: statePath)
     }
 
     // MARK: Folding
@@ -338,22 +305,15 @@ public final class MerkleTileStore: Sendable {
 
     /// Folds concatenated leaf hashes into the tree, writing each tile that fills.
     private func appendLeaves(_ hashes: ArraySlice<UInt8>, to state: inout State) throws {
-        var created = state.createdDirectory
-        defer { state.createdDirectory = created }
+        var writer = files.writer()
         try state.builder.append(concatenatedLeafHashes: hashes) { tile, bytes in
-            let path = directory + "/" + tile.path
-            let parent = FileSystem.parent(of: path)
-            if parent != created {
-                try systemCall { try FileSystem.createDirectory(parent) }
-                created = parent
-            }
-            try writeTile(bytes, to: path)
+            try systemCall { try writer.write(bytes, of: tile) }
         }
     }
 
     /// Writes a file through a temporary file and a rename (readers see the old file or the new one),
     /// without `fsync` (derived data; see the type's comment).
-    private func writeTile(_ bytes: [UInt8], to path: String) throws {
+    func writeFile(_ bytes: [UInt8], to path: String) throws {
         try systemCall { () throws in
             let temporary = path + ".tmp-\(getpid())"
             let file: FileDescriptor
@@ -367,7 +327,7 @@ public final class MerkleTileStore: Sendable {
                 try file.write(bytes, at: 0)
                 if rename(temporary, path) != 0 { throw SystemError.current("rename", path) }
             } catch {
-                unlink(temporary) // a full disk must not leave partial tiles behind
+                unlink(temporary) // a full disk must not leave a partial file behind
                 throw error
             }
         }
@@ -377,12 +337,9 @@ public final class MerkleTileStore: Sendable {
 
     /// A hash source over `builder`'s edge and the full tile files.
     private func reader(of builder: MerkleTileBuilder) -> MerkleTileHashSource {
-        let directory = directory
+        let files = files
         return MerkleTileHashSource(treeSize: builder.treeSize, edge: builder.edge) { tile in
-            let path = directory + "/" + tile.path
-            guard let bytes = try systemCall({ try FileSystem.contents(of: path) }) else {
-                throw MerkleTileError.missing(path: path)
-            }
+            guard let bytes = try systemCall({ try files.read(tile) }) else { throw MerkleTileError.missing(path: files.location(of: tile)) }
             return bytes
         }
     }

@@ -10,7 +10,7 @@ public enum MerkleTileError: Error, Equatable, Sendable, CustomStringConvertible
     case differsFromLog(path: String)
     /// The tile's hashes do not give the hash the level above holds for it.
     case differsFromLevelAbove(path: String)
-    /// The `tree-size` file is not a size and a base64 root.
+    /// The `tree-size` file is not a size, a base64 root and base64 partial tiles.
     case unreadableTreeSize(path: String)
     /// The root in the `tree-size` file is not the root of the log's first `treeSize` events.
     case rootDiffers(path: String, treeSize: UInt64)
@@ -42,7 +42,7 @@ public enum MerkleTileError: Error, Equatable, Sendable, CustomStringConvertible
         case let .wrongSize(_, sizeBytes, expectedSizeBytes): "\(sizeBytes) bytes, expected \(expectedSizeBytes)"
         case .differsFromLog: "differs from the hashes of the log"
         case .differsFromLevelAbove: "its hashes do not give the hash the level above holds for it"
-        case .unreadableTreeSize: "unreadable (expected a size and a base64 root)"
+        case .unreadableTreeSize: "unreadable (expected a size, a base64 root and the base64 partial tiles, one line each)"
         case let .rootDiffers(_, treeSize): "its root differs from the root of the log's first \(treeSize) events"
         case let .treeSizeBeyondLog(_, treeSize, logTreeSize): "names \(treeSize) events but the log holds \(logTreeSize)"
         case let .notRebuildable(_, firstOffset, false):

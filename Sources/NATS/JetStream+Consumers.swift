@@ -76,6 +76,23 @@ extension JetStream {
         return messages
     }
 
+    /// Fetches at once (no wait) up to `batchMax` of the `pendingCount` messages that wait for `consumer` from
+    /// `fromSequence` on. None back there is a stream that cannot serve them yet (as while leaders are elected),
+    /// never the end: a caller that took it as the end would take itself as up to date, or a list as complete.
+    /// - Parameters:
+    ///   - pendingCount: how many messages the caller knows wait there (the consumer's count, or a known head);
+    ///     0 answers `[]` without a call.
+    ///   - fromSequence: the stream sequence the messages start at (or a lower bound of it), for the error.
+    ///   - batchMax: 1...`fetchBatchMax`.
+    /// - Throws: what `fetch` throws; `emptyFetch` (transient) when the fetch returned none of `pendingCount` > 0.
+    package func fetchPending(_ consumer: JetStreamPullConsumer, pendingCount: UInt64, fromSequence: UInt64,
+                              batchMax: Int = fetchBatchMax) async throws(JetStreamError) -> [JetStreamMessage] {
+        guard pendingCount > 0 else { return [] }
+        let messages = try await fetch(consumer, batch: Int(min(pendingCount, UInt64(max(1, batchMax)))), noWait: true)
+        guard !messages.isEmpty else { throw .emptyFetch(stream: consumer.stream, fromSequence: fromSequence, pendingCount: pendingCount) }
+        return messages
+    }
+
     /// The stream sequence in a `$JS.ACK` reply subject (v1: 9 tokens; v2: 11 or 12 with domain and account).
     static func streamSequence(ackSubject: String) -> UInt64? {
         let tokens = ackSubject.split(separator: ".", omittingEmptySubsequences: false)
@@ -91,5 +108,19 @@ extension JetStream {
     /// Deletes a consumer (ephemeral ones also go by themselves after their inactivity threshold).
     package func deleteConsumer(_ consumer: JetStreamPullConsumer) async throws(JetStreamError) {
         _ = try await apiRequest("CONSUMER.DELETE." + consumer.stream + "." + consumer.name, nil)
+    }
+
+    /// Runs `body` with `consumer`, then deletes the consumer on every exit path (a failed delete is left to the
+    /// server's inactivity threshold); returns what `body` returned or throws what it threw.
+    package func withConsumer<Value>(_ consumer: JetStreamPullConsumer,
+                                     _ body: (JetStreamPullConsumer) async throws(JetStreamError) -> Value) async throws(JetStreamError) -> Value {
+        let result: Result<Value, JetStreamError>
+        do {
+            result = .success(try await body(consumer))
+        } catch {
+            result = .failure(error)
+        }
+        try? await deleteConsumer(consumer)
+        return try result.get()
     }
 }

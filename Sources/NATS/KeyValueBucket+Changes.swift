@@ -9,23 +9,10 @@ extension KeyValueBucket {
     package func changes(after revision: UInt64, countMax: Int = 1_024) async throws(JetStreamError) -> [KeyValueEntry] {
         guard (1...JetStream.fetchBatchMax).contains(countMax) else { throw .invalidArgument("countMax must be 1...\(JetStream.fetchBatchMax)") }
         let consumer = try await jetStream.createPullConsumer(stream: streamName, startSequence: revision + 1, inactiveSeconds: 10)
-        guard consumer.pendingAtCreation > 0 else {
-            try? await jetStream.deleteConsumer(consumer)
-            return []
-        }
-        let fetched: Result<[JetStreamMessage], JetStreamError>
-        do {
-            fetched = .success(try await jetStream.fetch(consumer, batch: Int(min(consumer.pendingAtCreation, UInt64(countMax))), noWait: true))
-        } catch {
-            fetched = .failure(error)
-        }
-        // The server also removes it after 10 s without a fetch.
-        try? await jetStream.deleteConsumer(consumer)
-        let messages = try fetched.get()
         // The consumer counted changes from `revision + 1` on: none back is a stream that could not serve them
-        // yet, not the end (the caller would take itself as up to date; the same holds for `JetStreamEventLog.read`).
-        guard !messages.isEmpty else {
-            throw .emptyFetch(stream: streamName, fromSequence: revision + 1, pendingCount: consumer.pendingAtCreation)
+        // yet, not the end (the caller would take itself as up to date).
+        let messages = try await jetStream.withConsumer(consumer) { consumer async throws(JetStreamError) -> [JetStreamMessage] in
+            try await jetStream.fetchPending(consumer, pendingCount: consumer.pendingAtCreation, fromSequence: revision + 1, batchMax: countMax)
         }
         let prefix = "$KV.\(name)."
         return messages.compactMap { message in

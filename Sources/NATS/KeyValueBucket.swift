@@ -162,25 +162,31 @@ package struct KeyValueBucket: Sendable {
     }
 
     /// The live keys (at most `keysMax`, in no promised order), read through an ephemeral consumer of
-    /// each key's last entry.
-    /// - Throws: `invalidArgument` when the bucket holds more than `keysMax` keys.
+    /// each key's last entry (deleted again on every exit path).
+    /// - Throws: `invalidArgument` when the bucket holds more than `keysMax` keys; what `createPullConsumer` and
+    ///   `fetch` throw; `emptyFetch` (transient) when a fetch returns nothing although keys are still pending:
+    ///   the stream cannot serve them yet, and the list would be incomplete.
     package func keys(keysMax: Int = 100_000) async throws(JetStreamError) -> [String] {
         let consumer = try await jetStream.createPullConsumer(stream: streamName, filterSubject: "$KV.\(name).>", lastPerSubject: true, headersOnly: true)
-        guard consumer.pendingAtCreation <= UInt64(keysMax) else {
-            throw .invalidArgument("bucket \(name) holds \(consumer.pendingAtCreation) keys, more than \(keysMax)")
-        }
-        let prefix = "$KV.\(name)."
-        var keys: [String] = []
-        var seen: UInt64 = 0
-        while seen < consumer.pendingAtCreation {
-            let batch = try await jetStream.fetch(consumer, batch: min(JetStream.fetchBatchMax, Int(consumer.pendingAtCreation - seen)), noWait: true)
-            if batch.isEmpty { break }
-            seen += UInt64(batch.count)
-            for message in batch where message.subject.hasPrefix(prefix) {
-                let operation = message.headers?[Self.operationHeader]
-                if operation != "DEL" && operation != "PURGE" { keys.append(String(message.subject.dropFirst(prefix.count))) }
+        return try await jetStream.withConsumer(consumer) { consumer async throws(JetStreamError) -> [String] in
+            guard consumer.pendingAtCreation <= UInt64(keysMax) else {
+                throw .invalidArgument("bucket \(name) holds \(consumer.pendingAtCreation) keys, more than \(keysMax)")
             }
+            let prefix = "$KV.\(name)."
+            var keys: [String] = []
+            var seen: UInt64 = 0
+            // Delivered in stream order: the next pending entry is past the last one seen.
+            var nextSequence: UInt64 = 1
+            while seen < consumer.pendingAtCreation {
+                let batch = try await jetStream.fetchPending(consumer, pendingCount: consumer.pendingAtCreation - seen, fromSequence: nextSequence)
+                seen += UInt64(batch.count)
+                nextSequence = (batch.last?.sequence ?? nextSequence - 1) + 1
+                for message in batch where message.subject.hasPrefix(prefix) {
+                    let operation = message.headers?[Self.operationHeader]
+                    if operation != "DEL" && operation != "PURGE" { keys.append(String(message.subject.dropFirst(prefix.count))) }
+                }
+            }
+            return keys
         }
-        return keys
     }
 }

@@ -6,8 +6,7 @@ import JSON
 /// Delivery history, retry, replay, statistics and test sends.
 extension ArgusService {
     /// `GET /v1/webhooks/{id}/deliveries?status=&after=&limit=`: newest first.
-    func listDeliveries(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
-        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+    func listDeliveries(_ request: HTTPRequest, webhook: Webhook) async throws -> HTTPResponse {
         let limit = try pageLimit(request)
         var status: DeliveryRecord.Status?
         if let text = request.queryValue("status") {
@@ -40,8 +39,7 @@ extension ArgusService {
     /// `POST /v1/webhooks/{id}/deliveries/{delivery_id}/retry`: 202; the webhook's lane runs a new attempt series
     /// with the webhook's URL and secrets at attempt time.
     /// - Throws: 404; 409 `not_retryable` (succeeded), `retry_in_progress`, `webhook_not_enabled`; 410 `event_unavailable`.
-    func retryDelivery(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
-        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+    func retryDelivery(_ request: HTTPRequest, webhook: Webhook) async throws -> HTTPResponse {
         let deliveryID = request.pathParameters["delivery_id"] ?? ""
         switch await dispatcher.retryDelivery(deliveryID, webhookID: webhook.id) {
         case .accepted:
@@ -88,8 +86,7 @@ extension ArgusService {
     }
 
     /// `GET /v1/webhooks/{id}/stats`: one flat object.
-    func stats(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
-        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+    func stats(_ request: HTTPRequest, webhook: Webhook) async throws -> HTTPResponse {
         let counters = dispatcher.history.statistics(webhookID: webhook.id)
         let progress = dispatcher.progress(webhook.id)
         let head = log.nextOffset

@@ -8,9 +8,8 @@ extension ArgusService {
     /// bucket over the last `hours`, from the delivery history (the deliveries it keeps listable). Buckets are
     /// aligned to multiples of `bucket_seconds` since 1970 (UTC); the last one holds now and is still filling.
     /// - Throws: 400 `invalid_query` for a parameter out of `ServiceLimits.Series` or more than
-    ///   `bucketCountMax` buckets; 404 for a webhook the token may not see.
-    func timeseries(_ request: HTTPRequest, principal: Principal) async throws -> HTTPResponse {
-        let webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+    ///   `bucketCountMax` buckets. (`webhook` is visible to the token: `respondFromDeliverer` answered 404 otherwise.)
+    func timeseries(_ request: HTTPRequest, webhook: Webhook) async throws -> HTTPResponse {
         let hours = try Self.queryInteger(request, "hours", within: ServiceLimits.Series.hours)
         let bucketSeconds = try Self.queryInteger(request, "bucket_seconds", within: ServiceLimits.Series.bucketSeconds)
         let bucketCount = (hours * 3600 + bucketSeconds - 1) / bucketSeconds

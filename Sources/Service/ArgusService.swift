@@ -171,17 +171,17 @@ public final class ArgusService: Sendable {
         router.add("DELETE", "/v1/webhooks/{id}") { [self] in await respond($0) { try await deleteWebhook($0) } }
         router.add("POST", "/v1/webhooks/{id}/rotate-secret", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await rotateSecret($0) } }
         router.add("GET", "/v1/webhooks/{id}/deliveries") { [self] in
-            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await listDeliveries($0, principal: $1) }
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await listDeliveries($0, webhook: $1) }
         }
         router.add("POST", "/v1/webhooks/{id}/deliveries/{delivery_id}/retry", continueCheck: requires(Scope.webhooksWrite)) { [self] in
-            await respondFromDeliverer($0, scope: Scope.webhooksWrite) { try await retryDelivery($0, principal: $1) }
+            await respondFromDeliverer($0, scope: Scope.webhooksWrite) { try await retryDelivery($0, webhook: $1) }
         }
         router.add("POST", "/v1/webhooks/{id}/replay", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await replay($0) } }
         router.add("GET", "/v1/webhooks/{id}/stats") { [self] in
-            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await stats($0, principal: $1) }
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await stats($0, webhook: $1) }
         }
         router.add("GET", "/v1/webhooks/{id}/stats/timeseries") { [self] in
-            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await timeseries($0, principal: $1) }
+            await respondFromDeliverer($0, scope: Scope.webhooksRead) { try await timeseries($0, webhook: $1) }
         }
         router.add("POST", "/v1/webhooks/{id}/test", continueCheck: requires(Scope.webhooksWrite)) { [self] in await respond($0) { try await sendTest($0) } }
         router.add("POST", "/v1/portal/sessions", continueCheck: requires(Scope.webhooksRead)) { [self] in await respond($0) { try await createPortalSession($0) } }
@@ -213,16 +213,14 @@ public final class ArgusService: Sendable {
     /// token's organization here (`visibleWebhook`): another organization's webhook gets the same 404,
     /// unmarked, as an id that does not exist, before any lease is read or request forwarded. Under
     /// `serve --engine` the webhook's delivering process then answers (see `EngineHistoryForwarder`);
-    /// otherwise, or when it cannot be reached, `body` answers here with the principal (marked
-    /// `Argus-History: local` in the latter case).
+    /// otherwise, or when it cannot be reached, `body` answers here with that webhook, looked up once
+    /// per request (marked `Argus-History: local` in the latter case).
     func respondFromDeliverer(_ request: HTTPRequest, scope: Scope,
-                              _ body: (HTTPRequest, Principal) async throws -> HTTPResponse) async -> HTTPResponse {
+                              _ body: (HTTPRequest, Webhook) async throws -> HTTPResponse) async -> HTTPResponse {
         await fetchSharedToken(request)
-        let principal: Principal
         let webhook: Webhook
         do throws(APIError) {
-            principal = try authenticate(request, scope: scope)
-            webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: principal)
+            webhook = try visibleWebhook(request.pathParameters["id"] ?? "", principal: try authenticate(request, scope: scope))
         } catch {
             return response(for: error, request)
         }
@@ -235,7 +233,7 @@ public final class ArgusService: Sendable {
                 return forwarded
             }
         }
-        var response = await answer(request) { try await body($0, principal) }
+        var response = await answer(request) { try await body($0, webhook) }
         if let localReason {
             response.headers.add("Argus-History", "local")
             configuration.logger.info("history answered locally: \(localReason)", [("webhook_id", .string(webhook.id))])

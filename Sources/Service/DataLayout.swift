@@ -12,7 +12,8 @@ import Archive
 /// - `archive/`: the archive state (which segments are uploaded and verified, the target settings);
 /// - `archive-cache/`: archived segments read back for readers (bounded, evicted oldest first);
 /// - `keys/`: the checkpoint signing key (`checkpoint.key`, 0600);
-/// - `merkle/`: the latest signed checkpoint and the log's Merkle tree as C2SP tlog-tiles hash tiles (`MerkleTileStore`; derived data).
+/// - `merkle/`: the latest signed checkpoint and the log's Merkle tree as C2SP tlog-tiles hashes, the full tiles packed one file per
+///   level (`level-<L>.tiles`), the size and right edge in `tree-size` (`MerkleTileStore`; derived data).
 public struct DataLayout: Sendable, Equatable {
     /// The data directory itself.
     public let root: String

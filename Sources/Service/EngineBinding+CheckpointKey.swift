@@ -1,7 +1,8 @@
 import Crypto
+import EventLog
 import Glibc
-import NATS
 import JSON
+import NATS
 import SystemIO
 
 extension EngineBinding {
@@ -14,11 +15,11 @@ extension EngineBinding {
     /// the archive one sealer started can be continued by another and verifies with one key: the first
     /// process publishes its data directory's key to `ARGUS_META` by compare-and-set, the others write it
     /// into their data directory (`keys/checkpoint.key`) before the service opens it. Runs before
-    /// `ArgusServer` is made.
+    /// `ArgusServer` is made. Its file reads, writes and removals run on `BlockingIO`.
     /// - Throws: `JoinRefusal` (`checkpoint_key_mismatch`) when the data directory already holds another key (it signed
     ///   checkpoints of its own: use a fresh data directory); key file and engine errors.
     package func shareCheckpointKey(path: String, logger: Logger) async throws {
-        let local = try CheckpointKeyFile.load(path: path)
+        let local = try await BlockingIO.run { () throws -> Ed25519PrivateKey? in try CheckpointKeyFile.load(path: path) }
         for _ in 0..<3 {
             let entry = try await Self.retrying("checkpoint key", logger: logger) { () throws(JetStreamError) in
                 try await meta.get(Self.checkpointKeyName)
@@ -33,11 +34,13 @@ extension EngineBinding {
                     }
                     return
                 }
-                try FileSystem.createDirectory(FileSystem.parent(of: path))
-                try FileSystem.writeAtomically(Array((Base64.encode(seed) + "\n").utf8), to: path, mode: 0o600)
+                try await BlockingIO.run { () throws(SystemError) in
+                    try FileSystem.createDirectory(FileSystem.parent(of: path))
+                    try FileSystem.writeAtomically(Array((Base64.encode(seed) + "\n").utf8), to: path, mode: 0o600)
+                }
                 return
             }
-            let key = try local ?? CheckpointKeyFile.loadOrCreate(path: path)
+            let key = try await BlockingIO.run { () throws -> Ed25519PrivateKey in try local ?? CheckpointKeyFile.loadOrCreate(path: path) }
             do {
                 _ = try await Self.retrying("checkpoint key", logger: logger) { () throws(JetStreamError) in
                     try await meta.create(Self.checkpointKeyName, Array(Base64.encode(key.seed).utf8))
@@ -46,13 +49,18 @@ extension EngineBinding {
             } catch JetStreamError.keyExists {
                 // Another process published first: its key is the service's (a key made here a moment ago goes).
                 guard local == nil else { continue }
-                unlink(path)
+                await Self.removeUnpublishedKey(path)
             } catch {
                 // Not published: a key made here a moment ago signed nothing and must not bind this directory.
-                if local == nil { unlink(path) }
+                if local == nil { await Self.removeUnpublishedKey(path) }
                 throw error
             }
         }
         throw JoinRefusal(code: Self.checkpointKeyMismatch, "the engine's checkpoint key changed while this process read it")
+    }
+
+    /// Removes the key file at `path` that this process made and did not publish (on `BlockingIO`).
+    private static func removeUnpublishedKey(_ path: String) async {
+        await BlockingIO.run { _ = unlink(path) }
     }
 }

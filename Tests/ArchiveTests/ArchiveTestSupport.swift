@@ -66,6 +66,30 @@ struct ArchiveFixture {
 
     /// Path of an archived object.
     func object(_ key: String) -> String { archiveRoot + "/" + key }
+
+    /// Another copy of this log (as another `serve --engine` process writes it): the same records (offsets,
+    /// times, contents) in groups cut the same way, written later (segment headers carry their own creation
+    /// time). `changing`: the offset of a record whose data the copy replaces with `{}`, for a forged copy.
+    func copy(_ label: String, changing changed: UInt64? = nil) throws -> ArchiveFixture {
+        let records = try TestLog.readAll(logDirectory)
+        let fixture = try ArchiveFixture(count: 0, label)
+        var options = EventLogOptions()
+        options.segmentSizeBytesMax = 4096
+        options.fsyncPolicy = .none
+        let log = try EventLog(directory: fixture.logDirectory, options: options)
+        defer { log.close() }
+        Thread.sleep(forTimeInterval: 0.01)  // another creation time (ms) in the copy's segment headers
+        for start in stride(from: 0, to: records.count, by: 7) {
+            var batch: [NewEvent] = []
+            for record in records[start..<min(records.count, start + 7)] {
+                let data: [UInt8] = changed == record.offset ? Array("{}".utf8) : record.data
+                batch.append(NewEvent(organizationID: record.organizationID, type: record.type, eventID: record.eventID, data: data,
+                                      timestampMs: record.timestampMs))
+            }
+            _ = try log.appendAndWait(batch: batch)
+        }
+        return fixture
+    }
 }
 
 /// A target wrapper that counts calls and fails chosen operations, to simulate interrupted runs.

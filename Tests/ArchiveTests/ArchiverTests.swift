@@ -125,29 +125,8 @@ import EventLog
         let original = try ArchiveFixture(count: 150)
         let sealed = try original.sealedBases()
         _ = try await original.archiver().run()
-        // A copy: the same records (offsets, times, contents) in groups cut the same way, written later
-        // (segment headers carry their own creation time), then more events the original never archived.
-        let records = try TestLog.readAll(original.logDirectory)
-        func copy(_ label: String, changing changed: Int? = nil) throws -> ArchiveFixture {
-            let fixture = try ArchiveFixture(count: 0, label)
-            var options = EventLogOptions()
-            options.segmentSizeBytesMax = 4096
-            options.fsyncPolicy = .none
-            let log = try EventLog(directory: fixture.logDirectory, options: options)
-            defer { log.close() }
-            Thread.sleep(forTimeInterval: 0.01)
-            for start in stride(from: 0, to: records.count, by: 7) {
-                var batch: [NewEvent] = []
-                for record in records[start..<min(records.count, start + 7)] {
-                    let data: [UInt8] = changed.map { UInt64($0) == record.offset } == true ? Array("{}".utf8) : record.data
-                    batch.append(NewEvent(organizationID: record.organizationID, type: record.type, eventID: record.eventID, data: data,
-                                          timestampMs: record.timestampMs))
-                }
-                _ = try log.appendAndWait(batch: batch)
-            }
-            return fixture
-        }
-        let other = try copy("copy")
+        // A copy of the same records with later header times, then more events the original never archived.
+        let other = try original.copy("copy")
         try other.append(count: 100, from: 150)
         let first = SegmentName.log(baseOffset: 0)
         #expect(FileManager.default.contents(atPath: other.logDirectory + "/" + first) != FileManager.default.contents(atPath: original.logDirectory + "/" + first),
@@ -158,7 +137,7 @@ import EventLog
         let report = try await ArchiveVerifier.verify(target: original.target, localLogDirectory: other.logDirectory)
         #expect(report.isIntact, "\(report.summary.problem ?? "")")
 
-        let forged = try copy("forged", changing: 3)
+        let forged = try original.copy("forged", changing: 3)
         await #expect(throws: ArchiveError.self, "a log whose records differ is refused") {
             _ = try await forged.archiver(target: original.target).run()
         }

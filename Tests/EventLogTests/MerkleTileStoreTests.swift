@@ -17,6 +17,23 @@ import Testing
 
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
+    static func fileSize(_ path: String) -> Int? {
+        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
+    }
+
+    static func contents(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
+
+    static func storedTree(_ merkle: String) throws -> StoredMerkleTree {
+        try #require(StoredMerkleTree(text: try contents(merkle + "/tree-size")))
+    }
+
+    /// Flips a bit of the partial tile of `level` kept in `tree-size` (its base64 line is re-encoded).
+    static func flipEdgeByte(_ merkle: String, level: Int = 0, at index: Int = 5) throws {
+        var stored = try storedTree(merkle)
+        stored.edge[level][index] ^= 1
+        try Data(stored.text).write(to: URL(fileURLWithPath: merkle + "/tree-size"))
+    }
+
     @Test func incrementalTilesGiveTheRootsAndProofsOfTheLog() async throws {
         let directory = TemporaryDirectory()
         let reference = try await Self.makeLog(directory)
@@ -27,10 +44,13 @@ import Testing
         }
         #expect(try store.update() == UInt64(Self.eventCount))
         let merkle = directory.appending("merkle")
-        for path in ["tile/0/000", "tile/0/001", "tile/0/002.p/88", "tile/1/000.p/2"] {
-            #expect(Self.exists(merkle + "/" + path), "\(path)")
-        }
-        #expect(!Self.exists(merkle + "/tile/0/002.p/1"), "the partial tile of an older size is removed")
+        // Tiles 0/000 and 0/001 packed in level 0's file; the partial tiles 0/002.p/88 and 1/000.p/2 in tree-size.
+        #expect(try Self.contents(merkle + "/level-0.tiles") == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
+        #expect(!Self.exists(merkle + "/level-1.tiles"), "level 1 has no full tile yet")
+        #expect(!Self.exists(merkle + "/tile"), "no file per tile")
+        let stored = try Self.storedTree(merkle)
+        #expect(stored.treeSize == 600 && stored.edge.map(\.count) == [88 * 32, 2 * 32])
+        #expect(stored.rootHash == (try MerkleTree.rootHash(of: reference, treeSize: 600)))
         let size = UInt64(Self.eventCount)
         for (index, treeSize) in [(0, size), (255, size), (256, 257), (599, size), (300, 513)] as [(UInt64, UInt64)] {
             #expect(try store.inclusionProof(leafIndex: index, treeSize: treeSize)
@@ -67,17 +87,17 @@ import Testing
         let expectedProof = try MerkleProof.inclusion(leafIndex: 3, treeSize: size, source: reference)
         try MerkleTileStore(directory: merkle, logDirectory: directory.appending("log")).update()
 
-        // A short full tile: the proof that reads it rebuilds the tiles.
-        try Data(count: 100).write(to: URL(fileURLWithPath: merkle + "/tile/0/000"))
+        // A level file cut short (a torn write): the proof that reads the lost tile rebuilds the tiles.
+        #expect(truncate(merkle + "/level-0.tiles", 8192 + 100) == 0)
         let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
         try store.update()
+        #expect(try store.inclusionProof(leafIndex: 300, treeSize: size)
+            == MerkleProof.inclusion(leafIndex: 300, treeSize: size, source: reference))
+        #expect(Self.fileSize(merkle + "/level-0.tiles") == 2 * 8192, "rebuilt whole")
         #expect(try store.inclusionProof(leafIndex: 3, treeSize: size) == expectedProof)
 
         // A flipped byte in a partial tile: the stored root no longer matches, so opening rebuilds.
-        let partial = merkle + "/tile/0/002.p/88"
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: partial)))
-        bytes[5] ^= 1
-        try Data(bytes).write(to: URL(fileURLWithPath: partial))
+        try Self.flipEdgeByte(merkle)
         let reopened = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
         #expect(try reopened.update() == size)
         #expect(try reopened.rootHash(treeSize: size) == expectedRoot)
@@ -115,7 +135,7 @@ import Testing
         try MerkleTileStore(directory: merkle, logDirectory: log).update()
         let first = try Self.retain(from: 300, log: log)
         #expect(first > 0)
-        try Self.flipByte(merkle + "/tile/0/002.p/88")
+        try Self.flipEdgeByte(merkle)
         let files = try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted()
 
         let store = MerkleTileStore(directory: merkle, logDirectory: log)
@@ -129,7 +149,7 @@ import Testing
             #expect(firstOffset == first, "the error names where the local log starts")
         }
         #expect(try FileManager.default.subpathsOfDirectory(atPath: merkle).sorted() == files, "nothing deleted")
-        #expect(Self.exists(merkle + "/tile/0/000"))
+        #expect(Self.exists(merkle + "/level-0.tiles"))
     }
 
     /// `synchronize()` records a durable anchor before retention: damaged tiles above it are then rebuilt
@@ -148,12 +168,12 @@ import Testing
         _ = try Self.retain(from: 300, log: log)
 
         // A damaged stored edge: the anchor and the log after it give the tree again.
-        try Self.flipByte(merkle + "/tile/0/002.p/88")
+        try Self.flipEdgeByte(merkle)
         let reopened = MerkleTileStore(directory: merkle, logDirectory: log)
         #expect(try reopened.update() == size)
         #expect(try reopened.rootHash(treeSize: size) == MerkleTree.rootHash(of: reference, treeSize: size))
         // A full tile above the anchor changed on disk: a proof that reads it rebuilds from the anchor.
-        try Self.flipByte(merkle + "/tile/0/001", at: 40)
+        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
         try reopened.rebuild()
         #expect(try reopened.inclusionProof(leafIndex: 257, treeSize: size)
             == MerkleProof.inclusion(leafIndex: 257, treeSize: size, source: reference))
@@ -169,31 +189,106 @@ import Testing
         let merkle = directory.appending("merkle")
         let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
         try store.update()
-        try Self.flipByte(merkle + "/tile/0/000", at: 100)
+        try Self.flipByte(merkle + "/level-0.tiles", at: 100)
         #expect(try store.synchronize() == UInt64(Self.eventCount))
-        let tile = [UInt8](try Data(contentsOf: URL(fileURLWithPath: merkle + "/tile/0/000")))
+        let tile = Array(try Self.contents(merkle + "/level-0.tiles").prefix(8192))
         #expect(tile == (0..<256).flatMap { reference.leafHashes[$0] }, "rebuilt before it was made durable")
     }
 
-    /// Between checkpoints the server folds without persisting: full tiles are written as they fill, the
-    /// partial tiles and `tree-size` only when persisting.
-    @Test func partialTilesAreWrittenOnlyWhenPersisting() async throws {
+    /// Between checkpoints the server folds without persisting: full tiles are written as they fill,
+    /// `tree-size` (with the partial tiles) only when persisting.
+    @Test func treeSizeIsWrittenOnlyWhenPersisting() async throws {
         let directory = TemporaryDirectory()
         _ = try await Self.makeLog(directory)
         let merkle = directory.appending("merkle")
+        let level0 = merkle + "/level-0.tiles"
         let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
         #expect(try store.update(to: 300, persisting: false) == 300)
-        #expect(Self.exists(merkle + "/tile/0/000"))
-        #expect(!Self.exists(merkle + "/tile/0/001.p/44"))
+        #expect(Self.fileSize(level0) == 8192)
         #expect(!Self.exists(merkle + "/tree-size"))
         #expect(try store.update(to: 300) == 300)
-        #expect(Self.exists(merkle + "/tile/0/001.p/44"))
-        #expect(Self.exists(merkle + "/tree-size"))
+        #expect(try Self.storedTree(merkle).edge.map(\.count) == [44 * 32, 1 * 32])
         #expect(try store.update(to: 513, persisting: false) == 513)
-        #expect(Self.exists(merkle + "/tile/0/001"))
-        #expect(Self.exists(merkle + "/tile/0/001.p/44"), "the stored size's partial tile stays until the next persist")
+        #expect(Self.fileSize(level0) == 2 * 8192)
+        #expect(try Self.storedTree(merkle).treeSize == 300, "the stored size stays until the next persist")
         #expect(try store.update(to: 513) == 513)
-        #expect(!Self.exists(merkle + "/tile/0/001.p/44"))
-        #expect(Self.exists(merkle + "/tile/0/002.p/1"))
+        #expect(try Self.storedTree(merkle).edge.map(\.count) == [1 * 32, 2 * 32])
+    }
+
+    /// Writes the earlier layout for the first `size` leaves: a file per tile (`tile/<L>/<N>[.p/<W>]`) and
+    /// `tree-size` of the size and root only.
+    static func writeLegacyTiles(_ reference: MerkleLeafHashes, size: Int, to merkle: String) throws {
+        func write(_ bytes: [UInt8], _ path: String) throws {
+            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: path))
+        }
+        var builder = MerkleTileBuilder()
+        for index in 0..<size {
+            try builder.append(leafHash: reference.leafHashes[index]) { tile, bytes in try write(bytes, merkle + "/" + tile.path) }
+        }
+        for (tile, bytes) in builder.partialTiles { try write(bytes, merkle + "/" + tile.path) }
+        try write(Array("\(size)\n\(Data(builder.rootHash).base64EncodedString())\n".utf8), merkle + "/tree-size")
+    }
+
+    /// A directory of the earlier layout is converted at the first update: its tiles are the only copy
+    /// once retention removed the log's start, so the proofs that need them must come from the copy.
+    @Test func theEarlierLayoutIsConverted() async throws {
+        let directory = TemporaryDirectory()
+        let reference = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let log = directory.appending("log")
+        try Self.writeLegacyTiles(reference, size: Self.eventCount, to: merkle)
+        #expect(try Self.retain(from: 300, log: log) > 0)
+        let size = UInt64(Self.eventCount)
+        let store = MerkleTileStore(directory: merkle, logDirectory: log)
+        #expect(try store.update() == size)
+        #expect(!Self.exists(merkle + "/tile"), "the earlier layout is removed once copied")
+        #expect(try Self.contents(merkle + "/level-0.tiles") == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
+        #expect(try Self.storedTree(merkle).edge.map(\.count) == [88 * 32, 2 * 32], "the partial tiles moved into tree-size")
+        #expect(try store.inclusionProof(leafIndex: 3, treeSize: size) == MerkleProof.inclusion(leafIndex: 3, treeSize: size, source: reference))
+        #expect(try store.consistencyProof(from: 10, to: size) == MerkleProof.consistency(from: 10, to: size, source: reference))
+    }
+
+    /// A conversion cut short (level files written, `tile/` still there) is done again at the next open;
+    /// `verify`'s audit converts too, and then finds nothing wrong.
+    @Test func anInterruptedConversionIsDoneAgain() async throws {
+        let directory = TemporaryDirectory()
+        let reference = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        try Self.writeLegacyTiles(reference, size: Self.eventCount, to: merkle)
+        try Data(repeating: 0xFF, count: 3 * 8192 + 17).write(to: URL(fileURLWithPath: merkle + "/level-0.tiles"))
+        let audit = try MerkleTileStore(directory: merkle, logDirectory: directory.appending("log")).audit()
+        #expect(audit.problems.isEmpty, "\(audit.problems)")
+        #expect(audit.treeSize == 600 && audit.checkedTileCount == 4)
+        #expect(!Self.exists(merkle + "/tile"))
+        #expect(try Array(Self.contents(merkle + "/level-0.tiles").prefix(2 * 8192)) == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
+    }
+
+    /// Tile paths of the earlier layout with more than three digits (`x001/234` is tile 1234) land at their
+    /// index; partial tiles, temporary files, short tiles and foreign names are left out.
+    @Test func theEarlierLayoutsPathsAreRead() throws {
+        let directory = TemporaryDirectory()
+        let merkle = directory.appending("merkle")
+        let first = [UInt8](repeating: 1, count: 8192)
+        let second = [UInt8](repeating: 2, count: 8192)
+        let files: [(String, [UInt8])] = [
+            ("tile/0/x001/234", first), ("tile/0/005", second), ("tile/0/006", [UInt8](repeating: 3, count: 100)),
+            ("tile/0/x001/235.tmp-77", first), ("tile/0/007.p/3", first), ("tile/0/xabc/007", first), ("tile/1/x001/000", second),
+        ]
+        for (path, bytes) in files {
+            let full = merkle + "/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(bytes).write(to: URL(fileURLWithPath: full))
+        }
+        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        try store.locked { _ in }
+        #expect(!Self.exists(merkle + "/tile"))
+        let level0 = try Self.contents(merkle + "/level-0.tiles")
+        #expect(level0.count == 1235 * 8192)
+        #expect(Array(level0[(1234 * 8192)...]) == first)
+        #expect(Array(level0[(5 * 8192)..<(6 * 8192)]) == second)
+        #expect(level0[(6 * 8192)..<(1234 * 8192)].allSatisfy { $0 == 0 }, "nothing else copied")
+        let level1 = try Self.contents(merkle + "/level-1.tiles")
+        #expect(level1.count == 1001 * 8192 && Array(level1[(1000 * 8192)...]) == second)
     }
 }

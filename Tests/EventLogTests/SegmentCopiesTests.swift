@@ -35,12 +35,14 @@ import Testing
 
     @Test func copiesDifferingOnlyInCreationTimeHoldTheSameRecords() async throws {
         let segment = try await Self.sealedSegment()
-        let itself = SegmentCopies.holdSameRecords(segment, segment)
-        #expect(itself)
+        // The digest returned is the whole archived copy's (one pass over it).
+        let itself = SegmentCopies.digest(ofCopy: segment, holdingSameRecordsAs: segment)
+        #expect(itself == SHA256.hash(segment))
         let otherTime = Self.resealed(segment) { bytes, _ in bytes[24] ^= 0x5a }
-        let differs = otherTime != segment, forward = SegmentCopies.holdSameRecords(otherTime, segment)
-        let backward = SegmentCopies.holdSameRecords(segment, otherTime)
-        #expect(differs && forward && backward)
+        let forward = SegmentCopies.digest(ofCopy: otherTime, holdingSameRecordsAs: segment)
+        let backward = SegmentCopies.digest(ofCopy: segment, holdingSameRecordsAs: otherTime)
+        #expect(otherTime != segment)
+        #expect(forward == SHA256.hash(otherTime) && backward == SHA256.hash(segment))
     }
 
     @Test func anyOtherDifferenceMakesThemTwo() async throws {
@@ -54,13 +56,15 @@ import Testing
             ("the footer's record count", { bytes, footerStart in bytes[footerStart + 16] ^= 0x01 }),
         ]
         for (name, change) in changes {
-            let same = SegmentCopies.holdSameRecords(Self.resealed(segment, change), segment)
-            #expect(!same, "\(name)")
+            let same = SegmentCopies.digest(ofCopy: Self.resealed(segment, change), holdingSameRecordsAs: segment)
+            #expect(same == nil, "\(name)")
         }
-        // A copy whose footer digest does not match its bytes is no intact copy either.
-        var stale = segment
-        stale[24] ^= 0x5a
-        let staleSame = SegmentCopies.holdSameRecords(stale, segment)
-        #expect(!staleSame)
+        // An archived copy whose footer digest does not match its bytes is no intact copy either: another
+        // creation time under a header CRC made to match, the original footer (its digest, its CRC) kept.
+        let footerStart = segment.count - RecordFrame.headerSizeBytes - RecordFrame.footerBodySizeBytes
+        var stale = Self.resealed(segment) { bytes, _ in bytes[24] ^= 0x5a }
+        stale.replaceSubrange(footerStart..., with: segment[footerStart...])
+        let staleSame = SegmentCopies.digest(ofCopy: stale, holdingSameRecordsAs: segment)
+        #expect(staleSame == nil)
     }
 }

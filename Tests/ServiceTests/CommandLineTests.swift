@@ -36,7 +36,7 @@ import Testing
         for (n, (organization, type)) in [("org_a", "user.login"), ("org_b", "security.account_locked"), ("org_a", "mfa.enabled")].enumerated() {
             lastEarlyMs = try await publish(organization, type, n).1
         }
-        #expect(await DeliveryPromiseTests.eventually(seconds: 5) { DeliveryPromiseTests.wallClockMs > lastEarlyMs + 1 })
+        #expect(await eventually(seconds: 5) { DeliveryPromiseTests.wallClockMs > lastEarlyMs + 1 })
         var lateOffset: Int64 = -1
         for (n, (organization, type)) in [("org_b", "user.login"), ("org_a", "security.suspicious_login"), ("org_b", "mfa.enabled")].enumerated() {
             let (offset, _) = try await publish(organization, type, 10 + n)

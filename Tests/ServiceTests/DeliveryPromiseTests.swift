@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import HTTPClient
 import Delivery
 import EventLog
@@ -13,16 +14,6 @@ import Testing
 @Suite(.serialized, .timeLimit(.minutes(3)), .stopsReceivers) struct DeliveryPromiseTests {
     /// Milliseconds of the wall clock.
     static var wallClockMs: Int64 { Int64(Date().timeIntervalSince1970 * 1000) }
-
-    /// Waits (at most `seconds`) until `condition` holds; false when it never did.
-    static func eventually(seconds: Double = 30, _ condition: () async -> Bool) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if await condition() { return true }
-            try? await Task.sleep(nanoseconds: 20_000_000)
-        }
-        return await condition()
-    }
 
     /// Waits until each webhook's lane is settled: its cursor at the head, nothing in flight or unresolved (after that
     /// nothing more is sent until something is appended). False when one never settled within `seconds`.
@@ -102,7 +93,7 @@ import Testing
         let lastEarlyMs = try #require(early.last?.timestampMs)
         // The log stamps appends with the wall clock (never going back): once it has passed the last early
         // event, every later event is stamped after it.
-        #expect(await Self.eventually(seconds: 5) { Self.wallClockMs > lastEarlyMs + 1 }, "the wall clock passed the early events")
+        #expect(await eventually(seconds: 5) { Self.wallClockMs > lastEarlyMs + 1 }, "the wall clock passed the early events")
         var late: [(offset: Int64, timestampMs: Int64)] = []
         for n in 3..<6 { late.append(try await Self.publish(harness, token: token, n: n)) }
         #expect(late.allSatisfy { $0.timestampMs > lastEarlyMs } && late.count == 3)
@@ -119,7 +110,7 @@ import Testing
         #expect(replay.json?["event_count"]?.int64Value == head - late[0].offset)
         #expect(await receiver.wait { $0.count >= 9 }, "the three late events came again")
         // Settled: nothing in flight, nothing unresolved, the cursor at the head; then nothing more is sent.
-        #expect(await Self.eventually {
+        #expect(await eventually {
             let stats = await harness.send("GET", "/v1/webhooks/\(id)/stats", token: token).json
             return stats?["lag"]?.int64Value == 0 && stats?["in_flight"]?.int64Value == 0 && stats?["unresolved"]?.int64Value == 0
         }, "the replay settled")
@@ -164,7 +155,7 @@ import Testing
         let first = try await Self.publish(harness, token: token, n: 0)
         _ = try await Self.publish(harness, token: token, n: 1)
         let history = harness.service.dispatcher.history
-        #expect(await Self.eventually { history.statistics(webhookID: id).failed == 2 }, "both deliveries used their retries")
+        #expect(await eventually { history.statistics(webhookID: id).failed == 2 }, "both deliveries used their retries")
         let failed = await harness.send("GET", "/v1/webhooks/\(id)/deliveries?status=failed", token: token)
         let records = try #require(failed.json?["data"]?.arrayValue)
         #expect(records.count == 2)
@@ -189,7 +180,7 @@ import Testing
         let deliveryID = try #require(ascii["id"]?.stringValue)
         let retry = await harness.send("POST", "/v1/webhooks/\(id)/deliveries/\(deliveryID)/retry", token: token)
         #expect(retry.status == 202)
-        #expect(await Self.eventually { history.delivery(deliveryID, webhookID: id)?.status == .succeeded }, "the manual retry succeeded")
+        #expect(await eventually { history.delivery(deliveryID, webhookID: id)?.status == .succeeded }, "the manual retry succeeded")
         let record = await harness.send("GET", "/v1/webhooks/\(id)/deliveries?status=succeeded", token: token).json?["data"]?.arrayValue?.first
         #expect(record?["id"]?.stringValue == deliveryID)
         #expect(record?["attempts"]?.arrayValue?.compactMap { $0["attempt"]?.int64Value } == [1, 2, 3])
@@ -214,7 +205,7 @@ import Testing
                                                      extra: #","retry":{"max_retries":10,"initial_delay_ms":100,"max_delay_ms":100}"#)
         _ = try await Self.publish(harness, token: token, n: 0)
         // The failure handled (not only received) before the clock moves: the streak starts now.
-        #expect(await Self.eventually { harness.service.dispatcher.history.statistics(webhookID: id).consecutiveFailures >= 1 },
+        #expect(await eventually { harness.service.dispatcher.history.statistics(webhookID: id).consecutiveFailures >= 1 },
                 "failing from now on")
         // An hour short of five days: a new event fails twice. Its second attempt was sent after the first one's
         // answer was handled on the moved clock, which a disabled webhook never does.
@@ -228,7 +219,7 @@ import Testing
         shiftMs.store((5 * 24 + 1) * 3_600_000, ordering: .relaxed)
         let renewed = try await harness.token(organization: "org_a")
         _ = try await Self.publish(harness, token: renewed, n: 11)
-        let disabled = await Self.eventually { harness.service.webhooks.get(id)?.status == .disabled }
+        let disabled = await eventually { harness.service.webhooks.get(id)?.status == .disabled }
         let statsText = String(decoding: await harness.send("GET", "/v1/webhooks/\(id)/stats", token: renewed).response.body, as: UTF8.self)
         #expect(disabled, "disabled after five days of failures; stats: \(statsText); received \(receiver.received.compactMap(\.offset))")
         let shown = await harness.send("GET", "/v1/webhooks/\(id)", token: renewed)
@@ -236,7 +227,7 @@ import Testing
         #expect(shown.json?["status_reason"]?.stringValue?.contains("failing continuously since") == true,
                 "\(String(decoding: shown.response.body, as: UTF8.self))")
         // Operators learn of it as an operational event in the organization.
-        #expect(await Self.eventually {
+        #expect(await eventually {
             let events = await harness.send("GET", "/v1/events?type=webhook.disabled", token: renewed).json?["data"]?.arrayValue ?? []
             return events.contains { $0["data"]?["webhook_id"]?.stringValue == id && $0["data"]?["reason"]?.stringValue?.contains("failing") == true }
         }, "webhook.disabled with the reason")

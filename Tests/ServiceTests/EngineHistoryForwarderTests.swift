@@ -36,18 +36,46 @@ import Testing
         }
     }
 
+    /// A one-node nats-server, the engine bound to it, and another process: a receiver answering an empty history.
+    struct EngineWithOtherProcess {
+        let cluster: NATSServerCluster
+        let engine: EngineBinding
+        let other: Receiver
+
+        static func start() async throws -> EngineWithOtherProcess {
+            let cluster = try await NATSServerCluster(nodeCount: 1)
+            do {
+                let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
+                return EngineWithOtherProcess(cluster: cluster, engine: try await EngineBinding.open(servers: cluster.url, logger: .discarding),
+                                              other: other)
+            } catch {
+                cluster.stop()
+                throw error
+            }
+        }
+
+        /// Makes the engine's lease of `webhookID` name the other process (`other-process`), which advertises its
+        /// address in the engine's `ARGUS_PROCESSES`: it delivers the webhook.
+        func deliveredByOther(_ webhookID: String) async throws {
+            try await engine.leases.bucket.put(webhookID, Array("other-process".utf8))
+            try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+        }
+
+        func stop() {
+            engine.connection.close()
+            cluster.stop()
+        }
+    }
+
     /// Against a real nats-server: the engine's lease bucket names another process, which answers at its
     /// advertised address; once this process's own lease book says it delivers the webhook, the request
     /// is answered here without a read of the engine's lease (or a request to the other process).
     @Test(.enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"), .timeLimit(.minutes(2)))
     func aWebhookDeliveredHereIsAnsweredHereWithoutAskingTheEngine() async throws {
-        let cluster = try await NATSServerCluster(nodeCount: 1)
-        defer { cluster.stop() }
-        let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
-        let engine = try await EngineBinding.open(servers: cluster.url, logger: .discarding)
-        defer { engine.connection.close() }
-        try await engine.leases.bucket.put("wh_1", Array("other-process".utf8))
-        try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+        let setup = try await EngineWithOtherProcess.start()
+        defer { setup.stop() }
+        let (engine, other) = (setup.engine, setup.other)
+        try await setup.deliveredByOther("wh_1")
         let forwarder = EngineHistoryForwarder(processes: engine.processes, leases: engine.leases.bucket, holder: "this-process")
         let request = HTTPRequest(method: "GET", target: "/v1/webhooks/wh_1/deliveries?limit=5",
                                   headers: HTTPHeaders([("Authorization", "Bearer tok_1")]))
@@ -73,18 +101,15 @@ import Testing
     /// (no lease was read), and nothing was forwarded. The owner's token still gets the holder's answer.
     @Test(.enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"), .timeLimit(.minutes(2)))
     func anotherOrganizationsWebhookIsNotFoundAndNotForwarded() async throws {
-        let cluster = try await NATSServerCluster(nodeCount: 1)
-        defer { cluster.stop() }
-        let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
-        let engine = try await EngineBinding.open(servers: cluster.url, logger: .discarding)
-        defer { engine.connection.close() }
+        let setup = try await EngineWithOtherProcess.start()
+        defer { setup.stop() }
+        let (engine, other) = (setup.engine, setup.other)
         let harness = try ServiceHarness { $0.engine = engine }
         defer { harness.close(); harness.removeDirectory() }
         let stranger = try await harness.token(organization: "org_a")
         let owner = try await harness.token(organization: "org_b")
         let id = try #require(await harness.createWebhook(token: owner).json?["id"]?.stringValue)
-        try await engine.leases.bucket.put(id, Array("other-process".utf8))
-        try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+        try await setup.deliveredByOther(id)
         let unknown = "wh_" + String(repeating: "0", count: id.utf8.count - 3)
 
         /// Status, code, header names and body (the id in it replaced) of the answer for `webhookID`.

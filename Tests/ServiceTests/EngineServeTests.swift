@@ -52,12 +52,7 @@ struct EngineServeTests {
             var tokens: [String] = []
             for server in [first, second] {
                 // The second learns the admin client from the engine within a few seconds.
-                let deadline = Date().addingTimeInterval(20)
-                var token: String?
-                while token == nil && Date() < deadline {
-                    token = try await ServeDurabilityTests.token(server, adminID, adminSecret).1
-                    if token == nil { try await Task.sleep(nanoseconds: 100_000_000) }
-                }
+                let token = try await eventuallyValue(seconds: 20, pollSeconds: 0.1) { try await ServeDurabilityTests.token(server, adminID, adminSecret).1 }
                 tokens.append(try #require(token, "the admin client reached \(server.base) within 20 s"))
             }
             return Pair(cluster: cluster, servers: [first, second], tokens: tokens, directories: directories, adminID: adminID, adminSecret: adminSecret)
@@ -85,7 +80,7 @@ struct EngineServeTests {
         #expect(created == 201)
         _ = try #require(webhook?["id"]?.stringValue)
         // The webhook reaches the other process; one of the two takes its lease.
-        let victim = try #require(try await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
+        let victim = try #require(await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
         let survivor = 1 - victim
 
         // clients create|list|delete --engine work on the engine directly; serve processes follow within seconds.
@@ -97,22 +92,16 @@ struct EngineServeTests {
         let listed = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "list", "--engine", pair.cluster.url, "--org", "org_b"], timeoutSeconds: 60)
         #expect(listed.output.contains(clientID) && !listed.output.contains(clientSecret))
         let survivorServer = pair.servers[survivor]  // both run still
-        var clientToken: String?
-        let tokenDeadline = Date().addingTimeInterval(20)
-        while clientToken == nil && Date() < tokenDeadline {
-            clientToken = try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
-            if clientToken == nil { try await Task.sleep(nanoseconds: 100_000_000) }
+        let clientToken = try await eventuallyValue(seconds: 20, pollSeconds: 0.1) {
+            try await ServeDurabilityTests.token(survivorServer, clientID, clientSecret).1
         }
         let token = try #require(clientToken, "the serve process learned the new client within 20 s")
         #expect(await Self.publish(1_000, to: survivorServer, token: token) == nil, "org_a is not org_b's")
         let deleted = try await ChildProcess.run(BuiltProduct.argusEvents, ["clients", "delete", "--engine", pair.cluster.url, "--client-id", clientID],
                                                  timeoutSeconds: 60)
         #expect(deleted.status == 0, "\(deleted.errors)")
-        var refused = false
-        let refusedDeadline = Date().addingTimeInterval(20)
-        while !refused && Date() < refusedDeadline {
-            refused = try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
-            if !refused { try await Task.sleep(nanoseconds: 100_000_000) }
+        let refused = try await eventually(seconds: 20, pollSeconds: 0.1) {
+            try await RawHTTP.request("GET", survivorServer.base + "/v1/events", token: token).0 == 401
         }
         #expect(refused, "the deleted client's token answers 401 within 20 s")
 
@@ -165,11 +154,11 @@ struct EngineServeTests {
         // until it succeeds, for at most 120 s.
         var offsets: [Int64] = []
         var tailed: (status: Int32?, output: String, errors: String)?
-        let tailDeadline = Date().addingTimeInterval(120)
-        while tailed?.status != 0 && Date() < tailDeadline {
+        _ = try await eventually(seconds: 120, pollSeconds: 0) {
             let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
             offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
             tailed = tail
+            return tail.status == 0
         }
         #expect(tailed?.status == 0, "tail --engine succeeded within 120 s: \(tailed?.errors.suffix(500) ?? "")")
         #expect(!offsets.isEmpty && offsets == Array(0..<Int64(offsets.count)), "the stream's offsets are dense from 0")
@@ -254,22 +243,19 @@ struct EngineServeTests {
         let connection = try await NATSConnection.connect(servers: pair.cluster.url)
         defer { connection.close() }
         let bucket = KeyValueBucket(jetStream: JetStream(connection: connection), name: "ARGUS_TOKENS")
-        var engineBack = false
-        let engineDeadline = Date().addingTimeInterval(120)
-        while !engineBack && Date() < engineDeadline {
+        let engineBack = await eventually(seconds: 120, pollSeconds: 0.5) {
             do {
                 _ = try await bucket.get("probe")  // nil (no such key) is an answer too
-                engineBack = true
+                return true
             } catch {
-                try await Task.sleep(nanoseconds: 500_000_000)
+                return false
             }
         }
         try #require(engineBack, "the restarted engine's tokens bucket answered within 120 s")
         var status = 0
-        let deadline = Date().addingTimeInterval(60)
-        while status != 200 && Date() < deadline {
+        _ = try await eventually(seconds: 60, pollSeconds: 0.5) {
             status = try await revoke()
-            if status != 200 { try await Task.sleep(nanoseconds: 500_000_000) }
+            return status == 200
         }
         #expect(status == 200, "the retry was recorded within 60 s of the engine answering: \(first.process.standardError.suffix(1500))")
         // The other process hears of it when the bucket rings or at its next poll (2 s); right after a restart of
@@ -281,22 +267,18 @@ struct EngineServeTests {
     /// The status of `GET /v1/events` with `token` at `server`, asked again until it is 401 (at most `seconds`).
     static func statusOnceRefused(_ server: Server, token: String, seconds: Double = 10) async throws -> Int {
         var status = 0
-        let deadline = Date().addingTimeInterval(seconds)
-        while status != 401 && Date() < deadline {
+        _ = try await eventually(seconds: seconds, pollSeconds: 0.05) {
             status = try await RawHTTP.request("GET", server.base + "/v1/events?limit=1", token: token).0
-            if status != 401 { try await Task.sleep(nanoseconds: 50_000_000) }
+            return status == 401
         }
         return status
     }
 
     /// Waits (at most `seconds`) until `server`'s log holds `text`; the seconds it took, or nil.
-    static func waitForLog(_ server: Server, _ text: String, seconds: Double = 30, count: Int = 1) async throws -> Double? {
+    static func waitForLog(_ server: Server, _ text: String, seconds: Double = 30, count: Int = 1) async -> Double? {
         let started = Date()
-        while Date().timeIntervalSince(started) < seconds {
-            if server.process.standardError.components(separatedBy: text).count - 1 >= count { return Date().timeIntervalSince(started) }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return nil
+        let logged = await eventually(seconds: seconds, pollSeconds: 0.05) { server.process.standardError.components(separatedBy: text).count - 1 >= count }
+        return logged ? Date().timeIntervalSince(started) : nil
     }
 
     /// The segments of a data directory as `segments --format json` prints them: base and last offsets.
@@ -312,20 +294,15 @@ struct EngineServeTests {
     static let continuing = "sealing: continuing from the engine's seal record"
 
     /// Which of the pair logged `text` first seen (waits at most `seconds`), or nil.
-    static func firstToLog(_ text: String, in pair: Pair, seconds: Double = 30) async throws -> Int? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let index = pair.servers.firstIndex(where: { $0.process.standardError.contains(text) }) { return index }
-            try await Task.sleep(nanoseconds: 50_000_000)
-        }
-        return nil
+    static func firstToLog(_ text: String, in pair: Pair, seconds: Double = 30) async -> Int? {
+        await eventuallyValue(seconds: seconds, pollSeconds: 0.05) { pair.servers.firstIndex { $0.process.standardError.contains(text) } }
     }
 
     /// Which of the pair became the sealer (waits at most 30 s), or nil.
-    static func electedSealer(_ pair: Pair) async throws -> Int? { try await firstToLog(continuing, in: pair) }
+    static func electedSealer(_ pair: Pair) async -> Int? { await firstToLog(continuing, in: pair) }
 
     /// Which of the pair took a webhook's delivery lease (waits at most 30 s), or nil.
-    static func deliveryLeaseHolder(_ pair: Pair) async throws -> Int? { try await firstToLog("delivery lease taken", in: pair) }
+    static func deliveryLeaseHolder(_ pair: Pair) async -> Int? { await firstToLog("delivery lease taken", in: pair) }
 
     @Test func oneElectedSealerRecordsItsSealsAndArchivesAndAnotherTakesOverWhenItIsKilled() async throws {
         let archive = ServeDurabilityTests.directory("engine-archive")
@@ -333,7 +310,7 @@ struct EngineServeTests {
         let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1"])
         defer { pair.stop() }
         let continuing = Self.continuing
-        let victim = try #require(try await Self.electedSealer(pair), "one process became the sealer within 30 s")
+        let victim = try #require(await Self.electedSealer(pair), "one process became the sealer within 30 s")
         let survivor = 1 - victim
         #expect(!pair.servers[survivor].process.standardError.contains("sealer lease taken"), "only one process holds the sealer lease")
 
@@ -342,20 +319,20 @@ struct EngineServeTests {
             let server = n % 2
             #expect(await Self.publish(n, to: pair.servers[server], token: pair.tokens[server]) != nil)
         }
-        #expect(try await Self.waitForLog(pair.servers[victim], "seal recorded in the engine") != nil, "the sealer recorded a seal within 30 s")
+        #expect(await Self.waitForLog(pair.servers[victim], "seal recorded in the engine") != nil, "the sealer recorded a seal within 30 s")
         #expect(!pair.servers[survivor].process.standardError.contains("seal recorded in the engine"), "only the sealer records seals")
-        #expect(try await Self.waitForLog(pair.servers[victim], "segments up to offset") != nil, "the sealer archived within 30 s")
+        #expect(await Self.waitForLog(pair.servers[victim], "segments up to offset") != nil, "the sealer archived within 30 s")
         #expect(!pair.servers[survivor].process.standardError.contains("segments up to offset"), "only the sealer archives")
 
         // kill -9 of the sealer: the survivor takes the role over from the engine's record within the lease's reach.
         pair.servers[victim].kill9()
-        let takeover = try await Self.waitForLog(pair.servers[survivor], continuing, seconds: 40)
+        let takeover = await Self.waitForLog(pair.servers[survivor], continuing, seconds: 40)
         #expect(takeover != nil, "the survivor took the sealer role over within 40 s of the kill")
         for n in 150..<300 {
             #expect(await Self.publish(n, to: pair.servers[survivor], token: pair.tokens[survivor]) != nil)
         }
-        #expect(try await Self.waitForLog(pair.servers[survivor], "seal recorded in the engine") != nil, "the new sealer records its seals")
-        #expect(try await Self.waitForLog(pair.servers[survivor], "segments up to offset") != nil, "the new sealer archives, continuing the archive")
+        #expect(await Self.waitForLog(pair.servers[survivor], "seal recorded in the engine") != nil, "the new sealer records its seals")
+        #expect(await Self.waitForLog(pair.servers[survivor], "segments up to offset") != nil, "the new sealer archives, continuing the archive")
         #expect(!pair.servers[survivor].process.standardError.contains("archiving to"), "no archiving failure: \(pair.servers[survivor].process.standardError.suffix(2000))")
 
         // The new sealer's segments are dense from 0, and verify passes on them.
@@ -409,7 +386,7 @@ struct EngineServeTests {
         let pair = try await Self.startPair(segmentBytes: 4096, extraArguments: ["--archive-target", "file://" + archive, "--archive-interval-seconds", "1",
                                                                                  "--retention-bytes", String(retentionBytes)])
         defer { pair.stop() }
-        let follower = 1 - (try #require(try await Self.electedSealer(pair), "one process became the sealer within 30 s"))
+        let follower = 1 - (try #require(await Self.electedSealer(pair), "one process became the sealer within 30 s"))
         let directory = pair.directories[follower]
         // Only segments the archive holds are ever deleted: checked at every look at the follower's copy, while
         // events are published and while the copy shrinks (the copy read first, then the archive, which only grows).
@@ -429,16 +406,15 @@ struct EngineServeTests {
 
         // The follower's copy shrinks to the retention bound (plus the active segment).
         var local = look()
-        let boundedDeadline = Date().addingTimeInterval(60)
-        while (local.bytes > retentionBytes + 4096 || (local.firstBase ?? 0) == 0) && Date() < boundedDeadline {
-            try await Task.sleep(nanoseconds: 200_000_000)
+        _ = await eventually(seconds: 60, pollSeconds: 0.2) {
             local = look()
+            return local.bytes <= retentionBytes + 4096 && (local.firstBase ?? 0) > 0
         }
         #expect(local.bytes <= retentionBytes + 4096, "the follower's copy is bounded within 60 s: \(local.bytes) bytes")
         #expect(try #require(local.firstBase) > 0, "the follower deleted its oldest sealed segments")
         #expect(deletedBeyondArchive == nil,
                 "only segments the archive holds were deleted: the copy started at \(deletedBeyondArchive?.firstBase ?? 0) with the archive at \(deletedBeyondArchive?.archivedNextOffset ?? 0)")
-        #expect(try await Self.waitForLog(pair.servers[follower], "retention deleted", seconds: 10) != nil, "the follower logs its retention")
+        #expect(await Self.waitForLog(pair.servers[follower], "retention deleted", seconds: 10) != nil, "the follower logs its retention")
         #expect(!pair.servers[follower].process.standardError.contains("segments up to offset"), "the follower uploads nothing")
 
         // Every event is still listed at the follower, the deleted ones read back from the archive.
@@ -466,17 +442,12 @@ struct EngineServeTests {
         let connection = try await NATSConnection.connect(servers: cluster.url)
         defer { connection.close() }
         let jetStream = JetStream(connection: connection)
-        var meta: KeyValueBucket?
-        let deadline = Date().addingTimeInterval(30)
-        while meta == nil && Date() < deadline {
-            meta = try? await KeyValueBucket.create("ARGUS_META", in: jetStream)
-            if meta == nil { try await Task.sleep(nanoseconds: 200_000_000) }
-        }
+        let meta = await eventuallyValue(seconds: 30, pollSeconds: 0.2) { try? await KeyValueBucket.create("ARGUS_META", in: jetStream) }
         let bucket = try #require(meta, "JetStream answered within 30 s")
         try await bucket.put("seal", Array(#"{"next_offset":1,"chain_sha256":"\#(String(repeating: "0", count: 64))","holder":"x"}"#.utf8))
         let server = try await Server.start(dataDirectory: directory, firstStart: true, extraArguments: ["--engine", cluster.url])
         defer { server.kill9() }
-        #expect(try await Self.waitForLog(server, "differs from the engine's seal record") != nil, "the mismatch is reported within 30 s")
+        #expect(await Self.waitForLog(server, "differs from the engine's seal record") != nil, "the mismatch is reported within 30 s")
         #expect(!server.process.standardError.contains("sealing: continuing"))
 
         // The first process published its checkpoint key: a data directory that signs with another key is refused.
@@ -514,7 +485,7 @@ struct EngineServeTests {
             body: #"{"url":"\#(receiver.url)","organization_id":"*","event_types":["user.*"]}"#)
         #expect(created == 201)
         let id = try #require(webhook?["id"]?.stringValue)
-        let delivering = try #require(try await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
+        let delivering = try #require(await Self.deliveryLeaseHolder(pair), "a process took the webhook's lease within 30 s")
         let other = 1 - delivering
         for n in 0..<5 { #expect(await Self.publish(n, to: pair.servers[n % 2], token: pair.tokens[n % 2]) != nil) }
         #expect(await receiver.wait(seconds: 30) { $0.count >= 5 }, "five deliveries within 30 s")
@@ -522,12 +493,10 @@ struct EngineServeTests {
         // Asked at the process that does not deliver: the delivering one answers (its address is in ARGUS_PROCESSES).
         let port = try #require(URL(string: pair.servers[other].base)?.port)
         var answered: RawHTTP.Reply?
-        let deadline = Date().addingTimeInterval(20)
-        while Date() < deadline {
+        _ = await eventually(seconds: 20, pollSeconds: 0.2) {
             answered = await RawHTTP.exchange(port: UInt16(port), "GET", "/v1/webhooks/\(id)/deliveries?limit=100",
                                               headers: [("Authorization", "Bearer \(pair.tokens[other])")], timeoutSeconds: 30)
-            if let count = answered?.body?["data"]?.arrayValue?.count, count >= 5 { break }
-            try await Task.sleep(nanoseconds: 200_000_000)
+            return (answered?.body?["data"]?.arrayValue?.count ?? 0) >= 5
         }
         let reply = try #require(answered)
         #expect(reply.status == 200 && (reply.body?["data"]?.arrayValue?.count ?? 0) >= 5,

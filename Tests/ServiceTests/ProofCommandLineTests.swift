@@ -80,16 +80,22 @@ import Testing
         #expect(clean.output.contains("the hash tiles match the log (4 checked, tree size 600)"), "\(clean.output)")
         #expect(clean.output.contains("the checkpoint at size 600 is signed by"), "\(clean.output)")
 
-        // A flipped byte in a full tile, and a missing partial tile: both named, exit 1.
-        let tile = root + "/merkle/tile/0/001"
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tile)))
-        bytes[40] ^= 1
-        try Data(bytes).write(to: URL(fileURLWithPath: tile))
-        try FileManager.default.removeItem(atPath: root + "/merkle/tile/0/002.p/88")
+        // A flipped byte in a full tile (level 0's file, tile 1), and in a partial tile (tree-size's line for
+        // level 0): both named, exit 1.
+        let tiles = root + "/merkle/level-0.tiles"
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tiles)))
+        bytes[8192 + 40] ^= 1
+        try Data(bytes).write(to: URL(fileURLWithPath: tiles))
+        let treeSize = root + "/merkle/tree-size"
+        var lines = try String(contentsOfFile: treeSize, encoding: .utf8).components(separatedBy: "\n")
+        var edge = [UInt8](try #require(Data(base64Encoded: lines[2])))
+        edge[3] ^= 1
+        lines[2] = Data(edge).base64EncodedString()
+        try Data(lines.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: treeSize))
         let damaged = try await Self.run(["verify"] + data)
         #expect(damaged.status == 1)
-        #expect(damaged.output.contains("tile/0/001: differs from the hashes of the log"), "\(damaged.output)")
-        #expect(damaged.output.contains("tile/0/002.p/88: missing"), "\(damaged.output)")
+        #expect(damaged.output.contains("level-0.tiles at byte 8192 (tile/0/001): differs from the hashes of the log"), "\(damaged.output)")
+        #expect(damaged.output.contains("tree-size (tile/0/002.p/88): differs from the hashes of the log"), "\(damaged.output)")
 
         // The next checkpoint rebuilds the tiles; then a checkpoint the log does not hold (signed by the
         // log's own key over another root) is reported.

@@ -103,7 +103,7 @@ import ArgusTestSupport
         let numbers = { (deliveries: [Receiver.Delivery]) in Set(deliveries.compactMap { $0.json?["data"]?["n"]?.int64Value }) }
         #expect(await receiver.wait(seconds: 60) { numbers($0).count == total }, "every event arrived")
         let webhookID = try #require(webhook?["id"]?.stringValue)
-        #expect(await DeliveryPromiseTests.eventually(seconds: 30) {
+        #expect(await eventually(seconds: 30) {
             let stats = try? await Self.request("GET", server.base + "/v1/webhooks/\(webhookID)/stats", token: token).1
             return stats?["lag"]?.int64Value == 0 && stats?["in_flight"]?.int64Value == 0 && stats?["unresolved"]?.int64Value == 0
         }, "the lane settled: nothing more will be sent")

@@ -84,7 +84,7 @@ import Testing
         for (base, next) in zip(bases, bases.dropFirst()) where next <= 300 {
             try FileManager.default.removeItem(atPath: layout.log + "/" + SegmentName.log(baseOffset: base))
         }
-        let tile = layout.merkle + "/tile/0/000"
+        let tile = layout.merkle + "/level-0.tiles"
         var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: tile)))
         bytes[0] ^= 1
         try Data(bytes).write(to: URL(fileURLWithPath: tile))
