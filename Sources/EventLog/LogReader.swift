@@ -26,6 +26,13 @@ public struct LogReader: Sendable {
     public private(set) var nextOffset: UInt64 = 0
     private var minimumTimestampMs: Int64?
     private var retriedInvalid = false
+    /// The segment being read is behind the writer's active one (`activeExtent` named a later base; the active
+    /// base only grows): it is sealed and read to its end without taking the writer's lock again.
+    private var readingSealedSegment = false
+    /// Where a frame read bad at the end of the last segment, as a torn tail (a reader without a durable bound):
+    /// while the frame there still reads bad, the segment is still the last (the writer completes a frame
+    /// before it seals the segment and creates the next), so the directory is not listed again at each call.
+    private var tornTail: (base: UInt64, position: Int64)?
 
     /// Positions a reader in `directory` at `start`.
     /// - Parameter limit: when given, offsets at or above its value are not read (the durable head).
@@ -99,6 +106,7 @@ public struct LogReader: Sendable {
         }
         self.scanner = scanner
         segmentBase = base
+        readingSealedSegment = false
         nextOffset = start
         // Skip to `offset`.
         if timeMs == nil && offset > start {
@@ -128,10 +136,10 @@ public struct LogReader: Sendable {
         while true {
             if let limit, nextOffset >= limit() { return nil }
             guard var current = scanner, let base = segmentBase else { return nil }
-            if let extent = activeExtent?(), extent.baseOffset == base {
-                current.endBytes = extent.sizeBytes
-            } else {
-                current.endBytes = nil
+            if !readingSealedSegment, let activeExtent {
+                let extent = activeExtent()
+                current.endBytes = extent.baseOffset == base ? extent.sizeBytes : nil
+                readingSealedSegment = extent.baseOffset > base
             }
             let step = try current.next()
             scanner = current
@@ -142,6 +150,7 @@ public struct LogReader: Sendable {
                                          expectedOffset: nextOffset, reason: "found offset \(record.offset)")
                 }
                 retriedInvalid = false
+                tornTail = nil
                 nextOffset += 1
                 return record
             case .footer(_, let footerPosition, _):
@@ -169,8 +178,9 @@ public struct LogReader: Sendable {
                 // zero-filled space right now (its header in, the rest still zeros). While only zeros follow
                 // the end its length names, it is not written yet: read it again at the next call.
                 // Only in the last segment: a sealed one is never written again, so a bad frame there is damage.
-                if limit == nil, activeExtent == nil, try SegmentCatalog.baseOffsets(directory: directory).last == base,
+                if limit == nil, activeExtent == nil, try isLastSegment(base, tornAt: position),
                    try Recovery.isTornTail(file: current.file, position: position, fileSize: systemCall { try current.file.size() }) {
+                    tornTail = (base, position)
                     scanner = SegmentScanner(file: current.file, position: position)
                     return nil
                 }
@@ -178,5 +188,12 @@ public struct LogReader: Sendable {
                                      expectedOffset: nextOffset, reason: reason)
             }
         }
+    }
+
+    /// Whether `base` is the last segment in the directory, for a bad frame at `position` in it: listed, unless
+    /// the same frame read as a torn tail of the last segment before (`tornTail`).
+    private func isLastSegment(_ base: UInt64, tornAt position: Int64) throws(EventLogError) -> Bool {
+        if let tornTail, tornTail.base == base, tornTail.position == position { return true }
+        return try SegmentCatalog.baseOffsets(directory: directory).last == base
     }
 }

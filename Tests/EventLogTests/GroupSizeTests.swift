@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -42,17 +43,6 @@ import SystemIO
             return nil
         }
         return (options, synced)
-    }
-
-    static func zero(_ path: String, at position: Int, count: Int) throws {
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: path))
-        try handle.seek(toOffset: UInt64(position))
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: count))
-        try handle.close()
-    }
-
-    static func fileSize(_ path: String) throws -> Int {
-        try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
     }
 
     @Test func theLimitHoldsTheLargestFrame() {
@@ -110,16 +100,16 @@ import SystemIO
         let copy = try PreallocationTests.copyLive(source, to: "deep")
         log.close()
         // The index lost (it is not synced before sealing), so recovery reads the segment from its start.
-        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        try TestSupport.removeIndex(in: copy)
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
         let frames = try TestSupport.frames(of: segment)
         #expect(frames[39].position > 1536, "the zeroed sector lies inside the small records")
-        try Self.zero(segment, at: 1024, count: 512)
-        let sizeBefore = try Self.fileSize(segment)
+        try TestFiles.zero(segment, at: 1024, count: 512)
+        let sizeBefore = try TestFiles.sizeBytes(segment)
         #expect(throws: EventLogError.self, "acknowledged records after the sector: recovery stops, cuts nothing") {
             _ = try EventLog(directory: copy.path, options: Self.options())
         }
-        #expect(try Self.fileSize(segment) == sizeBefore, "nothing cut")
+        #expect(try TestFiles.sizeBytes(segment) == sizeBefore, "nothing cut")
         let report = try LogVerifier.verify(directory: copy.path)
         #expect(!report.isIntact, "verify reports the same damage: \(report.summary.notes)")
         #expect(!report.summary.notes.contains { $0.contains("torn tail") }, "\(report.summary.notes)")
@@ -132,7 +122,7 @@ import SystemIO
         let copy = try PreallocationTests.copyLive(source, to: "indexed")
         log.close()
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
-        try Self.zero(segment, at: 1024, count: 512)
+        try TestFiles.zero(segment, at: 1024, count: 512)
         // Recovery resumes after the last index entry: it never reads the sector and cuts nothing.
         let report = try LogVerifier.verify(directory: copy.path)
         #expect(!report.isIntact, "an indexed record follows the bad frame: \(report.summary.notes)")
@@ -154,11 +144,11 @@ import SystemIO
         #expect(synced.count >= 22, "20 single appends and a batch of at least two pieces: \(synced.count)")
         // The last piece's first sectors never reached the disk, its later ones did.
         let pieceStart = synced[synced.count - 2]
-        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        try TestSupport.removeIndex(in: copy)
         let copied = copy.appending(SegmentName.log(baseOffset: 0))
         let frames = try TestSupport.frames(of: copied)
         let keptCount = try #require(frames.firstIndex { $0.position == pieceStart })
-        try Self.zero(copied, at: pieceStart, count: (pieceStart / 512 + 2) * 512 - pieceStart)
+        try TestFiles.zero(copied, at: pieceStart, count: (pieceStart / 512 + 2) * 512 - pieceStart)
         let report = try LogVerifier.verify(directory: copy.path)
         #expect(report.isIntact && report.summary.notes.contains { $0.contains("torn tail at offset \(keptCount)") },
                 "\(report.summary.notes)")

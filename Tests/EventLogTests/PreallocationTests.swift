@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -15,10 +16,6 @@ import JSON
         return options
     }
 
-    static func fileSize(_ path: String) throws -> Int {
-        try #require(try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int)
-    }
-
     /// A copy of a live log's files (as a crash would leave them: nothing closed, the zeros in place).
     static func copyLive(_ source: TemporaryDirectory, to name: String) throws -> TemporaryDirectory {
         let copy = TemporaryDirectory(name)
@@ -34,7 +31,7 @@ import JSON
         for number in 0..<10 { _ = try await log.append(TestSupport.event(number)) }
         let segment = directory.appending(SegmentName.log(baseOffset: 0))
         let recordsEnd = Int(log.activeSegmentSizeBytes)
-        let size = try Self.fileSize(segment)
+        let size = try TestFiles.sizeBytes(segment)
         #expect(size > recordsEnd && size <= recordsEnd + Self.chunk, "zero-filled space after the last record: \(size), \(recordsEnd)")
         // A reader of another process (no durable bound) and one of this process both stop at the zeros.
         var outside = try LogReader(directory: directory.path, start: .beginning)
@@ -53,7 +50,7 @@ import JSON
         #expect(insideIDs == outsideIDs)
         #expect(try LogVerifier.verify(directory: directory.path).isIntact, "verify of a live log with its zeros")
         log.close()
-        #expect(try Self.fileSize(segment) == Int(try SegmentCatalog.summaries(directory: directory.path)[0].sizeBytes),
+        #expect(try TestFiles.sizeBytes(segment) == Int(try SegmentCatalog.summaries(directory: directory.path)[0].sizeBytes),
                 "closing cuts the zero-filled space")
     }
 
@@ -64,7 +61,7 @@ import JSON
         let segment = directory.appending(SegmentName.log(baseOffset: 0))
         for number in 0..<200 {
             _ = try await log.append(TestSupport.event(number))
-            let size = try Self.fileSize(segment)
+            let size = try TestFiles.sizeBytes(segment)
             let recordsEnd = Int(log.activeSegmentSizeBytes)
             #expect(size > recordsEnd && size <= recordsEnd + 4096, "after \(number): file \(size), records end \(recordsEnd)")
         }
@@ -75,7 +72,7 @@ import JSON
         let log = try EventLog(directory: directory.path, options: Self.options(preallocation: 0))
         defer { log.close() }
         for number in 0..<20 { _ = try await log.append(TestSupport.event(number)) }
-        #expect(try Self.fileSize(directory.appending(SegmentName.log(baseOffset: 0))) == Int(log.activeSegmentSizeBytes))
+        #expect(try TestFiles.sizeBytes(directory.appending(SegmentName.log(baseOffset: 0))) == Int(log.activeSegmentSizeBytes))
     }
 
     @Test func aSealedSegmentEndsWithItsFooter() async throws {
@@ -87,7 +84,7 @@ import JSON
         for summary in summaries.dropLast() {
             // `sealed` means the footer is the file's last frame: no zeros after it.
             #expect(summary.sealed, "segment \(summary.baseOffset)")
-            #expect(Int(summary.sizeBytes) == (try Self.fileSize(directory.appending(SegmentName.log(baseOffset: summary.baseOffset)))))
+            #expect(Int(summary.sizeBytes) == (try TestFiles.sizeBytes(directory.appending(SegmentName.log(baseOffset: summary.baseOffset)))))
         }
         let report = try LogVerifier.verify(directory: directory.path)
         #expect(report.isIntact)
@@ -101,7 +98,7 @@ import JSON
         let recordsEnd = Int(log.activeSegmentSizeBytes)
         let copy = try Self.copyLive(source, to: "crash")
         log.close()
-        #expect(try Self.fileSize(copy.appending(SegmentName.log(baseOffset: 0))) > recordsEnd, "the crash copy holds the zeros")
+        #expect(try TestFiles.sizeBytes(copy.appending(SegmentName.log(baseOffset: 0))) > recordsEnd, "the crash copy holds the zeros")
         let notes = Mutex<[String]>([])
         var options = Self.options()
         options.logger = Logger(minimumLevel: .debug) { line in notes.withLock { $0.append(line) } }
@@ -126,10 +123,7 @@ import JSON
         let copy = try Self.copyLive(source, to: "torn")
         log.close()
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try handle.seek(toOffset: UInt64((recordsEnd + frameEnd) / 2))
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: frameEnd - (recordsEnd + frameEnd) / 2))
-        try handle.close()
+        try TestFiles.zero(segment, at: (recordsEnd + frameEnd) / 2, count: frameEnd - (recordsEnd + frameEnd) / 2)
         let reopened = try EventLog(directory: copy.path, options: Self.options())
         #expect(reopened.nextOffset == 30, "the cut record is dropped, every earlier one kept")
         reopened.close()
@@ -144,51 +138,47 @@ import JSON
         log.close()
         // The 20th record's header zeroed: acknowledged records follow it, so it is no tail to cut. (Without
         // the index, recovery scans the segment from its start, not from the last index entry.)
-        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        try TestSupport.removeIndex(in: copy)
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
         let frame = try TestSupport.frames(of: segment)[20]
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try handle.seek(toOffset: UInt64(frame.position))
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: 8))
-        try handle.close()
+        try TestFiles.zero(segment, at: frame.position, count: 8)
         #expect(throws: EventLogError.self) { _ = try EventLog(directory: copy.path, options: Self.options()) }
         #expect(!(try LogVerifier.verify(directory: copy.path).isIntact))
     }
 
-    @Test func aReaderOfAnotherProcessWaitsForAFrameTheWriterIsCopyingIn() async throws {
+    /// A copy of a live log of 10 events whose 11th frame is half there: what a reader may see while the writer's
+    /// pwrite copies that frame over the zeros (its header and first bytes in, the rest still zeros: a CRC
+    /// mismatch, not an incomplete frame). Returns the copy, its segment, where the zeros start and the bytes
+    /// the copy writes there.
+    static func frameBeingCopied(_ name: String) async throws -> (copy: TemporaryDirectory, segment: String, position: Int, rest: [UInt8]) {
         let source = TemporaryDirectory()
-        let log = try EventLog(directory: source.path, options: Self.options())
+        let log = try EventLog(directory: source.path, options: options())
         for number in 0..<10 { _ = try await log.append(TestSupport.event(number)) }
         let recordsEnd = Int(log.activeSegmentSizeBytes)
         _ = try await log.append(TestSupport.event(10, organization: "org_" + String(repeating: "x", count: 200)))
         let frameEnd = Int(log.activeSegmentSizeBytes)
-        let copy = try Self.copyLive(source, to: "copying")
+        let copy = try copyLive(source, to: name)
         log.close()
-        // What a reader may see while the writer's pwrite copies the 11th frame over the zeros: its header
-        // and first bytes in, the rest still zeros (a CRC mismatch, not an incomplete frame).
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
         let middle = recordsEnd + 24
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try handle.seek(toOffset: UInt64(middle))
-        let rest = try #require(try handle.read(upToCount: frameEnd - middle))
-        try handle.seek(toOffset: UInt64(middle))
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: frameEnd - middle))
+        let rest = Array([UInt8](try Data(contentsOf: URL(fileURLWithPath: segment)))[middle..<frameEnd])
+        try TestFiles.zero(segment, at: middle, count: frameEnd - middle)
+        return (copy, segment, middle, rest)
+    }
+
+    @Test func aReaderOfAnotherProcessWaitsForAFrameTheWriterIsCopyingIn() async throws {
+        let (copy, segment, middle, rest) = try await Self.frameBeingCopied("copying")
         var reader = try LogReader(directory: copy.path, start: .beginning)
         var ids: [String] = []
         while let record = try reader.next() { ids.append(record.eventID) }
         #expect(ids == (0..<10).map { "evt_\($0)" }, "the frame being copied is not read yet, and is no error")
         #expect(try reader.next() == nil, "asked again while the frame is still being copied")
         // The copy finishes: the reader returns the record.
-        try handle.seek(toOffset: UInt64(middle))
-        try handle.write(contentsOf: rest)
-        try handle.close()
+        try TestFiles.write(rest, into: segment, at: middle)
         #expect(try reader.next()?.eventID == "evt_10")
         // Damage is still damage: a bad frame with records after it.
         let frame = try TestSupport.frames(of: segment)[5]
-        let corrupter = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try corrupter.seek(toOffset: UInt64(frame.position + 20))
-        try corrupter.write(contentsOf: [0xFF, 0xEE])
-        try corrupter.close()
+        try TestFiles.write([0xFF, 0xEE], into: segment, at: frame.position + 20)
         var damaged = try LogReader(directory: copy.path, start: .beginning)
         #expect(throws: EventLogError.self) { while try damaged.next() != nil {} }
     }
@@ -200,10 +190,7 @@ import JSON
         log.close()
         #expect(try SegmentCatalog.baseOffsets(directory: directory.path).count > 2)
         // A whole sector of the first (sealed) segment zeroed, as a failing disk might.
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: directory.appending(SegmentName.log(baseOffset: 0))))
-        try handle.seek(toOffset: 1024)
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: 512))
-        try handle.close()
+        try TestFiles.zero(directory.appending(SegmentName.log(baseOffset: 0)), at: 1024, count: 512)
         var reader = try LogReader(directory: directory.path, start: .beginning)
         #expect(throws: EventLogError.self, "a sealed segment is never written again: the reader must not wait there") {
             while try reader.next() != nil {}
@@ -224,16 +211,13 @@ import JSON
             try FileManager.default.copyItem(atPath: source.appending(name), toPath: copy.appending(name))
         }
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try handle.seekToEnd()
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: 512))
-        try handle.close()
+        try TestFiles.zero(segment, at: try TestFiles.sizeBytes(segment), count: 512)
         let reopened = try EventLog(directory: copy.path, options: Self.options(segmentSizeBytes: 4096))
         let recordCount = try #require(sealed.lastOffset) + 1
         #expect(reopened.nextOffset == recordCount)
         _ = try await reopened.append(TestSupport.event(Int(recordCount)))
         reopened.close()
-        #expect(try Self.fileSize(segment) == Int(sealed.sizeBytes), "the zeros after the footer are cut")
+        #expect(try TestFiles.sizeBytes(segment) == Int(sealed.sizeBytes), "the zeros after the footer are cut")
         #expect(try TestSupport.readAll(copy.path).map(\.eventID) == (0...Int(recordCount)).map { "evt_\($0)" })
         #expect(try LogVerifier.verify(directory: copy.path).isIntact)
     }
@@ -249,16 +233,13 @@ import JSON
         let copy = try Self.copyLive(source, to: "power-cut")
         log.close()
         // The index gets a group's entries only after its fdatasync: none of the cut group's are on disk.
-        try FileManager.default.removeItem(atPath: copy.appending(SegmentName.index(baseOffset: 0)))
+        try TestSupport.removeIndex(in: copy)
         // A power cut during the group's fdatasync: the sectors from its start up to one full sector past it
         // never reached the disk, its later sectors did.
         let holeEnd = (recordsEnd / 512 + 2) * 512
         #expect(holeEnd < groupEnd - 64, "the group has data after the hole: \(recordsEnd) \(holeEnd) \(groupEnd)")
         let segment = copy.appending(SegmentName.log(baseOffset: 0))
-        let handle = try FileHandle(forUpdating: URL(fileURLWithPath: segment))
-        try handle.seek(toOffset: UInt64(recordsEnd))
-        try handle.write(contentsOf: [UInt8](repeating: 0, count: holeEnd - recordsEnd))
-        try handle.close()
+        try TestFiles.zero(segment, at: recordsEnd, count: holeEnd - recordsEnd)
         let before = try LogVerifier.verify(directory: copy.path)
         #expect(before.isIntact && before.summary.notes.contains { $0.contains("torn tail at offset 30") }, "\(before.summary.notes)")
         let reopened = try EventLog(directory: copy.path, options: Self.options())
@@ -270,12 +251,9 @@ import JSON
 
         // The same with the group's first sector written and the two after it not (a frame cut by the hole).
         let again = try Self.copyLive(source, to: "power-cut-inside")
-        try FileManager.default.removeItem(atPath: again.appending(SegmentName.index(baseOffset: 0)))
+        try TestSupport.removeIndex(in: again)
         let holeStart = (recordsEnd / 512 + 1) * 512
-        let inside = try FileHandle(forUpdating: URL(fileURLWithPath: again.appending(SegmentName.log(baseOffset: 0))))
-        try inside.seek(toOffset: UInt64(holeStart))
-        try inside.write(contentsOf: [UInt8](repeating: 0, count: 1024))
-        try inside.close()
+        try TestFiles.zero(again.appending(SegmentName.log(baseOffset: 0)), at: holeStart, count: 1024)
         #expect(holeStart + 1024 < groupEnd - 64)
         let reopenedAgain = try EventLog(directory: again.path, options: Self.options())
         #expect(reopenedAgain.nextOffset >= 30 && reopenedAgain.nextOffset < 50, "\(reopenedAgain.nextOffset)")

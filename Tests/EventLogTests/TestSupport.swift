@@ -52,6 +52,12 @@ enum TestSupport {
         return (result.status ?? -1, result.output, result.errors)
     }
 
+    /// Removes the index of segment `baseOffset` in `directory` (as a crash before it was synced can lose it:
+    /// recovery and readers then scan the segment from its start).
+    static func removeIndex(in directory: TemporaryDirectory, baseOffset: UInt64 = 0) throws {
+        try FileManager.default.removeItem(atPath: directory.appending(SegmentName.index(baseOffset: baseOffset)))
+    }
+
     /// Frames of a segment file: (position, size) for each record or footer after the header.
     static func frames(of path: String) throws -> [(position: Int, size: Int)] {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Glibc
 import JSON
@@ -48,7 +49,7 @@ import Testing
         let frames = try TestSupport.frames(of: segment).filter { $0.size > RecordFrame.headerSizeBytes }
         #expect(frames.count == 40 && frames[39].position > 1536, "the sector lies inside the records")
         // A sector of the unsynced stretch never reached the disk; the index file and later sectors did.
-        try GroupSizeTests.zero(segment, at: 1024, count: 512)
+        try TestFiles.zero(segment, at: 1024, count: 512)
         let keptCount = frames.filter { $0.position + $0.size <= 1024 }.count
         let report = try LogVerifier.verify(directory: copy.path)
         #expect(report.isIntact && report.summary.notes.contains { $0.contains("torn tail at offset \(keptCount)") },
