@@ -15,6 +15,14 @@ import Testing
         return MerkleLeafHashes(leaves: try TestSupport.readAll(directory.appending("log")).map { $0.envelope() })
     }
 
+    /// `makeLog`, and its tiles brought up to the whole log in `merkle/`.
+    static func makeTiles(_ directory: TemporaryDirectory) async throws -> (reference: MerkleLeafHashes, store: MerkleTileStore, merkle: String) {
+        let reference = try await makeLog(directory)
+        let store = MerkleTileStore(directory: directory.appending("merkle"), logDirectory: directory.appending("log"))
+        try store.update()
+        return (reference, store, directory.appending("merkle"))
+    }
+
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     static func fileSize(_ path: String) -> Int? {
@@ -185,10 +193,7 @@ import Testing
     /// rebuilt first (while the log still starts at 0), so the anchor never covers a wrong tile.
     @Test func synchronizeChecksTheTilesItMakesDurable() async throws {
         let directory = TemporaryDirectory()
-        let reference = try await Self.makeLog(directory)
-        let merkle = directory.appending("merkle")
-        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
-        try store.update()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
         try Self.flipByte(merkle + "/level-0.tiles", at: 100)
         #expect(try store.synchronize() == UInt64(Self.eventCount))
         let tile = Array(try Self.contents(merkle + "/level-0.tiles").prefix(8192))
@@ -310,10 +315,7 @@ import Testing
     /// handed out: the archive's read checks each tile against the level above and rebuilds.
     @Test func aZeroedTileIsCaughtBeforeItIsHandedOut() async throws {
         let directory = TemporaryDirectory()
-        let reference = try await Self.makeLog(directory)
-        let merkle = directory.appending("merkle")
-        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
-        try store.update()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
         let level0 = try FileHandle(forWritingTo: URL(fileURLWithPath: merkle + "/level-0.tiles"))
         try level0.write(contentsOf: Data(count: 8192))
         try level0.close()
