@@ -9,6 +9,7 @@ let suites: [any Benchmark.Type] = [
     DeliverBenchmark.self,
     ArchiveBenchmark.self,
     EngineBenchmark.self,
+    WriterBenchmark.self,
 ]
 
 func printUsage(to handle: FileHandle) {

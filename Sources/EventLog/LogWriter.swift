@@ -27,9 +27,14 @@ final class LogWriter: @unchecked Sendable {
     private var segment: ActiveSegment
     private let options: EventLogOptions
     private var failure: EventLogError?
-    private var unsyncedSinceMs: Int64?
-    /// Bytes written since the last `fdatasync` (at most `EventLogLimits.groupSizeBytesMax` under `interval` and `none`).
-    private var unsyncedBytes = 0
+    /// What was written since the last `fdatasync`: when the first of it was (ms since 1970) and how many
+    /// bytes (at most `EventLogLimits.groupSizeBytesMax` under `interval` and `none`); nil when all is synced.
+    private var unsynced: (sinceMs: Int64, bytes: Int)?
+    /// A group's frames and its payload digests, kept for the next group (no allocation per group for either).
+    private var frameBuffer = ReusableBytes(capacityBytesMax: LogWriter.reusedBufferBytesMax)
+    private var payloadDigestBuffer = ReusableBytes(capacityBytesMax: LogWriter.reusedBufferBytesMax)
+    /// Largest capacity of `frameBuffer` and `payloadDigestBuffer` kept between groups, in bytes.
+    static let reusedBufferBytesMax = EventLogLimits.groupSizeBytesMax
     /// Index entries of records no `fdatasync` covered yet: written to the index file after one does.
     private var pendingIndex = PendingIndexEntries()
     /// Called once per durable group with the new next offset, before the group's completions.
@@ -136,7 +141,7 @@ final class LogWriter: @unchecked Sendable {
                 if case .failing = health.withLock({ $0 }) {
                     // Idle after a failure: look again every second, so health recovers without traffic.
                     if !condition.wait(until: Date(timeIntervalSinceNow: Self.probeIntervalSeconds)) { break }
-                } else if case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs {
+                } else if case .interval(let milliseconds) = options.fsyncPolicy, let since = unsynced?.sinceMs {
                     let deadline = Date(timeIntervalSince1970: Double(since + Int64(milliseconds)) / 1000)
                     if !condition.wait(until: deadline) { break }
                 } else {
@@ -158,7 +163,7 @@ final class LogWriter: @unchecked Sendable {
             syncIfIntervalElapsed()
             if stopping {
                 handLeafHashBacklog()
-                if failure == nil, unsyncedSinceMs != nil { try? synchronizeRecorded() }
+                if failure == nil, unsynced != nil { try? synchronizeRecorded() }
                 // A clean stop leaves no zero-filled space behind (recovery would drop it, with a note).
                 if failure == nil, !activeSealed { try? segment.releasePreallocation() }
                 condition.lock()
@@ -182,8 +187,7 @@ final class LogWriter: @unchecked Sendable {
         let started = ContinuousClock.now
         try systemCall { try synchronizeSegmentData() }
         syncRecorder.record(seconds: (ContinuousClock.now - started).inSeconds)
-        unsyncedSinceMs = nil
-        unsyncedBytes = 0
+        unsynced = nil
         writePendingIndex(syncedEnd: .max)
     }
 
@@ -219,7 +223,7 @@ final class LogWriter: @unchecked Sendable {
     }
 
     private func syncIfIntervalElapsed() {
-        guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsyncedSinceMs,
+        guard case .interval(let milliseconds) = options.fsyncPolicy, let since = unsynced?.sinceMs,
               SystemClock.nowMs() - since >= Int64(milliseconds), failure == nil else { return }
         do {
             try synchronizeRecorded()
@@ -308,12 +312,22 @@ final class LogWriter: @unchecked Sendable {
         }
 
         let startSize = segment.sizeBytes
-        var writer = ByteWriter(capacity: batch.reduce(0) { $0 + $1.events.reduce(0) { $0 + $1.data.count + 160 } })
+        var writer = ByteWriter()
+        writer.bytes = frameBuffer.take(reservingCapacity: batch.reduce(0) { $0 + $1.events.reduce(0) { $0 + $1.data.count + 160 } })
+        let eventCount = batch.reduce(0) { $0 + $1.events.count }
+        var payloadDigests = payloadDigestBuffer.take(reservingCapacity: eventCount * SHA256.digestByteCount)
+        defer {
+            frameBuffer.keep(writer.bytes)
+            payloadDigestBuffer.keep(payloadDigests)
+        }
         var indexBytes: [UInt8] = []
         var results: [[AppendedEvent]] = []
         results.reserveCapacity(batch.count)
         var offset = segment.nextOffset
-        var chain = segment.chain
+        // Has absorbed the last record's chain value (see `RecordFrame.appendEvent`).
+        var chain = SHA256()
+        chain.update(segment.chain)
+        var lastChainPosition: Int?
         // Frames are hashed into a copy, kept only when the group is written.
         var segmentDigest = segment.digest
         let timestampMs = max(nowMs, segment.lastTimestampMs)
@@ -323,10 +337,11 @@ final class LogWriter: @unchecked Sendable {
         // would copy its whole index on every group).
         let indexCountBefore = segment.index.entries.count
         let lastIndexedBefore = segment.lastIndexedPosition
-        let payloadDigests = RecordFrame.payloadDigests(of: batch.count == 1 ? batch[0].events : batch.flatMap(\.events))
+        RecordFrame.appendPayloadDigests(of: batch.lazy.flatMap(\.events), to: &payloadDigests)
         var digestStart = 0
-        // Where the pieces written (and synced) one at a time end in `writer.bytes`: none is longer than
-        // `groupSizeBytesMax`, which recovery relies on (see `Recovery.isTornTail`).
+        // Where the pieces written (and synced) one at a time end in `writer.bytes`, but the last (which ends
+        // with it): none is longer than `groupSizeBytesMax`, which recovery relies on (see
+        // `Recovery.isTornTail`). Mostly empty (no allocation).
         var pieceEnds: [Int] = []
         var pieceStart = 0
         for request in batch {
@@ -337,9 +352,11 @@ final class LogWriter: @unchecked Sendable {
                 let position = startSize + Int64(frameStart)
                 let eventTimestampMs = event.timestampMs ?? timestampMs
                 latestTimestampMs = max(latestTimestampMs, eventTimestampMs)
-                chain = RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs, previousChain: chain,
-                                                payloadDigest: payloadDigests[digestStart..<(digestStart + SHA256.digestByteCount)],
-                                                to: &writer, segmentDigest: &segmentDigest)
+                lastChainPosition = payloadDigests.withUnsafeBytes { digests in
+                    RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs,
+                                            payloadDigest: UnsafeRawBufferPointer(rebasing: digests[digestStart..<(digestStart + SHA256.digestByteCount)]),
+                                            chain: &chain, to: &writer, segmentDigest: &segmentDigest)
+                }
                 digestStart += SHA256.digestByteCount
                 segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
@@ -352,7 +369,6 @@ final class LogWriter: @unchecked Sendable {
             }
             results.append(appended)
         }
-        pieceEnds.append(writer.bytes.count)
 
         func rollBackIndex() {
             segment.index.removeEntries(from: indexCountBefore)
@@ -378,9 +394,10 @@ final class LogWriter: @unchecked Sendable {
             answerFailure(error)
         }
         var written = 0
-        for pieceEnd in pieceEnds {
-            if options.fsyncPolicy != .always, unsyncedBytes > 0,
-               unsyncedBytes + pieceEnd - written > EventLogLimits.groupSizeBytesMax {
+        for pieceIndex in 0...pieceEnds.count {
+            let pieceEnd = pieceIndex < pieceEnds.count ? pieceEnds[pieceIndex] : writer.bytes.count
+            if options.fsyncPolicy != .always, let unsynced,
+               unsynced.bytes + pieceEnd - written > EventLogLimits.groupSizeBytesMax {
                 // No more than a group unsynced under `interval` and `none` either: sync what is written first.
                 do {
                     try synchronizeRecorded()
@@ -426,8 +443,7 @@ final class LogWriter: @unchecked Sendable {
                     return
                 }
             } else {
-                if unsyncedSinceMs == nil { unsyncedSinceMs = nowMs }
-                unsyncedBytes += pieceEnd - written
+                unsynced = (unsynced?.sinceMs ?? nowMs, (unsynced?.bytes ?? 0) + pieceEnd - written)
             }
             written = pieceEnd
         }
@@ -435,13 +451,13 @@ final class LogWriter: @unchecked Sendable {
         segment.sizeBytes = startSize + Int64(writer.bytes.count)
         publishExtent()
         segment.nextOffset = offset
-        segment.chain = chain
+        if let lastChainPosition { segment.chain = Array(writer.bytes[lastChainPosition..<(lastChainPosition + SHA256.digestByteCount)]) }
         segment.digest = segmentDigest
         segment.lastTimestampMs = latestTimestampMs
         // Entries go to the index file only once a sync covers their records (under `always`, now): the
         // index file and the segment reach the disk in any order, and recovery trusts the last entry.
         pendingIndex.append(indexBytes, first: indexCountBefore)
-        writePendingIndex(syncedEnd: segment.sizeBytes - Int64(unsyncedBytes))
+        writePendingIndex(syncedEnd: segment.sizeBytes - Int64(unsynced?.bytes ?? 0))
         noteAccepting()
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
@@ -512,22 +528,17 @@ final class LogWriter: @unchecked Sendable {
             formatted = (ms, text)
             return text
         }
-        // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`).
-        var pending: (record: EventRecord, timestamp: String)?
-        for (events, appended) in zip(batch, results) {
-            for (event, stored) in zip(events, appended) {
-                let record = EventRecord(event, offset: stored.offset, timestampMs: stored.timestampMs, chainHash: [])
-                let timestamp = formattedTimestamp(stored.timestampMs)
-                if let first = pending {
-                    RecentLeafHashes.appendLeafHashes(of: first.record, formattedTimestamp: first.timestamp,
-                                                      and: record, formattedTimestamp: timestamp, to: &hashes)
-                    pending = nil
-                } else {
-                    pending = (record, timestamp)
-                }
-            }
+        func record(_ entry: (event: NewEvent, stored: AppendedEvent)) -> EventRecord {
+            EventRecord(entry.event, offset: entry.stored.offset, timestampMs: entry.stored.timestampMs, chainHash: [])
         }
-        if let last = pending { hashes += RecentLeafHashes.leafHash(of: last.record, formattedTimestamp: last.timestamp) }
+        // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`).
+        zip(batch, results).lazy.flatMap { zip($0, $1) }.forEachPair { first, second in
+            RecentLeafHashes.appendLeafHashes(of: record(first), formattedTimestamp: formattedTimestamp(first.1.timestampMs),
+                                              and: record(second), formattedTimestamp: formattedTimestamp(second.1.timestampMs),
+                                              to: &hashes)
+        } last: { last in
+            hashes += RecentLeafHashes.leafHash(of: record(last), formattedTimestamp: formattedTimestamp(last.1.timestampMs))
+        }
         return hashes
     }
 
@@ -537,7 +548,8 @@ final class LogWriter: @unchecked Sendable {
     /// crash between the two steps). Only a failed `fdatasync` stops the writer.
     private func roll(nowMs: Int64) throws(EventLogError) {
         if !activeSealed {
-            if unsyncedSinceMs != nil {
+            // The sync also writes every pending index entry: none is left for the next segment's index file.
+            if unsynced != nil {
                 do {
                     try synchronizeRecorded()
                 } catch {
@@ -566,7 +578,6 @@ final class LogWriter: @unchecked Sendable {
         let baseOffset = segment.nextOffset
         do {
             segment = try ActiveSegment.create(directory: directory, baseOffset: baseOffset, chainIn: segment.chain, nowMs: nowMs)
-            pendingIndex = PendingIndexEntries()  // empty already: the sync before the seal wrote them
             publishExtent()
         } catch {
             // No half-made segment stays behind for readers: the sealed one remains the last.

@@ -58,8 +58,10 @@ public final class RecentLeafHashes: Sendable {
         }
         firstHasher.update(Self.closingBrace)
         secondHasher.update(Self.closingBrace)
-        hashes += firstHasher.finalize()
-        hashes += secondHasher.finalize()
+        SHA256.withFinalizedDigests(firstHasher, secondHasher) { firstDigest, secondDigest in
+            hashes.append(contentsOf: firstDigest)
+            hashes.append(contentsOf: secondDigest)
+        }
     }
 
     /// A leaf's hasher that has absorbed the prefix byte and the envelope up to `data`'s value. The

@@ -12,8 +12,8 @@ import Crypto
 /// ```
 /// The chain covers kind, lengths, offset and time directly and the payload through its digest.
 /// `org ++ type ++ id ++ data` is the body from byte 56 on. The writer hashes the payloads of a group two
-/// events at a time before framing it (`payloadDigests(of:)`), then frames, CRCs and adds each record to the
-/// segment's running SHA-256 in one pass.
+/// events at a time before framing it (`appendPayloadDigests(of:to:)`), then frames, chains, CRCs and adds
+/// each record to the segment's running SHA-256 in one pass.
 enum RecordFrame {
     static let headerSizeBytes = 8
     static let eventFixedSizeBytes = 56
@@ -50,73 +50,65 @@ enum RecordFrame {
         }
     }
 
-    /// Appends the frame of `event` to `output`, absorbs the frame into `segmentDigest` (the running
-    /// SHA-256 of the segment file) and returns the new chain value. Each byte is copied in, then CRC'd and
-    /// hashed for the segment while in cache; `payloadDigest` comes from `payloadDigests(of:)`.
-    static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, previousChain: [UInt8],
-                            payloadDigest: ArraySlice<UInt8>, to output: inout ByteWriter, segmentDigest: inout SHA256) -> [UInt8] {
-        let organization = Array(event.organizationID.utf8)
-        let type = Array(event.type.utf8)
-        let identifier = Array(event.eventID.utf8)
-        let bodySize = eventFixedSizeBytes + organization.count + type.count + identifier.count + event.data.count
+    /// Appends the frame of `event` to `output` and absorbs it into `segmentDigest` (the running SHA-256 of
+    /// the segment file). `chain` has absorbed the previous record's chain value and nothing else; on return
+    /// it has absorbed this record's, which is also at the returned position of `output` (32 bytes).
+    /// `payloadDigest` (32 bytes) comes from `appendPayloadDigests(of:to:)`. Each byte is copied in once,
+    /// then CRC'd and hashed for the segment while in cache; no heap allocation but `output`'s growth.
+    static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, payloadDigest: UnsafeRawBufferPointer,
+                            chain: inout SHA256, to output: inout ByteWriter, segmentDigest: inout SHA256) -> Int {
+        var organization = event.organizationID, type = event.type, identifier = event.eventID
+        let organizationCount = organization.utf8.count, typeCount = type.utf8.count, identifierCount = identifier.utf8.count
+        let bodySize = eventFixedSizeBytes + organizationCount + typeCount + identifierCount + event.data.count
         let start = output.bytes.count
         output.append(UInt32(bodySize))
         output.append(UInt32(0))
         let bodyStart = output.bytes.count
         output.append(kindEvent)
         output.append(UInt8(0))
-        output.append(UInt16(organization.count))
-        output.append(UInt16(type.count))
-        output.append(UInt16(identifier.count))
+        output.append(UInt16(organizationCount))
+        output.append(UInt16(typeCount))
+        output.append(UInt16(identifierCount))
         output.append(offset)
         output.append(timestampMs)
+        output.bytes.withUnsafeBytes { chain.update(UnsafeRawBufferPointer(rebasing: $0[bodyStart..<(bodyStart + 24)])) }
+        chain.update(payloadDigest)
         let chainPosition = output.bytes.count
-        output.append(contentsOf: Self.zeroChain)
-        output.append(contentsOf: organization)
-        output.append(contentsOf: type)
-        output.append(contentsOf: identifier)
-        output.append(contentsOf: event.data)
-        let chain = output.bytes.withUnsafeBytes { buffer in
-            Self.chain(previous: previousChain,
-                       fixedPrefix: UnsafeRawBufferPointer(rebasing: buffer[bodyStart..<(bodyStart + 24)]),
-                       payloadDigest: payloadDigest)
+        let finished = chain
+        chain = SHA256()
+        finished.withFinalizedDigest { digest in
+            output.bytes.append(contentsOf: digest)
+            chain.update(digest)
         }
-        output.replace(at: chainPosition, with: chain)
+        organization.withUTF8 { output.bytes.append(contentsOf: $0) }
+        type.withUTF8 { output.bytes.append(contentsOf: $0) }
+        identifier.withUTF8 { output.bytes.append(contentsOf: $0) }
+        output.bytes.append(contentsOf: event.data)
         sealCRC(in: &output, frameStart: start)
         output.bytes.withUnsafeBytes { segmentDigest.update(UnsafeRawBufferPointer(rebasing: $0[start...])) }
-        return chain
+        return chainPosition
     }
 
-    private static let zeroChain = [UInt8](repeating: 0, count: 32)
-
-    /// The payload digests of `events` (SHA-256 of organization id, type, event id and data, as `appendEvent`
-    /// frames them), 32 bytes each, in order. Events are hashed two at a time (their `data` together, see
-    /// `SHA256.update(_:with:_:with:)`).
-    static func payloadDigests(of events: [NewEvent]) -> [UInt8] {
-        var digests: [UInt8] = []
-        digests.reserveCapacity(events.count * SHA256.digestByteCount)
-        var pending: NewEvent?
-        for event in events {
-            guard let first = pending else {
-                pending = event
-                continue
-            }
-            pending = nil
-            var firstHasher = namesHasher(first), secondHasher = namesHasher(event)
+    /// Appends the payload digests of `events` (SHA-256 of organization id, type, event id and data, as
+    /// `appendEvent` frames them) to `digests`, 32 bytes each, in order. Events are hashed two at a time
+    /// (their `data` together, see `SHA256.update(_:with:_:with:)`); no heap allocation but `digests`' growth.
+    static func appendPayloadDigests(of events: some Sequence<NewEvent>, to digests: inout [UInt8]) {
+        events.forEachPair { first, second in
+            var firstHasher = namesHasher(first), secondHasher = namesHasher(second)
             first.data.withUnsafeBytes { firstData in
-                event.data.withUnsafeBytes { secondData in
+                second.data.withUnsafeBytes { secondData in
                     SHA256.update(&firstHasher, with: firstData, &secondHasher, with: secondData)
                 }
             }
-            digests += firstHasher.finalize()
-            digests += secondHasher.finalize()
+            SHA256.withFinalizedDigests(firstHasher, secondHasher) { firstDigest, secondDigest in
+                digests.append(contentsOf: firstDigest)
+                digests.append(contentsOf: secondDigest)
+            }
+        } last: { event in
+            var hasher = namesHasher(event)
+            hasher.update(event.data)
+            hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
         }
-        if let last = pending {
-            var hasher = namesHasher(last)
-            hasher.update(last.data)
-            digests += hasher.finalize()
-        }
-        return digests
     }
 
     /// A hasher that has absorbed the event's names, the payload's part before `data`.

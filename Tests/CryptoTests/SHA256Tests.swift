@@ -146,6 +146,26 @@ extension SHA256 {
         }
     }
 
+    /// `withFinalizedDigest` and `withFinalizedDigests` hand over the digests `finalize` gives, for lengths whose
+    /// padding takes one block or two, also when the two hashers need different numbers of padding blocks.
+    @Test(arguments: sha256Implementations)
+    func finalizedDigestsInPlaceEqualFinalize(implementation: HashImplementation) {
+        let lengths = [0, 1, 55, 56, 63, 64, 119, 120, 1000]
+        for firstLength in lengths {
+            var first = SHA256(implementation: implementation)
+            first.update(Self.message(length: firstLength))
+            first.withFinalizedDigest { #expect(Array($0) == SHA256.hash(Self.message(length: firstLength), implementation: .portable)) }
+            for secondLength in lengths {
+                var second = SHA256(implementation: implementation)
+                second.update(Self.message(length: secondLength).reversed())
+                let digests = SHA256.withFinalizedDigests(first, second) { Array($0) + Array($1) }
+                #expect(digests == SHA256.hash(Self.message(length: firstLength), implementation: .portable)
+                            + SHA256.hash(Self.message(length: secondLength).reversed(), implementation: .portable),
+                        "lengths \(firstLength) and \(secondLength)")
+            }
+        }
+    }
+
     @Test func nonContiguousSequenceHashesLikeArray() {
         let message = Self.message(length: 200)
         #expect(SHA256.hash(message.lazy.map { $0 }) == SHA256.hash(message))

@@ -1,4 +1,5 @@
 import Crypto
+import Foundation
 import Testing
 @testable import EventLog
 
@@ -14,8 +15,62 @@ import Testing
             let expected = events.flatMap { event in
                 SHA256.hash(Array(event.organizationID.utf8) + Array(event.type.utf8) + Array(event.eventID.utf8) + event.data)
             }
-            #expect(RecordFrame.payloadDigests(of: events) == expected, "\(count) events")
+            var digests: [UInt8] = []
+            RecordFrame.appendPayloadDigests(of: events, to: &digests)
+            #expect(digests == expected, "\(count) events")
         }
+    }
+
+    /// The writer's frames, chain values, footer and segment digest equal the layout documented on
+    /// `RecordFrame`, encoded here independently, for groups of one, two and three events (multi-byte
+    /// UTF-8 names, empty and larger data), across a roll.
+    @Test func writtenFramesFollowTheDocumentedLayout() throws {
+        let directory = TemporaryDirectory()
+        var options = TestSupport.options(segmentSizeBytes: EventLogLimits.segmentSizeBytesMin, fsync: .always)
+        options.indexIntervalBytes = 1
+        let log = try EventLog(directory: directory.path, options: options)
+        let groups: [[NewEvent]] = [
+            [NewEvent(organizationID: "org_1", type: "user.created", eventID: "evt_1", data: Array(#"{"a":1}"#.utf8), timestampMs: 1_000)],
+            [NewEvent(organizationID: "o", type: "t.t", eventID: "e4", data: Array("[1]".utf8), timestampMs: 3_000),
+             NewEvent(organizationID: "o", type: "t.t", eventID: "e5", data: Array("[2,3]".utf8), timestampMs: 3_000),
+             NewEvent(organizationID: "o", type: "t.t", eventID: "e6", data: Array("{}".utf8), timestampMs: 3_001)],
+            [NewEvent(organizationID: "örg_é", type: "ünïcode.type", eventID: "evt_ü", data: [], timestampMs: 2_000),
+             NewEvent(organizationID: "org_2", type: "user.deleted", eventID: "evt_3",
+                      data: Array(String(repeating: "y", count: 4_000).utf8), timestampMs: 2_001)],
+        ]
+        for group in groups { _ = try log.appendAndWait(batch: group) }
+        // The first segment is full (over 4 KiB since the last group): this group rolls it and starts the second.
+        let last = NewEvent(organizationID: "org_1", type: "user.created", eventID: "evt_7", data: Array("7".utf8), timestampMs: 4_000)
+        _ = try log.appendAndWait(batch: [last])
+        log.close()
+
+        func littleEndian<T: FixedWidthInteger>(_ value: T) -> [UInt8] { withUnsafeBytes(of: value.littleEndian) { Array($0) } }
+        var expected: [UInt8] = []
+        var chain = [UInt8](repeating: 0, count: 32)
+        for (offset, event) in groups.joined().enumerated() {
+            let names = Array(event.organizationID.utf8) + Array(event.type.utf8) + Array(event.eventID.utf8)
+            let prefix = [1, 0] + littleEndian(UInt16(event.organizationID.utf8.count)) + littleEndian(UInt16(event.type.utf8.count))
+                + littleEndian(UInt16(event.eventID.utf8.count)) + littleEndian(UInt64(offset)) + littleEndian(event.timestampMs!)
+            chain = SHA256.hash(chain + prefix + SHA256.hash(names + event.data))
+            let body = prefix + chain + names + event.data
+            let length = littleEndian(UInt32(body.count))
+            expected += length + littleEndian(CRC32C.checksum(length + body)) + body
+        }
+        let first = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory.appending(SegmentName.log(baseOffset: 0)))))
+        let headerSize = SegmentHeader.sizeBytes
+        try #require(first.count > headerSize + expected.count)
+        #expect(Array(first[headerSize..<(headerSize + expected.count)]) == expected)
+        // The footer: record count, last offset, last chain, SHA-256 of every byte before it.
+        let footerBody = [2, 0, 0, 0, 0, 0, 0, 0] + littleEndian(UInt64(6)) + littleEndian(UInt64(5)) + chain
+            + SHA256.hash(first[..<(headerSize + expected.count)])
+        let footerLength = littleEndian(UInt32(footerBody.count))
+        #expect(Array(first[(headerSize + expected.count)...]) == footerLength + littleEndian(CRC32C.checksum(footerLength + footerBody)) + footerBody)
+        // The second segment continues the chain.
+        let second = [UInt8](try Data(contentsOf: URL(fileURLWithPath: directory.appending(SegmentName.log(baseOffset: 6)))))
+        try #require(second.count >= SegmentHeader.sizeBytes)
+        #expect(Array(second[32..<64]) == chain)
+        let records = try TestSupport.readAll(directory.path)
+        #expect(records.map(\.eventID) == groups.joined().map(\.eventID) + [last.eventID])
     }
 
     @Test func timestampsFormatAsRFC3339UTC() {
