@@ -82,7 +82,7 @@ public enum LogVerifier {
             let next = check.nextOffset
             if check.footer == nil && !isLast { return fail(next, "segment is not sealed but a later segment exists") }
             if let (offset, problem) = checked.indexProblem { return fail(offset, problem) }
-            report.summary.addSegment(recordCount: next - base, sizeBytes: checked.sizeBytes)
+            report.summary.addSegment(recordCount: next - base, sizeBytes: check.recordsEndPosition ?? checked.sizeBytes)
             chain = check.chainOut
             expectedOffset = next
         }
@@ -191,6 +191,9 @@ public enum LogVerifier {
         var notes: [String] = []
         /// Where a torn tail starts that recovery would cut (`Recovery.isTornTail`), if any.
         var tornTailPosition: Int64?
+        /// Where the records of an unsealed segment end (the zero-filled space the writer keeps ahead, a
+        /// torn tail or a record being written start there); nil for a sealed one.
+        var recordsEndPosition: Int64?
     }
 
     enum SegmentScanOutcome {
@@ -238,6 +241,7 @@ public enum LogVerifier {
                 check.fileDigest = scanner.digest?.finalize()
                 return .passed(check)
             case .end(let at):
+                check.recordsEndPosition = at
                 if at < size {
                     if !allowTornTail { return .failed(offset: next, problem: "truncated record") }
                     check.notes.append("\(name): \(size - at) bytes of a record still being written (or a torn tail)")
@@ -245,6 +249,7 @@ public enum LogVerifier {
                 return .passed(check)
             case .unwritten(let at):
                 // The writer's zero-filled space after the last record: the end of a live (or crashed) log.
+                check.recordsEndPosition = at
                 guard allowTornTail else { return .failed(offset: next, problem: "zero-filled space where records or the footer belong") }
                 guard try Recovery.isTornTail(file: file, position: at, fileSize: size) else {
                     return .failed(offset: next, problem: "a zero frame header followed by data")
@@ -255,6 +260,7 @@ public enum LogVerifier {
                 }
                 return .passed(check)
             case .invalid(let at, let reason):
+                check.recordsEndPosition = at
                 var fresh = SegmentScanner(file: file, position: at)
                 if allowTornTail, case .event = try fresh.next() {
                     // Read while the writer was filling it: complete now.

@@ -13,14 +13,15 @@ import SystemIO
 ///  level-1.tiles  one tile per 65,536 events, the same way
 /// ```
 ///
-/// Full tiles never change, so a level file only grows, and a tile is one `pwrite` into a file that
-/// is already there. (One file per tile cost an inode allocation per 256 events: on ext4 without a
+/// Full tiles never change, so a tile is written once, by one `pwrite` into a file that is already
+/// there (a rebuild writes the same bytes again in place). (One file per tile cost an inode allocation per 256 events: on ext4 without a
 /// journal that scan took 3 % of the server's CPU under load.) The archive keeps the C2SP
 /// `tlog-tiles` layout (`tile/<L>/<N>`); only the local copy is packed.
 ///
 /// Written without `fsync` (derived data, see `MerkleTileStore`) except by `synchronize(levels:)`.
 /// A tile the file does not hold entirely (a torn write, a lost file) reads as missing; a changed
-/// one is caught by the proofs that read it.
+/// one, or zeros a crash left where it belonged (a later tile extended the file), reads as it is and
+/// is caught by the check against the level above that every reader makes.
 ///
 /// Blocking file I/O: call from a dedicated thread.
 package struct MerkleTileFiles: Sendable {
@@ -56,21 +57,17 @@ package struct MerkleTileFiles: Sendable {
         return bytes.count == Self.tileSizeBytes ? bytes : nil
     }
 
-    /// The tile levels that have a file.
-    /// - Throws: `SystemError` when the directory cannot be listed.
-    package func levels() throws(SystemError) -> [Int] {
-        try FileSystem.names(in: directory).compactMap { name in
-            guard name.hasPrefix("level-"), name.hasSuffix(".tiles") else { return nil }
-            let digits = name.dropFirst("level-".count).dropLast(".tiles".count)
-            guard (1...3).contains(digits.count), digits.allSatisfy({ $0 >= "0" && $0 <= "9" }) else { return nil }
-            return Int(digits)
-        }.sorted()
-    }
-
-    /// Removes every level file.
-    /// - Throws: `SystemError` when one cannot be removed.
-    package func removeAll() throws(SystemError) {
-        for level in try levels() { try FileSystem.remove(path(level: level)) }
+    /// How many bytes from the start of level `level`'s file hold data: up to its first hole
+    /// (`lseek(SEEK_HOLE)`; the end of the file when it has none, 0 when there is no file). A tile
+    /// lost with its file and a later one written again leaves a hole where it was.
+    /// - Throws: `SystemError` when the file cannot be opened or examined.
+    package func dataPrefixBytes(level: Int) throws(SystemError) -> Int64 {
+        guard let file = try FileDescriptor.openIfExists(path(level: level)) else { return 0 }
+        let hole = lseek(file.rawValue, 0, 4 /* SEEK_HOLE */)
+        if hole >= 0 { return Int64(hole) }
+        if errno == ENXIO { return 0 }  // an empty file
+        if errno == EINVAL { return try file.size() }  // a file system without SEEK_HOLE
+        throw .current("lseek(SEEK_HOLE)", path(level: level))
     }
 
     /// Flushes the files of `levels` (`fsync`); a level without a file is skipped.

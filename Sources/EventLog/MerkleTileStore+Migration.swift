@@ -9,21 +9,35 @@ extension MerkleTileStore {
     /// Converts a directory of the earlier layout: one file per full tile (`tile/<L>/<N>`), the partial
     /// tiles in files too (`tile/<L>/<N>.p/<W>`) and `tree-size` holding only the size and root.
     ///
-    /// Each full tile of the right size is copied into its level file; the partial tiles of
-    /// `tree-size`'s size go into `tree-size` (left as it is when they do not give its root: the load
-    /// then rebuilds, or refuses as before). The level files, `tree-size` and the directory are
-    /// flushed, and only then is `tile/` removed: tiles below a retention anchor cannot be made again
-    /// from the log. A crash midway leaves `tile/` in place, and the next call copies the same bytes to
-    /// the same places again. A missing or damaged tile stays missing or damaged, and is rebuilt from
-    /// the log when a proof reads it, as before. Call under the lock.
-    /// - Throws: `EventLogError` when a file cannot be read, written or flushed (nothing is removed then).
+    /// Each full tile of the right size that the stored sizes cover (`tree-size`'s, `anchor`'s; a name
+    /// beyond them, a temporary file or an unreadable file is left out, so no stray name can make a
+    /// huge sparse file) is copied into its level file. The partial tiles of `tree-size`'s size go into
+    /// `tree-size` when they give its root (else `tree-size` is left as it is, and the load rebuilds or
+    /// refuses as for a damaged one; the partial tiles can be made again from the full tiles and the
+    /// log). The level files, `tree-size` and the directory are flushed, and only then is `tile/` renamed
+    /// away (`tile.migrated-<pid>`) and removed, a symbolic link inside never followed: tiles below a
+    /// retention anchor cannot be made again from the log. A crash before the rename leaves `tile/` in
+    /// place, and the next call copies the same bytes to the same places again; one after it can leave
+    /// the renamed directory behind, which nothing reads. Call under the lock (every `locked` call and
+    /// `audit` do it first).
+    /// - Throws: `EventLogError` when a level file cannot be written or flushed, or `tile/` cannot be
+    ///   renamed (it stays then, and the next call tries again).
     func migrateLegacyTiles() throws {
+        var covered: UInt64 = 0
+        for path in [statePath, anchorPath] {
+            if let text = try? FileSystem.contents(of: path), let stored = StoredMerkleTree(text: text) { covered = max(covered, stored.treeSize) }
+        }
         var writer = files.writer()
         var levels: [Int] = []
-        for (name, isDirectory) in try systemCall({ try FileSystem.list(legacyTilesPath) }) where isDirectory {
-            guard name.count <= 2, let level = Self.digits(name[...]) else { continue }
-            levels.append(Int(level))
-            try copyLegacyTiles(in: legacyTilesPath + "/" + name, level: Int(level), indexPrefix: 0, depth: 0, writer: &writer)
+        var fullCount = covered / UInt64(MerkleTile.fullWidth)
+        var level = 0
+        while fullCount > 0 {
+            if FileSystem.isDirectory(legacyTilesPath + "/\(level)", followingLinks: false) {
+                levels.append(level)
+                try copyLegacyTiles(in: legacyTilesPath + "/\(level)", level: level, below: fullCount, indexPrefix: 0, depth: 0, writer: &writer)
+            }
+            fullCount /= UInt64(MerkleTile.fullWidth)
+            level += 1
         }
         if let text = try systemCall({ try FileSystem.contents(of: statePath) }), var stored = StoredMerkleTree(text: text),
            stored.builder == nil {
@@ -34,7 +48,7 @@ extension MerkleTileStore {
                 hashCount /= UInt64(MerkleTile.fullWidth)
                 guard width > 0 else { edge.append([]); continue }
                 let tile = MerkleTile(level: edge.count, index: hashCount, width: width)
-                guard let bytes = try systemCall({ try FileSystem.contents(of: directory + "/" + tile.path) }) else { break }
+                guard let bytes = try? FileSystem.contents(of: directory + "/" + tile.path) else { break }
                 edge.append(bytes)
             }
             stored.edge = edge
@@ -42,35 +56,41 @@ extension MerkleTileStore {
                 try systemCall { try FileSystem.writeAtomically(stored.text, to: statePath, mode: 0o644) }
             }
         }
+        let migrated = legacyTilesPath + ".migrated-\(getpid())"
         try systemCall {
             try files.synchronize(levels: levels)
             try FileSystem.synchronizeDirectory(directory)
-            try FileSystem.removeTree(legacyTilesPath)
+            try FileSystem.move(legacyTilesPath, to: migrated)
         }
+        try? FileSystem.removeTree(migrated)
     }
 
-    /// Copies the full tiles below `path` (`x001/x234/067`: groups of three digits, `x` before all but
-    /// the last) into level `level`'s file; partial tiles (`067.p/`), temporary files and tiles of the
-    /// wrong size are left out.
-    private func copyLegacyTiles(in path: String, level: Int, indexPrefix: UInt64, depth: Int,
+    /// Copies the full tiles below `path` with an index below `indexEnd` (`x001/x234/067`: groups of three
+    /// digits, `x` before all but the last) into level `level`'s file; partial tiles (`067.p/`),
+    /// temporary files, symbolic links, tiles of the wrong size and unreadable files are left out.
+    private func copyLegacyTiles(in path: String, level: Int, below indexEnd: UInt64, indexPrefix: UInt64, depth: Int,
                                  writer: inout MerkleTileFiles.Writer) throws {
-        for (name, isDirectory) in try systemCall({ try FileSystem.list(path) }) {
-            if isDirectory {
+        for name in try systemCall({ try FileSystem.names(in: path) }) {
+            let child = path + "/" + name
+            if FileSystem.isDirectory(child, followingLinks: false) {
                 // At most 6 groups: 18 digits stay below 2^64.
-                guard depth < 5, name.count == 4, name.hasPrefix("x"), let group = Self.digits(name.dropFirst()) else { continue }
-                try copyLegacyTiles(in: path + "/" + name, level: level, indexPrefix: indexPrefix * 1000 + group, depth: depth + 1, writer: &writer)
-            } else if name.count == 3, let group = Self.digits(name[...]) {
-                guard let bytes = try systemCall({ try FileSystem.contents(of: path + "/" + name) }),
-                      bytes.count == MerkleTileFiles.tileSizeBytes else { continue }
-                let tile = MerkleTile(level: level, index: indexPrefix * 1000 + group, width: MerkleTile.fullWidth)
-                try systemCall { try writer.write(bytes, of: tile) }
+                guard depth < 5, name.count == 4, name.hasPrefix("x"), let group = Self.threeDigits(name.dropFirst()) else { continue }
+                let prefix = indexPrefix * 1000 + group
+                guard prefix * 1000 < indexEnd else { continue }
+                try copyLegacyTiles(in: child, level: level, below: indexEnd, indexPrefix: prefix, depth: depth + 1, writer: &writer)
+            } else if let group = Self.threeDigits(name[...]) {
+                let index = indexPrefix * 1000 + group
+                var status = stat()
+                guard index < indexEnd, lstat(child, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+                      let bytes = try? FileSystem.contents(of: child), bytes.count == MerkleTileFiles.tileSizeBytes else { continue }
+                try systemCall { try writer.write(bytes, of: MerkleTile(level: level, index: index, width: MerkleTile.fullWidth)) }
             }
         }
     }
 
-    /// `text` as a number when it is only ASCII digits.
-    private static func digits(_ text: Substring) -> UInt64? {
-        guard !text.isEmpty, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
+    /// `text` as a number when it is exactly three ASCII digits.
+    private static func threeDigits(_ text: Substring) -> UInt64? {
+        guard text.utf8.count == 3, text.utf8.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }) else { return nil }
         return UInt64(text)
     }
 }

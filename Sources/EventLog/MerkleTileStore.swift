@@ -21,8 +21,8 @@ import SystemIO
 /// records the size and right edge durably in `anchor`, and retention deletes nothing above that size;
 /// a damaged tile set is then rebuilt from the anchor, and never deleted when it cannot be rebuilt.
 ///
-/// A directory of the earlier layout (one file per tile, `tile/<L>/<N>[.p/<W>]`) is converted at the
-/// first update (`migrateLegacyTiles`).
+/// A directory of the earlier layout (one file per tile, `tile/<L>/<N>[.p/<W>]`) is converted by the
+/// first call that takes the lock (`update`, `synchronize`, `rebuild`, `audit`; `migrateLegacyTiles`).
 ///
 /// Blocking file I/O: call from a dedicated thread, never the cooperative pool. Several processes
 /// may use one directory (an exclusive `flock` on `lock` serialises updates).
@@ -117,30 +117,67 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// The hashes of `tile` (concatenated) in a tree of at most the size of the last `update`: a full
-    /// tile's file, or the first `width` hashes of the full tile or of the right edge that holds them
-    /// (for the partial tile of an earlier size).
-    /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the tiles do not hold it yet, `MerkleTileError`.
+    /// tile's, or the first `width` hashes of the full tile or of the right edge that holds them (for the
+    /// partial tile of an earlier size). A full tile is checked first against the level above it, up to
+    /// the right edge in memory (`checkedFullTile`); a damaged one is rebuilt once. The archive uploads
+    /// these, so nothing read from a tile file is handed out unchecked.
+    /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the tiles do not hold it yet, `MerkleTileError`
+    ///   when it is still wrong after a rebuild.
     public func hashes(of tile: MerkleTile) throws -> [UInt8] {
+        do {
+            return try checkedHashes(of: tile)
+        } catch is MerkleTileError {
+            try rebuild()
+            return try checkedHashes(of: tile)
+        }
+    }
+
+    private func checkedHashes(of tile: MerkleTile) throws -> [UInt8] {
         let reader = currentReader()
         let byteCount = tile.width * MerkleTree.hashByteCount
-        let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
         var hashCount = reader.treeSize
         for _ in 0..<tile.level { hashCount /= UInt64(MerkleTile.fullWidth) }
-        guard tile.index * UInt64(MerkleTile.fullWidth) + UInt64(tile.width) <= hashCount else {
-            throw MerkleProofError.treeSizeBeyondLog(treeSize: (tile.index * UInt64(MerkleTile.fullWidth) + UInt64(tile.width)) << UInt64(8 * tile.level),
+        let (first, overflow) = tile.index.multipliedReportingOverflow(by: UInt64(MerkleTile.fullWidth))
+        guard !overflow, first + UInt64(tile.width) <= hashCount else {
+            throw MerkleProofError.treeSizeBeyondLog(treeSize: overflow ? .max : (first + UInt64(tile.width)) << UInt64(8 * tile.level),
                                                      logSize: reader.treeSize)
         }
-        if hashCount >= (tile.index + 1) * UInt64(MerkleTile.fullWidth) {
-            return Array(try reader.hashes(of: full).prefix(byteCount))
+        if hashCount >= first + UInt64(MerkleTile.fullWidth) {
+            let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
+            return Array(try checkedFullTile(full, source: reader).prefix(byteCount))
         }
         let edge = tile.level < reader.edge.count ? reader.edge[tile.level] : []
         guard edge.count >= byteCount else { throw MerkleTileError.edgeIncomplete(path: tile.path, hashCount: byteCount / MerkleTree.hashByteCount) }
         return Array(edge.prefix(byteCount))
     }
 
+    /// The hashes of full tile `tile`, checked against the level above it, that tile against the next,
+    /// and so on up to the partial tile at the top, which is the right edge in memory (the only
+    /// trusted part): a tile changed on disk, or zeros a crash left where it belonged, never passes.
+    /// - Throws: `MerkleTileError.differsFromLevelAbove` or `.missing` (naming the tile that is wrong).
+    func checkedFullTile(_ tile: MerkleTile, source: MerkleTileHashSource) throws -> [UInt8] {
+        let hashes = try source.hashes(of: tile)
+        var (current, bytes) = (tile, hashes)
+        while true {
+            // Hash `current.index` of the tile level above: the root of `current`'s 256 hashes.
+            guard let parent = MerkleTile.tile(level: current.level + 1, holding: current.index, treeSize: source.treeSize) else {
+                throw MerkleTileError.missing(path: files.location(of: current))
+            }
+            let parentBytes = try source.hashes(of: parent)
+            let start = Int(current.index % UInt64(MerkleTile.fullWidth)) * MerkleTree.hashByteCount
+            guard MerkleTileBuilder.foldedRoot(of: bytes[...]).elementsEqual(parentBytes[start..<(start + MerkleTree.hashByteCount)]) else {
+                throw MerkleTileError.differsFromLevelAbove(path: files.location(of: current))
+            }
+            if !parent.isFull { return hashes }
+            (current, bytes) = (parent, parentBytes)
+        }
+    }
+
     /// Rebuilds the tiles from the log up to the size covered before: from offset 0 when the local log
-    /// still starts there (everything is removed and made again), else from the durable `anchor`
-    /// (the tiles above it are made again; those below were checked and flushed before retention).
+    /// still starts there, else from the durable `anchor` (the tiles above it are made again; those
+    /// below were checked and flushed before retention). Every tile is written again in place: nothing
+    /// is deleted first, so a crash midway, or retention by the server while a command rebuilds beside
+    /// it, never finds the tiles (or the anchor) gone.
     /// - Throws: `MerkleTileError` when the log no longer holds what a rebuild needs (nothing is
     ///   deleted then); as `update`.
     public func rebuild() throws {
@@ -148,7 +185,6 @@ public final class MerkleTileStore: Sendable {
             let size = state.builder.treeSize
             let first = try LogReader(directory: logDirectory, start: .beginning).nextOffset
             if first == 0 {
-                try systemCall { try files.removeAll(); try FileSystem.remove(statePath); try FileSystem.remove(anchorPath) }
                 state.builder = MerkleTileBuilder()
             } else if let anchor = try storedAnchor(), anchor.treeSize >= first {
                 state.builder = anchor
@@ -165,8 +201,8 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// Makes the tiles of the current size durable, for local retention: checks every full tile written
-    /// since the last anchor against the level above it (rebuilding once when one is wrong), flushes
-    /// their level files and the directory, then records the size and right edge in `anchor` (written atomically and
+    /// since the last anchor against the level above it and that each level file still holds all of its
+    /// full tiles, with no hole (rebuilding once when one is wrong), flushes the level files and the directory, then records the size and right edge in `anchor` (written atomically and
     /// flushed). Retention may then delete segments below the returned size: the tiles can be rebuilt
     /// from the anchor and the events after it.
     /// - Returns: the anchored size.
@@ -199,6 +235,10 @@ public final class MerkleTileStore: Sendable {
                     guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == parent else {
                         throw MerkleTileError.differsFromLevelAbove(path: files.location(of: tile))
                     }
+                }
+                // Those below the anchor were checked before; the file must still hold them all, without a hole.
+                if to > 0, try systemCall({ try files.dataPrefixBytes(level: level) }) < Int64(to) * Int64(MerkleTileFiles.tileSizeBytes) {
+                    throw MerkleTileError.missing(path: files.location(of: MerkleTile(level: level, index: to - 1, width: MerkleTile.fullWidth)))
                 }
                 if from < to { try systemCall { try files.synchronize(levels: [level]) } }
                 level += 1

@@ -6,7 +6,9 @@ public struct VerificationSummary: Sendable {
     public var segmentCount = 0
     /// Records whose CRC and chain were checked.
     public var recordCount: UInt64 = 0
-    /// Segment bytes read, in bytes.
+    /// Bytes of the segments that hold their headers, records and footers: a sealed segment's file
+    /// size, an unsealed one's up to the end of its last record (the zero-filled space the writer keeps
+    /// ahead, or a torn tail, left out).
     public var sizeBytes: Int64 = 0
     /// The first offset that is missing, altered, out of place or unexpected; nil when intact.
     public var firstBadOffset: UInt64?

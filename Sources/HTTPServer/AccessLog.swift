@@ -4,11 +4,13 @@ import SystemIO
 /// Formats access-log lines: one JSON object per response, written as bytes into one buffer (it
 /// runs on the I/O thread once per response, so no `String` interpolation or per-field copies).
 enum AccessLog {
-    /// `{"time","request_id","method","path","status","bytes","duration_ms","remote"}`.
+    /// `{"time","request_id","method","path","status","bytes","duration_ms","remote"}`. `scratch` is
+    /// the caller's buffer, reused from line to line (emptied first; released when it grew beyond
+    /// `scratchKeptBytesMax`): the line's only allocation is the returned string.
     static func line(requestID: String, method: String, path: String, status: Int, bodyBytes: Int,
-                     durationSeconds: Double, remote: String) -> String {
+                     durationSeconds: Double, remote: String, scratch line: inout [UInt8]) -> String {
         let microseconds = max(0, Int(durationSeconds * 1_000_000))
-        var line: [UInt8] = []
+        line.removeAll(keepingCapacity: true)
         line.reserveCapacity(160 + requestID.utf8.count + method.utf8.count + path.utf8.count + remote.utf8.count)
         line += #"{"time":""#.utf8
         UTCTimestamp.append(ms: SystemClock.nowMs(), to: &line)
@@ -29,6 +31,11 @@ enum AccessLog {
         line += #","remote":"#.utf8
         JSONValue.appendString(remote, to: &line)
         line.append(UInt8(ascii: "}"))
-        return String(decoding: line, as: UTF8.self)
+        let text = String(decoding: line, as: UTF8.self)
+        if line.capacity > scratchKeptBytesMax { line = [] }  // a line with a long path does not keep its room
+        return text
     }
+
+    /// The most room a scratch buffer keeps between lines, in bytes.
+    static let scratchKeptBytesMax = 16 * 1024
 }

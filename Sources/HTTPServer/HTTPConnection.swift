@@ -419,7 +419,7 @@ final class HTTPConnection {
                     accessLog(AccessLog.line(requestID: identity.requestID, method: identity.method, path: identity.path,
                                              status: response.status, bodyBytes: response.body.count,
                                              durationSeconds: loop.nowSeconds - identity.startSeconds,
-                                             remote: remoteAddress))
+                                             remote: remoteAddress, scratch: &loop.accessLogScratch))
                 }
             }
             slots.removeFirst()

@@ -366,7 +366,7 @@ struct HTTPParser {
                 position += 1
             }
             headers.add(String(decoding: UnsafeBufferPointer(rebasing: head[lineStart..<nameEnd]), as: UTF8.self),
-                        String(decoding: UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd]), as: UTF8.self))
+                        fieldValue(UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])))
             lineStart = lineFeed + 1
         }
 
@@ -374,6 +374,19 @@ struct HTTPParser {
             return .failure(.badRequest("invalid request target"))
         }
         return interpret(method: method, target: target, parts: parts, headers: headers, versionMinor: versionMinor)
+    }
+
+    /// Field values so common that they are not copied: each is a literal (names and other values up to
+    /// 15 bytes are stored inline in their `String`, so they cost no allocation either).
+    private static let commonFieldValues: [String] = ["application/json"]
+
+    /// The text of a field value (`bytes` as UTF-8, invalid sequences repaired): a common value's
+    /// literal, else a new string.
+    private static func fieldValue(_ bytes: UnsafeBufferPointer<UInt8>) -> String {
+        for common in commonFieldValues where common.utf8.count == bytes.count && common.utf8.elementsEqual(bytes) {
+            return common
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// `HTTP/1.1` is 1, `HTTP/1.0` is 0, later 1.x count as 1; another major version is 505.
@@ -399,19 +412,8 @@ struct HTTPParser {
         for (name, value) in headers {
             switch name.utf8.count {
             case 14 where ASCII.equalIgnoringCase(name, "content-length"):
-                let elements = value.split(separator: ",", omittingEmptySubsequences: false).map(ASCII.trimmed)
-                for element in elements {
-                    guard !element.isEmpty, element.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
-                        return .failure(.badRequest("invalid Content-Length"))
-                    }
-                    guard element.utf8.count <= 18, let length = Int(element) else {
-                        contentLengthTooLong = true
-                        continue
-                    }
-                    if let previous = contentLength, previous != length {
-                        return .failure(.badRequest("conflicting Content-Length values"))
-                    }
-                    contentLength = length
+                if let error = readContentLength(value, into: &contentLength, tooLong: &contentLengthTooLong) {
+                    return .failure(error)
                 }
             case 17 where ASCII.equalIgnoringCase(name, "transfer-encoding"):
                 hasTransferEncoding = true
@@ -460,6 +462,37 @@ struct HTTPParser {
                         versionMinor: versionMinor, keepAlive: keepAlive,
                         expectsContinue: expectsContinue && versionMinor == 1)
         return .success((head, framing))
+    }
+
+    /// Reads a `Content-Length` value, a comma-separated list (RFC 9110 §8.6), into `length`: every
+    /// element, trimmed of spaces and tabs, must be digits; one of more than 18 digits sets `tooLong`;
+    /// elements must agree with each other and with `length` read before. Scanned as bytes (no list
+    /// of elements is made: this runs for every request with a body).
+    /// - Returns: nil, or the error to refuse the request with.
+    private static func readContentLength(_ value: String, into length: inout Int?, tooLong: inout Bool) -> HTTPParseError? {
+        func read(_ bytes: UnsafeBufferPointer<UInt8>) -> HTTPParseError? {
+            var elementStart = 0
+            while true {
+                var elementEnd = elementStart
+                while elementEnd < bytes.count, bytes[elementEnd] != ASCII.comma { elementEnd += 1 }
+                var first = elementStart, end = elementEnd
+                while first < end, bytes[first] == ASCII.space || bytes[first] == ASCII.tab { first += 1 }
+                while end > first, bytes[end - 1] == ASCII.space || bytes[end - 1] == ASCII.tab { end -= 1 }
+                guard first < end, bytes[first..<end].allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }) else {
+                    return .badRequest("invalid Content-Length")
+                }
+                if end - first > 18 {
+                    tooLong = true
+                } else {
+                    let element = bytes[first..<end].reduce(0) { $0 * 10 + Int($1 - 0x30) }
+                    if let previous = length, previous != element { return .badRequest("conflicting Content-Length values") }
+                    length = element
+                }
+                if elementEnd == bytes.count { return nil }
+                elementStart = elementEnd + 1
+            }
+        }
+        return value.utf8.withContiguousStorageIfAvailable(read) ?? Array(value.utf8).withUnsafeBufferPointer(read)
     }
 
     /// Parses `chunk-size [ chunk-ext ]` (RFC 9112 §7.1); extensions are checked and ignored.

@@ -20,9 +20,14 @@ public struct HTTPResponse: Sendable {
         self.body = body
     }
 
+    /// The headers of `json(_:_:)` and `text(_:_:)`, made once: every response of that kind shares
+    /// their storage until a handler changes its copy (no allocation per response).
+    private static let jsonHeaders: HTTPHeaders = ["Content-Type": "application/json"]
+    private static let textHeaders: HTTPHeaders = ["Content-Type": "text/plain; charset=utf-8"]
+
     /// A JSON response: `Content-Type: application/json` and `body` as given.
     public static func json(_ status: Int, _ body: [UInt8]) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "application/json"], body: body)
+        HTTPResponse(status: status, headers: jsonHeaders, body: body)
     }
 
     /// A JSON response from a string holding JSON text.
@@ -32,7 +37,7 @@ public struct HTTPResponse: Sendable {
 
     /// A plain-text response (`text/plain; charset=utf-8`).
     public static func text(_ status: Int, _ text: String) -> HTTPResponse {
-        HTTPResponse(status: status, headers: ["Content-Type": "text/plain; charset=utf-8"], body: Array(text.utf8))
+        HTTPResponse(status: status, headers: textHeaders, body: Array(text.utf8))
     }
 
     /// The house error shape: `{"error":{"code":"<code>","message":"<message>"}}` as JSON.

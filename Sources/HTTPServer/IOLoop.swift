@@ -82,6 +82,8 @@ final class IOLoop: @unchecked Sendable {
     private var acceptPausedUntilSeconds = 0.0
     private var date = HTTPDate()
     var requestIDs = RequestIDGenerator()
+    /// The buffer access-log lines are formatted in, reused from line to line.
+    var accessLogScratch: [UInt8] = []
     /// Scratch space for input that is read only to be dropped.
     let scratch: UnsafeMutableRawBufferPointer
 

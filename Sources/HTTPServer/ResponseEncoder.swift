@@ -9,55 +9,113 @@ enum ResponseEncoder {
     static func encode(_ response: HTTPResponse, into output: inout ByteQueue, requestID: String, close: Bool,
                        keepAliveHeader: Bool, omitBody: Bool, date: String) {
         let status = (200...999).contains(response.status) ? response.status : 500
-        // The head is built as bytes in one buffer and appended once (this runs for every response).
-        var head: [UInt8] = []
-        head.reserveCapacity(160 + requestID.utf8.count + date.utf8.count)
-        head += "HTTP/1.1 ".utf8
-        head += String(status).utf8
-        head.append(UInt8(ascii: " "))
-        head += reasonPhrase(status).utf8
-        head += "\r\n".utf8
-        var hasRequestID = false
-        var hasDate = false
-        for (name, value) in response.headers {
-            switch name.utf8.count {
-            case 14 where ASCII.equalIgnoringCase(name, "content-length"): continue
-            case 17 where ASCII.equalIgnoringCase(name, "transfer-encoding"): continue
-            case 10 where ASCII.equalIgnoringCase(name, "connection"): continue
-            case 12 where ASCII.equalIgnoringCase(name, "x-request-id"): hasRequestID = true
-            case 4 where ASCII.equalIgnoringCase(name, "date"): hasDate = true
-            default: break
-            }
-            guard isSafeName(name), isSafeValue(value) else { continue }
-            head += name.utf8
-            head += ": ".utf8
-            head += value.utf8
-            head += "\r\n".utf8
-        }
-        if !hasRequestID {
-            head += "X-Request-Id: ".utf8
-            head += requestID.utf8
-            head += "\r\n".utf8
-        }
-        if !hasDate {
-            head += "Date: ".utf8
-            head += date.utf8
-            head += "\r\n".utf8
-        }
+        let reason = reasonPhrase(status)
+        // The head is written straight into the output's spare room, made once: this runs for every
+        // response, so no buffer of its own and no append that checks for room piece by piece.
+        var fieldBytes = 0
+        for (name, value) in response.headers { fieldBytes += name.utf8.count + value.utf8.count + 4 }
+        let headBytesMax = fixedHeadBytesMax + reason.utf8.count + requestID.utf8.count + date.utf8.count + fieldBytes
+        output.reserveTail(headBytesMax)
         let bodyAllowed = status != 204 && status != 304
-        if status != 204 {
-            head += "Content-Length: ".utf8
-            head += String(bodyAllowed ? response.body.count : 0).utf8
-            head += "\r\n".utf8
+        output.fillTail { tail in
+            var head = HeadWriter(base: tail.baseAddress.unsafelyUnwrapped)
+            head.write("HTTP/1.1 ")
+            head.write(decimal: status)
+            head.write(UInt8(ascii: " "))
+            head.write(reason)
+            head.write("\r\n")
+            var hasRequestID = false
+            var hasDate = false
+            for (name, value) in response.headers {
+                switch name.utf8.count {
+                case 14 where ASCII.equalIgnoringCase(name, "content-length"): continue
+                case 17 where ASCII.equalIgnoringCase(name, "transfer-encoding"): continue
+                case 10 where ASCII.equalIgnoringCase(name, "connection"): continue
+                case 12 where ASCII.equalIgnoringCase(name, "x-request-id"): hasRequestID = true
+                case 4 where ASCII.equalIgnoringCase(name, "date"): hasDate = true
+                default: break
+                }
+                guard isSafeName(name), isSafeValue(value) else { continue }
+                head.write(name)
+                head.write(": ")
+                head.write(value)
+                head.write("\r\n")
+            }
+            if !hasRequestID {
+                head.write("X-Request-Id: ")
+                head.write(requestID)
+                head.write("\r\n")
+            }
+            if !hasDate {
+                head.write("Date: ")
+                head.write(date)
+                head.write("\r\n")
+            }
+            if status != 204 {
+                head.write("Content-Length: ")
+                head.write(decimal: bodyAllowed ? response.body.count : 0)
+                head.write("\r\n")
+            }
+            if close {
+                head.write("Connection: close\r\n")
+            } else if keepAliveHeader {
+                head.write("Connection: keep-alive\r\n")
+            }
+            head.write("\r\n")
+            precondition(head.count <= headBytesMax, "response head larger than its room")
+            return head.count
         }
-        if close {
-            head += "Connection: close\r\n".utf8
-        } else if keepAliveHeader {
-            head += "Connection: keep-alive\r\n".utf8
-        }
-        head += "\r\n".utf8
-        output.append(head)
         if bodyAllowed, !omitBody { output.append(response.body) }
+    }
+
+    /// The most bytes of a head besides the reason phrase, the id, the date and the handler's fields:
+    /// the status line's fixed part (15), the names and line ends of `X-Request-Id` (16) and `Date` (8),
+    /// `Content-Length` with 20 digits (38), `Connection: keep-alive` (24), the empty line (2).
+    private static let fixedHeadBytesMax = 15 + 16 + 8 + 38 + 24 + 2
+
+    /// Writes bytes one after the other into room reserved before (the caller checks the total).
+    private struct HeadWriter {
+        let base: UnsafeMutableRawPointer
+        var count = 0
+
+        mutating func write(_ byte: UInt8) {
+            base.storeBytes(of: byte, toByteOffset: count, as: UInt8.self)
+            count += 1
+        }
+
+        mutating func write(_ text: StaticString) {
+            (base + count).copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+            count += text.utf8CodeUnitCount
+        }
+
+        mutating func write(_ text: String) {
+            let utf8 = text.utf8
+            let copied: Int? = utf8.withContiguousStorageIfAvailable { bytes in
+                if let source = bytes.baseAddress { (base + count).copyMemory(from: source, byteCount: bytes.count) }
+                return bytes.count
+            }
+            if let copied {
+                count += copied
+            } else {
+                for byte in utf8 { write(byte) }
+            }
+        }
+
+        /// `value` (at least 0) in decimal.
+        mutating func write(decimal value: Int) {
+            var digitCount = 1
+            var rest = value / 10
+            while rest > 0 {
+                digitCount += 1
+                rest /= 10
+            }
+            rest = value
+            for position in stride(from: count + digitCount - 1, through: count, by: -1) {
+                base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + rest % 10), toByteOffset: position, as: UInt8.self)
+                rest /= 10
+            }
+            count += digitCount
+        }
     }
 
     /// Whether the handler asked to close the connection after `response`.

@@ -8,17 +8,15 @@
 /// member names) and encoding what it parses gives back exactly the same bytes. Anything else, a
 /// valid but differently written text included, is refused and the caller parses it the usual way.
 ///
-/// Cost: one pass, no allocation except a scratch list of member-name ranges; objects with more
-/// than `objectMemberCountMax` members are refused (their duplicate check is left to the parser's
-/// set), so the scan stays linear in the input's size.
+/// Cost: one pass, no heap allocation (each object keeps its member-name ranges in a fixed list on
+/// the stack); objects with more than `objectMemberCountMax` members are refused (their duplicate
+/// check is left to the parser's set), so the scan stays linear in the input's size.
 struct CanonicalJSONScanner {
     /// Objects with more members than this are refused (so the pairwise duplicate check stays small).
     static let objectMemberCountMax = 16
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position: Int
-    /// Member-name ranges of the objects being scanned, innermost last (a stack).
-    private var names: [Range<Int>] = []
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int) {
         self.bytes = bytes
@@ -68,22 +66,25 @@ struct CanonicalJSONScanner {
     private mutating func object(depth: Int) -> Bool {
         guard let empty = opensEmpty(closedBy: UInt8(ascii: "}"), depth: depth) else { return false }
         if empty { return true }
-        let firstName = names.count
-        defer { names.removeSubrange(firstName...) }
-        while true {
-            guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
-            let nameStart = position
-            guard string() else { return false }
-            let name = nameStart..<position
-            guard names.count - firstName < Self.objectMemberCountMax else { return false }
-            for other in names[firstName...] where bytes[other].elementsEqual(bytes[name]) { return false }
-            names.append(name)
-            guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
-            position += 1
-            guard value(depth: depth), position < bytes.count else { return false }
-            if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
-            if bytes[position] == UInt8(ascii: "}") { position += 1; return true }
-            return false
+        // This object's member-name ranges: a fixed list in the frame (no heap allocation per object).
+        return withUnsafeTemporaryAllocation(of: Range<Int>.self, capacity: Self.objectMemberCountMax) { names in
+            var nameCount = 0
+            while true {
+                guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else { return false }
+                let nameStart = position
+                guard string() else { return false }
+                let name = nameStart..<position
+                guard nameCount < Self.objectMemberCountMax else { return false }
+                for other in names[..<nameCount] where bytes[other].elementsEqual(bytes[name]) { return false }
+                names.initializeElement(at: nameCount, to: name)
+                nameCount += 1
+                guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { return false }
+                position += 1
+                guard value(depth: depth), position < bytes.count else { return false }
+                if bytes[position] == UInt8(ascii: ",") { position += 1; continue }
+                if bytes[position] == UInt8(ascii: "}") { position += 1; return true }
+                return false
+            }
         }
     }
 

@@ -6,6 +6,8 @@ public struct JSONParser {
     /// Objects with fewer members than this check a new name for duplicates by a linear look (no
     /// hashing, no set to allocate); larger ones keep a set, so any size stays linear overall.
     static let linearDuplicateCheckCountMax = 12
+    /// Members an object has room for before its first one is parsed (more grow the list as usual).
+    static let objectReservedMemberCount = 4
 
     /// Why a text is not acceptable JSON.
     public struct Failure: Error, Equatable, Sendable, CustomStringConvertible {
@@ -99,6 +101,8 @@ public struct JSONParser {
     private mutating func parseObject(depth: Int) throws(Failure) -> JSONValue {
         if try opensEmpty(closedBy: UInt8(ascii: "}"), depth: depth) { return .object([]) }
         var members: [(String, JSONValue)] = []
+        // Room for a typical object at once (growing one member at a time reallocates at 1, 2, 4...).
+        members.reserveCapacity(Self.objectReservedMemberCount)
         // Duplicate names: a linear look through small objects (most), a set once one grows.
         var names: Set<String>?
         var keptIndex: Int?

@@ -38,12 +38,10 @@ extension ArgusService {
     }
 
     /// The token of an `Authorization: Bearer <token>` value: the scheme (any case) after optional
-    /// spaces, one space, then 1 to 512 bytes without a space. Nil otherwise. Scanned as bytes: it
-    /// runs for every API request.
-    static func bearerToken(_ header: String) -> String? {
-        var header = header
-        header.makeContiguousUTF8()
-        return header.utf8.withContiguousStorageIfAvailable { bytes -> String? in
+    /// spaces, one space, then 1 to 512 bytes without a space. Nil otherwise. Scanned as bytes and
+    /// handed back as a part of `header` (no copy): it runs for every API request.
+    static func bearerToken(_ header: String) -> Substring? {
+        func tokenBounds(_ bytes: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
             var index = 0
             while index < bytes.count, bytes[index] == UInt8(ascii: " ") { index += 1 }
             var scheme = "bearer".utf8.makeIterator()
@@ -54,15 +52,19 @@ extension ArgusService {
             guard scheme.next() == nil, index < bytes.count else { return nil }
             let token = UnsafeBufferPointer(rebasing: bytes[(index + 1)...])
             guard !token.isEmpty, token.count <= 512, !token.contains(UInt8(ascii: " ")) else { return nil }
-            return String(decoding: token, as: UTF8.self)
-        } ?? nil
+            return (index + 1)..<bytes.count
+        }
+        let utf8 = header.utf8
+        guard let bounds = utf8.withContiguousStorageIfAvailable(tokenBounds)
+                ?? Array(utf8).withUnsafeBufferPointer(tokenBounds) else { return nil }
+        return Substring(utf8[utf8.index(utf8.startIndex, offsetBy: bounds.lowerBound)...])
     }
 
     /// `serve --engine`: makes a bearer token another process issued known here before the request is
     /// authenticated (a read of the engine's token bucket when the token is unknown, see `EngineTokens`).
     func fetchSharedToken(_ request: HTTPRequest) async {
         guard let engineTokens, let header = request.headers["authorization"], let token = Self.bearerToken(header) else { return }
-        await engineTokens.fetchIfUnknown(token)
+        await engineTokens.fetchIfUnknown(String(token))
     }
 
     /// `serve --engine`: puts a token just issued here into the engine before it is answered; when the

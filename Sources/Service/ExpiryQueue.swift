@@ -2,20 +2,20 @@
 /// Entries are not removed when their key goes away early (a revoked token): the owner skips them when
 /// they come up (`popExpired` hands back every entry due) and rebuilds the queue from its live keys
 /// (`init(_:)`) when stale entries outnumber them.
-struct ExpiryQueue: Sendable {
-    private(set) var entries: [(expiresAtMs: Int64, key: String)] = []
+struct ExpiryQueue<Key: Sendable>: Sendable {
+    private(set) var entries: [(expiresAtMs: Int64, key: Key)] = []
 
     init() {}
 
     /// A queue holding `entries` (heapified in O(n)).
-    init(_ entries: [(expiresAtMs: Int64, key: String)]) {
+    init(_ entries: [(expiresAtMs: Int64, key: Key)]) {
         self.entries = entries
         for index in stride(from: entries.count / 2 - 1, through: 0, by: -1) { siftDown(index) }
     }
 
     var count: Int { entries.count }
 
-    mutating func insert(_ key: String, expiresAtMs: Int64) {
+    mutating func insert(_ key: Key, expiresAtMs: Int64) {
         entries.append((expiresAtMs, key))
         var child = entries.count - 1
         while child > 0 {
@@ -27,8 +27,8 @@ struct ExpiryQueue: Sendable {
     }
 
     /// Removes and returns the entries whose expiry is at or before `nowMs`, soonest first.
-    mutating func popExpired(nowMs: Int64) -> [(expiresAtMs: Int64, key: String)] {
-        var due: [(expiresAtMs: Int64, key: String)] = []
+    mutating func popExpired(nowMs: Int64) -> [(expiresAtMs: Int64, key: Key)] {
+        var due: [(expiresAtMs: Int64, key: Key)] = []
         while let first = entries.first, first.expiresAtMs <= nowMs {
             due.append(first)
             let last = entries.removeLast()

@@ -5,8 +5,10 @@ import JSON
 struct FieldReader {
     private let members: [(String, JSONValue)]
     private let context: String
-    /// The names asked about (a handful per request: a linear list beats hashing).
-    private var read: [String] = []
+    /// Which members were asked about, by position: bit `i` for member `i` below 64 (no allocation for
+    /// the objects requests send), then `readBeyond[i - 64]` (made when such a member is first read).
+    private var readMask: UInt64 = 0
+    private var readBeyond: [Bool] = []
 
     /// - Throws: `APIError` 422 when `value` is not an object.
     init(_ value: JSONValue, context: String = "body") throws(APIError) {
@@ -15,9 +17,27 @@ struct FieldReader {
         self.context = context
     }
 
+    /// The first member `name`; every member of that name counts as read.
     private mutating func value(_ name: String) -> JSONValue? {
-        if !read.contains(name) { read.append(name) }
-        return members.first { $0.0 == name }?.1
+        var found: JSONValue?
+        for (index, member) in members.enumerated() where member.0 == name {
+            if found == nil { found = member.1 }
+            markRead(index)
+        }
+        return found
+    }
+
+    private mutating func markRead(_ index: Int) {
+        if index < 64 {
+            readMask |= 1 << UInt64(index)
+            return
+        }
+        if readBeyond.isEmpty { readBeyond = Array(repeating: false, count: members.count - 64) }
+        readBeyond[index - 64] = true
+    }
+
+    private func wasRead(_ index: Int) -> Bool {
+        index < 64 ? readMask & (1 << UInt64(index)) != 0 : !readBeyond.isEmpty && readBeyond[index - 64]
     }
 
     func has(_ name: String) -> Bool { members.contains { $0.0 == name } }
@@ -63,8 +83,8 @@ struct FieldReader {
 
     /// - Throws: `APIError` 422 `unknown_field` naming the first member that was never read.
     func rejectUnknown() throws(APIError) {
-        if let unknown = members.first(where: { !read.contains($0.0) }) {
-            throw APIError(422, "unknown_field", "\(context) has an unknown field \"\(unknown.0.prefix(64))\"")
+        if let unknown = members.indices.first(where: { !wasRead($0) }) {
+            throw APIError(422, "unknown_field", "\(context) has an unknown field \"\(members[unknown].0.prefix(64))\"")
         }
     }
 }

@@ -47,28 +47,32 @@ package final class TokenStore: Sendable {
         }
     }
 
+    /// The key of a token in memory: its SHA-256 held inline (hashing a request's token allocates
+    /// nothing); written as 64 lowercase hex digits (`hex`) in the journal and the engine's bucket.
+    typealias Digest = SHA256.Digest
+
     private struct State: Sendable {
-        var records: [String: Record] = [:]
-        var digestsByClient: [String: Set<String>] = [:]
+        var records: [Digest: Record] = [:]
+        var digestsByClient: [String: Set<Digest>] = [:]
         /// Issuances not yet in `records` (journal write in progress), per client and in total.
         var pendingByClient: [String: Int] = [:]
         var pendingCount = 0
         /// Digests by expiry, soonest first (tokens of every lifetime: portal sessions, client tokens).
-        var expiries = ExpiryQueue()
+        var expiries = ExpiryQueue<Digest>()
         /// Digests of recent revocations, so their holders hear `token_revoked` (bounded FIFO).
-        var recentlyRevoked: Set<String> = []
-        var recentlyRevokedOrder: [String] = []
+        var recentlyRevoked: Set<Digest> = []
+        var recentlyRevokedOrder: [Digest] = []
         var rateLimiter = TokenRateLimiter(requestsPerSecond: ServiceLimits.Tokens.requestsPerSecondPerClientMax,
                                            clientCountMax: ServiceLimits.Clients.countMax)
         var journalLineCount = 0
 
-        mutating func insert(_ digest: String, _ record: Record) {
+        mutating func insert(_ digest: Digest, _ record: Record) {
             records[digest] = record
             digestsByClient[record.clientID, default: []].insert(digest)
             expiries.insert(digest, expiresAtMs: record.expiresAtMs)
         }
 
-        mutating func remove(_ digest: String) {
+        mutating func remove(_ digest: Digest) {
             guard let record = records.removeValue(forKey: digest) else { return }
             digestsByClient[record.clientID]?.remove(digest)
             if digestsByClient[record.clientID]?.isEmpty == true { digestsByClient[record.clientID] = nil }
@@ -85,7 +89,7 @@ package final class TokenStore: Sendable {
             }
         }
 
-        mutating func rememberRevoked(_ digest: String) {
+        mutating func rememberRevoked(_ digest: Digest) {
             guard recentlyRevoked.insert(digest).inserted else { return }
             recentlyRevokedOrder.append(digest)
             if recentlyRevokedOrder.count > TokenStore.recentlyRevokedCountMax * 2 {
@@ -119,7 +123,7 @@ package final class TokenStore: Sendable {
             guard let json = try? JSONParser.parse(record) else { continue }
             if json["deleted"]?.boolValue == true, let client = json["client_id"]?.stringValue {
                 for digest in loaded.digestsByClient[client] ?? [] { loaded.remove(digest) }
-            } else if let digest = json["token_sha256"]?.stringValue {
+            } else if let text = json["token_sha256"]?.stringValue, let digest = Digest(lowercaseHex: text) {
                 if json["revoked"]?.boolValue == true {
                     loaded.remove(digest)
                 } else if let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
@@ -136,16 +140,16 @@ package final class TokenStore: Sendable {
         self.journal = Mutex(journal)
     }
 
-    static func issueLine(digest: String, record: Record) -> [UInt8] {
+    static func issueLine(digest: Digest, record: Record) -> [UInt8] {
         JSONValue.object([
-            ("token_sha256", .string(digest)), ("client_id", .string(record.clientID)),
+            ("token_sha256", .string(digest.hex)), ("client_id", .string(record.clientID)),
             ("organization_id", .string(record.organizationID)), ("scopes", .array(record.scopes.map(JSONValue.string))),
             ("expires_at_ms", .integer(record.expiresAtMs)),
         ]).encoded()
     }
 
-    private static func revokeLine(digest: String) -> [UInt8] {
-        JSONValue.object([("token_sha256", .string(digest)), ("revoked", .bool(true))]).encoded()
+    private static func revokeLine(digest: Digest) -> [UInt8] {
+        JSONValue.object([("token_sha256", .string(digest.hex)), ("revoked", .bool(true))]).encoded()
     }
 
     private static func deleteLine(clientID: String) -> [UInt8] {
@@ -172,8 +176,11 @@ package final class TokenStore: Sendable {
         }
     }
 
-    /// The hex SHA-256 of `token`: how the store (and the engine's `ARGUS_TOKENS` bucket) names it.
-    static func digest(of token: String) -> String { Hex.encode(SHA256.hash(Array(token.utf8))) }
+    /// The hex SHA-256 of `token`: how the journal (and the engine's `ARGUS_TOKENS` bucket) names it.
+    static func digest(of token: String) -> String { key(of: Substring(token)).hex }
+
+    /// The SHA-256 of `token`, inline: how the store finds it in memory (hashed in place, no allocation).
+    static func key(of token: Substring) -> Digest { SHA256.digest(token.utf8) }
 
     /// Counts a token request of `clientID` against its rate limit.
     /// - Returns: nil when allowed, else the seconds to wait before the next request (for `Retry-After`).
@@ -216,12 +223,12 @@ package final class TokenStore: Sendable {
             if state.pendingByClient[client.clientID] == 0 { state.pendingByClient[client.clientID] = nil }
         }
         let token: String
-        let digest: String
+        let digest: Digest
         let record = Record(clientID: client.clientID, organizationID: client.organizationID, scopes: scopes,
                             expiresAtMs: nowMs + lifetimeSeconds * 1000)
         do {
             token = "at_" + Base64.encode(try SecureRandom.bytes(count: 32), alphabet: .url)
-            digest = Self.digest(of: token)
+            digest = Self.key(of: Substring(token))
             try append(Self.issueLine(digest: digest, record: record)) { state in
                 settle(&state)
                 state.insert(digest, record)
@@ -235,7 +242,13 @@ package final class TokenStore: Sendable {
 
     /// What `token` is at `nowMs`.
     package func lookup(_ token: String, nowMs: Int64) -> Lookup {
-        let digest = Self.digest(of: token)
+        lookup(Substring(token), nowMs: nowMs)
+    }
+
+    /// What `token` (a part of the request's `Authorization` value) is at `nowMs`; allocates nothing
+    /// unless the token is valid.
+    package func lookup(_ token: Substring, nowMs: Int64) -> Lookup {
+        let digest = Self.key(of: token)
         return state.withLock { state in
             guard let record = state.records[digest] else { return state.recentlyRevoked.contains(digest) ? .revoked : .unknown }
             if record.expiresAtMs <= nowMs { return .expired }
@@ -248,7 +261,7 @@ package final class TokenStore: Sendable {
     /// - Returns: true when a live token was revoked.
     @discardableResult
     package func revoke(_ token: String, clientID: String) throws -> Bool {
-        let digest = Self.digest(of: token)
+        let digest = Self.key(of: Substring(token))
         guard state.withLock({ $0.records[digest]?.clientID == clientID }) else { return false }
         return try append(Self.revokeLine(digest: digest)) { state in
             guard state.records[digest] != nil else { return false }
@@ -276,18 +289,19 @@ package final class TokenStore: Sendable {
     /// The journal line of the live token `token` (its issuance record: digest, client, organization,
     /// scopes, expiry; never the token), nil when it is not live here. What `serve --engine` shares.
     func issuanceRecord(of token: String) -> (digest: String, line: [UInt8])? {
-        let digest = Self.digest(of: token)
-        return state.withLock { state in state.records[digest].map { (digest, Self.issueLine(digest: digest, record: $0)) } }
+        let digest = Self.key(of: Substring(token))
+        return state.withLock { state in state.records[digest].map { (digest.hex, Self.issueLine(digest: digest, record: $0)) } }
     }
 
     /// Takes in a token another process issued (`line` as `issuanceRecord` made it), in memory only:
     /// under `serve --engine` the engine's bucket is where such tokens live, read again at every start.
     /// - Returns: false when `line` is not an issuance record of `digest`, the token expired, its
     ///   client has `ServiceLimits.Tokens.liveCountPerClientMax` live tokens here, or the store holds
-    ///   `ServiceLimits.Tokens.liveCountMax`, or the token's revocation was heard here (`forget`).
+    ///   `ServiceLimits.Tokens.liveCountMax`, or the token's revocation was heard here (`forget`), or
+    ///   `digest` is not 64 lowercase hex digits (no token has such a name).
     @discardableResult
-    func adopt(digest: String, line: [UInt8], nowMs: Int64) -> Bool {
-        guard let json = try? JSONParser.parse(line), json["token_sha256"]?.stringValue == digest,
+    func adopt(digest text: String, line: [UInt8], nowMs: Int64) -> Bool {
+        guard let digest = Digest(lowercaseHex: text), let json = try? JSONParser.parse(line), json["token_sha256"]?.stringValue == text,
               let client = json["client_id"]?.stringValue, let organization = json["organization_id"]?.stringValue,
               let scopes = json["scopes"]?.arrayValue?.compactMap(\.stringValue),
               let expires = json["expires_at_ms"]?.int64Value, expires > nowMs else { return false }
@@ -303,8 +317,10 @@ package final class TokenStore: Sendable {
 
     /// Ends the token `digest` in memory (another process revoked it; its holder hears `token_revoked`).
     /// Remembered even when the token is not here (yet): a read of the bucket for it may still be on its
-    /// way, and `adopt` refuses a remembered revocation (a digest is never issued again).
-    func forget(digest: String) {
+    /// way, and `adopt` refuses a remembered revocation (a digest is never issued again). A `digest` that is
+    /// not 64 lowercase hex digits names no token and is ignored.
+    func forget(digest text: String) {
+        guard let digest = Digest(lowercaseHex: text) else { return }
         state.withLock { state in
             state.remove(digest)
             state.rememberRevoked(digest)
@@ -313,7 +329,7 @@ package final class TokenStore: Sendable {
 
     /// The digests of `clientID`'s live tokens (at most `ServiceLimits.Tokens.liveCountPerClientMax`).
     func digests(clientID: String) -> [String] {
-        state.withLock { Array($0.digestsByClient[clientID] ?? []) }
+        state.withLock { ($0.digestsByClient[clientID] ?? []).map(\.hex) }
     }
 
     /// Forgets tokens that expired at or before `nowMs` (also done at every issuance).

@@ -39,10 +39,7 @@ package enum FileSystem {
 
     /// The entries of `path` and whether each is a directory; empty when the directory does not exist.
     package static func list(_ path: String) throws(SystemError) -> [(name: String, isDirectory: Bool)] {
-        try names(in: path).map { name in
-            var status = stat()
-            return (name, stat(path + "/" + name, &status) == 0 && (status.st_mode & S_IFMT) == S_IFDIR)
-        }
+        try names(in: path).map { name in (name, isDirectory(path + "/" + name)) }
     }
 
     /// Removes the file at `path`; a missing file is not an error.
@@ -55,13 +52,21 @@ package enum FileSystem {
         if rename(path, newPath) != 0 { throw .current("rename", path) }
     }
 
-    /// Removes a directory tree; a missing one is not an error.
+    /// Removes a directory tree; a missing one is not an error. A symbolic link inside is removed, never
+    /// followed (what it points to stays).
     package static func removeTree(_ path: String) throws(SystemError) {
-        for entry in try list(path) {
-            let child = path + "/" + entry.name
-            if entry.isDirectory { try removeTree(child) } else { try remove(child) }
+        for name in try names(in: path) {
+            let child = path + "/" + name
+            if isDirectory(child, followingLinks: false) { try removeTree(child) } else { try remove(child) }
         }
         if rmdir(path) != 0, Glibc.errno != ENOENT { throw .current("rmdir", path) }
+    }
+
+    /// Whether `path` is a directory; with `followingLinks: false` a symbolic link to one is not.
+    package static func isDirectory(_ path: String, followingLinks: Bool = true) -> Bool {
+        var status = stat()
+        let result = followingLinks ? stat(path, &status) : lstat(path, &status)
+        return result == 0 && (status.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Atomically and durably replaces `path` with `bytes`: a temporary file unique to this writer in

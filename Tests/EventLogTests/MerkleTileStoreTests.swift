@@ -15,6 +15,14 @@ import Testing
         return MerkleLeafHashes(leaves: try TestSupport.readAll(directory.appending("log")).map { $0.envelope() })
     }
 
+    /// `makeLog`, and its tiles brought up to the whole log in `merkle/`.
+    static func makeTiles(_ directory: TemporaryDirectory) async throws -> (reference: MerkleLeafHashes, store: MerkleTileStore, merkle: String) {
+        let reference = try await makeLog(directory)
+        let store = MerkleTileStore(directory: directory.appending("merkle"), logDirectory: directory.appending("log"))
+        try store.update()
+        return (reference, store, directory.appending("merkle"))
+    }
+
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
 
     static func fileSize(_ path: String) -> Int? {
@@ -185,10 +193,7 @@ import Testing
     /// rebuilt first (while the log still starts at 0), so the anchor never covers a wrong tile.
     @Test func synchronizeChecksTheTilesItMakesDurable() async throws {
         let directory = TemporaryDirectory()
-        let reference = try await Self.makeLog(directory)
-        let merkle = directory.appending("merkle")
-        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
-        try store.update()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
         try Self.flipByte(merkle + "/level-0.tiles", at: 100)
         #expect(try store.synchronize() == UInt64(Self.eventCount))
         let tile = Array(try Self.contents(merkle + "/level-0.tiles").prefix(8192))
@@ -238,12 +243,21 @@ import Testing
         let merkle = directory.appending("merkle")
         let log = directory.appending("log")
         try Self.writeLegacyTiles(reference, size: Self.eventCount, to: merkle)
+        // The anchor retention left (the same form before and after), and a stray name far beyond the tree.
+        var anchor = MerkleTileBuilder()
+        for index in 0..<300 { anchor.append(leafHash: reference.leafHashes[index]) { _, _ in } }
+        try Data(StoredMerkleTree(anchor).text).write(to: URL(fileURLWithPath: merkle + "/anchor"))
+        try FileManager.default.createDirectory(atPath: merkle + "/tile/0/x999/x999/x999/x999/x999", withIntermediateDirectories: true)
+        try Data(count: 8192).write(to: URL(fileURLWithPath: merkle + "/tile/0/x999/x999/x999/x999/x999/999"))
         #expect(try Self.retain(from: 300, log: log) > 0)
         let size = UInt64(Self.eventCount)
         let store = MerkleTileStore(directory: merkle, logDirectory: log)
         #expect(try store.update() == size)
         #expect(!Self.exists(merkle + "/tile"), "the earlier layout is removed once copied")
-        #expect(try Self.contents(merkle + "/level-0.tiles") == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
+        #expect(try Self.contents(merkle + "/level-0.tiles") == Array((0..<512).map { reference.leafHashes[$0] }.joined()),
+                "the tiles the stored sizes cover, and nothing beyond them")
+        #expect(try Self.storedTree(merkle).treeSize == 600)
+        #expect(try store.synchronize() == size, "the copies are whole: the anchor moves on")
         #expect(try Self.storedTree(merkle).edge.map(\.count) == [88 * 32, 2 * 32], "the partial tiles moved into tree-size")
         #expect(try store.inclusionProof(leafIndex: 3, treeSize: size) == MerkleProof.inclusion(leafIndex: 3, treeSize: size, source: reference))
         #expect(try store.consistencyProof(from: 10, to: size) == MerkleProof.consistency(from: 10, to: size, source: reference))
@@ -271,9 +285,13 @@ import Testing
         let merkle = directory.appending("merkle")
         let first = [UInt8](repeating: 1, count: 8192)
         let second = [UInt8](repeating: 2, count: 8192)
+        // tree-size of the earlier form names a tree of 70,000,000 leaves: level 0 holds 273,437 full tiles,
+        // level 1 holds 1,068, level 2 holds 4.
         let files: [(String, [UInt8])] = [
             ("tile/0/x001/234", first), ("tile/0/005", second), ("tile/0/006", [UInt8](repeating: 3, count: 100)),
             ("tile/0/x001/235.tmp-77", first), ("tile/0/007.p/3", first), ("tile/0/xabc/007", first), ("tile/1/x001/000", second),
+            ("tile/0/x999/x999/000", first), ("tile/1/x001/068", first), ("tile/00/008", first), ("tile/2/004", first),
+            ("tree-size", Array("70000000\n\(Data(count: 32).base64EncodedString())\n".utf8)),
         ]
         for (path, bytes) in files {
             let full = merkle + "/" + path
@@ -287,8 +305,44 @@ import Testing
         #expect(level0.count == 1235 * 8192)
         #expect(Array(level0[(1234 * 8192)...]) == first)
         #expect(Array(level0[(5 * 8192)..<(6 * 8192)]) == second)
-        #expect(level0[(6 * 8192)..<(1234 * 8192)].allSatisfy { $0 == 0 }, "nothing else copied")
+        #expect(level0[(6 * 8192)..<(1234 * 8192)].allSatisfy { $0 == 0 }, "nothing else copied (level 00 is no level)")
         let level1 = try Self.contents(merkle + "/level-1.tiles")
-        #expect(level1.count == 1001 * 8192 && Array(level1[(1000 * 8192)...]) == second)
+        #expect(level1.count == 1001 * 8192 && Array(level1[(1000 * 8192)...]) == second, "tile 1/1068 is beyond the tree")
+        #expect(!Self.exists(merkle + "/level-2.tiles"), "tile 2/004 is beyond the tree")
+    }
+
+    /// Zeros where a full tile belongs (a crash after a later tile extended the level file) are never
+    /// handed out: the archive's read checks each tile against the level above and rebuilds.
+    @Test func aZeroedTileIsCaughtBeforeItIsHandedOut() async throws {
+        let directory = TemporaryDirectory()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
+        let level0 = try FileHandle(forWritingTo: URL(fileURLWithPath: merkle + "/level-0.tiles"))
+        try level0.write(contentsOf: Data(count: 8192))
+        try level0.close()
+        let tile = MerkleTile(level: 0, index: 0, width: 256)
+        #expect(try store.hashes(of: tile) == Array((0..<256).map { reference.leafHashes[$0] }.joined()))
+        #expect(try Array(Self.contents(merkle + "/level-0.tiles").prefix(8192)) == Array((0..<256).map { reference.leafHashes[$0] }.joined()),
+                "rebuilt")
+        // A partial tile of an earlier size is the prefix of a full tile now: checked the same way.
+        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 7)
+        #expect(try store.hashes(of: MerkleTile(level: 0, index: 1, width: 10)) == Array((256..<266).map { reference.leafHashes[$0] }.joined()))
+    }
+
+    /// A level file that lost tiles below the anchor (removed, cut short) is noticed before the anchor
+    /// moves on: the tiles are rebuilt first (the log still starts at 0), and the anchor is never removed.
+    @Test func synchronizeNoticesALevelFileThatLostTiles() async throws {
+        let directory = TemporaryDirectory()
+        let reference = try await Self.makeLog(directory)
+        let merkle = directory.appending("merkle")
+        let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        try store.update(to: 300, persisting: false)
+        #expect(try store.synchronize() == 300)
+        try FileManager.default.removeItem(atPath: merkle + "/level-0.tiles")
+        try store.update()
+        #expect(try store.synchronize() == UInt64(Self.eventCount))
+        #expect(try Self.contents(merkle + "/level-0.tiles") == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
+        #expect(Self.exists(merkle + "/anchor"))
+        try store.rebuild()
+        #expect(Self.exists(merkle + "/anchor"), "a rebuild deletes nothing")
     }
 }

@@ -65,6 +65,10 @@ import JSON
             let recordsEnd = Int(log.activeSegmentSizeBytes)
             #expect(size > recordsEnd && size <= recordsEnd + 4096, "after \(number): file \(size), records end \(recordsEnd)")
         }
+        // `verify` counts the bytes that hold records, not the space kept ahead.
+        let report = try LogVerifier.verify(directory: directory.path)
+        #expect(report.isIntact && report.summary.recordCount == 200)
+        #expect(report.summary.sizeBytes == log.activeSegmentSizeBytes)
     }
 
     @Test func noSpaceIsKeptWhenTurnedOff() async throws {

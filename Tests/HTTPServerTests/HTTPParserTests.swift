@@ -74,6 +74,35 @@ import Testing
         #expect(outcome.requests.first?.body == Array("abc".utf8))
     }
 
+    /// `Content-Length` lists, scanned as bytes: elements trimmed, all must agree, leading zeros allowed,
+    /// an empty element refused; more than 18 digits is too long (413), also beside a shorter value (400).
+    @Test func readsContentLengthListsElementByElement() throws {
+        for value in ["3", " 3 ", "3\t", "3,3", "3 ,\t3", "3\t, 3", "003, 3", "3, 3, 3"] {
+            let outcome = Self.feed("POST / HTTP/1.1\r\nContent-Length: \(value)\r\n\r\nabc")
+            #expect(outcome.error == nil && outcome.requests.first?.body == Array("abc".utf8), "\(value)")
+        }
+        let refused: [(String, Int)] = [("3,", 400), (",3", 400), ("3,,3", 400), ("3, 4", 400), ("3,x", 400), ("3,\t", 400),
+                                        ("1234567890123456789", 413), ("0001234567890123456789", 413),
+                                        ("1234567890123456789, 3", 400), ("3, 1234567890123456789", 400)]
+        for (value, status) in refused {
+            let outcome = Self.feed("POST / HTTP/1.1\r\nContent-Length: \(value)\r\n\r\nabc")
+            #expect(outcome.error?.status == status, "\(value)")
+        }
+        let eighteenDigits = Self.feed(Array("POST / HTTP/1.1\r\nContent-Length: 999999999999999999\r\n\r\n".utf8), bodyMax: { _, _ in .max })
+        #expect(eighteenDigits.error == nil && eighteenDigits.requests.isEmpty, "18 digits is a length (the body is awaited)")
+    }
+
+    /// A common field value (given as a shared literal, not copied) reads like any other.
+    @Test func commonFieldValuesReadAsSent() throws {
+        let outcome = Self.feed("POST / HTTP/1.1\r\nContent-Type: application/json\r\nAccept: application/jsonl\r\n"
+            + "X-One: application/jso\r\nX-Two:  application/json \r\nContent-Length: 0\r\n\r\n")
+        let headers = try #require(outcome.requests.first?.head.headers)
+        #expect(headers["content-type"] == "application/json")
+        #expect(headers["accept"] == "application/jsonl")
+        #expect(headers["x-one"] == "application/jso")
+        #expect(headers["x-two"] == "application/json")
+    }
+
     @Test func parsesTwoPipelinedRequestsFromOneBuffer() {
         let outcome = Self.feed(
             "GET /one HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /three HTTP/1.1\r\n\r\n")

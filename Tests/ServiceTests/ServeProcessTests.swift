@@ -23,7 +23,9 @@ import ArgusTestSupport
             self.process = process
         }
 
-        /// Starts `serve --no-supervisor` and waits (at most 30 s) until it printed its address.
+        /// Starts `serve --no-supervisor` and waits until it printed its address: at most 30 s, 90 s with
+        /// `--engine` (serve waits for the JetStream cluster, which may still be gathering its peers
+        /// after its nodes said they were ready; on a loaded machine that took more than 30 s).
         /// - Parameter launcher: a command that runs the rest of the command line (such as
         ///   `["/usr/bin/prlimit", "--nofile=64:64"]`), which must exec it (same pid).
         static func start(dataDirectory: String, firstStart: Bool, extraArguments: [String] = [],
@@ -32,19 +34,19 @@ import ArgusTestSupport
                 "serve", "--no-supervisor", "--data-dir", dataDirectory, "--listen", "127.0.0.1:0",
                 "--allow-http", "--allow-target-cidr", "127.0.0.0/8"] + extraArguments
             let server = Server(process: try ChildProcess(command[0], Array(command.dropFirst())))
-            try await server.waitUntilListening(firstStart: firstStart)
+            try await server.waitUntilListening(firstStart: firstStart, seconds: extraArguments.contains("--engine") ? 90 : 30)
             return server
         }
 
-        private func waitUntilListening(firstStart: Bool) async throws {
-            let ready = await process.waitForOutput(timeoutSeconds: 30) {
+        private func waitUntilListening(firstStart: Bool, seconds: Double) async throws {
+            let ready = await process.waitForOutput(timeoutSeconds: seconds) {
                 firstStart ? $0.contains("Try it:") : $0.contains("listening on")
             }
             lines = process.standardOutput.split(separator: "\n").map(String.init)
             base = lines.first { $0.contains("listening on") }?.split(separator: " ").first { $0.hasPrefix("http://") }.map(String.init) ?? ""
             guard ready, !base.isEmpty else {
                 process.stop()
-                throw ChildProcess.SpawnError(description: "serve did not start within 30 s; stdout: \(process.standardOutput) stderr: \(process.standardError)")
+                throw ChildProcess.SpawnError(description: "serve did not start within \(Int(seconds)) s; stdout: \(process.standardOutput) stderr: \(process.standardError)")
             }
         }
 

@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func theExpiryQueueHandsBackEntriesSoonestFirst() {
-        var queue = ExpiryQueue()
+        var queue = ExpiryQueue<String>()
         let expiries: [Int64] = [50, 10, 40, 10, 30, 20, 60, 0]
         for (index, expiry) in expiries.enumerated() { queue.insert("k\(index)", expiresAtMs: expiry) }
         #expect(queue.popExpired(nowMs: -1).isEmpty)

@@ -53,6 +53,20 @@ import Testing
         try FileSystem.remove(directory.appending("never-there"))
     }
 
+    /// A symbolic link inside a removed tree is removed itself; what it points to is left alone.
+    @Test func removeTreeDoesNotFollowLinks() throws {
+        let directory = TemporaryDirectory()
+        try FileSystem.createDirectory(directory.appending("outside"))
+        try FileSystem.writeAtomically([1], to: directory.appending("outside/keep"))
+        try FileSystem.createDirectory(directory.appending("tree"))
+        #expect(symlink(directory.appending("outside"), directory.appending("tree/link")) == 0)
+        #expect(FileSystem.isDirectory(directory.appending("tree/link")))
+        #expect(!FileSystem.isDirectory(directory.appending("tree/link"), followingLinks: false))
+        try FileSystem.removeTree(directory.appending("tree"))
+        #expect(!FileSystem.isDirectory(directory.appending("tree")))
+        #expect(try FileSystem.contents(of: directory.appending("outside/keep")) == [1])
+    }
+
     @Test func directoryLockIsExclusiveAndNamesTheHolder() throws {
         let directory = TemporaryDirectory()
         let path = directory.appending("LOCK")
