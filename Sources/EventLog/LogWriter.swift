@@ -337,7 +337,10 @@ final class LogWriter: @unchecked Sendable {
         // would copy its whole index on every group).
         let indexCountBefore = segment.index.entries.count
         let lastIndexedBefore = segment.lastIndexedPosition
-        RecordFrame.appendPayloadDigests(of: batch.lazy.flatMap(\.events), to: &payloadDigests)
+        // Each frame is hashed for the segment together with the payload of the event framed after it (see
+        // `RecordFrame.absorb`): `upcoming` runs one event ahead of the loop, the first payload is hashed alone.
+        var upcoming = batch.lazy.flatMap(\.events).makeIterator()
+        if let first = upcoming.next() { RecordFrame.appendPayloadDigest(of: first, to: &payloadDigests) }
         var digestStart = 0
         // Where the pieces written (and synced) one at a time end in `writer.bytes`, but the last (which ends
         // with it): none is longer than `groupSizeBytesMax`, which recovery relies on (see
@@ -355,9 +358,14 @@ final class LogWriter: @unchecked Sendable {
                 lastChainPosition = payloadDigests.withUnsafeBytes { digests in
                     RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs,
                                             payloadDigest: UnsafeRawBufferPointer(rebasing: digests[digestStart..<(digestStart + SHA256.digestByteCount)]),
-                                            chain: &chain, to: &writer, segmentDigest: &segmentDigest)
+                                            chain: &chain, to: &writer)
                 }
                 digestStart += SHA256.digestByteCount
+                let following = upcoming.next()
+                writer.bytes.withUnsafeBytes { frames in
+                    RecordFrame.absorb(frame: UnsafeRawBufferPointer(rebasing: frames[frameStart...]), into: &segmentDigest,
+                                       withPayloadOf: following, to: &payloadDigests)
+                }
                 segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
                 appended.append(AppendedEvent(event, offset: offset, timestampMs: eventTimestampMs))

@@ -11,9 +11,9 @@ import Crypto
 /// chain  = SHA-256(previousChain[32] ++ event body[0..<24] ++ SHA-256(org ++ type ++ id ++ data))
 /// ```
 /// The chain covers kind, lengths, offset and time directly and the payload through its digest.
-/// `org ++ type ++ id ++ data` is the body from byte 56 on. The writer hashes the payloads of a group two
-/// events at a time before framing it (`appendPayloadDigests(of:to:)`), then frames, chains, CRCs and adds
-/// each record to the segment's running SHA-256 in one pass.
+/// `org ++ type ++ id ++ data` is the body from byte 56 on. The writer frames, chains and CRCs each record
+/// (`appendEvent`), then adds it to the segment's running SHA-256 while it is in cache, hashing the next
+/// event's payload for its chain beside it (`absorb(frame:into:withPayloadOf:to:)`, two streams at once).
 enum RecordFrame {
     static let headerSizeBytes = 8
     static let eventFixedSizeBytes = 56
@@ -50,13 +50,13 @@ enum RecordFrame {
         }
     }
 
-    /// Appends the frame of `event` to `output` and absorbs it into `segmentDigest` (the running SHA-256 of
-    /// the segment file). `chain` has absorbed the previous record's chain value and nothing else; on return
-    /// it has absorbed this record's, which is also at the returned position of `output` (32 bytes).
-    /// `payloadDigest` (32 bytes) comes from `appendPayloadDigests(of:to:)`. Each byte is copied in once,
-    /// then CRC'd and hashed for the segment while in cache; no heap allocation but `output`'s growth.
+    /// Appends the frame of `event` to `output`. `chain` has absorbed the previous record's chain value and
+    /// nothing else; on return it has absorbed this record's, which is also at the returned position of
+    /// `output` (32 bytes). `payloadDigest` is 32 bytes (see `appendPayloadDigest(of:to:)`). Each byte is
+    /// copied in once, then CRC'd while in cache (`absorb(frame:into:withPayloadOf:to:)` hashes it for the
+    /// segment next); no heap allocation but `output`'s growth.
     static func appendEvent(_ event: NewEvent, offset: UInt64, timestampMs: Int64, payloadDigest: UnsafeRawBufferPointer,
-                            chain: inout SHA256, to output: inout ByteWriter, segmentDigest: inout SHA256) -> Int {
+                            chain: inout SHA256, to output: inout ByteWriter) -> Int {
         var organization = event.organizationID, type = event.type, identifier = event.eventID
         let organizationCount = organization.utf8.count, typeCount = type.utf8.count, identifierCount = identifier.utf8.count
         let bodySize = eventFixedSizeBytes + organizationCount + typeCount + identifierCount + event.data.count
@@ -85,30 +85,30 @@ enum RecordFrame {
         identifier.withUTF8 { output.bytes.append(contentsOf: $0) }
         output.bytes.append(contentsOf: event.data)
         sealCRC(in: &output, frameStart: start)
-        output.bytes.withUnsafeBytes { segmentDigest.update(UnsafeRawBufferPointer(rebasing: $0[start...])) }
         return chainPosition
     }
 
-    /// Appends the payload digests of `events` (SHA-256 of organization id, type, event id and data, as
-    /// `appendEvent` frames them) to `digests`, 32 bytes each, in order. Events are hashed two at a time
-    /// (their `data` together, see `SHA256.update(_:with:_:with:)`); no heap allocation but `digests`' growth.
-    static func appendPayloadDigests(of events: some Sequence<NewEvent>, to digests: inout [UInt8]) {
-        events.forEachPair { first, second in
-            var firstHasher = namesHasher(first), secondHasher = namesHasher(second)
-            first.data.withUnsafeBytes { firstData in
-                second.data.withUnsafeBytes { secondData in
-                    SHA256.update(&firstHasher, with: firstData, &secondHasher, with: secondData)
-                }
-            }
-            SHA256.withFinalizedDigests(firstHasher, secondHasher) { firstDigest, secondDigest in
-                digests.append(contentsOf: firstDigest)
-                digests.append(contentsOf: secondDigest)
-            }
-        } last: { event in
-            var hasher = namesHasher(event)
-            hasher.update(event.data)
-            hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
+    /// Appends the payload digest of `event` (SHA-256 of organization id, type, event id and data, as
+    /// `appendEvent` frames them; 32 bytes) to `digests`.
+    static func appendPayloadDigest(of event: NewEvent, to digests: inout [UInt8]) {
+        var hasher = namesHasher(event)
+        hasher.update(event.data)
+        hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
+    }
+
+    /// Absorbs `frame` into `segmentDigest` (the running SHA-256 of the segment file) and appends the payload
+    /// digest of `next` (the event framed after it, if any) to `digests`: the frame and `next`'s data are
+    /// hashed together, two streams at once on SHA-NI (`SHA256.update(_:with:_:with:)`), so the segment's
+    /// digest, one sequential stream, does not leave the SHA unit half idle.
+    static func absorb(frame: UnsafeRawBufferPointer, into segmentDigest: inout SHA256, withPayloadOf next: NewEvent?,
+                       to digests: inout [UInt8]) {
+        guard let next else {
+            segmentDigest.update(frame)
+            return
         }
+        var hasher = namesHasher(next)
+        next.data.withUnsafeBytes { SHA256.update(&segmentDigest, with: frame, &hasher, with: $0) }
+        hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
     }
 
     /// A hasher that has absorbed the event's names, the payload's part before `data`.

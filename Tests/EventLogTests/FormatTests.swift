@@ -4,20 +4,31 @@ import Testing
 @testable import EventLog
 
 @Suite struct FormatTests {
-    /// Payload digests made two events at a time equal SHA-256 of each event's names and data, for an odd
-    /// and an even number of events of unequal sizes.
-    @Test func payloadDigestsEqualEachEventsOwnDigest() {
-        for count in [0, 1, 2, 5] {
+    /// The running segment digest fed frame by frame through `absorb`, each frame beside the next event's
+    /// payload, equals SHA-256 of the frames end to end, and the payload digests equal SHA-256 of each
+    /// event's names and data, for frames and payloads of unequal sizes (shorter, longer, none).
+    @Test func framesAbsorbedBesideTheNextPayloadHashLikeSeparatePasses() {
+        for count in [1, 2, 5] {
             let events = (0..<count).map { number in
                 NewEvent(organizationID: "org_\(number)", type: "user.created", eventID: "evt_\(number)",
-                         data: Array(String(repeating: "z", count: number * 300).utf8))
+                         data: Array(String(repeating: "z", count: (number * 300) % 700).utf8))
             }
-            let expected = events.flatMap { event in
+            let frames = (0..<count).map { number in [UInt8](repeating: UInt8(number), count: [5, 64, 1_000, 130, 2][number]) }
+            let expectedDigests = events.flatMap { event in
                 SHA256.hash(Array(event.organizationID.utf8) + Array(event.type.utf8) + Array(event.eventID.utf8) + event.data)
             }
             var digests: [UInt8] = []
-            RecordFrame.appendPayloadDigests(of: events, to: &digests)
-            #expect(digests == expected, "\(count) events")
+            RecordFrame.appendPayloadDigest(of: events[0], to: &digests)
+            var segmentDigest = SHA256()
+            segmentDigest.update(Array("segment header".utf8))
+            for (index, frame) in frames.enumerated() {
+                frame.withUnsafeBytes { bytes in
+                    RecordFrame.absorb(frame: bytes, into: &segmentDigest, withPayloadOf: index + 1 < count ? events[index + 1] : nil,
+                                       to: &digests)
+                }
+            }
+            #expect(digests == expectedDigests, "\(count) events")
+            #expect(segmentDigest.finalize() == SHA256.hash(Array("segment header".utf8) + frames.joined()), "\(count) frames")
         }
     }
 

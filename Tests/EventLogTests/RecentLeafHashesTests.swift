@@ -44,15 +44,16 @@ import Testing
     }
 
     /// Leaves hashed two at a time equal leaves hashed one by one: empty `data` (hashed as `null`), short,
-    /// and long `data` of unequal lengths, in both orders.
-    @Test func twoLeavesHashedTogetherEqualEachHashedAlone() {
+    /// and long `data` of unequal lengths, in both orders, with heads of equal and of unequal block counts.
+    @Test(arguments: ["org_bb", String(repeating: "o", count: 150)])
+    func twoLeavesHashedTogetherEqualEachHashedAlone(secondOrganization: String) {
         let datas: [[UInt8]] = [[], Array("{}".utf8), Array("{\"pad\":\"\(String(repeating: "y", count: 1000))\"}".utf8),
                                 Array("[\(String(repeating: "1,", count: 300))1]".utf8)]
         for (firstIndex, firstData) in datas.enumerated() {
             for (secondIndex, secondData) in datas.enumerated() {
                 let first = EventRecord(NewEvent(organizationID: "org_a", type: "user.created", eventID: "evt_\(firstIndex)", data: firstData),
                                         offset: 7, timestampMs: 1_700_000_000_000, chainHash: [])
-                let second = EventRecord(NewEvent(organizationID: "org_bb", type: "user.deleted", eventID: "evt_x\(secondIndex)", data: secondData),
+                let second = EventRecord(NewEvent(organizationID: secondOrganization, type: "user.deleted", eventID: "evt_x\(secondIndex)", data: secondData),
                                          offset: 8, timestampMs: 1_700_000_000_123, chainHash: [])
                 var hashes: [UInt8] = []
                 RecentLeafHashes.appendLeafHashes(of: first, formattedTimestamp: nil, and: second, formattedTimestamp: nil, to: &hashes)
