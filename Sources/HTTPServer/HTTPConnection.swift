@@ -60,7 +60,9 @@ final class HTTPConnection {
     var isInIdleList = false
     private(set) var phase = Phase.open
 
-    private unowned let loop: IOLoop
+    /// `unowned(unsafe)`: the loop owns every connection and is the only caller into one, so it outlives
+    /// them all (no reference-count check per access on the I/O thread).
+    private unowned(unsafe) let loop: IOLoop
     private var input = ByteQueue()
     private var output = ByteQueue()
     private var parser: HTTPParser

@@ -19,6 +19,16 @@ public struct HTTPHeaders: Sendable, Sequence {
         fields.reserveCapacity(capacity)
     }
 
+    /// Field `index` (0 is the first), as sent.
+    func field(at index: Int) -> Element { fields[index] }
+
+    /// The first `count` fields, with room for `capacity` fields in all.
+    func prefix(_ count: Int, reservingCapacity capacity: Int) -> HTTPHeaders {
+        var headers = HTTPHeaders(reservingCapacity: Swift.max(count, capacity))
+        headers.fields.append(contentsOf: fields[..<count])
+        return headers
+    }
+
     /// The first value of the field `name` (case-insensitive), or nil.
     public subscript(name: String) -> String? {
         for field in fields where ASCII.equalIgnoringCase(field.name, name) { return field.value }

@@ -79,6 +79,10 @@ struct HTTPParser {
 
     private var state = State.head(scannedBytes: 0)
     private var head: Head?
+    /// The header fields of the last head parsed: a field sent again with the same bytes reuses its
+    /// strings, and a head whose fields all repeat reuses the whole value (a keep-alive client sends
+    /// the same fields, token included, on every request: no allocation for them).
+    private var previousHeaders = HTTPHeaders()
     private var body: [UInt8] = []
     private var bodyLimitBytes = 0
     /// Empty lines consumed before the current request line.
@@ -144,10 +148,11 @@ struct HTTPParser {
                     return Step(consumed: offset, event: .needMore)
                 case .found(let end):
                     let parsed: (Head, Framing)
-                    switch Self.parseHead(UnsafeBufferPointer(rebasing: region[..<end])) {
+                    switch Self.parseHead(UnsafeBufferPointer(rebasing: region[..<end]), previousHeaders: previousHeaders) {
                     case .success(let value): parsed = value
                     case .failure(let error): return fail(error, consumed: offset)
                     }
+                    previousHeaders = parsed.0.headers
                     offset += end
                     head = parsed.0
                     state = .head(scannedBytes: 0)
@@ -305,8 +310,9 @@ struct HTTPParser {
         return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(found))
     }
 
-    /// Parses a complete head (ending in CRLFCRLF) into its fields and the body framing.
-    private static func parseHead(_ head: UnsafeBufferPointer<UInt8>) -> Result<(Head, Framing), HTTPParseError> {
+    /// Parses a complete head (ending in CRLFCRLF) into its fields and the body framing; fields equal
+    /// to those at the same positions in `previousHeaders` are taken from there.
+    private static func parseHead(_ head: UnsafeBufferPointer<UInt8>, previousHeaders: HTTPHeaders) -> Result<(Head, Framing), HTTPParseError> {
         guard let requestLineEnd = indexOfLineFeed(head, from: 0, to: head.count).map({ $0 - 1 }) else {
             return .failure(.badRequest("missing request line"))
         }
@@ -330,10 +336,9 @@ struct HTTPParser {
         case .failure(let error): return .failure(error)
         }
 
-        // Header fields.
-        // One field per line: the line feeds of the head bound the count (no regrowth while adding).
-        // (at most 64: a head of bare line feeds must not reserve room for thousands).
-        var headers = HTTPHeaders(reservingCapacity: min(64, head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 }))
+        // Header fields. Built only from the first field that differs from `previousHeaders` (nil while all repeat).
+        var built: HTTPHeaders?
+        var fieldCount = 0
         var lineStart = requestLineEnd + 2
         let sectionEnd = head.count - 2
         while lineStart < sectionEnd {
@@ -365,10 +370,29 @@ struct HTTPParser {
                 }
                 position += 1
             }
-            headers.add(String(decoding: UnsafeBufferPointer(rebasing: head[lineStart..<nameEnd]), as: UTF8.self),
-                        fieldValue(UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])))
+            let name = UnsafeBufferPointer(rebasing: head[lineStart..<nameEnd])
+            let value = UnsafeBufferPointer(rebasing: head[valueStart..<valueEnd])
+            let repeated = fieldCount < previousHeaders.count
+                && Self.equal(previousHeaders.field(at: fieldCount).name, name)
+                && Self.equal(previousHeaders.field(at: fieldCount).value, value)
+            if built == nil, !repeated {
+                // One field per line: the line feeds of the head bound the count (no regrowth while adding),
+                // at most 64 (a head of bare line feeds must not reserve room for thousands).
+                built = previousHeaders.prefix(fieldCount, reservingCapacity: min(64, head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 }))
+            }
+            if built != nil {
+                if repeated {
+                    let field = previousHeaders.field(at: fieldCount)
+                    built?.add(field.name, field.value)
+                } else {
+                    built?.add(String(decoding: name, as: UTF8.self), fieldValue(value))
+                }
+            }
+            fieldCount += 1
             lineStart = lineFeed + 1
         }
+        let headers = built ?? (fieldCount == previousHeaders.count ? previousHeaders
+                                                                    : previousHeaders.prefix(fieldCount, reservingCapacity: fieldCount))
 
         guard let parts = RequestTarget.parse(target, strict: true) else {
             return .failure(.badRequest("invalid request target"))
@@ -387,6 +411,15 @@ struct HTTPParser {
             return common
         }
         return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether `text` is exactly the bytes `bytes`.
+    private static func equal(_ text: String, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        let utf8 = text.utf8
+        guard utf8.count == bytes.count else { return false }
+        return utf8.withContiguousStorageIfAvailable { stored in
+            bytes.isEmpty || memcmp(stored.baseAddress.unsafelyUnwrapped, bytes.baseAddress.unsafelyUnwrapped, bytes.count) == 0
+        } ?? utf8.elementsEqual(bytes)
     }
 
     /// `HTTP/1.1` is 1, `HTTP/1.0` is 0, later 1.x count as 1; another major version is 505.

@@ -17,6 +17,9 @@ struct CanonicalJSONScanner {
 
     private let bytes: UnsafeBufferPointer<UInt8>
     private var position: Int
+    /// The bits of every string byte scanned, or-ed together: below 0x80 when all were ASCII. Bytes
+    /// outside strings are ASCII by the grammar, so then the value needs no UTF-8 check.
+    private var stringBits: UInt64 = 0
 
     private init(_ bytes: UnsafeBufferPointer<UInt8>, position: Int) {
         self.bytes = bytes
@@ -27,7 +30,8 @@ struct CanonicalJSONScanner {
     /// containers, or nil when there is none (invalid, or valid but written differently).
     static func valueEnd(in bytes: UnsafeBufferPointer<UInt8>, from start: Int, depth: Int) -> Int? {
         var scanner = CanonicalJSONScanner(bytes, position: start)
-        guard scanner.value(depth: depth), scanner.isValidUTF8(from: start, to: scanner.position) else { return nil }
+        guard scanner.value(depth: depth) else { return nil }
+        if scanner.stringBits & highBits != 0, !scanner.isValidUTF8(from: start, to: scanner.position) { return nil }
         return scanner.position
     }
 
@@ -131,9 +135,15 @@ struct CanonicalJSONScanner {
         position += 1
         while position < bytes.count {
             // Eight bytes at a time while none is a quote, a backslash or a control character.
-            while position + 8 <= bytes.count, !Self.hasStringSpecial(Self.word(bytes, at: position)) { position += 8 }
+            while position + 8 <= bytes.count {
+                let word = Self.word(bytes, at: position)
+                if Self.hasStringSpecial(word) { break }
+                stringBits |= word
+                position += 8
+            }
             guard position < bytes.count else { return false }
             let byte = bytes[position]
+            stringBits |= UInt64(byte)
             if byte == UInt8(ascii: "\"") {
                 position += 1
                 return true

@@ -187,20 +187,24 @@ public struct JSONParser {
         position += 1
         // Fast path: up to the closing quote without escapes or control characters, the text is the bytes.
         let start = position
-        let plainEnd = bytes.withUnsafeBufferPointer { buffer -> Int in
+        let (plainEnd, isASCII) = bytes.withUnsafeBufferPointer { buffer -> (Int, Bool) in
             var index = start
+            var allBits: UInt8 = 0
             while index < buffer.count {
                 let byte = buffer[index]
                 if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") || byte < 0x20 { break }
+                allBits |= byte
                 index += 1
             }
-            return index
+            return (index, allBits < 0x80)
         }
         position = plainEnd
         if plainEnd < bytes.count, bytes[plainEnd] == UInt8(ascii: "\"") {
             position += 1
-            guard let text = bytes.withUnsafeBufferPointer({
-                String(validating: UnsafeBufferPointer(rebasing: $0[start..<plainEnd]), as: UTF8.self)
+            guard let text = bytes.withUnsafeBufferPointer({ buffer -> String? in
+                let text = UnsafeBufferPointer(rebasing: buffer[start..<plainEnd])
+                // ASCII is valid UTF-8 as it is: decoding it skips the general (unspecialized) validation.
+                return isASCII ? String(decoding: text, as: UTF8.self) : String(validating: text, as: UTF8.self)
             }) else { throw failure("string is not valid UTF-8") }
             return text
         }

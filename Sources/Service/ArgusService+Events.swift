@@ -171,7 +171,7 @@ extension ArgusService {
                 metrics.countResponse(status: 201)
                 respond(Self.appendedResponse(appended[0]))
             case .failure(let failure):
-                respond(response(for: appendError(failure), request))
+                respond(response(for: appendError(failure)))  // not capturing `request`: fewer retains per publish
             }
         }
         return true

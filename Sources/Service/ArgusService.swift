@@ -259,6 +259,12 @@ public final class ArgusService: Sendable {
         }
     }
 
+    /// The response for `error`, counted.
+    func response(for error: APIError) -> HTTPResponse {
+        metrics.countResponse(status: error.status)
+        return error.response
+    }
+
     /// The response for a failed request (counted; a 500 is logged with the request id).
     func response(for error: any Error, _ request: HTTPRequest) -> HTTPResponse {
         switch error {
@@ -266,8 +272,7 @@ public final class ArgusService: Sendable {
             metrics.countResponse(status: error.status)
             return error.response
         case let error as APIError:
-            metrics.countResponse(status: error.status)
-            return error.response
+            return response(for: error)
         case let failure as StoreError where APIError(failure) != nil:
             let error = APIError(failure)!
             metrics.countResponse(status: error.status)

@@ -103,6 +103,40 @@ import Testing
         #expect(headers["x-two"] == "application/json")
     }
 
+    /// Fields repeated from the connection's previous request are taken from it (all, some, none): each
+    /// request still reads exactly the fields it sent, in order.
+    @Test func fieldsRepeatedFromThePreviousRequestReadAsSent() throws {
+        let token = "Bearer " + String(repeating: "t", count: 40)
+        let heads: [[(String, String)]] = [
+            [("Host", "a"), ("Authorization", token), ("Content-Type", "application/json")],
+            [("Host", "a"), ("Authorization", token), ("Content-Type", "application/json")],  // all repeat
+            [("Host", "a"), ("Authorization", token + "x"), ("Content-Type", "application/json")],  // one differs
+            [("Host", "a"), ("Authorization", token + "x")],  // fewer
+            [("Host", "a"), ("Authorization", token + "x"), ("X-More", "1"), ("X-Most", "2")],  // more
+            [("host", "a"), ("Authorization", token + "x"), ("X-More", "1"), ("X-Most", "2")],  // a name's case differs
+            [("Authorization", token + "x"), ("host", "a")],  // the same fields in another order
+            [],
+            [("X-Bytes", "caf\u{E9}"), ("X-Same", "v")],
+            [("X-Bytes", "caf\u{E9}"), ("X-Same", "v")],
+        ]
+        var text = ""
+        for fields in heads {
+            text += "GET / HTTP/1.1\r\n" + fields.map { "\($0.0): \($0.1)\r\n" }.joined() + "\r\n"
+        }
+        let outcome = Self.feed(text)
+        #expect(outcome.error == nil)
+        #expect(outcome.requests.count == heads.count)
+        for (request, fields) in zip(outcome.requests, heads) {
+            let read = request.head.headers.map { [$0.name, $0.value] }
+            #expect(read == fields.map { [$0.0, $0.1] })
+        }
+        // Bytes that are not UTF-8 are repaired alike whether the field repeats or not.
+        let invalid = Array("GET / HTTP/1.1\r\nX-Raw: a".utf8) + [0xFF] + Array("b\r\n\r\n".utf8)
+        let twice = Self.feed(invalid + invalid)
+        #expect(twice.requests.count == 2)
+        #expect(twice.requests.map { $0.head.headers["x-raw"] } == ["a\u{FFFD}b", "a\u{FFFD}b"])
+    }
+
     @Test func parsesTwoPipelinedRequestsFromOneBuffer() {
         let outcome = Self.feed(
             "GET /one HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /three HTTP/1.1\r\n\r\n")
