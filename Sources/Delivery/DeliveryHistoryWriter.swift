@@ -261,17 +261,20 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     /// made of one record keeps it as it is, one made of several gets them folded into a full record. Loads
     /// the webhook's index first when it is out of memory (this thread may block). A failure keeps the old
     /// journal (history is not the source of truth for delivery); a compaction that cannot run (the index
-    /// cannot be loaded, or was evicted meanwhile) is tried again `recordCountMax` records later.
+    /// cannot be loaded) is tried again `recordCountMax` records later. The index stays pinned while it runs.
     private func compact(_ journal: Journal, webhookID: String) -> Int {
         compactionDeferredBelow[webhookID] = journal.recordCount + index.recordCountMax
-        if index.keptSources(webhookID) == nil {
-            do {
-                try index.load(webhookID)
-            } catch {
-                logger.error("delivery history compaction deferred: the index could not be loaded",
-                             [("webhook_id", .string(webhookID)), ("error", .string(String(describing: error)))])
-            }
+        // Pinned until the compaction is done: a change to another webhook meanwhile evicts the least recently
+        // used index, and under a small memory budget that is this one, just loaded (the compaction was then
+        // deferred again and again while deliveries went on, and the journal grew past its bound).
+        do {
+            try index.load(webhookID, pinning: true)
+        } catch {
+            logger.error("delivery history compaction deferred: the index could not be loaded",
+                         [("webhook_id", .string(webhookID)), ("error", .string(String(describing: error)))])
+            return 0
         }
+        defer { index.unpin(webhookID) }
         return index.withFiles(webhookID) {
             guard let kept = index.keptSources(webhookID) else { return 0 }
             do throws(SystemError) {
