@@ -30,10 +30,9 @@ final class LogWriter: @unchecked Sendable {
     /// What was written since the last `fdatasync`: when the first of it was (ms since 1970) and how many
     /// bytes (at most `EventLogLimits.groupSizeBytesMax` under `interval` and `none`); nil when all is synced.
     private var unsynced: (sinceMs: Int64, bytes: Int)?
-    /// A group's frames and its payload digests, kept for the next group (no allocation per group for either).
+    /// A group's frames, kept for the next group (no allocation per group).
     private var frameBuffer = ReusableBytes(capacityBytesMax: LogWriter.reusedBufferBytesMax)
-    private var payloadDigestBuffer = ReusableBytes(capacityBytesMax: LogWriter.reusedBufferBytesMax)
-    /// Largest capacity of `frameBuffer` and `payloadDigestBuffer` kept between groups, in bytes.
+    /// Largest capacity of `frameBuffer` kept between groups, in bytes.
     static let reusedBufferBytesMax = EventLogLimits.groupSizeBytesMax
     /// Index entries of records no `fdatasync` covered yet: written to the index file after one does.
     private var pendingIndex = PendingIndexEntries()
@@ -314,12 +313,7 @@ final class LogWriter: @unchecked Sendable {
         let startSize = segment.sizeBytes
         var writer = ByteWriter()
         writer.bytes = frameBuffer.take(reservingCapacity: batch.reduce(0) { $0 + $1.events.reduce(0) { $0 + $1.data.count + 160 } })
-        let eventCount = batch.reduce(0) { $0 + $1.events.count }
-        var payloadDigests = payloadDigestBuffer.take(reservingCapacity: eventCount * SHA256.digestByteCount)
-        defer {
-            frameBuffer.keep(writer.bytes)
-            payloadDigestBuffer.keep(payloadDigests)
-        }
+        defer { frameBuffer.keep(writer.bytes) }
         var indexBytes: [UInt8] = []
         var results: [[AppendedEvent]] = []
         results.reserveCapacity(batch.count)
@@ -339,9 +333,11 @@ final class LogWriter: @unchecked Sendable {
         let lastIndexedBefore = segment.lastIndexedPosition
         // Each frame is hashed for the segment together with the payload of the event framed after it (see
         // `RecordFrame.absorb`): `upcoming` runs one event ahead of the loop, the first payload is hashed alone.
+        // `payloadDigest` holds the digest of the event framed next.
         var upcoming = batch.lazy.flatMap(\.events).makeIterator()
-        if let first = upcoming.next() { RecordFrame.appendPayloadDigest(of: first, to: &payloadDigests) }
-        var digestStart = 0
+        var payloadDigest: [UInt8] = []
+        payloadDigest.reserveCapacity(SHA256.digestByteCount)
+        if let first = upcoming.next() { RecordFrame.appendPayloadDigest(of: first, to: &payloadDigest) }
         // Where the pieces written (and synced) one at a time end in `writer.bytes`, but the last (which ends
         // with it): none is longer than `groupSizeBytesMax`, which recovery relies on (see
         // `Recovery.isTornTail`). Mostly empty (no allocation).
@@ -355,16 +351,15 @@ final class LogWriter: @unchecked Sendable {
                 let position = startSize + Int64(frameStart)
                 let eventTimestampMs = event.timestampMs ?? timestampMs
                 latestTimestampMs = max(latestTimestampMs, eventTimestampMs)
-                lastChainPosition = payloadDigests.withUnsafeBytes { digests in
-                    RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs,
-                                            payloadDigest: UnsafeRawBufferPointer(rebasing: digests[digestStart..<(digestStart + SHA256.digestByteCount)]),
+                lastChainPosition = payloadDigest.withUnsafeBytes { digest in
+                    RecordFrame.appendEvent(event, offset: offset, timestampMs: eventTimestampMs, payloadDigest: digest,
                                             chain: &chain, to: &writer)
                 }
-                digestStart += SHA256.digestByteCount
+                payloadDigest.removeAll(keepingCapacity: true)
                 let following = upcoming.next()
                 writer.bytes.withUnsafeBytes { frames in
                     RecordFrame.absorb(frame: UnsafeRawBufferPointer(rebasing: frames[frameStart...]), into: &segmentDigest,
-                                       withPayloadOf: following, to: &payloadDigests)
+                                       withPayloadOf: following, to: &payloadDigest)
                 }
                 segment.noteRecord(offset: offset, position: position, timestampMs: eventTimestampMs,
                                    intervalBytes: options.indexIntervalBytes, pendingIndexBytes: &indexBytes)
