@@ -4,6 +4,10 @@ import Glibc
 
 /// One client connection: its buffers, parser, queue of responses in request order, and timers.
 /// Created, driven and closed by the ``IOLoop`` on the I/O thread only.
+///
+/// Its mutable state is `@exclusivity(unchecked)`: one thread touches it, and no code here touches a
+/// property while an access to it is under way (such as a mutating call on it); unchecked, the dozens
+/// of touches per request cost no runtime access check each.
 final class HTTPConnection {
     /// A response position in request order. Responses leave strictly in slot order.
     private struct Slot {
@@ -50,36 +54,36 @@ final class HTTPConnection {
     let id: UInt64
     let remoteAddress: String
     /// Position in the loop's connection list (kept by the loop).
-    var listIndex = 0
+    @exclusivity(unchecked) var listIndex = 0
     /// The events the loop's epoll set reports for this connection (`pollEvents` when last registered).
-    var registeredEvents: Int16 = 0
+    @exclusivity(unchecked) var registeredEvents: Int16 = 0
     /// Neighbours in the loop's list of evictable connections, least recently active first
     /// (kept by the loop's ``IdleList``).
-    var idlePrevious: HTTPConnection?
-    var idleNext: HTTPConnection?
-    var isInIdleList = false
-    private(set) var phase = Phase.open
+    @exclusivity(unchecked) var idlePrevious: HTTPConnection?
+    @exclusivity(unchecked) var idleNext: HTTPConnection?
+    @exclusivity(unchecked) var isInIdleList = false
+    @exclusivity(unchecked) private(set) var phase = Phase.open
 
     /// `unowned(unsafe)`: the loop owns every connection and is the only caller into one, so it outlives
     /// them all (no reference-count check per access on the I/O thread).
     private unowned(unsafe) let loop: IOLoop
-    private var input = ByteQueue()
-    private var output = ByteQueue()
-    private var parser: HTTPParser
-    private var slots: [Slot] = []
-    private var nextSequence: UInt64 = 0
+    @exclusivity(unchecked) private var input = ByteQueue()
+    @exclusivity(unchecked) private var output = ByteQueue()
+    @exclusivity(unchecked) private var parser: HTTPParser
+    @exclusivity(unchecked) private var slots: [Slot] = []
+    @exclusivity(unchecked) private var nextSequence: UInt64 = 0
     /// Dispatched or refused requests whose responses are not yet in `output`.
-    private var unansweredCount = 0
+    @exclusivity(unchecked) private var unansweredCount = 0
     /// No further requests will be read: a closing request, an error, EOF or shutdown.
-    private var parsingStopped = false
-    private var peerClosedInput = false
+    @exclusivity(unchecked) private var parsingStopped = false
+    @exclusivity(unchecked) private var peerClosedInput = false
     /// The final response is queued: close once `output` drains.
-    private var closeAfterOutput = false
-    private var requestStartSeconds: Double?
-    private var lastActivitySeconds: Double
-    private var writeBlockedSinceSeconds: Double?
+    @exclusivity(unchecked) private var closeAfterOutput = false
+    @exclusivity(unchecked) private var requestStartSeconds: Double?
+    @exclusivity(unchecked) private var lastActivitySeconds: Double
+    @exclusivity(unchecked) private var writeBlockedSinceSeconds: Double?
     /// A head with `Expect: 100-continue` waits for the handler's decision; nothing more is read.
-    private var awaitingContinueDecision = false
+    @exclusivity(unchecked) private var awaitingContinueDecision = false
 
     init(descriptor: Int32, id: UInt64, remoteAddress: String, loop: IOLoop) {
         self.descriptor = descriptor

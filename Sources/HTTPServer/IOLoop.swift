@@ -16,7 +16,8 @@ import Synchronization
 ///
 /// `@unchecked Sendable`: everything except `inbox`, the atomics and `control` is touched only
 /// by the I/O thread; those four are the only state other threads reach, and they are
-/// synchronized (Mutex / Atomic).
+/// synchronized (Mutex / Atomic). The I/O thread's own state is `@exclusivity(unchecked)`, as in
+/// `HTTPConnection` (one thread, no overlapping accesses; no runtime access check per touch).
 final class IOLoop: @unchecked Sendable {
     /// A handler's response for request `sequence` on connection `connectionID`.
     struct Completion: Sendable {
@@ -60,30 +61,30 @@ final class IOLoop: @unchecked Sendable {
     private let control = Mutex<Control>(Control())
 
     // I/O thread only.
-    private var listener: Int32
+    @exclusivity(unchecked) private var listener: Int32
     /// Monotonic time of the current loop iteration, in seconds.
-    private(set) var nowSeconds: Double
-    private var wallSeconds = 0
-    private(set) var isDraining = false
-    private var drainDeadlineSeconds = 0.0
-    private var connections: [HTTPConnection] = []
-    private var connectionsByID: [UInt64: HTTPConnection] = [:]
+    @exclusivity(unchecked) private(set) var nowSeconds: Double
+    @exclusivity(unchecked) private var wallSeconds = 0
+    @exclusivity(unchecked) private(set) var isDraining = false
+    @exclusivity(unchecked) private var drainDeadlineSeconds = 0.0
+    @exclusivity(unchecked) private var connections: [HTTPConnection] = []
+    @exclusivity(unchecked) private var connectionsByID: [UInt64: HTTPConnection] = [:]
     /// Connections with no request in progress, least recently active first: eviction candidates.
-    private var idle = IdleList()
+    @exclusivity(unchecked) private var idle = IdleList()
     /// Connections closed to admit new ones (for tests and metrics).
     private(set) var evictionCount = 0
-    private var nextConnectionID: UInt64 = 1
+    @exclusivity(unchecked) private var nextConnectionID: UInt64 = 1
     private let epollDescriptor: Int32
-    private var readyEvents = [epoll_event](repeating: epoll_event(), count: IOLoop.eventBatchMax)
+    @exclusivity(unchecked) private var readyEvents = [epoll_event](repeating: epoll_event(), count: IOLoop.eventBatchMax)
     /// Connections something happened to this turn: their interest is brought up to date before waiting.
-    private var touched: [HTTPConnection] = []
-    private var listenerRegistered = false
-    private var delivered: [Completion] = []
-    private var acceptPausedUntilSeconds = 0.0
-    private var date = HTTPDate()
-    var requestIDs = RequestIDGenerator()
+    @exclusivity(unchecked) private var touched: [HTTPConnection] = []
+    @exclusivity(unchecked) private var listenerRegistered = false
+    @exclusivity(unchecked) private var delivered: [Completion] = []
+    @exclusivity(unchecked) private var acceptPausedUntilSeconds = 0.0
+    @exclusivity(unchecked) private var date = HTTPDate()
+    @exclusivity(unchecked) var requestIDs = RequestIDGenerator()
     /// The buffer access-log lines are formatted in, reused from line to line.
-    var accessLogScratch: [UInt8] = []
+    @exclusivity(unchecked) var accessLogScratch: [UInt8] = []
     /// Scratch space for input that is read only to be dropped.
     let scratch: UnsafeMutableRawBufferPointer
 
