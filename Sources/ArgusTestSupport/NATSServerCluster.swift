@@ -55,59 +55,114 @@ public final class NATSServerCluster: @unchecked Sendable {
 
     /// Starts `nodeCount` nodes (a cluster when more than one) and waits until each says it is ready.
     /// JetStream's cluster may still be electing its meta leader: callers wait for `$JS.API.INFO`.
+    /// The ports are free when chosen but are bound by the servers only later (one node after the
+    /// other): when another process took one meanwhile (the server stops with "address already in
+    /// use"), every node is started again on fresh ports, at most `portAttemptCountMax` times in all.
     /// - Throws: `ChildProcess.SpawnError` when nats-server is missing, a port cannot be found, or a
-    ///   node is not ready within `readySeconds` (its output is in the error).
+    ///   node stops or is not ready within `readySeconds` (its output is in the error); `PortTaken`
+    ///   when a port was still taken at the last attempt.
     public init(nodeCount: Int, readySeconds: Double = 30) async throws {
         guard let executable = Self.executable else { throw ChildProcess.SpawnError(description: Self.unavailableReason ?? "nats-server missing") }
         self.executable = executable
-        let ports = try Self.freePorts(count: nodeCount * 2)
-        clientPorts = Array(ports.prefix(nodeCount))
-        let clusterPorts = Array(ports.suffix(nodeCount))
-        directory = NSTemporaryDirectory() + "argus-nats-\(UUID().uuidString.prefix(8))"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        for index in 0..<nodeCount {
-            var configuration = """
-            server_name: n\(index + 1)
-            listen: 127.0.0.1:\(clientPorts[index])
-            max_payload: 1048576
-            jetstream {
-              store_dir: "\(directory)/n\(index + 1)"
-              max_memory_store: 67108864
-              max_file_store: 1073741824
+        var attempt = 1
+        var launched: (clientPorts: [Int], directory: String, nodes: [Node])?
+        while launched == nil {
+            do {
+                launched = try await Self.launch(nodeCount: nodeCount, executable: executable, readySeconds: readySeconds)
+            } catch let error as PortTaken where attempt < Self.portAttemptCountMax {
+                print("NATSServerCluster: a port was taken before nats-server bound it (attempt \(attempt)), choosing others: \(error.description.suffix(300))")
+                attempt += 1
             }
-
-            """
-            if nodeCount > 1 {
-                let routes = clusterPorts.enumerated().filter { $0.offset != index }.map { "nats-route://127.0.0.1:\($0.element)" }
-                configuration += """
-                cluster {
-                  name: argus-test
-                  listen: 127.0.0.1:\(clusterPorts[index])
-                  routes: [\(routes.joined(separator: ", "))]
-                }
-
-                """
-            }
-            try configuration.write(toFile: "\(directory)/n\(index + 1).conf", atomically: true, encoding: .utf8)
         }
-        nodes = Array(repeating: nil, count: nodeCount)
-        for index in 0..<nodeCount { try await start(node: index, readySeconds: readySeconds) }
+        let (clientPorts, directory, nodes) = launched!
+        self.clientPorts = clientPorts
+        self.directory = directory
+        self.nodes = nodes
     }
 
     deinit { stop() }
 
-    private func start(node index: Int, readySeconds: Double) async throws {
+    /// How many times at most every node is started on fresh ports (when a port was taken before a server bound it).
+    static let portAttemptCountMax = 3
+
+    /// A node stopped because one of its ports was taken after `freePorts` chose it.
+    struct PortTaken: Error, CustomStringConvertible {
+        let description: String
+    }
+
+    /// Chooses ports, writes the configurations into a new directory and starts every node; on failure
+    /// stops the nodes it started and removes the directory.
+    private static func launch(nodeCount: Int, executable: String, readySeconds: Double) async throws
+        -> (clientPorts: [Int], directory: String, nodes: [Node]) {
+        let ports = try freePorts(count: nodeCount * 2)
+        let clientPorts = Array(ports.prefix(nodeCount))
+        let clusterPorts = Array(ports.suffix(nodeCount))
+        let directory = NSTemporaryDirectory() + "argus-nats-\(UUID().uuidString.prefix(8))"
+        var nodes: [Node] = []
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            for index in 0..<nodeCount {
+                var configuration = """
+                server_name: n\(index + 1)
+                listen: 127.0.0.1:\(clientPorts[index])
+                max_payload: 1048576
+                jetstream {
+                  store_dir: "\(directory)/n\(index + 1)"
+                  max_memory_store: 67108864
+                  max_file_store: 1073741824
+                }
+
+                """
+                if nodeCount > 1 {
+                    let routes = clusterPorts.enumerated().filter { $0.offset != index }.map { "nats-route://127.0.0.1:\($0.element)" }
+                    configuration += """
+                    cluster {
+                      name: argus-test
+                      listen: 127.0.0.1:\(clusterPorts[index])
+                      routes: [\(routes.joined(separator: ", "))]
+                    }
+
+                    """
+                }
+                try configuration.write(toFile: "\(directory)/n\(index + 1).conf", atomically: true, encoding: .utf8)
+            }
+            for index in 0..<nodeCount {
+                nodes.append(try await start(node: index, directory: directory, executable: executable, readySeconds: readySeconds))
+            }
+        } catch {
+            nodes.forEach(terminate)
+            try? FileManager.default.removeItem(atPath: directory)
+            throw error
+        }
+        return (clientPorts, directory, nodes)
+    }
+
+    /// Starts node `index` with its configuration in `directory` and waits until it says it is ready, or
+    /// stops (nats-server logs a fatal error, `[FTL]`, and exits: then waiting longer is useless).
+    /// - Throws: `PortTaken` when a port was in use, else `ChildProcess.SpawnError`, with the output.
+    private static func start(node index: Int, directory: String, executable: String, readySeconds: Double) async throws -> Node {
         let configuration = "\(directory)/n\(index + 1).conf"
         let script = "\"$0\" -c \"$1\" 2>&1 & server=$!; echo \"pid $server\"; cat > /dev/null; kill -9 $server 2>/dev/null"
         let shell = try ChildProcess("/bin/sh", ["-c", script, executable, configuration])
-        let ready = await shell.waitForOutput(timeoutSeconds: readySeconds) { $0.contains("Server is ready") }
+        let ready = await shell.waitForOutput(timeoutSeconds: readySeconds) { $0.contains("Server is ready") || $0.contains("[FTL]") }
         let output = shell.standardOutput
-        guard ready, let pidLine = output.split(separator: "\n").first(where: { $0.hasPrefix("pid ") }),
+        guard ready, !output.contains("[FTL]"), let pidLine = output.split(separator: "\n").first(where: { $0.hasPrefix("pid ") }),
               let pid = pid_t(pidLine.dropFirst(4)) else {
             shell.stop()
+            if output.contains("[FTL]") {
+                let description = "nats-server node \(index + 1) stopped:\n\(output.suffix(2_000))"
+                if output.contains("address already in use") { throw PortTaken(description: description) }
+                throw ChildProcess.SpawnError(description: description)
+            }
             throw ChildProcess.SpawnError(description: "nats-server node \(index + 1) not ready within \(readySeconds) s:\n\(output.suffix(2_000))")
         }
-        setNode(index, Node(shell: shell, serverPid: pid))
+        return Node(shell: shell, serverPid: pid)
+    }
+
+    /// Kills a node's server and its shell.
+    private static func terminate(_ node: Node) {
+        Glibc.kill(node.serverPid, SIGKILL)
+        node.shell.stop()
     }
 
     private func setNode(_ index: Int, _ node: Node) {
@@ -134,7 +189,8 @@ public final class NATSServerCluster: @unchecked Sendable {
     /// Starts node `index` again on its ports with its store.
     public func restart(node index: Int, readySeconds: Double = 30) async throws {
         await kill(node: index)
-        try await start(node: index, readySeconds: readySeconds)
+        let node = try await Self.start(node: index, directory: directory, executable: executable, readySeconds: readySeconds)
+        setNode(index, node)
     }
 
     /// The output node `index` printed so far (empty when it is not running).
@@ -147,8 +203,7 @@ public final class NATSServerCluster: @unchecked Sendable {
     public func stop() {
         for index in clientPorts.indices {
             guard let node = takeNode(index) else { continue }
-            Glibc.kill(node.serverPid, SIGKILL)
-            node.shell.stop()
+            Self.terminate(node)
         }
         try? FileManager.default.removeItem(atPath: directory)
     }
