@@ -22,17 +22,36 @@ extension EventRecord {
     package func envelopeHead(reservingCapacity: Int = 0, formattedTimestamp: String? = nil) -> [UInt8] {
         var output: [UInt8] = []
         output.reserveCapacity(reservingCapacity)
+        Self.appendEnvelopeHead(eventID: eventID, type: type, formattedTimestamp: formattedTimestamp ?? Timestamp.format(ms: timestampMs),
+                                organizationID: organizationID, offset: offset, to: &output)
+        return output
+    }
+
+    /// Appends the envelope up to `data` (as `envelopeHead()`) from its fields, without an `EventRecord`
+    /// (the log writer's leaf hasher formats new events in place).
+    package static func appendEnvelopeHead(eventID: String, type: String, formattedTimestamp: String, organizationID: String,
+                                           offset: UInt64, to output: inout [UInt8]) {
         output.append(contentsOf: #"{"id":"#.utf8)
         JSONValue.appendString(eventID, to: &output)
         output.append(contentsOf: #","type":"#.utf8)
         JSONValue.appendString(type, to: &output)
         output.append(contentsOf: #","timestamp":""#.utf8)
-        output.append(contentsOf: (formattedTimestamp ?? Timestamp.format(ms: timestampMs)).utf8)
+        output.append(contentsOf: formattedTimestamp.utf8)
         output.append(contentsOf: #"","organization_id":"#.utf8)
         JSONValue.appendString(organizationID, to: &output)
         output.append(contentsOf: #","offset":"#.utf8)
-        output.append(contentsOf: String(offset).utf8)
-        return output
+        // The offset's digits without a String (32 bytes hold UInt64.max's 20 digits).
+        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            var value = offset
+            var start = buffer.count
+            repeat {
+                start -= 1
+                buffer[start] = UInt8(ascii: "0") + UInt8(value % 10)
+                value /= 10
+            } while value > 0
+            output.append(contentsOf: buffer[start...])
+        }
     }
 
     /// Ends an envelope begun with `envelopeHead()`: `,"data":<data>}` (`null` for empty data).

@@ -531,16 +531,19 @@ final class LogWriter: @unchecked Sendable {
             formatted = (ms, text)
             return text
         }
-        func record(_ entry: (event: NewEvent, stored: AppendedEvent)) -> EventRecord {
-            EventRecord(entry.event, offset: entry.stored.offset, timestampMs: entry.stored.timestampMs, chainHash: [])
+        func head(_ entry: (event: NewEvent, stored: AppendedEvent)) -> RecentLeafHashes.HeadFields {
+            RecentLeafHashes.HeadFields(eventID: entry.event.eventID, type: entry.event.type,
+                                        formattedTimestamp: formattedTimestamp(entry.stored.timestampMs),
+                                        organizationID: entry.event.organizationID, offset: entry.stored.offset)
         }
-        // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`).
+        // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`), the heads
+        // formatted into two buffers reused from pair to pair.
+        var heads = RecentLeafHashes.LeafHeads()
         zip(batch, results).lazy.flatMap { zip($0, $1) }.forEachPair { first, second in
-            RecentLeafHashes.appendLeafHashes(of: record(first), formattedTimestamp: formattedTimestamp(first.1.timestampMs),
-                                              and: record(second), formattedTimestamp: formattedTimestamp(second.1.timestampMs),
-                                              to: &hashes)
+            RecentLeafHashes.appendLeafHashes(head(first), data: first.event.data, and: head(second), data: second.event.data,
+                                              heads: &heads, to: &hashes)
         } last: { last in
-            hashes += RecentLeafHashes.leafHash(of: record(last), formattedTimestamp: formattedTimestamp(last.1.timestampMs))
+            hashes += RecentLeafHashes.leafHash(head(last), data: last.event.data)
         }
         return hashes
     }

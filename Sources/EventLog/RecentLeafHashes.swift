@@ -49,11 +49,46 @@ public final class RecentLeafHashes: Sendable {
     package static func appendLeafHashes(of first: EventRecord, formattedTimestamp firstTimestamp: String?,
                                          and second: EventRecord, formattedTimestamp secondTimestamp: String?,
                                          to hashes: inout [UInt8]) {
-        var firstHasher = headHasher(of: first, formattedTimestamp: firstTimestamp)
-        var secondHasher = headHasher(of: second, formattedTimestamp: secondTimestamp)
-        (first.data.isEmpty ? Self.null : first.data).withUnsafeBytes { firstData in
-            (second.data.isEmpty ? Self.null : second.data).withUnsafeBytes { secondData in
-                SHA256.update(&firstHasher, with: firstData, &secondHasher, with: secondData)
+        var heads = LeafHeads()
+        appendLeafHashes(first.head(firstTimestamp), data: first.data, and: second.head(secondTimestamp), data: second.data,
+                         heads: &heads, to: &hashes)
+    }
+
+    /// The envelope fields before `data` of one leaf.
+    package struct HeadFields {
+        var eventID: String
+        var type: String
+        var formattedTimestamp: String
+        var organizationID: String
+        var offset: UInt64
+
+        package init(eventID: String, type: String, formattedTimestamp: String, organizationID: String, offset: UInt64) {
+            self.eventID = eventID
+            self.type = type
+            self.formattedTimestamp = formattedTimestamp
+            self.organizationID = organizationID
+            self.offset = offset
+        }
+    }
+
+    /// Two scratch buffers for the heads of a pair of leaves, reused from pair to pair (no array per leaf).
+    package struct LeafHeads {
+        var first: [UInt8] = []
+        var second: [UInt8] = []
+
+        package init() {}
+    }
+
+    /// Appends the leaf hashes of two leaves given by their head fields and `data`, as
+    /// `appendLeafHashes(of:formattedTimestamp:and:formattedTimestamp:to:)`, formatting the heads into
+    /// `heads` (the log writer's leaf hasher: no `EventRecord` per event).
+    package static func appendLeafHashes(_ first: HeadFields, data firstData: [UInt8], and second: HeadFields, data secondData: [UInt8],
+                                         heads: inout LeafHeads, to hashes: inout [UInt8]) {
+        var firstHasher = headHasher(first, scratch: &heads.first)
+        var secondHasher = headHasher(second, scratch: &heads.second)
+        (firstData.isEmpty ? Self.null : firstData).withUnsafeBytes { firstBytes in
+            (secondData.isEmpty ? Self.null : secondData).withUnsafeBytes { secondBytes in
+                SHA256.update(&firstHasher, with: firstBytes, &secondHasher, with: secondBytes)
             }
         }
         firstHasher.update(Self.closingBrace)
@@ -64,16 +99,32 @@ public final class RecentLeafHashes: Sendable {
         }
     }
 
+    /// The leaf hash of one leaf given by its head fields and `data` (as `leafHash(of:)`).
+    package static func leafHash(_ head: HeadFields, data: [UInt8]) -> [UInt8] {
+        var scratch: [UInt8] = []
+        var hasher = headHasher(head, scratch: &scratch)
+        hasher.update(data.isEmpty ? Self.null : data)
+        hasher.update(Self.closingBrace)
+        return hasher.finalize()
+    }
+
     /// A leaf's hasher that has absorbed the prefix byte and the envelope up to `data`'s value. The
     /// envelope's parts go into the hash as they are (the head, then `data` in place): the line itself,
     /// with a copy of `data`, is never built.
     private static func headHasher(of record: EventRecord, formattedTimestamp: String?) -> SHA256 {
-        var head: [UInt8] = [0x00]
-        head.reserveCapacity(192)
-        head += record.envelopeHead(reservingCapacity: 160, formattedTimestamp: formattedTimestamp)
-        head.append(contentsOf: #","data":"#.utf8)
+        var scratch: [UInt8] = []
+        return headHasher(record.head(formattedTimestamp), scratch: &scratch)
+    }
+
+    private static func headHasher(_ head: HeadFields, scratch: inout [UInt8]) -> SHA256 {
+        scratch.removeAll(keepingCapacity: true)
+        scratch.reserveCapacity(192)
+        scratch.append(0x00)
+        EventRecord.appendEnvelopeHead(eventID: head.eventID, type: head.type, formattedTimestamp: head.formattedTimestamp,
+                                       organizationID: head.organizationID, offset: head.offset, to: &scratch)
+        scratch.append(contentsOf: #","data":"#.utf8)
         var hasher = SHA256()
-        hasher.update(head)
+        hasher.update(scratch)
         return hasher
     }
 
@@ -124,5 +175,13 @@ public final class RecentLeafHashes: Sendable {
             }
             return result
         }
+    }
+}
+
+extension EventRecord {
+    /// The envelope fields of this record before `data`.
+    fileprivate func head(_ formattedTimestamp: String?) -> RecentLeafHashes.HeadFields {
+        RecentLeafHashes.HeadFields(eventID: eventID, type: type, formattedTimestamp: formattedTimestamp ?? Timestamp.format(ms: timestampMs),
+                                    organizationID: organizationID, offset: offset)
     }
 }

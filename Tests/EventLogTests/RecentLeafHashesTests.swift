@@ -63,6 +63,15 @@ import Testing
         }
     }
 
+    /// The envelope's offset is written in decimal without a String: the edge values.
+    @Test(arguments: [0, 7, 10, 99, 100, 12_345_678, UInt64.max] as [UInt64])
+    func theOffsetIsWrittenInDecimal(offset: UInt64) {
+        let record = EventRecord(NewEvent(organizationID: "o", type: "t", eventID: "e", data: Array("1".utf8)),
+                                 offset: offset, timestampMs: 0, chainHash: [])
+        let expected = #"{"id":"e","type":"t","timestamp":"\#(Timestamp.format(ms: 0))","organization_id":"o","offset":\#(offset),"data":1}"#
+        #expect(String(decoding: record.envelope(), as: UTF8.self) == expected)
+    }
+
     @Test func theWriterHashesEachEventsEnvelopeLine() async throws {
         let directory = TemporaryDirectory()
         var options = TestSupport.options(segmentSizeBytes: 8 * 1024)
