@@ -30,8 +30,8 @@ extension MerkleTileStore {
         var audit = MerkleTileAudit()
         var storedEdge: [[UInt8]] = []
         var storedRoot: [UInt8]?
-        if let text = try systemCall({ try FileSystem.contents(of: statePath) }) {
-            if let stored = StoredMerkleTree(text: text) {
+        if access(statePath, F_OK) == 0 {
+            if let stored = try storedTree() {
                 audit.treeSize = stored.treeSize
                 storedRoot = stored.rootHash
                 storedEdge = stored.edge

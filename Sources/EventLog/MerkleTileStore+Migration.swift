@@ -25,7 +25,7 @@ extension MerkleTileStore {
     func migrateLegacyTiles() throws {
         var covered: UInt64 = 0
         for path in [statePath, anchorPath] {
-            if let text = try? FileSystem.contents(of: path), let stored = StoredMerkleTree(text: text) { covered = max(covered, stored.treeSize) }
+            if let stored = try? Self.storedTree(at: path) { covered = max(covered, stored.treeSize) }
         }
         var writer = files.writer()
         var levels: [Int] = []
@@ -39,8 +39,7 @@ extension MerkleTileStore {
             fullCount /= UInt64(MerkleTile.fullWidth)
             level += 1
         }
-        if let text = try systemCall({ try FileSystem.contents(of: statePath) }), var stored = StoredMerkleTree(text: text),
-           stored.builder == nil {
+        if var stored = try storedTree(), stored.builder == nil {
             var edge: [[UInt8]] = []
             var hashCount = stored.treeSize
             while hashCount > 0 {
@@ -82,6 +81,7 @@ extension MerkleTileStore {
                 let index = indexPrefix * 1000 + group
                 var status = stat()
                 guard index < indexEnd, lstat(child, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG,
+                      status.st_size == MerkleTileFiles.tileSizeBytes,  // checked before reading: a huge stray file is never read
                       let bytes = try? FileSystem.contents(of: child), bytes.count == MerkleTileFiles.tileSizeBytes else { continue }
                 try systemCall { try writer.write(bytes, of: MerkleTile(level: level, index: index, width: MerkleTile.fullWidth)) }
             }

@@ -126,7 +126,8 @@ public final class MerkleTileStore: Sendable {
     public func hashes(of tile: MerkleTile) throws -> [UInt8] {
         do {
             return try checkedHashes(of: tile)
-        } catch is MerkleTileError {
+        } catch MerkleTileError.differsFromLevelAbove, MerkleTileError.missing, MerkleTileError.wrongSize {
+            // A tile file damaged or lost: made again from the log (not for an edge that lacks the tile).
             try rebuild()
             return try checkedHashes(of: tile)
         }
@@ -159,17 +160,14 @@ public final class MerkleTileStore: Sendable {
         let hashes = try source.hashes(of: tile)
         var (current, bytes) = (tile, hashes)
         while true {
-            // Hash `current.index` of the tile level above: the root of `current`'s 256 hashes.
-            guard let parent = MerkleTile.tile(level: current.level + 1, holding: current.index, treeSize: source.treeSize) else {
-                throw MerkleTileError.missing(path: files.location(of: current))
-            }
-            let parentBytes = try source.hashes(of: parent)
-            let start = Int(current.index % UInt64(MerkleTile.fullWidth)) * MerkleTree.hashByteCount
-            guard MerkleTileBuilder.foldedRoot(of: bytes[...]).elementsEqual(parentBytes[start..<(start + MerkleTree.hashByteCount)]) else {
+            // Hash `current.index` of the tile level above (read through the source: the edge or a full tile).
+            let above = try source.subtreeHash(level: MerkleTile.height * (current.level + 1), index: current.index)
+            guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == above else {
                 throw MerkleTileError.differsFromLevelAbove(path: files.location(of: current))
             }
-            if !parent.isFull { return hashes }
-            (current, bytes) = (parent, parentBytes)
+            guard let parent = MerkleTile.tile(level: current.level + 1, holding: current.index, treeSize: source.treeSize),
+                  parent.isFull else { return hashes }  // the edge in memory: trusted
+            (current, bytes) = (parent, try source.hashes(of: parent))
         }
     }
 
@@ -278,14 +276,20 @@ public final class MerkleTileStore: Sendable {
 
     /// `tree-size`: the stored size, root and edge (nil when missing or not of the stored form).
     func storedTree() throws -> StoredMerkleTree? {
-        guard let text = try systemCall({ try FileSystem.contents(of: statePath) }) else { return nil }
+        try Self.storedTree(at: statePath)
+    }
+
+    /// `tree-size` or `anchor` at `path`, parsed (nil when missing, larger than the form allows, or malformed;
+    /// the size is checked before the file is read).
+    static func storedTree(at path: String) throws -> StoredMerkleTree? {
+        guard let size = FileSystem.size(path), size <= Int64(StoredMerkleTree.textSizeBytesMax),
+              let text = try systemCall({ try FileSystem.contents(of: path) }) else { return nil }
         return StoredMerkleTree(text: text)
     }
 
     /// `anchor`: the durable size and right edge, checked against its root (nil when missing or not intact).
     private func storedAnchor() throws -> MerkleTileBuilder? {
-        guard let text = try systemCall({ try FileSystem.contents(of: anchorPath) }) else { return nil }
-        return StoredMerkleTree(text: text)?.builder
+        try Self.storedTree(at: anchorPath)?.builder
     }
 
     /// The stored tree: `tree-size` when its edge agrees with its root (or the anchor when it is larger),

@@ -37,10 +37,7 @@ public final class RecentLeafHashes: Sendable {
     /// The leaf hash of `record`: `SHA-256(0x00 || envelope line)`.
     /// - Parameter formattedTimestamp: `Timestamp.format(ms: record.timestampMs)` when the caller has it.
     public static func leafHash(of record: EventRecord, formattedTimestamp: String? = nil) -> [UInt8] {
-        var hasher = headHasher(of: record, formattedTimestamp: formattedTimestamp)
-        hasher.update(record.data.isEmpty ? Self.null : record.data)
-        hasher.update(Self.closingBrace)
-        return hasher.finalize()
+        leafHash(record.head(formattedTimestamp), data: record.data)
     }
 
     /// Appends the leaf hashes of `first` and then `second` to `hashes`: what `leafHash(of:)` gives for
@@ -55,34 +52,24 @@ public final class RecentLeafHashes: Sendable {
     }
 
     /// The envelope fields before `data` of one leaf.
-    package struct HeadFields {
+    struct HeadFields {
         var eventID: String
         var type: String
         var formattedTimestamp: String
         var organizationID: String
         var offset: UInt64
-
-        package init(eventID: String, type: String, formattedTimestamp: String, organizationID: String, offset: UInt64) {
-            self.eventID = eventID
-            self.type = type
-            self.formattedTimestamp = formattedTimestamp
-            self.organizationID = organizationID
-            self.offset = offset
-        }
     }
 
     /// Two scratch buffers for the heads of a pair of leaves, reused from pair to pair (no array per leaf).
-    package struct LeafHeads {
+    struct LeafHeads {
         var first: [UInt8] = []
         var second: [UInt8] = []
-
-        package init() {}
     }
 
     /// Appends the leaf hashes of two leaves given by their head fields and `data`, as
     /// `appendLeafHashes(of:formattedTimestamp:and:formattedTimestamp:to:)`, formatting the heads into
     /// `heads` (the log writer's leaf hasher: no `EventRecord` per event).
-    package static func appendLeafHashes(_ first: HeadFields, data firstData: [UInt8], and second: HeadFields, data secondData: [UInt8],
+    static func appendLeafHashes(_ first: HeadFields, data firstData: [UInt8], and second: HeadFields, data secondData: [UInt8],
                                          heads: inout LeafHeads, to hashes: inout [UInt8]) {
         var firstHasher = headHasher(first, scratch: &heads.first)
         var secondHasher = headHasher(second, scratch: &heads.second)
@@ -100,7 +87,7 @@ public final class RecentLeafHashes: Sendable {
     }
 
     /// The leaf hash of one leaf given by its head fields and `data` (as `leafHash(of:)`).
-    package static func leafHash(_ head: HeadFields, data: [UInt8]) -> [UInt8] {
+    static func leafHash(_ head: HeadFields, data: [UInt8]) -> [UInt8] {
         var scratch: [UInt8] = []
         var hasher = headHasher(head, scratch: &scratch)
         hasher.update(data.isEmpty ? Self.null : data)
@@ -108,14 +95,9 @@ public final class RecentLeafHashes: Sendable {
         return hasher.finalize()
     }
 
-    /// A leaf's hasher that has absorbed the prefix byte and the envelope up to `data`'s value. The
-    /// envelope's parts go into the hash as they are (the head, then `data` in place): the line itself,
-    /// with a copy of `data`, is never built.
-    private static func headHasher(of record: EventRecord, formattedTimestamp: String?) -> SHA256 {
-        var scratch: [UInt8] = []
-        return headHasher(record.head(formattedTimestamp), scratch: &scratch)
-    }
-
+    /// A leaf's hasher that has absorbed the prefix byte and the envelope up to `data`'s value, formatted
+    /// into `scratch`. The envelope's parts go into the hash as they are (the head, then `data` in
+    /// place): the line itself, with a copy of `data`, is never built.
     private static func headHasher(_ head: HeadFields, scratch: inout [UInt8]) -> SHA256 {
         scratch.removeAll(keepingCapacity: true)
         scratch.reserveCapacity(192)

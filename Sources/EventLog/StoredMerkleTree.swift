@@ -15,6 +15,11 @@ import Merkle
 /// Every line ends with `\n`. Parsing checks the form only; `builder` checks the edge against the size
 /// and the root.
 struct StoredMerkleTree: Equatable {
+    /// The most bytes the text may have.
+    static let textSizeBytesMax = 128 * 1024
+    /// The most tile levels a tree of a 64-bit size has.
+    static let levelCountMax = 8
+
     var treeSize: UInt64
     var rootHash: [UInt8]
     var edge: [[UInt8]]
@@ -29,8 +34,11 @@ struct StoredMerkleTree: Equatable {
     /// Parses the stored text; nil when it is not of the form above. A file of only the size and the
     /// root (as written before the edge moved into it) parses with an empty edge.
     init?(text bytes: [UInt8]) {
+        // A size, a root and one line per tile level (at most 8 levels for a 64-bit size), each at most
+        // 255 hashes in base64 (about 11 KB): anything larger is not this file.
+        guard bytes.count <= Self.textSizeBytesMax else { return nil }
         var lines = bytes.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
-        guard lines.count >= 3, lines.removeLast().isEmpty else { return nil }
+        guard lines.count >= 3, lines.count <= 2 + Self.levelCountMax + 1, lines.removeLast().isEmpty else { return nil }
         let sizeLine = lines[0]
         guard (1...20).contains(sizeLine.count), sizeLine.allSatisfy({ $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }),
               let size = UInt64(String(decoding: sizeLine, as: UTF8.self)),

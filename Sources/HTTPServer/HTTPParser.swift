@@ -82,7 +82,9 @@ struct HTTPParser {
     /// The header fields of the last head parsed: a field sent again with the same bytes reuses its
     /// strings, and a head whose fields all repeat reuses the whole value (a keep-alive client sends
     /// the same fields, token included, on every request: no allocation for them).
-    private var previousHeaders = HTTPHeaders()
+    private(set) var previousHeaders = HTTPHeaders()
+    /// The most header fields kept in `previousHeaders`.
+    static let reusedFieldCountMax = 64
     private var body: [UInt8] = []
     private var bodyLimitBytes = 0
     /// Empty lines consumed before the current request line.
@@ -152,7 +154,9 @@ struct HTTPParser {
                     case .success(let value): parsed = value
                     case .failure(let error): return fail(error, consumed: offset)
                     }
-                    previousHeaders = parsed.0.headers
+                    // Kept while the connection idles: only a head of ordinary size (a head of thousands of
+                    // tiny fields would hold far more than its bytes, for nothing).
+                    previousHeaders = parsed.0.headers.count <= Self.reusedFieldCountMax ? parsed.0.headers : HTTPHeaders()
                     offset += end
                     head = parsed.0
                     state = .head(scannedBytes: 0)

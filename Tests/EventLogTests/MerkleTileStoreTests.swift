@@ -345,4 +345,21 @@ import Testing
         try store.rebuild()
         #expect(Self.exists(merkle + "/anchor"), "a rebuild deletes nothing")
     }
+
+    /// `tree-size` larger than its form allows (or with more lines than a 64-bit tree has levels) is not
+    /// read as a tree: the store rebuilds, and `verify`'s audit names it unreadable.
+    @Test func anOversizedTreeSizeIsNotATree() async throws {
+        let directory = TemporaryDirectory()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
+        var good = try Self.contents(merkle + "/tree-size")
+        #expect(StoredMerkleTree(text: good) != nil)
+        #expect(StoredMerkleTree(text: good + Array(repeating: UInt8(ascii: "\n"), count: 9)) == nil, "more lines than levels")
+        good += Array(repeating: UInt8(ascii: "A"), count: StoredMerkleTree.textSizeBytesMax) + [UInt8(ascii: "\n")]
+        try Data(good).write(to: URL(fileURLWithPath: merkle + "/tree-size"))
+        let audit = try store.audit()
+        #expect(audit.problems.contains(.unreadableTreeSize(path: merkle + "/tree-size")), "\(audit.problems)")
+        let reopened = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        #expect(try reopened.update() == UInt64(Self.eventCount))
+        #expect(try reopened.rootHash(treeSize: 600) == MerkleTree.rootHash(of: reference, treeSize: 600))
+    }
 }

@@ -137,6 +137,17 @@ import Testing
         #expect(twice.requests.map { $0.head.headers["x-raw"] } == ["a\u{FFFD}b", "a\u{FFFD}b"])
     }
 
+    /// Only a head of at most 64 fields is kept for the next request to reuse: thousands of tiny fields
+    /// (4 bytes each on the wire, far more as strings) are not held while the connection idles.
+    @Test(arguments: [HTTPParser.reusedFieldCountMax, HTTPParser.reusedFieldCountMax + 1, 3_000])
+    func theFieldsKeptForReuseAreBounded(fieldCount: Int) {
+        var parser = HTTPParser(headSizeBytesMax: 16 * 1024, bodySizeBytesMax: { _, _ in 0 })
+        let head = Array(("GET / HTTP/1.1\r\n" + String(repeating: "a:\r\n", count: fieldCount) + "\r\n").utf8)
+        let step = head.withUnsafeBufferPointer { parser.parse($0) }
+        #expect(step.consumed == head.count)
+        #expect(parser.previousHeaders.count == (fieldCount <= HTTPParser.reusedFieldCountMax ? fieldCount : 0))
+    }
+
     @Test func parsesTwoPipelinedRequestsFromOneBuffer() {
         let outcome = Self.feed(
             "GET /one HTTP/1.1\r\nHost: a\r\n\r\nPOST /two HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /three HTTP/1.1\r\n\r\n")

@@ -154,7 +154,7 @@ struct EngineServeTests {
         // until it succeeds, for at most 120 s.
         var offsets: [Int64] = []
         var tailed: (status: Int32?, output: String, errors: String)?
-        _ = try await eventually(seconds: 120, pollSeconds: 0) {
+        _ = try await eventually(seconds: 120, pollSeconds: 0.5) {
             let tail = try await ChildProcess.run(BuiltProduct.argusEvents, ["tail", "--engine", pair.cluster.url, "--format", "json"], timeoutSeconds: 60)
             offsets = tail.output.split(separator: "\n").compactMap { try? JSONParser.parse(Array($0.utf8))["offset"]?.int64Value }
             tailed = tail
