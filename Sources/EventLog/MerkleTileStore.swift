@@ -43,6 +43,8 @@ public final class MerkleTileStore: Sendable {
         var loaded = false
         /// The size whose `tree-size` this process found intact or wrote.
         var persistedSize: UInt64?
+        /// Whether this store looked for the leftovers of a cut-short conversion (`removeConversionLeftovers`).
+        var leftoversChecked = false
     }
 
     private let state = Mutex(State())
@@ -260,7 +262,8 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// Runs `body` under this process's mutex and the directory's `flock`.
-    /// Converts a directory of the earlier layout first (`migrateLegacyTiles`).
+    /// Converts a directory of the earlier layout first (`migrateLegacyTiles`), and the first time removes
+    /// what a conversion cut short by a crash left (`removeConversionLeftovers`).
     func locked<T>(_ body: (inout State) throws -> T) throws -> T {
         try state.withLock { state in
             let lock = try systemCall { () throws -> FileDescriptor in
@@ -270,6 +273,11 @@ public final class MerkleTileStore: Sendable {
             guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
             defer { flock(lock.rawValue, LOCK_UN) }
             if access(legacyTilesPath, F_OK) == 0 { try migrateLegacyTiles() }
+            if !state.leftoversChecked {
+                // Nothing reads a leftover: one that cannot be removed (permissions) must not stop the tiles.
+                try? removeConversionLeftovers()
+                state.leftoversChecked = true
+            }
             return try body(&state)
         }
     }
