@@ -354,6 +354,21 @@ import Testing
         #expect(try store.hashes(of: MerkleTile(level: 0, index: 1, width: 10)) == Array((256..<266).map { reference.leafHashes[$0] }.joined()))
     }
 
+    /// The archive's pass over many tiles: one damaged tile rebuilds the tiles once, and every tile handed
+    /// out is the log's (full, partial, and the partial tile of an earlier size).
+    @Test func aPassOverManyTilesRebuildsADamagedOne() async throws {
+        let directory = TemporaryDirectory()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
+        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
+        let tiles = MerkleTile.tiles(treeSize: 600) + [MerkleTile(level: 0, index: 1, width: 10)]
+        #expect(tiles.count == 5)
+        let expected = try tiles.map { tile in
+            try (0..<UInt64(tile.width)).flatMap { try reference.subtreeHash(level: 8 * tile.level, index: tile.index * 256 + $0) }
+        }
+        #expect(try store.hashes(of: tiles) == expected)
+        #expect(try Array(Self.contents(merkle + "/level-0.tiles")[8192...]) == expected[1], "rebuilt")
+    }
+
     /// A level file that lost tiles below the anchor (removed, cut short) is noticed before the anchor
     /// moves on: the tiles are rebuilt first (the log still starts at 0), and the anchor is never removed.
     @Test func synchronizeNoticesALevelFileThatLostTiles() async throws {
