@@ -44,6 +44,7 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
     private var stopped = false
     private var onWritten: (@Sendable (UInt64) -> Void)?
     private var writeGate: (@Sendable () -> Void)?
+    private var compactionGate: (@Sendable (String) -> Void)?
     // Writer thread only.
     private var journals: [String: (journal: Journal, lastUse: UInt64)] = [:]
     /// Per webhook, the record count below which no compaction is tried again (after one could not run).
@@ -169,6 +170,14 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
         writeGate = gate
     }
 
+    /// Runs `gate` on the writer thread in each compaction, with the webhook id, after the index is loaded (and
+    /// pinned) and before its kept deliveries are taken: a test changes other webhooks there. Nil removes it.
+    func setCompactionGate(_ gate: (@Sendable (String) -> Void)?) {
+        condition.lock()
+        defer { condition.unlock() }
+        compactionGate = gate
+    }
+
     /// Calls `body` on the writer thread with the count of changes written so far, after each batch.
     func setOnWritten(_ body: @escaping @Sendable (UInt64) -> Void) {
         condition.lock()
@@ -275,6 +284,10 @@ final class DeliveryHistoryWriter: @unchecked Sendable {
             return 0
         }
         defer { index.unpin(webhookID) }
+        condition.lock()
+        let gate = compactionGate
+        condition.unlock()
+        gate?(webhookID)
         return index.withFiles(webhookID) {
             guard let kept = index.keptSources(webhookID) else { return 0 }
             do throws(SystemError) {

@@ -614,4 +614,40 @@ import Testing
             #expect(delivery.attempts.map(\.responseBody) == (1...5).map { "body \(delivery.offset)-\($0)" })
         }
     }
+
+    /// The index a compaction loaded stays pinned until the compaction is done: a change to another webhook in
+    /// between (under a memory budget of one byte it evicts the least recently used index, this one) does not
+    /// defer the compaction. Deterministic: the change is made at the writer's compaction gate, between the load
+    /// and the taking of the kept deliveries.
+    @Test(.timeLimit(.minutes(1)))
+    func aCompactionsIndexStaysPinnedWhileAnotherWebhookChanges() throws {
+        let path = Self.directory()
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let keep = 10
+        let history = try DeliveryHistory(directory: path, memoryBytesMax: 1, recordCountMax: keep)
+        let gateRuns = Atomic<Int>(0)
+        let evicted = Atomic<Bool>(false)
+        history.writer.setCompactionGate { [weak history] webhookID in
+            gateRuns.add(1, ordering: .relaxed)
+            history?.record(Self.record("wh_2", 0, body: "x"))
+            if history?.cachedSummary(DeliveryID.make(webhookID: webhookID, offset: 0), webhookID: webhookID) == .notLoaded {
+                evicted.store(true, ordering: .relaxed)
+            }
+        }
+        // One turn of more than four times `keep` records: one append, then one compaction.
+        for offset in 0...(4 * keep) {
+            history.apply(Self.update("wh_1", UInt64(offset), attempt: 1), webhookID: "wh_1", nowMs: 1)
+        }
+        history.endTurn()
+        history.flush()
+        history.writer.setCompactionGate(nil)
+        let (runs, wasEvicted) = (gateRuns.load(ordering: .relaxed), evicted.load(ordering: .relaxed))
+        #expect(runs == 1, "one compaction")
+        #expect(!wasEvicted, "the compacted webhook's index stayed in memory through another webhook's change")
+        #expect(history.writer.failureCount == 0)
+        let records = try Journal.read(path: path + "/wh_1.journal", recordSizeBytesMax: 1 << 20)
+        #expect(records.count <= keep + keep / 10, "compacted at once: \(records.count) records")
+        let page = history.list(webhookID: "wh_1", status: nil, after: nil, limit: 50).page
+        #expect(page.count == records.count && page.first?.offset == UInt64(4 * keep))
+    }
 }
