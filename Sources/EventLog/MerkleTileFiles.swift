@@ -18,7 +18,8 @@ import SystemIO
 /// journal that scan took 3 % of the server's CPU under load.) The archive keeps the C2SP
 /// `tlog-tiles` layout (`tile/<L>/<N>`); only the local copy is packed.
 ///
-/// Written without `fsync` (derived data, see `MerkleTileStore`) except by `synchronize(levels:)`.
+/// Written without `fsync` (derived data, see `MerkleTileStore`) except by `synchronize(levels:)` and
+/// `Reader.synchronize(level:)`.
 /// A tile the file does not hold entirely (a torn write, a lost file) reads as missing; a changed
 /// one, or zeros a crash left where it belonged (a later tile extended the file), reads as it is and
 /// is caught by the check against the level above that every reader makes.
@@ -50,32 +51,17 @@ package struct MerkleTileFiles: Sendable {
     }
 
     /// The 256 hashes of full tile `tile`, or nil when its level file does not hold all of them.
+    /// (One tile; a pass over many reads them through one `reader()`.)
     /// - Throws: `SystemError` when the file cannot be opened or read.
     package func read(_ tile: MerkleTile) throws(SystemError) -> [UInt8]? {
-        guard let offset = Self.offset(of: tile), let file = try FileDescriptor.openIfExists(path(level: tile.level)) else { return nil }
-        let bytes = try file.read(count: Self.tileSizeBytes, at: offset)
-        return bytes.count == Self.tileSizeBytes ? bytes : nil
-    }
-
-    /// How many bytes from the start of level `level`'s file hold data: up to its first hole
-    /// (`lseek(SEEK_HOLE)`; the end of the file when it has none, 0 when there is no file). A tile
-    /// lost with its file and a later one written again leaves a hole where it was.
-    /// - Throws: `SystemError` when the file cannot be opened or examined.
-    package func dataPrefixBytes(level: Int) throws(SystemError) -> Int64 {
-        guard let file = try FileDescriptor.openIfExists(path(level: level)) else { return 0 }
-        let hole = lseek(file.rawValue, 0, 4 /* SEEK_HOLE */)
-        if hole >= 0 { return Int64(hole) }
-        if errno == ENXIO { return 0 }  // an empty file
-        if errno == EINVAL { return try file.size() }  // a file system without SEEK_HOLE
-        throw .current("lseek(SEEK_HOLE)", path(level: level))
+        try reader().read(tile)
     }
 
     /// Flushes the files of `levels` (`fsync`); a level without a file is skipped.
     /// - Throws: `SystemError` when one cannot be opened or flushed.
     package func synchronize(levels: some Sequence<Int>) throws(SystemError) {
-        for level in levels {
-            try FileDescriptor.openIfExists(path(level: level), O_RDWR)?.synchronize()
-        }
+        let reader = reader(flushing: true)
+        for level in levels { try reader.synchronize(level: level) }
     }
 
     /// Writes full tiles, keeping each level's file open until the writer goes (one `open` per level

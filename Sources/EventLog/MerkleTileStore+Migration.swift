@@ -18,7 +18,8 @@ extension MerkleTileStore {
     /// away (`tile.migrated-<pid>`) and removed, a symbolic link inside never followed: tiles below a
     /// retention anchor cannot be made again from the log. A crash before the rename leaves `tile/` in
     /// place, and the next call copies the same bytes to the same places again; one after it can leave
-    /// the renamed directory behind, which nothing reads. Call under the lock (every `locked` call and
+    /// the renamed directory behind, which nothing reads and the next open removes
+    /// (`removeConversionLeftovers`). Call under the lock (every `locked` call and
     /// `audit` do it first).
     /// - Throws: `EventLogError` when a level file cannot be written or flushed, or `tile/` cannot be
     ///   renamed (it stays then, and the next call tries again).
@@ -61,7 +62,30 @@ extension MerkleTileStore {
             try FileSystem.synchronizeDirectory(directory)
             try FileSystem.move(legacyTilesPath, to: migrated)
         }
-        try? FileSystem.removeTree(migrated)
+        try? removeConversionLeftovers()
+    }
+
+    /// The prefix of the name `tile/` is renamed to before it is removed (`tile.migrated-<pid>`).
+    static let migratedNamePrefix = "tile.migrated-"
+
+    /// Removes every `tile.migrated-*` directory in `directory`: the earlier layout renamed away by a
+    /// conversion that a crash cut short before it was removed (nothing reads it). A name that is not a
+    /// directory (a file, a symbolic link) is left as it is; a symbolic link inside is removed, never
+    /// followed. Call under the lock (`locked` does it once per store, and the conversion after its rename).
+    /// - Throws: `EventLogError` naming the call, errno and path when the directory cannot be listed or a
+    ///   leftover cannot be removed (the rest are still removed; the first error is thrown).
+    func removeConversionLeftovers() throws {
+        var firstError: (any Error)?
+        for name in try systemCall({ try FileSystem.names(in: directory) }) where name.hasPrefix(Self.migratedNamePrefix) {
+            let path = directory + "/" + name
+            guard FileSystem.isDirectory(path, followingLinks: false) else { continue }
+            do {
+                try systemCall { try FileSystem.removeTree(path) }
+            } catch {
+                firstError = firstError ?? error
+            }
+        }
+        if let firstError { throw firstError }
     }
 
     /// Copies the full tiles below `path` with an index below `indexEnd` (`x001/x234/067`: groups of three

@@ -43,6 +43,8 @@ public final class MerkleTileStore: Sendable {
         var loaded = false
         /// The size whose `tree-size` this process found intact or wrote.
         var persistedSize: UInt64?
+        /// Whether this store looked for the leftovers of a cut-short conversion (`removeConversionLeftovers`).
+        var leftoversChecked = false
     }
 
     private let state = Mutex(State())
@@ -119,55 +121,47 @@ public final class MerkleTileStore: Sendable {
     /// The hashes of `tile` (concatenated) in a tree of at most the size of the last `update`: a full
     /// tile's, or the first `width` hashes of the full tile or of the right edge that holds them (for the
     /// partial tile of an earlier size). A full tile is checked first against the level above it, up to
-    /// the right edge in memory (`checkedFullTile`); a damaged one is rebuilt once. The archive uploads
+    /// the right edge in memory (`MerkleTileChecker`); a damaged one is rebuilt once. The archive uploads
     /// these, so nothing read from a tile file is handed out unchecked.
     /// - Throws: `MerkleProofError.treeSizeBeyondLog` when the tiles do not hold it yet, `MerkleTileError`
     ///   when it is still wrong after a rebuild.
     public func hashes(of tile: MerkleTile) throws -> [UInt8] {
+        try hashes(of: [tile])[0]
+    }
+
+    /// The hashes of each of `tiles`, as `hashes(of:)` gives them, in one pass: each level file is opened
+    /// once and each tile read once (the tile above a run of tiles is read and checked once, not once per
+    /// tile of the run). A damaged tile rebuilds the tiles once and the pass starts again.
+    /// - Throws: as `hashes(of:)`.
+    public func hashes(of tiles: [MerkleTile]) throws -> [[UInt8]] {
         do {
-            return try checkedHashes(of: tile)
+            return try checkedHashes(of: tiles)
         } catch MerkleTileError.differsFromLevelAbove, MerkleTileError.missing, MerkleTileError.wrongSize {
             // A tile file damaged or lost: made again from the log (not for an edge that lacks the tile).
             try rebuild()
-            return try checkedHashes(of: tile)
+            return try checkedHashes(of: tiles)
         }
     }
 
-    private func checkedHashes(of tile: MerkleTile) throws -> [UInt8] {
-        let reader = currentReader()
-        let byteCount = tile.width * MerkleTree.hashByteCount
-        var hashCount = reader.treeSize
-        for _ in 0..<tile.level { hashCount /= UInt64(MerkleTile.fullWidth) }
-        let (first, overflow) = tile.index.multipliedReportingOverflow(by: UInt64(MerkleTile.fullWidth))
-        guard !overflow, first + UInt64(tile.width) <= hashCount else {
-            throw MerkleProofError.treeSizeBeyondLog(treeSize: overflow ? .max : (first + UInt64(tile.width)) << UInt64(8 * tile.level),
-                                                     logSize: reader.treeSize)
-        }
-        if hashCount >= first + UInt64(MerkleTile.fullWidth) {
-            let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
-            return Array(try checkedFullTile(full, source: reader).prefix(byteCount))
-        }
-        let edge = tile.level < reader.edge.count ? reader.edge[tile.level] : []
-        guard edge.count >= byteCount else { throw MerkleTileError.edgeIncomplete(path: tile.path, hashCount: byteCount / MerkleTree.hashByteCount) }
-        return Array(edge.prefix(byteCount))
-    }
-
-    /// The hashes of full tile `tile`, checked against the level above it, that tile against the next,
-    /// and so on up to the partial tile at the top, which is the right edge in memory (the only
-    /// trusted part): a tile changed on disk, or zeros a crash left where it belonged, never passes.
-    /// - Throws: `MerkleTileError.differsFromLevelAbove` or `.missing` (naming the tile that is wrong).
-    func checkedFullTile(_ tile: MerkleTile, source: MerkleTileHashSource) throws -> [UInt8] {
-        let hashes = try source.hashes(of: tile)
-        var (current, bytes) = (tile, hashes)
-        while true {
-            // Hash `current.index` of the tile level above (read through the source: the edge or a full tile).
-            let above = try source.subtreeHash(level: MerkleTile.height * (current.level + 1), index: current.index)
-            guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == above else {
-                throw MerkleTileError.differsFromLevelAbove(path: files.location(of: current))
+    private func checkedHashes(of tiles: [MerkleTile]) throws -> [[UInt8]] {
+        let builder = state.withLock { $0.builder }
+        var checker = checker(of: builder, files: files.reader())
+        return try tiles.map { tile in
+            let byteCount = tile.width * MerkleTree.hashByteCount
+            var hashCount = builder.treeSize
+            for _ in 0..<tile.level { hashCount /= UInt64(MerkleTile.fullWidth) }
+            let (first, overflow) = tile.index.multipliedReportingOverflow(by: UInt64(MerkleTile.fullWidth))
+            guard !overflow, first + UInt64(tile.width) <= hashCount else {
+                throw MerkleProofError.treeSizeBeyondLog(treeSize: overflow ? .max : (first + UInt64(tile.width)) << UInt64(8 * tile.level),
+                                                         logSize: builder.treeSize)
             }
-            guard let parent = MerkleTile.tile(level: current.level + 1, holding: current.index, treeSize: source.treeSize),
-                  parent.isFull else { return hashes }  // the edge in memory: trusted
-            (current, bytes) = (parent, try source.hashes(of: parent))
+            if hashCount >= first + UInt64(MerkleTile.fullWidth) {
+                let full = MerkleTile(level: tile.level, index: tile.index, width: MerkleTile.fullWidth)
+                return Array(try checker.hashes(of: full).prefix(byteCount))
+            }
+            let edge = tile.level < builder.edge.count ? builder.edge[tile.level] : []
+            guard edge.count >= byteCount else { throw MerkleTileError.edgeIncomplete(path: tile.path, hashCount: byteCount / MerkleTree.hashByteCount) }
+            return Array(edge.prefix(byteCount))
         }
     }
 
@@ -220,25 +214,22 @@ public final class MerkleTileStore: Sendable {
             let anchored = try storedAnchor()?.treeSize ?? 0
             let builder = state.builder
             guard builder.treeSize > anchored else { return anchored }
-            let source = reader(of: builder)
+            // One descriptor per level file for the checks, the hole check and the flush.
+            let levelFiles = files.reader(flushing: true)
+            var checker = checker(of: builder, files: levelFiles)
             var level = 0
             var (from, to) = (anchored, builder.treeSize)
             while to >= UInt64(MerkleTile.fullWidth) {
                 from /= UInt64(MerkleTile.fullWidth)
                 to /= UInt64(MerkleTile.fullWidth)
                 for index in from..<to {
-                    let tile = MerkleTile(level: level, index: index, width: MerkleTile.fullWidth)
-                    let bytes = try source.hashes(of: tile)
-                    let parent = try source.subtreeHash(level: MerkleTile.height * (level + 1), index: index)
-                    guard MerkleTileBuilder.foldedRoot(of: bytes[...]) == parent else {
-                        throw MerkleTileError.differsFromLevelAbove(path: files.location(of: tile))
-                    }
+                    _ = try checker.hashes(of: MerkleTile(level: level, index: index, width: MerkleTile.fullWidth))
                 }
                 // Those below the anchor were checked before; the file must still hold them all, without a hole.
-                if to > 0, try systemCall({ try files.dataPrefixBytes(level: level) }) < Int64(to) * Int64(MerkleTileFiles.tileSizeBytes) {
+                if to > 0, try systemCall({ try levelFiles.dataPrefixBytes(level: level) }) < Int64(to) * Int64(MerkleTileFiles.tileSizeBytes) {
                     throw MerkleTileError.missing(path: files.location(of: MerkleTile(level: level, index: to - 1, width: MerkleTile.fullWidth)))
                 }
-                if from < to { try systemCall { try files.synchronize(levels: [level]) } }
+                if from < to { try systemCall { try levelFiles.synchronize(level: level) } }
                 level += 1
             }
             try persist(builder)
@@ -260,7 +251,8 @@ public final class MerkleTileStore: Sendable {
     }
 
     /// Runs `body` under this process's mutex and the directory's `flock`.
-    /// Converts a directory of the earlier layout first (`migrateLegacyTiles`).
+    /// Converts a directory of the earlier layout first (`migrateLegacyTiles`), and the first time removes
+    /// what a conversion cut short by a crash left (`removeConversionLeftovers`).
     func locked<T>(_ body: (inout State) throws -> T) throws -> T {
         try state.withLock { state in
             let lock = try systemCall { () throws -> FileDescriptor in
@@ -270,6 +262,11 @@ public final class MerkleTileStore: Sendable {
             guard flock(lock.rawValue, LOCK_EX) == 0 else { throw EventLogError.system(SystemError.current("flock", directory + "/lock")) }
             defer { flock(lock.rawValue, LOCK_UN) }
             if access(legacyTilesPath, F_OK) == 0 { try migrateLegacyTiles() }
+            if !state.leftoversChecked {
+                // Nothing reads a leftover: one that cannot be removed (permissions) must not stop the tiles.
+                try? removeConversionLeftovers()
+                state.leftoversChecked = true
+            }
             return try body(&state)
         }
     }
@@ -379,13 +376,21 @@ public final class MerkleTileStore: Sendable {
 
     // MARK: Reading
 
-    /// A hash source over `builder`'s edge and the full tile files.
-    private func reader(of builder: MerkleTileBuilder) -> MerkleTileHashSource {
+    /// A hash source over `builder`'s edge and the full tile files, read through `levelFiles` (each level
+    /// file opened once for the source's life; a new reader by default).
+    private func reader(of builder: MerkleTileBuilder, files levelFiles: MerkleTileFiles.Reader? = nil) -> MerkleTileHashSource {
         let files = files
+        let levelFiles = levelFiles ?? files.reader()
         return MerkleTileHashSource(treeSize: builder.treeSize, edge: builder.edge) { tile in
-            guard let bytes = try systemCall({ try files.read(tile) }) else { throw MerkleTileError.missing(path: files.location(of: tile)) }
+            guard let bytes = try systemCall({ try levelFiles.read(tile) }) else { throw MerkleTileError.missing(path: files.location(of: tile)) }
             return bytes
         }
+    }
+
+    /// Checks full tiles of `builder`'s tree read through `levelFiles` against the levels above, up to its edge.
+    private func checker(of builder: MerkleTileBuilder, files levelFiles: MerkleTileFiles.Reader) -> MerkleTileChecker {
+        let files = files
+        return MerkleTileChecker(source: reader(of: builder, files: levelFiles), location: { files.location(of: $0) })
     }
 
     private func currentReader() -> MerkleTileHashSource { reader(of: state.withLock { $0.builder }) }

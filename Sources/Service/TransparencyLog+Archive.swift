@@ -56,7 +56,8 @@ extension TransparencyLog {
                 !(tile.isFull && MerkleTile.tile(level: tile.level, holding: tile.index * UInt64(MerkleTile.fullWidth) + 255,
                                                  treeSize: covered)?.isFull == true)
             }
-            return (try pending.map { ($0, try tiles.hashes(of: $0)) }, try signedCheckpoint(treeSize: treeSize))
+            // One pass: each tile (and each level file) read once, the level above not once per tile.
+            return (Array(zip(pending, try tiles.hashes(of: pending))), try signedCheckpoint(treeSize: treeSize))
         }
         for (tile, bytes) in uploads {
             try await target.put(key: tile.path, body: Data(bytes), sha256: SHA256.hash(bytes))

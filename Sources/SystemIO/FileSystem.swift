@@ -53,8 +53,10 @@ package enum FileSystem {
     }
 
     /// Removes a directory tree; a missing one is not an error. A symbolic link inside is removed, never
-    /// followed (what it points to stays).
+    /// followed (what it points to stays); so is `path` itself when it is a link or a file.
     package static func removeTree(_ path: String) throws(SystemError) {
+        var status = stat()
+        if lstat(path, &status) == 0, (status.st_mode & S_IFMT) != S_IFDIR { return try remove(path) }
         for name in try names(in: path) {
             let child = path + "/" + name
             if isDirectory(child, followingLinks: false) { try removeTree(child) } else { try remove(child) }

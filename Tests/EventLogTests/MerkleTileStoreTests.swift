@@ -278,6 +278,32 @@ import Testing
         #expect(try Array(Self.contents(merkle + "/level-0.tiles").prefix(2 * 8192)) == Array((0..<512).map { reference.leafHashes[$0] }.joined()))
     }
 
+    /// A conversion that a crash cut short after renaming `tile/` away leaves `tile.migrated-<pid>`: the next
+    /// open removes it, following no symbolic link (one inside, or one of that name, leaves its target alone).
+    @Test func aConversionsLeftoverIsRemovedAtOpen() async throws {
+        let directory = TemporaryDirectory()
+        let (reference, _, merkle) = try await Self.makeTiles(directory)
+        let outside = directory.appending("outside")
+        try FileManager.default.createDirectory(atPath: outside + "/sub", withIntermediateDirectories: true)
+        try Data([1, 2, 3]).write(to: URL(fileURLWithPath: outside + "/keep"))
+        try Data([4]).write(to: URL(fileURLWithPath: outside + "/sub/keep"))
+        let leftover = merkle + "/tile.migrated-4242"
+        try FileManager.default.createDirectory(atPath: leftover + "/0", withIntermediateDirectories: true)
+        try Data(count: 8192).write(to: URL(fileURLWithPath: leftover + "/0/000"))
+        try FileManager.default.createSymbolicLink(atPath: leftover + "/0/link", withDestinationPath: outside)
+        try FileManager.default.createSymbolicLink(atPath: merkle + "/tile.migrated-1", withDestinationPath: outside)
+        try Data([9]).write(to: URL(fileURLWithPath: merkle + "/tile.migrated-7"))
+        let reopened = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
+        #expect(try reopened.update() == UInt64(Self.eventCount))
+        #expect(!Self.exists(leftover), "the leftover directory is removed")
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: merkle + "/tile.migrated-1") == outside,
+                "a link of that name is not a leftover directory: left as it is")
+        #expect(try Self.contents(outside + "/keep") == [1, 2, 3] && Self.contents(outside + "/sub/keep") == [4],
+                "no link is followed")
+        #expect(try Self.contents(merkle + "/tile.migrated-7") == [9], "a file of that name is left")
+        #expect(try reopened.rootHash(treeSize: 600) == MerkleTree.rootHash(of: reference, treeSize: 600))
+    }
+
     /// Tile paths of the earlier layout with more than three digits (`x001/234` is tile 1234) land at their
     /// index; partial tiles, temporary files, short tiles and foreign names are left out.
     @Test func theEarlierLayoutsPathsAreRead() throws {
@@ -326,6 +352,21 @@ import Testing
         // A partial tile of an earlier size is the prefix of a full tile now: checked the same way.
         try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 7)
         #expect(try store.hashes(of: MerkleTile(level: 0, index: 1, width: 10)) == Array((256..<266).map { reference.leafHashes[$0] }.joined()))
+    }
+
+    /// The archive's pass over many tiles: one damaged tile rebuilds the tiles once, and every tile handed
+    /// out is the log's (full, partial, and the partial tile of an earlier size).
+    @Test func aPassOverManyTilesRebuildsADamagedOne() async throws {
+        let directory = TemporaryDirectory()
+        let (reference, store, merkle) = try await Self.makeTiles(directory)
+        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
+        let tiles = MerkleTile.tiles(treeSize: 600) + [MerkleTile(level: 0, index: 1, width: 10)]
+        #expect(tiles.count == 5)
+        let expected = try tiles.map { tile in
+            try (0..<UInt64(tile.width)).flatMap { try reference.subtreeHash(level: 8 * tile.level, index: tile.index * 256 + $0) }
+        }
+        #expect(try store.hashes(of: tiles) == expected)
+        #expect(try Array(Self.contents(merkle + "/level-0.tiles")[8192...]) == expected[1], "rebuilt")
     }
 
     /// A level file that lost tiles below the anchor (removed, cut short) is noticed before the anchor

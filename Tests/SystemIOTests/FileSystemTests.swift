@@ -65,6 +65,11 @@ import Testing
         try FileSystem.removeTree(directory.appending("tree"))
         #expect(!FileSystem.isDirectory(directory.appending("tree")))
         #expect(try FileSystem.contents(of: directory.appending("outside/keep")) == [1])
+        // A link given as the tree itself is removed, not followed.
+        #expect(symlink(directory.appending("outside"), directory.appending("top")) == 0)
+        try FileSystem.removeTree(directory.appending("top"))
+        #expect(!FileSystem.isDirectory(directory.appending("top"), followingLinks: false) && access(directory.appending("top"), F_OK) != 0)
+        #expect(try FileSystem.contents(of: directory.appending("outside/keep")) == [1])
     }
 
     @Test func directoryLockIsExclusiveAndNamesTheHolder() throws {
