@@ -93,8 +93,32 @@ final class LogWriter: @unchecked Sendable {
         Thread.detachNewThread(named: "argus-log-writer") { [self] in run() }
     }
 
+    /// Whether a request queued with `deferringWake` has not woken the writer yet (read without the
+    /// lock by `wakeIfDeferred`, so a turn of the I/O loop that queued nothing takes no lock).
+    private let wakeDeferred = Atomic<Bool>(false)
+    /// Whether the writer sleeps with nothing to do (guarded by `condition`; for tests, see `isIdle`).
+    private var idleWaiting = false
+
+    /// Whether the writer sleeps with nothing to do: a request queued now without a wake waits (for tests).
+    var isIdle: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return idleWaiting
+    }
+
+    /// Wakes the writer for requests queued with `deferringWake` since it last took the queue.
+    func wakeIfDeferred() {
+        guard wakeDeferred.load(ordering: .relaxed) else { return }
+        condition.lock()
+        if wakeDeferred.exchange(false, ordering: .relaxed) { condition.signal() }
+        condition.unlock()
+    }
+
     /// Queues a group of events; `completion` runs on the writer thread once they are durable.
-    func submit(_ request: Request) {
+    /// - Parameter deferringWake: queue without waking an idle writer: the caller calls
+    ///   `wakeIfDeferred` once it has queued what it has (so the writer takes them as one group and one
+    ///   `fdatasync`, not the first alone); the writer takes them anyway within `EventLogOptions.writerIdleWaitSecondsMax`.
+    func submit(_ request: Request, deferringWake: Bool = false) {
         condition.lock()
         if closing {
             condition.unlock()
@@ -109,7 +133,11 @@ final class LogWriter: @unchecked Sendable {
         }
         queue.append(request)
         queuedCount += request.events.count
-        condition.signal()
+        if deferringWake {
+            wakeDeferred.store(true, ordering: .relaxed)
+        } else {
+            condition.signal()
+        }
         condition.unlock()
     }
 
@@ -144,12 +172,16 @@ final class LogWriter: @unchecked Sendable {
                     let deadline = Date(timeIntervalSince1970: Double(since + Int64(milliseconds)) / 1000)
                     if !condition.wait(until: deadline) { break }
                 } else {
-                    condition.wait()
+                    // Bounded: a request queued with `deferringWake` and never woken for is taken all the same.
+                    idleWaiting = true
+                    _ = condition.wait(until: Date(timeIntervalSinceNow: options.writerIdleWaitSecondsMax))
+                    idleWaiting = false
                 }
             }
             let batch = queue
             queue = []
             queuedCount = 0
+            wakeDeferred.store(false, ordering: .relaxed)
             let stopping = closing && batch.isEmpty
             condition.unlock()
 

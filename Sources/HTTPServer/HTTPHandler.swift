@@ -15,9 +15,16 @@ public protocol HTTPHandler: Sendable {
     /// long: the default runs ``handle(_:)`` as a child task of `tasks` (the server's group, cancelled
     /// and awaited on shutdown) and returns at once.
     func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void)
+
+    /// Called on the server's I/O thread at the end of each turn of its event loop, after the
+    /// requests of that turn were started: a handler that holds work back to batch it (appends of
+    /// several connections in one group) hands it on here. It must not block. The default does nothing.
+    func turnEnded()
 }
 
 extension HTTPHandler {
+    public func turnEnded() {}
+
     public func continueDecision(_ request: HTTPRequest) async -> HTTPResponse? { nil }
 
     public func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void) {

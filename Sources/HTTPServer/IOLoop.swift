@@ -247,6 +247,8 @@ final class IOLoop: @unchecked Sendable {
                 // Also repairs any interest a path forgot to mark: at most one sweep interval late.
                 touched.append(contentsOf: connections)
             }
+            // Work the handler held back during this turn (e.g. appends to group) goes on now.
+            handler.turnEnded()
         }
         for connection in connections { connection.close() }
         touched.removeAll()

@@ -32,6 +32,12 @@ public struct Router: HTTPHandler {
         case methodNotAllowed(allowed: [String])
     }
 
+    /// Called by ``turnEnded()`` at the end of each turn of the server's I/O loop (see
+    /// ``HTTPHandler/turnEnded()``): it must not block.
+    public var onTurnEnd: (@Sendable () -> Void)?
+
+    public func turnEnded() { onTurnEnd?() }
+
     private var routes: [Route] = []
     /// Routes without parameters by `"<method> <path>"`, the first added for each: a request whose
     /// path needs no decoding finds its route here without trying the others.

@@ -164,7 +164,9 @@ extension ArgusService {
             return true
         }
         let started = ContinuousClock.now
-        log.append(batch: [event]) { [self] result in
+        // The writer is woken at the end of the I/O loop's turn (`makeRouter`): the publishes of all the
+        // connections read in one turn share one group commit.
+        log.append(batch: [event], deferringWake: true) { [self] result in
             switch result {
             case .success(let appended):
                 metrics.recordAppend(eventCount: 1, duration: ContinuousClock.now - started)

@@ -120,6 +120,7 @@ public final class ArgusService: Sendable {
     /// Every route of the API.
     package func makeRouter() -> Router {
         var router = Router()
+        router.onTurnEnd = { [log] in log.wakeWriterIfDeferred() }  // see `publishInline`
         router.add("POST", "/oauth/token") { [self] in await respond($0) { try await issueToken($0) } }
         router.add("POST", "/oauth/revoke") { [self] in await respond($0) { try await revokeToken($0) } }
         router.add("GET", "/healthz") { [self] _ in

@@ -43,6 +43,31 @@ import Testing
         }
     }
 
+    /// Answers a request only at the end of the I/O loop's turn that started it (as the log's deferred
+    /// wake does): a server that never calls `turnEnded` leaves it unanswered.
+    final class TurnEndHandler: HTTPHandler {
+        let held = Mutex<[(String, @Sendable (HTTPResponse) -> Void)]>([])
+        func handle(_ request: HTTPRequest) async -> HTTPResponse { .text(500, "not inline") }
+        func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void) {
+            held.withLock { $0.append((request.path, respond)) }
+        }
+        func turnEnded() {
+            for (path, respond) in held.withLock({ held in defer { held = [] }; return held }) { respond(.text(200, "held " + path)) }
+        }
+    }
+
+    @Test func theHandlerHearsTheEndOfEachTurnAfterItsRequestsStarted() async throws {
+        try await withServer(handler: TurnEndHandler()) { port in
+            try await blocking {
+                let client = try TestClient(port: port)
+                #expect(try client.exchange(get("/one")).text == "held /one")
+                try client.send(get("/two") + get("/three"))
+                #expect(try client.readResponse().text == "held /two")
+                #expect(try client.readResponse().text == "held /three")
+            }
+        }
+    }
+
     @Test func pipelinesBeyondTheUnansweredLimitWithoutLosingRequests() async throws {
         try await withServer({ $0.pipelinedRequestCountMax = 2 }) { port in
             try await blocking {

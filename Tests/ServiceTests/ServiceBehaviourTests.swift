@@ -1,5 +1,8 @@
 import EventLog
+import ArgusTestSupport
 import Foundation
+import HTTPServer
+import Synchronization
 import Testing
 @testable import Service
 
@@ -38,6 +41,31 @@ import Testing
         #expect(syncs == 1, "a batch of 100 is one durable commit, one fdatasync: \(syncs)")
         let offsets = try #require(reply.json?["events"]?.arrayValue).compactMap { $0["offset"]?.int64Value }
         #expect(offsets.count == 100 && offsets == Array(offsets[0]..<(offsets[0] + 100)))
+    }
+
+    @Test func publishesStartedInOneTurnOfTheIOLoopShareOneCommit() async throws {
+        let harness = try ServiceHarness(configure: { configuration in
+            configuration.logOptions.fsyncPolicy = .always
+            configuration.logOptions.writerIdleWaitSecondsMax = 3600  // only the end of the turn wakes the writer
+        })
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        #expect(await eventually(seconds: 10) { harness.service.log.writerIsIdle })
+        let syncsBefore = harness.service.log.syncStatistics.count
+        let tasks = RequestTasks()
+        let statuses = Mutex<[Int]>([])
+        for number in 0..<8 {
+            let request = HTTPRequest(method: "POST", target: "/v1/events",
+                                      headers: HTTPHeaders([("Authorization", "Bearer \(token)"), ("Content-Type", "application/json")]),
+                                      body: Array(#"{"type":"user.login","data":{"n":\#(number)}}"#.utf8))
+            harness.router.start(request, in: tasks) { response in statuses.withLock { $0.append(response.status) } }
+        }
+        #expect(statuses.withLock { $0.isEmpty } && harness.service.log.writerIsIdle, "the publishes wait for the end of the turn")
+        harness.router.turnEnded()
+        #expect(await eventually(seconds: 10) { statuses.withLock { $0.count } == 8 })
+        #expect(statuses.withLock { $0 } == Array(repeating: 201, count: 8))
+        #expect(harness.service.log.syncStatistics.count - syncsBefore == 1, "eight publishes, one fdatasync")
+        await tasks.shutdown()
     }
 
     @Test func webhooksAndEventsPaginate() async throws {

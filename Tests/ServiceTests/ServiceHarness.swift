@@ -59,10 +59,12 @@ final class ServiceHarness: Sendable {
         if let token { allHeaders.add("Authorization", "Bearer \(token)") }
         if body != nil { allHeaders.add("Content-Type", contentType) }
         let request = HTTPRequest(method: method, target: target, headers: allHeaders, body: Array((body ?? "").utf8))
-        // As the server does: the route's inline handler first (publishes), else a task.
+        // As the server does: the route's inline handler first (publishes), else a task; then the end of
+        // the I/O loop's turn (which wakes the log writer for the inline publishes).
         let tasks = RequestTasks()
         let response = await withCheckedContinuation { continuation in
             router.start(request, in: tasks) { continuation.resume(returning: $0) }
+            router.turnEnded()
         }
         await tasks.shutdown()
         return Reply(status: response.status, json: try? JSONParser.parse(response.body), response: response)
