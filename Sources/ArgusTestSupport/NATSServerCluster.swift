@@ -11,7 +11,7 @@ import Glibc
 /// server. The test process holds that pipe, so a server never outlives the test, even one killed with
 /// SIGKILL. `kill(node:)` kills one server (SIGKILL) and leaves its store for `restart(node:)`.
 ///
-/// `@unchecked Sendable`: `nodes` changes only in `restart`, `kill` and `stop`, guarded by `lock`.
+/// `@unchecked Sendable`: `nodes` and `portTakenCount` change only under `lock` (in `restart`, `kill` and `stop`).
 public final class NATSServerCluster: @unchecked Sendable {
     struct Node {
         var shell: ChildProcess
@@ -22,8 +22,11 @@ public final class NATSServerCluster: @unchecked Sendable {
     public let clientPorts: [Int]
     /// The temporary directory with the nodes' configurations and stores.
     public let directory: String
+    /// The cluster (route) port of each node (unused by a single node).
+    private let clusterPorts: [Int]
     private let lock = NSLock()
     private var nodes: [Node?]
+    private var portTakenCountValue = 0
     private let executable: String
 
     /// The `nats-server` executable: `NATS_SERVER` or the first of PATH, /usr/sbin, /usr/bin, /usr/local/bin.
@@ -65,7 +68,7 @@ public final class NATSServerCluster: @unchecked Sendable {
         guard let executable = Self.executable else { throw ChildProcess.SpawnError(description: Self.unavailableReason ?? "nats-server missing") }
         self.executable = executable
         var attempt = 1
-        var launched: (clientPorts: [Int], directory: String, nodes: [Node])?
+        var launched: Launched?
         while launched == nil {
             do {
                 launched = try await Self.launch(nodeCount: nodeCount, executable: executable, readySeconds: readySeconds)
@@ -74,16 +77,20 @@ public final class NATSServerCluster: @unchecked Sendable {
                 attempt += 1
             }
         }
-        let (clientPorts, directory, nodes) = launched!
-        self.clientPorts = clientPorts
-        self.directory = directory
-        self.nodes = nodes
+        self.clientPorts = launched!.clientPorts
+        clusterPorts = launched!.clusterPorts
+        directory = launched!.directory
+        nodes = launched!.nodes
     }
 
     deinit { stop() }
 
-    /// How many times at most every node is started on fresh ports (when a port was taken before a server bound it).
+    /// How many times at most every node is started on fresh ports (when a port was taken before a server bound
+    /// it), and a restarted node is started again on its ports.
     static let portAttemptCountMax = 3
+
+    /// What `launch` started.
+    private typealias Launched = (clientPorts: [Int], clusterPorts: [Int], directory: String, nodes: [Node])
 
     /// A node stopped because one of its ports was taken after `freePorts` chose it.
     struct PortTaken: Error, CustomStringConvertible {
@@ -92,8 +99,7 @@ public final class NATSServerCluster: @unchecked Sendable {
 
     /// Chooses ports, writes the configurations into a new directory and starts every node; on failure
     /// stops the nodes it started and removes the directory.
-    private static func launch(nodeCount: Int, executable: String, readySeconds: Double) async throws
-        -> (clientPorts: [Int], directory: String, nodes: [Node]) {
+    private static func launch(nodeCount: Int, executable: String, readySeconds: Double) async throws -> Launched {
         let ports = try freePorts(count: nodeCount * 2)
         let clientPorts = Array(ports.prefix(nodeCount))
         let clusterPorts = Array(ports.suffix(nodeCount))
@@ -134,7 +140,7 @@ public final class NATSServerCluster: @unchecked Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw error
         }
-        return (clientPorts, directory, nodes)
+        return (clientPorts, clusterPorts, directory, nodes)
     }
 
     /// Starts node `index` with its configuration in `directory` and waits until it says it is ready, or
@@ -186,11 +192,45 @@ public final class NATSServerCluster: @unchecked Sendable {
         return node
     }
 
-    /// Starts node `index` again on its ports with its store.
-    public func restart(node index: Int, readySeconds: Double = 30) async throws {
+    /// Starts node `index` again on its ports with its store. The ports stay (clients and the other nodes know
+    /// them): when another process took one while the node was down (the server stops with "address already in
+    /// use"), the restart waits until the node's ports can be bound again, at most `portFreeSeconds`, and starts it
+    /// again, at most `portAttemptCountMax` starts in all.
+    /// - Throws: `PortTaken` when a port is still taken at the last start or after `portFreeSeconds`;
+    ///   `ChildProcess.SpawnError` when the node stops otherwise or is not ready within `readySeconds`.
+    public func restart(node index: Int, readySeconds: Double = 30, portFreeSeconds: Double = 10) async throws {
         await kill(node: index)
-        let node = try await Self.start(node: index, directory: directory, executable: executable, readySeconds: readySeconds)
-        setNode(index, node)
+        var attempt = 1
+        while true {
+            do {
+                let node = try await Self.start(node: index, directory: directory, executable: executable, readySeconds: readySeconds)
+                setNode(index, node)
+                return
+            } catch let error as PortTaken where attempt < Self.portAttemptCountMax {
+                print("NATSServerCluster: node \(index + 1)'s port was taken while it was down (attempt \(attempt)), waiting until it is free: \(error.description.suffix(300))")
+                lock.withLock { portTakenCountValue += 1 }
+                attempt += 1
+                let ports = clusterPorts.count > 1 ? [clientPorts[index], clusterPorts[index]] : [clientPorts[index]]
+                guard await Self.waitUntilFree(ports, timeoutSeconds: portFreeSeconds) else {
+                    throw PortTaken(description: "nats-server node \(index + 1): port \(ports) still taken after \(portFreeSeconds) s")
+                }
+            }
+        }
+    }
+
+    /// Restarts that found a port of their node taken and started it again (tests observe the retry with it).
+    public var portTakenCount: Int { lock.withLock { portTakenCountValue } }
+
+    /// Waits (polling every 20 ms, at most `timeoutSeconds`) until every port in `ports` can be bound on
+    /// 127.0.0.1; false when one is still taken then.
+    private static func waitUntilFree(_ ports: [Int], timeoutSeconds: Double) async -> Bool {
+        await eventually(seconds: timeoutSeconds) {
+            ports.allSatisfy { port in
+                guard let descriptor = try? boundLoopbackSocket(port: port) else { return false }
+                close(descriptor)
+                return true
+            }
+        }
     }
 
     /// The output node `index` printed so far (empty when it is not running).
@@ -214,22 +254,41 @@ public final class NATSServerCluster: @unchecked Sendable {
         defer { for descriptor in descriptors { close(descriptor) } }
         var ports: [Int] = []
         for _ in 0..<count {
-            let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            guard descriptor >= 0 else { throw ChildProcess.SpawnError(description: "socket failed, errno \(errno)") }
+            let descriptor = try boundLoopbackSocket(port: 0, reusingAddress: false)
             descriptors.append(descriptor)
             var address = sockaddr_in()
-            address.sin_family = sa_family_t(AF_INET)
-            address.sin_port = 0
-            address.sin_addr.s_addr = inet_addr("127.0.0.1")
             var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-            let bound = withUnsafeMutablePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                    bind(descriptor, pointer, length) == 0 && getsockname(descriptor, pointer, &length) == 0
-                }
+            let named = withUnsafeMutablePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) == 0 }
             }
-            guard bound else { throw ChildProcess.SpawnError(description: "bind to a free port failed, errno \(errno)") }
+            guard named else { throw ChildProcess.SpawnError(description: "getsockname failed, errno \(errno)") }
             ports.append(Int(UInt16(bigEndian: address.sin_port)))
         }
         return ports
+    }
+
+    /// A TCP socket bound to 127.0.0.1:`port` (0: any free port); the caller closes it. `reusingAddress` sets
+    /// `SO_REUSEADDR` as servers do (a port with connections in TIME_WAIT can be bound; not for port 0, where the
+    /// kernel could then hand out a port another such socket holds).
+    /// - Throws: `ChildProcess.SpawnError` with the errno when the socket cannot be made or bound (the port is
+    ///   taken: EADDRINUSE).
+    package static func boundLoopbackSocket(port: Int, reusingAddress: Bool = true) throws -> Int32 {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard descriptor >= 0 else { throw ChildProcess.SpawnError(description: "socket failed, errno \(errno)") }
+        var reuse: Int32 = 1
+        if reusingAddress { setsockopt(descriptor, SOL_SOCKET, SO_REUSEADDR, &reuse, socklen_t(MemoryLayout<Int32>.size)) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+        guard bound else {
+            let code = errno
+            close(descriptor)
+            throw ChildProcess.SpawnError(description: "bind to 127.0.0.1:\(port) failed, errno \(code)")
+        }
+        return descriptor
     }
 }

@@ -55,10 +55,12 @@ final class EngineHistoryForwarder: Sendable {
         deliversHere.withLock { $0 = holds }
     }
 
-    /// The address other processes reach this one at: `http://HOST:PORT`, the listening host, or this
-    /// machine's name when it listens on every address.
+    /// The address other processes reach this one at: `http://HOST:PORT`, the listening host (an IPv6
+    /// literal in brackets, whether or not it was given with them), or this machine's name when it listens on
+    /// every address.
     static func advertisedURL(host: String, port: Int) -> String {
-        let name = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
+        var name = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
+        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
         return "http://\(name.contains(":") ? "[\(name)]" : name):\(port)"
     }
 
@@ -80,11 +82,15 @@ final class EngineHistoryForwarder: Sendable {
     /// query, fragment or user part in it would move the request's path): the host and port always come
     /// from the holder's address, never from the request (an absolute-form target would otherwise send the
     /// caller's token wherever it names).
+    /// An IPv6 holder (`http://[::1]:8787`) keeps its brackets in the URL; `URLComponents.host` keeps them and
+    /// `URL.host` drops them, so the check compares the address without.
     static func forwardURL(target: String, holderAddress: String) -> URL? {
         guard target.hasPrefix("/"), let holder = URLComponents(string: holderAddress), holder.scheme == "http",
-              let host = holder.host, !host.isEmpty, holder.path.isEmpty || holder.path == "/",
+              var host = holder.host, !host.isEmpty, holder.path.isEmpty || holder.path == "/",
               holder.query == nil, holder.fragment == nil, holder.user == nil, holder.password == nil else { return nil }
-        let base = "http://" + (holder.percentEncodedHost ?? host) + (holder.port.map { ":\($0)" } ?? "")
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        let authority = host.contains(":") ? "[\(host)]" : (holder.percentEncodedHost ?? host)
+        let base = "http://" + authority + (holder.port.map { ":\($0)" } ?? "")
         guard let url = URL(string: base + target), url.host == host, url.port == holder.port, url.scheme == "http" else { return nil }
         return url
     }

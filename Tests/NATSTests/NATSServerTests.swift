@@ -145,6 +145,24 @@ struct NATSServerTests {
         try connection.publish("after.restart", payload: Array("again".utf8))
         #expect(try await subscription.next(timeoutSeconds: 5)?.payload == Array("again".utf8))
     }
+
+    /// A restart whose client port another process took while the node was down waits until the port is free and
+    /// starts the node again on it (the ports stay: clients know them).
+    @Test func aRestartWhosePortWasTakenStartsAgainOnceItIsFree() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        await cluster.kill(node: 0)
+        let holder = try NATSServerCluster.boundLoopbackSocket(port: cluster.clientPorts[0])
+        #expect(listen(holder, 1) == 0)
+        let restart = Task { try await cluster.restart(node: 0) }
+        let retried = await eventually(seconds: 30) { cluster.portTakenCount == 1 }
+        close(holder)
+        try await restart.value
+        #expect(retried, "the first start found the port taken")
+        let connection = try await NATSConnection.connect(servers: cluster.url, options: NATSTestPeer.options)
+        defer { connection.close() }
+        try await connection.flush()
+    }
 }
 
 extension Sequence {

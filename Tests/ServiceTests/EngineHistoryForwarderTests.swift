@@ -1,5 +1,6 @@
 import ArgusTestSupport
 import Foundation
+import HTTPClient
 import HTTPServer
 import JSON
 import Testing
@@ -36,16 +37,33 @@ import Testing
         }
     }
 
+    /// A holder advertising an IPv6 literal (`advertisedURL` brackets it) is reached at that address: the
+    /// brackets stay in the URL, the host is the address, the port the holder's.
+    @Test func anIPv6HolderAddressKeepsItsBrackets() throws {
+        // The listening host as given to `serve --host` (brackets or not).
+        for (listening, address) in [("::1", "::1"), ("[::1]", "::1"), ("fd00::a:1", "fd00::a:1")] {
+            let advertised = EngineHistoryForwarder.advertisedURL(host: listening, port: 8787)
+            #expect(advertised == "http://[\(address)]:8787")
+            let url = try #require(EngineHistoryForwarder.forwardURL(target: "/v1/x?limit=5", holderAddress: advertised), "\(advertised)")
+            #expect(url.absoluteString == "http://[\(address)]:8787/v1/x?limit=5" && url.port == 8787)
+            let request = try #require(HTTPClient.Request(method: "GET", url: url, headers: [], body: .bytes([])))
+            #expect(request.host == address && request.port == 8787 && request.target == "/v1/x?limit=5", "\(request.host) \(request.target)")
+            #expect(request.hostHeader == "[\(address)]:8787")
+        }
+        // An IPv6 target naming another host is still not followed.
+        #expect(EngineHistoryForwarder.forwardURL(target: "http://[fd00::9]/v1", holderAddress: "http://[::1]:8787") == nil)
+    }
+
     /// A one-node nats-server, the engine bound to it, and another process: a receiver answering an empty history.
     struct EngineWithOtherProcess {
         let cluster: NATSServerCluster
         let engine: EngineBinding
         let other: Receiver
 
-        static func start() async throws -> EngineWithOtherProcess {
+        static func start(otherHost: String = "127.0.0.1") async throws -> EngineWithOtherProcess {
             let cluster = try await NATSServerCluster(nodeCount: 1)
             do {
-                let other = try Receiver { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
+                let other = try Receiver(host: otherHost) { _, _ in .json(200, Array(#"{"data":[]}"#.utf8)) }
                 return EngineWithOtherProcess(cluster: cluster, engine: try await EngineBinding.open(servers: cluster.url, logger: .discarding),
                                               other: other)
             } catch {
@@ -56,10 +74,19 @@ import Testing
 
         /// Makes the engine's lease of `webhookID` name the other process (`other-process`), which advertises its
         /// address in the engine's `ARGUS_PROCESSES`: it delivers the webhook.
-        func deliveredByOther(_ webhookID: String) async throws {
+        func deliveredByOther(_ webhookID: String, advertising address: String? = nil) async throws {
             try await engine.leases.bucket.put(webhookID, Array("other-process".utf8))
-            try await engine.processes.put("other-process", Array("http://127.0.0.1:\(other.port)".utf8))
+            try await engine.processes.put("other-process", Array((address ?? "http://127.0.0.1:\(other.port)").utf8))
         }
+
+        /// This process's forwarder (`this-process`).
+        func forwarder() -> EngineHistoryForwarder {
+            EngineHistoryForwarder(processes: engine.processes, leases: engine.leases.bucket, holder: "this-process")
+        }
+
+        /// A read of `wh_1`'s deliveries with a token.
+        static let historyRead = HTTPRequest(method: "GET", target: "/v1/webhooks/wh_1/deliveries?limit=5",
+                                             headers: HTTPHeaders([("Authorization", "Bearer tok_1")]))
 
         func stop() {
             engine.connection.close()
@@ -76,9 +103,7 @@ import Testing
         defer { setup.stop() }
         let (engine, other) = (setup.engine, setup.other)
         try await setup.deliveredByOther("wh_1")
-        let forwarder = EngineHistoryForwarder(processes: engine.processes, leases: engine.leases.bucket, holder: "this-process")
-        let request = HTTPRequest(method: "GET", target: "/v1/webhooks/wh_1/deliveries?limit=5",
-                                  headers: HTTPHeaders([("Authorization", "Bearer tok_1")]))
+        let (forwarder, request) = (setup.forwarder(), EngineWithOtherProcess.historyRead)
 
         let (forwarded, reason) = await forwarder.forward(request, webhookID: "wh_1")
         #expect(forwarded?.status == 200 && forwarded?.headers["Argus-Answered-By"] == "other-process" && reason == nil,
@@ -93,6 +118,22 @@ import Testing
         #expect(other.received.count == 1, "the other process was not asked")
         let (elsewhere, elsewhereReason) = await forwarder.forward(request, webhookID: "wh_2")
         #expect(elsewhere == nil && elsewhereReason != nil, "another webhook still asks the engine, which cannot answer now")
+    }
+
+    /// Against a real nats-server: the holder listens on [::1] and advertises `http://[::1]:PORT` (as
+    /// `advertisedURL` writes it): the request reaches it there, with its path and query.
+    @Test(.enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"), .timeLimit(.minutes(2)))
+    func aHolderListeningOnIPv6LoopbackIsReached() async throws {
+        let setup = try await EngineWithOtherProcess.start(otherHost: "::1")
+        defer { setup.stop() }
+        let other = setup.other
+        try await setup.deliveredByOther("wh_1", advertising: EngineHistoryForwarder.advertisedURL(host: "::1", port: other.port))
+        let (forwarder, request) = (setup.forwarder(), EngineWithOtherProcess.historyRead)
+        let (forwarded, reason) = await forwarder.forward(request, webhookID: "wh_1")
+        #expect(forwarded?.status == 200 && forwarded?.headers["Argus-Answered-By"] == "other-process" && reason == nil,
+                "forwarded to the holder on [::1] (\(reason ?? "no reason"))")
+        #expect(other.received.map(\.path) == ["/v1/webhooks/wh_1/deliveries"])
+        #expect(other.received.first?.headers["host"] == "[::1]:\(other.port)")
     }
 
     /// Against a real nats-server: a token of one organization asking, at a process that does not deliver

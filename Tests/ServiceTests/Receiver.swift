@@ -41,7 +41,7 @@ extension Trait where Self == StopsReceivers {
     static var stopsReceivers: Self { Self() }
 }
 
-/// A webhook endpoint on 127.0.0.1 that records every request and answers as `behaviour` says.
+/// A webhook endpoint on 127.0.0.1 (or another loopback `host`) that records every request and answers as `behaviour` says.
 final class Receiver: Sendable {
     struct Delivery: Sendable {
         var path: String
@@ -71,7 +71,8 @@ final class Receiver: Sendable {
     /// Starts a receiver; the test's `.stopsReceivers` scope stops it when the test ends.
     /// - Throws: when the test has no `.stopsReceivers` trait (its receiver would never be stopped), or
     ///   when the server cannot start.
-    init(behaviour: @escaping @Sendable (HTTPRequest, Int) async -> HTTPResponse = { _, _ in HTTPResponse(status: 204) }) throws {
+    init(host: String = "127.0.0.1",
+         behaviour: @escaping @Sendable (HTTPRequest, Int) async -> HTTPResponse = { _, _ in HTTPResponse(status: 204) }) throws {
         guard let scope = ReceiverScope.current else {
             struct MissingScope: Error, CustomStringConvertible {
                 var description: String { "a Receiver needs the .stopsReceivers trait on its suite, which stops it when the test ends" }
@@ -80,6 +81,7 @@ final class Receiver: Sendable {
         }
         self.behaviour = behaviour
         var configuration = HTTPServerConfiguration()
+        configuration.host = host
         configuration.port = 0
         let server = HTTPServer(configuration: configuration, handler: Handler(receiver: self))
         port = try server.start()
