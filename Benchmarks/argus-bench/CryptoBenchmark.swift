@@ -69,8 +69,8 @@ enum CryptoBenchmark: Benchmark {
                            unit: .megabytesPerSecond, note: (implementation == .hardware ? "SHA-NI" : "pure Swift") + chosen)
             }
             if HashImplementation.hardware.isAvailable(for: .sha256) {
-                // Two independent messages at once (`SHA256.update(_:with:_:with:)`, as the leaf hasher and the
-                // log writer hash events in pairs): bytes of both messages per second.
+                // Two independent messages at once (`SHA256.update(_:with:_:with:)`, as the log writer does for
+                // the leaf hashes and the payload digests): bytes of both messages per second.
                 let other = Array(input.reversed())
                 let rate = Measure.operationsPerSecond(seconds: seconds) {
                     var first = SHA256(implementation: .hardware), second = SHA256(implementation: .hardware)

@@ -7,7 +7,7 @@ import Glibc
 
 /// `argus-bench writer`: the log writer's CPU time per event, in process. A window of appends is kept in
 /// flight by the completions themselves (they run on the writer thread and submit the next append), so
-/// only the writer thread (and, with leaf hashes, the hasher beside it) works; `--fsync none`, so it waits for no
+/// only the writer thread works (leaf hashes included); `--fsync none`, so it waits for no
 /// disk either. It counts CPU time (user and system, the process's), not wall time: a figure that moves
 /// little with the load of a shared machine, for comparing two builds of the writer.
 struct WriterBenchmark: Benchmark {

@@ -75,12 +75,6 @@ public final class EventLog: Sendable {
     /// How long group-commit `fdatasync` calls have taken since the log was opened.
     public var syncStatistics: SyncStatistics { writer.syncRecorder.snapshot }
 
-    /// Events whose leaf hashes the writer handed to its hasher and that are not hashed yet (bounded by
-    /// `LogWriter.leafHashEventsPendingMax` plus one batch).
-    package var leafHashEventsPendingCount: Int { writer.leafHashEventsPendingCount }
-    /// Bytes of events waiting for the leaf hasher (at most `LogWriter.leafHashBytesPendingMax` plus one batch).
-    package var leafHashBytesPendingCount: Int { writer.leafHashBytesPendingCount }
-
     /// The active segment's size in bytes as of the last durable append or roll. With `segmentSizeBytesMax`
     /// it tells where the next segment starts: the writer rolls before the first event of a group once
     /// the active segment has reached that size (see `EventLog.segmentCut`).

@@ -62,9 +62,6 @@ public struct EventLogOptions: Sendable {
     /// For fault tests only: asked before each `fdatasync` of the active segment; an error it returns is
     /// thrown instead of syncing (no disk here fails `fdatasync` on demand).
     package var dataSyncFault: (@Sendable () -> SystemError?)? = nil
-    /// For tests only: run on the leaf-hash queue before each batch it hashes (a test holds the queue
-    /// with it to see the bound on what waits there).
-    package var leafHashHook: (@Sendable () -> Void)? = nil
     /// For fault tests only: asked before the writer's `pwrite` of each piece of a group and before each step
     /// of a cut of unacknowledged bytes; an error it returns is thrown instead (no disk fails them on demand).
     package var writerFault: (@Sendable (WriterFaultPoint) -> SystemError?)? = nil

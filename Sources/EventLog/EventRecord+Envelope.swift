@@ -29,7 +29,7 @@ extension EventRecord {
     }
 
     /// Appends the envelope up to `data` (as `envelopeHead()`) from its fields, without an `EventRecord`
-    /// (the log writer's leaf hasher formats new events in place).
+    /// (the log writer formats the leaf heads of new events in place).
     package static func appendEnvelopeHead(eventID: String, type: String, formattedTimestamp: String, organizationID: String,
                                            offset: UInt64, to output: inout [UInt8]) {
         output.append(contentsOf: #"{"id":"#.utf8)

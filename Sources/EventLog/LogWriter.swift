@@ -40,31 +40,11 @@ final class LogWriter: @unchecked Sendable {
     private let onDurable: @Sendable (UInt64) -> Void
     /// Where the leaf hashes of each durable group go (nil: none are computed).
     private let recentLeafHashes: RecentLeafHashes?
-    /// Computes the durable groups' leaf hashes in order, off the writer's critical path (a group's
-    /// hashing no longer delays the next group's `fdatasync`).
-    private let leafHasher = DispatchQueue(label: "argus-leaf-hasher")
-    /// Durable groups not handed to `leafHasher` yet: they go in one batch once they hold
-    /// `leafHashBatchEventCount` events, or when the writer has nothing more to do (one wake-up of the
-    /// hasher per batch, not per group).
-    private var leafHashBacklog: [(firstOffset: UInt64, events: [[NewEvent]], results: [[AppendedEvent]])] = []
-    private var leafHashBacklogCount = 0
-    private var leafHashBacklogBytes = 0
-    static let leafHashBatchEventCount = 512
-    /// How long the writer stays idle before it hands a smaller backlog to the hasher, in seconds.
-    static let leafHashIdleGraceSeconds = 0.002
-    /// A batch goes to the hasher at this many bytes of events too (large events: fewer of them).
-    static let leafHashBatchSizeBytesMax = 4 << 20
-    /// Events (and their bytes) handed to `leafHasher` and not hashed yet: beyond
-    /// `leafHashEventsPendingMax` events or `leafHashBytesPendingMax` bytes the writer waits for the hasher
-    /// and hashes the batch itself (so the queue, and the events it holds in memory, stay bounded: events
-    /// of up to 1 MiB each would otherwise hold 16 GiB at the count bound alone).
-    private let leafHashEventsPending = Atomic<Int>(0)
+    /// The leaf heads' buffers, kept from group to group.
+    private var leafHeads = RecentLeafHashes.LeafHeads()
     /// The active segment and its durable size as of the last durable group or roll, readable from any
     /// thread (updated before `onDurable`, so a reader that sees a new head also sees the bytes that hold it).
     let activeExtent = Mutex(ActiveExtent(baseOffset: 0, sizeBytes: 0))
-    private let leafHashBytesPending = Atomic<Int>(0)
-    static let leafHashEventsPendingMax = 16_384
-    static let leafHashBytesPendingMax = 64 << 20
     /// Durations of the group commits' `fdatasync` calls.
     let syncRecorder = SyncRecorder()
     /// Whether appends are accepted now (read by any thread).
@@ -148,23 +128,12 @@ final class LogWriter: @unchecked Sendable {
         condition.broadcast()
         while !finished { condition.wait() }
         condition.unlock()
-        leafHasher.sync {}  // the last groups' leaf hashes are in before close returns
     }
 
     private func run() {
         while true {
             condition.lock()
-            var handBacklog = false
             while queue.isEmpty && !closing {
-                if !leafHashBacklog.isEmpty {
-                    // Idle with hashes owed: a short grace first, so under load (a request arrives within
-                    // it) the hasher wakes once per `leafHashBatchEventCount` events, not once per group.
-                    if !condition.wait(until: Date(timeIntervalSinceNow: Self.leafHashIdleGraceSeconds)), queue.isEmpty {
-                        handBacklog = true
-                        break
-                    }
-                    continue
-                }
                 if case .failing = health.withLock({ $0 }) {
                     // Idle after a failure: look again every second, so health recovers without traffic.
                     if !condition.wait(until: Date(timeIntervalSinceNow: Self.probeIntervalSeconds)) { break }
@@ -185,7 +154,6 @@ final class LogWriter: @unchecked Sendable {
             let stopping = closing && batch.isEmpty
             condition.unlock()
 
-            if handBacklog { handLeafHashBacklog() }  // nothing more to append for a while: the hasher may have them
             if !batch.isEmpty {
                 process(batch)
             } else if !stopping, case .failing = health.withLock({ $0 }) {
@@ -193,7 +161,6 @@ final class LogWriter: @unchecked Sendable {
             }
             syncIfIntervalElapsed()
             if stopping {
-                handLeafHashBacklog()
                 if failure == nil, unsynced != nil { try? synchronizeRecorded() }
                 // A clean stop leaves no zero-filled space behind (recovery would drop it, with a note).
                 if failure == nil, !activeSealed { try? segment.releasePreallocation() }
@@ -494,65 +461,18 @@ final class LogWriter: @unchecked Sendable {
         pendingIndex.append(indexBytes, first: indexCountBefore)
         writePendingIndex(syncedEnd: segment.sizeBytes - Int64(unsynced?.bytes ?? 0))
         noteAccepting()
+        if let recentLeafHashes {
+            // Hashed here, while the group's events are in the cache, before anyone hears of the group: a
+            // durable event's leaf hash is always held (the tile store need not read it back).
+            recentLeafHashes.append(firstOffset: offset - UInt64(results.reduce(0) { $0 + $1.count }),
+                                    hashes: Self.leafHashes(of: batch.map(\.events), results: results, heads: &leafHeads))
+        }
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
-        if recentLeafHashes != nil {
-            // After the completions, so no append waits for it, and on the hasher's queue, so the next
-            // group does not either; the events are still in memory here.
-            let count = results.reduce(0) { $0 + $1.count }
-            leafHashBacklog.append((offset - UInt64(count), batch.map(\.events), results))
-            leafHashBacklogCount += count
-            leafHashBacklogBytes += batch.reduce(0) { $0 + $1.events.reduce(0) { $0 + Self.sizeBytes(of: $1) } }
-            if leafHashBacklogCount >= Self.leafHashBatchEventCount || leafHashBacklogBytes >= Self.leafHashBatchSizeBytesMax {
-                handLeafHashBacklog()
-            }
-        }
     }
 
-    /// Hands the backlog of durable groups to the hasher in one batch (or, when the hasher is
-    /// `leafHashEventsPendingMax` events behind, waits for it and hashes the batch here, in order).
-    private func handLeafHashBacklog() {
-        guard let recentLeafHashes, !leafHashBacklog.isEmpty else { return }
-        let backlog = leafHashBacklog
-        let count = leafHashBacklogCount
-        let bytes = leafHashBacklogBytes
-        leafHashBacklog = []
-        leafHashBacklogCount = 0
-        leafHashBacklogBytes = 0
-        let hook = options.leafHashHook
-        let eventsPending = leafHashEventsPending.add(count, ordering: .relaxed).newValue
-        let bytesPending = leafHashBytesPending.add(bytes, ordering: .relaxed).newValue
-        if eventsPending > Self.leafHashEventsPendingMax || bytesPending > Self.leafHashBytesPendingMax {
-            leafHasher.sync {}  // the hasher is behind: wait for it, then hash this batch here (in order)
-            for group in backlog {
-                recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
-            }
-            leafHashEventsPending.subtract(count, ordering: .relaxed)
-            leafHashBytesPending.subtract(bytes, ordering: .relaxed)
-        } else {
-            leafHasher.async { [self] in
-                hook?()
-                for group in backlog {
-                    recentLeafHashes.append(firstOffset: group.firstOffset, hashes: Self.leafHashes(of: group.events, results: group.results))
-                }
-                leafHashEventsPending.subtract(count, ordering: .relaxed)
-                leafHashBytesPending.subtract(bytes, ordering: .relaxed)
-            }
-        }
-    }
-
-    /// What an event holds in memory while it waits for the hasher, in bytes (about).
-    private static func sizeBytes(of event: NewEvent) -> Int {
-        event.data.count + event.organizationID.utf8.count + event.type.utf8.count + event.eventID.utf8.count + 64
-    }
-
-    /// Events handed to the hasher and not hashed yet (for tests of the bound).
-    var leafHashEventsPendingCount: Int { leafHashEventsPending.load(ordering: .relaxed) }
-    /// Bytes of events handed to the hasher and not hashed yet (for tests of the bound).
-    var leafHashBytesPendingCount: Int { leafHashBytesPending.load(ordering: .relaxed) }
-
-    /// The concatenated leaf hashes of a durable group, in offset order.
-    private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]]) -> [UInt8] {
+    /// The concatenated leaf hashes of a durable group, in offset order; the heads are formatted into `heads`.
+    private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]], heads: inout RecentLeafHashes.LeafHeads) -> [UInt8] {
         var hashes: [UInt8] = []
         hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
         // Every event of a group has the group's time: formatted once.
@@ -570,7 +490,6 @@ final class LogWriter: @unchecked Sendable {
         }
         // Two at a time (their `data` is hashed together, see `RecentLeafHashes.appendLeafHashes`), the heads
         // formatted into two buffers reused from pair to pair.
-        var heads = RecentLeafHashes.LeafHeads()
         zip(batch, results).lazy.flatMap { zip($0, $1) }.forEachPair { first, second in
             RecentLeafHashes.appendLeafHashes(head(first), data: first.event.data, and: head(second), data: second.event.data,
                                               heads: &heads, to: &hashes)

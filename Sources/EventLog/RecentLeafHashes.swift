@@ -68,7 +68,7 @@ public final class RecentLeafHashes: Sendable {
 
     /// Appends the leaf hashes of two leaves given by their head fields and `data`, as
     /// `appendLeafHashes(of:formattedTimestamp:and:formattedTimestamp:to:)`, formatting the heads into
-    /// `heads` (the log writer's leaf hasher: no `EventRecord` per event).
+    /// `heads` (the log writer, after each group: no `EventRecord` per event).
     static func appendLeafHashes(_ first: HeadFields, data firstData: [UInt8], and second: HeadFields, data secondData: [UInt8],
                                          heads: inout LeafHeads, to hashes: inout [UInt8]) {
         var firstHasher = headHasher(first, scratch: &heads.first)

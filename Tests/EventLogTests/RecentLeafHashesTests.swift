@@ -97,11 +97,9 @@ import Testing
         options.recentLeafHashCountMax = 100_000
         let log = try EventLog(directory: directory.appending("log"), options: options)
         for number in 0..<600 { _ = try await log.append(TestSupport.event(number)) }
-        // The writer adds a group's hashes right after answering it: wait (bounded) for the last group.
+        // The writer adds a group's hashes before it answers the group: every one is there at once.
         let ring = try #require(log.recentLeafHashes)
-        let deadline = ContinuousClock.now + .seconds(30)
-        while ring.count < 600, ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(5)) }
-        #expect(ring.count == 600, "waited 30 s for the writer to hash the last group")
+        #expect(ring.count == 600)
         let withRing = MerkleTileStore(directory: directory.appending("merkle-ring"), logDirectory: directory.appending("log"),
                                        recentLeafHashes: log.recentLeafHashes)
         // The ring holds every hash: remove the segments' bytes from view by reading through a store whose
@@ -117,91 +115,5 @@ import Testing
         #expect(try ringOnly.rootHash(treeSize: 600) == root)
         #expect(try ringOnly.inclusionProof(leafIndex: 257, treeSize: 600) == fromLog.inclusionProof(leafIndex: 257, treeSize: 600))
         log.close()
-    }
-
-    /// Large events are bounded by their bytes as well: with the hasher held, appends of 1 MiB of events
-    /// each stop completing once `leafHashBytesPendingMax` bytes wait, far below the count bound.
-    @Test func theBytesWaitingForTheHasherAreBounded() async throws {
-        let directory = TemporaryDirectory()
-        var options = TestSupport.options(segmentSizeBytes: 256 << 20)
-        options.recentLeafHashCountMax = 100_000
-        let hold = DispatchSemaphore(value: 0)
-        let held = Atomic<Bool>(true)
-        options.leafHashHook = { if held.load(ordering: .acquiring) { hold.wait(); hold.signal() } }
-        let log = try EventLog(directory: directory.appending("log"), options: options)
-        let eventSizeBytes = 256 << 10
-        let batch = 4  // 1 MiB per append
-        let appendsToTheBound = LogWriter.leafHashBytesPendingMax / (batch * eventSizeBytes) + 1
-        #expect(appendsToTheBound * batch < LogWriter.leafHashEventsPendingMax, "the count bound must not be what stops it")
-        let completed = Atomic<Int>(0)
-        let appender = Task {
-            for number in 0...appendsToTheBound + 4 {
-                _ = try await log.append(batch: (0..<batch).map { index in
-                    var event = TestSupport.event(number * batch + index)
-                    event.data = Array(#"{"pad":""#.utf8) + [UInt8](repeating: 0x61, count: eventSizeBytes) + Array(#""}"#.utf8)
-                    return event
-                })
-                completed.add(1, ordering: .relaxed)
-            }
-        }
-        // The writer stops within one hand-off (4 MiB) of the bound.
-        let appendsAtLeast = appendsToTheBound - LogWriter.leafHashBatchSizeBytesMax / (batch * eventSizeBytes) - 1
-        let deadline = ContinuousClock.now + .seconds(60)
-        while completed.load(ordering: .relaxed) < appendsAtLeast, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        try await Task.sleep(for: .milliseconds(300))
-        let done = completed.load(ordering: .relaxed)
-        #expect(done >= appendsAtLeast, "waited 60 s for \(appendsAtLeast) appends")
-        // The same slack above: the hand-off that crosses the bound may hold up to one batch of appends more
-        // (a 2 ms idle hand-off can leave the batches out of step with the bound).
-        let appendsAtMost = appendsToTheBound + LogWriter.leafHashBatchSizeBytesMax / (batch * eventSizeBytes)
-        #expect(done <= appendsAtMost, "appends went on past the byte bound and one hand-off: \(done)")
-        #expect(log.leafHashBytesPendingCount <= LogWriter.leafHashBytesPendingMax + LogWriter.leafHashBatchSizeBytesMax + batch * (eventSizeBytes + 512))
-        held.store(false, ordering: .releasing)
-        hold.signal()
-        try await appender.value
-        log.close()
-        #expect(log.leafHashBytesPendingCount == 0)
-    }
-
-    /// What waits for the leaf hasher is bounded: with the hasher held, the writer stops once
-    /// `leafHashEventsPendingMax` events wait (it then hashes them itself, in order, once the hasher
-    /// lets it), so appends wait instead of piling up events in memory; released, every hash is there.
-    @Test func theEventsWaitingForTheHasherAreBounded() async throws {
-        let directory = TemporaryDirectory()
-        var options = TestSupport.options(segmentSizeBytes: 4 << 20)
-        options.recentLeafHashCountMax = 100_000
-        let hold = DispatchSemaphore(value: 0)
-        let held = Atomic<Bool>(true)
-        options.leafHashHook = { if held.load(ordering: .acquiring) { hold.wait(); hold.signal() } }
-        let log = try EventLog(directory: directory.appending("log"), options: options)
-        let batch = 1000
-        let batchesToTheBound = LogWriter.leafHashEventsPendingMax / batch + 1
-        let completed = Atomic<Int>(0)
-        let appender = Task {
-            for number in 0...batchesToTheBound {
-                _ = try await log.append(batch: (0..<batch).map { TestSupport.event(number * batch + $0) })
-                completed.add(1, ordering: .relaxed)
-            }
-        }
-        let deadline = ContinuousClock.now + .seconds(60)
-        while completed.load(ordering: .relaxed) < batchesToTheBound, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(5))
-        }
-        #expect(completed.load(ordering: .relaxed) >= batchesToTheBound, "waited 60 s for \(batchesToTheBound) appends")
-        // The last batch went past the bound: the writer now waits for the hasher, so the next append
-        // cannot complete while the hasher is held.
-        try await Task.sleep(for: .milliseconds(300))
-        #expect(completed.load(ordering: .relaxed) == batchesToTheBound, "an append completed past the bound")
-        #expect(log.leafHashEventsPendingCount <= LogWriter.leafHashEventsPendingMax + batch)
-        held.store(false, ordering: .releasing)
-        hold.signal()
-        try await appender.value
-        log.close()
-        #expect(log.leafHashEventsPendingCount == 0)
-        let ring = try #require(log.recentLeafHashes)
-        let expected = try TestSupport.readAll(directory.appending("log")).map { MerkleTree.leafHash($0.envelope()) }
-        #expect(Self.hashes(ring, from: 0, countMax: 100_000) == expected)
     }
 }
