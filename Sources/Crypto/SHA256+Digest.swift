@@ -81,6 +81,13 @@ extension SHA256 {
         Digest(finalizedState())
     }
 
+    /// `first.finalizeDigest()` and `second.finalizeDigest()` in one call (inline digests, no heap
+    /// allocation), their padding blocks compressed together on SHA-NI. Both hashers are consumed.
+    package static func finalizeDigests(_ first: consuming SHA256, _ second: consuming SHA256) -> (Digest, Digest) {
+        let (firstState, secondState) = finalizedStates(first, second)
+        return (Digest(firstState), Digest(secondState))
+    }
+
     /// The digest of the bytes at `buffer`, inline (no heap allocation).
     public static func digest(_ buffer: UnsafeRawBufferPointer) -> Digest {
         var hasher = SHA256()

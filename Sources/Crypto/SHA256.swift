@@ -59,22 +59,6 @@ public struct SHA256: Sendable, BlockHashing, StreamingHash {
         finalizedState().bigEndianBytes()
     }
 
-    /// Pads, finishes and calls `body` with the 32-byte digest, held in inline storage (no heap
-    /// allocation, unlike `finalize()`). The hasher is consumed.
-    package consuming func withFinalizedDigest<R>(_ body: (UnsafeRawBufferPointer) -> R) -> R {
-        finalizedState().withBigEndianBytes(body)
-    }
-
-    /// `first.withFinalizedDigest` and `second.withFinalizedDigest` in one call: `body` gets both 32-byte
-    /// digests (inline storage, no heap allocation), their padding blocks compressed together on SHA-NI.
-    package static func withFinalizedDigests<R>(_ first: consuming SHA256, _ second: consuming SHA256,
-                                                _ body: (UnsafeRawBufferPointer, UnsafeRawBufferPointer) -> R) -> R {
-        let (firstState, secondState) = finalizedStates(first, second)
-        return firstState.withBigEndianBytes { firstDigest in
-            secondState.withBigEndianBytes { secondDigest in body(firstDigest, secondDigest) }
-        }
-    }
-
     /// Pads and compresses the last block(s); returns the final chaining value (the digest as
     /// eight words). Padding is built in inline storage: no heap allocation.
     consuming func finalizedState() -> State {

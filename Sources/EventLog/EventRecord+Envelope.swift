@@ -1,4 +1,5 @@
 import JSON
+import SystemIO
 
 /// The JSON envelope of DESIGN.md ("Event envelope"): `{"id","type","timestamp","organization_id","offset","data"}`,
 /// the line `tail --format json` prints and the Merkle leaf of the event. Formats that add members before `data`
@@ -40,18 +41,7 @@ extension EventRecord {
         output.append(contentsOf: #"","organization_id":"#.utf8)
         JSONValue.appendString(organizationID, to: &output)
         output.append(contentsOf: #","offset":"#.utf8)
-        // The offset's digits without a String (32 bytes hold UInt64.max's 20 digits).
-        var digits: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
-        withUnsafeMutableBytes(of: &digits) { buffer in
-            var value = offset
-            var start = buffer.count
-            repeat {
-                start -= 1
-                buffer[start] = UInt8(ascii: "0") + UInt8(value % 10)
-                value /= 10
-            } while value > 0
-            output.append(contentsOf: buffer[start...])
-        }
+        output.appendDecimal(offset)
     }
 
     /// Ends an envelope begun with `envelopeHead()`: `,"data":<data>}` (`null` for empty data).

@@ -80,10 +80,9 @@ public final class RecentLeafHashes: Sendable {
         }
         firstHasher.update(Self.closingBrace)
         secondHasher.update(Self.closingBrace)
-        SHA256.withFinalizedDigests(firstHasher, secondHasher) { firstDigest, secondDigest in
-            hashes.append(contentsOf: firstDigest)
-            hashes.append(contentsOf: secondDigest)
-        }
+        let (firstDigest, secondDigest) = SHA256.finalizeDigests(firstHasher, secondHasher)
+        firstDigest.withUnsafeBytes { hashes.append(contentsOf: $0) }
+        secondDigest.withUnsafeBytes { hashes.append(contentsOf: $0) }
     }
 
     /// The leaf hash of one leaf given by its head fields and `data` (as `leafHash(of:)`).

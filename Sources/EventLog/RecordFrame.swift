@@ -76,7 +76,7 @@ enum RecordFrame {
         let chainPosition = output.bytes.count
         let finished = chain
         chain = SHA256()
-        finished.withFinalizedDigest { digest in
+        finished.finalizeDigest().withUnsafeBytes { digest in
             output.bytes.append(contentsOf: digest)
             chain.update(digest)
         }
@@ -93,7 +93,7 @@ enum RecordFrame {
     static func appendPayloadDigest(of event: NewEvent, to digests: inout [UInt8]) {
         var hasher = namesHasher(event)
         hasher.update(event.data)
-        hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
+        hasher.finalizeDigest().withUnsafeBytes { digests.append(contentsOf: $0) }
     }
 
     /// Absorbs `frame` into `segmentDigest` (the running SHA-256 of the segment file) and appends the payload
@@ -108,7 +108,7 @@ enum RecordFrame {
         }
         var hasher = namesHasher(next)
         next.data.withUnsafeBytes { SHA256.update(&segmentDigest, with: frame, &hasher, with: $0) }
-        hasher.withFinalizedDigest { digests.append(contentsOf: $0) }
+        hasher.finalizeDigest().withUnsafeBytes { digests.append(contentsOf: $0) }
     }
 
     /// A hasher that has absorbed the event's names, the payload's part before `data`.

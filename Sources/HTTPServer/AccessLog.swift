@@ -21,13 +21,13 @@ enum AccessLog {
         line += #","path":"#.utf8
         JSONValue.appendString(path, to: &line)
         line += #","status":"#.utf8
-        line += String(status).utf8
+        line.appendDecimal(UInt64(clamping: status))
         line += #","bytes":"#.utf8
-        line += String(bodyBytes).utf8
+        line.appendDecimal(UInt64(clamping: bodyBytes))
         line += #","duration_ms":"#.utf8
-        line += String(microseconds / 1000).utf8
-        let fraction = microseconds % 1000
-        line += [UInt8(ascii: "."), UInt8(48 + fraction / 100), UInt8(48 + fraction / 10 % 10), UInt8(48 + fraction % 10)]
+        line.appendDecimal(UInt64(microseconds / 1000))
+        line.append(UInt8(ascii: "."))
+        line.appendDecimal(UInt64(microseconds % 1000), minimumDigitCount: 3)
         line += #","remote":"#.utf8
         JSONValue.appendString(remote, to: &line)
         line.append(UInt8(ascii: "}"))

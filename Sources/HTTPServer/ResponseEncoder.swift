@@ -1,3 +1,5 @@
+import SystemIO
+
 /// Writes responses in HTTP/1.1 wire format into a connection's output buffer.
 enum ResponseEncoder {
     /// The interim response to `Expect: 100-continue`.
@@ -103,18 +105,7 @@ enum ResponseEncoder {
 
         /// `value` (at least 0) in decimal.
         mutating func write(decimal value: Int) {
-            var digitCount = 1
-            var rest = value / 10
-            while rest > 0 {
-                digitCount += 1
-                rest /= 10
-            }
-            rest = value
-            for position in stride(from: count + digitCount - 1, through: count, by: -1) {
-                base.storeBytes(of: UInt8(truncatingIfNeeded: 0x30 + rest % 10), toByteOffset: position, as: UInt8.self)
-                rest /= 10
-            }
-            count += digitCount
+            count += DecimalDigits.write(UInt64(clamping: value), to: base + count)
         }
     }
 

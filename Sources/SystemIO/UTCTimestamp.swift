@@ -33,16 +33,9 @@ public enum UTCTimestamp {
     private static func write(ms: Int64, into buffer: UnsafeMutableRawBufferPointer) {
         let date = CivilDate(ms: ms)
         var position = 0
+        /// `value` in exactly `width` digits (every field fits its width for the years 0 to 9999).
         func digits(_ value: Int, _ width: Int) {
-            var divisor = 1
-            for _ in 1..<width { divisor *= 10 }
-            var rest = value
-            while divisor > 0 {
-                buffer[position] = UInt8(48 + rest / divisor)
-                rest %= divisor
-                divisor /= 10
-                position += 1
-            }
+            position += DecimalDigits.write(UInt64(value), minimumCount: width, to: buffer.baseAddress.unsafelyUnwrapped + position)
         }
         func literal(_ byte: UInt8) {
             buffer[position] = byte

@@ -16,6 +16,12 @@ import Testing
             ("POST", "/v1/events", #"{"type":"user.created","data":"text"}"#, "application/json", 422, "validation_failed"),
             ("POST", "/v1/events", #"{"type":"user.created","data":{"a":1},"data":{"a":1}}"#, "application/json", 400, "invalid_json"),
             ("POST", "/v1/events", #"{"type":"user.created","data":{"a":1,"a":2}}"#, "application/json", 400, "invalid_json"),
+            // A repeated name never reaches a FieldReader, at any level it reads (so it keeps no duplicate logic).
+            ("POST", "/v1/events", #"{"type":"user.created","type":"user.deleted","data":{}}"#, "application/json", 400, "invalid_json"),
+            ("POST", "/v1/events/batch", #"{"events":[{"type":"user.created","data":{},"data":{}}]}"#, "application/json", 400, "invalid_json"),
+            ("POST", "/v1/events/batch", #"{"events":[],"events":[{"type":"user.created","data":{}}]}"#, "application/json", 400, "invalid_json"),
+            ("POST", "/v1/webhooks", #"{"url":"https://93.184.216.34/","url":"https://93.184.216.34/","event_types":["*"]}"#, "application/json", 400, "invalid_json"),
+            ("POST", "/v1/webhooks", #"{"url":"https://93.184.216.34/","event_types":["*"],"retry":{"max_retries":1,"max_retries":2}}"#, "application/json", 400, "invalid_json"),
             ("POST", "/v1/events", #"{"type":"user.created","data":{},"extra":1}"#, "application/json", 422, "unknown_field"),
             ("POST", "/v1/events", #"[]"#, "application/json", 422, "validation_failed"),
             ("POST", "/v1/events/batch", #"{"events":[{"type":"user.created"},{"type":"nope.nope"}]}"#, "application/json", 422, "unknown_event_type"),

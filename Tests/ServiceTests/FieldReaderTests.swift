@@ -37,14 +37,4 @@ import Testing
         _ = fresh.any("m0")
         #expect(Self.unknownField(fresh) == #"body has an unknown field "m1""#)
     }
-
-    /// A value built with a repeated name (the parser refuses those): reading the name reads them all,
-    /// and the first one's value is given.
-    @Test func aRepeatedNameIsReadOnce() throws {
-        var reader = try FieldReader(.object([("a", .string("first")), ("b", .null), ("a", .string("second"))]))
-        #expect(try reader.string("a") == "first")
-        #expect(Self.unknownField(reader) == #"body has an unknown field "b""#)
-        _ = reader.any("b")
-        #expect(Self.unknownField(reader) == nil)
-    }
 }
