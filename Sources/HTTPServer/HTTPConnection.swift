@@ -421,6 +421,8 @@ final class HTTPConnection {
                                        date: loop.dateHeaderValue())
                 unansweredCount -= 1
                 if let accessLog = loop.configuration.accessLog {
+                    // Must not re-enter the server (`HTTPServerConfiguration.accessLog`): the state touched here
+                    // is `@exclusivity(unchecked)`.
                     let identity = first.identity
                     accessLog(AccessLog.line(requestID: identity.requestID, method: identity.method, path: identity.path,
                                              status: response.status, bodyBytes: response.body.count,

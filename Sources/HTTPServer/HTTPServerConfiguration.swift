@@ -33,7 +33,14 @@ public struct HTTPServerConfiguration: Sendable {
     /// unread until responses go out.
     package var pipelinedRequestCountMax = 16
     /// Receives one JSON line per response: `time`, `request_id`, `method`, `path`, `status`,
-    /// `bytes` (body bytes), `duration_ms`, `remote`. Called on the I/O thread: keep it cheap.
+    /// `bytes` (body bytes), `duration_ms`, `remote`. Called on the I/O thread: keep it cheap and never
+    /// block (hand the line to another thread, as `LineWriter` does).
+    ///
+    /// It must not re-enter the server: no call into this `HTTPServer` (`shutdown`, `start`) or anything
+    /// that runs the I/O loop's code on this thread from inside the callback. It runs in the middle of a
+    /// connection's write, and the loop's and the connection's state is `@exclusivity(unchecked)` (one
+    /// thread, no overlapping accesses: no runtime check would catch a nested access, it would corrupt
+    /// that state silently).
     public var accessLog: (@Sendable (String) -> Void)? = nil
 
     /// The defaults above.

@@ -268,29 +268,26 @@ public final class ArgusService: Sendable {
 
     /// The response for a failed request (counted; a 500 is logged with the request id).
     func response(for error: any Error, _ request: HTTPRequest) -> HTTPResponse {
+        let response: HTTPResponse
         switch error {
         case let error as OAuthError:
-            metrics.countResponse(status: error.status)
-            return error.response
+            response = error.response
         case let error as APIError:
-            return response(for: error)
+            response = error.response
         case let failure as StoreError where APIError(failure) != nil:
-            let error = APIError(failure)!
-            metrics.countResponse(status: error.status)
-            return error.response
+            response = APIError(failure)!.response
         case let failure as EventSourceError:
-            let error = APIError(failure)
             if case .log = failure {
                 configuration.logger.error("reading events failed", [("request_id", .string(request.requestID)), ("error", .string(failure.description))])
             }
-            metrics.countResponse(status: error.status)
-            return error.response
+            response = APIError(failure).response
         default:
-            metrics.countResponse(status: 500)
             configuration.logger.error("request failed", [("request_id", .string(request.requestID)), ("path", .string(request.path)),
                                                           ("error", .string(String(describing: error)))])
-            return APIError(500, "internal_error", "the request failed on the server (request id \(request.requestID))").response
+            response = APIError(500, "internal_error", "the request failed on the server (request id \(request.requestID))").response
         }
+        metrics.countResponse(status: response.status)
+        return response
     }
 
     /// The JSON body of `request`.

@@ -50,7 +50,7 @@ import EventLog
         let victim = sealed[1]
         let path = fixture.object(ArchiveLayout.segmentKey(baseOffset: victim))
         let frame = try frames(of: path)[1]
-        try flipByte(path, at: frame.position + frame.size - 1)
+        try TestFiles.flipByte(path, at: frame.position + frame.size - 1)
         let failed = try Self.run(["verify", "--data-dir", data, "--archive", target])
         #expect(failed.status == 1)
         #expect(failed.output.hasPrefix("FAILED at offset \(victim + 1):"), "\(failed.output)")
@@ -69,7 +69,7 @@ import EventLog
 
         let tile = fixture.archiveRoot + "/tile/0/001"
         let original = try Data(contentsOf: URL(fileURLWithPath: tile))
-        try flipByte(tile, at: 100)
+        try TestFiles.flipByte(tile, at: 100)
         let changed = try Self.run(["verify", "--data-dir", data, "--archive", target])
         #expect(changed.status == 1)
         #expect(changed.output.contains("FAILED: archive tile/0/001: differs from the hashes of the archived events"), "\(changed.output)")

@@ -120,13 +120,6 @@ final class FaultyTarget: ArchiveTarget, Sendable {
     func head(key: String) async throws(ArchiveError) -> ArchiveObjectInfo? { try await inner.head(key: key) }
 }
 
-/// Flips one byte of a file at `position`.
-func flipByte(_ path: String, at position: Int) throws {
-    var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-    bytes[position] ^= 0x5A
-    try Data(bytes).write(to: URL(fileURLWithPath: path))
-}
-
 /// Frames of a segment file after its header: (position, size).
 func frames(of path: String) throws -> [(position: Int, size: Int)] {
     let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import Archive
@@ -22,7 +23,7 @@ import EventLog
         let entry = entries[2]
         let path = fixture.object(entry.segmentKey)
         let frame = try frames(of: path)[3]   // the fourth record of the segment
-        try flipByte(path, at: frame.position + frame.size - 2)
+        try TestFiles.flipByte(path, at: frame.position + frame.size - 2)
         let report = try await ArchiveVerifier.verify(target: fixture.target)
         #expect(report.summary.firstBadOffset == entry.baseOffset + 3, "\(report.summary.problem ?? "")")
         #expect(report.summary.segmentCount == 2)

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import Archive
@@ -79,7 +80,7 @@ import EventLog
         let entry = try await manifest.entry(baseOffset: manifest.baseOffsets[1])
         let path = fixture.object(entry.segmentKey)
         let frame = try frames(of: path)[3]
-        try flipByte(path, at: frame.position + frame.size - 2)
+        try TestFiles.flipByte(path, at: frame.position + frame.size - 2)
         do throws(EventSourceError) {
             _ = try await source.read(from: entry.baseOffset, countMax: 10)
             Issue.record("a tampered segment was used")

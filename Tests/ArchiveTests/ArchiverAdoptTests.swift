@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Crypto
 import Foundation
 import Testing
@@ -19,7 +20,7 @@ import EventLog
         let key = ArchiveLayout.segmentKey(baseOffset: baseOffset)
         let object = fixture.object(key)
         let frame = try frames(of: object)[2]
-        try flipByte(object, at: frame.position + frame.size - 3)
+        try TestFiles.flipByte(object, at: frame.position + frame.size - 3)
         let manifestPath = fixture.object(ArchiveLayout.manifestKey(baseOffset: baseOffset))
         var entry = try ArchiveManifestEntry.decode(try Data(contentsOf: URL(fileURLWithPath: manifestPath)),
                                                     key: ArchiveLayout.manifestKey(baseOffset: baseOffset))
@@ -123,7 +124,7 @@ import EventLog
         let sealed = try fixture.sealedBases()
         _ = try await fixture.archiver().run()
         let object = fixture.object(ArchiveLayout.segmentKey(baseOffset: sealed[0]))
-        try flipByte(object, at: 40)  // inside the header's chain-in: the entry's SHA-256 no longer matches
+        try TestFiles.flipByte(object, at: 40)  // inside the header's chain-in: the entry's SHA-256 no longer matches
         let run = Self.archiver(fixture, target: fixture.target, adoptsOnly: true)
         let error = await #expect(throws: ArchiveError.self) { _ = try await run.run() }
         #expect(error?.kind == .integrity)

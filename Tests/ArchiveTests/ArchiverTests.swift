@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Crypto
 import Foundation
 import Testing
@@ -148,7 +149,7 @@ import EventLog
         let sealed = try fixture.sealedBases()
         let path = fixture.logDirectory + "/" + SegmentName.log(baseOffset: sealed[1])
         let frame = try frames(of: path)[2]
-        try flipByte(path, at: frame.position + frame.size - 3)
+        try TestFiles.flipByte(path, at: frame.position + frame.size - 3)
         await #expect(throws: ArchiveError.self) { _ = try await fixture.archiver().run() }
         let state = try ArchiveState.load(directory: fixture.stateDirectory)
         #expect(state.segments.map(\.baseOffset) == [sealed[0]])

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 @testable import Archive
@@ -142,7 +143,7 @@ enum TestLog {
 
         // A tampered archive object is refused, not cached.
         let entry = try await manifest.entry(baseOffset: manifest.baseOffsets[0])
-        try flipByte(fixture.object(entry.segmentKey), at: 100)
+        try TestFiles.flipByte(fixture.object(entry.segmentKey), at: 100)
         await #expect(throws: ArchiveError.self) { _ = try await cache.segmentDirectory(for: entry) }
     }
 }

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Testing
 import Crypto
@@ -33,8 +34,7 @@ import Crypto
         let flushes = store.flushCount
         #expect(flushes >= 1 && flushes <= 200, "2,000 concurrent commits took \(flushes) flushes")
         store.close()
-        let journalSize = try FileManager.default.attributesOfItem(atPath: directory.appending("cursors.journal"))[.size] as? Int
-        #expect((journalSize ?? 0) > 0)
+        #expect(try TestFiles.sizeBytes(directory.appending("cursors.journal")) > 0)
         let reopened = try CursorStore(directory: directory.path)
         defer { reopened.close() }
         #expect(reopened.all().count == 2000)
@@ -84,8 +84,7 @@ import Crypto
             store.close()
         }
         // Compacted online: the journal holds about the 2,000 live entries, far below the 4 MiB threshold.
-        let journalSize = try FileManager.default.attributesOfItem(atPath: directory.appending("cursors.journal"))[.size] as? Int
-        #expect((journalSize ?? .max) < Int(CursorStore.journalSizeBytesMax))
+        #expect(try TestFiles.sizeBytes(directory.appending("cursors.journal")) < Int(CursorStore.journalSizeBytesMax))
         let store = try CursorStore(directory: directory.path)
         defer { store.close() }
         #expect(store.all().count == 2000)

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Glibc
 import Synchronization
@@ -39,7 +40,7 @@ import Testing
         }
         #expect(reason.contains("fdatasync"), "\(reason)")
         #expect(stoppedReasons.withLock { $0.count } == 1, "the owner is told once")
-        let sizeAfter = try #require(try? FileManager.default.attributesOfItem(atPath: directory + "/" + String(format: "%020d.log", 0))[.size] as? Int)
+        let sizeAfter = try TestFiles.sizeBytes(directory + "/" + String(format: "%020d.log", 0))
         #expect(sizeAfter == sizeBefore, "the failed group's bytes (and the zero-filled space) were cut")
 
         failing.store(false, ordering: .relaxed)

@@ -1,3 +1,4 @@
+import ArgusTestSupport
 import Foundation
 import Merkle
 import Testing
@@ -24,10 +25,6 @@ import Testing
     }
 
     static func exists(_ path: String) -> Bool { FileManager.default.fileExists(atPath: path) }
-
-    static func fileSize(_ path: String) -> Int? {
-        (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue
-    }
 
     static func contents(_ path: String) throws -> [UInt8] { [UInt8](try Data(contentsOf: URL(fileURLWithPath: path))) }
 
@@ -101,7 +98,7 @@ import Testing
         try store.update()
         #expect(try store.inclusionProof(leafIndex: 300, treeSize: size)
             == MerkleProof.inclusion(leafIndex: 300, treeSize: size, source: reference))
-        #expect(Self.fileSize(merkle + "/level-0.tiles") == 2 * 8192, "rebuilt whole")
+        #expect(try TestFiles.sizeBytes(merkle + "/level-0.tiles") == 2 * 8192, "rebuilt whole")
         #expect(try store.inclusionProof(leafIndex: 3, treeSize: size) == expectedProof)
 
         // A flipped byte in a partial tile: the stored root no longer matches, so opening rebuilds.
@@ -125,12 +122,6 @@ import Testing
             try? FileManager.default.removeItem(atPath: directory + "/" + SegmentName.index(baseOffset: base))
         }
         return try #require(try SegmentCatalog.baseOffsets(directory: directory).first)
-    }
-
-    static func flipByte(_ path: String, at index: Int = 5) throws {
-        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
-        bytes[index] ^= 1
-        try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 
     /// Once retention removed the log's start and nothing durable covers it, damaged tiles are refused,
@@ -181,7 +172,7 @@ import Testing
         #expect(try reopened.update() == size)
         #expect(try reopened.rootHash(treeSize: size) == MerkleTree.rootHash(of: reference, treeSize: size))
         // A full tile above the anchor changed on disk: a proof that reads it rebuilds from the anchor.
-        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
+        try TestFiles.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
         try reopened.rebuild()
         #expect(try reopened.inclusionProof(leafIndex: 257, treeSize: size)
             == MerkleProof.inclusion(leafIndex: 257, treeSize: size, source: reference))
@@ -194,7 +185,7 @@ import Testing
     @Test func synchronizeChecksTheTilesItMakesDurable() async throws {
         let directory = TemporaryDirectory()
         let (reference, store, merkle) = try await Self.makeTiles(directory)
-        try Self.flipByte(merkle + "/level-0.tiles", at: 100)
+        try TestFiles.flipByte(merkle + "/level-0.tiles", at: 100)
         #expect(try store.synchronize() == UInt64(Self.eventCount))
         let tile = Array(try Self.contents(merkle + "/level-0.tiles").prefix(8192))
         #expect(tile == (0..<256).flatMap { reference.leafHashes[$0] }, "rebuilt before it was made durable")
@@ -209,12 +200,12 @@ import Testing
         let level0 = merkle + "/level-0.tiles"
         let store = MerkleTileStore(directory: merkle, logDirectory: directory.appending("log"))
         #expect(try store.update(to: 300, persisting: false) == 300)
-        #expect(Self.fileSize(level0) == 8192)
+        #expect(try TestFiles.sizeBytes(level0) == 8192)
         #expect(!Self.exists(merkle + "/tree-size"))
         #expect(try store.update(to: 300) == 300)
         #expect(try Self.storedTree(merkle).edge.map(\.count) == [44 * 32, 1 * 32])
         #expect(try store.update(to: 513, persisting: false) == 513)
-        #expect(Self.fileSize(level0) == 2 * 8192)
+        #expect(try TestFiles.sizeBytes(level0) == 2 * 8192)
         #expect(try Self.storedTree(merkle).treeSize == 300, "the stored size stays until the next persist")
         #expect(try store.update(to: 513) == 513)
         #expect(try Self.storedTree(merkle).edge.map(\.count) == [1 * 32, 2 * 32])
@@ -350,7 +341,7 @@ import Testing
         #expect(try Array(Self.contents(merkle + "/level-0.tiles").prefix(8192)) == Array((0..<256).map { reference.leafHashes[$0] }.joined()),
                 "rebuilt")
         // A partial tile of an earlier size is the prefix of a full tile now: checked the same way.
-        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 7)
+        try TestFiles.flipByte(merkle + "/level-0.tiles", at: 8192 + 7)
         #expect(try store.hashes(of: MerkleTile(level: 0, index: 1, width: 10)) == Array((256..<266).map { reference.leafHashes[$0] }.joined()))
     }
 
@@ -359,7 +350,7 @@ import Testing
     @Test func aPassOverManyTilesRebuildsADamagedOne() async throws {
         let directory = TemporaryDirectory()
         let (reference, store, merkle) = try await Self.makeTiles(directory)
-        try Self.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
+        try TestFiles.flipByte(merkle + "/level-0.tiles", at: 8192 + 40)
         let tiles = MerkleTile.tiles(treeSize: 600) + [MerkleTile(level: 0, index: 1, width: 10)]
         #expect(tiles.count == 5)
         let expected = try tiles.map { tile in

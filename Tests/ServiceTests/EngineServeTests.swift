@@ -363,7 +363,7 @@ struct EngineServeTests {
     static func localLog(_ directory: String) -> (bytes: Int64, firstBase: UInt64?) {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory + "/log")) ?? []).filter { $0.hasSuffix(".log") }
         let bytes = names.reduce(Int64(0)) { total, name in
-            total + ((try? FileManager.default.attributesOfItem(atPath: directory + "/log/" + name)[.size] as? NSNumber)?.int64Value ?? 0)
+            total + Int64((try? TestFiles.sizeBytes(directory + "/log/" + name)) ?? 0)
         }
         return (bytes, names.compactMap { UInt64($0.dropLast(4)) }.min())
     }

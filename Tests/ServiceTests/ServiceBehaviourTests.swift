@@ -169,4 +169,24 @@ import Testing
         let document = await harness.send("GET", "/openapi.json")
         #expect(document.json?["openapi"]?.stringValue == "3.1.0")
     }
+
+    /// Every failed request is counted once under its status, whatever kind of error answered it (an API
+    /// error, an OAuth error, an unknown webhook).
+    @Test func failedRequestsAreCountedByStatus() async throws {
+        let harness = try ServiceHarness()
+        defer { harness.close(); harness.removeDirectory() }
+        let token = try await harness.token(organization: "org_a")
+        let (id, _) = try harness.client(organization: "org_a", scopes: ["events:read"])
+        let form = "application/x-www-form-urlencoded"
+        for _ in 0..<2 { #expect(await harness.send("POST", "/v1/events", token: token, body: "{").status == 400) }
+        let wrongSecret = await harness.send("POST", "/oauth/token", body: "grant_type=client_credentials&client_id=\(id)&client_secret=nope",
+                                             contentType: form)
+        #expect(wrongSecret.status == 401 && wrongSecret.code == "invalid_client")
+        for _ in 0..<3 { #expect(await harness.send("GET", "/v1/webhooks/wh_nope/deliveries", token: token).status == 404) }
+        let scraper = try await harness.token(organization: "org_a", scopes: ["metrics:read"])
+        let text = String(decoding: await harness.send("GET", "/metrics", token: scraper).response.body, as: UTF8.self)
+        for (status, count) in [(400, 2), (401, 1), (404, 3)] {
+            #expect(text.contains("argus_api_responses_total{status=\"\(status)\"} \(count)\n"), "\(count) counted as \(status)")
+        }
+    }
 }
