@@ -184,7 +184,7 @@ struct LogBenchmark: Benchmark {
         if merkleUpkeep {
             // Tiles brought up to the durable head every second on a thread of their own, their partial tiles
             // and `tree-size` written every 10th time (as `serve` folds between checkpoints and persists at
-            // each): what appends lose to the leaf hashing beside the writer and the upkeep.
+            // each): what appends lose to the leaf hashing in the writer and the upkeep.
             let tiles = MerkleTileStore(directory: directory + "-merkle", logDirectory: directory, recentLeafHashes: log.recentLeafHashes)
             Thread.detachNewThread {
                 var tick = 0

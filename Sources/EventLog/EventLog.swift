@@ -133,7 +133,8 @@ public final class EventLog: Sendable {
     /// - Parameter deferringWake: queue the events without waking an idle writer; the caller calls
     ///   ``wakeWriterIfDeferred()`` once it has queued all it has at hand (an event loop, at the end of
     ///   its turn), so they go to disk as one group with one `fdatasync` instead of the first alone and
-    ///   the rest after it. Without that call the writer still takes them, within 50 ms.
+    ///   the rest after it. Without that call the writer still takes them, within
+    ///   `writerIdleWaitSecondsMax` (50 ms) whatever it waits for.
     public func append(batch events: [NewEvent], deferringWake: Bool = false,
                        completion: @escaping @Sendable (Result<[AppendedEvent], EventLogError>) -> Void) {
         do throws(EventLogError) {
@@ -180,6 +181,8 @@ public final class EventLog: Sendable {
 
     /// Whether the writer sleeps with nothing to do (for tests of deferred wakes).
     package var writerIsIdle: Bool { writer.isIdle }
+    /// How many times the writer has taken queued appends (for tests of deferred wakes).
+    package var writerTakenQueueCount: Int { writer.takenQueueCount }
 
     /// Returns once an event at `offset` or later is durable, or the log is closed.
     public func waitForAppend(atOrAfter offset: UInt64) async {

@@ -44,9 +44,11 @@ public struct EventLogOptions: Sendable {
     package var preallocationSizeBytes: Int = 1 << 20
     /// Bytes of records between sparse index entries (default 4 KiB).
     package var indexIntervalBytes: Int = 4096
-    /// How long the idle writer sleeps before it looks at its queue by itself, in seconds (default 0.05):
-    /// the bound on how long an append queued with `deferringWake` waits when no
-    /// `EventLog.wakeWriterIfDeferred()` follows. Tests set it long to see the deferred groups whole.
+    /// How long the idle writer sleeps before it looks at its queue by itself, in seconds (default 0.05,
+    /// so an idle log's writer wakes 20 times a second): the bound on how long an append queued with
+    /// `deferringWake` waits when no `EventLog.wakeWriterIfDeferred()` follows, in every state of the
+    /// writer (idle, waiting for an interval sync, waiting to probe after a failure). Tests set it long
+    /// to see the deferred groups whole.
     package var writerIdleWaitSecondsMax = 0.05
     /// How many leaf hashes of the latest appends the writer keeps for Merkle tile upkeep
     /// (`EventLog.recentLeafHashes`); 0 (the default) computes none. `serve` keeps 262,144 (8 MiB).

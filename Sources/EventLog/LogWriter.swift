@@ -78,6 +78,15 @@ final class LogWriter: @unchecked Sendable {
     private let wakeDeferred = Atomic<Bool>(false)
     /// Whether the writer sleeps with nothing to do (guarded by `condition`; for tests, see `isIdle`).
     private var idleWaiting = false
+    /// How many times the writer has taken a non-empty queue (guarded by `condition`; for tests).
+    private var takeCount = 0
+
+    /// How many times the writer has taken a non-empty queue (for tests of deferred wakes).
+    var takenQueueCount: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return takeCount
+    }
 
     /// Whether the writer sleeps with nothing to do: a request queued now without a wake waits (for tests).
     var isIdle: Bool {
@@ -133,21 +142,27 @@ final class LogWriter: @unchecked Sendable {
     private func run() {
         while true {
             condition.lock()
+            // Every wait below also ends after `writerIdleWaitSecondsMax`: a request queued with `deferringWake`
+            // and never woken for is taken within that bound whatever the writer waits for.
+            let probeDeadline = Date(timeIntervalSinceNow: Self.probeIntervalSeconds)
             while queue.isEmpty && !closing {
+                let idleDeadline = Date(timeIntervalSinceNow: options.writerIdleWaitSecondsMax)
+                idleWaiting = true
+                defer { idleWaiting = false }
                 if case .failing = health.withLock({ $0 }) {
                     // Idle after a failure: look again every second, so health recovers without traffic.
-                    if !condition.wait(until: Date(timeIntervalSinceNow: Self.probeIntervalSeconds)) { break }
+                    _ = condition.wait(until: min(probeDeadline, idleDeadline))
+                    if Date() >= probeDeadline { break }
                 } else if case .interval(let milliseconds) = options.fsyncPolicy, let since = unsynced?.sinceMs {
-                    let deadline = Date(timeIntervalSince1970: Double(since + Int64(milliseconds)) / 1000)
-                    if !condition.wait(until: deadline) { break }
+                    let syncDeadline = Date(timeIntervalSince1970: Double(since + Int64(milliseconds)) / 1000)
+                    _ = condition.wait(until: min(syncDeadline, idleDeadline))
+                    if Date() >= syncDeadline { break }
                 } else {
-                    // Bounded: a request queued with `deferringWake` and never woken for is taken all the same.
-                    idleWaiting = true
-                    _ = condition.wait(until: Date(timeIntervalSinceNow: options.writerIdleWaitSecondsMax))
-                    idleWaiting = false
+                    _ = condition.wait(until: idleDeadline)
                 }
             }
             let batch = queue
+            if !batch.isEmpty { takeCount += 1 }
             queue = []
             queuedCount = 0
             wakeDeferred.store(false, ordering: .relaxed)

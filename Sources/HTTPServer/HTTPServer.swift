@@ -33,6 +33,9 @@ public final class HTTPServer: Sendable {
     private let handler: any HTTPHandler
     private let state = Mutex<State>(State())
 
+    /// Turns of the I/O loop begun so far, 0 before ``start()`` (for tests: which turn a handler call belongs to).
+    var ioTurnCount: Int { state.withLock { $0.loop }?.turnCount.load(ordering: .relaxed) ?? 0 }
+
     /// A server for `handler`; nothing happens until ``start()``.
     public init(configuration: HTTPServerConfiguration, handler: any HTTPHandler) {
         self.configuration = configuration

@@ -59,6 +59,8 @@ final class IOLoop: @unchecked Sendable {
     private let wakePending = Atomic<Bool>(false)
     private let stopRequested = Atomic<Bool>(false)
     private let control = Mutex<Control>(Control())
+    /// Turns of the loop begun so far (for tests: which turn a handler call belongs to).
+    let turnCount = Atomic<Int>(0)
 
     // I/O thread only.
     @exclusivity(unchecked) private var listener: Int32
@@ -202,6 +204,7 @@ final class IOLoop: @unchecked Sendable {
         let sweepIntervalSeconds = min(max(shortestTimeoutSeconds / 4, 0.005), 0.1)
         var lastSweepSeconds = 0.0
         while true {
+            turnCount.add(1, ordering: .relaxed)
             updateClock()
             if !isDraining, stopRequested.load(ordering: .acquiring) { beginDraining() }
             if isDraining, connections.isEmpty || nowSeconds >= drainDeadlineSeconds { break }

@@ -44,27 +44,49 @@ import Testing
     }
 
     /// Answers a request only at the end of the I/O loop's turn that started it (as the log's deferred
-    /// wake does): a server that never calls `turnEnded` leaves it unanswered.
+    /// wake does), noting the loop's turn at each call: a server that never calls `turnEnded`, or calls it
+    /// before the turn's requests start, fails the test below.
     final class TurnEndHandler: HTTPHandler {
-        let held = Mutex<[(String, @Sendable (HTTPResponse) -> Void)]>([])
+        let held = Mutex<[(path: String, turn: Int, respond: @Sendable (HTTPResponse) -> Void)]>([])
+        /// (path, turn it started in, turn its `turnEnded` came in).
+        let answered = Mutex<[(String, Int, Int)]>([])
+        let server = Mutex<HTTPServer?>(nil)
+        var turn: Int { server.withLock { $0 }?.ioTurnCount ?? -1 }
         func handle(_ request: HTTPRequest) async -> HTTPResponse { .text(500, "not inline") }
         func start(_ request: HTTPRequest, in tasks: RequestTasks, respond: @escaping @Sendable (HTTPResponse) -> Void) {
-            held.withLock { $0.append((request.path, respond)) }
+            let turn = turn
+            held.withLock { $0.append((request.path, turn, respond)) }
         }
         func turnEnded() {
-            for (path, respond) in held.withLock({ held in defer { held = [] }; return held }) { respond(.text(200, "held " + path)) }
+            let turn = turn
+            for entry in held.withLock({ held in defer { held = [] }; return held }) {
+                answered.withLock { $0.append((entry.path, entry.turn, turn)) }
+                entry.respond(.text(200, "held " + entry.path))
+            }
         }
     }
 
     @Test func theHandlerHearsTheEndOfEachTurnAfterItsRequestsStarted() async throws {
-        try await withServer(handler: TurnEndHandler()) { port in
-            try await blocking {
-                let client = try TestClient(port: port)
-                #expect(try client.exchange(get("/one")).text == "held /one")
-                try client.send(get("/two") + get("/three"))
-                #expect(try client.readResponse().text == "held /two")
-                #expect(try client.readResponse().text == "held /three")
-            }
+        let handler = TurnEndHandler()
+        var configuration = HTTPServerConfiguration()
+        configuration.host = "127.0.0.1"
+        configuration.port = 0
+        let server = HTTPServer(configuration: configuration, handler: handler)
+        handler.server.withLock { $0 = server }
+        let port = try server.start()
+        defer { handler.server.withLock { $0 = nil } }
+        try await blocking {
+            let client = try TestClient(port: port)
+            #expect(try client.exchange(get("/one")).text == "held /one")
+            try client.send(get("/two") + get("/three"))
+            #expect(try client.readResponse().text == "held /two")
+            #expect(try client.readResponse().text == "held /three")
+        }
+        await server.shutdown(graceSeconds: 1)
+        let answered = handler.answered.withLock { $0 }
+        #expect(answered.map(\.0) == ["/one", "/two", "/three"])
+        for (path, startedTurn, endedTurn) in answered {
+            #expect(startedTurn > 0 && endedTurn == startedTurn, "\(path) started in turn \(startedTurn), its turn ended in \(endedTurn)")
         }
     }
 
