@@ -257,11 +257,11 @@ struct EngineServeTests {
             status = try await revoke()
             return status == 200
         }
-        #expect(status == 200, "the retry was recorded within 60 s of the engine answering: \(first.process.standardError.suffix(1500))")
+        #expect(status == 200, "the retry was recorded within 60 s of the engine answering: \(first.serverLog())")
         // The other process hears of it when the bucket rings or at its next poll (2 s); right after a restart of
         // every node its reads of the bucket's changes can fail for a while (leaders elected): waited for up to 60 s.
         #expect(try await Self.statusOnceRefused(second, token: token, seconds: 60) == 401,
-                "the revoked token is refused by the other process: \(second.process.standardError.suffix(1500))")
+                "the revoked token is refused by the other process: \(second.serverLog())")
     }
 
     /// The status of `GET /v1/events` with `token` at `server`, asked again until it is 401 (at most `seconds`).

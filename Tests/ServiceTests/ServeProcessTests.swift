@@ -54,6 +54,13 @@ import ArgusTestSupport
             lines.first { $0.contains(label) }?.split(separator: " ").last.map(String.init)
         }
 
+        /// The end of the server's standard error without its access-log lines (at most `characterCountMax`
+        /// characters): what a failed expectation shows, not the requests a test's polling made.
+        func serverLog(characterCountMax: Int = 1_500) -> String {
+            String(process.standardError.split(separator: "\n").filter { !$0.contains(#""duration_ms":"#) }.joined(separator: "\n")
+                .suffix(characterCountMax))
+        }
+
         func kill9() {
             process.stop()
         }
