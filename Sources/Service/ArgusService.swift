@@ -60,7 +60,8 @@ public final class ArgusService: Sendable {
         idempotency = try IdempotencyCache(directory: configuration.layout.oauth, nowMs: now)
         engineTokens = configuration.engine.map { [tokens, clients] engine in
             EngineTokens(bucket: engine.tokens, clientBucket: engine.clients, tokens: tokens, clients: clients,
-                         nowMs: configuration.nowMs, logger: configuration.logger)
+                         nowMs: configuration.nowMs, logger: configuration.logger,
+                         reconnectCount: { [connection = engine.connection] in connection.reconnectCount })
         }
         engineIdempotency = configuration.engine.map { EngineIdempotency(bucket: $0.idempotencyKeys) }
         historyForwarder = configuration.engine.map { EngineHistoryForwarder(processes: $0.processes, leases: $0.leases.bucket, holder: $0.holder) }

@@ -11,7 +11,9 @@ import Synchronization
 ///   process that does not know a presented token reads its key (at most `fetchesInFlightMax` such
 ///   reads at once; beyond that the token counts as unknown for that request);
 /// - a revocation deletes the key before it is answered; the other processes apply the change when the
-///   bucket's subjects ring (milliseconds), at the latest after `pollSeconds`;
+///   bucket's subjects ring (milliseconds), at the latest after `pollSeconds`; after their connection to the
+///   engine was re-established they read the whole bucket again once (`BucketFollowPosition`: a restart of
+///   every node can hand out a revision they already applied);
 /// - expiry is each record's own `expires_at_ms`; the bucket drops entries after `limits.ageSecondsMax`.
 final class EngineTokens: Sendable {
     /// The bucket's name.
@@ -34,12 +36,19 @@ final class EngineTokens: Sendable {
     let clients: ClientStore
     private let nowMs: @Sendable () -> Int64
     private let logger: Logger
-    /// The bucket revision applied up to, and the reads for unknown tokens running now.
-    private let state = Mutex<(revision: UInt64, fetches: Int)>((0, 0))
+    /// The engine connection's reconnect count (`NATSConnection.reconnectCount`).
+    private let reconnectCount: @Sendable () -> Int
+    /// Where the bucket's changes are read from, and the reads for unknown tokens running now.
+    private let state = Mutex<(position: BucketFollowPosition, fetches: Int)>((BucketFollowPosition(), 0))
 
+    /// - Parameters:
+    ///   - reconnectCount: the engine connection's reconnect count; after it changed, `pull` reads the whole bucket again.
+    ///   - readKey: reads one key (tests put in a reader that holds its answer); `bucket.get` when nil.
     init(bucket: KeyValueBucket, clientBucket: KeyValueBucket, tokens: TokenStore, clients: ClientStore,
-         nowMs: @escaping @Sendable () -> Int64, logger: Logger, readKey: KeyReader? = nil) {
+         nowMs: @escaping @Sendable () -> Int64, logger: Logger, reconnectCount: @escaping @Sendable () -> Int = { 0 },
+         readKey: KeyReader? = nil) {
         self.bucket = bucket
+        self.reconnectCount = reconnectCount
         self.readKey = readKey ?? { try await bucket.get($0) }
         self.clientBucket = clientBucket
         self.tokens = tokens
@@ -85,18 +94,21 @@ final class EngineTokens: Sendable {
         return (try? await clientBucket.get(clientID)) != nil
     }
 
-    /// Applies the bucket's changes since the last call: issuances are taken in (when their client is
-    /// known here), deletions end the token here. Returns how many changes.
+    /// Applies the bucket's changes since the last call (all of its entries again after a reconnect):
+    /// issuances are taken in (when their client is known here), deletions end the token here. Returns how many changes.
     /// - Throws: `JetStreamError`.
     @discardableResult
     func pull() async throws -> Int {
-        try await bucket.applyChanges(after: { state.withLock { $0.revision } }) { change in
+        let reconnects = reconnectCount()
+        let startsOver = state.withLock { $0.position.begin(reconnectCount: reconnects) }
+        if startsOver { logger.info("reading all of \(bucket.name) again: the engine connection was re-established") }
+        return try await bucket.applyChanges(after: { state.withLock { $0.position.revision } }) { change in
             if change.isDeleted {
                 tokens.forget(digest: change.key)
             } else if let clientID = (try? JSONParser.parse(change.value))?["client_id"]?.stringValue, clients.client(clientID) != nil {
                 tokens.adopt(digest: change.key, line: change.value, nowMs: nowMs())
             }
-            state.withLock { $0.revision = max($0.revision, change.revision) }
+            state.withLock { $0.position.applied(change.revision) }
         }
     }
 

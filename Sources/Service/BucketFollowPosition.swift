@@ -1,0 +1,39 @@
+/// Where a follower of a key-value bucket (`EngineTokens`, `EngineReplica`) reads the bucket's changes
+/// from: after the highest revision it applied, except after its connection to the engine was
+/// re-established, when it reads the whole bucket again once (from revision 0).
+///
+/// Why: a revision names a place in the bucket's stream, and a stream's sequence can go back. When every
+/// node of the cluster is killed at once, nats-server (seen with 2.9) can come back without its last
+/// writes and hands their sequences out again, so a change written after the restart can carry a revision
+/// the follower already applied and "changes after my revision" would skip it for good (a revocation
+/// never heard). A follower cannot have kept its connection through a loss of every node, so a
+/// reconnect is when it starts over. A full read applies each key's latest entry (the buckets keep one),
+/// which is idempotent.
+///
+/// A pure value: the caller supplies the connection's reconnect count and the revisions applied.
+struct BucketFollowPosition: Sendable, Equatable {
+    /// The highest revision applied since the last start-over (0: read from the start).
+    private(set) var revision: UInt64 = 0
+    /// The connection's reconnect count the current reading is based on (nil: none seen yet).
+    private(set) var reconnectCount: Int?
+    /// How many times the follower started over after a reconnect.
+    private(set) var startOverCount = 0
+
+    /// Starts a read of the changes, given the connection's reconnect count now: it goes on after
+    /// `revision`, which is 0 again when the connection was re-established since the last read began
+    /// (then it returns true). A read that fails keeps what it applied, and the next goes on from
+    /// there while the connection stays up.
+    @discardableResult
+    mutating func begin(reconnectCount now: Int) -> Bool {
+        defer { reconnectCount = now }
+        guard let reconnectCount, reconnectCount != now else { return false }
+        revision = 0
+        startOverCount += 1
+        return true
+    }
+
+    /// Notes that the change at `revision` was applied.
+    mutating func applied(_ revision: UInt64) {
+        self.revision = max(self.revision, revision)
+    }
+}

@@ -1,0 +1,95 @@
+import ArgusTestSupport
+import Foundation
+@testable import NATS
+import Synchronization
+import Testing
+@testable import Service
+
+/// A follower of the tokens bucket after the engine lost its last writes (every node of the cluster killed at
+/// once): the bucket's stream hands out again revisions the follower applied before, so a revocation written
+/// afterwards can carry a revision already behind it. `BucketFollowPosition` reads the whole bucket again once
+/// the connection was re-established (a loss of every node always drops it).
+@Suite struct BucketFollowPositionTests {
+    @Test func itGoesOnAfterTheAppliedRevisionWhileTheConnectionStaysUp() {
+        var position = BucketFollowPosition()
+        let firstRead = position.begin(reconnectCount: 0)
+        #expect(!firstRead, "the first read starts at 0 anyway")
+        position.applied(5)
+        position.applied(3)
+        #expect(position.revision == 5, "the highest revision applied")
+        let nextRead = position.begin(reconnectCount: 0)
+        #expect(!nextRead)
+        #expect(position.revision == 5)
+    }
+
+    @Test func itReadsEverythingAgainOnceAfterAReconnect() {
+        var position = BucketFollowPosition()
+        position.begin(reconnectCount: 0)
+        position.applied(40)
+        let afterReconnect = position.begin(reconnectCount: 1)
+        #expect(afterReconnect, "the connection was re-established: start over")
+        #expect(position.revision == 0)
+        position.applied(12)  // the read after the reconnect failed part-way
+        let nextRead = position.begin(reconnectCount: 1)
+        #expect(!nextRead, "the next read goes on where the failed one stopped")
+        #expect(position.revision == 12)
+        let afterAnother = position.begin(reconnectCount: 3)
+        #expect(afterAnother, "another reconnect: start over again")
+        #expect(position.revision == 0 && position.startOverCount == 2)
+    }
+
+    @Test func aFirstReadAtAnyReconnectCountDoesNotStartOver() {
+        var position = BucketFollowPosition()
+        let firstRead = position.begin(reconnectCount: 7)
+        #expect(!firstRead)
+        position.applied(2)
+        let nextRead = position.begin(reconnectCount: 7)
+        #expect(!nextRead)
+        #expect(position.revision == 2)
+    }
+}
+
+/// `EngineTokens.pull` against a real nats-server whose tokens stream starts its sequence again (deleted and
+/// created anew: what a restart of every node that lost the last writes looks like to a follower): a revocation
+/// written at a revision the process already applied is heard once the connection was re-established.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
+struct EngineTokensRestartTests {
+    @Test func aRevocationAtARevisionHandedOutAgainIsHeardAfterTheReconnect() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let connection = try await NATSConnection.connect(servers: cluster.url)
+        defer { connection.close() }
+        let jetStream = JetStream(connection: connection)
+        func createBucket() async throws -> KeyValueBucket {
+            try await EngineBinding.retrying("tokens bucket", logger: .discarding) { () throws(JetStreamError) in
+                try await KeyValueBucket.create(EngineTokens.bucketName, in: jetStream)
+            }
+        }
+        let bucket = try await createBucket()
+        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let now: Int64 = 1_780_000_000_000
+        let (other, token, digest, line) = try EngineSharedStateTests.tokenIssuedElsewhere(directory: directory, nowMs: now)
+        let reconnects = Mutex(0)
+        let shared = EngineTokens(bucket: bucket, clientBucket: bucket, tokens: other, clients: ClientStore(directory: directory + "/clients"),
+                                  nowMs: { now }, logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
+        _ = try await bucket.put("filler-1", Array("{}".utf8))
+        _ = try await bucket.put("filler-2", Array("{}".utf8))
+        #expect(try await bucket.put(digest, line) == 3)
+        #expect(other.adopt(digest: digest, line: line, nowMs: now), "taken in as a read of the bucket does")
+        #expect(try await shared.pull() == 3)
+
+        // The engine comes back without its writes: the same revisions are handed out again.
+        try await jetStream.deleteStream(bucket.streamName)
+        let restarted = try await createBucket()
+        _ = try await restarted.put("filler-3", Array("{}".utf8))
+        _ = try await restarted.put("filler-4", Array("{}".utf8))
+        #expect(try await restarted.delete(digest) == 3, "the revocation carries a revision the process applied already")
+        try await shared.pull()
+        #expect(other.lookup(token, nowMs: now) != .revoked, "while the connection seems unbroken the reuse goes unseen (the hazard)")
+
+        reconnects.withLock { $0 += 1 }  // the connection was re-established, as it is after every node went away
+        #expect(try await shared.pull() == 3, "the whole bucket is read again")
+        #expect(other.lookup(token, nowMs: now) == .revoked, "the revocation is heard")
+    }
+}
