@@ -16,8 +16,10 @@ extension ArgusServer {
         let mirror = EventMirror(engine: engine.log, local: service.log, logger: logger)
         try await mirror.checkPrefix()
         while try await mirror.copyBatch() > 0 {}
-        let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger)
-        let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger)
+        let reconnectCount: @Sendable () -> Int = { [connection = engine.connection] in connection.reconnectCount }
+        let webhooks = EngineReplica.webhooks(service.webhooks, bucket: engine.webhooks, logger: logger, reconnectCount: reconnectCount)
+        let clients = EngineReplica.clients(service.clients, tokens: service.tokens, bucket: engine.clients, logger: logger,
+                                            reconnectCount: reconnectCount)
         try await Self.retryingPull(webhooks.bucket.name, logger: logger) { try await webhooks.pull() }
         try await Self.retryingPull(clients.bucket.name, logger: logger) { try await clients.pull() }
         // After the clients: a token is taken in only when its client is known.

@@ -18,6 +18,9 @@ struct BucketFollowPosition: Sendable, Equatable {
     private(set) var reconnectCount: Int?
     /// How many times the follower started over after a reconnect.
     private(set) var startOverCount = 0
+    /// True from a start-over until a read reached the end of the bucket (`caughtUp()`): the entries read
+    /// meanwhile may be old news, already applied before the reconnect.
+    private(set) var isReadingAgain = false
 
     /// Starts a read of the changes, given the connection's reconnect count now: it goes on after
     /// `revision`, which is 0 again when the connection was re-established since the last read began
@@ -29,7 +32,13 @@ struct BucketFollowPosition: Sendable, Equatable {
         guard let reconnectCount, reconnectCount != now else { return false }
         revision = 0
         startOverCount += 1
+        isReadingAgain = true
         return true
+    }
+
+    /// Notes that a read reached the end of the bucket.
+    mutating func caughtUp() {
+        isReadingAgain = false
     }
 
     /// Notes that the change at `revision` was applied.

@@ -29,15 +29,20 @@ final class EngineReplica: @unchecked Sendable {
     let bucket: KeyValueBucket
     let local: LocalSide
     private let logger: Logger
-    /// The bucket revision applied up to, and each key's value as last seen equal on both sides.
-    private let state = Mutex<(revision: UInt64, synced: [String: [UInt8]])>((0, [:]))
+    /// The engine connection's reconnect count (`NATSConnection.reconnectCount`).
+    private let reconnectCount: @Sendable () -> Int
+    /// Where the bucket's changes are read from, and each key's value as last seen equal on both sides.
+    private let state = Mutex<(position: BucketFollowPosition, synced: [String: [UInt8]])>((BucketFollowPosition(), [:]))
     private let pushes: AsyncStream<String>
     private let pushQueue: AsyncStream<String>.Continuation
 
-    init(bucket: KeyValueBucket, local: LocalSide, logger: Logger) {
+    /// - Parameter reconnectCount: the engine connection's reconnect count; after it changed, `pull` reads
+    ///   the whole bucket again (`BucketFollowPosition`).
+    init(bucket: KeyValueBucket, local: LocalSide, logger: Logger, reconnectCount: @escaping @Sendable () -> Int = { 0 }) {
         self.bucket = bucket
         self.local = local
         self.logger = logger
+        self.reconnectCount = reconnectCount
         (pushes, pushQueue) = AsyncStream.makeStream(of: String.self, bufferingPolicy: .bufferingNewest(Self.keysMax))
     }
 
@@ -49,22 +54,31 @@ final class EngineReplica: @unchecked Sendable {
         if !isEcho { pushQueue.yield(key) }
     }
 
-    /// Applies the bucket's changes since the last call to the local store; returns how many.
+    /// Applies the bucket's changes since the last call to the local store (all of its entries again after
+    /// a reconnect; then an entry equal to the value last synced is old news and leaves the local value,
+    /// perhaps a change not pushed yet, as it is); returns how many.
     /// - Throws: `JetStreamError`; a local write's error.
     @discardableResult
     func pull() async throws -> Int {
-        try await bucket.applyChanges(after: { state.withLock { $0.revision } }) { change in
+        let reconnects = reconnectCount()
+        let startsOver = state.withLock { $0.position.begin(reconnectCount: reconnects) }
+        if startsOver { logger.info("reading all of \(bucket.name) again: the engine connection was re-established") }
+        let count = try await bucket.applyChanges(after: { state.withLock { $0.position.revision } }) { change in
             let value: [UInt8]? = change.isDeleted ? nil : change.value
-            state.withLock { state in
-                state.revision = max(state.revision, change.revision)
+            let isOldNews = state.withLock { state in
+                let isOldNews = state.position.isReadingAgain && state.synced[change.key] == value
+                state.position.applied(change.revision)
                 if let value {
                     if state.synced[change.key] != nil || state.synced.count < Self.keysMax { state.synced[change.key] = value }
                 } else {
                     state.synced[change.key] = nil
                 }
+                return isOldNews
             }
-            if local.read(change.key) != value { try local.write(change.key, value) }
+            if !isOldNews, local.read(change.key) != value { try local.write(change.key, value) }
         }
+        state.withLock { $0.position.caughtUp() }
+        return count
     }
 
     /// Pushes every local key whose value is not the one last synced (at start, after the first `pull`:
@@ -135,7 +149,7 @@ final class EngineReplica: @unchecked Sendable {
 
 extension EngineReplica {
     /// The webhooks' replica: key = webhook id, value = the webhook's stored JSON.
-    static func webhooks(_ store: WebhookStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
+    static func webhooks(_ store: WebhookStore, bucket: KeyValueBucket, logger: Logger, reconnectCount: @escaping @Sendable () -> Int) -> EngineReplica {
         let replica = EngineReplica(bucket: bucket, local: LocalSide(
             read: { id in store.get(id)?.storedJSON.encoded() },
             write: { id, value in
@@ -148,14 +162,15 @@ extension EngineReplica {
                 }
                 try store.put(webhook)
             },
-            keys: { store.all().map(\.id) }), logger: logger)
+            keys: { store.all().map(\.id) }), logger: logger, reconnectCount: reconnectCount)
         store.observe { _, id in replica.noteLocalChange(id) }
         return replica
     }
 
     /// The OAuth clients' replica: key = client id, value = the client's file (secret digest, never the secret).
     /// A client deleted elsewhere loses its tokens here too.
-    static func clients(_ store: ClientStore, tokens: TokenStore, bucket: KeyValueBucket, logger: Logger) -> EngineReplica {
+    static func clients(_ store: ClientStore, tokens: TokenStore, bucket: KeyValueBucket, logger: Logger,
+                        reconnectCount: @escaping @Sendable () -> Int) -> EngineReplica {
         EngineReplica(bucket: bucket, local: LocalSide(
             read: { id in FileStore.read(directory: store.directory, name: id + ".json") },
             write: { id, value in
@@ -167,6 +182,7 @@ extension EngineReplica {
                     try FileStore.remove(directory: store.directory, name: id + ".json")
                 }
             },
-            keys: { FileStore.names(in: store.directory, suffix: ".json").map { String($0.dropLast(5)) } }), logger: logger)
+            keys: { FileStore.names(in: store.directory, suffix: ".json").map { String($0.dropLast(5)) } }), logger: logger,
+            reconnectCount: reconnectCount)
     }
 }

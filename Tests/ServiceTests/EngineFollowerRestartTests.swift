@@ -36,6 +36,9 @@ import Testing
         let afterAnother = position.begin(reconnectCount: 3)
         #expect(afterAnother, "another reconnect: start over again")
         #expect(position.revision == 0 && position.startOverCount == 2)
+        #expect(position.isReadingAgain, "until a read reaches the end, entries may be old news")
+        position.caughtUp()
+        #expect(!position.isReadingAgain)
     }
 
     @Test func aFirstReadAtAnyReconnectCountDoesNotStartOver() {
@@ -91,5 +94,44 @@ struct EngineTokensRestartTests {
         reconnects.withLock { $0 += 1 }  // the connection was re-established, as it is after every node went away
         #expect(try await shared.pull() == 3, "the whole bucket is read again")
         #expect(other.lookup(token, nowMs: now) == .revoked, "the revocation is heard")
+    }
+}
+
+/// `EngineReplica.pull` (the clients' and webhooks' buckets) after the same loss: a deletion at a revision handed
+/// out again reaches the local store, and the whole-bucket read leaves a local change not pushed yet alone.
+@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
+struct EngineReplicaRestartTests {
+    @Test func aDeletionAtARevisionHandedOutAgainReachesTheLocalStore() async throws {
+        let cluster = try await NATSServerCluster(nodeCount: 1)
+        defer { cluster.stop() }
+        let connection = try await NATSConnection.connect(servers: cluster.url)
+        defer { connection.close() }
+        let jetStream = JetStream(connection: connection)
+        func createBucket() async throws -> KeyValueBucket {
+            try await EngineBinding.retrying("clients bucket", logger: .discarding) { () throws(JetStreamError) in
+                try await KeyValueBucket.create("ARGUS_CLIENTS", in: jetStream)
+            }
+        }
+        let bucket = try await createBucket()
+        let files = Mutex<[String: [UInt8]]>([:])
+        let reconnects = Mutex(0)
+        let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
+            read: { key in files.withLock { $0[key] } },
+            write: { key, value in files.withLock { $0[key] = value } },
+            keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
+        _ = try await bucket.put("cli_kept", Array("v1".utf8))
+        _ = try await bucket.put("cli_gone", Array("v1".utf8))
+        #expect(try await replica.pull() == 2)
+        files.withLock { $0["cli_kept"] = Array("changed here".utf8) }  // a local change the push has not sent yet
+
+        // The engine comes back without its writes; the deletion takes revision 2 again.
+        try await jetStream.deleteStream(bucket.streamName)
+        let restarted = try await createBucket()
+        _ = try await restarted.put("cli_kept", Array("v1".utf8))
+        #expect(try await restarted.delete("cli_gone") == 2)
+        reconnects.withLock { $0 += 1 }
+        #expect(try await replica.pull() == 2, "the whole bucket is read again")
+        #expect(files.withLock { $0["cli_gone"] } == nil, "the deletion reached the local store")
+        #expect(files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
     }
 }
