@@ -52,86 +52,83 @@ import Testing
     }
 }
 
-/// `EngineTokens.pull` against a real nats-server whose tokens stream starts its sequence again (deleted and
-/// created anew: what a restart of every node that lost the last writes looks like to a follower): a revocation
-/// written at a revision the process already applied is heard once the connection was re-established.
+/// The followers of the engine's buckets against a real nats-server whose bucket stream starts its sequence again
+/// (deleted and created anew: what a restart of every node that lost the last writes looks like to a follower).
 @Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
-struct EngineTokensRestartTests {
-    @Test func aRevocationAtARevisionHandedOutAgainIsHeardAfterTheReconnect() async throws {
+struct EngineFollowerRestartTests {
+    /// Runs `body` with a one-node nats-server's JetStream and a way to create the bucket `name` there (again
+    /// after its stream was deleted: its sequence then starts at 1 again).
+    static func withServer(bucket name: String, _ body: (JetStream, () async throws -> KeyValueBucket) async throws -> Void) async throws {
         let cluster = try await NATSServerCluster(nodeCount: 1)
         defer { cluster.stop() }
         let connection = try await NATSConnection.connect(servers: cluster.url)
         defer { connection.close() }
         let jetStream = JetStream(connection: connection)
-        func createBucket() async throws -> KeyValueBucket {
-            try await EngineBinding.retrying("tokens bucket", logger: .discarding) { () throws(JetStreamError) in
-                try await KeyValueBucket.create(EngineTokens.bucketName, in: jetStream)
+        try await body(jetStream) {
+            try await EngineBinding.retrying("\(name) bucket", logger: .discarding) { () throws(JetStreamError) in
+                try await KeyValueBucket.create(name, in: jetStream)
             }
         }
-        let bucket = try await createBucket()
-        let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
-        defer { try? FileManager.default.removeItem(atPath: directory) }
-        let now: Int64 = 1_780_000_000_000
-        let (other, token, digest, line) = try EngineSharedStateTests.tokenIssuedElsewhere(directory: directory, nowMs: now)
-        let reconnects = Mutex(0)
-        let shared = EngineTokens(bucket: bucket, clientBucket: bucket, tokens: other, clients: ClientStore(directory: directory + "/clients"),
-                                  nowMs: { now }, logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
-        _ = try await bucket.put("filler-1", Array("{}".utf8))
-        _ = try await bucket.put("filler-2", Array("{}".utf8))
-        #expect(try await bucket.put(digest, line) == 3)
-        #expect(other.adopt(digest: digest, line: line, nowMs: now), "taken in as a read of the bucket does")
-        #expect(try await shared.pull() == 3)
-
-        // The engine comes back without its writes: the same revisions are handed out again.
-        try await jetStream.deleteStream(bucket.streamName)
-        let restarted = try await createBucket()
-        _ = try await restarted.put("filler-3", Array("{}".utf8))
-        _ = try await restarted.put("filler-4", Array("{}".utf8))
-        #expect(try await restarted.delete(digest) == 3, "the revocation carries a revision the process applied already")
-        try await shared.pull()
-        #expect(other.lookup(token, nowMs: now) != .revoked, "while the connection seems unbroken the reuse goes unseen (the hazard)")
-
-        reconnects.withLock { $0 += 1 }  // the connection was re-established, as it is after every node went away
-        #expect(try await shared.pull() == 3, "the whole bucket is read again")
-        #expect(other.lookup(token, nowMs: now) == .revoked, "the revocation is heard")
     }
-}
 
-/// `EngineReplica.pull` (the clients' and webhooks' buckets) after the same loss: a deletion at a revision handed
-/// out again reaches the local store, and the whole-bucket read leaves a local change not pushed yet alone.
-@Suite(.timeLimit(.minutes(2)), .enabled(if: NATSServerCluster.unavailableReason == nil, "\(NATSServerCluster.unavailableReason ?? "")"))
-struct EngineReplicaRestartTests {
-    @Test func aDeletionAtARevisionHandedOutAgainReachesTheLocalStore() async throws {
-        let cluster = try await NATSServerCluster(nodeCount: 1)
-        defer { cluster.stop() }
-        let connection = try await NATSConnection.connect(servers: cluster.url)
-        defer { connection.close() }
-        let jetStream = JetStream(connection: connection)
-        func createBucket() async throws -> KeyValueBucket {
-            try await EngineBinding.retrying("clients bucket", logger: .discarding) { () throws(JetStreamError) in
-                try await KeyValueBucket.create("ARGUS_CLIENTS", in: jetStream)
-            }
+    /// `EngineTokens.pull`: a revocation written at a revision the process already applied is heard once the
+    /// connection was re-established.
+    @Test func aRevocationAtARevisionHandedOutAgainIsHeardAfterTheReconnect() async throws {
+        try await Self.withServer(bucket: EngineTokens.bucketName) { jetStream, createBucket in
+            let bucket = try await createBucket()
+            let directory = NSTemporaryDirectory() + "argus-engine-tokens-\(UUID().uuidString.prefix(8))"
+            defer { try? FileManager.default.removeItem(atPath: directory) }
+            let now: Int64 = 1_780_000_000_000
+            let (other, token, digest, line) = try EngineSharedStateTests.tokenIssuedElsewhere(directory: directory, nowMs: now)
+            let reconnects = Mutex(0)
+            let shared = EngineTokens(bucket: bucket, clientBucket: bucket, tokens: other, clients: ClientStore(directory: directory + "/clients"),
+                                      nowMs: { now }, logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
+            _ = try await bucket.put("filler-1", Array("{}".utf8))
+            _ = try await bucket.put("filler-2", Array("{}".utf8))
+            #expect(try await bucket.put(digest, line) == 3)
+            #expect(other.adopt(digest: digest, line: line, nowMs: now), "taken in as a read of the bucket does")
+            #expect(try await shared.pull() == 3)
+
+            // The engine comes back without its writes: the same revisions are handed out again.
+            try await jetStream.deleteStream(bucket.streamName)
+            let restarted = try await createBucket()
+            _ = try await restarted.put("filler-3", Array("{}".utf8))
+            _ = try await restarted.put("filler-4", Array("{}".utf8))
+            #expect(try await restarted.delete(digest) == 3, "the revocation carries a revision the process applied already")
+            try await shared.pull()
+            #expect(other.lookup(token, nowMs: now) != .revoked, "while the connection seems unbroken the reuse goes unseen (the hazard)")
+
+            reconnects.withLock { $0 += 1 }  // the connection was re-established, as it is after every node went away
+            #expect(try await shared.pull() == 3, "the whole bucket is read again")
+            #expect(other.lookup(token, nowMs: now) == .revoked, "the revocation is heard")
         }
-        let bucket = try await createBucket()
-        let files = Mutex<[String: [UInt8]]>([:])
-        let reconnects = Mutex(0)
-        let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
-            read: { key in files.withLock { $0[key] } },
-            write: { key, value in files.withLock { $0[key] = value } },
-            keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
-        _ = try await bucket.put("cli_kept", Array("v1".utf8))
-        _ = try await bucket.put("cli_gone", Array("v1".utf8))
-        #expect(try await replica.pull() == 2)
-        files.withLock { $0["cli_kept"] = Array("changed here".utf8) }  // a local change the push has not sent yet
+    }
 
-        // The engine comes back without its writes; the deletion takes revision 2 again.
-        try await jetStream.deleteStream(bucket.streamName)
-        let restarted = try await createBucket()
-        _ = try await restarted.put("cli_kept", Array("v1".utf8))
-        #expect(try await restarted.delete("cli_gone") == 2)
-        reconnects.withLock { $0 += 1 }
-        #expect(try await replica.pull() == 2, "the whole bucket is read again")
-        #expect(files.withLock { $0["cli_gone"] } == nil, "the deletion reached the local store")
-        #expect(files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
+    /// `EngineReplica.pull` (the clients' and webhooks' buckets): a deletion at a revision handed out again reaches
+    /// the local store, and the whole-bucket read leaves a local change not pushed yet alone.
+    @Test func aDeletionAtARevisionHandedOutAgainReachesTheLocalStore() async throws {
+        try await Self.withServer(bucket: "ARGUS_CLIENTS") { jetStream, createBucket in
+            let bucket = try await createBucket()
+            let files = Mutex<[String: [UInt8]]>([:])
+            let reconnects = Mutex(0)
+            let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
+                read: { key in files.withLock { $0[key] } },
+                write: { key, value in files.withLock { $0[key] = value } },
+                keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
+            _ = try await bucket.put("cli_kept", Array("v1".utf8))
+            _ = try await bucket.put("cli_gone", Array("v1".utf8))
+            #expect(try await replica.pull() == 2)
+            files.withLock { $0["cli_kept"] = Array("changed here".utf8) }  // a local change the push has not sent yet
+
+            // The engine comes back without its writes; the deletion takes revision 2 again.
+            try await jetStream.deleteStream(bucket.streamName)
+            let restarted = try await createBucket()
+            _ = try await restarted.put("cli_kept", Array("v1".utf8))
+            #expect(try await restarted.delete("cli_gone") == 2)
+            reconnects.withLock { $0 += 1 }
+            #expect(try await replica.pull() == 2, "the whole bucket is read again")
+            #expect(files.withLock { $0["cli_gone"] } == nil, "the deletion reached the local store")
+            #expect(files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
+        }
     }
 }
