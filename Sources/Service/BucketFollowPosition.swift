@@ -21,18 +21,29 @@ struct BucketFollowPosition: Sendable, Equatable {
     /// True from a start-over until a read reached the end of the bucket (`caughtUp()`): the entries read
     /// meanwhile may be old news, already applied before the reconnect.
     private(set) var isReadingAgain = false
+    /// A reconnect came while a read from the start was under way: that read goes on to the end (so
+    /// reconnects more frequent than a full read never keep the follower from the bucket's latest
+    /// changes), and the next read starts over once more.
+    private(set) var isStartOverPending = false
 
     /// Starts a read of the changes, given the connection's reconnect count now: it goes on after
     /// `revision`, which is 0 again when the connection was re-established since the last read began
     /// (then it returns true). A read that fails keeps what it applied, and the next goes on from
-    /// there while the connection stays up.
+    /// there. A reconnect during a read from the start lets that read finish first (see
+    /// `isStartOverPending`).
     @discardableResult
     mutating func begin(reconnectCount now: Int) -> Bool {
         defer { reconnectCount = now }
-        guard let reconnectCount, reconnectCount != now else { return false }
+        let reconnected = reconnectCount.map { $0 != now } ?? false
+        if reconnected, isReadingAgain {
+            isStartOverPending = true
+            return false
+        }
+        guard reconnected || isStartOverPending else { return false }
         revision = 0
         startOverCount += 1
         isReadingAgain = true
+        isStartOverPending = false
         return true
     }
 

@@ -102,7 +102,7 @@ final class EngineTokens: Sendable {
         let reconnects = reconnectCount()
         let startsOver = state.withLock { $0.position.begin(reconnectCount: reconnects) }
         if startsOver { logger.info("reading all of \(bucket.name) again: the engine connection was re-established") }
-        return try await bucket.applyChanges(after: { state.withLock { $0.position.revision } }) { change in
+        let count = try await bucket.applyChanges(after: { state.withLock { $0.position.revision } }) { change in
             if change.isDeleted {
                 tokens.forget(digest: change.key)
             } else if let clientID = (try? JSONParser.parse(change.value))?["client_id"]?.stringValue, clients.client(clientID) != nil {
@@ -110,6 +110,8 @@ final class EngineTokens: Sendable {
             }
             state.withLock { $0.position.applied(change.revision) }
         }
+        state.withLock { $0.position.caughtUp() }  // a start-over a reconnect left pending begins with the next pull
+        return count
     }
 
     /// Until cancelled: pulls whenever the bucket's subjects ring, at least every `pollSeconds`.

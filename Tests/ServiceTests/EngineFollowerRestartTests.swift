@@ -33,12 +33,38 @@ import Testing
         let nextRead = position.begin(reconnectCount: 1)
         #expect(!nextRead, "the next read goes on where the failed one stopped")
         #expect(position.revision == 12)
-        let afterAnother = position.begin(reconnectCount: 3)
-        #expect(afterAnother, "another reconnect: start over again")
-        #expect(position.revision == 0 && position.startOverCount == 2)
         #expect(position.isReadingAgain, "until a read reaches the end, entries may be old news")
         position.caughtUp()
         #expect(!position.isReadingAgain)
+        let afterAnother = position.begin(reconnectCount: 3)
+        #expect(afterAnother, "another reconnect after the read from the start was done: start over again")
+        #expect(position.revision == 0 && position.startOverCount == 2)
+    }
+
+    /// Reconnects more frequent than a full read of the bucket never keep the follower from its end: a
+    /// reconnect during a read from the start lets that read go on to the end, then the next starts over.
+    @Test func aReconnectDuringAReadFromTheStartLetsItFinishThenStartsOverAgain() {
+        var position = BucketFollowPosition()
+        position.begin(reconnectCount: 0)
+        position.applied(40)
+        let afterReconnect = position.begin(reconnectCount: 1)
+        #expect(afterReconnect)
+        position.applied(300)  // part of the bucket read again, then the read failed
+        let duringTheRead = position.begin(reconnectCount: 2)
+        #expect(!duringTheRead && position.revision == 300, "the read from the start goes on where it stopped")
+        #expect(position.isStartOverPending)
+        position.applied(900)
+        let again = position.begin(reconnectCount: 3)
+        #expect(!again, "reconnected again before the end: still going on")
+        #expect(position.revision == 900)
+        position.caughtUp()  // reached the end of the bucket
+        let next = position.begin(reconnectCount: 3)
+        #expect(next && position.revision == 0 && position.isReadingAgain, "the reconnects during the read: one more read from the start")
+        #expect(!position.isStartOverPending && position.startOverCount == 2)
+        position.applied(950)
+        position.caughtUp()
+        let last = position.begin(reconnectCount: 3)
+        #expect(!last && position.revision == 950, "nothing pending: it goes on")
     }
 
     @Test func aFirstReadAtAnyReconnectCountDoesNotStartOver() {
