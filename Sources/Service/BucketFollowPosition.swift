@@ -56,4 +56,10 @@ struct BucketFollowPosition: Sendable, Equatable {
     mutating func applied(_ revision: UInt64) {
         self.revision = max(self.revision, revision)
     }
+
+    /// Takes back the last `applied` (its change could not be applied after all): the next read goes on
+    /// after `revision`, the highest applied before it.
+    mutating func restore(revision: UInt64) {
+        self.revision = min(self.revision, revision)
+    }
 }

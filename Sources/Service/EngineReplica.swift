@@ -65,17 +65,30 @@ final class EngineReplica: @unchecked Sendable {
         if startsOver { logger.info("reading all of \(bucket.name) again: the engine connection was re-established") }
         let count = try await bucket.applyChanges(after: { state.withLock { $0.position.revision } }) { change in
             let value: [UInt8]? = change.isDeleted ? nil : change.value
-            let isOldNews = state.withLock { state in
+            // Noted as synced before the local write (its observer then sees an echo, not a change to push),
+            // and taken back when the write fails, so the next pull reads the change again.
+            let (isOldNews, before) = state.withLock { state in
                 let isOldNews = state.position.isReadingAgain && state.synced[change.key] == value
+                let before = (revision: state.position.revision, synced: state.synced[change.key])
                 state.position.applied(change.revision)
                 if let value {
                     if state.synced[change.key] != nil || state.synced.count < Self.keysMax { state.synced[change.key] = value }
                 } else {
                     state.synced[change.key] = nil
                 }
-                return isOldNews
+                return (isOldNews, before)
             }
-            if !isOldNews, local.read(change.key) != value { try local.write(change.key, value) }
+            if !isOldNews, local.read(change.key) != value {
+                do {
+                    try local.write(change.key, value)
+                } catch {
+                    state.withLock { state in
+                        state.position.restore(revision: before.revision)
+                        state.synced[change.key] = before.synced
+                    }
+                    throw error
+                }
+            }
         }
         state.withLock { $0.position.caughtUp() }
         return count

@@ -157,4 +157,29 @@ struct EngineFollowerRestartTests {
             #expect(files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
         }
     }
+
+    /// A bucket change whose local write fails is read again by the next pull (neither the revision nor the
+    /// synced value moves past it), and the local store then gets it.
+    @Test func aChangeWhoseLocalWriteFailedIsAppliedByTheNextPull() async throws {
+        try await Self.withServer(bucket: "ARGUS_WEBHOOKS") { _, createBucket in
+            let bucket = try await createBucket()
+            let files = Mutex<[String: [UInt8]]>([:])
+            let failures = Mutex(1)
+            let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
+                read: { key in files.withLock { $0[key] } },
+                write: { key, value in
+                    if failures.withLock({ count in defer { count = max(0, count - 1) }; return count > 0 }) {
+                        throw POSIXError(.ENOSPC)
+                    }
+                    files.withLock { $0[key] = value }
+                },
+                keys: { files.withLock { Array($0.keys) } }), logger: .discarding)
+            _ = try await bucket.put("wh_1", Array("v1".utf8))
+            await #expect(throws: POSIXError.self) { try await replica.pull() }
+            #expect(files.withLock { $0["wh_1"] } == nil)
+            #expect(try await replica.pull() == 1, "the change is read again")
+            #expect(files.withLock { $0["wh_1"] } == Array("v1".utf8))
+        }
+    }
 }
+
