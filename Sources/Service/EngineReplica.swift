@@ -38,7 +38,7 @@ final class EngineReplica: @unchecked Sendable {
 
     /// - Parameter reconnectCount: the engine connection's reconnect count; after it changed, `pull` reads
     ///   the whole bucket again (`BucketFollowPosition`).
-    init(bucket: KeyValueBucket, local: LocalSide, logger: Logger, reconnectCount: @escaping @Sendable () -> Int = { 0 }) {
+    init(bucket: KeyValueBucket, local: LocalSide, logger: Logger, reconnectCount: @escaping @Sendable () -> Int) {
         self.bucket = bucket
         self.local = local
         self.logger = logger

@@ -45,7 +45,7 @@ final class EngineTokens: Sendable {
     ///   - reconnectCount: the engine connection's reconnect count; after it changed, `pull` reads the whole bucket again.
     ///   - readKey: reads one key (tests put in a reader that holds its answer); `bucket.get` when nil.
     init(bucket: KeyValueBucket, clientBucket: KeyValueBucket, tokens: TokenStore, clients: ClientStore,
-         nowMs: @escaping @Sendable () -> Int64, logger: Logger, reconnectCount: @escaping @Sendable () -> Int = { 0 },
+         nowMs: @escaping @Sendable () -> Int64, logger: Logger, reconnectCount: @escaping @Sendable () -> Int,
          readKey: KeyReader? = nil) {
         self.bucket = bucket
         self.reconnectCount = reconnectCount

@@ -173,7 +173,7 @@ struct EngineFollowerRestartTests {
                     }
                     files.withLock { $0[key] = value }
                 },
-                keys: { files.withLock { Array($0.keys) } }), logger: .discarding)
+                keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { 0 })
             _ = try await bucket.put("wh_1", Array("v1".utf8))
             await #expect(throws: POSIXError.self) { try await replica.pull() }
             #expect(files.withLock { $0["wh_1"] } == nil)

@@ -146,7 +146,7 @@ import Testing
         let reads = HeldReads(holdingUpTo: bound)
         let shared = EngineTokens(bucket: bucket, clientBucket: bucket, tokens: try TokenStore(directory: directory + "/oauth", nowMs: now),
                                   clients: ClientStore(directory: directory + "/clients"), nowMs: { now }, logger: .discarding,
-                                  readKey: { key in await reads.read(key) })
+                                  reconnectCount: { 0 }, readKey: { key in await reads.read(key) })
         try await withThrowingTaskGroup(of: Void.self) { group in
             for n in 0..<bound { group.addTask { await shared.fetchIfUnknown("unknown-\(n)") } }
             for _ in 0..<2_000 where reads.held < bound { try await Task.sleep(nanoseconds: 10_000_000) }
