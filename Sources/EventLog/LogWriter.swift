@@ -331,7 +331,8 @@ final class LogWriter: @unchecked Sendable {
         var indexBytes: [UInt8] = []
         var results: [[AppendedEvent]] = []
         results.reserveCapacity(batch.count)
-        var offset = segment.nextOffset
+        let firstOffset = segment.nextOffset
+        var offset = firstOffset
         // Has absorbed the last record's chain value (see `RecordFrame.appendEvent`).
         var chain = SHA256()
         chain.update(segment.chain)
@@ -479,17 +480,19 @@ final class LogWriter: @unchecked Sendable {
         if let recentLeafHashes {
             // Hashed here, while the group's events are in the cache, before anyone hears of the group: a
             // durable event's leaf hash is always held (the tile store need not read it back).
-            recentLeafHashes.append(firstOffset: offset - UInt64(results.reduce(0) { $0 + $1.count }),
-                                    hashes: Self.leafHashes(of: batch.map(\.events), results: results, heads: &leafHeads))
+            recentLeafHashes.append(firstOffset: firstOffset,
+                                    hashes: Self.leafHashes(of: batch.map(\.events), results: results, count: Int(offset - firstOffset),
+                                                            heads: &leafHeads))
         }
         onDurable(offset)
         for (request, appended) in zip(batch, results) { request.completion(.success(appended)) }
     }
 
-    /// The concatenated leaf hashes of a durable group, in offset order; the heads are formatted into `heads`.
-    private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]], heads: inout RecentLeafHashes.LeafHeads) -> [UInt8] {
+    /// The concatenated leaf hashes of a durable group of `count` events, in offset order; the heads are formatted into `heads`.
+    private static func leafHashes(of batch: [[NewEvent]], results: [[AppendedEvent]], count: Int,
+                                   heads: inout RecentLeafHashes.LeafHeads) -> [UInt8] {
         var hashes: [UInt8] = []
-        hashes.reserveCapacity(results.reduce(0) { $0 + $1.count } * SHA256.digestByteCount)
+        hashes.reserveCapacity(count * SHA256.digestByteCount)
         // Every event of a group has the group's time: formatted once.
         var formatted: (ms: Int64, text: String)?
         func formattedTimestamp(_ ms: Int64) -> String {

@@ -55,6 +55,7 @@ extension MerkleTileStore {
         try noteRoot()
         if end > 0 {
             var reader = try LogReader(directory: logDirectory, start: .offset(0))
+            let levelFiles = files.reader()  // one descriptor per level for the pass
             while builder.treeSize < end, let record = try reader.next() {
                 guard record.offset == builder.treeSize else {
                     throw EventLogError.offsetOutOfRange(offset: builder.treeSize, firstOffset: record.offset, nextOffset: reader.nextOffset)
@@ -62,7 +63,7 @@ extension MerkleTileStore {
                 let inTree = builder.treeSize < audit.treeSize
                 try builder.append(leafHash: RecentLeafHashes.leafHash(of: record)) { tile, bytes in
                     guard inTree else { return }
-                    check(tile, expected: bytes, stored: try systemCall { try files.read(tile) }, path: files.location(of: tile))
+                    check(tile, expected: bytes, stored: try systemCall { try levelFiles.read(tile) }, path: files.location(of: tile))
                 }
                 try noteRoot()
                 if builder.treeSize == audit.treeSize {

@@ -40,17 +40,6 @@ public final class RecentLeafHashes: Sendable {
         leafHash(record.head(formattedTimestamp), data: record.data)
     }
 
-    /// Appends the leaf hashes of `first` and then `second` to `hashes`: what `leafHash(of:)` gives for
-    /// each, with the two `data` hashed together (`SHA256.update(_:with:_:with:)`, two messages at once on
-    /// SHA-NI).
-    package static func appendLeafHashes(of first: EventRecord, formattedTimestamp firstTimestamp: String?,
-                                         and second: EventRecord, formattedTimestamp secondTimestamp: String?,
-                                         to hashes: inout [UInt8]) {
-        var heads = LeafHeads()
-        appendLeafHashes(first.head(firstTimestamp), data: first.data, and: second.head(secondTimestamp), data: second.data,
-                         heads: &heads, to: &hashes)
-    }
-
     /// The envelope fields before `data` of one leaf.
     struct HeadFields {
         var eventID: String
@@ -66,9 +55,10 @@ public final class RecentLeafHashes: Sendable {
         var second: [UInt8] = []
     }
 
-    /// Appends the leaf hashes of two leaves given by their head fields and `data`, as
-    /// `appendLeafHashes(of:formattedTimestamp:and:formattedTimestamp:to:)`, formatting the heads into
-    /// `heads` (the log writer, after each group: no `EventRecord` per event).
+    /// Appends the leaf hashes of two leaves given by their head fields and `data` to `hashes`: what
+    /// `leafHash(of:)` gives for each, with the two `data` hashed together (`SHA256.update(_:with:_:with:)`,
+    /// two messages at once on SHA-NI), formatting the heads into `heads` (the log writer, after each
+    /// group: no `EventRecord` per event).
     static func appendLeafHashes(_ first: HeadFields, data firstData: [UInt8], and second: HeadFields, data secondData: [UInt8],
                                          heads: inout LeafHeads, to hashes: inout [UInt8]) {
         var firstHasher = headHasher(first, scratch: &heads.first)
@@ -161,7 +151,7 @@ public final class RecentLeafHashes: Sendable {
 
 extension EventRecord {
     /// The envelope fields of this record before `data`.
-    fileprivate func head(_ formattedTimestamp: String?) -> RecentLeafHashes.HeadFields {
+    func head(_ formattedTimestamp: String?) -> RecentLeafHashes.HeadFields {
         RecentLeafHashes.HeadFields(eventID: eventID, type: type, formattedTimestamp: formattedTimestamp ?? Timestamp.format(ms: timestampMs),
                                     organizationID: organizationID, offset: offset)
     }

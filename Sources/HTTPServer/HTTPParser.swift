@@ -382,7 +382,7 @@ struct HTTPParser {
             if built == nil, !repeated {
                 // One field per line: the line feeds of the head bound the count (no regrowth while adding),
                 // at most 64 (a head of bare line feeds must not reserve room for thousands).
-                built = previousHeaders.prefix(fieldCount, reservingCapacity: min(64, head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 }))
+                built = previousHeaders.prefix(fieldCount, reservingCapacity: min(Self.reusedFieldCountMax, head.reduce(0) { $1 == ASCII.lineFeed ? $0 + 1 : $0 }))
             }
             if built != nil {
                 if repeated {

@@ -55,12 +55,16 @@ final class EngineHistoryForwarder: Sendable {
         deliversHere.withLock { $0 = holds }
     }
 
+    /// `host` without the brackets of an IPv6 literal (`[::1]` → `::1`); any other host as it is.
+    static func unbracketed(_ host: String) -> String {
+        host.hasPrefix("[") && host.hasSuffix("]") && host.count >= 2 ? String(host.dropFirst().dropLast()) : host
+    }
+
     /// The address other processes reach this one at: `http://HOST:PORT`, the listening host (an IPv6
     /// literal in brackets, whether or not it was given with them), or this machine's name when it listens on
     /// every address.
     static func advertisedURL(host: String, port: Int) -> String {
-        var name = ["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host
-        if name.hasPrefix("["), name.hasSuffix("]") { name = String(name.dropFirst().dropLast()) }
+        let name = unbracketed(["", "0.0.0.0", "::", "[::]"].contains(host) ? ProcessInfo.processInfo.hostName : host)
         return "http://\(name.contains(":") ? "[\(name)]" : name):\(port)"
     }
 
@@ -88,7 +92,7 @@ final class EngineHistoryForwarder: Sendable {
         guard target.hasPrefix("/"), let holder = URLComponents(string: holderAddress), holder.scheme == "http",
               var host = holder.host, !host.isEmpty, holder.path.isEmpty || holder.path == "/",
               holder.query == nil, holder.fragment == nil, holder.user == nil, holder.password == nil else { return nil }
-        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        host = unbracketed(host)
         let authority = host.contains(":") ? "[\(host)]" : (holder.percentEncodedHost ?? host)
         let base = "http://" + authority + (holder.port.map { ":\($0)" } ?? "")
         guard let url = URL(string: base + target), url.host == host, url.port == holder.port, url.scheme == "http" else { return nil }

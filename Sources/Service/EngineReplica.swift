@@ -68,7 +68,10 @@ final class EngineReplica: @unchecked Sendable {
             // Noted as synced before the local write (its observer then sees an echo, not a change to push),
             // and taken back when the write fails, so the next pull reads the change again.
             let (isOldNews, before) = state.withLock { state in
-                let isOldNews = state.position.isReadingAgain && state.synced[change.key] == value
+                // `synced` holds at most `keysMax` keys: a key missing from a full map may have any value, so
+                // only a deletion of a key the map could hold is known to be old news.
+                let isKnown = value != nil || state.synced[change.key] != nil || state.synced.count < Self.keysMax
+                let isOldNews = state.position.isReadingAgain && isKnown && state.synced[change.key] == value
                 let before = (revision: state.position.revision, synced: state.synced[change.key])
                 state.position.applied(change.revision)
                 if let value {

@@ -56,7 +56,9 @@ import Testing
                 let second = EventRecord(NewEvent(organizationID: secondOrganization, type: "user.deleted", eventID: "evt_x\(secondIndex)", data: secondData),
                                          offset: 8, timestampMs: 1_700_000_000_123, chainHash: [])
                 var hashes: [UInt8] = []
-                RecentLeafHashes.appendLeafHashes(of: first, formattedTimestamp: nil, and: second, formattedTimestamp: nil, to: &hashes)
+                var heads = RecentLeafHashes.LeafHeads()
+                RecentLeafHashes.appendLeafHashes(first.head(nil), data: first.data, and: second.head(nil), data: second.data,
+                                                  heads: &heads, to: &hashes)
                 #expect(hashes == MerkleTree.leafHash(first.envelope()) + MerkleTree.leafHash(second.envelope()),
                         "data \(firstIndex) and \(secondIndex)")
             }

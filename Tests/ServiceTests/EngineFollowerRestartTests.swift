@@ -135,16 +135,14 @@ struct EngineFollowerRestartTests {
     @Test func aDeletionAtARevisionHandedOutAgainReachesTheLocalStore() async throws {
         try await Self.withServer(bucket: "ARGUS_CLIENTS") { jetStream, createBucket in
             let bucket = try await createBucket()
-            let files = Mutex<[String: [UInt8]]>([:])
+            let files = MemoryFiles()
             let reconnects = Mutex(0)
-            let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
-                read: { key in files.withLock { $0[key] } },
-                write: { key, value in files.withLock { $0[key] = value } },
-                keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { reconnects.withLock { $0 } })
+            let replica = EngineReplica(bucket: bucket, local: files.localSide, logger: .discarding,
+                                        reconnectCount: { reconnects.withLock { $0 } })
             _ = try await bucket.put("cli_kept", Array("v1".utf8))
             _ = try await bucket.put("cli_gone", Array("v1".utf8))
             #expect(try await replica.pull() == 2)
-            files.withLock { $0["cli_kept"] = Array("changed here".utf8) }  // a local change the push has not sent yet
+            files.files.withLock { $0["cli_kept"] = Array("changed here".utf8) }  // a local change the push has not sent yet
 
             // The engine comes back without its writes; the deletion takes revision 2 again.
             try await jetStream.deleteStream(bucket.streamName)
@@ -153,8 +151,8 @@ struct EngineFollowerRestartTests {
             #expect(try await restarted.delete("cli_gone") == 2)
             reconnects.withLock { $0 += 1 }
             #expect(try await replica.pull() == 2, "the whole bucket is read again")
-            #expect(files.withLock { $0["cli_gone"] } == nil, "the deletion reached the local store")
-            #expect(files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
+            #expect(files.files.withLock { $0["cli_gone"] } == nil, "the deletion reached the local store")
+            #expect(files.files.withLock { $0["cli_kept"] } == Array("changed here".utf8), "an entry already synced leaves the local change alone")
         }
     }
 
@@ -163,23 +161,31 @@ struct EngineFollowerRestartTests {
     @Test func aChangeWhoseLocalWriteFailedIsAppliedByTheNextPull() async throws {
         try await Self.withServer(bucket: "ARGUS_WEBHOOKS") { _, createBucket in
             let bucket = try await createBucket()
-            let files = Mutex<[String: [UInt8]]>([:])
-            let failures = Mutex(1)
-            let replica = EngineReplica(bucket: bucket, local: EngineReplica.LocalSide(
-                read: { key in files.withLock { $0[key] } },
-                write: { key, value in
-                    if failures.withLock({ count in defer { count = max(0, count - 1) }; return count > 0 }) {
-                        throw POSIXError(.ENOSPC)
-                    }
-                    files.withLock { $0[key] = value }
-                },
-                keys: { files.withLock { Array($0.keys) } }), logger: .discarding, reconnectCount: { 0 })
+            let files = MemoryFiles(failingWrites: 1)
+            let replica = EngineReplica(bucket: bucket, local: files.localSide, logger: .discarding, reconnectCount: { 0 })
             _ = try await bucket.put("wh_1", Array("v1".utf8))
             await #expect(throws: POSIXError.self) { try await replica.pull() }
-            #expect(files.withLock { $0["wh_1"] } == nil)
+            #expect(files.files.withLock { $0["wh_1"] } == nil)
             #expect(try await replica.pull() == 1, "the change is read again")
-            #expect(files.withLock { $0["wh_1"] } == Array("v1".utf8))
+            #expect(files.files.withLock { $0["wh_1"] } == Array("v1".utf8))
         }
     }
 }
 
+/// A replica's local side in memory; its first `failingWrites` writes throw (a full disk).
+final class MemoryFiles: Sendable {
+    let files = Mutex<[String: [UInt8]]>([:])
+    private let failuresLeft: Mutex<Int>
+
+    init(failingWrites: Int = 0) { failuresLeft = Mutex(failingWrites) }
+
+    var localSide: EngineReplica.LocalSide {
+        EngineReplica.LocalSide(
+            read: { key in self.files.withLock { $0[key] } },
+            write: { key, value in
+                if self.failuresLeft.withLock({ count in defer { count = max(0, count - 1) }; return count > 0 }) { throw POSIXError(.ENOSPC) }
+                self.files.withLock { $0[key] = value }
+            },
+            keys: { self.files.withLock { Array($0.keys) } })
+    }
+}
